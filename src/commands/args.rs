@@ -1,0 +1,88 @@
+//! Argument parsing shared by the command families, with Valkey's errors.
+
+use crate::error::{CmdError, NOT_FLOAT, NOT_INTEGER};
+use crate::resp::parser::parse_i64;
+
+/// A strict i64 (`ERR value is not an integer or out of range`).
+pub fn int(a: &[u8]) -> Result<i64, CmdError> {
+    parse_i64(a).ok_or(CmdError::from(NOT_INTEGER))
+}
+
+/// An i64 with a custom error.
+pub fn int_or(a: &[u8], err: &'static str) -> Result<i64, CmdError> {
+    parse_i64(a).ok_or(CmdError::from(err))
+}
+
+/// A non-negative integer (`ERR value is out of range, must be positive`).
+pub fn positive(a: &[u8]) -> Result<i64, CmdError> {
+    let n = int(a)?;
+    if n < 0 {
+        return Err("ERR value is out of range, must be positive".into());
+    }
+    Ok(n)
+}
+
+/// A float as Valkey's `string2d`/`strtold` accept it: decimal or exponent
+/// forms, `inf`/`-inf`/`+inf`; no NaN, no spaces, no empty string.
+pub fn parse_f64(a: &[u8]) -> Option<f64> {
+    if a.is_empty() || a.len() > 5000 {
+        return None;
+    }
+    if a[0].is_ascii_whitespace() || a[a.len() - 1].is_ascii_whitespace() {
+        return None;
+    }
+    let s = std::str::from_utf8(a).ok()?;
+    let lower = s.to_ascii_lowercase();
+    let v = match lower.as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        _ => {
+            // Rust accepts "nan", "inf" spellings we handled, and rejects hex;
+            // strtod would accept hex floats, which no client sends.
+            if lower.contains("nan") || lower.contains("inf") {
+                return None;
+            }
+            s.parse::<f64>().ok()?
+        }
+    };
+    if v.is_nan() {
+        return None;
+    }
+    Some(v)
+}
+
+/// A float (`ERR value is not a valid float`).
+pub fn float(a: &[u8]) -> Result<f64, CmdError> {
+    parse_f64(a).ok_or(CmdError::from(NOT_FLOAT))
+}
+
+/// Case-insensitive match of an argument against an ASCII keyword.
+#[inline]
+pub fn is(a: &[u8], kw: &str) -> bool {
+    a.eq_ignore_ascii_case(kw.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats() {
+        assert_eq!(parse_f64(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"+inf"), Some(f64::INFINITY));
+        assert_eq!(parse_f64(b"1e3"), Some(1000.0));
+        assert_eq!(parse_f64(b".5"), Some(0.5));
+        assert_eq!(parse_f64(b"nan"), None);
+        assert_eq!(parse_f64(b""), None);
+        assert_eq!(parse_f64(b" 1"), None);
+        assert_eq!(parse_f64(b"abc"), None);
+    }
+
+    #[test]
+    fn ints() {
+        assert_eq!(int(b"-5").unwrap(), -5);
+        assert_eq!(int(b"x").unwrap_err().0, NOT_INTEGER);
+        assert!(positive(b"-1").is_err());
+    }
+}

@@ -1,0 +1,214 @@
+//! The assembled table: every family's rows, indexed for lookup by name,
+//! with a dense id per command (and subcommand) for per-command statistics.
+
+use std::sync::LazyLock;
+
+use bytes::Bytes;
+use hashbrown::HashMap;
+
+use super::{connection, keys, server, string, CommandSpec};
+use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
+
+/// Every family's rows.
+pub static FAMILIES: &[&[CommandSpec]] = &[
+    string::COMMANDS,
+    keys::COMMANDS,
+    connection::COMMANDS,
+    server::COMMANDS,
+];
+
+pub type CmdId = usize;
+
+pub struct CommandTable {
+    /// All commands and subcommands; the index is the `CmdId`.
+    pub specs: Vec<&'static CommandSpec>,
+    by_name: HashMap<&'static str, CmdId>,
+    /// Container id → (subcommand name without container → id).
+    subs: HashMap<CmdId, HashMap<&'static str, CmdId>>,
+}
+
+pub static CMD_TABLE: LazyLock<CommandTable> = LazyLock::new(CommandTable::build);
+
+impl CommandTable {
+    fn build() -> Self {
+        let mut t = CommandTable {
+            specs: Vec::new(),
+            by_name: HashMap::new(),
+            subs: HashMap::new(),
+        };
+        for family in FAMILIES {
+            for spec in family.iter() {
+                let id = t.specs.len();
+                t.specs.push(spec);
+                t.by_name.insert(spec.name, id);
+                let mut subs = HashMap::new();
+                for sub in spec.subcommands {
+                    let sid = t.specs.len();
+                    t.specs.push(sub);
+                    let short = sub.name.split_once('|').map(|(_, s)| s).unwrap_or(sub.name);
+                    subs.insert(short, sid);
+                }
+                if !subs.is_empty() {
+                    t.subs.insert(id, subs);
+                }
+            }
+        }
+        t
+    }
+
+    /// Top-level commands (for COMMAND, COMMAND COUNT, COMMAND LIST).
+    pub fn top_level(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
+        self.by_name.values().map(|&id| self.specs[id])
+    }
+
+    pub fn get(&self, name: &str) -> Option<&'static CommandSpec> {
+        self.by_name.get(name).map(|&id| self.specs[id])
+    }
+
+    /// Finds a command by name, any case, without checking arguments.
+    pub fn find(&self, name: &[u8]) -> Option<CmdId> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        let s = std::str::from_utf8(lower).ok()?;
+        self.by_name.get(s).copied()
+    }
+
+    /// Resolves argv to the command (or subcommand) to run, checking arity
+    /// with Valkey's errors.
+    pub fn resolve(&self, argv: &[Bytes]) -> Result<CmdId, CmdError> {
+        let Some(id) = self.find(&argv[0]) else {
+            return Err(unknown_command(argv));
+        };
+        let spec = self.specs[id];
+        if let Some(subs) = self.subs.get(&id) {
+            if argv.len() < 2 {
+                return Err(wrong_arity(spec.name));
+            }
+            let sub = argv[1].to_ascii_lowercase();
+            let sid = std::str::from_utf8(&sub)
+                .ok()
+                .and_then(|s| subs.get(s).copied());
+            let Some(sid) = sid else {
+                return Err(unknown_subcommand(&argv[1], spec.name));
+            };
+            let sspec = self.specs[sid];
+            if !sspec.arity_ok(argv.len()) {
+                return Err(wrong_arity(sspec.name));
+            }
+            return Ok(sid);
+        }
+        if !spec.arity_ok(argv.len()) {
+            return Err(wrong_arity(spec.name));
+        }
+        Ok(id)
+    }
+}
+
+/// Indexes of the key arguments of a command call (arity already checked).
+pub fn key_positions(spec: &CommandSpec, argv: &[Bytes], out: &mut Vec<usize>) {
+    let ks = spec.keys;
+    if ks.numkeys_at > 0 {
+        let at = ks.numkeys_at as usize;
+        let Some(n) = argv.get(at).and_then(|a| crate::resp::parser::parse_i64(a)) else {
+            return;
+        };
+        if n <= 0 {
+            return;
+        }
+        let end = (at + 1).saturating_add(n as usize).min(argv.len());
+        out.extend(at + 1..end);
+        return;
+    }
+    out.extend(ks.positions(argv.len()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_unique_and_lowercase() {
+        let mut seen = std::collections::HashSet::new();
+        for f in FAMILIES {
+            for c in f.iter() {
+                assert_eq!(c.name, c.name.to_ascii_lowercase());
+                assert!(seen.insert(c.name), "duplicate command {}", c.name);
+                for s in c.subcommands {
+                    assert!(s.name.starts_with(&format!("{}|", c.name)), "{}", s.name);
+                    assert!(seen.insert(s.name), "duplicate {}", s.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn key_positions_fit_arity() {
+        for spec in &CMD_TABLE.specs {
+            let ks = spec.keys;
+            if ks.first > 0 {
+                let min_argc = spec.arity.unsigned_abs() as i32;
+                assert!(
+                    ks.first < min_argc,
+                    "{}: first key {} beyond arity {}",
+                    spec.name,
+                    ks.first,
+                    spec.arity
+                );
+                assert!(ks.step > 0, "{}", spec.name);
+                if ks.last > 0 {
+                    assert!(ks.last >= ks.first && ks.last < min_argc, "{}", spec.name);
+                }
+            }
+            assert!(!spec.summary.is_empty(), "{} has no summary", spec.name);
+        }
+    }
+
+    #[test]
+    fn resolve_errors() {
+        let argv = |v: &[&str]| {
+            v.iter()
+                .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            CMD_TABLE
+                .resolve(&argv(&["nosuch", "a", "b"]))
+                .unwrap_err()
+                .0,
+            "ERR unknown command 'nosuch', with args beginning with: 'a' 'b' "
+        );
+        assert_eq!(
+            CMD_TABLE.resolve(&argv(&["GET"])).unwrap_err().0,
+            "ERR wrong number of arguments for 'get' command"
+        );
+        assert!(CMD_TABLE.resolve(&argv(&["gEt", "k"])).is_ok());
+        assert_eq!(
+            CMD_TABLE.resolve(&argv(&["config", "foo"])).unwrap_err().0,
+            "ERR unknown subcommand 'foo'. Try CONFIG HELP."
+        );
+        assert_eq!(
+            CMD_TABLE.resolve(&argv(&["config", "get"])).unwrap_err().0,
+            "ERR wrong number of arguments for 'config|get' command"
+        );
+    }
+
+    #[test]
+    fn numkeys_positions() {
+        let spec = CommandSpec {
+            keys: crate::commands::KeySpec::numkeys(2),
+            ..CommandSpec::DEFAULT
+        };
+        let argv: Vec<Bytes> = ["zunionstore", "dst", "2", "a", "b", "WEIGHTS"]
+            .iter()
+            .map(|s| Bytes::from(*s))
+            .collect();
+        let mut out = Vec::new();
+        key_positions(&spec, &argv, &mut out);
+        assert_eq!(out, vec![3, 4]);
+    }
+}

@@ -1,0 +1,531 @@
+//! The directive table: name, default, whether CONFIG SET may change it, and
+//! how to read and write its value. Value syntax follows valkey.conf:
+//! `yes`/`no`, memory sizes like `512mb`, enums, lists.
+
+use super::Config;
+
+pub struct Directive {
+    pub name: &'static str,
+    pub alias: Option<&'static str>,
+    /// May be changed by CONFIG SET at run time.
+    pub mutable: bool,
+    pub default: &'static str,
+    pub get: fn(&Config) -> String,
+    pub set: fn(&mut Config, &[String]) -> Result<(), String>,
+}
+
+fn one(a: &[String]) -> Result<&str, String> {
+    match a {
+        [v] => Ok(v.as_str()),
+        _ => Err("wrong number of arguments".into()),
+    }
+}
+
+pub fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+/// `1gb`, `512mb`, `100k`, `1024`: k/m/g are powers of 1000, kb/mb/gb of 1024.
+pub fn parse_memory(s: &str) -> Result<u64, String> {
+    let l = s.to_ascii_lowercase();
+    let (num, mul): (&str, u64) = if let Some(n) = l.strip_suffix("gb") {
+        (n, 1 << 30)
+    } else if let Some(n) = l.strip_suffix("mb") {
+        (n, 1 << 20)
+    } else if let Some(n) = l.strip_suffix("kb") {
+        (n, 1 << 10)
+    } else if let Some(n) = l.strip_suffix('g') {
+        (n, 1_000_000_000)
+    } else if let Some(n) = l.strip_suffix('m') {
+        (n, 1_000_000)
+    } else if let Some(n) = l.strip_suffix('k') {
+        (n, 1000)
+    } else if let Some(n) = l.strip_suffix('b') {
+        (n, 1)
+    } else {
+        (l.as_str(), 1)
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mul))
+        .ok_or_else(|| "argument must be a memory value".to_string())
+}
+
+fn int_in<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
+    s: &str,
+    min: T,
+    max: T,
+) -> Result<T, String> {
+    let v: T = s
+        .parse()
+        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    if v < min || v > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(v)
+}
+
+fn one_of(s: &str, allowed: &[&str]) -> Result<String, String> {
+    let l = s.to_ascii_lowercase();
+    if allowed.contains(&l.as_str()) {
+        Ok(l)
+    } else {
+        Err(format!(
+            "argument(s) must be one of the following: {}",
+            allowed.join(", ")
+        ))
+    }
+}
+
+macro_rules! bool_d {
+    ($name:literal, $field:ident, $default:literal, $mutable:expr) => {
+        Directive {
+            name: $name,
+            alias: None,
+            mutable: $mutable,
+            default: $default,
+            get: |c| yes_no(c.$field),
+            set: |c, a| {
+                c.$field = parse_bool(one(a)?)?;
+                Ok(())
+            },
+        }
+    };
+}
+
+macro_rules! int_d {
+    ($name:literal, $field:ident, $ty:ty, $min:expr, $max:expr, $default:literal, $mutable:expr) => {
+        Directive {
+            name: $name,
+            alias: None,
+            mutable: $mutable,
+            default: $default,
+            get: |c| c.$field.to_string(),
+            set: |c, a| {
+                c.$field = int_in::<$ty>(one(a)?, $min, $max)?;
+                Ok(())
+            },
+        }
+    };
+}
+
+macro_rules! mem_d {
+    ($name:literal, $field:ident, $ty:ty, $min:expr, $default:literal, $mutable:expr) => {
+        Directive {
+            name: $name,
+            alias: None,
+            mutable: $mutable,
+            default: $default,
+            get: |c| c.$field.to_string(),
+            set: |c, a| {
+                let v = parse_memory(one(a)?)?;
+                if v < $min {
+                    return Err(format!(
+                        "argument must be a memory value of at least {}",
+                        $min
+                    ));
+                }
+                c.$field =
+                    <$ty>::try_from(v).map_err(|_| "argument is out of range".to_string())?;
+                Ok(())
+            },
+        }
+    };
+}
+
+macro_rules! enum_d {
+    ($name:literal, $field:ident, [$($v:literal),*], $default:literal, $mutable:expr) => {
+        Directive {
+            name: $name,
+            alias: None,
+            mutable: $mutable,
+            default: $default,
+            get: |c| c.$field.clone(),
+            set: |c, a| {
+                c.$field = one_of(one(a)?, &[$($v),*])?;
+                Ok(())
+            },
+        }
+    };
+}
+
+macro_rules! string_d {
+    ($name:literal, $field:ident, $default:literal, $mutable:expr) => {
+        Directive {
+            name: $name,
+            alias: None,
+            mutable: $mutable,
+            default: $default,
+            get: |c| c.$field.clone(),
+            set: |c, a| {
+                c.$field = one(a)?.to_string();
+                Ok(())
+            },
+        }
+    };
+}
+
+/// Every supported directive. Keep `valkey.conf.example` in step with it.
+pub static DIRECTIVES: &[Directive] = &[
+    int_d!("port", port, u16, 0, 65535, "6379", false),
+    Directive {
+        name: "bind",
+        alias: None,
+        mutable: false,
+        default: "127.0.0.1 -::1",
+        get: |c| c.bind.join(" "),
+        set: |c, a| {
+            if a.is_empty() {
+                return Err("wrong number of arguments".into());
+            }
+            for addr in a {
+                let bare = addr.strip_prefix('-').unwrap_or(addr);
+                if bare != "*" && bare != "::*" && bare.parse::<std::net::IpAddr>().is_err() {
+                    return Err(format!("invalid bind address '{addr}'"));
+                }
+            }
+            c.bind = a.to_vec();
+            Ok(())
+        },
+    },
+    int_d!("io-threads", io_threads, usize, 1, 16, "1", false),
+    int_d!(
+        "events-per-io-thread",
+        events_per_io_thread,
+        usize,
+        0,
+        1_000_000,
+        "2",
+        true
+    ),
+    int_d!(
+        "prefetch-batch-max-size",
+        prefetch_batch_max_size,
+        usize,
+        0,
+        128,
+        "16",
+        true
+    ),
+    int_d!("databases", databases, usize, 1, 1_000_000, "16", false),
+    int_d!("hz", hz, u32, 1, 500, "10", true),
+    Directive {
+        name: "requirepass",
+        alias: None,
+        mutable: true,
+        default: "",
+        get: |c| c.requirepass.clone().unwrap_or_default(),
+        set: |c, a| {
+            let v = one(a)?;
+            c.requirepass = if v.is_empty() {
+                None
+            } else {
+                Some(v.to_string())
+            };
+            Ok(())
+        },
+    },
+    bool_d!("protected-mode", protected_mode, "yes", true),
+    int_d!("maxclients", maxclients, usize, 1, 1_000_000, "10000", true),
+    int_d!("timeout", timeout, u64, 0, i32::MAX as u64, "0", true),
+    int_d!(
+        "tcp-keepalive",
+        tcp_keepalive,
+        u64,
+        0,
+        i32::MAX as u64,
+        "300",
+        true
+    ),
+    int_d!(
+        "tcp-backlog",
+        tcp_backlog,
+        u32,
+        0,
+        i32::MAX as u32,
+        "511",
+        false
+    ),
+    mem_d!(
+        "proto-max-bulk-len",
+        proto_max_bulk_len,
+        usize,
+        1024 * 1024,
+        "512mb",
+        true
+    ),
+    mem_d!(
+        "client-query-buffer-limit",
+        client_query_buffer_limit,
+        usize,
+        1024 * 1024,
+        "1gb",
+        true
+    ),
+    enum_d!(
+        "loglevel",
+        loglevel,
+        ["debug", "verbose", "notice", "warning", "nothing"],
+        "notice",
+        true
+    ),
+    string_d!("logfile", logfile, "", false),
+    string_d!("pidfile", pidfile, "", false),
+    Directive {
+        name: "dir",
+        alias: None,
+        mutable: true,
+        default: ".",
+        get: |c| {
+            if c.dir == "." {
+                std::env::current_dir()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|_| ".".into())
+            } else {
+                c.dir.clone()
+            }
+        },
+        set: |c, a| {
+            let v = one(a)?;
+            if !std::path::Path::new(v).is_dir() {
+                return Err(format!("No such file or directory: {v}"));
+            }
+            c.dir = v.to_string();
+            Ok(())
+        },
+    },
+    string_d!("dbfilename", dbfilename, "dump.rdb", true),
+    Directive {
+        name: "save",
+        alias: None,
+        mutable: true,
+        default: "",
+        get: |c| c.save.clone(),
+        set: |c, a| {
+            // Snapshots are not implemented: only "no snapshots" is honest.
+            if a.iter().all(|s| s.is_empty()) {
+                c.save = String::new();
+                Ok(())
+            } else {
+                Err("RDB snapshots are not supported by ferrokey; use save \"\"".into())
+            }
+        },
+    },
+    Directive {
+        name: "appendonly",
+        alias: None,
+        mutable: true,
+        default: "no",
+        get: |c| yes_no(c.appendonly),
+        set: |c, a| {
+            if parse_bool(one(a)?)? {
+                return Err("the append only file is not supported by ferrokey".into());
+            }
+            c.appendonly = false;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "maxmemory",
+        alias: None,
+        mutable: true,
+        default: "0",
+        get: |c| c.maxmemory.to_string(),
+        set: |c, a| {
+            let v = parse_memory(one(a)?)?;
+            if v != 0 {
+                return Err(
+                    "maxmemory limits and eviction are not supported by ferrokey yet; use 0".into(),
+                );
+            }
+            c.maxmemory = v;
+            Ok(())
+        },
+    },
+    enum_d!(
+        "maxmemory-policy",
+        maxmemory_policy,
+        [
+            "volatile-lru",
+            "volatile-lfu",
+            "volatile-random",
+            "volatile-ttl",
+            "allkeys-lru",
+            "allkeys-lfu",
+            "allkeys-random",
+            "noeviction"
+        ],
+        "noeviction",
+        true
+    ),
+    bool_d!("lazyfree-lazy-user-del", lazyfree_lazy_user_del, "no", true),
+    bool_d!(
+        "lazyfree-lazy-user-flush",
+        lazyfree_lazy_user_flush,
+        "no",
+        true
+    ),
+    bool_d!("lazyfree-lazy-expire", lazyfree_lazy_expire, "no", true),
+    bool_d!(
+        "lazyfree-lazy-server-del",
+        lazyfree_lazy_server_del,
+        "no",
+        true
+    ),
+    enum_d!(
+        "enable-debug-command",
+        enable_debug_command,
+        ["yes", "no", "local"],
+        "no",
+        false
+    ),
+    int_d!(
+        "slowlog-log-slower-than",
+        slowlog_log_slower_than,
+        i64,
+        -1,
+        i64::MAX,
+        "10000",
+        true
+    ),
+    int_d!(
+        "slowlog-max-len",
+        slowlog_max_len,
+        u64,
+        0,
+        i64::MAX as u64,
+        "128",
+        true
+    ),
+    int_d!(
+        "latency-monitor-threshold",
+        latency_monitor_threshold,
+        u64,
+        0,
+        i64::MAX as u64,
+        "0",
+        true
+    ),
+    Directive {
+        name: "daemonize",
+        alias: None,
+        mutable: false,
+        default: "no",
+        get: |c| yes_no(c.daemonize),
+        set: |c, a| {
+            if parse_bool(one(a)?)? {
+                return Err(
+                    "daemonize yes is not supported: run ferrokey under a supervisor".into(),
+                );
+            }
+            c.daemonize = false;
+            Ok(())
+        },
+    },
+    int_d!(
+        "hash-max-listpack-entries",
+        hash_max_listpack_entries,
+        u64,
+        0,
+        i64::MAX as u64,
+        "128",
+        true
+    ),
+    int_d!(
+        "hash-max-listpack-value",
+        hash_max_listpack_value,
+        u64,
+        0,
+        i64::MAX as u64,
+        "64",
+        true
+    ),
+    int_d!(
+        "set-max-intset-entries",
+        set_max_intset_entries,
+        u64,
+        0,
+        i64::MAX as u64,
+        "512",
+        true
+    ),
+    int_d!(
+        "set-max-listpack-entries",
+        set_max_listpack_entries,
+        u64,
+        0,
+        i64::MAX as u64,
+        "128",
+        true
+    ),
+    int_d!(
+        "set-max-listpack-value",
+        set_max_listpack_value,
+        u64,
+        0,
+        i64::MAX as u64,
+        "64",
+        true
+    ),
+    int_d!(
+        "zset-max-listpack-entries",
+        zset_max_listpack_entries,
+        u64,
+        0,
+        i64::MAX as u64,
+        "128",
+        true
+    ),
+    int_d!(
+        "zset-max-listpack-value",
+        zset_max_listpack_value,
+        u64,
+        0,
+        i64::MAX as u64,
+        "64",
+        true
+    ),
+    int_d!(
+        "list-max-listpack-size",
+        list_max_listpack_size,
+        i64,
+        -5,
+        i64::MAX,
+        "-2",
+        true
+    ),
+    int_d!(
+        "list-compress-depth",
+        list_compress_depth,
+        u64,
+        0,
+        i32::MAX as u64,
+        "0",
+        true
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("512mb").unwrap(), 512 << 20);
+        assert_eq!(parse_memory("1GB").unwrap(), 1 << 30);
+        assert_eq!(parse_memory("100k").unwrap(), 100_000);
+        assert_eq!(parse_memory("42").unwrap(), 42);
+        assert!(parse_memory("12x").is_err());
+        assert!(parse_memory("-1").is_err());
+    }
+}

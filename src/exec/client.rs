@@ -1,0 +1,142 @@
+//! What the main thread knows of each client: selected db, protocol,
+//! authentication, name, reply mode. Sockets and buffers live on the IO side.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use hashbrown::HashMap;
+
+use crate::ring::message::ClientId;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    SkipNext,
+}
+
+#[derive(Debug)]
+pub struct Client {
+    pub id: ClientId,
+    pub db: usize,
+    /// 2 or 3 (HELLO).
+    pub resp: u8,
+    pub authenticated: bool,
+    pub name: Option<Vec<u8>>,
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_ver: Option<Vec<u8>>,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    /// Which thread does its IO: 0 is the main thread, k the IO thread k.
+    pub io_thread: usize,
+    pub created: Instant,
+    pub last_interaction: Instant,
+    /// Name of the last command run (CLIENT LIST `cmd=`).
+    pub last_cmd: &'static str,
+    pub reply_mode: ReplyMode,
+    pub no_evict: bool,
+    pub no_touch: bool,
+    /// Close the connection once this batch's replies are written (QUIT).
+    pub close_after_reply: bool,
+    /// Commands executed for this client.
+    pub commands: u64,
+}
+
+impl Client {
+    pub fn new(
+        id: ClientId,
+        addr: SocketAddr,
+        laddr: SocketAddr,
+        io_thread: usize,
+        authenticated: bool,
+    ) -> Self {
+        let now = Instant::now();
+        Client {
+            id,
+            db: 0,
+            resp: 2,
+            authenticated,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            addr,
+            laddr,
+            io_thread,
+            created: now,
+            last_interaction: now,
+            last_cmd: "NULL",
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            no_touch: false,
+            close_after_reply: false,
+            commands: 0,
+        }
+    }
+}
+
+/// Clients by slot (stable while connected) and by id.
+#[derive(Default)]
+pub struct Clients {
+    slots: Vec<Option<Client>>,
+    free: Vec<usize>,
+    by_id: HashMap<ClientId, usize>,
+}
+
+impl Clients {
+    pub fn insert(&mut self, c: Client) -> usize {
+        let id = c.id;
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s] = Some(c);
+                s
+            }
+            None => {
+                self.slots.push(Some(c));
+                self.slots.len() - 1
+            }
+        };
+        self.by_id.insert(id, slot);
+        slot
+    }
+
+    pub fn remove(&mut self, id: ClientId) -> Option<Client> {
+        let slot = self.by_id.remove(&id)?;
+        self.free.push(slot);
+        self.slots[slot].take()
+    }
+
+    pub fn slot_of(&self, id: ClientId) -> Option<usize> {
+        self.by_id.get(&id).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// The client in `slot`. Slots handed out by `insert` stay valid until
+    /// `remove`; the main loop never removes a client with a job queued.
+    pub fn at(&self, slot: usize) -> &Client {
+        self.slots[slot].as_ref().expect("client slot in use")
+    }
+
+    pub fn at_mut(&mut self, slot: usize) -> &mut Client {
+        self.slots[slot].as_mut().expect("client slot in use")
+    }
+
+    pub fn by_id(&self, id: ClientId) -> Option<&Client> {
+        self.slot_of(id).map(|s| self.at(s))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Client> {
+        self.slots.iter().flatten()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Client> {
+        self.slots.iter_mut().flatten()
+    }
+}

@@ -1,0 +1,45 @@
+//! Periodic work on the main thread, `hz` times a second: active expiry,
+//! incremental rehashing while idle, and closing idle clients (`timeout`).
+//! Each part is time-boxed so the event loop never stalls on it.
+
+use std::time::{Duration, Instant};
+
+use super::client::Clients;
+use super::state::State;
+use crate::keyspace::expire::active_cycle;
+
+/// Share of each cron period that active expiry may use (Valkey: 25%).
+const EXPIRE_TIME_PCT: u32 = 25;
+
+pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool) {
+    let period = Duration::from_millis(1000 / state.config.hz.max(1) as u64);
+    let budget = period * EXPIRE_TIME_PCT / 100;
+    let now = crate::keyspace::now_ms();
+    let start = Instant::now();
+    let ndbs = state.dbs.len();
+    for db in state.dbs.iter_mut() {
+        if db.expires_len() > 0 {
+            let left = budget.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            active_cycle(
+                db,
+                now,
+                left / ndbs.max(1) as u32 + Duration::from_micros(100),
+            );
+        }
+    }
+    for db in state.dbs.iter_mut() {
+        db.rehash_for(Duration::from_millis(1));
+    }
+    state.collect_db_garbage();
+    if state.config.timeout > 0 {
+        let idle = Duration::from_secs(state.config.timeout);
+        for c in clients.iter() {
+            if !in_flight(c.id) && c.last_interaction.elapsed() > idle {
+                state.kills.push(c.id);
+            }
+        }
+    }
+}

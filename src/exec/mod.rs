@@ -1,0 +1,42 @@
+//! The main thread: it alone owns the keyspace and runs commands.
+//!
+//! `main_loop` accepts connections, drains the IO threads' rings, hands
+//! commands to the `batch` executor (which `prefetch`es keys and calls
+//! `dispatch` per command) and routes replies back through `Outbox`.
+
+pub mod batch;
+pub mod client;
+pub mod cron;
+pub mod dispatch;
+pub mod lazyfree;
+pub mod main_loop;
+pub mod prefetch;
+pub mod state;
+
+pub use client::{Client, Clients};
+pub use state::{Ctx, State};
+
+use crate::ring::message::ToIo;
+
+/// Messages for the IO side produced while executing, per thread
+/// (index 0: the main thread's own connections at `io-threads 1`).
+pub struct Outbox {
+    pub per_thread: Vec<Vec<ToIo>>,
+}
+
+impl Outbox {
+    pub fn new(threads: usize) -> Self {
+        Outbox {
+            per_thread: (0..threads.max(1)).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    #[inline]
+    pub fn send(&mut self, thread: usize, msg: ToIo) {
+        self.per_thread[thread].push(msg);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.per_thread.iter().all(Vec::is_empty)
+    }
+}

@@ -1,0 +1,195 @@
+//! Main-thread state shared by all commands, and the context a handler gets.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::client::{Client, Clients};
+use crate::commands::CommandSpec;
+use crate::config::Config;
+use crate::keyspace::dict::Rng;
+use crate::keyspace::Db;
+use crate::net::NetLimits;
+use crate::resp::ReplyBuf;
+use crate::ring::message::{ClientId, Garbage};
+
+/// Per-command counters (INFO commandstats).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CmdStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub connections_received: u64,
+    pub rejected_connections: u64,
+    pub commands_processed: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    /// Indexed by `CmdId`.
+    pub commands: Vec<CmdStat>,
+    /// Error code (`ERR`, `WRONGTYPE`, ...) → count, in first-seen order.
+    pub errors: Vec<(String, u64)>,
+    pub total_error_replies: u64,
+    pub lazyfree_pending: u64,
+    pub lazyfreed_objects: u64,
+    pub expired_stale_perc: f64,
+    pub evicted_clients: u64,
+    pub io_threaded_reads: u64,
+    pub io_threaded_writes: u64,
+}
+
+impl Stats {
+    pub fn count_error(&mut self, code: &str) {
+        self.total_error_replies += 1;
+        if let Some(e) = self.errors.iter_mut().find(|(c, _)| c == code) {
+            e.1 += 1;
+        } else if self.errors.len() < 128 {
+            // Valkey caps distinct error codes tracked too.
+            self.errors.push((code.to_string(), 1));
+        }
+    }
+}
+
+/// One slow log entry.
+#[derive(Clone, Debug)]
+pub struct SlowEntry {
+    pub id: u64,
+    pub time: i64,
+    pub usec: u64,
+    pub argv: Vec<Bytes>,
+    pub addr: String,
+    pub name: Vec<u8>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShutdownMode {
+    Default,
+    NoSave,
+    Save,
+}
+
+pub struct State {
+    pub config: Config,
+    pub dbs: Vec<Db>,
+    pub stats: Stats,
+    pub started: Instant,
+    pub started_unix_ms: i64,
+    pub rng: Rng,
+    pub net_limits: Arc<NetLimits>,
+    /// Clients to close after this batch (CLIENT KILL, timeouts).
+    pub kills: Vec<ClientId>,
+    /// Large values and flushed tables to free off the main thread.
+    pub garbage: Vec<Garbage>,
+    pub shutdown: Option<ShutdownMode>,
+    pub slowlog: std::collections::VecDeque<SlowEntry>,
+    pub slowlog_next_id: u64,
+    /// Changes since start (there is no persistence, so never reset).
+    pub dirty: u64,
+    /// The port actually listened on.
+    pub tcp_port: u16,
+    pub io_threads_active: usize,
+    /// The binary and its arguments, for INFO.
+    pub executable: String,
+    pub run_id: String,
+}
+
+impl State {
+    pub fn new(config: Config, net_limits: Arc<NetLimits>) -> Self {
+        let dbs = (0..config.databases).map(Db::new).collect();
+        let mut rng = Rng::default();
+        let run_id: String = (0..40)
+            .map(|_| char::from(b"0123456789abcdef"[rng.below(16)]))
+            .collect();
+        State {
+            dbs,
+            stats: Stats {
+                commands: vec![CmdStat::default(); crate::commands::CMD_TABLE.specs.len()],
+                ..Default::default()
+            },
+            started: Instant::now(),
+            started_unix_ms: crate::keyspace::now_ms(),
+            rng,
+            net_limits,
+            kills: Vec::new(),
+            garbage: Vec::new(),
+            shutdown: None,
+            slowlog: Default::default(),
+            slowlog_next_id: 0,
+            dirty: 0,
+            tcp_port: config.port,
+            io_threads_active: 0,
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            run_id,
+            config,
+        }
+    }
+
+    /// Moves values queued by the dbs into the garbage list.
+    pub fn collect_db_garbage(&mut self) {
+        for db in &mut self.dbs {
+            if !db.garbage.is_empty() {
+                for v in db.garbage.drain(..) {
+                    self.garbage.push(Box::new(v));
+                }
+            }
+        }
+    }
+}
+
+/// What a command handler sees.
+pub struct Ctx<'a> {
+    pub state: &'a mut State,
+    pub clients: &'a mut Clients,
+    /// The calling client's slot in `clients`.
+    pub me: usize,
+    pub argv: &'a [Bytes],
+    pub out: &'a mut ReplyBuf,
+    /// Time of this batch, Unix ms (one clock read per batch, as Valkey).
+    pub now: i64,
+    pub cmd: &'static CommandSpec,
+}
+
+impl Ctx<'_> {
+    #[inline]
+    pub fn client(&mut self) -> &mut Client {
+        self.clients.at_mut(self.me)
+    }
+
+    #[inline]
+    pub fn client_ref(&self) -> &Client {
+        self.clients.at(self.me)
+    }
+
+    /// The client's selected database.
+    #[inline]
+    pub fn db(&mut self) -> &mut crate::keyspace::Db {
+        let i = self.clients.at(self.me).db;
+        &mut self.state.dbs[i]
+    }
+
+    /// The selected database and the reply buffer together, so a value
+    /// can be replied straight from where it is stored.
+    #[inline]
+    pub fn db_and_out(&mut self) -> (&mut crate::keyspace::Db, &mut ReplyBuf) {
+        let i = self.clients.at(self.me).db;
+        (&mut self.state.dbs[i], self.out)
+    }
+
+    #[inline]
+    pub fn arg(&self, i: usize) -> &[u8] {
+        &self.argv[i]
+    }
+
+    /// Marks the keyspace changed (INFO `rdb_changes_since_last_save`).
+    #[inline]
+    pub fn dirty(&mut self, n: u64) {
+        self.state.dirty += n;
+    }
+}

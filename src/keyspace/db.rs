@@ -1,0 +1,364 @@
+//! One numbered database: keys, their values and expire times.
+//!
+//! Expired keys are removed lazily when touched (and actively by
+//! `expire::active_cycle`). Values that are expensive to drop are not dropped
+//! here but queued in `garbage` for the caller to free on another thread.
+
+use super::dict::{Dict, Rng};
+use super::value::{Bytes24, Value, LAZYFREE_THRESHOLD};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expire time in Unix ms; 0 when the key does not expire.
+    pub expire: i64,
+    /// Last access, in seconds of the server clock (OBJECT IDLETIME).
+    pub access: u32,
+}
+
+impl Entry {
+    pub fn new(value: Value) -> Self {
+        Entry {
+            value,
+            expire: 0,
+            access: 0,
+        }
+    }
+}
+
+/// Seconds clock used for `Entry::access`.
+#[inline]
+pub fn access_clock(now_ms: i64) -> u32 {
+    (now_ms / 1000) as u32
+}
+
+#[derive(Default)]
+pub struct Db {
+    pub id: usize,
+    dict: Dict<Entry>,
+    /// Keys that have an expire, for active expiry sampling.
+    expires: Dict<()>,
+    /// Large values removed from this db, waiting to be freed off-thread.
+    pub garbage: Vec<Value>,
+    pub expired_keys: u64,
+    pub hits: u64,
+    pub misses: u64,
+    /// Where the active expire cycle resumes its scan of `expires`.
+    pub(super) expire_cursor: u64,
+    /// Running estimate of the average TTL (ms) of keys with one, for INFO.
+    pub avg_ttl: i64,
+}
+
+impl Db {
+    pub fn new(id: usize) -> Self {
+        Db {
+            id,
+            ..Default::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.dict.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dict.is_empty()
+    }
+
+    pub fn expires_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    pub fn dict(&self) -> &Dict<Entry> {
+        &self.dict
+    }
+
+    pub(super) fn expires_dict(&self) -> &Dict<()> {
+        &self.expires
+    }
+
+    /// Drops `v` here if cheap, else queues it for freeing elsewhere.
+    pub fn discard(&mut self, v: Value) {
+        if v.free_effort() > LAZYFREE_THRESHOLD {
+            self.garbage.push(v);
+        }
+    }
+
+    /// Like `discard`, but always off-thread (UNLINK, FLUSH ASYNC).
+    pub fn discard_async(&mut self, v: Value) {
+        self.garbage.push(v);
+    }
+
+    /// Finds a live key's hash, removing the key if its time has come.
+    #[inline]
+    fn live_hash(&mut self, key: &[u8], now: i64) -> Option<u64> {
+        if self.dict.is_empty() {
+            return None;
+        }
+        let h = self.dict.hash(key);
+        let e = self.dict.get_hashed(h, key)?;
+        if e.expire != 0 && e.expire <= now {
+            self.remove_expired_key(key);
+            return None;
+        }
+        Some(h)
+    }
+
+    /// Looks a key up for reading, counting a hit or a miss.
+    pub fn get(&mut self, key: &[u8], now: i64) -> Option<&Value> {
+        let Some(h) = self.live_hash(key, now) else {
+            self.misses += 1;
+            return None;
+        };
+        self.hits += 1;
+        let e = self.dict.get_mut_hashed(h, key)?;
+        e.access = access_clock(now);
+        Some(&e.value)
+    }
+
+    /// Looks a key up for writing (no hit/miss accounting).
+    pub fn get_entry_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Entry> {
+        let h = self.live_hash(key, now)?;
+        let e = self.dict.get_mut_hashed(h, key)?;
+        e.access = access_clock(now);
+        Some(e)
+    }
+
+    /// Looks a key up without touching its access time or counters.
+    pub fn peek(&mut self, key: &[u8], now: i64) -> Option<&Entry> {
+        let h = self.live_hash(key, now)?;
+        self.dict.get_hashed(h, key)
+    }
+
+    pub fn get_mut_value(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
+        self.get_entry_mut(key, now).map(|e| &mut e.value)
+    }
+
+    pub fn exists(&mut self, key: &[u8], now: i64) -> bool {
+        self.peek(key, now).is_some()
+    }
+
+    /// Sets `key` to `value`, dropping any expire unless `keep_ttl`.
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
+        let access = access_clock(now);
+        match self.get_entry_mut(key, now) {
+            Some(e) => {
+                let old = std::mem::replace(&mut e.value, value);
+                e.access = access;
+                let had_ttl = e.expire != 0;
+                if !keep_ttl {
+                    e.expire = 0;
+                }
+                if had_ttl && !keep_ttl {
+                    self.expires.remove(key);
+                }
+                self.discard(old);
+            }
+            None => self.dict.insert_new(
+                key,
+                Entry {
+                    value,
+                    expire: 0,
+                    access,
+                },
+            ),
+        }
+    }
+
+    /// Adds a key known to be absent (checked by the caller in this command).
+    pub fn add(&mut self, key: &[u8], value: Value, now: i64) {
+        self.dict.insert_new(
+            key,
+            Entry {
+                value,
+                expire: 0,
+                access: access_clock(now),
+            },
+        );
+    }
+
+    /// Removes a key and returns its value (expire removed too).
+    pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
+        let (_, e) = self.dict.remove(key)?;
+        if e.expire != 0 {
+            self.expires.remove(key);
+        }
+        Some(e.value)
+    }
+
+    /// Removes a live key, freeing its value by the lazy-free policy.
+    pub fn delete(&mut self, key: &[u8], now: i64) -> bool {
+        if self.peek(key, now).is_none() {
+            return false;
+        }
+        if let Some(v) = self.remove(key) {
+            self.discard(v);
+        }
+        true
+    }
+
+    /// Removes a live key, always freeing its value off-thread.
+    pub fn unlink(&mut self, key: &[u8], now: i64) -> bool {
+        if self.peek(key, now).is_none() {
+            return false;
+        }
+        if let Some(v) = self.remove(key) {
+            self.discard_async(v);
+        }
+        true
+    }
+
+    /// Sets the expire time of an existing key; false if there is no such key.
+    pub fn set_expire(&mut self, key: &[u8], when_ms: i64) -> bool {
+        let Some(e) = self.dict.get_mut(key) else {
+            return false;
+        };
+        let had = e.expire != 0;
+        e.expire = when_ms;
+        if !had {
+            self.expires.insert_new(key, ());
+        }
+        true
+    }
+
+    /// Removes the expire of a key; true if it had one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        match self.dict.get_mut(key) {
+            Some(e) if e.expire != 0 => {
+                e.expire = 0;
+                self.expires.remove(key);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Expire time of a live key (0: none); None if no such key.
+    pub fn expire_of(&mut self, key: &[u8], now: i64) -> Option<i64> {
+        self.peek(key, now).map(|e| e.expire)
+    }
+
+    /// Empties the db, returning the old contents so they can be dropped elsewhere.
+    pub fn flush(&mut self) -> (Dict<Entry>, Dict<()>) {
+        self.expire_cursor = 0;
+        self.avg_ttl = 0;
+        (self.dict.take(), self.expires.take())
+    }
+
+    /// Swaps contents with another db (SWAPDB); ids and counters stay.
+    pub fn swap_contents(&mut self, other: &mut Db) {
+        std::mem::swap(&mut self.dict, &mut other.dict);
+        std::mem::swap(&mut self.expires, &mut other.expires);
+        std::mem::swap(&mut self.avg_ttl, &mut other.avg_ttl);
+        self.expire_cursor = 0;
+        other.expire_cursor = 0;
+    }
+
+    /// One SCAN step over the keys; expired keys are skipped.
+    pub fn scan(&self, cursor: u64, now: i64, mut f: impl FnMut(&Bytes24, &Entry)) -> u64 {
+        self.dict.scan(cursor, |k, e| {
+            if e.expire == 0 || e.expire > now {
+                f(k, e)
+            }
+        })
+    }
+
+    /// A random live key (expired ones met on the way are removed).
+    pub fn random_key(&mut self, rng: &mut Rng, now: i64) -> Option<Vec<u8>> {
+        // Bounded tries: if every key sampled has expired, give up (Valkey
+        // does the same to avoid looping on a db of expired keys).
+        for _ in 0..100 {
+            let (k, e) = self.dict.random(rng)?;
+            let key = k.as_slice().to_vec();
+            if e.expire != 0 && e.expire <= now {
+                self.remove_expired_key(&key);
+                continue;
+            }
+            return Some(key);
+        }
+        None
+    }
+
+    /// Rehashing work for idle time.
+    pub fn rehash_for(&mut self, budget: std::time::Duration) {
+        self.dict.rehash_for(budget);
+        self.expires.rehash_for(budget / 2);
+    }
+
+    #[inline]
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.dict.hash(key)
+    }
+
+    /// Prefetch helpers for the batch executor, one dependent step each.
+    #[inline]
+    pub fn bucket_addr(&self, hash: u64) -> Option<*const u8> {
+        self.dict.bucket_addr(hash)
+    }
+    #[inline]
+    pub fn chain_head_addr(&self, hash: u64) -> Option<*const u8> {
+        self.dict.chain_head_addr(hash)
+    }
+    #[inline]
+    pub fn value_addr(&self, hash: u64, key: &[u8]) -> Option<*const u8> {
+        self.dict
+            .get_hashed(hash, key)
+            .and_then(|e| e.value.heap_ptr())
+    }
+
+    pub(super) fn remove_expired_key(&mut self, key: &[u8]) {
+        if let Some(v) = self.remove(key) {
+            self.discard(v);
+        }
+        self.expired_keys += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyspace::value::Str;
+
+    fn s(v: &str) -> Value {
+        Value::Str(Str::from_bytes(v.as_bytes()))
+    }
+
+    #[test]
+    fn set_get_expire_persist() {
+        let mut db = Db::new(0);
+        db.set(b"a", s("1"), false, 1000);
+        assert_eq!(db.get(b"a", 1000), Some(&s("1")));
+        assert!(db.set_expire(b"a", 2000));
+        assert_eq!(db.expires_len(), 1);
+        assert_eq!(db.expire_of(b"a", 1500), Some(2000));
+        db.set(b"a", s("2"), true, 1500);
+        assert_eq!(db.expire_of(b"a", 1500), Some(2000));
+        db.set(b"a", s("3"), false, 1500);
+        assert_eq!(db.expire_of(b"a", 1500), Some(0));
+        assert_eq!(db.expires_len(), 0);
+        db.set_expire(b"a", 2000);
+        assert!(db.persist(b"a"));
+        assert!(!db.persist(b"a"));
+        db.set_expire(b"a", 2000);
+        assert_eq!(db.get(b"a", 2000), None);
+        assert_eq!(db.len(), 0);
+        assert_eq!(db.expires_len(), 0);
+        assert_eq!(db.expired_keys, 1);
+        assert_eq!((db.hits, db.misses), (1, 1));
+    }
+
+    #[test]
+    fn big_values_go_to_garbage() {
+        let mut db = Db::new(0);
+        let big = Value::Str(Str::from_bytes(&vec![b'x'; 200 * 1024]));
+        db.set(b"k", big.clone(), false, 0);
+        db.set(b"k", s("small"), false, 0);
+        assert_eq!(db.garbage.len(), 1);
+        db.set(b"k", big, false, 0);
+        assert!(db.delete(b"k", 0));
+        assert_eq!(db.garbage.len(), 2);
+        db.set(b"k", s("x"), false, 0);
+        assert!(db.unlink(b"k", 0));
+        assert_eq!(db.garbage.len(), 3);
+    }
+}

@@ -1,0 +1,97 @@
+//! Active expiry: the cron's share of removing keys whose time has passed.
+//!
+//! Lazy expiry alone would keep keys nobody reads forever. Each cycle walks
+//! the keys-with-expire table by SCAN cursor in small samples and keeps going
+//! while a sample finds many expired keys (over 10%), but never beyond its
+//! time budget, so the main thread is not stalled.
+
+use std::time::{Duration, Instant};
+
+use super::db::Db;
+
+/// Keys looked at per sample.
+const SAMPLE: usize = 20;
+/// Stop early when fewer than this percentage of a sample had expired.
+const ACCEPTABLE_STALE_PCT: usize = 10;
+
+/// Runs one cycle on `db`; returns how many keys it removed.
+pub fn active_cycle(db: &mut Db, now: i64, budget: Duration) -> usize {
+    let start = Instant::now();
+    let mut removed = 0;
+    let mut ttl_sum: i128 = 0;
+    let mut ttl_n: i64 = 0;
+    loop {
+        if db.expires_len() == 0 {
+            db.expire_cursor = 0;
+            return removed;
+        }
+        let mut sampled = 0;
+        let mut expired: Vec<Vec<u8>> = Vec::new();
+        let mut cursor = db.expire_cursor;
+        while sampled < SAMPLE {
+            let dict = db.dict();
+            cursor = db.expires_dict().scan(cursor, |k, _| {
+                sampled += 1;
+                if let Some(e) = dict.get(k.as_slice()) {
+                    if e.expire != 0 && e.expire <= now {
+                        expired.push(k.as_slice().to_vec());
+                    } else if e.expire != 0 {
+                        ttl_sum += (e.expire - now) as i128;
+                        ttl_n += 1;
+                    }
+                }
+            });
+            if cursor == 0 {
+                break;
+            }
+        }
+        db.expire_cursor = cursor;
+        let n = expired.len();
+        for k in expired {
+            db.remove_expired_key(&k);
+        }
+        removed += n;
+        if ttl_n > 0 {
+            let avg = (ttl_sum / ttl_n as i128) as i64;
+            // Smooth like Valkey: mostly the old estimate, a bit of the new.
+            db.avg_ttl = if db.avg_ttl == 0 {
+                avg
+            } else {
+                (db.avg_ttl / 50) * 49 + avg / 50
+            };
+        }
+        if sampled == 0
+            || n * 100 / sampled.max(1) <= ACCEPTABLE_STALE_PCT
+            || start.elapsed() >= budget
+        {
+            return removed;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyspace::value::{Str, Value};
+
+    #[test]
+    fn removes_expired_keys_and_keeps_others() {
+        let mut db = Db::new(0);
+        for i in 0..1000 {
+            let k = format!("k{i}");
+            db.set(k.as_bytes(), Value::Str(Str::Int(i)), false, 0);
+            db.set_expire(k.as_bytes(), if i % 2 == 0 { 100 } else { 1_000_000 });
+        }
+        let mut total = 0;
+        for _ in 0..1000 {
+            total += active_cycle(&mut db, 200, Duration::from_millis(50));
+            if db.len() == 500 {
+                break;
+            }
+        }
+        assert_eq!(total, 500);
+        assert_eq!(db.len(), 500);
+        assert_eq!(db.expires_len(), 500);
+        assert!(db.avg_ttl > 0);
+    }
+}

@@ -1,0 +1,24 @@
+//! The keyspace: databases of keys to values, with expiry.
+//!
+//! Owned by the main thread alone and never shared, so it has no locks. It
+//! knows nothing of sockets, rings or replies: commands read and change it
+//! through `Db`, and values too large to drop cheaply are handed back in
+//! `Db::garbage` for the caller to free elsewhere.
+
+pub mod db;
+pub mod dict;
+pub mod expire;
+pub mod glob;
+pub mod value;
+
+pub use db::{Db, Entry};
+pub use dict::Dict;
+pub use value::{Bytes24, Str, Value};
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,236 @@
+//! Values and their in-memory encodings.
+//!
+//! Short byte strings (keys and values up to 22 bytes) live inline, with no
+//! allocation of their own; integers are stored as `i64` as Valkey's `int`
+//! encoding does.
+
+use crate::resp::parser::parse_i64;
+
+/// Bytes stored inline when short, else in one exact-size allocation.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Bytes24 {
+    Inline { len: u8, data: [u8; 22] },
+    Heap(Box<[u8]>),
+}
+
+impl Bytes24 {
+    pub const INLINE_MAX: usize = 22;
+
+    pub fn new(s: &[u8]) -> Self {
+        if s.len() <= Self::INLINE_MAX {
+            let mut data = [0u8; 22];
+            data[..s.len()].copy_from_slice(s);
+            Bytes24::Inline {
+                len: s.len() as u8,
+                data,
+            }
+        } else {
+            Bytes24::Heap(s.into())
+        }
+    }
+
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes24::Inline { len, data } => &data[..*len as usize],
+            Bytes24::Heap(b) => b,
+        }
+    }
+
+    /// Address of out-of-line data, for prefetching.
+    #[inline]
+    pub fn heap_ptr(&self) -> Option<*const u8> {
+        match self {
+            Bytes24::Inline { .. } => None,
+            Bytes24::Heap(b) => Some(b.as_ptr()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Bytes24 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_slice()))
+    }
+}
+
+/// A string value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Str {
+    /// `int` encoding: the decimal form fits an i64 and reads back the same.
+    Int(i64),
+    /// Set whole (`SET`, `GETSET`, ...): `embstr` or `raw` by size.
+    Fixed(Bytes24),
+    /// Grown in place (`APPEND`, `SETRANGE`): always `raw`, with spare room.
+    Growable(Vec<u8>),
+}
+
+impl Str {
+    /// Stores `s` with the encoding Valkey would pick for it.
+    pub fn from_bytes(s: &[u8]) -> Self {
+        if s.len() <= 20 {
+            if let Some(n) = parse_i64(s) {
+                return Str::Int(n);
+            }
+        }
+        Str::Fixed(Bytes24::new(s))
+    }
+
+    /// Appends the bytes of this string to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        match self {
+            Str::Int(n) => crate::resp::reply::push_int(out, *n),
+            Str::Fixed(b) => out.extend_from_slice(b.as_slice()),
+            Str::Growable(v) => out.extend_from_slice(v),
+        }
+    }
+
+    /// The bytes, borrowed when stored as bytes, formatted when an integer.
+    pub fn to_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            Str::Int(n) => std::borrow::Cow::Owned(n.to_string().into_bytes()),
+            Str::Fixed(b) => std::borrow::Cow::Borrowed(b.as_slice()),
+            Str::Growable(v) => std::borrow::Cow::Borrowed(v),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Str::Int(n) => int_len(*n),
+            Str::Fixed(b) => b.as_slice().len(),
+            Str::Growable(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The integer value, if the string holds one (strictly formatted).
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Str::Int(n) => Some(*n),
+            Str::Fixed(b) => parse_i64(b.as_slice()),
+            Str::Growable(v) => parse_i64(v),
+        }
+    }
+
+    /// Turns the value into a growable buffer (for in-place edits).
+    pub fn make_growable(&mut self) -> &mut Vec<u8> {
+        if !matches!(self, Str::Growable(_)) {
+            let bytes = self.to_bytes().into_owned();
+            *self = Str::Growable(bytes);
+        }
+        match self {
+            Str::Growable(v) => v,
+            _ => unreachable!("just made growable"),
+        }
+    }
+
+    /// `OBJECT ENCODING` name. Valkey embeds key, expire and value in one
+    /// allocation while the three fit in its 128-byte size class.
+    pub fn encoding(&self, key_len: usize, has_expire: bool) -> &'static str {
+        match self {
+            Str::Int(_) => "int",
+            Str::Growable(_) => "raw",
+            Str::Fixed(b) => {
+                if key_len + b.as_slice().len() + if has_expire { 8 } else { 0 } <= 113 {
+                    "embstr"
+                } else {
+                    "raw"
+                }
+            }
+        }
+    }
+
+    pub fn heap_ptr(&self) -> Option<*const u8> {
+        match self {
+            Str::Int(_) => None,
+            Str::Fixed(b) => b.heap_ptr(),
+            Str::Growable(v) => Some(v.as_ptr()),
+        }
+    }
+}
+
+/// Number of characters in the decimal form of `n`.
+pub fn int_len(n: i64) -> usize {
+    let mut len = if n < 0 { 2 } else { 1 };
+    let mut v = n.unsigned_abs();
+    while v >= 10 {
+        v /= 10;
+        len += 1;
+    }
+    len
+}
+
+/// A value of any type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(Str),
+}
+
+impl Value {
+    /// `TYPE` name.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// Rough cost of dropping: how many allocations or bytes it frees.
+    /// Above `LAZYFREE_THRESHOLD`, the value is freed on an IO thread.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::Str(Str::Growable(v)) => v.capacity() / 1024,
+            Value::Str(Str::Fixed(b)) => b.as_slice().len() / 1024,
+            Value::Str(Str::Int(_)) => 0,
+        }
+    }
+
+    /// Out-of-line data worth prefetching before the command runs.
+    pub fn heap_ptr(&self) -> Option<*const u8> {
+        match self {
+            Value::Str(s) => s.heap_ptr(),
+        }
+    }
+}
+
+/// Values whose `free_effort` is above this are freed off the main thread
+/// (64, like Valkey's LAZYFREE_THRESHOLD; strings count one per KiB).
+pub const LAZYFREE_THRESHOLD: usize = 64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings() {
+        assert_eq!(Str::from_bytes(b"123"), Str::Int(123));
+        assert!(matches!(Str::from_bytes(b"0123"), Str::Fixed(_)));
+        assert!(matches!(
+            Str::from_bytes(b"-9223372036854775809"),
+            Str::Fixed(_)
+        ));
+        assert_eq!(Str::from_bytes(b"abc").encoding(1, false), "embstr");
+        let long = vec![b'x'; 112];
+        assert_eq!(Str::from_bytes(&long).encoding(1, false), "embstr");
+        assert_eq!(Str::from_bytes(&long).encoding(2, false), "raw");
+        assert_eq!(Str::from_bytes(&long[..104]).encoding(1, true), "embstr");
+        assert_eq!(Str::from_bytes(&long[..105]).encoding(1, true), "raw");
+        let mut s = Str::from_bytes(b"5");
+        s.make_growable().push(b'1');
+        assert_eq!(s.encoding(1, false), "raw");
+        assert_eq!(s.as_int(), Some(51));
+    }
+
+    #[test]
+    fn inline_and_heap_bytes() {
+        let a = Bytes24::new(b"0123456789012345678901");
+        assert!(matches!(a, Bytes24::Inline { .. }));
+        let b = Bytes24::new(b"01234567890123456789012");
+        assert!(matches!(b, Bytes24::Heap(_)));
+        assert_eq!(b.as_slice(), b"01234567890123456789012");
+        assert_eq!(std::mem::size_of::<Bytes24>(), 24);
+        assert_eq!(int_len(-10), 3);
+        assert_eq!(int_len(i64::MIN), 20);
+    }
+}

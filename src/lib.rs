@@ -1,0 +1,26 @@
+//! ferrokey: a Redis-protocol-compatible in-memory key-value server with
+//! Valkey 8's threaded design.
+//!
+//! ```text
+//!               accept (main thread)
+//!                        │ socket handed to an IO thread (by client id)
+//!                        ▼
+//!  IO thread k:  mio Poll ─► read ─► RESP parse ─► ToMain::Commands ──ring k──┐
+//!   (net/)                                                                    ▼
+//!  main thread:  drain rings ─► batch (≤16 cmds) ─► prefetch keys ─► execute ─► reply bytes
+//!   (exec/, commands/, keyspace/)                                             │
+//!  IO thread k:  write replies ◄── drop freed values ◄── ToIo ──ring k────────┘
+//! ```
+//! With `io-threads 1` the main thread polls, parses and writes itself.
+//! `net` never touches the keyspace; `keyspace` never touches sockets; the
+//! two meet only through the messages in `ring`.
+
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod exec;
+pub mod keyspace;
+pub mod net;
+pub mod resp;
+pub mod ring;
+pub mod server;

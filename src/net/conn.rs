@@ -1,0 +1,233 @@
+//! One client connection: its socket, input buffer, parser and pending output.
+//!
+//! A connection has at most one batch of commands in flight to the main
+//! thread. While it waits for the reply it keeps reading (the socket is
+//! edge-triggered and must be drained) but does not parse: that is what keeps
+//! per-client order, and what lets the query buffer limit act as backpressure.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+
+use bytes::BytesMut;
+use mio::net::TcpStream;
+
+use super::NetLimits;
+use crate::resp::{Argv, Limits, Parser, ProtocolError};
+use crate::ring::message::ClientId;
+
+/// Most commands sent to main in one message; the rest wait for the reply,
+/// so one deep pipeline cannot starve other clients.
+const MAX_CMDS_PER_BATCH: usize = 1024;
+/// Stop parsing new commands while this much output is unsent (the client is
+/// not reading its replies); reading continues up to the query buffer limit.
+const OUTPUT_PAUSE: usize = 4 * 1024 * 1024;
+const READ_MIN: usize = 4 * 1024;
+const READ_MAX: usize = 64 * 1024;
+
+/// Why a connection must close now.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    PeerClosed,
+    Error,
+    QueryBufferLimit,
+}
+
+pub struct Conn {
+    pub id: ClientId,
+    pub stream: TcpStream,
+    rbuf: BytesMut,
+    parser: Parser,
+    out: VecDeque<Vec<u8>>,
+    out_pos: usize,
+    out_bytes: usize,
+    /// A batch is with the main thread.
+    pub in_flight: bool,
+    /// Close once the output is written (QUIT, protocol error, CLIENT KILL of self).
+    pub close_when_flushed: bool,
+    /// The peer shut its side, or the input was malformed: parse no more
+    /// than what is already buffered (nothing at all after a protocol error).
+    eof: bool,
+    input_poisoned: bool,
+    pub authenticated: bool,
+    /// WRITABLE interest is registered.
+    pub want_write: bool,
+    read_size: usize,
+}
+
+impl Conn {
+    pub fn new(id: ClientId, stream: TcpStream) -> Self {
+        Conn {
+            id,
+            stream,
+            rbuf: BytesMut::new(),
+            parser: Parser::new(),
+            out: VecDeque::new(),
+            out_pos: 0,
+            out_bytes: 0,
+            in_flight: false,
+            close_when_flushed: false,
+            eof: false,
+            input_poisoned: false,
+            authenticated: true,
+            want_write: false,
+            read_size: READ_MIN,
+        }
+    }
+
+    /// Reads everything available. Ok even on EOF (see `peer_gone`) so that
+    /// commands read before the EOF still run.
+    pub fn read_all(&mut self, limits: &NetLimits) -> Result<(), CloseReason> {
+        if self.eof {
+            return Ok(());
+        }
+        loop {
+            let len = self.rbuf.len();
+            if len > limits.query_buf_limit() {
+                return Err(CloseReason::QueryBufferLimit);
+            }
+            let want = self.read_size;
+            // Reading needs initialized memory; zero only what one read may fill.
+            self.rbuf.resize(len + want, 0);
+            match self.stream.read(&mut self.rbuf[len..]) {
+                Ok(0) => {
+                    self.rbuf.truncate(len);
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.rbuf.truncate(len + n);
+                    if n == want {
+                        self.read_size = (want * 2).min(READ_MAX);
+                    } else if n < want / 4 {
+                        self.read_size = (want / 2).max(READ_MIN);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.rbuf.truncate(len);
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    self.rbuf.truncate(len);
+                }
+                Err(_) => {
+                    self.rbuf.truncate(len);
+                    return Err(CloseReason::Error);
+                }
+            }
+        }
+    }
+
+    /// True when the peer has closed and nothing more will be done for it.
+    pub fn finished(&self) -> bool {
+        (self.eof || self.input_poisoned)
+            && !self.in_flight
+            && self.out_bytes == 0
+            && !self.has_complete_input()
+    }
+
+    fn has_complete_input(&self) -> bool {
+        !self.input_poisoned && !self.rbuf.is_empty()
+    }
+
+    /// Parses the next batch of commands if the connection may send one.
+    /// Returns the commands and a protocol error that followed them, if any.
+    pub fn next_batch(&mut self, limits: &NetLimits) -> Option<(Vec<Argv>, Option<ProtocolError>)> {
+        if self.in_flight
+            || self.input_poisoned
+            || self.close_when_flushed
+            || self.out_bytes > OUTPUT_PAUSE
+        {
+            return None;
+        }
+        let lim = Limits {
+            max_bulk_len: limits.max_bulk_len(),
+            authenticated: self.authenticated,
+        };
+        let mut cmds = Vec::new();
+        let mut error = None;
+        while cmds.len() < MAX_CMDS_PER_BATCH {
+            match self.parser.parse(&mut self.rbuf, &lim) {
+                Ok(Some(argv)) => cmds.push(argv),
+                Ok(None) => break,
+                Err(e) => {
+                    error = Some(e);
+                    self.input_poisoned = true;
+                    self.rbuf.clear();
+                    break;
+                }
+            }
+            // Before authentication, one command at a time: AUTH changes the
+            // limits that apply to the next one.
+            if !self.authenticated {
+                break;
+            }
+        }
+        if self.eof && !self.parser.in_progress() && error.is_none() {
+            // A partial inline line at EOF is discarded, as Valkey does.
+            if memchr::memchr(b'\n', &self.rbuf).is_none() {
+                self.rbuf.clear();
+            }
+        }
+        if cmds.is_empty() && error.is_none() {
+            if self.eof {
+                self.rbuf.clear();
+            }
+            return None;
+        }
+        self.in_flight = true;
+        Some((cmds, error))
+    }
+
+    pub fn queue_output(&mut self, data: Vec<u8>) {
+        if !data.is_empty() {
+            self.out_bytes += data.len();
+            self.out.push_back(data);
+        }
+    }
+
+    pub fn pending_output(&self) -> usize {
+        self.out_bytes
+    }
+
+    /// Writes as much pending output as the socket takes. Ok(true) when all
+    /// of it is written.
+    pub fn flush(&mut self) -> Result<bool, CloseReason> {
+        while let Some(front) = self.out.front() {
+            // Gather several small replies into one syscall.
+            let result = if self.out.len() > 1 {
+                let mut slices: [io::IoSlice<'_>; 16] =
+                    std::array::from_fn(|_| io::IoSlice::new(&[]));
+                let mut n = 0;
+                for (i, buf) in self.out.iter().take(16).enumerate() {
+                    slices[n] = io::IoSlice::new(if i == 0 { &buf[self.out_pos..] } else { buf });
+                    n += 1;
+                }
+                self.stream.write_vectored(&slices[..n])
+            } else {
+                self.stream.write(&front[self.out_pos..])
+            };
+            match result {
+                Ok(0) => return Err(CloseReason::Error),
+                Ok(mut n) => {
+                    self.out_bytes -= n;
+                    while n > 0 {
+                        let Some(front) = self.out.front() else { break };
+                        let left = front.len() - self.out_pos;
+                        if n >= left {
+                            n -= left;
+                            self.out_pos = 0;
+                            self.out.pop_front();
+                        } else {
+                            self.out_pos += n;
+                            n = 0;
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(CloseReason::Error),
+            }
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,199 @@
+//! The connections one thread polls, and how socket events and replies move
+//! them along: read → parse → `ToMain::Commands`, then `ToIo::Reply` → write.
+
+use std::sync::Arc;
+
+use hashbrown::HashMap;
+use mio::{Interest, Registry, Token};
+
+use super::conn::{CloseReason, Conn};
+use super::{NetLimits, FIRST_CONN_TOKEN};
+use crate::ring::message::{ClientId, ToIo, ToMain};
+
+pub struct ConnSet {
+    slots: Vec<Option<Conn>>,
+    free: Vec<usize>,
+    by_id: HashMap<ClientId, usize>,
+    limits: Arc<NetLimits>,
+}
+
+impl ConnSet {
+    pub fn new(limits: Arc<NetLimits>) -> Self {
+        ConnSet {
+            slots: Vec::new(),
+            free: Vec::new(),
+            by_id: HashMap::new(),
+            limits,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// Starts serving a new connection.
+    pub fn attach(
+        &mut self,
+        registry: &Registry,
+        client: ClientId,
+        stream: mio::net::TcpStream,
+        out: &mut Vec<ToMain>,
+    ) {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.slots.len() - 1
+        });
+        let mut conn = Conn::new(client, stream);
+        if registry
+            .register(
+                &mut conn.stream,
+                Token(slot + FIRST_CONN_TOKEN),
+                Interest::READABLE,
+            )
+            .is_err()
+        {
+            self.free.push(slot);
+            out.push(ToMain::Closed { client });
+            return;
+        }
+        self.slots[slot] = Some(conn);
+        self.by_id.insert(client, slot);
+    }
+
+    fn close(&mut self, registry: &Registry, slot: usize, out: &mut Vec<ToMain>) {
+        if let Some(mut conn) = self.slots.get_mut(slot).and_then(Option::take) {
+            let _ = registry.deregister(&mut conn.stream);
+            self.by_id.remove(&conn.id);
+            self.free.push(slot);
+            out.push(ToMain::Closed { client: conn.id });
+        }
+    }
+
+    /// Handles a poll event for a connection token.
+    pub fn on_event(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        event: &mio::event::Event,
+        out: &mut Vec<ToMain>,
+    ) {
+        let Some(slot) = token.0.checked_sub(FIRST_CONN_TOKEN) else {
+            return;
+        };
+        let Some(conn) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        let mut failed = false;
+        if event.is_writable() && conn.pending_output() > 0 {
+            failed |= Self::write_out(registry, conn, slot).is_err();
+        }
+        if !failed && (event.is_readable() || event.is_read_closed() || event.is_error()) {
+            match conn.read_all(&self.limits) {
+                Ok(()) => {}
+                Err(CloseReason::QueryBufferLimit) => {
+                    tracing::warn!(
+                        client = conn.id,
+                        "closing client that reached max query buffer length"
+                    );
+                    failed = true;
+                }
+                Err(_) => failed = true,
+            }
+        }
+        if failed {
+            self.close(registry, slot, out);
+            return;
+        }
+        self.advance(registry, slot, out);
+    }
+
+    /// Sends the next batch if one is ready, or closes a finished connection.
+    fn advance(&mut self, registry: &Registry, slot: usize, out: &mut Vec<ToMain>) {
+        let Some(conn) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        if let Some((cmds, error)) = conn.next_batch(&self.limits) {
+            out.push(ToMain::Commands {
+                client: conn.id,
+                cmds,
+                error,
+            });
+            return;
+        }
+        if conn.finished() || (conn.close_when_flushed && conn.pending_output() == 0) {
+            self.close(registry, slot, out);
+        }
+    }
+
+    fn write_out(registry: &Registry, conn: &mut Conn, slot: usize) -> Result<(), CloseReason> {
+        let done = conn.flush()?;
+        if done == conn.want_write {
+            // Interest must change: all written (drop WRITABLE) or blocked (add it).
+            let interest = if done {
+                Interest::READABLE
+            } else {
+                Interest::READABLE | Interest::WRITABLE
+            };
+            registry
+                .reregister(&mut conn.stream, Token(slot + FIRST_CONN_TOKEN), interest)
+                .map_err(|_| CloseReason::Error)?;
+            conn.want_write = !done;
+        }
+        Ok(())
+    }
+
+    /// Applies a message from the main thread.
+    pub fn apply(&mut self, registry: &Registry, msg: ToIo, out: &mut Vec<ToMain>) {
+        match msg {
+            ToIo::Attach { client, stream } => self.attach(registry, client, stream, out),
+            ToIo::Reply {
+                client,
+                data,
+                done,
+                close,
+                authenticated,
+            } => {
+                let Some(&slot) = self.by_id.get(&client) else {
+                    return;
+                };
+                let Some(conn) = self.slots[slot].as_mut() else {
+                    return;
+                };
+                conn.queue_output(data);
+                conn.authenticated = authenticated;
+                if done {
+                    conn.in_flight = false;
+                }
+                if close {
+                    conn.close_when_flushed = true;
+                }
+                if Self::write_out(registry, conn, slot).is_err() {
+                    self.close(registry, slot, out);
+                    return;
+                }
+                self.advance(registry, slot, out);
+            }
+            ToIo::Kill { client } => {
+                if let Some(&slot) = self.by_id.get(&client) {
+                    self.close(registry, slot, out);
+                }
+            }
+            ToIo::Free(garbage) => drop(garbage),
+            ToIo::Shutdown => {}
+        }
+    }
+
+    /// Writes what can be written without waiting, then closes everything.
+    pub fn shutdown(&mut self, registry: &Registry, out: &mut Vec<ToMain>) {
+        for slot in 0..self.slots.len() {
+            if let Some(conn) = self.slots[slot].as_mut() {
+                let _ = conn.flush();
+            }
+            self.close(registry, slot, out);
+        }
+    }
+}

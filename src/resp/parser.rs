@@ -1,0 +1,463 @@
+//! Incremental request parser.
+//!
+//! Keeps the state of a half-read multibulk between calls so a large request
+//! arriving in many reads is scanned once, not from the start each time.
+//! Arguments are slices of the read buffer (`Bytes`), not copies.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+/// One command: its name and arguments.
+pub type Argv = Vec<Bytes>;
+
+/// Longest inline request or count line, as in Valkey (PROTO_INLINE_MAX_SIZE).
+pub const INLINE_MAX: usize = 64 * 1024;
+/// Largest multibulk count accepted.
+pub const MULTIBULK_MAX: i64 = 1024 * 1024 * 1024;
+/// Bulks at least this big get their whole buffer reserved up front.
+const BIG_ARG: usize = 32 * 1024;
+
+/// Limits that depend on configuration and on the client's state.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// `proto-max-bulk-len`.
+    pub max_bulk_len: usize,
+    /// False while `requirepass` is set and the client has not authenticated:
+    /// then requests are limited to 10 arguments of 16 KiB, as in Valkey.
+    pub authenticated: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bulk_len: 512 * 1024 * 1024,
+            authenticated: true,
+        }
+    }
+}
+
+/// A malformed request. The text follows `Protocol error: ` in the reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProtocolError(pub String);
+
+impl ProtocolError {
+    fn new(s: &str) -> Self {
+        ProtocolError(s.to_string())
+    }
+    /// The full error line as replied, without the leading `-`.
+    pub fn reply_text(&self) -> String {
+        format!("ERR Protocol error: {}", self.0)
+    }
+}
+
+#[derive(Default, Debug)]
+pub struct Parser {
+    /// Arguments still expected by the multibulk being read (0: none open).
+    remaining: usize,
+    /// Length of the bulk being read, once its `$len` line is consumed.
+    bulk_len: Option<usize>,
+    args: Vec<Bytes>,
+}
+
+impl Parser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// True when a request is partly read.
+    pub fn in_progress(&self) -> bool {
+        self.remaining > 0
+    }
+
+    /// Parses the next complete command from `buf`, consuming its bytes.
+    /// `Ok(None)` means more input is needed; empty requests are skipped.
+    pub fn parse(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: &Limits,
+    ) -> Result<Option<Argv>, ProtocolError> {
+        loop {
+            if self.remaining == 0 {
+                if buf.is_empty() {
+                    return Ok(None);
+                }
+                if buf[0] != b'*' {
+                    match parse_inline(buf)? {
+                        None => return Ok(None),
+                        Some(argv) if argv.is_empty() => continue,
+                        Some(argv) => return Ok(Some(argv)),
+                    }
+                }
+                let Some((count, used)) = read_line_number(buf, 1, "too big mbulk count string")?
+                else {
+                    return Ok(None);
+                };
+                let count = match count {
+                    Some(n) if n <= MULTIBULK_MAX => n,
+                    _ => return Err(ProtocolError::new("invalid multibulk length")),
+                };
+                if !limits.authenticated && count > 10 {
+                    return Err(ProtocolError::new("unauthenticated multibulk length"));
+                }
+                buf.advance(used);
+                if count <= 0 {
+                    continue;
+                }
+                self.remaining = count as usize;
+                // Never trust the count for the allocation: a client may lie.
+                self.args = Vec::with_capacity(self.remaining.min(1024));
+            }
+            while self.remaining > 0 {
+                let len = match self.bulk_len {
+                    Some(len) => len,
+                    None => {
+                        if buf.is_empty() {
+                            return Ok(None);
+                        }
+                        if buf[0] != b'$' {
+                            return Err(ProtocolError(format!(
+                                "expected '$', got '{}'",
+                                char::from(buf[0])
+                            )));
+                        }
+                        let Some((len, used)) =
+                            read_line_number(buf, 1, "too big bulk count string")?
+                        else {
+                            return Ok(None);
+                        };
+                        let len = match len {
+                            Some(n) if n >= 0 && (n as u64) <= limits.max_bulk_len as u64 => {
+                                n as usize
+                            }
+                            _ => return Err(ProtocolError::new("invalid bulk length")),
+                        };
+                        if !limits.authenticated && len > 16384 {
+                            return Err(ProtocolError::new("unauthenticated bulk length"));
+                        }
+                        buf.advance(used);
+                        self.bulk_len = Some(len);
+                        if len >= BIG_ARG && buf.len() < len + 2 {
+                            buf.reserve(len + 2 - buf.len());
+                        }
+                        len
+                    }
+                };
+                if buf.len() < len + 2 {
+                    return Ok(None);
+                }
+                let arg = buf.split_to(len).freeze();
+                buf.advance(2);
+                self.args.push(arg);
+                self.bulk_len = None;
+                self.remaining -= 1;
+            }
+            return Ok(Some(std::mem::take(&mut self.args)));
+        }
+    }
+}
+
+/// Reads `<prefix><integer>\r\n` at the start of `buf`, skipping `skip` prefix
+/// bytes. Returns the number (None if not a valid integer) and the bytes used,
+/// or `Ok(None)` if the line is not complete yet.
+#[allow(clippy::type_complexity)]
+fn read_line_number(
+    buf: &[u8],
+    skip: usize,
+    too_big: &str,
+) -> Result<Option<(Option<i64>, usize)>, ProtocolError> {
+    match memchr::memchr(b'\r', buf) {
+        None => {
+            if buf.len() > INLINE_MAX {
+                Err(ProtocolError::new(too_big))
+            } else {
+                Ok(None)
+            }
+        }
+        Some(cr) => {
+            if cr > INLINE_MAX {
+                return Err(ProtocolError::new(too_big));
+            }
+            if buf.len() < cr + 2 {
+                return Ok(None);
+            }
+            Ok(Some((parse_i64(&buf[skip..cr]), cr + 2)))
+        }
+    }
+}
+
+/// Strict decimal integer, as Valkey's string2ll: no spaces, no `+`, no
+/// leading zeros, fits in i64.
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    let (neg, digits) = if s[0] == b'-' {
+        (true, &s[1..])
+    } else {
+        (false, s)
+    };
+    if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    if neg {
+        if v > i64::MAX as u64 + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else if v > i64::MAX as u64 {
+        None
+    } else {
+        Some(v as i64)
+    }
+}
+
+/// An inline (telnet-style) request: one line, split like a shell would.
+fn parse_inline(buf: &mut BytesMut) -> Result<Option<Argv>, ProtocolError> {
+    let Some(nl) = memchr::memchr(b'\n', buf) else {
+        if buf.len() > INLINE_MAX {
+            return Err(ProtocolError::new("too big inline request"));
+        }
+        return Ok(None);
+    };
+    if nl > INLINE_MAX {
+        return Err(ProtocolError::new("too big inline request"));
+    }
+    let line = buf.split_to(nl + 1);
+    let mut end = nl;
+    if end > 0 && line[end - 1] == b'\r' {
+        end -= 1;
+    }
+    match split_args(&line[..end]) {
+        Some(args) => Ok(Some(args.into_iter().map(Bytes::from).collect())),
+        None => Err(ProtocolError::new("unbalanced quotes in request")),
+    }
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Splits a line into arguments with Valkey's quoting rules: `"..."` with
+/// backslash escapes (`\n \r \t \b \a \\ \" \xHH`), `'...'` with `\'`, and a
+/// closing quote must be followed by a space or the end. None if unbalanced.
+pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && line[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= n {
+            return Some(out);
+        }
+        let mut cur = Vec::new();
+        let mut in_dq = false;
+        let mut in_sq = false;
+        loop {
+            if in_dq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' {
+                    if let (Some(h), Some(l)) = (hex_val(line[i + 2]), hex_val(line[i + 3])) {
+                        cur.push(h * 16 + l);
+                        i += 4;
+                        continue;
+                    }
+                }
+                if c == b'\\' && i + 1 < n {
+                    i += 1;
+                    cur.push(match line[i] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        other => other,
+                    });
+                } else if c == b'"' {
+                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(c);
+                }
+                i += 1;
+            } else if in_sq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
+                    cur.push(b'\'');
+                    i += 2;
+                    continue;
+                } else if c == b'\'' {
+                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(c);
+                }
+                i += 1;
+            } else {
+                if i >= n {
+                    break;
+                }
+                match line[i] {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
+                        i += 1;
+                        break;
+                    }
+                    b'"' => in_dq = true,
+                    b'\'' => in_sq = true,
+                    c => cur.push(c),
+                }
+                i += 1;
+            }
+        }
+        out.push(cur);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(input: &[u8]) -> Result<Vec<Argv>, ProtocolError> {
+        let mut p = Parser::new();
+        let mut buf = BytesMut::from(input);
+        let mut out = Vec::new();
+        while let Some(a) = p.parse(&mut buf, &Limits::default())? {
+            out.push(a);
+        }
+        Ok(out)
+    }
+
+    fn strs(a: &Argv) -> Vec<&[u8]> {
+        a.iter().map(|b| &b[..]).collect()
+    }
+
+    #[test]
+    fn multibulk_and_inline() {
+        let cmds = parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\nset a \"b c\"\r\n").unwrap();
+        assert_eq!(cmds.len(), 3);
+        assert_eq!(strs(&cmds[0]), vec![&b"GET"[..], b"k"]);
+        assert_eq!(strs(&cmds[1]), vec![&b"PING"[..]]);
+        assert_eq!(strs(&cmds[2]), vec![&b"set"[..], b"a", b"b c"]);
+    }
+
+    #[test]
+    fn split_at_every_byte_gives_same_commands() {
+        let input: &[u8] = b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$10\r\n0123456789\r\nINCR x\r\n*0\r\n*1\r\n$4\r\nPING\r\n";
+        let whole = parse_all(input).unwrap();
+        assert_eq!(whole.len(), 3);
+        for split in 0..input.len() {
+            let mut p = Parser::new();
+            let mut buf = BytesMut::new();
+            let mut got = Vec::new();
+            for chunk in [&input[..split], &input[split..]] {
+                buf.extend_from_slice(chunk);
+                while let Some(a) = p.parse(&mut buf, &Limits::default()).unwrap() {
+                    got.push(a);
+                }
+            }
+            assert_eq!(got, whole, "split at {split}");
+        }
+        // And one byte at a time.
+        let mut p = Parser::new();
+        let mut buf = BytesMut::new();
+        let mut got = Vec::new();
+        for b in input {
+            buf.extend_from_slice(&[*b]);
+            while let Some(a) = p.parse(&mut buf, &Limits::default()).unwrap() {
+                got.push(a);
+            }
+        }
+        assert_eq!(got, whole);
+    }
+
+    #[test]
+    fn errors_match_valkey() {
+        let e = |i: &[u8]| parse_all(i).unwrap_err().0;
+        assert_eq!(e(b"*abc\r\n"), "invalid multibulk length");
+        assert_eq!(e(b"*2\r\n$-5\r\n"), "invalid bulk length");
+        assert_eq!(e(b"*1\r\n:3\r\n"), "expected '$', got ':'");
+        assert_eq!(e(b"set \"a\r\n"), "unbalanced quotes in request");
+        assert_eq!(e(b"set \"a\"b\r\n"), "unbalanced quotes in request");
+        assert_eq!(e(&vec![b'a'; INLINE_MAX + 1]), "too big inline request");
+        let mut big = b"*".to_vec();
+        big.extend(vec![b'1'; INLINE_MAX + 1]);
+        assert_eq!(e(&big), "too big mbulk count string");
+        assert_eq!(e(b"*2000000000\r\n"), "invalid multibulk length");
+    }
+
+    #[test]
+    fn bulk_limit_and_unauthenticated_limits() {
+        let mut p = Parser::new();
+        let lim = Limits {
+            max_bulk_len: 10,
+            authenticated: true,
+        };
+        let mut buf = BytesMut::from(&b"*1\r\n$11\r\n"[..]);
+        assert_eq!(
+            p.parse(&mut buf, &lim).unwrap_err().0,
+            "invalid bulk length"
+        );
+        let lim = Limits {
+            max_bulk_len: 1 << 20,
+            authenticated: false,
+        };
+        let mut p = Parser::new();
+        let mut buf = BytesMut::from(&b"*11\r\n"[..]);
+        assert_eq!(
+            p.parse(&mut buf, &lim).unwrap_err().0,
+            "unauthenticated multibulk length"
+        );
+    }
+
+    #[test]
+    fn inline_escapes() {
+        let a = split_args(b"a \"\\x41\\n\" 'it\\'s' \"\"").unwrap();
+        assert_eq!(
+            a,
+            vec![
+                b"a".to_vec(),
+                b"A\n".to_vec(),
+                b"it's".to_vec(),
+                b"".to_vec()
+            ]
+        );
+        assert_eq!(split_args(b"   ").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn strict_integers() {
+        assert_eq!(parse_i64(b"123"), Some(123));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_i64(b"012"), None);
+        assert_eq!(parse_i64(b"-0"), None);
+        assert_eq!(parse_i64(b"+1"), None);
+        assert_eq!(parse_i64(b" 1"), None);
+        assert_eq!(parse_i64(b"0"), Some(0));
+    }
+}

@@ -1,0 +1,316 @@
+//! Reply encoder: RESP2 or RESP3, into one growable byte buffer.
+//!
+//! Commands call these methods in the order the reply is read; the protocol
+//! version decides the wire form of nulls, maps, sets, doubles and booleans.
+
+/// Bytes of one client's replies for one batch of its commands.
+#[derive(Debug, Default)]
+pub struct ReplyBuf {
+    pub buf: Vec<u8>,
+    /// Protocol version: 2 or 3.
+    pub resp: u8,
+}
+
+const CRLF: &[u8] = b"\r\n";
+
+impl ReplyBuf {
+    pub fn new(resp: u8) -> Self {
+        ReplyBuf {
+            buf: Vec::new(),
+            resp,
+        }
+    }
+
+    pub fn is_resp3(&self) -> bool {
+        self.resp >= 3
+    }
+
+    #[inline]
+    fn header(&mut self, tag: u8, n: i64) {
+        self.buf.push(tag);
+        push_int(&mut self.buf, n);
+        self.buf.extend_from_slice(CRLF);
+    }
+
+    pub fn ok(&mut self) {
+        self.buf.extend_from_slice(b"+OK\r\n");
+    }
+
+    /// `+text`: the text must not hold CR or LF.
+    pub fn simple(&mut self, s: &str) {
+        self.buf.push(b'+');
+        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.extend_from_slice(CRLF);
+    }
+
+    /// `-CODE message`: CR and LF inside are turned into spaces.
+    pub fn error(&mut self, msg: &str) {
+        self.buf.push(b'-');
+        let start = self.buf.len();
+        self.buf.extend_from_slice(msg.as_bytes());
+        for b in &mut self.buf[start..] {
+            if *b == b'\r' || *b == b'\n' {
+                *b = b' ';
+            }
+        }
+        self.buf.extend_from_slice(CRLF);
+    }
+
+    #[inline]
+    pub fn int(&mut self, n: i64) {
+        self.header(b':', n);
+    }
+
+    #[inline]
+    pub fn bulk(&mut self, data: &[u8]) {
+        self.header(b'$', data.len() as i64);
+        self.buf.extend_from_slice(data);
+        self.buf.extend_from_slice(CRLF);
+    }
+
+    /// An integer as a bulk string (`GET` of an integer-encoded value).
+    pub fn bulk_int(&mut self, n: i64) {
+        let mut tmp = Vec::with_capacity(20);
+        push_int(&mut tmp, n);
+        self.bulk(&tmp);
+    }
+
+    /// A missing value: `$-1` in RESP2, `_` in RESP3.
+    pub fn null(&mut self) {
+        if self.is_resp3() {
+            self.buf.extend_from_slice(b"_\r\n");
+        } else {
+            self.buf.extend_from_slice(b"$-1\r\n");
+        }
+    }
+
+    /// A missing aggregate: `*-1` in RESP2, `_` in RESP3.
+    pub fn null_array(&mut self) {
+        if self.is_resp3() {
+            self.buf.extend_from_slice(b"_\r\n");
+        } else {
+            self.buf.extend_from_slice(b"*-1\r\n");
+        }
+    }
+
+    pub fn array(&mut self, len: usize) {
+        self.header(b'*', len as i64);
+    }
+
+    /// A map of `len` pairs; a flat array of 2*len in RESP2.
+    pub fn map(&mut self, len: usize) {
+        if self.is_resp3() {
+            self.header(b'%', len as i64);
+        } else {
+            self.header(b'*', 2 * len as i64);
+        }
+    }
+
+    /// A set; an array in RESP2.
+    pub fn set(&mut self, len: usize) {
+        if self.is_resp3() {
+            self.header(b'~', len as i64);
+        } else {
+            self.header(b'*', len as i64);
+        }
+    }
+
+    /// An out-of-band push (pub/sub); an array in RESP2.
+    pub fn push(&mut self, len: usize) {
+        if self.is_resp3() {
+            self.header(b'>', len as i64);
+        } else {
+            self.header(b'*', len as i64);
+        }
+    }
+
+    /// A double, formatted as Valkey does; a bulk string in RESP2.
+    pub fn double(&mut self, d: f64) {
+        let s = format_double(d);
+        if self.is_resp3() {
+            self.buf.push(b',');
+            self.buf.extend_from_slice(s.as_bytes());
+            self.buf.extend_from_slice(CRLF);
+        } else {
+            self.bulk(s.as_bytes());
+        }
+    }
+
+    /// A boolean; `:1`/`:0` in RESP2.
+    pub fn boolean(&mut self, b: bool) {
+        if self.is_resp3() {
+            self.buf
+                .extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" });
+        } else {
+            self.int(b as i64);
+        }
+    }
+
+    /// Verbatim text (`INFO`, `CLIENT LIST`): `=len\r\ntxt:...` in RESP3.
+    pub fn verbatim(&mut self, text: &[u8]) {
+        if self.is_resp3() {
+            self.header(b'=', text.len() as i64 + 4);
+            self.buf.extend_from_slice(b"txt:");
+            self.buf.extend_from_slice(text);
+            self.buf.extend_from_slice(CRLF);
+        } else {
+            self.bulk(text);
+        }
+    }
+
+    /// A big number (decimal digits); a bulk string in RESP2.
+    pub fn big_number(&mut self, digits: &str) {
+        if self.is_resp3() {
+            self.buf.push(b'(');
+            self.buf.extend_from_slice(digits.as_bytes());
+            self.buf.extend_from_slice(CRLF);
+        } else {
+            self.bulk(digits.as_bytes());
+        }
+    }
+
+    /// Appends bytes already encoded as RESP.
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+}
+
+/// Appends the decimal form of `n`.
+#[inline]
+pub fn push_int(out: &mut Vec<u8>, n: i64) {
+    if (0..10).contains(&n) {
+        out.push(b'0' + n as u8);
+        return;
+    }
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    let neg = n < 0;
+    let mut v = n.unsigned_abs();
+    while v > 0 {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    if neg {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&tmp[i..]);
+}
+
+/// Formats a double the way Valkey replies it (ZSCORE, RESP3 doubles):
+/// integral values that fit in a signed 64-bit integer print as integers;
+/// others use the shortest digits that read back to the same value, in plain
+/// notation for moderate exponents and `d.ddde±x` otherwise.
+pub fn format_double(d: f64) -> String {
+    if d.is_nan() {
+        return "nan".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    // 2^63: i64 range limits, exactly representable.
+    const LIM: f64 = 9_223_372_036_854_775_808.0;
+    if d == d.trunc() && (-LIM..LIM).contains(&d) {
+        return (d as i64).to_string();
+    }
+    // Shortest round-trip digits and exponent from Rust's `{:e}`: "d.ddde-x".
+    let sci = format!("{:e}", d.abs());
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let nd = digits.len() as i32;
+    // Value = digits * 10^k.
+    let k = exp - (nd - 1);
+    let e = (k + nd - 1).abs();
+    let mut out = String::new();
+    if d < 0.0 {
+        out.push('-');
+    }
+    if k >= 0 && e < nd + 7 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', k as usize));
+    } else if k < 0 && (k > -7 || e < 4) {
+        let offset = nd + k;
+        if offset <= 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-offset) as usize));
+            out.push_str(&digits);
+        } else {
+            out.push_str(&digits[..offset as usize]);
+            out.push('.');
+            out.push_str(&digits[offset as usize..]);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if nd > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if k + nd - 1 < 0 { '-' } else { '+' });
+        out.push_str(&e.to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubles_like_valkey() {
+        let cases: &[(f64, &str)] = &[
+            (1e20, "1e+20"),
+            (0.1, "0.1"),
+            (3.0, "3"),
+            (1.5e-7, "1.5e-7"),
+            (123456789012345678.0, "123456789012345680"),
+            (1e18, "1000000000000000000"),
+            (1e19, "1e+19"),
+            (1.2345e20, "1.2345e+20"),
+            (0.000001, "0.000001"),
+            (1.2e-6, "1.2e-6"),
+            (1.234567125e-4, "1.234567125e-4"),
+            (1.5e-5, "0.000015"),
+            (-0.0, "0"),
+            (2.5, "2.5"),
+            (-2.5, "-2.5"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (12345.678, "12345.678"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ];
+        for (d, s) in cases {
+            assert_eq!(format_double(*d), *s, "{d}");
+        }
+    }
+
+    #[test]
+    fn resp2_and_resp3_shapes() {
+        let mut r = ReplyBuf::new(2);
+        r.null();
+        r.map(1);
+        r.double(1.5);
+        r.boolean(true);
+        assert_eq!(r.buf, b"$-1\r\n*2\r\n$3\r\n1.5\r\n:1\r\n");
+        let mut r = ReplyBuf::new(3);
+        r.null();
+        r.map(1);
+        r.double(1.5);
+        r.boolean(true);
+        assert_eq!(r.buf, b"_\r\n%1\r\n,1.5\r\n#t\r\n");
+    }
+
+    #[test]
+    fn ints_and_errors() {
+        let mut r = ReplyBuf::new(2);
+        r.int(-1234);
+        r.int(i64::MIN);
+        r.error("ERR bad\r\nthing");
+        assert_eq!(
+            r.buf,
+            b":-1234\r\n:-9223372036854775808\r\n-ERR bad  thing\r\n".to_vec()
+        );
+    }
+}
