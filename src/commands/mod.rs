@@ -8,6 +8,7 @@
 //! helpers in `args` and write their reply through `Ctx::out`.
 
 pub mod args;
+pub mod command;
 pub mod connection;
 pub mod keys;
 pub mod server;

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use bytes::Bytes;
 use hashbrown::HashMap;
 
-use super::{connection, keys, server, string, CommandSpec};
+use super::{command, connection, keys, server, string, CommandSpec};
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
 /// Every family's rows.
