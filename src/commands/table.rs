@@ -15,6 +15,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     keys::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
+    command::COMMANDS,
 ];
 
 pub type CmdId = usize;
