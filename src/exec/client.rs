@@ -41,6 +41,8 @@ pub struct Client {
     pub close_after_reply: bool,
     /// Commands executed for this client.
     pub commands: u64,
+    /// Being handed between threads (asked an IO thread to release it).
+    pub migrating: bool,
 }
 
 impl Client {
@@ -71,6 +73,7 @@ impl Client {
             no_touch: false,
             close_after_reply: false,
             commands: 0,
+            migrating: false,
         }
     }
 }

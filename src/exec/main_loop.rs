@@ -19,10 +19,12 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use super::batch::Executor;
 use super::client::{Client, Clients};
 use super::lazyfree::LazyFreer;
+use super::load::LoadMonitor;
 use super::state::State;
 use super::{cron, Outbox};
 use crate::config::Config;
 use crate::error::MAX_CLIENTS;
+use crate::net::conn::Conn;
 use crate::net::io_thread::IoThread;
 use crate::net::{listener, ConnSet, NetLimits, FIRST_CONN_TOKEN};
 use crate::ring::message::{Garbage, ToIo, ToMain};
@@ -35,16 +37,32 @@ const MAX_LISTENERS: usize = FIRST_CONN_TOKEN - 2;
 
 const PROTECTED_MODE_MSG: &str = "-DENIED Running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers, you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting from the same host the server is running, however MAKE SURE the server is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
-/// Where the IO of clients happens.
-enum Io {
-    /// `io-threads 1`: this thread's own connections.
-    Local { conns: ConnSet, freer: LazyFreer },
-    Threads {
-        threads: Vec<IoThread>,
-        parker: Arc<Parker>,
-        pending: Vec<VecDeque<ToIo>>,
-        next_free: usize,
-    },
+/// Where the IO of clients happens: the main thread's own connections, and
+/// the IO threads (none at `io-threads 1`), of which `active` get clients.
+struct Io {
+    local: ConnSet,
+    threads: Vec<IoThread>,
+    /// Wakes the main thread (IO threads only).
+    parker: Option<Arc<Parker>>,
+    /// Per thread (index = outbox index): messages the ring had no room for.
+    pending: Vec<VecDeque<ToIo>>,
+    /// Frees values at `io-threads 1`; IO threads do it otherwise.
+    freer: Option<LazyFreer>,
+    next_free: usize,
+    /// IO threads that new and rebalanced clients go to (0: main does all IO).
+    active: usize,
+    load: LoadMonitor,
+}
+
+impl Io {
+    /// The thread a client should live on with `active` IO threads.
+    fn home(&self, id: u64) -> usize {
+        if self.active == 0 {
+            0
+        } else {
+            1 + (id as usize % self.active)
+        }
+    }
 }
 
 pub struct Server {
@@ -89,30 +107,35 @@ impl Server {
             config.proto_max_bulk_len,
             config.client_query_buffer_limit,
         ));
-        let n = config.io_threads;
-        let io = if n <= 1 {
-            Io::Local {
-                conns: ConnSet::new(limits.clone()),
-                freer: LazyFreer::spawn()?,
-            }
+        let n = config.io_threads.max(1);
+        let mut io = Io {
+            local: ConnSet::new(limits.clone()),
+            threads: Vec::new(),
+            parker: None,
+            pending: (0..n).map(|_| VecDeque::new()).collect(),
+            freer: None,
+            next_free: 0,
+            active: 0,
+            load: LoadMonitor::default(),
+        };
+        if n == 1 {
+            io.freer = Some(LazyFreer::spawn()?);
         } else {
             let parker = Parker::new(Waker::new(poll.registry(), WAKER)?);
-            let mut threads = Vec::new();
             for i in 1..n {
-                threads.push(IoThread::spawn(i, limits.clone(), parker.clone())?);
+                io.threads
+                    .push(IoThread::spawn(i, limits.clone(), parker.clone())?);
             }
-            Io::Threads {
-                pending: (0..n).map(|_| VecDeque::new()).collect(),
-                threads,
-                parker,
-                next_free: 0,
+            io.parker = Some(parker);
+            if config.events_per_io_thread == 0 {
+                io.active = io.threads.len();
             }
-        };
+        }
         let mut state = State::new(config, limits);
         if let Some((_, addr)) = listeners.first() {
             state.tcp_port = addr.port();
         }
-        state.io_threads_active = n.saturating_sub(1);
+        state.io_threads_active = io.active;
         Ok(Server {
             poll,
             listeners,
@@ -135,31 +158,24 @@ impl Server {
     /// Serves until SIGTERM/SIGINT or SHUTDOWN.
     pub fn run(mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
-        let period = Duration::from_millis(1000 / self.state.config.hz.max(1) as u64);
-        let mut next_cron = Instant::now() + period;
+        let mut next_cron = Instant::now();
         loop {
             let now = Instant::now();
             let mut timeout = next_cron.saturating_duration_since(now);
             if !self.inbox.is_empty() || !self.exec.is_empty() {
                 timeout = Duration::ZERO;
             }
-            if let Io::Threads {
-                threads,
-                parker,
-                pending,
-                ..
-            } = &self.io
-            {
-                if pending.iter().any(|p| !p.is_empty()) {
-                    timeout = timeout.min(Duration::from_millis(1));
-                }
+            if self.io.pending.iter().any(|p| !p.is_empty()) {
+                timeout = timeout.min(Duration::from_millis(1));
+            }
+            if let Some(parker) = &self.io.parker {
                 parker.prepare_sleep();
-                if threads.iter().any(|t| !t.to_main.is_empty()) {
+                if self.io.threads.iter().any(|t| !t.to_main.is_empty()) {
                     timeout = Duration::ZERO;
                 }
             }
             let r = self.poll.poll(&mut events, Some(timeout));
-            if let Io::Threads { parker, .. } = &self.io {
+            if let Some(parker) = &self.io.parker {
                 parker.awake();
             }
             if let Err(e) = r {
@@ -177,11 +193,10 @@ impl Server {
                         self.state.shutdown = Some(super::state::ShutdownMode::Default);
                     }
                     Token(i) if i < self.listeners.len() => self.accept(i),
-                    t => {
-                        if let Io::Local { conns, .. } = &mut self.io {
-                            conns.on_event(self.poll.registry(), t, ev, &mut self.inbox);
-                        }
-                    }
+                    t => self
+                        .io
+                        .local
+                        .on_event(self.poll.registry(), t, ev, &mut self.inbox),
                 }
             }
             self.drain_rings();
@@ -198,6 +213,7 @@ impl Server {
             }
             if Instant::now() >= next_cron {
                 cron::run(&mut self.state, &self.clients, &|_| false);
+                self.adjust_io_threads();
                 next_cron = Instant::now()
                     + Duration::from_millis(1000 / self.state.config.hz.max(1) as u64);
             }
@@ -238,57 +254,28 @@ impl Server {
             let id = self.next_id;
             self.next_id += 1;
             let authenticated = cfg.requirepass.is_none();
-            match &mut self.io {
-                Io::Local { conns, .. } => {
-                    self.clients
-                        .insert(Client::new(id, addr, laddr, 0, authenticated));
-                    conns.attach(self.poll.registry(), id, stream, &mut self.inbox);
-                    if !authenticated {
-                        // The IO side parses with pre-auth limits until told otherwise.
-                        conns.apply(
-                            self.poll.registry(),
-                            ToIo::Reply {
-                                client: id,
-                                data: Vec::new(),
-                                done: false,
-                                close: false,
-                                authenticated,
-                            },
-                            &mut self.inbox,
-                        );
-                    }
-                }
-                Io::Threads { threads, .. } => {
-                    let t = 1 + (id as usize % threads.len());
-                    self.clients
-                        .insert(Client::new(id, addr, laddr, t, authenticated));
-                    self.outbox.send(t, ToIo::Attach { client: id, stream });
-                    if !authenticated {
-                        self.outbox.send(
-                            t,
-                            ToIo::Reply {
-                                client: id,
-                                data: Vec::new(),
-                                done: false,
-                                close: false,
-                                authenticated,
-                            },
-                        );
-                    }
-                }
+            let home = self.io.home(id);
+            self.clients
+                .insert(Client::new(id, addr, laddr, home, authenticated));
+            let mut conn = Box::new(Conn::new(id, stream));
+            // The IO side parses with pre-auth limits until told otherwise.
+            conn.authenticated = authenticated;
+            if home == 0 {
+                self.io
+                    .local
+                    .adopt(self.poll.registry(), *conn, &mut self.inbox);
+            } else {
+                self.outbox.send(home, ToIo::Adopt(conn));
             }
         }
     }
 
     fn drain_rings(&mut self) {
-        let Io::Threads { threads, .. } = &self.io else {
-            return;
-        };
         // Round robin, a bounded number per ring per turn, so one busy IO
         // thread cannot starve the others' clients.
         loop {
             let mut any = false;
-            for t in threads {
+            for t in &self.io.threads {
                 for _ in 0..64 {
                     match t.to_main.pop() {
                         Some(m) => {
@@ -306,19 +293,90 @@ impl Server {
     }
 
     fn handle_inbox(&mut self) {
-        for msg in self.inbox.drain(..) {
+        let mut inbox = std::mem::take(&mut self.inbox);
+        for msg in inbox.drain(..) {
             match msg {
                 ToMain::Commands {
                     client,
                     cmds,
                     error,
                 } => {
-                    if let Io::Threads { .. } = self.io {
+                    if self.clients.by_id(client).is_some_and(|c| c.io_thread != 0) {
                         self.state.stats.io_threaded_reads += 1;
                     }
                     self.exec.push(&self.clients, client, cmds, error);
                 }
                 ToMain::Closed { client } => self.closed.push(client),
+                ToMain::Released(conn) => {
+                    let id = conn.id;
+                    let home = self.io.home(id);
+                    let Some(slot) = self.clients.slot_of(id) else {
+                        continue;
+                    };
+                    let c = self.clients.at_mut(slot);
+                    c.migrating = false;
+                    c.io_thread = home;
+                    if home == 0 {
+                        // Adopting may parse buffered commands into `self.inbox`.
+                        self.io
+                            .local
+                            .adopt(self.poll.registry(), *conn, &mut self.inbox);
+                    } else {
+                        self.outbox.send(home, ToIo::Adopt(conn));
+                    }
+                }
+            }
+        }
+        // Keep the allocation; anything adoption produced is handled next turn.
+        if self.inbox.is_empty() {
+            self.inbox = inbox;
+        }
+    }
+
+    /// Follows the load: changes how many IO threads get clients, and moves
+    /// clients whose home changed.
+    fn adjust_io_threads(&mut self) {
+        if self.io.threads.is_empty() {
+            return;
+        }
+        if self.state.config.events_per_io_thread == 0 {
+            self.io.active = self.io.threads.len();
+        } else if let Some(sample) = self.io.load.sample() {
+            let cpus = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1);
+            let want =
+                super::load::desired_active(self.io.threads.len(), self.io.active, cpus, &sample);
+            if want != self.io.active {
+                tracing::debug!(
+                    ?sample,
+                    from = self.io.active,
+                    to = want,
+                    "changing active IO threads"
+                );
+                self.io.active = want;
+            }
+        }
+        self.state.io_threads_active = self.io.active;
+        // Move clients whose home changed; in-flight ones wait for the next tick.
+        let moves: Vec<(u64, usize, usize)> = self
+            .clients
+            .iter()
+            .filter(|c| !c.migrating && c.io_thread != self.io.home(c.id))
+            .map(|c| (c.id, c.io_thread, self.io.home(c.id)))
+            .collect();
+        for (id, from, to) in moves {
+            let Some(slot) = self.clients.slot_of(id) else {
+                continue;
+            };
+            if from == 0 {
+                if let Some(conn) = self.io.local.detach(self.poll.registry(), id) {
+                    self.clients.at_mut(slot).io_thread = to;
+                    self.outbox.send(to, ToIo::Adopt(conn));
+                }
+            } else {
+                self.clients.at_mut(slot).migrating = true;
+                self.outbox.send(from, ToIo::Release { client: id });
             }
         }
     }
@@ -328,84 +386,72 @@ impl Server {
             return;
         }
         let garbage: Vec<Garbage> = std::mem::take(&mut self.state.garbage);
-        match &mut self.io {
-            Io::Local { freer, .. } => {
-                for g in garbage {
-                    freer.free(g);
-                }
+        if let Some(freer) = &self.io.freer {
+            for g in garbage {
+                freer.free(g);
             }
-            Io::Threads {
-                threads, next_free, ..
-            } => {
-                for g in garbage {
-                    *next_free = (*next_free + 1) % threads.len();
-                    self.outbox.send(1 + *next_free, ToIo::Free(g));
-                }
-            }
+            return;
+        }
+        let n = self.io.threads.len();
+        for g in garbage {
+            self.io.next_free = (self.io.next_free + 1) % n;
+            self.outbox.send(1 + self.io.next_free, ToIo::Free(g));
         }
     }
 
     fn flush_outbox(&mut self) {
-        match &mut self.io {
-            Io::Local { conns, .. } => {
-                for msg in self.outbox.per_thread[0].drain(..) {
-                    conns.apply(self.poll.registry(), msg, &mut self.inbox);
+        for msg in self.outbox.per_thread[0].drain(..) {
+            self.io
+                .local
+                .apply(self.poll.registry(), msg, &mut self.inbox);
+        }
+        for (k, t) in self.io.threads.iter().enumerate() {
+            let q = &mut self.io.pending[k + 1];
+            q.extend(self.outbox.per_thread[k + 1].drain(..));
+            let mut sent = false;
+            while let Some(msg) = q.pop_front() {
+                match t.to_io.push(msg) {
+                    Ok(()) => sent = true,
+                    Err(ToIo::Free(g)) => drop(g), // full ring: free it here
+                    Err(msg) => {
+                        q.push_front(msg);
+                        break;
+                    }
                 }
             }
-            Io::Threads {
-                threads, pending, ..
-            } => {
-                for (k, t) in threads.iter().enumerate() {
-                    let q = &mut pending[k + 1];
-                    q.extend(self.outbox.per_thread[k + 1].drain(..));
-                    let mut sent = false;
-                    while let Some(msg) = q.pop_front() {
-                        match t.to_io.push(msg) {
-                            Ok(()) => sent = true,
-                            Err(ToIo::Free(g)) => drop(g), // full ring: free it here
-                            Err(msg) => {
-                                q.push_front(msg);
-                                break;
-                            }
-                        }
-                    }
-                    if sent {
-                        self.state.stats.io_threaded_writes += 1;
-                        t.parker.notify();
-                    }
-                }
+            if sent {
+                self.state.stats.io_threaded_writes += 1;
+                t.parker.notify();
             }
         }
     }
 
     fn shutdown(mut self) -> io::Result<()> {
         tracing::warn!("User requested shutdown...");
-        match &mut self.io {
-            Io::Local { conns, freer } => {
-                conns.shutdown(self.poll.registry(), &mut self.inbox);
-                freer.shutdown();
+        self.io
+            .local
+            .shutdown(self.poll.registry(), &mut self.inbox);
+        if let Some(f) = self.io.freer.as_mut() {
+            f.shutdown();
+        }
+        for t in self.io.threads.iter_mut() {
+            // Keep trying: the ring drains as the thread works.
+            let mut msg = ToIo::Shutdown;
+            loop {
+                match t.to_io.push(msg) {
+                    Ok(()) => break,
+                    Err(m) => {
+                        msg = m;
+                        t.parker.notify();
+                        std::thread::yield_now();
+                    }
+                }
             }
-            Io::Threads { threads, .. } => {
-                for t in threads.iter_mut() {
-                    // Keep trying: the ring drains as the thread works.
-                    let mut msg = ToIo::Shutdown;
-                    loop {
-                        match t.to_io.push(msg) {
-                            Ok(()) => break,
-                            Err(m) => {
-                                msg = m;
-                                t.parker.notify();
-                                std::thread::yield_now();
-                            }
-                        }
-                    }
-                    t.parker.notify();
-                }
-                for t in threads.iter_mut() {
-                    if let Some(j) = t.join.take() {
-                        let _ = j.join();
-                    }
-                }
+            t.parker.notify();
+        }
+        for t in self.io.threads.iter_mut() {
+            if let Some(j) = t.join.take() {
+                let _ = j.join();
             }
         }
         tracing::warn!("ferrokey is now ready to exit, bye bye...");

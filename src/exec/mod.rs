@@ -9,6 +9,7 @@ pub mod client;
 pub mod cron;
 pub mod dispatch;
 pub mod lazyfree;
+pub mod load;
 pub mod main_loop;
 pub mod prefetch;
 pub mod state;

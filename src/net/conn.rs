@@ -51,6 +51,8 @@ pub struct Conn {
     pub authenticated: bool,
     /// WRITABLE interest is registered.
     pub want_write: bool,
+    /// Asked to move to another thread: send no new batch.
+    pub releasing: bool,
     read_size: usize,
 }
 
@@ -70,6 +72,7 @@ impl Conn {
             input_poisoned: false,
             authenticated: true,
             want_write: false,
+            releasing: false,
             read_size: READ_MIN,
         }
     }
@@ -176,6 +179,11 @@ impl Conn {
         }
         self.in_flight = true;
         Some((cmds, error))
+    }
+
+    /// May move to another thread now (nothing the main thread is working on).
+    pub fn can_move(&self) -> bool {
+        !self.in_flight
     }
 
     pub fn queue_output(&mut self, data: Vec<u8>) {

@@ -1,5 +1,7 @@
 //! The connections one thread polls, and how socket events and replies move
 //! them along: read → parse → `ToMain::Commands`, then `ToIo::Reply` → write.
+//! Connections can also move between threads (`adopt` / `release`) when the
+//! main thread changes how many IO threads are active.
 
 use std::sync::Arc;
 
@@ -35,6 +37,10 @@ impl ConnSet {
         self.by_id.is_empty()
     }
 
+    pub fn contains(&self, client: ClientId) -> bool {
+        self.by_id.contains_key(&client)
+    }
+
     /// Starts serving a new connection.
     pub fn attach(
         &mut self,
@@ -43,17 +49,26 @@ impl ConnSet {
         stream: mio::net::TcpStream,
         out: &mut Vec<ToMain>,
     ) {
+        self.adopt(registry, Conn::new(client, stream), out);
+    }
+
+    /// Starts serving a connection, new or moved from another thread; input
+    /// it had buffered is parsed right away.
+    pub fn adopt(&mut self, registry: &Registry, mut conn: Conn, out: &mut Vec<ToMain>) {
+        let client = conn.id;
         let slot = self.free.pop().unwrap_or_else(|| {
             self.slots.push(None);
             self.slots.len() - 1
         });
-        let mut conn = Conn::new(client, stream);
+        conn.releasing = false;
+        let interest = if conn.pending_output() > 0 {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        conn.want_write = conn.pending_output() > 0;
         if registry
-            .register(
-                &mut conn.stream,
-                Token(slot + FIRST_CONN_TOKEN),
-                Interest::READABLE,
-            )
+            .register(&mut conn.stream, Token(slot + FIRST_CONN_TOKEN), interest)
             .is_err()
         {
             self.free.push(slot);
@@ -62,6 +77,29 @@ impl ConnSet {
         }
         self.slots[slot] = Some(conn);
         self.by_id.insert(client, slot);
+        // Data that arrived before the move (or before registration) is not
+        // announced again by the edge-triggered poll: read and parse now.
+        if let Some(c) = self.slots[slot].as_mut() {
+            if c.read_all(&self.limits).is_err() {
+                self.close(registry, slot, out);
+                return;
+            }
+        }
+        self.advance(registry, slot, out);
+    }
+
+    /// Takes a connection out of this set (it moves to another thread), if
+    /// it has no batch in flight.
+    pub fn detach(&mut self, registry: &Registry, client: ClientId) -> Option<Box<Conn>> {
+        let slot = *self.by_id.get(&client)?;
+        if !self.slots[slot].as_ref()?.can_move() {
+            return None;
+        }
+        let mut conn = self.slots[slot].take()?;
+        let _ = registry.deregister(&mut conn.stream);
+        self.by_id.remove(&client);
+        self.free.push(slot);
+        Some(Box::new(conn))
     }
 
     fn close(&mut self, registry: &Registry, slot: usize, out: &mut Vec<ToMain>) {
@@ -111,11 +149,21 @@ impl ConnSet {
         self.advance(registry, slot, out);
     }
 
-    /// Sends the next batch if one is ready, or closes a finished connection.
+    /// Sends the next batch if one is ready, hands the connection back if
+    /// asked to, or closes a finished connection.
     fn advance(&mut self, registry: &Registry, slot: usize, out: &mut Vec<ToMain>) {
         let Some(conn) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
+        if conn.releasing {
+            if conn.can_move() {
+                let id = conn.id;
+                if let Some(c) = self.detach(registry, id) {
+                    out.push(ToMain::Released(c));
+                }
+            }
+            return;
+        }
         if let Some((cmds, error)) = conn.next_batch(&self.limits) {
             out.push(ToMain::Commands {
                 client: conn.id,
@@ -149,7 +197,16 @@ impl ConnSet {
     /// Applies a message from the main thread.
     pub fn apply(&mut self, registry: &Registry, msg: ToIo, out: &mut Vec<ToMain>) {
         match msg {
-            ToIo::Attach { client, stream } => self.attach(registry, client, stream, out),
+            ToIo::Adopt(conn) => self.adopt(registry, *conn, out),
+            ToIo::Release { client } => {
+                let Some(&slot) = self.by_id.get(&client) else {
+                    return;
+                };
+                if let Some(conn) = self.slots[slot].as_mut() {
+                    conn.releasing = true;
+                }
+                self.advance(registry, slot, out);
+            }
             ToIo::Reply {
                 client,
                 data,

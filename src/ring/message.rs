@@ -1,5 +1,6 @@
 //! Messages carried by the rings: small, typed, and owned.
 
+use crate::net::conn::Conn;
 use crate::resp::{Argv, ProtocolError};
 
 /// Client ids are unique for the life of the process (as `CLIENT ID`).
@@ -21,15 +22,19 @@ pub enum ToMain {
     },
     /// The connection is gone; nothing more comes from this client.
     Closed { client: ClientId },
+    /// The connection, handed back after `ToIo::Release` (IO threads are
+    /// being deactivated, or the client moves to another thread).
+    Released(Box<Conn>),
 }
 
 /// Main thread → IO thread.
 pub enum ToIo {
-    /// A new connection for this thread to serve.
-    Attach {
-        client: ClientId,
-        stream: mio::net::TcpStream,
-    },
+    /// A connection for this thread to serve from now on: new, or moved
+    /// here with whatever it had buffered.
+    Adopt(Box<Conn>),
+    /// Hand this connection back (`ToMain::Released`) as soon as it has no
+    /// batch in flight; meanwhile parse nothing more from it.
+    Release { client: ClientId },
     /// Reply bytes. `done` ends the client's in-flight batch (more input may
     /// be parsed); `close` closes the connection once written; `authenticated`
     /// tells the parser which request limits apply.

@@ -15,9 +15,21 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server with `io-threads n` and otherwise default settings.
+    /// A server with `io-threads n` and otherwise default settings, except
+    /// that with IO threads they are all active from the start
+    /// (`events-per-io-thread 0`): at test loads the server would otherwise
+    /// keep all IO on the main thread and the IO threads would go untested.
     pub fn start(io_threads: usize) -> Server {
-        Server::start_with(&["--io-threads", &io_threads.to_string()])
+        if io_threads > 1 {
+            Server::start_with(&[
+                "--io-threads",
+                &io_threads.to_string(),
+                "--events-per-io-thread",
+                "0",
+            ])
+        } else {
+            Server::start_with(&["--io-threads", "1"])
+        }
     }
 
     /// A server with extra `--directive value` arguments.
@@ -33,7 +45,14 @@ impl Server {
             if let Some(f) = config_file {
                 cmd.arg(f);
             }
-            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--loglevel", "warning"]);
+            cmd.args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--loglevel",
+                "warning",
+            ]);
             cmd.args(args);
             cmd.stdout(Stdio::null()).stderr(Stdio::null());
             let mut child = cmd.spawn().expect("spawn ferrokey-server");
@@ -67,14 +86,16 @@ impl Server {
 
     pub fn conn(&self) -> redis::Connection {
         let c = self.client().get_connection().expect("connect");
-        c.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        c.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
         c
     }
 
     /// A raw TCP connection with a read timeout.
     pub fn raw(&self) -> TcpStream {
         let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
         s.set_nodelay(true).expect("nodelay");
         s
     }
@@ -119,13 +140,21 @@ pub fn read_replies(s: &mut TcpStream, n: usize) -> Vec<u8> {
     let mut buf = Vec::new();
     loop {
         if let Some(end) = complete_replies(&buf, n) {
-            assert_eq!(end, buf.len(), "more bytes than {n} replies: {:?}", String::from_utf8_lossy(&buf));
+            assert_eq!(
+                end,
+                buf.len(),
+                "more bytes than {n} replies: {:?}",
+                String::from_utf8_lossy(&buf)
+            );
             return buf;
         }
         let mut chunk = [0u8; 65536];
         let k = s.read(&mut chunk).expect("read reply");
         if k == 0 {
-            panic!("connection closed after {:?}", String::from_utf8_lossy(&buf));
+            panic!(
+                "connection closed after {:?}",
+                String::from_utf8_lossy(&buf)
+            );
         }
         buf.extend_from_slice(&chunk[..k]);
     }
