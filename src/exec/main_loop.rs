@@ -83,7 +83,7 @@ impl Server {
     /// Binds, spawns IO threads, and gets ready to serve.
     pub fn new(config: Config) -> io::Result<Server> {
         let poll = Poll::new()?;
-        let mut listeners = listener::bind_all(&config.bind, config.port)?;
+        let mut listeners = listener::bind_all(&config.bind, config.port, config.tcp_backlog)?;
         if listeners.len() > MAX_LISTENERS {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -250,6 +250,9 @@ impl Server {
                 continue;
             }
             let _ = stream.set_nodelay(true);
+            if let Err(e) = listener::set_keepalive(&stream, cfg.tcp_keepalive) {
+                tracing::debug!("tcp-keepalive on {addr}: {e}");
+            }
             let laddr = stream.local_addr().unwrap_or(self.listeners[i].1);
             let id = self.next_id;
             self.next_id += 1;
