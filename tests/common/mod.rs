@@ -161,10 +161,19 @@ pub fn read_replies(s: &mut TcpStream, n: usize) -> Vec<u8> {
 }
 
 /// Reads until the server closes the connection; returns all bytes.
+/// Panics if the connection is still open when the read timeout expires.
 pub fn read_to_close(s: &mut TcpStream) -> Vec<u8> {
     let mut buf = Vec::new();
-    let _ = s.read_to_end(&mut buf);
-    buf
+    let mut chunk = [0u8; 65536];
+    loop {
+        match s.read(&mut chunk) {
+            Ok(0) => return buf,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            // A reset after the server closed with unread input is a close too.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return buf,
+            Err(e) => panic!("connection not closed ({e}) after {:?}", String::from_utf8_lossy(&buf)),
+        }
+    }
 }
 
 fn line(buf: &[u8], at: usize) -> Option<(&[u8], usize)> {
