@@ -175,6 +175,81 @@ macro_rules! string_d {
     };
 }
 
+/// A directive that only tunes a feature ferrokey does not run (the append
+/// only file while `appendonly no`, replication, RDB while `save ""`, ...):
+/// Valkey ignores these too in that state, so a stock valkey.conf loads.
+/// The value is validated by kind and kept for CONFIG GET / REWRITE.
+macro_rules! inert_d {
+    ($name:literal, $idx:expr, $default:literal, $check:expr) => {
+        Directive {
+            name: $name,
+            alias: None,
+            mutable: true,
+            default: $default,
+            get: |c| c.inert[$idx].clone(),
+            set: |c, a| {
+                let check: fn(&[String]) -> Result<String, String> = $check;
+                c.inert[$idx] = check(a)?;
+                Ok(())
+            },
+        }
+    };
+}
+
+fn inert_bool(a: &[String]) -> Result<String, String> {
+    Ok(yes_no(parse_bool(one(a)?)?))
+}
+
+fn inert_int(a: &[String]) -> Result<String, String> {
+    Ok(int_in::<i64>(one(a)?, 0, i64::MAX)?.to_string())
+}
+
+fn inert_mem(a: &[String]) -> Result<String, String> {
+    Ok(parse_memory(one(a)?)?.to_string())
+}
+
+fn inert_string(a: &[String]) -> Result<String, String> {
+    Ok(a.join(" "))
+}
+
+/// Number of `inert_d!` slots in `Config::inert`.
+pub const INERT_SLOTS: usize = 37;
+
+/// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds>` ...
+fn parse_output_limits(c: &mut Config, a: &[String]) -> Result<(), String> {
+    if a.is_empty() || a.len() % 4 != 0 {
+        return Err("wrong number of arguments".into());
+    }
+    let mut next = c.client_output_buffer_limit;
+    for chunk in a.chunks(4) {
+        let class = match chunk[0].to_ascii_lowercase().as_str() {
+            "normal" => 0,
+            "replica" | "slave" => 1,
+            "pubsub" => 2,
+            other => {
+                return Err(format!(
+                    "Invalid client class specified in buffer limit configuration: '{other}'"
+                ))
+            }
+        };
+        let hard = parse_memory(&chunk[1])?;
+        let soft = parse_memory(&chunk[2])?;
+        let secs = int_in::<u64>(&chunk[3], 0, i64::MAX as u64)?;
+        next[class] = (hard, soft, secs);
+    }
+    c.client_output_buffer_limit = next;
+    Ok(())
+}
+
+fn format_output_limits(c: &Config) -> String {
+    let names = ["normal", "slave", "pubsub"];
+    let l = &c.client_output_buffer_limit;
+    (0..3)
+        .map(|i| format!("{} {} {} {}", names[i], l[i].0, l[i].1, l[i].2))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Every supported directive. Keep `valkey.conf.example` in step with it.
 pub static DIRECTIVES: &[Directive] = &[
     int_d!("port", port, u16, 0, 65535, "6379", false),
@@ -513,8 +588,89 @@ pub static DIRECTIVES: &[Directive] = &[
         "0",
         true
     ),
+    Directive {
+        name: "client-output-buffer-limit",
+        alias: None,
+        mutable: true,
+        default: "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60",
+        get: format_output_limits,
+        set: parse_output_limits,
+    },
+    Directive {
+        name: "notify-keyspace-events",
+        alias: None,
+        mutable: true,
+        default: "",
+        get: |_| String::new(),
+        set: |_, a| {
+            // Keyspace notifications need pub/sub, which is not implemented.
+            if one(a)?.is_empty() {
+                Ok(())
+            } else {
+                Err("keyspace notifications are not supported by ferrokey; use \"\"".into())
+            }
+        },
+    },
+    Directive {
+        name: "oom-score-adj",
+        alias: None,
+        mutable: true,
+        default: "no",
+        get: |_| "no".into(),
+        set: |_, a| match one(a)?.to_ascii_lowercase().as_str() {
+            "no" => Ok(()),
+            _ => Err("oom-score-adj is not supported by ferrokey; use no".into()),
+        },
+    },
+    inert_d!("activerehashing", 0, "yes", inert_bool),
+    inert_d!("always-show-logo", 1, "no", inert_bool),
+    inert_d!("aof-load-truncated", 2, "yes", inert_bool),
+    inert_d!("aof-rewrite-incremental-fsync", 3, "yes", inert_bool),
+    inert_d!("aof-timestamp-enabled", 4, "no", inert_bool),
+    inert_d!("aof-use-rdb-preamble", 5, "yes", inert_bool),
+    inert_d!("appenddirname", 6, "appendonlydir", inert_string),
+    inert_d!("appendfilename", 7, "appendonly.aof", inert_string),
+    inert_d!("appendfsync", 8, "everysec", |a| one_of(
+        one(a)?,
+        &["always", "everysec", "no"]
+    )),
+    inert_d!("auto-aof-rewrite-min-size", 9, "67108864", inert_mem),
+    inert_d!("auto-aof-rewrite-percentage", 10, "100", inert_int),
+    inert_d!("no-appendfsync-on-rewrite", 11, "no", inert_bool),
+    inert_d!("acllog-max-len", 12, "128", inert_int),
+    inert_d!("disable-thp", 13, "yes", inert_bool),
+    inert_d!("dynamic-hz", 14, "yes", inert_bool),
+    inert_d!("hll-sparse-max-bytes", 15, "3000", inert_mem),
+    inert_d!("jemalloc-bg-thread", 16, "yes", inert_bool),
+    inert_d!("lazyfree-lazy-eviction", 17, "no", inert_bool),
+    inert_d!("oom-score-adj-values", 18, "0 200 800", inert_string),
+    inert_d!(
+        "proc-title-template",
+        19,
+        "{title} {listen-addr} {server-mode}",
+        inert_string
+    ),
+    inert_d!("rdb-del-sync-files", 20, "no", inert_bool),
+    inert_d!("rdb-save-incremental-fsync", 21, "yes", inert_bool),
+    inert_d!("rdbchecksum", 22, "yes", inert_bool),
+    inert_d!("rdbcompression", 23, "yes", inert_bool),
+    inert_d!("stop-writes-on-bgsave-error", 24, "yes", inert_bool),
+    inert_d!("repl-disable-tcp-nodelay", 25, "no", inert_bool),
+    inert_d!("repl-diskless-load", 26, "disabled", |a| one_of(
+        one(a)?,
+        &["disabled", "on-empty-db", "swapdb"]
+    )),
+    inert_d!("repl-diskless-sync", 27, "yes", inert_bool),
+    inert_d!("repl-diskless-sync-delay", 28, "5", inert_int),
+    inert_d!("repl-diskless-sync-max-replicas", 29, "0", inert_int),
+    inert_d!("replica-lazy-flush", 30, "no", inert_bool),
+    inert_d!("set-proc-title", 31, "yes", inert_bool),
+    inert_d!("replica-priority", 32, "100", inert_int),
+    inert_d!("replica-read-only", 33, "yes", inert_bool),
+    inert_d!("replica-serve-stale-data", 34, "yes", inert_bool),
+    inert_d!("stream-node-max-bytes", 35, "4096", inert_mem),
+    inert_d!("stream-node-max-entries", 36, "100", inert_int),
 ];
-
 #[cfg(test)]
 mod tests {
     use super::*;

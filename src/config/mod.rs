@@ -56,6 +56,10 @@ pub struct Config {
     pub zset_max_listpack_value: u64,
     pub list_max_listpack_size: i64,
     pub list_compress_depth: u64,
+    /// (hard, soft, soft-seconds) for the normal, replica and pubsub classes.
+    pub client_output_buffer_limit: [(u64, u64, u64); 3],
+    /// Values of directives that tune features not running (see `inert_d!`).
+    pub inert: Vec<String>,
     /// The config file this server was started with, for CONFIG REWRITE.
     pub config_file: Option<std::path::PathBuf>,
 }
@@ -105,6 +109,8 @@ impl Default for Config {
             zset_max_listpack_value: 0,
             list_max_listpack_size: 0,
             list_compress_depth: 0,
+            client_output_buffer_limit: [(0, 0, 0); 3],
+            inert: vec![String::new(); directives::INERT_SLOTS],
             config_file: None,
         };
         // The table's defaults are the single source of truth.
@@ -153,6 +159,42 @@ mod tests {
         assert_eq!(c.client_query_buffer_limit, 1024 * 1024 * 1024);
         assert_eq!(c.get("maxmemory-policy").unwrap(), "noeviction");
         assert_eq!(c.get("save").unwrap(), "");
+    }
+
+    #[test]
+    fn stock_redis_conf_directives_load() {
+        // The active lines of Debian's redis.conf (daemonize aside: ferrokey
+        // leaves backgrounding to the supervisor).
+        let text = "bind 127.0.0.1 -::1\nprotected-mode yes\nport 6379\ntcp-backlog 511\ntimeout 0\n\
+            tcp-keepalive 300\npidfile /run/redis/redis-server.pid\nloglevel notice\nlogfile \"\"\n\
+            databases 16\nalways-show-logo no\nset-proc-title yes\n\
+            proc-title-template \"{title} {listen-addr} {server-mode}\"\nstop-writes-on-bgsave-error yes\n\
+            rdbcompression yes\nrdbchecksum yes\ndbfilename dump.rdb\nrdb-del-sync-files no\ndir /tmp\n\
+            replica-serve-stale-data yes\nreplica-read-only yes\nrepl-diskless-sync yes\n\
+            repl-diskless-sync-delay 5\nrepl-diskless-sync-max-replicas 0\nrepl-diskless-load disabled\n\
+            repl-disable-tcp-nodelay no\nreplica-priority 100\nacllog-max-len 128\n\
+            lazyfree-lazy-eviction no\nlazyfree-lazy-expire no\nlazyfree-lazy-server-del no\n\
+            replica-lazy-flush no\nlazyfree-lazy-user-del no\nlazyfree-lazy-user-flush no\n\
+            oom-score-adj no\noom-score-adj-values 0 200 800\ndisable-thp yes\nappendonly no\n\
+            appendfilename \"appendonly.aof\"\nappenddirname \"appendonlydir\"\nappendfsync everysec\n\
+            no-appendfsync-on-rewrite no\nauto-aof-rewrite-percentage 100\nauto-aof-rewrite-min-size 64mb\n\
+            aof-load-truncated yes\naof-use-rdb-preamble yes\naof-timestamp-enabled no\n\
+            slowlog-log-slower-than 10000\nslowlog-max-len 128\nlatency-monitor-threshold 0\n\
+            notify-keyspace-events \"\"\nhash-max-listpack-entries 128\nhash-max-listpack-value 64\n\
+            list-max-listpack-size -2\nlist-compress-depth 0\nset-max-intset-entries 512\n\
+            zset-max-listpack-entries 128\nzset-max-listpack-value 64\nhll-sparse-max-bytes 3000\n\
+            stream-node-max-bytes 4kb\nstream-node-max-entries 100\nactiverehashing yes\n\
+            client-output-buffer-limit normal 0 0 0\nclient-output-buffer-limit replica 256mb 64mb 60\n\
+            client-output-buffer-limit pubsub 32mb 8mb 60\nhz 10\ndynamic-hz yes\n\
+            aof-rewrite-incremental-fsync yes\nrdb-save-incremental-fsync yes\njemalloc-bg-thread yes\n";
+        let mut c = Config::default();
+        file::apply_text(&mut c, text, "redis.conf").unwrap();
+        assert_eq!(
+            c.get("client-output-buffer-limit").unwrap(),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+        );
+        assert_eq!(c.get("auto-aof-rewrite-min-size").unwrap(), "67108864");
+        assert!(file::apply_text(&mut c, "notify-keyspace-events KEA\n", "x").is_err());
     }
 
     #[test]

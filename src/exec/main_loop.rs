@@ -213,6 +213,8 @@ impl Server {
             }
             if Instant::now() >= next_cron {
                 cron::run(&mut self.state, &self.clients, &|_| false);
+                // CONFIG SET may have changed what the IO side enforces.
+                self.state.net_limits.sync(&self.state.config);
                 self.adjust_io_threads();
                 next_cron = Instant::now()
                     + Duration::from_millis(1000 / self.state.config.hz.max(1) as u64);

@@ -53,6 +53,8 @@ pub struct Conn {
     pub want_write: bool,
     /// Asked to move to another thread: send no new batch.
     pub releasing: bool,
+    /// Since when the output has been over the soft limit.
+    soft_limit_since: Option<std::time::Instant>,
     read_size: usize,
 }
 
@@ -73,6 +75,7 @@ impl Conn {
             authenticated: true,
             want_write: false,
             releasing: false,
+            soft_limit_since: None,
             read_size: READ_MIN,
         }
     }
@@ -191,6 +194,26 @@ impl Conn {
             self.out_bytes += data.len();
             self.out.push_back(data);
         }
+    }
+
+    /// True when the unsent output breaks `client-output-buffer-limit`
+    /// (over the hard limit, or over the soft limit for too long).
+    pub fn over_output_limit(&mut self, limits: &NetLimits) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let used = self.out_bytes as u64;
+        let hard = limits.out_hard.load(Relaxed);
+        if hard > 0 && used > hard {
+            return true;
+        }
+        let soft = limits.out_soft.load(Relaxed);
+        if soft > 0 && used > soft {
+            let since = *self
+                .soft_limit_since
+                .get_or_insert_with(std::time::Instant::now);
+            return since.elapsed().as_secs() >= limits.out_soft_secs.load(Relaxed);
+        }
+        self.soft_limit_since = None;
+        false
     }
 
     pub fn pending_output(&self) -> usize {

@@ -222,6 +222,14 @@ impl ConnSet {
                 };
                 conn.queue_output(data);
                 conn.authenticated = authenticated;
+                if conn.over_output_limit(&self.limits) {
+                    tracing::warn!(
+                        client,
+                        "closing client for overcoming of output buffer limits"
+                    );
+                    self.close(registry, slot, out);
+                    return;
+                }
                 if done {
                     conn.in_flight = false;
                 }

@@ -11,7 +11,7 @@ pub mod conns;
 pub mod io_thread;
 pub mod listener;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 pub use conns::ConnSet;
 
@@ -20,6 +20,10 @@ pub use conns::ConnSet;
 pub struct NetLimits {
     pub max_bulk_len: AtomicUsize,
     pub query_buf_limit: AtomicUsize,
+    /// `client-output-buffer-limit normal`: hard bytes, soft bytes, soft seconds (0: none).
+    pub out_hard: AtomicU64,
+    pub out_soft: AtomicU64,
+    pub out_soft_secs: AtomicU64,
 }
 
 impl NetLimits {
@@ -27,8 +31,24 @@ impl NetLimits {
         NetLimits {
             max_bulk_len: AtomicUsize::new(max_bulk_len),
             query_buf_limit: AtomicUsize::new(query_buf_limit),
+            out_hard: AtomicU64::new(0),
+            out_soft: AtomicU64::new(0),
+            out_soft_secs: AtomicU64::new(0),
         }
     }
+
+    /// Copies the limits from the configuration (at start, and after CONFIG SET).
+    pub fn sync(&self, config: &crate::config::Config) {
+        self.max_bulk_len
+            .store(config.proto_max_bulk_len, Ordering::Relaxed);
+        self.query_buf_limit
+            .store(config.client_query_buffer_limit, Ordering::Relaxed);
+        let (hard, soft, secs) = config.client_output_buffer_limit[0];
+        self.out_hard.store(hard, Ordering::Relaxed);
+        self.out_soft.store(soft, Ordering::Relaxed);
+        self.out_soft_secs.store(secs, Ordering::Relaxed);
+    }
+
     pub fn max_bulk_len(&self) -> usize {
         self.max_bulk_len.load(Ordering::Relaxed)
     }

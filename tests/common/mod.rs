@@ -171,7 +171,10 @@ pub fn read_to_close(s: &mut TcpStream) -> Vec<u8> {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             // A reset after the server closed with unread input is a close too.
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return buf,
-            Err(e) => panic!("connection not closed ({e}) after {:?}", String::from_utf8_lossy(&buf)),
+            Err(e) => panic!(
+                "connection not closed ({e}) after {:?}",
+                String::from_utf8_lossy(&buf)
+            ),
         }
     }
 }
