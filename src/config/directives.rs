@@ -217,7 +217,7 @@ pub const INERT_SLOTS: usize = 37;
 
 /// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds>` ...
 fn parse_output_limits(c: &mut Config, a: &[String]) -> Result<(), String> {
-    if a.is_empty() || a.len() % 4 != 0 {
+    if a.is_empty() || !a.len().is_multiple_of(4) {
         return Err("wrong number of arguments".into());
     }
     let mut next = c.client_output_buffer_limit;
