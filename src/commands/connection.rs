@@ -1,10 +1,40 @@
-//! Connection commands: PING, ECHO, SELECT, QUIT, HELLO, AUTH, CLIENT.
+//! Connection commands: PING, ECHO, SELECT, QUIT, RESET, AUTH, HELLO and the
+//! CLIENT container (ID, SETNAME, GETNAME, LIST, INFO, KILL, SETINFO,
+//! NO-EVICT, NO-TOUCH, REPLY, HELP).
+//!
+//! There is one user, `default`: with no `requirepass` it accepts any
+//! password (Valkey's `nopass`), otherwise only `requirepass`.
+
+use std::io::Write;
+
+use bytes::Bytes;
 
 use super::args::is;
 use super::flags::*;
 use super::{CommandSpec, Ctx};
-use crate::error::{CmdResult, DB_INDEX, NOT_INTEGER};
+use crate::error::{
+    excerpt, wrong_arity, CmdError, CmdResult, DB_INDEX, NOPROTO, NOT_INTEGER, NO_PASSWORD_SET,
+    SYNTAX, WRONGPASS,
+};
+use crate::exec::client::{Client, ReplyMode};
 use crate::resp::parser::parse_i64;
+
+// Error texts specific to this family (Valkey's wording).
+const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
+const PROTOVER_NOT_INT: &str = "ERR Protocol version is not an integer or out of range";
+const CLIENT_NAME_INVALID: &str =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+const NO_SUCH_CLIENT: &str = "ERR No such client";
+const CLIENT_ID_POSITIVE: &str = "ERR client-id should be greater than 0";
+const MAXAGE_NOT_INT: &str = "ERR maxage is not an integer or out of range";
+const MAXAGE_POSITIVE: &str = "ERR maxage should be greater than 0";
+const IDLE_NOT_INT: &str = "ERR idle is not an integer or out of range";
+const IDLE_POSITIVE: &str = "ERR idle should be greater than 0";
+const DB_NOT_INT: &str = "ERR DB is not an integer or out of range";
+const NOT_DB_NOT_INT: &str = "ERR NOT-DB is not an integer or out of range";
+
+/// The one user name that exists.
+const DEFAULT_USER: &[u8] = b"default";
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -20,7 +50,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "echo",
         arity: 2,
-        flags: FAST,
+        flags: LOADING | STALE | FAST,
         group: "connection",
         summary: "Returns the given string.",
         syntax: "message",
@@ -30,10 +60,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "select",
         arity: 2,
-        flags: LOADING | STALE | FAST,
+        flags: LOADING | STALE | FAST | ALLOW_BUSY,
         group: "connection",
         summary: "Changes the selected database.",
-        since: "1.0.0",
         syntax: "index",
         handler: select,
         ..CommandSpec::DEFAULT
@@ -48,11 +77,198 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: quit,
         ..CommandSpec::DEFAULT
     },
+    CommandSpec {
+        name: "reset",
+        arity: 1,
+        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        group: "connection",
+        summary: "Resets the connection.",
+        since: "6.2.0",
+        syntax: "",
+        handler: reset,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "auth",
+        arity: -2,
+        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        group: "connection",
+        summary: "Authenticates the connection.",
+        complexity: "O(N) where N is the number of passwords defined for the user",
+        syntax: "[username] password",
+        handler: auth,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "hello",
+        arity: -1,
+        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        group: "connection",
+        summary: "Handshakes with the server.",
+        since: "6.0.0",
+        syntax: "[protover [AUTH username password] [SETNAME clientname]]",
+        handler: hello,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "client",
+        arity: -2,
+        group: "connection",
+        summary: "A container for client connection commands.",
+        since: "2.4.0",
+        complexity: "Depends on subcommand.",
+        subcommands: CLIENT_SUBCOMMANDS,
+        ..CommandSpec::DEFAULT
+    },
 ];
 
+static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "client|id",
+        arity: 2,
+        flags: NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        group: "connection",
+        summary: "Returns the unique client ID of the connection.",
+        since: "5.0.0",
+        handler: client_id,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "client|setname",
+        arity: 3,
+        flags: NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        group: "connection",
+        summary: "Sets the connection name.",
+        since: "2.6.9",
+        syntax: "connection-name",
+        handler: client_setname,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "client|getname",
+        arity: 2,
+        flags: NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        group: "connection",
+        summary: "Returns the name of the connection.",
+        since: "2.6.9",
+        handler: client_getname,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "client|list",
+        arity: -2,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        group: "connection",
+        summary: "Lists open connections.",
+        since: "2.4.0",
+        complexity: "O(N) where N is the number of client connections",
+        syntax: "[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]] \
+                 [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME <YES | NO>] \
+                 [MAXAGE maxage] [NAME name] [IDLE idle] [FLAGS flags] [LIB-NAME lib-name] \
+                 [LIB-VER lib-ver] [DB db] [CAPA capa] [IP ip] \
+                 [NOT-TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] \
+                 [NOT-ID not-client-id [not-client-id ...]] [NOT-USER not-username] \
+                 [NOT-ADDR ip:port] [NOT-LADDR ip:port] [NOT-NAME not-name] \
+                 [NOT-FLAGS not-flags] [NOT-LIB-NAME not-lib-name] [NOT-LIB-VER not-lib-ver] \
+                 [NOT-DB not-db] [NOT-CAPA not-capa] [NOT-IP not-ip]",
+        handler: client_list,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "client|info",
+        arity: 2,
+        flags: NOSCRIPT | LOADING | STALE,
+        group: "connection",
+        summary: "Returns information about the connection.",
+        since: "6.2.0",
+        handler: client_info,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "client|kill",
+        arity: -3,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        group: "connection",
+        summary: "Terminates open connections.",
+        since: "2.4.0",
+        complexity: "O(N) where N is the number of client connections",
+        syntax: "<ip:port | <[ID client-id [client-id ...]] | \
+                 [TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>] | \
+                 [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>] | \
+                 [MAXAGE maxage] | [NAME name] | [IDLE idle] | [FLAGS flags] | \
+                 [LIB-NAME lib-name] | [LIB-VER lib-ver] | [DB db] | [CAPA capa] | [IP ip] | \
+                 [NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>] | \
+                 [NOT-ID not-client-id [not-client-id ...]] | [NOT-USER not-username] | \
+                 [NOT-ADDR ip:port] | [NOT-LADDR ip:port] | [NOT-NAME not-name] | \
+                 [NOT-FLAGS not-flags] | [NOT-LIB-NAME not-lib-name] | \
+                 [NOT-LIB-VER not-lib-ver] | [NOT-DB not-db] | [NOT-CAPA not-capa] | \
+                 [NOT-IP not-ip]> [...]>",
+        handler: client_kill,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "client|setinfo",
+        arity: 4,
+        flags: NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        group: "connection",
+        summary: "Sets information specific to the client or connection.",
+        since: "7.2.0",
+        syntax: "<LIB-NAME libname | LIB-VER libver>",
+        handler: client_setinfo,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "client|no-evict",
+        arity: 3,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        group: "connection",
+        summary: "Sets the client eviction mode of the connection.",
+        since: "7.0.0",
+        syntax: "<ON | OFF>",
+        handler: client_no_evict,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "client|no-touch",
+        arity: 3,
+        flags: NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        group: "connection",
+        summary:
+            "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+        since: "7.2.0",
+        syntax: "<ON | OFF>",
+        handler: client_no_touch,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "client|reply",
+        arity: 3,
+        flags: NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        group: "connection",
+        summary: "Instructs the server whether to reply to commands.",
+        since: "3.2.0",
+        syntax: "<ON | OFF | SKIP>",
+        handler: client_reply,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "client|help",
+        arity: 2,
+        flags: LOADING | STALE,
+        group: "connection",
+        summary: "Returns helpful text about the different subcommands.",
+        since: "5.0.0",
+        handler: client_help,
+        ..CommandSpec::DEFAULT
+    },
+];
+
+// ---------------------------------------------------------------- simple ones
+
 fn ping(ctx: &mut Ctx) -> CmdResult {
+    // Arity is -1 so that the error names the command, as Valkey's does.
     if ctx.argv.len() > 2 {
-        return Err(crate::error::wrong_arity("ping"));
+        return Err(wrong_arity("ping"));
     }
     match ctx.argv.get(1) {
         Some(m) => ctx.out.bulk(m),
@@ -68,7 +284,7 @@ fn echo(ctx: &mut Ctx) -> CmdResult {
 
 fn select(ctx: &mut Ctx) -> CmdResult {
     let n = parse_i64(&ctx.argv[1]).ok_or(NOT_INTEGER)?;
-    if n < 0 || n as usize >= ctx.state.dbs.len() {
+    if n < 0 || n as u64 >= ctx.state.dbs.len() as u64 {
         return Err(DB_INDEX.into());
     }
     ctx.client().db = n as usize;
@@ -77,8 +293,768 @@ fn select(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn quit(ctx: &mut Ctx) -> CmdResult {
-    let _ = is;
     ctx.client().close_after_reply = true;
     ctx.out.ok();
     Ok(())
+}
+
+/// Back to the state of a new connection. The library name and version
+/// stay, as in Valkey: they describe the connection, not its session.
+fn reset(ctx: &mut Ctx) -> CmdResult {
+    let authenticated = ctx.state.config.requirepass.is_none();
+    let c = ctx.client();
+    c.db = 0;
+    c.resp = 2;
+    c.name = None;
+    c.reply_mode = ReplyMode::On;
+    c.no_evict = false;
+    c.no_touch = false;
+    c.authenticated = authenticated;
+    ctx.out.resp = 2;
+    ctx.out.simple("RESET");
+    Ok(())
+}
+
+// ------------------------------------------------------------ authentication
+
+/// Compares a password with the secret in time that depends only on the
+/// length of the given password, never on where they first differ or on
+/// the secret's length.
+fn password_matches(given: &[u8], secret: &[u8]) -> bool {
+    if secret.is_empty() {
+        return given.is_empty();
+    }
+    let mut diff = u8::from(given.len() != secret.len());
+    for (i, &g) in given.iter().enumerate() {
+        diff |= g ^ secret[i % secret.len()];
+    }
+    std::hint::black_box(diff) == 0
+}
+
+/// True when `user` (default when absent) and `pass` are valid credentials.
+fn credentials_ok(ctx: &Ctx, user: Option<&[u8]>, pass: &[u8]) -> bool {
+    // Evaluate the password even for an unknown user, so that the time
+    // taken does not tell which users exist.
+    let pass_ok = match &ctx.state.config.requirepass {
+        None => true,
+        Some(p) => password_matches(pass, p.as_bytes()),
+    };
+    user.is_none_or(|u| u == DEFAULT_USER) && pass_ok
+}
+
+fn auth(ctx: &mut Ctx) -> CmdResult {
+    let (user, pass) = match ctx.argv.len() {
+        2 => {
+            if ctx.state.config.requirepass.is_none() {
+                return Err(NO_PASSWORD_SET.into());
+            }
+            (None, &ctx.argv[1])
+        }
+        3 => (Some(&ctx.argv[1][..]), &ctx.argv[2]),
+        _ => return Err(SYNTAX.into()),
+    };
+    if !credentials_ok(ctx, user, pass) {
+        // A failed attempt leaves an authenticated connection authenticated.
+        return Err(WRONGPASS.into());
+    }
+    ctx.client().authenticated = true;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn hello(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let mut ver = None;
+    if argv.len() >= 2 {
+        let v = parse_i64(&argv[1]).ok_or(PROTOVER_NOT_INT)?;
+        if !(2..=3).contains(&v) {
+            return Err(NOPROTO.into());
+        }
+        ver = Some(v as u8);
+    }
+    let mut creds: Option<(&[u8], &[u8])> = None;
+    let mut name: Option<&Bytes> = None;
+    let mut j = 2;
+    while j < argv.len() {
+        let more = argv.len() - 1 - j;
+        if is(&argv[j], "AUTH") && more >= 2 {
+            creds = Some((&argv[j + 1], &argv[j + 2]));
+            j += 3;
+        } else if is(&argv[j], "SETNAME") && more >= 1 {
+            if !valid_attr(&argv[j + 1]) {
+                return Err(CLIENT_NAME_INVALID.into());
+            }
+            name = Some(&argv[j + 1]);
+            j += 2;
+        } else {
+            return Err(CmdError::owned(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                excerpt(&argv[j], 128)
+            )));
+        }
+    }
+    if let Some((user, pass)) = creds {
+        if !credentials_ok(ctx, Some(user), pass) {
+            return Err(WRONGPASS.into());
+        }
+        ctx.client().authenticated = true;
+    }
+    if !ctx.client_ref().authenticated && ctx.state.config.requirepass.is_some() {
+        return Err(HELLO_NOAUTH.into());
+    }
+    let c = ctx.client();
+    if let Some(n) = name {
+        c.name = (!n.is_empty()).then(|| n.to_vec());
+    }
+    if let Some(v) = ver {
+        c.resp = v;
+    }
+    let (id, resp) = (c.id, c.resp);
+    // The reply itself is already in the protocol just chosen.
+    ctx.out.resp = resp;
+    ctx.out.map(7);
+    ctx.out.bulk(b"server");
+    // What Valkey sends with extended-redis-compatibility: clients that
+    // branch on the server name see the Redis they know.
+    ctx.out.bulk(b"redis");
+    ctx.out.bulk(b"version");
+    ctx.out.bulk(crate::server::REDIS_COMPAT_VERSION.as_bytes());
+    ctx.out.bulk(b"proto");
+    ctx.out.int(resp as i64);
+    ctx.out.bulk(b"id");
+    ctx.out.int(id as i64);
+    ctx.out.bulk(b"mode");
+    ctx.out.bulk(b"standalone");
+    ctx.out.bulk(b"role");
+    ctx.out.bulk(b"master");
+    ctx.out.bulk(b"modules");
+    ctx.out.array(0);
+    Ok(())
+}
+
+// ------------------------------------------------------------------ CLIENT
+
+/// Names, library names and versions must stay one token in CLIENT LIST:
+/// printable ASCII without spaces.
+fn valid_attr(v: &[u8]) -> bool {
+    v.iter().all(|&b| (b'!'..=b'~').contains(&b))
+}
+
+fn client_id(ctx: &mut Ctx) -> CmdResult {
+    let id = ctx.client_ref().id;
+    ctx.out.int(id as i64);
+    Ok(())
+}
+
+fn client_setname(ctx: &mut Ctx) -> CmdResult {
+    let name = &ctx.argv[2];
+    if !valid_attr(name) {
+        return Err(CLIENT_NAME_INVALID.into());
+    }
+    // An empty name removes the name.
+    ctx.client().name = (!name.is_empty()).then(|| name.to_vec());
+    ctx.out.ok();
+    Ok(())
+}
+
+fn client_getname(ctx: &mut Ctx) -> CmdResult {
+    match &ctx.clients.at(ctx.me).name {
+        Some(n) => ctx.out.bulk(n),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+fn client_setinfo(ctx: &mut Ctx) -> CmdResult {
+    let attr = &ctx.argv[2];
+    let val = &ctx.argv[3];
+    let lib_name = if is(attr, "LIB-NAME") {
+        true
+    } else if is(attr, "LIB-VER") {
+        false
+    } else {
+        return Err(CmdError::owned(format!(
+            "ERR Unrecognized option '{}'",
+            excerpt(attr, 128)
+        )));
+    };
+    if !valid_attr(val) {
+        return Err(CmdError::owned(format!(
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            excerpt(attr, 128)
+        )));
+    }
+    let v = (!val.is_empty()).then(|| val.to_vec());
+    let c = ctx.client();
+    if lib_name {
+        c.lib_name = v;
+    } else {
+        c.lib_ver = v;
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// `ON` or `OFF` (any case), else a syntax error.
+fn on_off(a: &[u8]) -> Result<bool, CmdError> {
+    if is(a, "ON") {
+        Ok(true)
+    } else if is(a, "OFF") {
+        Ok(false)
+    } else {
+        Err(SYNTAX.into())
+    }
+}
+
+fn client_no_evict(ctx: &mut Ctx) -> CmdResult {
+    let on = on_off(&ctx.argv[2])?;
+    ctx.client().no_evict = on;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn client_no_touch(ctx: &mut Ctx) -> CmdResult {
+    let on = on_off(&ctx.argv[2])?;
+    ctx.client().no_touch = on;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// OFF and SKIP write nothing (their own reply is suppressed too); the
+/// dispatcher drops the replies while the mode says so.
+fn client_reply(ctx: &mut Ctx) -> CmdResult {
+    let a = &ctx.argv[2];
+    let c = ctx.clients.at_mut(ctx.me);
+    if is(a, "ON") {
+        c.reply_mode = ReplyMode::On;
+        ctx.out.ok();
+    } else if is(a, "OFF") {
+        c.reply_mode = ReplyMode::Off;
+    } else if is(a, "SKIP") {
+        // SKIP does nothing while replies are off altogether.
+        if c.reply_mode != ReplyMode::Off {
+            c.reply_mode = ReplyMode::SkipNext;
+        }
+    } else {
+        return Err(SYNTAX.into());
+    }
+    Ok(())
+}
+
+const CLIENT_HELP: &[&str] = &[
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address.",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to the specified local address.",
+    "    * TYPE (NORMAL|PRIMARY|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "    * ID <client-id> [<client-id>...]",
+    "      Kill connections by client IDs.",
+    "    * MAXAGE <maxage>",
+    "      Kill connections older than the specified age.",
+    "    * FLAGS <flags>",
+    "      Kill connections that include the specified flags.",
+    "    * NAME <client-name>",
+    "      Kill connections with the specified name.",
+    "    * IDLE <idle>",
+    "      Kill connections with idle time greater than or equal to <idle> seconds.",
+    "    * LIB-NAME <library-name>",
+    "      Kill connections with the specified library name.",
+    "    * LIB-VER <library-version>",
+    "      Kill connections with the specified library version.",
+    "    * DB <db-id>",
+    "      Kill connections currently operating on the specified database ID.",
+    "    * CAPA <capa>",
+    "      Kill connections currently with the specified capa.",
+    "    * IP <ip>",
+    "      Kill connections made from the specified ip.",
+    "    Each filter but SKIPME and MAXAGE and IDLE has a NOT-<filter> form",
+    "    that excludes the connections it would match.",
+    "LIST [options ...]",
+    "    Return information about client connections. Options are the filters",
+    "    of KILL; SKIPME defaults to no.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "SETINFO <option> <value>",
+    "    Set client meta attr. Options are:",
+    "    * LIB-NAME: the client lib name.",
+    "    * LIB-VER: the client lib version.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+    "NO-TOUCH (ON|OFF)",
+    "    Will not touch LRU/LFU stats when this mode is on.",
+    "HELP",
+    "    Print this help.",
+];
+
+fn client_help(ctx: &mut Ctx) -> CmdResult {
+    let head = format!(
+        "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        String::from_utf8_lossy(&ctx.argv[0]).to_ascii_uppercase()
+    );
+    ctx.out.array(CLIENT_HELP.len() + 1);
+    ctx.out.simple(&head);
+    for line in CLIENT_HELP {
+        ctx.out.simple(line);
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------ CLIENT LIST / INFO
+
+/// Client classes of TYPE filters. Every connection is `Normal` until there
+/// are replicas or pub/sub subscribers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ClientType {
+    Normal,
+    Primary,
+    Replica,
+    PubSub,
+}
+
+fn parse_client_type(a: &[u8]) -> Result<ClientType, CmdError> {
+    let t = if is(a, "normal") {
+        ClientType::Normal
+    } else if is(a, "master") || is(a, "primary") {
+        ClientType::Primary
+    } else if is(a, "slave") || is(a, "replica") {
+        ClientType::Replica
+    } else if is(a, "pubsub") {
+        ClientType::PubSub
+    } else {
+        return Err(CmdError::owned(format!(
+            "ERR Unknown client type '{}'",
+            excerpt(a, 128)
+        )));
+    };
+    Ok(t)
+}
+
+fn client_type(_c: &Client) -> ClientType {
+    ClientType::Normal
+}
+
+/// The `flags=` letters of a client, in Valkey's order; `N` for none.
+fn client_flags(c: &Client) -> String {
+    let mut s = String::new();
+    if c.close_after_reply {
+        s.push('c');
+    }
+    if c.no_evict {
+        s.push('e');
+    }
+    if c.no_touch {
+        s.push('T');
+    }
+    if s.is_empty() {
+        s.push('N');
+    }
+    s
+}
+
+/// Every flag letter Valkey knows, for validating FLAGS filters.
+const KNOWN_FLAGS: &[u8] = b"ABEIMNOPRSTUbcdeirtux";
+/// Every capability letter (`r`: redirect).
+const KNOWN_CAPA: &[u8] = b"r";
+
+/// One CLIENT LIST line, `\n` included. Fields follow Valkey 9's order;
+/// what lives on the IO side (fd, buffers, network bytes) is reported as
+/// -1 (fd) or 0, and memory as the command arguments we hold.
+fn write_client_line(out: &mut Vec<u8>, c: &Client, argv_mem: usize) {
+    let _ = write!(
+        out,
+        "id={} addr={} laddr={} fd=-1 name=",
+        c.id, c.addr, c.laddr
+    );
+    out.extend_from_slice(c.name.as_deref().unwrap_or_default());
+    let _ = write!(
+        out,
+        " age={} idle={} flags={} capa= db={} sub=0 psub=0 ssub=0 multi=-1 watch=0 \
+         qbuf=0 qbuf-free=0 argv-mem={argv_mem} multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 \
+         tot-mem={argv_mem} events=r cmd={} user=default redir=-1 resp={} lib-name=",
+        c.created.elapsed().as_secs(),
+        c.last_interaction.elapsed().as_secs(),
+        client_flags(c),
+        c.db,
+        c.last_cmd,
+        c.resp,
+    );
+    out.extend_from_slice(c.lib_name.as_deref().unwrap_or_default());
+    out.extend_from_slice(b" lib-ver=");
+    out.extend_from_slice(c.lib_ver.as_deref().unwrap_or_default());
+    let _ = writeln!(out, " tot-net-in=0 tot-net-out=0 tot-cmds={}", c.commands);
+}
+
+fn argv_mem(argv: &[Bytes]) -> usize {
+    argv.iter().map(|a| a.len()).sum()
+}
+
+fn client_info(ctx: &mut Ctx) -> CmdResult {
+    let mut text = Vec::with_capacity(400);
+    write_client_line(&mut text, ctx.clients.at(ctx.me), argv_mem(ctx.argv));
+    ctx.out.verbatim(&text);
+    Ok(())
+}
+
+/// The filters of CLIENT LIST and CLIENT KILL (new form), ANDed. A filter
+/// given twice keeps its last value, except ID and NOT-ID which add up.
+struct Filter<'a> {
+    ids: Option<Vec<i64>>,
+    not_ids: Vec<i64>,
+    ctype: Option<ClientType>,
+    not_ctype: Option<ClientType>,
+    /// NOT-USER default: every connection uses the one user, so this
+    /// excludes them all (and USER default keeps them all).
+    not_user: bool,
+    addr: Option<&'a [u8]>,
+    not_addr: Option<&'a [u8]>,
+    laddr: Option<&'a [u8]>,
+    not_laddr: Option<&'a [u8]>,
+    ip: Option<&'a [u8]>,
+    not_ip: Option<&'a [u8]>,
+    name: Option<&'a [u8]>,
+    not_name: Option<&'a [u8]>,
+    lib_name: Option<&'a [u8]>,
+    not_lib_name: Option<&'a [u8]>,
+    lib_ver: Option<&'a [u8]>,
+    not_lib_ver: Option<&'a [u8]>,
+    flags: Option<&'a [u8]>,
+    not_flags: Option<&'a [u8]>,
+    capa: Option<&'a [u8]>,
+    not_capa: Option<&'a [u8]>,
+    db: Option<i64>,
+    not_db: Option<i64>,
+    skipme: bool,
+    maxage: Option<u64>,
+    idle: Option<u64>,
+}
+
+impl<'a> Filter<'a> {
+    fn new(skipme: bool) -> Self {
+        Filter {
+            ids: None,
+            not_ids: Vec::new(),
+            ctype: None,
+            not_ctype: None,
+            not_user: false,
+            addr: None,
+            not_addr: None,
+            laddr: None,
+            not_laddr: None,
+            ip: None,
+            not_ip: None,
+            name: None,
+            not_name: None,
+            lib_name: None,
+            not_lib_name: None,
+            lib_ver: None,
+            not_lib_ver: None,
+            flags: None,
+            not_flags: None,
+            capa: None,
+            not_capa: None,
+            db: None,
+            not_db: None,
+            skipme,
+            maxage: None,
+            idle: None,
+        }
+    }
+
+    /// Parses `argv[from..]` as filters, with Valkey's errors.
+    fn parse(&mut self, argv: &'a [Bytes], from: usize, databases: usize) -> CmdResult {
+        let mut i = from;
+        while i < argv.len() {
+            let opt = &argv[i][..];
+            // ID and NOT-ID take every following integer; an argument that
+            // is not one is read as the next option.
+            if is(opt, "ID") || is(opt, "NOT-ID") {
+                let list = if is(opt, "ID") {
+                    self.ids.get_or_insert_with(Vec::new)
+                } else {
+                    &mut self.not_ids
+                };
+                i += 1;
+                while let Some(v) = argv.get(i).and_then(|a| parse_i64(a)) {
+                    if v <= 0 {
+                        return Err(CLIENT_ID_POSITIVE.into());
+                    }
+                    list.push(v);
+                    i += 1;
+                }
+                continue;
+            }
+            let Some(val) = argv.get(i + 1).map(|v| &v[..]) else {
+                return Err(SYNTAX.into());
+            };
+            let up = opt.to_ascii_uppercase();
+            match &up[..] {
+                b"TYPE" => self.ctype = Some(parse_client_type(val)?),
+                b"NOT-TYPE" => self.not_ctype = Some(parse_client_type(val)?),
+                b"USER" => known_user(val)?,
+                b"NOT-USER" => {
+                    known_user(val)?;
+                    self.not_user = true;
+                }
+                b"ADDR" => self.addr = Some(val),
+                b"NOT-ADDR" => self.not_addr = Some(val),
+                b"LADDR" => self.laddr = Some(val),
+                b"NOT-LADDR" => self.not_laddr = Some(val),
+                b"IP" => self.ip = Some(val),
+                b"NOT-IP" => self.not_ip = Some(val),
+                b"NAME" => self.name = Some(val),
+                b"NOT-NAME" => self.not_name = Some(val),
+                b"LIB-NAME" => self.lib_name = Some(val),
+                b"NOT-LIB-NAME" => self.not_lib_name = Some(val),
+                b"LIB-VER" => self.lib_ver = Some(val),
+                b"NOT-LIB-VER" => self.not_lib_ver = Some(val),
+                b"FLAGS" => self.flags = Some(letters(val, KNOWN_FLAGS, "flags", "provided")?),
+                b"NOT-FLAGS" => {
+                    self.not_flags = Some(letters(val, KNOWN_FLAGS, "flags", "NOT-FLAGS")?)
+                }
+                b"CAPA" => self.capa = Some(letters(val, KNOWN_CAPA, "capa", "provided")?),
+                b"NOT-CAPA" => self.not_capa = Some(letters(val, KNOWN_CAPA, "capa", "NOT-CAPA")?),
+                b"DB" => self.db = Some(db_index(val, "DB", DB_NOT_INT, databases)?),
+                b"NOT-DB" => {
+                    self.not_db = Some(db_index(val, "NOT-DB", NOT_DB_NOT_INT, databases)?)
+                }
+                b"SKIPME" => {
+                    self.skipme = if is(val, "YES") {
+                        true
+                    } else if is(val, "NO") {
+                        false
+                    } else {
+                        return Err(SYNTAX.into());
+                    }
+                }
+                b"MAXAGE" => {
+                    let n = parse_i64(val).ok_or(MAXAGE_NOT_INT)?;
+                    if n <= 0 {
+                        return Err(MAXAGE_POSITIVE.into());
+                    }
+                    self.maxage = Some(n as u64);
+                }
+                b"IDLE" => {
+                    let n = parse_i64(val).ok_or(IDLE_NOT_INT)?;
+                    if n <= 0 {
+                        return Err(IDLE_POSITIVE.into());
+                    }
+                    self.idle = Some(n as u64);
+                }
+                _ => return Err(SYNTAX.into()),
+            }
+            i += 2;
+        }
+        Ok(())
+    }
+
+    fn matches(&self, c: &Client, me: &Client) -> bool {
+        let addr = c.addr.to_string();
+        let laddr = c.laddr.to_string();
+        let ip = c.addr.ip().to_string();
+        let flags = client_flags(c);
+        // Capabilities: none of ours has any.
+        let capa: &[u8] = b"";
+        let has_all = |have: &[u8], want: &[u8]| want.iter().all(|w| have.contains(w));
+        let eq_opt = |have: Option<&Vec<u8>>, want: &[u8]| have.is_some_and(|h| h[..] == *want);
+        let pass = |want: Option<&[u8]>, ok: &dyn Fn(&[u8]) -> bool| want.is_none_or(ok);
+        let block = |want: Option<&[u8]>, ok: &dyn Fn(&[u8]) -> bool| want.is_some_and(ok);
+        let ctype = client_type(c);
+        let age = c.created.elapsed().as_secs();
+        let idle = c.last_interaction.elapsed().as_secs();
+        self.ids.as_ref().is_none_or(|l| l.contains(&(c.id as i64)))
+            && !self.not_ids.contains(&(c.id as i64))
+            && self.ctype.is_none_or(|t| t == ctype)
+            && self.not_ctype != Some(ctype)
+            && !self.not_user
+            && pass(self.addr, &|a| a == addr.as_bytes())
+            && !block(self.not_addr, &|a| a == addr.as_bytes())
+            && pass(self.laddr, &|a| a == laddr.as_bytes())
+            && !block(self.not_laddr, &|a| a == laddr.as_bytes())
+            && pass(self.ip, &|a| a == ip.as_bytes())
+            && !block(self.not_ip, &|a| a == ip.as_bytes())
+            && pass(self.name, &|a| eq_opt(c.name.as_ref(), a))
+            && !block(self.not_name, &|a| eq_opt(c.name.as_ref(), a))
+            && pass(self.lib_name, &|a| eq_opt(c.lib_name.as_ref(), a))
+            && !block(self.not_lib_name, &|a| eq_opt(c.lib_name.as_ref(), a))
+            && pass(self.lib_ver, &|a| eq_opt(c.lib_ver.as_ref(), a))
+            && !block(self.not_lib_ver, &|a| eq_opt(c.lib_ver.as_ref(), a))
+            && pass(self.flags, &|a| has_all(flags.as_bytes(), a))
+            && !block(self.not_flags, &|a| has_all(flags.as_bytes(), a))
+            && pass(self.capa, &|a| has_all(capa, a))
+            && !block(self.not_capa, &|a| has_all(capa, a))
+            && self.db.is_none_or(|d| d == c.db as i64)
+            && self.not_db != Some(c.db as i64)
+            && !(self.skipme && c.id == me.id)
+            && self.maxage.is_none_or(|m| age >= m)
+            && self.idle.is_none_or(|m| idle >= m)
+    }
+}
+
+/// USER filters name an existing user: only `default` exists.
+fn known_user(u: &[u8]) -> CmdResult {
+    if u == DEFAULT_USER {
+        Ok(())
+    } else {
+        Err(CmdError::owned(format!(
+            "ERR No such user '{}'",
+            excerpt(u, 128)
+        )))
+    }
+}
+
+/// A FLAGS or CAPA value: every letter must be known.
+fn letters<'a>(v: &'a [u8], known: &[u8], what: &str, filter: &str) -> Result<&'a [u8], CmdError> {
+    if v.iter().all(|b| known.contains(b)) {
+        Ok(v)
+    } else {
+        Err(CmdError::owned(format!(
+            "ERR Unknown {what} found in the {filter} filter: {}",
+            excerpt(v, 128)
+        )))
+    }
+}
+
+fn db_index(
+    v: &[u8],
+    what: &str,
+    not_int: &'static str,
+    databases: usize,
+) -> Result<i64, CmdError> {
+    let n = parse_i64(v).ok_or(not_int)?;
+    if n < 0 || n as u64 >= databases as u64 {
+        return Err(CmdError::owned(format!(
+            "ERR {what} number should be between 0 and {}",
+            databases.saturating_sub(1)
+        )));
+    }
+    Ok(n)
+}
+
+/// Clients in connection order (ids grow with each connection).
+fn sorted_slots(ctx: &Ctx) -> Vec<usize> {
+    let mut ids: Vec<_> = ctx.clients.iter().map(|c| c.id).collect();
+    ids.sort_unstable();
+    ids.into_iter()
+        .filter_map(|id| ctx.clients.slot_of(id))
+        .collect()
+}
+
+fn client_list(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let mut filter = Filter::new(false);
+    // One argument after LIST is never a complete filter.
+    if argv.len() == 3 {
+        return Err(SYNTAX.into());
+    }
+    filter.parse(argv, 2, ctx.state.dbs.len())?;
+    let me = ctx.clients.at(ctx.me);
+    let mut text = Vec::new();
+    for slot in sorted_slots(ctx) {
+        let c = ctx.clients.at(slot);
+        if ctx.state.kills.contains(&c.id) || !filter.matches(c, me) {
+            continue;
+        }
+        let mem = if slot == ctx.me { argv_mem(argv) } else { 0 };
+        write_client_line(&mut text, c, mem);
+    }
+    ctx.out.verbatim(&text);
+    Ok(())
+}
+
+fn client_kill(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    // Old form: CLIENT KILL ip:port, which may name the caller itself.
+    let old_form = argv.len() == 3;
+    let mut filter = Filter::new(!old_form);
+    if old_form {
+        filter.addr = Some(&argv[2]);
+    } else {
+        filter.parse(argv, 2, ctx.state.dbs.len())?;
+    }
+    let me = ctx.clients.at(ctx.me);
+    let mut victims = Vec::new();
+    for slot in sorted_slots(ctx) {
+        let c = ctx.clients.at(slot);
+        // Already being closed: killed once, not counted twice.
+        if ctx.state.kills.contains(&c.id) || !filter.matches(c, me) {
+            continue;
+        }
+        victims.push(c.id);
+    }
+    let killed = victims.len();
+    let my_id = ctx.client_ref().id;
+    for id in victims {
+        if id == my_id {
+            // The caller still gets its reply, then the connection closes.
+            ctx.client().close_after_reply = true;
+        } else {
+            ctx.state.kills.push(id);
+        }
+    }
+    if old_form {
+        if killed == 0 {
+            return Err(NO_SUCH_CLIENT.into());
+        }
+        ctx.out.ok();
+    } else {
+        ctx.out.int(killed as i64);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_compare() {
+        assert!(password_matches(b"secret", b"secret"));
+        assert!(!password_matches(b"secre", b"secret"));
+        assert!(!password_matches(b"secretsecret", b"secret"));
+        assert!(!password_matches(b"", b"secret"));
+        assert!(!password_matches(b"Secret", b"secret"));
+    }
+
+    #[test]
+    fn attrs() {
+        assert!(valid_attr(b"redis-py(1.0)"));
+        assert!(valid_attr(b""));
+        assert!(!valid_attr(b"a b"));
+        assert!(!valid_attr(b"a\nb"));
+        assert!(!valid_attr("é".as_bytes()));
+    }
+
+    #[test]
+    fn help_lines_name_real_subcommands() {
+        for line in CLIENT_HELP.iter().filter(|l| !l.starts_with(' ')) {
+            let sub = line
+                .split(' ')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            assert!(
+                CLIENT_SUBCOMMANDS
+                    .iter()
+                    .any(|s| s.name == format!("client|{sub}")),
+                "help names {sub}"
+            );
+        }
+    }
 }
