@@ -36,6 +36,24 @@ const NOT_DB_NOT_INT: &str = "ERR NOT-DB is not an integer or out of range";
 /// The one user name that exists.
 const DEFAULT_USER: &[u8] = b"default";
 
+/// The filters of the new CLIENT KILL form, for its syntax line (written
+/// twice there: one filter, then more).
+macro_rules! kill_filters {
+    () => {
+        "[ID client-id [client-id ...]] | \
+         [TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>] | \
+         [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>] | \
+         [MAXAGE maxage] | [NAME name] | [IDLE idle] | [FLAGS flags] | \
+         [LIB-NAME lib-name] | [LIB-VER lib-ver] | [DB db] | [CAPA capa] | [IP ip] | \
+         [NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>] | \
+         [NOT-ID not-client-id [not-client-id ...]] | [NOT-USER not-username] | \
+         [NOT-ADDR ip:port] | [NOT-LADDR ip:port] | [NOT-NAME not-name] | \
+         [NOT-FLAGS not-flags] | [NOT-LIB-NAME not-lib-name] | \
+         [NOT-LIB-VER not-lib-ver] | [NOT-DB not-db] | [NOT-CAPA not-capa] | \
+         [NOT-IP not-ip]"
+    };
+}
+
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "ping",
@@ -192,17 +210,13 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         summary: "Terminates open connections.",
         since: "2.4.0",
         complexity: "O(N) where N is the number of client connections",
-        syntax: "<ip:port | <[ID client-id [client-id ...]] | \
-                 [TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>] | \
-                 [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>] | \
-                 [MAXAGE maxage] | [NAME name] | [IDLE idle] | [FLAGS flags] | \
-                 [LIB-NAME lib-name] | [LIB-VER lib-ver] | [DB db] | [CAPA capa] | [IP ip] | \
-                 [NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>] | \
-                 [NOT-ID not-client-id [not-client-id ...]] | [NOT-USER not-username] | \
-                 [NOT-ADDR ip:port] | [NOT-LADDR ip:port] | [NOT-NAME not-name] | \
-                 [NOT-FLAGS not-flags] | [NOT-LIB-NAME not-lib-name] | \
-                 [NOT-LIB-VER not-lib-ver] | [NOT-DB not-db] | [NOT-CAPA not-capa] | \
-                 [NOT-IP not-ip]> [...]>",
+        syntax: concat!(
+            "<ip:port | <",
+            kill_filters!(),
+            "> [<",
+            kill_filters!(),
+            "> ...]>"
+        ),
         handler: client_kill,
         ..CommandSpec::DEFAULT
     },
