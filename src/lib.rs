@@ -15,6 +15,7 @@
 //! `net` never touches the keyspace; `keyspace` never touches sockets; the
 //! two meet only through the messages in `ring`.
 
+pub mod alloc;
 pub mod commands;
 pub mod config;
 pub mod error;
@@ -24,3 +25,7 @@ pub mod net;
 pub mod resp;
 pub mod ring;
 pub mod server;
+
+/// Counts live heap bytes for INFO `used_memory` (see `alloc`).
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;

@@ -1,10 +1,32 @@
-//! Server commands: COMMAND, CONFIG, INFO, DBSIZE, FLUSHALL, SHUTDOWN, ...
+//! Server commands: INFO, CONFIG, DBSIZE, TIME, LASTSAVE, SHUTDOWN, SLOWLOG,
+//! MEMORY and DEBUG.
+//!
+//! INFO reads the counters other parts keep (`State::stats`, the dbs, the
+//! allocator in `crate::alloc`) and formats them with Valkey's field names.
+//! CONFIG works on the directive table in `crate::config`: SET validates
+//! every pair on a copy of the configuration and commits all or nothing.
 
+use std::fmt::{Display, Write as _};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::args::is;
 use super::flags::*;
-use super::{CommandSpec, Ctx};
-use crate::config::Config;
-use crate::error::CmdResult;
+use super::{CommandSpec, Ctx, KeySpec, CMD_TABLE};
+use crate::config::file::split_value;
+use crate::config::{Config, Directive, DIRECTIVES};
+use crate::error::{
+    CmdError, CmdResult, DEBUG_NOT_ALLOWED, NOT_INTEGER, NO_CONFIG_FILE, NO_SHUTDOWN_IN_PROGRESS,
+    SHUTDOWN_ERRORS, SHUTDOWN_FAILOVER_CLUSTER, SLOWLOG_COUNT, SYNTAX,
+};
+use crate::exec::state::ShutdownMode;
+use crate::exec::{Clients, State};
+use crate::keyspace::dict::Node;
 use crate::keyspace::glob::glob_match;
+use crate::keyspace::{Bytes24, Entry, Str, Value};
+use crate::resp::parser::parse_i64;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -17,24 +39,229 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
+        name: "info",
+        arity: -1,
+        flags: LOADING | STALE,
+        group: "server",
+        summary: "Returns information and statistics about the server.",
+        complexity: "O(1)",
+        syntax: "[section [section ...]]",
+        handler: info,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
         name: "config",
         arity: -2,
         group: "server",
         summary: "A container for server configuration commands.",
         since: "2.0.0",
         complexity: "Depends on subcommand.",
-        subcommands: &[CommandSpec {
-            name: "config|get",
-            arity: -3,
-            flags: ADMIN | NOSCRIPT | LOADING | STALE,
-            group: "server",
-            summary: "Returns the effective values of configuration parameters.",
-            since: "2.0.0",
-            complexity: "O(N) when N is the number of configuration parameters provided",
-            syntax: "parameter [parameter ...]",
-            handler: config_get,
-            ..CommandSpec::DEFAULT
-        }],
+        subcommands: &[
+            CommandSpec {
+                name: "config|get",
+                arity: -3,
+                flags: ADMIN | NOSCRIPT | LOADING | STALE,
+                group: "server",
+                summary: "Returns the effective values of configuration parameters.",
+                since: "2.0.0",
+                complexity: "O(N) when N is the number of configuration parameters provided",
+                syntax: "parameter [parameter ...]",
+                handler: config_get,
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "config|set",
+                arity: -4,
+                flags: ADMIN | NOSCRIPT | LOADING | STALE,
+                group: "server",
+                summary: "Sets configuration parameters in-flight.",
+                since: "2.0.0",
+                complexity: "O(N) when N is the number of configuration parameters provided",
+                syntax: "parameter value [parameter value ...]",
+                handler: config_set,
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "config|resetstat",
+                arity: 2,
+                flags: ADMIN | NOSCRIPT | LOADING | STALE,
+                group: "server",
+                summary: "Resets the server's statistics.",
+                since: "2.0.0",
+                handler: config_resetstat,
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "config|rewrite",
+                arity: 2,
+                flags: ADMIN | NOSCRIPT | LOADING | STALE,
+                group: "server",
+                summary: "Persists the effective configuration to file.",
+                since: "2.8.0",
+                handler: config_rewrite,
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "config|help",
+                arity: 2,
+                flags: LOADING | STALE,
+                group: "server",
+                summary: "Returns helpful text about the different subcommands.",
+                since: "5.0.0",
+                handler: config_help,
+                ..CommandSpec::DEFAULT
+            },
+        ],
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "time",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        group: "server",
+        summary: "Returns the server time.",
+        since: "2.6.0",
+        handler: time,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "lastsave",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        group: "server",
+        summary: "Returns the Unix timestamp of the last successful save to disk.",
+        handler: lastsave,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "shutdown",
+        arity: -1,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        group: "server",
+        summary: "Synchronously saves the database(s) to disk and shuts down the server.",
+        complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        syntax: "[[NOSAVE | SAVE] [NOW] [FORCE] [SAFE] [FAILOVER] | ABORT]",
+        handler: shutdown,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "slowlog",
+        arity: -2,
+        group: "server",
+        summary: "A container for slow log commands.",
+        since: "2.2.12",
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            CommandSpec {
+                name: "slowlog|get",
+                arity: -2,
+                flags: ADMIN | LOADING | STALE,
+                group: "server",
+                summary: "Returns the slow log's entries.",
+                since: "2.2.12",
+                complexity: "O(N) where N is the number of entries returned",
+                syntax: "[count]",
+                handler: slowlog_get,
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "slowlog|len",
+                arity: 2,
+                flags: ADMIN | LOADING | STALE,
+                group: "server",
+                summary: "Returns the number of entries in the slow log.",
+                since: "2.2.12",
+                handler: slowlog_len,
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "slowlog|reset",
+                arity: 2,
+                flags: ADMIN | LOADING | STALE,
+                group: "server",
+                summary: "Clears all entries from the slow log.",
+                since: "2.2.12",
+                complexity: "O(N) where N is the number of entries in the slowlog",
+                handler: slowlog_reset,
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "slowlog|help",
+                arity: 2,
+                flags: LOADING | STALE,
+                group: "server",
+                summary: "Show helpful text about the different subcommands",
+                since: "6.2.0",
+                handler: slowlog_help,
+                ..CommandSpec::DEFAULT
+            },
+        ],
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "memory",
+        arity: -2,
+        group: "server",
+        summary: "A container for memory diagnostics commands.",
+        since: "4.0.0",
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            CommandSpec {
+                name: "memory|usage",
+                arity: -3,
+                flags: READONLY,
+                keys: KeySpec::range(2, 2, 1),
+                group: "server",
+                summary: "Estimates the memory usage of a key.",
+                since: "4.0.0",
+                complexity: "O(N) where N is the number of samples.",
+                syntax: "key [SAMPLES count]",
+                handler: memory_usage,
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "memory|malloc-stats",
+                arity: 2,
+                flags: LOADING,
+                group: "server",
+                summary: "Returns the allocator statistics.",
+                since: "4.0.0",
+                complexity: "Depends on how much memory is allocated, could be slow",
+                handler: memory_malloc_stats,
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "memory|purge",
+                arity: 2,
+                flags: LOADING,
+                group: "server",
+                summary: "Asks the allocator to release memory.",
+                since: "4.0.0",
+                complexity: "Depends on how much memory is allocated, could be slow",
+                handler: memory_purge,
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "memory|help",
+                arity: 2,
+                flags: LOADING | STALE,
+                group: "server",
+                summary: "Returns helpful text about the different subcommands.",
+                since: "4.0.0",
+                handler: memory_help,
+                ..CommandSpec::DEFAULT
+            },
+        ],
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "debug",
+        arity: -2,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        group: "server",
+        summary: "A container for debugging commands.",
+        complexity: "Depends on subcommand.",
+        handler: debug,
         ..CommandSpec::DEFAULT
     },
 ];
@@ -45,21 +272,1235 @@ fn dbsize(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+// ---------------------------------------------------------------- helpers
+
+/// `ERR unknown subcommand or wrong number of arguments for 'x'. Try Y HELP.`
+fn subcommand_syntax_error(sub: &[u8], container: &str) -> CmdError {
+    CmdError::owned(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        crate::error::excerpt(sub, 128),
+        container
+    ))
+}
+
+/// A HELP reply: the usage line, the given lines, then HELP itself, as
+/// status replies (Valkey's `addReplyHelp`).
+fn reply_help(ctx: &mut Ctx, container: &str, lines: &[&str]) {
+    ctx.out.array(lines.len() + 3);
+    ctx.out.simple(&format!(
+        "{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    ));
+    for l in lines {
+        ctx.out.simple(l);
+    }
+    ctx.out.simple("HELP");
+    ctx.out.simple("    Print this help.");
+}
+
+/// Valkey's `bytesToHuman`: `1018.75K`, `6.15M`.
+fn human_bytes(n: u64) -> String {
+    const K: f64 = 1024.0;
+    let d = n as f64;
+    if n < 1024 {
+        format!("{n}B")
+    } else if n < 1 << 20 {
+        format!("{:.2}K", d / K)
+    } else if n < 1 << 30 {
+        format!("{:.2}M", d / (K * K))
+    } else if n < 1 << 40 {
+        format!("{:.2}G", d / (K * K * K))
+    } else if n < 1 << 50 {
+        format!("{:.2}T", d / (K * K * K * K))
+    } else if n < 1 << 60 {
+        format!("{:.2}P", d / (K * K * K * K * K))
+    } else {
+        format!("{n}B")
+    }
+}
+
+fn unix_now() -> Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- INFO
+
+/// Sections in the order Valkey prints them, and whether `INFO` with no
+/// argument (`default`) includes them.
+const SECTIONS: &[(&str, bool)] = &[
+    ("server", true),
+    ("clients", true),
+    ("memory", true),
+    ("persistence", true),
+    ("stats", true),
+    ("replication", true),
+    ("cpu", true),
+    ("modules", true),
+    ("commandstats", false),
+    ("errorstats", true),
+    ("cluster", true),
+    ("keyspace", true),
+];
+
+fn info(ctx: &mut Ctx) -> CmdResult {
+    let mut want = [false; SECTIONS.len()];
+    if ctx.argv.len() == 1 {
+        for (w, (_, default)) in want.iter_mut().zip(SECTIONS) {
+            *w = *default;
+        }
+    }
+    for a in &ctx.argv[1..] {
+        if is(a, "all") || is(a, "everything") {
+            want = [true; SECTIONS.len()];
+        } else if is(a, "default") {
+            for (w, (_, default)) in want.iter_mut().zip(SECTIONS) {
+                *w |= *default;
+            }
+        } else if let Some(i) = SECTIONS.iter().position(|(n, _)| is(a, n)) {
+            want[i] = true;
+        }
+        // Unknown section names are ignored, as Valkey does.
+    }
+    let text = info_text(ctx.state, ctx.clients, &want);
+    ctx.out.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// One `name:value` line.
+fn kv(s: &mut String, name: &str, value: impl Display) {
+    let _ = write!(s, "{name}:{value}\r\n");
+}
+
+fn info_text(state: &State, clients: &Clients, want: &[bool]) -> String {
+    let mut s = String::with_capacity(4096);
+    let mut first = true;
+    for (i, (name, _)) in SECTIONS.iter().enumerate() {
+        if !want[i] {
+            continue;
+        }
+        // Sections are separated by an empty line.
+        if !first {
+            s.push_str("\r\n");
+        }
+        first = false;
+        match *name {
+            "server" => info_server(&mut s, state),
+            "clients" => info_clients(&mut s, state, clients),
+            "memory" => info_memory(&mut s, state),
+            "persistence" => info_persistence(&mut s, state),
+            "stats" => info_stats(&mut s, state),
+            "replication" => info_replication(&mut s, state),
+            "cpu" => info_cpu(&mut s),
+            "modules" => s.push_str("# Modules\r\n"),
+            "commandstats" => info_commandstats(&mut s, state),
+            "errorstats" => info_errorstats(&mut s, state),
+            "cluster" => {
+                s.push_str("# Cluster\r\n");
+                kv(&mut s, "cluster_enabled", 0);
+            }
+            _ => info_keyspace(&mut s, state),
+        }
+    }
+    s
+}
+
+/// `Linux 6.1.0 x86_64`, as `uname -srm`.
+fn os_name() -> &'static str {
+    static OS: OnceLock<String> = OnceLock::new();
+    OS.get_or_init(|| {
+        let read = |p: &str| {
+            std::fs::read_to_string(p)
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default()
+        };
+        let mut ty = read("/proc/sys/kernel/ostype");
+        if ty.is_empty() {
+            ty = std::env::consts::OS.to_string();
+        }
+        let rel = read("/proc/sys/kernel/osrelease");
+        format!("{ty} {rel} {}", std::env::consts::ARCH)
+    })
+}
+
+fn info_server(s: &mut String, st: &State) {
+    let up = st.started.elapsed().as_secs();
+    let now = unix_now();
+    s.push_str("# Server\r\n");
+    kv(s, "redis_version", crate::server::REDIS_COMPAT_VERSION);
+    kv(s, "redis_git_sha1", "00000000");
+    kv(s, "redis_git_dirty", 0);
+    kv(s, "redis_build_id", "0");
+    kv(s, "redis_mode", "standalone");
+    kv(s, "os", os_name());
+    kv(s, "arch_bits", usize::BITS);
+    kv(s, "monotonic_clock", "POSIX clock_gettime");
+    kv(s, "multiplexing_api", "epoll");
+    kv(s, "process_id", std::process::id());
+    kv(s, "process_supervised", "no");
+    kv(s, "run_id", &st.run_id);
+    kv(s, "tcp_port", st.tcp_port);
+    kv(s, "server_time_usec", now.as_micros());
+    kv(s, "uptime_in_seconds", up);
+    kv(s, "uptime_in_days", up / 86400);
+    kv(s, "hz", st.config.hz);
+    kv(s, "configured_hz", st.config.hz);
+    // Valkey's LRU clock: seconds, wrapping at 24 bits.
+    kv(s, "lru_clock", now.as_secs() & ((1 << 24) - 1));
+    kv(s, "executable", &st.executable);
+    let cf = st
+        .config
+        .config_file
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    kv(s, "config_file", cf);
+    // A flag in Valkey: whether IO threads are in use at all.
+    kv(s, "io_threads_active", u8::from(st.io_threads_active > 0));
+    let mut l = String::from("name=tcp");
+    for b in &st.config.bind {
+        let _ = write!(l, ",bind={b}");
+    }
+    let _ = write!(l, ",port={}", st.tcp_port);
+    kv(s, "listener0", l);
+}
+
+fn info_clients(s: &mut String, st: &State, clients: &Clients) {
+    s.push_str("# Clients\r\n");
+    kv(s, "connected_clients", clients.len());
+    kv(s, "cluster_connections", 0);
+    kv(s, "maxclients", st.config.maxclients);
+    kv(s, "blocked_clients", 0);
+    kv(s, "tracking_clients", 0);
+    kv(s, "pubsub_clients", 0);
+    kv(s, "watching_clients", 0);
+    kv(s, "clients_in_timeout_table", 0);
+    kv(s, "total_watched_keys", 0);
+    kv(s, "total_blocking_keys", 0);
+    kv(s, "total_blocking_keys_on_nokey", 0);
+}
+
+/// A `Key:   123 kB` line of a /proc file, in bytes.
+fn proc_kb(path: &str, key: &str) -> u64 {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return 0;
+    };
+    text.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|rest| rest.trim_start_matches(':').split_whitespace().next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn info_memory(s: &mut String, st: &State) {
+    let (used, peak) = crate::alloc::update_peak();
+    let (used, peak) = (used as u64, peak as u64);
+    let rss = proc_kb("/proc/self/status", "VmRSS");
+    let total = proc_kb("/proc/meminfo", "MemTotal");
+    let maxmem = st.config.maxmemory;
+    s.push_str("# Memory\r\n");
+    kv(s, "used_memory", used);
+    kv(s, "used_memory_human", human_bytes(used));
+    kv(s, "used_memory_rss", rss);
+    kv(s, "used_memory_rss_human", human_bytes(rss));
+    kv(s, "used_memory_peak", peak);
+    kv(s, "used_memory_peak_human", human_bytes(peak));
+    let perc = if peak > 0 {
+        used as f64 * 100.0 / peak as f64
+    } else {
+        0.0
+    };
+    kv(s, "used_memory_peak_perc", format!("{perc:.2}%"));
+    kv(s, "total_system_memory", total);
+    kv(s, "total_system_memory_human", human_bytes(total));
+    kv(s, "maxmemory", maxmem);
+    kv(s, "maxmemory_human", human_bytes(maxmem));
+    kv(s, "maxmemory_policy", &st.config.maxmemory_policy);
+    let frag = if used > 0 {
+        rss as f64 / used as f64
+    } else {
+        0.0
+    };
+    kv(s, "mem_fragmentation_ratio", format!("{frag:.2}"));
+    kv(s, "mem_fragmentation_bytes", rss as i64 - used as i64);
+    kv(s, "mem_allocator", "libc");
+    kv(s, "lazyfree_pending_objects", st.stats.lazyfree_pending);
+    kv(s, "lazyfreed_objects", st.stats.lazyfreed_objects);
+}
+
+fn info_persistence(s: &mut String, st: &State) {
+    // Nothing is ever saved or loaded: the constant fields say so.
+    s.push_str("# Persistence\r\n");
+    kv(s, "loading", 0);
+    kv(s, "async_loading", 0);
+    kv(s, "current_cow_peak", 0);
+    kv(s, "current_cow_size", 0);
+    kv(s, "current_cow_size_age", 0);
+    kv(s, "current_fork_perc", "0.00");
+    kv(s, "current_save_keys_processed", 0);
+    kv(s, "current_save_keys_total", 0);
+    kv(s, "rdb_changes_since_last_save", st.dirty);
+    kv(s, "rdb_bgsave_in_progress", 0);
+    kv(s, "rdb_last_save_time", st.started_unix_ms / 1000);
+    kv(s, "rdb_last_bgsave_status", "ok");
+    kv(s, "rdb_last_bgsave_time_sec", -1);
+    kv(s, "rdb_current_bgsave_time_sec", -1);
+    kv(s, "rdb_saves", 0);
+    kv(s, "rdb_last_cow_size", 0);
+    kv(s, "rdb_last_load_keys_expired", 0);
+    kv(s, "rdb_last_load_keys_loaded", 0);
+    kv(s, "aof_enabled", 0);
+    kv(s, "aof_rewrite_in_progress", 0);
+    kv(s, "aof_rewrite_scheduled", 0);
+    kv(s, "aof_last_rewrite_time_sec", -1);
+    kv(s, "aof_current_rewrite_time_sec", -1);
+    kv(s, "aof_last_bgrewrite_status", "ok");
+    kv(s, "aof_rewrites", 0);
+    kv(s, "aof_rewrites_consecutive_failures", 0);
+    kv(s, "aof_last_write_status", "ok");
+    kv(s, "aof_last_cow_size", 0);
+    kv(s, "module_fork_in_progress", 0);
+    kv(s, "module_fork_last_cow_size", 0);
+}
+
+/// The last sample behind the `instantaneous_*` fields. There is no
+/// periodic sampler in `State`, so rates are measured between INFO calls
+/// (at least 100 ms apart; closer calls repeat the last rates).
+struct RateSample {
+    at: Instant,
+    commands: u64,
+    net_in: u64,
+    net_out: u64,
+    ops_per_sec: u64,
+    in_kbps: f64,
+    out_kbps: f64,
+}
+
+static RATES: Mutex<Option<RateSample>> = Mutex::new(None);
+
+fn rates(st: &State) -> (u64, f64, f64) {
+    let mut guard = RATES.lock().unwrap_or_else(|e| e.into_inner());
+    let now = Instant::now();
+    let (commands, net_in, net_out) = (
+        st.stats.commands_processed,
+        st.stats.net_input_bytes,
+        st.stats.net_output_bytes,
+    );
+    match guard.as_mut() {
+        Some(r) => {
+            let dt = now.duration_since(r.at).as_secs_f64();
+            if dt >= 0.1 {
+                r.ops_per_sec = (commands.saturating_sub(r.commands) as f64 / dt).round() as u64;
+                r.in_kbps = net_in.saturating_sub(r.net_in) as f64 / dt / 1024.0;
+                r.out_kbps = net_out.saturating_sub(r.net_out) as f64 / dt / 1024.0;
+                r.at = now;
+                r.commands = commands;
+                r.net_in = net_in;
+                r.net_out = net_out;
+            }
+            (r.ops_per_sec, r.in_kbps, r.out_kbps)
+        }
+        None => {
+            *guard = Some(RateSample {
+                at: now,
+                commands,
+                net_in,
+                net_out,
+                ops_per_sec: 0,
+                in_kbps: 0.0,
+                out_kbps: 0.0,
+            });
+            (0, 0.0, 0.0)
+        }
+    }
+}
+
+fn info_stats(s: &mut String, st: &State) {
+    let stats = &st.stats;
+    let (ops, in_kbps, out_kbps) = rates(st);
+    let (mut expired, mut hits, mut misses) = (0u64, 0u64, 0u64);
+    for db in &st.dbs {
+        expired += db.expired_keys;
+        hits += db.hits;
+        misses += db.misses;
+    }
+    s.push_str("# Stats\r\n");
+    kv(s, "total_connections_received", stats.connections_received);
+    kv(s, "total_commands_processed", stats.commands_processed);
+    kv(s, "instantaneous_ops_per_sec", ops);
+    kv(s, "total_net_input_bytes", stats.net_input_bytes);
+    kv(s, "total_net_output_bytes", stats.net_output_bytes);
+    kv(s, "total_net_repl_input_bytes", 0);
+    kv(s, "total_net_repl_output_bytes", 0);
+    kv(s, "instantaneous_input_kbps", format!("{in_kbps:.2}"));
+    kv(s, "instantaneous_output_kbps", format!("{out_kbps:.2}"));
+    kv(s, "instantaneous_input_repl_kbps", "0.00");
+    kv(s, "instantaneous_output_repl_kbps", "0.00");
+    kv(s, "rejected_connections", stats.rejected_connections);
+    kv(s, "sync_full", 0);
+    kv(s, "sync_partial_ok", 0);
+    kv(s, "sync_partial_err", 0);
+    kv(s, "expired_keys", expired);
+    kv(
+        s,
+        "expired_stale_perc",
+        format!("{:.2}", stats.expired_stale_perc),
+    );
+    kv(s, "evicted_keys", 0);
+    kv(s, "evicted_clients", stats.evicted_clients);
+    kv(s, "keyspace_hits", hits);
+    kv(s, "keyspace_misses", misses);
+    kv(s, "pubsub_channels", 0);
+    kv(s, "pubsub_patterns", 0);
+    kv(s, "pubsubshard_channels", 0);
+    kv(s, "latest_fork_usec", 0);
+    kv(s, "total_forks", 0);
+    kv(s, "unexpected_error_replies", 0);
+    kv(s, "total_error_replies", stats.total_error_replies);
+    kv(s, "io_threaded_reads_processed", stats.io_threaded_reads);
+    kv(s, "io_threaded_writes_processed", stats.io_threaded_writes);
+}
+
+/// The replication id: random, fixed for the life of the process.
+fn master_replid(st: &State) -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        let mut rng = st.rng.clone();
+        // Not the run id: step the generator past the draws that made it.
+        for _ in 0..40 {
+            rng.next_u64();
+        }
+        (0..40)
+            .map(|_| char::from(b"0123456789abcdef"[rng.below(16)]))
+            .collect()
+    })
+}
+
+fn info_replication(s: &mut String, st: &State) {
+    s.push_str("# Replication\r\n");
+    kv(s, "role", "master");
+    kv(s, "connected_slaves", 0);
+    kv(s, "replicas_waiting_psync", 0);
+    kv(s, "master_failover_state", "no-failover");
+    kv(s, "master_replid", master_replid(st));
+    kv(
+        s,
+        "master_replid2",
+        "0000000000000000000000000000000000000000",
+    );
+    kv(s, "master_repl_offset", 0);
+    kv(s, "second_repl_offset", -1);
+    kv(s, "repl_backlog_active", 0);
+    kv(s, "repl_backlog_first_byte_offset", 0);
+    kv(s, "repl_backlog_histlen", 0);
+}
+
+/// User and system CPU seconds from a /proc `stat` file: fields 14 and 15
+/// (16 and 17 for waited-for children), counted in USER_HZ ticks, which
+/// Linux fixes at 100 for user space whatever the kernel's HZ.
+fn proc_cpu(path: &str, children: bool) -> (f64, f64) {
+    const USER_HZ: f64 = 100.0;
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return (0.0, 0.0);
+    };
+    // The command name (field 2) may hold spaces: count from its ')'.
+    let Some(end) = text.rfind(')') else {
+        return (0.0, 0.0);
+    };
+    let fields: Vec<&str> = text[end + 1..].split_whitespace().collect();
+    let at = if children { 13 } else { 11 };
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .map_or(0.0, |t| t as f64 / USER_HZ)
+    };
+    (tick(at), tick(at + 1))
+}
+
+fn info_cpu(s: &mut String) {
+    let (user, sys) = proc_cpu("/proc/self/stat", false);
+    let (cuser, csys) = proc_cpu("/proc/self/stat", true);
+    // INFO runs on the main thread, so this thread's numbers are its own.
+    let (muser, msys) = proc_cpu("/proc/thread-self/stat", false);
+    s.push_str("# CPU\r\n");
+    kv(s, "used_cpu_sys", format!("{sys:.6}"));
+    kv(s, "used_cpu_user", format!("{user:.6}"));
+    kv(s, "used_cpu_sys_children", format!("{csys:.6}"));
+    kv(s, "used_cpu_user_children", format!("{cuser:.6}"));
+    kv(s, "used_cpu_sys_main_thread", format!("{msys:.6}"));
+    kv(s, "used_cpu_user_main_thread", format!("{muser:.6}"));
+}
+
+fn info_commandstats(s: &mut String, st: &State) {
+    s.push_str("# Commandstats\r\n");
+    for (id, c) in st.stats.commands.iter().enumerate() {
+        if c.calls == 0 && c.failed == 0 && c.rejected == 0 {
+            continue;
+        }
+        let Some(spec) = CMD_TABLE.specs.get(id) else {
+            continue;
+        };
+        let per_call = if c.calls == 0 {
+            0.0
+        } else {
+            c.usec as f64 / c.calls as f64
+        };
+        let _ = write!(
+            s,
+            "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+            spec.name, c.calls, c.usec, per_call, c.rejected, c.failed
+        );
+    }
+}
+
+fn info_errorstats(s: &mut String, st: &State) {
+    s.push_str("# Errorstats\r\n");
+    // Valkey keeps error codes in a radix tree: listed in byte order.
+    let mut errors: Vec<&(String, u64)> = st.stats.errors.iter().collect();
+    errors.sort_by(|a, b| a.0.cmp(&b.0));
+    for (code, n) in errors {
+        let _ = write!(s, "errorstat_{code}:count={n}\r\n");
+    }
+}
+
+fn info_keyspace(s: &mut String, st: &State) {
+    s.push_str("# Keyspace\r\n");
+    for db in &st.dbs {
+        if db.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            s,
+            "db{}:keys={},expires={},avg_ttl={},keys_with_volatile_items=0\r\n",
+            db.id,
+            db.len(),
+            db.expires_len(),
+            db.avg_ttl
+        );
+    }
+}
+
+// ---------------------------------------------------------------- CONFIG
+
+/// Directives whose value is a list of words (split on CONFIG SET, written
+/// unquoted by CONFIG REWRITE); every other value is one string.
+const MULTI_ARG: &[&str] = &["bind", "save", "client-output-buffer-limit"];
+
+fn is_glob(p: &[u8]) -> bool {
+    p.iter().any(|c| matches!(c, b'*' | b'?' | b'['))
+}
+
 fn config_get(ctx: &mut Ctx) -> CmdResult {
-    let mut pairs: Vec<(&'static str, String)> = Vec::new();
+    // (name as replied, value). Names are unique case-insensitively; an
+    // exact (non-pattern) lookup replies with the name as the user spelled it.
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let seen =
+        |pairs: &[(String, String)], n: &str| pairs.iter().any(|(p, _)| p.eq_ignore_ascii_case(n));
     for pat in &ctx.argv[2..] {
-        for d in crate::config::DIRECTIVES {
-            if glob_match(pat, d.name.as_bytes(), true) && !pairs.iter().any(|(n, _)| *n == d.name)
-            {
-                pairs.push((d.name, (d.get)(&ctx.state.config)));
+        if !is_glob(pat) {
+            let Ok(name) = std::str::from_utf8(pat) else {
+                continue;
+            };
+            if seen(&pairs, name) {
+                continue;
+            }
+            if let Some(d) = Config::directive(name) {
+                pairs.push((name.to_string(), (d.get)(&ctx.state.config)));
+            }
+            continue;
+        }
+        for d in DIRECTIVES {
+            for n in std::iter::once(d.name).chain(d.alias) {
+                if glob_match(pat, n.as_bytes(), true) && !seen(&pairs, n) {
+                    pairs.push((n.to_string(), (d.get)(&ctx.state.config)));
+                }
             }
         }
     }
-    let _ = Config::directive;
+    pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     ctx.out.map(pairs.len());
     for (n, v) in pairs {
         ctx.out.bulk(n.as_bytes());
         ctx.out.bulk(v.as_bytes());
     }
     Ok(())
+}
+
+fn config_set_failed(name: &[u8], reason: &str) -> CmdError {
+    CmdError::owned(format!(
+        "ERR CONFIG SET failed (possibly related to argument '{}') - {reason}",
+        crate::error::excerpt(name, 128)
+    ))
+}
+
+fn config_set(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    if !argv.len().is_multiple_of(2) {
+        return Err(SYNTAX.into());
+    }
+    // First pass, as Valkey: names known, mutable, not repeated; the first
+    // problem found is the one reported.
+    let mut chosen: Vec<(&'static Directive, &Bytes, &Bytes)> = Vec::new();
+    for pair in argv[2..].chunks_exact(2) {
+        let (name, value) = (&pair[0], &pair[1]);
+        let d = std::str::from_utf8(name).ok().and_then(Config::directive);
+        let Some(d) = d else {
+            return Err(CmdError::owned(format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                crate::error::excerpt(name, 128)
+            )));
+        };
+        if !d.mutable {
+            return Err(config_set_failed(name, "can't set immutable config"));
+        }
+        if chosen.iter().any(|(c, _, _)| std::ptr::eq(*c, d)) {
+            return Err(config_set_failed(name, "duplicate parameter"));
+        }
+        chosen.push((d, name, value));
+    }
+    // Second pass on a copy: nothing changes unless every value is valid.
+    let mut cfg = ctx.state.config.clone();
+    for (d, name, value) in &chosen {
+        let text = String::from_utf8_lossy(value);
+        let args = if MULTI_ARG.contains(&d.name) {
+            split_value(&text)
+        } else {
+            vec![text.into_owned()]
+        };
+        (d.set)(&mut cfg, &args).map_err(|e| config_set_failed(name, &e))?;
+    }
+    // Side effects that can fail come before the commit.
+    if let Some((_, name, _)) = chosen.iter().find(|(d, _, _)| d.name == "dir") {
+        std::env::set_current_dir(&cfg.dir).map_err(|e| config_set_failed(name, &strerror(&e)))?;
+        // Like Valkey's getcwd(): CONFIG GET dir shows the absolute path.
+        if let Ok(abs) = std::env::current_dir() {
+            cfg.dir = abs.display().to_string();
+        }
+    }
+    let limits = &ctx.state.net_limits;
+    limits
+        .max_bulk_len
+        .store(cfg.proto_max_bulk_len, std::sync::atomic::Ordering::Relaxed);
+    limits.query_buf_limit.store(
+        cfg.client_query_buffer_limit,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    ctx.state.config = cfg;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// An OS error as C's `strerror` words it (without Rust's "(os error N)").
+fn strerror(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn config_resetstat(ctx: &mut Ctx) -> CmdResult {
+    reset_stats(ctx.state);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CONFIG RESETSTAT: counters back to zero; gauges (pending lazy frees)
+/// and the slow log stay.
+fn reset_stats(st: &mut State) {
+    let n = st.stats.commands.len();
+    let pending = st.stats.lazyfree_pending;
+    st.stats = Default::default();
+    st.stats.commands = vec![Default::default(); n];
+    st.stats.lazyfree_pending = pending;
+    for db in &mut st.dbs {
+        db.expired_keys = 0;
+        db.hits = 0;
+        db.misses = 0;
+    }
+    crate::alloc::reset_peak();
+    *RATES.lock().unwrap_or_else(|e| e.into_inner()) = None;
+}
+
+fn config_rewrite(ctx: &mut Ctx) -> CmdResult {
+    let Some(path) = ctx.state.config.config_file.clone() else {
+        return Err(NO_CONFIG_FILE.into());
+    };
+    let old = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        // A config file removed since startup is written anew, as Valkey does.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(rewrite_error(&e)),
+    };
+    let text = rewrite_text(&old, &ctx.state.config, &Config::default());
+    write_atomically(&path, text.as_bytes()).map_err(|e| rewrite_error(&e))?;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn rewrite_error(e: &std::io::Error) -> CmdError {
+    CmdError::owned(format!("ERR Rewriting config file: {}", strerror(e)))
+}
+
+/// Marks lines CONFIG REWRITE appended, as Valkey's signature does.
+const REWRITE_SIGNATURE: &str = "# Generated by CONFIG REWRITE";
+
+/// The new config file text: comments, blank lines and lines we do not
+/// recognise stay where they are; each directive's first line is replaced
+/// by its current value (later duplicates are dropped); directives not in
+/// the file are appended after the signature when they differ from the
+/// default.
+pub fn rewrite_text(old: &str, cfg: &Config, defaults: &Config) -> String {
+    let mut lines: Vec<Option<String>> = Vec::new();
+    // Directive name → indexes of its lines.
+    let mut at: Vec<(&'static str, Vec<usize>)> = Vec::new();
+    let mut has_signature = false;
+    for raw in old.lines() {
+        let t = raw.trim();
+        if t == REWRITE_SIGNATURE {
+            has_signature = true;
+        }
+        let name = if t.is_empty() || t.starts_with('#') {
+            None
+        } else {
+            crate::resp::parser::split_args(t.as_bytes())
+                .and_then(|a| a.into_iter().next())
+                .and_then(|n| Config::directive(&String::from_utf8_lossy(&n)))
+                .map(|d| d.name)
+        };
+        if let Some(n) = name {
+            match at.iter_mut().find(|(m, _)| *m == n) {
+                Some((_, v)) => v.push(lines.len()),
+                None => at.push((n, vec![lines.len()])),
+            }
+        }
+        lines.push(Some(raw.to_string()));
+    }
+    let mut tail: Vec<String> = Vec::new();
+    for d in DIRECTIVES {
+        let value = (d.get)(cfg);
+        let line = format!("{} {}", d.name, format_value(d.name, &value));
+        match at.iter().find(|(m, _)| *m == d.name) {
+            Some((_, idx)) => {
+                for (k, &i) in idx.iter().enumerate() {
+                    lines[i] = if k == 0 { Some(line.clone()) } else { None };
+                }
+            }
+            None if value != (d.get)(defaults) => tail.push(line),
+            None => {}
+        }
+    }
+    let mut out = String::new();
+    for l in lines.into_iter().flatten() {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    if !tail.is_empty() {
+        if !has_signature {
+            out.push_str(REWRITE_SIGNATURE);
+            out.push('\n');
+        }
+        for l in tail {
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A value as the config file reads it back: quoted and escaped when it is
+/// empty or holds spaces, quotes or control bytes.
+fn format_value(name: &str, value: &str) -> String {
+    let plain = |v: &str| {
+        !v.is_empty()
+            && v.bytes()
+                .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\'))
+    };
+    if MULTI_ARG.contains(&name) && value.split(' ').all(plain) {
+        return value.to_string();
+    }
+    if plain(value) {
+        return value.to_string();
+    }
+    let mut q = String::from("\"");
+    for b in value.bytes() {
+        match b {
+            b'\\' => q.push_str("\\\\"),
+            b'"' => q.push_str("\\\""),
+            b'\n' => q.push_str("\\n"),
+            b'\r' => q.push_str("\\r"),
+            b'\t' => q.push_str("\\t"),
+            0x07 => q.push_str("\\a"),
+            0x08 => q.push_str("\\b"),
+            b' '..=b'~' => q.push(b as char),
+            _ => {
+                let _ = write!(q, "\\x{b:02x}");
+            }
+        }
+    }
+    q.push('"');
+    q
+}
+
+/// Writes `data` to a temporary file beside `path`, then renames it over
+/// `path`, so a crash never leaves a half-written config file.
+fn write_atomically(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        unix_now().as_micros()
+    ));
+    let tmp = std::path::PathBuf::from(tmp);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn config_help(ctx: &mut Ctx) -> CmdResult {
+    reply_help(
+        ctx,
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------- TIME, LASTSAVE, SHUTDOWN
+
+fn time(ctx: &mut Ctx) -> CmdResult {
+    let now = unix_now();
+    ctx.out.array(2);
+    ctx.out.bulk_int(now.as_secs() as i64);
+    ctx.out.bulk_int(now.subsec_micros() as i64);
+    Ok(())
+}
+
+fn lastsave(ctx: &mut Ctx) -> CmdResult {
+    // Nothing is ever saved: the dataset dates from startup.
+    ctx.out.int(ctx.state.started_unix_ms / 1000);
+    Ok(())
+}
+
+fn shutdown(ctx: &mut Ctx) -> CmdResult {
+    let (mut save, mut nosave, mut force, mut failover, mut abort) =
+        (false, false, false, false, false);
+    let mut any_flag = false;
+    for a in &ctx.argv[1..] {
+        if is(a, "nosave") {
+            nosave = true;
+        } else if is(a, "save") {
+            save = true;
+        } else if is(a, "force") {
+            force = true;
+        } else if is(a, "failover") {
+            failover = true;
+        } else if is(a, "abort") {
+            abort = true;
+            continue;
+        } else if !(is(a, "now") || is(a, "safe")) {
+            // NOW skips waiting for replicas and SAFE guards cluster
+            // primaries: neither changes anything for a standalone server.
+            return Err(SYNTAX.into());
+        }
+        any_flag = true;
+    }
+    if (abort && any_flag) || (save && nosave) {
+        return Err(SYNTAX.into());
+    }
+    if abort {
+        // SHUTDOWN never waits here (no replicas), so none is ever pending.
+        return Err(NO_SHUTDOWN_IN_PROGRESS.into());
+    }
+    if failover {
+        return Err(SHUTDOWN_FAILOVER_CLUSTER.into());
+    }
+    let mode = if save {
+        if !force {
+            tracing::warn!("Error trying to save the DB: persistence is not supported");
+            return Err(SHUTDOWN_ERRORS.into());
+        }
+        tracing::warn!("Persistence is not supported; exiting anyway (SHUTDOWN FORCE)");
+        ShutdownMode::Save
+    } else if nosave {
+        ShutdownMode::NoSave
+    } else {
+        ShutdownMode::Default
+    };
+    // No reply: the main loop exits after this batch and the connection
+    // closes, which is what the client waits for.
+    ctx.state.shutdown = Some(mode);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- SLOWLOG
+
+fn slowlog_get(ctx: &mut Ctx) -> CmdResult {
+    if ctx.argv.len() > 3 {
+        return Err(subcommand_syntax_error(&ctx.argv[1], "SLOWLOG"));
+    }
+    let count = match ctx.argv.get(2) {
+        None => 10,
+        Some(a) => match parse_i64(a) {
+            Some(-1) => usize::MAX,
+            Some(n) if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
+            _ => return Err(SLOWLOG_COUNT.into()),
+        },
+    };
+    let st = &*ctx.state;
+    let out = &mut *ctx.out;
+    let n = count.min(st.slowlog.len());
+    out.array(n);
+    for e in st.slowlog.iter().take(n) {
+        out.array(6);
+        out.int(e.id as i64);
+        out.int(e.time);
+        out.int(e.usec as i64);
+        out.array(e.argv.len());
+        for a in &e.argv {
+            out.bulk(a);
+        }
+        out.bulk(e.addr.as_bytes());
+        out.bulk(&e.name);
+    }
+    Ok(())
+}
+
+fn slowlog_len(ctx: &mut Ctx) -> CmdResult {
+    ctx.out.int(ctx.state.slowlog.len() as i64);
+    Ok(())
+}
+
+fn slowlog_reset(ctx: &mut Ctx) -> CmdResult {
+    ctx.state.slowlog.clear();
+    ctx.out.ok();
+    Ok(())
+}
+
+fn slowlog_help(ctx: &mut Ctx) -> CmdResult {
+    reply_help(
+        ctx,
+        "SLOWLOG",
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------- MEMORY
+
+/// Heap bytes of a key stored in the dict (short keys are inline).
+fn key_heap(key: &[u8]) -> usize {
+    if key.len() > Bytes24::INLINE_MAX {
+        key.len()
+    } else {
+        0
+    }
+}
+
+/// Heap bytes owned by a value, beyond the entry itself.
+#[allow(unreachable_patterns)]
+fn value_heap(v: &Value) -> usize {
+    match v {
+        Value::Str(Str::Int(_)) => 0,
+        Value::Str(Str::Fixed(b)) => key_heap(b.as_slice()),
+        Value::Str(Str::Growable(v)) => v.capacity(),
+        // Types added later count their entry only until they get an arm.
+        _ => 0,
+    }
+}
+
+/// Bytes a key costs in our structures: its dict node and bucket slot, the
+/// key and value heap data, and its node in the expires table if it has
+/// a TTL.
+fn entry_usage(key: &[u8], e: &Entry) -> usize {
+    let slot = std::mem::size_of::<usize>();
+    let mut n = std::mem::size_of::<Node<Entry>>() + slot + key_heap(key) + value_heap(&e.value);
+    if e.expire != 0 {
+        n += std::mem::size_of::<Node<()>>() + slot + key_heap(key);
+    }
+    n
+}
+
+fn memory_usage(ctx: &mut Ctx) -> CmdResult {
+    let mut j = 3;
+    while j < ctx.argv.len() {
+        if is(&ctx.argv[j], "samples") && j + 1 < ctx.argv.len() {
+            let n = parse_i64(&ctx.argv[j + 1]).ok_or(CmdError::from(NOT_INTEGER))?;
+            if n < 0 {
+                return Err(SYNTAX.into());
+            }
+            // Our strings have no nested elements to sample.
+            j += 2;
+        } else {
+            return Err(SYNTAX.into());
+        }
+    }
+    let key = ctx.argv[2].clone();
+    let now = ctx.now;
+    match ctx.db().peek(&key, now) {
+        Some(e) => {
+            let n = entry_usage(&key, e);
+            ctx.out.int(n as i64);
+        }
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+fn memory_malloc_stats(ctx: &mut Ctx) -> CmdResult {
+    // The system allocator has no report to give (Valkey built with libc
+    // replies the same).
+    ctx.out
+        .verbatim(b"Stats not supported for the current allocator");
+    Ok(())
+}
+
+fn memory_purge(ctx: &mut Ctx) -> CmdResult {
+    // Nothing to purge with the system allocator.
+    ctx.out.ok();
+    Ok(())
+}
+
+fn memory_help(ctx: &mut Ctx) -> CmdResult {
+    reply_help(
+        ctx,
+        "MEMORY",
+        &[
+            "MALLOC-STATS",
+            "    Return internal statistics report from the memory allocator.",
+            "PURGE",
+            "    Attempt to purge dirty pages for reclamation by the allocator.",
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+        ],
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------- DEBUG
+
+fn debug_allowed(ctx: &Ctx) -> bool {
+    match ctx.state.config.enable_debug_command.as_str() {
+        "yes" => true,
+        "local" => ctx.client_ref().addr.ip().is_loopback(),
+        _ => false,
+    }
+}
+
+fn debug(ctx: &mut Ctx) -> CmdResult {
+    if !debug_allowed(ctx) {
+        return Err(DEBUG_NOT_ALLOWED.into());
+    }
+    let sub = &ctx.argv[1];
+    let argc = ctx.argv.len();
+    if is(sub, "help") && argc == 2 {
+        reply_help(
+            ctx,
+            "DEBUG",
+            &[
+                "PROTOCOL <type>",
+                "    Reply with a test value of the specified type. <type> can be: string,",
+                "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+                "    true, false.",
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+            ],
+        );
+        Ok(())
+    } else if is(sub, "sleep") && argc == 3 {
+        // Blocks the main thread on purpose: tests use it to make a
+        // command slow. Like strtod, a malformed number counts as 0, and a
+        // negative one does not sleep.
+        let secs = strtod_prefix(&ctx.argv[2]);
+        if let Ok(d) = Duration::try_from_secs_f64(secs) {
+            std::thread::sleep(d);
+        }
+        ctx.out.ok();
+        Ok(())
+    } else if is(sub, "protocol") && argc == 3 {
+        debug_protocol(ctx)
+    } else {
+        Err(subcommand_syntax_error(sub, "DEBUG"))
+    }
+}
+
+/// The number at the start of `a`, as C's `strtod` reads it; 0 if none.
+fn strtod_prefix(a: &[u8]) -> f64 {
+    let s = std::str::from_utf8(a).unwrap_or("");
+    let s = s.trim_start();
+    // The longest prefix that parses: at most a few dozen tries for any
+    // sane input, and inputs are bounded by the protocol's bulk limit.
+    let limit = s.len().min(64);
+    (1..=limit)
+        .rev()
+        .filter(|&i| s.is_char_boundary(i))
+        .find_map(|i| {
+            let p = &s[..i];
+            // Rust accepts "inf"/"nan" spellings; strtod's would sleep
+            // forever or not at all, so they count as 0 here.
+            if p.bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+            {
+                p.parse::<f64>().ok()
+            } else {
+                None
+            }
+        })
+        .unwrap_or(0.0)
+}
+
+fn debug_protocol(ctx: &mut Ctx) -> CmdResult {
+    let t = &ctx.argv[2];
+    let out = &mut *ctx.out;
+    if is(t, "string") {
+        out.bulk(b"Hello World");
+    } else if is(t, "integer") {
+        out.int(12345);
+    } else if is(t, "double") {
+        // Valkey's fixed test value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
+        out.double(3.141);
+    } else if is(t, "bignum") {
+        out.big_number("1234567999999999999999999999999999999");
+    } else if is(t, "null") {
+        out.null();
+    } else if is(t, "array") {
+        out.array(3);
+        for j in 0..3 {
+            out.int(j);
+        }
+    } else if is(t, "set") {
+        out.set(3);
+        for j in 0..3 {
+            out.int(j);
+        }
+    } else if is(t, "map") {
+        out.map(3);
+        for j in 0..3 {
+            out.int(j);
+            out.boolean(j == 1);
+        }
+    } else if is(t, "attrib") {
+        if out.is_resp3() {
+            // An attribute map (RESP3 `|`) comes before the reply it annotates.
+            out.raw(b"|1\r\n");
+            out.bulk(b"key-popularity");
+            out.array(2);
+            out.bulk(b"key:123");
+            out.int(90);
+        }
+        out.bulk(b"Some real reply following the attribute");
+    } else if is(t, "push") {
+        if !out.is_resp3() {
+            return Err("ERR RESP2 is not supported by this command".into());
+        }
+        // Valkey's bytes show the ordinary reply first, then the push.
+        out.bulk(b"Some real reply following the push reply");
+        out.push(2);
+        out.bulk(b"server-cpu-usage");
+        out.int(42);
+    } else if is(t, "verbatim") {
+        out.verbatim(b"This is a verbatim\nstring");
+    } else if is(t, "true") {
+        out.boolean(true);
+    } else if is(t, "false") {
+        out.boolean(false);
+    } else {
+        return Err("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_sizes_like_valkey() {
+        assert_eq!(human_bytes(0), "0B");
+        assert_eq!(human_bytes(1023), "1023B");
+        assert_eq!(human_bytes(1043200), "1018.75K");
+        assert_eq!(human_bytes(6447104), "6.15M");
+        assert_eq!(human_bytes(25276063744), "23.54G");
+    }
+
+    #[test]
+    fn strtod_prefixes() {
+        assert_eq!(strtod_prefix(b"0.5"), 0.5);
+        assert_eq!(strtod_prefix(b"2abc"), 2.0);
+        assert_eq!(strtod_prefix(b"abc"), 0.0);
+        assert_eq!(strtod_prefix(b" 1e-3"), 0.001);
+        assert_eq!(strtod_prefix(b"-1"), -1.0);
+        assert_eq!(strtod_prefix(b"inf"), 0.0);
+    }
+
+    #[test]
+    fn rewrite_keeps_comments_and_order() {
+        let old = "# top comment\nport 6379\n\n# limits\nmaxclients 100\nmaxclients 200\nhz 10\n";
+        let cfg = Config {
+            maxclients: 50,
+            hz: 20,
+            timeout: 7,
+            requirepass: Some("a b".into()),
+            ..Config::default()
+        };
+        let text = rewrite_text(old, &cfg, &Config::default());
+        assert_eq!(
+            text,
+            "# top comment\nport 6379\n\n# limits\nmaxclients 50\nhz 20\n\
+             # Generated by CONFIG REWRITE\nrequirepass \"a b\"\ntimeout 7\n"
+        );
+        // Rewriting again changes nothing and adds no second signature.
+        assert_eq!(rewrite_text(&text, &cfg, &Config::default()), text);
+        // The result parses back to the same values.
+        let mut back = Config::default();
+        crate::config::file::apply_text(&mut back, &text, "t").unwrap();
+        assert_eq!(back.maxclients, 50);
+        assert_eq!(back.requirepass.as_deref(), Some("a b"));
+    }
+
+    #[test]
+    fn values_quoted_only_when_needed() {
+        assert_eq!(format_value("logfile", ""), "\"\"");
+        assert_eq!(format_value("save", ""), "\"\"");
+        assert_eq!(format_value("bind", "127.0.0.1 -::1"), "127.0.0.1 -::1");
+        assert_eq!(format_value("requirepass", "x\"y\n"), "\"x\\\"y\\n\"");
+        assert_eq!(format_value("hz", "10"), "10");
+    }
+
+    #[test]
+    fn proc_cpu_parses_own_stat() {
+        let (user, sys) = proc_cpu("/proc/self/stat", false);
+        assert!(user >= 0.0 && sys >= 0.0);
+        assert_eq!(proc_cpu("/nonexistent", false), (0.0, 0.0));
+    }
 }

@@ -1,0 +1,173 @@
+//! A counting global allocator: `System`, plus a live byte count for INFO
+//! `used_memory` and MEMORY commands.
+//!
+//! Every allocation and free adjusts a counter, so the counter must not
+//! become a point of contention between the main thread and the IO threads
+//! (which allocate and free replies and lazily freed values all the time).
+//! The count is therefore split into cache-line padded shards; each thread
+//! sticks to one shard, chosen round-robin the first time it allocates.
+//! A shard can go negative (memory allocated on one thread and freed on
+//! another): only the sum means anything.
+//!
+//! The peak is not tracked per allocation (that would need a shared
+//! compare-and-swap on every call): `update_peak` folds the current total
+//! into it, and INFO / MEMORY call it when they run.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+
+/// Number of shards: more than the threads we run (main + up to 15 IO
+/// threads + the lazy freer), so most threads get a shard of their own.
+const SHARDS: usize = 32;
+
+/// One counter per cache line pair (128 bytes: adjacent-line prefetching
+/// on x86 pulls lines in pairs), so two threads never share a line.
+#[repr(align(128))]
+struct Shard(AtomicI64);
+
+#[allow(clippy::declare_interior_mutable_const)]
+const ZERO: Shard = Shard(AtomicI64::new(0));
+static COUNTS: [Shard; SHARDS] = [ZERO; SHARDS];
+static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    // A const initializer and a type without Drop: reading it never
+    // allocates and stays valid while the thread is torn down.
+    static MY_SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+#[inline]
+fn shard() -> &'static AtomicI64 {
+    let i = MY_SHARD
+        .try_with(|s| {
+            let mut i = s.get();
+            if i == usize::MAX {
+                i = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
+                s.set(i);
+            }
+            i
+        })
+        .unwrap_or(0);
+    &COUNTS[i].0
+}
+
+/// The global allocator: `System` with byte counting.
+pub struct Counting;
+
+unsafe impl GlobalAlloc for Counting {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            shard().fetch_add(layout.size() as i64, Ordering::Relaxed);
+        }
+        p
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as `alloc`.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            shard().fetch_add(layout.size() as i64, Ordering::Relaxed);
+        }
+        p
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from this allocator (hence from `System`) with `layout`.
+        unsafe { System.dealloc(ptr, layout) };
+        shard().fetch_sub(layout.size() as i64, Ordering::Relaxed);
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` came from `System` with `layout`; the caller upholds
+        // `realloc`'s contract for `new_size`.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            shard().fetch_add(new_size as i64 - layout.size() as i64, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+/// Bytes currently allocated through the global allocator.
+pub fn allocated() -> usize {
+    let sum: i64 = COUNTS.iter().map(|s| s.0.load(Ordering::Relaxed)).sum();
+    sum.max(0) as usize
+}
+
+/// Folds the current total into the peak and returns `(current, peak)`.
+pub fn update_peak() -> (usize, usize) {
+    let now = allocated();
+    let before = PEAK.fetch_max(now, Ordering::Relaxed);
+    (now, before.max(now))
+}
+
+/// Starts the peak again from the current total (CONFIG RESETSTAT).
+pub fn reset_peak() {
+    PEAK.store(allocated(), Ordering::Relaxed);
+}
+
+/// The highest total seen by `update_peak`.
+pub fn peak() -> usize {
+    PEAK.load(Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    // These tests allocate tens of MB each: run them one at a time so one's
+    // block does not show up in another's measurement.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    #[test]
+    fn counts_allocations_and_frees() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        // Other tests allocate concurrently in this process: use a block far
+        // larger than their noise and compare with a margin.
+        const BIG: usize = 64 << 20;
+        const SLACK: usize = 8 << 20;
+        let before = allocated();
+        let v = vec![1u8; BIG];
+        let during = allocated();
+        assert!(during + SLACK >= before + BIG, "{before} -> {during}");
+        let (_, peak) = update_peak();
+        assert!(peak >= during.min(before + BIG - SLACK));
+        drop(v);
+        let after = allocated();
+        assert!(after + BIG <= during + SLACK, "{during} -> {after}");
+    }
+
+    #[test]
+    fn frees_on_another_thread_balance() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        const BIG: usize = 32 << 20;
+        const SLACK: usize = 8 << 20;
+        let before = allocated();
+        let v = vec![2u8; BIG];
+        std::thread::spawn(move || drop(v)).join().unwrap();
+        let after = allocated();
+        assert!(after <= before + SLACK, "{before} -> {after}");
+    }
+
+    #[test]
+    fn realloc_is_counted() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        const BIG: usize = 32 << 20;
+        const SLACK: usize = 8 << 20;
+        let mut v: Vec<u8> = Vec::with_capacity(16);
+        v.push(1);
+        let before = allocated();
+        v.reserve_exact(BIG);
+        let after = allocated();
+        assert!(after + SLACK >= before + BIG, "{before} -> {after}");
+    }
+}
