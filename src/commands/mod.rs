@@ -13,6 +13,7 @@ pub mod connection;
 pub mod keys;
 pub mod server;
 pub mod string;
+pub mod syntax;
 pub mod table;
 
 pub use crate::exec::Ctx;
