@@ -11,7 +11,8 @@
 //!
 //! The peak is not tracked per allocation (that would need a shared
 //! compare-and-swap on every call): `update_peak` folds the current total
-//! into it, and INFO / MEMORY call it when they run.
+//! into it. INFO calls it when it runs; a peak reached and left between
+//! two INFO calls is therefore missed (the cron could call it too).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
