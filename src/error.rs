@@ -96,6 +96,14 @@ pub fn unknown_subcommand(sub: &[u8], container: &str) -> CmdError {
     ))
 }
 
+// Server commands (commands/server.rs).
+pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+pub const NO_CONFIG_FILE: &str = "ERR The server is running without a config file";
+pub const NO_SHUTDOWN_IN_PROGRESS: &str = "ERR No shutdown in progress.";
+pub const SHUTDOWN_ERRORS: &str = "ERR Errors trying to SHUTDOWN. Check logs.";
+pub const SHUTDOWN_FAILOVER_CLUSTER: &str = "ERR SHUTDOWN FAILOVER is only supported in cluster mode.";
+pub const SLOWLOG_COUNT: &str = "ERR count should be greater than or equal to -1";
+
 // String commands (commands/string.rs).
 pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
 pub const LCS_NOT_STRINGS: &str = "ERR The specified keys must contain string values";
