@@ -469,6 +469,43 @@ fn flag_names(m: &Meta) -> Vec<&'static str> {
     v
 }
 
+/// Valkey lists a command's ACL categories in its category-bit order.
+const ACL_ORDER: &[&str] = &[
+    "@keyspace",
+    "@read",
+    "@write",
+    "@set",
+    "@sortedset",
+    "@list",
+    "@hash",
+    "@string",
+    "@bitmap",
+    "@hyperloglog",
+    "@geo",
+    "@stream",
+    "@pubsub",
+    "@admin",
+    "@fast",
+    "@slow",
+    "@blocking",
+    "@dangerous",
+    "@connection",
+    "@transaction",
+    "@scripting",
+];
+
+fn acl_in_valkey_order(spec: &CommandSpec) -> Vec<&'static str> {
+    let mut cats = spec.acl_categories();
+    // Unknown names (none today) keep their place after the known ones.
+    cats.sort_by_key(|c| {
+        ACL_ORDER
+            .iter()
+            .position(|o| o == c)
+            .unwrap_or(ACL_ORDER.len())
+    });
+    cats
+}
+
 fn simple_set(out: &mut ReplyBuf, items: &[&str]) {
     out.set(items.len());
     for s in items {
@@ -486,7 +523,7 @@ fn reply_info(out: &mut ReplyBuf, m: &Meta) {
     out.int(m.legacy.0);
     out.int(m.legacy.1);
     out.int(m.legacy.2);
-    simple_set(out, &m.spec.acl_categories());
+    simple_set(out, &acl_in_valkey_order(m.spec));
     out.set(0); // tips
     out.set(m.key_specs.len());
     for s in &m.key_specs {
@@ -970,6 +1007,19 @@ mod tests {
                 "no_auth",
                 "allow_busy"
             ]
+        );
+    }
+
+    #[test]
+    fn acl_order() {
+        let spec = CommandSpec {
+            flags: ADMIN | READONLY,
+            group: "generic",
+            ..CommandSpec::DEFAULT
+        };
+        assert_eq!(
+            acl_in_valkey_order(&spec),
+            vec!["@keyspace", "@read", "@admin", "@slow", "@dangerous"]
         );
     }
 
