@@ -59,20 +59,24 @@ pub fn parse_memory(s: &str) -> Result<u64, String> {
         .ok_or_else(|| "argument must be a memory value".to_string())
 }
 
-fn int_in<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
-    s: &str,
-    min: T,
-    max: T,
-) -> Result<T, String> {
-    let v: T = s
+/// An integer in `min..=max`, with Valkey's messages: a number out of range
+/// (negative ones too) is "between ... inclusive", not "couldn't be parsed".
+fn int_in<T>(s: &str, min: T, max: T) -> Result<T, String>
+where
+    T: Copy + std::fmt::Display + TryFrom<i128>,
+    i128: TryFrom<T>,
+{
+    let v: i128 = s
         .parse()
         .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
-    if v < min || v > max {
+    let lo = i128::try_from(min).unwrap_or(i128::MIN);
+    let hi = i128::try_from(max).unwrap_or(i128::MAX);
+    if v < lo || v > hi {
         return Err(format!(
             "argument must be between {min} and {max} inclusive"
         ));
     }
-    Ok(v)
+    T::try_from(v).map_err(|_| "argument couldn't be parsed into an integer".to_string())
 }
 
 fn one_of(s: &str, allowed: &[&str]) -> Result<String, String> {
@@ -293,7 +297,18 @@ pub static DIRECTIVES: &[Directive] = &[
         true
     ),
     int_d!("databases", databases, usize, 1, 1_000_000, "16", false),
-    int_d!("hz", hz, u32, 1, 500, "10", true),
+    Directive {
+        name: "hz",
+        alias: None,
+        mutable: true,
+        default: "10",
+        get: |c| c.hz.to_string(),
+        set: |c, a| {
+            // Valkey clamps hz into 1..=500 rather than refusing.
+            c.hz = int_in::<i64>(one(a)?, i32::MIN as i64, i32::MAX as i64)?.clamp(1, 500) as u32;
+            Ok(())
+        },
+    },
     Directive {
         name: "requirepass",
         alias: None,
@@ -311,7 +326,15 @@ pub static DIRECTIVES: &[Directive] = &[
         },
     },
     bool_d!("protected-mode", protected_mode, "yes", true),
-    int_d!("maxclients", maxclients, usize, 1, 1_000_000, "10000", true),
+    int_d!(
+        "maxclients",
+        maxclients,
+        u64,
+        1,
+        u32::MAX as u64,
+        "10000",
+        true
+    ),
     int_d!("timeout", timeout, u64, 0, i32::MAX as u64, "0", true),
     int_d!(
         "tcp-keepalive",
@@ -443,18 +466,23 @@ pub static DIRECTIVES: &[Directive] = &[
         "noeviction",
         true
     ),
-    bool_d!("lazyfree-lazy-user-del", lazyfree_lazy_user_del, "no", true),
+    bool_d!(
+        "lazyfree-lazy-user-del",
+        lazyfree_lazy_user_del,
+        "yes",
+        true
+    ),
     bool_d!(
         "lazyfree-lazy-user-flush",
         lazyfree_lazy_user_flush,
-        "no",
+        "yes",
         true
     ),
-    bool_d!("lazyfree-lazy-expire", lazyfree_lazy_expire, "no", true),
+    bool_d!("lazyfree-lazy-expire", lazyfree_lazy_expire, "yes", true),
     bool_d!(
         "lazyfree-lazy-server-del",
         lazyfree_lazy_server_del,
-        "no",
+        "yes",
         true
     ),
     enum_d!(
@@ -642,7 +670,7 @@ pub static DIRECTIVES: &[Directive] = &[
     inert_d!("dynamic-hz", 14, "yes", inert_bool),
     inert_d!("hll-sparse-max-bytes", 15, "3000", inert_mem),
     inert_d!("jemalloc-bg-thread", 16, "yes", inert_bool),
-    inert_d!("lazyfree-lazy-eviction", 17, "no", inert_bool),
+    inert_d!("lazyfree-lazy-eviction", 17, "yes", inert_bool),
     inert_d!("oom-score-adj-values", 18, "0 200 800", inert_string),
     inert_d!(
         "proc-title-template",

@@ -23,7 +23,7 @@ pub struct Config {
     pub hz: u32,
     pub requirepass: Option<String>,
     pub protected_mode: bool,
-    pub maxclients: usize,
+    pub maxclients: u64,
     pub timeout: u64,
     pub tcp_keepalive: u64,
     pub tcp_backlog: u32,

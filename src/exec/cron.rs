@@ -34,6 +34,7 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
         db.rehash_for(Duration::from_millis(1));
     }
     state.collect_db_garbage();
+    crate::alloc::update_peak();
     if state.config.timeout > 0 {
         let idle = Duration::from_secs(state.config.timeout);
         for c in clients.iter() {

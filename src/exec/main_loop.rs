@@ -241,7 +241,7 @@ impl Server {
             };
             self.state.stats.connections_received += 1;
             let cfg = &self.state.config;
-            if self.clients.len() >= cfg.maxclients {
+            if self.clients.len() as u64 >= cfg.maxclients {
                 self.state.stats.rejected_connections += 1;
                 reject(stream, &format!("-{MAX_CLIENTS}\r\n"));
                 continue;
