@@ -969,7 +969,7 @@ fn lcs(ctx: &mut Ctx) -> CmdResult {
     let w = blen + 1;
     // The table is client-sized: bounded by proto-max-bulk-len as in Valkey.
     let cells = (alen as u64 + 1) * (blen as u64 + 1);
-    if cells * 4 > max_bulk {
+    if cells.checked_mul(4).is_none_or(|bytes| bytes > max_bulk) {
         return Err(LCS_MEMORY_LIMIT.into());
     }
     let mut t: Vec<u32> = Vec::new();
@@ -1072,6 +1072,12 @@ fn lcs(ctx: &mut Ctx) -> CmdResult {
 /// same three steps in software: correctly rounded decimal (and hex) parsing,
 /// a correctly rounded addition (round half to even, subnormals included), and
 /// an exact decimal print. Exponents reach the long double's (about 1e±4932).
+///
+/// Limits: this is Valkey as built for x86-64, where `long double` is the x87
+/// format; a Valkey built where it is 64-bit (or 128-bit, as on aarch64
+/// Linux) prints differently in the last digits. Inputs are capped at 5 KiB
+/// as in Valkey, which bounds the big-number work of one call (well under a
+/// millisecond for the longest inputs).
 pub mod long_double {
     /// Largest binary exponent of a finite value's leading bit.
     const MAX_LEAD: i32 = 16383;
