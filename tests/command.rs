@@ -482,7 +482,6 @@ mod bare {
     /// table's resolve() to let a container without subcommand through
     /// when its own arity allows it.
     #[test]
-    #[ignore = "needs table::resolve to accept a bare container whose arity allows it"]
     fn bare_command_lists_all() {
         let srv = common::Server::start(1);
         let mut con = srv.conn();

@@ -835,13 +835,11 @@ server_test!(client_reply_skip, |srv| {
     assert_eq!(assert_closed(&mut s), b"");
 });
 
-// The next tests need changes outside this family (see the notes in each):
-// they pin Valkey's behaviour and are ignored until the executor has it.
+// Executor behaviour seen through connection commands.
 
 /// Needs dispatch.rs to decide suppression after the handler: CLIENT REPLY
 /// ON and RESET turn replies back on for their own reply.
 #[test]
-#[ignore = "needs reply suppression decided after the handler (exec/dispatch.rs)"]
 fn client_reply_on_after_off() {
     let srv = Server::start(1);
     let mut s = srv.raw();
@@ -870,7 +868,6 @@ fn client_reply_on_after_off() {
 /// Needs the batch executor to stop running a client's commands once it is
 /// to be closed (QUIT, CLIENT KILL of itself), as Valkey does.
 #[test]
-#[ignore = "needs exec/batch.rs to skip commands after QUIT"]
 fn quit_ignores_pipelined_commands() {
     let srv = Server::start(1);
     let mut s = srv.raw();
@@ -883,7 +880,6 @@ fn quit_ignores_pipelined_commands() {
 /// Needs NOAUTH checked before the unknown-command and arity errors of
 /// commands that require authentication (exec/dispatch.rs).
 #[test]
-#[ignore = "needs NOAUTH before command resolution errors (exec/dispatch.rs)"]
 fn noauth_before_unknown_command() {
     let srv = Server::start_with(&["--requirepass", "pw", "--io-threads", "1"]);
     let mut s = srv.raw();

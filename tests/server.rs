@@ -224,8 +224,8 @@ server_test!(config_get_patterns, |srv| {
     );
     assert_eq!(
         rt(&mut s, &["CONFIG", "GET", "LAZYFREE-LAZY-USER-*"]),
-        "*4\r\n$22\r\nlazyfree-lazy-user-del\r\n$2\r\nno\r\n\
-         $24\r\nlazyfree-lazy-user-flush\r\n$2\r\nno\r\n"
+        "*4\r\n$22\r\nlazyfree-lazy-user-del\r\n$3\r\nyes\r\n\
+         $24\r\nlazyfree-lazy-user-flush\r\n$3\r\nyes\r\n"
     );
     assert_eq!(rt(&mut s, &["CONFIG", "GET", "nosuch*"]), "*0\r\n");
     let all = rt(&mut s, &["CONFIG", "GET", "*"]);
@@ -401,7 +401,7 @@ fn config_rewrite_keeps_comments_and_order() {
                 "hz",
                 "20",
                 "lazyfree-lazy-expire",
-                "yes"
+                "no"
             ]
         ),
         "+OK\r\n"
@@ -427,7 +427,7 @@ fn config_rewrite_keeps_comments_and_order() {
         lines.contains(&format!("port {}", srv.port).as_str()),
         "{text}"
     );
-    assert!(lines.contains(&"lazyfree-lazy-expire yes"), "{text}");
+    assert!(lines.contains(&"lazyfree-lazy-expire no"), "{text}");
     // Rewriting with nothing changed leaves the file as it is.
     assert_eq!(rt(&mut s, &["CONFIG", "REWRITE"]), "+OK\r\n");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);

@@ -143,6 +143,9 @@ pub struct CommandSpec {
     /// Parsed by COMMAND DOCS into argument entries (and used in help).
     pub syntax: &'static str,
     pub subcommands: &'static [CommandSpec],
+    /// ACL categories beyond those flags and group imply, space-separated
+    /// (`"@dangerous @keyspace"`), where Valkey assigns them by hand.
+    pub acl: &'static str,
     pub handler: Handler,
 }
 
@@ -159,6 +162,7 @@ impl CommandSpec {
         complexity: "O(1)",
         syntax: "",
         subcommands: &[],
+        acl: "",
         handler: |_| Ok(()),
     };
 
@@ -177,6 +181,10 @@ impl CommandSpec {
 
     /// ACL categories, derived from flags and group as Valkey assigns them.
     pub fn acl_categories(&self) -> Vec<&'static str> {
+        // Containers themselves are only "slow"; their subcommands carry the rest.
+        if !self.subcommands.is_empty() {
+            return vec!["@slow"];
+        }
         let mut v = Vec::new();
         if self.has(flags::WRITE) {
             v.push("@write");

@@ -88,6 +88,10 @@ impl CommandTable {
         let spec = self.specs[id];
         if let Some(subs) = self.subs.get(&id) {
             if argv.len() < 2 {
+                // A container whose own arity allows it runs bare (COMMAND).
+                if spec.arity_ok(argv.len()) {
+                    return Ok(id);
+                }
                 return Err(wrong_arity(spec.name));
             }
             let sub = argv[1].to_ascii_lowercase();

@@ -84,6 +84,11 @@ impl Executor {
             }
             for (i, argv, cmd) in self.batch.drain(..) {
                 let job = &mut self.jobs[i];
+                // A connection being closed (QUIT, CLIENT KILL) runs nothing
+                // more, as Valkey stops reading it.
+                if clients.at(job.slot).close_after_reply || state.kills.contains(&job.client) {
+                    continue;
+                }
                 execute(state, clients, job.slot, &argv, cmd, &mut job.out, now);
             }
             while self.jobs.front().is_some_and(|j| j.cmds.len() == 0) {

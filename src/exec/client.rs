@@ -14,6 +14,8 @@ pub enum ReplyMode {
     Off,
     /// Skip the reply of the next command only.
     SkipNext,
+    /// This command's reply is dropped (the one after SkipNext).
+    Skip,
 }
 
 #[derive(Debug)]

@@ -27,24 +27,28 @@ pub fn execute(
     let reply_start = out.buf.len();
     let client = clients.at_mut(slot);
     client.last_interaction = Instant::now();
-    client.commands += 1;
-    let suppress = match client.reply_mode {
-        ReplyMode::On => false,
-        ReplyMode::Off => true,
-        ReplyMode::SkipNext => {
-            client.reply_mode = ReplyMode::On;
-            true
-        }
-    };
+    // The SKIP asked for by the previous command applies to this one.
+    if client.reply_mode == ReplyMode::SkipNext {
+        client.reply_mode = ReplyMode::Skip;
+    }
     out.resp = client.resp;
     state.stats.commands_processed += 1;
     match cmd {
         Err(e) => {
-            if let Some(id) = CMD_TABLE.find(&argv[0]) {
+            let found = CMD_TABLE.find(&argv[0]);
+            if let Some(id) = found {
                 state.stats.commands[id].rejected += 1;
             }
-            state.stats.count_error(e.code());
-            out.error(&e.0);
+            // Valkey checks authentication before existence and arity,
+            // except for the commands allowed before AUTH.
+            let no_auth = found.is_some_and(|id| CMD_TABLE.specs[id].has(flags::NO_AUTH));
+            if !client.authenticated && state.config.requirepass.is_some() && !no_auth {
+                state.stats.count_error("NOAUTH");
+                out.error(NOAUTH);
+            } else {
+                state.stats.count_error(e.code());
+                out.error(&e.0);
+            }
         }
         Ok(id) => {
             let spec = CMD_TABLE.specs[id];
@@ -69,6 +73,8 @@ pub fn execute(
                 };
                 let result = (spec.handler)(&mut ctx);
                 let usec = start.elapsed().as_micros() as u64;
+                // Counted once run (CLIENT LIST tot-cmds), as Valkey does.
+                clients.at_mut(slot).commands += 1;
                 let st = &mut state.stats.commands[id];
                 st.calls += 1;
                 st.usec += usec;
@@ -84,6 +90,17 @@ pub fn execute(
             }
         }
     }
+    // Decided after the command: CLIENT REPLY ON and RESET turn replies
+    // back on for their own reply, CLIENT REPLY OFF silences its own.
+    let client = clients.at_mut(slot);
+    let suppress = match client.reply_mode {
+        ReplyMode::On | ReplyMode::SkipNext => false,
+        ReplyMode::Off => true,
+        ReplyMode::Skip => {
+            client.reply_mode = ReplyMode::On;
+            true
+        }
+    };
     if suppress {
         out.buf.truncate(reply_start);
     }
@@ -103,11 +120,17 @@ fn log_slow(
     if max == 0 {
         return;
     }
+    // Passwords never reach the log, as in Valkey.
+    let secret = secret_args(argv);
     // Valkey keeps at most 32 arguments of at most 128 bytes each.
     let mut args: Vec<Bytes> = argv
         .iter()
+        .enumerate()
         .take(32)
-        .map(|a| {
+        .map(|(i, a)| {
+            if secret.contains(&i) {
+                return Bytes::from_static(b"(redacted)");
+            }
             if a.len() > 128 {
                 let mut v = a[..128].to_vec();
                 v.extend_from_slice(format!("... ({} more bytes)", a.len() - 128).as_bytes());
@@ -136,4 +159,27 @@ fn log_slow(
     state.slowlog_next_id += 1;
     state.slowlog.push_front(entry);
     state.slowlog.truncate(max);
+}
+
+/// Indexes of arguments that carry a password: all of AUTH's, the two after
+/// HELLO's AUTH, and the value of CONFIG SET requirepass/masterauth.
+fn secret_args(argv: &[Bytes]) -> Vec<usize> {
+    let is = |a: &[u8], s: &str| a.eq_ignore_ascii_case(s.as_bytes());
+    let name = &argv[0][..];
+    if is(name, "auth") {
+        return (1..argv.len()).collect();
+    }
+    let mut out = Vec::new();
+    if is(name, "hello") {
+        if let Some(p) = argv.iter().position(|a| is(a, "auth")) {
+            out.extend([p + 1, p + 2]);
+        }
+    } else if is(name, "config") && argv.len() > 1 && is(&argv[1], "set") {
+        for i in (2..argv.len()).step_by(2) {
+            if is(&argv[i], "requirepass") || is(&argv[i], "masterauth") {
+                out.push(i + 1);
+            }
+        }
+    }
+    out
 }

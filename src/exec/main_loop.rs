@@ -305,7 +305,9 @@ impl Server {
                     client,
                     cmds,
                     error,
+                    input_bytes,
                 } => {
+                    self.state.stats.net_input_bytes += input_bytes;
                     if self.clients.by_id(client).is_some_and(|c| c.io_thread != 0) {
                         self.state.stats.io_threaded_reads += 1;
                     }

@@ -53,6 +53,8 @@ pub struct Conn {
     pub want_write: bool,
     /// Asked to move to another thread: send no new batch.
     pub releasing: bool,
+    /// Bytes read and not yet reported to main.
+    pub read_bytes: u64,
     /// Since when the output has been over the soft limit.
     soft_limit_since: Option<std::time::Instant>,
     read_size: usize,
@@ -75,6 +77,7 @@ impl Conn {
             authenticated: true,
             want_write: false,
             releasing: false,
+            read_bytes: 0,
             soft_limit_since: None,
             read_size: READ_MIN,
         }
@@ -102,6 +105,7 @@ impl Conn {
                 }
                 Ok(n) => {
                     self.rbuf.truncate(len + n);
+                    self.read_bytes += n as u64;
                     if n == want {
                         self.read_size = (want * 2).min(READ_MAX);
                     } else if n < want / 4 {

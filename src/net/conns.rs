@@ -165,10 +165,12 @@ impl ConnSet {
             return;
         }
         if let Some((cmds, error)) = conn.next_batch(&self.limits) {
+            let input_bytes = std::mem::take(&mut conn.read_bytes);
             out.push(ToMain::Commands {
                 client: conn.id,
                 cmds,
                 error,
+                input_bytes,
             });
             return;
         }

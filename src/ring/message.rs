@@ -19,6 +19,8 @@ pub enum ToMain {
         client: ClientId,
         cmds: Vec<Argv>,
         error: Option<ProtocolError>,
+        /// Bytes read from the socket since the previous batch (INFO stats).
+        input_bytes: u64,
     },
     /// The connection is gone; nothing more comes from this client.
     Closed { client: ClientId },
