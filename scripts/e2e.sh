@@ -18,9 +18,12 @@ check() { # name, expected, actual
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-for threads in 1 4; do
+# "4!" runs io-threads 4 with every IO thread active whatever the load.
+for threads in 1 4 '4!'; do
   port=$(free_port)
-  $BIN --port "$port" --io-threads "$threads" --loglevel warning &
+  extra=()
+  [ "$threads" = '4!' ] && extra=(--events-per-io-thread 0)
+  $BIN --port "$port" --io-threads "${threads%!}" "${extra[@]}" --loglevel warning &
   pid=$!
   for _ in $(seq 1 200); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
   cli() { redis-cli -p "$port" "$@"; }
