@@ -56,6 +56,27 @@ pub fn float(a: &[u8]) -> Result<f64, CmdError> {
     parse_f64(a).ok_or(CmdError::from(NOT_FLOAT))
 }
 
+/// A blocking timeout in seconds (float allowed): None for 0 (forever),
+/// with Valkey's errors for negative, malformed and huge values.
+pub fn timeout(a: &[u8]) -> Result<Option<std::time::Duration>, CmdError> {
+    use crate::error::{TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_OUT_OF_RANGE};
+    let secs = parse_f64(a)
+        .filter(|v| v.is_finite())
+        .ok_or(CmdError::from(TIMEOUT_NOT_FLOAT))?;
+    if secs < 0.0 {
+        return Err(TIMEOUT_NEGATIVE.into());
+    }
+    // Valkey keeps timeouts as milliseconds in a signed 64-bit number.
+    let ms = secs * 1000.0;
+    if ms > (i64::MAX / 2) as f64 {
+        return Err(TIMEOUT_OUT_OF_RANGE.into());
+    }
+    if ms == 0.0 {
+        return Ok(None);
+    }
+    Ok(Some(std::time::Duration::from_micros((ms * 1000.0) as u64)))
+}
+
 /// Case-insensitive match of an argument against an ASCII keyword.
 #[inline]
 pub fn is(a: &[u8], kw: &str) -> bool {

@@ -3,13 +3,22 @@
 //! `prefetch-batch-max-size`; each batch's keys are prefetched together,
 //! then its commands run in order. A client's replies leave in one message
 //! once all the commands it sent have run, so per-client order holds.
+//!
+//! A command that blocks (BLPOP on empty lists) parks its client's job with
+//! the rest of its pipeline: replies so far are sent, and the job resumes
+//! when a key it waits on is signalled ready, its timeout passes, or CLIENT
+//! UNBLOCK; waiters on a key are served in the order they blocked.
 
 use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::Bytes;
+use hashbrown::HashMap;
 
 use super::client::Clients;
 use super::dispatch::execute;
 use super::prefetch::{prefetch_keys, KeyRef};
-use super::state::State;
+use super::state::{BlockRequest, State, TimeoutReply};
 use super::Outbox;
 use crate::commands::table::{key_positions, CmdId};
 use crate::commands::CMD_TABLE;
@@ -17,12 +26,30 @@ use crate::error::CmdError;
 use crate::resp::{Argv, ProtocolError, ReplyBuf};
 use crate::ring::message::{ClientId, ToIo};
 
+const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+
 struct Job {
     client: ClientId,
     slot: usize,
-    cmds: std::vec::IntoIter<Argv>,
+    cmds: VecDeque<Argv>,
     out: ReplyBuf,
     error: Option<ProtocolError>,
+    /// Set when a command of this job blocked during the current batch:
+    /// the blocked command, its id, and what it waits for.
+    blocked_on: Option<(Argv, CmdId, BlockRequest)>,
+    /// Commands of this job that were in the batch after the blocked one.
+    held: Vec<Argv>,
+}
+
+/// A job waiting for keys.
+struct Parked {
+    job: Job,
+    argv: Argv,
+    cmd: CmdId,
+    db: usize,
+    keys: Vec<Bytes>,
+    deadline: Option<Instant>,
+    timeout_reply: TimeoutReply,
 }
 
 #[derive(Default)]
@@ -30,6 +57,7 @@ pub struct Executor {
     jobs: VecDeque<Job>,
     batch: Vec<(usize, Argv, Result<CmdId, CmdError>)>,
     key_pos: Vec<usize>,
+    parked: HashMap<ClientId, Parked>,
 }
 
 impl Executor {
@@ -52,14 +80,31 @@ impl Executor {
         self.jobs.push_back(Job {
             client,
             slot,
-            cmds: cmds.into_iter(),
+            cmds: cmds.into(),
             out,
             error,
+            blocked_on: None,
+            held: Vec::new(),
         });
     }
 
-    /// Runs every queued command.
+    /// Runs every queued command, then serves blocked clients whose keys
+    /// became ready (which may run more commands, and so on).
     pub fn run(&mut self, state: &mut State, clients: &mut Clients, outbox: &mut Outbox) {
+        loop {
+            self.run_jobs(state, clients, outbox);
+            self.apply_unblocks(state, clients);
+            if state.ready_keys.is_empty() {
+                if self.jobs.is_empty() {
+                    return;
+                }
+                continue;
+            }
+            self.serve_ready(state, clients);
+        }
+    }
+
+    fn run_jobs(&mut self, state: &mut State, clients: &mut Clients, outbox: &mut Outbox) {
         if self.jobs.is_empty() {
             return;
         }
@@ -71,7 +116,7 @@ impl Executor {
             let mut i = 0;
             while self.batch.len() < limit && i < self.jobs.len() {
                 while self.batch.len() < limit {
-                    let Some(argv) = self.jobs[i].cmds.next() else {
+                    let Some(argv) = self.jobs[i].cmds.pop_front() else {
                         break;
                     };
                     let cmd = CMD_TABLE.resolve(&argv);
@@ -82,21 +127,191 @@ impl Executor {
             if prefetch && self.batch.len() > 1 {
                 self.prefetch(state, clients);
             }
+            let mut any_blocked = false;
             for (i, argv, cmd) in self.batch.drain(..) {
                 let job = &mut self.jobs[i];
+                if job.blocked_on.is_some() {
+                    job.held.push(argv);
+                    continue;
+                }
                 // A connection being closed (QUIT, CLIENT KILL) runs nothing
                 // more, as Valkey stops reading it.
                 if clients.at(job.slot).close_after_reply || state.kills.contains(&job.client) {
                     continue;
                 }
+                let id = cmd.as_ref().ok().copied();
                 execute(state, clients, job.slot, &argv, cmd, &mut job.out, now);
+                if let Some(req) = state.block_request.take() {
+                    if let Some(id) = id {
+                        job.blocked_on = Some((argv, id, req));
+                        any_blocked = true;
+                    }
+                }
             }
-            while self.jobs.front().is_some_and(|j| j.cmds.len() == 0) {
+            if any_blocked {
+                self.park_blocked(state, clients, outbox);
+            }
+            while self.jobs.front().is_some_and(|j| j.cmds.is_empty()) {
                 if let Some(job) = self.jobs.pop_front() {
                     finish(job, state, clients, outbox);
                 }
             }
         }
+    }
+
+    /// Moves jobs that blocked in this batch out of the queue.
+    fn park_blocked(&mut self, state: &mut State, clients: &Clients, outbox: &mut Outbox) {
+        let mut keep = VecDeque::with_capacity(self.jobs.len());
+        for mut job in self.jobs.drain(..) {
+            let Some((argv, cmd, req)) = job.blocked_on.take() else {
+                keep.push_back(job);
+                continue;
+            };
+            for a in job.held.drain(..).rev() {
+                job.cmds.push_front(a);
+            }
+            let c = clients.at(job.slot);
+            if !job.out.buf.is_empty() {
+                // Replies before the blocking command go out now.
+                let data = std::mem::take(&mut job.out.buf);
+                let authenticated = c.authenticated || state.config.requirepass.is_none();
+                outbox.send(
+                    c.io_thread,
+                    ToIo::Reply {
+                        client: job.client,
+                        data,
+                        done: false,
+                        close: false,
+                        authenticated,
+                    },
+                );
+            }
+            let db = c.db;
+            for k in &req.keys {
+                state
+                    .waiters
+                    .entry((db, k.clone()))
+                    .or_default()
+                    .push_back(job.client);
+            }
+            state.blocked.insert(job.client);
+            let client = job.client;
+            self.parked.insert(
+                client,
+                Parked {
+                    job,
+                    argv,
+                    cmd,
+                    db,
+                    keys: req.keys,
+                    deadline: req.deadline,
+                    timeout_reply: req.timeout_reply,
+                },
+            );
+        }
+        self.jobs = keep;
+    }
+
+    /// Retries the blocked commands of clients waiting on ready keys, first
+    /// come first served; the served ones resume.
+    fn serve_ready(&mut self, state: &mut State, clients: &mut Clients) {
+        let now = crate::keyspace::now_ms();
+        for key in std::mem::take(&mut state.ready_keys) {
+            let waiting: Vec<ClientId> = match state.waiters.get(&key) {
+                Some(q) => q.iter().copied().collect(),
+                None => continue,
+            };
+            for client in waiting {
+                let Some(p) = self.parked.get_mut(&client) else {
+                    continue;
+                };
+                execute(
+                    state,
+                    clients,
+                    p.job.slot,
+                    &p.argv,
+                    Ok(p.cmd),
+                    &mut p.job.out,
+                    now,
+                );
+                if state.block_request.take().is_some() {
+                    continue; // still nothing for it: keeps its place
+                }
+                self.resume(client, state);
+            }
+        }
+    }
+
+    /// Takes a client out of the blocked state and queues the rest of its job.
+    fn resume(&mut self, client: ClientId, state: &mut State) {
+        let Some(p) = self.unpark(client, state) else {
+            return;
+        };
+        self.jobs.push_back(p.job);
+    }
+
+    fn unpark(&mut self, client: ClientId, state: &mut State) -> Option<Parked> {
+        let p = self.parked.remove(&client)?;
+        for k in &p.keys {
+            let key = (p.db, k.clone());
+            if let Some(q) = state.waiters.get_mut(&key) {
+                q.retain(|c| *c != client);
+                if q.is_empty() {
+                    state.waiters.remove(&key);
+                }
+            }
+        }
+        state.blocked.remove(&client);
+        Some(p)
+    }
+
+    fn apply_unblocks(&mut self, state: &mut State, clients: &Clients) {
+        for (client, error) in std::mem::take(&mut state.unblock) {
+            let Some(mut p) = self.unpark(client, state) else {
+                continue;
+            };
+            p.job.out.resp = clients
+                .by_id(client)
+                .map(|c| c.resp)
+                .unwrap_or(p.job.out.resp);
+            if error {
+                p.job.out.error(UNBLOCKED);
+            } else {
+                timeout_reply(&mut p.job.out, p.timeout_reply);
+            }
+            self.jobs.push_back(p.job);
+        }
+    }
+
+    /// Replies to blocked clients whose timeout has passed; true if any.
+    pub fn expire_blocked(&mut self, state: &mut State) -> bool {
+        if self.parked.is_empty() {
+            return false;
+        }
+        let now = Instant::now();
+        let due: Vec<ClientId> = self
+            .parked
+            .iter()
+            .filter(|(_, p)| p.deadline.is_some_and(|d| d <= now))
+            .map(|(c, _)| *c)
+            .collect();
+        for client in &due {
+            if let Some(mut p) = self.unpark(*client, state) {
+                timeout_reply(&mut p.job.out, p.timeout_reply);
+                self.jobs.push_back(p.job);
+            }
+        }
+        !due.is_empty()
+    }
+
+    /// The soonest blocked-client timeout.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.parked.values().filter_map(|p| p.deadline).min()
+    }
+
+    /// Forgets a client that disconnected.
+    pub fn forget(&mut self, client: ClientId, state: &mut State) {
+        self.unpark(client, state);
     }
 
     fn prefetch(&mut self, state: &State, clients: &Clients) {
@@ -114,9 +329,19 @@ impl Executor {
     }
 }
 
+fn timeout_reply(out: &mut ReplyBuf, kind: TimeoutReply) {
+    match kind {
+        TimeoutReply::NullArray => out.null_array(),
+        TimeoutReply::Null => out.null(),
+    }
+}
+
 /// Sends a finished job's replies to the client's IO thread.
 fn finish(mut job: Job, state: &mut State, clients: &mut Clients, outbox: &mut Outbox) {
-    let c = clients.at_mut(job.slot);
+    let Some(slot) = clients.slot_of(job.client) else {
+        return;
+    };
+    let c = clients.at_mut(slot);
     let mut close = std::mem::take(&mut c.close_after_reply);
     if let Some(e) = job.error.take() {
         state.stats.count_error("ERR");

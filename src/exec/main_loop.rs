@@ -161,7 +161,11 @@ impl Server {
         let mut next_cron = Instant::now();
         loop {
             let now = Instant::now();
-            let mut timeout = next_cron.saturating_duration_since(now);
+            let mut wake_at = next_cron;
+            if let Some(d) = self.exec.next_deadline() {
+                wake_at = wake_at.min(d);
+            }
+            let mut timeout = wake_at.saturating_duration_since(now);
             if !self.inbox.is_empty() || !self.exec.is_empty() {
                 timeout = Duration::ZERO;
             }
@@ -201,6 +205,7 @@ impl Server {
             }
             self.drain_rings();
             self.handle_inbox();
+            self.exec.expire_blocked(&mut self.state);
             self.exec
                 .run(&mut self.state, &mut self.clients, &mut self.outbox);
             for id in std::mem::take(&mut self.state.kills) {
@@ -212,7 +217,9 @@ impl Server {
                 self.clients.remove(id);
             }
             if Instant::now() >= next_cron {
-                cron::run(&mut self.state, &self.clients, &|_| false);
+                let blocked = std::mem::take(&mut self.state.blocked);
+                cron::run(&mut self.state, &self.clients, &|id| blocked.contains(&id));
+                self.state.blocked = blocked;
                 // CONFIG SET may have changed what the IO side enforces.
                 self.state.net_limits.sync(&self.state.config);
                 self.adjust_io_threads();
@@ -313,7 +320,10 @@ impl Server {
                     }
                     self.exec.push(&self.clients, client, cmds, error);
                 }
-                ToMain::Closed { client } => self.closed.push(client),
+                ToMain::Closed { client } => {
+                    self.exec.forget(client, &mut self.state);
+                    self.closed.push(client);
+                }
                 ToMain::Released(conn) => {
                     let id = conn.id;
                     let home = self.io.home(id);

@@ -66,6 +66,24 @@ pub struct SlowEntry {
     pub name: Vec<u8>,
 }
 
+/// What a blocked command replies when its timeout passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutReply {
+    /// `*-1` (RESP2) / `_` (RESP3): BLPOP, BLMPOP, BZPOPMIN, BZMPOP.
+    NullArray,
+    /// `$-1` (RESP2) / `_` (RESP3): BLMOVE, BRPOPLPUSH.
+    Null,
+}
+
+/// A handler's request to block its client (see `Ctx::block`).
+#[derive(Debug)]
+pub struct BlockRequest {
+    pub keys: Vec<Bytes>,
+    /// None: wait forever (timeout 0).
+    pub deadline: Option<Instant>,
+    pub timeout_reply: TimeoutReply,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShutdownMode {
     Default,
@@ -93,6 +111,16 @@ pub struct State {
     /// The port actually listened on.
     pub tcp_port: u16,
     pub io_threads_active: usize,
+    /// Set by a handler that found nothing to serve and wants to wait.
+    pub block_request: Option<BlockRequest>,
+    /// Blocked clients waiting on each (db, key), first come first served.
+    pub waiters: hashbrown::HashMap<(usize, Bytes), std::collections::VecDeque<ClientId>>,
+    /// Keys with waiters that a command just made servable.
+    pub ready_keys: Vec<(usize, Bytes)>,
+    /// Clients blocked right now (INFO blocked_clients, CLIENT UNBLOCK).
+    pub blocked: hashbrown::HashSet<ClientId>,
+    /// CLIENT UNBLOCK requests: (client, reply with an error instead of a timeout).
+    pub unblock: Vec<(ClientId, bool)>,
     /// The binary and its arguments, for INFO.
     pub executable: String,
     pub run_id: String,
@@ -123,6 +151,11 @@ impl State {
             dirty: 0,
             tcp_port: config.port,
             io_threads_active: 0,
+            block_request: None,
+            waiters: Default::default(),
+            ready_keys: Vec::new(),
+            blocked: Default::default(),
+            unblock: Vec::new(),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
@@ -185,6 +218,43 @@ impl Ctx<'_> {
     #[inline]
     pub fn arg(&self, i: usize) -> &[u8] {
         &self.argv[i]
+    }
+
+    /// Blocks the calling client until one of `keys` is signalled ready
+    /// (`signal_ready`), `timeout` passes (None: forever), or CLIENT
+    /// UNBLOCK. The handler must return `Ok(())` right after, having replied
+    /// nothing; it is called again with the same arguments when a key is
+    /// ready, and may block again.
+    pub fn block(
+        &mut self,
+        keys: &[Bytes],
+        timeout: Option<std::time::Duration>,
+        timeout_reply: TimeoutReply,
+    ) {
+        self.state.block_request = Some(BlockRequest {
+            keys: keys.to_vec(),
+            deadline: timeout.map(|t| Instant::now() + t),
+            timeout_reply,
+        });
+    }
+
+    /// Tells blocked clients that `key` (in the selected db) may now serve
+    /// them: call after adding elements to a list or sorted set, or after
+    /// creating one under `key` (RENAME, COPY, MOVE, SORT STORE, ...).
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        let db = self.clients.at(self.me).db;
+        self.signal_ready_in(db, key);
+    }
+
+    /// `signal_ready` for another db (MOVE, COPY DB, SWAPDB).
+    pub fn signal_ready_in(&mut self, db: usize, key: &[u8]) {
+        if self.state.waiters.is_empty() {
+            return;
+        }
+        let k = (db, Bytes::copy_from_slice(key));
+        if self.state.waiters.contains_key(&k) && !self.state.ready_keys.contains(&k) {
+            self.state.ready_keys.push(k);
+        }
     }
 
     /// Marks the keyspace changed (INFO `rdb_changes_since_last_save`).
