@@ -9,7 +9,11 @@ pub mod db;
 pub mod dict;
 pub mod expire;
 pub mod glob;
+pub mod hash;
+pub mod list;
+pub mod set;
 pub mod value;
+pub mod zset;
 
 pub use db::{Db, Entry};
 pub use dict::Dict;

@@ -162,10 +162,14 @@ pub fn int_len(n: i64) -> usize {
     len
 }
 
-/// A value of any type.
+/// A value of any type. Aggregates are boxed so a `Value` stays small.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Str),
+    List(Box<super::list::List>),
+    Hash(Box<super::hash::Hash>),
+    Set(Box<super::set::Set>),
+    ZSet(Box<super::zset::ZSet>),
 }
 
 impl Value {
@@ -173,6 +177,21 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
+        }
+    }
+
+    /// `OBJECT ENCODING` name; strings depend on the key and expire too.
+    pub fn encoding(&self, key_len: usize, has_expire: bool) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(key_len, has_expire),
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -183,6 +202,23 @@ impl Value {
             Value::Str(Str::Growable(v)) => v.capacity() / 1024,
             Value::Str(Str::Fixed(b)) => b.as_slice().len() / 1024,
             Value::Str(Str::Int(_)) => 0,
+            Value::List(l) => l.free_effort(),
+            Value::Hash(h) => h.free_effort(),
+            Value::Set(s) => s.free_effort(),
+            Value::ZSet(z) => z.free_effort(),
+        }
+    }
+
+    /// Heap bytes owned beyond the value itself (MEMORY USAGE).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Value::Str(Str::Int(_)) => 0,
+            Value::Str(Str::Fixed(b)) => b.heap_ptr().map_or(0, |_| b.as_slice().len()),
+            Value::Str(Str::Growable(v)) => v.capacity(),
+            Value::List(l) => std::mem::size_of_val(&**l) + l.heap_bytes(),
+            Value::Hash(h) => std::mem::size_of_val(&**h) + h.heap_bytes(),
+            Value::Set(s) => std::mem::size_of_val(&**s) + s.heap_bytes(),
+            Value::ZSet(z) => std::mem::size_of_val(&**z) + z.heap_bytes(),
         }
     }
 
@@ -190,6 +226,10 @@ impl Value {
     pub fn heap_ptr(&self) -> Option<*const u8> {
         match self {
             Value::Str(s) => s.heap_ptr(),
+            Value::List(l) => Some(&**l as *const _ as *const u8),
+            Value::Hash(h) => Some(&**h as *const _ as *const u8),
+            Value::Set(s) => Some(&**s as *const _ as *const u8),
+            Value::ZSet(z) => Some(&**z as *const _ as *const u8),
         }
     }
 }
