@@ -10,11 +10,15 @@
 pub mod args;
 pub mod command;
 pub mod connection;
+pub mod hash;
 pub mod keys;
+pub mod list;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod syntax;
 pub mod table;
+pub mod zset;
 
 pub use crate::exec::Ctx;
 pub use table::{CommandTable, CMD_TABLE};

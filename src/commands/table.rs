@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use bytes::Bytes;
 use hashbrown::HashMap;
 
-use super::{command, connection, keys, server, string, CommandSpec};
+use super::{command, connection, hash, keys, list, server, set, string, zset, CommandSpec};
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
 /// Every family's rows.
@@ -16,6 +16,10 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     server::COMMANDS,
     command::COMMANDS,
+    list::COMMANDS,
+    hash::COMMANDS,
+    set::COMMANDS,
+    zset::COMMANDS,
 ];
 
 pub type CmdId = usize;

@@ -1,0 +1,5 @@
+//! List commands.
+
+use super::CommandSpec;
+
+pub static COMMANDS: &[CommandSpec] = &[];

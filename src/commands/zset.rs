@@ -1,0 +1,5 @@
+//! Zset commands.
+
+use super::CommandSpec;
+
+pub static COMMANDS: &[CommandSpec] = &[];
