@@ -96,6 +96,17 @@ pub fn unknown_subcommand(sub: &[u8], container: &str) -> CmdError {
     ))
 }
 
+// Generic keyspace commands (commands/keys.rs).
+pub const GT_AND_LT: &str = "ERR GT and LT options at the same time are not compatible";
+pub const INT32_RANGE: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
+pub const INVALID_FIRST_DB: &str = "ERR invalid first DB index";
+pub const INVALID_SECOND_DB: &str = "ERR invalid second DB index";
+pub const NOVALUES_NOT_HSCAN: &str = "ERR NOVALUES option can only be used in HSCAN";
+pub const NOSCORES_NOT_ZSCAN: &str = "ERR NOSCORES option can only be used in ZSCAN";
+pub const FREQ_WITHOUT_LFU: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+pub const IDLETIME_WITH_LFU: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
 // Server commands (commands/server.rs).
 pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 pub const NO_CONFIG_FILE: &str = "ERR The server is running without a config file";

@@ -1,61 +1,237 @@
-//! Generic keyspace commands: DEL, EXISTS, EXPIRE and TTL families, SCAN, ...
+//! Generic keyspace commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN,
+//! RANDOMKEY, RENAME(NX), the EXPIRE and TTL families, PERSIST, TOUCH, COPY,
+//! MOVE and OBJECT; and the whole-database FLUSHDB, FLUSHALL and SWAPDB.
+//!
+//! Lookups follow Valkey's flags: read-only inspections (TYPE, EXISTS, TTL,
+//! OBJECT) count keyspace hits and misses without touching the access time;
+//! TOUCH and COPY's source count and touch; writes touch without counting.
 
-use super::args::int;
+use super::args::{int, is};
 use super::flags::*;
 use super::{CommandSpec, Ctx, KeySpec};
-use crate::error::CmdResult;
+use crate::error::{
+    CmdError, CmdResult, CURSOR, DB_INDEX, FREQ_WITHOUT_LFU, GT_AND_LT, IDLETIME_WITH_LFU,
+    INT32_RANGE, INVALID_FIRST_DB, INVALID_SECOND_DB, NOSCORES_NOT_ZSCAN, NOT_INTEGER,
+    NOVALUES_NOT_HSCAN, NO_SUCH_KEY, NX_XX_GT_LT, SAME_OBJECT, SYNTAX,
+};
+use crate::keyspace::glob::glob_match;
+use crate::keyspace::{Bytes24, Db, Entry};
+use crate::resp::parser::parse_i64;
+
+/// A row of this family: group "generic" unless given.
+macro_rules! row {
+    ($name:literal, $arity:expr, $flags:expr, $keys:expr, $summary:literal, $since:literal,
+     $complexity:literal, $syntax:expr, $handler:expr) => {
+        CommandSpec {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            keys: $keys,
+            summary: $summary,
+            since: $since,
+            complexity: $complexity,
+            syntax: $syntax,
+            handler: $handler,
+            ..CommandSpec::DEFAULT
+        }
+    };
+}
+
+const ALL_KEYS: KeySpec = KeySpec::range(1, -1, 1);
+const TWO_KEYS: KeySpec = KeySpec::range(1, 2, 1);
+const NO_KEYS: KeySpec = KeySpec::NONE;
 
 pub static COMMANDS: &[CommandSpec] = &[
+    row!("del", -2, WRITE, ALL_KEYS, "Deletes one or more keys.", "1.0.0",
+        "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+        "key [key ...]", del),
+    row!("unlink", -2, WRITE | FAST, ALL_KEYS, "Asynchronously deletes one or more keys.", "4.0.0",
+        "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
+        "key [key ...]", unlink),
+    row!("exists", -2, READONLY | FAST, ALL_KEYS, "Determines whether one or more keys exist.", "1.0.0",
+        "O(N) where N is the number of keys to check.", "key [key ...]", exists),
+    row!("type", 2, READONLY | FAST, KeySpec::ONE, "Determines the type of value stored at a key.", "1.0.0",
+        "O(1)", "key", type_cmd),
     CommandSpec {
-        name: "del",
+        acl: "@dangerous",
+        ..row!("keys", 2, READONLY, NO_KEYS, "Returns all key names that match a pattern.", "1.0.0",
+            "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+            "pattern", keys)
+    },
+    row!("scan", -2, READONLY, NO_KEYS, "Iterates over the key names in the database.", "2.8.0",
+        "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        "cursor [MATCH pattern] [COUNT count] [TYPE type]", scan),
+    row!("randomkey", 1, READONLY, NO_KEYS, "Returns a random key name from the database.", "1.0.0",
+        "O(1)", "", randomkey),
+    row!("rename", 3, WRITE, TWO_KEYS, "Renames a key and overwrites the destination.", "1.0.0",
+        "O(1)", "key newkey", rename),
+    row!("renamenx", 3, WRITE | FAST, TWO_KEYS, "Renames a key only when the target key name doesn't exist.", "1.0.0",
+        "O(1)", "key newkey", renamenx),
+    row!("expire", -3, WRITE | FAST, KeySpec::ONE, "Sets the expiration time of a key in seconds.", "1.0.0",
+        "O(1)", "key seconds [NX | XX | GT | LT]", expire),
+    row!("pexpire", -3, WRITE | FAST, KeySpec::ONE, "Sets the expiration time of a key in milliseconds.", "2.6.0",
+        "O(1)", "key milliseconds [NX | XX | GT | LT]", pexpire),
+    row!("expireat", -3, WRITE | FAST, KeySpec::ONE, "Sets the expiration time of a key to a Unix timestamp.", "1.2.0",
+        "O(1)", "key unix-time-seconds [NX | XX | GT | LT]", expireat),
+    row!("pexpireat", -3, WRITE | FAST, KeySpec::ONE, "Sets the expiration time of a key to a Unix milliseconds timestamp.", "2.6.0",
+        "O(1)", "key unix-time-milliseconds [NX | XX | GT | LT]", pexpireat),
+    row!("ttl", 2, READONLY | FAST, KeySpec::ONE, "Returns the expiration time in seconds of a key.", "1.0.0",
+        "O(1)", "key", ttl),
+    row!("pttl", 2, READONLY | FAST, KeySpec::ONE, "Returns the expiration time in milliseconds of a key.", "2.6.0",
+        "O(1)", "key", pttl),
+    row!("expiretime", 2, READONLY | FAST, KeySpec::ONE, "Returns the expiration time of a key as a Unix timestamp.", "7.0.0",
+        "O(1)", "key", expiretime),
+    row!("pexpiretime", 2, READONLY | FAST, KeySpec::ONE, "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0",
+        "O(1)", "key", pexpiretime),
+    row!("persist", 2, WRITE | FAST, KeySpec::ONE, "Removes the expiration time of a key.", "2.2.0",
+        "O(1)", "key", persist),
+    row!("touch", -2, READONLY | FAST, ALL_KEYS, "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1",
+        "O(N) where N is the number of keys that will be touched.", "key [key ...]", touch),
+    row!("copy", -3, WRITE | DENYOOM, TWO_KEYS, "Copies the value of a key to a new key.", "6.2.0",
+        "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+        "source destination [DB destination-db] [REPLACE]", copy),
+    row!("move", 3, WRITE | FAST, KeySpec::ONE, "Moves a key to another database.", "1.0.0",
+        "O(1)", "key db", move_cmd),
+    CommandSpec {
+        group: "server",
+        acl: "@keyspace @dangerous",
+        ..row!("flushdb", -1, WRITE, NO_KEYS, "Removes all keys from the current database.", "1.0.0",
+            "O(N) where N is the number of keys in the selected database", "[ASYNC | SYNC]", flushdb)
+    },
+    CommandSpec {
+        group: "server",
+        acl: "@keyspace @dangerous",
+        ..row!("flushall", -1, WRITE, NO_KEYS, "Removes all keys from all databases.", "1.0.0",
+            "O(N) where N is the total number of keys in all databases", "[ASYNC | SYNC]", flushall)
+    },
+    CommandSpec {
+        group: "server",
+        acl: "@keyspace @dangerous",
+        ..row!("swapdb", 3, WRITE | FAST, NO_KEYS, "Swaps two databases.", "4.0.0",
+            "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+            "index1 index2", swapdb)
+    },
+    CommandSpec {
+        name: "object",
         arity: -2,
-        flags: WRITE,
-        keys: KeySpec::range(1, -1, 1),
-        summary: "Deletes one or more keys.",
-        complexity: "O(N) where N is the number of keys that will be removed.",
-        syntax: "key [key ...]",
-        handler: del,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "exists",
-        arity: -2,
-        flags: READONLY | FAST,
-        keys: KeySpec::range(1, -1, 1),
-        summary: "Determines whether one or more keys exist.",
-        since: "1.0.0",
-        complexity: "O(N) where N is the number of keys to check.",
-        syntax: "key [key ...]",
-        handler: exists,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "expire",
-        arity: -3,
-        flags: WRITE | FAST,
-        keys: KeySpec::ONE,
-        summary: "Sets the expiration time of a key in seconds.",
-        syntax: "key seconds [NX | XX | GT | LT]",
-        handler: expire,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "ttl",
-        arity: 2,
-        flags: READONLY | FAST,
-        keys: KeySpec::ONE,
-        summary: "Returns the expiration time in seconds of a key.",
-        syntax: "key",
-        handler: ttl,
+        summary: "A container for object introspection commands.",
+        since: "2.2.3",
+        complexity: "Depends on subcommand.",
+        subcommands: &[
+            row!("object|encoding", 3, READONLY, KeySpec::range(2, 2, 1), "Returns the internal encoding of an object.", "2.2.3",
+                "O(1)", "key", object_encoding),
+            row!("object|freq", 3, READONLY, KeySpec::range(2, 2, 1), "Returns the logarithmic access frequency counter of an object.", "4.0.0",
+                "O(1)", "key", object_freq),
+            row!("object|idletime", 3, READONLY, KeySpec::range(2, 2, 1), "Returns the time since the last access to an object.", "2.2.3",
+                "O(1)", "key", object_idletime),
+            row!("object|refcount", 3, READONLY, KeySpec::range(2, 2, 1), "Returns the reference count of a value of a key.", "2.2.3",
+                "O(1)", "key", object_refcount),
+            row!("object|help", 2, LOADING | STALE, NO_KEYS, "Returns helpful text about the different subcommands.", "6.2.0",
+                "O(1)", "", object_help),
+        ],
         ..CommandSpec::DEFAULT
     },
 ];
 
+// ---------------------------------------------------------------------------
+// Argument helpers
+
+/// An `int` argument as Valkey's getIntFromObjectOrReply: with `msg`, that
+/// one error for anything invalid; without, Valkey's two default errors.
+fn int32(a: &[u8], msg: Option<&'static str>) -> Result<i64, CmdError> {
+    let Some(n) = parse_i64(a) else {
+        return Err(msg.unwrap_or(NOT_INTEGER).into());
+    };
+    if n < i32::MIN as i64 || n > i32::MAX as i64 {
+        return Err(msg.unwrap_or(INT32_RANGE).into());
+    }
+    Ok(n)
+}
+
+/// A database index that exists, or `ERR DB index is out of range`.
+fn db_index(ctx: &Ctx, n: i64) -> Result<usize, CmdError> {
+    if n < 0 || n as usize >= ctx.state.dbs.len() {
+        return Err(DB_INDEX.into());
+    }
+    Ok(n as usize)
+}
+
+/// Two distinct databases borrowed at once.
+fn two_dbs(dbs: &mut [Db], a: usize, b: usize) -> (&mut Db, &mut Db) {
+    if a < b {
+        let (lo, hi) = dbs.split_at_mut(b);
+        (&mut lo[a], &mut hi[0])
+    } else {
+        let (lo, hi) = dbs.split_at_mut(a);
+        (&mut hi[0], &mut lo[b])
+    }
+}
+
+/// A SCAN cursor as Valkey parses it: a strict integer that must not be
+/// negative, or else what C's strtoull accepts (leading spaces, a sign,
+/// leading zeros; a `-` wraps around) as long as it does not overflow.
+fn parse_cursor(a: &[u8]) -> Option<u64> {
+    if let Some(n) = parse_i64(a) {
+        return u64::try_from(n).ok();
+    }
+    let mut s = a;
+    while let [c, rest @ ..] = s {
+        if matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    let neg = match s.first() {
+        Some(b'-') => {
+            s = &s[1..];
+            true
+        }
+        Some(b'+') => {
+            s = &s[1..];
+            false
+        }
+        _ => false,
+    };
+    if s.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+// ---------------------------------------------------------------------------
+// DEL, UNLINK, EXISTS, TYPE, TOUCH
+
 fn del(ctx: &mut Ctx) -> CmdResult {
+    let lazy = ctx.state.config.lazyfree_lazy_user_del;
+    del_generic(ctx, lazy)
+}
+
+fn unlink(ctx: &mut Ctx) -> CmdResult {
+    del_generic(ctx, true)
+}
+
+fn del_generic(ctx: &mut Ctx, lazy: bool) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
     let db = ctx.db();
-    let n = argv[1..].iter().filter(|k| db.delete(k, now)).count();
+    let n = argv[1..]
+        .iter()
+        .filter(|k| {
+            if lazy {
+                db.unlink(k, now)
+            } else {
+                db.delete(k, now)
+            }
+        })
+        .count();
     ctx.dirty(n as u64);
     ctx.out.int(n as i64);
     Ok(())
@@ -65,25 +241,350 @@ fn exists(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
     let db = ctx.db();
-    let n = argv[1..].iter().filter(|k| db.exists(k, now)).count();
+    let n = argv[1..]
+        .iter()
+        .filter(|k| db.lookup(k, now).is_some())
+        .count();
     ctx.out.int(n as i64);
     Ok(())
 }
 
-fn expire(ctx: &mut Ctx) -> CmdResult {
-    let secs = int(&ctx.argv[2])?;
+fn type_cmd(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.now;
+    let argv = ctx.argv;
+    let (db, out) = ctx.db_and_out();
+    match db.lookup(&argv[1], now) {
+        Some(e) => out.simple(e.value.type_name()),
+        None => out.simple("none"),
+    }
+    Ok(())
+}
+
+fn touch(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
     let db = ctx.db();
-    if !db.exists(&argv[1], now) {
+    // TOUCH touches even for a CLIENT NO-TOUCH client (as Valkey).
+    let no_touch = std::mem::replace(&mut db.no_touch, false);
+    let n = argv[1..]
+        .iter()
+        .filter(|k| db.get_entry(k, now).is_some())
+        .count();
+    db.no_touch = no_touch;
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// KEYS, SCAN, RANDOMKEY
+
+fn keys(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.now;
+    let pattern = &ctx.argv[1][..];
+    // A lone `*` matches everything, the empty key too (the glob does not).
+    let all = pattern == b"*";
+    let (db, out) = ctx.db_and_out();
+    let found: Vec<&[u8]> = db
+        .dict()
+        .iter()
+        .filter(|(k, e)| {
+            (e.expire == 0 || e.expire > now) && (all || glob_match(pattern, k.as_slice(), false))
+        })
+        .map(|(k, _)| k.as_slice())
+        .collect();
+    out.array(found.len());
+    for k in found {
+        out.bulk(k);
+    }
+    Ok(())
+}
+
+/// Type names SCAN TYPE accepts.
+const TYPE_NAMES: &[&str] = &["string", "list", "set", "zset", "hash", "stream"];
+
+fn scan(ctx: &mut Ctx) -> CmdResult {
+    let cursor = parse_cursor(&ctx.argv[1]).ok_or(CmdError::from(CURSOR))?;
+    let argv = ctx.argv;
+    let mut count: i64 = 10;
+    let mut pattern: Option<&[u8]> = None;
+    let mut type_filter: Option<&[u8]> = None;
+    let mut j = 2;
+    while j < argv.len() {
+        let a = &argv[j];
+        let has_value = j + 1 < argv.len();
+        if is(a, "count") && has_value {
+            count = int(&argv[j + 1])?;
+            if count < 1 {
+                return Err(SYNTAX.into());
+            }
+            j += 2;
+        } else if is(a, "match") && has_value {
+            pattern = Some(&argv[j + 1]);
+            j += 2;
+        } else if is(a, "type") && has_value {
+            let t = &argv[j + 1];
+            if !TYPE_NAMES.iter().any(|n| is(t, n)) {
+                return Err(CmdError::owned(format!(
+                    "ERR unknown type name '{}'",
+                    String::from_utf8_lossy(t)
+                )));
+            }
+            type_filter = Some(t);
+            j += 2;
+        } else if is(a, "novalues") {
+            return Err(NOVALUES_NOT_HSCAN.into());
+        } else if is(a, "noscores") {
+            return Err(NOSCORES_NOT_ZSCAN.into());
+        } else {
+            return Err(SYNTAX.into());
+        }
+    }
+    // A lone `*` matches everything, the empty key too (the glob does not).
+    let pattern = pattern.filter(|p| *p != b"*");
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    // Keys are copied out (inline for short keys, so mostly no allocation)
+    // because the dict lends them only for the length of one step. The
+    // count bounds the work, never an allocation up front.
+    let mut found: Vec<Bytes24> = Vec::new();
+    let mut steps_left = count.saturating_mul(10);
+    let mut cursor = cursor;
+    loop {
+        cursor = db.scan(cursor, now, |k, e| {
+            if pattern.is_some_and(|p| !glob_match(p, k.as_slice(), false)) {
+                return;
+            }
+            if type_filter.is_some_and(|t| !is(t, e.value.type_name())) {
+                return;
+            }
+            found.push(k.clone());
+        });
+        steps_left -= 1;
+        if cursor == 0 || steps_left <= 0 || found.len() as i64 >= count {
+            break;
+        }
+    }
+    out.array(2);
+    out.bulk(cursor.to_string().as_bytes());
+    out.array(found.len());
+    for k in &found {
+        out.bulk(k.as_slice());
+    }
+    Ok(())
+}
+
+fn randomkey(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.now;
+    let i = ctx.client_ref().db;
+    let state = &mut *ctx.state;
+    match state.dbs[i].random_key(&mut state.rng, now) {
+        Some(k) => ctx.out.bulk(&k),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// RENAME, RENAMENX, MOVE, COPY
+
+fn rename(ctx: &mut Ctx) -> CmdResult {
+    rename_generic(ctx, false)
+}
+
+fn renamenx(ctx: &mut Ctx) -> CmdResult {
+    rename_generic(ctx, true)
+}
+
+fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
+    let now = ctx.now;
+    let argv = ctx.argv;
+    let (src, dst) = (&argv[1][..], &argv[2][..]);
+    let db = ctx.db();
+    if db.get_entry_mut(src, now).is_none() {
+        return Err(NO_SUCH_KEY.into());
+    }
+    if src == dst {
+        // Nothing to do, but the key had to exist.
+        if nx {
+            ctx.out.int(0);
+        } else {
+            ctx.out.ok();
+        }
+        return Ok(());
+    }
+    if db.peek(dst, now).is_some() {
+        if nx {
+            ctx.out.int(0);
+            return Ok(());
+        }
+        db.delete(dst, now);
+    }
+    // The entry moves whole: value, expire and access data.
+    if let Some(e) = db.take_entry(src, now) {
+        db.insert_entry(dst, e);
+    }
+    ctx.dirty(1);
+    if nx {
+        ctx.out.int(1);
+    } else {
+        ctx.out.ok();
+    }
+    Ok(())
+}
+
+fn move_cmd(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.now;
+    let argv = ctx.argv;
+    let to = db_index(ctx, int32(&argv[2], None)?)?;
+    let from = ctx.client_ref().db;
+    if from == to {
+        return Err(SAME_OBJECT.into());
+    }
+    let key = &argv[1][..];
+    let (src, dst) = two_dbs(&mut ctx.state.dbs, from, to);
+    if src.get_entry_mut(key, now).is_none() || dst.peek(key, now).is_some() {
         ctx.out.int(0);
         return Ok(());
     }
-    let at = secs.saturating_mul(1000).saturating_add(now);
-    if at <= now {
-        db.delete(&argv[1], now);
+    if let Some(e) = src.take_entry(key, now) {
+        dst.insert_entry(key, e);
+    }
+    ctx.dirty(1);
+    ctx.out.int(1);
+    Ok(())
+}
+
+fn copy(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.now;
+    let argv = ctx.argv;
+    let from = ctx.client_ref().db;
+    let mut to = from;
+    let mut replace = false;
+    let mut j = 3;
+    while j < argv.len() {
+        if is(&argv[j], "replace") {
+            replace = true;
+        } else if is(&argv[j], "db") && j + 1 < argv.len() {
+            to = db_index(ctx, int32(&argv[j + 1], None)?)?;
+            j += 1;
+        } else {
+            return Err(SYNTAX.into());
+        }
+        j += 1;
+    }
+    let (key, newkey) = (&argv[1][..], &argv[2][..]);
+    if from == to && key == newkey {
+        return Err(SAME_OBJECT.into());
+    }
+    let Some(e) = ctx.state.dbs[from].get_entry(key, now) else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    // The copy is a new object: fresh access data, same expire.
+    let mut copied = Entry::fresh(e.value.clone(), now);
+    copied.expire = e.expire;
+    let dst = &mut ctx.state.dbs[to];
+    if dst.peek(newkey, now).is_some() {
+        if !replace {
+            ctx.out.int(0);
+            return Ok(());
+        }
+        dst.delete(newkey, now);
+    }
+    dst.insert_entry(newkey, copied);
+    ctx.dirty(1);
+    ctx.out.int(1);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// EXPIRE family, TTL family, PERSIST
+
+fn expire(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.now;
+    expire_generic(ctx, now, true)
+}
+
+fn pexpire(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.now;
+    expire_generic(ctx, now, false)
+}
+
+fn expireat(ctx: &mut Ctx) -> CmdResult {
+    expire_generic(ctx, 0, true)
+}
+
+fn pexpireat(ctx: &mut Ctx) -> CmdResult {
+    expire_generic(ctx, 0, false)
+}
+
+/// `key time [NX | XX | GT | LT]`: `time` is relative to `base` (ms; 0 for
+/// the absolute forms), in seconds when `secs`.
+fn expire_generic(ctx: &mut Ctx, base: i64, secs: bool) -> CmdResult {
+    let argv = ctx.argv;
+    let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
+    // Options are checked before the time, as Valkey does.
+    for a in &argv[3..] {
+        if is(a, "nx") {
+            nx = true;
+        } else if is(a, "xx") {
+            xx = true;
+        } else if is(a, "gt") {
+            gt = true;
+        } else if is(a, "lt") {
+            lt = true;
+        } else {
+            // Valkey formats the option as a C string: it ends at a NUL.
+            let end = a.iter().position(|&b| b == 0).unwrap_or(a.len());
+            return Err(CmdError::owned(format!(
+                "ERR Unsupported option {}",
+                String::from_utf8_lossy(&a[..end])
+            )));
+        }
+    }
+    if nx && (xx || gt || lt) {
+        return Err(NX_XX_GT_LT.into());
+    }
+    if gt && lt {
+        return Err(GT_AND_LT.into());
+    }
+    let t = int(&argv[2])?;
+    let name = ctx.cmd.name;
+    let invalid = || CmdError::owned(format!("ERR invalid expire time in '{name}' command"));
+    let t = if secs {
+        t.checked_mul(1000).ok_or_else(invalid)?
     } else {
-        db.set_expire(&argv[1], at);
+        t
+    };
+    let when = t.checked_add(base).ok_or_else(invalid)?;
+    let now = ctx.now;
+    let key = &argv[1][..];
+    let lazy = ctx.state.config.lazyfree_lazy_expire;
+    let db = ctx.db();
+    let Some(e) = db.get_entry_mut(key, now) else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    let current = e.expire;
+    let has_ttl = current != 0;
+    // A key without a TTL counts as an infinite TTL for GT and LT.
+    let refused = (nx && has_ttl)
+        || (xx && !has_ttl)
+        || (gt && (!has_ttl || when <= current))
+        || (lt && has_ttl && when >= current);
+    if refused {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    if when <= now {
+        // A time already past deletes the key.
+        if lazy {
+            db.unlink(key, now);
+        } else {
+            db.delete(key, now);
+        }
+    } else {
+        db.set_expire(key, when);
     }
     ctx.dirty(1);
     ctx.out.int(1);
@@ -91,13 +592,247 @@ fn expire(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn ttl(ctx: &mut Ctx) -> CmdResult {
+    ttl_generic(ctx, false, false)
+}
+
+fn pttl(ctx: &mut Ctx) -> CmdResult {
+    ttl_generic(ctx, true, false)
+}
+
+fn expiretime(ctx: &mut Ctx) -> CmdResult {
+    ttl_generic(ctx, false, true)
+}
+
+fn pexpiretime(ctx: &mut Ctx) -> CmdResult {
+    ttl_generic(ctx, true, true)
+}
+
+/// -2: no key; -1: no expire; else the time left (or the absolute time),
+/// rounded to the nearest second unless in `ms`.
+fn ttl_generic(ctx: &mut Ctx, ms: bool, absolute: bool) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
-    let r = match ctx.db().expire_of(&argv[1], now) {
+    let r = match ctx.db().lookup(&argv[1], now).map(|e| e.expire) {
         None => -2,
         Some(0) => -1,
-        Some(at) => (at - now + 500) / 1000,
+        Some(at) => {
+            let t = if absolute { at } else { (at - now).max(0) };
+            if ms {
+                t
+            } else {
+                // Rounded as if without overflow, as Valkey replies.
+                ((t as i128 + 500) / 1000) as i64
+            }
+        }
     };
     ctx.out.int(r);
     Ok(())
+}
+
+fn persist(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.now;
+    let argv = ctx.argv;
+    let db = ctx.db();
+    let removed = db.get_entry_mut(&argv[1], now).is_some() && db.persist(&argv[1]);
+    if removed {
+        ctx.dirty(1);
+    }
+    ctx.out.int(removed as i64);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// FLUSHDB, FLUSHALL, SWAPDB
+
+/// True to free in the background: `ASYNC`, or no option and
+/// `lazyfree-lazy-user-flush yes`.
+fn flush_async(ctx: &Ctx) -> Result<bool, CmdError> {
+    match ctx.argv.len() {
+        1 => Ok(ctx.state.config.lazyfree_lazy_user_flush),
+        2 if is(&ctx.argv[1], "sync") => Ok(false),
+        2 if is(&ctx.argv[1], "async") => Ok(true),
+        _ => Err(SYNTAX.into()),
+    }
+}
+
+/// Empties `db`; the old tables are dropped here or handed to another thread.
+fn flush_one(db: &mut Db, lazy: bool, garbage: &mut Vec<crate::ring::message::Garbage>) -> u64 {
+    let n = db.len() as u64;
+    let old = db.flush();
+    if lazy {
+        garbage.push(Box::new(old));
+    }
+    n
+}
+
+fn flushdb(ctx: &mut Ctx) -> CmdResult {
+    let lazy = flush_async(ctx)?;
+    let i = ctx.client_ref().db;
+    let state = &mut *ctx.state;
+    let n = flush_one(&mut state.dbs[i], lazy, &mut state.garbage);
+    ctx.dirty(n);
+    ctx.out.ok();
+    Ok(())
+}
+
+fn flushall(ctx: &mut Ctx) -> CmdResult {
+    let lazy = flush_async(ctx)?;
+    let state = &mut *ctx.state;
+    let mut n = 0;
+    for db in state.dbs.iter_mut() {
+        n += flush_one(db, lazy, &mut state.garbage);
+    }
+    // Counted even when already empty, so it is never a no-op change.
+    ctx.dirty(n + 1);
+    ctx.out.ok();
+    Ok(())
+}
+
+fn swapdb(ctx: &mut Ctx) -> CmdResult {
+    let a = int32(&ctx.argv[1], Some(INVALID_FIRST_DB))?;
+    let b = int32(&ctx.argv[2], Some(INVALID_SECOND_DB))?;
+    let (a, b) = (db_index(ctx, a)?, db_index(ctx, b)?);
+    if a != b {
+        let (x, y) = two_dbs(&mut ctx.state.dbs, a, b);
+        x.swap_contents(y);
+    }
+    ctx.dirty(1);
+    ctx.out.ok();
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// OBJECT
+
+/// OBJECT ENCODING name of a stored entry.
+fn encoding(key: &[u8], e: &Entry) -> &'static str {
+    e.value.encoding(key.len(), e.expire != 0)
+}
+
+fn lfu_policy(ctx: &Ctx) -> bool {
+    ctx.state.config.maxmemory_policy.ends_with("-lfu")
+}
+
+/// Runs `f` on the entry at argv[2] (not touched), or replies null.
+fn object_lookup(ctx: &mut Ctx, f: impl FnOnce(&Entry, i64) -> Result<i64, CmdError>) -> CmdResult {
+    let now = ctx.now;
+    let argv = ctx.argv;
+    let (db, out) = ctx.db_and_out();
+    match db.lookup(&argv[2], now) {
+        Some(e) => out.int(f(e, now)?),
+        None => out.null(),
+    }
+    Ok(())
+}
+
+fn object_encoding(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.now;
+    let argv = ctx.argv;
+    let (db, out) = ctx.db_and_out();
+    match db.lookup(&argv[2], now) {
+        Some(e) => out.bulk(encoding(&argv[2], e).as_bytes()),
+        None => out.null(),
+    }
+    Ok(())
+}
+
+fn object_freq(ctx: &mut Ctx) -> CmdResult {
+    let lfu = lfu_policy(ctx);
+    object_lookup(ctx, |e, now| {
+        if !lfu {
+            return Err(FREQ_WITHOUT_LFU.into());
+        }
+        Ok(e.freq(now) as i64)
+    })
+}
+
+fn object_idletime(ctx: &mut Ctx) -> CmdResult {
+    let lfu = lfu_policy(ctx);
+    object_lookup(ctx, |e, now| {
+        if lfu {
+            return Err(IDLETIME_WITH_LFU.into());
+        }
+        Ok(e.idle_secs(now) as i64)
+    })
+}
+
+fn object_refcount(ctx: &mut Ctx) -> CmdResult {
+    // Values are never shared between keys (Valkey 9 no longer shares small
+    // integers with the keyspace either), so every count is 1.
+    object_lookup(ctx, |_, _| Ok(1))
+}
+
+const OBJECT_HELP: &[&str] = &[
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Print this help.",
+];
+
+fn object_help(ctx: &mut Ctx) -> CmdResult {
+    ctx.out.array(OBJECT_HELP.len());
+    for line in OBJECT_HELP {
+        ctx.out.simple(line);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_parse_like_valkey() {
+        assert_eq!(parse_cursor(b"0"), Some(0));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551616"), None);
+        assert_eq!(parse_cursor(b"-1"), None);
+        assert_eq!(parse_cursor(b"-0"), Some(0));
+        assert_eq!(parse_cursor(b" 7"), Some(7));
+        assert_eq!(parse_cursor(b"+7"), Some(7));
+        assert_eq!(parse_cursor(b"007"), Some(7));
+        assert_eq!(parse_cursor(b"-18446744073709551615"), Some(1));
+        assert_eq!(parse_cursor(b"7 "), None);
+        assert_eq!(parse_cursor(b""), None);
+        assert_eq!(parse_cursor(b" "), None);
+        assert_eq!(parse_cursor(b"-"), None);
+        assert_eq!(parse_cursor(b"1e3"), None);
+    }
+
+    #[test]
+    fn int32_errors() {
+        assert_eq!(int32(b"5", None), Ok(5));
+        assert_eq!(int32(b"x", None).unwrap_err().0, NOT_INTEGER);
+        assert_eq!(int32(b"2147483648", None).unwrap_err().0, INT32_RANGE);
+        assert_eq!(
+            int32(b"x", Some(INVALID_FIRST_DB)).unwrap_err().0,
+            INVALID_FIRST_DB
+        );
+        assert_eq!(
+            int32(b"-2147483649", Some(INVALID_SECOND_DB))
+                .unwrap_err()
+                .0,
+            INVALID_SECOND_DB
+        );
+    }
+
+    #[test]
+    fn two_dbs_either_order() {
+        let mut dbs: Vec<Db> = (0..3).map(Db::new).collect();
+        let (a, b) = two_dbs(&mut dbs, 2, 0);
+        assert_eq!((a.id, b.id), (2, 0));
+        let (a, b) = two_dbs(&mut dbs, 0, 1);
+        assert_eq!((a.id, b.id), (0, 1));
+    }
 }

@@ -3,6 +3,10 @@
 //! Expired keys are removed lazily when touched (and actively by
 //! `expire::active_cycle`). Values that are expensive to drop are not dropped
 //! here but queued in `garbage` for the caller to free on another thread.
+//!
+//! Every access ("touch") updates both the last access time (OBJECT
+//! IDLETIME, LRU) and a logarithmic access counter (OBJECT FREQ, LFU), so
+//! either policy finds its data ready when `maxmemory-policy` changes.
 
 use super::dict::{Dict, Rng};
 use super::value::{Bytes24, Value, LAZYFREE_THRESHOLD};
@@ -14,6 +18,9 @@ pub struct Entry {
     pub expire: i64,
     /// Last access, in seconds of the server clock (OBJECT IDLETIME).
     pub access: u32,
+    /// LFU data as Valkey packs it: minutes of the last counter decrement in
+    /// the high 16 bits, the logarithmic access counter in the low 8.
+    pub lfu: u32,
 }
 
 impl Entry {
@@ -22,7 +29,37 @@ impl Entry {
             value,
             expire: 0,
             access: 0,
+            lfu: LFU_INIT_VAL,
         }
+    }
+
+    /// A new entry as created at `now` (no expire).
+    pub fn fresh(value: Value, now: i64) -> Self {
+        Entry {
+            value,
+            expire: 0,
+            access: access_clock(now),
+            lfu: lfu_minutes(now) << 8 | LFU_INIT_VAL,
+        }
+    }
+
+    /// The LFU counter after decay, without counting an access (OBJECT FREQ).
+    pub fn freq(&self, now: i64) -> u32 {
+        lfu_decayed(self.lfu, now)
+    }
+
+    /// Seconds since the last access (OBJECT IDLETIME).
+    pub fn idle_secs(&self, now: i64) -> u64 {
+        access_clock(now).saturating_sub(self.access) as u64
+    }
+
+    #[inline]
+    fn touch(&mut self, now: i64, rng: &mut Rng, no_touch: bool) {
+        if no_touch {
+            return;
+        }
+        self.access = access_clock(now);
+        self.lfu = lfu_touched(self.lfu, now, rng);
     }
 }
 
@@ -30,6 +67,49 @@ impl Entry {
 #[inline]
 pub fn access_clock(now_ms: i64) -> u32 {
     (now_ms / 1000) as u32
+}
+
+/// Counter of a new key: high enough that it is not evicted before it has
+/// had a chance to be accessed (Valkey's LFU_INIT_VAL).
+const LFU_INIT_VAL: u32 = 5;
+/// Valkey's defaults for `lfu-log-factor` and `lfu-decay-time` (minutes).
+const LFU_LOG_FACTOR: u64 = 10;
+const LFU_DECAY_MINUTES: u32 = 1;
+
+/// The 16-bit minutes clock of the LFU data.
+#[inline]
+fn lfu_minutes(now: i64) -> u32 {
+    ((now / 60_000) as u64 & 0xffff) as u32
+}
+
+/// The counter minus one per decay period elapsed since its last decrement.
+#[inline]
+fn lfu_decayed(lfu: u32, now: i64) -> u32 {
+    let last = lfu >> 8;
+    let counter = lfu & 0xff;
+    let mins = lfu_minutes(now);
+    // The clock wraps every 2^16 minutes (about 45 days), as in Valkey.
+    let elapsed = if mins >= last {
+        mins - last
+    } else {
+        0xffff - last + mins
+    };
+    counter.saturating_sub(elapsed / LFU_DECAY_MINUTES)
+}
+
+/// The LFU data after one access: decay, then a logarithmic increment (the
+/// higher the counter, the less likely an access raises it).
+#[inline]
+fn lfu_touched(lfu: u32, now: i64, rng: &mut Rng) -> u32 {
+    let mut counter = lfu_decayed(lfu, now);
+    if counter < 255 {
+        let base = counter.saturating_sub(LFU_INIT_VAL) as u64;
+        // Probability 1 / (base * factor + 1).
+        if base == 0 || rng.next_u64() < u64::MAX / (base * LFU_LOG_FACTOR + 1) {
+            counter += 1;
+        }
+    }
+    lfu_minutes(now) << 8 | counter
 }
 
 #[derive(Default)]
@@ -47,6 +127,11 @@ pub struct Db {
     pub(super) expire_cursor: u64,
     /// Running estimate of the average TTL (ms) of keys with one, for INFO.
     pub avg_ttl: i64,
+    /// For the probabilistic LFU counter increments.
+    rng: Rng,
+    /// While set, lookups leave access data alone (CLIENT NO-TOUCH: the
+    /// executor sets it around such a client's commands).
+    pub no_touch: bool,
 }
 
 impl Db {
@@ -112,15 +197,39 @@ impl Db {
         };
         self.hits += 1;
         let e = self.dict.get_mut_hashed(h, key)?;
-        e.access = access_clock(now);
+        e.touch(now, &mut self.rng, self.no_touch);
         Some(&e.value)
+    }
+
+    /// Looks a key up for reading, counting a hit or a miss and touching it
+    /// (TOUCH, COPY's source).
+    pub fn get_entry(&mut self, key: &[u8], now: i64) -> Option<&Entry> {
+        let Some(h) = self.live_hash(key, now) else {
+            self.misses += 1;
+            return None;
+        };
+        self.hits += 1;
+        let e = self.dict.get_mut_hashed(h, key)?;
+        e.touch(now, &mut self.rng, self.no_touch);
+        Some(e)
+    }
+
+    /// Looks a key up for reading without touching it, but counting a hit
+    /// or a miss (Valkey's LOOKUP_NOTOUCH: TYPE, EXISTS, TTL, OBJECT).
+    pub fn lookup(&mut self, key: &[u8], now: i64) -> Option<&Entry> {
+        let Some(h) = self.live_hash(key, now) else {
+            self.misses += 1;
+            return None;
+        };
+        self.hits += 1;
+        self.dict.get_hashed(h, key)
     }
 
     /// Looks a key up for writing (no hit/miss accounting).
     pub fn get_entry_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Entry> {
         let h = self.live_hash(key, now)?;
         let e = self.dict.get_mut_hashed(h, key)?;
-        e.access = access_clock(now);
+        e.touch(now, &mut self.rng, self.no_touch);
         Some(e)
     }
 
@@ -139,12 +248,11 @@ impl Db {
     }
 
     /// Sets `key` to `value`, dropping any expire unless `keep_ttl`.
+    /// An overwritten key keeps its LFU counter (as Valkey does).
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
-        let access = access_clock(now);
         match self.get_entry_mut(key, now) {
             Some(e) => {
                 let old = std::mem::replace(&mut e.value, value);
-                e.access = access;
                 let had_ttl = e.expire != 0;
                 if !keep_ttl {
                     e.expire = 0;
@@ -154,27 +262,32 @@ impl Db {
                 }
                 self.discard(old);
             }
-            None => self.dict.insert_new(
-                key,
-                Entry {
-                    value,
-                    expire: 0,
-                    access,
-                },
-            ),
+            None => self.dict.insert_new(key, Entry::fresh(value, now)),
         }
     }
 
     /// Adds a key known to be absent (checked by the caller in this command).
     pub fn add(&mut self, key: &[u8], value: Value, now: i64) {
-        self.dict.insert_new(
-            key,
-            Entry {
-                value,
-                expire: 0,
-                access: access_clock(now),
-            },
-        );
+        self.dict.insert_new(key, Entry::fresh(value, now));
+    }
+
+    /// Removes a key and returns its whole entry (value, expire, access
+    /// data), for RENAME and MOVE; expired keys count as absent.
+    pub fn take_entry(&mut self, key: &[u8], now: i64) -> Option<Entry> {
+        self.live_hash(key, now)?;
+        let (_, e) = self.dict.remove(key)?;
+        if e.expire != 0 {
+            self.expires.remove(key);
+        }
+        Some(e)
+    }
+
+    /// Inserts an entry under a key known to be absent, with its expire.
+    pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
+        if entry.expire != 0 {
+            self.expires.insert_new(key, ());
+        }
+        self.dict.insert_new(key, entry);
     }
 
     /// Removes a key and returns its value (expire removed too).
@@ -197,13 +310,18 @@ impl Db {
         true
     }
 
-    /// Removes a live key, always freeing its value off-thread.
+    /// Removes a live key, freeing its value off-thread unless it owns
+    /// next to nothing (shipping a small int to another thread costs more
+    /// than dropping it, which is also why Valkey's UNLINK frees small
+    /// values in place).
     pub fn unlink(&mut self, key: &[u8], now: i64) -> bool {
         if self.peek(key, now).is_none() {
             return false;
         }
         if let Some(v) = self.remove(key) {
-            self.discard_async(v);
+            if v.free_effort() > 0 {
+                self.discard_async(v);
+            }
         }
         true
     }
@@ -263,11 +381,10 @@ impl Db {
         })
     }
 
-    /// A random live key (expired ones met on the way are removed).
+    /// A random live key (expired ones met on the way are removed, so the
+    /// loop ends: each turn returns or shrinks the db, as in Valkey).
     pub fn random_key(&mut self, rng: &mut Rng, now: i64) -> Option<Vec<u8>> {
-        // Bounded tries: if every key sampled has expired, give up (Valkey
-        // does the same to avoid looping on a db of expired keys).
-        for _ in 0..100 {
+        loop {
             let (k, e) = self.dict.random(rng)?;
             let key = k.as_slice().to_vec();
             if e.expire != 0 && e.expire <= now {
@@ -276,7 +393,6 @@ impl Db {
             }
             return Some(key);
         }
-        None
     }
 
     /// Rehashing work for idle time.
@@ -359,6 +475,75 @@ mod tests {
         assert_eq!(db.garbage.len(), 2);
         db.set(b"k", s("x"), false, 0);
         assert!(db.unlink(b"k", 0));
+        assert_eq!(db.garbage.len(), 2, "a small value is dropped in place");
+        db.set(b"k", Value::Str(Str::from_bytes(&[b'y'; 4096])), false, 0);
+        assert!(db.unlink(b"k", 0));
         assert_eq!(db.garbage.len(), 3);
+        assert!(!db.unlink(b"k", 0));
+    }
+
+    #[test]
+    fn entry_stays_small() {
+        // The LFU word fits in what was padding.
+        assert!(std::mem::size_of::<Entry>() <= 48);
+    }
+
+    #[test]
+    fn take_and_insert_entry_keep_expire_and_access() {
+        let mut db = Db::new(0);
+        db.set(b"a", s("1"), false, 5000);
+        db.set_expire(b"a", 9000);
+        let e = db.take_entry(b"a", 6000).unwrap();
+        assert_eq!((e.expire, e.access), (9000, 5));
+        assert_eq!((db.len(), db.expires_len()), (0, 0));
+        db.insert_entry(b"b", e);
+        assert_eq!((db.len(), db.expires_len()), (1, 1));
+        assert_eq!(db.expire_of(b"b", 6000), Some(9000));
+        assert!(
+            db.take_entry(b"b", 9000).is_none(),
+            "expired counts as absent"
+        );
+        assert_eq!((db.len(), db.expires_len()), (0, 0));
+    }
+
+    #[test]
+    fn lookups_count_and_touch_as_valkey() {
+        let mut db = Db::new(0);
+        db.set(b"a", s("1"), false, 1000);
+        assert!(db.lookup(b"a", 61_000).is_some());
+        assert!(db.lookup(b"x", 61_000).is_none());
+        assert_eq!((db.hits, db.misses), (1, 1));
+        assert_eq!(db.peek(b"a", 61_000).unwrap().idle_secs(61_000), 60);
+        assert!(db.get_entry(b"a", 61_000).is_some());
+        assert_eq!(db.peek(b"a", 61_000).unwrap().idle_secs(61_000), 0);
+        assert_eq!((db.hits, db.misses), (2, 1));
+    }
+
+    #[test]
+    fn lfu_counter_grows_slowly_and_decays() {
+        let mut db = Db::new(0);
+        let now = 10 * 60_000;
+        db.set(b"a", s("1"), false, now);
+        assert_eq!(db.peek(b"a", now).unwrap().freq(now), 5);
+        db.get(b"a", now);
+        assert_eq!(db.peek(b"a", now).unwrap().freq(now), 6);
+        for _ in 0..1000 {
+            db.get(b"a", now);
+        }
+        let f = db.peek(b"a", now).unwrap().freq(now);
+        assert!(f > 6 && f < 40, "logarithmic growth, got {f}");
+        // One point lost per idle minute.
+        assert_eq!(
+            db.peek(b"a", now + 3 * 60_000)
+                .unwrap()
+                .freq(now + 3 * 60_000),
+            f - 3
+        );
+        assert_eq!(
+            db.peek(b"a", now + 300 * 60_000)
+                .unwrap()
+                .freq(now + 300 * 60_000),
+            0
+        );
     }
 }
