@@ -719,6 +719,16 @@ server_test!(object_subcommands, |srv| {
         err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
     );
     assert_eq!(q(&mut s, &["OBJECT", "IDLETIME", "nokey"]), NULL);
+    // A copy, a renamed or a moved key starts over as a new object.
+    assert_eq!(q(&mut s, &["COPY", "lfu", "lfu2"]), int(1));
+    assert_eq!(q(&mut s, &["OBJECT", "FREQ", "lfu2"]), int(5));
+    assert_eq!(q(&mut s, &["RENAME", "lfu", "lfu3"]), OK);
+    assert_eq!(q(&mut s, &["OBJECT", "FREQ", "lfu3"]), int(5));
+    q(&mut s, &["GET", "lfu3"]);
+    assert_eq!(q(&mut s, &["MOVE", "lfu3", "1"]), int(1));
+    q(&mut s, &["SELECT", "1"]);
+    assert_eq!(q(&mut s, &["OBJECT", "FREQ", "lfu3"]), int(5));
+    q(&mut s, &["SELECT", "0"]);
     assert_eq!(
         q(&mut s, &["CONFIG", "SET", "maxmemory-policy", "noeviction"]),
         OK

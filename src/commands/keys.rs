@@ -419,8 +419,10 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
         }
         db.delete(dst, now);
     }
-    // The entry moves whole: value, expire and access data.
-    if let Some(e) = db.take_entry(src, now) {
+    // Value and expire move; the access data starts over (as Valkey's new
+    // object under the new name).
+    if let Some(mut e) = db.take_entry(src, now) {
+        e.renew_access(now);
         db.insert_entry(dst, e);
     }
     ctx.dirty(1);
@@ -446,7 +448,8 @@ fn move_cmd(ctx: &mut Ctx) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
-    if let Some(e) = src.take_entry(key, now) {
+    if let Some(mut e) = src.take_entry(key, now) {
+        e.renew_access(now);
         dst.insert_entry(key, e);
     }
     ctx.dirty(1);

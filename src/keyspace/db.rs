@@ -43,6 +43,13 @@ impl Entry {
         }
     }
 
+    /// Starts the access data over, as for a new object (Valkey re-creates
+    /// the object when RENAME or MOVE gives it another key).
+    pub fn renew_access(&mut self, now: i64) {
+        self.access = access_clock(now);
+        self.lfu = lfu_minutes(now) << 8 | LFU_INIT_VAL;
+    }
+
     /// The LFU counter after decay, without counting an access (OBJECT FREQ).
     pub fn freq(&self, now: i64) -> u32 {
         lfu_decayed(self.lfu, now)
