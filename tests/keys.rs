@@ -686,6 +686,18 @@ server_test!(object_subcommands, |srv| {
     q(&mut s, &["SET", "r", &"x".repeat(200)]);
     assert_eq!(q(&mut s, &["OBJECT", "ENCODING", "r"]), bulk("raw"));
     assert_eq!(q(&mut s, &["OBJECT", "ENCODING", "nokey"]), NULL);
+    // Raw because of its long name, and raw it stays under a short one.
+    let long = "k".repeat(100);
+    q(&mut s, &["SET", &long, &"v".repeat(50)]);
+    assert_eq!(q(&mut s, &["OBJECT", "ENCODING", &long]), bulk("raw"));
+    assert_eq!(q(&mut s, &["COPY", &long, "short"]), int(1));
+    assert_eq!(q(&mut s, &["OBJECT", "ENCODING", "short"]), bulk("raw"));
+    assert_eq!(q(&mut s, &["RENAME", &long, "s2"]), OK);
+    assert_eq!(q(&mut s, &["OBJECT", "ENCODING", "s2"]), bulk("raw"));
+    q(&mut s, &["SET", "s3", &"v".repeat(50)]);
+    assert_eq!(q(&mut s, &["OBJECT", "ENCODING", "s3"]), bulk("embstr"));
+    assert_eq!(q(&mut s, &["RENAME", "s3", &long]), OK);
+    assert_eq!(q(&mut s, &["OBJECT", "ENCODING", &long]), bulk("raw"));
     for k in ["a", "e", "c", "r"] {
         assert_eq!(q(&mut s, &["OBJECT", "REFCOUNT", k]), int(1), "{k}");
     }

@@ -15,7 +15,7 @@ use crate::error::{
     NOVALUES_NOT_HSCAN, NO_SUCH_KEY, NX_XX_GT_LT, SAME_OBJECT, SYNTAX,
 };
 use crate::keyspace::glob::glob_match;
-use crate::keyspace::{Bytes24, Db, Entry};
+use crate::keyspace::{Bytes24, Db, Entry, Str, Value};
 use crate::resp::parser::parse_i64;
 
 /// A row of this family: group "generic" unless given.
@@ -164,6 +164,18 @@ fn two_dbs(dbs: &mut [Db], a: usize, b: usize) -> (&mut Db, &mut Db) {
     } else {
         let (lo, hi) = dbs.split_at_mut(a);
         (&mut hi[0], &mut lo[b])
+    }
+}
+
+/// Keeps a `raw` string `raw` when its key changes: Valkey decides between
+/// embstr and raw when the string is created, so a raw string stays raw
+/// under a shorter name (RENAME, MOVE, COPY), while our encoding is derived
+/// from the key length unless the string is a growable one.
+fn keep_raw(value: &mut Value, old_key_len: usize, has_expire: bool) {
+    if let Value::Str(s @ Str::Fixed(_)) = value {
+        if s.encoding(old_key_len, has_expire) == "raw" {
+            s.make_growable();
+        }
     }
 }
 
@@ -423,6 +435,7 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     // object under the new name).
     if let Some(mut e) = db.take_entry(src, now) {
         e.renew_access(now);
+        keep_raw(&mut e.value, src.len(), e.expire != 0);
         db.insert_entry(dst, e);
     }
     ctx.dirty(1);
@@ -486,6 +499,7 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
     // The copy is a new object: fresh access data, same expire.
     let mut copied = Entry::fresh(e.value.clone(), now);
     copied.expire = e.expire;
+    keep_raw(&mut copied.value, key.len(), e.expire != 0);
     let dst = &mut ctx.state.dbs[to];
     if dst.peek(newkey, now).is_some() {
         if !replace {
