@@ -243,6 +243,18 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
+        name: "client|unblock",
+        arity: -3,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        group: "connection",
+        summary: "Unblocks a client blocked by a blocking command from a different connection.",
+        since: "5.0.0",
+        complexity: "O(log N) where N is the number of client connections",
+        syntax: "client-id [TIMEOUT | ERROR]",
+        handler: client_unblock,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
         name: "client|no-touch",
         arity: 3,
         flags: NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
@@ -667,6 +679,9 @@ fn client_type(_c: &Client) -> ClientType {
 /// The `flags=` letters of a client, in Valkey's order; `N` for none.
 fn client_flags(c: &Client) -> String {
     let mut s = String::new();
+    if c.blocked {
+        s.push('b');
+    }
     if c.close_after_reply {
         s.push('c');
     }
@@ -1071,4 +1086,25 @@ mod tests {
             );
         }
     }
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked (it then
+/// gets its timeout reply, or an UNBLOCKED error), else 0.
+fn client_unblock(ctx: &mut Ctx) -> CmdResult {
+    let id = crate::commands::args::int(&ctx.argv[2])?;
+    let error = match ctx.argv.get(3) {
+        None => false,
+        Some(a) if is(a, "timeout") => false,
+        Some(a) if is(a, "error") => true,
+        Some(_) => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
+    };
+    if ctx.argv.len() > 4 {
+        return Err(crate::error::SYNTAX.into());
+    }
+    let blocked = id >= 0 && ctx.state.blocked.contains(&(id as u64));
+    if blocked {
+        ctx.state.unblock.push((id as u64, error));
+    }
+    ctx.out.int(blocked as i64);
+    Ok(())
 }

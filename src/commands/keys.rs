@@ -438,6 +438,8 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
         keep_raw(&mut e.value, src.len(), e.expire != 0);
         db.insert_entry(dst, e);
     }
+    // A list or sorted set under the new name may serve blocked clients.
+    ctx.signal_ready(dst);
     ctx.dirty(1);
     if nx {
         ctx.out.int(1);
@@ -465,6 +467,7 @@ fn move_cmd(ctx: &mut Ctx) -> CmdResult {
         e.renew_access(now);
         dst.insert_entry(key, e);
     }
+    ctx.signal_ready_in(to, key);
     ctx.dirty(1);
     ctx.out.int(1);
     Ok(())
@@ -509,6 +512,7 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
         dst.delete(newkey, now);
     }
     dst.insert_entry(newkey, copied);
+    ctx.signal_ready_in(to, newkey);
     ctx.dirty(1);
     ctx.out.int(1);
     Ok(())
@@ -712,6 +716,17 @@ fn swapdb(ctx: &mut Ctx) -> CmdResult {
     if a != b {
         let (x, y) = two_dbs(&mut ctx.state.dbs, a, b);
         x.swap_contents(y);
+        // Clients blocked in either db may now find their keys.
+        let waiting: Vec<(usize, bytes::Bytes)> = ctx
+            .state
+            .waiters
+            .keys()
+            .filter(|(db, _)| *db == a || *db == b)
+            .cloned()
+            .collect();
+        for (db, key) in waiting {
+            ctx.signal_ready_in(db, &key);
+        }
     }
     ctx.dirty(1);
     ctx.out.ok();

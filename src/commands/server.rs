@@ -470,7 +470,7 @@ fn info_clients(s: &mut String, st: &State, clients: &Clients) {
     kv(s, "connected_clients", clients.len());
     kv(s, "cluster_connections", 0);
     kv(s, "maxclients", st.config.maxclients);
-    kv(s, "blocked_clients", 0);
+    kv(s, "blocked_clients", st.blocked.len());
     kv(s, "tracking_clients", 0);
     kv(s, "pubsub_clients", 0);
     kv(s, "watching_clients", 0);
@@ -1232,8 +1232,7 @@ fn value_heap(v: &Value) -> usize {
         Value::Str(Str::Int(_)) => 0,
         Value::Str(Str::Fixed(b)) => key_heap(b.as_slice()),
         Value::Str(Str::Growable(v)) => v.capacity(),
-        // Types added later count their entry only until they get an arm.
-        _ => 0,
+        other => other.heap_bytes(),
     }
 }
 

@@ -160,7 +160,7 @@ impl Executor {
     }
 
     /// Moves jobs that blocked in this batch out of the queue.
-    fn park_blocked(&mut self, state: &mut State, clients: &Clients, outbox: &mut Outbox) {
+    fn park_blocked(&mut self, state: &mut State, clients: &mut Clients, outbox: &mut Outbox) {
         let mut keep = VecDeque::with_capacity(self.jobs.len());
         for mut job in self.jobs.drain(..) {
             let Some((argv, cmd, req)) = job.blocked_on.take() else {
@@ -170,7 +170,9 @@ impl Executor {
             for a in job.held.drain(..).rev() {
                 job.cmds.push_front(a);
             }
-            let c = clients.at(job.slot);
+            let c = clients.at_mut(job.slot);
+            c.blocked = true;
+            let c = &*c;
             if !job.out.buf.is_empty() {
                 // Replies before the blocking command go out now.
                 let data = std::mem::take(&mut job.out.buf);
@@ -237,16 +239,17 @@ impl Executor {
                 if state.block_request.take().is_some() {
                     continue; // still nothing for it: keeps its place
                 }
-                self.resume(client, state);
+                self.resume(client, state, clients);
             }
         }
     }
 
     /// Takes a client out of the blocked state and queues the rest of its job.
-    fn resume(&mut self, client: ClientId, state: &mut State) {
+    fn resume(&mut self, client: ClientId, state: &mut State, clients: &mut Clients) {
         let Some(p) = self.unpark(client, state) else {
             return;
         };
+        clients.at_mut(p.job.slot).blocked = false;
         self.jobs.push_back(p.job);
     }
 
@@ -265,11 +268,12 @@ impl Executor {
         Some(p)
     }
 
-    fn apply_unblocks(&mut self, state: &mut State, clients: &Clients) {
+    fn apply_unblocks(&mut self, state: &mut State, clients: &mut Clients) {
         for (client, error) in std::mem::take(&mut state.unblock) {
             let Some(mut p) = self.unpark(client, state) else {
                 continue;
             };
+            clients.at_mut(p.job.slot).blocked = false;
             p.job.out.resp = clients
                 .by_id(client)
                 .map(|c| c.resp)
@@ -284,7 +288,7 @@ impl Executor {
     }
 
     /// Replies to blocked clients whose timeout has passed; true if any.
-    pub fn expire_blocked(&mut self, state: &mut State) -> bool {
+    pub fn expire_blocked(&mut self, state: &mut State, clients: &mut Clients) -> bool {
         if self.parked.is_empty() {
             return false;
         }
@@ -297,6 +301,7 @@ impl Executor {
             .collect();
         for client in &due {
             if let Some(mut p) = self.unpark(*client, state) {
+                clients.at_mut(p.job.slot).blocked = false;
                 timeout_reply(&mut p.job.out, p.timeout_reply);
                 self.jobs.push_back(p.job);
             }

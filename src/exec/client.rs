@@ -45,6 +45,8 @@ pub struct Client {
     pub commands: u64,
     /// Being handed between threads (asked an IO thread to release it).
     pub migrating: bool,
+    /// Waiting in a blocking command (CLIENT LIST flag `b`).
+    pub blocked: bool,
 }
 
 impl Client {
@@ -76,6 +78,7 @@ impl Client {
             close_after_reply: false,
             commands: 0,
             migrating: false,
+            blocked: false,
         }
     }
 }

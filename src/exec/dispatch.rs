@@ -71,7 +71,15 @@ pub fn execute(
                     now,
                     cmd: spec,
                 };
+                // CLIENT NO-TOUCH: lookups leave access data alone.
+                let no_touch = ctx.client_ref().no_touch;
+                if no_touch {
+                    ctx.state.dbs.iter_mut().for_each(|d| d.no_touch = true);
+                }
                 let result = (spec.handler)(&mut ctx);
+                if no_touch {
+                    ctx.state.dbs.iter_mut().for_each(|d| d.no_touch = false);
+                }
                 let usec = start.elapsed().as_micros() as u64;
                 // Counted once run (CLIENT LIST tot-cmds), as Valkey does.
                 clients.at_mut(slot).commands += 1;

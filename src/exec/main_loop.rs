@@ -205,7 +205,7 @@ impl Server {
             }
             self.drain_rings();
             self.handle_inbox();
-            self.exec.expire_blocked(&mut self.state);
+            self.exec.expire_blocked(&mut self.state, &mut self.clients);
             self.exec
                 .run(&mut self.state, &mut self.clients, &mut self.outbox);
             for id in std::mem::take(&mut self.state.kills) {
