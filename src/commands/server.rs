@@ -7,8 +7,8 @@
 //! every pair on a copy of the configuration and commits all or nothing.
 
 use std::fmt::{Display, Write as _};
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -563,61 +563,9 @@ fn info_persistence(s: &mut String, st: &State) {
     kv(s, "module_fork_last_cow_size", 0);
 }
 
-/// The last sample behind the `instantaneous_*` fields. There is no
-/// periodic sampler in `State`, so rates are measured between INFO calls
-/// (at least 100 ms apart; closer calls repeat the last rates).
-struct RateSample {
-    at: Instant,
-    commands: u64,
-    net_in: u64,
-    net_out: u64,
-    ops_per_sec: u64,
-    in_kbps: f64,
-    out_kbps: f64,
-}
-
-static RATES: Mutex<Option<RateSample>> = Mutex::new(None);
-
-fn rates(st: &State) -> (u64, f64, f64) {
-    let mut guard = RATES.lock().unwrap_or_else(|e| e.into_inner());
-    let now = Instant::now();
-    let (commands, net_in, net_out) = (
-        st.stats.commands_processed,
-        st.stats.net_input_bytes,
-        st.stats.net_output_bytes,
-    );
-    match guard.as_mut() {
-        Some(r) => {
-            let dt = now.duration_since(r.at).as_secs_f64();
-            if dt >= 0.1 {
-                r.ops_per_sec = (commands.saturating_sub(r.commands) as f64 / dt).round() as u64;
-                r.in_kbps = net_in.saturating_sub(r.net_in) as f64 / dt / 1024.0;
-                r.out_kbps = net_out.saturating_sub(r.net_out) as f64 / dt / 1024.0;
-                r.at = now;
-                r.commands = commands;
-                r.net_in = net_in;
-                r.net_out = net_out;
-            }
-            (r.ops_per_sec, r.in_kbps, r.out_kbps)
-        }
-        None => {
-            *guard = Some(RateSample {
-                at: now,
-                commands,
-                net_in,
-                net_out,
-                ops_per_sec: 0,
-                in_kbps: 0.0,
-                out_kbps: 0.0,
-            });
-            (0, 0.0, 0.0)
-        }
-    }
-}
-
 fn info_stats(s: &mut String, st: &State) {
     let stats = &st.stats;
-    let (ops, in_kbps, out_kbps) = rates(st);
+    let (ops, in_kbps, out_kbps) = st.rates.current();
     let (mut expired, mut hits, mut misses) = (0u64, 0u64, 0u64);
     for db in &st.dbs {
         expired += db.expired_keys;
@@ -920,7 +868,7 @@ fn reset_stats(st: &mut State) {
         db.misses = 0;
     }
     crate::alloc::reset_peak();
-    *RATES.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    st.rates = Default::default();
 }
 
 fn config_rewrite(ctx: &mut Ctx) -> CmdResult {

@@ -35,6 +35,7 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
     }
     state.collect_db_garbage();
     crate::alloc::update_peak();
+    state.rates.sample(&state.stats);
     if state.config.timeout > 0 {
         let idle = Duration::from_secs(state.config.timeout);
         for c in clients.iter() {

@@ -55,6 +55,54 @@ impl Stats {
     }
 }
 
+/// Recent request and network rates (INFO `instantaneous_*`): the cron
+/// samples the counters every tick and the fields average the last 16
+/// samples, as Valkey does.
+#[derive(Debug, Default)]
+pub struct Rates {
+    next: usize,
+    filled: usize,
+    samples: [(f64, f64, f64); 16],
+    last: Option<(Instant, u64, u64, u64)>,
+}
+
+impl Rates {
+    pub fn sample(&mut self, stats: &Stats) {
+        let now = Instant::now();
+        let cur = (
+            stats.commands_processed,
+            stats.net_input_bytes,
+            stats.net_output_bytes,
+        );
+        if let Some((t, c, i, o)) = self.last {
+            let dt = now.duration_since(t).as_secs_f64();
+            if dt <= 0.0 {
+                return;
+            }
+            self.samples[self.next] = (
+                cur.0.saturating_sub(c) as f64 / dt,
+                cur.1.saturating_sub(i) as f64 / dt / 1024.0,
+                cur.2.saturating_sub(o) as f64 / dt / 1024.0,
+            );
+            self.next = (self.next + 1) % self.samples.len();
+            self.filled = (self.filled + 1).min(self.samples.len());
+        }
+        self.last = Some((now, cur.0, cur.1, cur.2));
+    }
+
+    /// (ops/sec, input KB/s, output KB/s).
+    pub fn current(&self) -> (u64, f64, f64) {
+        if self.filled == 0 {
+            return (0, 0.0, 0.0);
+        }
+        let n = self.filled as f64;
+        let sum = self.samples[..self.filled]
+            .iter()
+            .fold((0.0, 0.0, 0.0), |a, s| (a.0 + s.0, a.1 + s.1, a.2 + s.2));
+        ((sum.0 / n).round() as u64, sum.1 / n, sum.2 / n)
+    }
+}
+
 /// One slow log entry.
 #[derive(Clone, Debug)]
 pub struct SlowEntry {
@@ -111,6 +159,7 @@ pub struct State {
     /// The port actually listened on.
     pub tcp_port: u16,
     pub io_threads_active: usize,
+    pub rates: Rates,
     /// Set by a handler that found nothing to serve and wants to wait.
     pub block_request: Option<BlockRequest>,
     /// Blocked clients waiting on each (db, key), first come first served.
@@ -151,6 +200,7 @@ impl State {
             dirty: 0,
             tcp_port: config.port,
             io_threads_active: 0,
+            rates: Rates::default(),
             block_request: None,
             waiters: Default::default(),
             ready_keys: Vec::new(),
