@@ -27,7 +27,8 @@ pub type CmdId = usize;
 pub struct CommandTable {
     /// All commands and subcommands; the index is the `CmdId`.
     pub specs: Vec<&'static CommandSpec>,
-    by_name: HashMap<&'static str, CmdId>,
+    /// Keyed by the lower-case name's bytes (lookups need no UTF-8 check).
+    by_name: HashMap<&'static [u8], CmdId>,
     /// Container id → (subcommand name without container → id).
     subs: HashMap<CmdId, HashMap<&'static str, CmdId>>,
 }
@@ -45,7 +46,7 @@ impl CommandTable {
             for spec in family.iter() {
                 let id = t.specs.len();
                 t.specs.push(spec);
-                t.by_name.insert(spec.name, id);
+                t.by_name.insert(spec.name.as_bytes(), id);
                 let mut subs = HashMap::new();
                 for sub in spec.subcommands {
                     let sid = t.specs.len();
@@ -67,7 +68,7 @@ impl CommandTable {
     }
 
     pub fn get(&self, name: &str) -> Option<&'static CommandSpec> {
-        self.by_name.get(name).map(|&id| self.specs[id])
+        self.by_name.get(name.as_bytes()).map(|&id| self.specs[id])
     }
 
     /// Finds a command by name, any case, without checking arguments.
@@ -79,8 +80,7 @@ impl CommandTable {
         let lower = &mut buf[..name.len()];
         lower.copy_from_slice(name);
         lower.make_ascii_lowercase();
-        let s = std::str::from_utf8(lower).ok()?;
-        self.by_name.get(s).copied()
+        self.by_name.get(&*lower).copied()
     }
 
     /// Resolves argv to the command (or subcommand) to run, checking arity

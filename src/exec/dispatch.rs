@@ -26,7 +26,10 @@ pub fn execute(
 ) {
     let reply_start = out.buf.len();
     let client = clients.at_mut(slot);
-    client.last_interaction = Instant::now();
+    // One clock read per command: it ends the previous command's timing
+    // (`clock`) and starts this one's.
+    let start = Instant::now();
+    client.last_interaction = start;
     // The SKIP asked for by the previous command applies to this one.
     if client.reply_mode == ReplyMode::SkipNext {
         client.reply_mode = ReplyMode::Skip;
@@ -61,7 +64,6 @@ pub fn execute(
                 state.stats.count_error("NOAUTH");
                 out.error(NOAUTH);
             } else {
-                let start = Instant::now();
                 let mut ctx = Ctx {
                     state,
                     clients,

@@ -6,7 +6,7 @@
 //! per-client order, and what lets the query buffer limit act as backpressure.
 
 use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
 use bytes::BytesMut;
 use mio::net::TcpStream;
@@ -95,16 +95,19 @@ impl Conn {
                 return Err(CloseReason::QueryBufferLimit);
             }
             let want = self.read_size;
-            // Reading needs initialized memory; zero only what one read may fill.
-            self.rbuf.resize(len + want, 0);
-            match self.stream.read(&mut self.rbuf[len..]) {
+            self.rbuf.reserve(want);
+            // recv into the spare capacity: no zeroing of memory the kernel
+            // is about to overwrite (it was 14% of a GET's instructions).
+            let spare = &mut self.rbuf.spare_capacity_mut()[..want];
+            match socket2::SockRef::from(&self.stream).recv(spare) {
                 Ok(0) => {
-                    self.rbuf.truncate(len);
                     self.eof = true;
                     return Ok(());
                 }
                 Ok(n) => {
-                    self.rbuf.truncate(len + n);
+                    // SAFETY: recv initialized the first `n` bytes of the
+                    // spare capacity, and `n <= want <= spare capacity`.
+                    unsafe { self.rbuf.set_len(len + n) };
                     self.read_bytes += n as u64;
                     if n == want {
                         self.read_size = (want * 2).min(READ_MAX);
@@ -112,17 +115,9 @@ impl Conn {
                         self.read_size = (want / 2).max(READ_MIN);
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.rbuf.truncate(len);
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    self.rbuf.truncate(len);
-                }
-                Err(_) => {
-                    self.rbuf.truncate(len);
-                    return Err(CloseReason::Error);
-                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(CloseReason::Error),
             }
         }
     }
