@@ -1,5 +1,604 @@
-//! Hash commands.
+//! Hash commands: HSET and friends, HGET/HMGET/HGETALL/HKEYS/HVALS, the
+//! HINCRBY pair, HRANDFIELD and HSCAN.
+//!
+//! Values are `keyspace::hash::Hash` (`listpack` while small, `hashtable`
+//! beyond, never back). Argument checks come in Valkey's order (the
+//! increment before the key lookup, for instance) so the same bad command
+//! gets the same error. Read paths use `Db::get` (hit/miss accounting),
+//! write paths `get_entry_mut`/`peek` (none), as Valkey's
+//! lookupKeyRead/lookupKeyWrite do.
 
-use super::CommandSpec;
+use super::args::{int, is};
+use super::flags::*;
+use super::string::long_double::{self, Parsed};
+use super::{CommandSpec, Ctx, KeySpec};
+use crate::error::{
+    wrong_arity, CmdError, CmdResult, CURSOR, INCR_NAN_OR_INF, NOT_FLOAT, OVERFLOW, SYNTAX,
+    WRONGTYPE,
+};
+use crate::keyspace::dict::Rng;
+use crate::keyspace::glob::glob_match;
+use crate::keyspace::hash::{Hash, Limits};
+use crate::keyspace::{Bytes24, Db, Value};
+use crate::resp::parser::parse_i64;
+use crate::resp::ReplyBuf;
 
-pub static COMMANDS: &[CommandSpec] = &[];
+const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
+const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
+const INCR_NOT_FINITE: &str = "ERR value is NaN or Infinity";
+const OUT_OF_RANGE: &str = "ERR value is out of range";
+const RANDFIELD_COUNT_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+
+/// Most elements HRANDFIELD with a negative count replies (values count
+/// too). Valkey has no limit and builds whatever reply was asked for (a
+/// count near -2^62 makes it run out of memory); we refuse beyond this so
+/// a single command cannot make the server allocate without bound.
+const RANDFIELD_MAX_REPEATS: u64 = 1 << 24;
+
+/// A row of this family (group "hash").
+macro_rules! row {
+    ($name:literal, $arity:expr, $flags:expr, $summary:literal, $since:literal,
+     $complexity:literal, $syntax:literal, $handler:expr) => {
+        CommandSpec {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            keys: KeySpec::ONE,
+            group: "hash",
+            summary: $summary,
+            since: $since,
+            complexity: $complexity,
+            syntax: $syntax,
+            handler: $handler,
+            ..CommandSpec::DEFAULT
+        }
+    };
+}
+
+pub static COMMANDS: &[CommandSpec] = &[
+    row!("hset", -4, WRITE | DENYOOM | FAST,
+        "Creates or modifies the value of a field in a hash.", "2.0.0",
+        "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
+        "key field value [field value ...]", hset),
+    row!("hsetnx", 4, WRITE | DENYOOM | FAST,
+        "Sets the value of a field in a hash only when the field doesn't exist.", "2.0.0",
+        "O(1)", "key field value", hsetnx),
+    row!("hmset", -4, WRITE | DENYOOM | FAST, "Sets the values of multiple fields.", "2.0.0",
+        "O(N) where N is the number of fields being set.",
+        "key field value [field value ...]", hmset),
+    row!("hget", 3, READONLY | FAST, "Returns the value of a field in a hash.", "2.0.0",
+        "O(1)", "key field", hget),
+    row!("hmget", -3, READONLY | FAST, "Returns the values of all fields in a hash.", "2.0.0",
+        "O(N) where N is the number of fields being requested.", "key field [field ...]", hmget),
+    row!("hgetall", 2, READONLY, "Returns all fields and values in a hash.", "2.0.0",
+        "O(N) where N is the size of the hash.", "key", hgetall),
+    row!("hdel", -3, WRITE | FAST,
+        "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
+        "2.0.0", "O(N) where N is the number of fields to be removed.", "key field [field ...]", hdel),
+    row!("hexists", 3, READONLY | FAST, "Determines whether a field exists in a hash.", "2.0.0",
+        "O(1)", "key field", hexists),
+    row!("hlen", 2, READONLY | FAST, "Returns the number of fields in a hash.", "2.0.0",
+        "O(1)", "key", hlen),
+    row!("hstrlen", 3, READONLY | FAST, "Returns the length of the value of a field.", "3.2.0",
+        "O(1)", "key field", hstrlen),
+    row!("hkeys", 2, READONLY, "Returns all fields in a hash.", "2.0.0",
+        "O(N) where N is the size of the hash.", "key", hkeys),
+    row!("hvals", 2, READONLY, "Returns all values in a hash.", "2.0.0",
+        "O(N) where N is the size of the hash.", "key", hvals),
+    row!("hincrby", 4, WRITE | DENYOOM | FAST,
+        "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
+        "2.0.0", "O(1)", "key field increment", hincrby),
+    row!("hincrbyfloat", 4, WRITE | DENYOOM | FAST,
+        "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
+        "2.6.0", "O(1)", "key field increment", hincrbyfloat),
+    row!("hrandfield", -2, READONLY, "Returns one or more random fields from a hash.", "6.2.0",
+        "O(N) where N is the number of fields returned", "key [count [WITHVALUES]]", hrandfield),
+    row!("hscan", -3, READONLY, "Iterates over fields and values of a hash.", "2.8.0",
+        "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        "key cursor [MATCH pattern] [COUNT count] [NOVALUES]", hscan),
+];
+
+// ---------------------------------------------------------------------------
+// Lookups
+
+/// The hash in a value, or WRONGTYPE.
+pub fn as_hash(v: &Value) -> Result<&Hash, CmdError> {
+    match v {
+        Value::Hash(h) => Ok(h),
+        _ => Err(WRONGTYPE.into()),
+    }
+}
+
+/// The hash at `key` for reading (counts a hit or miss): Ok(None) if missing.
+pub fn get_hash<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a Hash>, CmdError> {
+    db.get(key, now).map(as_hash).transpose()
+}
+
+/// The hash at `key` for writing: None if missing, WRONGTYPE if another type.
+fn hash_mut<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a mut Hash>, CmdError> {
+    match db.get_mut_value(key, now) {
+        None => Ok(None),
+        Some(Value::Hash(h)) => Ok(Some(h)),
+        Some(_) => Err(WRONGTYPE.into()),
+    }
+}
+
+/// The hash at `key` for writing, created empty if missing (the caller
+/// always adds to it, so no empty hash is left behind).
+fn hash_or_create<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<&'a mut Hash, CmdError> {
+    match db.peek(key, now) {
+        Some(e) => {
+            as_hash(&e.value)?;
+        }
+        None => db.add(key, Value::Hash(Box::default()), now),
+    }
+    hash_mut(db, key, now)?.ok_or(CmdError::from(WRONGTYPE))
+}
+
+fn limits(ctx: &Ctx) -> Limits {
+    Limits {
+        max_entries: ctx.state.config.hash_max_listpack_entries,
+        max_value: ctx.state.config.hash_max_listpack_value,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Writes
+
+fn hset(ctx: &mut Ctx) -> CmdResult {
+    hset_generic(ctx, "hset")
+}
+
+fn hmset(ctx: &mut Ctx) -> CmdResult {
+    hset_generic(ctx, "hmset")
+}
+
+/// HSET and HMSET: the pairs are checked before the key is looked at.
+fn hset_generic(ctx: &mut Ctx, name: &str) -> CmdResult {
+    let argv = ctx.argv;
+    if argv.len() % 2 == 1 {
+        return Err(wrong_arity(name));
+    }
+    let lim = limits(ctx);
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    let h = hash_or_create(db, &argv[1], now)?;
+    let pairs = (argv.len() - 2) / 2;
+    h.prepare_for(pairs, argv[2..].iter().map(|a| &a[..]), lim);
+    let mut created = 0;
+    for p in argv[2..].chunks_exact(2) {
+        created += h.set(&p[0], &p[1], lim) as i64;
+    }
+    if name == "hset" {
+        out.int(created);
+    } else {
+        out.ok();
+    }
+    ctx.dirty(pairs as u64);
+    Ok(())
+}
+
+fn hsetnx(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let lim = limits(ctx);
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    let h = hash_or_create(db, &argv[1], now)?;
+    if h.contains(&argv[2]) {
+        out.int(0);
+        return Ok(());
+    }
+    h.prepare_for(1, [&argv[2][..], &argv[3][..]].into_iter(), lim);
+    h.set(&argv[2], &argv[3], lim);
+    out.int(1);
+    ctx.dirty(1);
+    Ok(())
+}
+
+fn hdel(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    let Some(h) = hash_mut(db, &argv[1], now)? else {
+        out.int(0);
+        return Ok(());
+    };
+    let mut deleted = 0;
+    for f in &argv[2..] {
+        if h.remove(f) {
+            deleted += 1;
+            if h.is_empty() {
+                break;
+            }
+        }
+    }
+    if h.is_empty() {
+        db.delete(&argv[1], now);
+    }
+    out.int(deleted);
+    ctx.dirty(deleted as u64);
+    Ok(())
+}
+
+fn hincrby(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let by = int(&argv[3])?;
+    let lim = limits(ctx);
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    let h = hash_or_create(db, &argv[1], now)?;
+    let cur = match h.get(&argv[2]) {
+        Some(v) => parse_i64(v).ok_or(CmdError::from(HASH_NOT_INTEGER))?,
+        None => 0,
+    };
+    let n = cur.checked_add(by).ok_or(CmdError::from(OVERFLOW))?;
+    h.set(&argv[2], n.to_string().as_bytes(), lim);
+    out.int(n);
+    ctx.dirty(1);
+    Ok(())
+}
+
+/// Long double arithmetic and formatting exactly as INCRBYFLOAT's.
+fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let by = match long_double::parse(&argv[3]).ok_or(CmdError::from(NOT_FLOAT))? {
+        Parsed::Finite(x) => x,
+        Parsed::Inf => return Err(INCR_NOT_FINITE.into()),
+    };
+    let lim = limits(ctx);
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    let h = hash_or_create(db, &argv[1], now)?;
+    let cur = match h.get(&argv[2]) {
+        Some(v) => long_double::parse(v).ok_or(CmdError::from(HASH_NOT_FLOAT))?,
+        None => Parsed::Finite(long_double::Ld::ZERO),
+    };
+    let sum = match cur {
+        Parsed::Finite(a) => long_double::add(a, by),
+        Parsed::Inf => None,
+    };
+    let text = long_double::format(sum.ok_or(CmdError::from(INCR_NAN_OR_INF))?);
+    h.set(&argv[2], text.as_bytes(), lim);
+    out.bulk(text.as_bytes());
+    ctx.dirty(1);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Reads
+
+fn hget(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    match get_hash(db, &argv[1], now)?.and_then(|h| h.get(&argv[2])) {
+        Some(v) => out.bulk(v),
+        None => out.null(),
+    }
+    Ok(())
+}
+
+fn hmget(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    let h = get_hash(db, &argv[1], now)?;
+    out.array(argv.len() - 2);
+    for f in &argv[2..] {
+        match h.and_then(|h| h.get(f)) {
+            Some(v) => out.bulk(v),
+            None => out.null(),
+        }
+    }
+    Ok(())
+}
+
+/// HGETALL, HKEYS, HVALS.
+fn getall(ctx: &mut Ctx, keys: bool, vals: bool) -> CmdResult {
+    let argv = ctx.argv;
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    let h = get_hash(db, &argv[1], now)?;
+    let len = h.map_or(0, |h| h.len());
+    if keys && vals {
+        out.map(len);
+    } else {
+        out.array(len);
+    }
+    if let Some(h) = h {
+        for (k, v) in h.iter() {
+            if keys {
+                out.bulk(k);
+            }
+            if vals {
+                out.bulk(v);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn hgetall(ctx: &mut Ctx) -> CmdResult {
+    getall(ctx, true, true)
+}
+
+fn hkeys(ctx: &mut Ctx) -> CmdResult {
+    getall(ctx, true, false)
+}
+
+fn hvals(ctx: &mut Ctx) -> CmdResult {
+    getall(ctx, false, true)
+}
+
+fn hexists(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    let found = get_hash(db, &argv[1], now)?.is_some_and(|h| h.contains(&argv[2]));
+    out.int(found as i64);
+    Ok(())
+}
+
+fn hlen(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    let n = get_hash(db, &argv[1], now)?.map_or(0, |h| h.len());
+    out.int(n as i64);
+    Ok(())
+}
+
+fn hstrlen(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    let n = get_hash(db, &argv[1], now)?
+        .and_then(|h| h.get(&argv[2]))
+        .map_or(0, |v| v.len());
+    out.int(n as i64);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// HRANDFIELD
+
+fn hrandfield(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let now = ctx.now;
+    let i = ctx.client_ref().db;
+    let state = &mut *ctx.state;
+    let (db, rng, out) = (&mut state.dbs[i], &mut state.rng, &mut *ctx.out);
+    if argv.len() == 2 {
+        match get_hash(db, &argv[1], now)?.and_then(|h| h.random(rng)) {
+            Some((k, _)) => out.bulk(k),
+            None => out.null(),
+        }
+        return Ok(());
+    }
+    let count = int(&argv[2])?;
+    if count == i64::MIN {
+        return Err(RANDFIELD_COUNT_RANGE.into());
+    }
+    let withvalues = match argv.len() {
+        3 => false,
+        4 if is(&argv[3], "withvalues") => true,
+        _ => return Err(SYNTAX.into()),
+    };
+    if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
+        return Err(OUT_OF_RANGE.into());
+    }
+    let Some(h) = get_hash(db, &argv[1], now)? else {
+        out.array(0);
+        return Ok(());
+    };
+    if count == 0 || h.is_empty() {
+        out.array(0);
+        return Ok(());
+    }
+    let pair_header = |out: &mut ReplyBuf| {
+        if withvalues && out.is_resp3() {
+            out.array(2);
+        }
+    };
+    let array_len = |out: &ReplyBuf, n: usize| {
+        if withvalues && !out.is_resp3() {
+            2 * n
+        } else {
+            n
+        }
+    };
+    // Negative: `|count|` independent picks, repeats allowed.
+    if count < 0 {
+        let n = count.unsigned_abs();
+        if n * (1 + withvalues as u64) > RANDFIELD_MAX_REPEATS {
+            return Err(OUT_OF_RANGE.into());
+        }
+        let n = n as usize;
+        out.array(array_len(out, n));
+        // A listpack is read once into a table so each pick costs O(1).
+        let small: Vec<(&[u8], &[u8])> = if h.is_listpack() {
+            h.iter().collect()
+        } else {
+            Vec::new()
+        };
+        for _ in 0..n {
+            let pick = if small.is_empty() {
+                h.random(rng)
+            } else {
+                Some(small[rng.below(small.len())])
+            };
+            let Some((k, v)) = pick else { break };
+            pair_header(out);
+            out.bulk(k);
+            if withvalues {
+                out.bulk(v);
+            }
+        }
+        return Ok(());
+    }
+    let size = h.len();
+    let count = count as usize;
+    let picked: Vec<(&[u8], &[u8])> = if count >= size {
+        // The whole hash, in its own order.
+        h.iter().collect()
+    } else if h.is_listpack() || count.saturating_mul(3) > size {
+        // Many of them: take all, keep a random subset.
+        let mut all: Vec<(&[u8], &[u8])> = h.iter().collect();
+        partial_shuffle(&mut all, count, rng);
+        all.truncate(count);
+        all
+    } else {
+        // Few of a big table: sample until enough distinct fields.
+        let mut seen: hashbrown::HashSet<&[u8]> = hashbrown::HashSet::with_capacity(count);
+        let mut v = Vec::with_capacity(count);
+        while v.len() < count {
+            let Some((k, val)) = h.random(rng) else { break };
+            if seen.insert(k) {
+                v.push((k, val));
+            }
+        }
+        v
+    };
+    out.array(array_len(out, picked.len()));
+    for (k, v) in picked {
+        pair_header(out);
+        out.bulk(k);
+        if withvalues {
+            out.bulk(v);
+        }
+    }
+    Ok(())
+}
+
+/// Moves a uniform random choice of `n` elements to the front.
+fn partial_shuffle<T>(v: &mut [T], n: usize, rng: &mut Rng) {
+    for i in 0..n.min(v.len()) {
+        let j = i + rng.below(v.len() - i);
+        v.swap(i, j);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HSCAN
+
+/// A SCAN cursor as Valkey parses it: a strict non-negative integer, or
+/// else what C's strtoull accepts (leading spaces, a sign, where `-`
+/// wraps around) without overflow. (Same rule as SCAN's in keys.rs.)
+pub fn parse_cursor(a: &[u8]) -> Option<u64> {
+    if let Some(n) = parse_i64(a) {
+        return u64::try_from(n).ok();
+    }
+    let start = a
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'))?;
+    let mut s = &a[start..];
+    let neg = match s.first() {
+        Some(b'-') => true,
+        Some(b'+') => false,
+        _ => {
+            return digits(s);
+        }
+    };
+    s = &s[1..];
+    let v = digits(s)?;
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+fn digits(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    Some(v)
+}
+
+fn hscan(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let cursor = parse_cursor(&argv[2]).ok_or(CmdError::from(CURSOR))?;
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    let Some(h) = get_hash(db, &argv[1], now)? else {
+        out.array(2);
+        out.bulk(b"0");
+        out.array(0);
+        return Ok(());
+    };
+    let mut count: i64 = 10;
+    let mut pattern: Option<&[u8]> = None;
+    let mut novalues = false;
+    let mut j = 3;
+    while j < argv.len() {
+        let a = &argv[j];
+        let has_value = j + 1 < argv.len();
+        if is(a, "count") && has_value {
+            count = int(&argv[j + 1])?;
+            if count < 1 {
+                return Err(SYNTAX.into());
+            }
+            j += 2;
+        } else if is(a, "match") && has_value {
+            pattern = Some(&argv[j + 1]);
+            j += 2;
+        } else if is(a, "novalues") {
+            novalues = true;
+            j += 1;
+        } else {
+            return Err(SYNTAX.into());
+        }
+    }
+    // A lone `*` matches everything, the empty field too (the glob does not).
+    let pattern = pattern.filter(|p| *p != b"*");
+    // Copied out because the table lends entries only for one step; short
+    // fields and values are inline, so mostly without allocation. COUNT
+    // bounds the steps, never an allocation up front.
+    let mut found: Vec<(Bytes24, Option<Bytes24>)> = Vec::new();
+    let mut steps_left = count.saturating_mul(10);
+    let mut cursor = cursor;
+    loop {
+        cursor = h.scan(cursor, |k, v| {
+            if pattern.is_some_and(|p| !glob_match(p, k, false)) {
+                return;
+            }
+            found.push((Bytes24::new(k), (!novalues).then(|| Bytes24::new(v))));
+        });
+        steps_left -= 1;
+        if cursor == 0 || steps_left <= 0 || found.len() as i64 >= count {
+            break;
+        }
+    }
+    out.array(2);
+    out.bulk(cursor.to_string().as_bytes());
+    out.array(found.len() * if novalues { 1 } else { 2 });
+    for (k, v) in &found {
+        out.bulk(k.as_slice());
+        if let Some(v) = v {
+            out.bulk(v.as_slice());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors() {
+        assert_eq!(parse_cursor(b"0"), Some(0));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551616"), None);
+        assert_eq!(parse_cursor(b"-1"), None);
+        assert_eq!(parse_cursor(b" -1"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b" 7"), Some(7));
+        assert_eq!(parse_cursor(b"x"), None);
+        assert_eq!(parse_cursor(b""), None);
+        assert_eq!(parse_cursor(b" "), None);
+    }
+}

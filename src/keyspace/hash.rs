@@ -1,36 +1,572 @@
 //! Hash values: `listpack` while small (`hash-max-listpack-entries/value`), `hashtable` beyond.
 //!
-//! (Placeholder shape: the family's engineer replaces the representation;
-//! the methods below are what the rest of the server relies on.)
+//! A small hash is one exact-size byte buffer of length-prefixed fields and
+//! values (field, value, field, value, ... in insertion order), like
+//! Valkey's listpack: millions of small hashes cost little more than their
+//! bytes, and lookups scan a few cache lines. Once a hash has more entries
+//! than `hash-max-listpack-entries`, or a field or value longer than
+//! `hash-max-listpack-value`, it becomes a `Dict` (incremental rehashing,
+//! reverse-binary SCAN cursors, so HSCAN keeps its full-iteration
+//! guarantee). As in Valkey, a hash never converts back.
+
+use super::dict::{Dict, Rng};
+use super::value::Bytes24;
+
+/// Valkey refuses to grow a listpack past 1 GiB (`lpSafeToAdd`).
+const LISTPACK_SAFE_BYTES: usize = 1 << 30;
+
+/// The two `hash-max-listpack-*` settings, as read at the time of a write.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_entries: u64,
+    pub max_value: u64,
+}
 
 /// A hash value.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Hash {
-    len: usize,
+    repr: Repr,
+}
+
+enum Repr {
+    Listpack(Listpack),
+    /// Boxed so a small hash (the common case) stays two words.
+    Table(Box<Dict<Bytes24>>),
+}
+
+impl Default for Hash {
+    fn default() -> Self {
+        Hash::new()
+    }
 }
 
 impl Hash {
+    /// An empty hash in the `listpack` encoding.
+    pub fn new() -> Self {
+        Hash {
+            repr: Repr::Listpack(Listpack::default()),
+        }
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
-        self.len
+        match &self.repr {
+            Repr::Listpack(lp) => lp.count as usize,
+            Repr::Table(d) => d.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// `OBJECT ENCODING` name.
     pub fn encoding(&self) -> &'static str {
-        "listpack"
+        match &self.repr {
+            Repr::Listpack(_) => "listpack",
+            Repr::Table(_) => "hashtable",
+        }
     }
 
-    /// Rough cost of dropping (elements to free), for lazy free.
+    pub fn is_listpack(&self) -> bool {
+        matches!(self.repr, Repr::Listpack(_))
+    }
+
+    /// Rough cost of dropping (elements to free), for lazy free. A listpack
+    /// is a single allocation, so it is cheap whatever it holds (Valkey
+    /// counts it as 1 too).
     pub fn free_effort(&self) -> usize {
-        self.len
+        match &self.repr {
+            Repr::Listpack(_) => 1,
+            Repr::Table(d) => d.len(),
+        }
     }
 
     /// Heap bytes owned, for MEMORY USAGE.
     pub fn heap_bytes(&self) -> usize {
-        0
+        match &self.repr {
+            Repr::Listpack(lp) => lp.data.len(),
+            Repr::Table(d) => {
+                let node = std::mem::size_of::<Bytes24>() * 2 + std::mem::size_of::<usize>();
+                let mut n = std::mem::size_of::<Dict<Bytes24>>()
+                    + d.buckets() * std::mem::size_of::<usize>()
+                    + d.len() * node;
+                for (k, v) in d.iter() {
+                    n += heap_len(k) + heap_len(v);
+                }
+                n
+            }
+        }
+    }
+
+    /// The value of `field`.
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        match &self.repr {
+            Repr::Listpack(lp) => lp.find(field).map(|f| &lp.data[f.value.clone()]),
+            Repr::Table(d) => d.get(field).map(|v| v.as_slice()),
+        }
+    }
+
+    pub fn contains(&self, field: &[u8]) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// Converts ahead of a multi-field write as Valkey's
+    /// `hashTypeTryConversion` does: more pairs in the command than a
+    /// listpack may hold (duplicates included), any argument longer than
+    /// `max_value`, or a listpack that would pass 1 GiB.
+    pub fn prepare_for<'a>(
+        &mut self,
+        pairs: usize,
+        args: impl Iterator<Item = &'a [u8]>,
+        lim: Limits,
+    ) {
+        let Repr::Listpack(lp) = &self.repr else {
+            return;
+        };
+        if pairs as u64 > lim.max_entries {
+            self.convert();
+            return;
+        }
+        let mut sum = 0usize;
+        for a in args {
+            if a.len() as u64 > lim.max_value {
+                self.convert();
+                return;
+            }
+            sum = sum.saturating_add(a.len());
+        }
+        if lp.data.len().saturating_add(sum) > LISTPACK_SAFE_BYTES {
+            self.convert();
+        }
+    }
+
+    /// Sets `field` to `value`; true if the field is new. Converts to a
+    /// hashtable when the field or value is too long for a listpack, or
+    /// when the listpack would hold too many entries (Valkey's
+    /// `hashTypeSet`).
+    pub fn set(&mut self, field: &[u8], value: &[u8], lim: Limits) -> bool {
+        if self.is_listpack()
+            && (field.len() as u64 > lim.max_value || value.len() as u64 > lim.max_value)
+        {
+            self.convert();
+        }
+        match &mut self.repr {
+            Repr::Listpack(lp) => {
+                let new = lp.set(field, value);
+                if lp.count as u64 > lim.max_entries {
+                    self.convert();
+                }
+                new
+            }
+            Repr::Table(d) => {
+                if let Some(v) = d.get_mut(field) {
+                    *v = Bytes24::new(value);
+                    false
+                } else {
+                    d.insert_new(field, Bytes24::new(value));
+                    true
+                }
+            }
+        }
+    }
+
+    /// Removes `field`; true if it was there.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match &mut self.repr {
+            Repr::Listpack(lp) => lp.remove(field),
+            Repr::Table(d) => d.remove(field).is_some(),
+        }
+    }
+
+    /// Every (field, value): insertion order for a listpack, bucket order
+    /// for a hashtable.
+    pub fn iter(&self) -> Iter<'_> {
+        match &self.repr {
+            Repr::Listpack(lp) => Iter::Listpack(lp.iter()),
+            Repr::Table(d) => Iter::Table(Box::new(d.iter())),
+        }
+    }
+
+    /// One HSCAN step: calls `f` on the entries at `cursor` and returns the
+    /// next cursor. A listpack is returned whole with cursor 0, as Valkey
+    /// does (it is small by definition).
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
+        match &self.repr {
+            Repr::Listpack(lp) => {
+                for (k, v) in lp.iter() {
+                    f(k, v);
+                }
+                0
+            }
+            Repr::Table(d) => d.scan(cursor, |k, v| f(k.as_slice(), v.as_slice())),
+        }
+    }
+
+    /// A random entry (None when empty).
+    pub fn random(&self, rng: &mut Rng) -> Option<(&[u8], &[u8])> {
+        match &self.repr {
+            Repr::Listpack(lp) => {
+                if lp.count == 0 {
+                    return None;
+                }
+                lp.iter().nth(rng.below(lp.count as usize))
+            }
+            Repr::Table(d) => d.random(rng).map(|(k, v)| (k.as_slice(), v.as_slice())),
+        }
+    }
+
+    /// Switches to the `hashtable` encoding (no-op if already there).
+    pub fn convert(&mut self) {
+        if let Repr::Listpack(lp) = &self.repr {
+            let mut d = Dict::new();
+            for (k, v) in lp.iter() {
+                // A listpack never holds a field twice; `insert` keeps that
+                // true even if it somehow did.
+                d.insert(k, Bytes24::new(v));
+            }
+            self.repr = Repr::Table(Box::new(d));
+        }
+    }
+}
+
+/// Bytes a `Bytes24` owns out of line.
+fn heap_len(b: &Bytes24) -> usize {
+    b.heap_ptr().map_or(0, |_| b.as_slice().len())
+}
+
+/// Iterator over a hash's (field, value) pairs.
+pub enum Iter<'a> {
+    Listpack(LpIter<'a>),
+    Table(Box<dyn Iterator<Item = (&'a Bytes24, &'a Bytes24)> + 'a>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Listpack(it) => it.next(),
+            Iter::Table(it) => it.next().map(|(k, v)| (k.as_slice(), v.as_slice())),
+        }
+    }
+}
+
+impl Clone for Repr {
+    fn clone(&self) -> Self {
+        match self {
+            Repr::Listpack(lp) => Repr::Listpack(lp.clone()),
+            Repr::Table(d) => {
+                let mut n = Dict::new();
+                for (k, v) in d.iter() {
+                    n.insert_new(k.as_slice(), v.clone());
+                }
+                Repr::Table(Box::new(n))
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Repr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut m = f.debug_map();
+        let entries: Box<dyn Iterator<Item = (&[u8], &[u8])>> = match self {
+            Repr::Listpack(lp) => Box::new(lp.iter()),
+            Repr::Table(d) => Box::new(d.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))),
+        };
+        for (k, v) in entries {
+            m.entry(
+                &String::from_utf8_lossy(k).as_ref(),
+                &String::from_utf8_lossy(v).as_ref(),
+            );
+        }
+        m.finish()
+    }
+}
+
+/// Equal contents, whatever the encodings and orders.
+impl PartialEq for Repr {
+    fn eq(&self, other: &Self) -> bool {
+        let len = |r: &Repr| match r {
+            Repr::Listpack(lp) => lp.count as usize,
+            Repr::Table(d) => d.len(),
+        };
+        let get = |r: &'_ Repr, f: &[u8]| -> Option<Vec<u8>> {
+            match r {
+                Repr::Listpack(lp) => lp.find(f).map(|x| lp.data[x.value].to_vec()),
+                Repr::Table(d) => d.get(f).map(|v| v.as_slice().to_vec()),
+            }
+        };
+        if len(self) != len(other) {
+            return false;
+        }
+        let entries: Box<dyn Iterator<Item = (&[u8], &[u8])>> = match self {
+            Repr::Listpack(lp) => Box::new(lp.iter()),
+            Repr::Table(d) => Box::new(d.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))),
+        };
+        for (k, v) in entries {
+            if get(other, k).as_deref() != Some(v) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The listpack: one exact-size buffer of `varint length, bytes` strings,
+// alternating field and value.
+
+#[derive(Clone, Default)]
+struct Listpack {
+    data: Box<[u8]>,
+    /// Number of pairs.
+    count: u32,
+}
+
+/// Where one pair sits in the buffer.
+struct Found {
+    /// Start of the field's length prefix.
+    start: usize,
+    /// The value's bytes.
+    value: std::ops::Range<usize>,
+}
+
+/// LEB128 length prefix.
+fn put_len(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn len_size(mut n: usize) -> usize {
+    let mut s = 1;
+    while n >= 0x80 {
+        n >>= 7;
+        s += 1;
+    }
+    s
+}
+
+/// Reads one string at `pos`: its byte range. None past the end (or on a
+/// malformed buffer, which we never write: this keeps reads panic-free).
+fn read_str(data: &[u8], mut pos: usize) -> Option<std::ops::Range<usize>> {
+    let mut n: usize = 0;
+    let mut shift = 0;
+    loop {
+        let b = *data.get(pos)?;
+        pos += 1;
+        n |= ((b & 0x7f) as usize).checked_shl(shift)?;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+        if shift >= usize::BITS {
+            return None;
+        }
+    }
+    let end = pos.checked_add(n)?;
+    if end > data.len() {
+        return None;
+    }
+    Some(pos..end)
+}
+
+pub struct LpIter<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for LpIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let f = read_str(self.data, self.pos)?;
+        let v = read_str(self.data, f.end)?;
+        self.pos = v.end;
+        Some((&self.data[f], &self.data[v]))
+    }
+}
+
+impl Listpack {
+    fn iter(&self) -> LpIter<'_> {
+        LpIter {
+            data: &self.data,
+            pos: 0,
+        }
+    }
+
+    fn find(&self, field: &[u8]) -> Option<Found> {
+        let mut pos = 0;
+        while pos < self.data.len() {
+            let f = read_str(&self.data, pos)?;
+            let v = read_str(&self.data, f.end)?;
+            if &self.data[f] == field {
+                return Some(Found {
+                    start: pos,
+                    value: v,
+                });
+            }
+            pos = v.end;
+        }
+        None
+    }
+
+    /// Replaces bytes `range` of the buffer by `with`, into a new buffer of
+    /// exactly the resulting size (one allocation, like a listpack realloc).
+    fn splice(&mut self, range: std::ops::Range<usize>, with: &[&[u8]]) {
+        let added: usize = with.iter().map(|w| len_size(w.len()) + w.len()).sum();
+        let mut v = Vec::with_capacity(self.data.len() - range.len() + added);
+        v.extend_from_slice(&self.data[..range.start]);
+        for w in with {
+            put_len(&mut v, w.len());
+            v.extend_from_slice(w);
+        }
+        v.extend_from_slice(&self.data[range.end..]);
+        self.data = v.into_boxed_slice();
+    }
+
+    fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+        match self.find(field) {
+            Some(found) => {
+                if found.value.len() == value.len() {
+                    // Same length: overwrite in place, no reallocation.
+                    self.data[found.value].copy_from_slice(value);
+                } else {
+                    let at = found.start;
+                    self.splice(at..found.value.end, &[field, value]);
+                }
+                false
+            }
+            None => {
+                let end = self.data.len();
+                self.splice(end..end, &[field, value]);
+                self.count += 1;
+                true
+            }
+        }
+    }
+
+    fn remove(&mut self, field: &[u8]) -> bool {
+        match self.find(field) {
+            Some(found) => {
+                self.splice(found.start..found.value.end, &[]);
+                self.count -= 1;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIM: Limits = Limits {
+        max_entries: 128,
+        max_value: 64,
+    };
+
+    #[test]
+    fn listpack_set_get_remove() {
+        let mut h = Hash::new();
+        assert!(h.is_empty());
+        assert!(h.set(b"a", b"1", LIM));
+        assert!(h.set(b"b", b"22", LIM));
+        assert!(!h.set(b"a", b"3", LIM)); // same length, in place
+        assert!(!h.set(b"b", b"", LIM)); // shorter
+        assert!(h.set(b"", b"empty", LIM));
+        assert_eq!(h.len(), 3);
+        assert_eq!(h.encoding(), "listpack");
+        assert_eq!(h.get(b"a"), Some(&b"3"[..]));
+        assert_eq!(h.get(b"b"), Some(&b""[..]));
+        assert_eq!(h.get(b""), Some(&b"empty"[..]));
+        assert_eq!(h.get(b"zz"), None);
+        let all: Vec<_> = h.iter().collect();
+        assert_eq!(
+            all,
+            vec![(&b"a"[..], &b"3"[..]), (b"b", b""), (b"", b"empty")]
+        );
+        assert!(h.remove(b"b"));
+        assert!(!h.remove(b"b"));
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.iter().count(), 2);
+        // Long strings need multi-byte length prefixes.
+        let long = vec![b'x'; 300];
+        let lim = Limits {
+            max_entries: 128,
+            max_value: 1000,
+        };
+        h.set(&long, &long, lim);
+        assert_eq!(h.get(&long), Some(&long[..]));
+        assert_eq!(h.encoding(), "listpack");
+    }
+
+    #[test]
+    fn converts_on_size_and_never_back() {
+        let lim = Limits {
+            max_entries: 2,
+            max_value: 4,
+        };
+        let mut h = Hash::new();
+        h.set(b"a", b"1", lim);
+        h.set(b"b", b"2", lim);
+        assert_eq!(h.encoding(), "listpack");
+        h.set(b"c", b"3", lim);
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.len(), 3);
+        h.remove(b"c");
+        h.remove(b"b");
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.get(b"a"), Some(&b"1"[..]));
+
+        let mut h = Hash::new();
+        h.set(b"a", b"12345", lim);
+        assert_eq!(h.encoding(), "hashtable");
+        let mut h = Hash::new();
+        h.prepare_for(3, [&b"a"[..]].into_iter(), lim);
+        assert_eq!(h.encoding(), "hashtable");
+    }
+
+    #[test]
+    fn equality_ignores_encoding_and_order() {
+        let mut a = Hash::new();
+        let mut b = Hash::new();
+        a.set(b"x", b"1", LIM);
+        a.set(b"y", b"2", LIM);
+        b.set(b"y", b"2", LIM);
+        b.set(b"x", b"1", LIM);
+        assert_eq!(a, b);
+        b.convert();
+        assert_eq!(a, b.clone());
+        b.set(b"x", b"9", LIM);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn scan_and_random_cover_all() {
+        let mut h = Hash::new();
+        for i in 0..200 {
+            h.set(format!("f{i}").as_bytes(), b"v", LIM);
+        }
+        assert_eq!(h.encoding(), "hashtable");
+        let mut seen = std::collections::HashSet::new();
+        let mut c = 0;
+        loop {
+            c = h.scan(c, |k, _| {
+                seen.insert(k.to_vec());
+            });
+            if c == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 200);
+        let mut rng = Rng::new(7);
+        assert!(h.random(&mut rng).is_some());
+        assert!(Hash::new().random(&mut rng).is_none());
+        assert!(h.heap_bytes() > 200 * 48);
     }
 }
