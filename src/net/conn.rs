@@ -21,6 +21,11 @@ const MAX_CMDS_PER_BATCH: usize = 1024;
 /// Stop parsing new commands while this much output is unsent (the client is
 /// not reading its replies); reading continues up to the query buffer limit.
 const OUTPUT_PAUSE: usize = 4 * 1024 * 1024;
+/// Stop reading a socket with this much unparsed input (unless the parser
+/// needs more for one bulk) until the main thread has consumed some: a fast
+/// pipeline then waits in the kernel (TCP backpressure) instead of filling
+/// the query buffer past its limit, as Valkey's read-then-parse loop does.
+const READ_PAUSE: usize = 256 * 1024;
 const READ_MIN: usize = 4 * 1024;
 const READ_MAX: usize = 64 * 1024;
 
@@ -53,6 +58,9 @@ pub struct Conn {
     pub want_write: bool,
     /// Asked to move to another thread: send no new batch.
     pub releasing: bool,
+    /// Reading stopped with data possibly left in the socket (READ_PAUSE,
+    /// or output backed up): resume once input is consumed.
+    pub read_paused: bool,
     /// Bytes read and not yet reported to main.
     pub read_bytes: u64,
     /// Since when the output has been over the soft limit.
@@ -77,6 +85,7 @@ impl Conn {
             authenticated: true,
             want_write: false,
             releasing: false,
+            read_paused: false,
             read_bytes: 0,
             soft_limit_since: None,
             read_size: READ_MIN,
@@ -94,6 +103,11 @@ impl Conn {
             if len > limits.query_buf_limit() {
                 return Err(CloseReason::QueryBufferLimit);
             }
+            let bulk_unfinished = self.parser.bulk_needs() > len;
+            if (len >= READ_PAUSE && !bulk_unfinished) || self.out_bytes > OUTPUT_PAUSE {
+                self.read_paused = true;
+                return Ok(());
+            }
             let want = self.read_size;
             self.rbuf.reserve(want);
             // recv into the spare capacity: no zeroing of memory the kernel
@@ -109,11 +123,20 @@ impl Conn {
                     // spare capacity, and `n <= want <= spare capacity`.
                     unsafe { self.rbuf.set_len(len + n) };
                     self.read_bytes += n as u64;
+                    if self.rbuf.len() > limits.query_buf_limit() {
+                        return Err(CloseReason::QueryBufferLimit);
+                    }
                     if n == want {
                         self.read_size = (want * 2).min(READ_MAX);
-                    } else if n < want / 4 {
+                        continue;
+                    }
+                    if n < want / 4 {
                         self.read_size = (want / 2).max(READ_MIN);
                     }
+                    // A short read drained the socket: anything arriving
+                    // later raises a new edge, so skip the recv that would
+                    // only say EAGAIN (one syscall less per request).
+                    return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

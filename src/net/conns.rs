@@ -152,30 +152,46 @@ impl ConnSet {
     /// Sends the next batch if one is ready, hands the connection back if
     /// asked to, or closes a finished connection.
     fn advance(&mut self, registry: &Registry, slot: usize, out: &mut Vec<ToMain>) {
-        let Some(conn) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
-            return;
-        };
-        if conn.releasing {
-            if conn.can_move() {
-                let id = conn.id;
-                if let Some(c) = self.detach(registry, id) {
-                    out.push(ToMain::Released(c));
+        // Bounded: each turn reads or parses something; the bound only
+        // guards against a state where neither makes progress.
+        for _ in 0..64 {
+            let Some(conn) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+                return;
+            };
+            if conn.releasing {
+                if conn.can_move() {
+                    let id = conn.id;
+                    if let Some(c) = self.detach(registry, id) {
+                        out.push(ToMain::Released(c));
+                    }
+                }
+                return;
+            }
+            if let Some((cmds, error)) = conn.next_batch(&self.limits) {
+                let input_bytes = std::mem::take(&mut conn.read_bytes);
+                out.push(ToMain::Commands {
+                    client: conn.id,
+                    cmds,
+                    error,
+                    input_bytes,
+                });
+                return;
+            }
+            // Input consumed: read what was left in the socket, then parse again.
+            if conn.read_paused && !conn.in_flight && !conn.close_when_flushed {
+                conn.read_paused = false;
+                if conn.read_all(&self.limits).is_err() {
+                    self.close(registry, slot, out);
+                    return;
+                }
+                if !conn.read_paused || conn.pending_output() == 0 {
+                    continue;
                 }
             }
+            if conn.finished() || (conn.close_when_flushed && conn.pending_output() == 0) {
+                self.close(registry, slot, out);
+            }
             return;
-        }
-        if let Some((cmds, error)) = conn.next_batch(&self.limits) {
-            let input_bytes = std::mem::take(&mut conn.read_bytes);
-            out.push(ToMain::Commands {
-                client: conn.id,
-                cmds,
-                error,
-                input_bytes,
-            });
-            return;
-        }
-        if conn.finished() || (conn.close_when_flushed && conn.pending_output() == 0) {
-            self.close(registry, slot, out);
         }
     }
 

@@ -11,8 +11,8 @@ pub type Argv = Vec<Bytes>;
 
 /// Longest inline request or count line, as in Valkey (PROTO_INLINE_MAX_SIZE).
 pub const INLINE_MAX: usize = 64 * 1024;
-/// Largest multibulk count accepted.
-pub const MULTIBULK_MAX: i64 = 1024 * 1024 * 1024;
+/// Largest multibulk count accepted (Valkey 9 takes up to INT_MAX).
+pub const MULTIBULK_MAX: i64 = i32::MAX as i64;
 /// Bulks at least this big get their whole buffer reserved up front.
 const BIG_ARG: usize = 32 * 1024;
 
@@ -66,6 +66,12 @@ impl Parser {
     /// True when a request is partly read.
     pub fn in_progress(&self) -> bool {
         self.remaining > 0
+    }
+
+    /// Bytes the parser still needs in the buffer before it can go on: the
+    /// rest of a bulk whose length line is read (0 if none is pending).
+    pub fn bulk_needs(&self) -> usize {
+        self.bulk_len.map_or(0, |l| l + 2)
     }
 
     /// Parses the next complete command from `buf`, consuming its bytes.
@@ -407,7 +413,7 @@ mod tests {
         let mut big = b"*".to_vec();
         big.extend(vec![b'1'; INLINE_MAX + 1]);
         assert_eq!(e(&big), "too big mbulk count string");
-        assert_eq!(e(b"*2000000000\r\n"), "invalid multibulk length");
+        assert_eq!(e(b"*2147483648\r\n"), "invalid multibulk length");
     }
 
     #[test]
