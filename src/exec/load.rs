@@ -14,11 +14,15 @@ pub struct LoadSample {
     pub main_thread: f64,
     pub process: f64,
     pub idle_cores: f64,
+    /// Ready events per main-loop poll (Valkey's measure of IO load).
+    pub events_per_poll: f64,
 }
 
 pub struct LoadMonitor {
     last: Option<(Instant, u64, u64, u64, u64)>,
     ticks_per_sec: f64,
+    polls: u64,
+    events: u64,
 }
 
 impl Default for LoadMonitor {
@@ -27,6 +31,8 @@ impl Default for LoadMonitor {
         LoadMonitor {
             last: None,
             ticks_per_sec: 100.0,
+            polls: 0,
+            events: 0,
         }
     }
 }
@@ -57,6 +63,13 @@ fn system_ticks() -> Option<(u64, u64)> {
 }
 
 impl LoadMonitor {
+    /// Counts one main-loop poll that returned `events` ready events.
+    #[inline]
+    pub fn count_poll(&mut self, events: usize) {
+        self.polls += 1;
+        self.events += events as u64;
+    }
+
     /// Call from the main thread. Returns a sample once at least 500 ms
     /// have passed since the previous one (tick resolution is 10 ms).
     pub fn sample(&mut self) -> Option<LoadSample> {
@@ -77,7 +90,11 @@ impl LoadMonitor {
             .map(|n| n.get())
             .unwrap_or(1) as f64;
         let dtot = total.saturating_sub(tot0).max(1) as f64;
+        let events_per_poll = self.events as f64 / self.polls.max(1) as f64;
+        self.polls = 0;
+        self.events = 0;
         Some(LoadSample {
+            events_per_poll,
             main_thread: main.saturating_sub(m0) as f64 / self.ticks_per_sec / wall,
             process: proc_.saturating_sub(p0) as f64 / self.ticks_per_sec / wall,
             idle_cores: idle.saturating_sub(i0) as f64 / dtot * cpus,
@@ -86,11 +103,20 @@ impl LoadMonitor {
 }
 
 /// The policy: how many IO threads to run next, given how many exist, how
-/// many run now, the machine's cores and the last sample.
-pub fn desired_active(threads: usize, active: usize, cpus: usize, s: &LoadSample) -> usize {
+/// many run now, the machine's cores, `events-per-io-thread` and the last
+/// sample. One more thread needs enough ready events to share out (as in
+/// Valkey), a saturated main thread, and a free core to run on.
+pub fn desired_active(
+    threads: usize,
+    active: usize,
+    cpus: usize,
+    events_per_thread: usize,
+    s: &LoadSample,
+) -> usize {
     // Never more threads (main included) than cores.
     let max = threads.min(cpus.saturating_sub(1));
-    if active < max && s.main_thread > 0.85 && s.idle_cores >= 0.5 {
+    let enough_events = s.events_per_poll >= (events_per_thread * (active + 1)) as f64;
+    if active < max && enough_events && s.main_thread > 0.85 && s.idle_cores >= 0.5 {
         return active + 1;
     }
     if active > 0 && s.main_thread < 0.3 && s.process < 0.5 * (active as f64 + 1.0) {
@@ -109,24 +135,32 @@ mod tests {
             main_thread: 0.95,
             process: 0.95,
             idle_cores: 0.9,
+            events_per_poll: 20.0,
         };
-        assert_eq!(desired_active(3, 0, 4, &busy), 1);
-        assert_eq!(desired_active(3, 2, 4, &busy), 3);
-        assert_eq!(desired_active(3, 3, 4, &busy), 3);
+        assert_eq!(desired_active(3, 0, 4, 2, &busy), 1);
+        assert_eq!(desired_active(3, 2, 4, 2, &busy), 3);
+        assert_eq!(desired_active(3, 3, 4, 2, &busy), 3);
         // Two cores: at most one IO thread beside the main thread.
-        assert_eq!(desired_active(3, 1, 2, &busy), 1);
+        assert_eq!(desired_active(3, 1, 2, 2, &busy), 1);
         let no_free_core = LoadSample {
             idle_cores: 0.1,
             ..busy
         };
-        assert_eq!(desired_active(3, 0, 4, &no_free_core), 0);
+        assert_eq!(desired_active(3, 0, 4, 2, &no_free_core), 0);
+        // Few ready events per poll: one deep pipeline gains nothing from threads.
+        let few_events = LoadSample {
+            events_per_poll: 1.0,
+            ..busy
+        };
+        assert_eq!(desired_active(3, 0, 4, 2, &few_events), 0);
         let idle = LoadSample {
             main_thread: 0.01,
             process: 0.02,
             idle_cores: 1.9,
+            events_per_poll: 0.5,
         };
-        assert_eq!(desired_active(3, 2, 4, &idle), 1);
-        assert_eq!(desired_active(3, 0, 4, &idle), 0);
+        assert_eq!(desired_active(3, 2, 4, 2, &idle), 1);
+        assert_eq!(desired_active(3, 0, 4, 2, &idle), 0);
     }
 
     #[test]

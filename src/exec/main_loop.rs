@@ -187,6 +187,7 @@ impl Server {
                     return Err(e);
                 }
             }
+            self.io.load.count_poll(events.iter().count());
             for ev in events.iter() {
                 match ev.token() {
                     WAKER => {}
@@ -253,7 +254,7 @@ impl Server {
                 reject(stream, &format!("-{MAX_CLIENTS}\r\n"));
                 continue;
             }
-            if cfg.protected_mode && cfg.requirepass.is_none() && !addr.ip().is_loopback() {
+            if protected_mode_refuses(cfg, &addr) {
                 self.state.stats.rejected_connections += 1;
                 reject(stream, PROTECTED_MODE_MSG);
                 continue;
@@ -362,8 +363,13 @@ impl Server {
             let cpus = std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1);
-            let want =
-                super::load::desired_active(self.io.threads.len(), self.io.active, cpus, &sample);
+            let want = super::load::desired_active(
+                self.io.threads.len(),
+                self.io.active,
+                cpus,
+                self.state.config.events_per_io_thread,
+                &sample,
+            );
             if want != self.io.active {
                 tracing::debug!(
                     ?sample,
@@ -476,7 +482,42 @@ impl Server {
     }
 }
 
+/// Protected mode: with no password set, only loopback clients are served
+/// (an IPv4-mapped IPv6 loopback address counts as loopback).
+fn protected_mode_refuses(cfg: &Config, addr: &std::net::SocketAddr) -> bool {
+    let loopback = match addr.ip() {
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        ip => ip.is_loopback(),
+    };
+    cfg.protected_mode && cfg.requirepass.is_none() && !loopback
+}
+
 /// Best-effort error line to a client we will not serve, then close.
 fn reject(mut stream: mio::net::TcpStream, msg: &str) {
     let _ = stream.write(msg.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protected_mode_refuses_only_remote_clients_without_password() {
+        let mut cfg = Config::default();
+        let remote: std::net::SocketAddr = "10.1.2.3:5000".parse().unwrap();
+        let local: std::net::SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let local6: std::net::SocketAddr = "[::1]:5000".parse().unwrap();
+        let mapped: std::net::SocketAddr = "[::ffff:127.0.0.1]:5000".parse().unwrap();
+        assert!(protected_mode_refuses(&cfg, &remote));
+        assert!(!protected_mode_refuses(&cfg, &local));
+        assert!(!protected_mode_refuses(&cfg, &local6));
+        assert!(!protected_mode_refuses(&cfg, &mapped));
+        cfg.requirepass = Some("pw".into());
+        assert!(!protected_mode_refuses(&cfg, &remote));
+        cfg.requirepass = None;
+        cfg.protected_mode = false;
+        assert!(!protected_mode_refuses(&cfg, &remote));
+    }
 }
