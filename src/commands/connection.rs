@@ -1048,6 +1048,27 @@ fn client_kill(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked (it then
+/// gets its timeout reply, or an UNBLOCKED error), else 0.
+fn client_unblock(ctx: &mut Ctx) -> CmdResult {
+    let id = crate::commands::args::int(&ctx.argv[2])?;
+    let error = match ctx.argv.get(3) {
+        None => false,
+        Some(a) if is(a, "timeout") => false,
+        Some(a) if is(a, "error") => true,
+        Some(_) => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
+    };
+    if ctx.argv.len() > 4 {
+        return Err(crate::error::SYNTAX.into());
+    }
+    let blocked = id >= 0 && ctx.state.blocked.contains(&(id as u64));
+    if blocked {
+        ctx.state.unblock.push((id as u64, error));
+    }
+    ctx.out.int(blocked as i64);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1086,25 +1107,4 @@ mod tests {
             );
         }
     }
-}
-
-/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked (it then
-/// gets its timeout reply, or an UNBLOCKED error), else 0.
-fn client_unblock(ctx: &mut Ctx) -> CmdResult {
-    let id = crate::commands::args::int(&ctx.argv[2])?;
-    let error = match ctx.argv.get(3) {
-        None => false,
-        Some(a) if is(a, "timeout") => false,
-        Some(a) if is(a, "error") => true,
-        Some(_) => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
-    };
-    if ctx.argv.len() > 4 {
-        return Err(crate::error::SYNTAX.into());
-    }
-    let blocked = id >= 0 && ctx.state.blocked.contains(&(id as u64));
-    if blocked {
-        ctx.state.unblock.push((id as u64, error));
-    }
-    ctx.out.int(blocked as i64);
-    Ok(())
 }
