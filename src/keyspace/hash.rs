@@ -51,7 +51,7 @@ impl Hash {
     /// Number of elements.
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Listpack(lp) => lp.count as usize,
+            Repr::Listpack(lp) => lp.count(),
             Repr::Table(d) => d.len(),
         }
     }
@@ -154,7 +154,7 @@ impl Hash {
         match &mut self.repr {
             Repr::Listpack(lp) => {
                 let new = lp.set(field, value);
-                if lp.count as u64 > lim.max_entries {
+                if lp.count() as u64 > lim.max_entries {
                     self.convert();
                 }
                 new
@@ -207,10 +207,11 @@ impl Hash {
     pub fn random(&self, rng: &mut Rng) -> Option<(&[u8], &[u8])> {
         match &self.repr {
             Repr::Listpack(lp) => {
-                if lp.count == 0 {
+                let n = lp.count();
+                if n == 0 {
                     return None;
                 }
-                lp.iter().nth(rng.below(lp.count as usize))
+                lp.iter().nth(rng.below(n))
             }
             Repr::Table(d) => d.random(rng).map(|(k, v)| (k.as_slice(), v.as_slice())),
         }
@@ -288,7 +289,7 @@ impl std::fmt::Debug for Repr {
 impl PartialEq for Repr {
     fn eq(&self, other: &Self) -> bool {
         let len = |r: &Repr| match r {
-            Repr::Listpack(lp) => lp.count as usize,
+            Repr::Listpack(lp) => lp.count(),
             Repr::Table(d) => d.len(),
         };
         let get = |r: &'_ Repr, f: &[u8]| -> Option<Vec<u8>> {
@@ -314,14 +315,14 @@ impl PartialEq for Repr {
 }
 
 // ---------------------------------------------------------------------------
-// The listpack: one exact-size buffer of `varint length, bytes` strings,
-// alternating field and value.
+// The listpack: one exact-size buffer holding the number of pairs, then
+// `length, bytes` strings alternating field and value (numbers as LEB128
+// varints). An empty hash owns no buffer at all. The count lives in the
+// buffer rather than next to it so a `Hash` is two words.
 
 #[derive(Clone, Default)]
 struct Listpack {
     data: Box<[u8]>,
-    /// Number of pairs.
-    count: u32,
 }
 
 /// Where one pair sits in the buffer.
@@ -350,9 +351,9 @@ fn len_size(mut n: usize) -> usize {
     s
 }
 
-/// Reads one string at `pos`: its byte range. None past the end (or on a
-/// malformed buffer, which we never write: this keeps reads panic-free).
-fn read_str(data: &[u8], mut pos: usize) -> Option<std::ops::Range<usize>> {
+/// Reads a varint at `pos`: its value and where it ends. None past the end
+/// (or on a malformed buffer, which we never write: reads stay panic-free).
+fn read_varint(data: &[u8], mut pos: usize) -> Option<(usize, usize)> {
     let mut n: usize = 0;
     let mut shift = 0;
     loop {
@@ -360,13 +361,18 @@ fn read_str(data: &[u8], mut pos: usize) -> Option<std::ops::Range<usize>> {
         pos += 1;
         n |= ((b & 0x7f) as usize).checked_shl(shift)?;
         if b & 0x80 == 0 {
-            break;
+            return Some((n, pos));
         }
         shift += 7;
         if shift >= usize::BITS {
             return None;
         }
     }
+}
+
+/// Reads one string at `pos`: its byte range.
+fn read_str(data: &[u8], pos: usize) -> Option<std::ops::Range<usize>> {
+    let (n, pos) = read_varint(data, pos)?;
     let end = pos.checked_add(n)?;
     if end > data.len() {
         return None;
@@ -391,15 +397,25 @@ impl<'a> Iterator for LpIter<'a> {
 }
 
 impl Listpack {
+    /// Number of pairs (the header).
+    fn count(&self) -> usize {
+        read_varint(&self.data, 0).map_or(0, |(n, _)| n)
+    }
+
+    /// Where the entries start (after the header).
+    fn body(&self) -> usize {
+        read_varint(&self.data, 0).map_or(0, |(_, end)| end)
+    }
+
     fn iter(&self) -> LpIter<'_> {
         LpIter {
             data: &self.data,
-            pos: 0,
+            pos: self.body(),
         }
     }
 
     fn find(&self, field: &[u8]) -> Option<Found> {
-        let mut pos = 0;
+        let mut pos = self.body();
         while pos < self.data.len() {
             let f = read_str(&self.data, pos)?;
             let v = read_str(&self.data, f.end)?;
@@ -414,12 +430,20 @@ impl Listpack {
         None
     }
 
-    /// Replaces bytes `range` of the buffer by `with`, into a new buffer of
-    /// exactly the resulting size (one allocation, like a listpack realloc).
-    fn splice(&mut self, range: std::ops::Range<usize>, with: &[&[u8]]) {
+    /// Replaces bytes `range` of the entries by `with` and the count by
+    /// `count`, into a new buffer of exactly the resulting size (one
+    /// allocation, like a listpack realloc; none when it becomes empty).
+    fn splice(&mut self, range: std::ops::Range<usize>, with: &[&[u8]], count: usize) {
+        if count == 0 {
+            self.data = Box::default();
+            return;
+        }
+        let body = self.body();
         let added: usize = with.iter().map(|w| len_size(w.len()) + w.len()).sum();
-        let mut v = Vec::with_capacity(self.data.len() - range.len() + added);
-        v.extend_from_slice(&self.data[..range.start]);
+        let mut v =
+            Vec::with_capacity(len_size(count) + self.data.len() - body - range.len() + added);
+        put_len(&mut v, count);
+        v.extend_from_slice(&self.data[body..range.start]);
         for w in with {
             put_len(&mut v, w.len());
             v.extend_from_slice(w);
@@ -436,14 +460,13 @@ impl Listpack {
                     self.data[found.value].copy_from_slice(value);
                 } else {
                     let at = found.start;
-                    self.splice(at..found.value.end, &[field, value]);
+                    self.splice(at..found.value.end, &[field, value], self.count());
                 }
                 false
             }
             None => {
-                let end = self.data.len();
-                self.splice(end..end, &[field, value]);
-                self.count += 1;
+                let end = self.data.len().max(self.body());
+                self.splice(end..end, &[field, value], self.count() + 1);
                 true
             }
         }
@@ -452,8 +475,7 @@ impl Listpack {
     fn remove(&mut self, field: &[u8]) -> bool {
         match self.find(field) {
             Some(found) => {
-                self.splice(found.start..found.value.end, &[]);
-                self.count -= 1;
+                self.splice(found.start..found.value.end, &[], self.count() - 1);
                 true
             }
             None => false,
@@ -503,6 +525,35 @@ mod tests {
         h.set(&long, &long, lim);
         assert_eq!(h.get(&long), Some(&long[..]));
         assert_eq!(h.encoding(), "listpack");
+    }
+
+    #[test]
+    fn small_and_compact() {
+        // Two words: one pointer and length (the count is in the buffer).
+        assert_eq!(std::mem::size_of::<Hash>(), 16);
+        let mut h = Hash::new();
+        assert_eq!(h.heap_bytes(), 0);
+        h.set(b"name", b"user1", LIM);
+        h.set(b"age", b"42", LIM);
+        // count + (1 + 4) + (1 + 5) + (1 + 3) + (1 + 2)
+        assert_eq!(h.heap_bytes(), 19);
+        h.remove(b"name");
+        h.remove(b"age");
+        assert!(h.is_empty());
+        assert_eq!(h.heap_bytes(), 0);
+        let mut big = Hash::new();
+        let lim = Limits {
+            max_entries: 1000,
+            max_value: 64,
+        };
+        for i in 0..300 {
+            big.set(format!("f{i}").as_bytes(), b"v", lim);
+        }
+        assert_eq!(big.len(), 300);
+        assert_eq!(big.get(b"f299"), Some(&b"v"[..]));
+        big.remove(b"f0");
+        assert_eq!(big.len(), 299);
+        assert_eq!(big.iter().count(), 299);
     }
 
     #[test]
