@@ -6,7 +6,9 @@ use std::sync::LazyLock;
 use bytes::Bytes;
 use hashbrown::HashMap;
 
-use super::{command, connection, hash, keys, list, server, set, string, zset, CommandSpec};
+use super::{
+    command, connection, hash, keys, list, server, set, sort, string, zset, CommandSpec,
+};
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
 /// Every family's rows.
@@ -20,6 +22,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     hash::COMMANDS,
     set::COMMANDS,
     zset::COMMANDS,
+    sort::COMMANDS,
 ];
 
 pub type CmdId = usize;
