@@ -83,6 +83,45 @@ pub fn is(a: &[u8], kw: &str) -> bool {
     a.eq_ignore_ascii_case(kw.as_bytes())
 }
 
+/// A SCAN cursor as Valkey parses it: a strict integer that must not be
+/// negative, or else what C's strtoull accepts (leading spaces, a sign,
+/// leading zeros; a `-` wraps around) as long as it does not overflow.
+pub fn scan_cursor(a: &[u8]) -> Option<u64> {
+    if let Some(n) = parse_i64(a) {
+        return u64::try_from(n).ok();
+    }
+    let mut s = a;
+    while let [c, rest @ ..] = s {
+        if matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    let neg = match s.first() {
+        Some(b'-') => {
+            s = &s[1..];
+            true
+        }
+        Some(b'+') => {
+            s = &s[1..];
+            false
+        }
+        _ => false,
+    };
+    if s.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -482,46 +482,9 @@ fn partial_shuffle<T>(v: &mut [T], n: usize, rng: &mut Rng) {
 // ---------------------------------------------------------------------------
 // HSCAN
 
-/// A SCAN cursor as Valkey parses it: a strict non-negative integer, or
-/// else what C's strtoull accepts (leading spaces, a sign, where `-`
-/// wraps around) without overflow. (Same rule as SCAN's in keys.rs.)
-pub fn parse_cursor(a: &[u8]) -> Option<u64> {
-    if let Some(n) = parse_i64(a) {
-        return u64::try_from(n).ok();
-    }
-    let start = a
-        .iter()
-        .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'))?;
-    let mut s = &a[start..];
-    let neg = match s.first() {
-        Some(b'-') => true,
-        Some(b'+') => false,
-        _ => {
-            return digits(s);
-        }
-    };
-    s = &s[1..];
-    let v = digits(s)?;
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
-fn digits(s: &[u8]) -> Option<u64> {
-    if s.is_empty() {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in s {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
-    Some(v)
-}
-
 fn hscan(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let cursor = parse_cursor(&argv[2]).ok_or(CmdError::from(CURSOR))?;
+    let cursor = crate::commands::args::scan_cursor(&argv[2]).ok_or(CmdError::from(CURSOR))?;
     let now = ctx.now;
     let (db, out) = ctx.db_and_out();
     let Some(h) = get_hash(db, &argv[1], now)? else {
@@ -591,14 +554,20 @@ mod tests {
 
     #[test]
     fn cursors() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551616"), None);
-        assert_eq!(parse_cursor(b"-1"), None);
-        assert_eq!(parse_cursor(b" -1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b" 7"), Some(7));
-        assert_eq!(parse_cursor(b"x"), None);
-        assert_eq!(parse_cursor(b""), None);
-        assert_eq!(parse_cursor(b" "), None);
+        assert_eq!(crate::commands::args::scan_cursor(b"0"), Some(0));
+        assert_eq!(
+            crate::commands::args::scan_cursor(b"18446744073709551615"),
+            Some(u64::MAX)
+        );
+        assert_eq!(
+            crate::commands::args::scan_cursor(b"18446744073709551616"),
+            None
+        );
+        assert_eq!(crate::commands::args::scan_cursor(b"-1"), None);
+        assert_eq!(crate::commands::args::scan_cursor(b" -1"), Some(u64::MAX));
+        assert_eq!(crate::commands::args::scan_cursor(b" 7"), Some(7));
+        assert_eq!(crate::commands::args::scan_cursor(b"x"), None);
+        assert_eq!(crate::commands::args::scan_cursor(b""), None);
+        assert_eq!(crate::commands::args::scan_cursor(b" "), None);
     }
 }

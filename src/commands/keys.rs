@@ -179,45 +179,6 @@ fn keep_raw(value: &mut Value, old_key_len: usize, has_expire: bool) {
     }
 }
 
-/// A SCAN cursor as Valkey parses it: a strict integer that must not be
-/// negative, or else what C's strtoull accepts (leading spaces, a sign,
-/// leading zeros; a `-` wraps around) as long as it does not overflow.
-fn parse_cursor(a: &[u8]) -> Option<u64> {
-    if let Some(n) = parse_i64(a) {
-        return u64::try_from(n).ok();
-    }
-    let mut s = a;
-    while let [c, rest @ ..] = s {
-        if matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
-            s = rest;
-        } else {
-            break;
-        }
-    }
-    let neg = match s.first() {
-        Some(b'-') => {
-            s = &s[1..];
-            true
-        }
-        Some(b'+') => {
-            s = &s[1..];
-            false
-        }
-        _ => false,
-    };
-    if s.is_empty() {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in s {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 // ---------------------------------------------------------------------------
 // DEL, UNLINK, EXISTS, TYPE, TOUCH
 
@@ -315,7 +276,7 @@ fn keys(ctx: &mut Ctx) -> CmdResult {
 const TYPE_NAMES: &[&str] = &["string", "list", "set", "zset", "hash", "stream"];
 
 fn scan(ctx: &mut Ctx) -> CmdResult {
-    let cursor = parse_cursor(&ctx.argv[1]).ok_or(CmdError::from(CURSOR))?;
+    let cursor = crate::commands::args::scan_cursor(&ctx.argv[1]).ok_or(CmdError::from(CURSOR))?;
     let argv = ctx.argv;
     let mut count: i64 = 10;
     let mut pattern: Option<&[u8]> = None;
@@ -826,20 +787,29 @@ mod tests {
 
     #[test]
     fn cursors_parse_like_valkey() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551616"), None);
-        assert_eq!(parse_cursor(b"-1"), None);
-        assert_eq!(parse_cursor(b"-0"), Some(0));
-        assert_eq!(parse_cursor(b" 7"), Some(7));
-        assert_eq!(parse_cursor(b"+7"), Some(7));
-        assert_eq!(parse_cursor(b"007"), Some(7));
-        assert_eq!(parse_cursor(b"-18446744073709551615"), Some(1));
-        assert_eq!(parse_cursor(b"7 "), None);
-        assert_eq!(parse_cursor(b""), None);
-        assert_eq!(parse_cursor(b" "), None);
-        assert_eq!(parse_cursor(b"-"), None);
-        assert_eq!(parse_cursor(b"1e3"), None);
+        assert_eq!(crate::commands::args::scan_cursor(b"0"), Some(0));
+        assert_eq!(
+            crate::commands::args::scan_cursor(b"18446744073709551615"),
+            Some(u64::MAX)
+        );
+        assert_eq!(
+            crate::commands::args::scan_cursor(b"18446744073709551616"),
+            None
+        );
+        assert_eq!(crate::commands::args::scan_cursor(b"-1"), None);
+        assert_eq!(crate::commands::args::scan_cursor(b"-0"), Some(0));
+        assert_eq!(crate::commands::args::scan_cursor(b" 7"), Some(7));
+        assert_eq!(crate::commands::args::scan_cursor(b"+7"), Some(7));
+        assert_eq!(crate::commands::args::scan_cursor(b"007"), Some(7));
+        assert_eq!(
+            crate::commands::args::scan_cursor(b"-18446744073709551615"),
+            Some(1)
+        );
+        assert_eq!(crate::commands::args::scan_cursor(b"7 "), None);
+        assert_eq!(crate::commands::args::scan_cursor(b""), None);
+        assert_eq!(crate::commands::args::scan_cursor(b" "), None);
+        assert_eq!(crate::commands::args::scan_cursor(b"-"), None);
+        assert_eq!(crate::commands::args::scan_cursor(b"1e3"), None);
     }
 
     #[test]

@@ -377,33 +377,6 @@ fn store(ctx: &mut Ctx, dst: &[u8], res: Set) {
     ctx.out.int(n as i64);
 }
 
-/// The cursor as Valkey's `parseScanCursorOrReply` takes it: an unsigned
-/// decimal, leading whitespace and a `+` allowed, no negative numbers.
-fn parse_cursor(a: &[u8]) -> Option<u64> {
-    let mut s = a;
-    while let [c, rest @ ..] = s {
-        if matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
-            s = rest;
-        } else {
-            break;
-        }
-    }
-    if let [b'+', rest @ ..] = s {
-        s = rest;
-    }
-    if s.is_empty() {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in s {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
-    Some(v)
-}
-
 // ---------------------------------------------------------------------------
 // Single-key commands
 
@@ -901,7 +874,7 @@ fn sdiffstore(ctx: &mut Ctx) -> CmdResult {
 
 fn sscan(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let cursor = parse_cursor(&argv[2]).ok_or(CmdError::from(CURSOR))?;
+    let cursor = crate::commands::args::scan_cursor(&argv[2]).ok_or(CmdError::from(CURSOR))?;
     let now = ctx.now;
     let (db, out) = ctx.db_and_out();
     // As Valkey: a missing key replies an empty scan before the options
