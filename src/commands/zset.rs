@@ -1,5 +1,1943 @@
-//! Zset commands.
+//! Sorted set commands: ZADD and friends, ranges by rank, score and lex,
+//! pops (blocking too), random members, set algebra, ZSCAN.
+//!
+//! Values are `keyspace::zset::ZSet`s. Argument errors are checked in
+//! Valkey's order (options, then ranges, then the key's type), since
+//! clients and tests see which error comes first. Read paths use
+//! `Db::get` (hit/miss accounting), writes `get_mut_value`.
 
-use super::CommandSpec;
+use std::borrow::Cow;
 
-pub static COMMANDS: &[CommandSpec] = &[];
+use bytes::Bytes;
+
+use super::args::{int, is, parse_f64, timeout};
+use super::flags::*;
+use super::{CommandSpec, Ctx, KeySpec};
+use crate::error::{wrong_arity, CmdError, CmdResult, CURSOR, NOT_FLOAT, SYNTAX, WRONGTYPE};
+use crate::exec::state::TimeoutReply;
+use crate::keyspace::glob::glob_match;
+use crate::keyspace::set::{Member, Set};
+use crate::keyspace::zset::{cmp, Limits, ZSet};
+use crate::keyspace::{Db, Value};
+use crate::resp::ReplyBuf;
+
+const XX_AND_NX: &str = "ERR XX and NX options at the same time are not compatible";
+const GT_LT_NX: &str = "ERR GT, LT, and/or NX options at the same time are not compatible";
+const INCR_ONE_PAIR: &str = "ERR INCR option supports a single increment-element pair";
+const SCORE_NAN: &str = "ERR resulting score is not a number (NaN)";
+const MINMAX_NOT_FLOAT: &str = "ERR min or max is not a float";
+const LEX_RANGE: &str = "ERR min or max not valid string range item";
+const LIMIT_NEEDS_BY: &str =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+const WITHSCORES_BYLEX: &str =
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
+const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
+const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
+const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
+const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+const OUT_OF_RANGE: &str = "ERR value is out of range";
+const RANDMEMBER_COUNT_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+const NOVALUES_NOT_HSCAN: &str = "ERR NOVALUES option can only be used in HSCAN";
+
+/// Most elements ZRANDMEMBER with a negative count replies. Valkey has no
+/// limit and tries to build whatever was asked (a count near -2^62 never
+/// finishes and exhausts memory); we refuse beyond this so one command
+/// cannot make the server allocate without bound.
+const RANDMEMBER_MAX_REPEATS: u64 = 1 << 24;
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "zadd",
+        arity: -4,
+        flags: WRITE | DENYOOM | FAST,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.",
+        since: "1.2.0",
+        complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+        syntax: "key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]",
+        handler: zadd,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zincrby",
+        arity: 4,
+        flags: WRITE | DENYOOM | FAST,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Increments the score of a member in a sorted set.",
+        since: "1.2.0",
+        complexity: "O(log(N)) where N is the number of elements in the sorted set.",
+        syntax: "key increment member",
+        handler: zincrby,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zrem",
+        arity: -3,
+        flags: WRITE | FAST,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.",
+        since: "1.2.0",
+        complexity: "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
+        syntax: "key member [member ...]",
+        handler: zrem,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zcard",
+        arity: 2,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns the number of members in a sorted set.",
+        since: "1.2.0",
+        complexity: "O(1)",
+        syntax: "key",
+        handler: zcard,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zscore",
+        arity: 3,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns the score of a member in a sorted set.",
+        since: "1.2.0",
+        complexity: "O(1)",
+        syntax: "key member",
+        handler: zscore,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zmscore",
+        arity: -3,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns the score of one or more members in a sorted set.",
+        since: "6.2.0",
+        complexity: "O(N) where N is the number of members being requested.",
+        syntax: "key member [member ...]",
+        handler: zmscore,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zrank",
+        arity: -3,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns the index of a member in a sorted set ordered by ascending scores.",
+        since: "2.0.0",
+        complexity: "O(log(N))",
+        syntax: "key member [WITHSCORE]",
+        handler: zrank,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zrevrank",
+        arity: -3,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns the index of a member in a sorted set ordered by descending scores.",
+        since: "2.0.0",
+        complexity: "O(log(N))",
+        syntax: "key member [WITHSCORE]",
+        handler: zrevrank,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zcount",
+        arity: 4,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns the count of members in a sorted set that have scores within a range.",
+        since: "2.0.0",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        syntax: "key min max",
+        handler: zcount,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zlexcount",
+        arity: 4,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns the number of members in a sorted set within a lexicographical range.",
+        since: "2.8.9",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        syntax: "key min max",
+        handler: zlexcount,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zrange",
+        arity: -4,
+        flags: READONLY,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns members in a sorted set within a range of indexes.",
+        since: "1.2.0",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+        syntax: "key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]",
+        handler: zrange,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zrangestore",
+        arity: -5,
+        flags: WRITE | DENYOOM,
+        keys: KeySpec::range(1, 2, 1),
+        group: "sorted-set",
+        summary: "Stores a range of members from sorted set in a key.",
+        since: "6.2.0",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
+        syntax: "dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]",
+        handler: zrangestore,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zrevrange",
+        arity: -4,
+        flags: READONLY,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns members in a sorted set within a range of indexes in reverse order.",
+        since: "1.2.0",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+        syntax: "key start stop [WITHSCORES]",
+        handler: zrevrange,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zrangebyscore",
+        arity: -4,
+        flags: READONLY,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns members in a sorted set within a range of scores.",
+        since: "1.0.5",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        syntax: "key min max [WITHSCORES] [LIMIT offset count]",
+        handler: zrangebyscore,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zrevrangebyscore",
+        arity: -4,
+        flags: READONLY,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns members in a sorted set within a range of scores in reverse order.",
+        since: "2.2.0",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        syntax: "key max min [WITHSCORES] [LIMIT offset count]",
+        handler: zrevrangebyscore,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zrangebylex",
+        arity: -4,
+        flags: READONLY,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns members in a sorted set within a lexicographical range.",
+        since: "2.8.9",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        syntax: "key min max [LIMIT offset count]",
+        handler: zrangebylex,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zrevrangebylex",
+        arity: -4,
+        flags: READONLY,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns members in a sorted set within a lexicographical range in reverse order.",
+        since: "2.8.9",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        syntax: "key max min [LIMIT offset count]",
+        handler: zrevrangebylex,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zremrangebyrank",
+        arity: 4,
+        flags: WRITE,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.",
+        since: "2.0.0",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        syntax: "key start stop",
+        handler: zremrangebyrank,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zremrangebyscore",
+        arity: 4,
+        flags: WRITE,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.",
+        since: "1.2.0",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        syntax: "key min max",
+        handler: zremrangebyscore,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zremrangebylex",
+        arity: 4,
+        flags: WRITE,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.",
+        since: "2.8.9",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        syntax: "key min max",
+        handler: zremrangebylex,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zpopmin",
+        arity: -2,
+        flags: WRITE | FAST,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
+        since: "5.0.0",
+        complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+        syntax: "key [count]",
+        handler: zpopmin,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zpopmax",
+        arity: -2,
+        flags: WRITE | FAST,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
+        since: "5.0.0",
+        complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+        syntax: "key [count]",
+        handler: zpopmax,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zmpop",
+        arity: -4,
+        flags: WRITE,
+        keys: KeySpec::numkeys(1),
+        group: "sorted-set",
+        summary: "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.",
+        since: "7.0.0",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        syntax: "numkeys key [key ...] <MIN | MAX> [COUNT count]",
+        handler: zmpop,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zrandmember",
+        arity: -2,
+        flags: READONLY,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Returns one or more random members from a sorted set.",
+        since: "6.2.0",
+        complexity: "O(N) where N is the number of members returned",
+        syntax: "key [count [WITHSCORES]]",
+        handler: zrandmember,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zunion",
+        arity: -3,
+        flags: READONLY,
+        keys: KeySpec::numkeys(1),
+        group: "sorted-set",
+        summary: "Returns the union of multiple sorted sets.",
+        since: "6.2.0",
+        complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+        syntax: "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
+        handler: zunion,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zinter",
+        arity: -3,
+        flags: READONLY,
+        keys: KeySpec::numkeys(1),
+        group: "sorted-set",
+        summary: "Returns the intersect of multiple sorted sets.",
+        since: "6.2.0",
+        complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+        syntax: "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
+        handler: zinter,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zdiff",
+        arity: -3,
+        flags: READONLY,
+        keys: KeySpec::numkeys(1),
+        group: "sorted-set",
+        summary: "Returns the difference between multiple sorted sets.",
+        since: "6.2.0",
+        complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+        syntax: "numkeys key [key ...] [WITHSCORES]",
+        handler: zdiff,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zunionstore",
+        arity: -4,
+        flags: WRITE | DENYOOM,
+        keys: KeySpec::numkeys(2),
+        group: "sorted-set",
+        summary: "Stores the union of multiple sorted sets in a key.",
+        since: "2.0.0",
+        complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+        syntax: "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
+        handler: zunionstore,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zinterstore",
+        arity: -4,
+        flags: WRITE | DENYOOM,
+        keys: KeySpec::numkeys(2),
+        group: "sorted-set",
+        summary: "Stores the intersect of multiple sorted sets in a key.",
+        since: "2.0.0",
+        complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+        syntax: "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
+        handler: zinterstore,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zdiffstore",
+        arity: -4,
+        flags: WRITE | DENYOOM,
+        keys: KeySpec::numkeys(2),
+        group: "sorted-set",
+        summary: "Stores the difference of multiple sorted sets in a key.",
+        since: "6.2.0",
+        complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+        syntax: "destination numkeys key [key ...]",
+        handler: zdiffstore,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zintercard",
+        arity: -3,
+        flags: READONLY,
+        keys: KeySpec::numkeys(1),
+        group: "sorted-set",
+        summary: "Returns the number of members of the intersect of multiple sorted sets.",
+        since: "7.0.0",
+        complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
+        syntax: "numkeys key [key ...] [LIMIT limit]",
+        handler: zintercard,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "zscan",
+        arity: -3,
+        flags: READONLY,
+        keys: KeySpec::ONE,
+        group: "sorted-set",
+        summary: "Iterates over members and scores of a sorted set.",
+        since: "2.8.0",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        syntax: "key cursor [MATCH pattern] [COUNT count] [NOSCORES]",
+        handler: zscan,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "bzpopmin",
+        arity: -3,
+        flags: WRITE | BLOCKING | FAST,
+        keys: KeySpec::range(1, -2, 1),
+        group: "sorted-set",
+        summary: "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+        since: "5.0.0",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        syntax: "key [key ...] timeout",
+        handler: bzpopmin,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "bzpopmax",
+        arity: -3,
+        flags: WRITE | BLOCKING | FAST,
+        keys: KeySpec::range(1, -2, 1),
+        group: "sorted-set",
+        summary: "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+        since: "5.0.0",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        syntax: "key [key ...] timeout",
+        handler: bzpopmax,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "bzmpop",
+        arity: -5,
+        flags: WRITE | BLOCKING,
+        keys: KeySpec::numkeys(2),
+        group: "sorted-set",
+        summary: "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+        since: "7.0.0",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        syntax: "timeout numkeys key [key ...] <MIN | MAX> [COUNT count]",
+        handler: bzmpop,
+        ..CommandSpec::DEFAULT
+    },
+];
+
+// ---------------------------------------------------------------------------
+// Shared helpers
+
+fn limits(ctx: &Ctx) -> Limits {
+    let c = &ctx.state.config;
+    Limits::new(c.zset_max_listpack_entries, c.zset_max_listpack_value)
+}
+
+fn as_zset(v: &Value) -> Result<&ZSet, CmdError> {
+    match v {
+        Value::ZSet(z) => Ok(z),
+        _ => Err(WRONGTYPE.into()),
+    }
+}
+
+/// Reads a zset (hit/miss counted); None when the key is missing.
+fn read<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a ZSet>, CmdError> {
+    db.get(key, now).map(as_zset).transpose()
+}
+
+/// Looks a zset up for writing; None when the key is missing.
+fn write<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a mut ZSet>, CmdError> {
+    match db.get_mut_value(key, now) {
+        None => Ok(None),
+        Some(Value::ZSet(z)) => Ok(Some(z)),
+        Some(_) => Err(WRONGTYPE.into()),
+    }
+}
+
+/// Checks the type of a key about to be written without counting a
+/// lookup; true if it holds a zset.
+fn check_write(db: &mut Db, key: &[u8], now: i64) -> Result<bool, CmdError> {
+    match db.peek(key, now) {
+        None => Ok(false),
+        Some(e) if matches!(e.value, Value::ZSet(_)) => Ok(true),
+        Some(_) => Err(WRONGTYPE.into()),
+    }
+}
+
+/// Deletes `key` if its zset was emptied.
+fn drop_if_empty(db: &mut Db, key: &[u8], now: i64) {
+    if matches!(db.peek(key, now), Some(e) if matches!(&e.value, Value::ZSet(z) if z.is_empty())) {
+        db.delete(key, now);
+    }
+}
+
+/// A score as ZADD/ZINCRBY accept it: like `strtod` with Valkey's checks,
+/// so overflow (`1e400`) and underflow to zero (`1e-400`) are errors.
+fn parse_score(a: &[u8]) -> Option<f64> {
+    let v = parse_f64(a)?;
+    let lower = a.to_ascii_lowercase();
+    if v.is_infinite() && !lower.windows(3).any(|w| w == b"inf") {
+        return None;
+    }
+    if v == 0.0 {
+        let mantissa = lower.split(|&c| c == b'e').next().unwrap_or(&[]);
+        if mantissa.iter().any(|c| (b'1'..=b'9').contains(c)) {
+            return None;
+        }
+    }
+    Some(v)
+}
+
+fn score_arg(a: &[u8]) -> Result<f64, CmdError> {
+    parse_score(a).ok_or(CmdError::from(NOT_FLOAT))
+}
+
+/// One (member, score) element of a reply: a flat pair in RESP2, a
+/// two-element array in RESP3 when `nested`.
+fn reply_pair(out: &mut ReplyBuf, member: &[u8], score: f64, nested: bool) {
+    if nested {
+        out.array(2);
+    }
+    out.bulk(member);
+    out.double(score);
+}
+
+/// The array header for `n` elements, with scores or not: RESP3 nests
+/// pairs, RESP2 flattens them.
+fn elements_header(out: &mut ReplyBuf, n: usize, withscores: bool) {
+    if withscores && !out.is_resp3() {
+        out.array(n * 2);
+    } else {
+        out.array(n);
+    }
+}
+
+fn reply_elements<M: AsRef<[u8]>>(out: &mut ReplyBuf, items: &[(M, f64)], withscores: bool) {
+    elements_header(out, items.len(), withscores);
+    let nested = out.is_resp3();
+    for (m, s) in items {
+        if withscores {
+            reply_pair(out, m.as_ref(), *s, nested);
+        } else {
+            out.bulk(m.as_ref());
+        }
+    }
+}
+
+/// Builds a zset from sorted-or-not elements with the encoding Valkey
+/// gives a result of this size (ZUNIONSTORE & co, ZRANGESTORE).
+fn build<M: AsRef<[u8]>>(items: &[(M, f64)], limits: Limits) -> ZSet {
+    let maxlen = items
+        .iter()
+        .map(|(m, _)| m.as_ref().len())
+        .max()
+        .unwrap_or(0);
+    let mut z = ZSet::with_hint(items.len(), maxlen, limits);
+    for (m, s) in items {
+        z.set(m.as_ref(), *s, limits);
+    }
+    z
+}
+
+/// Stores a computed result under `dst` (deleting it when empty) and
+/// replies its size.
+fn store_result<M: AsRef<[u8]>>(ctx: &mut Ctx, dst: &[u8], items: &[(M, f64)]) {
+    let now = ctx.now;
+    let lim = limits(ctx);
+    let db = ctx.db();
+    if items.is_empty() {
+        if db.delete(dst, now) {
+            ctx.dirty(1);
+        }
+        ctx.out.int(0);
+        return;
+    }
+    let z = build(items, lim);
+    db.set(dst, Value::ZSet(Box::new(z)), false, now);
+    ctx.dirty(1);
+    ctx.signal_ready(dst);
+    ctx.out.int(items.len() as i64);
+}
+
+// ---------------------------------------------------------------------------
+// ZADD, ZINCRBY, ZREM
+
+fn zadd(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let (mut nx, mut xx, mut gt, mut lt, mut ch, mut incr) =
+        (false, false, false, false, false, false);
+    let mut j = 2;
+    while j < argv.len() {
+        let a = &argv[j][..];
+        if is(a, "nx") {
+            nx = true;
+        } else if is(a, "xx") {
+            xx = true;
+        } else if is(a, "gt") {
+            gt = true;
+        } else if is(a, "lt") {
+            lt = true;
+        } else if is(a, "ch") {
+            ch = true;
+        } else if is(a, "incr") {
+            incr = true;
+        } else {
+            break;
+        }
+        j += 1;
+    }
+    let elements = argv.len() - j;
+    if !elements.is_multiple_of(2) || elements == 0 {
+        return Err(SYNTAX.into());
+    }
+    if nx && xx {
+        return Err(XX_AND_NX.into());
+    }
+    if ((gt || lt) && nx) || (gt && lt) {
+        return Err(GT_LT_NX.into());
+    }
+    let pairs = elements / 2;
+    if incr && pairs > 1 {
+        return Err(INCR_ONE_PAIR.into());
+    }
+    let mut scores = Vec::with_capacity(pairs);
+    for p in 0..pairs {
+        scores.push(score_arg(&argv[j + 2 * p])?);
+    }
+    let key = &argv[1][..];
+    let now = ctx.now;
+    let lim = limits(ctx);
+    let db = ctx.db();
+    let exists = check_write(db, key, now)?;
+    let (mut added, mut updated, mut processed) = (0i64, 0i64, 0i64);
+    let mut last = 0.0;
+    if !exists {
+        if xx {
+            return reply_zadd(ctx, incr, ch, None, 0, 0);
+        }
+        let maxlen = (0..pairs)
+            .map(|p| argv[j + 2 * p + 1].len())
+            .max()
+            .unwrap_or(0);
+        db.add(
+            key,
+            Value::ZSet(Box::new(ZSet::with_hint(pairs, maxlen, lim))),
+            now,
+        );
+    }
+    let Some(z) = write(db, key, now)? else {
+        return Ok(());
+    };
+    let mut err = None;
+    for (p, &score) in scores.iter().enumerate() {
+        let member = &argv[j + 2 * p + 1][..];
+        match z.score(member) {
+            Some(cur) => {
+                if nx {
+                    continue;
+                }
+                let mut new = score;
+                if incr {
+                    new += cur;
+                    if new.is_nan() {
+                        err = Some(SCORE_NAN);
+                        break;
+                    }
+                }
+                if (lt && new >= cur) || (gt && new <= cur) {
+                    continue;
+                }
+                last = new;
+                processed += 1;
+                if new != cur {
+                    z.update(member, cur, new);
+                    updated += 1;
+                }
+            }
+            None => {
+                if xx {
+                    continue;
+                }
+                z.insert_new(member, score, lim);
+                last = score;
+                added += 1;
+                processed += 1;
+            }
+        }
+    }
+    if added + updated > 0 {
+        ctx.dirty((added + updated) as u64);
+    }
+    if added > 0 {
+        ctx.signal_ready(key);
+    }
+    if let Some(e) = err {
+        return Err(e.into());
+    }
+    reply_zadd(
+        ctx,
+        incr,
+        ch,
+        (processed > 0).then_some(last),
+        added,
+        updated,
+    )
+}
+
+fn reply_zadd(
+    ctx: &mut Ctx,
+    incr: bool,
+    ch: bool,
+    score: Option<f64>,
+    added: i64,
+    updated: i64,
+) -> CmdResult {
+    if incr {
+        match score {
+            Some(s) => ctx.out.double(s),
+            None => ctx.out.null(),
+        }
+    } else {
+        ctx.out.int(if ch { added + updated } else { added });
+    }
+    Ok(())
+}
+
+fn zincrby(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let by = score_arg(&argv[2])?;
+    let (key, member) = (&argv[1][..], &argv[3][..]);
+    let now = ctx.now;
+    let lim = limits(ctx);
+    let db = ctx.db();
+    if !check_write(db, key, now)? {
+        db.add(
+            key,
+            Value::ZSet(Box::new(ZSet::with_hint(1, member.len(), lim))),
+            now,
+        );
+    }
+    let Some(z) = write(db, key, now)? else {
+        return Ok(());
+    };
+    let new = match z.score(member) {
+        Some(cur) => {
+            let new = cur + by;
+            if new.is_nan() {
+                return Err(SCORE_NAN.into());
+            }
+            if new != cur {
+                z.update(member, cur, new);
+            }
+            new
+        }
+        None => {
+            z.insert_new(member, by, lim);
+            ctx.signal_ready(key);
+            by
+        }
+    };
+    ctx.dirty(1);
+    ctx.out.double(new);
+    Ok(())
+}
+
+fn zrem(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let key = &argv[1][..];
+    let now = ctx.now;
+    let db = ctx.db();
+    let mut removed = 0;
+    if let Some(z) = write(db, key, now)? {
+        for m in &argv[2..] {
+            if z.remove(m).is_some() {
+                removed += 1;
+                if z.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+    if removed > 0 {
+        drop_if_empty(db, key, now);
+        ctx.dirty(removed);
+    }
+    ctx.out.int(removed as i64);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// ZCARD, ZSCORE, ZMSCORE, ZRANK, ZREVRANK
+
+fn zcard(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.now;
+    let argv = ctx.argv;
+    let n = read(ctx.db(), &argv[1], now)?.map_or(0, |z| z.len());
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+fn zscore(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.now;
+    let argv = ctx.argv;
+    let (db, out) = ctx.db_and_out();
+    match read(db, &argv[1], now)?.and_then(|z| z.score(&argv[2])) {
+        Some(s) => out.double(s),
+        None => out.null(),
+    }
+    Ok(())
+}
+
+fn zmscore(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.now;
+    let argv = ctx.argv;
+    let (db, out) = ctx.db_and_out();
+    let z = read(db, &argv[1], now)?;
+    out.array(argv.len() - 2);
+    for m in &argv[2..] {
+        match z.and_then(|z| z.score(m)) {
+            Some(s) => out.double(s),
+            None => out.null(),
+        }
+    }
+    Ok(())
+}
+
+fn rank_generic(ctx: &mut Ctx, rev: bool) -> CmdResult {
+    let argv = ctx.argv;
+    if argv.len() > 4 {
+        return Err(wrong_arity(ctx.cmd.name));
+    }
+    let withscore = match argv.get(3) {
+        Some(a) if is(a, "withscore") => true,
+        Some(_) => return Err(SYNTAX.into()),
+        None => false,
+    };
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    let found = match read(db, &argv[1], now)? {
+        Some(z) => z
+            .rank(&argv[2])
+            .map(|(r, s)| (if rev { z.len() - 1 - r } else { r }, s)),
+        None => None,
+    };
+    match (found, withscore) {
+        (Some((r, _)), false) => out.int(r as i64),
+        (Some((r, s)), true) => {
+            out.array(2);
+            out.int(r as i64);
+            out.double(s);
+        }
+        (None, false) => out.null(),
+        (None, true) => out.null_array(),
+    }
+    Ok(())
+}
+
+fn zrank(ctx: &mut Ctx) -> CmdResult {
+    rank_generic(ctx, false)
+}
+
+fn zrevrank(ctx: &mut Ctx) -> CmdResult {
+    rank_generic(ctx, true)
+}
+
+// ---------------------------------------------------------------------------
+// Ranges
+
+/// A score interval; `(x` makes a bound exclusive.
+#[derive(Clone, Copy, Debug)]
+struct ScoreRange {
+    min: f64,
+    max: f64,
+    minex: bool,
+    maxex: bool,
+}
+
+/// A score bound as range arguments accept it: stricter than ZADD in
+/// nothing but NaN (out-of-range values become infinities, the empty
+/// string is 0, as Valkey's parser does).
+fn parse_bound(a: &[u8]) -> Option<(f64, bool)> {
+    let (ex, s) = match a.first() {
+        Some(b'(') => (true, &a[1..]),
+        _ => (false, a),
+    };
+    if s.is_empty() {
+        return Some((0.0, ex));
+    }
+    parse_f64(s).map(|v| (v, ex))
+}
+
+impl ScoreRange {
+    fn parse(min: &[u8], max: &[u8]) -> Result<Self, CmdError> {
+        let (min, minex) = parse_bound(min).ok_or(CmdError::from(MINMAX_NOT_FLOAT))?;
+        let (max, maxex) = parse_bound(max).ok_or(CmdError::from(MINMAX_NOT_FLOAT))?;
+        Ok(ScoreRange {
+            min,
+            max,
+            minex,
+            maxex,
+        })
+    }
+
+    /// Ranks `[lo, hi)` of the elements inside the range.
+    fn ranks(&self, z: &ZSet) -> (usize, usize) {
+        let r = *self;
+        let lo = z.count_before(|s, _| s < r.min || (r.minex && s == r.min));
+        let hi = z.count_before(|s, _| s < r.max || (!r.maxex && s == r.max));
+        (lo, hi.max(lo))
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum LexBound<'a> {
+    NegInf,
+    PosInf,
+    Incl(&'a [u8]),
+    Excl(&'a [u8]),
+}
+
+fn parse_lex(a: &[u8]) -> Result<LexBound<'_>, CmdError> {
+    match a {
+        b"-" => Ok(LexBound::NegInf),
+        b"+" => Ok(LexBound::PosInf),
+        [b'[', rest @ ..] => Ok(LexBound::Incl(rest)),
+        [b'(', rest @ ..] => Ok(LexBound::Excl(rest)),
+        _ => Err(LEX_RANGE.into()),
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct LexRange<'a> {
+    min: LexBound<'a>,
+    max: LexBound<'a>,
+}
+
+impl<'a> LexRange<'a> {
+    fn parse(min: &'a [u8], max: &'a [u8]) -> Result<Self, CmdError> {
+        Ok(LexRange {
+            min: parse_lex(min)?,
+            max: parse_lex(max)?,
+        })
+    }
+
+    /// Ranks `[lo, hi)` of the elements inside the range (members being
+    /// compared alone, which is meaningful when all scores are equal).
+    fn ranks(&self, z: &ZSet) -> (usize, usize) {
+        let below_min = |m: &[u8]| match self.min {
+            LexBound::NegInf => false,
+            LexBound::PosInf => true,
+            LexBound::Incl(x) => m < x,
+            LexBound::Excl(x) => m <= x,
+        };
+        let upto_max = |m: &[u8]| match self.max {
+            LexBound::NegInf => false,
+            LexBound::PosInf => true,
+            LexBound::Incl(x) => m <= x,
+            LexBound::Excl(x) => m < x,
+        };
+        let lo = z.count_before(|_, m| below_min(m));
+        let hi = z.count_before(|_, m| upto_max(m));
+        (lo, hi.max(lo))
+    }
+}
+
+/// Ranks `[lo, hi)` for a rank range (negative indexes from the end),
+/// counted from the end when `rev`; None when empty.
+fn rank_span(start: i64, end: i64, len: usize, rev: bool) -> Option<(usize, usize)> {
+    let llen = len as i64;
+    let mut start = if start < 0 { start + llen } else { start };
+    let mut end = if end < 0 { end + llen } else { end };
+    if start < 0 {
+        start = 0;
+    }
+    if start > end || start >= llen {
+        return None;
+    }
+    if end >= llen {
+        end = llen - 1;
+    }
+    let (s, e) = (start as usize, end as usize + 1);
+    Some(if rev { (len - e, len - s) } else { (s, e) })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum By {
+    Auto,
+    Rank,
+    Score,
+    Lex,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    Auto,
+    Forward,
+    Reverse,
+}
+
+/// A parsed ZRANGE-family request. `key_at` is where the source key is
+/// (1, or 2 for ZRANGESTORE).
+struct RangeReq<'a> {
+    by: By,
+    rev: bool,
+    withscores: bool,
+    /// LIMIT offset count (count < 0: all).
+    limit: Option<(i64, i64)>,
+    min: &'a [u8],
+    max: &'a [u8],
+}
+
+fn parse_range_req<'a>(
+    argv: &'a [Bytes],
+    key_at: usize,
+    by: By,
+    dir: Dir,
+    store: bool,
+) -> Result<RangeReq<'a>, CmdError> {
+    let (mut by, mut dir) = (by, dir);
+    let mut withscores = false;
+    let mut limit = None;
+    let mut j = key_at + 3;
+    while j < argv.len() {
+        let a = &argv[j][..];
+        let left = argv.len() - j - 1;
+        if !store && is(a, "withscores") {
+            withscores = true;
+        } else if is(a, "limit") && left >= 2 {
+            limit = Some((int(&argv[j + 1])?, int(&argv[j + 2])?));
+            j += 2;
+        } else if by == By::Auto && is(a, "byscore") {
+            by = By::Score;
+        } else if by == By::Auto && is(a, "bylex") {
+            by = By::Lex;
+        } else if dir == Dir::Auto && is(a, "rev") {
+            dir = Dir::Reverse;
+        } else {
+            return Err(SYNTAX.into());
+        }
+        j += 1;
+    }
+    if by == By::Auto {
+        by = By::Rank;
+    }
+    if limit.is_some() && by == By::Rank {
+        return Err(LIMIT_NEEDS_BY.into());
+    }
+    if withscores && by == By::Lex {
+        return Err(WITHSCORES_BYLEX.into());
+    }
+    let rev = dir == Dir::Reverse;
+    let (mut min, mut max) = (&argv[key_at + 1][..], &argv[key_at + 2][..]);
+    if rev && by != By::Rank {
+        std::mem::swap(&mut min, &mut max);
+    }
+    Ok(RangeReq {
+        by,
+        rev,
+        withscores,
+        limit,
+        min,
+        max,
+    })
+}
+
+/// Parsed bounds of a request, checked before the key is looked up.
+enum Bounds<'a> {
+    Rank(i64, i64),
+    Score(ScoreRange),
+    Lex(LexRange<'a>),
+}
+
+impl<'a> RangeReq<'a> {
+    fn bounds(&self) -> Result<Bounds<'a>, CmdError> {
+        Ok(match self.by {
+            By::Score => Bounds::Score(ScoreRange::parse(self.min, self.max)?),
+            By::Lex => Bounds::Lex(LexRange::parse(self.min, self.max)?),
+            _ => Bounds::Rank(int(self.min)?, int(self.max)?),
+        })
+    }
+}
+
+/// The ranks `[s, e)` a request selects, to be walked backwards when
+/// `rev`; LIMIT applied.
+fn select(z: &ZSet, b: &Bounds<'_>, rev: bool, limit: Option<(i64, i64)>) -> (usize, usize) {
+    let (lo, hi) = match b {
+        Bounds::Rank(s, e) => return rank_span(*s, *e, z.len(), rev).unwrap_or((0, 0)),
+        Bounds::Score(r) => r.ranks(z),
+        Bounds::Lex(r) => r.ranks(z),
+    };
+    let (offset, count) = limit.unwrap_or((0, -1));
+    if offset < 0 || (offset as u64) >= (hi - lo) as u64 {
+        return (0, 0);
+    }
+    let avail = hi - lo - offset as usize;
+    let n = if count < 0 {
+        avail
+    } else {
+        avail.min(count as u64 as usize)
+    };
+    if rev {
+        (hi - offset as usize - n, hi - offset as usize)
+    } else {
+        (lo + offset as usize, lo + offset as usize + n)
+    }
+}
+
+fn range_generic(ctx: &mut Ctx, by: By, dir: Dir) -> CmdResult {
+    let argv = ctx.argv;
+    let req = parse_range_req(argv, 1, by, dir, false)?;
+    let bounds = req.bounds()?;
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    let Some(z) = read(db, &argv[1], now)? else {
+        out.array(0);
+        return Ok(());
+    };
+    let (s, e) = select(z, &bounds, req.rev, req.limit);
+    elements_header(out, e - s, req.withscores);
+    let nested = out.is_resp3();
+    z.for_range(s, e, req.rev, |m, sc| {
+        if req.withscores {
+            reply_pair(out, m, sc, nested);
+        } else {
+            out.bulk(m);
+        }
+    });
+    Ok(())
+}
+
+fn zrange(ctx: &mut Ctx) -> CmdResult {
+    range_generic(ctx, By::Auto, Dir::Auto)
+}
+
+fn zrevrange(ctx: &mut Ctx) -> CmdResult {
+    range_generic(ctx, By::Rank, Dir::Reverse)
+}
+
+fn zrangebyscore(ctx: &mut Ctx) -> CmdResult {
+    range_generic(ctx, By::Score, Dir::Forward)
+}
+
+fn zrevrangebyscore(ctx: &mut Ctx) -> CmdResult {
+    range_generic(ctx, By::Score, Dir::Reverse)
+}
+
+fn zrangebylex(ctx: &mut Ctx) -> CmdResult {
+    range_generic(ctx, By::Lex, Dir::Forward)
+}
+
+fn zrevrangebylex(ctx: &mut Ctx) -> CmdResult {
+    range_generic(ctx, By::Lex, Dir::Reverse)
+}
+
+fn zrangestore(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let req = parse_range_req(argv, 2, By::Auto, Dir::Auto, true)?;
+    let bounds = req.bounds()?;
+    let now = ctx.now;
+    let items = match read(ctx.db(), &argv[2], now)? {
+        Some(z) => {
+            let (s, e) = select(z, &bounds, req.rev, req.limit);
+            z.collect_range(s, e, req.rev)
+        }
+        None => Vec::new(),
+    };
+    store_result(ctx, &argv[1], &items);
+    Ok(())
+}
+
+fn zcount(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let r = ScoreRange::parse(&argv[2], &argv[3])?;
+    let now = ctx.now;
+    let n = read(ctx.db(), &argv[1], now)?.map_or(0, |z| {
+        let (lo, hi) = r.ranks(z);
+        hi - lo
+    });
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+fn zlexcount(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let r = LexRange::parse(&argv[2], &argv[3])?;
+    let now = ctx.now;
+    let n = read(ctx.db(), &argv[1], now)?.map_or(0, |z| {
+        let (lo, hi) = r.ranks(z);
+        hi - lo
+    });
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+fn remrange_generic(ctx: &mut Ctx, by: By) -> CmdResult {
+    let argv = ctx.argv;
+    let bounds = match by {
+        By::Score => Bounds::Score(ScoreRange::parse(&argv[2], &argv[3])?),
+        By::Lex => Bounds::Lex(LexRange::parse(&argv[2], &argv[3])?),
+        _ => Bounds::Rank(int(&argv[2])?, int(&argv[3])?),
+    };
+    let key = &argv[1][..];
+    let now = ctx.now;
+    let db = ctx.db();
+    let mut removed = 0;
+    if let Some(z) = write(db, key, now)? {
+        let (s, e) = select(z, &bounds, false, None);
+        for (m, _) in z.collect_range(s, e, false) {
+            z.remove(&m);
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        drop_if_empty(db, key, now);
+        ctx.dirty(removed);
+    }
+    ctx.out.int(removed as i64);
+    Ok(())
+}
+
+fn zremrangebyrank(ctx: &mut Ctx) -> CmdResult {
+    remrange_generic(ctx, By::Rank)
+}
+
+fn zremrangebyscore(ctx: &mut Ctx) -> CmdResult {
+    remrange_generic(ctx, By::Score)
+}
+
+fn zremrangebylex(ctx: &mut Ctx) -> CmdResult {
+    remrange_generic(ctx, By::Lex)
+}
+
+// ---------------------------------------------------------------------------
+// Pops
+
+/// Removes up to `count` elements from the low (or high, `max`) end of the
+/// zset at `key`, deleting the key when emptied.
+fn pop(
+    ctx: &mut Ctx,
+    key: &[u8],
+    max: bool,
+    count: usize,
+) -> Result<Vec<(Vec<u8>, f64)>, CmdError> {
+    let now = ctx.now;
+    let db = ctx.db();
+    let Some(z) = write(db, key, now)? else {
+        return Ok(Vec::new());
+    };
+    let n = count.min(z.len());
+    let items = if max {
+        z.collect_range(z.len() - n, z.len(), true)
+    } else {
+        z.collect_range(0, n, false)
+    };
+    for (m, _) in &items {
+        z.remove(m);
+    }
+    if !items.is_empty() {
+        drop_if_empty(db, key, now);
+        ctx.dirty(items.len() as u64);
+    }
+    Ok(items)
+}
+
+fn pop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
+    let argv = ctx.argv;
+    if argv.len() > 3 {
+        return Err(SYNTAX.into());
+    }
+    let count = match argv.get(2) {
+        Some(a) => {
+            let n = int(a).map_err(|_| CmdError::from(MUST_BE_POSITIVE))?;
+            if n < 0 {
+                return Err(MUST_BE_POSITIVE.into());
+            }
+            Some(n as u64 as usize)
+        }
+        None => None,
+    };
+    let now = ctx.now;
+    // Type errors come before a zero count would return.
+    read(ctx.db(), &argv[1], now)?;
+    let items = pop(ctx, &argv[1], max, count.unwrap_or(1))?;
+    let out = &mut *ctx.out;
+    if count.is_none() {
+        // One element: a flat [member, score] even in RESP3.
+        out.array(items.len() * 2);
+        for (m, s) in &items {
+            reply_pair(out, m, *s, false);
+        }
+    } else {
+        reply_elements(out, &items, true);
+    }
+    Ok(())
+}
+
+fn zpopmin(ctx: &mut Ctx) -> CmdResult {
+    pop_generic(ctx, false)
+}
+
+fn zpopmax(ctx: &mut Ctx) -> CmdResult {
+    pop_generic(ctx, true)
+}
+
+/// `numkeys key [key ...] <MIN | MAX> [COUNT count]` from `at`: the keys,
+/// MAX?, and the count.
+fn parse_mpop(argv: &[Bytes], at: usize) -> Result<(&[Bytes], bool, usize), CmdError> {
+    let numkeys = int(&argv[at]).map_err(|_| CmdError::from(NUMKEYS_POSITIVE))?;
+    if numkeys <= 0 {
+        return Err(NUMKEYS_POSITIVE.into());
+    }
+    let first = at + 1;
+    // The keys and MIN|MAX must fit in what is left.
+    if numkeys as u64 >= (argv.len() - first) as u64 {
+        return Err(SYNTAX.into());
+    }
+    let n = numkeys as usize;
+    let keys = &argv[first..first + n];
+    let mut j = first + n;
+    let max = if is(&argv[j], "min") {
+        false
+    } else if is(&argv[j], "max") {
+        true
+    } else {
+        return Err(SYNTAX.into());
+    };
+    j += 1;
+    let mut count = None;
+    while j < argv.len() {
+        if count.is_none() && is(&argv[j], "count") && j + 1 < argv.len() {
+            let c = int(&argv[j + 1]).map_err(|_| CmdError::from(COUNT_POSITIVE))?;
+            if c <= 0 {
+                return Err(COUNT_POSITIVE.into());
+            }
+            count = Some(c as usize);
+            j += 2;
+        } else {
+            return Err(SYNTAX.into());
+        }
+    }
+    Ok((keys, max, count.unwrap_or(1)))
+}
+
+/// Pops from the first non-empty key and replies `[key, [[m, s] ...]]`;
+/// false if every key was empty (nothing replied).
+fn mpop_serve(ctx: &mut Ctx, keys: &[Bytes], max: bool, count: usize) -> Result<bool, CmdError> {
+    let now = ctx.now;
+    for k in keys {
+        let found = read(ctx.db(), k, now)?.is_some();
+        if found {
+            let items = pop(ctx, k, max, count)?;
+            let out = &mut *ctx.out;
+            out.array(2);
+            out.bulk(k);
+            out.array(items.len());
+            for (m, s) in &items {
+                reply_pair(out, m, *s, true);
+            }
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn zmpop(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let (keys, max, count) = parse_mpop(argv, 1)?;
+    if !mpop_serve(ctx, keys, max, count)? {
+        ctx.out.null_array();
+    }
+    Ok(())
+}
+
+fn bzmpop(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let (keys, max, count) = parse_mpop(argv, 2)?;
+    let t = timeout(&argv[1])?;
+    if !mpop_serve(ctx, keys, max, count)? {
+        ctx.block(keys, t, TimeoutReply::NullArray);
+    }
+    Ok(())
+}
+
+fn bpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
+    let argv = ctx.argv;
+    let t = timeout(&argv[argv.len() - 1])?;
+    let keys = &argv[1..argv.len() - 1];
+    let now = ctx.now;
+    for k in keys {
+        if read(ctx.db(), k, now)?.is_some() {
+            let items = pop(ctx, k, max, 1)?;
+            if let Some((m, s)) = items.first() {
+                let out = &mut *ctx.out;
+                out.array(3);
+                out.bulk(k);
+                out.bulk(m);
+                out.double(*s);
+                return Ok(());
+            }
+        }
+    }
+    ctx.block(keys, t, TimeoutReply::NullArray);
+    Ok(())
+}
+
+fn bzpopmin(ctx: &mut Ctx) -> CmdResult {
+    bpop_generic(ctx, false)
+}
+
+fn bzpopmax(ctx: &mut Ctx) -> CmdResult {
+    bpop_generic(ctx, true)
+}
+
+// ---------------------------------------------------------------------------
+// ZRANDMEMBER
+
+fn zrandmember(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    if argv.len() > 4 {
+        return Err(SYNTAX.into());
+    }
+    let now = ctx.now;
+    if argv.len() == 2 {
+        let i = ctx.client_ref().db;
+        let state = &mut *ctx.state;
+        let z = read(&mut state.dbs[i], &argv[1], now)?;
+        match z.and_then(|z| z.get(state.rng.below(z.len()))) {
+            Some((m, _)) => ctx.out.bulk(m),
+            None => ctx.out.null(),
+        }
+        return Ok(());
+    }
+    let withscores = match argv.get(3) {
+        Some(a) if is(a, "withscores") => true,
+        Some(_) => return Err(SYNTAX.into()),
+        None => false,
+    };
+    let l = int(&argv[2])?;
+    if l == i64::MIN {
+        return Err(RANDMEMBER_COUNT_RANGE.into());
+    }
+    if withscores && l < -(i64::MAX / 2) {
+        return Err(OUT_OF_RANGE.into());
+    }
+    if l < 0 && l.unsigned_abs() > RANDMEMBER_MAX_REPEATS {
+        return Err(OUT_OF_RANGE.into());
+    }
+    let i = ctx.client_ref().db;
+    let state = &mut *ctx.state;
+    let out = &mut *ctx.out;
+    let Some(z) = read(&mut state.dbs[i], &argv[1], now)? else {
+        out.array(0);
+        return Ok(());
+    };
+    let len = z.len();
+    let nested = out.is_resp3();
+    let emit = |out: &mut ReplyBuf, m: &[u8], s: f64| {
+        if withscores {
+            reply_pair(out, m, s, nested);
+        } else {
+            out.bulk(m);
+        }
+    };
+    if l < 0 {
+        // Repetitions allowed: independent uniform picks.
+        let n = l.unsigned_abs() as usize;
+        elements_header(out, n, withscores);
+        for _ in 0..n {
+            if let Some((m, s)) = z.get(state.rng.below(len)) {
+                emit(out, m, s);
+            }
+        }
+        return Ok(());
+    }
+    let n = l as u64 as usize;
+    if n >= len {
+        // The whole set, highest first, as Valkey replies it.
+        elements_header(out, len, withscores);
+        z.for_range(0, len, true, |m, s| emit(out, m, s));
+        return Ok(());
+    }
+    // Distinct ranks: a partial shuffle when many are wanted, rejection
+    // sampling when few (both bounded by the set's size).
+    let ranks: Vec<usize> = if n * 3 > len {
+        let mut all: Vec<usize> = (0..len).collect();
+        for k in 0..n {
+            let r = k + state.rng.below(len - k);
+            all.swap(k, r);
+        }
+        all.truncate(n);
+        all
+    } else {
+        let mut seen = hashbrown::HashSet::with_capacity(n);
+        let mut v = Vec::with_capacity(n);
+        while v.len() < n {
+            let r = state.rng.below(len);
+            if seen.insert(r) {
+                v.push(r);
+            }
+        }
+        v
+    };
+    elements_header(out, n, withscores);
+    for r in ranks {
+        if let Some((m, s)) = z.get(r) {
+            emit(out, m, s);
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// ZUNION, ZINTER, ZDIFF (and STORE), ZINTERCARD
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SetOp {
+    Union,
+    Inter,
+    Diff,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Agg {
+    Sum,
+    Min,
+    Max,
+}
+
+/// An input of the set algebra: a zset, a plain set (scores 1), or missing.
+enum Src<'a> {
+    Z(&'a ZSet),
+    S(&'a Set),
+    Empty,
+}
+
+impl Src<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Src::Z(z) => z.len(),
+            Src::S(s) => s.len(),
+            Src::Empty => 0,
+        }
+    }
+
+    fn score(&self, m: &[u8]) -> Option<f64> {
+        match self {
+            Src::Z(z) => z.score(m),
+            Src::S(s) => s.contains(m).then_some(1.0),
+            Src::Empty => None,
+        }
+    }
+
+    fn for_each<'b>(&'b self, mut f: impl FnMut(Cow<'b, [u8]>, f64)) {
+        match self {
+            Src::Z(z) => z.for_range(0, z.len(), false, |m, s| f(Cow::Borrowed(m), s)),
+            Src::S(s) => {
+                for m in s.members() {
+                    let b = match m {
+                        Member::Bytes(b) => Cow::Borrowed(b),
+                        Member::Int(n) => Cow::Owned(n.to_string().into_bytes()),
+                    };
+                    f(b, 1.0);
+                }
+            }
+            Src::Empty => {}
+        }
+    }
+}
+
+/// `numkeys` at `at`: the count, with Valkey's errors for this command.
+fn parse_numkeys(ctx: &Ctx, at: usize) -> Result<usize, CmdError> {
+    let argv = ctx.argv;
+    let n = int(&argv[at])?;
+    if n < 1 {
+        return Err(CmdError::owned(format!(
+            "ERR at least 1 input key is needed for '{}' command",
+            ctx.cmd.name
+        )));
+    }
+    if n as u64 > (argv.len() - at - 1) as u64 {
+        return Err(SYNTAX.into());
+    }
+    Ok(n as usize)
+}
+
+/// Checks every input key's type (a lookup each, as Valkey's reads do),
+/// before any option is parsed.
+fn check_inputs(ctx: &mut Ctx, keys: &[Bytes]) -> CmdResult {
+    let now = ctx.now;
+    let db = ctx.db();
+    for k in keys {
+        match db.get(k, now) {
+            None | Some(Value::ZSet(_)) | Some(Value::Set(_)) => {}
+            Some(_) => return Err(WRONGTYPE.into()),
+        }
+    }
+    Ok(())
+}
+
+/// The inputs, borrowed together (expired keys were removed by
+/// `check_inputs`, so the dict holds exactly the live ones).
+fn inputs<'a>(db: &'a Db, keys: &[Bytes]) -> Vec<Src<'a>> {
+    keys.iter()
+        .map(|k| match db.dict().get(k).map(|e| &e.value) {
+            Some(Value::ZSet(z)) => Src::Z(z),
+            Some(Value::Set(s)) => Src::S(s),
+            _ => Src::Empty,
+        })
+        .collect()
+}
+
+/// A NaN from `inf - inf` or `0 * inf` counts as 0, as Valkey does.
+fn no_nan(v: f64) -> f64 {
+    if v.is_nan() {
+        0.0
+    } else {
+        v
+    }
+}
+
+fn aggregate(agg: Agg, acc: f64, v: f64) -> f64 {
+    match agg {
+        Agg::Sum => no_nan(acc + v),
+        Agg::Min => acc.min(v),
+        Agg::Max => acc.max(v),
+    }
+}
+
+/// Computes the result, sorted by (score, member).
+fn compute<'a>(
+    op: SetOp,
+    srcs: &'a [Src<'a>],
+    weights: &[f64],
+    agg: Agg,
+) -> Vec<(Cow<'a, [u8]>, f64)> {
+    // Smallest inputs first, as Valkey orders them (it matters for the
+    // intersection's work and for the order sums are taken in); DIFF
+    // keeps its first input first.
+    let mut order: Vec<usize> = (0..srcs.len()).collect();
+    if op != SetOp::Diff {
+        order.sort_by_key(|&i| srcs[i].len());
+    }
+    let mut res: Vec<(Cow<'a, [u8]>, f64)> = Vec::new();
+    match op {
+        SetOp::Union => {
+            let mut acc: hashbrown::HashMap<Cow<'a, [u8]>, f64> = hashbrown::HashMap::new();
+            for &i in &order {
+                let w = weights[i];
+                srcs[i].for_each(|m, s| {
+                    let v = no_nan(s * w);
+                    match acc.get_mut(&m) {
+                        Some(a) => *a = aggregate(agg, *a, v),
+                        None => {
+                            acc.insert(m, v);
+                        }
+                    }
+                });
+            }
+            res.extend(acc);
+        }
+        SetOp::Inter => {
+            let first = order[0];
+            if srcs[first].len() > 0 {
+                srcs[first].for_each(|m, s| {
+                    let mut v = no_nan(s * weights[first]);
+                    for &j in &order[1..] {
+                        match srcs[j].score(&m) {
+                            Some(o) => v = aggregate(agg, v, no_nan(o * weights[j])),
+                            None => return,
+                        }
+                    }
+                    res.push((m, v));
+                });
+            }
+        }
+        SetOp::Diff => {
+            srcs[0].for_each(|m, s| {
+                if srcs[1..].iter().all(|o| o.score(&m).is_none()) {
+                    res.push((m, s));
+                }
+            });
+        }
+    }
+    res.sort_by(|a, b| cmp(a.1, &a.0, b.1, &b.0));
+    res
+}
+
+/// ZUNION/ZINTER/ZDIFF and their STORE forms. `store`: the destination
+/// is argv[1] and numkeys argv[2].
+fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
+    let argv = ctx.argv;
+    let at = if store { 2 } else { 1 };
+    let n = parse_numkeys(ctx, at)?;
+    let keys = &argv[at + 1..at + 1 + n];
+    check_inputs(ctx, keys)?;
+    let mut weights = vec![1.0; n];
+    let mut agg = Agg::Sum;
+    let mut withscores = false;
+    let mut j = at + 1 + n;
+    while j < argv.len() {
+        let a = &argv[j][..];
+        let left = argv.len() - j - 1;
+        if op != SetOp::Diff && is(a, "weights") && left >= n {
+            for (k, w) in weights.iter_mut().enumerate() {
+                *w = parse_score(&argv[j + 1 + k]).ok_or(CmdError::from(WEIGHT_NOT_FLOAT))?;
+            }
+            j += n;
+        } else if op != SetOp::Diff && is(a, "aggregate") && left >= 1 {
+            let v = &argv[j + 1];
+            agg = if is(v, "sum") {
+                Agg::Sum
+            } else if is(v, "min") {
+                Agg::Min
+            } else if is(v, "max") {
+                Agg::Max
+            } else {
+                return Err(SYNTAX.into());
+            };
+            j += 1;
+        } else if !store && is(a, "withscores") {
+            withscores = true;
+        } else {
+            return Err(SYNTAX.into());
+        }
+        j += 1;
+    }
+    let i = ctx.client_ref().db;
+    let srcs = inputs(&ctx.state.dbs[i], keys);
+    let res = compute(op, &srcs, &weights, agg);
+    if store {
+        // Own the result: the destination may be one of the inputs.
+        let owned: Vec<(Vec<u8>, f64)> =
+            res.into_iter().map(|(m, s)| (m.into_owned(), s)).collect();
+        drop(srcs);
+        store_result(ctx, &argv[1], &owned);
+    } else {
+        reply_elements(ctx.out, &res, withscores);
+    }
+    Ok(())
+}
+
+fn zunion(ctx: &mut Ctx) -> CmdResult {
+    setop_generic(ctx, SetOp::Union, false)
+}
+
+fn zinter(ctx: &mut Ctx) -> CmdResult {
+    setop_generic(ctx, SetOp::Inter, false)
+}
+
+fn zdiff(ctx: &mut Ctx) -> CmdResult {
+    setop_generic(ctx, SetOp::Diff, false)
+}
+
+fn zunionstore(ctx: &mut Ctx) -> CmdResult {
+    setop_generic(ctx, SetOp::Union, true)
+}
+
+fn zinterstore(ctx: &mut Ctx) -> CmdResult {
+    setop_generic(ctx, SetOp::Inter, true)
+}
+
+fn zdiffstore(ctx: &mut Ctx) -> CmdResult {
+    setop_generic(ctx, SetOp::Diff, true)
+}
+
+fn zintercard(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let n = parse_numkeys(ctx, 1)?;
+    let keys = &argv[2..2 + n];
+    check_inputs(ctx, keys)?;
+    let mut limit = 0usize;
+    let mut j = 2 + n;
+    while j < argv.len() {
+        if is(&argv[j], "limit") && j + 1 < argv.len() {
+            let l = int(&argv[j + 1]).map_err(|_| CmdError::from(LIMIT_NEGATIVE))?;
+            if l < 0 {
+                return Err(LIMIT_NEGATIVE.into());
+            }
+            limit = l as u64 as usize;
+            j += 2;
+        } else {
+            return Err(SYNTAX.into());
+        }
+    }
+    let i = ctx.client_ref().db;
+    let srcs = inputs(&ctx.state.dbs[i], keys);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| srcs[i].len());
+    let mut count = 0usize;
+    let first = &srcs[order[0]];
+    // Stops early at the limit: iteration is by callback, so later
+    // elements are only skipped, not looked up.
+    first.for_each(|m, _| {
+        if limit > 0 && count >= limit {
+            return;
+        }
+        if order[1..].iter().all(|&j| srcs[j].score(&m).is_some()) {
+            count += 1;
+        }
+    });
+    ctx.out.int(count as i64);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// ZSCAN
+
+fn parse_cursor(a: &[u8]) -> Option<u64> {
+    if a.is_empty() || !a.iter().all(u8::is_ascii_digit) {
+        // Valkey's strtoull also takes a sign and leading spaces; a
+        // negative cursor is an error there too.
+        return crate::resp::parser::parse_i64(a).and_then(|n| u64::try_from(n).ok());
+    }
+    std::str::from_utf8(a).ok()?.parse().ok()
+}
+
+fn zscan(ctx: &mut Ctx) -> CmdResult {
+    let argv = ctx.argv;
+    let cursor = parse_cursor(&argv[2]).ok_or(CmdError::from(CURSOR))?;
+    let now = ctx.now;
+    let (db, out) = ctx.db_and_out();
+    let Some(z) = read(db, &argv[1], now)? else {
+        out.array(2);
+        out.bulk(b"0");
+        out.array(0);
+        return Ok(());
+    };
+    let mut count: i64 = 10;
+    let mut pattern: Option<&[u8]> = None;
+    let mut noscores = false;
+    let mut j = 3;
+    while j < argv.len() {
+        let a = &argv[j][..];
+        let has_value = j + 1 < argv.len();
+        if is(a, "count") && has_value {
+            count = int(&argv[j + 1])?;
+            if count < 1 {
+                return Err(SYNTAX.into());
+            }
+            j += 2;
+        } else if is(a, "match") && has_value {
+            pattern = Some(&argv[j + 1]);
+            j += 2;
+        } else if is(a, "noscores") {
+            noscores = true;
+            j += 1;
+        } else if is(a, "novalues") {
+            return Err(NOVALUES_NOT_HSCAN.into());
+        } else {
+            return Err(SYNTAX.into());
+        }
+    }
+    let pattern = pattern.filter(|p| *p != b"*");
+    let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
+    let mut steps_left = count.saturating_mul(10);
+    let mut cursor = cursor;
+    loop {
+        cursor = z.scan(cursor, |m, s| {
+            if pattern.is_some_and(|p| !glob_match(p, m, false)) {
+                return;
+            }
+            found.push((m.to_vec(), s));
+        });
+        steps_left -= 1;
+        if cursor == 0 || steps_left <= 0 || found.len() as i64 >= count {
+            break;
+        }
+    }
+    out.array(2);
+    out.bulk(cursor.to_string().as_bytes());
+    out.array(if noscores {
+        found.len()
+    } else {
+        found.len() * 2
+    });
+    for (m, s) in &found {
+        out.bulk(m);
+        if !noscores {
+            // Scores are strings here even in RESP3, as Valkey sends them.
+            out.bulk(crate::resp::reply::format_double(*s).as_bytes());
+        }
+    }
+    Ok(())
+}

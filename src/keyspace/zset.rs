@@ -297,7 +297,7 @@ impl Node {
 
     /// Calls `f` on elements `start..end` (ranks within this subtree), in
     /// order or in reverse.
-    fn walk(&self, start: usize, end: usize, rev: bool, f: &mut dyn FnMut(&Item)) {
+    fn walk<'a>(&'a self, start: usize, end: usize, rev: bool, f: &mut dyn FnMut(&'a Item)) {
         match self {
             Node::Leaf(v) => {
                 let end = end.min(v.len());
@@ -317,7 +317,7 @@ impl Node {
                     offsets.push(at);
                     at += c.len;
                 }
-                let visit = |j: usize, f: &mut dyn FnMut(&Item)| {
+                let visit = |j: usize, f: &mut dyn FnMut(&'a Item)| {
                     let (lo, len) = (offsets[j], children[j].len);
                     if lo + len <= start || lo >= end {
                         return;
@@ -554,7 +554,7 @@ impl ZSet {
     }
 
     /// Converts to `skiplist` (keeping the elements).
-    fn to_skiplist(&mut self) {
+    fn convert_to_skiplist(&mut self) {
         if let Repr::Listpack(v) = &mut self.repr {
             let v = std::mem::take(v);
             let mut big = Big {
@@ -594,7 +594,7 @@ impl ZSet {
     pub fn insert_new(&mut self, member: &[u8], score: f64, limits: Limits) {
         if let Repr::Listpack(v) = &self.repr {
             if v.len() + 1 > limits.entries || member.len() > limits.value {
-                self.to_skiplist();
+                self.convert_to_skiplist();
             }
         }
         match &mut self.repr {
@@ -698,12 +698,18 @@ impl ZSet {
 
     /// Calls `f(member, score)` on ranks `start..end`, ascending, or
     /// descending from `end - 1` when `rev`.
-    pub fn for_range(&self, start: usize, end: usize, rev: bool, mut f: impl FnMut(&[u8], f64)) {
+    pub fn for_range<'a>(
+        &'a self,
+        start: usize,
+        end: usize,
+        rev: bool,
+        mut f: impl FnMut(&'a [u8], f64),
+    ) {
         let end = end.min(self.len());
         if start >= end {
             return;
         }
-        let mut g = |x: &Item| f(x.member(), x.score);
+        let mut g = |x: &'a Item| f(x.member(), x.score);
         match &self.repr {
             Repr::Listpack(v) => {
                 if rev {
