@@ -572,6 +572,29 @@ fn score_arg(a: &[u8]) -> Result<f64, CmdError> {
     parse_score(a).ok_or(CmdError::from(NOT_FLOAT))
 }
 
+/// A score reply: a double, with negative zero written "-0" as Valkey
+/// does (the shared formatter writes it "0").
+fn reply_score(out: &mut ReplyBuf, s: f64) {
+    if s == 0.0 && s.is_sign_negative() {
+        if out.is_resp3() {
+            out.raw(b",-0\r\n");
+        } else {
+            out.bulk(b"-0");
+        }
+    } else {
+        out.double(s);
+    }
+}
+
+/// A score as text (ZSCAN), "-0" included.
+fn score_text(s: f64) -> String {
+    if s == 0.0 && s.is_sign_negative() {
+        "-0".into()
+    } else {
+        crate::resp::reply::format_double(s)
+    }
+}
+
 /// One (member, score) element of a reply: a flat pair in RESP2, a
 /// two-element array in RESP3 when `nested`.
 fn reply_pair(out: &mut ReplyBuf, member: &[u8], score: f64, nested: bool) {
@@ -579,7 +602,7 @@ fn reply_pair(out: &mut ReplyBuf, member: &[u8], score: f64, nested: bool) {
         out.array(2);
     }
     out.bulk(member);
-    out.double(score);
+    reply_score(out, score);
 }
 
 /// The array header for `n` elements, with scores or not: RESP3 nests
@@ -691,14 +714,14 @@ fn zadd(ctx: &mut Ctx) -> CmdResult {
     let exists = check_write(db, key, now)?;
     let (mut added, mut updated, mut processed) = (0i64, 0i64, 0i64);
     let mut last = 0.0;
+    let maxlen = (0..pairs)
+        .map(|p| argv[j + 2 * p + 1].len())
+        .max()
+        .unwrap_or(0);
     if !exists {
         if xx {
             return reply_zadd(ctx, incr, ch, None, 0, 0);
         }
-        let maxlen = (0..pairs)
-            .map(|p| argv[j + 2 * p + 1].len())
-            .max()
-            .unwrap_or(0);
         db.add(
             key,
             Value::ZSet(Box::new(ZSet::with_hint(pairs, maxlen, lim))),
@@ -708,6 +731,9 @@ fn zadd(ctx: &mut Ctx) -> CmdResult {
     let Some(z) = write(db, key, now)? else {
         return Ok(());
     };
+    if exists {
+        z.maybe_convert(pairs, maxlen, lim);
+    }
     let mut err = None;
     for (p, &score) in scores.iter().enumerate() {
         let member = &argv[j + 2 * p + 1][..];
@@ -774,7 +800,7 @@ fn reply_zadd(
 ) -> CmdResult {
     if incr {
         match score {
-            Some(s) => ctx.out.double(s),
+            Some(s) => reply_score(ctx.out, s),
             None => ctx.out.null(),
         }
     } else {
@@ -800,6 +826,7 @@ fn zincrby(ctx: &mut Ctx) -> CmdResult {
     let Some(z) = write(db, key, now)? else {
         return Ok(());
     };
+    z.maybe_convert(1, member.len(), lim);
     let new = match z.score(member) {
         Some(cur) => {
             let new = cur + by;
@@ -818,7 +845,7 @@ fn zincrby(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ctx.dirty(1);
-    ctx.out.double(new);
+    reply_score(ctx.out, new);
     Ok(())
 }
 
@@ -862,7 +889,7 @@ fn zscore(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let (db, out) = ctx.db_and_out();
     match read(db, &argv[1], now)?.and_then(|z| z.score(&argv[2])) {
-        Some(s) => out.double(s),
+        Some(s) => reply_score(out, s),
         None => out.null(),
     }
     Ok(())
@@ -876,7 +903,7 @@ fn zmscore(ctx: &mut Ctx) -> CmdResult {
     out.array(argv.len() - 2);
     for m in &argv[2..] {
         match z.and_then(|z| z.score(m)) {
-            Some(s) => out.double(s),
+            Some(s) => reply_score(out, s),
             None => out.null(),
         }
     }
@@ -906,7 +933,7 @@ fn rank_generic(ctx: &mut Ctx, rev: bool) -> CmdResult {
         (Some((r, s)), true) => {
             out.array(2);
             out.int(r as i64);
-            out.double(s);
+            reply_score(out, s);
         }
         (None, false) => out.null(),
         (None, true) => out.null_array(),
@@ -1147,8 +1174,18 @@ fn select(z: &ZSet, b: &Bounds<'_>, rev: bool, limit: Option<(i64, i64)>) -> (us
         Bounds::Score(r) => r.ranks(z),
         Bounds::Lex(r) => r.ranks(z),
     };
-    let (offset, count) = limit.unwrap_or((0, -1));
-    if offset < 0 || (offset as u64) >= (hi - lo) as u64 {
+    let (mut offset, count) = limit.unwrap_or((0, -1));
+    let n = (hi - lo) as u64;
+    if offset < 0 {
+        // Valkey's listpack walk never finishes skipping a negative offset
+        // (empty reply); its skiplist path moves by rank, which makes a
+        // negative offset count back from the end of the range.
+        if z.encoding() != "skiplist" || offset.unsigned_abs() > n {
+            return (0, 0);
+        }
+        offset += n as i64;
+    }
+    if (offset as u64) >= n {
         return (0, 0);
     }
     let avail = hi - lo - offset as usize;
@@ -1453,7 +1490,7 @@ fn bpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
                 out.array(3);
                 out.bulk(k);
                 out.bulk(m);
-                out.double(*s);
+                reply_score(out, *s);
                 return Ok(());
             }
         }
@@ -1936,7 +1973,7 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
         out.bulk(m);
         if !noscores {
             // Scores are strings here even in RESP3, as Valkey sends them.
-            out.bulk(crate::resp::reply::format_double(*s).as_bytes());
+            out.bulk(score_text(*s).as_bytes());
         }
     }
     Ok(())

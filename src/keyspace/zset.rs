@@ -421,6 +421,18 @@ impl Tree {
 // ---------------------------------------------------------------------------
 // The value.
 
+/// A score as the `listpack` encoding keeps it: Valkey writes listpack
+/// scores as text where -0 becomes "0", so a negative zero does not
+/// survive there (it does in `skiplist`).
+#[inline]
+fn lp_score(s: f64) -> f64 {
+    if s == 0.0 {
+        0.0
+    } else {
+        s
+    }
+}
+
 struct Big {
     dict: Dict<f64>,
     tree: Tree,
@@ -581,11 +593,25 @@ impl ZSet {
             let mut v = Vec::with_capacity(b.tree.len);
             b.tree.root.walk(0, b.tree.len, false, &mut |x| {
                 maxlen = maxlen.max(x.member().len());
-                v.push(x.clone());
+                v.push(Item {
+                    score: lp_score(x.score),
+                    member: x.member.clone(),
+                });
             });
             if maxlen <= limits.value {
                 self.repr = Repr::Listpack(v);
             }
+        }
+    }
+
+    /// Converts a `listpack` set to `skiplist` ahead of a write that adds
+    /// up to `size_hint` elements with members up to `value_hint` bytes,
+    /// as Valkey's ZADD does (the hint alone is compared, not the sum).
+    pub fn maybe_convert(&mut self, size_hint: usize, value_hint: usize, limits: Limits) {
+        if matches!(self.repr, Repr::Listpack(_))
+            && (size_hint > limits.entries || value_hint > limits.value)
+        {
+            self.convert_to_skiplist();
         }
     }
 
@@ -599,6 +625,7 @@ impl ZSet {
         }
         match &mut self.repr {
             Repr::Listpack(v) => {
+                let score = lp_score(score);
                 let idx = v.partition_point(|x| less(x, score, member));
                 v.insert(idx, Item::new(score, member));
             }
@@ -617,6 +644,7 @@ impl ZSet {
                     return;
                 };
                 let mut item = v.remove(i);
+                let new = lp_score(new);
                 item.score = new;
                 let idx = v.partition_point(|x| less(x, new, member));
                 v.insert(idx, item);
