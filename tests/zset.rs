@@ -879,22 +879,27 @@ server_test!(blocking_pops, |srv| {
     waiter
         .write_all(&cmd(&[b"BZPOPMIN", b"w1", b"w2", b"0"]))
         .expect("write");
+    // Wait until INFO counts `n` blocked clients (polled: no fixed sleep).
+    let mut wait_blocked = |n: usize| {
+        let want = format!("blocked_clients:{n}");
+        for _ in 0..3000 {
+            if q(&mut s, &["INFO", "clients"]).contains(&want) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("waiters never blocked ({want})");
+    };
+    // The first waiter must block first: waiters are served in the order
+    // they blocked, and with IO threads two writes can arrive either way.
+    wait_blocked(1);
     let mut waiter2 = srv.raw();
     waiter2
         .write_all(&cmd(&[
             b"BZMPOP", b"0", b"1", b"w2", b"MAX", b"COUNT", b"5",
         ]))
         .expect("write");
-    // Both are blocked once INFO counts them (polled: no fixed sleep).
-    let mut blocked = false;
-    for _ in 0..3000 {
-        if q(&mut s, &["INFO", "clients"]).contains("blocked_clients:2") {
-            blocked = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    assert!(blocked, "waiters never blocked");
+    wait_blocked(2);
     assert_eq!(
         q(&mut s, &["ZADD", "w2", "1", "a", "2", "b", "3", "c"]),
         int(3)

@@ -42,7 +42,17 @@ pub fn parse_f64(a: &[u8]) -> Option<f64> {
             if lower.contains("nan") || lower.contains("inf") {
                 return None;
             }
-            s.parse::<f64>().ok()?
+            let v = s.parse::<f64>().ok()?;
+            // strtod's ERANGE, which Valkey refuses: overflow to infinity,
+            // or a non-zero mantissa underflowing to zero.
+            if v.is_infinite() {
+                return None;
+            }
+            let mantissa = lower.split('e').next().unwrap_or("");
+            if v == 0.0 && mantissa.bytes().any(|c| (b'1'..=b'9').contains(&c)) {
+                return None;
+            }
+            v
         }
     };
     if v.is_nan() {
@@ -137,6 +147,9 @@ mod tests {
         assert_eq!(parse_f64(b""), None);
         assert_eq!(parse_f64(b" 1"), None);
         assert_eq!(parse_f64(b"abc"), None);
+        assert_eq!(parse_f64(b"1e400"), None);
+        assert_eq!(parse_f64(b"1e-400"), None);
+        assert_eq!(parse_f64(b"0e-400"), Some(0.0));
     }
 
     #[test]

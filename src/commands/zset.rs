@@ -1901,18 +1901,9 @@ fn zintercard(ctx: &mut Ctx) -> CmdResult {
 // ---------------------------------------------------------------------------
 // ZSCAN
 
-fn parse_cursor(a: &[u8]) -> Option<u64> {
-    if a.is_empty() || !a.iter().all(u8::is_ascii_digit) {
-        // Valkey's strtoull also takes a sign and leading spaces; a
-        // negative cursor is an error there too.
-        return crate::resp::parser::parse_i64(a).and_then(|n| u64::try_from(n).ok());
-    }
-    std::str::from_utf8(a).ok()?.parse().ok()
-}
-
 fn zscan(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let cursor = parse_cursor(&argv[2]).ok_or(CmdError::from(CURSOR))?;
+    let cursor = crate::commands::args::scan_cursor(&argv[2]).ok_or(CmdError::from(CURSOR))?;
     let now = ctx.now;
     let (db, out) = ctx.db_and_out();
     let Some(z) = read(db, &argv[1], now)? else {
