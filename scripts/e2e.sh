@@ -44,6 +44,12 @@ for threads in 1 4 '4!'; do
   check "benchmark completes/$threads" 6 "$n"
   if echo "$out" | grep -qi 'error'; then fail=$((fail + 1)); echo "FAIL benchmark errors/$threads: $out"; else pass=$((pass + 1)); fi
 
+  # redis-benchmark's whole default test list (every data type).
+  out=$(redis-benchmark -p "$port" -n 20000 -q 2>&1)
+  n=$(echo "$out" | tr '\r' '\n' | grep -c 'requests per second' || true)
+  check "default benchmark list completes/$threads" 20 "$n"
+  if echo "$out" | grep -qi 'error'; then fail=$((fail + 1)); echo "FAIL default list errors/$threads: $out"; else pass=$((pass + 1)); fi
+
   kill "$pid"; wait "$pid" 2>/dev/null
 done
 
