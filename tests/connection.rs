@@ -891,3 +891,44 @@ fn noauth_before_unknown_command() {
         "-ERR wrong number of arguments for 'auth' command\r\n"
     );
 }
+
+server_test!(client_unblock_timeout_and_error, |srv| {
+    let mut admin = srv.raw();
+    let mut waiter = srv.raw();
+    let id = client_id(&mut waiter).to_string();
+    assert_eq!(rts(&mut admin, &["CLIENT", "UNBLOCK", &id]), ":0\r\n");
+    assert_eq!(
+        rts(&mut admin, &["CLIENT", "UNBLOCK", &id, "FOO"]),
+        "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n"
+    );
+    let wait_blocked = |admin: &mut TcpStream| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !rts(admin, &["CLIENT", "LIST", "ID", &id]).contains("flags=b") {
+            assert!(Instant::now() < deadline, "client never blocked");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    // TIMEOUT (the default): the blocked command gets its timeout reply.
+    waiter
+        .write_all(&cmd(&[b"BLPOP", b"nolist", b"0"]))
+        .unwrap();
+    wait_blocked(&mut admin);
+    assert!(rts(&mut admin, &["INFO", "clients"]).contains("blocked_clients:1"));
+    assert_eq!(rts(&mut admin, &["CLIENT", "UNBLOCK", &id]), ":1\r\n");
+    assert_eq!(common::read_replies(&mut waiter, 1), b"*-1\r\n");
+    // ERROR: an UNBLOCKED error instead, and the client works on.
+    waiter
+        .write_all(&cmd(&[b"BRPOPLPUSH", b"nolist", b"dst", b"0"]))
+        .unwrap();
+    wait_blocked(&mut admin);
+    assert_eq!(
+        rts(&mut admin, &["CLIENT", "UNBLOCK", &id, "ERROR"]),
+        ":1\r\n"
+    );
+    assert_eq!(
+        common::read_replies(&mut waiter, 1),
+        b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    );
+    assert_eq!(rts(&mut waiter, &["PING"]), "+PONG\r\n");
+    assert!(rts(&mut admin, &["INFO", "clients"]).contains("blocked_clients:0"));
+});
