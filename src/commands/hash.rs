@@ -547,27 +547,3 @@ fn hscan(ctx: &mut Ctx) -> CmdResult {
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors() {
-        assert_eq!(crate::commands::args::scan_cursor(b"0"), Some(0));
-        assert_eq!(
-            crate::commands::args::scan_cursor(b"18446744073709551615"),
-            Some(u64::MAX)
-        );
-        assert_eq!(
-            crate::commands::args::scan_cursor(b"18446744073709551616"),
-            None
-        );
-        assert_eq!(crate::commands::args::scan_cursor(b"-1"), None);
-        assert_eq!(crate::commands::args::scan_cursor(b" -1"), Some(u64::MAX));
-        assert_eq!(crate::commands::args::scan_cursor(b" 7"), Some(7));
-        assert_eq!(crate::commands::args::scan_cursor(b"x"), None);
-        assert_eq!(crate::commands::args::scan_cursor(b""), None);
-        assert_eq!(crate::commands::args::scan_cursor(b" "), None);
-    }
-}
