@@ -18,7 +18,7 @@ fn check(s: &mut TcpStream, cases: &[(&[&str], &str)]) {
     }
 }
 
-/// Sets, strings and hashes for BY/GET, lists made by STORE, sorted sets.
+// Sets, strings and hashes for BY/GET, lists made by STORE, sorted sets.
 server_test!(sort_like_valkey, |srv| {
     let mut s = srv.raw();
     check(
