@@ -458,3 +458,15 @@ server_test!(command_info, |srv| {
     let r = q(&mut s, &["COMMAND", "INFO", "hgetall"]);
     assert!(r.contains("hgetall\r\n:2\r\n*1\r\n+readonly\r\n"), "{r:?}");
 });
+
+server_test!(hscan_refuses_other_scans_options, |srv| {
+    let mut s = srv.raw();
+    common::raw_roundtrip(&mut s, &common::cmd(&[b"HSET", b"h", b"f", b"v"]), 1);
+    let mut err =
+        |opt: &[u8]| common::raw_roundtrip(&mut s, &common::cmd(&[b"HSCAN", b"h", b"0", opt]), 1);
+    assert_eq!(
+        err(b"NOSCORES"),
+        b"-ERR NOSCORES option can only be used in ZSCAN\r\n"
+    );
+    assert_eq!(err(b"TYPE"), b"-ERR syntax error\r\n");
+});

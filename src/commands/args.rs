@@ -132,6 +132,88 @@ pub fn scan_cursor(a: &[u8]) -> Option<u64> {
     Some(if neg { v.wrapping_neg() } else { v })
 }
 
+/// Which SCAN-family command is parsing its options.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ScanKind {
+    Keys,
+    Hash,
+    Set,
+    ZSet,
+}
+
+/// The options of SCAN, HSCAN, SSCAN and ZSCAN.
+pub struct ScanOpts<'a> {
+    pub count: i64,
+    /// None also for a lone `*`, which matches everything (the empty
+    /// string too, which the glob matcher would not).
+    pub pattern: Option<&'a [u8]>,
+    /// SCAN's TYPE filter, a valid type name.
+    pub type_filter: Option<&'a [u8]>,
+    pub novalues: bool,
+    pub noscores: bool,
+}
+
+/// Type names SCAN TYPE accepts.
+const SCAN_TYPE_NAMES: &[&str] = &["string", "list", "set", "zset", "hash", "stream"];
+
+/// Parses `argv[start..]` as `[MATCH pattern] [COUNT count] ...` with the
+/// errors Valkey gives each command for the others' options.
+pub fn scan_opts(
+    argv: &[bytes::Bytes],
+    start: usize,
+    kind: ScanKind,
+) -> Result<ScanOpts<'_>, CmdError> {
+    use crate::error::{NOSCORES_NOT_ZSCAN, NOVALUES_NOT_HSCAN, SYNTAX};
+    let mut o = ScanOpts {
+        count: 10,
+        pattern: None,
+        type_filter: None,
+        novalues: false,
+        noscores: false,
+    };
+    let mut j = start;
+    while j < argv.len() {
+        let a = &argv[j];
+        let has_value = j + 1 < argv.len();
+        if is(a, "count") && has_value {
+            o.count = int(&argv[j + 1])?;
+            if o.count < 1 {
+                return Err(SYNTAX.into());
+            }
+            j += 2;
+        } else if is(a, "match") && has_value {
+            o.pattern = Some(&argv[j + 1]);
+            j += 2;
+        } else if is(a, "type") && has_value && kind == ScanKind::Keys {
+            let t = &argv[j + 1];
+            if !SCAN_TYPE_NAMES.iter().any(|n| is(t, n)) {
+                return Err(CmdError::owned(format!(
+                    "ERR unknown type name '{}'",
+                    String::from_utf8_lossy(t)
+                )));
+            }
+            o.type_filter = Some(t);
+            j += 2;
+        } else if is(a, "novalues") {
+            if kind != ScanKind::Hash {
+                return Err(NOVALUES_NOT_HSCAN.into());
+            }
+            o.novalues = true;
+            j += 1;
+        } else if is(a, "noscores") {
+            if kind != ScanKind::ZSet {
+                return Err(NOSCORES_NOT_ZSCAN.into());
+            }
+            o.noscores = true;
+            j += 1;
+        } else {
+            return Err(SYNTAX.into());
+        }
+    }
+    o.pattern = o.pattern.filter(|p| *p != b"*");
+    Ok(o)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

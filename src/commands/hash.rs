@@ -493,31 +493,8 @@ fn hscan(ctx: &mut Ctx) -> CmdResult {
         out.array(0);
         return Ok(());
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut novalues = false;
-    let mut j = 3;
-    while j < argv.len() {
-        let a = &argv[j];
-        let has_value = j + 1 < argv.len();
-        if is(a, "count") && has_value {
-            count = int(&argv[j + 1])?;
-            if count < 1 {
-                return Err(SYNTAX.into());
-            }
-            j += 2;
-        } else if is(a, "match") && has_value {
-            pattern = Some(&argv[j + 1]);
-            j += 2;
-        } else if is(a, "novalues") {
-            novalues = true;
-            j += 1;
-        } else {
-            return Err(SYNTAX.into());
-        }
-    }
-    // A lone `*` matches everything, the empty field too (the glob does not).
-    let pattern = pattern.filter(|p| *p != b"*");
+    let opts = super::args::scan_opts(argv, 3, super::args::ScanKind::Hash)?;
+    let (count, pattern, novalues) = (opts.count, opts.pattern, opts.novalues);
     // Copied out because the table lends entries only for one step; short
     // fields and values are inline, so mostly without allocation. COUNT
     // bounds the steps, never an allocation up front.

@@ -11,8 +11,8 @@ use super::flags::*;
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{
     CmdError, CmdResult, CURSOR, DB_INDEX, FREQ_WITHOUT_LFU, GT_AND_LT, IDLETIME_WITH_LFU,
-    INT32_RANGE, INVALID_FIRST_DB, INVALID_SECOND_DB, NOSCORES_NOT_ZSCAN, NOT_INTEGER,
-    NOVALUES_NOT_HSCAN, NO_SUCH_KEY, NX_XX_GT_LT, SAME_OBJECT, SYNTAX,
+    INT32_RANGE, INVALID_FIRST_DB, INVALID_SECOND_DB, NOT_INTEGER, NO_SUCH_KEY, NX_XX_GT_LT,
+    SAME_OBJECT, SYNTAX,
 };
 use crate::keyspace::glob::glob_match;
 use crate::keyspace::{Bytes24, Db, Entry, Str, Value};
@@ -273,47 +273,12 @@ fn keys(ctx: &mut Ctx) -> CmdResult {
 }
 
 /// Type names SCAN TYPE accepts.
-const TYPE_NAMES: &[&str] = &["string", "list", "set", "zset", "hash", "stream"];
 
 fn scan(ctx: &mut Ctx) -> CmdResult {
     let cursor = crate::commands::args::scan_cursor(&ctx.argv[1]).ok_or(CmdError::from(CURSOR))?;
     let argv = ctx.argv;
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut type_filter: Option<&[u8]> = None;
-    let mut j = 2;
-    while j < argv.len() {
-        let a = &argv[j];
-        let has_value = j + 1 < argv.len();
-        if is(a, "count") && has_value {
-            count = int(&argv[j + 1])?;
-            if count < 1 {
-                return Err(SYNTAX.into());
-            }
-            j += 2;
-        } else if is(a, "match") && has_value {
-            pattern = Some(&argv[j + 1]);
-            j += 2;
-        } else if is(a, "type") && has_value {
-            let t = &argv[j + 1];
-            if !TYPE_NAMES.iter().any(|n| is(t, n)) {
-                return Err(CmdError::owned(format!(
-                    "ERR unknown type name '{}'",
-                    String::from_utf8_lossy(t)
-                )));
-            }
-            type_filter = Some(t);
-            j += 2;
-        } else if is(a, "novalues") {
-            return Err(NOVALUES_NOT_HSCAN.into());
-        } else if is(a, "noscores") {
-            return Err(NOSCORES_NOT_ZSCAN.into());
-        } else {
-            return Err(SYNTAX.into());
-        }
-    }
-    // A lone `*` matches everything, the empty key too (the glob does not).
-    let pattern = pattern.filter(|p| *p != b"*");
+    let opts = super::args::scan_opts(argv, 2, super::args::ScanKind::Keys)?;
+    let (count, pattern, type_filter) = (opts.count, opts.pattern, opts.type_filter);
     let now = ctx.now;
     let (db, out) = ctx.db_and_out();
     // Keys are copied out (inline for short keys, so mostly no allocation)

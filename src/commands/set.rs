@@ -15,9 +15,7 @@ use bytes::Bytes;
 use super::args::{int, is};
 use super::flags::*;
 use super::{CommandSpec, Ctx, KeySpec};
-use crate::error::{
-    CmdError, CmdResult, CURSOR, NOSCORES_NOT_ZSCAN, NOT_INTEGER, SYNTAX, WRONGTYPE,
-};
+use crate::error::{CmdError, CmdResult, CURSOR, SYNTAX, WRONGTYPE};
 use crate::keyspace::glob::glob_match;
 use crate::keyspace::set::{Elem, Limits, Member, Set};
 use crate::keyspace::{Db, Value};
@@ -30,7 +28,6 @@ const SRANDMEMBER_RANGE: &str =
 const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
 const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
 const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
-const NOVALUES_NOT_HSCAN: &str = "ERR NOVALUES option can only be used in HSCAN";
 
 /// Valkey's SPOP_MOVE_STRATEGY_MUL: SPOP with a count rebuilds the set from
 /// the members it keeps once those are few enough.
@@ -885,31 +882,8 @@ fn sscan(ctx: &mut Ctx) -> CmdResult {
         out.array(0);
         return Ok(());
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut j = 3;
-    while j < argv.len() {
-        let a = &argv[j];
-        let has_value = j + 1 < argv.len();
-        if is(a, "count") && has_value {
-            count = int(&argv[j + 1]).map_err(|_| CmdError::from(NOT_INTEGER))?;
-            if count < 1 {
-                return Err(SYNTAX.into());
-            }
-            j += 2;
-        } else if is(a, "match") && has_value {
-            pattern = Some(&argv[j + 1]);
-            j += 2;
-        } else if is(a, "novalues") {
-            return Err(NOVALUES_NOT_HSCAN.into());
-        } else if is(a, "noscores") {
-            return Err(NOSCORES_NOT_ZSCAN.into());
-        } else {
-            return Err(SYNTAX.into());
-        }
-    }
-    // A lone `*` matches everything, the empty member too.
-    let pattern = pattern.filter(|p| *p != b"*");
+    let opts = super::args::scan_opts(argv, 3, super::args::ScanKind::Set)?;
+    let (count, pattern) = (opts.count, opts.pattern);
     let mut buf = Vec::new();
     let mut keep = |m: Member<'_>| match pattern {
         Some(p) => {

@@ -39,7 +39,6 @@ const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 const OUT_OF_RANGE: &str = "ERR value is out of range";
 const RANDMEMBER_COUNT_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-const NOVALUES_NOT_HSCAN: &str = "ERR NOVALUES option can only be used in HSCAN";
 
 /// Most elements ZRANDMEMBER with a negative count replies. Valkey has no
 /// limit and tries to build whatever was asked (a count near -2^62 never
@@ -1912,32 +1911,8 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
         out.array(0);
         return Ok(());
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut noscores = false;
-    let mut j = 3;
-    while j < argv.len() {
-        let a = &argv[j][..];
-        let has_value = j + 1 < argv.len();
-        if is(a, "count") && has_value {
-            count = int(&argv[j + 1])?;
-            if count < 1 {
-                return Err(SYNTAX.into());
-            }
-            j += 2;
-        } else if is(a, "match") && has_value {
-            pattern = Some(&argv[j + 1]);
-            j += 2;
-        } else if is(a, "noscores") {
-            noscores = true;
-            j += 1;
-        } else if is(a, "novalues") {
-            return Err(NOVALUES_NOT_HSCAN.into());
-        } else {
-            return Err(SYNTAX.into());
-        }
-    }
-    let pattern = pattern.filter(|p| *p != b"*");
+    let opts = super::args::scan_opts(argv, 3, super::args::ScanKind::ZSet)?;
+    let (count, pattern, noscores) = (opts.count, opts.pattern, opts.noscores);
     let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
     let mut steps_left = count.saturating_mul(10);
     let mut cursor = cursor;
