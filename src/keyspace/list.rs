@@ -88,8 +88,12 @@ fn enc_len(e: Elem) -> usize {
                 1 + n
             } else if n < 4096 {
                 2 + n
-            } else {
+            } else if n <= u32::MAX as usize {
                 5 + n
+            } else {
+                // Beyond listpack's 32-bit lengths (only with a raised
+                // proto-max-bulk-len): our own 64-bit length form.
+                9 + n
             }
         }
     }
@@ -106,7 +110,10 @@ fn backlen_size(l: usize) -> usize {
     } else if l < 268435455 {
         4
     } else {
-        5
+        // 7 bits per byte, at least 5 (Valkey's largest size).
+        ((usize::BITS - l.leading_zeros()) as usize)
+            .div_ceil(7)
+            .max(5)
     }
 }
 
@@ -151,10 +158,14 @@ fn write_entry(out: &mut [u8], e: Elem) {
                 out[0] = 0xe0 | (n >> 8) as u8;
                 out[1] = n as u8;
                 2
-            } else {
+            } else if n <= u32::MAX as usize {
                 out[0] = 0xf0;
                 out[1..5].copy_from_slice(&(n as u32).to_le_bytes());
                 5
+            } else {
+                out[0] = 0xf5;
+                out[1..9].copy_from_slice(&(n as u64).to_le_bytes());
+                9
             };
             out[h..h + n].copy_from_slice(b);
             h + n
@@ -193,6 +204,11 @@ fn decode(buf: &[u8], off: usize) -> (Elem<'_>, usize) {
         le.copy_from_slice(&buf[off + 1..off + 5]);
         let n = u32::from_le_bytes(le) as usize;
         (Elem::Bytes(&buf[off + 5..off + 5 + n]), 5 + n)
+    } else if b0 == 0xf5 {
+        let mut le = [0u8; 8];
+        le.copy_from_slice(&buf[off + 1..off + 9]);
+        let n = u64::from_le_bytes(le) as usize;
+        (Elem::Bytes(&buf[off + 9..off + 9 + n]), 9 + n)
     } else {
         let nb = match b0 {
             0xf1 => 2,
@@ -320,16 +336,11 @@ impl Node {
         )
     }
 
-    /// Whether `e` may replace an entry of `old` bytes in place.
-    fn allows_replace(&self, fill: i64, e: Elem, old: usize) -> bool {
-        if self.plain || is_large(fill, e) {
-            return false;
-        }
-        !exceeds_limit(
-            quick_fill(fill),
-            self.lp_bytes() - old + raw_size(e) + SIZE_ESTIMATE_OVERHEAD,
-            self.count as usize,
-        )
+    /// Whether `e` may replace an entry in place: Valkey does so in any
+    /// packed node unless the new element is large, even past the node's
+    /// size limit (seen on Valkey 9: LSET never splits for a small element).
+    fn allows_replace(&self, fill: i64, e: Elem) -> bool {
+        !self.plain && !is_large(fill, e)
     }
 
     fn insert(&mut self, off: usize, e: Elem) {
@@ -630,17 +641,18 @@ impl List {
     /// LSET: replaces element `i` (negative from the end); false if out of
     /// range.
     pub fn set(&mut self, i: i64, value: &[u8], fill: i64) -> bool {
+        // Valkey checks the listpack as if an element were added, before
+        // it looks at the index (an out-of-range LSET converts too).
+        self.grow_check(fill, value.len(), 1);
         let Some(i) = self.index(i) else {
             return false;
         };
-        // Valkey checks the listpack as if an element were added.
-        self.grow_check(fill, value.len(), 1);
         let e = Elem::of(value);
         let (ni, k) = self.locate(i);
         let n = &mut self.nodes[ni];
         let off = n.offset_of(k);
         let end = decode(&n.buf, off).1;
-        if !self.quick || n.allows_replace(fill, e, end - off) {
+        if !self.quick || n.allows_replace(fill, e) {
             n.remove(off, end, 1);
             n.insert(off, e);
         } else if n.plain {
@@ -1102,6 +1114,32 @@ mod tests {
             off = next;
         }
         assert_eq!(off, n.buf.len());
+    }
+
+    #[test]
+    fn backlen_sizes() {
+        assert_eq!(backlen_size(127), 1);
+        assert_eq!(backlen_size(128), 2);
+        assert_eq!(backlen_size(16383), 3);
+        assert_eq!(backlen_size(268435455), 5);
+        assert_eq!(backlen_size(1 << 35), 6);
+        // Written and read back at every size class boundary.
+        for l in [1usize, 127, 128, 16382, 16383, 2097151, 268435455, 1 << 40] {
+            let bl = backlen_size(l);
+            let mut buf = vec![0u8; bl];
+            let mut v = l;
+            for i in (0..bl).rev() {
+                buf[i] = (v & 0x7f) as u8 | if i > 0 { 0x80 } else { 0 };
+                v >>= 7;
+            }
+            let mut back = 0usize;
+            let mut shift = 0;
+            for &b in buf.iter().rev() {
+                back |= ((b & 0x7f) as usize) << shift;
+                shift += 7;
+            }
+            assert_eq!(back, l);
+        }
     }
 
     #[test]
