@@ -199,13 +199,11 @@ fn disconnected_waiter(srv: &common::Server) {
 }
 
 #[test]
-#[ignore = "needs net: peer close of a blocked connection reported to main"]
 fn disconnected_waiter_io_threads_1() {
     disconnected_waiter(&common::Server::start(1))
 }
 
 #[test]
-#[ignore = "needs net: peer close of a blocked connection reported to main"]
 fn disconnected_waiter_io_threads_4() {
     disconnected_waiter(&common::Server::start(4))
 }

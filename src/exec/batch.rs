@@ -314,6 +314,10 @@ impl Executor {
         self.parked.values().filter_map(|p| p.deadline).min()
     }
 
+    pub fn is_parked(&self, client: ClientId) -> bool {
+        self.parked.contains_key(&client)
+    }
+
     /// Forgets a client that disconnected.
     pub fn forget(&mut self, client: ClientId, state: &mut State) {
         self.unpark(client, state);

@@ -321,6 +321,16 @@ impl Server {
                     }
                     self.exec.push(&self.clients, client, cmds, error);
                 }
+                ToMain::HangUp { client } => {
+                    // A blocked client that hung up must not take the next
+                    // element pushed for it; its connection is closed.
+                    if self.exec.is_parked(client) {
+                        self.exec.forget(client, &mut self.state);
+                        if let Some(c) = self.clients.by_id(client) {
+                            self.outbox.send(c.io_thread, ToIo::Kill { client });
+                        }
+                    }
+                }
                 ToMain::Closed { client } => {
                     self.exec.forget(client, &mut self.state);
                     self.closed.push(client);

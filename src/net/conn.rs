@@ -52,6 +52,8 @@ pub struct Conn {
     /// The peer shut its side, or the input was malformed: parse no more
     /// than what is already buffered (nothing at all after a protocol error).
     eof: bool,
+    /// The main thread was told the peer hung up during an in-flight batch.
+    pub hangup_reported: bool,
     input_poisoned: bool,
     pub authenticated: bool,
     /// WRITABLE interest is registered.
@@ -81,6 +83,7 @@ impl Conn {
             in_flight: false,
             close_when_flushed: false,
             eof: false,
+            hangup_reported: false,
             input_poisoned: false,
             authenticated: true,
             want_write: false,
@@ -143,6 +146,16 @@ impl Conn {
                 Err(_) => return Err(CloseReason::Error),
             }
         }
+    }
+
+    /// The peer closed while a batch is with the main thread: tell main once
+    /// (a client blocked in BLPOP must stop waiting; others finish the batch).
+    pub fn hangup_to_report(&mut self) -> bool {
+        if self.eof && self.in_flight && !self.hangup_reported {
+            self.hangup_reported = true;
+            return true;
+        }
+        false
     }
 
     /// True when the peer has closed and nothing more will be done for it.

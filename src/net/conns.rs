@@ -146,6 +146,9 @@ impl ConnSet {
             self.close(registry, slot, out);
             return;
         }
+        if conn.hangup_to_report() {
+            out.push(ToMain::HangUp { client: conn.id });
+        }
         self.advance(registry, slot, out);
     }
 

@@ -22,6 +22,9 @@ pub enum ToMain {
         /// Bytes read from the socket since the previous batch (INFO stats).
         input_bytes: u64,
     },
+    /// The peer closed its side while a batch is in flight (main drops the
+    /// client if that batch is blocked; otherwise the reply ends it).
+    HangUp { client: ClientId },
     /// The connection is gone; nothing more comes from this client.
     Closed { client: ClientId },
     /// The connection, handed back after `ToIo::Release` (IO threads are
