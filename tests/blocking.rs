@@ -5,15 +5,12 @@
 
 mod common;
 
-use common::{cmd, raw_roundtrip, read_replies};
+use common::{bulk, q};
+
+use common::{cmd, read_replies};
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-
-fn q(s: &mut TcpStream, args: &[&str]) -> String {
-    let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
-    String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
-}
 
 /// Sends a command without reading its reply (it is expected to block).
 fn send(s: &mut TcpStream, args: &[&str]) {
@@ -23,10 +20,6 @@ fn send(s: &mut TcpStream, args: &[&str]) {
 
 fn reply(s: &mut TcpStream) -> String {
     String::from_utf8_lossy(&read_replies(s, 1)).into_owned()
-}
-
-fn bulk(v: &str) -> String {
-    format!("${}\r\n{v}\r\n", v.len())
 }
 
 /// `[key, value]` as BLPOP replies it.

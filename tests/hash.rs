@@ -3,22 +3,7 @@
 
 mod common;
 
-use common::{cmd, raw_roundtrip};
-use std::net::TcpStream;
-
-/// Sends one command, returns its raw reply as text.
-fn q(s: &mut TcpStream, args: &[&str]) -> String {
-    let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
-    String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
-}
-
-fn bulk(v: &str) -> String {
-    format!("${}\r\n{v}\r\n", v.len())
-}
-
-fn int(n: i64) -> String {
-    format!(":{n}\r\n")
-}
+use common::{bulk, int, q, NOT_INT, NULL, OK, SYNTAX, WRONGTYPE};
 
 /// An array of bulk strings.
 fn arr(items: &[&str]) -> String {
@@ -29,12 +14,7 @@ fn arr(items: &[&str]) -> String {
     s
 }
 
-const OK: &str = "+OK\r\n";
-const NULL: &str = "$-1\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 
 /// The elements of a flat array reply of bulk strings.
 fn items(reply: &str) -> Vec<String> {

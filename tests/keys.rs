@@ -3,24 +3,11 @@
 
 mod common;
 
-use common::{cmd, raw_roundtrip};
+use common::{bulk, int, q, NOT_INT, NULL, OK, SYNTAX};
+
 use std::collections::HashSet;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-
-/// Sends one command, returns its raw reply as text.
-fn q(s: &mut TcpStream, args: &[&str]) -> String {
-    let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
-    String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
-}
-
-fn bulk(v: &str) -> String {
-    format!("${}\r\n{v}\r\n", v.len())
-}
-
-fn int(n: i64) -> String {
-    format!(":{n}\r\n")
-}
 
 fn err(msg: &str) -> String {
     format!("-{msg}\r\n")
@@ -33,10 +20,6 @@ fn int_of(r: &str) -> i64 {
         .unwrap_or_else(|| panic!("not an integer reply: {r:?}"))
 }
 
-const OK: &str = "+OK\r\n";
-const NULL: &str = "$-1\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 const DB_RANGE: &str = "-ERR DB index is out of range\r\n";
 const SAME: &str = "-ERR source and destination objects are the same\r\n";
 const INT32: &str = "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n";

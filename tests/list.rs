@@ -3,39 +3,9 @@
 
 mod common;
 
-use common::{cmd, raw_roundtrip};
+use common::{arr, bulk, int, q, EMPTY, NOT_INT, NULL, NULL_ARRAY, OK, SYNTAX, WRONGTYPE};
+
 use std::net::TcpStream;
-
-/// Sends one command, returns its raw reply as text.
-fn q(s: &mut TcpStream, args: &[&str]) -> String {
-    let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
-    String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
-}
-
-fn bulk(v: &str) -> String {
-    format!("${}\r\n{v}\r\n", v.len())
-}
-
-/// An array of bulk strings.
-fn arr(items: &[&str]) -> String {
-    let mut s = format!("*{}\r\n", items.len());
-    for i in items {
-        s.push_str(&bulk(i));
-    }
-    s
-}
-
-fn int(n: i64) -> String {
-    format!(":{n}\r\n")
-}
-
-const OK: &str = "+OK\r\n";
-const NULL: &str = "$-1\r\n";
-const NULL_ARRAY: &str = "*-1\r\n";
-const EMPTY: &str = "*0\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 
 fn all(s: &mut TcpStream, key: &str) -> String {
     q(s, &["LRANGE", key, "0", "-1"])

@@ -4,22 +4,10 @@
 
 mod common;
 
+use common::{bulk, int, q, NOT_INT, NULL, OK, SYNTAX, WRONGTYPE};
+
 use common::{cmd, raw_roundtrip, read_to_close};
 use std::net::TcpStream;
-
-/// Sends one command, returns its raw reply as text.
-fn q(s: &mut TcpStream, args: &[&str]) -> String {
-    let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
-    String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
-}
-
-fn bulk(v: &str) -> String {
-    format!("${}\r\n{v}\r\n", v.len())
-}
-
-fn int(n: i64) -> String {
-    format!(":{n}\r\n")
-}
 
 /// An aggregate of bulk strings with header `tag` (`*` array, `~` set).
 fn agg(tag: char, items: &[&str]) -> String {
@@ -65,11 +53,6 @@ fn encoding(s: &mut TcpStream, key: &str) -> String {
     q(s, &["OBJECT", "ENCODING", key])
 }
 
-const OK: &str = "+OK\r\n";
-const NULL: &str = "$-1\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 const POSITIVE: &str = "-ERR value is out of range, must be positive\r\n";
 const EMPTY_ARRAY: &str = "*0\r\n";
 

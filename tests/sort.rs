@@ -4,13 +4,10 @@
 
 mod common;
 
-use common::{cmd, raw_roundtrip};
-use std::net::TcpStream;
+#[allow(unused_imports)]
+use common::q;
 
-fn q(s: &mut TcpStream, args: &[&str]) -> String {
-    let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
-    String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
-}
+use std::net::TcpStream;
 
 fn check(s: &mut TcpStream, cases: &[(&[&str], &str)]) {
     for (args, want) in cases {
@@ -191,7 +188,10 @@ server_test!(resp3_nulls_and_stats, |srv| {
     );
     // BY and GET lookups are reads: they count as keyspace hits and misses.
     q(&mut s, &["CONFIG", "RESETSTAT"]);
-    q(&mut s, &["SORT", "s", "BY", "h_*->f", "ALPHA", "GET", "h_*->f"]);
+    q(
+        &mut s,
+        &["SORT", "s", "BY", "h_*->f", "ALPHA", "GET", "h_*->f"],
+    );
     let info = q(&mut s, &["INFO", "stats"]);
     assert!(info.contains("keyspace_hits:3\r\n"), "{info}");
     assert!(info.contains("keyspace_misses:4\r\n"), "{info}");

@@ -3,31 +3,13 @@
 
 mod common;
 
+use common::{bulk, int, q, NOT_INT, NULL, OK, SYNTAX, WRONGTYPE};
+
 use common::{cmd, raw_roundtrip};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-/// Sends one command, returns its raw reply as text.
-fn q(s: &mut TcpStream, args: &[&str]) -> String {
-    let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
-    String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
-}
-
-/// A bulk string reply.
-fn bulk(v: &str) -> String {
-    format!("${}\r\n{v}\r\n", v.len())
-}
-
-const OK: &str = "+OK\r\n";
-const NULL: &str = "$-1\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-
-fn int(n: i64) -> String {
-    format!(":{n}\r\n")
-}
 
 /// TTL in seconds of a key just given `secs`: allows one second of drift.
 fn assert_ttl(s: &mut TcpStream, key: &str, secs: i64) {

@@ -3,15 +3,11 @@
 
 mod common;
 
+use common::{arr, bulk, int, q, EMPTY, NOT_INT, NULL, NULL_ARRAY, OK, SYNTAX, WRONGTYPE};
+
 use common::{cmd, raw_roundtrip, read_replies};
 use std::io::Write;
 use std::net::TcpStream;
-
-/// Sends one command, returns its raw reply as text.
-fn q(s: &mut TcpStream, args: &[&str]) -> String {
-    let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
-    String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
-}
 
 /// A connection switched to RESP3.
 fn resp3(srv: &common::Server) -> TcpStream {
@@ -20,33 +16,9 @@ fn resp3(srv: &common::Server) -> TcpStream {
     s
 }
 
-fn bulk(v: &str) -> String {
-    format!("${}\r\n{v}\r\n", v.len())
-}
-
-/// An array of bulk strings.
-fn arr(items: &[&str]) -> String {
-    let mut r = format!("*{}\r\n", items.len());
-    for i in items {
-        r.push_str(&bulk(i));
-    }
-    r
-}
-
-fn int(n: i64) -> String {
-    format!(":{n}\r\n")
-}
-
-const OK: &str = "+OK\r\n";
-const NULL: &str = "$-1\r\n";
-const NULL_ARRAY: &str = "*-1\r\n";
-const EMPTY: &str = "*0\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
 const MINMAX: &str = "-ERR min or max is not a float\r\n";
 const LEX: &str = "-ERR min or max not valid string range item\r\n";
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 
 server_test!(zadd_options_and_errors, |srv| {
     let mut s = srv.raw();

@@ -272,8 +272,6 @@ fn keys(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Type names SCAN TYPE accepts.
-
 fn scan(ctx: &mut Ctx) -> CmdResult {
     let cursor = crate::commands::args::scan_cursor(&ctx.argv[1]).ok_or(CmdError::from(CURSOR))?;
     let argv = ctx.argv;

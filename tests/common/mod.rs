@@ -228,6 +228,40 @@ fn one_reply(buf: &[u8], at: usize) -> Option<usize> {
     }
 }
 
+/// Sends one command (arguments as text) and returns its reply as text.
+pub fn q(s: &mut TcpStream, args: &[&str]) -> String {
+    let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
+    String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
+}
+
+/// The RESP bulk string of `v`.
+pub fn bulk(v: &str) -> String {
+    format!("${}\r\n{v}\r\n", v.len())
+}
+
+/// An array of bulk strings.
+pub fn arr(items: &[&str]) -> String {
+    let mut s = format!("*{}\r\n", items.len());
+    for i in items {
+        s.push_str(&bulk(i));
+    }
+    s
+}
+
+/// The RESP integer `n`.
+pub fn int(n: i64) -> String {
+    format!(":{n}\r\n")
+}
+
+pub const OK: &str = "+OK\r\n";
+pub const NULL: &str = "$-1\r\n";
+pub const NULL_ARRAY: &str = "*-1\r\n";
+pub const EMPTY: &str = "*0\r\n";
+pub const SYNTAX: &str = "-ERR syntax error\r\n";
+pub const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
+pub const WRONGTYPE: &str =
+    "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+
 /// Encodes a command as a RESP multibulk.
 pub fn cmd(args: &[&[u8]]) -> Vec<u8> {
     let mut v = format!("*{}\r\n", args.len()).into_bytes();
