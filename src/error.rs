@@ -112,13 +112,17 @@ pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enabl
 pub const NO_CONFIG_FILE: &str = "ERR The server is running without a config file";
 pub const NO_SHUTDOWN_IN_PROGRESS: &str = "ERR No shutdown in progress.";
 pub const SHUTDOWN_ERRORS: &str = "ERR Errors trying to SHUTDOWN. Check logs.";
-pub const SHUTDOWN_FAILOVER_CLUSTER: &str = "ERR SHUTDOWN FAILOVER is only supported in cluster mode.";
+pub const SHUTDOWN_FAILOVER_CLUSTER: &str =
+    "ERR SHUTDOWN FAILOVER is only supported in cluster mode.";
 pub const SLOWLOG_COUNT: &str = "ERR count should be greater than or equal to -1";
 
 // String commands (commands/string.rs).
 pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
 pub const LCS_NOT_STRINGS: &str = "ERR The specified keys must contain string values";
-pub const LCS_LEN_AND_IDX: &str = "ERR If you want both the length and indexes, please just use IDX.";
+pub const LCS_LEN_AND_IDX: &str =
+    "ERR If you want both the length and indexes, please just use IDX.";
 pub const LCS_TOO_LONG: &str = "ERR String too long for LCS";
-pub const LCS_MEMORY_LIMIT: &str = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
-pub const LCS_ALLOC_FAILED: &str = "ERR Insufficient memory, failed allocating transient memory for LCS";
+pub const LCS_MEMORY_LIMIT: &str =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+pub const LCS_ALLOC_FAILED: &str =
+    "ERR Insufficient memory, failed allocating transient memory for LCS";

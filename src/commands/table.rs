@@ -6,9 +6,7 @@ use std::sync::LazyLock;
 use bytes::Bytes;
 use hashbrown::HashMap;
 
-use super::{
-    command, connection, hash, keys, list, server, set, sort, string, zset, CommandSpec,
-};
+use super::{command, connection, hash, keys, list, server, set, sort, string, zset, CommandSpec};
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
 /// Every family's rows.
