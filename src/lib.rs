@@ -3,7 +3,8 @@
 //!
 //! ```text
 //!               accept (main thread)
-//!                        │ socket handed to an IO thread (by client id)
+//!                        │ socket kept by the main thread, or handed to an
+//!                        │ active IO thread (how many follows the load)
 //!                        ▼
 //!  IO thread k:  mio Poll ─► read ─► RESP parse ─► ToMain::Commands ──ring k──┐
 //!   (net/)                                                                    ▼
@@ -11,7 +12,9 @@
 //!   (exec/, commands/, keyspace/)                                             │
 //!  IO thread k:  write replies ◄── drop freed values ◄── ToIo ──ring k────────┘
 //! ```
-//! With `io-threads 1` the main thread polls, parses and writes itself.
+//! With `io-threads 1`, or while no IO thread is active, the main thread
+//! polls, parses and writes itself (`net::ConnSet` serves both cases);
+//! connections move between threads between batches (`exec::main_loop`).
 //! `net` never touches the keyspace; `keyspace` never touches sockets; the
 //! two meet only through the messages in `ring`.
 

@@ -5,9 +5,7 @@
 
 mod common;
 
-use common::{bulk, q};
-
-use common::{cmd, read_replies};
+use common::{bulk, cmd, q, read_replies};
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
