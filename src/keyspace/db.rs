@@ -8,7 +8,7 @@
 //! IDLETIME, LRU) and a logarithmic access counter (OBJECT FREQ, LFU), so
 //! either policy finds its data ready when `maxmemory-policy` changes.
 
-use super::dict::{Dict, Rng};
+use super::dict::{Dict, Lookup, Rng};
 use super::value::{Bytes24, Value, LAZYFREE_THRESHOLD};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -198,27 +198,47 @@ impl Db {
 
     /// Looks a key up for reading, counting a hit or a miss.
     pub fn get(&mut self, key: &[u8], now: i64) -> Option<&Value> {
-        let Some(h) = self.live_hash(key, now) else {
-            self.misses += 1;
-            return None;
-        };
-        self.hits += 1;
-        let e = self.dict.get_mut_hashed(h, key)?;
-        e.touch(now, &mut self.rng, self.no_touch);
-        Some(&e.value)
+        match live_entry(
+            &mut self.dict,
+            &mut self.expires,
+            &mut self.garbage,
+            &mut self.expired_keys,
+            key,
+            now,
+        ) {
+            None => {
+                self.misses += 1;
+                None
+            }
+            Some(e) => {
+                self.hits += 1;
+                e.touch(now, &mut self.rng, self.no_touch);
+                Some(&e.value)
+            }
+        }
     }
 
     /// Looks a key up for reading, counting a hit or a miss and touching it
     /// (TOUCH, COPY's source).
     pub fn get_entry(&mut self, key: &[u8], now: i64) -> Option<&Entry> {
-        let Some(h) = self.live_hash(key, now) else {
-            self.misses += 1;
-            return None;
-        };
-        self.hits += 1;
-        let e = self.dict.get_mut_hashed(h, key)?;
-        e.touch(now, &mut self.rng, self.no_touch);
-        Some(e)
+        match live_entry(
+            &mut self.dict,
+            &mut self.expires,
+            &mut self.garbage,
+            &mut self.expired_keys,
+            key,
+            now,
+        ) {
+            None => {
+                self.misses += 1;
+                None
+            }
+            Some(e) => {
+                self.hits += 1;
+                e.touch(now, &mut self.rng, self.no_touch);
+                Some(e)
+            }
+        }
     }
 
     /// Looks a key up for reading without touching it, but counting a hit
@@ -234,8 +254,14 @@ impl Db {
 
     /// Looks a key up for writing (no hit/miss accounting).
     pub fn get_entry_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Entry> {
-        let h = self.live_hash(key, now)?;
-        let e = self.dict.get_mut_hashed(h, key)?;
+        let e = live_entry(
+            &mut self.dict,
+            &mut self.expires,
+            &mut self.garbage,
+            &mut self.expired_keys,
+            key,
+            now,
+        )?;
         e.touch(now, &mut self.rng, self.no_touch);
         Some(e)
     }
@@ -434,6 +460,37 @@ impl Db {
             self.discard(v);
         }
         self.expired_keys += 1;
+    }
+}
+
+/// A live entry, found in one walk of its chain; an expired one is removed
+/// on the way (counted, its value freed by the lazy-free rule). A function
+/// of the fields it needs, so the caller can still update the other fields
+/// (counters, `rng`) while holding the entry.
+#[inline]
+fn live_entry<'a>(
+    dict: &'a mut Dict<Entry>,
+    expires: &mut Dict<()>,
+    garbage: &mut Vec<Value>,
+    expired_keys: &mut u64,
+    key: &[u8],
+    now: i64,
+) -> Option<&'a mut Entry> {
+    if dict.is_empty() {
+        return None;
+    }
+    let h = dict.hash(key);
+    match dict.lookup_mut(h, key, |e| e.expire != 0 && e.expire <= now) {
+        Lookup::Found(e) => Some(e),
+        Lookup::Removed(e) => {
+            expires.remove(key);
+            if e.value.free_effort() > LAZYFREE_THRESHOLD {
+                garbage.push(e.value);
+            }
+            *expired_keys += 1;
+            None
+        }
+        Lookup::Missing => None,
     }
 }
 

@@ -105,6 +105,14 @@ impl Default for Rng {
     }
 }
 
+/// What `Dict::lookup_mut` found.
+pub enum Lookup<'a, V> {
+    Found(&'a mut V),
+    /// The key was there but `remove_if` said so: it is gone now.
+    Removed(V),
+    Missing,
+}
+
 pub struct Dict<V> {
     t0: Table<V>,
     t1: Table<V>,
@@ -248,6 +256,66 @@ impl<V> Dict<V> {
             }
         }
         Self::find_in_mut(&mut self.t0, h, key).map(|n| &mut n.value)
+    }
+
+    /// One walk for "find it, unless it must go": finds `key`, and removes
+    /// it instead when `remove_if` holds for its value (an expired key), so
+    /// a lookup does not search the chain twice.
+    pub fn lookup_mut(
+        &mut self,
+        h: u64,
+        key: &[u8],
+        remove_if: impl Fn(&V) -> bool,
+    ) -> Lookup<'_, V> {
+        if self.is_empty() {
+            return Lookup::Missing;
+        }
+        self.rehash_step(1);
+        let in_t1 = self.rehash_idx.is_some() && Self::find_in(&self.t1, h, key).is_some();
+        let t = if in_t1 { &mut self.t1 } else { &mut self.t0 };
+        Self::lookup_in(t, h, key, &remove_if)
+    }
+
+    fn lookup_in<'a>(
+        t: &'a mut Table<V>,
+        h: u64,
+        key: &[u8],
+        remove_if: &dyn Fn(&V) -> bool,
+    ) -> Lookup<'a, V> {
+        if t.size() == 0 {
+            return Lookup::Missing;
+        }
+        let mask = t.mask();
+        let used = &mut t.used;
+        let mut cur: &mut Link<V> = &mut t.buckets[h as usize & mask];
+        loop {
+            let (hit, remove) = match cur {
+                None => return Lookup::Missing,
+                Some(n) => {
+                    let hit = n.key.as_slice() == key;
+                    (hit, hit && remove_if(&n.value))
+                }
+            };
+            if remove {
+                let Some(mut node) = cur.take() else {
+                    return Lookup::Missing;
+                };
+                *cur = node.next.take();
+                *used -= 1;
+                let Node { value, .. } = *node;
+                return Lookup::Removed(value);
+            }
+            if hit {
+                return match cur.as_mut() {
+                    Some(n) => Lookup::Found(&mut n.value),
+                    None => Lookup::Missing,
+                };
+            }
+            cur = match cur.as_mut() {
+                Some(n) => &mut n.next,
+                None => return Lookup::Missing,
+            };
+        }
     }
 
     pub fn contains_key(&self, key: &[u8]) -> bool {
@@ -628,6 +696,32 @@ mod tests {
         let old = d.take();
         assert_eq!(old.len(), 100);
         assert!(d.is_empty());
+    }
+
+    #[test]
+    fn lookup_mut_finds_or_removes_in_one_walk() {
+        let mut d = Dict::new();
+        for i in 0..100u32 {
+            d.insert(format!("k{i}").as_bytes(), i);
+        }
+        let h = d.hash(b"k7");
+        match d.lookup_mut(h, b"k7", |v| *v > 50) {
+            Lookup::Found(v) => *v += 1000,
+            _ => panic!("k7 should be found"),
+        }
+        assert_eq!(d.get(b"k7"), Some(&1007));
+        let h = d.hash(b"k70");
+        assert!(matches!(
+            d.lookup_mut(h, b"k70", |v| *v > 50),
+            Lookup::Removed(70)
+        ));
+        assert_eq!(d.len(), 99);
+        assert!(d.get(b"k70").is_none());
+        let h = d.hash(b"nope");
+        assert!(matches!(
+            d.lookup_mut(h, b"nope", |_| true),
+            Lookup::Missing
+        ));
     }
 
     #[test]
