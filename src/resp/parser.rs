@@ -86,6 +86,9 @@ impl Parser {
                 if buf.is_empty() {
                     return Ok(None);
                 }
+                if let Some(argv) = whole_command(buf, limits) {
+                    return Ok(Some(argv));
+                }
                 if buf[0] != b'*' {
                     match parse_inline(buf)? {
                         None => return Ok(None),
@@ -159,6 +162,48 @@ impl Parser {
             return Ok(Some(std::mem::take(&mut self.args)));
         }
     }
+}
+
+/// The fast path: a multibulk that is entirely in `buf` and well formed
+/// is cut out with one `split_to`, its arguments being slices of that one
+/// frame (no per-line `advance`, no per-argument split). Anything else
+/// (incomplete, malformed, over a limit) returns None and goes through the
+/// incremental parser, which keeps partial state and gives the errors.
+fn whole_command(buf: &mut BytesMut, limits: &Limits) -> Option<Argv> {
+    let b = &buf[..];
+    if b.first() != Some(&b'*') {
+        return None;
+    }
+    let cr = memchr::memchr(b'\r', &b[..b.len().min(24)])?;
+    let count = parse_i64(&b[1..cr])?;
+    if count <= 0 || count > 1024 || (!limits.authenticated && count > 10) {
+        return None;
+    }
+    let mut pos = cr + 2;
+    let mut ranges = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        if b.get(pos) != Some(&b'$') {
+            return None;
+        }
+        let line = &b[pos..b.len().min(pos + 24)];
+        let cr = pos + memchr::memchr(b'\r', line)?;
+        let len = parse_i64(&b[pos + 1..cr])?;
+        if len < 0
+            || len as u64 > limits.max_bulk_len as u64
+            || (!limits.authenticated && len > 16384)
+        {
+            return None;
+        }
+        let start = cr + 2;
+        let end = start.checked_add(len as usize)?;
+        if end.checked_add(2)? > b.len() {
+            return None;
+        }
+        ranges.push((start, end));
+        pos = end + 2;
+    }
+    let frame = buf.split_to(pos).freeze();
+    Some(ranges.into_iter().map(|(s, e)| frame.slice(s..e)).collect())
 }
 
 /// Reads `<prefix><integer>\r\n` at the start of `buf`, skipping `skip` prefix
