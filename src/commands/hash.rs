@@ -131,7 +131,7 @@ fn hash_or_create<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<&'a mut Ha
         Some(e) => {
             as_hash(&e.value)?;
         }
-        None => db.add(key, Value::Hash(Box::default()), now),
+        None => db.add(key, Value::Hash(Hash::default()), now),
     }
     hash_mut(db, key, now)?.ok_or(CmdError::from(WRONGTYPE))
 }

@@ -167,7 +167,9 @@ pub fn int_len(n: i64) -> usize {
 pub enum Value {
     Str(Str),
     List(Box<super::list::List>),
-    Hash(Box<super::hash::Hash>),
+    /// Inline: a small hash is two words, so it needs no box of its own
+    /// (one allocation less per small hash).
+    Hash(super::hash::Hash),
     Set(Box<super::set::Set>),
     ZSet(Box<super::zset::ZSet>),
 }
@@ -216,7 +218,7 @@ impl Value {
             Value::Str(Str::Fixed(b)) => b.heap_ptr().map_or(0, |_| b.as_slice().len()),
             Value::Str(Str::Growable(v)) => v.capacity(),
             Value::List(l) => std::mem::size_of_val(&**l) + l.heap_bytes(),
-            Value::Hash(h) => std::mem::size_of_val(&**h) + h.heap_bytes(),
+            Value::Hash(h) => h.heap_bytes(),
             Value::Set(s) => std::mem::size_of_val(&**s) + s.heap_bytes(),
             Value::ZSet(z) => std::mem::size_of_val(&**z) + z.heap_bytes(),
         }
@@ -227,7 +229,7 @@ impl Value {
         match self {
             Value::Str(s) => s.heap_ptr(),
             Value::List(l) => Some(&**l as *const _ as *const u8),
-            Value::Hash(h) => Some(&**h as *const _ as *const u8),
+            Value::Hash(_) => None,
             Value::Set(s) => Some(&**s as *const _ as *const u8),
             Value::ZSet(z) => Some(&**z as *const _ as *const u8),
         }
@@ -270,6 +272,8 @@ mod tests {
         assert!(matches!(b, Bytes24::Heap(_)));
         assert_eq!(b.as_slice(), b"01234567890123456789012");
         assert_eq!(std::mem::size_of::<Bytes24>(), 24);
+        // The keyspace node budget assumes a 32-byte value.
+        assert_eq!(std::mem::size_of::<Value>(), 32);
         assert_eq!(int_len(-10), 3);
         assert_eq!(int_len(i64::MIN), 20);
     }
