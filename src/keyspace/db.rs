@@ -405,13 +405,21 @@ impl Db {
         other.expire_cursor = 0;
     }
 
-    /// One SCAN step over the keys; expired keys are skipped.
-    pub fn scan(&self, cursor: u64, now: i64, mut f: impl FnMut(&Bytes24, &Entry)) -> u64 {
-        self.dict.scan(cursor, |k, e| {
+    /// One SCAN step over the keys; expired keys met on the way are not
+    /// reported and are deleted after the step, as Valkey's SCAN does.
+    pub fn scan(&mut self, cursor: u64, now: i64, mut f: impl FnMut(&Bytes24, &Entry)) -> u64 {
+        let mut expired: Vec<Bytes24> = Vec::new();
+        let next = self.dict.scan(cursor, |k, e| {
             if e.expire == 0 || e.expire > now {
                 f(k, e)
+            } else {
+                expired.push(k.clone());
             }
-        })
+        });
+        for k in expired {
+            self.remove_expired_key(k.as_slice());
+        }
+        next
     }
 
     /// A random live key (expired ones met on the way are removed, so the
@@ -525,6 +533,30 @@ mod tests {
         assert_eq!(db.expires_len(), 0);
         assert_eq!(db.expired_keys, 1);
         assert_eq!((db.hits, db.misses), (1, 1));
+    }
+
+    #[test]
+    fn scan_skips_and_deletes_expired_keys() {
+        let mut db = Db::new(0);
+        for i in 0..100 {
+            let k = format!("k{i}");
+            db.set(k.as_bytes(), s("v"), false, 0);
+            if i % 2 == 0 {
+                db.set_expire(k.as_bytes(), 500);
+            }
+        }
+        let mut seen = 0;
+        let mut cursor = 0;
+        loop {
+            cursor = db.scan(cursor, 1000, |_, _| seen += 1);
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen, 50);
+        assert_eq!(db.len(), 50);
+        assert_eq!(db.expires_len(), 0);
+        assert_eq!(db.expired_keys, 50);
     }
 
     #[test]
