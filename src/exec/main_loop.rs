@@ -76,6 +76,8 @@ pub struct Server {
     io: Io,
     inbox: Vec<ToMain>,
     closed: Vec<u64>,
+    /// Clients killed while moving between threads (see the kill loop).
+    kill_on_release: hashbrown::HashSet<u64>,
     next_id: u64,
 }
 
@@ -147,6 +149,7 @@ impl Server {
             io,
             inbox: Vec::new(),
             closed: Vec::new(),
+            kill_on_release: Default::default(),
             next_id: 1,
         })
     }
@@ -212,6 +215,11 @@ impl Server {
             for id in std::mem::take(&mut self.state.kills) {
                 if let Some(c) = self.clients.by_id(id) {
                     self.outbox.send(c.io_thread, ToIo::Kill { client: id });
+                    if c.migrating {
+                        // The Kill may reach the old thread after the
+                        // connection left it: close it when it arrives here.
+                        self.kill_on_release.insert(id);
+                    }
                 }
             }
             for id in self.closed.drain(..) {
@@ -332,11 +340,18 @@ impl Server {
                     }
                 }
                 ToMain::Closed { client } => {
+                    self.kill_on_release.remove(&client);
                     self.exec.forget(client, &mut self.state);
                     self.closed.push(client);
                 }
                 ToMain::Released(conn) => {
                     let id = conn.id;
+                    if self.kill_on_release.remove(&id) {
+                        drop(conn); // closes the socket
+                        self.exec.forget(id, &mut self.state);
+                        self.closed.push(id);
+                        continue;
+                    }
                     let home = self.io.home(id);
                     let Some(slot) = self.clients.slot_of(id) else {
                         continue;
