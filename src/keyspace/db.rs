@@ -198,24 +198,7 @@ impl Db {
 
     /// Looks a key up for reading, counting a hit or a miss.
     pub fn get(&mut self, key: &[u8], now: i64) -> Option<&Value> {
-        match live_entry(
-            &mut self.dict,
-            &mut self.expires,
-            &mut self.garbage,
-            &mut self.expired_keys,
-            key,
-            now,
-        ) {
-            None => {
-                self.misses += 1;
-                None
-            }
-            Some(e) => {
-                self.hits += 1;
-                e.touch(now, &mut self.rng, self.no_touch);
-                Some(&e.value)
-            }
-        }
+        self.get_entry(key, now).map(|e| &e.value)
     }
 
     /// Looks a key up for reading, counting a hit or a miss and touching it
