@@ -112,7 +112,9 @@ pub fn as_hash(v: &Value) -> Result<&Hash, CmdError> {
 
 /// The hash at `key` for reading (counts a hit or miss): Ok(None) if missing.
 pub fn get_hash<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a Hash>, CmdError> {
-    db.get(key, now).map(as_hash).transpose()
+    db.get(key, now)
+        .map(|v| super::stored(v).and_then(as_hash))
+        .transpose()
 }
 
 /// The hash at `key` for writing: None if missing, WRONGTYPE if another type.
@@ -129,7 +131,7 @@ fn hash_mut<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a mut H
 fn hash_or_create<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<&'a mut Hash, CmdError> {
     match db.peek(key, now) {
         Some(e) => {
-            as_hash(&e.value)?;
+            super::stored(e.value()).and_then(as_hash)?;
         }
         None => db.add(key, Value::Hash(Hash::default()), now),
     }

@@ -171,11 +171,12 @@ fn two_dbs(dbs: &mut [Db], a: usize, b: usize) -> (&mut Db, &mut Db) {
 /// embstr and raw when the string is created, so a raw string stays raw
 /// under a shorter name (RENAME, MOVE, COPY), while our encoding is derived
 /// from the key length unless the string is a growable one.
-fn keep_raw(value: &mut Value, old_key_len: usize, has_expire: bool) {
-    if let Value::Str(s @ Str::Fixed(_)) = value {
-        if s.encoding(old_key_len, has_expire) == "raw" {
-            s.make_growable();
-        }
+fn keep_raw(e: &mut Entry, old_key_len: usize) {
+    let has_expire = e.expire() != 0;
+    let raw = matches!(&*e.value(), Value::Str(s @ Str::Fixed(_))
+        if s.encoding(old_key_len, has_expire) == "raw");
+    if let (true, Value::Str(s)) = (raw, e.value_mut()) {
+        s.make_growable();
     }
 }
 
@@ -227,7 +228,7 @@ fn type_cmd(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let (db, out) = ctx.db_and_out();
     match db.lookup(&argv[1], now) {
-        Some(e) => out.simple(e.value.type_name()),
+        Some(e) => out.simple(e.value().type_name()),
         None => out.simple("none"),
     }
     Ok(())
@@ -258,12 +259,13 @@ fn keys(ctx: &mut Ctx) -> CmdResult {
     let all = pattern == b"*";
     let (db, out) = ctx.db_and_out();
     let found: Vec<&[u8]> = db
-        .dict()
+        .table()
         .iter()
-        .filter(|(k, e)| {
-            (e.expire == 0 || e.expire > now) && (all || glob_match(pattern, k.as_slice(), false))
+        .filter(|e| {
+            let expire = e.expire();
+            (expire == 0 || expire > now) && (all || glob_match(pattern, e.key(), false))
         })
-        .map(|(k, _)| k.as_slice())
+        .map(|e| e.key())
         .collect();
     out.array(found.len());
     for k in found {
@@ -286,14 +288,14 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
     let mut steps_left = count.saturating_mul(10);
     let mut cursor = cursor;
     loop {
-        cursor = db.scan(cursor, now, |k, e| {
-            if pattern.is_some_and(|p| !glob_match(p, k.as_slice(), false)) {
+        cursor = db.scan(cursor, now, |e| {
+            if pattern.is_some_and(|p| !glob_match(p, e.key(), false)) {
                 return;
             }
-            if type_filter.is_some_and(|t| !is(t, e.value.type_name())) {
+            if type_filter.is_some_and(|t| !is(t, e.value().type_name())) {
                 return;
             }
-            found.push(k.clone());
+            found.push(Bytes24::new(e.key()));
         });
         steps_left -= 1;
         if cursor == 0 || steps_left <= 0 || found.len() as i64 >= count {
@@ -358,9 +360,8 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     // Value and expire move; the access data starts over (as Valkey's new
     // object under the new name).
     if let Some(mut e) = db.take_entry(src, now) {
-        e.renew_access(now);
-        keep_raw(&mut e.value, src.len(), e.expire != 0);
-        db.insert_entry(dst, e);
+        keep_raw(&mut e, src.len());
+        db.insert_entry(dst, e, now);
     }
     // A list or sorted set under the new name may serve blocked clients.
     ctx.signal_ready(dst);
@@ -387,9 +388,8 @@ fn move_cmd(ctx: &mut Ctx) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
-    if let Some(mut e) = src.take_entry(key, now) {
-        e.renew_access(now);
-        dst.insert_entry(key, e);
+    if let Some(e) = src.take_entry(key, now) {
+        dst.insert_entry(key, e, now);
     }
     ctx.signal_ready_in(to, key);
     ctx.dirty(1);
@@ -424,9 +424,8 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     };
     // The copy is a new object: fresh access data, same expire.
-    let mut copied = Entry::fresh(e.value.clone(), now);
-    copied.expire = e.expire;
-    keep_raw(&mut copied.value, key.len(), e.expire != 0);
+    let mut copied = e.clone();
+    keep_raw(&mut copied, key.len());
     let dst = &mut ctx.state.dbs[to];
     if dst.peek(newkey, now).is_some() {
         if !replace {
@@ -435,7 +434,7 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
         }
         dst.delete(newkey, now);
     }
-    dst.insert_entry(newkey, copied);
+    dst.insert_entry(newkey, copied, now);
     ctx.signal_ready_in(to, newkey);
     ctx.dirty(1);
     ctx.out.int(1);
@@ -510,7 +509,7 @@ fn expire_generic(ctx: &mut Ctx, base: i64, secs: bool) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     };
-    let current = e.expire;
+    let current = e.expire();
     let has_ttl = current != 0;
     // A key without a TTL counts as an infinite TTL for GT and LT.
     let refused = (nx && has_ttl)
@@ -557,7 +556,7 @@ fn pexpiretime(ctx: &mut Ctx) -> CmdResult {
 fn ttl_generic(ctx: &mut Ctx, ms: bool, absolute: bool) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
-    let r = match ctx.db().lookup(&argv[1], now).map(|e| e.expire) {
+    let r = match ctx.db().lookup(&argv[1], now).map(|e| e.expire()) {
         None => -2,
         Some(0) => -1,
         Some(at) => {
@@ -662,11 +661,11 @@ fn swapdb(ctx: &mut Ctx) -> CmdResult {
 
 /// OBJECT ENCODING name of a stored entry.
 fn encoding(key: &[u8], e: &Entry) -> &'static str {
-    e.value.encoding(key.len(), e.expire != 0)
+    e.value().encoding(key.len(), e.expire() != 0)
 }
 
 fn lfu_policy(ctx: &Ctx) -> bool {
-    ctx.state.config.maxmemory_policy.ends_with("-lfu")
+    ctx.state.config.lfu_policy()
 }
 
 /// Runs `f` on the entry at argv[2] (not touched), or replies null.

@@ -345,9 +345,9 @@ fn list_mut<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a mut L
 /// The list at `key` for reading (counts a hit or a miss).
 #[allow(unreachable_patterns)]
 fn list_read<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a List>, CmdError> {
-    match db.get(key, now) {
+    match db.get(key, now).map(|v| v.stored()) {
         None => Ok(None),
-        Some(Value::List(l)) => Ok(Some(l)),
+        Some(Some(Value::List(l))) => Ok(Some(l)),
         Some(_) => Err(WRONGTYPE.into()),
     }
 }
@@ -428,7 +428,10 @@ fn first_list(ctx: &mut Ctx, keys: &[Bytes]) -> Result<Option<usize>, CmdError> 
     let db = ctx.db();
     let mut wrong = false;
     for (i, k) in keys.iter().enumerate() {
-        match db.peek(k, now).map(|e| matches!(e.value, Value::List(_))) {
+        match db
+            .peek(k, now)
+            .map(|e| matches!(&*e.value(), Value::List(_)))
+        {
             None => {}
             Some(true) if !wrong => return Ok(Some(i)),
             Some(true) => return Err(WRONGTYPE.into()),

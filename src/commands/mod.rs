@@ -223,3 +223,12 @@ impl CommandSpec {
         v
     }
 }
+
+/// A lookup's value as a stored `Value`, for the list, hash, set and sorted
+/// set families: an embedded string (the only kind not stored as a
+/// `Value`) is never their type.
+pub fn stored(
+    v: crate::keyspace::View<'_>,
+) -> Result<&crate::keyspace::Value, crate::error::CmdError> {
+    v.stored().ok_or_else(|| crate::error::WRONGTYPE.into())
+}

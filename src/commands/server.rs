@@ -834,6 +834,10 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
         cfg.client_query_buffer_limit,
         std::sync::atomic::Ordering::Relaxed,
     );
+    // Access words switch meaning with the policy (the data adjusts over
+    // time, as Valkey warns in OBJECT FREQ's error).
+    let lfu = cfg.lfu_policy();
+    ctx.state.dbs.iter_mut().for_each(|d| d.lfu = lfu);
     ctx.state.config = cfg;
     ctx.out.ok();
     Ok(())
@@ -1184,13 +1188,13 @@ fn value_heap(v: &Value) -> usize {
     }
 }
 
-/// Bytes a key costs in our structures: its dict node and bucket slot, the
-/// key and value heap data, and its node in the expires table if it has
-/// a TTL.
+/// Bytes a key costs in our structures: its entry block and bucket slot,
+/// the value's heap data, and its node in the expires table if it has a
+/// TTL.
 fn entry_usage(key: &[u8], e: &Entry) -> usize {
     let slot = std::mem::size_of::<usize>();
-    let mut n = std::mem::size_of::<Node<Entry>>() + slot + key_heap(key) + value_heap(&e.value);
-    if e.expire != 0 {
+    let mut n = e.block_size() + slot + e.value().stored().map_or(0, value_heap);
+    if e.expire() != 0 {
         n += std::mem::size_of::<Node<()>>() + slot + key_heap(key);
     }
     n

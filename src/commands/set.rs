@@ -294,7 +294,9 @@ fn as_set_mut(v: &mut Value) -> Result<&mut Set, CmdError> {
 
 /// The set at `key` for reading (hits and misses counted).
 fn read_set<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a Set>, CmdError> {
-    db.get(key, now).map(as_set).transpose()
+    db.get(key, now)
+        .map(|v| super::stored(v).and_then(as_set))
+        .transpose()
 }
 
 fn reply_member(out: &mut ReplyBuf, m: Member<'_>) {
@@ -317,13 +319,12 @@ fn reply_set(out: &mut ReplyBuf, s: &Set) {
 /// borrowed lookups of `sets_of` that follow see only live keys.
 fn check_sets(db: &mut Db, keys: &[Bytes], now: i64, write: bool) -> CmdResult {
     for k in keys {
-        let v = if write {
-            db.get_mut_value(k, now).map(|v| &*v)
-        } else {
-            db.get(k, now)
-        };
-        if let Some(v) = v {
-            as_set(v)?;
+        if write {
+            if let Some(v) = db.get_mut_value(k, now) {
+                as_set(v)?;
+            }
+        } else if let Some(v) = db.get(k, now) {
+            super::stored(v).and_then(as_set)?;
         }
     }
     Ok(())
@@ -332,10 +333,12 @@ fn check_sets(db: &mut Db, keys: &[Bytes], now: i64, write: bool) -> CmdResult {
 /// The sets at `keys` (None where missing), all borrowed at once.
 fn sets_of<'a>(db: &'a Db, keys: &[Bytes]) -> Vec<Option<&'a Set>> {
     keys.iter()
-        .map(|k| match db.dict().get(k).map(|e| &e.value) {
-            Some(Value::Set(s)) => Some(&**s),
-            _ => None,
-        })
+        .map(
+            |k| match db.table().get(k).and_then(|e| e.value().stored()) {
+                Some(Value::Set(s)) => Some(&**s),
+                _ => None,
+            },
+        )
         .collect()
 }
 

@@ -147,7 +147,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
 
     // The type decides how elements are loaded; a missing key sorts as an
     // empty list.
-    let kind = match db.get(key, now) {
+    let kind = match db.get(key, now).as_deref() {
         None => Kind::Missing,
         Some(Value::List(_)) => Kind::List,
         Some(Value::Set(_)) => Kind::Set,
@@ -166,7 +166,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
         to_skiplist(db, key, now);
     }
 
-    let vlen = match db.peek(key, now).map(|e| &e.value) {
+    let vlen = match db.peek(key, now).and_then(|e| e.value().stored()) {
         Some(Value::List(l)) => l.len(),
         Some(Value::Set(s)) => s.len(),
         Some(Value::ZSet(z)) => z.len(),
@@ -196,7 +196,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
         if end >= start {
             let n = (end - start + 1) as usize;
             let s = start as usize;
-            match db.peek(key, now).map(|e| &e.value) {
+            match db.peek(key, now).and_then(|e| e.value().stored()) {
                 Some(Value::List(l)) => {
                     if o.desc {
                         elems.extend(l.iter_rev().skip(s).take(n).map(|e| elem_bytes(&e)));
@@ -225,7 +225,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
             start = 0;
         }
     } else {
-        match db.peek(key, now).map(|e| &e.value) {
+        match db.peek(key, now).and_then(|e| e.value().stored()) {
             Some(Value::List(l)) => elems.extend(l.iter().map(|e| elem_bytes(&e))),
             Some(Value::Set(s)) => elems.extend(s.members().map(|m| Bytes24::new(&m.to_bytes()))),
             Some(Value::ZSet(z)) => {
@@ -399,10 +399,13 @@ fn lookup_by_pattern<'a>(
     k.extend_from_slice(&pattern[..star]);
     k.extend_from_slice(subst);
     k.extend_from_slice(postfix);
-    match (db.get(&k, now)?, field) {
-        (Value::Hash(h), Some(f)) => h.get(f).map(Cow::Borrowed),
-        (Value::Str(s), None) => Some(s.to_bytes()),
-        _ => None,
+    let e = db.get_entry(&k, now)?;
+    match field {
+        Some(f) => match e.value().stored() {
+            Some(Value::Hash(h)) => h.get(f).map(Cow::Borrowed),
+            _ => None,
+        },
+        None => e.str_ref().map(|s| s.to_bytes()),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::error::{
     LCS_LEN_AND_IDX, LCS_MEMORY_LIMIT, LCS_NOT_STRINGS, LCS_TOO_LONG, NOT_FLOAT, NOT_INTEGER,
     OFFSET_OUT_OF_RANGE, OVERFLOW, STRING_TOO_LONG, SYNTAX, WRONGTYPE,
 };
-use crate::keyspace::{Bytes24, Db, Str, Value};
+use crate::keyspace::{Bytes24, Db, Entry, Str, StrRef, Value};
 use crate::resp::ReplyBuf;
 use long_double::{Ld, Parsed};
 
@@ -322,13 +322,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
 ];
 
-/// The string in a value, or WRONGTYPE.
-#[allow(unreachable_patterns)] // other value types are added by other families
-fn as_str(v: &Value) -> Result<&Str, CmdError> {
-    match v {
-        Value::Str(s) => Ok(s),
-        _ => Err(WRONGTYPE.into()),
-    }
+/// The string in an entry, or WRONGTYPE.
+fn as_str(e: &Entry) -> Result<StrRef<'_>, CmdError> {
+    e.str_ref().ok_or_else(|| WRONGTYPE.into())
 }
 
 #[allow(unreachable_patterns)]
@@ -340,24 +336,22 @@ fn as_str_mut(v: &mut Value) -> Result<&mut Str, CmdError> {
 }
 
 /// The string at `key`: Ok(None) if missing, WRONGTYPE if another type.
-pub fn get_str<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a Str>, CmdError> {
-    db.get(key, now).map(as_str).transpose()
+pub fn get_str<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<StrRef<'a>>, CmdError> {
+    db.get_entry(key, now).map(as_str).transpose()
 }
 
-pub fn reply_str(out: &mut ReplyBuf, s: &Str) {
+pub fn reply_str(out: &mut ReplyBuf, s: StrRef<'_>) {
     match s {
-        Str::Int(n) => out.bulk_int(*n),
-        Str::Fixed(b) => out.bulk(b.as_slice()),
-        Str::Growable(v) => out.bulk(v),
+        StrRef::Int(n) => out.bulk_int(n),
+        StrRef::Bytes(b) => out.bulk(b),
     }
 }
 
 /// True when the string's bytes equal `b` (integers compare as decimal).
-fn str_eq(s: &Str, b: &[u8]) -> bool {
+fn str_eq(s: StrRef<'_>, b: &[u8]) -> bool {
     match s {
-        Str::Int(n) => crate::resp::parser::parse_i64(b) == Some(*n),
-        Str::Fixed(x) => x.as_slice() == b,
-        Str::Growable(v) => v == b,
+        StrRef::Int(n) => crate::resp::parser::parse_i64(b) == Some(n),
+        StrRef::Bytes(x) => x == b,
     }
 }
 
@@ -514,7 +508,7 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], req: SetReq) -> Result<boo
             None => (false, false),
             Some(e) => match req.ifeq {
                 None => (true, false),
-                Some(c) => (true, str_eq(as_str(&e.value)?, c)),
+                Some(c) => (true, str_eq(as_str(e)?, c)),
             },
         }
     };
@@ -666,7 +660,7 @@ fn delifeq(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
     let equal = match db.peek(&argv[1], now) {
         None => false,
-        Some(e) => str_eq(as_str(&e.value)?, &argv[2]),
+        Some(e) => str_eq(as_str(e)?, &argv[2]),
     };
     if equal {
         db.delete(&argv[1], now);
@@ -683,7 +677,7 @@ fn mget(ctx: &mut Ctx) -> CmdResult {
     out.array(argv.len() - 1);
     for key in &argv[1..] {
         // Keys of other types read as missing, as in Valkey.
-        match db.get(key, now).map(as_str) {
+        match db.get_entry(key, now).map(as_str) {
             Some(Ok(s)) => reply_str(out, s),
             _ => out.null(),
         }
@@ -730,11 +724,11 @@ fn incr_by(ctx: &mut Ctx, by: i64) -> CmdResult {
     let db = ctx.db();
     let v = match db.get_entry_mut(key, now) {
         Some(e) => {
-            let s = as_str_mut(&mut e.value)?;
-            let cur = s.as_int().ok_or(CmdError::from(NOT_INTEGER))?;
+            let cur = as_str(e)?.as_int().ok_or(CmdError::from(NOT_INTEGER))?;
             let v = cur.checked_add(by).ok_or(CmdError::from(OVERFLOW))?;
-            // The old value held an integer, so it is small: drop it here.
-            *s = Str::Int(v);
+            // In place for an integer already embedded; the old value held
+            // an integer, so it is small: drop it here.
+            drop(e.replace_value(Value::Str(Str::Int(v))));
             v
         }
         None => {
@@ -776,8 +770,8 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     let (db, out) = ctx.db_and_out();
     let cur = match db.get_entry_mut(key, now) {
         None => None,
-        Some(e) => Some(match as_str(&e.value)? {
-            Str::Int(n) => Parsed::Finite(Ld::from_i64(*n)),
+        Some(e) => Some(match as_str(e)? {
+            StrRef::Int(n) => Parsed::Finite(Ld::from_i64(n)),
             s => long_double::parse(&s.to_bytes()).ok_or(CmdError::from(NOT_FLOAT))?,
         }),
     };
@@ -790,8 +784,9 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     let new = Value::Str(Str::Fixed(Bytes24::new(text.as_bytes())));
     match db.get_entry_mut(key, now) {
         Some(e) => {
-            let old = std::mem::replace(&mut e.value, new);
-            db.discard(old);
+            if let Some(old) = e.replace_value(new) {
+                db.discard(old);
+            }
         }
         None => db.add(key, new, now),
     }
@@ -814,7 +809,7 @@ fn append(ctx: &mut Ctx) -> CmdResult {
             len
         }
         Some(e) => {
-            let s = as_str_mut(&mut e.value)?;
+            let s = as_str_mut(e.value_mut())?;
             if (s.len() as u64).saturating_add(tail.len() as u64) > max {
                 return Err(STRING_TOO_LONG.into());
             }
@@ -900,7 +895,7 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
             end
         }
         Some(e) => {
-            let s = as_str_mut(&mut e.value)?;
+            let s = as_str_mut(e.value_mut())?;
             if value.is_empty() {
                 let len = s.len();
                 ctx.out.int(len as i64);
@@ -932,11 +927,11 @@ fn lcs(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
     // Both keys are looked up (and counted) before either is checked.
     let a = db
-        .get(&argv[1], now)
-        .map(|v| as_str(v).map(|s| s.to_bytes().into_owned()));
+        .get_entry(&argv[1], now)
+        .map(|e| as_str(e).map(|s| s.to_bytes().into_owned()));
     let b = db
-        .get(&argv[2], now)
-        .map(|v| as_str(v).map(|s| s.to_bytes().into_owned()));
+        .get_entry(&argv[2], now)
+        .map(|e| as_str(e).map(|s| s.to_bytes().into_owned()));
     let (a, b) = match (a.transpose(), b.transpose()) {
         (Ok(a), Ok(b)) => (a.unwrap_or_default(), b.unwrap_or_default()),
         _ => return Err(LCS_NOT_STRINGS.into()),

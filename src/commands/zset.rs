@@ -521,7 +521,9 @@ fn as_zset(v: &Value) -> Result<&ZSet, CmdError> {
 
 /// Reads a zset (hit/miss counted); None when the key is missing.
 fn read<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a ZSet>, CmdError> {
-    db.get(key, now).map(as_zset).transpose()
+    db.get(key, now)
+        .map(|v| super::stored(v).and_then(as_zset))
+        .transpose()
 }
 
 /// Looks a zset up for writing; None when the key is missing.
@@ -538,14 +540,15 @@ fn write<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a mut ZSet
 fn check_write(db: &mut Db, key: &[u8], now: i64) -> Result<bool, CmdError> {
     match db.peek(key, now) {
         None => Ok(false),
-        Some(e) if matches!(e.value, Value::ZSet(_)) => Ok(true),
+        Some(e) if matches!(&*e.value(), Value::ZSet(_)) => Ok(true),
         Some(_) => Err(WRONGTYPE.into()),
     }
 }
 
 /// Deletes `key` if its zset was emptied.
 fn drop_if_empty(db: &mut Db, key: &[u8], now: i64) {
-    if matches!(db.peek(key, now), Some(e) if matches!(&e.value, Value::ZSet(z) if z.is_empty())) {
+    if matches!(db.peek(key, now), Some(e) if matches!(&*e.value(), Value::ZSet(z) if z.is_empty()))
+    {
         db.delete(key, now);
     }
 }
@@ -1684,7 +1687,7 @@ fn check_inputs(ctx: &mut Ctx, keys: &[Bytes]) -> CmdResult {
     let now = ctx.now;
     let db = ctx.db();
     for k in keys {
-        match db.get(k, now) {
+        match db.get(k, now).as_deref() {
             None | Some(Value::ZSet(_)) | Some(Value::Set(_)) => {}
             Some(_) => return Err(WRONGTYPE.into()),
         }
@@ -1696,11 +1699,13 @@ fn check_inputs(ctx: &mut Ctx, keys: &[Bytes]) -> CmdResult {
 /// `check_inputs`, so the dict holds exactly the live ones).
 fn inputs<'a>(db: &'a Db, keys: &[Bytes]) -> Vec<Src<'a>> {
     keys.iter()
-        .map(|k| match db.dict().get(k).map(|e| &e.value) {
-            Some(Value::ZSet(z)) => Src::Z(z),
-            Some(Value::Set(s)) => Src::S(s),
-            _ => Src::Empty,
-        })
+        .map(
+            |k| match db.table().get(k).and_then(|e| e.value().stored()) {
+                Some(Value::ZSet(z)) => Src::Z(z),
+                Some(Value::Set(s)) => Src::S(s),
+                _ => Src::Empty,
+            },
+        )
         .collect()
 }
 

@@ -125,6 +125,12 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Whether keys track access frequency (an `*-lfu` maxmemory-policy)
+    /// rather than access time.
+    pub fn lfu_policy(&self) -> bool {
+        self.maxmemory_policy.ends_with("-lfu")
+    }
+
     /// Finds a directive by name or alias, case-insensitively.
     pub fn directive(name: &str) -> Option<&'static Directive> {
         DIRECTIVES.iter().find(|d| {

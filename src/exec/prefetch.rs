@@ -1,5 +1,5 @@
 //! Memory access amortization: before a batch runs, walk every key's path
-//! through the keyspace (bucket slot → chain node → value data) one step per
+//! through the keyspace (bucket line → entry block → value data) one step per
 //! key in turn, issuing a prefetch at each step. The cache misses of the
 //! batch's keys then overlap instead of being paid one after another.
 
@@ -43,12 +43,14 @@ pub fn prefetch_keys(state: &State, keys: &[KeyRef<'_>]) -> usize {
         }
     }
     for (i, k) in keys.iter().enumerate() {
-        if let Some(p) = state.dbs[k.db].chain_head_addr(hashes[i]) {
+        if let Some(p) = state.dbs[k.db].entry_addr(hashes[i]) {
+            // A small entry's block (48 bytes) may straddle two lines.
             prefetch(p);
+            prefetch(p.wrapping_add(47));
         }
     }
     for (i, k) in keys.iter().enumerate() {
-        if let Some(p) = state.dbs[k.db].value_addr(hashes[i], k.key) {
+        if let Some(p) = state.dbs[k.db].value_addr(hashes[i]) {
             prefetch(p);
         }
     }

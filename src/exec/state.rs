@@ -177,7 +177,14 @@ pub struct State {
 
 impl State {
     pub fn new(config: Config, net_limits: Arc<NetLimits>) -> Self {
-        let dbs = (0..config.databases).map(Db::new).collect();
+        let lfu = config.lfu_policy();
+        let dbs = (0..config.databases)
+            .map(|i| {
+                let mut db = Db::new(i);
+                db.lfu = lfu;
+                db
+            })
+            .collect();
         let mut rng = Rng::default();
         let run_id: String = (0..40)
             .map(|_| char::from(b"0123456789abcdef"[rng.below(16)]))

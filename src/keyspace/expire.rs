@@ -29,14 +29,15 @@ pub fn active_cycle(db: &mut Db, now: i64, budget: Duration) -> usize {
         let mut expired: Vec<Vec<u8>> = Vec::new();
         let mut cursor = db.expire_cursor;
         while sampled < SAMPLE {
-            let dict = db.dict();
+            let table = db.table();
             cursor = db.expires_dict().scan(cursor, |k, _| {
                 sampled += 1;
-                if let Some(e) = dict.get(k.as_slice()) {
-                    if e.expire != 0 && e.expire <= now {
+                if let Some(e) = table.get(k.as_slice()) {
+                    let expire = e.expire();
+                    if expire != 0 && expire <= now {
                         expired.push(k.as_slice().to_vec());
-                    } else if e.expire != 0 {
-                        ttl_sum += (e.expire - now) as i128;
+                    } else if expire != 0 {
+                        ttl_sum += (expire - now) as i128;
                         ttl_n += 1;
                     }
                 }

@@ -7,17 +7,19 @@
 
 pub mod db;
 pub mod dict;
+pub mod entry;
 pub mod expire;
 pub mod glob;
 pub mod hash;
+pub mod kvtable;
 pub mod list;
 pub mod set;
 pub mod value;
 pub mod zset;
 
-pub use db::{Db, Entry};
+pub use db::{Db, Entry, View};
 pub use dict::Dict;
-pub use value::{Bytes24, Str, Value};
+pub use value::{Bytes24, Str, StrRef, Value};
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {

@@ -151,6 +151,53 @@ impl Str {
     }
 }
 
+/// A string's contents, borrowed: what readers of a string need, whether
+/// it is stored as a `Str` or embedded in its keyspace entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrRef<'a> {
+    Int(i64),
+    Bytes(&'a [u8]),
+}
+
+impl<'a> StrRef<'a> {
+    pub fn len(self) -> usize {
+        match self {
+            StrRef::Int(n) => int_len(n),
+            StrRef::Bytes(b) => b.len(),
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes, borrowed when stored as bytes, formatted when an integer.
+    pub fn to_bytes(self) -> std::borrow::Cow<'a, [u8]> {
+        match self {
+            StrRef::Int(n) => std::borrow::Cow::Owned(n.to_string().into_bytes()),
+            StrRef::Bytes(b) => std::borrow::Cow::Borrowed(b),
+        }
+    }
+
+    /// The integer value, if the string holds one (strictly formatted).
+    pub fn as_int(self) -> Option<i64> {
+        match self {
+            StrRef::Int(n) => Some(n),
+            StrRef::Bytes(b) => parse_i64(b),
+        }
+    }
+}
+
+impl Str {
+    pub fn as_str_ref(&self) -> StrRef<'_> {
+        match self {
+            Str::Int(n) => StrRef::Int(*n),
+            Str::Fixed(b) => StrRef::Bytes(b.as_slice()),
+            Str::Growable(v) => StrRef::Bytes(v),
+        }
+    }
+}
+
 /// Number of characters in the decimal form of `n`.
 pub fn int_len(n: i64) -> usize {
     let mut len = if n < 0 { 2 } else { 1 };
@@ -272,7 +319,7 @@ mod tests {
         assert!(matches!(b, Bytes24::Heap(_)));
         assert_eq!(b.as_slice(), b"01234567890123456789012");
         assert_eq!(std::mem::size_of::<Bytes24>(), 24);
-        // The keyspace node budget assumes a 32-byte value.
+        // Keyspace entries holding a whole Value assume 32 bytes.
         assert_eq!(std::mem::size_of::<Value>(), 32);
         assert_eq!(int_len(-10), 3);
         assert_eq!(int_len(i64::MIN), 20);

@@ -180,8 +180,14 @@ fn whole_command(buf: &mut BytesMut, limits: &Limits) -> Option<Argv> {
         return None;
     }
     let mut pos = cr + 2;
-    let mut ranges = Vec::with_capacity(count as usize);
-    for _ in 0..count {
+    // Argument bounds: on the stack for the usual short commands, so the
+    // only allocation is the argv itself.
+    let mut short = [(0usize, 0usize); 8];
+    let mut long = Vec::new();
+    if count as usize > short.len() {
+        long.reserve(count as usize);
+    }
+    for i in 0..count as usize {
         if b.get(pos) != Some(&b'$') {
             return None;
         }
@@ -199,11 +205,21 @@ fn whole_command(buf: &mut BytesMut, limits: &Limits) -> Option<Argv> {
         if end.checked_add(2)? > b.len() {
             return None;
         }
-        ranges.push((start, end));
+        match short.get_mut(i) {
+            Some(r) if long.capacity() == 0 => *r = (start, end),
+            _ => long.push((start, end)),
+        }
         pos = end + 2;
     }
+    let ranges = if long.capacity() == 0 {
+        &short[..count as usize]
+    } else {
+        &long[..]
+    };
     let frame = buf.split_to(pos).freeze();
-    Some(ranges.into_iter().map(|(s, e)| frame.slice(s..e)).collect())
+    let mut argv = Vec::with_capacity(ranges.len());
+    argv.extend(ranges.iter().map(|&(s, e)| frame.slice(s..e)));
+    Some(argv)
 }
 
 /// Reads `<prefix><integer>\r\n` at the start of `buf`, skipping `skip` prefix
