@@ -76,7 +76,7 @@ impl Executor {
         let Some(slot) = clients.slot_of(client) else {
             return;
         };
-        let out = ReplyBuf::new(clients.at(slot).resp);
+        let out = ReplyBuf::for_commands(clients.at(slot).resp, cmds.len());
         self.jobs.push_back(Job {
             client,
             slot,
