@@ -733,7 +733,12 @@ fn info_keyspace(s: &mut String, st: &State) {
 
 /// Directives whose value is a list of words (split on CONFIG SET, written
 /// unquoted by CONFIG REWRITE); every other value is one string.
-const MULTI_ARG: &[&str] = &["bind", "save", "client-output-buffer-limit"];
+const MULTI_ARG: &[&str] = &[
+    "bind",
+    "save",
+    "client-output-buffer-limit",
+    "latency-tracking-info-percentiles",
+];
 
 fn is_glob(p: &[u8]) -> bool {
     p.iter().any(|c| matches!(c, b'*' | b'?' | b'['))
