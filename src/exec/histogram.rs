@@ -213,7 +213,8 @@ mod tests {
 
     #[test]
     fn power_of_two_levels_as_valkey_reports_them() {
-        // 3 calls of 4, 8 and 12 µs with Valkey reply `4 1 8 2 16 3`.
+        // Calls of 3, 7 and 12 µs: one more at each bound 4, 8 and 16 µs
+        // (the reply Valkey gave for three SETs: `4 1 8 2 16 3`).
         let h = hist(&[3, 7, 12]);
         assert_eq!(h.cumulative_usec(), vec![(4, 1), (8, 2), (16, 3)]);
         assert_eq!(h.total(), 3);
