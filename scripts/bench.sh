@@ -9,7 +9,10 @@
 #      alternating rounds (A B C, C B A, ...) and prints medians of
 #      requests/s and of server CPU time per request, with ratios;
 #   4. memory per key: 1 M 16-byte keys with 16-byte values, RSS delta;
-#   5. idle CPU of ferrokey at io-threads 4 over 5 seconds.
+#   5. idle CPU of ferrokey at io-threads 4 over 5 seconds;
+#   6. the longest main-thread stall while 10 M keys are inserted: with
+#      latency-monitor-threshold 1, LATENCY LATEST after the load (the
+#      worst spike per event, in ms), for ferrokey and Valkey.
 # Loopback only; every server started here is stopped by its pid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -120,4 +123,19 @@ for _ in $(seq 1 200); do redis-cli -p 7620 ping >/dev/null 2>&1 && break; sleep
 redis-benchmark -p 7620 -t set,get -n 200000 -c 50 -q >/dev/null 2>&1
 c0=$(cpu_ticks "$pid"); sleep 5; c1=$(cpu_ticks "$pid")
 echo "ferrokey: $(( (c1 - c0) * 10 )) ms of CPU in 5 s idle"
-kill "$pid"
+kill "$pid"; wait "$pid" 2>/dev/null || true
+
+echo; echo "# longest main-thread stall while inserting 10 M keys (latency-monitor-threshold 1)"
+for i in 0 1; do
+  port=$((7630 + i)); pid=$(start "$i" "$port")
+  redis-cli -p "$port" config set latency-monitor-threshold 1 >/dev/null
+  # Bounded: a load that has not finished in 10 minutes is reported as such.
+  timeout 600 redis-benchmark -p "$port" -t set -n 10000000 -r 100000000 -P 16 -c 20 -q \
+    >/dev/null 2>&1 || echo "${NAMES[$i]}: load did not finish within 600 s"
+  # LATENCY LATEST, one event per line: event,time,latest ms,max ms,sum ms,spikes
+  latest=$(redis-cli -p "$port" latency latest | paste -d, - - - - - -)
+  worst=$(echo "$latest" | awk -F, 'NF >= 4 && $4 > m {m = $4} END {print m + 0}')
+  echo "${NAMES[$i]}: $(redis-cli -p "$port" dbsize) keys, longest stall ${worst} ms"
+  [ -n "$latest" ] && echo "$latest" | sed 's/^/  /' || echo "  (no spike of 1 ms or more)"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+done

@@ -12,6 +12,7 @@ pub mod command;
 pub mod connection;
 pub mod hash;
 pub mod keys;
+pub mod latency;
 pub mod list;
 pub mod server;
 pub mod set;

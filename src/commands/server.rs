@@ -15,6 +15,7 @@ use bytes::Bytes;
 use super::args::is;
 use super::flags::*;
 use super::{CommandSpec, Ctx, KeySpec, CMD_TABLE};
+use crate::config::directives::format_percentile;
 use crate::config::file::split_value;
 use crate::config::{Config, Directive, DIRECTIVES};
 use crate::error::{
@@ -285,7 +286,7 @@ fn subcommand_syntax_error(sub: &[u8], container: &str) -> CmdError {
 
 /// A HELP reply: the usage line, the given lines, then HELP itself, as
 /// status replies (Valkey's `addReplyHelp`).
-fn reply_help(ctx: &mut Ctx, container: &str, lines: &[&str]) {
+pub(super) fn reply_help(ctx: &mut Ctx, container: &str, lines: &[&str]) {
     ctx.out.array(lines.len() + 3);
     ctx.out.simple(&format!(
         "{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
@@ -339,6 +340,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("modules", true),
     ("commandstats", false),
     ("errorstats", true),
+    ("latencystats", false),
     ("cluster", true),
     ("keyspace", true),
 ];
@@ -395,6 +397,7 @@ fn info_text(state: &State, clients: &Clients, want: &[bool]) -> String {
             "modules" => s.push_str("# Modules\r\n"),
             "commandstats" => info_commandstats(&mut s, state),
             "errorstats" => info_errorstats(&mut s, state),
+            "latencystats" => info_latencystats(&mut s, state),
             "cluster" => {
                 s.push_str("# Cluster\r\n");
                 kv(&mut s, "cluster_enabled", 0);
@@ -712,6 +715,30 @@ fn info_errorstats(s: &mut String, st: &State) {
     }
 }
 
+/// One line per command with a latency histogram, the configured
+/// percentiles in µs; no lines while `latency-tracking` is off.
+fn info_latencystats(s: &mut String, st: &State) {
+    s.push_str("# Latencystats\r\n");
+    if !st.config.latency_tracking {
+        return;
+    }
+    let percentiles = &st.config.latency_tracking_info_percentiles;
+    for (id, h) in st.stats.histograms.iter() {
+        let Some(spec) = CMD_TABLE.specs.get(id) else {
+            continue;
+        };
+        let _ = write!(s, "latency_percentiles_usec_{}:", spec.name);
+        for (i, p) in percentiles.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            let usec = h.value_at_percentile(*p) as f64 / 1000.0;
+            let _ = write!(s, "p{}={usec:.3}", format_percentile(*p));
+        }
+        s.push_str("\r\n");
+    }
+}
+
 fn info_keyspace(s: &mut String, st: &State) {
     s.push_str("# Keyspace\r\n");
     for db in &st.dbs {
@@ -733,7 +760,12 @@ fn info_keyspace(s: &mut String, st: &State) {
 
 /// Directives whose value is a list of words (split on CONFIG SET, written
 /// unquoted by CONFIG REWRITE); every other value is one string.
-const MULTI_ARG: &[&str] = &["bind", "save", "client-output-buffer-limit"];
+const MULTI_ARG: &[&str] = &[
+    "bind",
+    "save",
+    "client-output-buffer-limit",
+    "latency-tracking-info-percentiles",
+];
 
 fn is_glob(p: &[u8]) -> bool {
     p.iter().any(|c| matches!(c, b'*' | b'?' | b'['))
@@ -858,8 +890,8 @@ fn config_resetstat(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// CONFIG RESETSTAT: counters back to zero; gauges (pending lazy frees)
-/// and the slow log stay.
+/// CONFIG RESETSTAT: counters and latency histograms back to zero; gauges
+/// (pending lazy frees), the slow log and the latency monitor stay.
 fn reset_stats(st: &mut State) {
     let n = st.stats.commands.len();
     let pending = st.stats.lazyfree_pending;

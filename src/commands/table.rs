@@ -6,7 +6,9 @@ use std::sync::LazyLock;
 use bytes::Bytes;
 use hashbrown::HashMap;
 
-use super::{command, connection, hash, keys, list, server, set, sort, string, zset, CommandSpec};
+use super::{
+    command, connection, hash, keys, latency, list, server, set, sort, string, zset, CommandSpec,
+};
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
 /// Every family's rows.
@@ -15,6 +17,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     keys::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
+    latency::COMMANDS,
     command::COMMANDS,
     list::COMMANDS,
     hash::COMMANDS,
@@ -82,6 +85,29 @@ impl CommandTable {
         lower.copy_from_slice(name);
         lower.make_ascii_lowercase();
         self.by_name.get(&*lower).copied()
+    }
+
+    /// Finds a command or subcommand by its full name, any case: `get`,
+    /// `client|id` (Valkey's lookup for LATENCY HISTOGRAM and the like).
+    pub fn find_full(&self, name: &[u8]) -> Option<CmdId> {
+        let mut parts = name.splitn(3, |&b| b == b'|');
+        let base = self.find(parts.next()?)?;
+        match (parts.next(), parts.next()) {
+            (None, _) => Some(base),
+            (Some(sub), None) => {
+                let sub = sub.to_ascii_lowercase();
+                let sub = std::str::from_utf8(&sub).ok()?;
+                self.subs.get(&base)?.get(sub).copied()
+            }
+            _ => None,
+        }
+    }
+
+    /// The ids of a container's subcommands, in table order (`build`
+    /// numbers them right after their container).
+    pub fn subcommands_of(&self, id: CmdId) -> std::ops::Range<CmdId> {
+        let n = self.specs.get(id).map_or(0, |s| s.subcommands.len());
+        id + 1..id + 1 + n
     }
 
     /// Resolves argv to the command (or subcommand) to run, checking arity
@@ -205,6 +231,25 @@ mod tests {
             CMD_TABLE.resolve(&argv(&["config", "get"])).unwrap_err().0,
             "ERR wrong number of arguments for 'config|get' command"
         );
+    }
+
+    #[test]
+    fn full_names_and_subcommand_ranges() {
+        let id = CMD_TABLE.find_full(b"CLIENT|ID").expect("client|id");
+        assert_eq!(CMD_TABLE.specs[id].name, "client|id");
+        assert_eq!(CMD_TABLE.find_full(b"get"), CMD_TABLE.find(b"get"));
+        assert!(CMD_TABLE.find_full(b"get|x").is_none());
+        assert!(CMD_TABLE.find_full(b"client|id|x").is_none());
+        assert!(CMD_TABLE.find_full(b"client|nosuch").is_none());
+        assert!(CMD_TABLE.find_full(b"").is_none());
+        for (cid, spec) in CMD_TABLE.specs.iter().enumerate() {
+            let subs: Vec<&str> = CMD_TABLE
+                .subcommands_of(cid)
+                .map(|i| CMD_TABLE.specs[i].name)
+                .collect();
+            let want: Vec<&str> = spec.subcommands.iter().map(|s| s.name).collect();
+            assert_eq!(subs, want, "{}", spec.name);
+        }
     }
 
     #[test]

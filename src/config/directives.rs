@@ -216,6 +216,49 @@ fn inert_string(a: &[String]) -> Result<String, String> {
     Ok(a.join(" "))
 }
 
+/// `latency-tracking-info-percentiles`: numbers in 0..=100; one empty
+/// argument means none.
+fn parse_percentiles(a: &[String]) -> Result<Vec<f64>, String> {
+    if matches!(a, [v] if v.is_empty()) {
+        return Ok(Vec::new());
+    }
+    a.iter()
+        .map(|w| {
+            let p = parse_c_double(w).ok_or_else(|| {
+                "Invalid latency-tracking-info-percentiles parameters".to_string()
+            })?;
+            if !(0.0..=100.0).contains(&p) {
+                return Err(
+                    "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                        .to_string(),
+                );
+            }
+            Ok(p)
+        })
+        .collect()
+}
+
+/// A number as Valkey's `string2d` takes it: all of the text, no leading
+/// space, not NaN, and no overflow of a finite spelling to infinity.
+fn parse_c_double(s: &str) -> Option<f64> {
+    let v: f64 = s.parse().ok()?;
+    let spelled_inf = s
+        .trim_start_matches(['+', '-'])
+        .get(..3)
+        .is_some_and(|p| p.eq_ignore_ascii_case("inf"));
+    if v.is_nan() || (v.is_infinite() && !spelled_inf) {
+        return None;
+    }
+    Some(v)
+}
+
+/// A percentile as Valkey prints it: `%f` without trailing zeros
+/// (`99.9`, `50`, `33.333333`).
+pub fn format_percentile(p: f64) -> String {
+    let s = format!("{p:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// Number of `inert_d!` slots in `Config::inert`.
 pub const INERT_SLOTS: usize = 37;
 
@@ -519,6 +562,25 @@ pub static DIRECTIVES: &[Directive] = &[
         "0",
         true
     ),
+    bool_d!("latency-tracking", latency_tracking, "yes", true),
+    Directive {
+        name: "latency-tracking-info-percentiles",
+        alias: None,
+        mutable: true,
+        default: "50 99 99.9",
+        get: |c| {
+            let v: Vec<String> = c
+                .latency_tracking_info_percentiles
+                .iter()
+                .map(|p| format_percentile(*p))
+                .collect();
+            v.join(" ")
+        },
+        set: |c, a| {
+            c.latency_tracking_info_percentiles = parse_percentiles(a)?;
+            Ok(())
+        },
+    },
     Directive {
         name: "daemonize",
         alias: None,
@@ -711,5 +773,29 @@ mod tests {
         assert_eq!(parse_memory("42").unwrap(), 42);
         assert!(parse_memory("12x").is_err());
         assert!(parse_memory("-1").is_err());
+    }
+
+    #[test]
+    fn percentiles_parse_and_print_as_valkey() {
+        let args = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            parse_percentiles(&args("50.0 99.90 100 0")).unwrap(),
+            vec![50.0, 99.9, 100.0, 0.0]
+        );
+        assert_eq!(parse_percentiles(&args("1e1")).unwrap(), vec![10.0]);
+        assert!(parse_percentiles(&[String::new()]).unwrap().is_empty());
+        let range = "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+        let invalid = "Invalid latency-tracking-info-percentiles parameters";
+        assert_eq!(parse_percentiles(&args("101")).unwrap_err(), range);
+        assert_eq!(parse_percentiles(&args("-1")).unwrap_err(), range);
+        assert_eq!(parse_percentiles(&args("inf")).unwrap_err(), range);
+        assert_eq!(parse_percentiles(&args("abc")).unwrap_err(), invalid);
+        assert_eq!(parse_percentiles(&args("nan")).unwrap_err(), invalid);
+        assert_eq!(parse_percentiles(&args("1e999")).unwrap_err(), invalid);
+        assert_eq!(format_percentile(99.9), "99.9");
+        assert_eq!(format_percentile(50.0), "50");
+        assert_eq!(format_percentile(0.0), "0");
+        assert_eq!(format_percentile(0.0001), "0.0001");
+        assert_eq!(format_percentile(33.333333333), "33.333333");
     }
 }

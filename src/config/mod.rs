@@ -46,6 +46,10 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
     pub latency_monitor_threshold: u64,
+    /// Per-command latency histograms (LATENCY HISTOGRAM, INFO latencystats).
+    pub latency_tracking: bool,
+    /// Percentiles INFO latencystats reports.
+    pub latency_tracking_info_percentiles: Vec<f64>,
     pub daemonize: bool,
     pub hash_max_listpack_entries: u64,
     pub hash_max_listpack_value: u64,
@@ -99,6 +103,8 @@ impl Default for Config {
             slowlog_log_slower_than: 0,
             slowlog_max_len: 0,
             latency_monitor_threshold: 0,
+            latency_tracking: false,
+            latency_tracking_info_percentiles: Vec::new(),
             daemonize: false,
             hash_max_listpack_entries: 0,
             hash_max_listpack_value: 0,

@@ -17,6 +17,7 @@ use hashbrown::HashMap;
 
 use super::client::Clients;
 use super::dispatch::execute;
+use super::latency;
 use super::prefetch::{prefetch_keys, KeyRef};
 use super::state::{BlockRequest, State, TimeoutReply};
 use super::Outbox;
@@ -227,7 +228,7 @@ impl Executor {
                 let Some(p) = self.parked.get_mut(&client) else {
                     continue;
                 };
-                execute(
+                let usec = execute(
                     state,
                     clients,
                     p.job.slot,
@@ -239,6 +240,11 @@ impl Executor {
                 if state.block_request.take().is_some() {
                     continue; // still nothing for it: keeps its place
                 }
+                state.latency.record(
+                    state.config.latency_monitor_threshold,
+                    latency::COMMAND_UNBLOCKING,
+                    usec,
+                );
                 self.resume(client, state, clients);
             }
         }

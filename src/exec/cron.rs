@@ -1,10 +1,12 @@
-//! Periodic work on the main thread, `hz` times a second: active expiry,
-//! incremental rehashing while idle, and closing idle clients (`timeout`).
-//! Each part is time-boxed so the event loop never stalls on it.
+//! Periodic work on the main thread, `hz` times a second: active expiry
+//! (timed for the latency monitor's `expire-cycle`), incremental rehashing
+//! while idle, and closing idle clients (`timeout`). Each part is
+//! time-boxed so the event loop never stalls on it.
 
 use std::time::{Duration, Instant};
 
 use super::client::Clients;
+use super::latency;
 use super::state::State;
 use crate::keyspace::expire::active_cycle;
 
@@ -17,18 +19,27 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
     let now = crate::keyspace::now_ms();
     let start = Instant::now();
     let ndbs = state.dbs.len();
+    let mut expired_any = false;
     for db in state.dbs.iter_mut() {
         if db.expires_len() > 0 {
             let left = budget.saturating_sub(start.elapsed());
             if left.is_zero() {
                 break;
             }
+            expired_any = true;
             active_cycle(
                 db,
                 now,
                 left / ndbs.max(1) as u32 + Duration::from_micros(100),
             );
         }
+    }
+    if expired_any {
+        // The whole cycle is one main-thread stall (Valkey samples the
+        // same span as the cycle goes; the second's worst is what stays).
+        let usec = start.elapsed().as_micros() as u64;
+        let threshold = state.config.latency_monitor_threshold;
+        state.latency.record(threshold, latency::EXPIRE_CYCLE, usec);
     }
     for db in state.dbs.iter_mut() {
         db.rehash_for(Duration::from_millis(1));

@@ -1,11 +1,13 @@
-//! Running one command: authentication, the handler, statistics, slow log,
-//! reply suppression (CLIENT REPLY), errors written as replies.
+//! Running one command: authentication, the handler, statistics (command
+//! stats, latency histogram, latency monitor), slow log, reply suppression
+//! (CLIENT REPLY), errors written as replies.
 
 use std::time::Instant;
 
 use bytes::Bytes;
 
 use super::client::{Clients, ReplyMode};
+use super::latency;
 use super::state::{SlowEntry, State};
 use super::Ctx;
 use crate::commands::table::CmdId;
@@ -14,7 +16,8 @@ use crate::error::{CmdError, NOAUTH};
 use crate::resp::ReplyBuf;
 
 /// Executes `argv` (already resolved to `cmd`, or the resolution error) for
-/// the client in `slot`, appending the reply to `out`.
+/// the client in `slot`, appending the reply to `out`. Returns how long the
+/// handler ran, in µs (0 when it did not run).
 pub fn execute(
     state: &mut State,
     clients: &mut Clients,
@@ -23,7 +26,8 @@ pub fn execute(
     cmd: Result<CmdId, CmdError>,
     out: &mut ReplyBuf,
     now: i64,
-) {
+) -> u64 {
+    let mut ran_usec = 0;
     let reply_start = out.buf.len();
     let client = clients.at_mut(slot);
     // One clock read per command: it ends the previous command's timing
@@ -85,6 +89,7 @@ pub fn execute(
                 let usec = start.elapsed().as_micros() as u64;
                 // Counted once run (CLIENT LIST tot-cmds), as Valkey does.
                 clients.at_mut(slot).commands += 1;
+                ran_usec = usec;
                 let st = &mut state.stats.commands[id];
                 st.calls += 1;
                 st.usec += usec;
@@ -93,6 +98,17 @@ pub fn execute(
                     state.stats.count_error(e.code());
                     out.error(&e.0);
                 }
+                if state.config.latency_tracking {
+                    state.stats.histograms.record(id, usec);
+                }
+                let event = if spec.has(flags::FAST) {
+                    latency::FAST_COMMAND
+                } else {
+                    latency::COMMAND
+                };
+                state
+                    .latency
+                    .record(state.config.latency_monitor_threshold, event, usec);
                 let threshold = state.config.slowlog_log_slower_than;
                 if threshold >= 0 && usec >= threshold as u64 && !spec.has(flags::SKIP_SLOWLOG) {
                     log_slow(state, clients, slot, argv, usec, now);
@@ -116,6 +132,7 @@ pub fn execute(
     }
     // HELLO may have switched the protocol for what follows.
     out.resp = clients.at(slot).resp;
+    ran_usec
 }
 
 fn log_slow(

@@ -8,6 +8,8 @@ pub mod batch;
 pub mod client;
 pub mod cron;
 pub mod dispatch;
+pub mod histogram;
+pub mod latency;
 pub mod lazyfree;
 pub mod load;
 pub mod main_loop;

@@ -32,6 +32,8 @@ pub struct Stats {
     pub net_output_bytes: u64,
     /// Indexed by `CmdId`.
     pub commands: Vec<CmdStat>,
+    /// Per-command latency distributions (`latency-tracking`).
+    pub histograms: super::histogram::CommandHistograms,
     /// Error code (`ERR`, `WRONGTYPE`, ...) → count, in first-seen order.
     pub errors: Vec<(String, u64)>,
     pub total_error_replies: u64,
@@ -154,6 +156,8 @@ pub struct State {
     pub shutdown: Option<ShutdownMode>,
     pub slowlog: std::collections::VecDeque<SlowEntry>,
     pub slowlog_next_id: u64,
+    /// Latency spikes per event (`latency-monitor-threshold`).
+    pub latency: super::latency::LatencyMonitor,
     /// Changes since start (there is no persistence, so never reset).
     pub dirty: u64,
     /// The port actually listened on.
@@ -204,6 +208,7 @@ impl State {
             shutdown: None,
             slowlog: Default::default(),
             slowlog_next_id: 0,
+            latency: Default::default(),
             dirty: 0,
             tcp_port: config.port,
             io_threads_active: 0,
