@@ -142,11 +142,12 @@ impl Executor {
                 }
                 let id = cmd.as_ref().ok().copied();
                 execute(state, clients, job.slot, &argv, cmd, &mut job.out, now);
-                if let Some(req) = state.block_request.take() {
-                    if let Some(id) = id {
+                match (state.block_request.take(), id) {
+                    (Some(req), Some(id)) => {
                         job.blocked_on = Some((argv, id, req));
                         any_blocked = true;
                     }
+                    _ => crate::resp::argv::recycle(argv),
                 }
             }
             if any_blocked {

@@ -30,8 +30,8 @@ pub fn execute(
     let mut ran_usec = 0;
     let reply_start = out.buf.len();
     let client = clients.at_mut(slot);
-    // One clock read per command: it ends the previous command's timing
-    // (`clock`) and starts this one's.
+    // Times the command (commandstats, slowlog, latency) and is the
+    // client's last interaction.
     let start = Instant::now();
     client.last_interaction = start;
     // The SKIP asked for by the previous command applies to this one.

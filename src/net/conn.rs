@@ -184,7 +184,8 @@ impl Conn {
             max_bulk_len: limits.max_bulk_len(),
             authenticated: self.authenticated,
         };
-        let mut cmds = Vec::new();
+        // Room for a typical pipeline up front (each growth is a realloc).
+        let mut cmds = Vec::with_capacity(16);
         let mut error = None;
         while cmds.len() < MAX_CMDS_PER_BATCH {
             match self.parser.parse(&mut self.rbuf, &lim) {

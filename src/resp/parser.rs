@@ -6,8 +6,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-/// One command: its name and arguments.
-pub type Argv = Vec<Bytes>;
+pub use super::argv::Argv;
 
 /// Longest inline request or count line, as in Valkey (PROTO_INLINE_MAX_SIZE).
 pub const INLINE_MAX: usize = 64 * 1024;
@@ -217,7 +216,7 @@ fn whole_command(buf: &mut BytesMut, limits: &Limits) -> Option<Argv> {
         &long[..]
     };
     let frame = buf.split_to(pos).freeze();
-    let mut argv = Vec::with_capacity(ranges.len());
+    let mut argv = super::argv::with_capacity(ranges.len());
     argv.extend(ranges.iter().map(|&(s, e)| frame.slice(s..e)));
     Some(argv)
 }
