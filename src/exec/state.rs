@@ -226,13 +226,17 @@ impl State {
         }
     }
 
-    /// Moves values queued by the dbs into the garbage list.
+    /// Moves values queued by the dbs (and their old tables) into the
+    /// garbage list.
     pub fn collect_db_garbage(&mut self) {
         for db in &mut self.dbs {
             if !db.garbage.is_empty() {
                 for v in db.garbage.drain(..) {
                     self.garbage.push(Box::new(v));
                 }
+            }
+            if let Some(tables) = db.take_retired() {
+                self.garbage.push(Box::new(tables));
             }
         }
     }

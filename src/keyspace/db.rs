@@ -411,6 +411,12 @@ impl Db {
         }
     }
 
+    /// Memory that should be freed off the main thread: old keyspace
+    /// tables left by resizes.
+    pub fn take_retired(&mut self) -> Option<Vec<super::kvtable::Retired>> {
+        self.table.take_retired()
+    }
+
     /// Rehashing work for idle time.
     pub fn rehash_for(&mut self, budget: std::time::Duration) {
         self.table.rehash_for(budget);

@@ -22,6 +22,8 @@ use super::entry::Entry;
 
 const SLOTS: usize = 6;
 const FULL: u8 = (1 << SLOTS) - 1;
+/// Old tables at least this large are freed off the main thread.
+const RETIRE_OFF_THREAD: usize = 1 << 20;
 /// Shrink when fewer than 1/8 of the slots are used.
 const MIN_FILL: usize = 8;
 
@@ -41,7 +43,7 @@ struct Bucket {
 const _: () = assert!(std::mem::size_of::<Bucket>() == 64);
 
 impl Bucket {
-    fn new() -> Bucket {
+    const fn new() -> Bucket {
         Bucket {
             presence: 0,
             tags: [0; SLOTS],
@@ -99,14 +101,132 @@ enum At {
     Child(u32),
 }
 
+/// A table's head buckets: `n` zeroed, cache-line aligned buckets.
+///
+/// Not a `Vec<Bucket>`: Rust's allocator serves alignments above 16 with
+/// `posix_memalign` and then writes the zeroes itself, which for a 128 MiB
+/// table is a stall of tens of milliseconds in the command that triggers
+/// the resize. `calloc` (alignment 16) gets fresh, already-zero pages from
+/// the kernel instead, touched only as rehashing fills them; the array
+/// starts at the first 64-byte boundary of a block 64 bytes larger.
+struct BucketArray {
+    base: *mut u8,
+    ptr: *mut Bucket,
+    len: usize,
+}
+
+// SAFETY: a BucketArray owns its block alone, like a Vec<Bucket>, and
+// Bucket is Send and Sync.
+unsafe impl Send for BucketArray {}
+unsafe impl Sync for BucketArray {}
+
+impl BucketArray {
+    const fn empty() -> Self {
+        BucketArray {
+            base: std::ptr::null_mut(),
+            ptr: std::ptr::null_mut(),
+            len: 0,
+        }
+    }
+
+    fn layout(len: usize) -> std::alloc::Layout {
+        let size = len
+            .checked_mul(std::mem::size_of::<Bucket>())
+            .and_then(|s| s.checked_add(64));
+        match size.and_then(|s| std::alloc::Layout::from_size_align(s, 16).ok()) {
+            Some(l) => l,
+            None => std::alloc::handle_alloc_error(std::alloc::Layout::new::<Bucket>()),
+        }
+    }
+
+    fn zeroed(len: usize) -> Self {
+        if len == 0 {
+            return Self::empty();
+        }
+        let layout = Self::layout(len);
+        // SAFETY: the layout's size is non-zero. The block is 64 bytes
+        // longer than the array, so the array starting at the first 64-byte
+        // boundary (at most 48 bytes in, the block being 16-aligned) fits
+        // inside it. All-zero bytes are a valid empty Bucket: presence, tags
+        // and child link 0, and `Option<Entry>` is a nullable pointer whose
+        // null is `None`.
+        unsafe {
+            let base = std::alloc::alloc_zeroed(layout);
+            if base.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+            let ptr = base.add(base.align_offset(64)).cast::<Bucket>();
+            BucketArray { base, ptr, len }
+        }
+    }
+
+    /// Frees the block without dropping the buckets: for an array known to
+    /// hold no entry.
+    fn free_empty(mut self) {
+        self.len_to_zero_and_free();
+    }
+
+    fn len_to_zero_and_free(&mut self) {
+        if !self.base.is_null() {
+            // SAFETY: `base` came from `alloc_zeroed` with this layout.
+            unsafe { std::alloc::dealloc(self.base, Self::layout(self.len)) };
+        }
+        // Field by field: assigning a whole BucketArray would drop the old
+        // one, which is this.
+        self.base = std::ptr::null_mut();
+        self.ptr = std::ptr::null_mut();
+        self.len = 0;
+    }
+}
+
+impl std::ops::Deref for BucketArray {
+    type Target = [Bucket];
+    #[inline]
+    fn deref(&self) -> &[Bucket] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: `ptr` points at `len` initialised buckets owned by self.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl std::ops::DerefMut for BucketArray {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [Bucket] {
+        if self.len == 0 {
+            return &mut [];
+        }
+        // SAFETY: as in `deref`, with `&mut self` for exclusive access.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+impl Drop for BucketArray {
+    fn drop(&mut self) {
+        if self.len > 0 {
+            // SAFETY: the buckets are initialised and dropped once, here.
+            unsafe {
+                std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(self.ptr, self.len))
+            };
+        }
+        self.len_to_zero_and_free();
+    }
+}
+
+/// Child buckets per arena chunk.
+const CHUNK: usize = 64;
+
 struct Table {
-    buckets: Vec<Bucket>,
+    buckets: BucketArray,
     /// Child buckets of overflowing chains. An arena rather than a box per
     /// child: children come and go by the thousand while a table fills and
     /// is rehashed, and separate 64-byte-aligned allocations would leave
-    /// the heap full of holes too small for entries. Freed children are
-    /// linked from `free` and reused; the arena goes with the table.
-    arena: Vec<Bucket>,
+    /// the heap full of holes too small for entries. It grows by 4 KiB
+    /// chunks, so it is never copied. Freed children are linked from
+    /// `free` and reused; the arena goes with the table.
+    arena: Vec<Box<[Bucket; CHUNK]>>,
+    arena_len: usize,
     free: u32,
     /// Children in use (the arena is dropped when none is).
     children: usize,
@@ -116,8 +236,9 @@ struct Table {
 impl Table {
     fn empty() -> Self {
         Table {
-            buckets: Vec::new(),
+            buckets: BucketArray::empty(),
             arena: Vec::new(),
+            arena_len: 0,
             free: 0,
             children: 0,
             used: 0,
@@ -129,28 +250,30 @@ impl Table {
     /// table does not stall the main thread while it is cleared (pages are
     /// touched later, bucket by bucket, as rehashing fills them).
     fn with_size(n: usize) -> Self {
-        let Ok(layout) = std::alloc::Layout::array::<Bucket>(n) else {
-            std::alloc::handle_alloc_error(std::alloc::Layout::new::<Bucket>())
-        };
-        if n == 0 {
-            return Table::empty();
-        }
-        // SAFETY: an all-zero Bucket is a valid empty one: presence, tags
-        // and child link 0, and `Option<Entry>` is a nullable pointer whose
-        // null is `None`. The memory has exactly the layout of a Vec of `n`
-        // Buckets (size and 64-byte alignment), as `from_raw_parts`
-        // requires; length and capacity are both `n`.
-        let buckets = unsafe {
-            let ptr = std::alloc::alloc_zeroed(layout) as *mut Bucket;
-            if ptr.is_null() {
-                std::alloc::handle_alloc_error(layout);
-            }
-            Vec::from_raw_parts(ptr, n, n)
-        };
         Table {
-            buckets,
+            buckets: BucketArray::zeroed(n),
             ..Table::empty()
         }
+    }
+
+    #[inline]
+    fn child(&self, c: u32) -> Option<&Bucket> {
+        let i = (c as usize).wrapping_sub(1);
+        if i >= self.arena_len {
+            return None;
+        }
+        self.arena.get(i / CHUNK).map(|chunk| &chunk[i % CHUNK])
+    }
+
+    #[inline]
+    fn child_mut(&mut self, c: u32) -> Option<&mut Bucket> {
+        let i = (c as usize).wrapping_sub(1);
+        if i >= self.arena_len {
+            return None;
+        }
+        self.arena
+            .get_mut(i / CHUNK)
+            .map(|chunk| &mut chunk[i % CHUNK])
     }
 
     #[inline]
@@ -167,7 +290,7 @@ impl Table {
     fn at(&self, at: At) -> Option<&Bucket> {
         match at {
             At::Head(i) => self.buckets.get(i),
-            At::Child(c) => self.arena.get((c as usize).wrapping_sub(1)),
+            At::Child(c) => self.child(c),
         }
     }
 
@@ -175,7 +298,7 @@ impl Table {
     fn at_mut(&mut self, at: At) -> Option<&mut Bucket> {
         match at {
             At::Head(i) => self.buckets.get_mut(i),
-            At::Child(c) => self.arena.get_mut((c as usize).wrapping_sub(1)),
+            At::Child(c) => self.child_mut(c),
         }
     }
 
@@ -185,7 +308,7 @@ impl Table {
         if b.child == 0 {
             return None;
         }
-        self.arena.get(b.child as usize - 1)
+        self.child(b.child)
     }
 
     /// Where the bucket `depth` steps down the chain of head `idx` is.
@@ -204,28 +327,35 @@ impl Table {
 
     /// A child bucket for a chain: a freed one, or a new one.
     fn new_child(&mut self) -> u32 {
+        self.children += 1;
         if self.free != 0 {
             let c = self.free;
-            let i = c as usize - 1;
-            self.free = self.arena[i].child;
-            self.arena[i].child = 0;
-            self.children += 1;
+            if let Some(b) = self.child_mut(c) {
+                let next = b.child;
+                b.child = 0;
+                self.free = next;
+            }
             return c;
         }
-        self.children += 1;
-        self.arena.push(Bucket::new());
+        if self.arena_len == self.arena.len() * CHUNK {
+            self.arena.push(Box::new([const { Bucket::new() }; CHUNK]));
+        }
+        self.arena_len += 1;
         // Links are u32: 2^32 children would be 256 GiB of buckets.
-        self.arena.len() as u32
+        self.arena_len as u32
     }
 
     fn free_child(&mut self, c: u32) {
-        let i = c as usize - 1;
-        self.arena[i].child = self.free;
+        let free = self.free;
+        if let Some(b) = self.child_mut(c) {
+            b.child = free;
+        }
         self.free = c;
         self.children -= 1;
         if self.children == 0 {
             // No chain left: the arena goes back to the allocator.
             self.arena = Vec::new();
+            self.arena_len = 0;
             self.free = 0;
         }
     }
@@ -377,6 +507,38 @@ impl Table {
     }
 }
 
+/// The memory of a table emptied by a resize, to be freed off the main
+/// thread: unmapping a table of millions of buckets takes milliseconds, and
+/// dropping it as a `Vec<Bucket>` would also read every bucket to drop
+/// entries that are known to be gone.
+pub struct Retired {
+    buckets: BucketArray,
+    arena: Vec<Box<[Bucket; CHUNK]>>,
+}
+
+impl Retired {
+    fn from_empty(mut t: Table) -> Retired {
+        debug_assert_eq!(t.used, 0);
+        Retired {
+            buckets: std::mem::replace(&mut t.buckets, BucketArray::empty()),
+            arena: std::mem::take(&mut t.arena),
+        }
+    }
+
+    /// Bytes it gives back.
+    pub fn bytes(&self) -> usize {
+        (self.buckets.len + self.arena.len() * CHUNK) * std::mem::size_of::<Bucket>()
+    }
+}
+
+impl Drop for Retired {
+    fn drop(&mut self) {
+        // The table held no entry (`used` was 0): free the block without
+        // walking the buckets.
+        std::mem::replace(&mut self.buckets, BucketArray::empty()).free_empty();
+    }
+}
+
 /// The keys of one database and their entries.
 pub struct KvTable {
     t0: Table,
@@ -384,6 +546,8 @@ pub struct KvTable {
     /// Next bucket of `t0` to move into `t1`, while resizing.
     rehash_idx: Option<usize>,
     hasher: DefaultHashBuilder,
+    /// Old tables of finished resizes, for `take_retired`.
+    retired: Vec<Retired>,
 }
 
 impl Default for KvTable {
@@ -404,6 +568,18 @@ impl KvTable {
             t1: Table::empty(),
             rehash_idx: None,
             hasher: DefaultHashBuilder::default(),
+            retired: Vec::new(),
+        }
+    }
+
+    /// Old tables left by resizes, for the caller to free elsewhere (large
+    /// ones; small ones are freed in place).
+    #[inline]
+    pub fn take_retired(&mut self) -> Option<Vec<Retired>> {
+        if self.retired.is_empty() {
+            None
+        } else {
+            Some(std::mem::take(&mut self.retired))
         }
     }
 
@@ -636,7 +812,11 @@ impl KvTable {
             left -= 1;
         }
         if self.t0.used == 0 {
-            self.t0 = std::mem::replace(&mut self.t1, Table::empty());
+            let new = std::mem::replace(&mut self.t1, Table::empty());
+            let old = Retired::from_empty(std::mem::replace(&mut self.t0, new));
+            if old.bytes() >= RETIRE_OFF_THREAD {
+                self.retired.push(old);
+            }
             self.rehash_idx = None;
             // Deletes during the resize may call for another one.
             self.shrink_if_needed();
