@@ -753,3 +753,58 @@ server_test!(wrong_type, |srv| {
     assert_eq!(q(&mut s, &["SETEX", "l2", "100", "v"]), OK);
     assert_eq!(q(&mut s, &["TYPE", "l2"]), "+string\r\n");
 });
+
+/// The expected bytes of a bulk reply.
+fn bulk_bytes(v: &[u8]) -> Vec<u8> {
+    let mut r = format!("${}\r\n", v.len()).into_bytes();
+    r.extend_from_slice(v);
+    r.extend_from_slice(b"\r\n");
+    r
+}
+
+// Values from 16 KiB on are sent by reference (no copy into the reply):
+// they must arrive whole and in order among other replies, also when the
+// socket takes them in several writes and when the key changes meanwhile.
+server_test!(large_values_sent_by_reference_arrive_whole, |srv| {
+    let mut s = srv.raw();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let mid = vec![b'm'; 16 * 1024];
+    let mut send = cmd(&[b"SET", b"big", &big]);
+    send.extend(cmd(&[b"SET", b"mid", &mid]));
+    assert_eq!(raw_roundtrip(&mut s, &send, 2), b"+OK\r\n+OK\r\n");
+    // A pipeline mixing small replies and shared values; DEL and SET change
+    // the keys after their values were queued.
+    let mut send = cmd(&[b"GET", b"big"]);
+    send.extend(cmd(&[b"PING"]));
+    send.extend(cmd(&[b"GET", b"mid"]));
+    send.extend(cmd(&[b"MGET", b"mid", b"nokey", b"big"]));
+    send.extend(cmd(&[b"DEL", b"big"]));
+    send.extend(cmd(&[b"SET", b"mid", b"small"]));
+    send.extend(cmd(&[b"GET", b"mid"]));
+    let got = raw_roundtrip(&mut s, &send, 7);
+    let mut want = bulk_bytes(&big);
+    want.extend_from_slice(b"+PONG\r\n");
+    want.extend(bulk_bytes(&mid));
+    want.extend_from_slice(b"*3\r\n");
+    want.extend(bulk_bytes(&mid));
+    want.extend_from_slice(b"$-1\r\n");
+    want.extend(bulk_bytes(&big));
+    want.extend_from_slice(b":1\r\n+OK\r\n");
+    want.extend(bulk_bytes(b"small"));
+    assert!(got == want, "replies differ (got {} bytes)", got.len());
+    // Suppressed replies drop their shared values too.
+    let mut send = cmd(&[b"SET", b"big", &big]);
+    send.extend(cmd(&[b"CLIENT", b"REPLY", b"SKIP"]));
+    send.extend(cmd(&[b"GET", b"big"]));
+    send.extend(cmd(&[b"STRLEN", b"big"]));
+    let got = raw_roundtrip(&mut s, &send, 2);
+    assert_eq!(got, b"+OK\r\n:3000000\r\n");
+    // GETRANGE, APPEND and GETDEL read shared values like any other.
+    assert_eq!(q(&mut s, &["GETRANGE", "big", "26", "28"]), bulk("abc"));
+    assert_eq!(q(&mut s, &["APPEND", "big", "!"]), int(3_000_001));
+    let got = raw_roundtrip(&mut s, &cmd(&[b"GETDEL", b"big"]), 1);
+    let mut appended = big.clone();
+    appended.push(b'!');
+    assert!(got == bulk_bytes(&appended));
+});

@@ -344,6 +344,7 @@ pub fn reply_str(out: &mut ReplyBuf, s: StrRef<'_>) {
     match s {
         StrRef::Int(n) => out.bulk_int(n),
         StrRef::Bytes(b) => out.bulk(b),
+        StrRef::Shared(b) => out.bulk_shared(b),
     }
 }
 
@@ -352,6 +353,7 @@ fn str_eq(s: StrRef<'_>, b: &[u8]) -> bool {
     match s {
         StrRef::Int(n) => crate::resp::parser::parse_i64(b) == Some(n),
         StrRef::Bytes(x) => x == b,
+        StrRef::Shared(x) => &x[..] == b,
     }
 }
 

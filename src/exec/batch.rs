@@ -175,9 +175,9 @@ impl Executor {
             let c = clients.at_mut(job.slot);
             c.blocked = true;
             let c = &*c;
-            if !job.out.buf.is_empty() {
+            if !job.out.is_empty() {
                 // Replies before the blocking command go out now.
-                let data = std::mem::take(&mut job.out.buf);
+                let data = job.out.take();
                 let authenticated = c.authenticated || state.config.requirepass.is_none();
                 outbox.send(
                     c.io_thread,
@@ -365,12 +365,12 @@ fn finish(mut job: Job, state: &mut State, clients: &mut Clients, outbox: &mut O
         close = true;
     }
     let authenticated = c.authenticated || state.config.requirepass.is_none();
-    state.stats.net_output_bytes += job.out.buf.len() as u64;
+    state.stats.net_output_bytes += job.out.len() as u64;
     outbox.send(
         c.io_thread,
         ToIo::Reply {
             client: job.client,
-            data: job.out.buf,
+            data: job.out.take(),
             done: true,
             close,
             authenticated,

@@ -28,7 +28,7 @@ pub fn execute(
     now: i64,
 ) -> u64 {
     let mut ran_usec = 0;
-    let reply_start = out.buf.len();
+    let reply_start = out.mark();
     let client = clients.at_mut(slot);
     // Times the command (commandstats, slowlog, latency) and is the
     // client's last interaction.
@@ -128,7 +128,7 @@ pub fn execute(
         }
     };
     if suppress {
-        out.buf.truncate(reply_start);
+        out.truncate(reply_start);
     }
     // HELLO may have switched the protocol for what follows.
     out.resp = clients.at(slot).resp;

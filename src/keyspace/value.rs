@@ -4,17 +4,25 @@
 //! allocation of their own; integers are stored as `i64` as Valkey's `int`
 //! encoding does.
 
+use std::sync::Arc;
+
 use crate::resp::parser::parse_i64;
 
-/// Bytes stored inline when short, else in one exact-size allocation.
+/// Bytes stored inline when short, else in one exact-size allocation;
+/// large ones reference-counted, so replies can send them without a copy.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Bytes24 {
     Inline { len: u8, data: [u8; 22] },
     Heap(Box<[u8]>),
+    Shared(Arc<[u8]>),
 }
 
 impl Bytes24 {
     pub const INLINE_MAX: usize = 22;
+    /// From this size on, string values are shared with the replies that
+    /// send them (16 KiB: below it, copying into the reply buffer costs
+    /// less than an extra piece in the write).
+    pub const SHARED_MIN: usize = 16 * 1024;
 
     pub fn new(s: &[u8]) -> Self {
         if s.len() <= Self::INLINE_MAX {
@@ -29,11 +37,21 @@ impl Bytes24 {
         }
     }
 
+    /// A string value: like `new`, but large values are shared.
+    pub fn value(s: &[u8]) -> Self {
+        if s.len() >= Self::SHARED_MIN {
+            Bytes24::Shared(s.into())
+        } else {
+            Self::new(s)
+        }
+    }
+
     #[inline]
     pub fn as_slice(&self) -> &[u8] {
         match self {
             Bytes24::Inline { len, data } => &data[..*len as usize],
             Bytes24::Heap(b) => b,
+            Bytes24::Shared(b) => b,
         }
     }
 
@@ -43,6 +61,7 @@ impl Bytes24 {
         match self {
             Bytes24::Inline { .. } => None,
             Bytes24::Heap(b) => Some(b.as_ptr()),
+            Bytes24::Shared(b) => Some(b.as_ptr()),
         }
     }
 }
@@ -72,7 +91,7 @@ impl Str {
                 return Str::Int(n);
             }
         }
-        Str::Fixed(Bytes24::new(s))
+        Str::Fixed(Bytes24::value(s))
     }
 
     /// Appends the bytes of this string to `out`.
@@ -157,6 +176,8 @@ impl Str {
 pub enum StrRef<'a> {
     Int(i64),
     Bytes(&'a [u8]),
+    /// A large value, which replies send by reference.
+    Shared(&'a Arc<[u8]>),
 }
 
 impl<'a> StrRef<'a> {
@@ -164,6 +185,7 @@ impl<'a> StrRef<'a> {
         match self {
             StrRef::Int(n) => int_len(n),
             StrRef::Bytes(b) => b.len(),
+            StrRef::Shared(b) => b.len(),
         }
     }
 
@@ -176,6 +198,7 @@ impl<'a> StrRef<'a> {
         match self {
             StrRef::Int(n) => std::borrow::Cow::Owned(n.to_string().into_bytes()),
             StrRef::Bytes(b) => std::borrow::Cow::Borrowed(b),
+            StrRef::Shared(b) => std::borrow::Cow::Borrowed(&b[..]),
         }
     }
 
@@ -184,6 +207,7 @@ impl<'a> StrRef<'a> {
         match self {
             StrRef::Int(n) => Some(n),
             StrRef::Bytes(b) => parse_i64(b),
+            StrRef::Shared(_) => None,
         }
     }
 }
@@ -192,6 +216,7 @@ impl Str {
     pub fn as_str_ref(&self) -> StrRef<'_> {
         match self {
             Str::Int(n) => StrRef::Int(*n),
+            Str::Fixed(Bytes24::Shared(b)) => StrRef::Shared(b),
             Str::Fixed(b) => StrRef::Bytes(b.as_slice()),
             Str::Growable(v) => StrRef::Bytes(v),
         }

@@ -12,7 +12,7 @@ use bytes::BytesMut;
 use mio::net::TcpStream;
 
 use super::NetLimits;
-use crate::resp::{Argv, Limits, Parser, ProtocolError};
+use crate::resp::{Argv, Encoded, Limits, Parser, ProtocolError};
 use crate::ring::message::ClientId;
 
 /// Most commands sent to main in one message; the rest wait for the reply,
@@ -42,7 +42,7 @@ pub struct Conn {
     pub stream: TcpStream,
     rbuf: BytesMut,
     parser: Parser,
-    out: VecDeque<Vec<u8>>,
+    out: VecDeque<Encoded>,
     out_pos: usize,
     out_bytes: usize,
     /// A batch is with the main thread.
@@ -225,9 +225,11 @@ impl Conn {
         !self.in_flight
     }
 
-    pub fn queue_output(&mut self, data: Vec<u8>) {
-        if !data.is_empty() {
-            self.out_bytes += data.len();
+    pub fn queue_output(&mut self, data: impl Into<Encoded>) {
+        let data = data.into();
+        let len = data.len();
+        if len > 0 {
+            self.out_bytes += len;
             self.out.push_back(data);
         }
     }
@@ -260,18 +262,27 @@ impl Conn {
     /// of it is written.
     pub fn flush(&mut self) -> Result<bool, CloseReason> {
         while let Some(front) = self.out.front() {
-            // Gather several small replies into one syscall.
-            let result = if self.out.len() > 1 {
-                let mut slices: [io::IoSlice<'_>; 16] =
+            let result = if self.out.len() == 1 && front.shared.is_empty() {
+                self.stream.write(&front.bytes[self.out_pos..])
+            } else {
+                // Several replies, or values sent by reference: one
+                // vectored write of as many pieces as fit.
+                let mut slices: [io::IoSlice<'_>; 32] =
                     std::array::from_fn(|_| io::IoSlice::new(&[]));
                 let mut n = 0;
-                for (i, buf) in self.out.iter().take(16).enumerate() {
-                    slices[n] = io::IoSlice::new(if i == 0 { &buf[self.out_pos..] } else { buf });
-                    n += 1;
+                let mut skip = self.out_pos;
+                for msg in self.out.iter() {
+                    msg.pieces_from(skip, |piece| {
+                        slices[n] = io::IoSlice::new(piece);
+                        n += 1;
+                        n < slices.len()
+                    });
+                    skip = 0;
+                    if n == slices.len() {
+                        break;
+                    }
                 }
                 self.stream.write_vectored(&slices[..n])
-            } else {
-                self.stream.write(&front[self.out_pos..])
             };
             match result {
                 Ok(0) => return Err(CloseReason::Error),
@@ -279,7 +290,7 @@ impl Conn {
                     self.out_bytes -= n;
                     while n > 0 {
                         let Some(front) = self.out.front() else { break };
-                        let left = front.len() - self.out_pos;
+                        let left = front.len().saturating_sub(self.out_pos);
                         if n >= left {
                             n -= left;
                             self.out_pos = 0;

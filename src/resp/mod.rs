@@ -10,4 +10,4 @@ pub mod reply;
 
 pub use argv::Argv;
 pub use parser::{Limits, Parser, ProtocolError};
-pub use reply::ReplyBuf;
+pub use reply::{Encoded, ReplyBuf};

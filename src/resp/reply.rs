@@ -3,12 +3,71 @@
 //! Commands call these methods in the order the reply is read; the protocol
 //! version decides the wire form of nulls, maps, sets, doubles and booleans.
 
+use std::sync::Arc;
+
 /// Bytes of one client's replies for one batch of its commands.
 #[derive(Debug, Default)]
 pub struct ReplyBuf {
     pub buf: Vec<u8>,
+    /// Large values sent by reference, each inserted at its offset in `buf`
+    /// (see `Encoded`).
+    pub shared: Vec<(usize, Arc<[u8]>)>,
     /// Protocol version: 2 or 3.
     pub resp: u8,
+}
+
+/// Encoded replies ready to write: `bytes`, with each shared value spliced
+/// in at its offset. Large string values are not copied into the reply:
+/// the reply holds a reference to the stored value and the connection
+/// writes it with a vectored write, so a GET of a 1 MB value costs no 1 MB
+/// copy on the main thread, and a value deleted meanwhile stays alive until
+/// written (its memory is then freed on the writing thread).
+#[derive(Debug, Default)]
+pub struct Encoded {
+    pub bytes: Vec<u8>,
+    pub shared: Vec<(usize, Arc<[u8]>)>,
+}
+
+impl Encoded {
+    pub fn len(&self) -> usize {
+        self.bytes.len() + self.shared.iter().map(|(_, s)| s.len()).sum::<usize>()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `f` on the pieces in order, leaving out the first `skip`
+    /// bytes, while `f` returns true.
+    pub fn pieces_from<'a>(&'a self, mut skip: usize, mut f: impl FnMut(&'a [u8]) -> bool) {
+        let mut emit = |piece: &'a [u8]| -> bool {
+            if skip >= piece.len() {
+                skip -= piece.len();
+                return true;
+            }
+            let piece = &piece[skip..];
+            skip = 0;
+            f(piece)
+        };
+        let mut start = 0;
+        for (off, chunk) in &self.shared {
+            let off = (*off).clamp(start, self.bytes.len());
+            if !emit(&self.bytes[start..off]) || !emit(chunk) {
+                return;
+            }
+            start = off;
+        }
+        emit(&self.bytes[start..]);
+    }
+}
+
+impl From<Vec<u8>> for Encoded {
+    fn from(bytes: Vec<u8>) -> Self {
+        Encoded {
+            bytes,
+            shared: Vec::new(),
+        }
+    }
 }
 
 const CRLF: &[u8] = b"\r\n";
@@ -17,6 +76,7 @@ impl ReplyBuf {
     pub fn new(resp: u8) -> Self {
         ReplyBuf {
             buf: Vec::new(),
+            shared: Vec::new(),
             resp,
         }
     }
@@ -29,6 +89,7 @@ impl ReplyBuf {
     pub fn for_commands(resp: u8, cmds: usize) -> Self {
         ReplyBuf {
             buf: Vec::with_capacity((cmds * 40).clamp(32, 1000)),
+            shared: Vec::new(),
             resp,
         }
     }
@@ -78,6 +139,43 @@ impl ReplyBuf {
         self.header(b'$', data.len() as i64);
         self.buf.extend_from_slice(data);
         self.buf.extend_from_slice(CRLF);
+    }
+
+    /// A bulk string sent by reference to the stored value (no copy).
+    pub fn bulk_shared(&mut self, data: &Arc<[u8]>) {
+        self.header(b'$', data.len() as i64);
+        self.shared.push((self.buf.len(), Arc::clone(data)));
+        self.buf.extend_from_slice(CRLF);
+    }
+
+    /// Bytes of reply so far (a mark for `truncate`).
+    pub fn mark(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Drops everything written after `mark` (CLIENT REPLY OFF / SKIP).
+    pub fn truncate(&mut self, mark: usize) {
+        self.buf.truncate(mark);
+        while self.shared.last().is_some_and(|(off, _)| *off >= mark) {
+            self.shared.pop();
+        }
+    }
+
+    /// Everything written so far, leaving the buffer empty.
+    pub fn take(&mut self) -> Encoded {
+        Encoded {
+            bytes: std::mem::take(&mut self.buf),
+            shared: std::mem::take(&mut self.shared),
+        }
+    }
+
+    /// Total bytes of reply (shared values included).
+    pub fn len(&self) -> usize {
+        self.buf.len() + self.shared.iter().map(|(_, s)| s.len()).sum::<usize>()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty() && self.shared.is_empty()
     }
 
     /// An integer as a bulk string (`GET` of an integer-encoded value).
@@ -268,6 +366,44 @@ pub fn format_double(d: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn flatten(e: &Encoded, skip: usize) -> Vec<u8> {
+        let mut v = Vec::new();
+        e.pieces_from(skip, |p| {
+            v.extend_from_slice(p);
+            true
+        });
+        v
+    }
+
+    #[test]
+    fn shared_values_splice_in_order_and_truncate() {
+        let big: Arc<[u8]> = Arc::from(&b"BIGVALUE"[..]);
+        let mut r = ReplyBuf::new(2);
+        r.ok();
+        r.bulk_shared(&big);
+        let mark = r.mark();
+        r.bulk_shared(&big);
+        r.ok();
+        r.truncate(mark);
+        r.bulk(b"x");
+        assert_eq!(r.len(), 5 + 14 + 7);
+        let e = r.take();
+        assert!(r.is_empty());
+        assert_eq!(e.len(), 26);
+        let all = flatten(&e, 0);
+        assert_eq!(all, b"+OK\r\n$8\r\nBIGVALUE\r\n$1\r\nx\r\n");
+        for skip in 0..=all.len() {
+            assert_eq!(flatten(&e, skip), &all[skip..], "skip {skip}");
+        }
+        // Stopping early: the callback's false ends the walk.
+        let mut n = 0;
+        e.pieces_from(0, |_| {
+            n += 1;
+            n < 2
+        });
+        assert_eq!(n, 2);
+    }
 
     #[test]
     fn doubles_like_valkey() {

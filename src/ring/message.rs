@@ -1,7 +1,7 @@
 //! Messages carried by the rings: small, typed, and owned.
 
 use crate::net::conn::Conn;
-use crate::resp::{Argv, ProtocolError};
+use crate::resp::{Argv, Encoded, ProtocolError};
 
 /// Client ids are unique for the life of the process (as `CLIENT ID`).
 pub type ClientId = u64;
@@ -45,7 +45,7 @@ pub enum ToIo {
     /// tells the parser which request limits apply.
     Reply {
         client: ClientId,
-        data: Vec<u8>,
+        data: Encoded,
         done: bool,
         close: bool,
         authenticated: bool,
