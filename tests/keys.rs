@@ -786,3 +786,47 @@ server_test!(inspection_counts_hits_and_misses, |srv| {
     let (h1, m1) = stats(&mut s);
     assert_eq!((h1 - h0, m1 - m0), (4, 3));
 });
+
+// One pipelined batch: the executor hashes every key before the batch runs
+// and the lookups reuse those hashes, so tables replaced or swapped by
+// commands earlier in the same batch must not send a lookup astray.
+server_test!(lookups_after_flush_and_swap_in_one_batch, |srv| {
+    let mut s = srv.raw();
+    let mut send = Vec::new();
+    for c in [
+        &["SET", "k", "v1"][..],
+        &["FLUSHDB"],
+        &["SET", "k", "v2"],
+        &["GET", "k"],
+        &["SWAPDB", "0", "1"],
+        &["GET", "k"],
+        &["SET", "k", "v3"],
+        &["SELECT", "1"],
+        &["GET", "k"],
+        &["SELECT", "0"],
+        &["GET", "k"],
+        &["DEL", "k"],
+        &["GET", "k"],
+    ] {
+        let args: Vec<&[u8]> = c.iter().map(|a| a.as_bytes()).collect();
+        send.extend(common::cmd(&args));
+    }
+    let got = common::raw_roundtrip(&mut s, &send, 13);
+    let want = [
+        OK.to_string(),
+        OK.to_string(),
+        OK.to_string(),
+        bulk("v2"),
+        OK.to_string(),
+        NULL.to_string(),
+        OK.to_string(),
+        OK.to_string(),
+        bulk("v2"),
+        OK.to_string(),
+        bulk("v3"),
+        int(1),
+        NULL.to_string(),
+    ]
+    .concat();
+    assert_eq!(String::from_utf8_lossy(&got), want);
+});

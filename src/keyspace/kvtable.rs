@@ -545,7 +545,7 @@ pub struct KvTable {
     t1: Table,
     /// Next bucket of `t0` to move into `t1`, while resizing.
     rehash_idx: Option<usize>,
-    hasher: DefaultHashBuilder,
+    hasher: &'static DefaultHashBuilder,
     /// Old tables of finished resizes, for `take_retired`.
     retired: Vec<Retired>,
 }
@@ -554,6 +554,16 @@ impl Default for KvTable {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// One randomly seeded hasher for every keyspace table of the process (as
+/// Valkey has one seed per process): a key's hash does not depend on which
+/// table it is looked up in, so a hash computed before a batch runs stays
+/// right even when a FLUSHDB or SWAPDB earlier in the batch replaced the
+/// table.
+fn process_hasher() -> &'static DefaultHashBuilder {
+    static HASHER: std::sync::OnceLock<DefaultHashBuilder> = std::sync::OnceLock::new();
+    HASHER.get_or_init(DefaultHashBuilder::default)
 }
 
 /// Buckets for `n` entries at full fill (a power of two, at least one).
@@ -567,7 +577,7 @@ impl KvTable {
             t0: Table::empty(),
             t1: Table::empty(),
             rehash_idx: None,
-            hasher: DefaultHashBuilder::default(),
+            hasher: process_hasher(),
             retired: Vec::new(),
         }
     }
@@ -803,7 +813,7 @@ impl KvTable {
                 }
                 continue;
             }
-            let (t0, t1, hasher) = (&mut self.t0, &mut self.t1, &self.hasher);
+            let (t0, t1, hasher) = (&mut self.t0, &mut self.t1, self.hasher);
             t0.drain_chain(idx, |e| {
                 let h = hasher.hash_one(e.key());
                 t1.insert(h, e);
