@@ -173,8 +173,7 @@ fn whole_command(buf: &mut BytesMut, limits: &Limits) -> Option<Argv> {
     if b.first() != Some(&b'*') {
         return None;
     }
-    let cr = memchr::memchr(b'\r', &b[..b.len().min(24)])?;
-    let count = parse_i64(&b[1..cr])?;
+    let (count, cr) = plain_number(b, 1)?;
     if count <= 0 || count > 1024 || (!limits.authenticated && count > 10) {
         return None;
     }
@@ -190,13 +189,8 @@ fn whole_command(buf: &mut BytesMut, limits: &Limits) -> Option<Argv> {
         if b.get(pos) != Some(&b'$') {
             return None;
         }
-        let line = &b[pos..b.len().min(pos + 24)];
-        let cr = pos + memchr::memchr(b'\r', line)?;
-        let len = parse_i64(&b[pos + 1..cr])?;
-        if len < 0
-            || len as u64 > limits.max_bulk_len as u64
-            || (!limits.authenticated && len > 16384)
-        {
+        let (len, cr) = plain_number(b, pos + 1)?;
+        if len as u64 > limits.max_bulk_len as u64 || (!limits.authenticated && len > 16384) {
             return None;
         }
         let start = cr + 2;
@@ -219,6 +213,30 @@ fn whole_command(buf: &mut BytesMut, limits: &Limits) -> Option<Argv> {
     let mut argv = super::argv::with_capacity(ranges.len());
     argv.extend(ranges.iter().map(|&(s, e)| frame.slice(s..e)));
     Some(argv)
+}
+
+/// The fast path's number reader: the digits at `b[start..]` up to a `\r`,
+/// and the index of that `\r`. Only plain forms (no sign, no leading zero,
+/// at most 18 digits) are taken; anything else is left to the incremental
+/// parser, which gives Valkey's errors and handles the rarer forms.
+#[inline]
+fn plain_number(b: &[u8], start: usize) -> Option<(i64, usize)> {
+    let digits = b.get(start..)?;
+    let mut n: i64 = 0;
+    for (i, &c) in digits.iter().enumerate().take(19) {
+        match c {
+            b'0'..=b'9' => {
+                // A leading zero, or a 19th digit (which could overflow).
+                if (i == 1 && n == 0) || i == 18 {
+                    return None;
+                }
+                n = n * 10 + (c - b'0') as i64;
+            }
+            b'\r' if i > 0 => return Some((n, start + i)),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Reads `<prefix><integer>\r\n` at the start of `buf`, skipping `skip` prefix
@@ -407,6 +425,54 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_path_numbers_are_plain_only() {
+        assert_eq!(plain_number(b"*2\r\n", 1), Some((2, 2)));
+        assert_eq!(plain_number(b"$0\r\n", 1), Some((0, 2)));
+        assert_eq!(
+            plain_number(b"$123456789012345678\r", 1),
+            Some((123456789012345678, 19))
+        );
+        for bad in [
+            &b"$\r\n"[..],
+            b"$01\r\n",
+            b"$-1\r\n",
+            b"$+1\r\n",
+            b"$1x\r\n",
+            b"$12",
+            b"$1234567890123456789\r\n",
+            b"$99999999999999999999\r\n",
+        ] {
+            assert_eq!(
+                plain_number(bad, 1),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // What the fast path leaves goes to the incremental parser.
+        let mut p = Parser::new();
+        let lim = Limits {
+            max_bulk_len: 512 << 20,
+            authenticated: true,
+        };
+        let mut buf = BytesMut::from(&b"*1\r\n$03\r\nGET\r\n"[..]);
+        assert!(p.parse(&mut buf, &lim).is_err());
+        let mut buf = BytesMut::from(&b"*02\r\n$3\r\nGET\r\n$1\r\nk\r\n"[..]);
+        assert!(Parser::new().parse(&mut buf, &lim).is_err());
+        let mut buf = BytesMut::from(&b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n"[..]);
+        let mut p = Parser::new();
+        assert_eq!(
+            p.parse(&mut buf, &lim).ok().flatten().map(|a| a.len()),
+            Some(2)
+        );
+        assert_eq!(
+            p.parse(&mut buf, &lim).ok().flatten().map(|a| a.len()),
+            Some(1)
+        );
+        assert!(buf.is_empty());
+    }
 
     fn parse_all(input: &[u8]) -> Result<Vec<Argv>, ProtocolError> {
         let mut p = Parser::new();
