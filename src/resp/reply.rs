@@ -100,38 +100,23 @@ impl ReplyBuf {
 
     #[inline]
     fn header(&mut self, tag: u8, n: i64) {
-        // The whole line in one copy: most headers are short counts and
-        // lengths, written once per reply element.
-        let mut line = [0u8; 24];
-        line[0] = tag;
-        let mut end = 1;
-        if (0..100).contains(&n) {
-            if n >= 10 {
-                line[end] = b'0' + (n / 10) as u8;
-                end += 1;
-            }
-            line[end] = b'0' + (n % 10) as u8;
-            end += 1;
+        // Most headers are short counts and lengths: one fixed-size copy.
+        if (0..10).contains(&n) {
+            self.buf
+                .extend_from_slice(&[tag, b'0' + n as u8, b'\r', b'\n']);
+        } else if (10..100).contains(&n) {
+            self.buf.extend_from_slice(&[
+                tag,
+                b'0' + (n / 10) as u8,
+                b'0' + (n % 10) as u8,
+                b'\r',
+                b'\n',
+            ]);
         } else {
-            let neg = n < 0;
-            let mut v = n.unsigned_abs();
-            let mut digits = [0u8; 20];
-            let mut i = digits.len();
-            while v > 0 {
-                i -= 1;
-                digits[i] = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-            if neg {
-                line[end] = b'-';
-                end += 1;
-            }
-            let d = &digits[i..];
-            line[end..end + d.len()].copy_from_slice(d);
-            end += d.len();
+            self.buf.push(tag);
+            push_int(&mut self.buf, n);
+            self.buf.extend_from_slice(CRLF);
         }
-        line[end..end + 2].copy_from_slice(CRLF);
-        self.buf.extend_from_slice(&line[..end + 2]);
     }
 
     pub fn ok(&mut self) {
