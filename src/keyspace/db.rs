@@ -9,8 +9,8 @@
 //! logarithmic access counter (OBJECT FREQ), as Valkey keeps one or the
 //! other in the same 24 bits.
 
-use super::dict::{Dict, Lookup, Rng};
-use super::kvtable::KvTable;
+use super::dict::{Dict, Rng};
+use super::kvtable::{KvTable, Lookup};
 use super::value::{Value, LAZYFREE_THRESHOLD};
 
 pub use super::entry::{Entry, View};

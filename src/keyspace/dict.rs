@@ -1,9 +1,10 @@
-//! The keyspace hash table: chained buckets with incremental rehashing.
+//! A chained hash table with incremental rehashing, for the big hashes,
+//! sets and sorted sets inside values and for the keys-with-expire index
+//! (the keyspace itself is `kvtable`).
 //!
-//! Why not hashbrown: the batch executor must prefetch "the bucket this hash
-//! lands in" before looking a key up, SCAN needs cursors that survive growth
-//! and shrinking, and growing 10 M keys must not stop the main thread for a
-//! whole resize. So, as in Valkey's dict: two tables while resizing, each
+//! Why not hashbrown: HSCAN, SSCAN and ZSCAN need cursors that survive
+//! growth and shrinking, and growing a 10 M-field hash must not stop the
+//! main thread for a whole resize. So, as in Valkey's dict: two tables while resizing, each
 //! operation (and the cron) moves a few buckets from the old to the new, and
 //! SCAN walks bucket indexes in reverse-binary order so a key present for
 //! the whole scan is returned at least once whatever the resizes.
@@ -105,14 +106,6 @@ impl Default for Rng {
     }
 }
 
-/// What `Dict::lookup_mut` found.
-pub enum Lookup<'a, V> {
-    Found(&'a mut V),
-    /// The key was there but `remove_if` said so: it is gone now.
-    Removed(V),
-    Missing,
-}
-
 pub struct Dict<V> {
     t0: Table<V>,
     t1: Table<V>,
@@ -158,37 +151,6 @@ impl<V> Dict<V> {
     #[inline]
     pub fn hash(&self, key: &[u8]) -> u64 {
         self.hasher.hash_one(key)
-    }
-
-    /// Address of the bucket slot `hash` lands in (the table being filled, if resizing).
-    #[inline]
-    pub fn bucket_addr(&self, hash: u64) -> Option<*const u8> {
-        let t = if self.rehash_idx.is_some() {
-            &self.t1
-        } else {
-            &self.t0
-        };
-        if t.size() == 0 {
-            return None;
-        }
-        Some(&t.buckets[hash as usize & t.mask()] as *const Link<V> as *const u8)
-    }
-
-    /// Address of the first node in that bucket's chain, if any: the second
-    /// step of a prefetch (the slot itself should be in cache by now).
-    #[inline]
-    pub fn chain_head_addr(&self, hash: u64) -> Option<*const u8> {
-        let t = if self.rehash_idx.is_some() {
-            &self.t1
-        } else {
-            &self.t0
-        };
-        if t.size() == 0 {
-            return None;
-        }
-        t.buckets[hash as usize & t.mask()]
-            .as_deref()
-            .map(|n| n as *const Node<V> as *const u8)
     }
 
     #[inline]
@@ -256,66 +218,6 @@ impl<V> Dict<V> {
             }
         }
         Self::find_in_mut(&mut self.t0, h, key).map(|n| &mut n.value)
-    }
-
-    /// One walk for "find it, unless it must go": finds `key`, and removes
-    /// it instead when `remove_if` holds for its value (an expired key), so
-    /// a lookup does not search the chain twice.
-    pub fn lookup_mut(
-        &mut self,
-        h: u64,
-        key: &[u8],
-        remove_if: impl Fn(&V) -> bool,
-    ) -> Lookup<'_, V> {
-        if self.is_empty() {
-            return Lookup::Missing;
-        }
-        self.rehash_step(1);
-        let in_t1 = self.rehash_idx.is_some() && Self::find_in(&self.t1, h, key).is_some();
-        let t = if in_t1 { &mut self.t1 } else { &mut self.t0 };
-        Self::lookup_in(t, h, key, &remove_if)
-    }
-
-    fn lookup_in<'a>(
-        t: &'a mut Table<V>,
-        h: u64,
-        key: &[u8],
-        remove_if: &dyn Fn(&V) -> bool,
-    ) -> Lookup<'a, V> {
-        if t.size() == 0 {
-            return Lookup::Missing;
-        }
-        let mask = t.mask();
-        let used = &mut t.used;
-        let mut cur: &mut Link<V> = &mut t.buckets[h as usize & mask];
-        loop {
-            let (hit, remove) = match cur {
-                None => return Lookup::Missing,
-                Some(n) => {
-                    let hit = n.key.as_slice() == key;
-                    (hit, hit && remove_if(&n.value))
-                }
-            };
-            if remove {
-                let Some(mut node) = cur.take() else {
-                    return Lookup::Missing;
-                };
-                *cur = node.next.take();
-                *used -= 1;
-                let Node { value, .. } = *node;
-                return Lookup::Removed(value);
-            }
-            if hit {
-                return match cur.as_mut() {
-                    Some(n) => Lookup::Found(&mut n.value),
-                    None => Lookup::Missing,
-                };
-            }
-            cur = match cur.as_mut() {
-                Some(n) => &mut n.next,
-                None => return Lookup::Missing,
-            };
-        }
     }
 
     pub fn contains_key(&self, key: &[u8]) -> bool {
@@ -696,41 +598,5 @@ mod tests {
         let old = d.take();
         assert_eq!(old.len(), 100);
         assert!(d.is_empty());
-    }
-
-    #[test]
-    fn lookup_mut_finds_or_removes_in_one_walk() {
-        let mut d = Dict::new();
-        for i in 0..100u32 {
-            d.insert(format!("k{i}").as_bytes(), i);
-        }
-        let h = d.hash(b"k7");
-        match d.lookup_mut(h, b"k7", |v| *v > 50) {
-            Lookup::Found(v) => *v += 1000,
-            _ => panic!("k7 should be found"),
-        }
-        assert_eq!(d.get(b"k7"), Some(&1007));
-        let h = d.hash(b"k70");
-        assert!(matches!(
-            d.lookup_mut(h, b"k70", |v| *v > 50),
-            Lookup::Removed(70)
-        ));
-        assert_eq!(d.len(), 99);
-        assert!(d.get(b"k70").is_none());
-        let h = d.hash(b"nope");
-        assert!(matches!(
-            d.lookup_mut(h, b"nope", |_| true),
-            Lookup::Missing
-        ));
-    }
-
-    #[test]
-    fn prefetch_addresses_point_into_the_table() {
-        let mut d = Dict::new();
-        d.insert(b"x", 1u32);
-        let h = d.hash(b"x");
-        assert!(d.bucket_addr(h).is_some());
-        assert!(d.chain_head_addr(h).is_some());
-        assert_eq!(d.get_hashed(h, b"x"), Some(&1));
     }
 }

@@ -17,7 +17,7 @@
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
 
-use super::dict::{Lookup, Rng};
+use super::dict::Rng;
 use super::entry::Entry;
 
 const SLOTS: usize = 6;
@@ -564,6 +564,14 @@ impl Default for KvTable {
 fn process_hasher() -> &'static DefaultHashBuilder {
     static HASHER: std::sync::OnceLock<DefaultHashBuilder> = std::sync::OnceLock::new();
     HASHER.get_or_init(DefaultHashBuilder::default)
+}
+
+/// What `KvTable::lookup_mut` found.
+pub enum Lookup<'a, V> {
+    Found(&'a mut V),
+    /// The key was there but `remove_if` said so: it is gone now.
+    Removed(V),
+    Missing,
 }
 
 /// Buckets for `n` entries at full fill (a power of two, at least one).
