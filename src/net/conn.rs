@@ -231,6 +231,8 @@ impl Conn {
         if len > 0 {
             self.out_bytes += len;
             self.out.push_back(data);
+        } else {
+            crate::resp::reply::recycle(data.bytes);
         }
     }
 
@@ -294,7 +296,9 @@ impl Conn {
                         if n >= left {
                             n -= left;
                             self.out_pos = 0;
-                            self.out.pop_front();
+                            if let Some(done) = self.out.pop_front() {
+                                crate::resp::reply::recycle(done.bytes);
+                            }
                         } else {
                             self.out_pos += n;
                             n = 0;

@@ -16,6 +16,33 @@ pub struct ReplyBuf {
     pub resp: u8,
 }
 
+/// Written-out reply buffers kept per thread for the next batch's replies
+/// (at `io-threads 1` replies are written on the thread that encodes them,
+/// so each batch reuses a buffer instead of allocating one).
+const SPARE_MAX: usize = 256;
+/// Buffers that grew larger than this (a big reply) are freed instead.
+const SPARE_CAPACITY_MAX: usize = 16 * 1024;
+
+thread_local! {
+    static SPARE_BUFS: std::cell::RefCell<Vec<Vec<u8>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Gives a written-out reply buffer back for reuse on this thread.
+pub fn recycle(mut buf: Vec<u8>) {
+    if buf.capacity() == 0 || buf.capacity() > SPARE_CAPACITY_MAX {
+        return;
+    }
+    buf.clear();
+    let _ = SPARE_BUFS.try_with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            if s.len() < SPARE_MAX {
+                s.push(buf);
+            }
+        }
+    });
+}
+
 /// Encoded replies ready to write: `bytes`, with each shared value spliced
 /// in at its offset. Large string values are not copied into the reply:
 /// the reply holds a reference to the stored value and the connection
@@ -82,13 +109,25 @@ impl ReplyBuf {
     }
 
     /// A buffer sized for the replies of `cmds` commands, so the usual
-    /// small replies of a pipeline are written without growing it (one
-    /// allocation per batch instead of a reallocation every doubling). The
-    /// hint stays under 1 KiB, where glibc serves it from its per-thread
-    /// cache without sorting its free lists first.
+    /// small replies of a pipeline are written without growing it: a
+    /// written-out buffer of this thread when there is one (`recycle`),
+    /// else a new one of at most 1 KiB, which glibc serves from its
+    /// per-thread cache without sorting its free lists first.
     pub fn for_commands(resp: u8, cmds: usize) -> Self {
+        let want = (cmds * 40).clamp(32, 1000);
+        let spare = SPARE_BUFS
+            .try_with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.pop()))
+            .ok()
+            .flatten();
+        let buf = match spare {
+            Some(mut b) => {
+                b.reserve(want);
+                b
+            }
+            None => Vec::with_capacity(want),
+        };
         ReplyBuf {
-            buf: Vec::with_capacity((cmds * 40).clamp(32, 1000)),
+            buf,
             shared: Vec::new(),
             resp,
         }
@@ -380,6 +419,25 @@ pub fn format_double(d: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_buffers_are_reused_on_the_same_thread() {
+        let mut r = ReplyBuf::for_commands(2, 4);
+        r.ok();
+        let e = r.take();
+        let p = e.bytes.as_ptr();
+        recycle(e.bytes);
+        let r2 = ReplyBuf::for_commands(2, 4);
+        assert!(r2.buf.is_empty());
+        assert_eq!(r2.buf.as_ptr(), p, "the written buffer comes back");
+        // A buffer grown by a big reply is not kept.
+        let cached = || SPARE_BUFS.with(|s| s.borrow().len());
+        let before = cached();
+        recycle(Vec::with_capacity(SPARE_CAPACITY_MAX + 1));
+        assert_eq!(cached(), before);
+        recycle(r2.buf);
+        assert_eq!(cached(), before + 1);
+    }
 
     fn flatten(e: &Encoded, skip: usize) -> Vec<u8> {
         let mut v = Vec::new();
