@@ -8,11 +8,15 @@
 #   3. runs the same redis-benchmark workloads against each server in
 #      alternating rounds (A B C, C B A, ...) and prints medians of
 #      requests/s and of server CPU time per request, with ratios;
-#   4. memory per key: 1 M 16-byte keys with 16-byte values, RSS delta;
+#   4. memory per key: 1 M 16-byte keys with 16-byte values, RSS and
+#      used_memory deltas;
 #   5. idle CPU of ferrokey at io-threads 4 over 5 seconds;
 #   6. the longest main-thread stall while 10 M keys are inserted: with
 #      latency-monitor-threshold 1, LATENCY LATEST after the load (the
-#      worst spike per event, in ms), for ferrokey and Valkey.
+#      worst spike per event, in ms), for ferrokey and Valkey;
+#   7. instructions per request of ferrokey under callgrind (user space,
+#      deterministic): 200 k SETs then 200 k GETs, -P 16 -c 10 -d 16
+#      -r 100000, counters zeroed before and dumped after each phase.
 # Loopback only; every server started here is stopped by its pid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -106,13 +110,15 @@ echo; echo "# memory per key (1 M keys, 16-byte keys and values)"
 for i in 0 1; do
   port=$((7610 + i)); pid=$(start "$i" "$port")
   rss0=$(awk '/^VmRSS/ {print $2 * 1024}' "/proc/$pid/status")
+  um0=$(redis-cli -p "$port" info memory | tr -d '\r' | awk -F: '$1 == "used_memory" {print $2}')
   python3 -c 'import sys
 for i in range(1000000):
     k = b"key:%012d" % i
     sys.stdout.buffer.write(b"*3\r\n$3\r\nSET\r\n$16\r\n" + k + b"\r\n$16\r\nxxxxxxxxxxxxxxxx\r\n")' | redis-cli -p "$port" --pipe >/dev/null
   sleep 1
   rss1=$(awk '/^VmRSS/ {print $2 * 1024}' "/proc/$pid/status")
-  echo "${NAMES[$i]}: $(( (rss1 - rss0) / 1000000 )) bytes of RSS per key ($(redis-cli -p "$port" dbsize) keys)"
+  um1=$(redis-cli -p "$port" info memory | tr -d '\r' | awk -F: '$1 == "used_memory" {print $2}')
+  echo "${NAMES[$i]}: $(( (rss1 - rss0) / 1000000 )) bytes of RSS and $(( (um1 - um0) / 1000000 )) of used_memory per key ($(redis-cli -p "$port" dbsize) keys)"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
 
@@ -139,3 +145,24 @@ for i in 0 1; do
   [ -n "$latest" ] && echo "$latest" | sed 's/^/  /' || echo "  (no spike of 1 ms or more)"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
+
+echo; echo "# instructions per request (callgrind, user space, -P 16 -c 10 -d 16 -r 100000)"
+if command -v valgrind >/dev/null && command -v callgrind_control >/dev/null; then
+  cgdir=$(mktemp -d)
+  valgrind --tool=callgrind --callgrind-out-file="$cgdir/cg.out" "$FK" --port 7640 --loglevel warning \
+    >/dev/null 2>&1 &
+  vpid=$!; PIDS+=("$vpid")
+  for _ in $(seq 1 600); do redis-cli -p 7640 ping >/dev/null 2>&1 && break; sleep 0.05; done
+  for t in set get; do
+    callgrind_control -z "$vpid" >/dev/null 2>&1
+    redis-benchmark -p 7640 -t "$t" -n 200000 -P 16 -c 10 -d 16 -r 100000 -q >/dev/null 2>&1
+    callgrind_control -d "$t" "$vpid" >/dev/null 2>&1
+    dump=$(ls -t "$cgdir"/cg.out.* | head -n 1)
+    ir=$(awk '/^totals:/ {print $2}' "$dump")
+    echo "ferrokey $t: $(( ir / 200000 )) instructions per request"
+  done
+  kill "$vpid"; wait "$vpid" 2>/dev/null || true
+  rm -rf "$cgdir"
+else
+  echo "valgrind not installed: skipped"
+fi
