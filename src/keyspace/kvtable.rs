@@ -1107,4 +1107,59 @@ mod tests {
         assert!(first.is_some());
         assert!(first == e || d.get(b"k77").is_some());
     }
+
+    #[test]
+    fn random_operations_match_a_hashmap() {
+        use std::collections::HashMap;
+        let mut rng = Rng::new(42);
+        let mut d = KvTable::new();
+        let mut model: HashMap<Vec<u8>, i64> = HashMap::new();
+        for step in 0..60_000i64 {
+            let k = format!("key:{}", rng.below(6_000)).into_bytes();
+            match rng.below(10) {
+                0..=3 => {
+                    if let Some(e) = d.get_mut(&k) {
+                        e.replace_value(Value::Str(Str::Int(step)));
+                    } else {
+                        d.insert_new(Entry::new(&k, Value::Str(Str::Int(step)), 0, 0));
+                    }
+                    model.insert(k, step);
+                }
+                4..=6 => {
+                    assert_eq!(d.remove(&k).map(|e| int(&e)), model.remove(&k));
+                }
+                7 => {
+                    let h = d.hash(&k);
+                    let gone = rng.below(2) == 0;
+                    match d.lookup_mut(h, &k, |_| gone) {
+                        Lookup::Found(e) => assert_eq!(Some(int(e)), model.get(&k).copied()),
+                        Lookup::Removed(e) => assert_eq!(Some(int(&e)), model.remove(&k)),
+                        Lookup::Missing => assert!(!model.contains_key(&k)),
+                    }
+                }
+                8 => {
+                    d.rehash_step(1 + rng.below(4));
+                }
+                _ => assert_eq!(d.get(&k).map(int), model.get(&k).copied()),
+            }
+            if step % 5_000 == 0 {
+                assert_eq!(d.len(), model.len());
+                assert_eq!(d.iter().count(), model.len());
+            }
+        }
+        // A full SCAN returns every key exactly once when nothing changes.
+        let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut cursor = 0;
+        loop {
+            cursor = d.scan(cursor, |e| *seen.entry(e.key().to_vec()).or_default() += 1);
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), model.len());
+        assert!(seen.values().all(|&n| n == 1) || d.is_rehashing());
+        for (k, v) in &model {
+            assert_eq!(d.get(k).map(int), Some(*v));
+        }
+    }
 }

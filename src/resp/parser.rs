@@ -427,6 +427,64 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fast_path_and_incremental_parser_agree() {
+        let lim = Limits {
+            max_bulk_len: 512 << 20,
+            authenticated: true,
+        };
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..2_000 {
+            let argc = 1 + (next() % 12) as usize;
+            let args: Vec<Vec<u8>> = (0..argc)
+                .map(|_| {
+                    let len = match next() % 4 {
+                        0 => 0,
+                        1 => (next() % 10) as usize,
+                        2 => (next() % 200) as usize,
+                        _ => (next() % 20_000) as usize,
+                    };
+                    // Any bytes, CR and LF included.
+                    (0..len).map(|_| (next() % 256) as u8).collect()
+                })
+                .collect();
+            let mut wire = format!("*{argc}\r\n").into_bytes();
+            for a in &args {
+                wire.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+                wire.extend_from_slice(a);
+                wire.extend_from_slice(b"\r\n");
+            }
+            // Whole: the fast path takes it.
+            let mut buf = BytesMut::from(&wire[..]);
+            let fast = Parser::new().parse(&mut buf, &lim).ok().flatten();
+            assert!(buf.is_empty());
+            // Split at a random point: the incremental parser takes over.
+            let cut = 1 + (next() as usize % (wire.len() - 1));
+            let mut p = Parser::new();
+            let mut buf = BytesMut::from(&wire[..cut]);
+            let first = p.parse(&mut buf, &lim).ok().flatten();
+            assert!(first.is_none(), "complete before the cut at {cut}");
+            buf.extend_from_slice(&wire[cut..]);
+            let slow = p.parse(&mut buf, &lim).ok().flatten();
+            let want: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
+            let as_slices = |v: &Option<Argv>| {
+                v.as_ref()
+                    .map(|v| v.iter().map(|b| b.to_vec()).collect::<Vec<_>>())
+            };
+            assert_eq!(
+                as_slices(&fast),
+                Some(want.iter().map(|a| a.to_vec()).collect())
+            );
+            assert_eq!(as_slices(&slow), as_slices(&fast));
+        }
+    }
+
+    #[test]
     fn fast_path_numbers_are_plain_only() {
         assert_eq!(plain_number(b"*2\r\n", 1), Some((2, 2)));
         assert_eq!(plain_number(b"$0\r\n", 1), Some((0, 2)));
