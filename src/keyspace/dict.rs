@@ -74,6 +74,39 @@ const INITIAL_SIZE: usize = 4;
 /// Shrink when fewer than 1/8 of the buckets are used.
 const MIN_FILL: usize = 8;
 
+/// One step of a reverse-binary SCAN cursor, shared by `Dict` and
+/// `KvTable`: `visit(in_large, index)` is called for each bucket to emit
+/// (the one bucket of a single table, or, while two tables exist, the
+/// small table's bucket and every bucket of the large one that it expands
+/// to), and the next cursor is returned (0 when the scan is complete).
+/// Incrementing the reversed bits is what makes a key present for the
+/// whole scan come back at least once whatever resizes happen between
+/// steps.
+pub(super) fn scan_step(
+    cursor: u64,
+    small_mask: usize,
+    large_mask: Option<usize>,
+    mut visit: impl FnMut(bool, usize),
+) -> u64 {
+    let next = |v: usize, mask: usize| -> usize {
+        let v = v | !mask;
+        v.reverse_bits().wrapping_add(1).reverse_bits()
+    };
+    let mut v = cursor as usize;
+    visit(false, v & small_mask);
+    match large_mask {
+        None => v = next(v, small_mask),
+        Some(m1) => loop {
+            visit(true, v & m1);
+            v = next(v, m1);
+            if v & (small_mask ^ m1) == 0 {
+                break;
+            }
+        },
+    }
+    v as u64
+}
+
 /// A small fast PRNG (xorshift64*) for random sampling; not for secrets.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);
@@ -377,7 +410,6 @@ impl<V> Dict<V> {
         if self.is_empty() {
             return 0;
         }
-        let mut v = cursor as usize;
         let emit = |t: &Table<V>, idx: usize, f: &mut dyn FnMut(&Bytes24, &V)| {
             let mut cur = t.buckets[idx & t.mask()].as_deref();
             while let Some(n) = cur {
@@ -385,30 +417,19 @@ impl<V> Dict<V> {
                 cur = n.next.as_deref();
             }
         };
-        let next = |v: usize, mask: usize| -> usize {
-            let v = v | !mask;
-            v.reverse_bits().wrapping_add(1).reverse_bits()
-        };
         if self.rehash_idx.is_none() {
-            emit(&self.t0, v, &mut f);
-            v = next(v, self.t0.mask());
-        } else {
-            let (small, large) = if self.t0.size() <= self.t1.size() {
-                (&self.t0, &self.t1)
-            } else {
-                (&self.t1, &self.t0)
-            };
-            let (m0, m1) = (small.mask(), large.mask());
-            emit(small, v, &mut f);
-            loop {
-                emit(large, v, &mut f);
-                v = next(v, m1);
-                if v & (m0 ^ m1) == 0 {
-                    break;
-                }
-            }
+            return scan_step(cursor, self.t0.mask(), None, |_, i| {
+                emit(&self.t0, i, &mut f)
+            });
         }
-        v as u64
+        let (small, large) = if self.t0.size() <= self.t1.size() {
+            (&self.t0, &self.t1)
+        } else {
+            (&self.t1, &self.t0)
+        };
+        scan_step(cursor, small.mask(), Some(large.mask()), |in_large, i| {
+            emit(if in_large { large } else { small }, i, &mut f)
+        })
     }
 
     /// A random entry (uniform over buckets, then over the chain).

@@ -17,7 +17,7 @@
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
 
-use super::dict::Rng;
+use super::dict::{scan_step, Rng};
 use super::entry::Entry;
 
 const SLOTS: usize = 6;
@@ -742,10 +742,6 @@ impl KvTable {
         }
     }
 
-    pub fn contains_key(&self, key: &[u8]) -> bool {
-        self.get(key).is_some()
-    }
-
     /// Adds an entry whose key is known to be absent.
     pub fn insert_new(&mut self, e: Entry) {
         self.rehash_step(1);
@@ -860,36 +856,24 @@ impl KvTable {
         if self.is_empty() {
             return 0;
         }
-        let mut v = cursor as usize;
-        let emit = |t: &Table, v: usize, f: &mut dyn FnMut(&Entry)| {
-            for e in t.chain(v & t.mask()) {
+        let emit = |t: &Table, i: usize, f: &mut dyn FnMut(&Entry)| {
+            for e in t.chain(i) {
                 f(e);
             }
         };
-        let next = |v: usize, mask: usize| -> usize {
-            let v = v | !mask;
-            v.reverse_bits().wrapping_add(1).reverse_bits()
-        };
         if self.rehash_idx.is_none() {
-            emit(&self.t0, v, &mut f);
-            v = next(v, self.t0.mask());
-        } else {
-            let (small, large) = if self.t0.size() <= self.t1.size() {
-                (&self.t0, &self.t1)
-            } else {
-                (&self.t1, &self.t0)
-            };
-            let (m0, m1) = (small.mask(), large.mask());
-            emit(small, v, &mut f);
-            loop {
-                emit(large, v, &mut f);
-                v = next(v, m1);
-                if v & (m0 ^ m1) == 0 {
-                    break;
-                }
-            }
+            return scan_step(cursor, self.t0.mask(), None, |_, i| {
+                emit(&self.t0, i, &mut f)
+            });
         }
-        v as u64
+        let (small, large) = if self.t0.size() <= self.t1.size() {
+            (&self.t0, &self.t1)
+        } else {
+            (&self.t1, &self.t0)
+        };
+        scan_step(cursor, small.mask(), Some(large.mask()), |in_large, i| {
+            emit(if in_large { large } else { small }, i, &mut f)
+        })
     }
 
     /// A random entry (uniform over non-empty buckets, then over the chain).
