@@ -13,14 +13,16 @@ use mio::net::TcpStream;
 
 use super::NetLimits;
 use crate::resp::{Argv, Encoded, Limits, Parser, ProtocolError};
-use crate::ring::message::ClientId;
+use crate::ring::message::{ClientId, Unrun};
 
 /// Most commands sent to main in one message; the rest wait for the reply,
 /// so one deep pipeline cannot starve other clients.
 const MAX_CMDS_PER_BATCH: usize = 1024;
 /// Stop parsing new commands while this much output is unsent (the client is
 /// not reading its replies); reading continues up to the query buffer limit.
-const OUTPUT_PAUSE: usize = 4 * 1024 * 1024;
+/// The main thread also stops running one batch's commands once their
+/// replies reach this size, so no batch builds more than this at a time.
+pub const OUTPUT_PAUSE: usize = 4 * 1024 * 1024;
 /// Stop reading a socket with this much unparsed input (unless the parser
 /// needs more for one bulk) until the main thread has consumed some: a fast
 /// pipeline then waits in the kernel (TCP backpressure) instead of filling
@@ -65,6 +67,15 @@ pub struct Conn {
     pub read_paused: bool,
     /// Bytes read and not yet reported to main.
     pub read_bytes: u64,
+    /// The poll reported the peer's FIN (EPOLLRDHUP) or this connection just
+    /// arrived on this thread: read until EOF or EAGAIN instead of trusting a
+    /// short read. Edge-triggered epoll reports the FIN once, together with
+    /// any data that came with it; a short read that returned the data and
+    /// left the FIN unread would never hear of it again.
+    pub drain_to_eof: bool,
+    /// Commands of the last batch that main sent back unrun (its output
+    /// bound was reached): the next batch, once the output has drained.
+    unrun: Option<Box<Unrun>>,
     /// Since when the output has been over the soft limit.
     soft_limit_since: Option<std::time::Instant>,
     read_size: usize,
@@ -90,6 +101,8 @@ impl Conn {
             releasing: false,
             read_paused: false,
             read_bytes: 0,
+            drain_to_eof: true,
+            unrun: None,
             soft_limit_since: None,
             read_size: READ_MIN,
         }
@@ -138,10 +151,18 @@ impl Conn {
                     }
                     // A short read drained the socket: anything arriving
                     // later raises a new edge, so skip the recv that would
-                    // only say EAGAIN (one syscall less per request).
+                    // only say EAGAIN (one syscall less per request) -
+                    // unless a FIN may be waiting behind the data.
+                    if !self.drain_to_eof {
+                        return Ok(());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // Drained with no FIN behind the data: a later FIN
+                    // raises a new edge of its own.
+                    self.drain_to_eof = false;
                     return Ok(());
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Err(CloseReason::Error),
             }
@@ -167,17 +188,26 @@ impl Conn {
     }
 
     fn has_complete_input(&self) -> bool {
-        !self.input_poisoned && !self.rbuf.is_empty()
+        self.unrun.is_some() || (!self.input_poisoned && !self.rbuf.is_empty())
+    }
+
+    /// Keeps commands main sent back unrun for the next batch.
+    pub fn requeue(&mut self, rest: Box<Unrun>) {
+        self.unrun = Some(rest);
     }
 
     /// Parses the next batch of commands if the connection may send one.
     /// Returns the commands and a protocol error that followed them, if any.
     pub fn next_batch(&mut self, limits: &NetLimits) -> Option<(Vec<Argv>, Option<ProtocolError>)> {
-        if self.in_flight
-            || self.input_poisoned
-            || self.close_when_flushed
-            || self.out_bytes > OUTPUT_PAUSE
-        {
+        if self.in_flight || self.close_when_flushed || self.out_bytes > OUTPUT_PAUSE {
+            return None;
+        }
+        // Commands main sent back unrun come before anything parsed later.
+        if let Some(rest) = self.unrun.take() {
+            self.in_flight = true;
+            return Some((rest.cmds, rest.error));
+        }
+        if self.input_poisoned {
             return None;
         }
         let lim = Limits {

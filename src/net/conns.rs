@@ -61,6 +61,9 @@ impl ConnSet {
             self.slots.len() - 1
         });
         conn.releasing = false;
+        // A FIN that came while the connection was between threads was
+        // announced to the old poll: drain to EOF once on arrival.
+        conn.drain_to_eof = true;
         let interest = if conn.pending_output() > 0 {
             Interest::READABLE | Interest::WRITABLE
         } else {
@@ -128,6 +131,9 @@ impl ConnSet {
         let mut failed = false;
         if event.is_writable() && conn.pending_output() > 0 {
             failed |= Self::write_out(registry, conn, slot).is_err();
+        }
+        if event.is_read_closed() || event.is_error() {
+            conn.drain_to_eof = true;
         }
         if !failed && (event.is_readable() || event.is_read_closed() || event.is_error()) {
             match conn.read_all(&self.limits) {
@@ -234,6 +240,7 @@ impl ConnSet {
                 done,
                 close,
                 authenticated,
+                rest,
             } => {
                 let Some(&slot) = self.by_id.get(&client) else {
                     return;
@@ -243,6 +250,9 @@ impl ConnSet {
                 };
                 conn.queue_output(data);
                 conn.authenticated = authenticated;
+                if let Some(rest) = rest {
+                    conn.requeue(rest);
+                }
                 if conn.over_output_limit(&self.limits) {
                     tracing::warn!(
                         client,
