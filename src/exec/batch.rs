@@ -24,8 +24,9 @@ use super::Outbox;
 use crate::commands::table::{key_positions, CmdId};
 use crate::commands::CMD_TABLE;
 use crate::error::CmdError;
+use crate::net::conn::OUTPUT_PAUSE;
 use crate::resp::{Argv, ProtocolError, ReplyBuf};
-use crate::ring::message::{ClientId, ToIo};
+use crate::ring::message::{ClientId, ToIo, Unrun};
 
 const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
@@ -38,8 +39,13 @@ struct Job {
     /// Set when a command of this job blocked during the current batch:
     /// the blocked command, its id, and what it waits for.
     blocked_on: Option<(Argv, CmdId, BlockRequest)>,
-    /// Commands of this job that were in the batch after the blocked one.
+    /// Commands of this job that were in the batch after the blocked one
+    /// (or after the output bound was reached).
     held: Vec<Argv>,
+    /// The replies reached `OUTPUT_PAUSE`: the rest goes back to the
+    /// connection unrun (`ToIo::Reply::rest`) and comes again once the
+    /// client has read its output.
+    output_full: bool,
 }
 
 /// A job waiting for keys.
@@ -86,6 +92,7 @@ impl Executor {
             error,
             blocked_on: None,
             held: Vec::new(),
+            output_full: false,
         });
     }
 
@@ -94,6 +101,7 @@ impl Executor {
     pub fn run(&mut self, state: &mut State, clients: &mut Clients, outbox: &mut Outbox) {
         loop {
             self.run_jobs(state, clients, outbox);
+            self.drop_killed(state);
             self.apply_unblocks(state, clients);
             if state.ready_keys.is_empty() {
                 if self.jobs.is_empty() {
@@ -116,7 +124,8 @@ impl Executor {
             // Gather: whole jobs from the front, splitting the last one.
             let mut i = 0;
             while self.batch.len() < limit && i < self.jobs.len() {
-                while self.batch.len() < limit {
+                // A job whose output is full waits for its turn to finish.
+                while self.batch.len() < limit && !self.jobs[i].output_full {
                     let Some(argv) = self.jobs[i].cmds.pop_front() else {
                         break;
                     };
@@ -129,9 +138,10 @@ impl Executor {
                 self.prefetch(state, clients);
             }
             let mut any_blocked = false;
+            let mut any_full = false;
             for (i, argv, cmd) in self.batch.drain(..) {
                 let job = &mut self.jobs[i];
-                if job.blocked_on.is_some() {
+                if job.blocked_on.is_some() || job.output_full {
                     job.held.push(argv);
                     continue;
                 }
@@ -149,11 +159,28 @@ impl Executor {
                     }
                     _ => crate::resp::argv::recycle(argv),
                 }
+                // Copied reply bytes only: values replied by reference cost
+                // no memory of their own.
+                if job.out.buf.len() >= OUTPUT_PAUSE && job.blocked_on.is_none() {
+                    job.output_full = true;
+                    any_full = true;
+                }
             }
             if any_blocked {
                 self.park_blocked(state, clients, outbox);
             }
-            while self.jobs.front().is_some_and(|j| j.cmds.is_empty()) {
+            if any_full {
+                for job in self.jobs.iter_mut().filter(|j| j.output_full) {
+                    for a in job.held.drain(..).rev() {
+                        job.cmds.push_front(a);
+                    }
+                }
+            }
+            while self
+                .jobs
+                .front()
+                .is_some_and(|j| j.cmds.is_empty() || j.output_full)
+            {
                 if let Some(job) = self.jobs.pop_front() {
                     finish(job, state, clients, outbox);
                 }
@@ -187,6 +214,7 @@ impl Executor {
                         done: false,
                         close: false,
                         authenticated,
+                        rest: None,
                     },
                 );
             }
@@ -325,6 +353,19 @@ impl Executor {
         self.parked.contains_key(&client)
     }
 
+    /// A blocked client killed by a command of this turn (CLIENT KILL) is
+    /// served nothing more: it stops waiting before any ready key is served,
+    /// so an element pushed after the kill stays in its list.
+    fn drop_killed(&mut self, state: &mut State) {
+        if self.parked.is_empty() {
+            return;
+        }
+        for i in 0..state.kills.len() {
+            let id = state.kills[i];
+            self.unpark(id, state);
+        }
+    }
+
     /// Forgets a client that disconnected.
     pub fn forget(&mut self, client: ClientId, state: &mut State) {
         self.unpark(client, state);
@@ -358,6 +399,12 @@ fn finish(mut job: Job, state: &mut State, clients: &mut Clients, outbox: &mut O
         return;
     };
     let c = clients.at_mut(slot);
+    let rest = (job.output_full && !job.cmds.is_empty()).then(|| {
+        Box::new(Unrun {
+            cmds: job.cmds.drain(..).collect(),
+            error: job.error.take(),
+        })
+    });
     let mut close = std::mem::take(&mut c.close_after_reply);
     if let Some(e) = job.error.take() {
         state.stats.count_error("ERR");
@@ -374,6 +421,7 @@ fn finish(mut job: Job, state: &mut State, clients: &mut Clients, outbox: &mut O
             done: true,
             close,
             authenticated,
+            rest,
         },
     );
 }

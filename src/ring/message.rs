@@ -32,6 +32,12 @@ pub enum ToMain {
     Released(Box<Conn>),
 }
 
+/// The part of a batch sent back unrun (see `ToIo::Reply::rest`).
+pub struct Unrun {
+    pub cmds: Vec<Argv>,
+    pub error: Option<ProtocolError>,
+}
+
 /// Main thread → IO thread.
 pub enum ToIo {
     /// A connection for this thread to serve from now on: new, or moved
@@ -49,6 +55,12 @@ pub enum ToIo {
         done: bool,
         close: bool,
         authenticated: bool,
+        /// With `done`: commands of the batch that did not run because its
+        /// replies reached the output bound, and the protocol error that
+        /// followed them. The connection sends them again once its output
+        /// has drained, so a client that does not read cannot make the
+        /// server build replies without limit.
+        rest: Option<Box<Unrun>>,
     },
     /// Close now without writing pending output (`CLIENT KILL`, `timeout`).
     Kill { client: ClientId },
