@@ -141,8 +141,8 @@ fn clients_keep_working_across_thread_moves() {
             );
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        // Back on the main thread: batches no longer go through IO threads.
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        // io_threads_active is 0 only once every client is back on the main
+        // thread: batches no longer go through IO threads.
         use_all(&mut conns);
         let before = info_field("io_threaded_reads_processed");
         use_all(&mut conns);

@@ -156,16 +156,78 @@ limits_test!(
     }
 );
 
-/// Sends `req` from a writer thread while this thread reads `n` replies,
-/// starting after `delay`. Returns the replies.
-fn pipeline_with_reader(srv: &Server, req: Vec<u8>, n: usize, delay: Duration) -> Vec<u8> {
-    let mut s = srv.raw();
+/// Sends `req` from a writer thread while this thread reads `n` replies.
+/// With `slow`, the reader starts only once the server is held up by it:
+/// replies wait unread in the client's socket and the server's send queue.
+/// Returns the replies.
+fn pipeline_with_reader(srv: &Server, req: Vec<u8>, n: usize, slow: bool) -> Vec<u8> {
+    let mut s = if slow {
+        small_window_client(srv)
+    } else {
+        srv.raw()
+    };
     let mut w = s.try_clone().expect("clone");
     let writer = std::thread::spawn(move || w.write_all(&req).is_ok());
-    std::thread::sleep(delay);
+    if slow {
+        wait_held_up(&s);
+    }
     let got = read_replies(&mut s, n);
     assert!(writer.join().expect("writer"), "write failed");
     got
+}
+
+/// A client whose receive buffer is small, so that replies it does not
+/// read back up into the server quickly.
+fn small_window_client(srv: &Server) -> TcpStream {
+    let addr = srv.raw().peer_addr().expect("server address");
+    let sock =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    sock.set_recv_buffer_size(128 * 1024).expect("SO_RCVBUF");
+    sock.connect(&addr.into()).expect("connect");
+    let s: TcpStream = sock.into();
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s
+}
+
+/// Transmit and receive queue bytes of the loopback TCP socket from
+/// `local` to `remote` port, from /proc/net/tcp.
+fn tcp_queues(local: u16, remote: u16) -> Option<(u64, u64)> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let want_local = format!(":{local:04X}");
+    let want_remote = format!(":{remote:04X}");
+    table.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.len() < 5 || !f[1].ends_with(&want_local) || !f[2].ends_with(&want_remote) {
+            return None;
+        }
+        let (tx, rx) = f[4].split_once(':')?;
+        Some((
+            u64::from_str_radix(tx, 16).ok()?,
+            u64::from_str_radix(rx, 16).ok()?,
+        ))
+    })
+}
+
+/// Polls until the client `s` has unread replies waiting in its socket
+/// and the server has more queued behind them: the reader is what holds
+/// the server up.
+fn wait_held_up(s: &TcpStream) {
+    let me = s.local_addr().expect("local").port();
+    let server = s.peer_addr().expect("peer").port();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let unread = tcp_queues(me, server).map_or(0, |q| q.1);
+        let queued = tcp_queues(server, me).map_or(0, |q| q.0);
+        if unread > 0 && queued > 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server was never held up by the reader ({unread} unread, {queued} queued)"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 // A pipeline of complete commands bigger than the query buffer limit is not
@@ -178,7 +240,7 @@ limits_test!(
     |srv| {
         let one = cmd(&[b"SET", b"k", &[b'v'; 100]]);
         let n = 3 * 1024 * 1024 / one.len();
-        let got = pipeline_with_reader(srv, one.repeat(n), n, Duration::ZERO);
+        let got = pipeline_with_reader(srv, one.repeat(n), n, false);
         assert_eq!(got, b"+OK\r\n".repeat(n));
     }
 );
@@ -190,7 +252,7 @@ limits_test!(
     ["--client-query-buffer-limit", "1mb"],
     |srv| {
         let n = 600_000;
-        let got = pipeline_with_reader(srv, b"PING\r\n".repeat(n), n, Duration::from_millis(300));
+        let got = pipeline_with_reader(srv, b"PING\r\n".repeat(n), n, true);
         assert_eq!(got, b"+PONG\r\n".repeat(n));
     }
 );
@@ -452,10 +514,11 @@ server_test!(unread_pipeline_loses_nothing, |srv| {
             req.extend(cmd(&[b"GET", format!("k{}", i % 10).as_bytes()]));
         }
     }
+    let s = small_window_client(srv);
     let mut w = s.try_clone().expect("clone");
     let writer = std::thread::spawn(move || w.write_all(&req).is_ok());
     // The server meets a client that does not read for a while.
-    std::thread::sleep(Duration::from_millis(300));
+    wait_held_up(&s);
     let mut r = BufReader::with_capacity(1 << 20, s);
     let mut got = Vec::new();
     for i in 0..n {

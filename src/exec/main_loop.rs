@@ -405,7 +405,6 @@ impl Server {
                 self.io.active = want;
             }
         }
-        self.state.io_threads_active = self.io.active;
         // Move clients whose home changed; in-flight ones wait for the next tick.
         let moves: Vec<(u64, usize, usize)> = self
             .clients
@@ -427,6 +426,10 @@ impl Server {
                 self.outbox.send(from, ToIo::Release { client: id });
             }
         }
+        // INFO io_threads_active: IO threads count as active while any of
+        // them still serves a client, so 0 means every client is back here.
+        let serving = self.clients.iter().any(|c| c.io_thread != 0 || c.migrating);
+        self.state.io_threads_active = self.io.active.max(usize::from(serving));
     }
 
     fn free_garbage(&mut self) {
