@@ -200,6 +200,24 @@ impl Executor {
                 job.cmds.push_front(a);
             }
             let c = clients.at_mut(job.slot);
+            if c.hung_up {
+                // Nobody is left to serve: the replies so far are written and
+                // the connection closed instead of waiting, as Valkey frees
+                // a blocked client whose peer closed.
+                let authenticated = c.authenticated || state.config.requirepass.is_none();
+                outbox.send(
+                    c.io_thread,
+                    ToIo::Reply {
+                        client: job.client,
+                        data: job.out.take(),
+                        done: true,
+                        close: true,
+                        authenticated,
+                        rest: None,
+                    },
+                );
+                continue;
+            }
             c.blocked = true;
             let c = &*c;
             if !job.out.is_empty() {

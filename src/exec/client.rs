@@ -47,6 +47,9 @@ pub struct Client {
     pub migrating: bool,
     /// Waiting in a blocking command (CLIENT LIST flag `b`).
     pub blocked: bool,
+    /// The peer hung up while a batch was on its way here: a command of it
+    /// that would block closes the connection instead of waiting.
+    pub hung_up: bool,
 }
 
 impl Client {
@@ -79,6 +82,7 @@ impl Client {
             commands: 0,
             migrating: false,
             blocked: false,
+            hung_up: false,
         }
     }
 }
@@ -111,7 +115,10 @@ impl Clients {
     pub fn remove(&mut self, id: ClientId) -> Option<Client> {
         let slot = self.by_id.remove(&id)?;
         self.free.push(slot);
-        self.slots[slot].take()
+        let c = self.slots[slot].take();
+        crate::slab::shrink_tail(&mut self.slots, &mut self.free, self.by_id.len());
+        crate::slab::shrink_map(&mut self.by_id);
+        c
     }
 
     pub fn slot_of(&self, id: ClientId) -> Option<usize> {

@@ -284,7 +284,7 @@ impl Server {
             if home == 0 {
                 self.io
                     .local
-                    .adopt(self.poll.registry(), *conn, &mut self.inbox);
+                    .adopt(self.poll.registry(), conn, &mut self.inbox);
             } else {
                 self.outbox.send(home, ToIo::Adopt(conn));
             }
@@ -337,6 +337,9 @@ impl Server {
                         if let Some(c) = self.clients.by_id(client) {
                             self.outbox.send(c.io_thread, ToIo::Kill { client });
                         }
+                    } else if let Some(slot) = self.clients.slot_of(client) {
+                        // Its batch has not run yet (or is running).
+                        self.clients.at_mut(slot).hung_up = true;
                     }
                 }
                 ToMain::Closed { client } => {
@@ -363,7 +366,7 @@ impl Server {
                         // Adopting may parse buffered commands into `self.inbox`.
                         self.io
                             .local
-                            .adopt(self.poll.registry(), *conn, &mut self.inbox);
+                            .adopt(self.poll.registry(), conn, &mut self.inbox);
                     } else {
                         self.outbox.send(home, ToIo::Adopt(conn));
                     }

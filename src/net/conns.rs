@@ -13,7 +13,9 @@ use super::{NetLimits, FIRST_CONN_TOKEN};
 use crate::ring::message::{ClientId, ToIo, ToMain};
 
 pub struct ConnSet {
-    slots: Vec<Option<Conn>>,
+    /// Boxed: an empty slot costs a pointer, and connections move between
+    /// threads without copying.
+    slots: Vec<Option<Box<Conn>>>,
     free: Vec<usize>,
     by_id: HashMap<ClientId, usize>,
     limits: Arc<NetLimits>,
@@ -49,12 +51,12 @@ impl ConnSet {
         stream: mio::net::TcpStream,
         out: &mut Vec<ToMain>,
     ) {
-        self.adopt(registry, Conn::new(client, stream), out);
+        self.adopt(registry, Box::new(Conn::new(client, stream)), out);
     }
 
     /// Starts serving a connection, new or moved from another thread; input
     /// it had buffered is parsed right away.
-    pub fn adopt(&mut self, registry: &Registry, mut conn: Conn, out: &mut Vec<ToMain>) {
+    pub fn adopt(&mut self, registry: &Registry, mut conn: Box<Conn>, out: &mut Vec<ToMain>) {
         let client = conn.id;
         let slot = self.free.pop().unwrap_or_else(|| {
             self.slots.push(None);
@@ -102,7 +104,13 @@ impl ConnSet {
         let _ = registry.deregister(&mut conn.stream);
         self.by_id.remove(&client);
         self.free.push(slot);
-        Some(Box::new(conn))
+        self.shrink();
+        Some(conn)
+    }
+
+    fn shrink(&mut self) {
+        crate::slab::shrink_tail(&mut self.slots, &mut self.free, self.by_id.len());
+        crate::slab::shrink_map(&mut self.by_id);
     }
 
     fn close(&mut self, registry: &Registry, slot: usize, out: &mut Vec<ToMain>) {
@@ -111,6 +119,7 @@ impl ConnSet {
             self.by_id.remove(&conn.id);
             self.free.push(slot);
             out.push(ToMain::Closed { client: conn.id });
+            self.shrink();
         }
     }
 
@@ -184,6 +193,10 @@ impl ConnSet {
                     error,
                     input_bytes,
                 });
+                // The EOF may have been read with these commands.
+                if conn.hangup_to_report() {
+                    out.push(ToMain::HangUp { client: conn.id });
+                }
                 return;
             }
             // Input consumed: read what was left in the socket, then parse again.
@@ -224,7 +237,7 @@ impl ConnSet {
     /// Applies a message from the main thread.
     pub fn apply(&mut self, registry: &Registry, msg: ToIo, out: &mut Vec<ToMain>) {
         match msg {
-            ToIo::Adopt(conn) => self.adopt(registry, *conn, out),
+            ToIo::Adopt(conn) => self.adopt(registry, conn, out),
             ToIo::Release { client } => {
                 let Some(&slot) = self.by_id.get(&client) else {
                     return;
@@ -285,8 +298,9 @@ impl ConnSet {
 
     /// Writes what can be written without waiting, then closes everything.
     pub fn shutdown(&mut self, registry: &Registry, out: &mut Vec<ToMain>) {
-        for slot in 0..self.slots.len() {
-            if let Some(conn) = self.slots[slot].as_mut() {
+        // Closing shrinks the slot vector: walk it from the end.
+        for slot in (0..self.slots.len()).rev() {
+            if let Some(conn) = self.slots.get_mut(slot).and_then(Option::as_mut) {
                 let _ = conn.flush();
             }
             self.close(registry, slot, out);
