@@ -110,6 +110,77 @@ pub fn update_peak() -> (usize, usize) {
     (now, before.max(now))
 }
 
+/// Gives free heap pages back to the system. glibc keeps what was freed
+/// inside its arenas (only the top of the main heap shrinks by itself), so
+/// after a burst of connections or large replies the process would keep
+/// that RSS forever; jemalloc, Valkey's allocator, purges such pages in the
+/// background. It walks every arena's free lists: call it off the main
+/// thread, and only after a real drop in use (`TrimPolicy`).
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only inspects and releases free chunks under the
+    // arenas' own locks; it is safe to call from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Fixes glibc's thresholds for returning memory. By default glibc raises
+/// its mmap threshold (up to 32 MiB) each time a large block is freed, and
+/// its trim threshold to twice that: after one burst of large replies, up to
+/// 64 MiB of freed memory per arena stays resident for good, where
+/// `malloc_trim` cannot reach it (the free top of a thread's arena). Fixed
+/// values keep blocks of 1 MiB and more in their own mappings (returned on
+/// free) and let a free top over 1 MiB shrink. Called once at startup.
+pub fn configure() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; called before any
+    // other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 20);
+    }
+}
+
+/// Decides when freed memory is worth giving back: when the live total has
+/// fallen by a tenth (and at least 1 MiB) from the highest total seen since
+/// the last release, or when the server has gone quiet for a while after
+/// being busy (what a burst fragmented is returned once it is over). Steady
+/// churn on a busy server never triggers it; load going away does.
+#[derive(Debug, Default)]
+pub struct TrimPolicy {
+    high: usize,
+    /// Activity since the last release.
+    dirty: bool,
+    quiet_ticks: u32,
+}
+
+impl TrimPolicy {
+    const MIN_DROP: usize = 1 << 20;
+
+    /// Called every cron tick with the live total, whether anything
+    /// happened since the last tick, and how many quiet ticks make "quiet"
+    /// (a second's worth). True when it is time to release.
+    pub fn should_release(&mut self, used: usize, active: bool, quiet_after: u32) -> bool {
+        self.high = self.high.max(used);
+        if active {
+            self.dirty = true;
+            self.quiet_ticks = 0;
+        } else {
+            self.quiet_ticks = self.quiet_ticks.saturating_add(1);
+        }
+        let drop = self.high - used;
+        let fell = drop >= Self::MIN_DROP && drop >= self.high / 10;
+        let went_quiet = self.dirty && self.quiet_ticks >= quiet_after.max(1);
+        if fell || went_quiet {
+            self.high = used;
+            self.dirty = false;
+            return true;
+        }
+        false
+    }
+}
+
 /// Starts the peak again from the current total (CONFIG RESETSTAT).
 pub fn reset_peak() {
     PEAK.store(allocated(), Ordering::Relaxed);
@@ -170,5 +241,49 @@ mod tests {
         v.reserve_exact(BIG);
         let after = allocated();
         assert!(after + SLACK >= before + BIG, "{before} -> {after}");
+    }
+}
+
+#[cfg(test)]
+mod trim_tests {
+    use super::TrimPolicy;
+
+    #[test]
+    fn releases_after_a_real_drop_only() {
+        let mut p = TrimPolicy::default();
+        let mb = 1 << 20;
+        // Growth and small dips on a busy server: nothing to give back.
+        for used in [10 * mb, 50 * mb, 49 * mb, 60 * mb, 57 * mb] {
+            assert!(!p.should_release(used, true, 10), "{used}");
+        }
+        // A tenth of the high mark gone: release, once.
+        assert!(p.should_release(50 * mb, true, 10));
+        assert!(!p.should_release(50 * mb, true, 10));
+        // Measured from the new mark.
+        assert!(!p.should_release(46 * mb, true, 10));
+        assert!(p.should_release(44 * mb, true, 10));
+        // Tiny heaps: a tenth is not enough without a whole MiB.
+        let mut p = TrimPolicy::default();
+        assert!(!p.should_release(4 * mb, true, 10));
+        assert!(!p.should_release(3 * mb + mb / 2, true, 10));
+        assert!(p.should_release(3 * mb, true, 10));
+    }
+
+    #[test]
+    fn releases_once_when_the_server_goes_quiet() {
+        let mut p = TrimPolicy::default();
+        assert!(!p.should_release(1000, true, 3));
+        assert!(!p.should_release(1000, false, 3));
+        assert!(!p.should_release(1000, false, 3));
+        assert!(p.should_release(1000, false, 3));
+        // Quiet and nothing happened since: no more releases.
+        for _ in 0..10 {
+            assert!(!p.should_release(1000, false, 3));
+        }
+        // Activity again, then quiet again: one more.
+        assert!(!p.should_release(1000, true, 3));
+        assert!(!p.should_release(1000, false, 3));
+        assert!(!p.should_release(1000, false, 3));
+        assert!(p.should_release(1000, false, 3));
     }
 }

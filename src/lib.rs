@@ -28,6 +28,7 @@ pub mod net;
 pub mod resp;
 pub mod ring;
 pub mod server;
+pub mod slab;
 
 /// Counts live heap bytes for INFO `used_memory` (see `alloc`).
 #[global_allocator]

@@ -26,6 +26,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    ferrokey::alloc::configure();
     let cli = Cli::parse();
     if cli.version {
         println!(

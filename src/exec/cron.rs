@@ -1,6 +1,7 @@
 //! Periodic work on the main thread, `hz` times a second: active expiry
 //! (timed for the latency monitor's `expire-cycle`), incremental rehashing
-//! while idle, and closing idle clients (`timeout`). Each part is
+//! while idle, closing idle clients (`timeout`), and giving freed memory
+//! back to the system after load drops. Each part is
 //! time-boxed so the event loop never stalls on it.
 
 use std::time::{Duration, Instant};
@@ -12,6 +13,9 @@ use crate::keyspace::expire::active_cycle;
 
 /// Share of each cron period that active expiry may use (Valkey: 25%).
 const EXPIRE_TIME_PCT: u32 = 25;
+/// Commands plus connections in one cron tick that still count as quiet
+/// when deciding to give freed memory back (see `alloc::TrimPolicy`).
+const QUIET_OPS: u64 = 16;
 
 pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool) {
     let period = Duration::from_millis(1000 / state.config.hz.max(1) as u64);
@@ -45,7 +49,18 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
         db.rehash_for(Duration::from_millis(1));
     }
     state.collect_db_garbage();
-    crate::alloc::update_peak();
+    let (used, _) = crate::alloc::update_peak();
+    // A monitor polling INFO is no load: a tick with a handful of commands
+    // and connections still counts as quiet.
+    let activity = state.stats.commands_processed + state.stats.connections_received;
+    let active = activity - std::mem::replace(&mut state.trim_activity, activity) > QUIET_OPS;
+    if state
+        .trim
+        .should_release(used, active, state.config.hz.max(1))
+    {
+        // Dropped off the main thread like any lazily freed value.
+        state.garbage.push(Box::new(ReleaseFreeMemory));
+    }
     state.rates.sample(&state.stats);
     if state.config.timeout > 0 {
         let idle = Duration::from_secs(state.config.timeout);
@@ -54,5 +69,16 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
                 state.kills.push(c.id);
             }
         }
+    }
+}
+
+/// Gives free heap pages back to the system when dropped: sent as garbage,
+/// so the walk over the allocator's free lists runs on an IO thread or the
+/// lazy-free thread.
+struct ReleaseFreeMemory;
+
+impl Drop for ReleaseFreeMemory {
+    fn drop(&mut self) {
+        crate::alloc::release_free_memory();
     }
 }

@@ -153,6 +153,10 @@ pub struct State {
     pub kills: Vec<ClientId>,
     /// Large values and flushed tables to free off the main thread.
     pub garbage: Vec<Garbage>,
+    /// When freed heap memory is given back to the system (cron).
+    pub trim: crate::alloc::TrimPolicy,
+    /// Commands and connections counted at the last cron tick.
+    pub trim_activity: u64,
     pub shutdown: Option<ShutdownMode>,
     pub slowlog: std::collections::VecDeque<SlowEntry>,
     pub slowlog_next_id: u64,
@@ -205,6 +209,8 @@ impl State {
             net_limits,
             kills: Vec::new(),
             garbage: Vec::new(),
+            trim: crate::alloc::TrimPolicy::default(),
+            trim_activity: 0,
             shutdown: None,
             slowlog: Default::default(),
             slowlog_next_id: 0,
