@@ -692,15 +692,17 @@ fn info_commandstats(s: &mut String, st: &State) {
         let Some(spec) = CMD_TABLE.specs.get(id) else {
             continue;
         };
+        // Valkey prints whole µs and the mean to two decimals.
+        let usec = c.nsec / 1000;
         let per_call = if c.calls == 0 {
             0.0
         } else {
-            c.usec as f64 / c.calls as f64
+            c.nsec as f64 / 1000.0 / c.calls as f64
         };
         let _ = write!(
             s,
-            "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
-            spec.name, c.calls, c.usec, per_call, c.rejected, c.failed
+            "cmdstat_{}:calls={},usec={usec},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+            spec.name, c.calls, per_call, c.rejected, c.failed
         );
     }
 }

@@ -86,13 +86,16 @@ pub fn execute(
                 if no_touch {
                     ctx.state.dbs.iter_mut().for_each(|d| d.no_touch = false);
                 }
-                let usec = start.elapsed().as_micros() as u64;
+                // Summed in ns (commandstats); the µs consumers below
+                // (slow log, latency) compare against µs thresholds.
+                let nsec = start.elapsed().as_nanos() as u64;
+                let usec = nsec / 1000;
                 // Counted once run (CLIENT LIST tot-cmds), as Valkey does.
                 clients.at_mut(slot).commands += 1;
                 ran_usec = usec;
                 let st = &mut state.stats.commands[id];
                 st.calls += 1;
-                st.usec += usec;
+                st.nsec += nsec;
                 if let Err(e) = result {
                     st.failed += 1;
                     state.stats.count_error(e.code());

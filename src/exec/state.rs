@@ -18,7 +18,9 @@ use crate::ring::message::{ClientId, Garbage};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CmdStat {
     pub calls: u64,
-    pub usec: u64,
+    /// Total time in the handler, in ns: most calls take under a
+    /// microsecond, so whole µs per call would sum to about zero.
+    pub nsec: u64,
     pub rejected: u64,
     pub failed: u64,
 }
