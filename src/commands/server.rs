@@ -872,6 +872,7 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
     // time, as Valkey warns in OBJECT FREQ's error).
     let lfu = cfg.lfu_policy();
     ctx.state.dbs.iter_mut().for_each(|d| d.lfu = lfu);
+    crate::log::set_level(&cfg.loglevel);
     ctx.state.config = cfg;
     ctx.out.ok();
     Ok(())
