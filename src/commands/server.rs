@@ -16,8 +16,8 @@ use super::args::is;
 use super::flags::*;
 use super::{CommandSpec, Ctx, KeySpec, CMD_TABLE};
 use crate::config::directives::format_percentile;
-use crate::config::file::split_value;
-use crate::config::{Config, Directive, DIRECTIVES};
+use crate::config::directives::{HIDDEN, MULTI_ARG, PROTECTED, SAME_ONLY};
+use crate::config::{Config, Directive};
 use crate::error::{
     CmdError, CmdResult, DEBUG_NOT_ALLOWED, NOT_INTEGER, NO_CONFIG_FILE, NO_SHUTDOWN_IN_PROGRESS,
     SHUTDOWN_ERRORS, SHUTDOWN_FAILOVER_CLUSTER, SLOWLOG_COUNT, SYNTAX,
@@ -760,15 +760,6 @@ fn info_keyspace(s: &mut String, st: &State) {
 
 // ---------------------------------------------------------------- CONFIG
 
-/// Directives whose value is a list of words (split on CONFIG SET, written
-/// unquoted by CONFIG REWRITE); every other value is one string.
-const MULTI_ARG: &[&str] = &[
-    "bind",
-    "save",
-    "client-output-buffer-limit",
-    "latency-tracking-info-percentiles",
-];
-
 fn is_glob(p: &[u8]) -> bool {
     p.iter().any(|c| matches!(c, b'*' | b'?' | b'['))
 }
@@ -792,7 +783,9 @@ fn config_get(ctx: &mut Ctx) -> CmdResult {
             }
             continue;
         }
-        for d in DIRECTIVES {
+        // Names and aliases alike, as Valkey lists them; hidden ones only
+        // by exact name.
+        for d in crate::config::all().filter(|d| !d.has(HIDDEN)) {
             for n in std::iter::once(d.name).chain(d.alias) {
                 if glob_match(pat, n.as_bytes(), true) && !seen(&pairs, n) {
                     pairs.push((n.to_string(), (d.get)(&ctx.state.config)));
@@ -836,7 +829,16 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
         if !d.mutable {
             return Err(config_set_failed(name, "can't set immutable config"));
         }
-        if chosen.iter().any(|(c, _, _)| std::ptr::eq(*c, d)) {
+        if d.has(PROTECTED) && !protected_allowed(ctx) {
+            return Err(config_set_failed(name, "can't set protected config"));
+        }
+        // A name and its alias are separate entries in Valkey: both may be
+        // given (the later wins); only the same spelling twice is refused.
+        let shown = d.matched_name(&String::from_utf8_lossy(name));
+        let dup = chosen.iter().any(|(c, n, _)| {
+            std::ptr::eq(*c, d) && c.matched_name(&String::from_utf8_lossy(n)) == shown
+        });
+        if dup {
             return Err(config_set_failed(name, "duplicate parameter"));
         }
         chosen.push((d, name, value));
@@ -845,12 +847,21 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
     let mut cfg = ctx.state.config.clone();
     for (d, name, value) in &chosen {
         let text = String::from_utf8_lossy(value);
-        let args = if MULTI_ARG.contains(&d.name) {
-            split_value(&text)
+        let args = if d.has(MULTI_ARG) {
+            // Valkey splits on single spaces, not the config file's rules.
+            text.split(' ').map(String::from).collect()
         } else {
             vec![text.into_owned()]
         };
-        (d.set)(&mut cfg, &args).map_err(|e| config_set_failed(name, &e))?;
+        // Valkey names the directive as registered (lower case) here.
+        let shown = d.matched_name(&String::from_utf8_lossy(name));
+        (d.set)(&mut cfg, &args).map_err(|e| config_set_failed(shown.as_bytes(), &e))?;
+        if d.has(SAME_ONLY) && (d.get)(&cfg) != (d.get)(&ctx.state.config) {
+            return Err(config_set_failed(
+                shown.as_bytes(),
+                "changing it at run time is not supported by ferrokey",
+            ));
+        }
     }
     // Side effects that can fail come before the commit.
     if let Some((_, name, _)) = chosen.iter().find(|(d, _, _)| d.name == "dir") {
@@ -876,6 +887,21 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
     ctx.state.config = cfg;
     ctx.out.ok();
     Ok(())
+}
+
+/// `enable-protected-configs`: yes, or local for a loopback client.
+fn protected_allowed(ctx: &Ctx) -> bool {
+    match ctx
+        .state
+        .config
+        .extra
+        .get("enable-protected-configs")
+        .map(String::as_str)
+    {
+        Some("yes") => true,
+        Some("local") => ctx.client_ref().addr.ip().is_loopback(),
+        _ => false,
+    }
 }
 
 /// An OS error as C's `strerror` words it (without Rust's "(os error N)").
@@ -965,9 +991,9 @@ pub fn rewrite_text(old: &str, cfg: &Config, defaults: &Config) -> String {
         lines.push(Some(raw.to_string()));
     }
     let mut tail: Vec<String> = Vec::new();
-    for d in DIRECTIVES {
+    for d in crate::config::all() {
         let value = (d.get)(cfg);
-        let line = format!("{} {}", d.name, format_value(d.name, &value));
+        let line = format!("{} {}", d.name, format_value(d, &value));
         match at.iter().find(|(m, _)| *m == d.name) {
             Some((_, idx)) => {
                 for (k, &i) in idx.iter().enumerate() {
@@ -998,13 +1024,13 @@ pub fn rewrite_text(old: &str, cfg: &Config, defaults: &Config) -> String {
 
 /// A value as the config file reads it back: quoted and escaped when it is
 /// empty or holds spaces, quotes or control bytes.
-fn format_value(name: &str, value: &str) -> String {
+fn format_value(d: &Directive, value: &str) -> String {
     let plain = |v: &str| {
         !v.is_empty()
             && v.bytes()
                 .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\'))
     };
-    if MULTI_ARG.contains(&name) && value.split(' ').all(plain) {
+    if d.has(MULTI_ARG) && value.split(' ').all(plain) {
         return value.to_string();
     }
     if plain(value) {
@@ -1476,11 +1502,12 @@ mod tests {
 
     #[test]
     fn values_quoted_only_when_needed() {
-        assert_eq!(format_value("logfile", ""), "\"\"");
-        assert_eq!(format_value("save", ""), "\"\"");
-        assert_eq!(format_value("bind", "127.0.0.1 -::1"), "127.0.0.1 -::1");
-        assert_eq!(format_value("requirepass", "x\"y\n"), "\"x\\\"y\\n\"");
-        assert_eq!(format_value("hz", "10"), "10");
+        let d = |n: &str| Config::directive(n).unwrap();
+        assert_eq!(format_value(d("logfile"), ""), "\"\"");
+        assert_eq!(format_value(d("save"), ""), "\"\"");
+        assert_eq!(format_value(d("bind"), "127.0.0.1 -::1"), "127.0.0.1 -::1");
+        assert_eq!(format_value(d("requirepass"), "x\"y\n"), "\"x\\\"y\\n\"");
+        assert_eq!(format_value(d("hz"), "10"), "10");
     }
 
     #[test]

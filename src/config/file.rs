@@ -44,6 +44,25 @@ pub fn split_value(s: &str) -> Vec<String> {
     }
 }
 
+/// Directives Valkey still reads from a config file and ignores (with one
+/// value), from before quicklists and script effects replication.
+const DEPRECATED: &[&str] = &[
+    "list-max-ziplist-entries",
+    "list-max-ziplist-value",
+    "lua-replicate-commands",
+];
+
+/// The arguments a directive's setter gets: as given, one empty argument
+/// for none, and for a list-valued directive given as one quoted argument
+/// (`save "900 1 300 10"`, `--shutdown-on-sigterm "nosave now"`), its words.
+fn setter_args(d: &super::Directive, values: &[String]) -> Vec<String> {
+    match values {
+        [] => vec![String::new()],
+        [one] if d.has(super::directives::MULTI_ARG) && !one.is_empty() => split_value(one),
+        _ => values.to_vec(),
+    }
+}
+
 /// Applies one `name args...` line.
 fn apply_line(cfg: &mut Config, text: &str, source: &str, line: usize) -> Result<(), ConfigError> {
     let err = |reason: String| ConfigError {
@@ -63,15 +82,14 @@ fn apply_line(cfg: &mut Config, text: &str, source: &str, line: usize) -> Result
         return Ok(());
     };
     let Some(d) = Config::directive(name) else {
+        if values.len() == 1 && DEPRECATED.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            return Ok(());
+        }
         return Err(err(format!(
             "Bad directive or wrong number of arguments: unknown directive '{name}'"
         )));
     };
-    let values: Vec<String> = if values.is_empty() {
-        vec![String::new()]
-    } else {
-        values.to_vec()
-    };
+    let values = setter_args(d, values);
     (d.set)(cfg, &values).map_err(|e| err(format!("Invalid argument for '{}': {e}", d.name)))
 }
 
@@ -124,6 +142,9 @@ pub fn load_args(args: &[String]) -> Result<Config, ConfigError> {
             i += 1;
         }
         let Some(d) = Config::directive(name) else {
+            if values.len() == 1 && DEPRECATED.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                continue;
+            }
             return Err(ConfigError {
                 source: "command line".into(),
                 line: 0,
@@ -133,11 +154,7 @@ pub fn load_args(args: &[String]) -> Result<Config, ConfigError> {
                 ),
             });
         };
-        let values = if values.is_empty() {
-            vec![String::new()]
-        } else {
-            values
-        };
+        let values = setter_args(d, &values);
         (d.set)(&mut cfg, &values).map_err(|e| ConfigError {
             source: "command line".into(),
             line: 0,

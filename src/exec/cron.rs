@@ -41,7 +41,14 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
         let threshold = state.config.latency_monitor_threshold;
         state.latency.record(threshold, latency::EXPIRE_CYCLE, usec);
     }
-    for db in state.dbs.iter_mut() {
+    // `activerehashing no` leaves resizes to the lookups that step them.
+    let rehash = state
+        .config
+        .extra
+        .get("activerehashing")
+        .map(String::as_str)
+        != Some("no");
+    for db in state.dbs.iter_mut().filter(|_| rehash) {
         db.rehash_for(Duration::from_millis(1));
     }
     state.collect_db_garbage();

@@ -192,7 +192,8 @@ fn log_slow(
 }
 
 /// Indexes of arguments that carry a password: all of AUTH's, the two after
-/// HELLO's AUTH, and the value of CONFIG SET requirepass/masterauth.
+/// HELLO's AUTH, and the value of CONFIG SET of a sensitive directive
+/// (requirepass, masterauth/primaryauth, TLS key passwords, ...).
 fn secret_args(argv: &[Bytes]) -> Vec<usize> {
     let is = |a: &[u8], s: &str| a.eq_ignore_ascii_case(s.as_bytes());
     let name = &argv[0][..];
@@ -206,7 +207,11 @@ fn secret_args(argv: &[Bytes]) -> Vec<usize> {
         }
     } else if is(name, "config") && argv.len() > 1 && is(&argv[1], "set") {
         for i in (2..argv.len()).step_by(2) {
-            if is(&argv[i], "requirepass") || is(&argv[i], "masterauth") {
+            let sensitive = std::str::from_utf8(&argv[i])
+                .ok()
+                .and_then(crate::config::Config::directive)
+                .is_some_and(|d| d.has(crate::config::directives::SENSITIVE));
+            if sensitive {
                 out.push(i + 1);
             }
         }
