@@ -693,12 +693,8 @@ fn info_commandstats(s: &mut String, st: &State) {
             continue;
         };
         // Valkey prints whole µs and the mean to two decimals.
-        let usec = c.nsec / 1000;
-        let per_call = if c.calls == 0 {
-            0.0
-        } else {
-            c.nsec as f64 / 1000.0 / c.calls as f64
-        };
+        let usec = c.usec();
+        let per_call = c.usec_per_call();
         let _ = write!(
             s,
             "cmdstat_{}:calls={},usec={usec},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",

@@ -94,8 +94,7 @@ pub fn execute(
                 clients.at_mut(slot).commands += 1;
                 ran_usec = usec;
                 let st = &mut state.stats.commands[id];
-                st.calls += 1;
-                st.nsec += nsec;
+                st.record(nsec);
                 if let Err(e) = result {
                     st.failed += 1;
                     state.stats.count_error(e.code());

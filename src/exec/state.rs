@@ -25,6 +25,29 @@ pub struct CmdStat {
     pub failed: u64,
 }
 
+impl CmdStat {
+    /// Counts one call that ran `nsec` nanoseconds.
+    #[inline]
+    pub fn record(&mut self, nsec: u64) {
+        self.calls += 1;
+        self.nsec += nsec;
+    }
+
+    /// INFO's `usec`: whole microseconds of the precise total.
+    pub fn usec(&self) -> u64 {
+        self.nsec / 1000
+    }
+
+    /// INFO's `usec_per_call`: the mean from the precise total.
+    pub fn usec_per_call(&self) -> f64 {
+        if self.calls == 0 {
+            0.0
+        } else {
+            self.nsec as f64 / 1000.0 / self.calls as f64
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Stats {
     pub connections_received: u64,
@@ -329,5 +352,30 @@ impl Ctx<'_> {
     #[inline]
     pub fn dirty(&mut self, n: u64) {
         self.state.dirty += n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sub_microsecond_calls_add_up() {
+        // 10,000 calls of 300 ns: 3 ms in all, 0.3 µs each. Summing whole
+        // µs per call gave 0.
+        let mut c = CmdStat::default();
+        for _ in 0..10_000 {
+            c.record(300);
+        }
+        assert_eq!(c.calls, 10_000);
+        assert_eq!(c.usec(), 3000);
+        assert!((c.usec_per_call() - 0.3).abs() < 1e-9);
+        let mut slow = CmdStat::default();
+        for _ in 0..3 {
+            slow.record(10_250_000);
+        }
+        assert_eq!(slow.usec(), 30_750);
+        assert!((slow.usec_per_call() - 10_250.0).abs() < 1e-6);
+        assert_eq!(CmdStat::default().usec_per_call(), 0.0);
     }
 }
