@@ -64,7 +64,7 @@ fn lines_until(rx: &mpsc::Receiver<String>, until: &str) -> Vec<String> {
 
 /// Checks Valkey's prefix: `<pid>:M 06 Dec 2026 19:07:49.949 <level> `.
 /// Returns the message after it.
-fn valkey_line<'a>(line: &'a str, pid: u32) -> &'a str {
+fn valkey_line(line: &str, pid: u32) -> &str {
     let want = format!("{pid}:M ");
     let rest = line
         .strip_prefix(&want)

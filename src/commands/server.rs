@@ -1,5 +1,5 @@
-//! Server commands: INFO, CONFIG, DBSIZE, TIME, LASTSAVE, SHUTDOWN, SLOWLOG,
-//! MEMORY and DEBUG.
+//! Server commands: INFO, CONFIG, DBSIZE, TIME, LASTSAVE, SHUTDOWN, SLOWLOG
+//! and MEMORY (DEBUG is in `debug`).
 //!
 //! INFO reads the counters other parts keep (`State::stats`, the dbs, the
 //! allocator in `crate::alloc`) and formats them with Valkey's field names.
@@ -19,8 +19,8 @@ use crate::config::directives::format_percentile;
 use crate::config::directives::{HIDDEN, MULTI_ARG, PROTECTED, SAME_ONLY};
 use crate::config::{Config, Directive};
 use crate::error::{
-    CmdError, CmdResult, DEBUG_NOT_ALLOWED, NOT_INTEGER, NO_CONFIG_FILE, NO_SHUTDOWN_IN_PROGRESS,
-    SHUTDOWN_ERRORS, SHUTDOWN_FAILOVER_CLUSTER, SLOWLOG_COUNT, SYNTAX,
+    CmdError, CmdResult, NOT_INTEGER, NO_CONFIG_FILE, NO_SHUTDOWN_IN_PROGRESS, SHUTDOWN_ERRORS,
+    SHUTDOWN_FAILOVER_CLUSTER, SLOWLOG_COUNT, SYNTAX,
 };
 use crate::exec::state::ShutdownMode;
 use crate::exec::{Clients, State};
@@ -255,16 +255,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         ],
         ..CommandSpec::DEFAULT
     },
-    CommandSpec {
-        name: "debug",
-        arity: -2,
-        flags: ADMIN | NOSCRIPT | LOADING | STALE,
-        group: "server",
-        summary: "A container for debugging commands.",
-        complexity: "Depends on subcommand.",
-        handler: debug,
-        ..CommandSpec::DEFAULT
-    },
 ];
 
 fn dbsize(ctx: &mut Ctx) -> CmdResult {
@@ -276,7 +266,7 @@ fn dbsize(ctx: &mut Ctx) -> CmdResult {
 // ---------------------------------------------------------------- helpers
 
 /// `ERR unknown subcommand or wrong number of arguments for 'x'. Try Y HELP.`
-fn subcommand_syntax_error(sub: &[u8], container: &str) -> CmdError {
+pub(super) fn subcommand_syntax_error(sub: &[u8], container: &str) -> CmdError {
     CmdError::owned(format!(
         "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
         crate::error::excerpt(sub, 128),
@@ -612,19 +602,9 @@ fn info_stats(s: &mut String, st: &State) {
     kv(s, "io_threaded_writes_processed", stats.io_threaded_writes);
 }
 
-/// The replication id: random, fixed for the life of the process.
-fn master_replid(st: &State) -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| {
-        let mut rng = st.rng.clone();
-        // Not the run id: step the generator past the draws that made it.
-        for _ in 0..40 {
-            rng.next_u64();
-        }
-        (0..40)
-            .map(|_| char::from(b"0123456789abcdef"[rng.below(16)]))
-            .collect()
-    })
+/// The replication id (DEBUG CHANGE-REPL-ID makes a new one).
+fn master_replid(st: &State) -> &str {
+    &st.replid
 }
 
 fn info_replication(s: &mut String, st: &State) {
@@ -1314,140 +1294,6 @@ fn memory_help(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-// ---------------------------------------------------------------- DEBUG
-
-fn debug_allowed(ctx: &Ctx) -> bool {
-    match ctx.state.config.enable_debug_command.as_str() {
-        "yes" => true,
-        "local" => ctx.client_ref().addr.ip().is_loopback(),
-        _ => false,
-    }
-}
-
-fn debug(ctx: &mut Ctx) -> CmdResult {
-    if !debug_allowed(ctx) {
-        return Err(DEBUG_NOT_ALLOWED.into());
-    }
-    let sub = &ctx.argv[1];
-    let argc = ctx.argv.len();
-    if is(sub, "help") && argc == 2 {
-        reply_help(
-            ctx,
-            "DEBUG",
-            &[
-                "PROTOCOL <type>",
-                "    Reply with a test value of the specified type. <type> can be: string,",
-                "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
-                "    true, false.",
-                "SLEEP <seconds>",
-                "    Stop the server for <seconds>. Decimals allowed.",
-            ],
-        );
-        Ok(())
-    } else if is(sub, "sleep") && argc == 3 {
-        // Blocks the main thread on purpose: tests use it to make a
-        // command slow. Like strtod, a malformed number counts as 0, and a
-        // negative one does not sleep.
-        let secs = strtod_prefix(&ctx.argv[2]);
-        if let Ok(d) = Duration::try_from_secs_f64(secs) {
-            std::thread::sleep(d);
-        }
-        ctx.out.ok();
-        Ok(())
-    } else if is(sub, "protocol") && argc == 3 {
-        debug_protocol(ctx)
-    } else {
-        Err(subcommand_syntax_error(sub, "DEBUG"))
-    }
-}
-
-/// The number at the start of `a`, as C's `strtod` reads it; 0 if none.
-fn strtod_prefix(a: &[u8]) -> f64 {
-    let s = std::str::from_utf8(a).unwrap_or("");
-    let s = s.trim_start();
-    // The longest prefix that parses: at most a few dozen tries for any
-    // sane input, and inputs are bounded by the protocol's bulk limit.
-    let limit = s.len().min(64);
-    (1..=limit)
-        .rev()
-        .filter(|&i| s.is_char_boundary(i))
-        .find_map(|i| {
-            let p = &s[..i];
-            // Rust accepts "inf"/"nan" spellings; strtod's would sleep
-            // forever or not at all, so they count as 0 here.
-            if p.bytes()
-                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-            {
-                p.parse::<f64>().ok()
-            } else {
-                None
-            }
-        })
-        .unwrap_or(0.0)
-}
-
-fn debug_protocol(ctx: &mut Ctx) -> CmdResult {
-    let t = &ctx.argv[2];
-    let out = &mut *ctx.out;
-    if is(t, "string") {
-        out.bulk(b"Hello World");
-    } else if is(t, "integer") {
-        out.int(12345);
-    } else if is(t, "double") {
-        // Valkey's fixed test value, not an approximation of pi.
-        #[allow(clippy::approx_constant)]
-        out.double(3.141);
-    } else if is(t, "bignum") {
-        out.big_number("1234567999999999999999999999999999999");
-    } else if is(t, "null") {
-        out.null();
-    } else if is(t, "array") {
-        out.array(3);
-        for j in 0..3 {
-            out.int(j);
-        }
-    } else if is(t, "set") {
-        out.set(3);
-        for j in 0..3 {
-            out.int(j);
-        }
-    } else if is(t, "map") {
-        out.map(3);
-        for j in 0..3 {
-            out.int(j);
-            out.boolean(j == 1);
-        }
-    } else if is(t, "attrib") {
-        if out.is_resp3() {
-            // An attribute map (RESP3 `|`) comes before the reply it annotates.
-            out.raw(b"|1\r\n");
-            out.bulk(b"key-popularity");
-            out.array(2);
-            out.bulk(b"key:123");
-            out.int(90);
-        }
-        out.bulk(b"Some real reply following the attribute");
-    } else if is(t, "push") {
-        if !out.is_resp3() {
-            return Err("ERR RESP2 is not supported by this command".into());
-        }
-        // Valkey's bytes show the ordinary reply first, then the push.
-        out.bulk(b"Some real reply following the push reply");
-        out.push(2);
-        out.bulk(b"server-cpu-usage");
-        out.int(42);
-    } else if is(t, "verbatim") {
-        out.verbatim(b"This is a verbatim\nstring");
-    } else if is(t, "true") {
-        out.boolean(true);
-    } else if is(t, "false") {
-        out.boolean(false);
-    } else {
-        return Err("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false".into());
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1459,16 +1305,6 @@ mod tests {
         assert_eq!(human_bytes(1043200), "1018.75K");
         assert_eq!(human_bytes(6447104), "6.15M");
         assert_eq!(human_bytes(25276063744), "23.54G");
-    }
-
-    #[test]
-    fn strtod_prefixes() {
-        assert_eq!(strtod_prefix(b"0.5"), 0.5);
-        assert_eq!(strtod_prefix(b"2abc"), 2.0);
-        assert_eq!(strtod_prefix(b"abc"), 0.0);
-        assert_eq!(strtod_prefix(b" 1e-3"), 0.001);
-        assert_eq!(strtod_prefix(b"-1"), -1.0);
-        assert_eq!(strtod_prefix(b"inf"), 0.0);
     }
 
     #[test]

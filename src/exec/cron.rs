@@ -14,13 +14,19 @@ use crate::keyspace::expire::active_cycle;
 const EXPIRE_TIME_PCT: u32 = 25;
 
 pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool) {
+    // DEBUG PAUSE-CRON 1: nothing periodic runs, as in Valkey.
+    if state.debug.pause_cron {
+        return;
+    }
     let period = Duration::from_millis(1000 / state.config.hz.max(1) as u64);
     let budget = period * EXPIRE_TIME_PCT / 100;
     let now = crate::keyspace::now_ms();
     let start = Instant::now();
     let ndbs = state.dbs.len();
     let mut expired_any = false;
-    for db in state.dbs.iter_mut() {
+    // DEBUG SET-ACTIVE-EXPIRE 0: only lookups expire keys.
+    let active_expire = state.debug.active_expire;
+    for db in state.dbs.iter_mut().filter(|_| active_expire) {
         if db.expires_len() > 0 {
             let left = budget.saturating_sub(start.elapsed());
             if left.is_zero() {

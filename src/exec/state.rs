@@ -159,6 +159,24 @@ pub struct BlockRequest {
     pub timeout_reply: TimeoutReply,
 }
 
+/// Switches DEBUG flips (Valkey's `active_expire_enabled`, `pause_cron`).
+#[derive(Clone, Copy, Debug)]
+pub struct DebugSwitches {
+    /// DEBUG SET-ACTIVE-EXPIRE: the cron removes expired keys.
+    pub active_expire: bool,
+    /// DEBUG PAUSE-CRON: the cron does nothing at all.
+    pub pause_cron: bool,
+}
+
+impl Default for DebugSwitches {
+    fn default() -> Self {
+        DebugSwitches {
+            active_expire: true,
+            pause_cron: false,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShutdownMode {
     Default,
@@ -202,6 +220,9 @@ pub struct State {
     /// The binary and its arguments, for INFO.
     pub executable: String,
     pub run_id: String,
+    /// The replication id (INFO master_replid; DEBUG CHANGE-REPL-ID).
+    pub replid: String,
+    pub debug: DebugSwitches,
 }
 
 impl State {
@@ -215,9 +236,8 @@ impl State {
             })
             .collect();
         let mut rng = Rng::default();
-        let run_id: String = (0..40)
-            .map(|_| char::from(b"0123456789abcdef"[rng.below(16)]))
-            .collect();
+        let run_id = hex40(&mut rng);
+        let replid = hex40(&mut rng);
         State {
             dbs,
             stats: Stats {
@@ -247,8 +267,15 @@ impl State {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             run_id,
+            replid,
+            debug: DebugSwitches::default(),
             config,
         }
+    }
+
+    /// A fresh random replication id.
+    pub fn new_replid(&mut self) -> String {
+        hex40(&mut self.rng)
     }
 
     /// Moves values queued by the dbs (and their old tables) into the
@@ -265,6 +292,13 @@ impl State {
             }
         }
     }
+}
+
+/// 40 random hex digits (run id, replication id).
+fn hex40(rng: &mut Rng) -> String {
+    (0..40)
+        .map(|_| char::from(b"0123456789abcdef"[rng.below(16)]))
+        .collect()
 }
 
 /// What a command handler sees.
