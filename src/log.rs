@@ -5,7 +5,8 @@
 //! replicas); the level characters are Valkey's: `.` debug, `-` verbose,
 //! `*` notice, `#` warning. `tracing` levels map onto them (TRACE debug,
 //! DEBUG verbose, INFO notice, WARN and ERROR warning). `loglevel` can change
-//! at run time (CONFIG SET), so the filter reads an atomic. Colour is used
+//! at run time (CONFIG SET): the filter reads an atomic, and a change makes
+//! tracing ask its call sites again (they cache the answer). Colour is used
 //! only when the log goes to a terminal; a file or a pipe gets plain text.
 //! Events with the target [`RAW`] are written as they are, with no prefix
 //! (the ASCII logo, as Valkey's `LL_RAW`).
@@ -43,7 +44,11 @@ fn level_of_name(name: &str) -> u8 {
 
 /// Applies a `loglevel` value (debug, verbose, notice, warning, nothing).
 pub fn set_level(name: &str) {
-    VERBOSITY.store(level_of_name(name), Ordering::Relaxed);
+    let old = VERBOSITY.swap(level_of_name(name), Ordering::Relaxed);
+    if old != level_of_name(name) {
+        // Call sites cache whether they are enabled: ask them again.
+        tracing::callsite::rebuild_interest_cache();
+    }
 }
 
 fn verbosity_of(level: &Level) -> u8 {

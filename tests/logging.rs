@@ -188,3 +188,49 @@ fn loglevel_warning_hides_notices_and_logfile_gets_plain_lines() {
     }
     stop(child);
 }
+
+/// Sends one inline command and reads one reply line.
+fn inline(port: u16, line: &str) -> String {
+    use std::io::{Read, Write};
+    // At loglevel warning there is no "Ready" line to wait for: retry.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut s = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("connect: {e}"),
+        }
+    };
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s.write_all(format!("{line}\r\n").as_bytes())
+        .expect("write");
+    let mut buf = [0u8; 256];
+    let n = s.read(&mut buf).expect("read");
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+#[test]
+fn config_set_loglevel_applies_at_once() {
+    let (child, rx, port) = start(&["--loglevel", "warning", "--enable-debug-command", "yes"]);
+    let pid = child.id();
+    // Startup notices are hidden; the first line is our own warning.
+    assert_eq!(inline(port, "DEBUG change-repl-id"), "+OK\r\n");
+    assert_eq!(inline(port, "DEBUG LOG marker-one"), "+OK\r\n");
+    let lines = lines_until(&rx, "marker-one");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(valkey_line(&lines[0], pid), "DEBUG LOG: marker-one");
+    assert_eq!(inline(port, "CONFIG SET loglevel notice"), "+OK\r\n");
+    assert_eq!(inline(port, "DEBUG change-repl-id"), "+OK\r\n");
+    let lines = lines_until(&rx, "Changing replication IDs");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(
+        valkey_line(&lines[0], pid),
+        "Changing replication IDs after receiving DEBUG change-repl-id"
+    );
+    assert!(lines[0].contains(" * "), "a notice: {lines:?}");
+    stop(child);
+}
