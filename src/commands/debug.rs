@@ -260,7 +260,8 @@ fn debug_object(ctx: &mut Ctx) -> CmdResult {
             let _ = write!(
                 s,
                 " ql_nodes:{nodes} ql_avg_node:{avg:.2} ql_listpack_max:{} ql_compressed:{}",
-                fill.clamp(i32::MIN as i64, i32::MAX as i64),
+                // As the quicklist holds it (quicklistSetFill).
+                fill.clamp(-5, 1 << 15),
                 u8::from(compressed)
             );
             if !fast {

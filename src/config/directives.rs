@@ -703,8 +703,9 @@ pub static DIRECTIVES: &[Directive] = &[
         "list-max-listpack-size",
         list_max_listpack_size,
         i64,
-        -5,
-        i64::MAX,
+        // Valkey takes any int; lists read below -5 as -5 (list.rs clamps).
+        i32::MIN as i64,
+        i32::MAX as i64,
         "-2",
         true
     )
