@@ -317,3 +317,70 @@ fn commandstats_times(io_threads: usize) {
     );
 }
 both!(commandstats_sum_precise_times, commandstats_times);
+
+fn digests(io_threads: usize) {
+    let srv = start(io_threads, &[]);
+    let mut s = srv.raw();
+    assert_eq!(
+        rt(&mut s, &["DEBUG", "DIGEST"]),
+        format!("+{}\r\n", "0".repeat(40))
+    );
+    // Hex strings from Valkey 9.1 for the same data.
+    rt(&mut s, &["SET", "a", "1"]);
+    assert_eq!(
+        rt(&mut s, &["DEBUG", "DIGEST"]),
+        "+943d800368fb9c0e951138f1bc0e313ac769d91f\r\n"
+    );
+    rt(&mut s, &["SET", "b", "hello", "EX", "100"]);
+    rt(&mut s, &["RPUSH", "l", "1", "2", "3"]);
+    assert_eq!(
+        rt(&mut s, &["DEBUG", "DIGEST"]),
+        "+90cfbee00bed42bee49376ecb2b73cfd16033747\r\n"
+    );
+    rt(&mut s, &["SELECT", "3"]);
+    rt(&mut s, &["SET", "c", "v"]);
+    assert_eq!(
+        rt(&mut s, &["DEBUG", "DIGEST"]),
+        "+a9ee17e582df6b78ab98e358a235d1822fd94822\r\n"
+    );
+    rt(&mut s, &["FLUSHALL"]);
+    rt(&mut s, &["SET", "s", "100"]);
+    rt(&mut s, &["SET", "s2", "hello"]);
+    rt(&mut s, &["RPUSH", "l", "a", "b", "3"]);
+    rt(&mut s, &["HSET", "h", "a", "1", "b", "2"]);
+    rt(&mut s, &["SADD", "st", "1", "2", "x"]);
+    rt(&mut s, &["SADD", "si", "1", "2", "3"]);
+    rt(&mut s, &["ZADD", "z", "1", "a", "2.5", "b", "1e20", "c"]);
+    rt(&mut s, &["SET", "e", "v", "EX", "100"]);
+    let want = [
+        "3d41d4c94e50ef4c4d595fea543c6a374ebed1e9",
+        "36b23a1456b2dce2c3ed252c456761301dba8060",
+        "09eb1fc9381ee92790d59930ab462945f8cd948b",
+        "6c8f22b3bf510fdcfd6122dd0f908a80e88243bf",
+        "4c6eef6b7853d1b76391c849d71b0d35d3faf18f",
+        "2a462a3f51a1db89738ebbeef0c47ce1bbc85246",
+        "2b1cb0e1b4b35fa6500c4b7c020d6b346aefb452",
+        "311b17018163335616e089f6b951c82c477335ac",
+        "0000000000000000000000000000000000000000",
+    ];
+    let mut expect = format!("*{}\r\n", want.len());
+    for w in want {
+        expect.push_str(&format!("+{w}\r\n"));
+    }
+    let argv = [
+        "DEBUG",
+        "DIGEST-VALUE",
+        "s",
+        "s2",
+        "l",
+        "h",
+        "st",
+        "si",
+        "z",
+        "e",
+        "nokey",
+    ];
+    assert_eq!(rt(&mut s, &argv), expect);
+    assert_eq!(rt(&mut s, &["DEBUG", "DIGEST-VALUE"]), "*0\r\n");
+}
+both!(digest_like_valkey, digests);

@@ -7,8 +7,9 @@
 //! expires tables from starting a resize, QUICKLIST-PACKED-THRESHOLD moves
 //! the size from which a list element gets a plain node of its own,
 //! CHANGE-REPL-ID makes a new replication id, OBJECT reports the stored
-//! value (`serializedlength` per `rdb_len`). Not here: Valkey's RELOAD,
-//! LOADAOF, DIGEST and friends (persistence), REPLYBUFFER (ferrokey's reply
+//! value (`serializedlength` per `rdb_len`), DIGEST / DIGEST-VALUE give
+//! Valkey's signatures (`digest`). Not here: Valkey's RELOAD, LOADAOF and
+//! friends (persistence), REPLYBUFFER (ferrokey's reply
 //! buffers have no peak-tracking resize cron to tune), and names Valkey does
 //! not have (JMAP, STRINGMATCH-LEN: Valkey's is STRINGMATCH-TEST).
 
@@ -49,6 +50,10 @@ const HELP: &[&str] = &[
     "    Dangerous: should be used only for testing the replication subsystem.",
     "DICT-RESIZING <0|1>",
     "    Enable or disable the main dict and expire dict resizing.",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
     "ERROR <string>",
     "    Return a RESP protocol error with <string> as message. Useful for clients",
     "    unit tests to simulate error replies.",
@@ -134,6 +139,29 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
         stringmatch_fuzz();
         ctx.out
             .simple("Apparently the server did not crash: test passed");
+    } else if is(sub, "digest") && argc == 2 {
+        let dbs = ctx.state.dbs.iter().map(|db| {
+            let keys = db
+                .table()
+                .iter()
+                .map(|e| super::digest::key_digest(e.key(), e))
+                .collect();
+            (db.id, keys)
+        });
+        let d = super::digest::dataset_digest(dbs);
+        ctx.out.simple(&super::digest::hex(&d));
+    } else if is(sub, "digest-value") && argc >= 2 {
+        // Logically expired keys count too, as Valkey's dbFind sees them.
+        let keys: Vec<_> = ctx.argv[2..].to_vec();
+        ctx.out.array(keys.len());
+        for k in keys {
+            let mut d = [0u8; 20];
+            if let Some(e) = ctx.db().table().get(&k) {
+                super::digest::object_digest(&mut d, e);
+            }
+            let h = super::digest::hex(&d);
+            ctx.out.simple(&h);
+        }
     } else if is(sub, "log") && argc == 3 {
         tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&ctx.argv[2]));
         ctx.out.ok();

@@ -11,6 +11,7 @@ pub mod args;
 pub mod command;
 pub mod connection;
 pub mod debug;
+pub mod digest;
 pub mod hash;
 pub mod keys;
 pub mod latency;
