@@ -384,3 +384,37 @@ fn digests(io_threads: usize) {
     assert_eq!(rt(&mut s, &["DEBUG", "DIGEST-VALUE"]), "*0\r\n");
 }
 both!(digest_like_valkey, digests);
+
+fn populate(io_threads: usize) {
+    let srv = start(io_threads, &[]);
+    let mut s = srv.raw();
+    assert_eq!(rt(&mut s, &["SET", "key:1", "mine"]), "+OK\r\n");
+    assert_eq!(rt(&mut s, &["DEBUG", "POPULATE", "10"]), "+OK\r\n");
+    assert_eq!(dbsize(&mut s), 10);
+    // Existing keys are left alone.
+    assert_eq!(rt(&mut s, &["GET", "key:1"]), "$4\r\nmine\r\n");
+    assert_eq!(rt(&mut s, &["GET", "key:3"]), "$7\r\nvalue:3\r\n");
+    assert_eq!(
+        rt(&mut s, &["DEBUG", "POPULATE", "3", "p", "10"]),
+        "+OK\r\n"
+    );
+    assert_eq!(rt(&mut s, &["GET", "p:2"]), "$10\r\nvalue:2\0\0\0\r\n");
+    assert_eq!(rt(&mut s, &["DEBUG", "POPULATE", "3", "q", "2"]), "+OK\r\n");
+    assert_eq!(rt(&mut s, &["GET", "q:1"]), "$2\r\nva\r\n");
+    for bad in ["-1", "abc"] {
+        assert_eq!(
+            rt(&mut s, &["DEBUG", "POPULATE", bad]),
+            "-ERR value is out of range, must be positive\r\n"
+        );
+    }
+    // The same dataset digest as Valkey 9.1 after these commands.
+    rt(&mut s, &["FLUSHALL"]);
+    rt(&mut s, &["DEBUG", "POPULATE", "10"]);
+    rt(&mut s, &["DEBUG", "POPULATE", "3", "p", "10"]);
+    rt(&mut s, &["DEBUG", "POPULATE", "3", "q", "2"]);
+    assert_eq!(
+        rt(&mut s, &["DEBUG", "DIGEST"]),
+        "+b4a34e1696793fa9dbb5ebfadea980ed02e653db\r\n"
+    );
+}
+both!(populate_like_valkey, populate);

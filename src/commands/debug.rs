@@ -21,7 +21,7 @@ use super::flags::*;
 use super::server::{reply_help, subcommand_syntax_error};
 use super::{CommandSpec, Ctx};
 use crate::config::directives::parse_memory;
-use crate::error::{CmdResult, DEBUG_NOT_ALLOWED, NO_SUCH_KEY};
+use crate::error::{CmdError, CmdResult, DEBUG_NOT_ALLOWED, NO_SUCH_KEY};
 use crate::keyspace::list::{listpack_blob, packed_threshold_for, set_packed_threshold, Elem};
 use crate::keyspace::Value;
 
@@ -67,6 +67,11 @@ const HELP: &[&str] = &[
     "    and `fast` can be passed to avoid fetching them.",
     "PAUSE-CRON <0|1>",
     "    Stop periodic cron job processing.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
     "PROTOCOL <type>",
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -162,6 +167,8 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
             let h = super::digest::hex(&d);
             ctx.out.simple(&h);
         }
+    } else if is(sub, "populate") && (3..=5).contains(&argc) {
+        return debug_populate(ctx);
     } else if is(sub, "log") && argc == 3 {
         tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&ctx.argv[2]));
         ctx.out.ok();
@@ -179,6 +186,52 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
     } else {
         return Err(subcommand_syntax_error(sub, "DEBUG"));
     }
+    Ok(())
+}
+
+/// Valkey's getPositiveLongFromObjectOrReply: one message for a
+/// negative number and for no number at all.
+fn positive_long(a: &[u8]) -> Result<i64, CmdError> {
+    match crate::resp::parser::parse_i64(a) {
+        Some(n) if n >= 0 => Ok(n),
+        _ => Err("ERR value is out of range, must be positive".into()),
+    }
+}
+
+/// `DEBUG POPULATE count [prefix] [size]`: string keys `prefix:n` holding
+/// `value:n` (zero-padded or cut to `size` bytes); existing keys are left
+/// alone.
+fn debug_populate(ctx: &mut Ctx) -> CmdResult {
+    let count = positive_long(&ctx.argv[2])?;
+    let size = match ctx.argv.get(4) {
+        Some(a) => positive_long(a)? as u64,
+        None => 0,
+    };
+    // Valkey would try any size; one value is bounded like any string here.
+    if size > ctx.state.config.proto_max_bulk_len as u64 {
+        return Err(crate::error::STRING_TOO_LONG.into());
+    }
+    let prefix = ctx
+        .argv
+        .get(3)
+        .map_or_else(|| b"key".to_vec(), |p| p.to_vec());
+    let now = ctx.now;
+    for j in 0..count {
+        let mut key = prefix.clone();
+        key.push(b':');
+        key.extend_from_slice(j.to_string().as_bytes());
+        if ctx.db().exists(&key, now) {
+            continue;
+        }
+        let mut val = format!("value:{j}").into_bytes();
+        if size > 0 {
+            val.resize(size as usize, 0);
+        }
+        let value = Value::Str(crate::keyspace::value::Str::from_bytes(&val));
+        ctx.db().add(&key, value, now);
+        ctx.signal_ready(&key);
+    }
+    ctx.out.ok();
     Ok(())
 }
 
