@@ -201,6 +201,35 @@ fn loads_suite_conf_and_aliases(io_threads: usize) {
         rt(&mut s, &["CONFIG", "GET", "slave-priority"]),
         pairs(&[("slave-priority", "9")])
     );
+    // DEBUG CONFIG-REWRITE-FORCE-ALL writes every directive; the server
+    // restarts from it with the same configuration (the suite's CONFIG
+    // REWRITE sanity).
+    let before = rt(&mut s, &["CONFIG", "GET", "*"]);
+    assert_eq!(
+        rt(&mut s, &["DEBUG", "CONFIG-REWRITE-FORCE-ALL"]),
+        "+OK\r\n"
+    );
+    let text = std::fs::read_to_string(&path).expect("read back");
+    assert!(text.contains("\ncluster-enabled no\n"), "{text}");
+    drop(s);
+    drop(srv);
+    let srv = Server::start_full(Some(path.to_str().expect("utf8")), &args);
+    let mut s = srv.raw();
+    let after = rt(&mut s, &["CONFIG", "GET", "*"]);
+    // The port differs (each start picks a free one); the rest is equal.
+    let pick = |r: &str| -> Vec<String> {
+        r.split("\r\n")
+            .filter(|l| !l.starts_with('$') && !l.starts_with('*'))
+            .map(String::from)
+            .collect()
+    };
+    let (b, a) = (pick(&before), pick(&after));
+    assert_eq!(b.len(), a.len());
+    for (i, (x, y)) in b.chunks(2).zip(a.chunks(2)).enumerate() {
+        if x[0] != "port" {
+            assert_eq!(x, y, "pair {i}");
+        }
+    }
     let _ = std::fs::remove_file(&path);
 }
 

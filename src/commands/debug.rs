@@ -48,6 +48,9 @@ const HELP: &[&str] = &[
     "CHANGE-REPL-ID",
     "    Change the replication IDs of the instance.",
     "    Dangerous: should be used only for testing the replication subsystem.",
+    "CONFIG-REWRITE-FORCE-ALL",
+    "    Like CONFIG REWRITE but writes all configuration options, including",
+    "    keywords not listed in original configuration file or default values.",
     "DICT-RESIZING <0|1>",
     "    Enable or disable the main dict and expire dict resizing.",
     "DIGEST",
@@ -167,6 +170,8 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
             let h = super::digest::hex(&d);
             ctx.out.simple(&h);
         }
+    } else if is(sub, "config-rewrite-force-all") && argc == 2 {
+        return super::server::rewrite_config_file(ctx, true);
     } else if is(sub, "populate") && (3..=5).contains(&argc) {
         return debug_populate(ctx);
     } else if is(sub, "log") && argc == 3 {
