@@ -44,7 +44,8 @@ fn main() -> ExitCode {
     let config = match ferrokey::config::load_args(&cli.rest) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("*** FATAL CONFIG FILE ERROR ***\n{e}");
+            // Valkey's report (it starts with its own blank line).
+            eprintln!("{e}");
             return ExitCode::from(1);
         }
     };

@@ -1,5 +1,9 @@
 //! Reading configuration: a valkey.conf-style file, then `--name value ...`
 //! options from the command line (which win, as with valkey-server).
+//!
+//! As valkey-server does, each option becomes one more config line after
+//! the file (`name "value"`, arguments quoted), so an error names the same
+//! line number and text Valkey would, in Valkey's layout.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -12,24 +16,49 @@ use crate::resp::parser::split_args;
 pub struct ConfigError {
     /// File name, or "command line".
     pub source: String,
-    /// 1-based line number in the file (0 for the command line).
+    /// 1-based line of the file followed by the options (0: not a line,
+    /// e.g. the file could not be read).
     pub line: usize,
     pub text: String,
     pub reason: String,
 }
 
 impl fmt::Display for ConfigError {
+    /// Valkey's report (loadServerConfigFromString), or the bare reason.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line > 0 {
-            write!(
-                f,
-                "{}:{}: {} (in '{}')",
-                self.source, self.line, self.reason, self.text
-            )
-        } else {
-            write!(f, "{}: {} (in '{}')", self.source, self.reason, self.text)
+        if self.line == 0 {
+            return write!(f, "{}", self.reason);
+        }
+        write!(
+            f,
+            "\n*** FATAL CONFIG FILE ERROR (Version {}) ***\n\
+             Reading the configuration file, at line {}\n>>> '{}'\n{}",
+            crate::server::VERSION,
+            self.line,
+            self.text,
+            self.reason
+        )
+    }
+}
+
+/// An argument as Valkey's `sdscatrepr` quotes it.
+fn repr(a: &str) -> String {
+    let mut q = String::from("\"");
+    for b in a.bytes() {
+        match b {
+            b'\\' => q.push_str("\\\\"),
+            b'"' => q.push_str("\\\""),
+            b'\n' => q.push_str("\\n"),
+            b'\r' => q.push_str("\\r"),
+            b'\t' => q.push_str("\\t"),
+            0x07 => q.push_str("\\a"),
+            0x08 => q.push_str("\\b"),
+            b' '..=b'~' => q.push(b as char),
+            _ => q.push_str(&format!("\\x{b:02x}")),
         }
     }
+    q.push('"');
+    q
 }
 
 /// Splits a value the way the config file does (quotes allowed). An empty
@@ -85,12 +114,13 @@ fn apply_line(cfg: &mut Config, text: &str, source: &str, line: usize) -> Result
         if values.len() == 1 && DEPRECATED.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             return Ok(());
         }
-        return Err(err(format!(
-            "Bad directive or wrong number of arguments: unknown directive '{name}'"
-        )));
+        return Err(err("Bad directive or wrong number of arguments".into()));
     };
+    if values.is_empty() && !d.has(super::directives::MULTI_ARG) {
+        return Err(err("wrong number of arguments".into()));
+    }
     let values = setter_args(d, values);
-    (d.set)(cfg, &values).map_err(|e| err(format!("Invalid argument for '{}': {e}", d.name)))
+    (d.set)(cfg, &values).map_err(err)
 }
 
 /// Parses config file text.
@@ -110,6 +140,9 @@ pub fn apply_text(cfg: &mut Config, text: &str, source: &str) -> Result<(), Conf
 pub fn load_args(args: &[String]) -> Result<Config, ConfigError> {
     let mut cfg = Config::default();
     let mut rest = args;
+    // Lines before the options: the file's, then the "\n" valkey-server
+    // puts between file and options.
+    let mut line = 2;
     if let Some(first) = args.first() {
         if !first.starts_with("--") {
             let path = PathBuf::from(first);
@@ -117,52 +150,44 @@ pub fn load_args(args: &[String]) -> Result<Config, ConfigError> {
                 source: first.clone(),
                 line: 0,
                 text: String::new(),
-                reason: format!("Fatal error, can't open config file: {e}"),
+                reason: format!(
+                    "Fatal error, can't open config file '{first}': {}",
+                    strerror(&e)
+                ),
             })?;
             apply_text(&mut cfg, &text, first)?;
             cfg.config_file = Some(std::fs::canonicalize(&path).unwrap_or(path));
+            line += text.matches('\n').count();
             rest = &args[1..];
         }
     }
-    // Group `--name v1 v2` into lines, as valkey-server does.
+    // `--name v1 v2` is the line `name "v1" "v2"`, as valkey-server makes
+    // it; a word before any `--name` is a line of its own.
     let mut i = 0;
     while i < rest.len() {
-        let Some(name) = rest[i].strip_prefix("--") else {
-            return Err(ConfigError {
-                source: "command line".into(),
-                line: 0,
-                text: rest[i].clone(),
-                reason: "expected an option starting with '--'".into(),
-            });
+        let mut text = match rest[i].strip_prefix("--") {
+            Some(name) => name.to_string(),
+            None => repr(&rest[i]),
         };
-        let mut values = Vec::new();
         i += 1;
         while i < rest.len() && !rest[i].starts_with("--") {
-            values.push(rest[i].clone());
+            text.push(' ');
+            text.push_str(&repr(&rest[i]));
             i += 1;
         }
-        let Some(d) = Config::directive(name) else {
-            if values.len() == 1 && DEPRECATED.iter().any(|n| n.eq_ignore_ascii_case(name)) {
-                continue;
-            }
-            return Err(ConfigError {
-                source: "command line".into(),
-                line: 0,
-                text: format!("--{name}"),
-                reason: format!(
-                    "Bad directive or wrong number of arguments: unknown directive '{name}'"
-                ),
-            });
-        };
-        let values = setter_args(d, &values);
-        (d.set)(&mut cfg, &values).map_err(|e| ConfigError {
-            source: "command line".into(),
-            line: 0,
-            text: format!("--{name} {}", values.join(" ")),
-            reason: format!("Invalid argument for '{}': {e}", d.name),
-        })?;
+        apply_line(&mut cfg, &text, "command line", line)?;
+        line += 1;
     }
     Ok(cfg)
+}
+
+/// An OS error as C's `strerror` words it (without Rust's "(os error N)").
+fn strerror(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
 }
 
 #[cfg(test)]
@@ -190,8 +215,26 @@ mod tests {
         assert_eq!(c.bind, args(&["127.0.0.1", "::1"]));
         let e = load_args(&args(&["--io-threads", "17"])).unwrap_err();
         assert!(e.reason.contains("between 1 and 16"), "{e}");
-        let e = load_args(&args(&["--nosuch", "1"])).unwrap_err();
-        assert!(e.reason.contains("unknown directive 'nosuch'"), "{e}");
+        // Each option is a line after the (here absent) file, from line 2.
+        let e = load_args(&args(&["--port", "1", "--nosuch", "1"])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "\n*** FATAL CONFIG FILE ERROR (Version {}) ***\n\
+                 Reading the configuration file, at line 3\n\
+                 >>> 'nosuch \"1\"'\nBad directive or wrong number of arguments",
+                crate::server::VERSION
+            )
+        );
+        let e = load_args(&args(&["--appendonly"])).unwrap_err();
+        assert_eq!((e.line, e.text.as_str()), (2, "appendonly"));
+        assert_eq!(e.reason, "wrong number of arguments");
+        // Arguments are quoted as Valkey's sdscatrepr does, and a single
+        // quoted argument of a list-valued directive is split.
+        let e = load_args(&args(&["--port", "a\"b\n"])).unwrap_err();
+        assert_eq!(e.text, "port \"a\\\"b\\n\"");
+        let c = load_args(&args(&["--save", "", "--bind", "127.0.0.1 ::1"])).unwrap();
+        assert_eq!(c.bind, args(&["127.0.0.1", "::1"]));
     }
 
     #[test]
@@ -200,9 +243,12 @@ mod tests {
         let text = "# comment\n\nport 7001\nmaxclients abc\n";
         let e = apply_text(&mut c, text, "x.conf").unwrap_err();
         assert_eq!((e.source.as_str(), e.line), ("x.conf", 4));
+        assert_eq!(e.text, "maxclients abc");
+        assert_eq!(e.reason, "argument couldn't be parsed into an integer");
         assert!(
-            e.to_string()
-                .starts_with("x.conf:4: Invalid argument for 'maxclients'"),
+            e.to_string().ends_with(
+                "at line 4\n>>> 'maxclients abc'\nargument couldn't be parsed into an integer"
+            ),
             "{e}"
         );
         assert_eq!(c.port, 7001);
