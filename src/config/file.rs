@@ -93,7 +93,13 @@ fn setter_args(d: &super::Directive, values: &[String]) -> Vec<String> {
 }
 
 /// Applies one `name args...` line.
-fn apply_line(cfg: &mut Config, text: &str, source: &str, line: usize) -> Result<(), ConfigError> {
+fn apply_line(
+    cfg: &mut Config,
+    text: &str,
+    source: &str,
+    line: usize,
+    depth: usize,
+) -> Result<(), ConfigError> {
     let err = |reason: String| ConfigError {
         source: source.to_string(),
         line,
@@ -110,6 +116,9 @@ fn apply_line(cfg: &mut Config, text: &str, source: &str, line: usize) -> Result
     let Some((name, values)) = args.split_first() else {
         return Ok(());
     };
+    if name.eq_ignore_ascii_case("include") && values.len() == 1 {
+        return include(cfg, &values[0], depth + 1);
+    }
     let Some(d) = Config::directive(name) else {
         if values.len() == 1 && DEPRECATED.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             return Ok(());
@@ -125,12 +134,82 @@ fn apply_line(cfg: &mut Config, text: &str, source: &str, line: usize) -> Result
 
 /// Parses config file text.
 pub fn apply_text(cfg: &mut Config, text: &str, source: &str) -> Result<(), ConfigError> {
+    apply_text_at(cfg, text, source, 0)
+}
+
+fn apply_text_at(
+    cfg: &mut Config,
+    text: &str,
+    source: &str,
+    depth: usize,
+) -> Result<(), ConfigError> {
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        apply_line(cfg, line, source, i + 1)?;
+        apply_line(cfg, line, source, i + 1, depth)?;
+    }
+    Ok(())
+}
+
+/// Files included deeper than this are refused (an include loop would
+/// otherwise never end).
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// `include path`: the file's lines, applied where the include stands (its
+/// errors name its own lines, as Valkey's do). A `*`, `?` or `[` in the
+/// last path component makes it a pattern: every matching file, in name
+/// order, and none is no error (Valkey's glob; ferrokey matches patterns
+/// in the file name only).
+fn include(cfg: &mut Config, path: &str, depth: usize) -> Result<(), ConfigError> {
+    let fail = |reason: String| ConfigError {
+        source: path.to_string(),
+        line: 0,
+        text: String::new(),
+        reason,
+    };
+    if depth > MAX_INCLUDE_DEPTH {
+        return Err(fail(format!(
+            "Fatal error, config files included more than {MAX_INCLUDE_DEPTH} deep at '{path}'"
+        )));
+    }
+    let p = std::path::Path::new(path);
+    let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+    let files: Vec<PathBuf> = match name {
+        Some(n) if n.contains(['*', '?', '[']) => {
+            let dir = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map(|rd| {
+                    rd.filter_map(Result::ok)
+                        .filter(|e| {
+                            crate::keyspace::glob::glob_match(
+                                n.as_bytes(),
+                                e.file_name().to_string_lossy().as_bytes(),
+                                false,
+                            )
+                        })
+                        .map(|e| e.path())
+                        .collect()
+                })
+                .unwrap_or_default();
+            found.sort();
+            found
+        }
+        _ => vec![p.to_path_buf()],
+    };
+    for f in files {
+        let shown = f.display().to_string();
+        let text = std::fs::read_to_string(&f).map_err(|e| {
+            fail(format!(
+                "Fatal error, can't open config file '{shown}': {}",
+                strerror(&e)
+            ))
+        })?;
+        apply_text_at(cfg, &text, &shown, depth)?;
     }
     Ok(())
 }
@@ -175,7 +254,7 @@ pub fn load_args(args: &[String]) -> Result<Config, ConfigError> {
             text.push_str(&repr(&rest[i]));
             i += 1;
         }
-        apply_line(&mut cfg, &text, "command line", line)?;
+        apply_line(&mut cfg, &text, "command line", line, 0)?;
         line += 1;
     }
     Ok(cfg)
@@ -256,6 +335,52 @@ mod tests {
         assert!(e.reason.contains("Unbalanced quotes"));
         apply_text(&mut c, "requirepass \"a b\"\nsave \"\"\n", "z.conf").unwrap();
         assert_eq!(c.requirepass.as_deref(), Some("a b"));
+    }
+
+    #[test]
+    fn include_files_and_patterns() {
+        let dir = std::env::temp_dir().join(format!("ferrokey-include-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.conf"), "maxclients 7\n").unwrap();
+        std::fs::write(dir.join("b.conf"), "maxclients 8\nhz 20\n").unwrap();
+        std::fs::write(
+            dir.join("loop.conf"),
+            format!("include {}\n", dir.join("loop.conf").display()),
+        )
+        .unwrap();
+        let mut c = Config::default();
+        let text = format!("include {}\ntimeout 5\n", dir.join("a.conf").display());
+        apply_text(&mut c, &text, "main.conf").unwrap();
+        assert_eq!((c.maxclients, c.timeout), (7, 5));
+        // A pattern loads every match in name order: b.conf wins.
+        let text = format!("include {}\n", dir.join("*.conf").display());
+        let mut c = Config::default();
+        let e = apply_text(&mut c, &text, "main.conf").unwrap_err();
+        assert!(e.reason.contains("more than 16 deep"), "{e}");
+        std::fs::remove_file(dir.join("loop.conf")).unwrap();
+        let mut c = Config::default();
+        apply_text(&mut c, &text, "main.conf").unwrap();
+        assert_eq!((c.maxclients, c.hz), (8, 20));
+        // No match is no error; a missing plain file is.
+        let mut c = Config::default();
+        apply_text(
+            &mut c,
+            &format!("include {}\n", dir.join("none*.conf").display()),
+            "m",
+        )
+        .unwrap();
+        let e = apply_text(
+            &mut c,
+            &format!("include {}\n", dir.join("none.conf").display()),
+            "m",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("Fatal error, can't open config file '"),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
