@@ -9,7 +9,8 @@
 //! tracing ask its call sites again (they cache the answer). Colour is used
 //! only when the log goes to a terminal; a file or a pipe gets plain text.
 //! Events with the target [`RAW`] are written as they are, with no prefix
-//! (the ASCII logo, as Valkey's `LL_RAW`).
+//! (the ASCII logo, as Valkey's `LL_RAW`). A log file is opened for each
+//! line, as Valkey does, so rotation by moving the file just works.
 
 use std::fmt;
 use std::io::IsTerminal;
@@ -149,6 +150,50 @@ where
     }
 }
 
+fn open_log(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+}
+
+/// The log file, opened for each line as Valkey does, so a log rotated
+/// away (moved, then a new file made) is followed at once.
+struct ReopenEachLine(std::path::PathBuf);
+
+/// Where one line goes: the file, or nowhere if it cannot be opened now.
+enum LogOut {
+    File(std::fs::File),
+    Lost,
+}
+
+impl std::io::Write for LogOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            LogOut::File(f) => f.write(buf),
+            LogOut::Lost => Ok(buf.len()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            LogOut::File(f) => f.flush(),
+            LogOut::Lost => Ok(()),
+        }
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for ReopenEachLine {
+    type Writer = LogOut;
+
+    fn make_writer(&'a self) -> LogOut {
+        match open_log(&self.0) {
+            Ok(f) => LogOut::File(f),
+            Err(_) => LogOut::Lost,
+        }
+    }
+}
+
 /// Sets up logging from `loglevel` and `logfile` (`""` is stdout). Fails
 /// when the log file cannot be opened.
 pub fn init(loglevel: &str, logfile: &str) -> std::io::Result<()> {
@@ -169,14 +214,12 @@ pub fn init(loglevel: &str, logfile: &str) -> std::io::Result<()> {
             .with_filter(filter);
         let _ = tracing_subscriber::registry().with(layer).try_init();
     } else {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(logfile)?;
+        // Fail now, as Valkey does, if the file cannot be opened.
+        open_log(std::path::Path::new(logfile))?;
         let layer = tracing_subscriber::fmt::layer()
             .with_ansi(false)
             .event_format(ValkeyFormat { pid, color: false })
-            .with_writer(std::sync::Mutex::new(file))
+            .with_writer(ReopenEachLine(logfile.into()))
             .with_filter(filter);
         let _ = tracing_subscriber::registry().with(layer).try_init();
     }

@@ -152,7 +152,12 @@ fn logo_has_the_pid_line_the_suite_waits_for() {
 fn loglevel_warning_hides_notices_and_logfile_gets_plain_lines() {
     let path = std::env::temp_dir().join(format!("ferrokey-log-{}.log", std::process::id()));
     let _ = std::fs::remove_file(&path);
-    let (child, _rx, port) = start(&["--logfile", path.to_str().expect("utf8")]);
+    let (child, _rx, port) = start(&[
+        "--logfile",
+        path.to_str().expect("utf8"),
+        "--enable-debug-command",
+        "yes",
+    ]);
     let pid = child.id();
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut text = String::new();
@@ -167,8 +172,23 @@ fn loglevel_warning_hides_notices_and_logfile_gets_plain_lines() {
     for l in text.lines() {
         valkey_line(l, pid);
     }
+    // A log rotated away (moved) is followed: the next line goes to a new
+    // file at the configured path, as Valkey reopens it for every line.
+    let moved = path.with_extension("log.1");
+    std::fs::rename(&path, &moved).expect("rotate");
+    let _ = inline(port, "DEBUG LOG after-rotation");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let t = std::fs::read_to_string(&path).unwrap_or_default();
+        if t.contains("DEBUG LOG: after-rotation") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no line in the new log file");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     stop(child);
     let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(&moved);
 
     // loglevel warning: no notice lines at all. A port already taken
     // fails startup with a warning in Valkey's words (the suite retries
