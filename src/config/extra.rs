@@ -427,6 +427,12 @@ pub static EXTRA: &[Directive] = &[
         only!(int!(0, INT_MAX), ["0"], "the software watchdog is not supported by ferrokey")
     )
     .with(HIDDEN),
+    // Valkey 8.0's table still has it (reads are always done by the IO
+    // threads here, as in later Valkeys, which dropped it): accepted,
+    // listed only by exact name.
+    d!("io-threads-do-reads", "no", boolean)
+        .immutable()
+        .with(HIDDEN),
     d!("enable-debug-assert", "no", boolean)
         .immutable()
         .with(HIDDEN),
