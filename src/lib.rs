@@ -24,6 +24,7 @@ pub mod config;
 pub mod error;
 pub mod exec;
 pub mod keyspace;
+pub mod log;
 pub mod net;
 pub mod resp;
 pub mod ring;

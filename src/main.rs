@@ -45,50 +45,38 @@ fn main() -> ExitCode {
     let config = match ferrokey::config::load_args(&cli.rest) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("*** FATAL CONFIG FILE ERROR ***\n{e}");
+            // Valkey's report (it starts with its own blank line).
+            eprintln!("{e}");
             return ExitCode::from(1);
         }
     };
-    if let Err(e) = init_logging(&config) {
+    if let Err(e) = ferrokey::log::init(&config.loglevel, &config.logfile) {
         eprintln!("Can't open the log file: {e}");
         return ExitCode::from(1);
+    }
+    // Valkey's first lines, in its words (tools wait for some of them).
+    tracing::info!("oO0OoO0OoO0Oo ferrokey is starting oO0OoO0OoO0Oo");
+    tracing::info!(
+        "ferrokey version={}, bits={}, commit=00000000, modified=0, pid={}, just started",
+        ferrokey::server::VERSION,
+        usize::BITS,
+        std::process::id()
+    );
+    if cli.rest.is_empty() {
+        let me = std::env::args()
+            .next()
+            .unwrap_or_else(|| "ferrokey-server".into());
+        tracing::warn!(
+            "Warning: no config file specified, using the default config. In order to specify a config file use {me} /path/to/valkey.conf"
+        );
+    } else {
+        tracing::info!("Configuration loaded");
     }
     match ferrokey::server::run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e}");
             eprintln!("{e}");
             ExitCode::from(1)
         }
     }
-}
-
-/// Maps `loglevel` and `logfile` onto tracing-subscriber.
-fn init_logging(config: &ferrokey::config::Config) -> std::io::Result<()> {
-    use tracing::Level;
-    let level = match config.loglevel.as_str() {
-        "debug" => Some(Level::DEBUG),
-        "verbose" => Some(Level::DEBUG),
-        "notice" => Some(Level::INFO),
-        "warning" => Some(Level::WARN),
-        _ => None,
-    };
-    let Some(level) = level else { return Ok(()) };
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_target(false)
-        .with_thread_names(true);
-    if config.logfile.is_empty() {
-        builder.with_writer(std::io::stdout).init();
-    } else {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&config.logfile)?;
-        builder
-            .with_ansi(false)
-            .with_writer(std::sync::Mutex::new(file))
-            .init();
-    }
-    Ok(())
 }

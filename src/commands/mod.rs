@@ -10,10 +10,13 @@
 pub mod args;
 pub mod command;
 pub mod connection;
+pub mod debug;
+pub mod digest;
 pub mod hash;
 pub mod keys;
 pub mod latency;
 pub mod list;
+pub mod rdb_len;
 pub mod server;
 pub mod set;
 pub mod sort;

@@ -1,5 +1,5 @@
-//! Server commands: INFO, CONFIG, DBSIZE, TIME, LASTSAVE, SHUTDOWN, SLOWLOG,
-//! MEMORY and DEBUG.
+//! Server commands: INFO, CONFIG, DBSIZE, TIME, LASTSAVE, SHUTDOWN, SLOWLOG
+//! and MEMORY (DEBUG is in `debug`).
 //!
 //! INFO reads the counters other parts keep (`State::stats`, the dbs, the
 //! allocator in `crate::alloc`) and formats them with Valkey's field names.
@@ -16,11 +16,11 @@ use super::args::is;
 use super::flags::*;
 use super::{CommandSpec, Ctx, KeySpec, CMD_TABLE};
 use crate::config::directives::format_percentile;
-use crate::config::file::split_value;
-use crate::config::{Config, Directive, DIRECTIVES};
+use crate::config::directives::{HIDDEN, MULTI_ARG, PROTECTED, SAME_ONLY};
+use crate::config::{Config, Directive};
 use crate::error::{
-    CmdError, CmdResult, DEBUG_NOT_ALLOWED, NOT_INTEGER, NO_CONFIG_FILE, NO_SHUTDOWN_IN_PROGRESS,
-    SHUTDOWN_ERRORS, SHUTDOWN_FAILOVER_CLUSTER, SLOWLOG_COUNT, SYNTAX,
+    CmdError, CmdResult, NOT_INTEGER, NO_CONFIG_FILE, NO_SHUTDOWN_IN_PROGRESS, SHUTDOWN_ERRORS,
+    SHUTDOWN_FAILOVER_CLUSTER, SLOWLOG_COUNT, SYNTAX,
 };
 use crate::exec::state::ShutdownMode;
 use crate::exec::{Clients, State};
@@ -255,16 +255,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         ],
         ..CommandSpec::DEFAULT
     },
-    CommandSpec {
-        name: "debug",
-        arity: -2,
-        flags: ADMIN | NOSCRIPT | LOADING | STALE,
-        group: "server",
-        summary: "A container for debugging commands.",
-        complexity: "Depends on subcommand.",
-        handler: debug,
-        ..CommandSpec::DEFAULT
-    },
 ];
 
 fn dbsize(ctx: &mut Ctx) -> CmdResult {
@@ -276,7 +266,7 @@ fn dbsize(ctx: &mut Ctx) -> CmdResult {
 // ---------------------------------------------------------------- helpers
 
 /// `ERR unknown subcommand or wrong number of arguments for 'x'. Try Y HELP.`
-fn subcommand_syntax_error(sub: &[u8], container: &str) -> CmdError {
+pub(super) fn subcommand_syntax_error(sub: &[u8], container: &str) -> CmdError {
     CmdError::owned(format!(
         "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
         crate::error::excerpt(sub, 128),
@@ -612,19 +602,9 @@ fn info_stats(s: &mut String, st: &State) {
     kv(s, "io_threaded_writes_processed", stats.io_threaded_writes);
 }
 
-/// The replication id: random, fixed for the life of the process.
-fn master_replid(st: &State) -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| {
-        let mut rng = st.rng.clone();
-        // Not the run id: step the generator past the draws that made it.
-        for _ in 0..40 {
-            rng.next_u64();
-        }
-        (0..40)
-            .map(|_| char::from(b"0123456789abcdef"[rng.below(16)]))
-            .collect()
-    })
+/// The replication id (DEBUG CHANGE-REPL-ID makes a new one).
+fn master_replid(st: &State) -> &str {
+    &st.replid
 }
 
 fn info_replication(s: &mut String, st: &State) {
@@ -692,15 +672,13 @@ fn info_commandstats(s: &mut String, st: &State) {
         let Some(spec) = CMD_TABLE.specs.get(id) else {
             continue;
         };
-        let per_call = if c.calls == 0 {
-            0.0
-        } else {
-            c.usec as f64 / c.calls as f64
-        };
+        // Valkey prints whole µs and the mean to two decimals.
+        let usec = c.usec();
+        let per_call = c.usec_per_call();
         let _ = write!(
             s,
-            "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
-            spec.name, c.calls, c.usec, per_call, c.rejected, c.failed
+            "cmdstat_{}:calls={},usec={usec},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+            spec.name, c.calls, per_call, c.rejected, c.failed
         );
     }
 }
@@ -758,15 +736,6 @@ fn info_keyspace(s: &mut String, st: &State) {
 
 // ---------------------------------------------------------------- CONFIG
 
-/// Directives whose value is a list of words (split on CONFIG SET, written
-/// unquoted by CONFIG REWRITE); every other value is one string.
-const MULTI_ARG: &[&str] = &[
-    "bind",
-    "save",
-    "client-output-buffer-limit",
-    "latency-tracking-info-percentiles",
-];
-
 fn is_glob(p: &[u8]) -> bool {
     p.iter().any(|c| matches!(c, b'*' | b'?' | b'['))
 }
@@ -790,7 +759,9 @@ fn config_get(ctx: &mut Ctx) -> CmdResult {
             }
             continue;
         }
-        for d in DIRECTIVES {
+        // Names and aliases alike, as Valkey lists them; hidden ones only
+        // by exact name.
+        for d in crate::config::all().filter(|d| !d.has(HIDDEN)) {
             for n in std::iter::once(d.name).chain(d.alias) {
                 if glob_match(pat, n.as_bytes(), true) && !seen(&pairs, n) {
                     pairs.push((n.to_string(), (d.get)(&ctx.state.config)));
@@ -834,7 +805,16 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
         if !d.mutable {
             return Err(config_set_failed(name, "can't set immutable config"));
         }
-        if chosen.iter().any(|(c, _, _)| std::ptr::eq(*c, d)) {
+        if d.has(PROTECTED) && !protected_allowed(ctx) {
+            return Err(config_set_failed(name, "can't set protected config"));
+        }
+        // A name and its alias are separate entries in Valkey: both may be
+        // given (the later wins); only the same spelling twice is refused.
+        let shown = d.matched_name(&String::from_utf8_lossy(name));
+        let dup = chosen.iter().any(|(c, n, _)| {
+            std::ptr::eq(*c, d) && c.matched_name(&String::from_utf8_lossy(n)) == shown
+        });
+        if dup {
             return Err(config_set_failed(name, "duplicate parameter"));
         }
         chosen.push((d, name, value));
@@ -843,12 +823,21 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
     let mut cfg = ctx.state.config.clone();
     for (d, name, value) in &chosen {
         let text = String::from_utf8_lossy(value);
-        let args = if MULTI_ARG.contains(&d.name) {
-            split_value(&text)
+        let args = if d.has(MULTI_ARG) {
+            // Valkey splits on single spaces, not the config file's rules.
+            text.split(' ').map(String::from).collect()
         } else {
             vec![text.into_owned()]
         };
-        (d.set)(&mut cfg, &args).map_err(|e| config_set_failed(name, &e))?;
+        // Valkey names the directive as registered (lower case) here.
+        let shown = d.matched_name(&String::from_utf8_lossy(name));
+        (d.set)(&mut cfg, &args).map_err(|e| config_set_failed(shown.as_bytes(), &e))?;
+        if d.has(SAME_ONLY) && (d.get)(&cfg) != (d.get)(&ctx.state.config) {
+            return Err(config_set_failed(
+                shown.as_bytes(),
+                "changing it at run time is not supported by ferrokey",
+            ));
+        }
     }
     // Side effects that can fail come before the commit.
     if let Some((_, name, _)) = chosen.iter().find(|(d, _, _)| d.name == "dir") {
@@ -870,9 +859,25 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
     // time, as Valkey warns in OBJECT FREQ's error).
     let lfu = cfg.lfu_policy();
     ctx.state.dbs.iter_mut().for_each(|d| d.lfu = lfu);
+    crate::log::set_level(&cfg.loglevel);
     ctx.state.config = cfg;
     ctx.out.ok();
     Ok(())
+}
+
+/// `enable-protected-configs`: yes, or local for a loopback client.
+fn protected_allowed(ctx: &Ctx) -> bool {
+    match ctx
+        .state
+        .config
+        .extra
+        .get("enable-protected-configs")
+        .map(String::as_str)
+    {
+        Some("yes") => true,
+        Some("local") => ctx.client_ref().addr.ip().is_loopback(),
+        _ => false,
+    }
 }
 
 /// An OS error as C's `strerror` words it (without Rust's "(os error N)").
@@ -908,6 +913,12 @@ fn reset_stats(st: &mut State) {
 }
 
 fn config_rewrite(ctx: &mut Ctx) -> CmdResult {
+    rewrite_config_file(ctx, false)
+}
+
+/// CONFIG REWRITE, or with `force_all` DEBUG CONFIG-REWRITE-FORCE-ALL
+/// (every directive written, defaults too).
+pub(super) fn rewrite_config_file(ctx: &mut Ctx, force_all: bool) -> CmdResult {
     let Some(path) = ctx.state.config.config_file.clone() else {
         return Err(NO_CONFIG_FILE.into());
     };
@@ -917,7 +928,7 @@ fn config_rewrite(ctx: &mut Ctx) -> CmdResult {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(rewrite_error(&e)),
     };
-    let text = rewrite_text(&old, &ctx.state.config, &Config::default());
+    let text = rewrite_text(&old, &ctx.state.config, &Config::default(), force_all);
     write_atomically(&path, text.as_bytes()).map_err(|e| rewrite_error(&e))?;
     ctx.out.ok();
     Ok(())
@@ -934,8 +945,8 @@ const REWRITE_SIGNATURE: &str = "# Generated by CONFIG REWRITE";
 /// recognise stay where they are; each directive's first line is replaced
 /// by its current value (later duplicates are dropped); directives not in
 /// the file are appended after the signature when they differ from the
-/// default.
-pub fn rewrite_text(old: &str, cfg: &Config, defaults: &Config) -> String {
+/// default, or all of them with `force_all`.
+pub fn rewrite_text(old: &str, cfg: &Config, defaults: &Config, force_all: bool) -> String {
     let mut lines: Vec<Option<String>> = Vec::new();
     // Directive name → indexes of its lines.
     let mut at: Vec<(&'static str, Vec<usize>)> = Vec::new();
@@ -962,16 +973,16 @@ pub fn rewrite_text(old: &str, cfg: &Config, defaults: &Config) -> String {
         lines.push(Some(raw.to_string()));
     }
     let mut tail: Vec<String> = Vec::new();
-    for d in DIRECTIVES {
+    for d in crate::config::all() {
         let value = (d.get)(cfg);
-        let line = format!("{} {}", d.name, format_value(d.name, &value));
+        let line = format!("{} {}", d.name, format_value(d, &value));
         match at.iter().find(|(m, _)| *m == d.name) {
             Some((_, idx)) => {
                 for (k, &i) in idx.iter().enumerate() {
                     lines[i] = if k == 0 { Some(line.clone()) } else { None };
                 }
             }
-            None if value != (d.get)(defaults) => tail.push(line),
+            None if force_all || value != (d.get)(defaults) => tail.push(line),
             None => {}
         }
     }
@@ -995,13 +1006,13 @@ pub fn rewrite_text(old: &str, cfg: &Config, defaults: &Config) -> String {
 
 /// A value as the config file reads it back: quoted and escaped when it is
 /// empty or holds spaces, quotes or control bytes.
-fn format_value(name: &str, value: &str) -> String {
+fn format_value(d: &Directive, value: &str) -> String {
     let plain = |v: &str| {
         !v.is_empty()
             && v.bytes()
                 .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\'))
     };
-    if MULTI_ARG.contains(&name) && value.split(' ').all(plain) {
+    if d.has(MULTI_ARG) && value.split(' ').all(plain) {
         return value.to_string();
     }
     if plain(value) {
@@ -1289,140 +1300,6 @@ fn memory_help(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-// ---------------------------------------------------------------- DEBUG
-
-fn debug_allowed(ctx: &Ctx) -> bool {
-    match ctx.state.config.enable_debug_command.as_str() {
-        "yes" => true,
-        "local" => ctx.client_ref().addr.ip().is_loopback(),
-        _ => false,
-    }
-}
-
-fn debug(ctx: &mut Ctx) -> CmdResult {
-    if !debug_allowed(ctx) {
-        return Err(DEBUG_NOT_ALLOWED.into());
-    }
-    let sub = &ctx.argv[1];
-    let argc = ctx.argv.len();
-    if is(sub, "help") && argc == 2 {
-        reply_help(
-            ctx,
-            "DEBUG",
-            &[
-                "PROTOCOL <type>",
-                "    Reply with a test value of the specified type. <type> can be: string,",
-                "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
-                "    true, false.",
-                "SLEEP <seconds>",
-                "    Stop the server for <seconds>. Decimals allowed.",
-            ],
-        );
-        Ok(())
-    } else if is(sub, "sleep") && argc == 3 {
-        // Blocks the main thread on purpose: tests use it to make a
-        // command slow. Like strtod, a malformed number counts as 0, and a
-        // negative one does not sleep.
-        let secs = strtod_prefix(&ctx.argv[2]);
-        if let Ok(d) = Duration::try_from_secs_f64(secs) {
-            std::thread::sleep(d);
-        }
-        ctx.out.ok();
-        Ok(())
-    } else if is(sub, "protocol") && argc == 3 {
-        debug_protocol(ctx)
-    } else {
-        Err(subcommand_syntax_error(sub, "DEBUG"))
-    }
-}
-
-/// The number at the start of `a`, as C's `strtod` reads it; 0 if none.
-fn strtod_prefix(a: &[u8]) -> f64 {
-    let s = std::str::from_utf8(a).unwrap_or("");
-    let s = s.trim_start();
-    // The longest prefix that parses: at most a few dozen tries for any
-    // sane input, and inputs are bounded by the protocol's bulk limit.
-    let limit = s.len().min(64);
-    (1..=limit)
-        .rev()
-        .filter(|&i| s.is_char_boundary(i))
-        .find_map(|i| {
-            let p = &s[..i];
-            // Rust accepts "inf"/"nan" spellings; strtod's would sleep
-            // forever or not at all, so they count as 0 here.
-            if p.bytes()
-                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-            {
-                p.parse::<f64>().ok()
-            } else {
-                None
-            }
-        })
-        .unwrap_or(0.0)
-}
-
-fn debug_protocol(ctx: &mut Ctx) -> CmdResult {
-    let t = &ctx.argv[2];
-    let out = &mut *ctx.out;
-    if is(t, "string") {
-        out.bulk(b"Hello World");
-    } else if is(t, "integer") {
-        out.int(12345);
-    } else if is(t, "double") {
-        // Valkey's fixed test value, not an approximation of pi.
-        #[allow(clippy::approx_constant)]
-        out.double(3.141);
-    } else if is(t, "bignum") {
-        out.big_number("1234567999999999999999999999999999999");
-    } else if is(t, "null") {
-        out.null();
-    } else if is(t, "array") {
-        out.array(3);
-        for j in 0..3 {
-            out.int(j);
-        }
-    } else if is(t, "set") {
-        out.set(3);
-        for j in 0..3 {
-            out.int(j);
-        }
-    } else if is(t, "map") {
-        out.map(3);
-        for j in 0..3 {
-            out.int(j);
-            out.boolean(j == 1);
-        }
-    } else if is(t, "attrib") {
-        if out.is_resp3() {
-            // An attribute map (RESP3 `|`) comes before the reply it annotates.
-            out.raw(b"|1\r\n");
-            out.bulk(b"key-popularity");
-            out.array(2);
-            out.bulk(b"key:123");
-            out.int(90);
-        }
-        out.bulk(b"Some real reply following the attribute");
-    } else if is(t, "push") {
-        if !out.is_resp3() {
-            return Err("ERR RESP2 is not supported by this command".into());
-        }
-        // Valkey's bytes show the ordinary reply first, then the push.
-        out.bulk(b"Some real reply following the push reply");
-        out.push(2);
-        out.bulk(b"server-cpu-usage");
-        out.int(42);
-    } else if is(t, "verbatim") {
-        out.verbatim(b"This is a verbatim\nstring");
-    } else if is(t, "true") {
-        out.boolean(true);
-    } else if is(t, "false") {
-        out.boolean(false);
-    } else {
-        return Err("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false".into());
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1437,16 +1314,6 @@ mod tests {
     }
 
     #[test]
-    fn strtod_prefixes() {
-        assert_eq!(strtod_prefix(b"0.5"), 0.5);
-        assert_eq!(strtod_prefix(b"2abc"), 2.0);
-        assert_eq!(strtod_prefix(b"abc"), 0.0);
-        assert_eq!(strtod_prefix(b" 1e-3"), 0.001);
-        assert_eq!(strtod_prefix(b"-1"), -1.0);
-        assert_eq!(strtod_prefix(b"inf"), 0.0);
-    }
-
-    #[test]
     fn rewrite_keeps_comments_and_order() {
         let old = "# top comment\nport 6379\n\n# limits\nmaxclients 100\nmaxclients 200\nhz 10\n";
         let cfg = Config {
@@ -1456,14 +1323,27 @@ mod tests {
             requirepass: Some("a b".into()),
             ..Config::default()
         };
-        let text = rewrite_text(old, &cfg, &Config::default());
+        let text = rewrite_text(old, &cfg, &Config::default(), false);
         assert_eq!(
             text,
             "# top comment\nport 6379\n\n# limits\nmaxclients 50\nhz 20\n\
              # Generated by CONFIG REWRITE\nrequirepass \"a b\"\ntimeout 7\n"
         );
         // Rewriting again changes nothing and adds no second signature.
-        assert_eq!(rewrite_text(&text, &cfg, &Config::default()), text);
+        assert_eq!(rewrite_text(&text, &cfg, &Config::default(), false), text);
+        // Forced, every directive is written, and the file loads back to
+        // the same values.
+        let all = rewrite_text(old, &cfg, &Config::default(), true);
+        let mut back = Config::default();
+        crate::config::file::apply_text(&mut back, &all, "t").unwrap();
+        for d in crate::config::all() {
+            assert_eq!((d.get)(&back), (d.get)(&cfg), "{}", d.name);
+            assert!(
+                all.lines().any(|l| l.split(' ').next() == Some(d.name)),
+                "{} not written",
+                d.name
+            );
+        }
         // The result parses back to the same values.
         let mut back = Config::default();
         crate::config::file::apply_text(&mut back, &text, "t").unwrap();
@@ -1473,11 +1353,12 @@ mod tests {
 
     #[test]
     fn values_quoted_only_when_needed() {
-        assert_eq!(format_value("logfile", ""), "\"\"");
-        assert_eq!(format_value("save", ""), "\"\"");
-        assert_eq!(format_value("bind", "127.0.0.1 -::1"), "127.0.0.1 -::1");
-        assert_eq!(format_value("requirepass", "x\"y\n"), "\"x\\\"y\\n\"");
-        assert_eq!(format_value("hz", "10"), "10");
+        let d = |n: &str| Config::directive(n).unwrap();
+        assert_eq!(format_value(d("logfile"), ""), "\"\"");
+        assert_eq!(format_value(d("save"), ""), "\"\"");
+        assert_eq!(format_value(d("bind"), "127.0.0.1 -::1"), "127.0.0.1 -::1");
+        assert_eq!(format_value(d("requirepass"), "x\"y\n"), "\"x\\\"y\\n\"");
+        assert_eq!(format_value(d("hz"), "10"), "10");
     }
 
     #[test]

@@ -7,7 +7,8 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::{
-    command, connection, hash, keys, latency, list, server, set, sort, string, zset, CommandSpec,
+    command, connection, debug, hash, keys, latency, list, server, set, sort, string, zset,
+    CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
@@ -17,6 +18,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     keys::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
+    debug::COMMANDS,
     latency::COMMANDS,
     command::COMMANDS,
     list::COMMANDS,

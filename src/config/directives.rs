@@ -6,15 +6,76 @@ use super::Config;
 
 pub struct Directive {
     pub name: &'static str,
+    /// Valkey's other name for it (`hash-max-ziplist-entries`,
+    /// `slave-read-only`, `masterauth`, ...): accepted everywhere the name
+    /// is, and listed by CONFIG GET patterns as its own entry.
     pub alias: Option<&'static str>,
     /// May be changed by CONFIG SET at run time.
     pub mutable: bool,
     pub default: &'static str,
     pub get: fn(&Config) -> String,
     pub set: fn(&mut Config, &[String]) -> Result<(), String>,
+    /// `HIDDEN`, `PROTECTED`, `SENSITIVE`, `MULTI_ARG`, `SAME_ONLY`.
+    pub flags: u8,
 }
 
-fn one(a: &[String]) -> Result<&str, String> {
+/// Listed by CONFIG GET only when asked for by exact name (Valkey's
+/// HIDDEN_CONFIG: test and debugging knobs).
+pub const HIDDEN: u8 = 1;
+/// CONFIG SET allowed only as `enable-protected-configs` permits.
+pub const PROTECTED: u8 = 2;
+/// The value is a secret: redacted from the slow log.
+pub const SENSITIVE: u8 = 4;
+/// The value is a list of words: CONFIG SET splits it on spaces, a config
+/// file line with one quoted argument is split, REWRITE writes it unquoted.
+pub const MULTI_ARG: u8 = 8;
+/// Valkey can change it at run time but ferrokey cannot (the listening
+/// port, say): CONFIG SET accepts only the value it already has.
+pub const SAME_ONLY: u8 = 16;
+
+impl Directive {
+    /// Gives the directive Valkey's alias.
+    pub const fn aka(mut self, alias: &'static str) -> Self {
+        self.alias = Some(alias);
+        self
+    }
+
+    pub const fn with(mut self, flags: u8) -> Self {
+        self.flags |= flags;
+        self
+    }
+
+    pub const fn immutable(mut self) -> Self {
+        self.mutable = false;
+        self
+    }
+
+    #[inline]
+    pub fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// A value as one text, as its setter takes it: the words of a
+    /// list-valued directive, else the text as one argument.
+    pub fn value_args(&self, value: &str) -> Vec<String> {
+        if self.has(MULTI_ARG) {
+            super::file::split_value(value)
+        } else {
+            vec![value.to_string()]
+        }
+    }
+
+    /// The registered spelling (name or alias) that `name` matched, as
+    /// Valkey names it in CONFIG SET errors.
+    pub fn matched_name(&self, name: &str) -> &'static str {
+        match self.alias {
+            Some(a) if a.eq_ignore_ascii_case(name) => a,
+            _ => self.name,
+        }
+    }
+}
+
+pub(super) fn one(a: &[String]) -> Result<&str, String> {
     match a {
         [v] => Ok(v.as_str()),
         _ => Err("wrong number of arguments".into()),
@@ -29,7 +90,7 @@ pub fn parse_bool(s: &str) -> Result<bool, String> {
     }
 }
 
-fn yes_no(b: bool) -> String {
+pub(super) fn yes_no(b: bool) -> String {
     if b { "yes" } else { "no" }.into()
 }
 
@@ -61,7 +122,7 @@ pub fn parse_memory(s: &str) -> Result<u64, String> {
 
 /// An integer in `min..=max`, with Valkey's messages: a number out of range
 /// (negative ones too) is "between ... inclusive", not "couldn't be parsed".
-fn int_in<T>(s: &str, min: T, max: T) -> Result<T, String>
+pub(super) fn int_in<T>(s: &str, min: T, max: T) -> Result<T, String>
 where
     T: Copy + std::fmt::Display + TryFrom<i128>,
     i128: TryFrom<T>,
@@ -79,7 +140,7 @@ where
     T::try_from(v).map_err(|_| "argument couldn't be parsed into an integer".to_string())
 }
 
-fn one_of(s: &str, allowed: &[&str]) -> Result<String, String> {
+pub(super) fn one_of(s: &str, allowed: &[&str]) -> Result<String, String> {
     let l = s.to_ascii_lowercase();
     if allowed.contains(&l.as_str()) {
         Ok(l)
@@ -96,6 +157,7 @@ macro_rules! bool_d {
         Directive {
             name: $name,
             alias: None,
+            flags: 0,
             mutable: $mutable,
             default: $default,
             get: |c| yes_no(c.$field),
@@ -112,6 +174,7 @@ macro_rules! int_d {
         Directive {
             name: $name,
             alias: None,
+            flags: 0,
             mutable: $mutable,
             default: $default,
             get: |c| c.$field.to_string(),
@@ -128,6 +191,7 @@ macro_rules! mem_d {
         Directive {
             name: $name,
             alias: None,
+            flags: 0,
             mutable: $mutable,
             default: $default,
             get: |c| c.$field.to_string(),
@@ -152,6 +216,7 @@ macro_rules! enum_d {
         Directive {
             name: $name,
             alias: None,
+            flags: 0,
             mutable: $mutable,
             default: $default,
             get: |c| c.$field.clone(),
@@ -168,6 +233,7 @@ macro_rules! string_d {
         Directive {
             name: $name,
             alias: None,
+            flags: 0,
             mutable: $mutable,
             default: $default,
             get: |c| c.$field.clone(),
@@ -177,43 +243,6 @@ macro_rules! string_d {
             },
         }
     };
-}
-
-/// A directive that only tunes a feature ferrokey does not run (the append
-/// only file while `appendonly no`, replication, RDB while `save ""`, ...):
-/// Valkey ignores these too in that state, so a stock valkey.conf loads.
-/// The value is validated by kind and kept for CONFIG GET / REWRITE.
-macro_rules! inert_d {
-    ($name:literal, $idx:expr, $default:literal, $check:expr) => {
-        Directive {
-            name: $name,
-            alias: None,
-            mutable: true,
-            default: $default,
-            get: |c| c.inert[$idx].clone(),
-            set: |c, a| {
-                let check: fn(&[String]) -> Result<String, String> = $check;
-                c.inert[$idx] = check(a)?;
-                Ok(())
-            },
-        }
-    };
-}
-
-fn inert_bool(a: &[String]) -> Result<String, String> {
-    Ok(yes_no(parse_bool(one(a)?)?))
-}
-
-fn inert_int(a: &[String]) -> Result<String, String> {
-    Ok(int_in::<i64>(one(a)?, 0, i64::MAX)?.to_string())
-}
-
-fn inert_mem(a: &[String]) -> Result<String, String> {
-    Ok(parse_memory(one(a)?)?.to_string())
-}
-
-fn inert_string(a: &[String]) -> Result<String, String> {
-    Ok(a.join(" "))
 }
 
 /// `latency-tracking-info-percentiles`: numbers in 0..=100; one empty
@@ -259,9 +288,6 @@ pub fn format_percentile(p: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// Number of `inert_d!` slots in `Config::inert`.
-pub const INERT_SLOTS: usize = 37;
-
 /// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds>` ...
 fn parse_output_limits(c: &mut Config, a: &[String]) -> Result<(), String> {
     if a.is_empty() || !a.len().is_multiple_of(4) {
@@ -299,11 +325,12 @@ fn format_output_limits(c: &Config) -> String {
 
 /// Every supported directive. Keep `valkey.conf.example` in step with it.
 pub static DIRECTIVES: &[Directive] = &[
-    int_d!("port", port, u16, 0, 65535, "6379", false),
+    int_d!("port", port, u16, 0, 65535, "6379", true).with(SAME_ONLY),
     Directive {
         name: "bind",
         alias: None,
-        mutable: false,
+        flags: MULTI_ARG | SAME_ONLY,
+        mutable: true,
         default: "127.0.0.1 -::1",
         get: |c| c.bind.join(" "),
         set: |c, a| {
@@ -343,6 +370,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "hz",
         alias: None,
+        flags: 0,
         mutable: true,
         default: "10",
         get: |c| c.hz.to_string(),
@@ -355,6 +383,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "requirepass",
         alias: None,
+        flags: SENSITIVE,
         mutable: true,
         default: "",
         get: |c| c.requirepass.clone().unwrap_or_default(),
@@ -425,6 +454,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "dir",
         alias: None,
+        flags: PROTECTED,
         mutable: true,
         default: ".",
         get: |c| {
@@ -445,10 +475,11 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
     },
-    string_d!("dbfilename", dbfilename, "dump.rdb", true),
+    string_d!("dbfilename", dbfilename, "dump.rdb", true).with(PROTECTED),
     Directive {
         name: "save",
         alias: None,
+        flags: MULTI_ARG,
         mutable: true,
         default: "",
         get: |c| c.save.clone(),
@@ -465,6 +496,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "appendonly",
         alias: None,
+        flags: 0,
         mutable: true,
         default: "no",
         get: |c| yes_no(c.appendonly),
@@ -479,6 +511,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "maxmemory",
         alias: None,
+        flags: 0,
         mutable: true,
         default: "0",
         get: |c| c.maxmemory.to_string(),
@@ -566,6 +599,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "latency-tracking-info-percentiles",
         alias: None,
+        flags: MULTI_ARG,
         mutable: true,
         default: "50 99 99.9",
         get: |c| {
@@ -584,6 +618,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "daemonize",
         alias: None,
+        flags: 0,
         mutable: false,
         default: "no",
         get: |c| yes_no(c.daemonize),
@@ -605,7 +640,8 @@ pub static DIRECTIVES: &[Directive] = &[
         i64::MAX as u64,
         "128",
         true
-    ),
+    )
+    .aka("hash-max-ziplist-entries"),
     int_d!(
         "hash-max-listpack-value",
         hash_max_listpack_value,
@@ -614,7 +650,8 @@ pub static DIRECTIVES: &[Directive] = &[
         i64::MAX as u64,
         "64",
         true
-    ),
+    )
+    .aka("hash-max-ziplist-value"),
     int_d!(
         "set-max-intset-entries",
         set_max_intset_entries,
@@ -650,7 +687,8 @@ pub static DIRECTIVES: &[Directive] = &[
         i64::MAX as u64,
         "128",
         true
-    ),
+    )
+    .aka("zset-max-ziplist-entries"),
     int_d!(
         "zset-max-listpack-value",
         zset_max_listpack_value,
@@ -659,16 +697,19 @@ pub static DIRECTIVES: &[Directive] = &[
         i64::MAX as u64,
         "64",
         true
-    ),
+    )
+    .aka("zset-max-ziplist-value"),
     int_d!(
         "list-max-listpack-size",
         list_max_listpack_size,
         i64,
-        -5,
-        i64::MAX,
+        // Valkey takes any int; lists read below -5 as -5 (list.rs clamps).
+        i32::MIN as i64,
+        i32::MAX as i64,
         "-2",
         true
-    ),
+    )
+    .aka("list-max-ziplist-size"),
     int_d!(
         "list-compress-depth",
         list_compress_depth,
@@ -681,6 +722,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "client-output-buffer-limit",
         alias: None,
+        flags: MULTI_ARG,
         mutable: true,
         default: "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60",
         get: format_output_limits,
@@ -689,6 +731,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "notify-keyspace-events",
         alias: None,
+        flags: 0,
         mutable: true,
         default: "",
         get: |_| String::new(),
@@ -704,6 +747,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "oom-score-adj",
         alias: None,
+        flags: 0,
         mutable: true,
         default: "no",
         get: |_| "no".into(),
@@ -712,54 +756,6 @@ pub static DIRECTIVES: &[Directive] = &[
             _ => Err("oom-score-adj is not supported by ferrokey; use no".into()),
         },
     },
-    inert_d!("activerehashing", 0, "yes", inert_bool),
-    inert_d!("always-show-logo", 1, "no", inert_bool),
-    inert_d!("aof-load-truncated", 2, "yes", inert_bool),
-    inert_d!("aof-rewrite-incremental-fsync", 3, "yes", inert_bool),
-    inert_d!("aof-timestamp-enabled", 4, "no", inert_bool),
-    inert_d!("aof-use-rdb-preamble", 5, "yes", inert_bool),
-    inert_d!("appenddirname", 6, "appendonlydir", inert_string),
-    inert_d!("appendfilename", 7, "appendonly.aof", inert_string),
-    inert_d!("appendfsync", 8, "everysec", |a| one_of(
-        one(a)?,
-        &["always", "everysec", "no"]
-    )),
-    inert_d!("auto-aof-rewrite-min-size", 9, "67108864", inert_mem),
-    inert_d!("auto-aof-rewrite-percentage", 10, "100", inert_int),
-    inert_d!("no-appendfsync-on-rewrite", 11, "no", inert_bool),
-    inert_d!("acllog-max-len", 12, "128", inert_int),
-    inert_d!("disable-thp", 13, "yes", inert_bool),
-    inert_d!("dynamic-hz", 14, "yes", inert_bool),
-    inert_d!("hll-sparse-max-bytes", 15, "3000", inert_mem),
-    inert_d!("jemalloc-bg-thread", 16, "yes", inert_bool),
-    inert_d!("lazyfree-lazy-eviction", 17, "yes", inert_bool),
-    inert_d!("oom-score-adj-values", 18, "0 200 800", inert_string),
-    inert_d!(
-        "proc-title-template",
-        19,
-        "{title} {listen-addr} {server-mode}",
-        inert_string
-    ),
-    inert_d!("rdb-del-sync-files", 20, "no", inert_bool),
-    inert_d!("rdb-save-incremental-fsync", 21, "yes", inert_bool),
-    inert_d!("rdbchecksum", 22, "yes", inert_bool),
-    inert_d!("rdbcompression", 23, "yes", inert_bool),
-    inert_d!("stop-writes-on-bgsave-error", 24, "yes", inert_bool),
-    inert_d!("repl-disable-tcp-nodelay", 25, "no", inert_bool),
-    inert_d!("repl-diskless-load", 26, "disabled", |a| one_of(
-        one(a)?,
-        &["disabled", "on-empty-db", "swapdb"]
-    )),
-    inert_d!("repl-diskless-sync", 27, "yes", inert_bool),
-    inert_d!("repl-diskless-sync-delay", 28, "5", inert_int),
-    inert_d!("repl-diskless-sync-max-replicas", 29, "0", inert_int),
-    inert_d!("replica-lazy-flush", 30, "no", inert_bool),
-    inert_d!("set-proc-title", 31, "yes", inert_bool),
-    inert_d!("replica-priority", 32, "100", inert_int),
-    inert_d!("replica-read-only", 33, "yes", inert_bool),
-    inert_d!("replica-serve-stale-data", 34, "yes", inert_bool),
-    inert_d!("stream-node-max-bytes", 35, "4096", inert_mem),
-    inert_d!("stream-node-max-entries", 36, "100", inert_int),
 ];
 #[cfg(test)]
 mod tests {

@@ -6,9 +6,16 @@
 //! a value we would not honour, stops startup with file, line and reason.
 
 pub mod directives;
+pub mod extra;
 pub mod file;
 
 pub use directives::{Directive, DIRECTIVES};
+
+/// Every directive: those ferrokey acts on, then the rest of Valkey's
+/// (`extra`).
+pub fn all() -> impl Iterator<Item = &'static Directive> {
+    DIRECTIVES.iter().chain(extra::EXTRA.iter())
+}
 pub use file::{load_args, ConfigError};
 
 /// Every setting, typed. Defaults are Valkey's.
@@ -62,8 +69,9 @@ pub struct Config {
     pub list_compress_depth: u64,
     /// (hard, soft, soft-seconds) for the normal, replica and pubsub classes.
     pub client_output_buffer_limit: [(u64, u64, u64); 3],
-    /// Values of directives that tune features not running (see `inert_d!`).
-    pub inert: Vec<String>,
+    /// Values of the directives in `extra` (features not running, knobs
+    /// with no counterpart), by name.
+    pub extra: std::collections::BTreeMap<&'static str, String>,
     /// The config file this server was started with, for CONFIG REWRITE.
     pub config_file: Option<std::path::PathBuf>,
 }
@@ -116,12 +124,12 @@ impl Default for Config {
             list_max_listpack_size: 0,
             list_compress_depth: 0,
             client_output_buffer_limit: [(0, 0, 0); 3],
-            inert: vec![String::new(); directives::INERT_SLOTS],
+            extra: Default::default(),
             config_file: None,
         };
         // The table's defaults are the single source of truth.
-        for d in DIRECTIVES {
-            let args = file::split_value(d.default);
+        for d in all() {
+            let args = d.value_args(d.default);
             if let Err(e) = (d.set)(&mut c, &args) {
                 panic!("built-in default of '{}' is invalid: {e}", d.name);
             }
@@ -139,7 +147,7 @@ impl Config {
 
     /// Finds a directive by name or alias, case-insensitively.
     pub fn directive(name: &str) -> Option<&'static Directive> {
-        DIRECTIVES.iter().find(|d| {
+        all().find(|d| {
             d.name.eq_ignore_ascii_case(name)
                 || d.alias.is_some_and(|a| a.eq_ignore_ascii_case(name))
         })
@@ -211,7 +219,9 @@ mod tests {
 
     #[test]
     fn names_are_unique() {
-        let mut names: Vec<&str> = DIRECTIVES.iter().map(|d| d.name).collect();
+        let mut names: Vec<&str> = all()
+            .flat_map(|d| std::iter::once(d.name).chain(d.alias))
+            .collect();
         names.sort();
         let n = names.len();
         names.dedup();
@@ -221,9 +231,9 @@ mod tests {
     #[test]
     fn every_directive_round_trips_its_value() {
         let mut c = Config::default();
-        for d in DIRECTIVES {
+        for d in all() {
             let v = (d.get)(&c);
-            let args = file::split_value(&v);
+            let args = d.value_args(&v);
             (d.set)(&mut c, &args).unwrap_or_else(|e| panic!("{}: {v:?}: {e}", d.name));
             assert_eq!((d.get)(&c), v, "{}", d.name);
         }

@@ -18,13 +18,19 @@ const EXPIRE_TIME_PCT: u32 = 25;
 const QUIET_OPS: u64 = 16;
 
 pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool) {
+    // DEBUG PAUSE-CRON 1: nothing periodic runs, as in Valkey.
+    if state.debug.pause_cron {
+        return;
+    }
     let period = Duration::from_millis(1000 / state.config.hz.max(1) as u64);
     let budget = period * EXPIRE_TIME_PCT / 100;
     let now = crate::keyspace::now_ms();
     let start = Instant::now();
     let ndbs = state.dbs.len();
     let mut expired_any = false;
-    for db in state.dbs.iter_mut() {
+    // DEBUG SET-ACTIVE-EXPIRE 0: only lookups expire keys.
+    let active_expire = state.debug.active_expire;
+    for db in state.dbs.iter_mut().filter(|_| active_expire) {
         if db.expires_len() > 0 {
             let left = budget.saturating_sub(start.elapsed());
             if left.is_zero() {
@@ -45,7 +51,14 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
         let threshold = state.config.latency_monitor_threshold;
         state.latency.record(threshold, latency::EXPIRE_CYCLE, usec);
     }
-    for db in state.dbs.iter_mut() {
+    // `activerehashing no` leaves resizes to the lookups that step them.
+    let rehash = state
+        .config
+        .extra
+        .get("activerehashing")
+        .map(String::as_str)
+        != Some("no");
+    for db in state.dbs.iter_mut().filter(|_| rehash) {
         db.rehash_for(Duration::from_millis(1));
     }
     state.collect_db_garbage();
@@ -53,7 +66,9 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
     // A monitor polling INFO is no load: a tick with a handful of commands
     // and connections still counts as quiet.
     let activity = state.stats.commands_processed + state.stats.connections_received;
-    let active = activity - std::mem::replace(&mut state.trim_activity, activity) > QUIET_OPS;
+    // (Wrapping: CONFIG RESETSTAT may have zeroed the counters.)
+    let active =
+        activity.wrapping_sub(std::mem::replace(&mut state.trim_activity, activity)) > QUIET_OPS;
     if state
         .trim
         .should_release(used, active, state.config.hz.max(1))

@@ -86,13 +86,15 @@ pub fn execute(
                 if no_touch {
                     ctx.state.dbs.iter_mut().for_each(|d| d.no_touch = false);
                 }
-                let usec = start.elapsed().as_micros() as u64;
+                // Summed in ns (commandstats); the µs consumers below
+                // (slow log, latency) compare against µs thresholds.
+                let nsec = start.elapsed().as_nanos() as u64;
+                let usec = nsec / 1000;
                 // Counted once run (CLIENT LIST tot-cmds), as Valkey does.
                 clients.at_mut(slot).commands += 1;
                 ran_usec = usec;
                 let st = &mut state.stats.commands[id];
-                st.calls += 1;
-                st.usec += usec;
+                st.record(nsec);
                 if let Err(e) = result {
                     st.failed += 1;
                     state.stats.count_error(e.code());
@@ -189,7 +191,8 @@ fn log_slow(
 }
 
 /// Indexes of arguments that carry a password: all of AUTH's, the two after
-/// HELLO's AUTH, and the value of CONFIG SET requirepass/masterauth.
+/// HELLO's AUTH, and the value of CONFIG SET of a sensitive directive
+/// (requirepass, masterauth/primaryauth, TLS key passwords, ...).
 fn secret_args(argv: &[Bytes]) -> Vec<usize> {
     let is = |a: &[u8], s: &str| a.eq_ignore_ascii_case(s.as_bytes());
     let name = &argv[0][..];
@@ -203,7 +206,11 @@ fn secret_args(argv: &[Bytes]) -> Vec<usize> {
         }
     } else if is(name, "config") && argv.len() > 1 && is(&argv[1], "set") {
         for i in (2..argv.len()).step_by(2) {
-            if is(&argv[i], "requirepass") || is(&argv[i], "masterauth") {
+            let sensitive = std::str::from_utf8(&argv[i])
+                .ok()
+                .and_then(crate::config::Config::directive)
+                .is_some_and(|d| d.has(crate::config::directives::SENSITIVE));
+            if sensitive {
                 out.push(i + 1);
             }
         }

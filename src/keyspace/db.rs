@@ -369,6 +369,12 @@ impl Db {
         (self.table.take(), self.expires.take())
     }
 
+    /// DEBUG DICT-RESIZING for the keys and expires tables.
+    pub fn set_resize_allowed(&mut self, on: bool) {
+        self.table.set_resize_allowed(on);
+        self.expires.set_resize_allowed(on);
+    }
+
     /// Swaps contents with another db (SWAPDB); ids and counters stay.
     pub fn swap_contents(&mut self, other: &mut Db) {
         std::mem::swap(&mut self.table, &mut other.table);

@@ -145,6 +145,9 @@ pub struct Dict<V> {
     /// Next bucket of `t0` to move into `t1`, while resizing.
     rehash_idx: Option<usize>,
     hasher: DefaultHashBuilder,
+    /// False while DEBUG DICT-RESIZING 0 (the expires table): no resize
+    /// starts.
+    resize_allowed: bool,
 }
 
 impl<V> Default for Dict<V> {
@@ -160,6 +163,7 @@ impl<V> Dict<V> {
             t1: Table::empty(),
             rehash_idx: None,
             hasher: DefaultHashBuilder::default(),
+            resize_allowed: true,
         }
     }
 
@@ -330,7 +334,7 @@ impl<V> Dict<V> {
         }
         if self.t0.size() == 0 {
             self.t0 = Table::with_size(INITIAL_SIZE);
-        } else if self.t0.used >= self.t0.size() {
+        } else if self.t0.used >= self.t0.size() && self.resize_allowed {
             self.start_resize((self.t0.used + 1).next_power_of_two());
         }
     }
@@ -340,7 +344,7 @@ impl<V> Dict<V> {
             return;
         }
         let size = self.t0.size();
-        if size > INITIAL_SIZE && self.t0.used * MIN_FILL < size {
+        if size > INITIAL_SIZE && self.t0.used * MIN_FILL < size && self.resize_allowed {
             self.start_resize(self.t0.used.max(INITIAL_SIZE).next_power_of_two());
         }
     }
@@ -485,7 +489,15 @@ impl<V> Dict<V> {
 
     /// Empties the dict, returning the old contents (to be freed elsewhere).
     pub fn take(&mut self) -> Dict<V> {
-        std::mem::take(self)
+        let on = self.resize_allowed;
+        let t = std::mem::take(self);
+        self.resize_allowed = on;
+        t
+    }
+
+    /// DEBUG DICT-RESIZING: while off, no grow or shrink starts.
+    pub fn set_resize_allowed(&mut self, on: bool) {
+        self.resize_allowed = on;
     }
 }
 

@@ -548,6 +548,8 @@ pub struct KvTable {
     hasher: &'static DefaultHashBuilder,
     /// Old tables of finished resizes, for `take_retired`.
     retired: Vec<Retired>,
+    /// False while DEBUG DICT-RESIZING 0: no resize starts (chains grow).
+    resize_allowed: bool,
 }
 
 impl Default for KvTable {
@@ -587,7 +589,14 @@ impl KvTable {
             rehash_idx: None,
             hasher: process_hasher(),
             retired: Vec::new(),
+            resize_allowed: true,
         }
+    }
+
+    /// DEBUG DICT-RESIZING: while off, no grow or shrink starts; one
+    /// under way finishes.
+    pub fn set_resize_allowed(&mut self, on: bool) {
+        self.resize_allowed = on;
     }
 
     /// Old tables left by resizes, for the caller to free elsewhere (large
@@ -776,7 +785,7 @@ impl KvTable {
         }
         if self.t0.size() == 0 {
             self.t0 = Table::with_size(1);
-        } else if self.t0.used >= self.t0.size() * SLOTS {
+        } else if self.t0.used >= self.t0.size() * SLOTS && self.resize_allowed {
             self.start_resize(buckets_for(self.t0.used + 1));
         }
     }
@@ -786,7 +795,7 @@ impl KvTable {
             return;
         }
         let size = self.t0.size();
-        if size > 1 && self.t0.used * MIN_FILL < size * SLOTS {
+        if size > 1 && self.t0.used * MIN_FILL < size * SLOTS && self.resize_allowed {
             self.start_resize(buckets_for(self.t0.used));
         }
     }
@@ -912,7 +921,10 @@ impl KvTable {
 
     /// Empties the table, returning the old contents (to be freed elsewhere).
     pub fn take(&mut self) -> KvTable {
-        std::mem::take(self)
+        let on = self.resize_allowed;
+        let t = std::mem::take(self);
+        self.resize_allowed = on;
+        t
     }
 }
 
@@ -1145,5 +1157,33 @@ mod tests {
         for (k, v) in &model {
             assert_eq!(d.get(k).map(int), Some(*v));
         }
+    }
+
+    #[test]
+    fn resizing_can_be_paused() {
+        let mut t = KvTable::new();
+        for i in 0..100 {
+            t.insert_new(entry(&format!("k{i}"), i));
+        }
+        while t.rehash_step(100) {}
+        let buckets = t.buckets();
+        t.set_resize_allowed(false);
+        for i in 100..5000 {
+            t.insert_new(entry(&format!("k{i}"), i));
+        }
+        // No resize started: the entries went to chains.
+        assert_eq!(t.buckets(), buckets);
+        assert!(!t.is_rehashing());
+        assert_eq!(t.len(), 5000);
+        assert!(t.get(b"k4999").is_some() && t.get(b"k0").is_some());
+        // The flag survives FLUSHALL's take().
+        let old = t.take();
+        assert!(old.len() == 5000 && t.is_empty());
+        assert!(!t.resize_allowed);
+        t.set_resize_allowed(true);
+        for i in 0..100 {
+            t.insert_new(entry(&format!("k{i}"), i));
+        }
+        assert!(t.buckets() > 1 || t.is_rehashing());
     }
 }

@@ -284,10 +284,60 @@ fn raw_size(e: Elem) -> usize {
     }
 }
 
+/// The bytes of a Valkey listpack holding `elems` (6-byte header, the
+/// entries as a list node stores them, the end byte): what an RDB file
+/// stores for a listpack-encoded value (DEBUG OBJECT serializedlength).
+pub fn listpack_blob<'a>(elems: impl IntoIterator<Item = Elem<'a>>) -> Vec<u8> {
+    let mut out = vec![0u8; 6];
+    let mut count: usize = 0;
+    for e in elems {
+        let at = out.len();
+        out.resize(at + entry_size(e), 0);
+        write_entry(&mut out[at..], e);
+        count += 1;
+    }
+    out.push(0xff);
+    let total = u32::try_from(out.len()).unwrap_or(u32::MAX);
+    out[..4].copy_from_slice(&total.to_le_bytes());
+    // Valkey stores 65535 for "unknown, count them".
+    let n = u16::try_from(count).unwrap_or(u16::MAX);
+    out[4..6].copy_from_slice(&n.to_le_bytes());
+    out
+}
+
+/// Valkey's `packed_threshold` default (1 GiB): while it is set, the
+/// node limits decide which elements are large.
+const PACKED_THRESHOLD_DEFAULT: usize = 1 << 30;
+
+/// DEBUG QUICKLIST-PACKED-THRESHOLD: process-wide, as in Valkey.
+static PACKED_THRESHOLD: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(PACKED_THRESHOLD_DEFAULT);
+
+/// The threshold `sz` sets (Valkey's `quicklistSetPackedThreshold`): 0
+/// restores the default; above 4 GiB less 1 MiB is refused.
+pub fn packed_threshold_for(sz: u64) -> Option<usize> {
+    if sz > (1u64 << 32) - (1 << 20) {
+        None
+    } else if sz == 0 {
+        Some(PACKED_THRESHOLD_DEFAULT)
+    } else {
+        usize::try_from(sz).ok()
+    }
+}
+
+/// Sets the size from which an element gets a plain node of its own.
+pub fn set_packed_threshold(sz: usize) {
+    PACKED_THRESHOLD.store(sz, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Elements this big get a quicklist node of their own (Valkey's plain
 /// nodes): over the node size class, or over the safety limit with a count
-/// limit.
+/// limit; or, once DEBUG QUICKLIST-PACKED-THRESHOLD set one, from that size.
 fn is_large(fill: i64, e: Elem) -> bool {
+    let threshold = PACKED_THRESHOLD.load(std::sync::atomic::Ordering::Relaxed);
+    if threshold != PACKED_THRESHOLD_DEFAULT {
+        return raw_size(e) >= threshold;
+    }
     let f = quick_fill(fill);
     let limit = if f >= 0 {
         SIZE_SAFETY_LIMIT
@@ -440,6 +490,46 @@ impl List {
         } else {
             "listpack"
         }
+    }
+
+    /// (nodes, total node size) as Valkey's DEBUG OBJECT reports a
+    /// quicklist: a packed node counts its listpack bytes, a plain node its
+    /// element's size.
+    pub fn node_stats(&self) -> (usize, usize) {
+        let sz = self
+            .nodes
+            .iter()
+            .map(|n| {
+                if n.plain {
+                    raw_size(n.first())
+                } else {
+                    n.lp_bytes()
+                }
+            })
+            .sum();
+        (self.nodes.len(), sz)
+    }
+
+    /// What an RDB file holds for each node: (plain, bytes), the element's
+    /// bytes for a plain node, the node's listpack for a packed one.
+    pub fn rdb_nodes(&self) -> Vec<(bool, Vec<u8>)> {
+        self.nodes
+            .iter()
+            .map(|n| {
+                if n.plain {
+                    (true, n.first().to_vec())
+                } else {
+                    let mut blob = Vec::with_capacity(n.lp_bytes());
+                    let total = u32::try_from(n.lp_bytes()).unwrap_or(u32::MAX);
+                    blob.extend_from_slice(&total.to_le_bytes());
+                    let c = u16::try_from(n.count).unwrap_or(u16::MAX);
+                    blob.extend_from_slice(&c.to_le_bytes());
+                    blob.extend_from_slice(&n.buf);
+                    blob.push(0xff);
+                    (false, blob)
+                }
+            })
+            .collect()
     }
 
     /// Rough cost of dropping (allocations to free), for lazy free.
