@@ -254,3 +254,25 @@ fn config_set_loglevel_applies_at_once() {
     assert!(lines[0].contains(" * "), "a notice: {lines:?}");
     stop(child);
 }
+
+#[test]
+fn signals_are_named_in_the_shutdown_line() {
+    for (sig, name) in [("-TERM", "SIGTERM"), ("-INT", "SIGINT")] {
+        let (child, rx, _port) = start(&["--loglevel", "notice"]);
+        let pid = child.id();
+        lines_until(&rx, "Ready to accept connections tcp");
+        let st = Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(st.success());
+        let lines = lines_until(&rx, "scheduling shutdown...");
+        let last = lines.last().expect("a line");
+        assert_eq!(
+            valkey_line(last, pid),
+            format!("Received {name} scheduling shutdown...")
+        );
+        assert!(last.contains(" # "), "a warning: {last}");
+        stop(child);
+    }
+}

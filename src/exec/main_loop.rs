@@ -10,6 +10,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,8 @@ pub struct Server {
     poll: Poll,
     listeners: Vec<(mio::net::TcpListener, std::net::SocketAddr)>,
     signals: UnixStream,
+    /// SIGTERM, SIGINT received (set by the handlers, read here).
+    got_signal: [Arc<AtomicBool>; 2],
     state: State,
     clients: Clients,
     exec: Executor,
@@ -99,7 +102,15 @@ impl Server {
         sig_reader.set_nonblocking(true)?;
         sig_writer.set_nonblocking(true)?;
         let mut signals = UnixStream::from_std(sig_reader);
-        for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        // The pipe wakes the poll; the flags say which signal came (Valkey
+        // names it in the log line tools wait for).
+        let got_term = Arc::new(AtomicBool::new(false));
+        let got_int = Arc::new(AtomicBool::new(false));
+        for (sig, flag) in [
+            (signal_hook::consts::SIGTERM, &got_term),
+            (signal_hook::consts::SIGINT, &got_int),
+        ] {
+            signal_hook::flag::register(sig, Arc::clone(flag))?;
             let w = sig_writer.try_clone()?;
             signal_hook::low_level::pipe::register(sig, w)?;
         }
@@ -142,6 +153,7 @@ impl Server {
             poll,
             listeners,
             signals,
+            got_signal: [got_term, got_int],
             state,
             clients: Clients::default(),
             exec: Executor::default(),
@@ -197,7 +209,12 @@ impl Server {
                     SIGNAL => {
                         let mut buf = [0u8; 64];
                         let _ = io::Read::read(&mut self.signals, &mut buf);
-                        tracing::warn!("Received SIGTERM or SIGINT, scheduling shutdown...");
+                        if self.got_signal[0].swap(false, Ordering::Relaxed) {
+                            tracing::warn!("Received SIGTERM scheduling shutdown...");
+                        }
+                        if self.got_signal[1].swap(false, Ordering::Relaxed) {
+                            tracing::warn!("Received SIGINT scheduling shutdown...");
+                        }
                         self.state.shutdown = Some(super::state::ShutdownMode::Default);
                     }
                     Token(i) if i < self.listeners.len() => self.accept(i),
