@@ -252,3 +252,51 @@ server_test!(blocking_errors, |srv| {
     );
     assert_eq!(q(&mut s, &["PING"]), "+PONG\r\n");
 });
+
+// A blocking command and the push that serves it, in one batch (both
+// arrive while the server sleeps): the waiter is registered the moment it
+// blocks, so the push later in the same batch wakes it.
+mod blocked_and_served_in_one_batch {
+    use super::*;
+
+    fn run(srv: &common::Server) {
+        let mut admin = srv.raw();
+        for round in 0..3 {
+            let mut sleeper = srv.raw();
+            let mut a = srv.raw();
+            let mut b = srv.raw();
+            // Registered connections, so both reads land in the same turn.
+            q(&mut a, &["PING"]);
+            q(&mut b, &["PING"]);
+            send(&mut sleeper, &["DEBUG", "SLEEP", "0.2"]);
+            send(&mut a, &["BLPOP", "q", "2"]);
+            send(&mut b, &["RPUSH", "q", "foo"]);
+            assert_eq!(reply(&mut sleeper), "+OK\r\n");
+            assert_eq!(reply(&mut b), ":1\r\n", "round {round}");
+            assert_eq!(reply(&mut a), kv("q", "foo"), "round {round}");
+            assert_eq!(q(&mut admin, &["LLEN", "q"]), ":0\r\n");
+        }
+    }
+
+    #[test]
+    fn io_threads_1() {
+        run(&common::Server::start_with(&[
+            "--io-threads",
+            "1",
+            "--enable-debug-command",
+            "local",
+        ]))
+    }
+
+    #[test]
+    fn io_threads_4() {
+        run(&common::Server::start_with(&[
+            "--io-threads",
+            "4",
+            "--events-per-io-thread",
+            "0",
+            "--enable-debug-command",
+            "local",
+        ]))
+    }
+}

@@ -154,6 +154,10 @@ impl Executor {
                 execute(state, clients, job.slot, &argv, cmd, &mut job.out, now);
                 match (state.block_request.take(), id) {
                     (Some(req), Some(id)) => {
+                        // A waiter from this moment: a push later in this
+                        // same batch must find it, or the wake-up is lost.
+                        let db = clients.at(job.slot).db;
+                        add_waiter(state, db, &req.keys, job.client);
                         job.blocked_on = Some((argv, id, req));
                         any_blocked = true;
                     }
@@ -204,6 +208,7 @@ impl Executor {
                 // Nobody is left to serve: the replies so far are written and
                 // the connection closed instead of waiting, as Valkey frees
                 // a blocked client whose peer closed.
+                remove_waiter(state, c.db, &req.keys, job.client);
                 let authenticated = c.authenticated || state.config.requirepass.is_none();
                 outbox.send(
                     c.io_thread,
@@ -237,13 +242,6 @@ impl Executor {
                 );
             }
             let db = c.db;
-            for k in &req.keys {
-                state
-                    .waiters
-                    .entry((db, k.clone()))
-                    .or_default()
-                    .push_back(job.client);
-            }
             state.blocked.insert(job.client);
             let client = job.client;
             self.parked.insert(
@@ -308,15 +306,7 @@ impl Executor {
 
     fn unpark(&mut self, client: ClientId, state: &mut State) -> Option<Parked> {
         let p = self.parked.remove(&client)?;
-        for k in &p.keys {
-            let key = (p.db, k.clone());
-            if let Some(q) = state.waiters.get_mut(&key) {
-                q.retain(|c| *c != client);
-                if q.is_empty() {
-                    state.waiters.remove(&key);
-                }
-            }
-        }
+        remove_waiter(state, p.db, &p.keys, client);
         state.blocked.remove(&client);
         Some(p)
     }
@@ -401,6 +391,29 @@ impl Executor {
             }
         }
         prefetch_keys(state, &keys);
+    }
+}
+
+/// Queues `client` behind the others waiting on each of `keys`.
+fn add_waiter(state: &mut State, db: usize, keys: &[Bytes], client: ClientId) {
+    for k in keys {
+        state
+            .waiters
+            .entry((db, k.clone()))
+            .or_default()
+            .push_back(client);
+    }
+}
+
+fn remove_waiter(state: &mut State, db: usize, keys: &[Bytes], client: ClientId) {
+    for k in keys {
+        let key = (db, k.clone());
+        if let Some(q) = state.waiters.get_mut(&key) {
+            q.retain(|c| *c != client);
+            if q.is_empty() {
+                state.waiters.remove(&key);
+            }
+        }
     }
 }
 
