@@ -436,25 +436,30 @@ impl<V> Dict<V> {
         })
     }
 
-    /// A random entry (uniform over buckets, then over the chain).
+    /// A random entry, every entry alike (SRANDMEMBER, HRANDFIELD, SPOP).
+    /// A random bucket and then a random place in its chain would favour
+    /// entries alone in their bucket; drawing a bucket and a place below
+    /// `FAIR_WINDOW` until the place exists weighs all entries the same
+    /// (chains longer than the window are as good as impossible while the
+    /// table resizes; after `FAIR_TRIES` misses the old draw is used).
     pub fn random(&self, rng: &mut Rng) -> Option<(&Bytes24, &V)> {
+        const FAIR_WINDOW: usize = 8;
+        const FAIR_TRIES: usize = 256;
         if self.is_empty() {
             return None;
         }
+        for _ in 0..FAIR_TRIES {
+            let place = rng.below(FAIR_WINDOW);
+            let mut cur = self.random_bucket(rng).as_deref();
+            for _ in 0..place {
+                cur = cur.and_then(|n| n.next.as_deref());
+            }
+            if let Some(n) = cur {
+                return Some((&n.key, &n.value));
+            }
+        }
         let head = loop {
-            let link = match self.rehash_idx {
-                Some(r) => {
-                    let s0 = self.t0.size();
-                    let i = r + rng.below(s0 + self.t1.size() - r);
-                    if i < s0 {
-                        &self.t0.buckets[i]
-                    } else {
-                        &self.t1.buckets[i - s0]
-                    }
-                }
-                None => &self.t0.buckets[rng.below(self.t0.size())],
-            };
-            if let Some(n) = link.as_deref() {
+            if let Some(n) = self.random_bucket(rng).as_deref() {
                 break n;
             }
         };
@@ -469,6 +474,23 @@ impl<V> Dict<V> {
             n = n.next.as_deref()?;
         }
         Some((&n.key, &n.value))
+    }
+
+    /// A bucket drawn uniformly (of both tables while rehashing, skipping
+    /// the part of the old one already moved).
+    fn random_bucket(&self, rng: &mut Rng) -> &Link<V> {
+        match self.rehash_idx {
+            Some(r) => {
+                let s0 = self.t0.size();
+                let i = r + rng.below(s0 + self.t1.size() - r);
+                if i < s0 {
+                    &self.t0.buckets[i]
+                } else {
+                    &self.t1.buckets[i - s0]
+                }
+            }
+            None => &self.t0.buckets[rng.below(self.t0.size())],
+        }
     }
 
     /// Every entry, in bucket order.
@@ -519,6 +541,36 @@ impl<V> Drop for Dict<V> {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    /// Chi-square of `draws` random picks over `n` entries.
+    fn random_chi_square(n: u32, draws: u32) -> f64 {
+        let mut d = Dict::new();
+        for i in 0..n {
+            d.insert(format!("member:{i}").as_bytes(), i);
+        }
+        let mut rng = Rng::new(12345);
+        let mut counts = vec![0u32; n as usize];
+        for _ in 0..draws {
+            let (_, v) = d.random(&mut rng).expect("not empty");
+            counts[*v as usize] += 1;
+        }
+        let expect = f64::from(draws) / f64::from(n);
+        counts
+            .iter()
+            .map(|&c| (f64::from(c) - expect).powi(2) / expect)
+            .sum()
+    }
+
+    #[test]
+    fn random_weighs_every_entry_alike() {
+        // 999 degrees of freedom: mean 999, deviation 45. A draw that
+        // favours entries alone in their bucket gave 22,926.
+        let chi = random_chi_square(1000, 100_000);
+        assert!(chi < 1300.0, "chi-square {chi}");
+        // Small tables too (the Valkey suite's SRANDMEMBER histogram).
+        let chi = random_chi_square(10, 10_000);
+        assert!(chi < 40.0, "chi-square {chi}");
+    }
 
     #[test]
     fn insert_get_remove_through_resizes() {
