@@ -489,3 +489,112 @@ mod bare {
         assert_eq!(arr(&v).len(), CMD_TABLE.top_level().count());
     }
 }
+
+// Commands whose keys Valkey finds with its own key function: SET's flags
+// depend on GET (`variable_flags`), SORT's STORE key can be anywhere
+// (`movablekeys`). Expected bytes are Valkey 9.1's.
+server_test!(key_functions, |srv| {
+    let mut s = srv.raw();
+    let q = |s: &mut std::net::TcpStream, args: &[&str]| {
+        let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
+        String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
+    };
+    let set_spec = "$5\r\nnotes\r\n$48\r\nRW and ACCESS due to the optional `GET` argument\r\n\
+        $5\r\nflags\r\n*4\r\n+RW\r\n+access\r\n+update\r\n+variable_flags\r\n\
+        $12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n\
+        $9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n\
+        *6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n";
+    assert_eq!(
+        q(&mut s, &["COMMAND", "INFO", "set"]),
+        format!(
+            "*1\r\n*10\r\n$3\r\nset\r\n:-3\r\n*2\r\n+write\r\n+denyoom\r\n:1\r\n:1\r\n:1\r\n\
+             *3\r\n+@write\r\n+@string\r\n+@slow\r\n*0\r\n*1\r\n*8\r\n{set_spec}*0\r\n"
+        )
+    );
+    assert_eq!(
+        q(&mut s, &["COMMAND", "GETKEYSANDFLAGS", "set", "k", "v"]),
+        "*1\r\n*2\r\n$1\r\nk\r\n*2\r\n+OW\r\n+update\r\n"
+    );
+    assert_eq!(
+        q(
+            &mut s,
+            &[
+                "COMMAND",
+                "GETKEYSANDFLAGS",
+                "set",
+                "k",
+                "v",
+                "px",
+                "1",
+                "GeT"
+            ]
+        ),
+        "*1\r\n*2\r\n$1\r\nk\r\n*3\r\n+RW\r\n+access\r\n+update\r\n"
+    );
+
+    let unknown = |notes: &str, flags: &str| {
+        format!(
+            "*8\r\n$5\r\nnotes\r\n${}\r\n{notes}\r\n$5\r\nflags\r\n{flags}\
+             $12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$7\r\nunknown\r\n$4\r\nspec\r\n*0\r\n\
+             $9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$7\r\nunknown\r\n$4\r\nspec\r\n*0\r\n",
+            notes.len()
+        )
+    };
+    let sorted_key = "*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n\
+        $12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n\
+        $9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n\
+        *6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n";
+    let by_get = unknown(
+        "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from \
+         the content of the key we sort",
+        "*2\r\n+RO\r\n+access\r\n",
+    );
+    let store = unknown(
+        "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear \
+         anywhere in the argument array",
+        "*2\r\n+OW\r\n+update\r\n",
+    );
+    let info = q(&mut s, &["COMMAND", "INFO", "sort"]);
+    assert!(
+        info.starts_with("*1\r\n*10\r\n$4\r\nsort\r\n:-2\r\n*3\r\n+write\r\n+denyoom\r\n+movablekeys\r\n:1\r\n:1\r\n:1\r\n"),
+        "{info}"
+    );
+    assert!(
+        info.ends_with(&format!("*0\r\n*3\r\n{sorted_key}{by_get}{store}*0\r\n")),
+        "{info}"
+    );
+    let info = q(&mut s, &["COMMAND", "INFO", "sort_ro"]);
+    assert!(
+        info.contains("+readonly\r\n+movablekeys\r\n:1\r\n:1\r\n:1\r\n"),
+        "{info}"
+    );
+    assert!(
+        info.ends_with(&format!("*0\r\n*2\r\n{sorted_key}{by_get}*0\r\n")),
+        "{info}"
+    );
+    // The last STORE wins; LIMIT skips two arguments, GET and BY one.
+    assert_eq!(
+        q(
+            &mut s,
+            &[
+                "COMMAND", "GETKEYS", "sort", "abc", "store", "invalid", "store", "stillbad",
+                "store", "def"
+            ]
+        ),
+        "*2\r\n$3\r\nabc\r\n$3\r\ndef\r\n"
+    );
+    assert_eq!(
+        q(
+            &mut s,
+            &["COMMAND", "GETKEYSANDFLAGS", "sort", "abc", "limit", "store", "1", "get", "store", "by", "store", "store", "x"]
+        ),
+        "*2\r\n*2\r\n$3\r\nabc\r\n*2\r\n+RO\r\n+access\r\n*2\r\n$1\r\nx\r\n*2\r\n+OW\r\n+update\r\n"
+    );
+    assert_eq!(
+        q(
+            &mut s,
+            &["COMMAND", "GETKEYS", "sort_ro", "abc", "store", "x"]
+        ),
+        "*1\r\n$3\r\nabc\r\n"
+    );
+});

@@ -131,6 +131,9 @@ enum FindKeys {
     Range { lastkey: i64, step: i64 },
     /// The count at begin + `idx`, the keys from begin + `first`.
     KeyNum { idx: i64, first: i64, step: i64 },
+    /// Found by the command's own key function only (begin_search and
+    /// find_keys both `unknown`, as Valkey shows SORT's STORE key).
+    Unknown,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,6 +141,7 @@ struct KeySpecDoc {
     flags: &'static [&'static str],
     begin: i64,
     find: FindKeys,
+    notes: Option<&'static str>,
 }
 
 /// Reads and possibly writes, returning the value: the safe guess for a
@@ -233,6 +237,7 @@ fn describe(spec: &'static CommandSpec) -> Meta {
                         lastkey: 0,
                         step: 1,
                     },
+                    notes: None,
                 });
             }
         }
@@ -245,6 +250,7 @@ fn describe(spec: &'static CommandSpec) -> Meta {
                 first: 1,
                 step: ks.step.max(1) as i64,
             },
+            notes: None,
         });
         // `numkeys [key [key ...]]`: zero keys is a valid call.
         let after = (at - start + 1).max(0) as usize;
@@ -262,6 +268,7 @@ fn describe(spec: &'static CommandSpec) -> Meta {
                     lastkey: 0,
                     step: 1,
                 },
+                notes: None,
             });
         }
     } else if range {
@@ -273,7 +280,11 @@ fn describe(spec: &'static CommandSpec) -> Meta {
                 lastkey: if last >= 0 { last - first } else { last },
                 step: ks.step as i64,
             },
+            notes: None,
         });
+    }
+    if let Some(specs) = valkey_key_specs(spec.name) {
+        key_specs = specs;
     }
     syntax::assign_key_specs(&mut args, key_specs.len());
     let (legacy, movable) = legacy_range(&key_specs);
@@ -285,6 +296,91 @@ fn describe(spec: &'static CommandSpec) -> Meta {
         no_mandatory_keys,
         args,
         subs: Vec::new(),
+    }
+}
+
+/// The key specifications Valkey gives commands whose keys the derivation
+/// above gets wrong: keys found by the command's own key function
+/// (`key_function` below).
+fn valkey_key_specs(name: &str) -> Option<Vec<KeySpecDoc>> {
+    const SORTED_KEY: KeySpecDoc = KeySpecDoc {
+        flags: RO,
+        begin: 1,
+        find: FindKeys::Range {
+            lastkey: 0,
+            step: 1,
+        },
+        notes: None,
+    };
+    const BY_GET: KeySpecDoc = KeySpecDoc {
+        flags: RO,
+        begin: 0,
+        find: FindKeys::Unknown,
+        notes: Some(
+            "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from \
+             the content of the key we sort",
+        ),
+    };
+    Some(match name {
+        // OW unless GET is given: `variable_flags`, resolved by set_keys.
+        "set" => vec![KeySpecDoc {
+            flags: &["RW", "access", "update", "variable_flags"],
+            begin: 1,
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+            },
+            notes: Some("RW and ACCESS due to the optional `GET` argument"),
+        }],
+        "sort" => vec![
+            SORTED_KEY,
+            BY_GET,
+            KeySpecDoc {
+                flags: OW,
+                begin: 0,
+                find: FindKeys::Unknown,
+                notes: Some(
+                    "For the optional STORE keyword. It is marked 'unknown' because the keyword can \
+                     appear anywhere in the argument array",
+                ),
+            },
+        ],
+        "sort_ro" => vec![SORTED_KEY, BY_GET],
+        _ => return None,
+    })
+}
+
+/// The keys of a call to a command whose specifications are not enough
+/// (Valkey's getkeys_proc): None for every other command.
+fn key_function(name: &str, argv: &[Bytes]) -> Option<Vec<KeyAt>> {
+    match name {
+        "set" => {
+            // setGetKeys: a GET anywhere after the value makes the key read.
+            let get = argv.iter().skip(3).any(|a| is(a, "get"));
+            Some(vec![(1, if get { RW } else { OW })])
+        }
+        "sort" | "sort_ro" => {
+            let mut keys = vec![(1, RO)];
+            if name == "sort" {
+                // sortGetKeys: LIMIT takes two arguments, GET and BY one;
+                // the last STORE wins.
+                let mut store = None;
+                let mut i = 2;
+                while i < argv.len() {
+                    if is(&argv[i], "limit") {
+                        i += 2;
+                    } else if is(&argv[i], "get") || is(&argv[i], "by") {
+                        i += 1;
+                    } else if is(&argv[i], "store") && i + 1 < argv.len() {
+                        store = Some(i + 1);
+                    }
+                    i += 1;
+                }
+                keys.extend(store.map(|p| (p, OW)));
+            }
+            Some(keys)
+        }
+        _ => None,
     }
 }
 
@@ -373,6 +469,7 @@ fn find_keys(m: &Meta, argv: &[Bytes]) -> Option<Vec<KeyAt>> {
                 };
                 (s.begin, last, step)
             }
+            FindKeys::Unknown => continue,
             FindKeys::KeyNum { idx, first, step } => {
                 let at = usize::try_from(s.begin + idx).ok()?;
                 let n = parse_i64(argv.get(at)?)?;
@@ -536,11 +633,29 @@ fn reply_info(out: &mut ReplyBuf, m: &Meta) {
 }
 
 fn reply_key_spec(out: &mut ReplyBuf, s: &KeySpecDoc) {
-    out.map(3);
+    out.map(3 + usize::from(s.notes.is_some()));
+    if let Some(n) = s.notes {
+        out.bulk(b"notes");
+        out.bulk(n.as_bytes());
+    }
     out.bulk(b"flags");
     simple_set(out, s.flags);
     out.bulk(b"begin_search");
     out.map(2);
+    if s.find == FindKeys::Unknown {
+        // Valkey shows both searches as unknown, each with an empty spec.
+        out.bulk(b"type");
+        out.bulk(b"unknown");
+        out.bulk(b"spec");
+        out.map(0);
+        out.bulk(b"find_keys");
+        out.map(2);
+        out.bulk(b"type");
+        out.bulk(b"unknown");
+        out.bulk(b"spec");
+        out.map(0);
+        return;
+    }
     out.bulk(b"type");
     out.bulk(b"index");
     out.bulk(b"spec");
@@ -562,6 +677,7 @@ fn reply_key_spec(out: &mut ReplyBuf, s: &KeySpecDoc) {
             out.bulk(b"limit");
             out.int(0);
         }
+        FindKeys::Unknown => {} // replied above
         FindKeys::KeyNum { idx, first, step } => {
             out.bulk(b"keynum");
             out.bulk(b"spec");
@@ -769,7 +885,8 @@ fn keys_of_call(argv: &[Bytes]) -> Result<(&'static Meta, Vec<KeyAt>), CmdError>
     if !m.spec.arity_ok(call.len()) {
         return Err(INVALID_ARITY.into());
     }
-    match find_keys(m, call) {
+    let keys = key_function(m.spec.name, call).or_else(|| find_keys(m, call));
+    match keys {
         Some(keys) if !keys.is_empty() => Ok((m, keys)),
         _ if m.no_mandatory_keys => Ok((m, Vec::new())),
         _ => Err(INVALID_ARGUMENTS.into()),
