@@ -598,3 +598,69 @@ server_test!(key_functions, |srv| {
         "*1\r\n$3\r\nabc\r\n"
     );
 });
+
+// Key specifications and tips are Valkey 9.1's (src/commands/command/specs.rs):
+// expected bytes are Valkey's replies to the same commands.
+server_test!(valkey_key_specs_and_tips, |srv| {
+    let mut s = srv.raw();
+    let q = |s: &mut std::net::TcpStream, args: &[&str]| {
+        let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
+        String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
+    };
+    let del_spec = |map: &str, set: &str| {
+        format!(
+            "{map}{set}2\r\n+RM\r\n+delete\r\n$12\r\nbegin_search\r\n{m2}$4\r\ntype\r\n$5\r\nindex\r\n\
+             $4\r\nspec\r\n{m1}$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n{m2}$4\r\ntype\r\n$5\r\nrange\r\n\
+             $4\r\nspec\r\n{m3}$7\r\nlastkey\r\n:-1\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n",
+            m1 = if set == "~" { "%1\r\n" } else { "*2\r\n" },
+            m2 = if set == "~" { "%2\r\n" } else { "*4\r\n" },
+            m3 = if set == "~" { "%3\r\n" } else { "*6\r\n" },
+        )
+    };
+    assert_eq!(
+        q(&mut s, &["COMMAND", "INFO", "del"]),
+        format!(
+            "*1\r\n*10\r\n$3\r\ndel\r\n:-2\r\n*1\r\n+write\r\n:1\r\n:-1\r\n:1\r\n\
+             *3\r\n+@keyspace\r\n+@write\r\n+@slow\r\n\
+             *2\r\n$26\r\nrequest_policy:multi_shard\r\n$23\r\nresponse_policy:agg_sum\r\n\
+             *1\r\n{}*0\r\n",
+            del_spec("*6\r\n$5\r\nflags\r\n", "*")
+        )
+    );
+    q(&mut s, &["HELLO", "3"]);
+    assert_eq!(
+        q(&mut s, &["COMMAND", "INFO", "del"]),
+        format!(
+            "*1\r\n*10\r\n$3\r\ndel\r\n:-2\r\n~1\r\n+write\r\n:1\r\n:-1\r\n:1\r\n\
+             ~3\r\n+@keyspace\r\n+@write\r\n+@slow\r\n\
+             ~2\r\n$26\r\nrequest_policy:multi_shard\r\n$23\r\nresponse_policy:agg_sum\r\n\
+             ~1\r\n{}*0\r\n",
+            del_spec("%3\r\n$5\r\nflags\r\n", "~")
+        )
+    );
+    let mut s = srv.raw();
+    assert_eq!(
+        q(&mut s, &["COMMAND", "GETKEYSANDFLAGS", "lmove", "a", "b", "left", "right"]),
+        "*2\r\n*2\r\n$1\r\na\r\n*3\r\n+RW\r\n+access\r\n+delete\r\n*2\r\n$1\r\nb\r\n*2\r\n+RW\r\n+insert\r\n"
+    );
+    assert_eq!(
+        q(&mut s, &["COMMAND", "GETKEYSANDFLAGS", "append", "k", "v"]),
+        "*1\r\n*2\r\n$1\r\nk\r\n*2\r\n+RW\r\n+insert\r\n"
+    );
+    assert_eq!(
+        q(
+            &mut s,
+            &[
+                "COMMAND",
+                "GETKEYSANDFLAGS",
+                "zunionstore",
+                "d",
+                "2",
+                "a",
+                "b"
+            ]
+        ),
+        "*3\r\n*2\r\n$1\r\nd\r\n*2\r\n+OW\r\n+update\r\n*2\r\n$1\r\na\r\n*2\r\n+RO\r\n+access\r\n\
+         *2\r\n$1\r\nb\r\n*2\r\n+RO\r\n+access\r\n"
+    );
+});

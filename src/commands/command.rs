@@ -3,10 +3,14 @@
 //!
 //! Valkey describes keys with key specifications; our rows carry only the
 //! legacy (first, last, step) triple or a numkeys index. The specifications
-//! are derived from those (plus fixed key placeholders the syntax shows
-//! before a numkeys count, like ZUNIONSTORE's `destination`), with access
-//! flags guessed conservatively from the command flags. Everything is
-//! computed once from the table, so rows added by any family show up.
+//! and command tips are Valkey 9.1's own where `command/specs.rs` (generated
+//! by scripts/gen-command-specs.py) has the command; otherwise they are
+//! derived from the row (plus fixed key placeholders the syntax shows before
+//! a numkeys count, like ZUNIONSTORE's `destination`), with access flags
+//! guessed conservatively from the command flags. Everything is computed
+//! once from the table, so rows added by any family show up.
+
+mod specs;
 
 use std::sync::LazyLock;
 
@@ -157,6 +161,8 @@ struct Meta {
     /// (first, last, step) as COMMAND INFO shows them.
     legacy: (i64, i64, i64),
     movable: bool,
+    /// Valkey's command tips (`request_policy:...`, `nondeterministic_output`).
+    tips: &'static [&'static str],
     /// Keys optional (EVAL with numkeys 0): GETKEYS replies empty.
     no_mandatory_keys: bool,
     args: Vec<Arg>,
@@ -283,8 +289,10 @@ fn describe(spec: &'static CommandSpec) -> Meta {
             notes: None,
         });
     }
-    if let Some(specs) = valkey_key_specs(spec.name) {
-        key_specs = specs;
+    let mut tips: &'static [&'static str] = &[];
+    if let Some((_, ks, t)) = specs::VALKEY.iter().find(|(n, ..)| *n == spec.name) {
+        key_specs = ks.to_vec();
+        tips = t;
     }
     syntax::assign_key_specs(&mut args, key_specs.len());
     let (legacy, movable) = legacy_range(&key_specs);
@@ -293,61 +301,11 @@ fn describe(spec: &'static CommandSpec) -> Meta {
         key_specs,
         legacy,
         movable,
+        tips,
         no_mandatory_keys,
         args,
         subs: Vec::new(),
     }
-}
-
-/// The key specifications Valkey gives commands whose keys the derivation
-/// above gets wrong: keys found by the command's own key function
-/// (`key_function` below).
-fn valkey_key_specs(name: &str) -> Option<Vec<KeySpecDoc>> {
-    const SORTED_KEY: KeySpecDoc = KeySpecDoc {
-        flags: RO,
-        begin: 1,
-        find: FindKeys::Range {
-            lastkey: 0,
-            step: 1,
-        },
-        notes: None,
-    };
-    const BY_GET: KeySpecDoc = KeySpecDoc {
-        flags: RO,
-        begin: 0,
-        find: FindKeys::Unknown,
-        notes: Some(
-            "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from \
-             the content of the key we sort",
-        ),
-    };
-    Some(match name {
-        // OW unless GET is given: `variable_flags`, resolved by set_keys.
-        "set" => vec![KeySpecDoc {
-            flags: &["RW", "access", "update", "variable_flags"],
-            begin: 1,
-            find: FindKeys::Range {
-                lastkey: 0,
-                step: 1,
-            },
-            notes: Some("RW and ACCESS due to the optional `GET` argument"),
-        }],
-        "sort" => vec![
-            SORTED_KEY,
-            BY_GET,
-            KeySpecDoc {
-                flags: OW,
-                begin: 0,
-                find: FindKeys::Unknown,
-                notes: Some(
-                    "For the optional STORE keyword. It is marked 'unknown' because the keyword can \
-                     appear anywhere in the argument array",
-                ),
-            },
-        ],
-        "sort_ro" => vec![SORTED_KEY, BY_GET],
-        _ => return None,
-    })
 }
 
 /// The keys of a call to a command whose specifications are not enough
@@ -621,7 +579,10 @@ fn reply_info(out: &mut ReplyBuf, m: &Meta) {
     out.int(m.legacy.1);
     out.int(m.legacy.2);
     simple_set(out, &acl_in_valkey_order(m.spec));
-    out.set(0); // tips
+    out.set(m.tips.len());
+    for t in m.tips {
+        out.bulk(t.as_bytes());
+    }
     out.set(m.key_specs.len());
     for s in &m.key_specs {
         reply_key_spec(out, s);
