@@ -2,7 +2,7 @@
 # Runs Valkey's own Tcl test suite (../shared/valkey-tests, through ../shared/tools/valkey-suite.sh)
 # against ferrokey and against Valkey 9.1, and writes docs/compat.md: the per-file ok/err counts of both.
 #
-# Usage: scripts/compat.sh [--ferrokey-only] [--doc-only] [--spawn "FILE ..."] [FILE ...]
+# Usage: scripts/compat.sh [--ferrokey-only] [--doc-only] [--spawn "FILE ..." [--spawn-only]] [FILE ...]
 #   FILE ...         external-mode files (default: valkey-suite.sh's DEFAULT_FILES, the unit files that run
 #                    against an already-running server).
 #   --ferrokey-only  does not rerun Valkey: reuses its saved counts in docs/compat/valkey-9.1-*.tsv.
@@ -11,7 +11,7 @@
 #                    docs/compat/why.tsv, the "why" column, or docs/compat/triage.md, appended as is).
 #   --spawn "F ..."  also runs these files in spawn mode (the suite starts each server itself, with
 #                    tests/assets/default.conf): integration/*, unit/info, unit/acl, ... Spawned servers use
-#                    ports 17440-17499.
+#                    ports 17440-17499. With --spawn-only, the external runs are skipped.
 # Both servers run on loopback (Valkey on 17401, ferrokey on 17402), started with --enable-debug-command yes;
 # the suite's own test-server port is in 17408-17439.
 # A server that a file kills, aborts or hangs is restarted before the next file (SERVER_CMD below).
@@ -54,11 +54,12 @@ DATA=$ROOT/docs/compat
 VK_PORT=17401 FK_PORT=17402
 
 cmdline="scripts/compat.sh${*:+ $(printf '%q ' "$@")}"; cmdline=${cmdline% }
-ferrokey_only=0 doc_only=0 spawn_files= ext_files=()
+ferrokey_only=0 doc_only=0 spawn_only=0 spawn_files= ext_files=()
 while [ $# -gt 0 ]; do
   case $1 in
     --ferrokey-only) ferrokey_only=1 ;;
     --doc-only) doc_only=1 ;;
+    --spawn-only) spawn_only=1 ;;
     --spawn) spawn_files=$2; shift ;;
     -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) ext_files+=("$1") ;;
@@ -158,10 +159,11 @@ failures() {
 
 if [ $doc_only = 0 ]; then
   if [ $ferrokey_only = 0 ]; then
-    run_external valkey-9.1 "$VALKEY" $VK_PORT "${VALKEY_ARGS:-}" "Valkey 9.1.2 ($VALKEY)" "${VALKEY_ARGS:-}"
+    [ $spawn_only = 0 ] &&
+      run_external valkey-9.1 "$VALKEY" $VK_PORT "${VALKEY_ARGS:-}" "Valkey 9.1.2 ($VALKEY)" "${VALKEY_ARGS:-}"
     [ -n "$spawn_files" ] && run_spawn valkey-9.1 "$VALKEY" "Valkey 9.1.2 ($VALKEY)"
   fi
-  run_external ferrokey "$FK" $FK_PORT "${FERROKEY_ARGS:-}" "$fk_commit" "${FERROKEY_ARGS:-}"
+  [ $spawn_only = 0 ] && run_external ferrokey "$FK" $FK_PORT "${FERROKEY_ARGS:-}" "$fk_commit" "${FERROKEY_ARGS:-}"
   [ -n "$spawn_files" ] && run_spawn ferrokey "$FK" "$fk_commit"
   cleanup; trap - EXIT
 fi
@@ -173,8 +175,8 @@ data, doc = sys.argv[1:]
 def path(name):
     return os.path.join(data, name)
 
-# Why ferrokey fails a file: docs/compat/why.tsv (file<TAB>reason), kept by hand; update it when a cause
-# is fixed or found.
+# Why ferrokey fails a file: docs/compat/why.tsv (file<TAB>reason for external mode, spawn:file<TAB>reason
+# for spawn mode), kept by hand; update it when a cause is fixed or found.
 WHY = {}
 if os.path.exists(path("why.tsv")):
     for line in open(path("why.tsv")):
@@ -274,7 +276,7 @@ def table(mode):
         t["missing"] += missing if notes else 0
         vok = (b["ok"] + (" (exception)" if b["exception"] == "1" else "")) if b else "-"
         w(f"| {f} | {a['ok'] if a else '-'} | {a['err'] if a else '-'} | {' '.join(notes)} | {vok} | "
-          f"{b['err'] if b else '-'} | {WHY.get(f, '')} |")
+          f"{b['err'] if b else '-'} | {WHY.get(f'{mode}:{f}', WHY.get(f, '') if mode == 'external' else '')} |")
     w(f"| **total** | **{t['fok']}** | **{t['ferr']}** | **{t['fstop']} files stopped early "
       f"({t['missing']} tests not reached)** | **{t['vok']}** | **{t['verr']}** | "
       f"{'Valkey: ' + str(t['vstop']) + ' files stopped early' if t['vstop'] else ''} |\n")
