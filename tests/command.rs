@@ -664,3 +664,39 @@ server_test!(valkey_key_specs_and_tips, |srv| {
          *2\r\n$1\r\nb\r\n*2\r\n+RO\r\n+access\r\n"
     );
 });
+
+// ACL categories Valkey assigns by hand (the rows' `acl`) and the flags of
+// 9.1; expected bytes are Valkey 9.1's.
+server_test!(hand_assigned_categories, |srv| {
+    let mut s = srv.raw();
+    let q = |s: &mut std::net::TcpStream, args: &[&str]| {
+        let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
+        String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
+    };
+    assert_eq!(
+        q(&mut s, &["COMMAND", "INFO", "keys"]),
+        "*1\r\n*10\r\n$4\r\nkeys\r\n:2\r\n*1\r\n+readonly\r\n:0\r\n:0\r\n:0\r\n\
+         *4\r\n+@keyspace\r\n+@read\r\n+@slow\r\n+@dangerous\r\n\
+         *2\r\n$25\r\nrequest_policy:all_shards\r\n$29\r\nnondeterministic_output_order\r\n*0\r\n*0\r\n"
+    );
+    assert_eq!(
+        q(&mut s, &["COMMAND", "INFO", "client|unblock"]),
+        "*1\r\n*10\r\n$14\r\nclient|unblock\r\n:-3\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n\
+         :0\r\n:0\r\n:0\r\n*4\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n+@connection\r\n*0\r\n*0\r\n*0\r\n"
+    );
+    assert_eq!(
+        q(&mut s, &["COMMAND", "INFO", "command|count"]),
+        "*1\r\n*10\r\n$13\r\ncommand|count\r\n:2\r\n*2\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n\
+         *2\r\n+@slow\r\n+@connection\r\n*0\r\n*0\r\n*0\r\n"
+    );
+    let dangerous = q(
+        &mut s,
+        &["COMMAND", "LIST", "FILTERBY", "ACLCAT", "dangerous"],
+    );
+    for c in ["keys", "flushall", "flushdb", "swapdb"] {
+        assert!(
+            dangerous.contains(&format!("${}\r\n{c}\r\n", c.len())),
+            "{c}: {dangerous}"
+        );
+    }
+});

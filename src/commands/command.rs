@@ -37,6 +37,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     arity: -1,
     flags: LOADING | STALE,
     group: "server",
+    acl: "@connection",
     summary: "Returns detailed information about all commands.",
     since: "2.8.13",
     complexity: "O(N) where N is the total number of commands",
@@ -46,6 +47,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             arity: 2,
             flags: LOADING | STALE,
             group: "server",
+            acl: "@connection",
             summary: "Returns a count of commands.",
             since: "2.8.13",
             handler: count,
@@ -56,6 +58,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             arity: -2,
             flags: LOADING | STALE,
             group: "server",
+            acl: "@connection",
             summary: "Returns documentary information about one, multiple or all commands.",
             since: "7.0.0",
             complexity: "O(N) where N is the number of commands to look up",
@@ -68,6 +71,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             arity: -3,
             flags: LOADING | STALE,
             group: "server",
+            acl: "@connection",
             summary: "Extracts the key names from an arbitrary command.",
             since: "2.8.13",
             complexity: "O(N) where N is the number of arguments to the command",
@@ -80,6 +84,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             arity: -3,
             flags: LOADING | STALE,
             group: "server",
+            acl: "@connection",
             summary: "Extracts the key names and access flags for an arbitrary command.",
             since: "7.0.0",
             complexity: "O(N) where N is the number of arguments to the command",
@@ -92,6 +97,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             arity: 2,
             flags: LOADING | STALE,
             group: "server",
+            acl: "@connection",
             summary: "Returns helpful text about the different subcommands.",
             since: "5.0.0",
             handler: help,
@@ -102,6 +108,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             arity: -2,
             flags: LOADING | STALE,
             group: "server",
+            acl: "@connection",
             summary: "Returns information about one, multiple or all commands.",
             since: "2.8.13",
             complexity: "O(N) where N is the number of commands to look up",
@@ -114,6 +121,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             arity: -2,
             flags: LOADING | STALE,
             group: "server",
+            acl: "@connection",
             summary: "Returns a list of command names.",
             since: "7.0.0",
             complexity: "O(N) where N is the total number of commands",
@@ -549,8 +557,20 @@ const ACL_ORDER: &[&str] = &[
     "@scripting",
 ];
 
+/// A row's ACL categories: those its flags and group imply, then those
+/// Valkey assigns by hand (the row's `acl`).
+fn categories(spec: &CommandSpec) -> Vec<&'static str> {
+    let mut v = spec.acl_categories();
+    for c in spec.acl.split_whitespace() {
+        if !v.contains(&c) {
+            v.push(c);
+        }
+    }
+    v
+}
+
 fn acl_in_valkey_order(spec: &CommandSpec) -> Vec<&'static str> {
-    let mut cats = spec.acl_categories();
+    let mut cats = categories(spec);
     // Unknown names (none today) keep their place after the known ones.
     cats.sort_by_key(|c| {
         ACL_ORDER
@@ -820,7 +840,7 @@ fn list(ctx: &mut Ctx) -> CmdResult {
             Filter::All => true,
             // There are no module commands.
             Filter::Module => false,
-            Filter::AclCat(cat) => m.spec.acl_categories().iter().any(|c| {
+            Filter::AclCat(cat) => categories(m.spec).iter().any(|c| {
                 c.as_bytes()
                     .get(1..)
                     .is_some_and(|c| c.eq_ignore_ascii_case(cat))
