@@ -74,10 +74,11 @@ if [ $doc_only = 0 ]; then
   if [ -n "${FERROKEY_BIN:-}" ]; then
     FK=$(readlink -f "$FERROKEY_BIN"); fk_commit="binary $FERROKEY_BIN"
   else
-    cargo build --release -q || exit 2
-    FK=$ROOT/target/release/ferrokey-server
+    # The commit is read before building: the build compiles the tree as it is now.
     fk_commit=$(git rev-parse --short HEAD)
     git diff --quiet HEAD -- src Cargo.toml Cargo.lock || fk_commit+=" plus uncommitted changes"
+    cargo build --release -q || exit 2
+    FK=$ROOT/target/release/ferrokey-server
   fi
 fi
 
