@@ -489,3 +489,214 @@ mod bare {
         assert_eq!(arr(&v).len(), CMD_TABLE.top_level().count());
     }
 }
+
+// Commands whose keys Valkey finds with its own key function: SET's flags
+// depend on GET (`variable_flags`), SORT's STORE key can be anywhere
+// (`movablekeys`). Expected bytes are Valkey 9.1's.
+server_test!(key_functions, |srv| {
+    let mut s = srv.raw();
+    let q = |s: &mut std::net::TcpStream, args: &[&str]| {
+        let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
+        String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
+    };
+    let set_spec = "$5\r\nnotes\r\n$48\r\nRW and ACCESS due to the optional `GET` argument\r\n\
+        $5\r\nflags\r\n*4\r\n+RW\r\n+access\r\n+update\r\n+variable_flags\r\n\
+        $12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n\
+        $9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n\
+        *6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n";
+    assert_eq!(
+        q(&mut s, &["COMMAND", "INFO", "set"]),
+        format!(
+            "*1\r\n*10\r\n$3\r\nset\r\n:-3\r\n*2\r\n+write\r\n+denyoom\r\n:1\r\n:1\r\n:1\r\n\
+             *3\r\n+@write\r\n+@string\r\n+@slow\r\n*0\r\n*1\r\n*8\r\n{set_spec}*0\r\n"
+        )
+    );
+    assert_eq!(
+        q(&mut s, &["COMMAND", "GETKEYSANDFLAGS", "set", "k", "v"]),
+        "*1\r\n*2\r\n$1\r\nk\r\n*2\r\n+OW\r\n+update\r\n"
+    );
+    assert_eq!(
+        q(
+            &mut s,
+            &[
+                "COMMAND",
+                "GETKEYSANDFLAGS",
+                "set",
+                "k",
+                "v",
+                "px",
+                "1",
+                "GeT"
+            ]
+        ),
+        "*1\r\n*2\r\n$1\r\nk\r\n*3\r\n+RW\r\n+access\r\n+update\r\n"
+    );
+
+    let unknown = |notes: &str, flags: &str| {
+        format!(
+            "*8\r\n$5\r\nnotes\r\n${}\r\n{notes}\r\n$5\r\nflags\r\n{flags}\
+             $12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$7\r\nunknown\r\n$4\r\nspec\r\n*0\r\n\
+             $9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$7\r\nunknown\r\n$4\r\nspec\r\n*0\r\n",
+            notes.len()
+        )
+    };
+    let sorted_key = "*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n\
+        $12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n\
+        $9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n\
+        *6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n";
+    let by_get = unknown(
+        "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from \
+         the content of the key we sort",
+        "*2\r\n+RO\r\n+access\r\n",
+    );
+    let store = unknown(
+        "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear \
+         anywhere in the argument array",
+        "*2\r\n+OW\r\n+update\r\n",
+    );
+    let info = q(&mut s, &["COMMAND", "INFO", "sort"]);
+    assert!(
+        info.starts_with("*1\r\n*10\r\n$4\r\nsort\r\n:-2\r\n*3\r\n+write\r\n+denyoom\r\n+movablekeys\r\n:1\r\n:1\r\n:1\r\n"),
+        "{info}"
+    );
+    assert!(
+        info.ends_with(&format!("*0\r\n*3\r\n{sorted_key}{by_get}{store}*0\r\n")),
+        "{info}"
+    );
+    let info = q(&mut s, &["COMMAND", "INFO", "sort_ro"]);
+    assert!(
+        info.contains("+readonly\r\n+movablekeys\r\n:1\r\n:1\r\n:1\r\n"),
+        "{info}"
+    );
+    assert!(
+        info.ends_with(&format!("*0\r\n*2\r\n{sorted_key}{by_get}*0\r\n")),
+        "{info}"
+    );
+    // The last STORE wins; LIMIT skips two arguments, GET and BY one.
+    assert_eq!(
+        q(
+            &mut s,
+            &[
+                "COMMAND", "GETKEYS", "sort", "abc", "store", "invalid", "store", "stillbad",
+                "store", "def"
+            ]
+        ),
+        "*2\r\n$3\r\nabc\r\n$3\r\ndef\r\n"
+    );
+    assert_eq!(
+        q(
+            &mut s,
+            &["COMMAND", "GETKEYSANDFLAGS", "sort", "abc", "limit", "store", "1", "get", "store", "by", "store", "store", "x"]
+        ),
+        "*2\r\n*2\r\n$3\r\nabc\r\n*2\r\n+RO\r\n+access\r\n*2\r\n$1\r\nx\r\n*2\r\n+OW\r\n+update\r\n"
+    );
+    assert_eq!(
+        q(
+            &mut s,
+            &["COMMAND", "GETKEYS", "sort_ro", "abc", "store", "x"]
+        ),
+        "*1\r\n$3\r\nabc\r\n"
+    );
+});
+
+// Key specifications and tips are Valkey 9.1's (src/commands/command/specs.rs):
+// expected bytes are Valkey's replies to the same commands.
+server_test!(valkey_key_specs_and_tips, |srv| {
+    let mut s = srv.raw();
+    let q = |s: &mut std::net::TcpStream, args: &[&str]| {
+        let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
+        String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
+    };
+    let del_spec = |map: &str, set: &str| {
+        format!(
+            "{map}{set}2\r\n+RM\r\n+delete\r\n$12\r\nbegin_search\r\n{m2}$4\r\ntype\r\n$5\r\nindex\r\n\
+             $4\r\nspec\r\n{m1}$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n{m2}$4\r\ntype\r\n$5\r\nrange\r\n\
+             $4\r\nspec\r\n{m3}$7\r\nlastkey\r\n:-1\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n",
+            m1 = if set == "~" { "%1\r\n" } else { "*2\r\n" },
+            m2 = if set == "~" { "%2\r\n" } else { "*4\r\n" },
+            m3 = if set == "~" { "%3\r\n" } else { "*6\r\n" },
+        )
+    };
+    assert_eq!(
+        q(&mut s, &["COMMAND", "INFO", "del"]),
+        format!(
+            "*1\r\n*10\r\n$3\r\ndel\r\n:-2\r\n*1\r\n+write\r\n:1\r\n:-1\r\n:1\r\n\
+             *3\r\n+@keyspace\r\n+@write\r\n+@slow\r\n\
+             *2\r\n$26\r\nrequest_policy:multi_shard\r\n$23\r\nresponse_policy:agg_sum\r\n\
+             *1\r\n{}*0\r\n",
+            del_spec("*6\r\n$5\r\nflags\r\n", "*")
+        )
+    );
+    q(&mut s, &["HELLO", "3"]);
+    assert_eq!(
+        q(&mut s, &["COMMAND", "INFO", "del"]),
+        format!(
+            "*1\r\n*10\r\n$3\r\ndel\r\n:-2\r\n~1\r\n+write\r\n:1\r\n:-1\r\n:1\r\n\
+             ~3\r\n+@keyspace\r\n+@write\r\n+@slow\r\n\
+             ~2\r\n$26\r\nrequest_policy:multi_shard\r\n$23\r\nresponse_policy:agg_sum\r\n\
+             ~1\r\n{}*0\r\n",
+            del_spec("%3\r\n$5\r\nflags\r\n", "~")
+        )
+    );
+    let mut s = srv.raw();
+    assert_eq!(
+        q(&mut s, &["COMMAND", "GETKEYSANDFLAGS", "lmove", "a", "b", "left", "right"]),
+        "*2\r\n*2\r\n$1\r\na\r\n*3\r\n+RW\r\n+access\r\n+delete\r\n*2\r\n$1\r\nb\r\n*2\r\n+RW\r\n+insert\r\n"
+    );
+    assert_eq!(
+        q(&mut s, &["COMMAND", "GETKEYSANDFLAGS", "append", "k", "v"]),
+        "*1\r\n*2\r\n$1\r\nk\r\n*2\r\n+RW\r\n+insert\r\n"
+    );
+    assert_eq!(
+        q(
+            &mut s,
+            &[
+                "COMMAND",
+                "GETKEYSANDFLAGS",
+                "zunionstore",
+                "d",
+                "2",
+                "a",
+                "b"
+            ]
+        ),
+        "*3\r\n*2\r\n$1\r\nd\r\n*2\r\n+OW\r\n+update\r\n*2\r\n$1\r\na\r\n*2\r\n+RO\r\n+access\r\n\
+         *2\r\n$1\r\nb\r\n*2\r\n+RO\r\n+access\r\n"
+    );
+});
+
+// ACL categories Valkey assigns by hand (the rows' `acl`) and the flags of
+// 9.1; expected bytes are Valkey 9.1's.
+server_test!(hand_assigned_categories, |srv| {
+    let mut s = srv.raw();
+    let q = |s: &mut std::net::TcpStream, args: &[&str]| {
+        let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
+        String::from_utf8_lossy(&raw_roundtrip(s, &cmd(&a), 1)).into_owned()
+    };
+    assert_eq!(
+        q(&mut s, &["COMMAND", "INFO", "keys"]),
+        "*1\r\n*10\r\n$4\r\nkeys\r\n:2\r\n*1\r\n+readonly\r\n:0\r\n:0\r\n:0\r\n\
+         *4\r\n+@keyspace\r\n+@read\r\n+@slow\r\n+@dangerous\r\n\
+         *2\r\n$25\r\nrequest_policy:all_shards\r\n$29\r\nnondeterministic_output_order\r\n*0\r\n*0\r\n"
+    );
+    assert_eq!(
+        q(&mut s, &["COMMAND", "INFO", "client|unblock"]),
+        "*1\r\n*10\r\n$14\r\nclient|unblock\r\n:-3\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n\
+         :0\r\n:0\r\n:0\r\n*4\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n+@connection\r\n*0\r\n*0\r\n*0\r\n"
+    );
+    assert_eq!(
+        q(&mut s, &["COMMAND", "INFO", "command|count"]),
+        "*1\r\n*10\r\n$13\r\ncommand|count\r\n:2\r\n*2\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n\
+         *2\r\n+@slow\r\n+@connection\r\n*0\r\n*0\r\n*0\r\n"
+    );
+    let dangerous = q(
+        &mut s,
+        &["COMMAND", "LIST", "FILTERBY", "ACLCAT", "dangerous"],
+    );
+    for c in ["keys", "flushall", "flushdb", "swapdb"] {
+        assert!(
+            dangerous.contains(&format!("${}\r\n{c}\r\n", c.len())),
+            "{c}: {dangerous}"
+        );
+    }
+});

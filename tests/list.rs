@@ -5,6 +5,7 @@ mod common;
 
 use common::{arr, bulk, int, q, EMPTY, NOT_INT, NULL, NULL_ARRAY, OK, SYNTAX, WRONGTYPE};
 
+use std::io::Write;
 use std::net::TcpStream;
 
 fn all(s: &mut TcpStream, key: &str) -> String {
@@ -434,4 +435,53 @@ server_test!(encodings_by_size, |srv| {
     assert_eq!(encoding(&mut s, "l"), bulk("listpack"));
     assert_eq!(q(&mut s, &["LLEN", "l"]), int(10));
     assert_eq!(q(&mut s, &["LINDEX", "l", "0"]), bulk("changed"));
+});
+
+/// `rdb_changes_since_last_save` from INFO.
+fn dirty(s: &mut TcpStream) -> u64 {
+    let info = q(s, &["INFO", "persistence"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("rdb_changes_since_last_save in INFO")
+}
+
+// Valkey counts a list move as one change, whether it is LMOVE, RPOPLPUSH
+// or a BLMOVE served when a push wakes it (the suite's "BLPOP/BLMOVE should
+// increase dirty"); the push that wakes it counts one more.
+server_test!(move_counts_one_change, |srv| {
+    let mut s = srv.raw();
+    q(&mut s, &["RPUSH", "src", "a", "b", "c"]);
+    let d0 = dirty(&mut s);
+    assert_eq!(
+        q(&mut s, &["LMOVE", "src", "dst", "LEFT", "LEFT"]),
+        bulk("a")
+    );
+    assert_eq!(dirty(&mut s), d0 + 1);
+    assert_eq!(q(&mut s, &["RPOPLPUSH", "src", "dst"]), bulk("c"));
+    assert_eq!(dirty(&mut s), d0 + 2);
+    // The last element: the source is deleted, still one change.
+    assert_eq!(q(&mut s, &["RPOPLPUSH", "src", "dst"]), bulk("b"));
+    assert_eq!(dirty(&mut s), d0 + 3);
+    assert_eq!(
+        q(&mut s, &["LMOVE", "dst", "dst", "LEFT", "RIGHT"]),
+        bulk("b")
+    );
+    assert_eq!(dirty(&mut s), d0 + 4);
+
+    let mut b = srv.raw();
+    b.write_all(&common::cmd(&[
+        b"BLMOVE", b"lst", b"lst1", b"LEFT", b"LEFT", b"0",
+    ]))
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !q(&mut s, &["INFO", "clients"]).contains("blocked_clients:1\r\n") {
+        assert!(std::time::Instant::now() < deadline, "BLMOVE never blocked");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let d1 = dirty(&mut s);
+    assert_eq!(q(&mut s, &["LPUSH", "lst", "x"]), int(1));
+    assert_eq!(common::read_replies(&mut b, 1), bulk("x").into_bytes());
+    assert_eq!(dirty(&mut s), d1 + 2);
+    assert_eq!(all(&mut s, "lst1"), arr(&["x"]));
 });

@@ -202,8 +202,10 @@ server_test!(command_rows, |srv| {
     let r = q(&mut s, &["COMMAND", "INFO", "sort", "sort_ro"]);
     assert!(r.contains("$4\r\nsort\r\n:-2\r\n"), "{r}");
     assert!(r.contains("+write\r\n+denyoom\r\n"), "{r}");
+    // Both are movablekeys in Valkey (the STORE and BY/GET keys can be anywhere).
+    assert!(r.contains("+write\r\n+denyoom\r\n+movablekeys\r\n"), "{r}");
     assert!(
-        r.contains("$7\r\nsort_ro\r\n:-2\r\n*1\r\n+readonly\r\n"),
+        r.contains("$7\r\nsort_ro\r\n:-2\r\n*2\r\n+readonly\r\n+movablekeys\r\n"),
         "{r}"
     );
 });

@@ -3,10 +3,14 @@
 //!
 //! Valkey describes keys with key specifications; our rows carry only the
 //! legacy (first, last, step) triple or a numkeys index. The specifications
-//! are derived from those (plus fixed key placeholders the syntax shows
-//! before a numkeys count, like ZUNIONSTORE's `destination`), with access
-//! flags guessed conservatively from the command flags. Everything is
-//! computed once from the table, so rows added by any family show up.
+//! and command tips are Valkey 9.1's own where `command/specs.rs` (generated
+//! by scripts/gen-command-specs.py) has the command; otherwise they are
+//! derived from the row (plus fixed key placeholders the syntax shows before
+//! a numkeys count, like ZUNIONSTORE's `destination`), with access flags
+//! guessed conservatively from the command flags. Everything is computed
+//! once from the table, so rows added by any family show up.
+
+mod specs;
 
 use std::sync::LazyLock;
 
@@ -33,6 +37,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     arity: -1,
     flags: LOADING | STALE,
     group: "server",
+    acl: "@connection",
     summary: "Returns detailed information about all commands.",
     since: "2.8.13",
     complexity: "O(N) where N is the total number of commands",
@@ -42,6 +47,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             arity: 2,
             flags: LOADING | STALE,
             group: "server",
+            acl: "@connection",
             summary: "Returns a count of commands.",
             since: "2.8.13",
             handler: count,
@@ -52,6 +58,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             arity: -2,
             flags: LOADING | STALE,
             group: "server",
+            acl: "@connection",
             summary: "Returns documentary information about one, multiple or all commands.",
             since: "7.0.0",
             complexity: "O(N) where N is the number of commands to look up",
@@ -64,6 +71,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             arity: -3,
             flags: LOADING | STALE,
             group: "server",
+            acl: "@connection",
             summary: "Extracts the key names from an arbitrary command.",
             since: "2.8.13",
             complexity: "O(N) where N is the number of arguments to the command",
@@ -76,6 +84,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             arity: -3,
             flags: LOADING | STALE,
             group: "server",
+            acl: "@connection",
             summary: "Extracts the key names and access flags for an arbitrary command.",
             since: "7.0.0",
             complexity: "O(N) where N is the number of arguments to the command",
@@ -88,6 +97,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             arity: 2,
             flags: LOADING | STALE,
             group: "server",
+            acl: "@connection",
             summary: "Returns helpful text about the different subcommands.",
             since: "5.0.0",
             handler: help,
@@ -98,6 +108,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             arity: -2,
             flags: LOADING | STALE,
             group: "server",
+            acl: "@connection",
             summary: "Returns information about one, multiple or all commands.",
             since: "2.8.13",
             complexity: "O(N) where N is the number of commands to look up",
@@ -110,6 +121,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             arity: -2,
             flags: LOADING | STALE,
             group: "server",
+            acl: "@connection",
             summary: "Returns a list of command names.",
             since: "7.0.0",
             complexity: "O(N) where N is the total number of commands",
@@ -131,6 +143,9 @@ enum FindKeys {
     Range { lastkey: i64, step: i64 },
     /// The count at begin + `idx`, the keys from begin + `first`.
     KeyNum { idx: i64, first: i64, step: i64 },
+    /// Found by the command's own key function only (begin_search and
+    /// find_keys both `unknown`, as Valkey shows SORT's STORE key).
+    Unknown,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,6 +153,7 @@ struct KeySpecDoc {
     flags: &'static [&'static str],
     begin: i64,
     find: FindKeys,
+    notes: Option<&'static str>,
 }
 
 /// Reads and possibly writes, returning the value: the safe guess for a
@@ -153,6 +169,8 @@ struct Meta {
     /// (first, last, step) as COMMAND INFO shows them.
     legacy: (i64, i64, i64),
     movable: bool,
+    /// Valkey's command tips (`request_policy:...`, `nondeterministic_output`).
+    tips: &'static [&'static str],
     /// Keys optional (EVAL with numkeys 0): GETKEYS replies empty.
     no_mandatory_keys: bool,
     args: Vec<Arg>,
@@ -233,6 +251,7 @@ fn describe(spec: &'static CommandSpec) -> Meta {
                         lastkey: 0,
                         step: 1,
                     },
+                    notes: None,
                 });
             }
         }
@@ -245,6 +264,7 @@ fn describe(spec: &'static CommandSpec) -> Meta {
                 first: 1,
                 step: ks.step.max(1) as i64,
             },
+            notes: None,
         });
         // `numkeys [key [key ...]]`: zero keys is a valid call.
         let after = (at - start + 1).max(0) as usize;
@@ -262,6 +282,7 @@ fn describe(spec: &'static CommandSpec) -> Meta {
                     lastkey: 0,
                     step: 1,
                 },
+                notes: None,
             });
         }
     } else if range {
@@ -273,7 +294,13 @@ fn describe(spec: &'static CommandSpec) -> Meta {
                 lastkey: if last >= 0 { last - first } else { last },
                 step: ks.step as i64,
             },
+            notes: None,
         });
+    }
+    let mut tips: &'static [&'static str] = &[];
+    if let Some((_, ks, t)) = specs::VALKEY.iter().find(|(n, ..)| *n == spec.name) {
+        key_specs = ks.to_vec();
+        tips = t;
     }
     syntax::assign_key_specs(&mut args, key_specs.len());
     let (legacy, movable) = legacy_range(&key_specs);
@@ -282,9 +309,44 @@ fn describe(spec: &'static CommandSpec) -> Meta {
         key_specs,
         legacy,
         movable,
+        tips,
         no_mandatory_keys,
         args,
         subs: Vec::new(),
+    }
+}
+
+/// The keys of a call to a command whose specifications are not enough
+/// (Valkey's getkeys_proc): None for every other command.
+fn key_function(name: &str, argv: &[Bytes]) -> Option<Vec<KeyAt>> {
+    match name {
+        "set" => {
+            // setGetKeys: a GET anywhere after the value makes the key read.
+            let get = argv.iter().skip(3).any(|a| is(a, "get"));
+            Some(vec![(1, if get { RW } else { OW })])
+        }
+        "sort" | "sort_ro" => {
+            let mut keys = vec![(1, RO)];
+            if name == "sort" {
+                // sortGetKeys: LIMIT takes two arguments, GET and BY one;
+                // the last STORE wins.
+                let mut store = None;
+                let mut i = 2;
+                while i < argv.len() {
+                    if is(&argv[i], "limit") {
+                        i += 2;
+                    } else if is(&argv[i], "get") || is(&argv[i], "by") {
+                        i += 1;
+                    } else if is(&argv[i], "store") && i + 1 < argv.len() {
+                        store = Some(i + 1);
+                    }
+                    i += 1;
+                }
+                keys.extend(store.map(|p| (p, OW)));
+            }
+            Some(keys)
+        }
+        _ => None,
     }
 }
 
@@ -373,6 +435,7 @@ fn find_keys(m: &Meta, argv: &[Bytes]) -> Option<Vec<KeyAt>> {
                 };
                 (s.begin, last, step)
             }
+            FindKeys::Unknown => continue,
             FindKeys::KeyNum { idx, first, step } => {
                 let at = usize::try_from(s.begin + idx).ok()?;
                 let n = parse_i64(argv.get(at)?)?;
@@ -494,8 +557,20 @@ const ACL_ORDER: &[&str] = &[
     "@scripting",
 ];
 
+/// A row's ACL categories: those its flags and group imply, then those
+/// Valkey assigns by hand (the row's `acl`).
+fn categories(spec: &CommandSpec) -> Vec<&'static str> {
+    let mut v = spec.acl_categories();
+    for c in spec.acl.split_whitespace() {
+        if !v.contains(&c) {
+            v.push(c);
+        }
+    }
+    v
+}
+
 fn acl_in_valkey_order(spec: &CommandSpec) -> Vec<&'static str> {
-    let mut cats = spec.acl_categories();
+    let mut cats = categories(spec);
     // Unknown names (none today) keep their place after the known ones.
     cats.sort_by_key(|c| {
         ACL_ORDER
@@ -524,7 +599,10 @@ fn reply_info(out: &mut ReplyBuf, m: &Meta) {
     out.int(m.legacy.1);
     out.int(m.legacy.2);
     simple_set(out, &acl_in_valkey_order(m.spec));
-    out.set(0); // tips
+    out.set(m.tips.len());
+    for t in m.tips {
+        out.bulk(t.as_bytes());
+    }
     out.set(m.key_specs.len());
     for s in &m.key_specs {
         reply_key_spec(out, s);
@@ -536,11 +614,29 @@ fn reply_info(out: &mut ReplyBuf, m: &Meta) {
 }
 
 fn reply_key_spec(out: &mut ReplyBuf, s: &KeySpecDoc) {
-    out.map(3);
+    out.map(3 + usize::from(s.notes.is_some()));
+    if let Some(n) = s.notes {
+        out.bulk(b"notes");
+        out.bulk(n.as_bytes());
+    }
     out.bulk(b"flags");
     simple_set(out, s.flags);
     out.bulk(b"begin_search");
     out.map(2);
+    if s.find == FindKeys::Unknown {
+        // Valkey shows both searches as unknown, each with an empty spec.
+        out.bulk(b"type");
+        out.bulk(b"unknown");
+        out.bulk(b"spec");
+        out.map(0);
+        out.bulk(b"find_keys");
+        out.map(2);
+        out.bulk(b"type");
+        out.bulk(b"unknown");
+        out.bulk(b"spec");
+        out.map(0);
+        return;
+    }
     out.bulk(b"type");
     out.bulk(b"index");
     out.bulk(b"spec");
@@ -562,6 +658,7 @@ fn reply_key_spec(out: &mut ReplyBuf, s: &KeySpecDoc) {
             out.bulk(b"limit");
             out.int(0);
         }
+        FindKeys::Unknown => {} // replied above
         FindKeys::KeyNum { idx, first, step } => {
             out.bulk(b"keynum");
             out.bulk(b"spec");
@@ -743,7 +840,7 @@ fn list(ctx: &mut Ctx) -> CmdResult {
             Filter::All => true,
             // There are no module commands.
             Filter::Module => false,
-            Filter::AclCat(cat) => m.spec.acl_categories().iter().any(|c| {
+            Filter::AclCat(cat) => categories(m.spec).iter().any(|c| {
                 c.as_bytes()
                     .get(1..)
                     .is_some_and(|c| c.eq_ignore_ascii_case(cat))
@@ -769,7 +866,8 @@ fn keys_of_call(argv: &[Bytes]) -> Result<(&'static Meta, Vec<KeyAt>), CmdError>
     if !m.spec.arity_ok(call.len()) {
         return Err(INVALID_ARITY.into());
     }
-    match find_keys(m, call) {
+    let keys = key_function(m.spec.name, call).or_else(|| find_keys(m, call));
+    match keys {
         Some(keys) if !keys.is_empty() => Ok((m, keys)),
         _ if m.no_mandatory_keys => Ok((m, Vec::new())),
         _ => Err(INVALID_ARGUMENTS.into()),

@@ -245,7 +245,8 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "client|unblock",
         arity: -3,
-        flags: ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        // Valkey 9.1 dropped ALLOW_BUSY here.
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
         group: "connection",
         summary: "Unblocks a client blocked by a blocking command from a different connection.",
         since: "5.0.0",

@@ -866,7 +866,8 @@ fn move_generic(
         db.add(dst, Value::List(Box::new(d)), now);
     }
     reply_elem(ctx.out, v.elem());
-    ctx.dirty(2);
+    // One change for the whole move, as Valkey counts it (lmoveGenericCommand).
+    ctx.dirty(1);
     ctx.signal_ready(dst);
     Ok(true)
 }
