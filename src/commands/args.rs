@@ -70,21 +70,100 @@ pub fn float(a: &[u8]) -> Result<f64, CmdError> {
 /// with Valkey's errors for negative, malformed and huge values.
 pub fn timeout(a: &[u8]) -> Result<Option<std::time::Duration>, CmdError> {
     use crate::error::{TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_OUT_OF_RANGE};
-    let secs = parse_f64(a)
-        .filter(|v| v.is_finite())
-        .ok_or(CmdError::from(TIMEOUT_NOT_FLOAT))?;
+    let secs = parse_long_double(a).ok_or(CmdError::from(TIMEOUT_NOT_FLOAT))?;
     if secs < 0.0 {
         return Err(TIMEOUT_NEGATIVE.into());
     }
-    // Valkey keeps timeouts as milliseconds in a signed 64-bit number.
+    // Valkey keeps timeouts as milliseconds in a signed 64-bit number
+    // (infinity, or a long double past f64's range, is out of it).
     let ms = secs * 1000.0;
-    if ms > (i64::MAX / 2) as f64 {
+    if ms.is_infinite() || ms > (i64::MAX / 2) as f64 {
         return Err(TIMEOUT_OUT_OF_RANGE.into());
     }
     if ms == 0.0 {
         return Ok(None);
     }
     Ok(Some(std::time::Duration::from_micros((ms * 1000.0) as u64)))
+}
+
+/// A number as Valkey's timeouts read it, with C's strtold: decimal or
+/// hexadecimal (`0x10`, `0x1p3`), `inf`/`infinity`, no NaN, nothing around
+/// it. Long double's range is far wider than f64's: a decimal past f64's
+/// range reads as infinity and one below it as 0, which is what a timeout
+/// needs of them (out of range, and no wait).
+fn parse_long_double(a: &[u8]) -> Option<f64> {
+    if let Some(v) = parse_f64(a) {
+        return Some(v);
+    }
+    if a.is_empty() || a.len() > 5000 || a[0].is_ascii_whitespace() {
+        return None;
+    }
+    let (neg, body) = match a[0] {
+        b'-' => (true, &a[1..]),
+        b'+' => (false, &a[1..]),
+        _ => (false, a),
+    };
+    let v = if body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
+        parse_hex_float(&body[2..])?
+    } else {
+        // Decimal past f64's range: f64 says infinity or 0, strtold a number.
+        let s = std::str::from_utf8(body).ok()?;
+        let lower = s.to_ascii_lowercase();
+        if lower.contains("nan")
+            || lower.contains("inf")
+            || !lower.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        {
+            return None;
+        }
+        s.parse::<f64>().ok()?
+    };
+    Some(if neg { -v } else { v })
+}
+
+/// The digits after `0x` of a C hexadecimal float: `h[.h][p[+-]d]`.
+fn parse_hex_float(a: &[u8]) -> Option<f64> {
+    let (mant, exp) = match a.iter().position(|&c| c | 0x20 == b'p') {
+        Some(i) => (&a[..i], Some(&a[i + 1..])),
+        None => (a, None),
+    };
+    let mut v = 0f64;
+    let mut scale = 0i32;
+    let mut digits = 0;
+    let mut seen_dot = false;
+    for &c in mant {
+        if c == b'.' && !seen_dot {
+            seen_dot = true;
+            continue;
+        }
+        let d = (c as char).to_digit(16)?;
+        v = v * 16.0 + f64::from(d);
+        digits += 1;
+        if seen_dot {
+            scale -= 4;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    if v == 0.0 {
+        return exp.map_or(Some(0.0), |e| {
+            std::str::from_utf8(e)
+                .ok()?
+                .parse::<i64>()
+                .ok()
+                .map(|_| 0.0)
+        });
+    }
+    if let Some(e) = exp {
+        let e = std::str::from_utf8(e).ok()?;
+        if e.is_empty() || e.starts_with('+') && e.len() == 1 {
+            return None;
+        }
+        // Clamped: anything past ±100,000 is 0 or infinity either way.
+        let e = e.parse::<i64>().ok()?.clamp(-100_000, 100_000);
+        scale += e as i32;
+    }
+    Some(v * 2f64.powi(scale))
 }
 
 /// Case-insensitive match of an argument against an ASCII keyword.
@@ -216,6 +295,31 @@ pub fn scan_opts(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn timeouts_read_as_strtold_does() {
+        use std::time::Duration;
+        let ok = |a: &str| timeout(a.as_bytes()).map_err(|e| e.0.to_string());
+        // Valkey 9.1's replies for the same arguments.
+        assert_eq!(ok("0x10"), Ok(Some(Duration::from_secs(16))));
+        assert_eq!(ok("0x1p3"), Ok(Some(Duration::from_secs(8))));
+        assert_eq!(ok("0x.8"), Ok(Some(Duration::from_millis(500))));
+        assert_eq!(ok("1e-400"), Ok(None));
+        assert_eq!(ok("-0"), Ok(None));
+        for out in ["0x7FFFFFFFFFFFFF", "inf", "1.5e400", "+infinity"] {
+            assert_eq!(ok(out), Err("ERR timeout is out of range".into()), "{out}");
+        }
+        for bad in ["nan", " 1", "1 ", "0x", "0xg", "0x1p", "1e", "", "abc"] {
+            assert_eq!(
+                ok(bad),
+                Err("ERR timeout is not a float or out of range".into()),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(ok("-1"), Err("ERR timeout is negative".into()));
+        assert_eq!(ok("-inf"), Err("ERR timeout is negative".into()));
+    }
+
     use super::*;
 
     #[test]
