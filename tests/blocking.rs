@@ -300,3 +300,53 @@ mod blocked_and_served_in_one_batch {
         ]))
     }
 }
+
+// A command that blocks is counted once, when it completes, as Valkey does:
+// commandstats calls, the slow log (nothing while it waits), and CLIENT
+// UNBLOCK ... ERROR as a rejected call with an UNBLOCKED error.
+server_test!(blocked_command_is_counted_once, |srv| {
+    let mut admin = srv.raw();
+    q(
+        &mut admin,
+        &["CONFIG", "SET", "slowlog-log-slower-than", "0"],
+    );
+    q(&mut admin, &["SLOWLOG", "RESET"]);
+    q(&mut admin, &["CONFIG", "RESETSTAT"]);
+    let blpops_logged =
+        |s: &mut TcpStream| q(s, &["SLOWLOG", "GET", "128"]).matches("BLPOP").count();
+    let stat = |s: &mut TcpStream| {
+        q(s, &["INFO", "commandstats"])
+            .lines()
+            .find(|l| l.starts_with("cmdstat_blpop:"))
+            .map(|l| l.split(",usec=").next().unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+    let mut c = srv.raw();
+    send(&mut c, &["BLPOP", "q", "0"]);
+    wait_blocked(&mut admin, 1);
+    assert_eq!(blpops_logged(&mut admin), 0);
+    assert_eq!(stat(&mut admin), "");
+    q(&mut admin, &["RPUSH", "q", "a"]);
+    assert_eq!(reply(&mut c), kv("q", "a"));
+    assert_eq!(stat(&mut admin), "cmdstat_blpop:calls=1");
+    assert_eq!(blpops_logged(&mut admin), 1);
+    // Timed out: once more.
+    assert_eq!(q(&mut c, &["BLPOP", "q", "0.01"]), "*-1\r\n");
+    assert_eq!(stat(&mut admin), "cmdstat_blpop:calls=2");
+    // Unblocked with an error: a rejected call.
+    let id = q(&mut c, &["CLIENT", "ID"]);
+    let id = id.trim_start_matches(':').trim_end().to_string();
+    send(&mut c, &["BLPOP", "q", "0"]);
+    wait_blocked(&mut admin, 1);
+    assert_eq!(
+        q(&mut admin, &["CLIENT", "UNBLOCK", &id, "ERROR"]),
+        ":1\r\n"
+    );
+    assert!(reply(&mut c).starts_with("-UNBLOCKED"));
+    let line = q(&mut admin, &["INFO", "commandstats"]);
+    assert!(
+        line.contains("cmdstat_blpop:calls=3,") && line.contains("rejected_calls=1,failed_calls=0"),
+        "{line}"
+    );
+    assert!(q(&mut admin, &["INFO", "errorstats"]).contains("errorstat_UNBLOCKED:count=1"));
+});

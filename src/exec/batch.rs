@@ -16,7 +16,7 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::client::Clients;
-use super::dispatch::execute;
+use super::dispatch::{execute, record_unblocked};
 use super::latency;
 use super::prefetch::{prefetch_keys, KeyRef};
 use super::state::{BlockRequest, State, TimeoutReply};
@@ -312,11 +312,13 @@ impl Executor {
     }
 
     fn apply_unblocks(&mut self, state: &mut State, clients: &mut Clients) {
+        let now = crate::keyspace::now_ms();
         for (client, error) in std::mem::take(&mut state.unblock) {
             let Some(mut p) = self.unpark(client, state) else {
                 continue;
             };
             clients.at_mut(p.job.slot).blocked = false;
+            record_unblocked(state, clients, p.job.slot, &p.argv, p.cmd, error, now);
             p.job.out.resp = clients
                 .by_id(client)
                 .map(|c| c.resp)
@@ -342,9 +344,11 @@ impl Executor {
             .filter(|(_, p)| p.deadline.is_some_and(|d| d <= now))
             .map(|(c, _)| *c)
             .collect();
+        let now_ms = crate::keyspace::now_ms();
         for client in &due {
             if let Some(mut p) = self.unpark(*client, state) {
                 clients.at_mut(p.job.slot).blocked = false;
+                record_unblocked(state, clients, p.job.slot, &p.argv, p.cmd, false, now_ms);
                 timeout_reply(&mut p.job.out, p.timeout_reply);
                 self.jobs.push_back(p.job);
             }

@@ -50,6 +50,9 @@ pub struct Client {
     /// The peer hung up while a batch was on its way here: a command of it
     /// that would block closes the connection instead of waiting.
     pub hung_up: bool,
+    /// Run time of the blocked command so far (its statistics are recorded
+    /// once it completes).
+    pub blocked_nsec: u64,
 }
 
 impl Client {
@@ -83,6 +86,7 @@ impl Client {
             migrating: false,
             blocked: false,
             hung_up: false,
+            blocked_nsec: 0,
         }
     }
 }

@@ -86,34 +86,22 @@ pub fn execute(
                 if no_touch {
                     ctx.state.dbs.iter_mut().for_each(|d| d.no_touch = false);
                 }
-                // Summed in ns (commandstats); the µs consumers below
-                // (slow log, latency) compare against µs thresholds.
                 let nsec = start.elapsed().as_nanos() as u64;
-                let usec = nsec / 1000;
                 // Counted once run (CLIENT LIST tot-cmds), as Valkey does.
                 clients.at_mut(slot).commands += 1;
-                ran_usec = usec;
-                let st = &mut state.stats.commands[id];
-                st.record(nsec);
+                ran_usec = nsec / 1000;
                 if let Err(e) = result {
-                    st.failed += 1;
+                    state.stats.commands[id].failed += 1;
                     state.stats.count_error(e.code());
                     out.error(&e.0);
                 }
-                if state.config.latency_tracking {
-                    state.stats.histograms.record(id, usec);
-                }
-                let event = if spec.has(flags::FAST) {
-                    latency::FAST_COMMAND
+                if state.block_request.is_some() {
+                    // Blocked: counted once, when it completes (served,
+                    // timed out or unblocked), with all its run time.
+                    clients.at_mut(slot).blocked_nsec += nsec;
                 } else {
-                    latency::COMMAND
-                };
-                state
-                    .latency
-                    .record(state.config.latency_monitor_threshold, event, usec);
-                let threshold = state.config.slowlog_log_slower_than;
-                if threshold >= 0 && usec >= threshold as u64 && !spec.has(flags::SKIP_SLOWLOG) {
-                    log_slow(state, clients, slot, argv, usec, now);
+                    let total = nsec + std::mem::take(&mut clients.at_mut(slot).blocked_nsec);
+                    record_completion(state, clients, slot, argv, id, total, now);
                 }
             }
         }
@@ -135,6 +123,59 @@ pub fn execute(
     // HELLO may have switched the protocol for what follows.
     out.resp = clients.at(slot).resp;
     ran_usec
+}
+
+/// Statistics of a command that completed after `nsec` of run time:
+/// commandstats (summed in ns), the latency histogram and monitor, and the
+/// slow log (µs thresholds).
+fn record_completion(
+    state: &mut State,
+    clients: &Clients,
+    slot: usize,
+    argv: &[Bytes],
+    id: CmdId,
+    nsec: u64,
+    now: i64,
+) {
+    let spec = CMD_TABLE.specs[id];
+    let usec = nsec / 1000;
+    state.stats.commands[id].record(nsec);
+    if state.config.latency_tracking {
+        state.stats.histograms.record(id, usec);
+    }
+    let event = if spec.has(flags::FAST) {
+        latency::FAST_COMMAND
+    } else {
+        latency::COMMAND
+    };
+    state
+        .latency
+        .record(state.config.latency_monitor_threshold, event, usec);
+    let threshold = state.config.slowlog_log_slower_than;
+    if threshold >= 0 && usec >= threshold as u64 && !spec.has(flags::SKIP_SLOWLOG) {
+        log_slow(state, clients, slot, argv, usec, now);
+    }
+}
+
+/// A blocked command that ends without being served (timeout, CLIENT
+/// UNBLOCK): counted once with the time it ran, as Valkey does at unblock.
+/// CLIENT UNBLOCK ... ERROR counts as a rejected call and an `UNBLOCKED`
+/// error reply, as in Valkey 9.1.
+pub fn record_unblocked(
+    state: &mut State,
+    clients: &mut Clients,
+    slot: usize,
+    argv: &[Bytes],
+    id: CmdId,
+    with_error: bool,
+    now: i64,
+) {
+    let nsec = std::mem::take(&mut clients.at_mut(slot).blocked_nsec);
+    if with_error {
+        state.stats.commands[id].rejected += 1;
+        state.stats.count_error("UNBLOCKED");
+    }
+    record_completion(state, clients, slot, argv, id, nsec, now);
 }
 
 fn log_slow(
