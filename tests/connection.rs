@@ -932,3 +932,58 @@ server_test!(client_unblock_timeout_and_error, |srv| {
     assert_eq!(rts(&mut waiter, &["PING"]), "+PONG\r\n");
     assert!(rts(&mut admin, &["INFO", "clients"]).contains("blocked_clients:0"));
 });
+
+// CLIENT LIST / CLIENT INFO tot-net-in, tot-net-out and tot-cmds, as the
+// Valkey suite checks them (introspection: "client input output and
+// command process statistics").
+server_test!(client_byte_and_command_totals, |srv| {
+    fn field(info: &str, name: &str) -> u64 {
+        let key = format!(" {name}=");
+        let at = info
+            .find(&key)
+            .unwrap_or_else(|| panic!("{name} in {info}"))
+            + key.len();
+        info[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {info}"))
+    }
+    let mut s = srv.raw();
+    let info1 = common::q(&mut s, &["CLIENT", "INFO"]);
+    let info2 = common::q(&mut s, &["CLIENT", "INFO"]);
+    // The request itself is counted: *2 $6 client $4 info is 26 bytes.
+    assert_eq!(
+        field(&info2, "tot-net-in"),
+        field(&info1, "tot-net-in") + 26
+    );
+    assert!(field(&info2, "tot-net-out") > field(&info1, "tot-net-out") + 300);
+    assert_eq!(field(&info2, "tot-cmds"), field(&info1, "tot-cmds") + 1);
+    // A blocked BLPOP: its bytes in, nothing out, no command yet; once
+    // served, its 23-byte reply and one command.
+    let mut rd = srv.raw();
+    let id = common::q(&mut rd, &["CLIENT", "ID"]);
+    let id = id.trim_start_matches(':').trim_end().to_string();
+    let line = |s: &mut std::net::TcpStream| {
+        let list = common::q(s, &["CLIENT", "LIST", "ID", &id]);
+        (
+            field(&list, "tot-net-in"),
+            field(&list, "tot-net-out"),
+            field(&list, "tot-cmds"),
+        )
+    };
+    let (in3, out3, cmds3) = line(&mut s);
+    rd.write_all(&cmd(&[b"BLPOP", b"mylist", b"0"]))
+        .expect("write");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while line(&mut s) != (in3 + 34, out3, cmds3) {
+        assert!(std::time::Instant::now() < deadline, "{:?}", line(&mut s));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    common::q(&mut s, &["LPUSH", "mylist", "a"]);
+    assert_eq!(
+        common::read_replies(&mut rd, 1),
+        b"*2\r\n$6\r\nmylist\r\n$1\r\na\r\n"
+    );
+    assert_eq!(line(&mut s), (in3 + 34, out3 + 23, cmds3 + 1));
+});

@@ -728,7 +728,11 @@ fn write_client_line(out: &mut Vec<u8>, c: &Client, argv_mem: usize) {
     out.extend_from_slice(c.lib_name.as_deref().unwrap_or_default());
     out.extend_from_slice(b" lib-ver=");
     out.extend_from_slice(c.lib_ver.as_deref().unwrap_or_default());
-    let _ = writeln!(out, " tot-net-in=0 tot-net-out=0 tot-cmds={}", c.commands);
+    let _ = writeln!(
+        out,
+        " tot-net-in={} tot-net-out={} tot-cmds={}",
+        c.net_in, c.net_out, c.commands
+    );
 }
 
 fn argv_mem(argv: &[Bytes]) -> usize {

@@ -15,7 +15,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use hashbrown::HashMap;
 
-use super::client::Clients;
+use super::client::{Client, Clients};
 use super::dispatch::{execute, record_unblocked};
 use super::latency;
 use super::prefetch::{prefetch_keys, KeyRef};
@@ -210,6 +210,7 @@ impl Executor {
                 // a blocked client whose peer closed.
                 remove_waiter(state, c.db, &req.keys, job.client);
                 let authenticated = c.authenticated || state.config.requirepass.is_none();
+                count_output(state, c, &job.out);
                 outbox.send(
                     c.io_thread,
                     ToIo::Reply {
@@ -224,9 +225,9 @@ impl Executor {
                 continue;
             }
             c.blocked = true;
-            let c = &*c;
             if !job.out.is_empty() {
                 // Replies before the blocking command go out now.
+                count_output(state, c, &job.out);
                 let data = job.out.take();
                 let authenticated = c.authenticated || state.config.requirepass.is_none();
                 outbox.send(
@@ -398,6 +399,14 @@ impl Executor {
     }
 }
 
+/// Reply bytes leaving for a client (INFO total_net_output_bytes, CLIENT
+/// LIST tot-net-out).
+fn count_output(state: &mut State, c: &mut Client, out: &ReplyBuf) {
+    let n = out.len() as u64;
+    state.stats.net_output_bytes += n;
+    c.net_out += n;
+}
+
 /// Queues `client` behind the others waiting on each of `keys`.
 fn add_waiter(state: &mut State, db: usize, keys: &[Bytes], client: ClientId) {
     for k in keys {
@@ -447,7 +456,7 @@ fn finish(mut job: Job, state: &mut State, clients: &mut Clients, outbox: &mut O
         close = true;
     }
     let authenticated = c.authenticated || state.config.requirepass.is_none();
-    state.stats.net_output_bytes += job.out.len() as u64;
+    count_output(state, c, &job.out);
     outbox.send(
         c.io_thread,
         ToIo::Reply {

@@ -53,6 +53,9 @@ pub struct Client {
     /// Run time of the blocked command so far (its statistics are recorded
     /// once it completes).
     pub blocked_nsec: u64,
+    /// Bytes read from and replied to this client (CLIENT LIST tot-net-*).
+    pub net_in: u64,
+    pub net_out: u64,
 }
 
 impl Client {
@@ -87,6 +90,8 @@ impl Client {
             blocked: false,
             hung_up: false,
             blocked_nsec: 0,
+            net_in: 0,
+            net_out: 0,
         }
     }
 }

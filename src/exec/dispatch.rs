@@ -87,8 +87,6 @@ pub fn execute(
                     ctx.state.dbs.iter_mut().for_each(|d| d.no_touch = false);
                 }
                 let nsec = start.elapsed().as_nanos() as u64;
-                // Counted once run (CLIENT LIST tot-cmds), as Valkey does.
-                clients.at_mut(slot).commands += 1;
                 ran_usec = nsec / 1000;
                 if let Err(e) = result {
                     state.stats.commands[id].failed += 1;
@@ -130,7 +128,7 @@ pub fn execute(
 /// slow log (µs thresholds).
 fn record_completion(
     state: &mut State,
-    clients: &Clients,
+    clients: &mut Clients,
     slot: usize,
     argv: &[Bytes],
     id: CmdId,
@@ -139,6 +137,8 @@ fn record_completion(
 ) {
     let spec = CMD_TABLE.specs[id];
     let usec = nsec / 1000;
+    // CLIENT LIST tot-cmds counts completed commands, as Valkey does.
+    clients.at_mut(slot).commands += 1;
     state.stats.commands[id].record(nsec);
     if state.config.latency_tracking {
         state.stats.histograms.record(id, usec);
