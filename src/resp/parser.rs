@@ -730,7 +730,8 @@ mod tests {
     /// `LRANGE L 0 -1`); these are its results. None: "unbalanced quotes".
     #[test]
     fn inline_splitting_matches_valkey() {
-        let cases: &[(&[u8], Option<&[&[u8]]>)] = &[
+        type Case = (&'static [u8], Option<&'static [&'static [u8]]>);
+        let cases: &[Case] = &[
             (b"\"abc\\\"", Some(&[b"abc\\"])),
             (b"\"a\\\" ", None),
             (b"\"a\\\"b", None),
