@@ -8,6 +8,7 @@ pub mod batch;
 pub mod client;
 pub mod cron;
 pub mod dispatch;
+pub mod harness;
 pub mod histogram;
 pub mod latency;
 pub mod lazyfree;
@@ -17,6 +18,7 @@ pub mod prefetch;
 pub mod state;
 
 pub use client::{Client, Clients};
+pub use harness::Harness;
 pub use state::{Ctx, State};
 
 use crate::ring::message::ToIo;

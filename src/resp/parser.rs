@@ -12,8 +12,12 @@ pub use super::argv::Argv;
 pub const INLINE_MAX: usize = 64 * 1024;
 /// Largest multibulk count accepted (Valkey 9 takes up to INT_MAX).
 pub const MULTIBULK_MAX: i64 = i32::MAX as i64;
-/// Bulks at least this big get their whole buffer reserved up front.
+/// Bulks at least this big get buffer room reserved up front...
 const BIG_ARG: usize = 32 * 1024;
+/// ...but at most this much beyond what is buffered: more of a big bulk is
+/// reserved as it arrives (the buffer grows geometrically), so a declared
+/// length never allocates memory the client has not sent.
+pub const BULK_READ_AHEAD: usize = 1024 * 1024;
 
 /// Limits that depend on configuration and on the client's state.
 #[derive(Clone, Copy, Debug)]
@@ -144,13 +148,19 @@ impl Parser {
                         buf.advance(used);
                         self.bulk_len = Some(len);
                         if len >= BIG_ARG && buf.len() < len + 2 {
-                            buf.reserve(len + 2 - buf.len());
+                            // Room for the bulk, but never more than a bounded
+                            // read-ahead: the length is the client's word, and
+                            // `proto-max-bulk-len` may be set to anything.
+                            buf.reserve((len + 2 - buf.len()).min(BULK_READ_AHEAD));
                         }
                         len
                     }
                 };
                 if buf.len() < len + 2 {
                     return Ok(None);
+                }
+                if buf[len..len + 2] != *b"\r\n" {
+                    return Err(ProtocolError::new("invalid CRLF in request"));
                 }
                 let arg = buf.split_to(len).freeze();
                 buf.advance(2);
@@ -195,7 +205,7 @@ fn whole_command(buf: &mut BytesMut, limits: &Limits) -> Option<Argv> {
         }
         let start = cr + 2;
         let end = start.checked_add(len as usize)?;
-        if end.checked_add(2)? > b.len() {
+        if end.checked_add(2)? > b.len() || b[end..end + 2] != *b"\r\n" {
             return None;
         }
         match short.get_mut(i) {
@@ -303,12 +313,20 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
 }
 
 /// An inline (telnet-style) request: one line, split like a shell would.
+///
+/// Valkey finds the end of the line with `strchr`, so a NUL byte before the
+/// `\n` hides it: the line never completes and the request stays pending
+/// until the buffer passes the inline limit. That is copied, not fixed: a
+/// client sees the same stall and then the same error.
 fn parse_inline(buf: &mut BytesMut) -> Result<Option<Argv>, ProtocolError> {
-    let Some(nl) = memchr::memchr(b'\n', buf) else {
-        if buf.len() > INLINE_MAX {
-            return Err(ProtocolError::new("too big inline request"));
+    let nl = match memchr::memchr2(b'\n', 0, buf) {
+        Some(i) if buf[i] == b'\n' => i,
+        _ => {
+            if buf.len() > INLINE_MAX {
+                return Err(ProtocolError::new("too big inline request"));
+            }
+            return Ok(None);
         }
-        return Ok(None);
     };
     if nl > INLINE_MAX {
         return Err(ProtocolError::new("too big inline request"));
@@ -318,7 +336,7 @@ fn parse_inline(buf: &mut BytesMut) -> Result<Option<Argv>, ProtocolError> {
     if end > 0 && line[end - 1] == b'\r' {
         end -= 1;
     }
-    match split_args(&line[..end]) {
+    match split_inline_args(&line[..end]) {
         Some(args) => Ok(Some(args.into_iter().map(Bytes::from).collect())),
         None => Err(ProtocolError::new("unbalanced quotes in request")),
     }
@@ -333,89 +351,91 @@ fn hex_val(c: u8) -> Option<u8> {
     }
 }
 
-/// Splits a line into arguments with Valkey's quoting rules: `"..."` with
-/// backslash escapes (`\n \r \t \b \a \\ \" \xHH`), `'...'` with `\'`, and a
-/// closing quote must be followed by a space or the end. None if unbalanced.
+/// Splits a configuration line (or a multi-word config value) into
+/// arguments as Valkey's `sdssplitargs` does; None if quotes are unbalanced.
+/// The line ends at a NUL byte, as the C string it is there.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let line = match memchr::memchr(0, line) {
+        Some(nul) => &line[..nul],
+        None => line,
+    };
+    split(line, 1)
+}
+
+/// Splits an inline request line (without its `\r\n`) as Valkey 9 does with
+/// its length-bounded `sdsnsplitargs`. The one difference from
+/// [`split_args`]: a backslash is an escape only if a byte follows the
+/// escaped one, so `"abc\"` at the end of the line is `abc\` there.
+pub fn split_inline_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    split(line, 2)
+}
+
+/// Valkey's argument splitter (sds.c, as of 9.1), byte for byte:
+/// - arguments are separated by space, tab, CR or LF; leading blanks
+///   (those and also VT, FF: C's `isspace`) are skipped;
+/// - quoted and unquoted parts join into one argument, as in a shell
+///   (`a"b c"'d'` is `ab cd`);
+/// - in `"..."`: `\xHH`, `\n \r \t \b \a`, and `\` before any other byte
+///   gives that byte; in `'...'` only `\'` is an escape;
+/// - a raw 0xFF byte is dropped wherever it appears (a `char`/EOF mix-up in
+///   the C code), while `\xff` gives the byte;
+/// - an unclosed quote makes the whole line invalid (None).
+///
+/// `escape_room` is how many bytes must follow a backslash for it to escape
+/// (1 for NUL-terminated lines, 2 for length-bounded inline lines).
+fn split(line: &[u8], escape_room: usize) -> Option<Vec<Vec<u8>>> {
     let mut out = Vec::new();
     let mut i = 0;
     let n = line.len();
+    let push = |cur: &mut Vec<u8>, c: u8| {
+        if c != 0xff {
+            cur.push(c);
+        }
+    };
     loop {
-        while i < n && line[i].is_ascii_whitespace() {
+        while i < n && matches!(line[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
             i += 1;
         }
         if i >= n {
             return Some(out);
         }
         let mut cur = Vec::new();
-        let mut in_dq = false;
-        let mut in_sq = false;
-        loop {
-            if in_dq {
-                if i >= n {
-                    return None;
-                }
-                let c = line[i];
-                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' {
+        while i < n && !matches!(line[i], b' ' | b'\t' | b'\n' | b'\r') {
+            let q = line[i];
+            if q != b'"' && q != b'\'' {
+                push(&mut cur, q);
+                i += 1;
+                continue;
+            }
+            i += 1;
+            loop {
+                let c = *line.get(i)?;
+                if q == b'"' && c == b'\\' && i + 3 < n && line[i + 1] == b'x' {
                     if let (Some(h), Some(l)) = (hex_val(line[i + 2]), hex_val(line[i + 3])) {
                         cur.push(h * 16 + l);
                         i += 4;
                         continue;
                     }
                 }
-                if c == b'\\' && i + 1 < n {
-                    i += 1;
-                    cur.push(match line[i] {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 8,
-                        b'a' => 7,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                } else {
-                    cur.push(c);
-                }
-                i += 1;
-            } else if in_sq {
-                if i >= n {
-                    return None;
-                }
-                let c = line[i];
-                if c == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
-                    cur.push(b'\'');
+                if c == b'\\' && i + escape_room < n && (q == b'"' || line[i + 1] == q) {
+                    let e = line[i + 1];
+                    let e = match (q, e) {
+                        (b'"', b'n') => b'\n',
+                        (b'"', b'r') => b'\r',
+                        (b'"', b't') => b'\t',
+                        (b'"', b'b') => 8,
+                        (b'"', b'a') => 7,
+                        _ => e,
+                    };
+                    push(&mut cur, e);
                     i += 2;
                     continue;
-                } else if c == b'\'' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                } else {
-                    cur.push(c);
                 }
                 i += 1;
-            } else {
-                if i >= n {
+                if c == q {
                     break;
                 }
-                match line[i] {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
-                        i += 1;
-                        break;
-                    }
-                    b'"' => in_dq = true,
-                    b'\'' => in_sq = true,
-                    c => cur.push(c),
-                }
-                i += 1;
+                push(&mut cur, c);
             }
         }
         out.push(cur);
@@ -592,12 +612,203 @@ mod tests {
         assert_eq!(e(b"*2\r\n$-5\r\n"), "invalid bulk length");
         assert_eq!(e(b"*1\r\n:3\r\n"), "expected '$', got ':'");
         assert_eq!(e(b"set \"a\r\n"), "unbalanced quotes in request");
-        assert_eq!(e(b"set \"a\"b\r\n"), "unbalanced quotes in request");
+        assert_eq!(e(b"set a\\\"b\r\n"), "unbalanced quotes in request");
         assert_eq!(e(&vec![b'a'; INLINE_MAX + 1]), "too big inline request");
         let mut big = b"*".to_vec();
         big.extend(vec![b'1'; INLINE_MAX + 1]);
         assert_eq!(e(&big), "too big mbulk count string");
         assert_eq!(e(b"*2147483648\r\n"), "invalid multibulk length");
+    }
+
+    #[test]
+    fn crlf_after_a_bulk_is_checked() {
+        let e = |i: &[u8]| parse_all(i).unwrap_err().0;
+        // Whole (the fast path sees it first) and one byte at a time (the
+        // incremental parser): both refuse, as Valkey does.
+        for input in [
+            &b"*1\r\n$4\r\nPINGxx*1\r\n$4\r\nPING\r\n"[..],
+            b"*1\r\n$4\r\nPING\rx",
+            b"*1\r\n$4\r\nPING\n\r",
+            b"*2\r\n$4\r\nECHO\r\n$1\r\nab\r\n",
+        ] {
+            assert_eq!(e(input), "invalid CRLF in request");
+            let mut p = Parser::new();
+            let mut buf = BytesMut::new();
+            let mut err = None;
+            for b in input {
+                buf.extend_from_slice(&[*b]);
+                match p.parse(&mut buf, &Limits::default()) {
+                    Ok(None) => {}
+                    Ok(Some(a)) => panic!("parsed {a:?}"),
+                    Err(x) => {
+                        err = Some(x.0);
+                        break;
+                    }
+                }
+            }
+            assert_eq!(err.as_deref(), Some("invalid CRLF in request"));
+        }
+        // Commands before the bad one are still returned first.
+        let mut p = Parser::new();
+        let mut buf = BytesMut::from(&b"PING\r\n*1\r\n$4\r\nPINGxx"[..]);
+        assert_eq!(
+            p.parse(&mut buf, &Limits::default())
+                .unwrap()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(p.parse(&mut buf, &Limits::default()).is_err());
+        // Not enough bytes yet to tell: wait.
+        let mut buf = BytesMut::from(&b"*1\r\n$4\r\nPINGx"[..]);
+        assert_eq!(Parser::new().parse(&mut buf, &Limits::default()), Ok(None));
+        // A big bulk (its own reservation path) is checked too.
+        let mut big = b"*1\r\n$40000\r\n".to_vec();
+        big.extend(vec![b'a'; 40000]);
+        big.extend_from_slice(b"xx");
+        assert_eq!(e(&big), "invalid CRLF in request");
+    }
+
+    #[test]
+    fn declared_sizes_reserve_nothing_unsent() {
+        let lim = Limits {
+            max_bulk_len: i64::MAX as usize,
+            authenticated: true,
+        };
+        for len in ["99999999999", "9223372036854775807", "40000"] {
+            let mut p = Parser::new();
+            let mut buf = BytesMut::from(format!("*1\r\n${len}\r\n").as_bytes());
+            assert_eq!(p.parse(&mut buf, &lim), Ok(None));
+            assert!(
+                buf.capacity() <= BULK_READ_AHEAD + 64,
+                "reserved {} for ${len}",
+                buf.capacity()
+            );
+            assert!(p.bulk_needs() > 0);
+        }
+        // The argument count is not trusted for the argument vector either.
+        let mut p = Parser::new();
+        let mut buf = BytesMut::from(&b"*2147483647\r\n$1\r\na\r\n"[..]);
+        assert_eq!(p.parse(&mut buf, &lim), Ok(None));
+        assert!(p.args.capacity() <= 1024);
+        let mut buf = BytesMut::from(&b"*99999999999\r\n"[..]);
+        assert_eq!(
+            Parser::new().parse(&mut buf, &lim).unwrap_err().0,
+            "invalid multibulk length"
+        );
+        // The fast path's range table is bounded the same way.
+        let mut buf = BytesMut::from(&b"*1024\r\n$1\r\na\r\n"[..]);
+        assert_eq!(Parser::new().parse(&mut buf, &lim), Ok(None));
+    }
+
+    #[test]
+    fn nul_hides_the_end_of_an_inline_line() {
+        // Valkey looks for the newline with strchr: the request never
+        // completes, whatever follows, until the inline limit is passed.
+        for input in [
+            &b"\x00\r\n"[..],
+            b"PING\x00\r\nPING\r\n",
+            b"ECHO \"\x00\"\r\n",
+        ] {
+            let mut buf = BytesMut::from(input);
+            assert_eq!(Parser::new().parse(&mut buf, &Limits::default()), Ok(None));
+            assert_eq!(&buf[..], input, "nothing consumed");
+        }
+        let mut input = b"\x00\r\n".to_vec();
+        input.extend(vec![b'a'; INLINE_MAX - 3]);
+        assert_eq!(parse_all(&input).map(|v| v.len()), Ok(0));
+        input.push(b'a');
+        assert_eq!(parse_all(&input).unwrap_err().0, "too big inline request");
+        // Commands before it run.
+        let mut buf = BytesMut::from(&b"PING\r\nECHO a\x00\r\nPING\r\n"[..]);
+        let mut p = Parser::new();
+        assert!(p.parse(&mut buf, &Limits::default()).unwrap().is_some());
+        assert_eq!(p.parse(&mut buf, &Limits::default()), Ok(None));
+    }
+
+    /// Each line was sent inline to Valkey 9.1.2 (`RPUSH L <line>`, then
+    /// `LRANGE L 0 -1`); these are its results. None: "unbalanced quotes".
+    #[test]
+    fn inline_splitting_matches_valkey() {
+        type Case = (&'static [u8], Option<&'static [&'static [u8]]>);
+        let cases: &[Case] = &[
+            (b"\"abc\\\"", Some(&[b"abc\\"])),
+            (b"\"a\\\" ", None),
+            (b"\"a\\\"b", None),
+            (b"\"a\\\"b\"", Some(&[b"a\"b"])),
+            (b"\"a\\", None),
+            (b"\"a\\\\\"", Some(&[b"a\\"])),
+            (b"\"\\\"", Some(&[b"\\"])),
+            (b"'ab\\'", Some(&[b"ab\\"])),
+            (b"'ab\\' ", None),
+            (b"'a\\'b'", Some(&[b"a'b"])),
+            (b"'a\\\\'", Some(&[b"a\\\\"])),
+            (b"'a\\nb'", Some(&[b"a\\nb"])),
+            (b"\"abc\"x", Some(&[b"abcx"])),
+            (b"'abc'x", Some(&[b"abcx"])),
+            (b"\"a\"\"b\"", Some(&[b"ab"])),
+            (b"a\"b c\"", Some(&[b"ab c"])),
+            (b"\"a b\"c\"d e\"", Some(&[b"a bcd e"])),
+            (b"\"a\"'b'", Some(&[b"ab"])),
+            (b"a\\\"b", None),
+            (b"a\\ b", Some(&[b"a\\", b"b"])),
+            (
+                b"\"a\\nb\\tc\\rd\\be\\af\\zg\"",
+                Some(&[b"a\nb\tc\rd\x08e\x07fzg"]),
+            ),
+            (b"\"\\x41\\x4g\"", Some(&[b"Ax4g"])),
+            (b"\"\\x4\"", Some(&[b"x4"])),
+            (b"\"\\x\"", Some(&[b"x"])),
+            (b"\"\\xFf\"", Some(&[b"\xff"])),
+            (b"\"\\x4142\"", Some(&[b"A42"])),
+            (b"x\"\\x41\"", Some(&[b"xA"])),
+            (b"\"\\x41", None),
+            (b"\"\"", Some(&[b""])),
+            (b"''", Some(&[b""])),
+            (b"'a\"b'", Some(&[b"a\"b"])),
+            (b"\"a'b\"", Some(&[b"a'b"])),
+            (b"\"", None),
+            (b"", Some(&[])),
+            (b"   ", Some(&[])),
+            (b" a  b ", Some(&[b"a", b"b"])),
+            (b"a\rb", Some(&[b"a", b"b"])),
+            (b"a\tb", Some(&[b"a", b"b"])),
+            (b"a\x0bb", Some(&[b"a\x0bb"])),
+            (b"a\x0cb", Some(&[b"a\x0cb"])),
+            (b"\x0bab", Some(&[b"ab"])),
+            (b"\x0b ", Some(&[])),
+            (b"a\xffb", Some(&[b"ab"])),
+            (b"\xff", Some(&[b""])),
+            (b"\"a\xffb\"", Some(&[b"ab"])),
+            (b"\"\\\xffn\"", Some(&[b"n"])),
+            (b"a\x80\xc3\xa9\x01\x7f", Some(&[b"a\x80\xc3\xa9\x01\x7f"])),
+        ];
+        for (line, want) in cases {
+            let got = split_inline_args(line);
+            let want = want.map(|w| w.iter().map(|a| a.to_vec()).collect::<Vec<_>>());
+            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(line));
+        }
+    }
+
+    /// The config file's splitter is NUL-terminated in Valkey: a backslash
+    /// before the closing quote at the end still escapes (checked with
+    /// `dbfilename "abc\"` in a valkey.conf: "Unbalanced quotes").
+    #[test]
+    fn config_splitting_differs_only_at_the_end() {
+        assert_eq!(split_args(b"dbfilename \"abc\\\""), None);
+        assert_eq!(split_args(b"dbfilename 'ab\\'"), None);
+        assert_eq!(
+            split_args(b"dbfilename \"a\\\"b\""),
+            Some(vec![b"dbfilename".to_vec(), b"a\"b".to_vec()])
+        );
+        assert_eq!(
+            split_args(b"dbfilename \"a\"b"),
+            Some(vec![b"dbfilename".to_vec(), b"ab".to_vec()])
+        );
+        assert_eq!(
+            split_args(b"a b\x00 c"),
+            Some(vec![b"a".to_vec(), b"b".to_vec()])
+        );
     }
 
     #[test]

@@ -1,0 +1,111 @@
+//! In-process command execution for fuzzing and tests: a real `State` and
+//! client table, each command resolved and run through `dispatch::execute`
+//! as the batch executor runs it, with no sockets, threads or event loop.
+//!
+//! What the main loop does after a batch is reduced to what a single
+//! in-process caller needs: values queued for freeing are dropped here, and
+//! requests aimed at the connection layer (kills, blocking, unblocking) are
+//! discarded, since there is nothing to act on. Callers that want those
+//! paths should not send blocking commands or CLIENT KILL.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::client::{Client, Clients};
+use super::dispatch::execute;
+use super::state::State;
+use crate::commands::CMD_TABLE;
+use crate::config::Config;
+use crate::net::NetLimits;
+use crate::resp::ReplyBuf;
+
+pub struct Harness {
+    pub state: State,
+    pub clients: Clients,
+    next_id: u64,
+}
+
+impl Harness {
+    pub fn new(config: Config) -> Self {
+        let limits = Arc::new(NetLimits::new(
+            config.proto_max_bulk_len,
+            config.client_query_buffer_limit,
+        ));
+        Harness {
+            state: State::new(config, limits),
+            clients: Clients::default(),
+            next_id: 1,
+        }
+    }
+
+    /// Adds a client (authenticated unless a password is configured) and
+    /// returns its slot.
+    pub fn add_client(&mut self) -> usize {
+        let addr = SocketAddr::from(([127, 0, 0, 1], 40000 + (self.next_id % 20000) as u16));
+        let laddr = SocketAddr::from(([127, 0, 0, 1], 6379));
+        let authenticated = self.state.config.requirepass.is_none();
+        let c = Client::new(self.next_id, addr, laddr, 0, authenticated);
+        self.next_id += 1;
+        self.clients.insert(c)
+    }
+
+    /// Runs one command (`argv` must not be empty) for the client in `slot`
+    /// and returns its reply bytes.
+    pub fn run(&mut self, slot: usize, argv: &[Bytes]) -> Vec<u8> {
+        let cmd = CMD_TABLE.resolve(argv);
+        let mut out = ReplyBuf::new(self.clients.at(slot).resp);
+        let now = crate::keyspace::now_ms();
+        execute(
+            &mut self.state,
+            &mut self.clients,
+            slot,
+            argv,
+            cmd,
+            &mut out,
+            now,
+        );
+        // Nothing here would wake or kill anyone.
+        self.state.block_request = None;
+        self.state.ready_keys.clear();
+        self.state.kills.clear();
+        self.state.unblock.clear();
+        self.state.collect_db_garbage();
+        self.state.garbage.clear();
+        let mut bytes = Vec::new();
+        out.take().pieces_from(0, |p| {
+            bytes.extend_from_slice(p);
+            true
+        });
+        bytes
+    }
+
+    /// `run` with string arguments.
+    pub fn run_str(&mut self, slot: usize, args: &[&str]) -> Vec<u8> {
+        let argv: Vec<Bytes> = args
+            .iter()
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
+        self.run(slot, &argv)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_run_in_process() {
+        let mut h = Harness::new(Config::default());
+        let c = h.add_client();
+        assert_eq!(h.run_str(c, &["SET", "k", "v"]), b"+OK\r\n");
+        assert_eq!(h.run_str(c, &["GET", "k"]), b"$1\r\nv\r\n");
+        assert_eq!(h.run_str(c, &["DBSIZE"]), b":1\r\n");
+        assert_eq!(
+            h.run_str(c, &["NOSUCH"]),
+            b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n"
+        );
+        assert_eq!(h.state.dbs[0].len(), 1);
+    }
+}
