@@ -891,3 +891,184 @@ server_test!(blocking_pops, |srv| {
         "*3\r\n$1\r\nr\r\n$1\r\nm\r\n,1.5\r\n"
     );
 });
+
+// Valkey 9.1's replies: only the first input's weighted score is cleaned
+// of NaN (0 * inf, inf * -inf...) before the aggregate; later ones reach
+// the aggregate as they are, so SUM turns a NaN into 0 while MIN/MAX keep
+// the accumulator. ZUNION cleans every weighted score. Inputs of equal
+// size keep their argument order. (In a listpack, -0 is stored as 0.)
+server_test!(setop_weights_with_infinities, |srv| {
+    let mut s = srv.raw();
+    for (k, v) in [("z", "inf"), ("w", "inf"), ("zero", "0"), ("neg", "-inf")] {
+        assert_eq!(q(&mut s, &["ZADD", k, v, "m"]), int(1));
+    }
+    #[rustfmt::skip]
+    let cases = [
+        ("sum", "z", "w", "1", "0", "0", "inf"),
+        ("sum", "z", "w", "0", "1", "inf", "inf"),
+        ("sum", "z", "w", "inf", "-inf", "0", "0"),
+        ("sum", "z", "w", "-inf", "inf", "0", "0"),
+        ("sum", "z", "w", "-1", "1", "0", "0"),
+        ("sum", "zero", "w", "1", "0", "0", "0"),
+        ("sum", "zero", "w", "0", "1", "inf", "inf"),
+        ("sum", "zero", "w", "inf", "-inf", "-inf", "-inf"),
+        ("sum", "zero", "w", "-inf", "inf", "inf", "inf"),
+        ("sum", "zero", "w", "-1", "1", "inf", "inf"),
+        ("sum", "w", "zero", "1", "0", "inf", "inf"),
+        ("sum", "w", "zero", "0", "1", "0", "0"),
+        ("sum", "w", "zero", "inf", "-inf", "0", "inf"),
+        ("sum", "w", "zero", "-inf", "inf", "0", "-inf"),
+        ("sum", "w", "zero", "-1", "1", "-inf", "-inf"),
+        ("sum", "neg", "z", "1", "0", "0", "-inf"),
+        ("sum", "neg", "z", "0", "1", "inf", "inf"),
+        ("sum", "neg", "z", "inf", "-inf", "-inf", "-inf"),
+        ("sum", "neg", "z", "-inf", "inf", "inf", "inf"),
+        ("sum", "neg", "z", "-1", "1", "inf", "inf"),
+        ("min", "z", "w", "1", "0", "inf", "0"),
+        ("min", "z", "w", "0", "1", "0", "0"),
+        ("min", "z", "w", "inf", "-inf", "-inf", "-inf"),
+        ("min", "z", "w", "-inf", "inf", "-inf", "-inf"),
+        ("min", "z", "w", "-1", "1", "-inf", "-inf"),
+        ("min", "zero", "w", "1", "0", "0", "0"),
+        ("min", "zero", "w", "0", "1", "0", "0"),
+        ("min", "zero", "w", "inf", "-inf", "-inf", "-inf"),
+        ("min", "zero", "w", "-inf", "inf", "0", "0"),
+        ("min", "zero", "w", "-1", "1", "-0", "-0"),
+        ("min", "w", "zero", "1", "0", "0", "0"),
+        ("min", "w", "zero", "0", "1", "0", "0"),
+        ("min", "w", "zero", "inf", "-inf", "inf", "0"),
+        ("min", "w", "zero", "-inf", "inf", "-inf", "-inf"),
+        ("min", "w", "zero", "-1", "1", "-inf", "-inf"),
+        ("min", "neg", "z", "1", "0", "-inf", "-inf"),
+        ("min", "neg", "z", "0", "1", "0", "0"),
+        ("min", "neg", "z", "inf", "-inf", "-inf", "-inf"),
+        ("min", "neg", "z", "-inf", "inf", "inf", "inf"),
+        ("min", "neg", "z", "-1", "1", "inf", "inf"),
+        ("max", "z", "w", "1", "0", "inf", "inf"),
+        ("max", "z", "w", "0", "1", "inf", "inf"),
+        ("max", "z", "w", "inf", "-inf", "inf", "inf"),
+        ("max", "z", "w", "-inf", "inf", "inf", "inf"),
+        ("max", "z", "w", "-1", "1", "inf", "inf"),
+        ("max", "zero", "w", "1", "0", "0", "0"),
+        ("max", "zero", "w", "0", "1", "inf", "inf"),
+        ("max", "zero", "w", "inf", "-inf", "0", "0"),
+        ("max", "zero", "w", "-inf", "inf", "inf", "inf"),
+        ("max", "zero", "w", "-1", "1", "inf", "inf"),
+        ("max", "w", "zero", "1", "0", "inf", "inf"),
+        ("max", "w", "zero", "0", "1", "0", "0"),
+        ("max", "w", "zero", "inf", "-inf", "inf", "inf"),
+        ("max", "w", "zero", "-inf", "inf", "-inf", "0"),
+        ("max", "w", "zero", "-1", "1", "0", "0"),
+        ("max", "neg", "z", "1", "0", "-inf", "0"),
+        ("max", "neg", "z", "0", "1", "inf", "inf"),
+        ("max", "neg", "z", "inf", "-inf", "-inf", "-inf"),
+        ("max", "neg", "z", "-inf", "inf", "inf", "inf"),
+        ("max", "neg", "z", "-1", "1", "inf", "inf"),
+    ];
+    for (agg, k1, k2, w1, w2, inter, union) in cases {
+        let tail = ["WEIGHTS", w1, w2, "AGGREGATE", agg];
+        let what = format!("{agg} {k1} {k2} {w1} {w2}");
+        let mut c = vec!["ZINTER", "2", k1, k2];
+        c.extend(tail);
+        c.push("WITHSCORES");
+        assert_eq!(q(&mut s, &c), arr(&["m", inter]), "ZINTER {what}");
+        c[0] = "ZUNION";
+        assert_eq!(q(&mut s, &c), arr(&["m", union]), "ZUNION {what}");
+        for (name, want) in [("ZINTERSTORE", inter), ("ZUNIONSTORE", union)] {
+            let mut c = vec![name, "d", "2", k1, k2];
+            c.extend(tail);
+            assert_eq!(q(&mut s, &c), int(1), "{name} {what}");
+            let stored = if want == "-0" { "0" } else { want };
+            assert_eq!(
+                q(&mut s, &["ZSCORE", "d", "m"]),
+                bulk(stored),
+                "{name} {what}"
+            );
+        }
+    }
+    // Three inputs: the NaN of a middle input zeroes a SUM, and a later
+    // input adds to that 0.
+    assert_eq!(q(&mut s, &["ZADD", "one", "1", "m"]), int(1));
+    assert_eq!(
+        q(
+            &mut s,
+            &[
+                "ZINTER",
+                "3",
+                "z",
+                "w",
+                "one",
+                "WEIGHTS",
+                "1",
+                "0",
+                "5",
+                "WITHSCORES"
+            ]
+        ),
+        arr(&["m", "5"])
+    );
+    // A plain set's members score 1, weighted the same way.
+    assert_eq!(q(&mut s, &["SADD", "s", "m"]), int(1));
+    assert_eq!(
+        q(
+            &mut s,
+            &[
+                "ZINTER",
+                "2",
+                "z",
+                "s",
+                "WEIGHTS",
+                "1",
+                "inf",
+                "AGGREGATE",
+                "SUM",
+                "WITHSCORES"
+            ]
+        ),
+        arr(&["m", "inf"])
+    );
+    assert_eq!(
+        q(
+            &mut s,
+            &[
+                "ZINTER",
+                "2",
+                "z",
+                "s",
+                "WEIGHTS",
+                "-1",
+                "inf",
+                "WITHSCORES"
+            ]
+        ),
+        arr(&["m", "0"])
+    );
+    assert_eq!(
+        q(
+            &mut s,
+            &[
+                "ZUNION",
+                "2",
+                "s",
+                "neg",
+                "WEIGHTS",
+                "0",
+                "1",
+                "AGGREGATE",
+                "MAX",
+                "WITHSCORES"
+            ]
+        ),
+        arr(&["m", "0"])
+    );
+    // ZDIFF takes no weights; its scores are the first input's.
+    assert_eq!(
+        q(&mut s, &["ZDIFF", "2", "z", "none", "WITHSCORES"]),
+        arr(&["m", "inf"])
+    );
+    assert_eq!(
+        q(&mut s, &["ZDIFF", "2", "z", "w", "WEIGHTS", "1", "1"]),
+        SYNTAX
+    );
+    assert_eq!(q(&mut s, &["ZINTERCARD", "2", "z", "w"]), int(1));
+});

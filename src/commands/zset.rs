@@ -1718,11 +1718,25 @@ fn no_nan(v: f64) -> f64 {
     }
 }
 
+/// Valkey's zunionInterAggregate: the accumulator is never NaN, and a
+/// NaN `v` leaves MIN/MAX unchanged (`v < acc` and `v > acc` are false).
 fn aggregate(agg: Agg, acc: f64, v: f64) -> f64 {
     match agg {
         Agg::Sum => no_nan(acc + v),
-        Agg::Min => acc.min(v),
-        Agg::Max => acc.max(v),
+        Agg::Min => {
+            if v < acc {
+                v
+            } else {
+                acc
+            }
+        }
+        Agg::Max => {
+            if v > acc {
+                v
+            } else {
+                acc
+            }
+        }
     }
 }
 
@@ -1764,8 +1778,13 @@ fn compute<'a>(
                 srcs[first].for_each(|m, s| {
                     let mut v = no_nan(s * weights[first]);
                     for &j in &order[1..] {
+                        // Only the first weighted score is cleaned of NaN;
+                        // later ones go to the aggregate as they are, as in
+                        // Valkey's zunionInterDiffGenericCommand: a SUM then
+                        // turns NaN into 0, while MIN/MAX ignore it (a NaN
+                        // never compares smaller or larger).
                         match srcs[j].score(&m) {
-                            Some(o) => v = aggregate(agg, v, no_nan(o * weights[j])),
+                            Some(o) => v = aggregate(agg, v, o * weights[j]),
                             None => return,
                         }
                     }
