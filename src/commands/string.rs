@@ -345,6 +345,7 @@ pub fn reply_str(out: &mut ReplyBuf, s: StrRef<'_>) {
         StrRef::Int(n) => out.bulk_int(n),
         StrRef::Bytes(b) => out.bulk(b),
         StrRef::Shared(b) => out.bulk_shared(b),
+        StrRef::SharedVec(b) => out.bulk_shared_vec(b),
     }
 }
 
@@ -354,6 +355,7 @@ fn str_eq(s: StrRef<'_>, b: &[u8]) -> bool {
         StrRef::Int(n) => crate::resp::parser::parse_i64(b) == Some(n),
         StrRef::Bytes(x) => x == b,
         StrRef::Shared(x) => &x[..] == b,
+        StrRef::SharedVec(x) => &x[..] == b,
     }
 }
 
@@ -819,7 +821,9 @@ fn append(ctx: &mut Ctx) -> CmdResult {
             v.try_reserve(tail.len())
                 .map_err(|_| CmdError::from(STRING_TOO_LONG))?;
             v.extend_from_slice(tail);
-            v.len()
+            let len = v.len();
+            s.settle();
+            len
         }
     };
     ctx.dirty(1);
@@ -893,7 +897,7 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
             let mut v = Vec::new();
             grow_zeroed(&mut v, end)?;
             v[offset as usize..].copy_from_slice(value);
-            db.add(key, Value::Str(Str::Growable(v)), now);
+            db.add(key, Value::Str(Str::grown(v)), now);
             end
         }
         Some(e) => {
@@ -907,7 +911,9 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
             let v = s.make_growable();
             grow_zeroed(v, end)?;
             v[offset as usize..end].copy_from_slice(value);
-            v.len()
+            let len = v.len();
+            s.settle();
+            len
         }
     };
     ctx.dirty(1);
