@@ -120,15 +120,29 @@ class Conn:
             while len(self.buf) < end + n + 2:
                 self._fill()
             return self.buf[end:end + n], end + n + 2
-        if t == b"*":
+        if t in (b"*", b"~", b">", b"%", b"|"):
             n = int(rest)
             if n < 0:
                 return None, end
+            if t in (b"%", b"|"):
+                n *= 2
             items = []
             for _ in range(n):
                 v, end = self._parse(end)
                 items.append(v)
+            if t == b"|":
+                # An attribute precedes the reply it describes.
+                return self._parse(end)
             return items, end
+        if t == b"_":
+            return None, end
+        if t in (b",", b"#", b"("):
+            return (t.decode(), rest), end
+        if t in (b"=", b"!"):
+            n = int(rest)
+            while len(self.buf) < end + n + 2:
+                self._fill()
+            return (t.decode(), self.buf[end:end + n]), end + n + 2
         raise ValueError("bad reply type %r in %r" % (t, self.buf[pos:pos + 80]))
 
     def read(self):
@@ -237,9 +251,13 @@ class Diff(Exception):
 
 
 class Runner:
-    def __init__(self, fk_port, vk_port, family, seed):
+    def __init__(self, fk_port, vk_port, family, seed, resp=2):
         self.fk = Conn(fk_port)
         self.vk = Conn(vk_port)
+        self.resp = resp
+        if resp == 3:
+            for c in (self.fk, self.vk):
+                c.call("HELLO", "3")
         self.fk_port, self.vk_port = fk_port, vk_port
         self.family, self.seed = family, seed
         self.history = []
@@ -479,8 +497,13 @@ def gen_strings(rng, r):
         r.run(["APPEND", k, str(rng.randrange(0, 100))], keys=[k])
     elif c == 27:
         r.run(["EXPIRE", k, "1000"], keys=[k])
-    elif c == 28:
+    elif c == 28 and rng.random() < 0.5:
         r.run(["SET", k, val(rng), "GET"] + ttl_opts(rng), keys=[k])
+    elif c == 28:
+        if rng.random() < 0.5:
+            r.run(["DELIFEQ", k, val(rng)])
+        else:
+            r.run(["SET", k, val(rng), "IFEQ", val(rng)] + pick(rng, [[], ["GET"], ["NX"], ["XX"], ["EX", "1000"]]), keys=[k])
     else:
         r.run(["TYPE", k])
 
@@ -910,6 +933,8 @@ def gen_sort(rng, r):
 
 def blocked_count(conn):
     info = conn.call("INFO", "clients")
+    if isinstance(info, tuple):  # RESP3 verbatim string
+        info = info[1]
     if isinstance(info, bytes):
         for line in info.split(b"\r\n"):
             if line.startswith(b"blocked_clients:"):
@@ -967,6 +992,8 @@ def gen_blocking(rng, r):
     for port, main in ((r.fk_port, r.fk), (r.vk_port, r.vk)):
         before = blocked_count(main)
         b = Conn(port)
+        if r.resp == 3:
+            b.call("HELLO", "3")
         try:
             b.send(args)
             deadline = time.time() + 5
@@ -1011,11 +1038,11 @@ GENERATORS = {
 }
 
 
-def run_family(family, seed, ops, fk_port, vk_port):
+def run_family(family, seed, ops, fk_port, vk_port, resp=2):
     # The family name is part of the stream's seed, so one family can be
     # rerun alone with the same seed and get the same commands.
     rng = random.Random("%d/%s" % (seed, family))
-    r = Runner(fk_port, vk_port, family, seed)
+    r = Runner(fk_port, vk_port, family, seed, resp)
     try:
         r.both(["FLUSHALL"])
         r.history.clear()
@@ -1037,6 +1064,7 @@ def main():
     ap.add_argument("--families", default=",".join(FAMILIES), help="comma-separated, of: " + ",".join(FAMILIES))
     ap.add_argument("--ferrokey", default=os.path.join(ROOT, "target", "release", "ferrokey-server"))
     ap.add_argument("--valkey", default=None, help="valkey-server path (default: from reference-servers.sh)")
+    ap.add_argument("--resp3", action="store_true", help="speak RESP3 (HELLO 3) on every connection")
     ap.add_argument("binary", nargs="?", help="ferrokey binary (same as --ferrokey)")
     a = ap.parse_args()
     fk_bin = a.binary or a.ferrokey
@@ -1060,11 +1088,11 @@ def main():
         failed = 0
         for f in fams:
             t0 = time.time()
-            err = run_family(f, seed, a.ops, fk_port, vk_port)
+            err = run_family(f, seed, a.ops, fk_port, vk_port, 3 if a.resp3 else 2)
             if err:
                 failed += 1
                 print(err)
-                print("FAIL %s (rerun: %s --seed %d --ops %d --families %s)" % (f, sys.argv[0], seed, a.ops, f))
+                print("FAIL %s (rerun: %s --seed %d --ops %d --families %s%s)" % (f, sys.argv[0], seed, a.ops, f, " --resp3" if a.resp3 else ""))
             else:
                 print("ok   %-8s %d ops in %.1f s" % (f, a.ops, time.time() - t0))
             for p, name in ((fk_proc, "ferrokey"), (vk_proc, "valkey")):
