@@ -1072,3 +1072,74 @@ server_test!(setop_weights_with_infinities, |srv| {
     );
     assert_eq!(q(&mut s, &["ZINTERCARD", "2", "z", "w"]), int(1));
 });
+
+// Valkey's SCAN callback prints a skiplist's scores with %.17g, where a
+// listpack's are sent as stored (shortest form). Found by
+// scripts/diff-valkey.py.
+server_test!(zscan_score_text_by_encoding, |srv| {
+    let mut s = srv.raw();
+    let add = [
+        "ZADD",
+        "z",
+        "0.1",
+        "a",
+        "1e-5",
+        "b",
+        "123456789012345678",
+        "c",
+        "1e17",
+        "d",
+        "-0",
+        "e",
+        "inf",
+        "f",
+    ];
+    assert_eq!(q(&mut s, &add), int(6));
+    let scan = |s: &mut TcpStream, key: &str| {
+        let r = q(s, &["ZSCAN", key, "0", "COUNT", "100"]);
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        let lines: Vec<&str> = r
+            .split("\r\n")
+            .filter(|l| !l.starts_with(['*', '$']))
+            .collect();
+        // lines: cursor, then member/score alternating, then "".
+        for p in lines[1..lines.len() - 1].chunks(2) {
+            pairs.push((p[0].to_string(), p[1].to_string()));
+        }
+        pairs.sort();
+        pairs
+    };
+    let listpack = scan(&mut s, "z");
+    assert_eq!(
+        listpack,
+        [
+            ("a", "0.1"),
+            ("b", "0.00001"),
+            ("c", "123456789012345680"),
+            ("d", "100000000000000000"),
+            ("e", "0"),
+            ("f", "inf")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    assert_eq!(
+        q(&mut s, &["CONFIG", "SET", "zset-max-listpack-entries", "0"]),
+        OK
+    );
+    let mut add = add.to_vec();
+    add[1] = "y";
+    assert_eq!(q(&mut s, &add), int(6));
+    assert_eq!(q(&mut s, &["OBJECT", "ENCODING", "y"]), bulk("skiplist"));
+    assert_eq!(
+        scan(&mut s, "y"),
+        [
+            ("a", "0.10000000000000001"),
+            ("b", "1.0000000000000001e-05"),
+            ("c", "1.2345678901234568e+17"),
+            ("d", "1e+17"),
+            ("e", "-0"),
+            ("f", "inf")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+});

@@ -601,6 +601,35 @@ fn score_text(s: f64) -> String {
     }
 }
 
+/// A score as C's `%.17g` prints it: what Valkey's SCAN callback sends for
+/// a skiplist-encoded sorted set (`0.10000000000000001`, `1e+17`), where a
+/// listpack's scores are sent as stored (shortest form).
+fn score_g17(s: f64) -> String {
+    if !s.is_finite() {
+        return if s > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    if s == 0.0 {
+        return if s.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    // 17 significant digits, correctly rounded, and the decimal exponent.
+    let sci = format!("{s:.16e}");
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let trim = |t: &str| -> String {
+        if t.contains('.') {
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            t.to_string()
+        }
+    };
+    if !(-4..17).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mant), exp.unsigned_abs())
+    } else {
+        trim(&format!("{:.*}", (16 - exp) as usize, s))
+    }
+}
+
 /// One (member, score) element of a reply: a flat pair in RESP2, a
 /// two-element array in RESP3 when `nested`.
 fn reply_pair(out: &mut ReplyBuf, member: &[u8], score: f64, nested: bool) {
@@ -1250,6 +1279,7 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
     };
     let opts = super::args::scan_opts(argv, 3, super::args::ScanKind::ZSet)?;
     let (count, pattern, noscores) = (opts.count, opts.pattern, opts.noscores);
+    let skiplist = z.encoding() == "skiplist";
     let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
     let mut steps_left = count.saturating_mul(10);
     let mut cursor = cursor;
@@ -1276,8 +1306,42 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
         out.bulk(m);
         if !noscores {
             // Scores are strings here even in RESP3, as Valkey sends them.
-            out.bulk(score_text(*s).as_bytes());
+            let text = if skiplist {
+                score_g17(*s)
+            } else {
+                score_text(*s)
+            };
+            out.bulk(text.as_bytes());
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn scores_print_like_percent_17g() {
+        for (v, want) in [
+            (0.1, "0.10000000000000001"),
+            (1e-5, "1.0000000000000001e-05"),
+            (1.2345678901234568e17, "1.2345678901234568e+17"),
+            (1e17, "1e+17"),
+            (1e16, "10000000000000000"),
+            (1e15, "1000000000000000"),
+            (12345678901234567.0, "12345678901234568"),
+            (1e20, "1e+20"),
+            (1.5, "1.5"),
+            (-2.25, "-2.25"),
+            (3.0, "3"),
+            (0.0001, "0.0001"),
+            (0.00001, "1.0000000000000001e-05"),
+            (-0.0, "-0"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (1e308, "1e+308"),
+            (5e-324, "4.9406564584124654e-324"),
+        ] {
+            assert_eq!(super::score_g17(v), want, "{v}");
+        }
+    }
 }
