@@ -1082,6 +1082,12 @@ def run_family(family, seed, ops, fk_port, vk_port, resp=2):
         return None
     except Diff as d:
         return str(d)
+    except (OSError, ValueError) as e:
+        # A server closed the connection or sent something unparsable.
+        try:
+            r.fail("connection error: %s" % e, "", "")
+        except Diff as d:
+            return str(d)
     finally:
         r.close()
 
