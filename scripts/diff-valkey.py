@@ -182,7 +182,7 @@ def start(path, name):
     while time.time() < deadline:
         if proc.poll() is not None:
             err = proc.stderr.read().decode(errors="replace")
-            raise SystemExit("%s exited at start: %s" % (name, err[-2000:]))
+            raise SetupError("%s exited at start: %s" % (name, err[-2000:]))
         try:
             c = Conn(port)
             if c.call("PING") == ("status", b"PONG"):
@@ -192,19 +192,22 @@ def start(path, name):
             pass
         time.sleep(0.02)
     proc.kill()
-    raise SystemExit("%s did not answer PING on port %d" % (name, port))
+    raise SetupError("%s did not answer PING on port %d" % (name, port))
 
 
 def valkey_path():
     tool = os.path.join(ROOT, "..", "shared", "tools", "reference-servers.sh")
     if not os.path.exists(tool):
         tool = "/work/shared/tools/reference-servers.sh"
-    out = subprocess.run([tool], capture_output=True, text=True, check=True).stdout
+    try:
+        out = subprocess.run([tool], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise SetupError("cannot run %s: %s" % (tool, e))
     for line in out.splitlines():
         parts = line.split(None, 1)
         if len(parts) == 2 and parts[0] == "valkey-server":
             return parts[1].strip()
-    raise SystemExit("reference-servers.sh printed no valkey-server path")
+    raise SetupError("reference-servers.sh printed no valkey-server path")
 
 
 # ---------------------------------------------------------------------------
@@ -244,6 +247,10 @@ def normalize(norm, v):
 
 class Diff(Exception):
     pass
+
+
+class SetupError(Exception):
+    """A server would not start, or Valkey's path is unknown (exit 2)."""
 
 
 # ---------------------------------------------------------------------------
@@ -1112,9 +1119,9 @@ def main():
     if not os.access(fk_bin, os.X_OK):
         print("no ferrokey binary at %s (cargo build --release)" % fk_bin, file=sys.stderr)
         return 2
-    vk_bin = a.valkey or valkey_path()
     procs = []
     try:
+        vk_bin = a.valkey or valkey_path()
         fk_proc, fk_port = start(fk_bin, "ferrokey")
         procs.append(fk_proc)
         vk_proc, vk_port = start(vk_bin, "valkey")
@@ -1136,6 +1143,9 @@ def main():
                     return 1
         print("diff-valkey: %d of %d families differ (seed %d)" % (failed, len(fams), seed))
         return 1 if failed else 0
+    except SetupError as e:
+        print("diff-valkey: setup failed: %s" % e, file=sys.stderr)
+        return 2
     finally:
         for p in procs:
             if p.poll() is None:
