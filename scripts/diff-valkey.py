@@ -528,17 +528,19 @@ def gen_strings(rng, r):
         else:
             r.run(["COPY", k, k2, "REPLACE"], keys=[k, k2])
     elif c == 29:
-        # Either side of the embstr/raw range. Between 45 and about 113
-        # bytes, whether Valkey 9.1 embeds a string depends on the history
-        # of its key (an expire on the key it overwrote, an expire added
-        # later): an open difference, reported, not generated here.
-        n = pick(rng, [rng.randrange(30, 45), rng.randrange(120, 200)])
-        r.run(["SET", k, "e" * n] + pick(rng, [[], ["EX", "1000"], ["KEEPTTL"]]), keys=[k])
+        # Around the embstr/raw boundary: whether Valkey embeds a string
+        # depends on the key's length and on the expire of the key it
+        # replaced, not on one added later.
+        n = rng.randrange(40, 120)
+        key = pick(rng, [k, k, "s" * 40])
+        r.run(["SET", key, "e" * n] + pick(rng, [[], ["EX", "1000"], ["KEEPTTL"]]), keys=[key])
+        if rng.random() < 0.3:
+            r.run(pick(rng, [["EXPIRE", key, "1000"], ["PERSIST", key], ["GETEX", key, "EX", "500"]]), keys=[key])
     else:
         r.run(["TYPE", k])
 
 
-KEYS_POOL = ["a", "b", "c", "d", "e", "{t}f", "long:key:name:here:for:raw"]
+KEYS_POOL = ["a", "b", "c", "d", "e", "{t}f", "long:key:name:here:for:raw", "k" * 40]
 
 
 def gen_keys(rng, r):

@@ -966,3 +966,136 @@ server_test!(a_pending_reply_keeps_the_value_it_was_sent, |srv| {
     assert_eq!(q(&mut s, &["GETRANGE", "k2", "-3", "-1"]), bulk("cde"));
     assert_eq!(q(&mut s, &["GETRANGE", "k", "-3", "-1"]), bulk("bcd"));
 });
+
+// Valkey 9.1 decides embstr/raw when it builds a value under its key: an
+// expire on the key the value replaces counts (8 bytes), one added later
+// (EXPIRE, GETEX, SET ... EX on a new key) does not; RENAME to a longer
+// name builds it again, expire included. Found by scripts/diff-valkey.py;
+// each line's answer is Valkey's.
+server_test!(embstr_or_raw_by_history, |srv| {
+    let mut s = srv.raw();
+    let e = |n: usize| "e".repeat(n);
+    let enc = |s: &mut TcpStream, k: &str| q(s, &["OBJECT", "ENCODING", k]);
+    let run = |s: &mut TcpStream, cmds: &[&[&str]]| {
+        for c in cmds {
+            let r = q(s, c);
+            assert!(!r.starts_with('-'), "{c:?}: {r}");
+        }
+    };
+    let (e103, e104, e105, e107, e111, e112) = (e(103), e(104), e(105), e(107), e(111), e(112));
+    let cases: Vec<(&str, Vec<Vec<&str>>, &str)> = vec![
+        ("a1", vec![vec!["SET", "a1", &e111, "EX", "100"]], "embstr"),
+        ("a2", vec![vec!["SET", "a2", &e112, "EX", "100"]], "raw"),
+        (
+            "a3",
+            vec![
+                vec!["SET", "a3", "x"],
+                vec!["SET", "a3", &e104, "EX", "100"],
+            ],
+            "embstr",
+        ),
+        (
+            "a5",
+            vec![
+                vec!["SET", "a5", "x", "EX", "100"],
+                vec!["SET", "a5", &e103],
+            ],
+            "embstr",
+        ),
+        (
+            "a6",
+            vec![
+                vec!["SET", "a6", "x", "EX", "100"],
+                vec!["SET", "a6", &e104],
+            ],
+            "raw",
+        ),
+        (
+            "a7",
+            vec![
+                vec!["SET", "a7", "x", "EX", "100"],
+                vec!["SET", "a7", &e104, "KEEPTTL"],
+            ],
+            "raw",
+        ),
+        (
+            "b3",
+            vec![
+                vec!["SET", "b3", "x", "EX", "100"],
+                vec!["GETSET", "b3", &e104],
+            ],
+            "raw",
+        ),
+        (
+            "b4",
+            vec![
+                vec!["SET", "b4", "x", "EX", "100"],
+                vec!["MSET", "b4", &e104],
+            ],
+            "raw",
+        ),
+        (
+            "b5",
+            vec![
+                vec!["SET", "b5", "x", "EX", "100"],
+                vec!["SETEX", "b5", "100", &e104],
+            ],
+            "raw",
+        ),
+        ("b6", vec![vec!["SETEX", "b6", "100", &e104]], "embstr"),
+        (
+            "c1",
+            vec![vec!["SET", "c1", &e107], vec!["EXPIRE", "c1", "100"]],
+            "embstr",
+        ),
+        (
+            "c3",
+            vec![vec!["SET", "c3", &e107], vec!["GETEX", "c3", "EX", "100"]],
+            "embstr",
+        ),
+        (
+            "c5",
+            vec![
+                vec!["SET", "c4", &e107],
+                vec!["EXPIRE", "c4", "100"],
+                vec!["RENAME", "c4", "c5"],
+            ],
+            "embstr",
+        ),
+        (
+            "c",
+            vec![
+                vec!["SET", "c7", "x", "EX", "100"],
+                vec!["SET", "c7", &e105],
+                vec!["RENAME", "c7", "c"],
+            ],
+            "raw",
+        ),
+    ];
+    for (key, cmds, want) in &cases {
+        let cmds: Vec<&[&str]> = cmds.iter().map(|c| &c[..]).collect();
+        run(&mut s, &cmds);
+        assert_eq!(enc(&mut s, key), bulk(want), "{key}");
+    }
+    let long = format!("c6{}", e(60));
+    let e50 = e(50);
+    run(
+        &mut s,
+        &[&["SET", "c6", &e50, "EX", "100"], &["RENAME", "c6", &long]],
+    );
+    assert_eq!(enc(&mut s, &long), bulk("raw"));
+    let long2 = format!("d6{}", e(60));
+    run(&mut s, &[&["SET", "d6", &e50], &["RENAME", "d6", &long2]]);
+    assert_eq!(enc(&mut s, &long2), bulk("raw"));
+    // From 32 bytes on, a key's header is 2 bytes longer.
+    for (klen, vlen, want) in [
+        (31, 82, "embstr"),
+        (31, 83, "raw"),
+        (32, 79, "embstr"),
+        (32, 80, "raw"),
+    ] {
+        let k = "k".repeat(klen);
+        run(&mut s, &[&["SET", &k, &e(vlen)]]);
+        assert_eq!(enc(&mut s, &k), bulk(want), "key {klen} value {vlen}");
+    }
+});

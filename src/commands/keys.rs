@@ -363,6 +363,13 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     // object under the new name).
     if let Some(mut e) = db.take_entry(src, now) {
         keep_raw(&mut e, src.len());
+        // A longer name makes Valkey build the object again, with the
+        // expire's room: the string may no longer embed.
+        if dst.len() > src.len() && e.expire() != 0 {
+            if let Value::Str(s) = e.value_mut() {
+                s.created_with_expire(dst.len());
+            }
+        }
         db.insert_entry(dst, e, now);
     }
     // A list or sorted set under the new name may serve blocked clients.

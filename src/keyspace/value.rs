@@ -175,14 +175,32 @@ impl Str {
         s
     }
 
-    /// `OBJECT ENCODING` name. Valkey embeds key, expire and value in one
-    /// allocation while the three fit in its 128-byte size class.
-    pub fn encoding(&self, key_len: usize, has_expire: bool) -> &'static str {
+    /// A string value replacing a key that had an expire: Valkey 9.1 sizes
+    /// the new object with the old expire's 8 bytes, so a string embedded
+    /// only without them is made `raw` for good (`Growable`), even once
+    /// the expire is dropped. (Added to an existing embedded string later,
+    /// an expire does not change its encoding: see `encoding`.)
+    pub fn created_with_expire(&mut self, key_len: usize) {
+        if let Str::Fixed(b) = self {
+            let len = key_len + b.as_slice().len();
+            let limit = embed_limit(key_len);
+            if len <= limit && len + 8 > limit {
+                self.make_growable();
+            }
+        }
+    }
+
+    /// `OBJECT ENCODING` name. Valkey embeds key and value in one
+    /// allocation while they fit in its 128-byte size class; an expire
+    /// added later keeps an embedded string embedded (as do EXPIRE,
+    /// GETEX, SET ... EX on a new key), and one present when the value
+    /// replaced its key's old one is accounted by `created_with_expire`.
+    pub fn encoding(&self, key_len: usize, _has_expire: bool) -> &'static str {
         match self {
             Str::Int(_) => "int",
             Str::Growable(_) | Str::Big(_) => "raw",
             Str::Fixed(b) => {
-                if key_len + b.as_slice().len() + if has_expire { 8 } else { 0 } <= 113 {
+                if key_len + b.as_slice().len() <= embed_limit(key_len) {
                     "embstr"
                 } else {
                     "raw"
@@ -198,6 +216,16 @@ impl Str {
             Str::Growable(v) => Some(v.as_ptr()),
             Str::Big(v) => Some(v.as_ptr()),
         }
+    }
+}
+
+/// Longest key plus value that Valkey embeds in one object (`embstr`):
+/// 113 bytes, 111 once the key needs a 3-byte sds header (32 bytes on).
+fn embed_limit(key_len: usize) -> usize {
+    if key_len < 32 {
+        113
+    } else {
+        111
     }
 }
 
@@ -366,8 +394,20 @@ mod tests {
         let long = vec![b'x'; 112];
         assert_eq!(Str::from_bytes(&long).encoding(1, false), "embstr");
         assert_eq!(Str::from_bytes(&long).encoding(2, false), "raw");
-        assert_eq!(Str::from_bytes(&long[..104]).encoding(1, true), "embstr");
-        assert_eq!(Str::from_bytes(&long[..105]).encoding(1, true), "raw");
+        // A key of 32 bytes or more has a longer header.
+        assert_eq!(Str::from_bytes(&long[..81]).encoding(31, false), "embstr");
+        assert_eq!(Str::from_bytes(&long[..82]).encoding(31, false), "embstr");
+        assert_eq!(Str::from_bytes(&long[..79]).encoding(32, false), "embstr");
+        assert_eq!(Str::from_bytes(&long[..80]).encoding(32, false), "raw");
+        // An expire added later does not count...
+        assert_eq!(Str::from_bytes(&long[..112]).encoding(1, true), "embstr");
+        // ...one on the key the value replaced does.
+        let mut s = Str::from_bytes(&long[..104]);
+        s.created_with_expire(1);
+        assert_eq!(s.encoding(1, false), "embstr");
+        let mut s = Str::from_bytes(&long[..105]);
+        s.created_with_expire(1);
+        assert_eq!(s.encoding(1, false), "raw");
         let mut s = Str::from_bytes(b"5");
         s.make_growable().push(b'1');
         assert_eq!(s.encoding(1, false), "raw");
