@@ -1143,3 +1143,32 @@ server_test!(zscan_score_text_by_encoding, |srv| {
         .map(|(a, b)| (a.to_string(), b.to_string()))
     );
 });
+
+// ZRANGESTORE starts from the encoding its count picks and converts when a
+// long member arrives, as Valkey's zsetTypeCreate(length, 0) does: a -0
+// stored before that conversion went through the listpack and reads 0.
+// Found by scripts/diff-valkey.py; the answers are Valkey 9.1's.
+server_test!(zrangestore_converts_as_members_arrive, |srv| {
+    let mut s = srv.raw();
+    for (k, v) in [
+        ("zset-max-listpack-entries", "4"),
+        ("zset-max-listpack-value", "16"),
+    ] {
+        assert_eq!(q(&mut s, &["CONFIG", "SET", k, v]), OK);
+    }
+    let long = "w".repeat(27);
+    assert_eq!(
+        q(&mut s, &["ZADD", "s", "-4", "wwwwwwwwww", "1", &long]),
+        int(2)
+    );
+    assert_eq!(q(&mut s, &["ZINCRBY", "s", "-0.0", "-1"]), bulk("-0"));
+    assert_eq!(q(&mut s, &["ZRANGESTORE", "d", "s", "0", "-1"]), int(3));
+    assert_eq!(q(&mut s, &["OBJECT", "ENCODING", "d"]), bulk("skiplist"));
+    assert_eq!(q(&mut s, &["ZSCORE", "d", "-1"]), bulk("0"));
+    // In reverse, the long member comes first: converted before the -0.
+    assert_eq!(
+        q(&mut s, &["ZRANGESTORE", "r", "s", "0", "-1", "REV"]),
+        int(3)
+    );
+    assert_eq!(q(&mut s, &["ZSCORE", "r", "-1"]), bulk("-0"));
+});

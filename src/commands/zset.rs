@@ -664,12 +664,20 @@ fn reply_elements<M: AsRef<[u8]>>(out: &mut ReplyBuf, items: &[(M, f64)], withsc
 
 /// Builds a zset from sorted-or-not elements with the encoding Valkey
 /// gives a result of this size (ZUNIONSTORE & co, ZRANGESTORE).
-fn build<M: AsRef<[u8]>>(items: &[(M, f64)], limits: Limits) -> ZSet {
-    let maxlen = items
-        .iter()
-        .map(|(m, _)| m.as_ref().len())
-        .max()
-        .unwrap_or(0);
+fn build<M: AsRef<[u8]>>(items: &[(M, f64)], limits: Limits, sized: bool) -> ZSet {
+    // ZRANGESTORE starts from an encoding picked by the count alone
+    // (Valkey's zsetTypeCreate(length, 0)): a listpack that converts when
+    // a long member arrives, so scores added before then went through the
+    // listpack (-0 reads back as 0).
+    let maxlen = if sized {
+        items
+            .iter()
+            .map(|(m, _)| m.as_ref().len())
+            .max()
+            .unwrap_or(0)
+    } else {
+        0
+    };
     let mut z = ZSet::with_hint(items.len(), maxlen, limits);
     for (m, s) in items {
         z.set(m.as_ref(), *s, limits);
@@ -679,7 +687,7 @@ fn build<M: AsRef<[u8]>>(items: &[(M, f64)], limits: Limits) -> ZSet {
 
 /// Stores a computed result under `dst` (deleting it when empty) and
 /// replies its size.
-fn store_result<M: AsRef<[u8]>>(ctx: &mut Ctx, dst: &[u8], items: &[(M, f64)]) {
+fn store_result<M: AsRef<[u8]>>(ctx: &mut Ctx, dst: &[u8], items: &[(M, f64)], sized: bool) {
     let now = ctx.now;
     let lim = limits(ctx);
     let db = ctx.db();
@@ -690,7 +698,7 @@ fn store_result<M: AsRef<[u8]>>(ctx: &mut Ctx, dst: &[u8], items: &[(M, f64)]) {
         ctx.out.int(0);
         return;
     }
-    let z = build(items, lim);
+    let z = build(items, lim, sized);
     db.set(dst, Value::ZSet(Box::new(z)), false, now);
     ctx.dirty(1);
     ctx.signal_ready(dst);

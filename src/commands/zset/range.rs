@@ -314,7 +314,7 @@ pub(super) fn zrangestore(ctx: &mut Ctx) -> CmdResult {
         }
         None => Vec::new(),
     };
-    store_result(ctx, &argv[1], &items);
+    store_result(ctx, &argv[1], &items, false);
     Ok(())
 }
 

@@ -245,7 +245,7 @@ fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
         let owned: Vec<(Vec<u8>, f64)> =
             res.into_iter().map(|(m, s)| (m.into_owned(), s)).collect();
         drop(srcs);
-        store_result(ctx, &argv[1], &owned);
+        store_result(ctx, &argv[1], &owned, true);
     } else {
         reply_elements(ctx.out, &res, withscores);
     }
