@@ -572,6 +572,22 @@ server_test!(encodings_and_conversions, |srv| {
     assert_eq!(encoding(&mut s, "e"), bulk("listpack"));
     q(&mut s, &["SADD", "f", "1", "1", "1", "1", "1"]);
     assert_eq!(encoding(&mut s, "f"), bulk("listpack"));
+    // On an existing set too (Valkey's setTypeMaybeConvert): more members
+    // given than the encoding's limit converts first, duplicates and
+    // members already there included. (Found by scripts/diff-valkey.py.)
+    set(&mut s, "set-max-listpack-entries", "4");
+    q(&mut s, &["SADD", "g", "12"]);
+    assert_eq!(q(&mut s, &["SADD", "g", "e", "d", "d", "e", "-5"]), int(3));
+    assert_eq!(encoding(&mut s, "g"), bulk("hashtable"));
+    q(&mut s, &["SADD", "h", "1"]);
+    assert_eq!(q(&mut s, &["SADD", "h", "1", "1", "1", "1", "1"]), int(0));
+    assert_eq!(encoding(&mut s, "h"), bulk("hashtable"));
+    q(&mut s, &["SADD", "i", "a"]);
+    assert_eq!(q(&mut s, &["SADD", "i", "a", "a", "a", "a"]), int(0));
+    assert_eq!(encoding(&mut s, "i"), bulk("listpack"));
+    assert_eq!(q(&mut s, &["SADD", "i", "a", "a", "a", "a", "a"]), int(0));
+    assert_eq!(encoding(&mut s, "i"), bulk("hashtable"));
+    set(&mut s, "set-max-listpack-entries", "128");
     set(&mut s, "set-max-intset-entries", "512");
 
     set(&mut s, "set-max-listpack-entries", "3");

@@ -6,6 +6,7 @@ mod common;
 use common::{bulk, int, q, NOT_INT, NULL, OK, SYNTAX, WRONGTYPE};
 
 use common::{cmd, raw_roundtrip};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -807,4 +808,294 @@ server_test!(large_values_sent_by_reference_arrive_whole, |srv| {
     let mut appended = big.clone();
     appended.push(b'!');
     assert!(got == bulk_bytes(&appended));
+});
+
+/// The server's resident set size in bytes, from /proc.
+fn rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS line");
+    let kb: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS value");
+    kb * 1024
+}
+
+/// `calls` of `cmdstat_<name>` in INFO commandstats (0 before the first).
+fn calls(s: &mut TcpStream, name: &str) -> u64 {
+    let info = q(s, &["INFO", "commandstats"]);
+    let prefix = format!("cmdstat_{name}:calls=");
+    info.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Pipelines `n` GETs of `key` (a `len`-byte value) without reading, and
+/// checks that the server's memory does not grow with the replies waiting
+/// to be written: a large value is replied by reference to the stored one
+/// whatever command built it. Copied, 100 replies of 4 MB would add 400 MB.
+fn gets_share_the_value(srv: &common::Server, key: &str, len: usize) {
+    const N: u64 = 100;
+    let mut admin = srv.raw();
+    let before_calls = calls(&mut admin, "get");
+    let before = rss(srv.pid());
+    let mut reader = srv.raw();
+    let mut batch = Vec::new();
+    for _ in 0..N {
+        batch.extend_from_slice(&cmd(&[b"GET", key.as_bytes()]));
+    }
+    reader.write_all(&batch).expect("write");
+    // Every GET has run once the counter says so; memory is sampled all
+    // along, so a reply copied early is seen too.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut peak = before;
+    loop {
+        peak = peak.max(rss(srv.pid()));
+        if calls(&mut admin, "get") >= before_calls + N {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the GETs did not all run");
+        std::thread::yield_now();
+    }
+    peak = peak.max(rss(srv.pid()));
+    let grown = peak.saturating_sub(before);
+    assert!(
+        grown < 64 << 20,
+        "RSS grew by {grown} bytes for {N} pending GETs of {len} bytes"
+    );
+    // The replies are all there, whole (read and checked piece by piece,
+    // not kept: 400 MB in the test would be the amplification it rules out).
+    let one = raw_roundtrip(&mut admin, &cmd(&[b"GET", key.as_bytes()]), 1);
+    assert_eq!(one.len(), format!("${len}\r\n").len() + len + 2);
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut at = 0usize;
+    let total = one.len() * N as usize;
+    while at < total {
+        let k = reader.read(&mut chunk).expect("read replies");
+        assert!(k > 0, "closed after {at} of {total} bytes");
+        // Compared slice by slice against the expected reply, which
+        // repeats every `one.len()` bytes.
+        let mut done = 0;
+        while done < k {
+            let pos = (at + done) % one.len();
+            let n = (k - done).min(one.len() - pos);
+            assert!(
+                chunk[done..done + n] == one[pos..pos + n],
+                "reply {} differs at byte {pos}",
+                (at + done) / one.len()
+            );
+            done += n;
+        }
+        at += k;
+    }
+}
+
+server_test!(
+    large_values_built_in_place_are_replied_by_reference,
+    |srv| {
+        let mut s = srv.raw();
+        const LEN: usize = 4_000_000;
+        // Built by SETRANGE past the end (zero filled).
+        assert_eq!(
+            q(&mut s, &["SETRANGE", "big", &(LEN - 1).to_string(), "v"]),
+            int(LEN as i64)
+        );
+        gets_share_the_value(srv, "big", LEN);
+        // Built by APPEND, 64 KiB at a time.
+        let chunk = "a".repeat(64 * 1024);
+        let mut len = 0;
+        while len < LEN {
+            len += chunk.len();
+            assert_eq!(q(&mut s, &["APPEND", "app", &chunk]), int(len as i64));
+        }
+        gets_share_the_value(srv, "app", len);
+        // Still shared after SETRANGE inside it, and under a new name.
+        assert_eq!(
+            q(&mut s, &["SETRANGE", "app", "10", "xyz"]),
+            int(len as i64)
+        );
+        assert_eq!(q(&mut s, &["RENAME", "app", "moved"]), OK);
+        gets_share_the_value(srv, "moved", len);
+        assert_eq!(q(&mut s, &["COPY", "moved", "copy"]), int(1));
+        gets_share_the_value(srv, "copy", len);
+        assert_eq!(q(&mut s, &["OBJECT", "ENCODING", "copy"]), bulk("raw"));
+    }
+);
+
+server_test!(a_pending_reply_keeps_the_value_it_was_sent, |srv| {
+    // A reply still waiting to be written holds the value by reference;
+    // an edit after it (APPEND, SETRANGE) must not show in that reply.
+    let mut s = srv.raw();
+    let base = "b".repeat(20_000);
+    assert_eq!(q(&mut s, &["APPEND", "k", &base]), int(20_000));
+    assert_eq!(q(&mut s, &["APPEND", "k", "c"]), int(20_001));
+    let mut batch = Vec::new();
+    for c in [
+        &[&b"GET"[..], b"k"][..],
+        &[b"APPEND", b"k", b"d"],
+        &[b"GET", b"k"],
+        &[b"SETRANGE", b"k", b"0", b"X"],
+        &[b"GET", b"k"],
+        &[b"GETRANGE", b"k", b"0", b"1"],
+        &[b"STRLEN", b"k"],
+    ] {
+        batch.extend_from_slice(&cmd(c));
+    }
+    let got = String::from_utf8(raw_roundtrip(&mut s, &batch, 7)).expect("utf8");
+    let want = [
+        bulk(&format!("{base}c")),
+        int(20_002),
+        bulk(&format!("{base}cd")),
+        int(20_002),
+        bulk(&format!("X{}cd", &base[1..])),
+        bulk("Xb"),
+        int(20_002),
+    ]
+    .concat();
+    assert!(got == want, "replies differ from what each GET saw");
+    // The copy made for COPY is independent of its source.
+    assert_eq!(q(&mut s, &["COPY", "k", "k2"]), int(1));
+    assert_eq!(q(&mut s, &["APPEND", "k2", "e"]), int(20_003));
+    assert_eq!(q(&mut s, &["STRLEN", "k"]), int(20_002));
+    assert_eq!(q(&mut s, &["GETRANGE", "k2", "-3", "-1"]), bulk("cde"));
+    assert_eq!(q(&mut s, &["GETRANGE", "k", "-3", "-1"]), bulk("bcd"));
+});
+
+// Valkey 9.1 decides embstr/raw when it builds a value under its key: an
+// expire on the key the value replaces counts (8 bytes), one added later
+// (EXPIRE, GETEX, SET ... EX on a new key) does not; RENAME to a longer
+// name builds it again, expire included. Found by scripts/diff-valkey.py;
+// each line's answer is Valkey's.
+server_test!(embstr_or_raw_by_history, |srv| {
+    let mut s = srv.raw();
+    let e = |n: usize| "e".repeat(n);
+    let enc = |s: &mut TcpStream, k: &str| q(s, &["OBJECT", "ENCODING", k]);
+    let run = |s: &mut TcpStream, cmds: &[&[&str]]| {
+        for c in cmds {
+            let r = q(s, c);
+            assert!(!r.starts_with('-'), "{c:?}: {r}");
+        }
+    };
+    let (e103, e104, e105, e107, e111, e112) = (e(103), e(104), e(105), e(107), e(111), e(112));
+    let cases: Vec<(&str, Vec<Vec<&str>>, &str)> = vec![
+        ("a1", vec![vec!["SET", "a1", &e111, "EX", "100"]], "embstr"),
+        ("a2", vec![vec!["SET", "a2", &e112, "EX", "100"]], "raw"),
+        (
+            "a3",
+            vec![
+                vec!["SET", "a3", "x"],
+                vec!["SET", "a3", &e104, "EX", "100"],
+            ],
+            "embstr",
+        ),
+        (
+            "a5",
+            vec![
+                vec!["SET", "a5", "x", "EX", "100"],
+                vec!["SET", "a5", &e103],
+            ],
+            "embstr",
+        ),
+        (
+            "a6",
+            vec![
+                vec!["SET", "a6", "x", "EX", "100"],
+                vec!["SET", "a6", &e104],
+            ],
+            "raw",
+        ),
+        (
+            "a7",
+            vec![
+                vec!["SET", "a7", "x", "EX", "100"],
+                vec!["SET", "a7", &e104, "KEEPTTL"],
+            ],
+            "raw",
+        ),
+        (
+            "b3",
+            vec![
+                vec!["SET", "b3", "x", "EX", "100"],
+                vec!["GETSET", "b3", &e104],
+            ],
+            "raw",
+        ),
+        (
+            "b4",
+            vec![
+                vec!["SET", "b4", "x", "EX", "100"],
+                vec!["MSET", "b4", &e104],
+            ],
+            "raw",
+        ),
+        (
+            "b5",
+            vec![
+                vec!["SET", "b5", "x", "EX", "100"],
+                vec!["SETEX", "b5", "100", &e104],
+            ],
+            "raw",
+        ),
+        ("b6", vec![vec!["SETEX", "b6", "100", &e104]], "embstr"),
+        (
+            "c1",
+            vec![vec!["SET", "c1", &e107], vec!["EXPIRE", "c1", "100"]],
+            "embstr",
+        ),
+        (
+            "c3",
+            vec![vec!["SET", "c3", &e107], vec!["GETEX", "c3", "EX", "100"]],
+            "embstr",
+        ),
+        (
+            "c5",
+            vec![
+                vec!["SET", "c4", &e107],
+                vec!["EXPIRE", "c4", "100"],
+                vec!["RENAME", "c4", "c5"],
+            ],
+            "embstr",
+        ),
+        (
+            "c",
+            vec![
+                vec!["SET", "c7", "x", "EX", "100"],
+                vec!["SET", "c7", &e105],
+                vec!["RENAME", "c7", "c"],
+            ],
+            "raw",
+        ),
+    ];
+    for (key, cmds, want) in &cases {
+        let cmds: Vec<&[&str]> = cmds.iter().map(|c| &c[..]).collect();
+        run(&mut s, &cmds);
+        assert_eq!(enc(&mut s, key), bulk(want), "{key}");
+    }
+    let long = format!("c6{}", e(60));
+    let e50 = e(50);
+    run(
+        &mut s,
+        &[&["SET", "c6", &e50, "EX", "100"], &["RENAME", "c6", &long]],
+    );
+    assert_eq!(enc(&mut s, &long), bulk("raw"));
+    let long2 = format!("d6{}", e(60));
+    run(&mut s, &[&["SET", "d6", &e50], &["RENAME", "d6", &long2]]);
+    assert_eq!(enc(&mut s, &long2), bulk("raw"));
+    // From 32 bytes on, a key's header is 2 bytes longer.
+    for (klen, vlen, want) in [
+        (31, 82, "embstr"),
+        (31, 83, "raw"),
+        (32, 79, "embstr"),
+        (32, 80, "raw"),
+    ] {
+        let k = "k".repeat(klen);
+        run(&mut s, &[&["SET", &k, &e(vlen)]]);
+        assert_eq!(enc(&mut s, &k), bulk(want), "key {klen} value {vlen}");
+    }
 });

@@ -173,8 +173,10 @@ fn two_dbs(dbs: &mut [Db], a: usize, b: usize) -> (&mut Db, &mut Db) {
 /// from the key length unless the string is a growable one.
 fn keep_raw(e: &mut Entry, old_key_len: usize) {
     let has_expire = e.expire() != 0;
-    let raw = matches!(&*e.value(), Value::Str(s @ Str::Fixed(_))
-        if s.encoding(old_key_len, has_expire) == "raw");
+    // A shared (large) value is raw under any key: left as it is, it stays
+    // shared with the replies that send it, and nothing is copied.
+    let raw = matches!(&*e.value(), Value::Str(s @ Str::Fixed(b))
+        if !matches!(b, Bytes24::Shared(_)) && s.encoding(old_key_len, has_expire) == "raw");
     if let (true, Value::Str(s)) = (raw, e.value_mut()) {
         s.make_growable();
     }
@@ -361,6 +363,13 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     // object under the new name).
     if let Some(mut e) = db.take_entry(src, now) {
         keep_raw(&mut e, src.len());
+        // A longer name makes Valkey build the object again, with the
+        // expire's room: the string may no longer embed.
+        if dst.len() > src.len() && e.expire() != 0 {
+            if let Value::Str(s) = e.value_mut() {
+                s.created_with_expire(dst.len());
+            }
+        }
         db.insert_entry(dst, e, now);
     }
     // A list or sorted set under the new name may serve blocked clients.

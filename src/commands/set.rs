@@ -389,6 +389,7 @@ fn sadd(ctx: &mut Ctx) -> CmdResult {
     match db.get_mut_value(&argv[1], now) {
         Some(v) => {
             let s = as_set_mut(v)?;
+            s.maybe_convert(argv.len() - 2, &lim);
             for m in &argv[2..] {
                 added += s.add(m, &lim) as i64;
             }

@@ -1,5 +1,6 @@
 //! Sorted set commands: ZADD and friends, ranges by rank, score and lex,
-//! pops (blocking too), random members, set algebra, ZSCAN.
+//! pops (blocking too), random members, set algebra, ZSCAN. The range
+//! family is in `zset/range.rs`, the set algebra in `zset/setop.rs`.
 //!
 //! Values are `keyspace::zset::ZSet`s. Argument errors are checked in
 //! Valkey's order (options, then ranges, then the key's type), since
@@ -20,6 +21,9 @@ use crate::keyspace::set::{Member, Set};
 use crate::keyspace::zset::{cmp, Limits, ZSet};
 use crate::keyspace::{Db, Value};
 use crate::resp::ReplyBuf;
+
+mod range;
+mod setop;
 
 const XX_AND_NX: &str = "ERR XX and NX options at the same time are not compatible";
 const GT_LT_NX: &str = "ERR GT, LT, and/or NX options at the same time are not compatible";
@@ -161,7 +165,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "2.0.0",
         complexity: "O(log(N)) with N being the number of elements in the sorted set.",
         syntax: "key min max",
-        handler: zcount,
+        handler: range::zcount,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -174,7 +178,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "2.8.9",
         complexity: "O(log(N)) with N being the number of elements in the sorted set.",
         syntax: "key min max",
-        handler: zlexcount,
+        handler: range::zlexcount,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -187,7 +191,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.2.0",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
         syntax: "key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]",
-        handler: zrange,
+        handler: range::zrange,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -200,7 +204,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "6.2.0",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
         syntax: "dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]",
-        handler: zrangestore,
+        handler: range::zrangestore,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -213,7 +217,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.2.0",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
         syntax: "key start stop [WITHSCORES]",
-        handler: zrevrange,
+        handler: range::zrevrange,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -226,7 +230,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.5",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         syntax: "key min max [WITHSCORES] [LIMIT offset count]",
-        handler: zrangebyscore,
+        handler: range::zrangebyscore,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -239,7 +243,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "2.2.0",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         syntax: "key max min [WITHSCORES] [LIMIT offset count]",
-        handler: zrevrangebyscore,
+        handler: range::zrevrangebyscore,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -252,7 +256,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "2.8.9",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         syntax: "key min max [LIMIT offset count]",
-        handler: zrangebylex,
+        handler: range::zrangebylex,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -265,7 +269,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "2.8.9",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         syntax: "key max min [LIMIT offset count]",
-        handler: zrevrangebylex,
+        handler: range::zrevrangebylex,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -278,7 +282,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "2.0.0",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
         syntax: "key start stop",
-        handler: zremrangebyrank,
+        handler: range::zremrangebyrank,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -291,7 +295,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.2.0",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
         syntax: "key min max",
-        handler: zremrangebyscore,
+        handler: range::zremrangebyscore,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -304,7 +308,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "2.8.9",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
         syntax: "key min max",
-        handler: zremrangebylex,
+        handler: range::zremrangebylex,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -369,7 +373,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "6.2.0",
         complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
         syntax: "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
-        handler: zunion,
+        handler: setop::zunion,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -382,7 +386,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "6.2.0",
         complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
         syntax: "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
-        handler: zinter,
+        handler: setop::zinter,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -395,7 +399,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "6.2.0",
         complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
         syntax: "numkeys key [key ...] [WITHSCORES]",
-        handler: zdiff,
+        handler: setop::zdiff,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -408,7 +412,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "2.0.0",
         complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
         syntax: "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
-        handler: zunionstore,
+        handler: setop::zunionstore,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -421,7 +425,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "2.0.0",
         complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
         syntax: "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
-        handler: zinterstore,
+        handler: setop::zinterstore,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -434,7 +438,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "6.2.0",
         complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
         syntax: "destination numkeys key [key ...]",
-        handler: zdiffstore,
+        handler: setop::zdiffstore,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -447,7 +451,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "7.0.0",
         complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
         syntax: "numkeys key [key ...] [LIMIT limit]",
-        handler: zintercard,
+        handler: setop::zintercard,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -597,6 +601,35 @@ fn score_text(s: f64) -> String {
     }
 }
 
+/// A score as C's `%.17g` prints it: what Valkey's SCAN callback sends for
+/// a skiplist-encoded sorted set (`0.10000000000000001`, `1e+17`), where a
+/// listpack's scores are sent as stored (shortest form).
+fn score_g17(s: f64) -> String {
+    if !s.is_finite() {
+        return if s > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    if s == 0.0 {
+        return if s.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    // 17 significant digits, correctly rounded, and the decimal exponent.
+    let sci = format!("{s:.16e}");
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let trim = |t: &str| -> String {
+        if t.contains('.') {
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            t.to_string()
+        }
+    };
+    if !(-4..17).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mant), exp.unsigned_abs())
+    } else {
+        trim(&format!("{:.*}", (16 - exp) as usize, s))
+    }
+}
+
 /// One (member, score) element of a reply: a flat pair in RESP2, a
 /// two-element array in RESP3 when `nested`.
 fn reply_pair(out: &mut ReplyBuf, member: &[u8], score: f64, nested: bool) {
@@ -631,12 +664,20 @@ fn reply_elements<M: AsRef<[u8]>>(out: &mut ReplyBuf, items: &[(M, f64)], withsc
 
 /// Builds a zset from sorted-or-not elements with the encoding Valkey
 /// gives a result of this size (ZUNIONSTORE & co, ZRANGESTORE).
-fn build<M: AsRef<[u8]>>(items: &[(M, f64)], limits: Limits) -> ZSet {
-    let maxlen = items
-        .iter()
-        .map(|(m, _)| m.as_ref().len())
-        .max()
-        .unwrap_or(0);
+fn build<M: AsRef<[u8]>>(items: &[(M, f64)], limits: Limits, sized: bool) -> ZSet {
+    // ZRANGESTORE starts from an encoding picked by the count alone
+    // (Valkey's zsetTypeCreate(length, 0)): a listpack that converts when
+    // a long member arrives, so scores added before then went through the
+    // listpack (-0 reads back as 0).
+    let maxlen = if sized {
+        items
+            .iter()
+            .map(|(m, _)| m.as_ref().len())
+            .max()
+            .unwrap_or(0)
+    } else {
+        0
+    };
     let mut z = ZSet::with_hint(items.len(), maxlen, limits);
     for (m, s) in items {
         z.set(m.as_ref(), *s, limits);
@@ -646,7 +687,7 @@ fn build<M: AsRef<[u8]>>(items: &[(M, f64)], limits: Limits) -> ZSet {
 
 /// Stores a computed result under `dst` (deleting it when empty) and
 /// replies its size.
-fn store_result<M: AsRef<[u8]>>(ctx: &mut Ctx, dst: &[u8], items: &[(M, f64)]) {
+fn store_result<M: AsRef<[u8]>>(ctx: &mut Ctx, dst: &[u8], items: &[(M, f64)], sized: bool) {
     let now = ctx.now;
     let lim = limits(ctx);
     let db = ctx.db();
@@ -657,7 +698,7 @@ fn store_result<M: AsRef<[u8]>>(ctx: &mut Ctx, dst: &[u8], items: &[(M, f64)]) {
         ctx.out.int(0);
         return;
     }
-    let z = build(items, lim);
+    let z = build(items, lim, sized);
     db.set(dst, Value::ZSet(Box::new(z)), false, now);
     ctx.dirty(1);
     ctx.signal_ready(dst);
@@ -952,383 +993,6 @@ fn zrevrank(ctx: &mut Ctx) -> CmdResult {
 }
 
 // ---------------------------------------------------------------------------
-// Ranges
-
-/// A score interval; `(x` makes a bound exclusive.
-#[derive(Clone, Copy, Debug)]
-struct ScoreRange {
-    min: f64,
-    max: f64,
-    minex: bool,
-    maxex: bool,
-}
-
-/// A score bound as range arguments accept it: stricter than ZADD in
-/// nothing but NaN (out-of-range values become infinities, the empty
-/// string is 0, as Valkey's parser does).
-fn parse_bound(a: &[u8]) -> Option<(f64, bool)> {
-    let (ex, s) = match a.first() {
-        Some(b'(') => (true, &a[1..]),
-        _ => (false, a),
-    };
-    if s.is_empty() {
-        return Some((0.0, ex));
-    }
-    parse_f64(s).map(|v| (v, ex))
-}
-
-impl ScoreRange {
-    fn parse(min: &[u8], max: &[u8]) -> Result<Self, CmdError> {
-        let (min, minex) = parse_bound(min).ok_or(CmdError::from(MINMAX_NOT_FLOAT))?;
-        let (max, maxex) = parse_bound(max).ok_or(CmdError::from(MINMAX_NOT_FLOAT))?;
-        Ok(ScoreRange {
-            min,
-            max,
-            minex,
-            maxex,
-        })
-    }
-
-    /// Ranks `[lo, hi)` of the elements inside the range.
-    fn ranks(&self, z: &ZSet) -> (usize, usize) {
-        let r = *self;
-        let lo = z.count_before(|s, _| s < r.min || (r.minex && s == r.min));
-        let hi = z.count_before(|s, _| s < r.max || (!r.maxex && s == r.max));
-        (lo, hi.max(lo))
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-enum LexBound<'a> {
-    NegInf,
-    PosInf,
-    Incl(&'a [u8]),
-    Excl(&'a [u8]),
-}
-
-fn parse_lex(a: &[u8]) -> Result<LexBound<'_>, CmdError> {
-    match a {
-        b"-" => Ok(LexBound::NegInf),
-        b"+" => Ok(LexBound::PosInf),
-        [b'[', rest @ ..] => Ok(LexBound::Incl(rest)),
-        [b'(', rest @ ..] => Ok(LexBound::Excl(rest)),
-        _ => Err(LEX_RANGE.into()),
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-struct LexRange<'a> {
-    min: LexBound<'a>,
-    max: LexBound<'a>,
-}
-
-impl<'a> LexRange<'a> {
-    fn parse(min: &'a [u8], max: &'a [u8]) -> Result<Self, CmdError> {
-        Ok(LexRange {
-            min: parse_lex(min)?,
-            max: parse_lex(max)?,
-        })
-    }
-
-    /// Ranks `[lo, hi)` of the elements inside the range (members being
-    /// compared alone, which is meaningful when all scores are equal).
-    fn ranks(&self, z: &ZSet) -> (usize, usize) {
-        let below_min = |m: &[u8]| match self.min {
-            LexBound::NegInf => false,
-            LexBound::PosInf => true,
-            LexBound::Incl(x) => m < x,
-            LexBound::Excl(x) => m <= x,
-        };
-        let upto_max = |m: &[u8]| match self.max {
-            LexBound::NegInf => false,
-            LexBound::PosInf => true,
-            LexBound::Incl(x) => m <= x,
-            LexBound::Excl(x) => m < x,
-        };
-        let lo = z.count_before(|_, m| below_min(m));
-        let hi = z.count_before(|_, m| upto_max(m));
-        (lo, hi.max(lo))
-    }
-}
-
-/// Ranks `[lo, hi)` for a rank range (negative indexes from the end),
-/// counted from the end when `rev`; None when empty.
-fn rank_span(start: i64, end: i64, len: usize, rev: bool) -> Option<(usize, usize)> {
-    let llen = len as i64;
-    let mut start = if start < 0 { start + llen } else { start };
-    let mut end = if end < 0 { end + llen } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= llen {
-        return None;
-    }
-    if end >= llen {
-        end = llen - 1;
-    }
-    let (s, e) = (start as usize, end as usize + 1);
-    Some(if rev { (len - e, len - s) } else { (s, e) })
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum By {
-    Auto,
-    Rank,
-    Score,
-    Lex,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Dir {
-    Auto,
-    Forward,
-    Reverse,
-}
-
-/// A parsed ZRANGE-family request. `key_at` is where the source key is
-/// (1, or 2 for ZRANGESTORE).
-struct RangeReq<'a> {
-    by: By,
-    rev: bool,
-    withscores: bool,
-    /// LIMIT offset count (count < 0: all).
-    limit: Option<(i64, i64)>,
-    min: &'a [u8],
-    max: &'a [u8],
-}
-
-fn parse_range_req<'a>(
-    argv: &'a [Bytes],
-    key_at: usize,
-    by: By,
-    dir: Dir,
-    store: bool,
-) -> Result<RangeReq<'a>, CmdError> {
-    let (mut by, mut dir) = (by, dir);
-    let mut withscores = false;
-    let mut limit = None;
-    let mut j = key_at + 3;
-    while j < argv.len() {
-        let a = &argv[j][..];
-        let left = argv.len() - j - 1;
-        if !store && is(a, "withscores") {
-            withscores = true;
-        } else if is(a, "limit") && left >= 2 {
-            limit = Some((int(&argv[j + 1])?, int(&argv[j + 2])?));
-            j += 2;
-        } else if by == By::Auto && is(a, "byscore") {
-            by = By::Score;
-        } else if by == By::Auto && is(a, "bylex") {
-            by = By::Lex;
-        } else if dir == Dir::Auto && is(a, "rev") {
-            dir = Dir::Reverse;
-        } else {
-            return Err(SYNTAX.into());
-        }
-        j += 1;
-    }
-    if by == By::Auto {
-        by = By::Rank;
-    }
-    if limit.is_some() && by == By::Rank {
-        return Err(LIMIT_NEEDS_BY.into());
-    }
-    if withscores && by == By::Lex {
-        return Err(WITHSCORES_BYLEX.into());
-    }
-    let rev = dir == Dir::Reverse;
-    let (mut min, mut max) = (&argv[key_at + 1][..], &argv[key_at + 2][..]);
-    if rev && by != By::Rank {
-        std::mem::swap(&mut min, &mut max);
-    }
-    Ok(RangeReq {
-        by,
-        rev,
-        withscores,
-        limit,
-        min,
-        max,
-    })
-}
-
-/// Parsed bounds of a request, checked before the key is looked up.
-enum Bounds<'a> {
-    Rank(i64, i64),
-    Score(ScoreRange),
-    Lex(LexRange<'a>),
-}
-
-impl<'a> RangeReq<'a> {
-    fn bounds(&self) -> Result<Bounds<'a>, CmdError> {
-        Ok(match self.by {
-            By::Score => Bounds::Score(ScoreRange::parse(self.min, self.max)?),
-            By::Lex => Bounds::Lex(LexRange::parse(self.min, self.max)?),
-            _ => Bounds::Rank(int(self.min)?, int(self.max)?),
-        })
-    }
-}
-
-/// The ranks `[s, e)` a request selects, to be walked backwards when
-/// `rev`; LIMIT applied.
-fn select(z: &ZSet, b: &Bounds<'_>, rev: bool, limit: Option<(i64, i64)>) -> (usize, usize) {
-    let (lo, hi) = match b {
-        Bounds::Rank(s, e) => return rank_span(*s, *e, z.len(), rev).unwrap_or((0, 0)),
-        Bounds::Score(r) => r.ranks(z),
-        Bounds::Lex(r) => r.ranks(z),
-    };
-    let (mut offset, count) = limit.unwrap_or((0, -1));
-    let n = (hi - lo) as u64;
-    if offset < 0 {
-        // Valkey's listpack walk never finishes skipping a negative offset
-        // (empty reply); its skiplist path moves by rank, which makes a
-        // negative offset count back from the end of the range.
-        if z.encoding() != "skiplist" || offset.unsigned_abs() > n {
-            return (0, 0);
-        }
-        offset += n as i64;
-    }
-    if (offset as u64) >= n {
-        return (0, 0);
-    }
-    let avail = hi - lo - offset as usize;
-    let n = if count < 0 {
-        avail
-    } else {
-        avail.min(count as u64 as usize)
-    };
-    if rev {
-        (hi - offset as usize - n, hi - offset as usize)
-    } else {
-        (lo + offset as usize, lo + offset as usize + n)
-    }
-}
-
-fn range_generic(ctx: &mut Ctx, by: By, dir: Dir) -> CmdResult {
-    let argv = ctx.argv;
-    let req = parse_range_req(argv, 1, by, dir, false)?;
-    let bounds = req.bounds()?;
-    let now = ctx.now;
-    let (db, out) = ctx.db_and_out();
-    let Some(z) = read(db, &argv[1], now)? else {
-        out.array(0);
-        return Ok(());
-    };
-    let (s, e) = select(z, &bounds, req.rev, req.limit);
-    elements_header(out, e - s, req.withscores);
-    let nested = out.is_resp3();
-    z.for_range(s, e, req.rev, |m, sc| {
-        if req.withscores {
-            reply_pair(out, m, sc, nested);
-        } else {
-            out.bulk(m);
-        }
-    });
-    Ok(())
-}
-
-fn zrange(ctx: &mut Ctx) -> CmdResult {
-    range_generic(ctx, By::Auto, Dir::Auto)
-}
-
-fn zrevrange(ctx: &mut Ctx) -> CmdResult {
-    range_generic(ctx, By::Rank, Dir::Reverse)
-}
-
-fn zrangebyscore(ctx: &mut Ctx) -> CmdResult {
-    range_generic(ctx, By::Score, Dir::Forward)
-}
-
-fn zrevrangebyscore(ctx: &mut Ctx) -> CmdResult {
-    range_generic(ctx, By::Score, Dir::Reverse)
-}
-
-fn zrangebylex(ctx: &mut Ctx) -> CmdResult {
-    range_generic(ctx, By::Lex, Dir::Forward)
-}
-
-fn zrevrangebylex(ctx: &mut Ctx) -> CmdResult {
-    range_generic(ctx, By::Lex, Dir::Reverse)
-}
-
-fn zrangestore(ctx: &mut Ctx) -> CmdResult {
-    let argv = ctx.argv;
-    let req = parse_range_req(argv, 2, By::Auto, Dir::Auto, true)?;
-    let bounds = req.bounds()?;
-    let now = ctx.now;
-    let items = match read(ctx.db(), &argv[2], now)? {
-        Some(z) => {
-            let (s, e) = select(z, &bounds, req.rev, req.limit);
-            z.collect_range(s, e, req.rev)
-        }
-        None => Vec::new(),
-    };
-    store_result(ctx, &argv[1], &items);
-    Ok(())
-}
-
-fn zcount(ctx: &mut Ctx) -> CmdResult {
-    let argv = ctx.argv;
-    let r = ScoreRange::parse(&argv[2], &argv[3])?;
-    let now = ctx.now;
-    let n = read(ctx.db(), &argv[1], now)?.map_or(0, |z| {
-        let (lo, hi) = r.ranks(z);
-        hi - lo
-    });
-    ctx.out.int(n as i64);
-    Ok(())
-}
-
-fn zlexcount(ctx: &mut Ctx) -> CmdResult {
-    let argv = ctx.argv;
-    let r = LexRange::parse(&argv[2], &argv[3])?;
-    let now = ctx.now;
-    let n = read(ctx.db(), &argv[1], now)?.map_or(0, |z| {
-        let (lo, hi) = r.ranks(z);
-        hi - lo
-    });
-    ctx.out.int(n as i64);
-    Ok(())
-}
-
-fn remrange_generic(ctx: &mut Ctx, by: By) -> CmdResult {
-    let argv = ctx.argv;
-    let bounds = match by {
-        By::Score => Bounds::Score(ScoreRange::parse(&argv[2], &argv[3])?),
-        By::Lex => Bounds::Lex(LexRange::parse(&argv[2], &argv[3])?),
-        _ => Bounds::Rank(int(&argv[2])?, int(&argv[3])?),
-    };
-    let key = &argv[1][..];
-    let now = ctx.now;
-    let db = ctx.db();
-    let mut removed = 0;
-    if let Some(z) = write(db, key, now)? {
-        let (s, e) = select(z, &bounds, false, None);
-        for (m, _) in z.collect_range(s, e, false) {
-            z.remove(&m);
-            removed += 1;
-        }
-    }
-    if removed > 0 {
-        drop_if_empty(db, key, now);
-        ctx.dirty(removed);
-    }
-    ctx.out.int(removed as i64);
-    Ok(())
-}
-
-fn zremrangebyrank(ctx: &mut Ctx) -> CmdResult {
-    remrange_generic(ctx, By::Rank)
-}
-
-fn zremrangebyscore(ctx: &mut Ctx) -> CmdResult {
-    remrange_generic(ctx, By::Score)
-}
-
-fn zremrangebylex(ctx: &mut Ctx) -> CmdResult {
-    remrange_generic(ctx, By::Lex)
-}
-
-// ---------------------------------------------------------------------------
 // Pops
 
 /// Removes up to `count` elements from the low (or high, `max`) end of the
@@ -1608,301 +1272,6 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
 }
 
 // ---------------------------------------------------------------------------
-// ZUNION, ZINTER, ZDIFF (and STORE), ZINTERCARD
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum SetOp {
-    Union,
-    Inter,
-    Diff,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Agg {
-    Sum,
-    Min,
-    Max,
-}
-
-/// An input of the set algebra: a zset, a plain set (scores 1), or missing.
-enum Src<'a> {
-    Z(&'a ZSet),
-    S(&'a Set),
-    Empty,
-}
-
-impl Src<'_> {
-    fn len(&self) -> usize {
-        match self {
-            Src::Z(z) => z.len(),
-            Src::S(s) => s.len(),
-            Src::Empty => 0,
-        }
-    }
-
-    fn score(&self, m: &[u8]) -> Option<f64> {
-        match self {
-            Src::Z(z) => z.score(m),
-            Src::S(s) => s.contains(m).then_some(1.0),
-            Src::Empty => None,
-        }
-    }
-
-    fn for_each<'b>(&'b self, mut f: impl FnMut(Cow<'b, [u8]>, f64)) {
-        match self {
-            Src::Z(z) => z.for_range(0, z.len(), false, |m, s| f(Cow::Borrowed(m), s)),
-            Src::S(s) => {
-                for m in s.members() {
-                    let b = match m {
-                        Member::Bytes(b) => Cow::Borrowed(b),
-                        Member::Int(n) => Cow::Owned(n.to_string().into_bytes()),
-                    };
-                    f(b, 1.0);
-                }
-            }
-            Src::Empty => {}
-        }
-    }
-}
-
-/// `numkeys` at `at`: the count, with Valkey's errors for this command.
-fn parse_numkeys(ctx: &Ctx, at: usize) -> Result<usize, CmdError> {
-    let argv = ctx.argv;
-    let n = int(&argv[at])?;
-    if n < 1 {
-        return Err(CmdError::owned(format!(
-            "ERR at least 1 input key is needed for '{}' command",
-            ctx.cmd.name
-        )));
-    }
-    if n as u64 > (argv.len() - at - 1) as u64 {
-        return Err(SYNTAX.into());
-    }
-    Ok(n as usize)
-}
-
-/// Checks every input key's type (a lookup each, as Valkey's reads do),
-/// before any option is parsed.
-fn check_inputs(ctx: &mut Ctx, keys: &[Bytes]) -> CmdResult {
-    let now = ctx.now;
-    let db = ctx.db();
-    for k in keys {
-        match db.get(k, now).as_deref() {
-            None | Some(Value::ZSet(_)) | Some(Value::Set(_)) => {}
-            Some(_) => return Err(WRONGTYPE.into()),
-        }
-    }
-    Ok(())
-}
-
-/// The inputs, borrowed together (expired keys were removed by
-/// `check_inputs`, so the dict holds exactly the live ones).
-fn inputs<'a>(db: &'a Db, keys: &[Bytes]) -> Vec<Src<'a>> {
-    keys.iter()
-        .map(
-            |k| match db.table().get(k).and_then(|e| e.value().stored()) {
-                Some(Value::ZSet(z)) => Src::Z(z),
-                Some(Value::Set(s)) => Src::S(s),
-                _ => Src::Empty,
-            },
-        )
-        .collect()
-}
-
-/// A NaN from `inf - inf` or `0 * inf` counts as 0, as Valkey does.
-fn no_nan(v: f64) -> f64 {
-    if v.is_nan() {
-        0.0
-    } else {
-        v
-    }
-}
-
-fn aggregate(agg: Agg, acc: f64, v: f64) -> f64 {
-    match agg {
-        Agg::Sum => no_nan(acc + v),
-        Agg::Min => acc.min(v),
-        Agg::Max => acc.max(v),
-    }
-}
-
-/// Computes the result, sorted by (score, member).
-fn compute<'a>(
-    op: SetOp,
-    srcs: &'a [Src<'a>],
-    weights: &[f64],
-    agg: Agg,
-) -> Vec<(Cow<'a, [u8]>, f64)> {
-    // Smallest inputs first, as Valkey orders them (it matters for the
-    // intersection's work and for the order sums are taken in); DIFF
-    // keeps its first input first.
-    let mut order: Vec<usize> = (0..srcs.len()).collect();
-    if op != SetOp::Diff {
-        order.sort_by_key(|&i| srcs[i].len());
-    }
-    let mut res: Vec<(Cow<'a, [u8]>, f64)> = Vec::new();
-    match op {
-        SetOp::Union => {
-            let mut acc: hashbrown::HashMap<Cow<'a, [u8]>, f64> = hashbrown::HashMap::new();
-            for &i in &order {
-                let w = weights[i];
-                srcs[i].for_each(|m, s| {
-                    let v = no_nan(s * w);
-                    match acc.get_mut(&m) {
-                        Some(a) => *a = aggregate(agg, *a, v),
-                        None => {
-                            acc.insert(m, v);
-                        }
-                    }
-                });
-            }
-            res.extend(acc);
-        }
-        SetOp::Inter => {
-            let first = order[0];
-            if srcs[first].len() > 0 {
-                srcs[first].for_each(|m, s| {
-                    let mut v = no_nan(s * weights[first]);
-                    for &j in &order[1..] {
-                        match srcs[j].score(&m) {
-                            Some(o) => v = aggregate(agg, v, no_nan(o * weights[j])),
-                            None => return,
-                        }
-                    }
-                    res.push((m, v));
-                });
-            }
-        }
-        SetOp::Diff => {
-            srcs[0].for_each(|m, s| {
-                if srcs[1..].iter().all(|o| o.score(&m).is_none()) {
-                    res.push((m, s));
-                }
-            });
-        }
-    }
-    res.sort_by(|a, b| cmp(a.1, &a.0, b.1, &b.0));
-    res
-}
-
-/// ZUNION/ZINTER/ZDIFF and their STORE forms. `store`: the destination
-/// is argv[1] and numkeys argv[2].
-fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
-    let argv = ctx.argv;
-    let at = if store { 2 } else { 1 };
-    let n = parse_numkeys(ctx, at)?;
-    let keys = &argv[at + 1..at + 1 + n];
-    check_inputs(ctx, keys)?;
-    let mut weights = vec![1.0; n];
-    let mut agg = Agg::Sum;
-    let mut withscores = false;
-    let mut j = at + 1 + n;
-    while j < argv.len() {
-        let a = &argv[j][..];
-        let left = argv.len() - j - 1;
-        if op != SetOp::Diff && is(a, "weights") && left >= n {
-            for (k, w) in weights.iter_mut().enumerate() {
-                *w = parse_score(&argv[j + 1 + k]).ok_or(CmdError::from(WEIGHT_NOT_FLOAT))?;
-            }
-            j += n;
-        } else if op != SetOp::Diff && is(a, "aggregate") && left >= 1 {
-            let v = &argv[j + 1];
-            agg = if is(v, "sum") {
-                Agg::Sum
-            } else if is(v, "min") {
-                Agg::Min
-            } else if is(v, "max") {
-                Agg::Max
-            } else {
-                return Err(SYNTAX.into());
-            };
-            j += 1;
-        } else if !store && is(a, "withscores") {
-            withscores = true;
-        } else {
-            return Err(SYNTAX.into());
-        }
-        j += 1;
-    }
-    let i = ctx.client_ref().db;
-    let srcs = inputs(&ctx.state.dbs[i], keys);
-    let res = compute(op, &srcs, &weights, agg);
-    if store {
-        // Own the result: the destination may be one of the inputs.
-        let owned: Vec<(Vec<u8>, f64)> =
-            res.into_iter().map(|(m, s)| (m.into_owned(), s)).collect();
-        drop(srcs);
-        store_result(ctx, &argv[1], &owned);
-    } else {
-        reply_elements(ctx.out, &res, withscores);
-    }
-    Ok(())
-}
-
-fn zunion(ctx: &mut Ctx) -> CmdResult {
-    setop_generic(ctx, SetOp::Union, false)
-}
-
-fn zinter(ctx: &mut Ctx) -> CmdResult {
-    setop_generic(ctx, SetOp::Inter, false)
-}
-
-fn zdiff(ctx: &mut Ctx) -> CmdResult {
-    setop_generic(ctx, SetOp::Diff, false)
-}
-
-fn zunionstore(ctx: &mut Ctx) -> CmdResult {
-    setop_generic(ctx, SetOp::Union, true)
-}
-
-fn zinterstore(ctx: &mut Ctx) -> CmdResult {
-    setop_generic(ctx, SetOp::Inter, true)
-}
-
-fn zdiffstore(ctx: &mut Ctx) -> CmdResult {
-    setop_generic(ctx, SetOp::Diff, true)
-}
-
-fn zintercard(ctx: &mut Ctx) -> CmdResult {
-    let argv = ctx.argv;
-    let n = parse_numkeys(ctx, 1)?;
-    let keys = &argv[2..2 + n];
-    check_inputs(ctx, keys)?;
-    let mut limit = 0usize;
-    let mut j = 2 + n;
-    while j < argv.len() {
-        if is(&argv[j], "limit") && j + 1 < argv.len() {
-            let l = int(&argv[j + 1]).map_err(|_| CmdError::from(LIMIT_NEGATIVE))?;
-            if l < 0 {
-                return Err(LIMIT_NEGATIVE.into());
-            }
-            limit = l as u64 as usize;
-            j += 2;
-        } else {
-            return Err(SYNTAX.into());
-        }
-    }
-    let i = ctx.client_ref().db;
-    let srcs = inputs(&ctx.state.dbs[i], keys);
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by_key(|&i| srcs[i].len());
-    let mut count = 0usize;
-    let first = &srcs[order[0]];
-    // Stops early at the limit: iteration is by callback, so later
-    // elements are only skipped, not looked up.
-    first.for_each(|m, _| {
-        if limit > 0 && count >= limit {
-            return;
-        }
-        if order[1..].iter().all(|&j| srcs[j].score(&m).is_some()) {
-            count += 1;
-        }
-    });
-    ctx.out.int(count as i64);
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------
 // ZSCAN
 
 fn zscan(ctx: &mut Ctx) -> CmdResult {
@@ -1918,6 +1287,7 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
     };
     let opts = super::args::scan_opts(argv, 3, super::args::ScanKind::ZSet)?;
     let (count, pattern, noscores) = (opts.count, opts.pattern, opts.noscores);
+    let skiplist = z.encoding() == "skiplist";
     let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
     let mut steps_left = count.saturating_mul(10);
     let mut cursor = cursor;
@@ -1944,8 +1314,42 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
         out.bulk(m);
         if !noscores {
             // Scores are strings here even in RESP3, as Valkey sends them.
-            out.bulk(score_text(*s).as_bytes());
+            let text = if skiplist {
+                score_g17(*s)
+            } else {
+                score_text(*s)
+            };
+            out.bulk(text.as_bytes());
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn scores_print_like_percent_17g() {
+        for (v, want) in [
+            (0.1, "0.10000000000000001"),
+            (1e-5, "1.0000000000000001e-05"),
+            (1.2345678901234568e17, "1.2345678901234568e+17"),
+            (1e17, "1e+17"),
+            (1e16, "10000000000000000"),
+            (1e15, "1000000000000000"),
+            (12345678901234567.0, "12345678901234568"),
+            (1e20, "1e+20"),
+            (1.5, "1.5"),
+            (-2.25, "-2.25"),
+            (3.0, "3"),
+            (0.0001, "0.0001"),
+            (0.00001, "1.0000000000000001e-05"),
+            (-0.0, "-0"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (1e308, "1e+308"),
+            (5e-324, "4.9406564584124654e-324"),
+        ] {
+            assert_eq!(super::score_g17(v), want, "{v}");
+        }
+    }
 }

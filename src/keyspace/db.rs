@@ -253,8 +253,17 @@ impl Db {
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
         match self.get_entry_mut(key, now) {
             Some(e) => {
-                let old = e.replace_value(value);
                 let had_ttl = e.expire() != 0;
+                let mut value = value;
+                if had_ttl {
+                    // Valkey builds the new value with room for the old
+                    // key's expire, so it stays raw where that room makes
+                    // it outgrow an embedded string.
+                    if let Value::Str(s) = &mut value {
+                        s.created_with_expire(key.len());
+                    }
+                }
+                let old = e.replace_value(value);
                 if had_ttl && !keep_ttl {
                     e.set_expire(0);
                     self.expires.remove(key);

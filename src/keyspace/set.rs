@@ -545,6 +545,21 @@ impl Set {
         }
     }
 
+    /// Before adding `hint` members (SADD's argument count, duplicates
+    /// included): a small encoding that the hint alone outgrows becomes a
+    /// hashtable at once, as Valkey's `setTypeMaybeConvert` does, even if
+    /// the members turn out to be few or already there.
+    pub fn maybe_convert(&mut self, hint: usize, lim: &Limits) {
+        let outgrown = match self.enc {
+            Enc::Pack(_) => hint > lim.max_listpack_entries,
+            Enc::Ints(_) => hint > lim.max_intset_entries,
+            Enc::Table(_) => false,
+        };
+        if outgrown {
+            self.make_table();
+        }
+    }
+
     /// Adds a member; false if it was already there. Converts as Valkey's
     /// `setTypeAdd` does.
     pub fn add(&mut self, m: &[u8], lim: &Limits) -> bool {

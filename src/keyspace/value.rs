@@ -81,6 +81,11 @@ pub enum Str {
     Fixed(Bytes24),
     /// Grown in place (`APPEND`, `SETRANGE`): always `raw`, with spare room.
     Growable(Vec<u8>),
+    /// A `Growable` that reached `Bytes24::SHARED_MIN`: reference-counted
+    /// so that replies send it by reference, however it was built. Edits
+    /// still happen in place (amortized O(1) APPEND) while no pending reply
+    /// holds it; otherwise the first edit copies it once (`Arc::make_mut`).
+    Big(Arc<Vec<u8>>),
 }
 
 impl Str {
@@ -100,6 +105,7 @@ impl Str {
             Str::Int(n) => crate::resp::reply::push_int(out, *n),
             Str::Fixed(b) => out.extend_from_slice(b.as_slice()),
             Str::Growable(v) => out.extend_from_slice(v),
+            Str::Big(v) => out.extend_from_slice(v),
         }
     }
 
@@ -109,6 +115,7 @@ impl Str {
             Str::Int(n) => std::borrow::Cow::Owned(n.to_string().into_bytes()),
             Str::Fixed(b) => std::borrow::Cow::Borrowed(b.as_slice()),
             Str::Growable(v) => std::borrow::Cow::Borrowed(v),
+            Str::Big(v) => std::borrow::Cow::Borrowed(v),
         }
     }
 
@@ -117,6 +124,7 @@ impl Str {
             Str::Int(n) => int_len(*n),
             Str::Fixed(b) => b.as_slice().len(),
             Str::Growable(v) => v.len(),
+            Str::Big(v) => v.len(),
         }
     }
 
@@ -130,29 +138,69 @@ impl Str {
             Str::Int(n) => Some(*n),
             Str::Fixed(b) => parse_i64(b.as_slice()),
             Str::Growable(v) => parse_i64(v),
+            Str::Big(_) => None,
         }
     }
 
-    /// Turns the value into a growable buffer (for in-place edits).
+    /// Turns the value into a growable buffer (for in-place edits). A
+    /// `Big` one stays `Big`: it is unshared first, which copies it only
+    /// while a reply still holds it. Call `settle` after the edit.
     pub fn make_growable(&mut self) -> &mut Vec<u8> {
-        if !matches!(self, Str::Growable(_)) {
+        if !matches!(self, Str::Growable(_) | Str::Big(_)) {
             let bytes = self.to_bytes().into_owned();
             *self = Str::Growable(bytes);
         }
         match self {
             Str::Growable(v) => v,
+            Str::Big(v) => Arc::make_mut(v),
             _ => unreachable!("just made growable"),
         }
     }
 
-    /// `OBJECT ENCODING` name. Valkey embeds key, expire and value in one
-    /// allocation while the three fit in its 128-byte size class.
-    pub fn encoding(&self, key_len: usize, has_expire: bool) -> &'static str {
+    /// After an in-place edit: a growable string that has reached
+    /// `SHARED_MIN` becomes `Big`, so replies share it instead of copying
+    /// it (no copy here: the buffer moves behind the reference count).
+    pub fn settle(&mut self) {
+        if let Str::Growable(v) = self {
+            if v.len() >= Bytes24::SHARED_MIN {
+                *self = Str::Big(Arc::new(std::mem::take(v)));
+            }
+        }
+    }
+
+    /// A growable string from `v`, shared when large (see `settle`).
+    pub fn grown(v: Vec<u8>) -> Self {
+        let mut s = Str::Growable(v);
+        s.settle();
+        s
+    }
+
+    /// A string value replacing a key that had an expire: Valkey 9.1 sizes
+    /// the new object with the old expire's 8 bytes, so a string embedded
+    /// only without them is made `raw` for good (`Growable`), even once
+    /// the expire is dropped. (Added to an existing embedded string later,
+    /// an expire does not change its encoding: see `encoding`.)
+    pub fn created_with_expire(&mut self, key_len: usize) {
+        if let Str::Fixed(b) = self {
+            let len = key_len + b.as_slice().len();
+            let limit = embed_limit(key_len);
+            if len <= limit && len + 8 > limit {
+                self.make_growable();
+            }
+        }
+    }
+
+    /// `OBJECT ENCODING` name. Valkey embeds key and value in one
+    /// allocation while they fit in its 128-byte size class; an expire
+    /// added later keeps an embedded string embedded (as do EXPIRE,
+    /// GETEX, SET ... EX on a new key), and one present when the value
+    /// replaced its key's old one is accounted by `created_with_expire`.
+    pub fn encoding(&self, key_len: usize, _has_expire: bool) -> &'static str {
         match self {
             Str::Int(_) => "int",
-            Str::Growable(_) => "raw",
+            Str::Growable(_) | Str::Big(_) => "raw",
             Str::Fixed(b) => {
-                if key_len + b.as_slice().len() + if has_expire { 8 } else { 0 } <= 113 {
+                if key_len + b.as_slice().len() <= embed_limit(key_len) {
                     "embstr"
                 } else {
                     "raw"
@@ -166,7 +214,18 @@ impl Str {
             Str::Int(_) => None,
             Str::Fixed(b) => b.heap_ptr(),
             Str::Growable(v) => Some(v.as_ptr()),
+            Str::Big(v) => Some(v.as_ptr()),
         }
+    }
+}
+
+/// Longest key plus value that Valkey embeds in one object (`embstr`):
+/// 113 bytes, 111 once the key needs a 3-byte sds header (32 bytes on).
+fn embed_limit(key_len: usize) -> usize {
+    if key_len < 32 {
+        113
+    } else {
+        111
     }
 }
 
@@ -178,6 +237,8 @@ pub enum StrRef<'a> {
     Bytes(&'a [u8]),
     /// A large value, which replies send by reference.
     Shared(&'a Arc<[u8]>),
+    /// A large value grown in place, which replies send by reference.
+    SharedVec(&'a Arc<Vec<u8>>),
 }
 
 impl<'a> StrRef<'a> {
@@ -186,6 +247,7 @@ impl<'a> StrRef<'a> {
             StrRef::Int(n) => int_len(n),
             StrRef::Bytes(b) => b.len(),
             StrRef::Shared(b) => b.len(),
+            StrRef::SharedVec(b) => b.len(),
         }
     }
 
@@ -199,6 +261,7 @@ impl<'a> StrRef<'a> {
             StrRef::Int(n) => std::borrow::Cow::Owned(n.to_string().into_bytes()),
             StrRef::Bytes(b) => std::borrow::Cow::Borrowed(b),
             StrRef::Shared(b) => std::borrow::Cow::Borrowed(&b[..]),
+            StrRef::SharedVec(b) => std::borrow::Cow::Borrowed(&b[..]),
         }
     }
 
@@ -207,7 +270,7 @@ impl<'a> StrRef<'a> {
         match self {
             StrRef::Int(n) => Some(n),
             StrRef::Bytes(b) => parse_i64(b),
-            StrRef::Shared(_) => None,
+            StrRef::Shared(_) | StrRef::SharedVec(_) => None,
         }
     }
 }
@@ -219,6 +282,7 @@ impl Str {
             Str::Fixed(Bytes24::Shared(b)) => StrRef::Shared(b),
             Str::Fixed(b) => StrRef::Bytes(b.as_slice()),
             Str::Growable(v) => StrRef::Bytes(v),
+            Str::Big(v) => StrRef::SharedVec(v),
         }
     }
 }
@@ -274,6 +338,7 @@ impl Value {
     pub fn free_effort(&self) -> usize {
         match self {
             Value::Str(Str::Growable(v)) => v.capacity() / 1024,
+            Value::Str(Str::Big(v)) => v.capacity() / 1024,
             Value::Str(Str::Fixed(b)) => b.as_slice().len() / 1024,
             Value::Str(Str::Int(_)) => 0,
             Value::List(l) => l.free_effort(),
@@ -289,6 +354,7 @@ impl Value {
             Value::Str(Str::Int(_)) => 0,
             Value::Str(Str::Fixed(b)) => b.heap_ptr().map_or(0, |_| b.as_slice().len()),
             Value::Str(Str::Growable(v)) => v.capacity(),
+            Value::Str(Str::Big(v)) => v.capacity(),
             Value::List(l) => std::mem::size_of_val(&**l) + l.heap_bytes(),
             Value::Hash(h) => h.heap_bytes(),
             Value::Set(s) => std::mem::size_of_val(&**s) + s.heap_bytes(),
@@ -328,8 +394,20 @@ mod tests {
         let long = vec![b'x'; 112];
         assert_eq!(Str::from_bytes(&long).encoding(1, false), "embstr");
         assert_eq!(Str::from_bytes(&long).encoding(2, false), "raw");
-        assert_eq!(Str::from_bytes(&long[..104]).encoding(1, true), "embstr");
-        assert_eq!(Str::from_bytes(&long[..105]).encoding(1, true), "raw");
+        // A key of 32 bytes or more has a longer header.
+        assert_eq!(Str::from_bytes(&long[..81]).encoding(31, false), "embstr");
+        assert_eq!(Str::from_bytes(&long[..82]).encoding(31, false), "embstr");
+        assert_eq!(Str::from_bytes(&long[..79]).encoding(32, false), "embstr");
+        assert_eq!(Str::from_bytes(&long[..80]).encoding(32, false), "raw");
+        // An expire added later does not count...
+        assert_eq!(Str::from_bytes(&long[..112]).encoding(1, true), "embstr");
+        // ...one on the key the value replaced does.
+        let mut s = Str::from_bytes(&long[..104]);
+        s.created_with_expire(1);
+        assert_eq!(s.encoding(1, false), "embstr");
+        let mut s = Str::from_bytes(&long[..105]);
+        s.created_with_expire(1);
+        assert_eq!(s.encoding(1, false), "raw");
         let mut s = Str::from_bytes(b"5");
         s.make_growable().push(b'1');
         assert_eq!(s.encoding(1, false), "raw");

@@ -11,9 +11,29 @@ pub struct ReplyBuf {
     pub buf: Vec<u8>,
     /// Large values sent by reference, each inserted at its offset in `buf`
     /// (see `Encoded`).
-    pub shared: Vec<(usize, Arc<[u8]>)>,
+    pub shared: Vec<(usize, SharedBytes)>,
     /// Protocol version: 2 or 3.
     pub resp: u8,
+}
+
+/// A stored value a reply sends by reference: one set whole, or one grown
+/// in place (a `Vec` behind the count, so it can keep growing in place
+/// while no reply holds it).
+#[derive(Debug, Clone)]
+pub enum SharedBytes {
+    Slice(Arc<[u8]>),
+    Vec(Arc<Vec<u8>>),
+}
+
+impl std::ops::Deref for SharedBytes {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match self {
+            SharedBytes::Slice(b) => b,
+            SharedBytes::Vec(v) => v,
+        }
+    }
 }
 
 /// Written-out reply buffers kept per thread for the next batch's replies
@@ -52,7 +72,7 @@ pub fn recycle(mut buf: Vec<u8>) {
 #[derive(Debug, Default)]
 pub struct Encoded {
     pub bytes: Vec<u8>,
-    pub shared: Vec<(usize, Arc<[u8]>)>,
+    pub shared: Vec<(usize, SharedBytes)>,
 }
 
 impl Encoded {
@@ -197,7 +217,16 @@ impl ReplyBuf {
     /// A bulk string sent by reference to the stored value (no copy).
     pub fn bulk_shared(&mut self, data: &Arc<[u8]>) {
         self.header(b'$', data.len() as i64);
-        self.shared.push((self.buf.len(), Arc::clone(data)));
+        self.shared
+            .push((self.buf.len(), SharedBytes::Slice(Arc::clone(data))));
+        self.buf.extend_from_slice(CRLF);
+    }
+
+    /// `bulk_shared` for a value grown in place.
+    pub fn bulk_shared_vec(&mut self, data: &Arc<Vec<u8>>) {
+        self.header(b'$', data.len() as i64);
+        self.shared
+            .push((self.buf.len(), SharedBytes::Vec(Arc::clone(data))));
         self.buf.extend_from_slice(CRLF);
     }
 
@@ -446,6 +475,18 @@ mod tests {
             true
         });
         v
+    }
+
+    #[test]
+    fn grown_values_are_sent_by_reference() {
+        let grown = Arc::new(b"GROWN".to_vec());
+        let mut r = ReplyBuf::new(2);
+        r.bulk_shared_vec(&grown);
+        assert_eq!(Arc::strong_count(&grown), 2, "the reply holds the value");
+        let e = r.take();
+        assert_eq!(flatten(&e, 0), b"$5\r\nGROWN\r\n");
+        drop(e);
+        assert_eq!(Arc::strong_count(&grown), 1);
     }
 
     #[test]
