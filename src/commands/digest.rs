@@ -84,12 +84,8 @@ pub fn object_digest(digest: &mut [u8; 20], e: &Entry) {
     mix_digest(digest, &type_code.to_be_bytes());
     match v {
         Value::Str(s) => {
-            let bytes = match s.as_str_ref() {
-                crate::keyspace::value::StrRef::Int(n) => n.to_string().into_bytes(),
-                crate::keyspace::value::StrRef::Bytes(b) => b.to_vec(),
-                crate::keyspace::value::StrRef::Shared(b) => b.to_vec(),
-            };
-            mix_digest(digest, &bytes);
+            // Integers as their decimal text, as Valkey's digest reads them.
+            mix_digest(digest, &s.as_str_ref().to_bytes());
         }
         Value::List(l) => {
             for x in l.iter() {

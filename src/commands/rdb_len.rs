@@ -85,6 +85,7 @@ pub fn serialized_len(e: &Entry, compress: bool) -> usize {
             crate::keyspace::value::StrRef::Int(n) => int_string(n),
             crate::keyspace::value::StrRef::Bytes(b) => raw_string(b, compress),
             crate::keyspace::value::StrRef::Shared(b) => raw_string(b, compress),
+            crate::keyspace::value::StrRef::SharedVec(b) => raw_string(b, compress),
         };
     }
     let v = e.value();
@@ -94,6 +95,7 @@ pub fn serialized_len(e: &Entry, compress: bool) -> usize {
             crate::keyspace::value::StrRef::Int(n) => int_string(n),
             crate::keyspace::value::StrRef::Bytes(b) => raw_string(b, compress),
             crate::keyspace::value::StrRef::Shared(b) => raw_string(b, compress),
+            crate::keyspace::value::StrRef::SharedVec(b) => raw_string(b, compress),
         },
         Value::List(l) => {
             // A listpack-encoded list is saved as a quicklist of one node.
