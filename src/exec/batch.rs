@@ -209,38 +209,13 @@ impl Executor {
                 // the connection closed instead of waiting, as Valkey frees
                 // a blocked client whose peer closed.
                 remove_waiter(state, c.db, &req.keys, job.client);
-                let authenticated = c.authenticated || state.config.requirepass.is_none();
-                count_output(state, c, &job.out);
-                outbox.send(
-                    c.io_thread,
-                    ToIo::Reply {
-                        client: job.client,
-                        data: job.out.take(),
-                        done: true,
-                        close: true,
-                        authenticated,
-                        rest: None,
-                    },
-                );
+                send_reply(state, c, outbox, &mut job.out, Ending::Close, None);
                 continue;
             }
             c.blocked = true;
             if !job.out.is_empty() {
                 // Replies before the blocking command go out now.
-                count_output(state, c, &job.out);
-                let data = job.out.take();
-                let authenticated = c.authenticated || state.config.requirepass.is_none();
-                outbox.send(
-                    c.io_thread,
-                    ToIo::Reply {
-                        client: job.client,
-                        data,
-                        done: false,
-                        close: false,
-                        authenticated,
-                        rest: None,
-                    },
-                );
+                send_reply(state, c, outbox, &mut job.out, Ending::More, None);
             }
             let db = c.db;
             state.blocked.insert(job.client);
@@ -455,15 +430,39 @@ fn finish(mut job: Job, state: &mut State, clients: &mut Clients, outbox: &mut O
         job.out.error(&e.reply_text());
         close = true;
     }
+    let ending = if close { Ending::Close } else { Ending::Done };
+    send_reply(state, c, outbox, &mut job.out, ending, rest);
+}
+
+/// Where a reply message leaves the client's batch.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// Part of the replies: the batch goes on (a command blocked).
+    More,
+    /// The batch is done.
+    Done,
+    /// The batch is done and the connection closes once it is written.
+    Close,
+}
+
+/// Sends `out`'s replies to the client's IO thread, counted as output.
+fn send_reply(
+    state: &mut State,
+    c: &mut Client,
+    outbox: &mut Outbox,
+    out: &mut ReplyBuf,
+    ending: Ending,
+    rest: Option<Box<Unrun>>,
+) {
+    count_output(state, c, out);
     let authenticated = c.authenticated || state.config.requirepass.is_none();
-    count_output(state, c, &job.out);
     outbox.send(
         c.io_thread,
         ToIo::Reply {
-            client: job.client,
-            data: job.out.take(),
-            done: true,
-            close,
+            client: c.id,
+            data: out.take(),
+            done: ending != Ending::More,
+            close: ending == Ending::Close,
             authenticated,
             rest,
         },
