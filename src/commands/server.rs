@@ -1018,24 +1018,7 @@ fn format_value(d: &Directive, value: &str) -> String {
     if plain(value) {
         return value.to_string();
     }
-    let mut q = String::from("\"");
-    for b in value.bytes() {
-        match b {
-            b'\\' => q.push_str("\\\\"),
-            b'"' => q.push_str("\\\""),
-            b'\n' => q.push_str("\\n"),
-            b'\r' => q.push_str("\\r"),
-            b'\t' => q.push_str("\\t"),
-            0x07 => q.push_str("\\a"),
-            0x08 => q.push_str("\\b"),
-            b' '..=b'~' => q.push(b as char),
-            _ => {
-                let _ = write!(q, "\\x{b:02x}");
-            }
-        }
-    }
-    q.push('"');
-    q
+    crate::config::file::repr(value)
 }
 
 /// Writes `data` to a temporary file beside `path`, then renames it over

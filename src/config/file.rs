@@ -41,8 +41,9 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// An argument as Valkey's `sdscatrepr` quotes it.
-fn repr(a: &str) -> String {
+/// An argument as Valkey's `sdscatrepr` quotes it (config errors, and
+/// values CONFIG REWRITE must quote).
+pub fn repr(a: &str) -> String {
     let mut q = String::from("\"");
     for b in a.bytes() {
         match b {
