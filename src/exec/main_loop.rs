@@ -342,10 +342,11 @@ impl Server {
                 } => {
                     self.state.stats.net_input_bytes += input_bytes;
                     if let Some(slot) = self.clients.slot_of(client) {
-                        self.clients.at_mut(slot).net_in += input_bytes;
-                    }
-                    if self.clients.by_id(client).is_some_and(|c| c.io_thread != 0) {
-                        self.state.stats.io_threaded_reads += 1;
+                        let c = self.clients.at_mut(slot);
+                        c.net_in += input_bytes;
+                        if c.io_thread != 0 {
+                            self.state.stats.io_threaded_reads += 1;
+                        }
                     }
                     self.exec.push(&self.clients, client, cmds, error);
                 }
