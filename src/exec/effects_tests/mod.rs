@@ -1,0 +1,310 @@
+//! The effects of every write command, checked against Valkey 9.1: for each
+//! scenario in tests/data/propagation.jsonl (captured from the real server
+//! by scripts/capture-effects.py), the scenario runs in the in-process
+//! `Harness` and what the call path propagated and the keys it signalled as
+//! modified are compared with what Valkey's replication stream carried and
+//! which WATCHed keys it touched.
+//!
+//! Differences between the two views, by design:
+//! - Valkey wraps the several commands one call propagates (a lazily
+//!   expired key's UNLINK and the command) in MULTI/EXEC; that is the
+//!   stream writer's job, so the expected MULTI/EXEC are dropped and the
+//!   test checks only that such a call propagated more than one command.
+//! - Absolute times (`<abs:+N>`) are compared with a tolerance around the
+//!   scenario's start.
+//! - SPOP's members are random (`<rand>`): the propagated SREM must name
+//!   exactly the members the reply returned.
+//! - Flushes and SWAPDB touch every watched key that exists in the dbs
+//!   involved without signalling keys one by one (Valkey's
+//!   signalFlushedDb / touchAllWatchedKeysInDb), so for them the keys
+//!   WATCH saw as modified are compared with the keys that existed.
+
+mod json;
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+
+use super::Harness;
+use crate::config::Config;
+use json::Json;
+
+const DATA: &str = include_str!("../../../tests/data/propagation.jsonl");
+
+/// How far an absolute time may be from the scenario's start + N: a
+/// seconds-based input truncates to the second, and the two clocks were
+/// read a few milliseconds apart.
+const ABS_TOLERANCE_MS: i64 = 1_500;
+
+struct Scenario {
+    name: String,
+    db: usize,
+    setup: Vec<Vec<String>>,
+    sleep_ms: i64,
+    command: Vec<String>,
+    reply: Vec<u8>,
+    rand: bool,
+    blocked: Option<Vec<String>>,
+    blocked_reply: Option<Vec<u8>>,
+    /// (db, argv); MULTI/EXEC removed.
+    propagated: Vec<(usize, Vec<String>)>,
+    /// Valkey propagated the call inside MULTI/EXEC.
+    transaction: bool,
+    modified: BTreeSet<(usize, String)>,
+}
+
+/// Reply bytes were written as Latin-1 text.
+fn latin1(s: &str) -> Vec<u8> {
+    s.chars().map(|c| c as u32 as u8).collect()
+}
+
+fn scenarios() -> Vec<Scenario> {
+    DATA.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let v = Json::parse(line).unwrap_or_else(|e| panic!("bad line {line}: {e}"));
+            let mut propagated = Vec::new();
+            let mut transaction = false;
+            for p in v.get("propagated").arr() {
+                let argv = p.get("argv").strings();
+                if argv[0] == "MULTI" || argv[0] == "EXEC" {
+                    transaction = true;
+                    continue;
+                }
+                propagated.push((p.get("db").num() as usize, argv));
+            }
+            Scenario {
+                name: v.get("name").str().to_owned(),
+                db: v.get("db").num() as usize,
+                setup: v.get("setup").arr().iter().map(Json::strings).collect(),
+                sleep_ms: v.get("sleep_ms").num(),
+                command: v.get("command").strings(),
+                reply: latin1(v.get("reply").str()),
+                rand: v.get("rand").truthy(),
+                blocked: (!v.get("blocked").is_null()).then(|| v.get("blocked").strings()),
+                blocked_reply: (!v.get("blocked_reply").is_null())
+                    .then(|| latin1(v.get("blocked_reply").str())),
+                propagated,
+                transaction,
+                modified: v
+                    .get("modified")
+                    .arr()
+                    .iter()
+                    .map(|m| (m.arr()[0].num() as usize, m.arr()[1].str().to_owned()))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// `<abs:+N>` / `<abs_s:+N>` in an input argument: the scenario's start
+/// plus N milliseconds, or its start in seconds plus N seconds.
+fn subst(arg: &str, t0: i64) -> String {
+    let Some(inner) = arg.strip_prefix('<').and_then(|a| a.strip_suffix('>')) else {
+        return arg.to_owned();
+    };
+    if let Some(n) = inner.strip_prefix("abs:") {
+        return (t0 + n.parse::<i64>().expect("abs offset")).to_string();
+    }
+    if let Some(n) = inner.strip_prefix("abs_s:") {
+        return (t0 / 1000 + n.parse::<i64>().expect("abs_s offset")).to_string();
+    }
+    arg.to_owned()
+}
+
+fn argv_of(args: &[String], t0: i64) -> Vec<Bytes> {
+    args.iter()
+        .map(|a| Bytes::from(subst(a, t0).into_bytes()))
+        .collect()
+}
+
+/// Does a propagated argument match the expected one?
+fn arg_matches(expected: &str, actual: &[u8], t0: i64) -> bool {
+    if let Some(n) = expected
+        .strip_prefix("<abs:")
+        .and_then(|a| a.strip_suffix('>'))
+    {
+        let want = t0 + n.parse::<i64>().expect("abs offset");
+        return std::str::from_utf8(actual)
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok())
+            .is_some_and(|got| (got - want).abs() <= ABS_TOLERANCE_MS);
+    }
+    latin1(expected) == actual
+}
+
+/// The members of a RESP2 reply (a bulk string or an array of them), for
+/// matching SPOP's SREM against what it returned.
+fn reply_members(reply: &[u8]) -> BTreeSet<Vec<u8>> {
+    let mut out = BTreeSet::new();
+    let mut lines = reply.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    while let Some(line) = lines.next() {
+        if line.first() == Some(&b'$') && line != b"$-1" {
+            if let Some(m) = lines.next() {
+                out.insert(m.to_vec());
+            }
+        }
+    }
+    out
+}
+
+fn is_flush(command: &[String]) -> bool {
+    matches!(
+        command[0].to_ascii_lowercase().as_str(),
+        "flushall" | "flushdb" | "swapdb"
+    )
+}
+
+fn render(p: &[(usize, Vec<Bytes>)]) -> String {
+    p.iter()
+        .map(|(db, argv)| {
+            let args: Vec<String> = argv
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            format!("db{db}: {}", args.join(" "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Runs one scenario and returns what went wrong, if anything.
+fn check(sc: &Scenario) -> Result<(), String> {
+    let mut h = Harness::new(Config::default());
+    let c = h.add_client();
+    let select = [Bytes::from_static(b"SELECT"), Bytes::from(sc.db.to_string())];
+    h.run(c, &select);
+    let t0 = crate::keyspace::now_ms();
+    for cmd in &sc.setup {
+        let reply = h.run(c, &argv_of(cmd, t0));
+        if reply.first() == Some(&b'-') {
+            return Err(format!("setup {cmd:?}: {}", String::from_utf8_lossy(&reply)));
+        }
+    }
+    if sc.sleep_ms > 0 {
+        // The setup's TTLs must elapse: wait on the clock, with a deadline.
+        let until = t0 + sc.sleep_ms;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while crate::keyspace::now_ms() <= until {
+            assert!(std::time::Instant::now() < deadline, "the clock stood still");
+            std::thread::yield_now();
+        }
+    }
+    let blocker = match &sc.blocked {
+        Some(cmd) => {
+            let b = h.add_client();
+            h.run(b, &select);
+            let reply = h.run(b, &argv_of(cmd, t0));
+            if !reply.is_empty() {
+                return Err(format!("{cmd:?} did not block: {}", String::from_utf8_lossy(&reply)));
+            }
+            Some(b)
+        }
+        None => None,
+    };
+    h.take_propagated();
+    h.take_modified();
+
+    let reply = h.run(c, &argv_of(&sc.command, t0));
+    let propagated: Vec<(usize, Vec<Bytes>)> = h
+        .take_propagated()
+        .into_iter()
+        .map(|p| (p.db, p.argv))
+        .collect();
+    let modified: BTreeSet<(usize, String)> = h
+        .take_modified()
+        .into_iter()
+        .map(|(db, k)| (db, String::from_utf8_lossy(&k).into_owned()))
+        .collect();
+
+    if sc.rand {
+        if reply_members(&reply).is_empty() != reply_members(&sc.reply).is_empty() {
+            return Err(format!("reply {:?}", String::from_utf8_lossy(&reply)));
+        }
+    } else if reply != sc.reply {
+        return Err(format!(
+            "reply {:?}, Valkey {:?}",
+            String::from_utf8_lossy(&reply),
+            String::from_utf8_lossy(&sc.reply)
+        ));
+    }
+    if let (Some(b), Some(want)) = (blocker, &sc.blocked_reply) {
+        let _ = (b, want);
+    }
+
+    let same = propagated.len() == sc.propagated.len()
+        && propagated
+            .iter()
+            .zip(&sc.propagated)
+            .all(|((db, argv), (edb, eargv))| {
+                db == edb
+                    && argv.len() == eargv.len()
+                    && argv.iter().zip(eargv).enumerate().all(|(i, (a, e))| {
+                        e == "<rand>" || (i == 0 && a.eq_ignore_ascii_case(e.as_bytes())) || arg_matches(e, a, t0)
+                    })
+            });
+    if !same {
+        return Err(format!(
+            "propagated [{}], Valkey {:?}",
+            render(&propagated),
+            sc.propagated
+        ));
+    }
+    if sc.rand {
+        let popped = reply_members(&reply);
+        let srem: BTreeSet<Vec<u8>> = propagated
+            .iter()
+            .flat_map(|(_, argv)| argv.iter().skip(2).map(|m| m.to_vec()))
+            .collect();
+        if popped != srem {
+            return Err(format!("SREM {srem:?} but popped {popped:?}"));
+        }
+    }
+    if sc.transaction && propagated.len() < 2 {
+        return Err("Valkey propagated a transaction, we one command".into());
+    }
+
+    if !is_flush(&sc.command) && modified != sc.modified {
+        return Err(format!("modified {modified:?}, Valkey {:?}", sc.modified));
+    }
+    Ok(())
+}
+
+#[test]
+fn every_scenario_has_valkeys_effects() {
+    let all = scenarios();
+    assert!(all.len() > 200, "the data file lost its scenarios");
+    let failures: Vec<String> = all
+        .iter()
+        .filter_map(|sc| check(sc).err().map(|e| format!("{}: {e}", sc.name)))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} scenarios differ from Valkey:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_write_command_has_a_scenario() {
+    let covered: BTreeSet<String> = scenarios()
+        .iter()
+        .flat_map(|sc| {
+            let mut names = vec![sc.command[0].to_ascii_lowercase()];
+            if let Some(b) = &sc.blocked {
+                names.push(b[0].to_ascii_lowercase());
+            }
+            names
+        })
+        .collect();
+    let missing: Vec<&str> = crate::commands::CMD_TABLE
+        .specs
+        .iter()
+        .filter(|s| s.has(crate::commands::flags::WRITE))
+        .map(|s| s.name)
+        .filter(|n| !covered.contains(*n))
+        .collect();
+    assert!(missing.is_empty(), "write commands without a scenario: {missing:?}");
+}
