@@ -14,10 +14,10 @@ use std::time::Duration;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use ferrokey::config::Config;
 use ferrokey::exec::prefetch::{prefetch_keys, KeyRef};
-use ferrokey::exec::State;
 use ferrokey::keyspace::dict::Rng;
 use ferrokey::keyspace::{now_ms, Str, StrRef, Value};
 use ferrokey::net::NetLimits;
+use ferrokey::state::State;
 
 const BATCH: usize = 16;
 /// Random keys visited, in order: far more than one measurement touches
@@ -55,6 +55,7 @@ impl Fixture {
         let mut state = State::new(
             Config::default(),
             Arc::new(NetLimits::new(512 << 20, 1 << 30)),
+            ferrokey::commands::CMD_TABLE.specs.len(),
         );
         let now = now_ms();
         let db = &mut state.dbs[0];

@@ -1,5 +1,5 @@
 //! Random commands through the real dispatch onto a real keyspace
-//! (`exec::Harness`: `dispatch::execute`, no sockets), with invariants
+//! (`exec::Harness`: `the `call` path`, no sockets), with invariants
 //! checked after every command:
 //! - no panic;
 //! - in every db, DBSIZE = the table's length = the distinct keys a full

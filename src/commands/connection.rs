@@ -16,8 +16,8 @@ use crate::error::{
     excerpt, wrong_arity, CmdError, CmdResult, DB_INDEX, NOPROTO, NOT_INTEGER, NO_PASSWORD_SET,
     SYNTAX, WRONGPASS,
 };
-use crate::exec::client::{Client, ReplyMode};
 use crate::resp::parser::parse_i64;
+use crate::state::{Client, Clients, ReplyMode};
 
 // Error texts specific to this family (Valkey's wording).
 const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
@@ -311,7 +311,7 @@ fn echo(ctx: &mut Ctx) -> CmdResult {
 
 fn select(ctx: &mut Ctx) -> CmdResult {
     let n = parse_i64(&ctx.argv[1]).ok_or(NOT_INTEGER)?;
-    if n < 0 || n as u64 >= ctx.state.dbs.len() as u64 {
+    if n < 0 || n as u64 >= ctx.db_count() as u64 {
         return Err(DB_INDEX.into());
     }
     ctx.client().db = n as usize;
@@ -328,7 +328,7 @@ fn quit(ctx: &mut Ctx) -> CmdResult {
 /// Back to the state of a new connection. The library name and version
 /// stay, as in Valkey: they describe the connection, not its session.
 fn reset(ctx: &mut Ctx) -> CmdResult {
-    let authenticated = ctx.state.config.requirepass.is_none();
+    let authenticated = ctx.config().requirepass.is_none();
     let c = ctx.client();
     c.db = 0;
     c.resp = 2;
@@ -362,7 +362,7 @@ fn password_matches(given: &[u8], secret: &[u8]) -> bool {
 fn credentials_ok(ctx: &Ctx, user: Option<&[u8]>, pass: &[u8]) -> bool {
     // Evaluate the password even for an unknown user, so that the time
     // taken does not tell which users exist.
-    let pass_ok = match &ctx.state.config.requirepass {
+    let pass_ok = match &ctx.config().requirepass {
         None => true,
         Some(p) => password_matches(pass, p.as_bytes()),
     };
@@ -372,7 +372,7 @@ fn credentials_ok(ctx: &Ctx, user: Option<&[u8]>, pass: &[u8]) -> bool {
 fn auth(ctx: &mut Ctx) -> CmdResult {
     let (user, pass) = match ctx.argv.len() {
         2 => {
-            if ctx.state.config.requirepass.is_none() {
+            if ctx.config().requirepass.is_none() {
                 return Err(NO_PASSWORD_SET.into());
             }
             (None, &ctx.argv[1])
@@ -426,7 +426,7 @@ fn hello(ctx: &mut Ctx) -> CmdResult {
         }
         ctx.client().authenticated = true;
     }
-    if !ctx.client_ref().authenticated && ctx.state.config.requirepass.is_some() {
+    if !ctx.client_ref().authenticated && ctx.config().requirepass.is_some() {
         return Err(HELLO_NOAUTH.into());
     }
     let c = ctx.client();
@@ -485,8 +485,8 @@ fn client_setname(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn client_getname(ctx: &mut Ctx) -> CmdResult {
-    match &ctx.clients.at(ctx.me).name {
-        Some(n) => ctx.out.bulk(n),
+    match ctx.client_ref().name.clone() {
+        Some(n) => ctx.out.bulk(&n),
         None => ctx.out.null(),
     }
     Ok(())
@@ -551,7 +551,7 @@ fn client_no_touch(ctx: &mut Ctx) -> CmdResult {
 /// dispatcher drops the replies while the mode says so.
 fn client_reply(ctx: &mut Ctx) -> CmdResult {
     let a = &ctx.argv[2];
-    let c = ctx.clients.at_mut(ctx.me);
+    let c = ctx.client();
     if is(a, "ON") {
         c.reply_mode = ReplyMode::On;
         ctx.out.ok();
@@ -678,9 +678,9 @@ fn client_type(_c: &Client) -> ClientType {
 }
 
 /// The `flags=` letters of a client, in Valkey's order; `N` for none.
-fn client_flags(c: &Client) -> String {
+fn client_flags(c: &Client, blocked: bool) -> String {
     let mut s = String::new();
-    if c.blocked {
+    if blocked {
         s.push('b');
     }
     if c.close_after_reply {
@@ -706,7 +706,7 @@ const KNOWN_CAPA: &[u8] = b"r";
 /// One CLIENT LIST line, `\n` included. Fields follow Valkey 9's order;
 /// what lives on the IO side (fd, buffers, network bytes) is reported as
 /// -1 (fd) or 0, and memory as the command arguments we hold.
-fn write_client_line(out: &mut Vec<u8>, c: &Client, argv_mem: usize) {
+fn write_client_line(out: &mut Vec<u8>, c: &Client, blocked: bool, argv_mem: usize) {
     let _ = write!(
         out,
         "id={} addr={} laddr={} fd=-1 name=",
@@ -720,7 +720,7 @@ fn write_client_line(out: &mut Vec<u8>, c: &Client, argv_mem: usize) {
          tot-mem={argv_mem} events=r cmd={} user=default redir=-1 resp={} lib-name=",
         c.created.elapsed().as_secs(),
         c.last_interaction.elapsed().as_secs(),
-        client_flags(c),
+        client_flags(c, blocked),
         c.db,
         c.last_cmd,
         c.resp,
@@ -741,7 +741,8 @@ fn argv_mem(argv: &[Bytes]) -> usize {
 
 fn client_info(ctx: &mut Ctx) -> CmdResult {
     let mut text = Vec::with_capacity(400);
-    write_client_line(&mut text, ctx.clients.at(ctx.me), argv_mem(ctx.argv));
+    // The caller is running this command, so it is not blocked.
+    write_client_line(&mut text, ctx.client_ref(), false, argv_mem(ctx.argv));
     ctx.out.verbatim(&text);
     Ok(())
 }
@@ -898,11 +899,11 @@ impl<'a> Filter<'a> {
         Ok(())
     }
 
-    fn matches(&self, c: &Client, me: &Client) -> bool {
+    fn matches(&self, c: &Client, blocked: bool, me: &Client) -> bool {
         let addr = c.addr.to_string();
         let laddr = c.laddr.to_string();
         let ip = c.addr.ip().to_string();
-        let flags = client_flags(c);
+        let flags = client_flags(c, blocked);
         // Capabilities: none of ours has any.
         let capa: &[u8] = b"";
         let has_all = |have: &[u8], want: &[u8]| want.iter().all(|w| have.contains(w));
@@ -982,11 +983,11 @@ fn db_index(
 }
 
 /// Clients in connection order (ids grow with each connection).
-fn sorted_slots(ctx: &Ctx) -> Vec<usize> {
-    let mut ids: Vec<_> = ctx.clients.iter().map(|c| c.id).collect();
+fn sorted_slots(clients: &Clients) -> Vec<usize> {
+    let mut ids: Vec<_> = clients.iter().map(|c| c.id).collect();
     ids.sort_unstable();
     ids.into_iter()
-        .filter_map(|id| ctx.clients.slot_of(id))
+        .filter_map(|id| clients.slot_of(id))
         .collect()
 }
 
@@ -997,16 +998,18 @@ fn client_list(ctx: &mut Ctx) -> CmdResult {
     if argv.len() == 3 {
         return Err(SYNTAX.into());
     }
-    filter.parse(argv, 2, ctx.state.dbs.len())?;
-    let me = ctx.clients.at(ctx.me);
+    filter.parse(argv, 2, ctx.db_count())?;
+    let admin = ctx.admin();
+    let me = admin.clients.at(admin.me);
     let mut text = Vec::new();
-    for slot in sorted_slots(ctx) {
-        let c = ctx.clients.at(slot);
-        if ctx.state.kills.contains(&c.id) || !filter.matches(c, me) {
+    for slot in sorted_slots(admin.clients) {
+        let c = admin.clients.at(slot);
+        let blocked = admin.state.blocking.is_blocked(c.id);
+        if admin.state.kills.contains(&c.id) || !filter.matches(c, blocked, me) {
             continue;
         }
-        let mem = if slot == ctx.me { argv_mem(argv) } else { 0 };
-        write_client_line(&mut text, c, mem);
+        let mem = if slot == admin.me { argv_mem(argv) } else { 0 };
+        write_client_line(&mut text, c, blocked, mem);
     }
     ctx.out.verbatim(&text);
     Ok(())
@@ -1020,26 +1023,28 @@ fn client_kill(ctx: &mut Ctx) -> CmdResult {
     if old_form {
         filter.addr = Some(&argv[2]);
     } else {
-        filter.parse(argv, 2, ctx.state.dbs.len())?;
+        filter.parse(argv, 2, ctx.db_count())?;
     }
-    let me = ctx.clients.at(ctx.me);
+    let admin = ctx.admin();
+    let me = admin.clients.at(admin.me);
     let mut victims = Vec::new();
-    for slot in sorted_slots(ctx) {
-        let c = ctx.clients.at(slot);
+    for slot in sorted_slots(admin.clients) {
+        let c = admin.clients.at(slot);
+        let blocked = admin.state.blocking.is_blocked(c.id);
         // Already being closed: killed once, not counted twice.
-        if ctx.state.kills.contains(&c.id) || !filter.matches(c, me) {
+        if admin.state.kills.contains(&c.id) || !filter.matches(c, blocked, me) {
             continue;
         }
         victims.push(c.id);
     }
     let killed = victims.len();
-    let my_id = ctx.client_ref().id;
+    let my_id = me.id;
     for id in victims {
         if id == my_id {
             // The caller still gets its reply, then the connection closes.
-            ctx.client().close_after_reply = true;
+            admin.clients.at_mut(admin.me).close_after_reply = true;
         } else {
-            ctx.state.kills.push(id);
+            admin.state.kills.push(id);
         }
     }
     if old_form {
@@ -1066,9 +1071,10 @@ fn client_unblock(ctx: &mut Ctx) -> CmdResult {
     if ctx.argv.len() > 4 {
         return Err(crate::error::SYNTAX.into());
     }
-    let blocked = id >= 0 && ctx.state.blocked.contains(&(id as u64));
+    let blocking = &mut ctx.admin().state.blocking;
+    let blocked = id >= 0 && blocking.is_blocked(id as u64);
     if blocked {
-        ctx.state.unblock.push((id as u64, error));
+        blocking.request_unblock(id as u64, error);
     }
     ctx.out.int(blocked as i64);
     Ok(())

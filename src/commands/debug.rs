@@ -37,7 +37,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
 }];
 
 fn debug_allowed(ctx: &Ctx) -> bool {
-    match ctx.state.config.enable_debug_command.as_str() {
+    match ctx.config().enable_debug_command.as_str() {
         "yes" => true,
         "local" => ctx.client_ref().addr.ip().is_loopback(),
         _ => false,
@@ -116,14 +116,14 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
     } else if is(sub, "listpack") && argc == 3 {
         return debug_listpack(ctx);
     } else if is(sub, "set-active-expire") && argc == 3 {
-        ctx.state.debug.active_expire = atoi(&ctx.argv[2]) != 0;
+        ctx.admin().state.debug.active_expire = atoi(&ctx.argv[2]) != 0;
         ctx.out.ok();
     } else if is(sub, "pause-cron") && argc == 3 {
-        ctx.state.debug.pause_cron = atoi(&ctx.argv[2]) != 0;
+        ctx.admin().state.debug.pause_cron = atoi(&ctx.argv[2]) != 0;
         ctx.out.ok();
     } else if is(sub, "dict-resizing") && argc == 3 {
         let on = atoi(&ctx.argv[2]) != 0;
-        for db in &mut ctx.state.dbs {
+        for db in &mut ctx.admin().state.dbs {
             db.set_resize_allowed(on);
         }
         ctx.out.ok();
@@ -141,14 +141,15 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
         ctx.out.ok();
     } else if is(sub, "change-repl-id") && argc == 2 {
         tracing::info!("Changing replication IDs after receiving DEBUG change-repl-id");
-        ctx.state.replid = ctx.state.new_replid();
+        let st = ctx.admin().state;
+        st.replid = st.new_replid();
         ctx.out.ok();
     } else if is(sub, "stringmatch-test") && argc == 2 {
         stringmatch_fuzz();
         ctx.out
             .simple("Apparently the server did not crash: test passed");
     } else if is(sub, "digest") && argc == 2 {
-        let dbs = ctx.state.dbs.iter().map(|db| {
+        let dbs = ctx.admin().state.dbs.iter().map(|db| {
             let keys = db
                 .table()
                 .iter()
@@ -213,7 +214,7 @@ fn debug_populate(ctx: &mut Ctx) -> CmdResult {
         None => 0,
     };
     // Valkey would try any size; one value is bounded like any string here.
-    if size > ctx.state.config.proto_max_bulk_len as u64 {
+    if size > ctx.config().proto_max_bulk_len as u64 {
         return Err(crate::error::STRING_TOO_LONG.into());
     }
     let prefix = ctx
@@ -296,16 +297,10 @@ fn debug_object(ctx: &mut Ctx) -> CmdResult {
     let fast = ctx.argv.len() == 4 && is(&ctx.argv[3], "fast");
     let key = ctx.argv[2].clone();
     let now = ctx.now;
-    let lfu = ctx.state.config.lfu_policy();
-    let compress = ctx
-        .state
-        .config
-        .extra
-        .get("rdbcompression")
-        .map(String::as_str)
-        != Some("no");
-    let fill = ctx.state.config.list_max_listpack_size;
-    let compressed = ctx.state.config.list_compress_depth != 0;
+    let lfu = ctx.config().lfu_policy();
+    let compress = ctx.config().extra.get("rdbcompression").map(String::as_str) != Some("no");
+    let fill = ctx.config().list_max_listpack_size;
+    let compressed = ctx.config().list_compress_depth != 0;
     let Some(e) = ctx.db().peek(&key, now) else {
         return Err(NO_SUCH_KEY.into());
     };

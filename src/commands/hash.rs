@@ -12,6 +12,7 @@ use super::args::{int, is};
 use super::flags::*;
 use super::string::long_double::{self, Parsed};
 use super::{CommandSpec, Ctx, KeySpec};
+use crate::commands::ctx::Parts;
 use crate::error::{
     wrong_arity, CmdError, CmdResult, CURSOR, INCR_NAN_OR_INF, NOT_FLOAT, OVERFLOW, SYNTAX,
     WRONGTYPE,
@@ -140,8 +141,8 @@ fn hash_or_create<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<&'a mut Ha
 
 fn limits(ctx: &Ctx) -> Limits {
     Limits {
-        max_entries: ctx.state.config.hash_max_listpack_entries,
-        max_value: ctx.state.config.hash_max_listpack_value,
+        max_entries: ctx.config().hash_max_listpack_entries,
+        max_value: ctx.config().hash_max_listpack_value,
     }
 }
 
@@ -368,9 +369,7 @@ fn hstrlen(ctx: &mut Ctx) -> CmdResult {
 fn hrandfield(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let now = ctx.now;
-    let i = ctx.client_ref().db;
-    let state = &mut *ctx.state;
-    let (db, rng, out) = (&mut state.dbs[i], &mut state.rng, &mut *ctx.out);
+    let Parts { db, out, rng, .. } = ctx.parts();
     if argv.len() == 2 {
         match get_hash(db, &argv[1], now)?.and_then(|h| h.random(rng)) {
             Some((k, _)) => out.bulk(k),

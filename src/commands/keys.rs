@@ -9,6 +9,7 @@
 use super::args::{int, is};
 use super::flags::*;
 use super::{CommandSpec, Ctx, KeySpec};
+use crate::commands::ctx::Parts;
 use crate::error::{
     CmdError, CmdResult, CURSOR, DB_INDEX, FREQ_WITHOUT_LFU, GT_AND_LT, IDLETIME_WITH_LFU,
     INT32_RANGE, INVALID_FIRST_DB, INVALID_SECOND_DB, NOT_INTEGER, NO_SUCH_KEY, NX_XX_GT_LT,
@@ -150,7 +151,7 @@ fn int32(a: &[u8], msg: Option<&'static str>) -> Result<i64, CmdError> {
 
 /// A database index that exists, or `ERR DB index is out of range`.
 fn db_index(ctx: &Ctx, n: i64) -> Result<usize, CmdError> {
-    if n < 0 || n as usize >= ctx.state.dbs.len() {
+    if n < 0 || n as usize >= ctx.db_count() {
         return Err(DB_INDEX.into());
     }
     Ok(n as usize)
@@ -186,7 +187,7 @@ fn keep_raw(e: &mut Entry, old_key_len: usize) {
 // DEL, UNLINK, EXISTS, TYPE, TOUCH
 
 fn del(ctx: &mut Ctx) -> CmdResult {
-    let lazy = ctx.state.config.lazyfree_lazy_user_del;
+    let lazy = ctx.config().lazyfree_lazy_user_del;
     del_generic(ctx, lazy)
 }
 
@@ -315,11 +316,10 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
 
 fn randomkey(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
-    let i = ctx.client_ref().db;
-    let state = &mut *ctx.state;
-    match state.dbs[i].random_key(&mut state.rng, now) {
-        Some(k) => ctx.out.bulk(&k),
-        None => ctx.out.null(),
+    let Parts { db, out, rng, .. } = ctx.parts();
+    match db.random_key(&mut *rng, now) {
+        Some(k) => out.bulk(&k),
+        None => out.null(),
     }
     Ok(())
 }
@@ -392,7 +392,7 @@ fn move_cmd(ctx: &mut Ctx) -> CmdResult {
         return Err(SAME_OBJECT.into());
     }
     let key = &argv[1][..];
-    let (src, dst) = two_dbs(&mut ctx.state.dbs, from, to);
+    let (src, dst) = two_dbs(ctx.keyspace().dbs, from, to);
     if src.get_entry_mut(key, now).is_none() || dst.peek(key, now).is_some() {
         ctx.out.int(0);
         return Ok(());
@@ -428,14 +428,14 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
     if from == to && key == newkey {
         return Err(SAME_OBJECT.into());
     }
-    let Some(e) = ctx.state.dbs[from].get_entry(key, now) else {
+    let Some(e) = ctx.keyspace().dbs[from].get_entry(key, now) else {
         ctx.out.int(0);
         return Ok(());
     };
     // The copy is a new object: fresh access data, same expire.
     let mut copied = e.clone();
     keep_raw(&mut copied, key.len());
-    let dst = &mut ctx.state.dbs[to];
+    let dst = &mut ctx.keyspace().dbs[to];
     if dst.peek(newkey, now).is_some() {
         if !replace {
             ctx.out.int(0);
@@ -512,7 +512,7 @@ fn expire_generic(ctx: &mut Ctx, base: i64, secs: bool) -> CmdResult {
     let when = t.checked_add(base).ok_or_else(invalid)?;
     let now = ctx.now;
     let key = &argv[1][..];
-    let lazy = ctx.state.config.lazyfree_lazy_expire;
+    let lazy = ctx.config().lazyfree_lazy_expire;
     let db = ctx.db();
     let Some(e) = db.get_entry_mut(key, now) else {
         ctx.out.int(0);
@@ -601,7 +601,7 @@ fn persist(ctx: &mut Ctx) -> CmdResult {
 /// `lazyfree-lazy-user-flush yes`.
 fn flush_async(ctx: &Ctx) -> Result<bool, CmdError> {
     match ctx.argv.len() {
-        1 => Ok(ctx.state.config.lazyfree_lazy_user_flush),
+        1 => Ok(ctx.config().lazyfree_lazy_user_flush),
         2 if is(&ctx.argv[1], "sync") => Ok(false),
         2 if is(&ctx.argv[1], "async") => Ok(true),
         _ => Err(SYNTAX.into()),
@@ -620,9 +620,9 @@ fn flush_one(db: &mut Db, lazy: bool, garbage: &mut Vec<crate::ring::message::Ga
 
 fn flushdb(ctx: &mut Ctx) -> CmdResult {
     let lazy = flush_async(ctx)?;
-    let i = ctx.client_ref().db;
-    let state = &mut *ctx.state;
-    let n = flush_one(&mut state.dbs[i], lazy, &mut state.garbage);
+    let i = ctx.db_index();
+    let ks = ctx.keyspace();
+    let n = flush_one(&mut ks.dbs[i], lazy, ks.garbage);
     ctx.dirty(n);
     ctx.out.ok();
     Ok(())
@@ -630,10 +630,10 @@ fn flushdb(ctx: &mut Ctx) -> CmdResult {
 
 fn flushall(ctx: &mut Ctx) -> CmdResult {
     let lazy = flush_async(ctx)?;
-    let state = &mut *ctx.state;
+    let ks = ctx.keyspace();
     let mut n = 0;
-    for db in state.dbs.iter_mut() {
-        n += flush_one(db, lazy, &mut state.garbage);
+    for db in ks.dbs.iter_mut() {
+        n += flush_one(db, lazy, ks.garbage);
     }
     // Counted even when already empty, so it is never a no-op change.
     ctx.dirty(n + 1);
@@ -646,19 +646,11 @@ fn swapdb(ctx: &mut Ctx) -> CmdResult {
     let b = int32(&ctx.argv[2], Some(INVALID_SECOND_DB))?;
     let (a, b) = (db_index(ctx, a)?, db_index(ctx, b)?);
     if a != b {
-        let (x, y) = two_dbs(&mut ctx.state.dbs, a, b);
+        let (x, y) = two_dbs(ctx.keyspace().dbs, a, b);
         x.swap_contents(y);
         // Clients blocked in either db may now find their keys.
-        let waiting: Vec<(usize, bytes::Bytes)> = ctx
-            .state
-            .waiters
-            .keys()
-            .filter(|(db, _)| *db == a || *db == b)
-            .cloned()
-            .collect();
-        for (db, key) in waiting {
-            ctx.signal_ready_in(db, &key);
-        }
+        ctx.signal_ready_all_in(a);
+        ctx.signal_ready_all_in(b);
     }
     ctx.dirty(1);
     ctx.out.ok();
@@ -674,7 +666,7 @@ fn encoding(key: &[u8], e: &Entry) -> &'static str {
 }
 
 fn lfu_policy(ctx: &Ctx) -> bool {
-    ctx.state.config.lfu_policy()
+    ctx.config().lfu_policy()
 }
 
 /// Runs `f` on the entry at argv[2] (not touched), or replies null.

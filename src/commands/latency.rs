@@ -12,7 +12,7 @@ use super::server::reply_help;
 use super::{CommandSpec, Ctx, CMD_TABLE};
 use crate::config::Config;
 use crate::error::{CmdError, CmdResult};
-use crate::exec::latency::{self, LatencyMonitor, Series};
+use crate::state::latency::{self, LatencyMonitor, Series};
 
 pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     name: "latency",
@@ -111,8 +111,9 @@ const GRAPH_ROWS: usize = 4;
 // ---------------------------------------------------------------- LATEST, HISTORY, RESET
 
 fn latency_latest(ctx: &mut Ctx) -> CmdResult {
-    let out = &mut *ctx.out;
-    let m = &ctx.state.latency;
+    let a = ctx.admin();
+    let out = &mut *a.out;
+    let m = &a.state.latency;
     out.array(m.len());
     for (event, s) in m.iter() {
         let last = s.latest();
@@ -133,8 +134,9 @@ fn clamp_i64(n: u64) -> i64 {
 }
 
 fn latency_history(ctx: &mut Ctx) -> CmdResult {
-    let out = &mut *ctx.out;
-    let Some((_, s)) = ctx.state.latency.get(&ctx.argv[2]) else {
+    let a = ctx.admin();
+    let out = &mut *a.out;
+    let Some((_, s)) = a.state.latency.get(&a.argv[2]) else {
         out.array(0);
         return Ok(());
     };
@@ -148,27 +150,29 @@ fn latency_history(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn latency_reset(ctx: &mut Ctx) -> CmdResult {
-    let m = &mut ctx.state.latency;
-    let n = if ctx.argv.len() == 2 {
+    let a = ctx.admin();
+    let m = &mut a.state.latency;
+    let n = if a.argv.len() == 2 {
         m.reset(None)
     } else {
-        ctx.argv[2..].iter().map(|e| m.reset(Some(e))).sum()
+        a.argv[2..].iter().map(|e| m.reset(Some(e))).sum()
     };
-    ctx.out.int(n as i64);
+    a.out.int(n as i64);
     Ok(())
 }
 
 // ---------------------------------------------------------------- GRAPH
 
 fn latency_graph(ctx: &mut Ctx) -> CmdResult {
-    let Some((event, s)) = ctx.state.latency.get(&ctx.argv[2]) else {
+    let a = ctx.admin();
+    let Some((event, s)) = a.state.latency.get(&a.argv[2]) else {
         return Err(CmdError::owned(format!(
             "ERR No samples available for event '{}'",
-            crate::error::excerpt(&ctx.argv[2], 128)
+            crate::error::excerpt(&a.argv[2], 128)
         )));
     };
     let text = graph(event, s, latency::unix_secs());
-    ctx.out.verbatim(text.as_bytes());
+    a.out.verbatim(text.as_bytes());
     Ok(())
 }
 
@@ -257,13 +261,14 @@ fn sparkline(out: &mut String, points: &[(f64, String)], columns: usize, rows: u
 // ---------------------------------------------------------------- DOCTOR
 
 fn latency_doctor(ctx: &mut Ctx) -> CmdResult {
+    let a = ctx.admin();
     let report = doctor_report(
-        &ctx.state.latency,
-        &ctx.state.config,
+        &a.state.latency,
+        &a.state.config,
         latency::unix_secs(),
         anon_huge_pages(),
     );
-    ctx.out.verbatim(report.as_bytes());
+    a.out.verbatim(report.as_bytes());
     Ok(())
 }
 
@@ -429,14 +434,15 @@ fn doctor_report(m: &LatencyMonitor, cfg: &Config, now: i64, huge_page_bytes: u6
 // ---------------------------------------------------------------- HISTOGRAM
 
 fn latency_histogram(ctx: &mut Ctx) -> CmdResult {
-    let hs = &ctx.state.stats.histograms;
-    let picked: Vec<usize> = if ctx.argv.len() == 2 {
+    let a = ctx.admin();
+    let hs = &a.state.stats.histograms;
+    let picked: Vec<usize> = if a.argv.len() == 2 {
         hs.iter().map(|(id, _)| id).collect()
     } else {
         // Each name in turn, unknown ones skipped and repeats kept, as
         // Valkey does; a container brings its subcommands.
         let mut v = Vec::new();
-        for name in &ctx.argv[2..] {
+        for name in &a.argv[2..] {
             let Some(id) = CMD_TABLE.find_full(name) else {
                 continue;
             };
@@ -445,7 +451,7 @@ fn latency_histogram(ctx: &mut Ctx) -> CmdResult {
         }
         v
     };
-    let out = &mut *ctx.out;
+    let out = &mut *a.out;
     out.map(picked.len());
     for id in picked {
         let Some(h) = hs.get(id) else {

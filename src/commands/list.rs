@@ -20,10 +20,10 @@ use super::args::{int, is, timeout};
 use super::flags::*;
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, WRONGTYPE};
-use crate::exec::state::TimeoutReply;
 use crate::keyspace::list::{Elem, List};
 use crate::keyspace::{Db, Value};
 use crate::resp::ReplyBuf;
+use crate::state::TimeoutReply;
 
 const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
 const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
@@ -383,7 +383,7 @@ impl Owned {
 }
 
 fn fill(ctx: &Ctx) -> i64 {
-    ctx.state.config.list_max_listpack_size
+    ctx.config().list_max_listpack_size
 }
 
 /// LEFT or RIGHT (true for LEFT), else a syntax error.
@@ -416,7 +416,7 @@ fn count_ge0(a: &[u8], err: &'static str) -> Result<u64, CmdError> {
 /// True when this run is a blocked client's retry (it is still listed as
 /// blocked until the retry serves it).
 fn is_retry(ctx: &Ctx) -> bool {
-    !ctx.state.blocked.is_empty() && ctx.state.blocked.contains(&ctx.client_ref().id)
+    ctx.is_blocked_retry()
 }
 
 /// Index of the first of `keys` holding a list (write lookup). A key of

@@ -25,7 +25,8 @@ pub mod syntax;
 pub mod table;
 pub mod zset;
 
-pub use crate::exec::Ctx;
+pub mod ctx;
+pub use ctx::Ctx;
 pub use table::{CommandTable, CMD_TABLE};
 
 use crate::error::CmdResult;

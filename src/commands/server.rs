@@ -22,12 +22,12 @@ use crate::error::{
     CmdError, CmdResult, NOT_INTEGER, NO_CONFIG_FILE, NO_SHUTDOWN_IN_PROGRESS, SHUTDOWN_ERRORS,
     SHUTDOWN_FAILOVER_CLUSTER, SLOWLOG_COUNT, SYNTAX,
 };
-use crate::exec::state::ShutdownMode;
-use crate::exec::{Clients, State};
 use crate::keyspace::dict::Node;
 use crate::keyspace::glob::glob_match;
 use crate::keyspace::{Bytes24, Entry, Str, Value};
 use crate::resp::parser::parse_i64;
+use crate::state::ShutdownMode;
+use crate::state::{Clients, State};
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -354,8 +354,9 @@ fn info(ctx: &mut Ctx) -> CmdResult {
         }
         // Unknown section names are ignored, as Valkey does.
     }
-    let text = info_text(ctx.state, ctx.clients, &want);
-    ctx.out.verbatim(text.as_bytes());
+    let a = ctx.admin();
+    let text = info_text(a.state, a.clients, &want);
+    a.out.verbatim(text.as_bytes());
     Ok(())
 }
 
@@ -463,7 +464,7 @@ fn info_clients(s: &mut String, st: &State, clients: &Clients) {
     kv(s, "connected_clients", clients.len());
     kv(s, "cluster_connections", 0);
     kv(s, "maxclients", st.config.maxclients);
-    kv(s, "blocked_clients", st.blocked.len());
+    kv(s, "blocked_clients", st.blocking.len());
     kv(s, "tracking_clients", 0);
     kv(s, "pubsub_clients", 0);
     kv(s, "watching_clients", 0);
@@ -755,7 +756,7 @@ fn config_get(ctx: &mut Ctx) -> CmdResult {
                 continue;
             }
             if let Some(d) = Config::directive(name) {
-                pairs.push((name.to_string(), (d.get)(&ctx.state.config)));
+                pairs.push((name.to_string(), (d.get)(ctx.config())));
             }
             continue;
         }
@@ -764,7 +765,7 @@ fn config_get(ctx: &mut Ctx) -> CmdResult {
         for d in crate::config::all().filter(|d| !d.has(HIDDEN)) {
             for n in std::iter::once(d.name).chain(d.alias) {
                 if glob_match(pat, n.as_bytes(), true) && !seen(&pairs, n) {
-                    pairs.push((n.to_string(), (d.get)(&ctx.state.config)));
+                    pairs.push((n.to_string(), (d.get)(ctx.config())));
                 }
             }
         }
@@ -820,7 +821,7 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
         chosen.push((d, name, value));
     }
     // Second pass on a copy: nothing changes unless every value is valid.
-    let mut cfg = ctx.state.config.clone();
+    let mut cfg = ctx.config().clone();
     for (d, name, value) in &chosen {
         let text = String::from_utf8_lossy(value);
         let args = if d.has(MULTI_ARG) {
@@ -832,7 +833,7 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
         // Valkey names the directive as registered (lower case) here.
         let shown = d.matched_name(&String::from_utf8_lossy(name));
         (d.set)(&mut cfg, &args).map_err(|e| config_set_failed(shown.as_bytes(), &e))?;
-        if d.has(SAME_ONLY) && (d.get)(&cfg) != (d.get)(&ctx.state.config) {
+        if d.has(SAME_ONLY) && (d.get)(&cfg) != (d.get)(ctx.config()) {
             return Err(config_set_failed(
                 shown.as_bytes(),
                 "changing it at run time is not supported by ferrokey",
@@ -847,7 +848,7 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
             cfg.dir = abs.display().to_string();
         }
     }
-    let limits = &ctx.state.net_limits;
+    let limits = &ctx.admin().state.net_limits;
     limits
         .max_bulk_len
         .store(cfg.proto_max_bulk_len, std::sync::atomic::Ordering::Relaxed);
@@ -858,9 +859,9 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
     // Access words switch meaning with the policy (the data adjusts over
     // time, as Valkey warns in OBJECT FREQ's error).
     let lfu = cfg.lfu_policy();
-    ctx.state.dbs.iter_mut().for_each(|d| d.lfu = lfu);
+    ctx.admin().state.dbs.iter_mut().for_each(|d| d.lfu = lfu);
     crate::log::set_level(&cfg.loglevel);
-    ctx.state.config = cfg;
+    ctx.admin().state.config = cfg;
     ctx.out.ok();
     Ok(())
 }
@@ -868,8 +869,7 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
 /// `enable-protected-configs`: yes, or local for a loopback client.
 fn protected_allowed(ctx: &Ctx) -> bool {
     match ctx
-        .state
-        .config
+        .config()
         .extra
         .get("enable-protected-configs")
         .map(String::as_str)
@@ -890,7 +890,7 @@ fn strerror(e: &std::io::Error) -> String {
 }
 
 fn config_resetstat(ctx: &mut Ctx) -> CmdResult {
-    reset_stats(ctx.state);
+    reset_stats(ctx.admin().state);
     ctx.out.ok();
     Ok(())
 }
@@ -919,7 +919,7 @@ fn config_rewrite(ctx: &mut Ctx) -> CmdResult {
 /// CONFIG REWRITE, or with `force_all` DEBUG CONFIG-REWRITE-FORCE-ALL
 /// (every directive written, defaults too).
 pub(super) fn rewrite_config_file(ctx: &mut Ctx, force_all: bool) -> CmdResult {
-    let Some(path) = ctx.state.config.config_file.clone() else {
+    let Some(path) = ctx.config().config_file.clone() else {
         return Err(NO_CONFIG_FILE.into());
     };
     let old = match std::fs::read_to_string(&path) {
@@ -928,7 +928,7 @@ pub(super) fn rewrite_config_file(ctx: &mut Ctx, force_all: bool) -> CmdResult {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(rewrite_error(&e)),
     };
-    let text = rewrite_text(&old, &ctx.state.config, &Config::default(), force_all);
+    let text = rewrite_text(&old, ctx.config(), &Config::default(), force_all);
     write_atomically(&path, text.as_bytes()).map_err(|e| rewrite_error(&e))?;
     ctx.out.ok();
     Ok(())
@@ -1074,7 +1074,8 @@ fn time(ctx: &mut Ctx) -> CmdResult {
 
 fn lastsave(ctx: &mut Ctx) -> CmdResult {
     // Nothing is ever saved: the dataset dates from startup.
-    ctx.out.int(ctx.state.started_unix_ms / 1000);
+    let started = ctx.admin().state.started_unix_ms;
+    ctx.out.int(started / 1000);
     Ok(())
 }
 
@@ -1125,7 +1126,7 @@ fn shutdown(ctx: &mut Ctx) -> CmdResult {
     };
     // No reply: the main loop exits after this batch and the connection
     // closes, which is what the client waits for.
-    ctx.state.shutdown = Some(mode);
+    ctx.admin().state.shutdown = Some(mode);
     Ok(())
 }
 
@@ -1143,11 +1144,11 @@ fn slowlog_get(ctx: &mut Ctx) -> CmdResult {
             _ => return Err(SLOWLOG_COUNT.into()),
         },
     };
-    let st = &*ctx.state;
-    let out = &mut *ctx.out;
-    let n = count.min(st.slowlog.len());
+    let a = ctx.admin();
+    let (entries, out) = (&a.state.slowlog.entries, a.out);
+    let n = count.min(entries.len());
     out.array(n);
-    for e in st.slowlog.iter().take(n) {
+    for e in entries.iter().take(n) {
         out.array(6);
         out.int(e.id as i64);
         out.int(e.time);
@@ -1163,12 +1164,13 @@ fn slowlog_get(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn slowlog_len(ctx: &mut Ctx) -> CmdResult {
-    ctx.out.int(ctx.state.slowlog.len() as i64);
+    let n = ctx.admin().state.slowlog.entries.len();
+    ctx.out.int(n as i64);
     Ok(())
 }
 
 fn slowlog_reset(ctx: &mut Ctx) -> CmdResult {
-    ctx.state.slowlog.clear();
+    ctx.admin().state.slowlog.entries.clear();
     ctx.out.ok();
     Ok(())
 }

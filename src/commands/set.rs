@@ -10,6 +10,7 @@
 //! STORE commands start as an empty intset and grow through the ordinary
 //! add path, so their encodings are the ones Valkey ends up with.
 
+use crate::commands::ctx::Parts;
 use bytes::Bytes;
 
 use super::args::{int, is};
@@ -268,7 +269,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 // Helpers
 
 fn limits(ctx: &Ctx) -> Limits {
-    let c = &ctx.state.config;
+    let c = ctx.config();
     Limits {
         max_intset_entries: c.set_max_intset_entries as usize,
         max_listpack_entries: c.set_max_listpack_entries as usize,
@@ -480,24 +481,22 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
     }
     let now = ctx.now;
     let key = &ctx.argv[1];
-    let i = ctx.client_ref().db;
-    let state = &mut *ctx.state;
-    let db = &mut state.dbs[i];
+    let Parts { db, out, rng, .. } = ctx.parts();
     let Some(v) = db.get_mut_value(key, now) else {
-        ctx.out.null();
+        out.null();
         return Ok(());
     };
     let s = as_set_mut(v)?;
-    let Some(e) = s.pop_random(&mut state.rng) else {
-        ctx.out.null();
+    let Some(e) = s.pop_random(&mut *rng) else {
+        out.null();
         return Ok(());
     };
     let emptied = s.is_empty();
-    reply_member(ctx.out, e.as_member());
+    reply_member(out, e.as_member());
     if emptied {
         db.delete(key, now);
     }
-    state.dirty += 1;
+    ctx.dirty(1);
     Ok(())
 }
 
@@ -507,10 +506,12 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
         .ok_or(CmdError::from(MUST_BE_POSITIVE))?;
     let now = ctx.now;
     let key = &ctx.argv[1];
-    let i = ctx.client_ref().db;
-    let state = &mut *ctx.state;
-    let db = &mut state.dbs[i];
-    let out = &mut *ctx.out;
+    let Parts {
+        db,
+        out,
+        rng,
+        config,
+    } = ctx.parts();
     let Some(v) = db.get_mut_value(key, now) else {
         out.set(0);
         return Ok(());
@@ -525,12 +526,12 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
         // Everything goes: reply the set as it is and drop the key.
         reply_set(out, s);
         db.delete(key, now);
-        state.dirty += size as u64;
+        ctx.dirty(size as u64);
         return Ok(());
     }
     let remaining = size - count;
     if remaining * SPOP_MOVE_STRATEGY_MUL > count || !s.is_hashtable() {
-        let popped = s.pop_random_many(count, &mut state.rng);
+        let popped = s.pop_random_many(count, &mut *rng);
         out.set(popped.len());
         for e in &popped {
             reply_member(out, e.as_member());
@@ -540,11 +541,11 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
         // Valkey builds it, so a big table can shrink back to a compact
         // encoding here) and reply what is left in the old one.
         let lim = Limits {
-            max_intset_entries: state.config.set_max_intset_entries as usize,
-            max_listpack_entries: state.config.set_max_listpack_entries as usize,
-            max_listpack_value: state.config.set_max_listpack_value as usize,
+            max_intset_entries: config.set_max_intset_entries as usize,
+            max_listpack_entries: config.set_max_listpack_entries as usize,
+            max_listpack_value: config.set_max_listpack_value as usize,
         };
-        let kept = s.pop_random_many(remaining, &mut state.rng);
+        let kept = s.pop_random_many(remaining, &mut *rng);
         let mut fresh = Set::new_listpack();
         for e in &kept {
             fresh.add_member(e.as_member(), &lim);
@@ -553,7 +554,7 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
         let old = std::mem::replace(s, fresh);
         db.discard(Value::Set(Box::new(old)));
     }
-    state.dirty += count as u64;
+    ctx.dirty(count as u64);
     Ok(())
 }
 
@@ -565,11 +566,10 @@ fn srandmember(ctx: &mut Ctx) -> CmdResult {
     }
     let now = ctx.now;
     let key = &ctx.argv[1];
-    let i = ctx.client_ref().db;
-    let state = &mut *ctx.state;
-    match read_set(&mut state.dbs[i], key, now)?.and_then(|s| s.random(&mut state.rng)) {
-        Some(m) => reply_member(ctx.out, m),
-        None => ctx.out.null(),
+    let Parts { db, out, rng, .. } = ctx.parts();
+    match read_set(&mut *db, key, now)?.and_then(|s| s.random(&mut *rng)) {
+        Some(m) => reply_member(out, m),
+        None => out.null(),
     }
     Ok(())
 }
@@ -582,18 +582,20 @@ fn srandmember_count(ctx: &mut Ctx) -> CmdResult {
     let (count, uniq) = (l.unsigned_abs(), l >= 0);
     let now = ctx.now;
     let key = &ctx.argv[1];
-    let i = ctx.client_ref().db;
-    let me = ctx.client_ref().id;
-    let state = &mut *ctx.state;
-    let out = &mut *ctx.out;
-    let hard = state.config.client_output_buffer_limit[0].0 as usize;
+    let Parts {
+        db,
+        out,
+        rng,
+        config,
+    } = ctx.parts();
+    let hard = config.client_output_buffer_limit[0].0 as usize;
     let max_reply = if hard > 0 {
         hard.min(SRANDMEMBER_MAX_REPLY)
     } else {
         SRANDMEMBER_MAX_REPLY
     };
-    let rng = &mut state.rng;
-    let Some(s) = read_set(&mut state.dbs[i], key, now)? else {
+    let rng = &mut *rng;
+    let Some(s) = read_set(&mut *db, key, now)? else {
         out.array(0);
         return Ok(());
     };
@@ -615,14 +617,18 @@ fn srandmember_count(ctx: &mut Ctx) -> CmdResult {
         // is cut off by the output limit, closing the client.
         let start = out.buf.len();
         out.array(count as usize);
+        let mut overflow = false;
         for _ in 0..count {
             if let Some(m) = pick(rng) {
                 reply_member(out, m);
             }
             if out.buf.len() - start > max_reply {
-                state.kills.push(me);
+                overflow = true;
                 break;
             }
+        }
+        if overflow {
+            ctx.close_now();
         }
         return Ok(());
     }

@@ -141,7 +141,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
     let mut o = parse_opts(argv, readonly)?;
     let now = ctx.now;
     let key = &argv[1];
-    let fill = ctx.state.config.list_max_listpack_size;
+    let fill = ctx.config().list_max_listpack_size;
     let store_key = o.store;
     let db = ctx.db();
 

@@ -368,7 +368,7 @@ fn str_eq(s: StrRef<'_>, b: &[u8]) -> bool {
 
 /// Valkey's `checkStringLength`: a string may not outgrow proto-max-bulk-len.
 fn check_len(ctx: &Ctx, size: u64, append: u64) -> CmdResult {
-    if size.saturating_add(append) > ctx.state.config.proto_max_bulk_len as u64 {
+    if size.saturating_add(append) > ctx.config().proto_max_bulk_len as u64 {
         return Err(STRING_TOO_LONG.into());
     }
     Ok(())
@@ -810,7 +810,7 @@ fn append(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
     let (key, tail) = (&argv[1], &argv[2]);
-    let max = ctx.state.config.proto_max_bulk_len as u64;
+    let max = ctx.config().proto_max_bulk_len as u64;
     let db = ctx.db();
     let len = match db.get_entry_mut(key, now) {
         None => {

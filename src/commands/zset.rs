@@ -7,6 +7,7 @@
 //! clients and tests see which error comes first. Read paths use
 //! `Db::get` (hit/miss accounting), writes `get_mut_value`.
 
+use crate::commands::ctx::Parts;
 use std::borrow::Cow;
 
 use bytes::Bytes;
@@ -15,12 +16,12 @@ use super::args::{int, is, parse_f64, timeout};
 use super::flags::*;
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{wrong_arity, CmdError, CmdResult, CURSOR, NOT_FLOAT, SYNTAX, WRONGTYPE};
-use crate::exec::state::TimeoutReply;
 use crate::keyspace::glob::glob_match;
 use crate::keyspace::set::{Member, Set};
 use crate::keyspace::zset::{cmp, Limits, ZSet};
 use crate::keyspace::{Db, Value};
 use crate::resp::ReplyBuf;
+use crate::state::TimeoutReply;
 
 mod range;
 mod setop;
@@ -512,7 +513,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 // Shared helpers
 
 fn limits(ctx: &Ctx) -> Limits {
-    let c = &ctx.state.config;
+    let c = ctx.config();
     Limits::new(c.zset_max_listpack_entries, c.zset_max_listpack_value)
 }
 
@@ -1183,12 +1184,11 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
     }
     let now = ctx.now;
     if argv.len() == 2 {
-        let i = ctx.client_ref().db;
-        let state = &mut *ctx.state;
-        let z = read(&mut state.dbs[i], &argv[1], now)?;
-        match z.and_then(|z| z.get(state.rng.below(z.len()))) {
-            Some((m, _)) => ctx.out.bulk(m),
-            None => ctx.out.null(),
+        let Parts { db, out, rng, .. } = ctx.parts();
+        let z = read(&mut *db, &argv[1], now)?;
+        match z.and_then(|z| z.get(rng.below(z.len()))) {
+            Some((m, _)) => out.bulk(m),
+            None => out.null(),
         }
         return Ok(());
     }
@@ -1207,10 +1207,8 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
     if l < 0 && l.unsigned_abs() > RANDMEMBER_MAX_REPEATS {
         return Err(OUT_OF_RANGE.into());
     }
-    let i = ctx.client_ref().db;
-    let state = &mut *ctx.state;
-    let out = &mut *ctx.out;
-    let Some(z) = read(&mut state.dbs[i], &argv[1], now)? else {
+    let Parts { db, out, rng, .. } = ctx.parts();
+    let Some(z) = read(&mut *db, &argv[1], now)? else {
         out.array(0);
         return Ok(());
     };
@@ -1228,7 +1226,7 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
         let n = l.unsigned_abs() as usize;
         elements_header(out, n, withscores);
         for _ in 0..n {
-            if let Some((m, s)) = z.get(state.rng.below(len)) {
+            if let Some((m, s)) = z.get(rng.below(len)) {
                 emit(out, m, s);
             }
         }
@@ -1246,7 +1244,7 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
     let ranks: Vec<usize> = if n * 3 > len {
         let mut all: Vec<usize> = (0..len).collect();
         for k in 0..n {
-            let r = k + state.rng.below(len - k);
+            let r = k + rng.below(len - k);
             all.swap(k, r);
         }
         all.truncate(n);
@@ -1255,7 +1253,7 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
         let mut seen = hashbrown::HashSet::with_capacity(n);
         let mut v = Vec::with_capacity(n);
         while v.len() < n {
-            let r = state.rng.below(len);
+            let r = rng.below(len);
             if seen.insert(r) {
                 v.push(r);
             }

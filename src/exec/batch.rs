@@ -4,22 +4,17 @@
 //! then its commands run in order. A client's replies leave in one message
 //! once all the commands it sent have run, so per-client order holds.
 //!
-//! A command that blocks (BLPOP on empty lists) parks its client's job with
-//! the rest of its pipeline: replies so far are sent, and the job resumes
-//! when a key it waits on is signalled ready, its timeout passes, or CLIENT
-//! UNBLOCK; waiters on a key are served in the order they blocked.
+//! A command that blocks (BLPOP on empty lists) suspends its client's job
+//! with the rest of its pipeline in `state::Blocking`: replies so far are
+//! sent, and the job resumes when a key it waits on is signalled ready, its
+//! timeout passes, or CLIENT UNBLOCK; waiters on a key are served in the
+//! order they blocked.
 
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use bytes::Bytes;
-use hashbrown::HashMap;
-
-use super::client::{Client, Clients};
-use super::dispatch::{execute, record_unblocked};
-use super::latency;
+use super::call::{call, record_unblocked, Origin};
 use super::prefetch::{prefetch_keys, KeyRef};
-use super::state::{BlockRequest, State, TimeoutReply};
 use super::Outbox;
 use crate::commands::table::{key_positions, CmdId};
 use crate::commands::CMD_TABLE;
@@ -27,6 +22,9 @@ use crate::error::CmdError;
 use crate::net::conn::OUTPUT_PAUSE;
 use crate::resp::{Argv, ProtocolError, ReplyBuf};
 use crate::ring::message::{ClientId, ToIo, Unrun};
+use crate::state::blocking::{Suspended, Wait};
+use crate::state::latency;
+use crate::state::{Client, Clients, State};
 
 const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
@@ -36,9 +34,10 @@ struct Job {
     cmds: VecDeque<Argv>,
     out: ReplyBuf,
     error: Option<ProtocolError>,
-    /// Set when a command of this job blocked during the current batch:
-    /// the blocked command, its id, and what it waits for.
-    blocked_on: Option<(Argv, CmdId, BlockRequest)>,
+    /// A command of this job blocked during the current batch (its client
+    /// is registered in `state.blocking`; the job is suspended after the
+    /// batch).
+    blocked: bool,
     /// Commands of this job that were in the batch after the blocked one
     /// (or after the output bound was reached).
     held: Vec<Argv>,
@@ -48,15 +47,28 @@ struct Job {
     output_full: bool,
 }
 
-/// A job waiting for keys.
-struct Parked {
-    job: Job,
-    argv: Argv,
-    cmd: CmdId,
-    db: usize,
-    keys: Vec<Bytes>,
-    deadline: Option<Instant>,
-    timeout_reply: TimeoutReply,
+impl Job {
+    fn suspend(self) -> Suspended {
+        Suspended {
+            slot: self.slot,
+            cmds: self.cmds,
+            out: self.out,
+            error: self.error,
+        }
+    }
+
+    fn resume(client: ClientId, s: Suspended) -> Job {
+        Job {
+            client,
+            slot: s.slot,
+            cmds: s.cmds,
+            out: s.out,
+            error: s.error,
+            blocked: false,
+            held: Vec::new(),
+            output_full: false,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -64,7 +76,6 @@ pub struct Executor {
     jobs: VecDeque<Job>,
     batch: Vec<(usize, Argv, Result<CmdId, CmdError>)>,
     key_pos: Vec<usize>,
-    parked: HashMap<ClientId, Parked>,
 }
 
 impl Executor {
@@ -90,7 +101,7 @@ impl Executor {
             cmds: cmds.into(),
             out,
             error,
-            blocked_on: None,
+            blocked: false,
             held: Vec::new(),
             output_full: false,
         });
@@ -103,7 +114,7 @@ impl Executor {
             self.run_jobs(state, clients, outbox);
             self.drop_killed(state);
             self.apply_unblocks(state, clients);
-            if state.ready_keys.is_empty() {
+            if !state.blocking.has_ready() {
                 if self.jobs.is_empty() {
                     return;
                 }
@@ -141,7 +152,7 @@ impl Executor {
             let mut any_full = false;
             for (i, argv, cmd) in self.batch.drain(..) {
                 let job = &mut self.jobs[i];
-                if job.blocked_on.is_some() || job.output_full {
+                if job.blocked || job.output_full {
                     job.held.push(argv);
                     continue;
                 }
@@ -151,21 +162,30 @@ impl Executor {
                     continue;
                 }
                 let id = cmd.as_ref().ok().copied();
-                execute(state, clients, job.slot, &argv, cmd, &mut job.out, now);
-                match (state.block_request.take(), id) {
-                    (Some(req), Some(id)) => {
+                call(
+                    state,
+                    clients,
+                    job.slot,
+                    &argv,
+                    cmd,
+                    &mut job.out,
+                    now,
+                    Origin::Client,
+                );
+                match (state.blocking.take_request(), id) {
+                    (Some((req, nsec)), Some(id)) => {
                         // A waiter from this moment: a push later in this
                         // same batch must find it, or the wake-up is lost.
                         let db = clients.at(job.slot).db;
-                        add_waiter(state, db, &req.keys, job.client);
-                        job.blocked_on = Some((argv, id, req));
+                        state.blocking.block(job.client, db, req, argv, id, nsec);
+                        job.blocked = true;
                         any_blocked = true;
                     }
                     _ => crate::resp::argv::recycle(argv),
                 }
                 // Copied reply bytes only: values replied by reference cost
                 // no memory of their own.
-                if job.out.buf.len() >= OUTPUT_PAUSE && job.blocked_on.is_none() {
+                if job.out.buf.len() >= OUTPUT_PAUSE && !job.blocked {
                     job.output_full = true;
                     any_full = true;
                 }
@@ -192,14 +212,14 @@ impl Executor {
         }
     }
 
-    /// Moves jobs that blocked in this batch out of the queue.
+    /// Suspends the jobs that blocked in this batch in `state.blocking`.
     fn park_blocked(&mut self, state: &mut State, clients: &mut Clients, outbox: &mut Outbox) {
         let mut keep = VecDeque::with_capacity(self.jobs.len());
         for mut job in self.jobs.drain(..) {
-            let Some((argv, cmd, req)) = job.blocked_on.take() else {
+            if !job.blocked {
                 keep.push_back(job);
                 continue;
-            };
+            }
             for a in job.held.drain(..).rev() {
                 job.cmds.push_front(a);
             }
@@ -208,30 +228,18 @@ impl Executor {
                 // Nobody is left to serve: the replies so far are written and
                 // the connection closed instead of waiting, as Valkey frees
                 // a blocked client whose peer closed.
-                remove_waiter(state, c.db, &req.keys, job.client);
+                state.blocking.unblock(job.client);
                 send_reply(state, c, outbox, &mut job.out, Ending::Close, None);
                 continue;
             }
-            c.blocked = true;
             if !job.out.is_empty() {
                 // Replies before the blocking command go out now.
                 send_reply(state, c, outbox, &mut job.out, Ending::More, None);
             }
-            let db = c.db;
-            state.blocked.insert(job.client);
             let client = job.client;
-            self.parked.insert(
-                client,
-                Parked {
-                    job,
-                    argv,
-                    cmd,
-                    db,
-                    keys: req.keys,
-                    deadline: req.deadline,
-                    timeout_reply: req.timeout_reply,
-                },
-            );
+            if let Some(w) = state.blocking.get_mut(client) {
+                w.job = Some(job.suspend());
+            }
         }
         self.jobs = keep;
     }
@@ -240,123 +248,118 @@ impl Executor {
     /// come first served; the served ones resume.
     fn serve_ready(&mut self, state: &mut State, clients: &mut Clients) {
         let now = crate::keyspace::now_ms();
-        for key in std::mem::take(&mut state.ready_keys) {
-            let waiting: Vec<ClientId> = match state.waiters.get(&key) {
-                Some(q) => q.iter().copied().collect(),
-                None => continue,
-            };
-            for client in waiting {
-                let Some(p) = self.parked.get_mut(&client) else {
+        for key in state.blocking.take_ready() {
+            for client in state.blocking.waiters(&key) {
+                // Only suspended jobs: one that blocked in the batch still
+                // running is not set aside yet.
+                let Some(w) = state.blocking.get_mut(client) else {
                     continue;
                 };
-                let usec = execute(
+                let Some(mut job) = w.job.take() else {
+                    continue;
+                };
+                let argv = std::mem::take(&mut w.argv);
+                let cmd = w.cmd;
+                let ran = w.nsec;
+                state.blocking.carry_nsec(ran);
+                let usec = call(
                     state,
                     clients,
-                    p.job.slot,
-                    &p.argv,
-                    Ok(p.cmd),
-                    &mut p.job.out,
+                    job.slot,
+                    &argv,
+                    Ok(cmd),
+                    &mut job.out,
                     now,
+                    Origin::Client,
                 );
-                if state.block_request.take().is_some() {
-                    continue; // still nothing for it: keeps its place
+                state.blocking.carry_nsec(0);
+                if let Some((_, nsec)) = state.blocking.take_request() {
+                    // Still nothing for it: keeps its place.
+                    if let Some(w) = state.blocking.get_mut(client) {
+                        w.argv = argv;
+                        w.nsec += nsec;
+                        w.job = Some(job);
+                    }
+                    continue;
                 }
                 state.latency.record(
                     state.config.latency_monitor_threshold,
                     latency::COMMAND_UNBLOCKING,
                     usec,
                 );
-                self.resume(client, state, clients);
+                state.blocking.unblock(client);
+                crate::resp::argv::recycle(argv);
+                self.jobs.push_back(Job::resume(client, job));
             }
         }
     }
 
-    /// Takes a client out of the blocked state and queues the rest of its job.
-    fn resume(&mut self, client: ClientId, state: &mut State, clients: &mut Clients) {
-        let Some(p) = self.unpark(client, state) else {
-            return;
-        };
-        clients.at_mut(p.job.slot).blocked = false;
-        self.jobs.push_back(p.job);
+    /// Takes a suspended client out of the blocked state.
+    fn unpark(client: ClientId, state: &mut State) -> Option<(Wait, Suspended)> {
+        if state.blocking.get(client).is_none_or(|w| w.job.is_none()) {
+            return None;
+        }
+        let mut w = state.blocking.unblock(client)?;
+        let job = w.job.take()?;
+        Some((w, job))
     }
 
-    fn unpark(&mut self, client: ClientId, state: &mut State) -> Option<Parked> {
-        let p = self.parked.remove(&client)?;
-        remove_waiter(state, p.db, &p.keys, client);
-        state.blocked.remove(&client);
-        Some(p)
+    /// Ends a suspended client's wait without serving it: CLIENT UNBLOCK
+    /// (`error`: with an error reply) or its timeout.
+    fn end_wait(
+        &mut self,
+        client: ClientId,
+        error: bool,
+        state: &mut State,
+        clients: &mut Clients,
+    ) {
+        let Some((w, mut job)) = Self::unpark(client, state) else {
+            return;
+        };
+        let now = crate::keyspace::now_ms();
+        record_unblocked(state, clients, job.slot, &w.argv, w.cmd, w.nsec, error, now);
+        job.out.resp = clients
+            .by_id(client)
+            .map(|c| c.resp)
+            .unwrap_or(job.out.resp);
+        if error {
+            job.out.error(UNBLOCKED);
+        } else {
+            w.timeout_reply.write(&mut job.out);
+        }
+        crate::resp::argv::recycle(w.argv);
+        self.jobs.push_back(Job::resume(client, job));
     }
 
     fn apply_unblocks(&mut self, state: &mut State, clients: &mut Clients) {
-        let now = crate::keyspace::now_ms();
-        for (client, error) in std::mem::take(&mut state.unblock) {
-            let Some(mut p) = self.unpark(client, state) else {
-                continue;
-            };
-            clients.at_mut(p.job.slot).blocked = false;
-            record_unblocked(state, clients, p.job.slot, &p.argv, p.cmd, error, now);
-            p.job.out.resp = clients
-                .by_id(client)
-                .map(|c| c.resp)
-                .unwrap_or(p.job.out.resp);
-            if error {
-                p.job.out.error(UNBLOCKED);
-            } else {
-                timeout_reply(&mut p.job.out, p.timeout_reply);
-            }
-            self.jobs.push_back(p.job);
+        for (client, error) in state.blocking.take_unblocks() {
+            self.end_wait(client, error, state, clients);
         }
     }
 
     /// Replies to blocked clients whose timeout has passed; true if any.
     pub fn expire_blocked(&mut self, state: &mut State, clients: &mut Clients) -> bool {
-        if self.parked.is_empty() {
+        if state.blocking.is_empty() {
             return false;
         }
-        let now = Instant::now();
-        let due: Vec<ClientId> = self
-            .parked
-            .iter()
-            .filter(|(_, p)| p.deadline.is_some_and(|d| d <= now))
-            .map(|(c, _)| *c)
-            .collect();
-        let now_ms = crate::keyspace::now_ms();
-        for client in &due {
-            if let Some(mut p) = self.unpark(*client, state) {
-                clients.at_mut(p.job.slot).blocked = false;
-                record_unblocked(state, clients, p.job.slot, &p.argv, p.cmd, false, now_ms);
-                timeout_reply(&mut p.job.out, p.timeout_reply);
-                self.jobs.push_back(p.job);
-            }
+        let due = state.blocking.due(Instant::now());
+        for &client in &due {
+            self.end_wait(client, false, state, clients);
         }
         !due.is_empty()
-    }
-
-    /// The soonest blocked-client timeout.
-    pub fn next_deadline(&self) -> Option<Instant> {
-        self.parked.values().filter_map(|p| p.deadline).min()
-    }
-
-    pub fn is_parked(&self, client: ClientId) -> bool {
-        self.parked.contains_key(&client)
     }
 
     /// A blocked client killed by a command of this turn (CLIENT KILL) is
     /// served nothing more: it stops waiting before any ready key is served,
     /// so an element pushed after the kill stays in its list.
     fn drop_killed(&mut self, state: &mut State) {
-        if self.parked.is_empty() {
+        if state.blocking.is_empty() {
             return;
         }
         for i in 0..state.kills.len() {
             let id = state.kills[i];
-            self.unpark(id, state);
+            Self::unpark(id, state);
         }
-    }
-
-    /// Forgets a client that disconnected.
-    pub fn forget(&mut self, client: ClientId, state: &mut State) {
-        self.unpark(client, state);
     }
 
     fn prefetch(&mut self, state: &State, clients: &Clients) {
@@ -380,36 +383,6 @@ fn count_output(state: &mut State, c: &mut Client, out: &ReplyBuf) {
     let n = out.len() as u64;
     state.stats.net_output_bytes += n;
     c.net_out += n;
-}
-
-/// Queues `client` behind the others waiting on each of `keys`.
-fn add_waiter(state: &mut State, db: usize, keys: &[Bytes], client: ClientId) {
-    for k in keys {
-        state
-            .waiters
-            .entry((db, k.clone()))
-            .or_default()
-            .push_back(client);
-    }
-}
-
-fn remove_waiter(state: &mut State, db: usize, keys: &[Bytes], client: ClientId) {
-    for k in keys {
-        let key = (db, k.clone());
-        if let Some(q) = state.waiters.get_mut(&key) {
-            q.retain(|c| *c != client);
-            if q.is_empty() {
-                state.waiters.remove(&key);
-            }
-        }
-    }
-}
-
-fn timeout_reply(out: &mut ReplyBuf, kind: TimeoutReply) {
-    match kind {
-        TimeoutReply::NullArray => out.null_array(),
-        TimeoutReply::Null => out.null(),
-    }
 }
 
 /// Sends a finished job's replies to the client's IO thread.

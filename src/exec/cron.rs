@@ -6,10 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::client::Clients;
-use super::latency;
-use super::state::State;
 use crate::keyspace::expire::active_cycle;
+use crate::state::latency;
+use crate::state::Clients;
+use crate::state::State;
 
 /// Share of each cron period that active expiry may use (Valkey: 25%).
 const EXPIRE_TIME_PCT: u32 = 25;

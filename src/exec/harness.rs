@@ -1,6 +1,8 @@
 //! In-process command execution for fuzzing and tests: a real `State` and
-//! client table, each command resolved and run through `dispatch::execute`
-//! as the batch executor runs it, with no sockets, threads or event loop.
+//! client table, each command resolved and run through the `call` path as
+//! the batch executor runs it, with no sockets, threads or event loop. The
+//! effects are collected (modified keys, the propagation stream) for tests
+//! to read.
 //!
 //! What the main loop does after a batch is reduced to what a single
 //! in-process caller needs: values queued for freeing are dropped here, and
@@ -13,13 +15,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::client::{Client, Clients};
-use super::dispatch::execute;
-use super::state::State;
+use super::call::{call, Origin};
 use crate::commands::CMD_TABLE;
 use crate::config::Config;
 use crate::net::NetLimits;
 use crate::resp::ReplyBuf;
+use crate::state::{Client, Clients, Propagated, State};
 
 pub struct Harness {
     pub state: State,
@@ -33,8 +34,11 @@ impl Harness {
             config.proto_max_bulk_len,
             config.client_query_buffer_limit,
         ));
+        let mut state = State::new(config, limits, CMD_TABLE.specs.len());
+        state.effects.propagating = true;
+        state.effects.track_keys = true;
         Harness {
-            state: State::new(config, limits),
+            state,
             clients: Clients::default(),
             next_id: 1,
         }
@@ -57,7 +61,7 @@ impl Harness {
         let cmd = CMD_TABLE.resolve(argv);
         let mut out = ReplyBuf::new(self.clients.at(slot).resp);
         let now = crate::keyspace::now_ms();
-        execute(
+        call(
             &mut self.state,
             &mut self.clients,
             slot,
@@ -65,12 +69,11 @@ impl Harness {
             cmd,
             &mut out,
             now,
+            Origin::Client,
         );
         // Nothing here would wake or kill anyone.
-        self.state.block_request = None;
-        self.state.ready_keys.clear();
+        self.state.blocking.clear_requests();
         self.state.kills.clear();
-        self.state.unblock.clear();
         self.state.collect_db_garbage();
         self.state.garbage.clear();
         let mut bytes = Vec::new();
@@ -79,6 +82,16 @@ impl Harness {
             true
         });
         bytes
+    }
+
+    /// The commands propagated since the last call.
+    pub fn take_propagated(&mut self) -> Vec<Propagated> {
+        std::mem::take(&mut self.state.effects.stream)
+    }
+
+    /// The keys modified since the last call: (db, key), in order.
+    pub fn take_modified(&mut self) -> Vec<(usize, Bytes)> {
+        std::mem::take(&mut self.state.effects.modified)
     }
 
     /// `run` with string arguments.

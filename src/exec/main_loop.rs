@@ -18,10 +18,8 @@ use mio::net::UnixStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::batch::Executor;
-use super::client::{Client, Clients};
 use super::lazyfree::LazyFreer;
 use super::load::LoadMonitor;
-use super::state::State;
 use super::{cron, Outbox};
 use crate::config::Config;
 use crate::error::MAX_CLIENTS;
@@ -30,6 +28,8 @@ use crate::net::io_thread::IoThread;
 use crate::net::{listener, ConnSet, NetLimits, FIRST_CONN_TOKEN};
 use crate::ring::message::{Garbage, ToIo, ToMain};
 use crate::ring::Parker;
+use crate::state::State;
+use crate::state::{Client, Clients};
 
 const WAKER: Token = Token(FIRST_CONN_TOKEN - 1);
 const SIGNAL: Token = Token(FIRST_CONN_TOKEN - 2);
@@ -144,7 +144,7 @@ impl Server {
                 io.active = io.threads.len();
             }
         }
-        let mut state = State::new(config, limits);
+        let mut state = State::new(config, limits, crate::commands::CMD_TABLE.specs.len());
         if let Some((_, addr)) = listeners.first() {
             state.tcp_port = addr.port();
         }
@@ -177,7 +177,7 @@ impl Server {
         loop {
             let now = Instant::now();
             let mut wake_at = next_cron;
-            if let Some(d) = self.exec.next_deadline() {
+            if let Some(d) = self.state.blocking.next_deadline() {
                 wake_at = wake_at.min(d);
             }
             let mut timeout = wake_at.saturating_duration_since(now);
@@ -215,7 +215,7 @@ impl Server {
                         if self.got_signal[1].swap(false, Ordering::Relaxed) {
                             tracing::warn!("Received SIGINT scheduling shutdown...");
                         }
-                        self.state.shutdown = Some(super::state::ShutdownMode::Default);
+                        self.state.shutdown = Some(crate::state::ShutdownMode::Default);
                     }
                     Token(i) if i < self.listeners.len() => self.accept(i),
                     t => self
@@ -243,9 +243,11 @@ impl Server {
                 self.clients.remove(id);
             }
             if Instant::now() >= next_cron {
-                let blocked = std::mem::take(&mut self.state.blocked);
-                cron::run(&mut self.state, &self.clients, &|id| blocked.contains(&id));
-                self.state.blocked = blocked;
+                let blocking = std::mem::take(&mut self.state.blocking);
+                cron::run(&mut self.state, &self.clients, &|id| {
+                    blocking.is_blocked(id)
+                });
+                self.state.blocking = blocking;
                 // CONFIG SET may have changed what the IO side enforces.
                 self.state.net_limits.sync(&self.state.config);
                 self.adjust_io_threads();
@@ -353,8 +355,8 @@ impl Server {
                 ToMain::HangUp { client } => {
                     // A blocked client that hung up must not take the next
                     // element pushed for it; its connection is closed.
-                    if self.exec.is_parked(client) {
-                        self.exec.forget(client, &mut self.state);
+                    if self.state.blocking.is_blocked(client) {
+                        self.state.blocking.unblock(client);
                         if let Some(c) = self.clients.by_id(client) {
                             self.outbox.send(c.io_thread, ToIo::Kill { client });
                         }
@@ -365,14 +367,14 @@ impl Server {
                 }
                 ToMain::Closed { client } => {
                     self.kill_on_release.remove(&client);
-                    self.exec.forget(client, &mut self.state);
+                    self.state.blocking.unblock(client);
                     self.closed.push(client);
                 }
                 ToMain::Released(conn) => {
                     let id = conn.id;
                     if self.kill_on_release.remove(&id) {
                         drop(conn); // closes the socket
-                        self.exec.forget(id, &mut self.state);
+                        self.state.blocking.unblock(id);
                         self.closed.push(id);
                         continue;
                     }

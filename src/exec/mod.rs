@@ -1,25 +1,20 @@
 //! The main thread: it alone owns the keyspace and runs commands.
 //!
 //! `main_loop` accepts connections, drains the IO threads' rings, hands
-//! commands to the `batch` executor (which `prefetch`es keys and calls
-//! `dispatch` per command) and routes replies back through `Outbox`.
+//! commands to the `batch` executor (which `prefetch`es keys and runs each
+//! command through the `call` path) and routes replies back through
+//! `Outbox`. The state it runs commands on is `crate::state`.
 
 pub mod batch;
-pub mod client;
+pub mod call;
 pub mod cron;
-pub mod dispatch;
 pub mod harness;
-pub mod histogram;
-pub mod latency;
 pub mod lazyfree;
 pub mod load;
 pub mod main_loop;
 pub mod prefetch;
-pub mod state;
 
-pub use client::{Client, Clients};
 pub use harness::Harness;
-pub use state::{Ctx, State};
 
 use crate::ring::message::ToIo;
 

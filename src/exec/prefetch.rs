@@ -3,7 +3,7 @@
 //! key in turn, issuing a prefetch at each step. The cache misses of the
 //! batch's keys then overlap instead of being paid one after another.
 
-use super::state::State;
+use crate::state::State;
 
 /// Hints the CPU to load the cache line at `p`. Never faults.
 #[inline(always)]

@@ -13,7 +13,7 @@ struct Match {
 pub(super) fn lcs(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
-    let max_bulk = ctx.state.config.proto_max_bulk_len as u64;
+    let max_bulk = ctx.config().proto_max_bulk_len as u64;
     let db = ctx.db();
     // Both keys are looked up (and counted) before either is checked.
     let a = db

@@ -237,8 +237,8 @@ fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
         }
         j += 1;
     }
-    let i = ctx.client_ref().db;
-    let srcs = inputs(&ctx.state.dbs[i], keys);
+    let (db, out) = ctx.db_and_out();
+    let srcs = inputs(db, keys);
     let res = compute(op, &srcs, &weights, agg);
     if store {
         // Own the result: the destination may be one of the inputs.
@@ -247,7 +247,7 @@ fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
         drop(srcs);
         store_result(ctx, &argv[1], &owned, true);
     } else {
-        reply_elements(ctx.out, &res, withscores);
+        reply_elements(out, &res, withscores);
     }
     Ok(())
 }
@@ -295,8 +295,8 @@ pub(super) fn zintercard(ctx: &mut Ctx) -> CmdResult {
             return Err(SYNTAX.into());
         }
     }
-    let i = ctx.client_ref().db;
-    let srcs = inputs(&ctx.state.dbs[i], keys);
+    let (db, out) = ctx.db_and_out();
+    let srcs = inputs(db, keys);
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| srcs[i].len());
     let mut count = 0usize;
@@ -311,6 +311,6 @@ pub(super) fn zintercard(ctx: &mut Ctx) -> CmdResult {
             count += 1;
         }
     });
-    ctx.out.int(count as i64);
+    out.int(count as i64);
     Ok(())
 }

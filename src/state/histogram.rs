@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use crate::commands::table::CmdId;
+use super::stats::CmdId;
 
 /// log2 of half the sub-buckets per bucket.
 const SUB_HALF_MAG: u32 = 7;

@@ -45,14 +45,9 @@ pub struct Client {
     pub commands: u64,
     /// Being handed between threads (asked an IO thread to release it).
     pub migrating: bool,
-    /// Waiting in a blocking command (CLIENT LIST flag `b`).
-    pub blocked: bool,
     /// The peer hung up while a batch was on its way here: a command of it
     /// that would block closes the connection instead of waiting.
     pub hung_up: bool,
-    /// Run time of the blocked command so far (its statistics are recorded
-    /// once it completes).
-    pub blocked_nsec: u64,
     /// Bytes read from and replied to this client (CLIENT LIST tot-net-*).
     pub net_in: u64,
     pub net_out: u64,
@@ -87,9 +82,7 @@ impl Client {
             close_after_reply: false,
             commands: 0,
             migrating: false,
-            blocked: false,
             hung_up: false,
-            blocked_nsec: 0,
             net_in: 0,
             net_out: 0,
         }

@@ -1,0 +1,268 @@
+//! What a command handler sees: its arguments, its reply, its client, the
+//! selected database and a small named set of server services.
+//!
+//! Handlers never see `State`: the fields here are private, so a handler
+//! reaches the server only through the methods below. That keeps what a
+//! command may touch visible in one place, and lets the call path account
+//! for it (modified keys, propagation, blocking). Admin commands (INFO,
+//! CLIENT, CONFIG, DEBUG, ...) get the rest through `admin()`.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::CommandSpec;
+use crate::config::Config;
+use crate::keyspace::dict::Rng;
+use crate::keyspace::Db;
+use crate::resp::ReplyBuf;
+use crate::ring::message::Garbage;
+use crate::state::{BlockRequest, Client, Clients, State, TimeoutReply};
+
+pub struct Ctx<'a> {
+    pub argv: &'a [Bytes],
+    pub out: &'a mut ReplyBuf,
+    /// Time of this batch, Unix ms (one clock read per batch, as Valkey).
+    pub now: i64,
+    pub cmd: &'static CommandSpec,
+    srv: &'a mut State,
+    clients: &'a mut Clients,
+    /// The calling client's slot in `clients`.
+    me: usize,
+}
+
+/// Several services at once, for handlers that need them together (a
+/// random pick from a value replied straight from the database).
+pub struct Parts<'c> {
+    pub db: &'c mut Db,
+    pub out: &'c mut ReplyBuf,
+    pub rng: &'c mut Rng,
+    pub config: &'c Config,
+}
+
+/// Every database, with the list of values to free off the main thread
+/// (FLUSHALL, SWAPDB, MOVE, COPY ... DB).
+pub struct Keyspace<'c> {
+    pub dbs: &'c mut [Db],
+    pub garbage: &'c mut Vec<Garbage>,
+}
+
+/// The view admin commands (INFO, CLIENT, CONFIG, DEBUG, SLOWLOG, LATENCY,
+/// MEMORY, SHUTDOWN) work through: the server state and every client.
+pub struct Admin<'c> {
+    pub state: &'c mut State,
+    pub clients: &'c mut Clients,
+    /// The calling client's slot.
+    pub me: usize,
+    pub argv: &'c [Bytes],
+    pub out: &'c mut ReplyBuf,
+}
+
+impl<'a> Ctx<'a> {
+    /// Made by the call path for one command of the client in `me`.
+    pub fn new(
+        srv: &'a mut State,
+        clients: &'a mut Clients,
+        me: usize,
+        argv: &'a [Bytes],
+        out: &'a mut ReplyBuf,
+        now: i64,
+        cmd: &'static CommandSpec,
+    ) -> Self {
+        Ctx {
+            argv,
+            out,
+            now,
+            cmd,
+            srv,
+            clients,
+            me,
+        }
+    }
+
+    #[inline]
+    pub fn arg(&self, i: usize) -> &[u8] {
+        &self.argv[i]
+    }
+
+    #[inline]
+    pub fn client(&mut self) -> &mut Client {
+        self.clients.at_mut(self.me)
+    }
+
+    #[inline]
+    pub fn client_ref(&self) -> &Client {
+        self.clients.at(self.me)
+    }
+
+    /// The index of the client's selected database.
+    #[inline]
+    pub fn db_index(&self) -> usize {
+        self.clients.at(self.me).db
+    }
+
+    /// The client's selected database.
+    #[inline]
+    pub fn db(&mut self) -> &mut Db {
+        let i = self.clients.at(self.me).db;
+        &mut self.srv.dbs[i]
+    }
+
+    /// The selected database and the reply buffer together, so a value
+    /// can be replied straight from where it is stored.
+    #[inline]
+    pub fn db_and_out(&mut self) -> (&mut Db, &mut ReplyBuf) {
+        let i = self.clients.at(self.me).db;
+        (&mut self.srv.dbs[i], self.out)
+    }
+
+    /// The selected database, the reply, the random source and the
+    /// configuration, borrowed together.
+    #[inline]
+    pub fn parts(&mut self) -> Parts<'_> {
+        let i = self.clients.at(self.me).db;
+        let srv = &mut *self.srv;
+        Parts {
+            db: &mut srv.dbs[i],
+            out: self.out,
+            rng: &mut srv.rng,
+            config: &srv.config,
+        }
+    }
+
+    /// How many databases there are (`databases`).
+    #[inline]
+    pub fn db_count(&self) -> usize {
+        self.srv.dbs.len()
+    }
+
+    /// Every database (commands across databases).
+    pub fn keyspace(&mut self) -> Keyspace<'_> {
+        let srv = &mut *self.srv;
+        Keyspace {
+            dbs: &mut srv.dbs,
+            garbage: &mut srv.garbage,
+        }
+    }
+
+    #[inline]
+    pub fn rng(&mut self) -> &mut Rng {
+        &mut self.srv.rng
+    }
+
+    #[inline]
+    pub fn config(&self) -> &Config {
+        &self.srv.config
+    }
+
+    /// Closes the calling client after this command without writing what
+    /// it has not read (its reply passed the output buffer limit).
+    pub fn close_now(&mut self) {
+        let id = self.clients.at(self.me).id;
+        self.srv.kills.push(id);
+    }
+
+    /// Drops `value` off the main thread, later.
+    pub fn free_later(&mut self, value: Garbage) {
+        self.srv.garbage.push(value);
+    }
+
+    /// Blocks the calling client until one of `keys` is signalled ready
+    /// (`signal_ready`), `timeout` passes (None: forever), or CLIENT
+    /// UNBLOCK. The handler must return `Ok(())` right after, having replied
+    /// nothing; it is called again with the same arguments when a key is
+    /// ready, and may block again.
+    pub fn block(&mut self, keys: &[Bytes], timeout: Option<Duration>, reply: TimeoutReply) {
+        self.srv.blocking.request(BlockRequest {
+            keys: keys.to_vec(),
+            deadline: timeout.map(|t| Instant::now() + t),
+            timeout_reply: reply,
+        });
+    }
+
+    /// True when this run is a blocked client's retry (it stays blocked
+    /// until the retry serves it).
+    pub fn is_blocked_retry(&self) -> bool {
+        self.srv.blocking.is_blocked(self.clients.at(self.me).id)
+    }
+
+    /// Tells blocked clients that `key` (in the selected db) may now serve
+    /// them: call after adding elements to a list or sorted set, or after
+    /// creating one under `key` (RENAME, COPY, MOVE, SORT STORE, ...).
+    #[inline]
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        let db = self.clients.at(self.me).db;
+        self.srv.blocking.signal_ready(db, key);
+    }
+
+    /// `signal_ready` for another db (MOVE, COPY DB).
+    #[inline]
+    pub fn signal_ready_in(&mut self, db: usize, key: &[u8]) {
+        self.srv.blocking.signal_ready(db, key);
+    }
+
+    /// `signal_ready` for every key waited on in `db` (SWAPDB).
+    pub fn signal_ready_all_in(&mut self, db: usize) {
+        for key in self.srv.blocking.keys_in(db) {
+            self.srv.blocking.signal_ready(db, &key);
+        }
+    }
+
+    /// Counts `n` changes to the data (INFO `rdb_changes_since_last_save`);
+    /// a command that counted any is propagated.
+    #[inline]
+    pub fn dirty(&mut self, n: u64) {
+        self.srv.dirty += n;
+    }
+
+    /// This command changed `key` in the selected db (Valkey's
+    /// signalModifiedKey): for WATCH, client tracking and notifications.
+    #[inline]
+    pub fn modified(&mut self, key: &[u8]) {
+        let db = self.clients.at(self.me).db;
+        self.srv.effects.modified(db, key);
+    }
+
+    /// `modified` for another db (MOVE, COPY DB, SWAPDB, FLUSHALL).
+    #[inline]
+    pub fn modified_in(&mut self, db: usize, key: &[u8]) {
+        self.srv.effects.modified(db, key);
+    }
+
+    /// True while someone consumes the propagation stream: build a
+    /// `rewrite` only then.
+    #[inline]
+    pub fn propagating(&self) -> bool {
+        self.srv.effects.propagating
+    }
+
+    /// Propagates `argv` instead of this command's own arguments (Valkey's
+    /// rewriteClientCommandVector), if the command changed data.
+    pub fn rewrite(&mut self, argv: Vec<Bytes>) {
+        if self.srv.effects.propagating {
+            self.srv.effects.rewrite = Some(argv);
+        }
+    }
+
+    /// Propagates `argv` in `db` now, before this command (Valkey's
+    /// alsoPropagate).
+    pub fn also_propagate(&mut self, db: usize, argv: Vec<Bytes>) {
+        self.srv.effects.push(db, argv);
+    }
+
+    /// This command changed data but propagates nothing itself.
+    pub fn prevent_propagation(&mut self) {
+        self.srv.effects.prevent = true;
+    }
+
+    /// The rest of the server, for admin commands.
+    pub fn admin(&mut self) -> Admin<'_> {
+        Admin {
+            state: self.srv,
+            clients: self.clients,
+            me: self.me,
+            argv: self.argv,
+            out: self.out,
+        }
+    }
+}

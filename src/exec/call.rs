@@ -1,0 +1,436 @@
+//! The call path: every command runs through `call`, whoever asks (a
+//! client's batch today; a MULTI queue, a script, AOF loading and a
+//! replication stream later). In order: authentication, the unknown
+//! command and arity errors (found by `CommandTable::resolve`), the
+//! command's own flags against where it runs (`Origin`), the handler,
+//! statistics (command stats, latency histogram, latency monitor), the
+//! slow log, reply suppression (CLIENT REPLY), and the command's effects:
+//! the keys it modified and what it propagates (`state::Effects`).
+
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use crate::commands::table::CmdId;
+use crate::commands::{flags, CommandSpec, Ctx, CMD_TABLE};
+use crate::error::{CmdError, NOAUTH};
+use crate::resp::ReplyBuf;
+use crate::state::latency;
+use crate::state::{Clients, ReplyMode, SlowEntry, State};
+
+/// Where a command runs from, which decides what its flags allow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A client's own request.
+    Client,
+    /// A command queued by MULTI, run by EXEC.
+    Multi,
+    /// `server.call` from a script.
+    Script,
+}
+
+pub const LOADING_ERR: &str = "LOADING Valkey is loading the dataset in memory";
+pub const MASTERDOWN_ERR: &str =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+pub const NO_MULTI_ERR: &str = "ERR Command not allowed inside a transaction";
+pub const NO_SCRIPT_ERR: &str = "ERR This Valkey command is not allowed from script";
+
+/// The command's own flags against where it runs and what the server is
+/// doing: `noscript` from a script, `no-multi` in a transaction, and while
+/// a dataset loads (`loading`) or a replica's primary link is down with
+/// `replica-serve-stale-data no` (`stale`), only the commands that allow it.
+#[inline]
+fn check_flags(spec: &CommandSpec, origin: Origin, state: &State) -> Result<(), &'static str> {
+    if origin == Origin::Script && spec.has(flags::NOSCRIPT) {
+        return Err(NO_SCRIPT_ERR);
+    }
+    if origin == Origin::Multi && spec.has(flags::NO_MULTI) {
+        return Err(NO_MULTI_ERR);
+    }
+    if state.mode.loading && !spec.has(flags::LOADING) {
+        return Err(LOADING_ERR);
+    }
+    if state.mode.stale && !spec.has(flags::STALE) {
+        return Err(MASTERDOWN_ERR);
+    }
+    Ok(())
+}
+
+/// Runs `argv` (already resolved to `cmd`, or the resolution error) for
+/// the client in `slot`, appending the reply to `out`. Returns how long the
+/// handler ran, in µs (0 when it did not run).
+#[allow(clippy::too_many_arguments)]
+pub fn call(
+    state: &mut State,
+    clients: &mut Clients,
+    slot: usize,
+    argv: &[Bytes],
+    cmd: Result<CmdId, CmdError>,
+    out: &mut ReplyBuf,
+    now: i64,
+    origin: Origin,
+) -> u64 {
+    let mut ran_usec = 0;
+    let reply_start = out.mark();
+    let client = clients.at_mut(slot);
+    // Times the command (commandstats, slowlog, latency) and is the
+    // client's last interaction.
+    let start = Instant::now();
+    client.last_interaction = start;
+    // The SKIP asked for by the previous command applies to this one.
+    if client.reply_mode == ReplyMode::SkipNext {
+        client.reply_mode = ReplyMode::Skip;
+    }
+    out.resp = client.resp;
+    state.stats.commands_processed += 1;
+    match cmd {
+        Err(e) => {
+            let found = CMD_TABLE.find(&argv[0]);
+            if let Some(id) = found {
+                state.stats.commands[id].rejected += 1;
+            }
+            // Valkey checks authentication before existence and arity,
+            // except for the commands allowed before AUTH.
+            let no_auth = found.is_some_and(|id| CMD_TABLE.specs[id].has(flags::NO_AUTH));
+            if !client.authenticated && state.config.requirepass.is_some() && !no_auth {
+                state.stats.count_error("NOAUTH");
+                out.error(NOAUTH);
+            } else {
+                state.stats.count_error(e.code());
+                out.error(&e.0);
+            }
+        }
+        Ok(id) => {
+            let spec = CMD_TABLE.specs[id];
+            client.last_cmd = spec.name;
+            if !client.authenticated
+                && state.config.requirepass.is_some()
+                && !spec.has(flags::NO_AUTH)
+            {
+                state.stats.commands[id].rejected += 1;
+                state.stats.count_error("NOAUTH");
+                out.error(NOAUTH);
+            } else if let Err(e) = check_flags(spec, origin, state) {
+                state.stats.commands[id].rejected += 1;
+                state
+                    .stats
+                    .count_error(e.split(' ').next().unwrap_or("ERR"));
+                out.error(e);
+            } else {
+                // CLIENT NO-TOUCH: lookups leave access data alone.
+                let no_touch = client.no_touch;
+                if no_touch {
+                    state.dbs.iter_mut().for_each(|d| d.no_touch = true);
+                }
+                let dirty_before = state.dirty;
+                let result =
+                    (spec.handler)(&mut Ctx::new(state, clients, slot, argv, out, now, spec));
+                if no_touch {
+                    state.dbs.iter_mut().for_each(|d| d.no_touch = false);
+                }
+                let nsec = start.elapsed().as_nanos() as u64;
+                let db = clients.at(slot).db;
+                state
+                    .effects
+                    .end_command(db, argv, state.dirty != dirty_before);
+                ran_usec = nsec / 1000;
+                if let Err(e) = result {
+                    state.stats.commands[id].failed += 1;
+                    state.stats.count_error(e.code());
+                    out.error(&e.0);
+                }
+                if state.blocking.requested() {
+                    // Blocked: counted once, when it completes (served,
+                    // timed out or unblocked), with all its run time.
+                    state.blocking.add_request_nsec(nsec);
+                } else {
+                    let total = nsec + state.blocking.take_carried_nsec();
+                    record_completion(state, clients, slot, argv, id, total, now);
+                }
+            }
+        }
+    }
+    // Decided after the command: CLIENT REPLY ON and RESET turn replies
+    // back on for their own reply, CLIENT REPLY OFF silences its own.
+    let client = clients.at_mut(slot);
+    let suppress = match client.reply_mode {
+        ReplyMode::On | ReplyMode::SkipNext => false,
+        ReplyMode::Off => true,
+        ReplyMode::Skip => {
+            client.reply_mode = ReplyMode::On;
+            true
+        }
+    };
+    if suppress {
+        out.truncate(reply_start);
+    }
+    // HELLO may have switched the protocol for what follows.
+    out.resp = clients.at(slot).resp;
+    ran_usec
+}
+
+/// Statistics of a command that completed after `nsec` of run time (a
+/// command served after blocking: `nsec` includes its earlier runs):
+/// commandstats (summed in ns), the latency histogram and monitor, and the
+/// slow log (µs thresholds). Inlined: it is on every command's path.
+#[inline(always)]
+pub fn record_completion(
+    state: &mut State,
+    clients: &mut Clients,
+    slot: usize,
+    argv: &[Bytes],
+    id: CmdId,
+    nsec: u64,
+    now: i64,
+) {
+    let spec = CMD_TABLE.specs[id];
+    let usec = nsec / 1000;
+    // CLIENT LIST tot-cmds counts completed commands, as Valkey does.
+    clients.at_mut(slot).commands += 1;
+    state.stats.commands[id].record(nsec);
+    if state.config.latency_tracking {
+        state.stats.histograms.record(id, usec);
+    }
+    let event = if spec.has(flags::FAST) {
+        latency::FAST_COMMAND
+    } else {
+        latency::COMMAND
+    };
+    state
+        .latency
+        .record(state.config.latency_monitor_threshold, event, usec);
+    let threshold = state.config.slowlog_log_slower_than;
+    if threshold >= 0 && usec >= threshold as u64 && !spec.has(flags::SKIP_SLOWLOG) {
+        log_slow(state, clients, slot, argv, usec, now);
+    }
+}
+
+/// A blocked command that ends without being served (timeout, CLIENT
+/// UNBLOCK) after running `nsec` in all: counted once, as Valkey does at
+/// unblock. CLIENT UNBLOCK ... ERROR counts as a rejected call and an
+/// `UNBLOCKED` error reply, as in Valkey 9.1.
+#[allow(clippy::too_many_arguments)]
+pub fn record_unblocked(
+    state: &mut State,
+    clients: &mut Clients,
+    slot: usize,
+    argv: &[Bytes],
+    id: CmdId,
+    nsec: u64,
+    with_error: bool,
+    now: i64,
+) {
+    if with_error {
+        state.stats.commands[id].rejected += 1;
+        state.stats.count_error("UNBLOCKED");
+    }
+    record_completion(state, clients, slot, argv, id, nsec, now);
+}
+
+fn log_slow(
+    state: &mut State,
+    clients: &Clients,
+    slot: usize,
+    argv: &[Bytes],
+    usec: u64,
+    now: i64,
+) {
+    let max = state.config.slowlog_max_len as usize;
+    if max == 0 {
+        return;
+    }
+    // Passwords never reach the log, as in Valkey.
+    let secret = secret_args(argv);
+    // Valkey keeps at most 32 arguments of at most 128 bytes each.
+    let mut args: Vec<Bytes> = argv
+        .iter()
+        .enumerate()
+        .take(32)
+        .map(|(i, a)| {
+            if secret.contains(&i) {
+                return Bytes::from_static(b"(redacted)");
+            }
+            if a.len() > 128 {
+                let mut v = a[..128].to_vec();
+                v.extend_from_slice(format!("... ({} more bytes)", a.len() - 128).as_bytes());
+                Bytes::from(v)
+            } else {
+                Bytes::copy_from_slice(a)
+            }
+        })
+        .collect();
+    if argv.len() > 32 {
+        args.truncate(31);
+        args.push(Bytes::from(format!(
+            "... ({} more arguments)",
+            argv.len() - 31
+        )));
+    }
+    let c = clients.at(slot);
+    let entry = SlowEntry {
+        id: 0,
+        time: now / 1000,
+        usec,
+        argv: args,
+        addr: c.addr.to_string(),
+        name: c.name.clone().unwrap_or_default(),
+    };
+    state.slowlog.push(entry, max);
+}
+
+/// Indexes of arguments that carry a password: all of AUTH's, the two after
+/// HELLO's AUTH, and the value of CONFIG SET of a sensitive directive
+/// (requirepass, masterauth/primaryauth, TLS key passwords, ...).
+fn secret_args(argv: &[Bytes]) -> Vec<usize> {
+    let is = |a: &[u8], s: &str| a.eq_ignore_ascii_case(s.as_bytes());
+    let name = &argv[0][..];
+    if is(name, "auth") {
+        return (1..argv.len()).collect();
+    }
+    let mut out = Vec::new();
+    if is(name, "hello") {
+        if let Some(p) = argv.iter().position(|a| is(a, "auth")) {
+            out.extend([p + 1, p + 2]);
+        }
+    } else if is(name, "config") && argv.len() > 1 && is(&argv[1], "set") {
+        for i in (2..argv.len()).step_by(2) {
+            let sensitive = std::str::from_utf8(&argv[i])
+                .ok()
+                .and_then(crate::config::Config::directive)
+                .is_some_and(|d| d.has(crate::config::directives::SENSITIVE));
+            if sensitive {
+                out.push(i + 1);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::exec::Harness;
+    use crate::state::Propagated;
+
+    fn argv(v: &[&str]) -> Vec<Bytes> {
+        v.iter()
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect()
+    }
+
+    /// Runs `args` from `origin` through `call`, returning the reply.
+    fn run_from(h: &mut Harness, slot: usize, origin: Origin, args: &[&str]) -> Vec<u8> {
+        let a = argv(args);
+        let mut out = ReplyBuf::new(2);
+        let cmd = CMD_TABLE.resolve(&a);
+        call(
+            &mut h.state,
+            &mut h.clients,
+            slot,
+            &a,
+            cmd,
+            &mut out,
+            0,
+            origin,
+        );
+        let mut bytes = Vec::new();
+        out.take().pieces_from(0, |p| {
+            bytes.extend_from_slice(p);
+            true
+        });
+        bytes
+    }
+
+    #[test]
+    fn flags_decide_what_runs_where() {
+        let mut h = Harness::new(Config::default());
+        let c = h.add_client();
+        // CLIENT ... is noscript; SET is not.
+        assert_eq!(
+            run_from(&mut h, c, Origin::Script, &["CLIENT", "ID"]),
+            format!("-{NO_SCRIPT_ERR}\r\n").into_bytes()
+        );
+        assert_eq!(
+            run_from(&mut h, c, Origin::Script, &["SET", "k", "v"]),
+            b"+OK\r\n"
+        );
+        // SUBSCRIBE-like commands are no-multi; SELECT-like ones are not.
+        let no_multi = CMD_TABLE
+            .specs
+            .iter()
+            .find(|s| s.has(flags::NO_MULTI) && s.arity == -2)
+            .map(|s| s.name);
+        if let Some(name) = no_multi {
+            assert_eq!(
+                run_from(&mut h, c, Origin::Multi, &[name, "x"]),
+                format!("-{NO_MULTI_ERR}\r\n").into_bytes()
+            );
+        }
+        assert_eq!(
+            run_from(&mut h, c, Origin::Multi, &["GET", "k"]),
+            b"$1\r\nv\r\n"
+        );
+        // While loading, only `loading` commands (INFO, not even PING) run.
+        h.state.mode.loading = true;
+        assert_eq!(
+            run_from(&mut h, c, Origin::Client, &["GET", "k"]),
+            format!("-{LOADING_ERR}\r\n").into_bytes()
+        );
+        assert_eq!(
+            run_from(&mut h, c, Origin::Client, &["PING"]),
+            format!("-{LOADING_ERR}\r\n").into_bytes()
+        );
+        assert!(run_from(&mut h, c, Origin::Client, &["INFO", "server"]).starts_with(b"$"));
+        h.state.mode.loading = false;
+        h.state.mode.stale = true;
+        assert_eq!(
+            run_from(&mut h, c, Origin::Client, &["GET", "k"]),
+            format!("-{MASTERDOWN_ERR}\r\n").into_bytes()
+        );
+        h.state.mode.stale = false;
+        let get = CMD_TABLE.find(b"get").expect("get");
+        assert_eq!(h.state.stats.commands[get].rejected, 2);
+        assert_eq!(h.state.stats.errors[0].0, "ERR");
+        assert_eq!(h.state.stats.commands[get].calls, 1);
+    }
+
+    #[test]
+    fn writes_that_change_data_are_propagated_in_their_db() {
+        let mut h = Harness::new(Config::default());
+        let c = h.add_client();
+        h.run_str(c, &["SELECT", "3"]);
+        h.run_str(c, &["SET", "k", "1"]);
+        h.run_str(c, &["GET", "k"]);
+        h.run_str(c, &["INCR", "k"]);
+        // Changes nothing: not propagated.
+        h.run_str(c, &["SET", "k", "x", "NX"]);
+        h.run_str(c, &["DEL", "nosuch"]);
+        // Errors are not propagated either.
+        h.run_str(c, &["LPUSH", "k", "a"]);
+        assert_eq!(
+            h.take_propagated(),
+            vec![
+                Propagated {
+                    db: 3,
+                    argv: argv(&["SET", "k", "1"])
+                },
+                Propagated {
+                    db: 3,
+                    argv: argv(&["INCR", "k"])
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn nothing_is_collected_without_a_consumer() {
+        let mut h = Harness::new(Config::default());
+        h.state.effects.propagating = false;
+        h.state.effects.track_keys = false;
+        let c = h.add_client();
+        h.run_str(c, &["SET", "k", "1"]);
+        assert!(h.take_propagated().is_empty());
+        assert!(h.take_modified().is_empty());
+    }
+}
