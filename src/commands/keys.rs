@@ -8,6 +8,7 @@
 
 use super::args::{int, is};
 use super::flags::*;
+use super::propagate::{arg, expire_del, num, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::commands::ctx::Parts;
 use crate::error::{
@@ -198,17 +199,19 @@ fn unlink(ctx: &mut Ctx) -> CmdResult {
 fn del_generic(ctx: &mut Ctx, lazy: bool) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
-    let db = ctx.db();
-    let n = argv[1..]
-        .iter()
-        .filter(|k| {
-            if lazy {
-                db.unlink(k, now)
-            } else {
-                db.delete(k, now)
-            }
-        })
-        .count();
+    let mut n = 0;
+    for k in &argv[1..] {
+        let db = ctx.db();
+        let gone = if lazy {
+            db.unlink(k, now)
+        } else {
+            db.delete(k, now)
+        };
+        if gone {
+            n += 1;
+            ctx.modified(k);
+        }
+    }
     ctx.dirty(n as u64);
     ctx.out.int(n as i64);
     Ok(())
@@ -375,6 +378,8 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     // A list or sorted set under the new name may serve blocked clients.
     ctx.signal_ready(dst);
     ctx.dirty(1);
+    ctx.modified(src);
+    ctx.modified(dst);
     if nx {
         ctx.out.int(1);
     } else {
@@ -402,6 +407,8 @@ fn move_cmd(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.signal_ready_in(to, key);
     ctx.dirty(1);
+    ctx.modified_in(from, key);
+    ctx.modified_in(to, key);
     ctx.out.int(1);
     Ok(())
 }
@@ -446,6 +453,7 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
     dst.insert_entry(newkey, copied, now);
     ctx.signal_ready_in(to, newkey);
     ctx.dirty(1);
+    ctx.modified_in(to, newkey);
     ctx.out.int(1);
     Ok(())
 }
@@ -540,6 +548,17 @@ fn expire_generic(ctx: &mut Ctx, base: i64, secs: bool) -> CmdResult {
         db.set_expire(key, when);
     }
     ctx.dirty(1);
+    ctx.modified(key);
+    if ctx.propagating() {
+        if when <= now {
+            ctx.rewrite(vec![expire_del(lazy), arg(key)]);
+        } else if base != 0 || secs {
+            // Relative or in seconds: the absolute time in ms, options kept.
+            let mut v = vec![word("PEXPIREAT"), arg(key), num(when)];
+            v.extend(argv[3..].iter().cloned());
+            ctx.rewrite(v);
+        }
+    }
     ctx.out.int(1);
     Ok(())
 }
@@ -589,6 +608,7 @@ fn persist(ctx: &mut Ctx) -> CmdResult {
     let removed = db.get_entry_mut(&argv[1], now).is_some() && db.persist(&argv[1]);
     if removed {
         ctx.dirty(1);
+        ctx.modified(&argv[1]);
     }
     ctx.out.int(removed as i64);
     Ok(())
@@ -624,6 +644,11 @@ fn flushdb(ctx: &mut Ctx) -> CmdResult {
     let ks = ctx.keyspace();
     let n = flush_one(&mut ks.dbs[i], lazy, ks.garbage);
     ctx.dirty(n);
+    if n == 0 {
+        // Propagated even when the db was already empty, as Valkey forces
+        // it, without counting a change.
+        ctx.also_propagate(i, ctx.argv.to_vec());
+    }
     ctx.out.ok();
     Ok(())
 }

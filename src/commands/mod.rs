@@ -16,6 +16,7 @@ pub mod hash;
 pub mod keys;
 pub mod latency;
 pub mod list;
+pub mod propagate;
 pub mod rdb_len;
 pub mod server;
 pub mod set;

@@ -14,6 +14,7 @@ use bytes::Bytes;
 
 use super::args::{int, is};
 use super::flags::*;
+use super::propagate::{arg, expire_del, num, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{
     wrong_arity, CmdError, CmdResult, DECREMENT_OVERFLOW, INCR_NAN_OR_INF, LCS_ALLOC_FAILED,
@@ -532,6 +533,11 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], req: SetReq) -> Result<boo
             if found {
                 db.delete(key, now);
                 ctx.dirty(1);
+                ctx.modified(key);
+                if ctx.propagating() {
+                    let del = expire_del(ctx.config().lazyfree_lazy_expire);
+                    ctx.rewrite(vec![del, arg(key)]);
+                }
             }
             return Ok(true);
         }
@@ -546,6 +552,7 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], req: SetReq) -> Result<boo
         db.set_expire(key, when);
     }
     ctx.dirty(1);
+    ctx.modified(key);
     Ok(true)
 }
 
@@ -566,6 +573,24 @@ fn set(ctx: &mut Ctx) -> CmdResult {
         when,
     };
     let done = set_generic(ctx, &argv[1], &argv[2], req)?;
+    if done && ctx.propagating() {
+        match (o.expire, when) {
+            // Past times were rewritten as the deletion.
+            (Some((u, _)), Some(w)) if u != Unit::Pxat && w > ctx.now => {
+                ctx.rewrite(vec![word("SET"), arg(&argv[1]), arg(&argv[2]), word("PXAT"), num(w)])
+            }
+            // Valkey drops every argument spelled GET after the value (an
+            // IFEQ value too), unless an expire option was given.
+            (None, _) if o.get => ctx.rewrite(
+                argv.iter()
+                    .enumerate()
+                    .filter(|(i, a)| *i < 3 || !is(a, "get"))
+                    .map(|(_, a)| a.clone())
+                    .collect(),
+            ),
+            _ => {}
+        }
+    }
     if !o.get {
         if done {
             ctx.out.ok();
@@ -596,6 +621,9 @@ fn set_with_ttl(ctx: &mut Ctx, unit: Unit) -> CmdResult {
         ..SetReq::default()
     };
     set_generic(ctx, &argv[1], &argv[3], req)?;
+    if ctx.propagating() {
+        ctx.rewrite(vec![word("SET"), arg(&argv[1]), arg(&argv[3]), word("PXAT"), num(when)]);
+    }
     ctx.out.ok();
     Ok(())
 }
@@ -615,6 +643,9 @@ fn getset(ctx: &mut Ctx) -> CmdResult {
         ..SetReq::default()
     };
     set_generic(ctx, &argv[1], &argv[2], req)?;
+    if ctx.propagating() {
+        ctx.rewrite(vec![word("SET"), arg(&argv[1]), arg(&argv[2])]);
+    }
     Ok(())
 }
 
@@ -629,6 +660,10 @@ fn getdel(ctx: &mut Ctx) -> CmdResult {
             reply_str(out, s);
             db.delete(key, now);
             ctx.dirty(1);
+            ctx.modified(key);
+            if ctx.propagating() {
+                ctx.rewrite(vec![word("DEL"), arg(key)]);
+            }
         }
     }
     Ok(())
@@ -660,6 +695,15 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
     };
     if changed {
         ctx.dirty(1);
+        ctx.modified(key);
+        if ctx.propagating() {
+            let lazy = ctx.config().lazyfree_lazy_expire;
+            ctx.rewrite(match when {
+                Some((_, w)) if w <= now => vec![expire_del(lazy), arg(key)],
+                Some((_, w)) => vec![word("PEXPIREAT"), arg(key), num(w)],
+                None => vec![word("PERSIST"), arg(key)],
+            });
+        }
     }
     Ok(())
 }
@@ -676,6 +720,10 @@ fn delifeq(ctx: &mut Ctx) -> CmdResult {
     if equal {
         db.delete(&argv[1], now);
         ctx.dirty(1);
+        ctx.modified(&argv[1]);
+        if ctx.propagating() {
+            ctx.rewrite(vec![word("DEL"), arg(&argv[1])]);
+        }
     }
     ctx.out.int(equal as i64);
     Ok(())
@@ -712,6 +760,9 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> Result<bool, CmdError> {
         db.set(&pair[0], Value::Str(Str::from_bytes(&pair[1])), false, now);
     }
     ctx.dirty((argv.len() / 2) as u64);
+    for pair in argv[1..].chunks(2) {
+        ctx.modified(&pair[0]);
+    }
     Ok(true)
 }
 
@@ -748,6 +799,7 @@ fn incr_by(ctx: &mut Ctx, by: i64) -> CmdResult {
         }
     };
     ctx.dirty(1);
+    ctx.modified(key);
     ctx.out.int(v);
     Ok(())
 }
@@ -803,6 +855,12 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     }
     out.bulk(text.as_bytes());
     ctx.dirty(1);
+    ctx.modified(key);
+    if ctx.propagating() {
+        // The result, not the increment: replicas must not redo the
+        // arithmetic (their long double may differ).
+        ctx.rewrite(vec![word("SET"), arg(key), arg(text.as_bytes()), word("KEEPTTL")]);
+    }
     Ok(())
 }
 
@@ -834,6 +892,7 @@ fn append(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ctx.dirty(1);
+    ctx.modified(key);
     ctx.out.int(len as i64);
     Ok(())
 }
@@ -924,6 +983,7 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ctx.dirty(1);
+    ctx.modified(key);
     ctx.out.int(len as i64);
     Ok(())
 }

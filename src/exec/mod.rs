@@ -8,6 +8,8 @@
 pub mod batch;
 pub mod call;
 pub mod cron;
+#[cfg(test)]
+mod effects_tests;
 pub mod harness;
 pub mod lazyfree;
 pub mod load;

@@ -25,8 +25,12 @@ use std::collections::BTreeSet;
 
 use bytes::Bytes;
 
+use super::call::{call, Origin};
 use super::Harness;
+use crate::commands::CMD_TABLE;
 use crate::config::Config;
+use crate::keyspace::now_ms;
+use crate::resp::ReplyBuf;
 use json::Json;
 
 const DATA: &str = include_str!("../../../tests/data/propagation.jsonl");
@@ -174,7 +178,7 @@ fn check(sc: &Scenario) -> Result<(), String> {
     let c = h.add_client();
     let select = [Bytes::from_static(b"SELECT"), Bytes::from(sc.db.to_string())];
     h.run(c, &select);
-    let t0 = crate::keyspace::now_ms();
+    let t0 = now_ms();
     for cmd in &sc.setup {
         let reply = h.run(c, &argv_of(cmd, t0));
         if reply.first() == Some(&b'-') {
@@ -185,7 +189,7 @@ fn check(sc: &Scenario) -> Result<(), String> {
         // The setup's TTLs must elapse: wait on the clock, with a deadline.
         let until = t0 + sc.sleep_ms;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while crate::keyspace::now_ms() <= until {
+        while now_ms() <= until {
             assert!(std::time::Instant::now() < deadline, "the clock stood still");
             std::thread::yield_now();
         }
@@ -194,18 +198,30 @@ fn check(sc: &Scenario) -> Result<(), String> {
         Some(cmd) => {
             let b = h.add_client();
             h.run(b, &select);
-            let reply = h.run(b, &argv_of(cmd, t0));
-            if !reply.is_empty() {
-                return Err(format!("{cmd:?} did not block: {}", String::from_utf8_lossy(&reply)));
-            }
-            Some(b)
+            Some((b, block(&mut h, b, argv_of(cmd, t0))?))
         }
         None => None,
     };
     h.take_propagated();
     h.take_modified();
 
-    let reply = h.run(c, &argv_of(&sc.command, t0));
+    // With a blocked client the ready keys must survive the command, which
+    // `Harness::run` forgets.
+    let reply = if blocker.is_some() {
+        call_direct(&mut h, c, &argv_of(&sc.command, t0))
+    } else {
+        h.run(c, &argv_of(&sc.command, t0))
+    };
+    if let (Some((b, blocked_argv)), Some(want)) = (blocker, &sc.blocked_reply) {
+        let got = serve(&mut h, b, blocked_argv);
+        if &got != want {
+            return Err(format!(
+                "blocked client got {:?}, Valkey {:?}",
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(want)
+            ));
+        }
+    }
     let propagated: Vec<(usize, Vec<Bytes>)> = h
         .take_propagated()
         .into_iter()
@@ -227,9 +243,6 @@ fn check(sc: &Scenario) -> Result<(), String> {
             String::from_utf8_lossy(&reply),
             String::from_utf8_lossy(&sc.reply)
         ));
-    }
-    if let (Some(b), Some(want)) = (blocker, &sc.blocked_reply) {
-        let _ = (b, want);
     }
 
     let same = propagated.len() == sc.propagated.len()
@@ -264,10 +277,65 @@ fn check(sc: &Scenario) -> Result<(), String> {
         return Err("Valkey propagated a transaction, we one command".into());
     }
 
-    if !is_flush(&sc.command) && modified != sc.modified {
-        return Err(format!("modified {modified:?}, Valkey {:?}", sc.modified));
+    // Flushes touch watched keys without naming them (see the header):
+    // nothing is signalled key by key.
+    let want = if is_flush(&sc.command) {
+        BTreeSet::new()
+    } else {
+        sc.modified.clone()
+    };
+    if modified != want {
+        return Err(format!("modified {modified:?}, Valkey {want:?}"));
     }
     Ok(())
+}
+
+/// Runs a blocking command for the client in `slot` through the call path
+/// and registers it as blocked, as the batch executor does (the harness
+/// itself drops block requests). Returns its argv, for `serve`.
+fn block(h: &mut Harness, slot: usize, argv: Vec<Bytes>) -> Result<Vec<Bytes>, String> {
+    let cmd = CMD_TABLE.resolve(&argv);
+    let id = *cmd.as_ref().map_err(|e| e.0.to_string())?;
+    let mut out = ReplyBuf::new(h.clients.at(slot).resp);
+    call(&mut h.state, &mut h.clients, slot, &argv, cmd, &mut out, now_ms(), Origin::Client);
+    let Some((req, nsec)) = h.state.blocking.take_request() else {
+        return Err(format!("{argv:?} did not block"));
+    };
+    let client = h.clients.at(slot).id;
+    let db = h.clients.at(slot).db;
+    h.state.blocking.block(client, db, req, argv.clone(), id, nsec);
+    Ok(argv)
+}
+
+/// Serves the client blocked by `block` once a key it waits on is ready,
+/// as the batch executor's serve_ready does: its command runs again
+/// through the call path. Returns its reply (empty if still blocked).
+fn serve(h: &mut Harness, slot: usize, argv: Vec<Bytes>) -> Vec<u8> {
+    let client = h.clients.at(slot).id;
+    let ready = h.state.blocking.take_ready();
+    if !ready.iter().any(|k| h.state.blocking.waiters(k).contains(&client)) {
+        return Vec::new();
+    }
+    let reply = call_direct(h, slot, &argv);
+    if h.state.blocking.take_request().is_some() {
+        return Vec::new();
+    }
+    h.state.blocking.unblock(client);
+    reply
+}
+
+/// One command through the call path, leaving the blocking registry's
+/// requests and ready keys for the caller.
+fn call_direct(h: &mut Harness, slot: usize, argv: &[Bytes]) -> Vec<u8> {
+    let cmd = CMD_TABLE.resolve(argv);
+    let mut out = ReplyBuf::new(h.clients.at(slot).resp);
+    call(&mut h.state, &mut h.clients, slot, argv, cmd, &mut out, now_ms(), Origin::Client);
+    let mut bytes = Vec::new();
+    out.take().pieces_from(0, |p| {
+        bytes.extend_from_slice(p);
+        true
+    });
+    bytes
 }
 
 #[test]
@@ -299,7 +367,7 @@ fn every_write_command_has_a_scenario() {
             names
         })
         .collect();
-    let missing: Vec<&str> = crate::commands::CMD_TABLE
+    let missing: Vec<&str> = CMD_TABLE
         .specs
         .iter()
         .filter(|s| s.has(crate::commands::flags::WRITE))
