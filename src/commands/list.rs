@@ -18,6 +18,7 @@ use bytes::Bytes;
 
 use super::args::{int, is, timeout};
 use super::flags::*;
+use super::propagate::{arg, num, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, WRONGTYPE};
 use crate::keyspace::list::{Elem, List};
@@ -473,6 +474,7 @@ fn push_generic(ctx: &mut Ctx, front: bool, only_existing: bool) -> CmdResult {
         }
     };
     ctx.dirty(elems.len() as u64);
+    ctx.modified(key);
     ctx.signal_ready(key);
     ctx.out.int(len as i64);
     Ok(())
@@ -498,13 +500,14 @@ fn rpushx(ctx: &mut Ctx) -> CmdResult {
 
 /// Pops up to `count` elements of the list at `key` (known to hold a
 /// list), replying them as an array, and deletes the list if emptied.
-fn pop_count_reply(ctx: &mut Ctx, key: &[u8], front: bool, count: usize) -> CmdResult {
+/// Returns how many were popped.
+fn pop_count_reply(ctx: &mut Ctx, key: &[u8], front: bool, count: usize) -> Result<usize, CmdError> {
     let now = ctx.now;
     let fill = fill(ctx);
     let (db, out) = ctx.db_and_out();
     let Some(l) = list_mut(db, key, now)? else {
         out.null_array();
-        return Ok(());
+        return Ok(0);
     };
     let n = count.min(l.len());
     out.array(n);
@@ -513,7 +516,10 @@ fn pop_count_reply(ctx: &mut Ctx, key: &[u8], front: bool, count: usize) -> CmdR
         db.delete(key, now);
     }
     ctx.dirty(n as u64);
-    Ok(())
+    if n > 0 {
+        ctx.modified(key);
+    }
+    Ok(n)
 }
 
 fn pop_generic(ctx: &mut Ctx, front: bool) -> CmdResult {
@@ -538,7 +544,7 @@ fn pop_generic(ctx: &mut Ctx, front: bool) -> CmdResult {
         Some(0) => out.array(0),
         Some(c) => {
             let c = c.min(usize::MAX as u64) as usize;
-            return pop_count_reply(ctx, key, front, c);
+            return pop_count_reply(ctx, key, front, c).map(|_| ());
         }
         None => {
             l.pop_with(front, |e| reply_elem(out, e));
@@ -547,6 +553,7 @@ fn pop_generic(ctx: &mut Ctx, front: bool) -> CmdResult {
                 db.delete(key, now);
             }
             ctx.dirty(1);
+            ctx.modified(key);
         }
     }
     Ok(())
@@ -737,6 +744,7 @@ fn lset(ctx: &mut Ctx) -> CmdResult {
         return Err(INDEX_OUT_OF_RANGE.into());
     }
     ctx.dirty(1);
+    ctx.modified(&argv[1]);
     ctx.out.ok();
     Ok(())
 }
@@ -763,6 +771,7 @@ fn linsert(ctx: &mut Ctx) -> CmdResult {
     }
     let n = l.len();
     ctx.dirty(1);
+    ctx.modified(&argv[1]);
     ctx.signal_ready(&argv[1]);
     ctx.out.int(n as i64);
     Ok(())
@@ -784,6 +793,9 @@ fn lrem(ctx: &mut Ctx) -> CmdResult {
         db.delete(key, now);
     }
     ctx.dirty(removed as u64);
+    if removed > 0 {
+        ctx.modified(key);
+    }
     ctx.out.int(removed as i64);
     Ok(())
 }
@@ -810,6 +822,9 @@ fn ltrim(ctx: &mut Ctx) -> CmdResult {
         db.delete(key, now);
     }
     ctx.dirty(removed as u64);
+    if removed > 0 {
+        ctx.modified(key);
+    }
     ctx.out.ok();
     Ok(())
 }
@@ -841,6 +856,7 @@ fn move_generic(
             }
         }
         ctx.dirty(1);
+        ctx.modified(src);
         ctx.signal_ready(dst);
         return Ok(true);
     }
@@ -868,6 +884,8 @@ fn move_generic(
     reply_elem(ctx.out, v.elem());
     // One change for the whole move, as Valkey counts it (lmoveGenericCommand).
     ctx.dirty(1);
+    ctx.modified(src);
+    ctx.modified(dst);
     ctx.signal_ready(dst);
     Ok(true)
 }
@@ -919,10 +937,16 @@ fn parse_mpop(
 }
 
 /// Replies `[key, [elements]]` popping from the list at keys[i].
+/// Goes out as LPOP/RPOP of what was popped.
 fn mpop_reply(ctx: &mut Ctx, key: &[u8], left: bool, count: usize) -> CmdResult {
     ctx.out.array(2);
     ctx.out.bulk(key);
-    pop_count_reply(ctx, key, left, count)
+    let n = pop_count_reply(ctx, key, left, count)?;
+    if ctx.propagating() {
+        let pop = word(if left { "LPOP" } else { "RPOP" });
+        ctx.rewrite(vec![pop, arg(key), num(n as i64)]);
+    }
+    Ok(())
 }
 
 fn lmpop(ctx: &mut Ctx) -> CmdResult {
@@ -959,6 +983,11 @@ fn bpop_generic(ctx: &mut Ctx, front: bool) -> CmdResult {
                 }
             }
             ctx.dirty(1);
+            ctx.modified(key);
+            if ctx.propagating() {
+                let pop = word(if front { "LPOP" } else { "RPOP" });
+                ctx.rewrite(vec![pop, arg(key)]);
+            }
         }
         None => ctx.block(keys, t, TimeoutReply::NullArray),
     }
@@ -982,6 +1011,11 @@ fn bmove_generic(ctx: &mut Ctx, from: bool, to: bool, t: Option<std::time::Durat
     }
     if !move_generic(ctx, &argv[1], &argv[2], from, to)? {
         ctx.out.null();
+    } else if ctx.propagating() {
+        // The non-blocking form: LMOVE, or RPOPLPUSH for BRPOPLPUSH.
+        let mut v = vec![word(if argv.len() == 4 { "RPOPLPUSH" } else { "LMOVE" })];
+        v.extend(argv[1..argv.len() - 1].iter().cloned());
+        ctx.rewrite(v);
     }
     Ok(())
 }
