@@ -11,6 +11,7 @@
 use super::args::{int, is};
 use super::flags::*;
 use super::string::long_double::{self, Parsed};
+use super::propagate::{arg, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::commands::ctx::Parts;
 use crate::error::{
@@ -179,6 +180,7 @@ fn hset_generic(ctx: &mut Ctx, name: &str) -> CmdResult {
         out.ok();
     }
     ctx.dirty(pairs as u64);
+    ctx.modified(&argv[1]);
     Ok(())
 }
 
@@ -196,6 +198,7 @@ fn hsetnx(ctx: &mut Ctx) -> CmdResult {
     h.set(&argv[2], &argv[3], lim);
     out.int(1);
     ctx.dirty(1);
+    ctx.modified(&argv[1]);
     Ok(())
 }
 
@@ -221,6 +224,9 @@ fn hdel(ctx: &mut Ctx) -> CmdResult {
     }
     out.int(deleted);
     ctx.dirty(deleted as u64);
+    if deleted > 0 {
+        ctx.modified(&argv[1]);
+    }
     Ok(())
 }
 
@@ -239,6 +245,7 @@ fn hincrby(ctx: &mut Ctx) -> CmdResult {
     h.set(&argv[2], n.to_string().as_bytes(), lim);
     out.int(n);
     ctx.dirty(1);
+    ctx.modified(&argv[1]);
     Ok(())
 }
 
@@ -265,6 +272,11 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     h.set(&argv[2], text.as_bytes(), lim);
     out.bulk(text.as_bytes());
     ctx.dirty(1);
+    ctx.modified(&argv[1]);
+    if ctx.propagating() {
+        // The result, not the increment, as INCRBYFLOAT.
+        ctx.rewrite(vec![word("HSET"), arg(&argv[1]), arg(&argv[2]), arg(text.as_bytes())]);
+    }
     Ok(())
 }
 

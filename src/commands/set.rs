@@ -15,6 +15,7 @@ use bytes::Bytes;
 
 use super::args::{int, is};
 use super::flags::*;
+use super::propagate::{arg, server_del, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, CURSOR, SYNTAX, WRONGTYPE};
 use crate::keyspace::glob::glob_match;
@@ -370,10 +371,12 @@ fn store(ctx: &mut Ctx, dst: &[u8], res: Set) {
     if n == 0 {
         if db.delete(dst, now) {
             ctx.dirty(1);
+            ctx.modified(dst);
         }
     } else {
         db.set(dst, Value::Set(Box::new(res)), false, now);
         ctx.dirty(1);
+        ctx.modified(dst);
     }
     ctx.out.int(n as i64);
 }
@@ -404,6 +407,9 @@ fn sadd(ctx: &mut Ctx) -> CmdResult {
         }
     }
     ctx.dirty(added as u64);
+    if added > 0 {
+        ctx.modified(&argv[1]);
+    }
     ctx.out.int(added);
     Ok(())
 }
@@ -428,6 +434,9 @@ fn srem(ctx: &mut Ctx) -> CmdResult {
         db.delete(&argv[1], now);
     }
     ctx.dirty(removed as u64);
+    if removed > 0 {
+        ctx.modified(&argv[1]);
+    }
     ctx.out.int(removed);
     Ok(())
 }
@@ -497,6 +506,12 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         db.delete(key, now);
     }
     ctx.dirty(1);
+    ctx.modified(key);
+    if ctx.propagating() {
+        // What was picked, not a new random pick on the replica.
+        let member = arg(&e.as_member().to_bytes());
+        ctx.rewrite(vec![word("SREM"), arg(key), member]);
+    }
     Ok(())
 }
 
@@ -506,6 +521,9 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
         .ok_or(CmdError::from(MUST_BE_POSITIVE))?;
     let now = ctx.now;
     let key = &ctx.argv[1];
+    // The members popped, for the SREMs that go out instead of SPOP.
+    let propagating = ctx.propagating();
+    let mut srem: Vec<Bytes> = Vec::new();
     let Parts {
         db,
         out,
@@ -527,6 +545,11 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
         reply_set(out, s);
         db.delete(key, now);
         ctx.dirty(size as u64);
+        ctx.modified(key);
+        if propagating {
+            let del = server_del(ctx.config().lazyfree_lazy_server_del);
+            ctx.rewrite(vec![del, arg(key)]);
+        }
         return Ok(());
     }
     let remaining = size - count;
@@ -535,6 +558,9 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
         out.set(popped.len());
         for e in &popped {
             reply_member(out, e.as_member());
+        }
+        if propagating {
+            srem.extend(popped.iter().map(|e| arg(&e.as_member().to_bytes())));
         }
     } else {
         // Few members stay: take those out into a new set (a listpack, as
@@ -551,10 +577,26 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
             fresh.add_member(e.as_member(), &lim);
         }
         reply_set(out, s);
+        if propagating {
+            srem.extend(s.members().map(|m| arg(&m.to_bytes())));
+        }
         let old = std::mem::replace(s, fresh);
         db.discard(Value::Set(Box::new(old)));
     }
     ctx.dirty(count as u64);
+    ctx.modified(key);
+    if propagating {
+        // SREMs of at most 1,024 members each, as Valkey batches them.
+        let db = ctx.db_index();
+        for batch in srem.chunks(1024) {
+            let mut v = Vec::with_capacity(batch.len() + 2);
+            v.push(word("SREM"));
+            v.push(arg(key));
+            v.extend_from_slice(batch);
+            ctx.also_propagate(db, v);
+        }
+        ctx.prevent_propagation();
+    }
     Ok(())
 }
 
@@ -722,6 +764,11 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
         dirty += 1;
     }
     ctx.dirty(dirty);
+    ctx.modified(src);
+    if dirty > 1 {
+        // Added to the destination (it may have held the member already).
+        ctx.modified(dst);
+    }
     ctx.out.int(1);
     Ok(())
 }
