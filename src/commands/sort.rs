@@ -328,8 +328,10 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
                 db.set(dst, Value::List(Box::new(list)), false, now);
                 ctx.signal_ready(dst);
                 ctx.dirty(outputlen as u64);
+                ctx.modified(dst);
             } else if db.delete(dst, now) {
                 ctx.dirty(1);
+                ctx.modified(dst);
             }
             ctx.out.int(outputlen as i64);
         }

@@ -14,6 +14,7 @@ use bytes::Bytes;
 
 use super::args::{int, is, parse_f64, timeout};
 use super::flags::*;
+use super::propagate::{arg, num, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{wrong_arity, CmdError, CmdResult, CURSOR, NOT_FLOAT, SYNTAX, WRONGTYPE};
 use crate::keyspace::glob::glob_match;
@@ -695,6 +696,7 @@ fn store_result<M: AsRef<[u8]>>(ctx: &mut Ctx, dst: &[u8], items: &[(M, f64)], s
     if items.is_empty() {
         if db.delete(dst, now) {
             ctx.dirty(1);
+            ctx.modified(dst);
         }
         ctx.out.int(0);
         return;
@@ -702,6 +704,7 @@ fn store_result<M: AsRef<[u8]>>(ctx: &mut Ctx, dst: &[u8], items: &[(M, f64)], s
     let z = build(items, lim, sized);
     db.set(dst, Value::ZSet(Box::new(z)), false, now);
     ctx.dirty(1);
+    ctx.modified(dst);
     ctx.signal_ready(dst);
     ctx.out.int(items.len() as i64);
 }
@@ -817,6 +820,7 @@ fn zadd(ctx: &mut Ctx) -> CmdResult {
     }
     if added + updated > 0 {
         ctx.dirty((added + updated) as u64);
+        ctx.modified(key);
     }
     if added > 0 {
         ctx.signal_ready(key);
@@ -889,6 +893,7 @@ fn zincrby(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ctx.dirty(1);
+    ctx.modified(key);
     reply_score(ctx.out, new);
     Ok(())
 }
@@ -912,6 +917,7 @@ fn zrem(ctx: &mut Ctx) -> CmdResult {
     if removed > 0 {
         drop_if_empty(db, key, now);
         ctx.dirty(removed);
+        ctx.modified(key);
     }
     ctx.out.int(removed as i64);
     Ok(())
@@ -1021,6 +1027,7 @@ fn pop(
     if !items.is_empty() {
         drop_if_empty(db, key, now);
         ctx.dirty(items.len() as u64);
+        ctx.modified(key);
     }
     Ok(items)
 }
@@ -1055,6 +1062,11 @@ fn pop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
         reply_elements(out, &items, true);
     }
     Ok(())
+}
+
+/// The non-blocking pop the blocking and multi-key forms go out as.
+fn pop_name(max: bool) -> Bytes {
+    word(if max { "ZPOPMAX" } else { "ZPOPMIN" })
 }
 
 fn zpopmin(ctx: &mut Ctx) -> CmdResult {
@@ -1112,6 +1124,11 @@ fn mpop_serve(ctx: &mut Ctx, keys: &[Bytes], max: bool, count: usize) -> Result<
         let found = read(ctx.db(), k, now)?.is_some();
         if found {
             let items = pop(ctx, k, max, count)?;
+            if ctx.propagating() {
+                // ZPOPMIN/ZPOPMAX of what was popped, as Valkey.
+                let n = num(items.len() as i64);
+                ctx.rewrite(vec![pop_name(max), arg(k), n]);
+            }
             let out = &mut *ctx.out;
             out.array(2);
             out.bulk(k);
@@ -1152,6 +1169,9 @@ fn bpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
     for k in keys {
         if read(ctx.db(), k, now)?.is_some() {
             let items = pop(ctx, k, max, 1)?;
+            if ctx.propagating() {
+                ctx.rewrite(vec![pop_name(max), arg(k)]);
+            }
             if let Some((m, s)) = items.first() {
                 let out = &mut *ctx.out;
                 out.array(3);

@@ -363,6 +363,7 @@ fn remrange_generic(ctx: &mut Ctx, by: By) -> CmdResult {
     if removed > 0 {
         drop_if_empty(db, key, now);
         ctx.dirty(removed);
+        ctx.modified(key);
     }
     ctx.out.int(removed as i64);
     Ok(())
