@@ -19,7 +19,7 @@ use crate::error::{
 use crate::keyspace::dict::Rng;
 use crate::keyspace::glob::glob_match;
 use crate::keyspace::hash::{Hash, Limits};
-use crate::keyspace::{Bytes24, Db, Value};
+use crate::keyspace::{Access, Bytes24, Db, Free, Value};
 use crate::resp::parser::parse_i64;
 use crate::resp::ReplyBuf;
 
@@ -112,14 +112,15 @@ pub fn as_hash(v: &Value) -> Result<&Hash, CmdError> {
 
 /// The hash at `key` for reading (counts a hit or miss): Ok(None) if missing.
 pub fn get_hash<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a Hash>, CmdError> {
-    db.get(key, now)
+    db.lookup(key, now, Access::READ)
+        .map(|e| e.value())
         .map(|v| super::stored(v).and_then(as_hash))
         .transpose()
 }
 
 /// The hash at `key` for writing: None if missing, WRONGTYPE if another type.
 fn hash_mut<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a mut Hash>, CmdError> {
-    match db.get_mut_value(key, now) {
+    match db.lookup(key, now, Access::WRITE).map(|e| e.value_mut()) {
         None => Ok(None),
         Some(Value::Hash(h)) => Ok(Some(h)),
         Some(_) => Err(WRONGTYPE.into()),
@@ -129,7 +130,7 @@ fn hash_mut<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a mut H
 /// The hash at `key` for writing, created empty if missing (the caller
 /// always adds to it, so no empty hash is left behind).
 fn hash_or_create<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<&'a mut Hash, CmdError> {
-    match db.peek(key, now) {
+    match db.lookup(key, now, Access::PEEK) {
         Some(e) => {
             super::stored(e.value()).and_then(as_hash)?;
         }
@@ -216,7 +217,7 @@ fn hdel(ctx: &mut Ctx) -> CmdResult {
         }
     }
     if h.is_empty() {
-        db.delete(&argv[1], now);
+        db.delete(&argv[1], now, Free::Sync);
     }
     out.int(deleted);
     ctx.dirty(deleted as u64);

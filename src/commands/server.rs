@@ -26,7 +26,7 @@ use crate::exec::state::ShutdownMode;
 use crate::exec::{Clients, State};
 use crate::keyspace::dict::Node;
 use crate::keyspace::glob::glob_match;
-use crate::keyspace::{Bytes24, Entry, Str, Value};
+use crate::keyspace::{Access, Bytes24, Entry, Str, Value};
 use crate::resp::parser::parse_i64;
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -1242,7 +1242,7 @@ fn memory_usage(ctx: &mut Ctx) -> CmdResult {
     }
     let key = ctx.argv[2].clone();
     let now = ctx.now;
-    match ctx.db().peek(&key, now) {
+    match ctx.db().lookup(&key, now, Access::PEEK) {
         Some(e) => {
             let n = entry_usage(&key, e);
             ctx.out.int(n as i64);

@@ -19,7 +19,7 @@ use crate::exec::state::TimeoutReply;
 use crate::keyspace::glob::glob_match;
 use crate::keyspace::set::{Member, Set};
 use crate::keyspace::zset::{cmp, Limits, ZSet};
-use crate::keyspace::{Db, Value};
+use crate::keyspace::{Access, Db, Free, Value};
 use crate::resp::ReplyBuf;
 
 mod range;
@@ -525,14 +525,15 @@ fn as_zset(v: &Value) -> Result<&ZSet, CmdError> {
 
 /// Reads a zset (hit/miss counted); None when the key is missing.
 fn read<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a ZSet>, CmdError> {
-    db.get(key, now)
+    db.lookup(key, now, Access::READ)
+        .map(|e| e.value())
         .map(|v| super::stored(v).and_then(as_zset))
         .transpose()
 }
 
 /// Looks a zset up for writing; None when the key is missing.
 fn write<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a mut ZSet>, CmdError> {
-    match db.get_mut_value(key, now) {
+    match db.lookup(key, now, Access::WRITE).map(|e| e.value_mut()) {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(z)),
         Some(_) => Err(WRONGTYPE.into()),
@@ -542,7 +543,7 @@ fn write<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a mut ZSet
 /// Checks the type of a key about to be written without counting a
 /// lookup; true if it holds a zset.
 fn check_write(db: &mut Db, key: &[u8], now: i64) -> Result<bool, CmdError> {
-    match db.peek(key, now) {
+    match db.lookup(key, now, Access::PEEK) {
         None => Ok(false),
         Some(e) if matches!(&*e.value(), Value::ZSet(_)) => Ok(true),
         Some(_) => Err(WRONGTYPE.into()),
@@ -551,9 +552,9 @@ fn check_write(db: &mut Db, key: &[u8], now: i64) -> Result<bool, CmdError> {
 
 /// Deletes `key` if its zset was emptied.
 fn drop_if_empty(db: &mut Db, key: &[u8], now: i64) {
-    if matches!(db.peek(key, now), Some(e) if matches!(&*e.value(), Value::ZSet(z) if z.is_empty()))
+    if matches!(db.lookup(key, now, Access::PEEK), Some(e) if matches!(&*e.value(), Value::ZSet(z) if z.is_empty()))
     {
-        db.delete(key, now);
+        db.delete(key, now, Free::Sync);
     }
 }
 
@@ -692,7 +693,7 @@ fn store_result<M: AsRef<[u8]>>(ctx: &mut Ctx, dst: &[u8], items: &[(M, f64)], s
     let lim = limits(ctx);
     let db = ctx.db();
     if items.is_empty() {
-        if db.delete(dst, now) {
+        if db.delete(dst, now, Free::Sync) {
             ctx.dirty(1);
         }
         ctx.out.int(0);
