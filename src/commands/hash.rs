@@ -4,8 +4,8 @@
 //! Values are `keyspace::hash::Hash` (`listpack` while small, `hashtable`
 //! beyond, never back). Argument checks come in Valkey's order (the
 //! increment before the key lookup, for instance) so the same bad command
-//! gets the same error. Read paths use `Db::get` (hit/miss accounting),
-//! write paths `get_entry_mut`/`peek` (none), as Valkey's
+//! gets the same error. Read paths use `Access::READ` (hit/miss accounting),
+//! write paths `Access::WRITE`/`PEEK` (none), as Valkey's
 //! lookupKeyRead/lookupKeyWrite do.
 
 use super::args::{int, is};

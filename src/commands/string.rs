@@ -7,8 +7,8 @@
 //! gives the OBJECT ENCODING names Valkey reports; `Big` once an edited one
 //! reaches 16 KiB, so replies send it by reference like large values set
 //! whole. Writes count lookups the
-//! way Valkey does: read paths (`Db::get`) count hits and misses, write paths
-//! (`peek`, `get_entry_mut`) do not.
+//! way Valkey does: read paths (`Access::READ`) count hits and misses, write
+//! paths (`Access::PEEK`, `Access::WRITE`) do not.
 
 use bytes::Bytes;
 

@@ -5,7 +5,7 @@
 //! Values are `keyspace::zset::ZSet`s. Argument errors are checked in
 //! Valkey's order (options, then ranges, then the key's type), since
 //! clients and tests see which error comes first. Read paths use
-//! `Db::get` (hit/miss accounting), writes `get_mut_value`.
+//! `Access::READ` (hit/miss accounting), writes `Access::WRITE`.
 
 use std::borrow::Cow;
 
