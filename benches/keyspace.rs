@@ -15,7 +15,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use ferrokey::config::Config;
 use ferrokey::exec::prefetch::{prefetch_keys, KeyRef};
 use ferrokey::keyspace::dict::Rng;
-use ferrokey::keyspace::{now_ms, Str, StrRef, Value};
+use ferrokey::keyspace::{now_ms, Access, Str, StrRef, Value};
 use ferrokey::net::NetLimits;
 use ferrokey::state::State;
 
@@ -139,8 +139,9 @@ fn bench(c: &mut Criterion) {
                 out.clear();
                 // As GET does: find the value and copy it into the reply.
                 run(state, keys, group, prefetch, |st, k| {
-                    if let Some(StrRef::Bytes(s)) =
-                        st.dbs[0].get_entry(k, now).and_then(|e| e.str_ref())
+                    if let Some(StrRef::Bytes(s)) = st.dbs[0]
+                        .lookup(k, now, Access::READ)
+                        .and_then(|e| e.str_ref())
                     {
                         out.extend_from_slice(s);
                     }

@@ -247,6 +247,8 @@ impl<'a> Ctx<'a> {
     /// Propagates `argv` in `db` now, before this command (Valkey's
     /// alsoPropagate).
     pub fn also_propagate(&mut self, db: usize, argv: Vec<Bytes>) {
+        // Keys found expired so far go first, in the order it happened.
+        self.srv.propagate_expired();
         self.srv.effects.push(db, argv);
     }
 

@@ -23,7 +23,7 @@ use super::{CommandSpec, Ctx};
 use crate::config::directives::parse_memory;
 use crate::error::{CmdError, CmdResult, DEBUG_NOT_ALLOWED, NO_SUCH_KEY};
 use crate::keyspace::list::{listpack_blob, packed_threshold_for, set_packed_threshold, Elem};
-use crate::keyspace::Value;
+use crate::keyspace::{Access, Value};
 
 pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     name: "debug",
@@ -226,7 +226,7 @@ fn debug_populate(ctx: &mut Ctx) -> CmdResult {
         let mut key = prefix.clone();
         key.push(b':');
         key.extend_from_slice(j.to_string().as_bytes());
-        if ctx.db().exists(&key, now) {
+        if ctx.db().lookup(&key, now, Access::PEEK).is_some() {
             continue;
         }
         let mut val = format!("value:{j}").into_bytes();
@@ -301,7 +301,7 @@ fn debug_object(ctx: &mut Ctx) -> CmdResult {
     let compress = ctx.config().extra.get("rdbcompression").map(String::as_str) != Some("no");
     let fill = ctx.config().list_max_listpack_size;
     let compressed = ctx.config().list_compress_depth != 0;
-    let Some(e) = ctx.db().peek(&key, now) else {
+    let Some(e) = ctx.db().lookup(&key, now, Access::PEEK) else {
         return Err(NO_SUCH_KEY.into());
     };
     let view = e.value();
@@ -360,7 +360,7 @@ fn debug_object(ctx: &mut Ctx) -> CmdResult {
 fn debug_listpack(ctx: &mut Ctx) -> CmdResult {
     let key = ctx.argv[2].clone();
     let now = ctx.now;
-    let Some(e) = ctx.db().peek(&key, now) else {
+    let Some(e) = ctx.db().lookup(&key, now, Access::PEEK) else {
         return Err(NO_SUCH_KEY.into());
     };
     let view = e.value();

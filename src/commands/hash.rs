@@ -4,8 +4,8 @@
 //! Values are `keyspace::hash::Hash` (`listpack` while small, `hashtable`
 //! beyond, never back). Argument checks come in Valkey's order (the
 //! increment before the key lookup, for instance) so the same bad command
-//! gets the same error. Read paths use `Db::get` (hit/miss accounting),
-//! write paths `get_entry_mut`/`peek` (none), as Valkey's
+//! gets the same error. Read paths use `Access::READ` (hit/miss accounting),
+//! write paths `Access::WRITE`/`PEEK` (none), as Valkey's
 //! lookupKeyRead/lookupKeyWrite do.
 
 use super::args::{int, is};
@@ -21,7 +21,7 @@ use crate::error::{
 use crate::keyspace::dict::Rng;
 use crate::keyspace::glob::glob_match;
 use crate::keyspace::hash::{Hash, Limits};
-use crate::keyspace::{Bytes24, Db, Value};
+use crate::keyspace::{Access, Bytes24, Db, Free, Value};
 use crate::resp::parser::parse_i64;
 use crate::resp::ReplyBuf;
 
@@ -114,14 +114,15 @@ pub fn as_hash(v: &Value) -> Result<&Hash, CmdError> {
 
 /// The hash at `key` for reading (counts a hit or miss): Ok(None) if missing.
 pub fn get_hash<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a Hash>, CmdError> {
-    db.get(key, now)
+    db.lookup(key, now, Access::READ)
+        .map(|e| e.value())
         .map(|v| super::stored(v).and_then(as_hash))
         .transpose()
 }
 
 /// The hash at `key` for writing: None if missing, WRONGTYPE if another type.
 fn hash_mut<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a mut Hash>, CmdError> {
-    match db.get_mut_value(key, now) {
+    match db.lookup(key, now, Access::WRITE).map(|e| e.value_mut()) {
         None => Ok(None),
         Some(Value::Hash(h)) => Ok(Some(h)),
         Some(_) => Err(WRONGTYPE.into()),
@@ -131,7 +132,7 @@ fn hash_mut<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a mut H
 /// The hash at `key` for writing, created empty if missing (the caller
 /// always adds to it, so no empty hash is left behind).
 fn hash_or_create<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<&'a mut Hash, CmdError> {
-    match db.peek(key, now) {
+    match db.lookup(key, now, Access::PEEK) {
         Some(e) => {
             super::stored(e.value()).and_then(as_hash)?;
         }
@@ -220,7 +221,7 @@ fn hdel(ctx: &mut Ctx) -> CmdResult {
         }
     }
     if h.is_empty() {
-        db.delete(&argv[1], now);
+        db.delete(&argv[1], now, Free::Sync);
     }
     out.int(deleted);
     ctx.dirty(deleted as u64);

@@ -17,7 +17,7 @@ use crate::error::{
     SAME_OBJECT, SYNTAX,
 };
 use crate::keyspace::glob::glob_match;
-use crate::keyspace::{Bytes24, Db, Entry, Str, Value};
+use crate::keyspace::{Access, Bytes24, Db, Entry, Free, Str, Value};
 use crate::resp::parser::parse_i64;
 
 /// A row of this family: group "generic" unless given.
@@ -201,13 +201,8 @@ fn del_generic(ctx: &mut Ctx, lazy: bool) -> CmdResult {
     let argv = ctx.argv;
     let mut n = 0;
     for k in &argv[1..] {
-        let db = ctx.db();
-        let gone = if lazy {
-            db.unlink(k, now)
-        } else {
-            db.delete(k, now)
-        };
-        if gone {
+        let free = if lazy { Free::Async } else { Free::Sync };
+        if ctx.db().delete(k, now, free) {
             n += 1;
             ctx.modified(k);
         }
@@ -223,7 +218,7 @@ fn exists(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
     let n = argv[1..]
         .iter()
-        .filter(|k| db.lookup(k, now).is_some())
+        .filter(|k| db.lookup(k, now, Access::READ_NOTOUCH).is_some())
         .count();
     ctx.out.int(n as i64);
     Ok(())
@@ -233,7 +228,7 @@ fn type_cmd(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
     let (db, out) = ctx.db_and_out();
-    match db.lookup(&argv[1], now) {
+    match db.lookup(&argv[1], now, Access::READ_NOTOUCH) {
         Some(e) => out.simple(e.value().type_name()),
         None => out.simple("none"),
     }
@@ -248,7 +243,7 @@ fn touch(ctx: &mut Ctx) -> CmdResult {
     let no_touch = std::mem::replace(&mut db.no_touch, false);
     let n = argv[1..]
         .iter()
-        .filter(|k| db.get_entry(k, now).is_some())
+        .filter(|k| db.lookup(k, now, Access::READ).is_some())
         .count();
     db.no_touch = no_touch;
     ctx.out.int(n as i64);
@@ -343,7 +338,7 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     let argv = ctx.argv;
     let (src, dst) = (&argv[1][..], &argv[2][..]);
     let db = ctx.db();
-    if db.get_entry_mut(src, now).is_none() {
+    if db.lookup(src, now, Access::WRITE).is_none() {
         return Err(NO_SUCH_KEY.into());
     }
     if src == dst {
@@ -355,12 +350,12 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
         }
         return Ok(());
     }
-    if db.peek(dst, now).is_some() {
+    if db.lookup(dst, now, Access::PEEK).is_some() {
         if nx {
             ctx.out.int(0);
             return Ok(());
         }
-        db.delete(dst, now);
+        db.delete(dst, now, Free::Sync);
     }
     // Value and expire move; the access data starts over (as Valkey's new
     // object under the new name).
@@ -398,7 +393,8 @@ fn move_cmd(ctx: &mut Ctx) -> CmdResult {
     }
     let key = &argv[1][..];
     let (src, dst) = two_dbs(ctx.keyspace().dbs, from, to);
-    if src.get_entry_mut(key, now).is_none() || dst.peek(key, now).is_some() {
+    if src.lookup(key, now, Access::WRITE).is_none() || dst.lookup(key, now, Access::PEEK).is_some()
+    {
         ctx.out.int(0);
         return Ok(());
     }
@@ -435,7 +431,7 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
     if from == to && key == newkey {
         return Err(SAME_OBJECT.into());
     }
-    let Some(e) = ctx.keyspace().dbs[from].get_entry(key, now) else {
+    let Some(e) = ctx.keyspace().dbs[from].lookup(key, now, Access::READ) else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -443,12 +439,12 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
     let mut copied = e.clone();
     keep_raw(&mut copied, key.len());
     let dst = &mut ctx.keyspace().dbs[to];
-    if dst.peek(newkey, now).is_some() {
+    if dst.lookup(newkey, now, Access::PEEK).is_some() {
         if !replace {
             ctx.out.int(0);
             return Ok(());
         }
-        dst.delete(newkey, now);
+        dst.delete(newkey, now, Free::Sync);
     }
     dst.insert_entry(newkey, copied, now);
     ctx.signal_ready_in(to, newkey);
@@ -522,7 +518,7 @@ fn expire_generic(ctx: &mut Ctx, base: i64, secs: bool) -> CmdResult {
     let key = &argv[1][..];
     let lazy = ctx.config().lazyfree_lazy_expire;
     let db = ctx.db();
-    let Some(e) = db.get_entry_mut(key, now) else {
+    let Some(e) = db.lookup(key, now, Access::WRITE) else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -540,9 +536,9 @@ fn expire_generic(ctx: &mut Ctx, base: i64, secs: bool) -> CmdResult {
     if when <= now {
         // A time already past deletes the key.
         if lazy {
-            db.unlink(key, now);
+            db.delete(key, now, Free::Async);
         } else {
-            db.delete(key, now);
+            db.delete(key, now, Free::Sync);
         }
     } else {
         db.set_expire(key, when);
@@ -584,7 +580,11 @@ fn pexpiretime(ctx: &mut Ctx) -> CmdResult {
 fn ttl_generic(ctx: &mut Ctx, ms: bool, absolute: bool) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
-    let r = match ctx.db().lookup(&argv[1], now).map(|e| e.expire()) {
+    let r = match ctx
+        .db()
+        .lookup(&argv[1], now, Access::READ_NOTOUCH)
+        .map(|e| e.expire())
+    {
         None => -2,
         Some(0) => -1,
         Some(at) => {
@@ -605,7 +605,7 @@ fn persist(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
     let db = ctx.db();
-    let removed = db.get_entry_mut(&argv[1], now).is_some() && db.persist(&argv[1]);
+    let removed = db.lookup(&argv[1], now, Access::WRITE).is_some() && db.persist(&argv[1]);
     if removed {
         ctx.dirty(1);
         ctx.modified(&argv[1]);
@@ -699,7 +699,7 @@ fn object_lookup(ctx: &mut Ctx, f: impl FnOnce(&Entry, i64) -> Result<i64, CmdEr
     let now = ctx.now;
     let argv = ctx.argv;
     let (db, out) = ctx.db_and_out();
-    match db.lookup(&argv[2], now) {
+    match db.lookup(&argv[2], now, Access::READ_NOTOUCH) {
         Some(e) => out.int(f(e, now)?),
         None => out.null(),
     }
@@ -710,7 +710,7 @@ fn object_encoding(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
     let (db, out) = ctx.db_and_out();
-    match db.lookup(&argv[2], now) {
+    match db.lookup(&argv[2], now, Access::READ_NOTOUCH) {
         Some(e) => out.bulk(encoding(&argv[2], e).as_bytes()),
         None => out.null(),
     }

@@ -22,7 +22,7 @@ use super::propagate::{arg, num, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, WRONGTYPE};
 use crate::keyspace::list::{Elem, List};
-use crate::keyspace::{Db, Value};
+use crate::keyspace::{Access, Db, Free, Value};
 use crate::resp::ReplyBuf;
 use crate::state::TimeoutReply;
 
@@ -340,13 +340,20 @@ fn as_list_mut(v: &mut Value) -> Result<&mut List, CmdError> {
 /// The list at `key` for writing (no hit/miss accounting): Ok(None) if
 /// missing, WRONGTYPE if another type.
 fn list_mut<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a mut List>, CmdError> {
-    db.get_mut_value(key, now).map(as_list_mut).transpose()
+    db.lookup(key, now, Access::WRITE)
+        .map(|e| e.value_mut())
+        .map(as_list_mut)
+        .transpose()
 }
 
 /// The list at `key` for reading (counts a hit or a miss).
 #[allow(unreachable_patterns)]
 fn list_read<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a List>, CmdError> {
-    match db.get(key, now).map(|v| v.stored()) {
+    match db
+        .lookup(key, now, Access::READ)
+        .map(|e| e.value())
+        .map(|v| v.stored())
+    {
         None => Ok(None),
         Some(Some(Value::List(l))) => Ok(Some(l)),
         Some(_) => Err(WRONGTYPE.into()),
@@ -430,7 +437,7 @@ fn first_list(ctx: &mut Ctx, keys: &[Bytes]) -> Result<Option<usize>, CmdError> 
     let mut wrong = false;
     for (i, k) in keys.iter().enumerate() {
         match db
-            .peek(k, now)
+            .lookup(k, now, Access::PEEK)
             .map(|e| matches!(&*e.value(), Value::List(_)))
         {
             None => {}
@@ -513,7 +520,7 @@ fn pop_count_reply(ctx: &mut Ctx, key: &[u8], front: bool, count: usize) -> Resu
     out.array(n);
     l.pop_many(front, n, fill, |e| reply_elem(out, e));
     if l.is_empty() {
-        db.delete(key, now);
+        db.delete(key, now, Free::Sync);
     }
     ctx.dirty(n as u64);
     if n > 0 {
@@ -550,7 +557,7 @@ fn pop_generic(ctx: &mut Ctx, front: bool) -> CmdResult {
             l.pop_with(front, |e| reply_elem(out, e));
             l.shrink(fill);
             if l.is_empty() {
-                db.delete(key, now);
+                db.delete(key, now, Free::Sync);
             }
             ctx.dirty(1);
             ctx.modified(key);
@@ -790,7 +797,7 @@ fn lrem(ctx: &mut Ctx) -> CmdResult {
     };
     let removed = l.remove_matching(&argv[3], count, fill);
     if l.is_empty() {
-        db.delete(key, now);
+        db.delete(key, now, Free::Sync);
     }
     ctx.dirty(removed as u64);
     if removed > 0 {
@@ -819,7 +826,7 @@ fn ltrim(ctx: &mut Ctx) -> CmdResult {
     }
     let removed = before - l.len();
     if l.is_empty() {
-        db.delete(key, now);
+        db.delete(key, now, Free::Sync);
     }
     ctx.dirty(removed as u64);
     if removed > 0 {
@@ -870,7 +877,7 @@ fn move_generic(
     };
     l.shrink(fill);
     if l.is_empty() {
-        db.delete(src, now);
+        db.delete(src, now, Free::Sync);
     }
     if dst_exists {
         if let Some(d) = list_mut(db, dst, now)? {
@@ -979,7 +986,7 @@ fn bpop_generic(ctx: &mut Ctx, front: bool) -> CmdResult {
                 l.pop_with(front, |e| reply_elem(out, e));
                 l.shrink(fill);
                 if l.is_empty() {
-                    db.delete(key, now);
+                    db.delete(key, now, Free::Sync);
                 }
             }
             ctx.dirty(1);

@@ -24,7 +24,7 @@ use crate::error::{
 };
 use crate::keyspace::dict::Node;
 use crate::keyspace::glob::glob_match;
-use crate::keyspace::{Bytes24, Entry, Str, Value};
+use crate::keyspace::{Access, Bytes24, Entry, Str, Value};
 use crate::resp::parser::parse_i64;
 use crate::state::ShutdownMode;
 use crate::state::{Clients, State};
@@ -1244,7 +1244,7 @@ fn memory_usage(ctx: &mut Ctx) -> CmdResult {
     }
     let key = ctx.argv[2].clone();
     let now = ctx.now;
-    match ctx.db().peek(&key, now) {
+    match ctx.db().lookup(&key, now, Access::PEEK) {
         Some(e) => {
             let n = entry_usage(&key, e);
             ctx.out.int(n as i64);

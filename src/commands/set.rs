@@ -20,7 +20,7 @@ use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, CURSOR, SYNTAX, WRONGTYPE};
 use crate::keyspace::glob::glob_match;
 use crate::keyspace::set::{Elem, Limits, Member, Set};
-use crate::keyspace::{Db, Value};
+use crate::keyspace::{Access, Db, Free, Value};
 use crate::resp::parser::parse_i64;
 use crate::resp::ReplyBuf;
 
@@ -296,7 +296,8 @@ fn as_set_mut(v: &mut Value) -> Result<&mut Set, CmdError> {
 
 /// The set at `key` for reading (hits and misses counted).
 fn read_set<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a Set>, CmdError> {
-    db.get(key, now)
+    db.lookup(key, now, Access::READ)
+        .map(|e| e.value())
         .map(|v| super::stored(v).and_then(as_set))
         .transpose()
 }
@@ -322,10 +323,10 @@ fn reply_set(out: &mut ReplyBuf, s: &Set) {
 fn check_sets(db: &mut Db, keys: &[Bytes], now: i64, write: bool) -> CmdResult {
     for k in keys {
         if write {
-            if let Some(v) = db.get_mut_value(k, now) {
+            if let Some(v) = db.lookup(k, now, Access::WRITE).map(|e| e.value_mut()) {
                 as_set(v)?;
             }
-        } else if let Some(v) = db.get(k, now) {
+        } else if let Some(v) = db.lookup(k, now, Access::READ).map(|e| e.value()) {
             super::stored(v).and_then(as_set)?;
         }
     }
@@ -369,7 +370,7 @@ fn store(ctx: &mut Ctx, dst: &[u8], res: Set) {
     let n = res.len();
     let db = ctx.db();
     if n == 0 {
-        if db.delete(dst, now) {
+        if db.delete(dst, now, Free::Sync) {
             ctx.dirty(1);
             ctx.modified(dst);
         }
@@ -390,7 +391,10 @@ fn sadd(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let db = ctx.db();
     let mut added = 0;
-    match db.get_mut_value(&argv[1], now) {
+    match db
+        .lookup(&argv[1], now, Access::WRITE)
+        .map(|e| e.value_mut())
+    {
         Some(v) => {
             let s = as_set_mut(v)?;
             s.maybe_convert(argv.len() - 2, &lim);
@@ -420,7 +424,10 @@ fn srem(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
     let mut removed = 0;
     let mut emptied = false;
-    if let Some(v) = db.get_mut_value(&argv[1], now) {
+    if let Some(v) = db
+        .lookup(&argv[1], now, Access::WRITE)
+        .map(|e| e.value_mut())
+    {
         let s = as_set_mut(v)?;
         for m in &argv[2..] {
             removed += s.remove(m) as i64;
@@ -431,7 +438,7 @@ fn srem(ctx: &mut Ctx) -> CmdResult {
         }
     }
     if emptied {
-        db.delete(&argv[1], now);
+        db.delete(&argv[1], now, Free::Sync);
     }
     ctx.dirty(removed as u64);
     if removed > 0 {
@@ -491,7 +498,7 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let key = &ctx.argv[1];
     let Parts { db, out, rng, .. } = ctx.parts();
-    let Some(v) = db.get_mut_value(key, now) else {
+    let Some(v) = db.lookup(key, now, Access::WRITE).map(|e| e.value_mut()) else {
         out.null();
         return Ok(());
     };
@@ -503,7 +510,7 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
     let emptied = s.is_empty();
     reply_member(out, e.as_member());
     if emptied {
-        db.delete(key, now);
+        db.delete(key, now, Free::Sync);
     }
     ctx.dirty(1);
     ctx.modified(key);
@@ -530,7 +537,7 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
         rng,
         config,
     } = ctx.parts();
-    let Some(v) = db.get_mut_value(key, now) else {
+    let Some(v) = db.lookup(key, now, Access::WRITE).map(|e| e.value_mut()) else {
         out.set(0);
         return Ok(());
     };
@@ -543,7 +550,7 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
     if count >= size {
         // Everything goes: reply the set as it is and drop the key.
         reply_set(out, s);
-        db.delete(key, now);
+        db.delete(key, now, Free::Sync);
         ctx.dirty(size as u64);
         ctx.modified(key);
         if propagating {
@@ -717,7 +724,7 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let (src, dst, m) = (&argv[1], &argv[2], &argv[3]);
     let db = ctx.db();
-    match db.get_mut_value(src, now) {
+    match db.lookup(src, now, Access::WRITE).map(|e| e.value_mut()) {
         None => {
             ctx.out.int(0);
             return Ok(());
@@ -726,7 +733,7 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
             as_set(v)?;
         }
     }
-    let dst_exists = match db.get_mut_value(dst, now) {
+    let dst_exists = match db.lookup(dst, now, Access::WRITE).map(|e| e.value_mut()) {
         Some(v) => {
             as_set(v)?;
             true
@@ -738,7 +745,7 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
         ctx.out.int(hit as i64);
         return Ok(());
     }
-    let (removed, emptied) = match db.get_mut_value(src, now) {
+    let (removed, emptied) = match db.lookup(src, now, Access::WRITE).map(|e| e.value_mut()) {
         Some(v) => {
             let s = as_set_mut(v)?;
             (s.remove(m), s.is_empty())
@@ -750,11 +757,11 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     if emptied {
-        db.delete(src, now);
+        db.delete(src, now, Free::Sync);
     }
     let mut dirty = 1;
     if dst_exists {
-        if let Some(v) = db.get_mut_value(dst, now) {
+        if let Some(v) = db.lookup(dst, now, Access::WRITE).map(|e| e.value_mut()) {
             dirty += as_set_mut(v)?.add(m, &lim) as u64;
         }
     } else {

@@ -20,7 +20,7 @@ use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
 use crate::keyspace::list::List;
 use crate::keyspace::zset::{Limits as ZLimits, ZSet};
-use crate::keyspace::{Bytes24, Db, Value};
+use crate::keyspace::{Access, Bytes24, Db, Free, Value};
 
 const NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
 
@@ -147,7 +147,11 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
 
     // The type decides how elements are loaded; a missing key sorts as an
     // empty list.
-    let kind = match db.get(key, now).as_deref() {
+    let kind = match db
+        .lookup(key, now, Access::READ)
+        .map(|e| e.value())
+        .as_deref()
+    {
         None => Kind::Missing,
         Some(Value::List(_)) => Kind::List,
         Some(Value::Set(_)) => Kind::Set,
@@ -166,7 +170,10 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
         to_skiplist(db, key, now);
     }
 
-    let vlen = match db.peek(key, now).and_then(|e| e.value().stored()) {
+    let vlen = match db
+        .lookup(key, now, Access::PEEK)
+        .and_then(|e| e.value().stored())
+    {
         Some(Value::List(l)) => l.len(),
         Some(Value::Set(s)) => s.len(),
         Some(Value::ZSet(z)) => z.len(),
@@ -196,7 +203,10 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
         if end >= start {
             let n = (end - start + 1) as usize;
             let s = start as usize;
-            match db.peek(key, now).and_then(|e| e.value().stored()) {
+            match db
+                .lookup(key, now, Access::PEEK)
+                .and_then(|e| e.value().stored())
+            {
                 Some(Value::List(l)) => {
                     if o.desc {
                         elems.extend(l.iter_rev().skip(s).take(n).map(|e| elem_bytes(&e)));
@@ -225,7 +235,10 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
             start = 0;
         }
     } else {
-        match db.peek(key, now).and_then(|e| e.value().stored()) {
+        match db
+            .lookup(key, now, Access::PEEK)
+            .and_then(|e| e.value().stored())
+        {
             Some(Value::List(l)) => elems.extend(l.iter().map(|e| elem_bytes(&e))),
             Some(Value::Set(s)) => elems.extend(s.members().map(|m| Bytes24::new(&m.to_bytes()))),
             Some(Value::ZSet(z)) => {
@@ -329,7 +342,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
                 ctx.signal_ready(dst);
                 ctx.dirty(outputlen as u64);
                 ctx.modified(dst);
-            } else if db.delete(dst, now) {
+            } else if db.delete(dst, now, Free::Sync) {
                 ctx.dirty(1);
                 ctx.modified(dst);
             }
@@ -368,7 +381,7 @@ fn weigh(b: &[u8], bad: &mut bool) -> Weight {
 
 /// Rebuilds a `listpack` sorted set as `skiplist` through the public API.
 fn to_skiplist(db: &mut Db, key: &[u8], now: i64) {
-    if let Some(Value::ZSet(z)) = db.get_mut_value(key, now) {
+    if let Some(Value::ZSet(z)) = db.lookup(key, now, Access::WRITE).map(|e| e.value_mut()) {
         // Limits of zero make every insert land in (or move to) a skiplist.
         let lim = ZLimits::new(0, 0);
         let mut big = ZSet::with_hint(usize::MAX, 0, lim);
@@ -401,7 +414,7 @@ fn lookup_by_pattern<'a>(
     k.extend_from_slice(&pattern[..star]);
     k.extend_from_slice(subst);
     k.extend_from_slice(postfix);
-    let e = db.get_entry(&k, now)?;
+    let e = db.lookup(&k, now, Access::READ)?;
     match field {
         Some(f) => match e.value().stored() {
             Some(Value::Hash(h)) => h.get(f).map(Cow::Borrowed),

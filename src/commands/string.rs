@@ -7,8 +7,8 @@
 //! gives the OBJECT ENCODING names Valkey reports; `Big` once an edited one
 //! reaches 16 KiB, so replies send it by reference like large values set
 //! whole. Writes count lookups the
-//! way Valkey does: read paths (`Db::get`) count hits and misses, write paths
-//! (`peek`, `get_entry_mut`) do not.
+//! way Valkey does: read paths (`Access::READ`) count hits and misses, write
+//! paths (`Access::PEEK`, `Access::WRITE`) do not.
 
 use bytes::Bytes;
 
@@ -21,7 +21,7 @@ use crate::error::{
     LCS_LEN_AND_IDX, LCS_MEMORY_LIMIT, LCS_NOT_STRINGS, LCS_TOO_LONG, NOT_FLOAT, NOT_INTEGER,
     OFFSET_OUT_OF_RANGE, OVERFLOW, STRING_TOO_LONG, SYNTAX, WRONGTYPE,
 };
-use crate::keyspace::{Bytes24, Db, Entry, Str, StrRef, Value};
+use crate::keyspace::{Access, Bytes24, Db, Entry, Free, Str, StrRef, Value};
 use crate::resp::ReplyBuf;
 use long_double::{Ld, Parsed};
 
@@ -345,7 +345,9 @@ fn as_str_mut(v: &mut Value) -> Result<&mut Str, CmdError> {
 
 /// The string at `key`: Ok(None) if missing, WRONGTYPE if another type.
 pub fn get_str<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<StrRef<'a>>, CmdError> {
-    db.get_entry(key, now).map(as_str).transpose()
+    db.lookup(key, now, Access::READ)
+        .map(|e| as_str(e))
+        .transpose()
 }
 
 pub fn reply_str(out: &mut ReplyBuf, s: StrRef<'_>) {
@@ -516,7 +518,7 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], req: SetReq) -> Result<boo
             }
         }
     } else {
-        match db.peek(key, now) {
+        match db.lookup(key, now, Access::PEEK) {
             None => (false, false),
             Some(e) => match req.ifeq {
                 None => (true, false),
@@ -531,7 +533,7 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], req: SetReq) -> Result<boo
         if when <= now {
             // Already expired: the key ends up gone, the reply is still OK.
             if found {
-                db.delete(key, now);
+                db.delete(key, now, Free::Sync);
                 ctx.dirty(1);
                 ctx.modified(key);
                 if ctx.propagating() {
@@ -658,7 +660,7 @@ fn getdel(ctx: &mut Ctx) -> CmdResult {
         None => out.null(),
         Some(s) => {
             reply_str(out, s);
-            db.delete(key, now);
+            db.delete(key, now, Free::Sync);
             ctx.dirty(1);
             ctx.modified(key);
             if ctx.propagating() {
@@ -689,7 +691,7 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
     }
     let changed = match when {
         // An absolute time already past deletes the key, as expiry would.
-        Some((Unit::Exat | Unit::Pxat, w)) if w <= now => db.delete(key, now),
+        Some((Unit::Exat | Unit::Pxat, w)) if w <= now => db.delete(key, now, Free::Sync),
         Some((_, w)) => db.set_expire(key, w),
         None => o.persist && db.persist(key),
     };
@@ -713,12 +715,12 @@ fn delifeq(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
     let db = ctx.db();
-    let equal = match db.peek(&argv[1], now) {
+    let equal = match db.lookup(&argv[1], now, Access::PEEK) {
         None => false,
         Some(e) => str_eq(as_str(e)?, &argv[2]),
     };
     if equal {
-        db.delete(&argv[1], now);
+        db.delete(&argv[1], now, Free::Sync);
         ctx.dirty(1);
         ctx.modified(&argv[1]);
         if ctx.propagating() {
@@ -736,7 +738,7 @@ fn mget(ctx: &mut Ctx) -> CmdResult {
     out.array(argv.len() - 1);
     for key in &argv[1..] {
         // Keys of other types read as missing, as in Valkey.
-        match db.get_entry(key, now).map(as_str) {
+        match db.lookup(key, now, Access::READ).map(|e| as_str(e)) {
             Some(Ok(s)) => reply_str(out, s),
             _ => out.null(),
         }
@@ -753,7 +755,11 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> Result<bool, CmdError> {
     }
     let now = ctx.now;
     let db = ctx.db();
-    if nx && argv[1..].chunks(2).any(|p| db.exists(&p[0], now)) {
+    if nx
+        && argv[1..]
+            .chunks(2)
+            .any(|p| db.lookup(&p[0], now, Access::PEEK).is_some())
+    {
         return Ok(false);
     }
     for pair in argv[1..].chunks(2) {
@@ -784,7 +790,7 @@ fn incr_by(ctx: &mut Ctx, by: i64) -> CmdResult {
     let argv = ctx.argv;
     let key = &argv[1];
     let db = ctx.db();
-    let v = match db.get_entry_mut(key, now) {
+    let v = match db.lookup(key, now, Access::WRITE) {
         Some(e) => {
             let cur = as_str(e)?.as_int().ok_or(CmdError::from(NOT_INTEGER))?;
             let v = cur.checked_add(by).ok_or(CmdError::from(OVERFLOW))?;
@@ -831,7 +837,7 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let key = &argv[1];
     let (db, out) = ctx.db_and_out();
-    let cur = match db.get_entry_mut(key, now) {
+    let cur = match db.lookup(key, now, Access::WRITE) {
         None => None,
         Some(e) => Some(match as_str(e)? {
             StrRef::Int(n) => Parsed::Finite(Ld::from_i64(n)),
@@ -845,7 +851,7 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     };
     let text = long_double::format(sum.ok_or(CmdError::from(INCR_NAN_OR_INF))?);
     let new = Value::Str(Str::Fixed(Bytes24::new(text.as_bytes())));
-    match db.get_entry_mut(key, now) {
+    match db.lookup(key, now, Access::WRITE) {
         Some(e) => {
             if let Some(old) = e.replace_value(new) {
                 db.discard(old);
@@ -870,7 +876,7 @@ fn append(ctx: &mut Ctx) -> CmdResult {
     let (key, tail) = (&argv[1], &argv[2]);
     let max = ctx.config().proto_max_bulk_len as u64;
     let db = ctx.db();
-    let len = match db.get_entry_mut(key, now) {
+    let len = match db.lookup(key, now, Access::WRITE) {
         None => {
             let s = Str::from_bytes(tail);
             let len = s.len();
@@ -952,7 +958,7 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
     // offset + len fits in usize once check_len has passed.
     let end = (offset as usize).wrapping_add(value.len());
     let db = ctx.db();
-    let len = match db.get_entry_mut(key, now) {
+    let len = match db.lookup(key, now, Access::WRITE) {
         None => {
             if value.is_empty() {
                 // Nothing to write: no key is created.

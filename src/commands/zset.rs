@@ -5,7 +5,7 @@
 //! Values are `keyspace::zset::ZSet`s. Argument errors are checked in
 //! Valkey's order (options, then ranges, then the key's type), since
 //! clients and tests see which error comes first. Read paths use
-//! `Db::get` (hit/miss accounting), writes `get_mut_value`.
+//! `Access::READ` (hit/miss accounting), writes `Access::WRITE`.
 
 use crate::commands::ctx::Parts;
 use std::borrow::Cow;
@@ -20,7 +20,7 @@ use crate::error::{wrong_arity, CmdError, CmdResult, CURSOR, NOT_FLOAT, SYNTAX, 
 use crate::keyspace::glob::glob_match;
 use crate::keyspace::set::{Member, Set};
 use crate::keyspace::zset::{cmp, Limits, ZSet};
-use crate::keyspace::{Db, Value};
+use crate::keyspace::{Access, Db, Free, Value};
 use crate::resp::ReplyBuf;
 use crate::state::TimeoutReply;
 
@@ -527,14 +527,15 @@ fn as_zset(v: &Value) -> Result<&ZSet, CmdError> {
 
 /// Reads a zset (hit/miss counted); None when the key is missing.
 fn read<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a ZSet>, CmdError> {
-    db.get(key, now)
+    db.lookup(key, now, Access::READ)
+        .map(|e| e.value())
         .map(|v| super::stored(v).and_then(as_zset))
         .transpose()
 }
 
 /// Looks a zset up for writing; None when the key is missing.
 fn write<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a mut ZSet>, CmdError> {
-    match db.get_mut_value(key, now) {
+    match db.lookup(key, now, Access::WRITE).map(|e| e.value_mut()) {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(z)),
         Some(_) => Err(WRONGTYPE.into()),
@@ -544,7 +545,7 @@ fn write<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<Option<&'a mut ZSet
 /// Checks the type of a key about to be written without counting a
 /// lookup; true if it holds a zset.
 fn check_write(db: &mut Db, key: &[u8], now: i64) -> Result<bool, CmdError> {
-    match db.peek(key, now) {
+    match db.lookup(key, now, Access::PEEK) {
         None => Ok(false),
         Some(e) if matches!(&*e.value(), Value::ZSet(_)) => Ok(true),
         Some(_) => Err(WRONGTYPE.into()),
@@ -553,9 +554,9 @@ fn check_write(db: &mut Db, key: &[u8], now: i64) -> Result<bool, CmdError> {
 
 /// Deletes `key` if its zset was emptied.
 fn drop_if_empty(db: &mut Db, key: &[u8], now: i64) {
-    if matches!(db.peek(key, now), Some(e) if matches!(&*e.value(), Value::ZSet(z) if z.is_empty()))
+    if matches!(db.lookup(key, now, Access::PEEK), Some(e) if matches!(&*e.value(), Value::ZSet(z) if z.is_empty()))
     {
-        db.delete(key, now);
+        db.delete(key, now, Free::Sync);
     }
 }
 
@@ -694,7 +695,7 @@ fn store_result<M: AsRef<[u8]>>(ctx: &mut Ctx, dst: &[u8], items: &[(M, f64)], s
     let lim = limits(ctx);
     let db = ctx.db();
     if items.is_empty() {
-        if db.delete(dst, now) {
+        if db.delete(dst, now, Free::Sync) {
             ctx.dirty(1);
             ctx.modified(dst);
         }

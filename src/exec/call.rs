@@ -129,10 +129,12 @@ pub fn call(
                     state.dbs.iter_mut().for_each(|d| d.no_touch = false);
                 }
                 let nsec = start.elapsed().as_nanos() as u64;
-                let db = clients.at(slot).db;
-                state
-                    .effects
-                    .end_command(db, argv, state.dirty != dirty_before);
+                if state.effects.wanted() {
+                    state.propagate_expired();
+                    let db = clients.at(slot).db;
+                    let changed = state.dirty != dirty_before;
+                    state.effects.end_command(db, argv, changed);
+                }
                 ran_usec = nsec / 1000;
                 if let Err(e) = result {
                     state.stats.commands[id].failed += 1;
@@ -426,11 +428,61 @@ mod tests {
     #[test]
     fn nothing_is_collected_without_a_consumer() {
         let mut h = Harness::new(Config::default());
-        h.state.effects.propagating = false;
-        h.state.effects.track_keys = false;
+        h.state.set_propagating(false);
+        h.state.set_track_keys(false);
         let c = h.add_client();
         h.run_str(c, &["SET", "k", "1"]);
         assert!(h.take_propagated().is_empty());
         assert!(h.take_modified().is_empty());
+    }
+
+    #[test]
+    fn keys_found_expired_go_out_as_deletions_before_the_command() {
+        let mut h = Harness::new(Config::default());
+        let c = h.add_client();
+        h.run_str(c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        h.run_str(c, &["SET", "a", "1", "PX", "1"]);
+        h.run_str(c, &["SET", "b", "1", "PX", "1"]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while h.run_str(c, &["PTTL", "a"]) != b":-2\r\n" {
+            assert!(std::time::Instant::now() < deadline, "a never expired");
+            std::thread::yield_now();
+        }
+        h.take_propagated();
+        h.take_modified();
+        // A read that finds b expired: UNLINK b, and GET is not propagated.
+        assert_eq!(h.run_str(c, &["GET", "b"]), b"$-1\r\n");
+        assert_eq!(
+            h.take_propagated(),
+            vec![Propagated {
+                db: 0,
+                argv: argv(&["UNLINK", "b"])
+            }]
+        );
+        assert_eq!(h.take_modified(), vec![(0, Bytes::from_static(b"b"))]);
+        h.run_str(c, &["CONFIG", "SET", "lazyfree-lazy-expire", "no"]);
+        h.run_str(c, &["SET", "c", "1", "PX", "1"]);
+        while h.run_str(c, &["PTTL", "c"]) != b":-2\r\n" {
+            assert!(std::time::Instant::now() < deadline, "c never expired");
+            std::thread::yield_now();
+        }
+        h.take_propagated();
+        h.run_str(c, &["SET", "d", "1", "PX", "1"]);
+        while h.run_str(c, &["PTTL", "d"]) != b":-2\r\n" {
+            assert!(std::time::Instant::now() < deadline, "d never expired");
+            std::thread::yield_now();
+        }
+        // PTTL found d expired (DEL, the config now says), then the write.
+        assert_eq!(h.run_str(c, &["SET", "d", "2", "GET"]), b"$-1\r\n");
+        let p = h.take_propagated();
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert_eq!(
+            p[1],
+            Propagated {
+                db: 0,
+                argv: argv(&["DEL", "d"])
+            }
+        );
+        assert_eq!(p[2].argv[..3], argv(&["SET", "d", "2"])[..]);
     }
 }

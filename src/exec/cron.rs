@@ -44,6 +44,7 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
             );
         }
     }
+    state.propagate_expired();
     if expired_any {
         // The whole cycle is one main-thread stall (Valkey samples the
         // same span as the cycle goes; the second's worst is what stays).

@@ -35,8 +35,8 @@ impl Harness {
             config.client_query_buffer_limit,
         ));
         let mut state = State::new(config, limits, CMD_TABLE.specs.len());
-        state.effects.propagating = true;
-        state.effects.track_keys = true;
+        state.set_propagating(true);
+        state.set_track_keys(true);
         Harness {
             state,
             clients: Clients::default(),

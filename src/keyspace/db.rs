@@ -1,13 +1,22 @@
 //! One numbered database: keys, their values and expire times.
 //!
-//! Expired keys are removed lazily when touched (and actively by
-//! `expire::active_cycle`). Values that are expensive to drop are not dropped
-//! here but queued in `garbage` for the caller to free on another thread.
+//! Every read or write of a key goes through one `Db::lookup`, whose
+//! `Access` says whether it counts a keyspace hit or miss, touches the key's
+//! access data, and deletes the key if it has expired; every deletion goes
+//! through `Db::delete` (or `take_entry`, which moves the entry out).
+//!
+//! Expired keys are removed lazily when looked up (and actively by
+//! `expire::active_cycle`); while `log_expired` is on, those keys are kept in
+//! order for the caller to propagate. Values that are expensive to drop are
+//! not dropped here but queued in `garbage` for the caller to free on
+//! another thread.
 //!
 //! Every access ("touch") updates the key's access word: the last access
 //! time (OBJECT IDLETIME, LRU) or, under an LFU `maxmemory-policy`, a
 //! logarithmic access counter (OBJECT FREQ), as Valkey keeps one or the
 //! other in the same 24 bits.
+
+use bytes::Bytes;
 
 use super::dict::{Dict, Rng};
 use super::kvtable::{KvTable, Lookup};
@@ -101,6 +110,73 @@ fn lfu_touched(lfu: u32, now: i64, rng: &mut Rng) -> u32 {
     lfu_minutes(now) << 8 | counter
 }
 
+/// What a lookup does besides finding the key: Valkey's `LOOKUP_*` flags,
+/// stated positively. Every lookup goes through `Db::lookup` with one of the
+/// named sets below, so which commands count, touch or expire is written at
+/// the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    /// Count a keyspace hit or miss (INFO `keyspace_hits`/`keyspace_misses`).
+    pub count: bool,
+    /// Update the key's access word (LRU clock or LFU counter), unless the
+    /// db's `no_touch` is set (CLIENT NO-TOUCH).
+    pub touch: bool,
+    /// Delete the key if its time has passed (counted in `expired_keys`,
+    /// logged for propagation). Without it an expired key reads as absent
+    /// but stays (Valkey's LOOKUP_NOEXPIRE).
+    pub expire: bool,
+}
+
+impl Access {
+    /// A read command's lookup (Valkey's lookupKeyRead): counts, touches,
+    /// deletes an expired key.
+    pub const READ: Access = Access {
+        count: true,
+        touch: true,
+        expire: true,
+    };
+    /// A read that leaves the access data alone but counts (LOOKUP_NOTOUCH:
+    /// TYPE, EXISTS, TTL).
+    pub const READ_NOTOUCH: Access = Access {
+        count: true,
+        touch: false,
+        expire: true,
+    };
+    /// A write command's lookup (lookupKeyWrite): touches and deletes an
+    /// expired key, counts nothing.
+    pub const WRITE: Access = Access {
+        count: false,
+        touch: true,
+        expire: true,
+    };
+    /// A check that is no access at all (does the key exist, what is its
+    /// expire): no counting, no touch; an expired key is still deleted.
+    pub const PEEK: Access = Access {
+        count: false,
+        touch: false,
+        expire: true,
+    };
+    /// No side effect whatsoever (LOOKUP_NOEFFECTS): an expired key reads
+    /// as absent and is left for someone else to delete.
+    pub const NO_EFFECTS: Access = Access {
+        count: false,
+        touch: false,
+        expire: false,
+    };
+}
+
+/// How `Db::delete` frees the deleted value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Free {
+    /// DEL's rule: dropped here, unless freeing it would stall the main
+    /// thread (free effort over `LAZYFREE_THRESHOLD`), then queued.
+    Sync,
+    /// UNLINK's rule: queued for another thread unless it owns next to
+    /// nothing (shipping a small int costs more than dropping it, which is
+    /// also why Valkey's UNLINK frees small values in place).
+    Async,
+}
+
 #[derive(Default)]
 pub struct Db {
     pub id: usize,
@@ -123,6 +199,9 @@ pub struct Db {
     pub no_touch: bool,
     /// Access words hold LFU data (an `*-lfu` maxmemory-policy), not LRU.
     pub lfu: bool,
+    /// Keys deleted because they had expired, in order, while someone
+    /// propagates them (`log_expired`); None, and free, otherwise.
+    expired_log: Option<Vec<Bytes>>,
 }
 
 impl Db {
@@ -160,98 +239,82 @@ impl Db {
         }
     }
 
-    /// Like `discard`, but always off-thread (UNLINK, FLUSH ASYNC).
-    pub fn discard_async(&mut self, v: Value) {
-        self.garbage.push(v);
+    /// Starts (or stops) logging the keys this db deletes because they
+    /// expired, for the caller to propagate as DEL/UNLINK. Stopping drops
+    /// what was not taken.
+    pub fn log_expired(&mut self, on: bool) {
+        if on != self.expired_log.is_some() {
+            self.expired_log = on.then(Vec::new);
+        }
     }
 
-    /// Finds a live key's hash, removing the key if its time has come.
+    /// The keys logged since the last call, oldest first (nothing when
+    /// logging is off).
+    pub fn take_expired(&mut self) -> impl Iterator<Item = Bytes> + '_ {
+        self.expired_log.iter_mut().flat_map(|log| log.drain(..))
+    }
+
+    /// Finds a live key, doing what `how` says on the way (see `Access`):
+    /// one search, that also deletes the key instead when it has expired.
     #[inline]
-    fn live_hash(&mut self, key: &[u8], now: i64) -> Option<u64> {
-        if self.table.is_empty() {
-            return None;
-        }
-        let h = self.table.hash(key);
-        let e = self.table.get_hashed(h, key)?;
-        let expire = e.expire();
-        if expire != 0 && expire <= now {
-            self.remove_expired_key(key);
-            return None;
-        }
-        Some(h)
-    }
-
-    /// Looks a key up for reading, counting a hit or a miss.
-    pub fn get(&mut self, key: &[u8], now: i64) -> Option<View<'_>> {
-        self.get_entry(key, now).map(|e| e.value())
-    }
-
-    /// Looks a key up for reading, counting a hit or a miss and touching it
-    /// (TOUCH, COPY's source).
-    pub fn get_entry(&mut self, key: &[u8], now: i64) -> Option<&Entry> {
-        match live_entry(
-            &mut self.table,
-            &mut self.expires,
-            &mut self.garbage,
-            &mut self.expired_keys,
-            key,
-            now,
-        ) {
+    pub fn lookup(&mut self, key: &[u8], now: i64, how: Access) -> Option<&mut Entry> {
+        let found = if self.table.is_empty() {
+            None
+        } else {
+            let h = self.table.hash(key);
+            let expired = |e: &Entry| {
+                let x = e.expire();
+                x != 0 && x <= now
+            };
+            if how.expire {
+                match self.table.lookup_mut(h, key, expired) {
+                    Lookup::Found(e) => Some(e),
+                    Lookup::Removed(e) => {
+                        // Fields one by one: `self.table` is borrowed by
+                        // the other arm's result.
+                        self.expires.remove(key);
+                        let v = e.into_value();
+                        if v.free_effort() > LAZYFREE_THRESHOLD {
+                            self.garbage.push(v);
+                        }
+                        self.expired_keys += 1;
+                        if let Some(log) = &mut self.expired_log {
+                            log.push(Bytes::copy_from_slice(key));
+                        }
+                        None
+                    }
+                    Lookup::Missing => None,
+                }
+            } else {
+                match self.table.lookup_mut(h, key, |_| false) {
+                    Lookup::Found(e) if !expired(e) => Some(e),
+                    _ => None,
+                }
+            }
+        };
+        match found {
             None => {
-                self.misses += 1;
+                if how.count {
+                    self.misses += 1;
+                }
                 None
             }
             Some(e) => {
-                self.hits += 1;
-                e.touch(now, &mut self.rng, self.no_touch, self.lfu);
+                if how.count {
+                    self.hits += 1;
+                }
+                if how.touch {
+                    e.touch(now, &mut self.rng, self.no_touch, self.lfu);
+                }
                 Some(e)
             }
         }
     }
 
-    /// Looks a key up for reading without touching it, but counting a hit
-    /// or a miss (Valkey's LOOKUP_NOTOUCH: TYPE, EXISTS, TTL, OBJECT).
-    pub fn lookup(&mut self, key: &[u8], now: i64) -> Option<&Entry> {
-        let Some(h) = self.live_hash(key, now) else {
-            self.misses += 1;
-            return None;
-        };
-        self.hits += 1;
-        self.table.get_hashed(h, key)
-    }
-
-    /// Looks a key up for writing (no hit/miss accounting).
-    pub fn get_entry_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Entry> {
-        let e = live_entry(
-            &mut self.table,
-            &mut self.expires,
-            &mut self.garbage,
-            &mut self.expired_keys,
-            key,
-            now,
-        )?;
-        e.touch(now, &mut self.rng, self.no_touch, self.lfu);
-        Some(e)
-    }
-
-    /// Looks a key up without touching its access time or counters.
-    pub fn peek(&mut self, key: &[u8], now: i64) -> Option<&Entry> {
-        let h = self.live_hash(key, now)?;
-        self.table.get_hashed(h, key)
-    }
-
-    pub fn get_mut_value(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
-        self.get_entry_mut(key, now).map(|e| e.value_mut())
-    }
-
-    pub fn exists(&mut self, key: &[u8], now: i64) -> bool {
-        self.peek(key, now).is_some()
-    }
-
     /// Sets `key` to `value`, dropping any expire unless `keep_ttl`.
     /// An overwritten key keeps its LFU counter (as Valkey does).
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
-        match self.get_entry_mut(key, now) {
+        match self.lookup(key, now, Access::WRITE) {
             Some(e) => {
                 let had_ttl = e.expire() != 0;
                 let mut value = value;
@@ -282,15 +345,12 @@ impl Db {
         self.table.insert_new(Entry::new(key, value, 0, access));
     }
 
-    /// Removes a key and returns its whole entry (value, expire, access
-    /// data), for RENAME and MOVE; expired keys count as absent.
+    /// Moves a live key's whole entry (value, expire, access data) out of
+    /// the db, for RENAME and MOVE: nothing is freed. An expired key is
+    /// deleted and counts as absent.
     pub fn take_entry(&mut self, key: &[u8], now: i64) -> Option<Entry> {
-        self.live_hash(key, now)?;
-        let e = self.table.remove(key)?;
-        if e.expire() != 0 {
-            self.expires.remove(key);
-        }
-        Some(e)
+        self.lookup(key, now, Access::PEEK)?;
+        self.remove_entry(key)
     }
 
     /// Inserts an entry (value and expire) under a key known to be absent,
@@ -305,40 +365,43 @@ impl Db {
         self.table.insert_new(entry);
     }
 
-    /// Removes a key and returns its value (expire removed too).
-    pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
+    /// Deletes a live key, its value freed as `free` says; false if there
+    /// was none (an expired key is deleted as expired, and counts as none).
+    pub fn delete(&mut self, key: &[u8], now: i64, free: Free) -> bool {
+        if self.lookup(key, now, Access::PEEK).is_none() {
+            return false;
+        }
+        if let Some(e) = self.remove_entry(key) {
+            let v = e.into_value();
+            match free {
+                Free::Sync => self.discard(v),
+                Free::Async if v.free_effort() > 0 => self.garbage.push(v),
+                Free::Async => {}
+            }
+        }
+        true
+    }
+
+    /// Takes a key's entry out of both tables, expired or not.
+    fn remove_entry(&mut self, key: &[u8]) -> Option<Entry> {
         let e = self.table.remove(key)?;
         if e.expire() != 0 {
             self.expires.remove(key);
         }
-        Some(e.into_value())
+        Some(e)
     }
 
-    /// Removes a live key, freeing its value by the lazy-free policy.
-    pub fn delete(&mut self, key: &[u8], now: i64) -> bool {
-        if self.peek(key, now).is_none() {
-            return false;
+    /// Deletes a key found expired outside a lookup (SCAN, RANDOMKEY,
+    /// active expiry): counted, logged, its value freed by the lazy-free
+    /// rule, as `lookup` does.
+    pub(super) fn delete_expired(&mut self, key: &[u8]) {
+        if let Some(e) = self.remove_entry(key) {
+            self.discard(e.into_value());
         }
-        if let Some(v) = self.remove(key) {
-            self.discard(v);
+        self.expired_keys += 1;
+        if let Some(log) = &mut self.expired_log {
+            log.push(Bytes::copy_from_slice(key));
         }
-        true
-    }
-
-    /// Removes a live key, freeing its value off-thread unless it owns
-    /// next to nothing (shipping a small int to another thread costs more
-    /// than dropping it, which is also why Valkey's UNLINK frees small
-    /// values in place).
-    pub fn unlink(&mut self, key: &[u8], now: i64) -> bool {
-        if self.peek(key, now).is_none() {
-            return false;
-        }
-        if let Some(v) = self.remove(key) {
-            if v.free_effort() > 0 {
-                self.discard_async(v);
-            }
-        }
-        true
     }
 
     /// Sets the expire time of an existing key; false if there is no such key.
@@ -364,11 +427,6 @@ impl Db {
             }
             _ => false,
         }
-    }
-
-    /// Expire time of a live key (0: none); None if no such key.
-    pub fn expire_of(&mut self, key: &[u8], now: i64) -> Option<i64> {
-        self.peek(key, now).map(|e| e.expire())
     }
 
     /// Empties the db, returning the old contents so they can be dropped elsewhere.
@@ -406,7 +464,7 @@ impl Db {
             }
         });
         for k in expired {
-            self.remove_expired_key(&k);
+            self.delete_expired(&k);
         }
         next
     }
@@ -419,7 +477,7 @@ impl Db {
             let key = e.key().to_vec();
             let expire = e.expire();
             if expire != 0 && expire <= now {
-                self.remove_expired_key(&key);
+                self.delete_expired(&key);
                 continue;
             }
             return Some(key);
@@ -457,48 +515,6 @@ impl Db {
     pub fn value_addr(&self, hash: u64) -> Option<*const u8> {
         self.table.value_addr(hash)
     }
-
-    pub(super) fn remove_expired_key(&mut self, key: &[u8]) {
-        if let Some(v) = self.remove(key) {
-            self.discard(v);
-        }
-        self.expired_keys += 1;
-    }
-}
-
-/// A live entry, found in one search; an expired one is removed on the way
-/// (counted, its value freed by the lazy-free rule). A function of the
-/// fields it needs, so the caller can still update the other fields
-/// (counters, `rng`) while holding the entry.
-#[inline]
-fn live_entry<'a>(
-    table: &'a mut KvTable,
-    expires: &mut Dict<()>,
-    garbage: &mut Vec<Value>,
-    expired_keys: &mut u64,
-    key: &[u8],
-    now: i64,
-) -> Option<&'a mut Entry> {
-    if table.is_empty() {
-        return None;
-    }
-    let h = table.hash(key);
-    match table.lookup_mut(h, key, |e| {
-        let x = e.expire();
-        x != 0 && x <= now
-    }) {
-        Lookup::Found(e) => Some(e),
-        Lookup::Removed(e) => {
-            expires.remove(key);
-            let v = e.into_value();
-            if v.free_effort() > LAZYFREE_THRESHOLD {
-                garbage.push(v);
-            }
-            *expired_keys += 1;
-            None
-        }
-        Lookup::Missing => None,
-    }
 }
 
 #[cfg(test)]
@@ -510,24 +526,33 @@ mod tests {
         Value::Str(Str::from_bytes(v.as_bytes()))
     }
 
+    fn read(db: &mut Db, key: &[u8], now: i64) -> Option<Value> {
+        db.lookup(key, now, Access::READ)
+            .map(|e| e.value().into_owned())
+    }
+
+    fn expire_of(db: &mut Db, key: &[u8], now: i64) -> Option<i64> {
+        db.lookup(key, now, Access::PEEK).map(|e| e.expire())
+    }
+
     #[test]
     fn set_get_expire_persist() {
         let mut db = Db::new(0);
         db.set(b"a", s("1"), false, 1000);
-        assert_eq!(db.get(b"a", 1000).as_deref(), Some(&s("1")));
+        assert_eq!(read(&mut db, b"a", 1000), Some(s("1")));
         assert!(db.set_expire(b"a", 2000));
         assert_eq!(db.expires_len(), 1);
-        assert_eq!(db.expire_of(b"a", 1500), Some(2000));
+        assert_eq!(expire_of(&mut db, b"a", 1500), Some(2000));
         db.set(b"a", s("2"), true, 1500);
-        assert_eq!(db.expire_of(b"a", 1500), Some(2000));
+        assert_eq!(expire_of(&mut db, b"a", 1500), Some(2000));
         db.set(b"a", s("3"), false, 1500);
-        assert_eq!(db.expire_of(b"a", 1500), Some(0));
+        assert_eq!(expire_of(&mut db, b"a", 1500), Some(0));
         assert_eq!(db.expires_len(), 0);
         db.set_expire(b"a", 2000);
         assert!(db.persist(b"a"));
         assert!(!db.persist(b"a"));
         db.set_expire(b"a", 2000);
-        assert!(db.get(b"a", 2000).is_none());
+        assert!(read(&mut db, b"a", 2000).is_none());
         assert_eq!(db.len(), 0);
         assert_eq!(db.expires_len(), 0);
         assert_eq!(db.expired_keys, 1);
@@ -566,15 +591,15 @@ mod tests {
         db.set(b"k", s("small"), false, 0);
         assert_eq!(db.garbage.len(), 1);
         db.set(b"k", big, false, 0);
-        assert!(db.delete(b"k", 0));
+        assert!(db.delete(b"k", 0, Free::Sync));
         assert_eq!(db.garbage.len(), 2);
         db.set(b"k", s("x"), false, 0);
-        assert!(db.unlink(b"k", 0));
+        assert!(db.delete(b"k", 0, Free::Async));
         assert_eq!(db.garbage.len(), 2, "a small value is dropped in place");
         db.set(b"k", Value::Str(Str::from_bytes(&[b'y'; 4096])), false, 0);
-        assert!(db.unlink(b"k", 0));
+        assert!(db.delete(b"k", 0, Free::Async));
         assert_eq!(db.garbage.len(), 3);
-        assert!(!db.unlink(b"k", 0));
+        assert!(!db.delete(b"k", 0, Free::Async));
     }
 
     #[test]
@@ -591,9 +616,12 @@ mod tests {
         assert_eq!((e.expire(), e.access()), (9000, 5));
         assert_eq!((db.len(), db.expires_len()), (0, 0));
         db.insert_entry(b"b", e, 7000);
-        assert_eq!(db.peek(b"b", 7000).map(|e| e.access()), Some(7));
+        assert_eq!(
+            db.lookup(b"b", 7000, Access::PEEK).map(|e| e.access()),
+            Some(7)
+        );
         assert_eq!((db.len(), db.expires_len()), (1, 1));
-        assert_eq!(db.expire_of(b"b", 6000), Some(9000));
+        assert_eq!(expire_of(&mut db, b"b", 6000), Some(9000));
         assert!(
             db.take_entry(b"b", 9000).is_none(),
             "expired counts as absent"
@@ -605,13 +633,112 @@ mod tests {
     fn lookups_count_and_touch_as_valkey() {
         let mut db = Db::new(0);
         db.set(b"a", s("1"), false, 1000);
-        assert!(db.lookup(b"a", 61_000).is_some());
-        assert!(db.lookup(b"x", 61_000).is_none());
+        assert!(db.lookup(b"a", 61_000, Access::READ_NOTOUCH).is_some());
+        assert!(db.lookup(b"x", 61_000, Access::READ_NOTOUCH).is_none());
         assert_eq!((db.hits, db.misses), (1, 1));
-        assert_eq!(db.peek(b"a", 61_000).unwrap().idle_secs(61_000), 60);
-        assert!(db.get_entry(b"a", 61_000).is_some());
-        assert_eq!(db.peek(b"a", 61_000).unwrap().idle_secs(61_000), 0);
+        assert_eq!(
+            db.lookup(b"a", 61_000, Access::PEEK)
+                .unwrap()
+                .idle_secs(61_000),
+            60
+        );
+        assert!(db.lookup(b"a", 61_000, Access::READ).is_some());
+        assert_eq!(
+            db.lookup(b"a", 61_000, Access::PEEK)
+                .unwrap()
+                .idle_secs(61_000),
+            0
+        );
         assert_eq!((db.hits, db.misses), (2, 1));
+    }
+
+    #[test]
+    fn each_access_counts_touches_and_expires_as_declared() {
+        let cases = [
+            (Access::READ, true, true, true),
+            (Access::READ_NOTOUCH, true, false, true),
+            (Access::WRITE, false, true, true),
+            (Access::PEEK, false, false, true),
+            (Access::NO_EFFECTS, false, false, false),
+        ];
+        for (how, counts, touches, expires) in cases {
+            let mut db = Db::new(0);
+            db.set(b"a", s("1"), false, 1000);
+            db.set(b"e", s("1"), false, 1000);
+            db.set_expire(b"e", 2000);
+            let now = 61_000;
+            assert!(db.lookup(b"a", now, how).is_some(), "{how:?}");
+            assert!(db.lookup(b"x", now, how).is_none(), "{how:?}");
+            assert!(db.lookup(b"e", now, how).is_none(), "{how:?}");
+            let n = u64::from(counts);
+            assert_eq!((db.hits, db.misses), (n, 2 * n), "{how:?}");
+            let idle = db.table().get(b"a").unwrap().idle_secs(now);
+            assert_eq!(idle, if touches { 0 } else { 60 }, "{how:?}");
+            assert_eq!(db.len(), if expires { 1 } else { 2 }, "{how:?}");
+            assert_eq!(db.expires_len(), usize::from(!expires), "{how:?}");
+            assert_eq!(db.expired_keys, u64::from(expires), "{how:?}");
+        }
+    }
+
+    #[test]
+    fn no_touch_db_leaves_access_data_alone() {
+        let mut db = Db::new(0);
+        db.set(b"a", s("1"), false, 1000);
+        db.no_touch = true;
+        assert!(db.lookup(b"a", 61_000, Access::READ).is_some());
+        assert!(db.lookup(b"a", 61_000, Access::WRITE).is_some());
+        assert_eq!((db.hits, db.misses), (1, 0), "still counted");
+        let e = db.lookup(b"a", 61_000, Access::PEEK).unwrap();
+        assert_eq!(e.idle_secs(61_000), 60);
+    }
+
+    #[test]
+    fn expired_log_records_deletions_only_when_on() {
+        let mut db = Db::new(0);
+        let expiring = |db: &mut Db, k: &[u8]| {
+            db.set(k, s("v"), false, 0);
+            db.set_expire(k, 100);
+        };
+        expiring(&mut db, b"off");
+        assert!(db.lookup(b"off", 200, Access::READ).is_none());
+        assert_eq!(db.take_expired().count(), 0, "off by default");
+
+        db.log_expired(true);
+        for k in [b"r", b"w", b"p", b"n", b"d", b"t"] {
+            expiring(&mut db, k);
+        }
+        assert!(db.lookup(b"r", 200, Access::READ).is_none());
+        assert!(db.lookup(b"w", 200, Access::WRITE).is_none());
+        assert!(db.lookup(b"p", 200, Access::PEEK).is_none());
+        assert!(db.lookup(b"n", 200, Access::NO_EFFECTS).is_none());
+        assert!(!db.delete(b"d", 200, Free::Async));
+        assert!(db.take_entry(b"t", 200).is_none());
+        assert!(db.lookup(b"live", 200, Access::READ).is_none());
+        let got: Vec<Bytes> = db.take_expired().collect();
+        assert_eq!(got, [&b"r"[..], b"w", b"p", b"d", b"t"], "not n: kept");
+        assert_eq!(db.take_expired().count(), 0, "drained");
+
+        // SCAN and RANDOMKEY delete what they meet expired, and log it.
+        let mut cursor = 0;
+        loop {
+            cursor = db.scan(cursor, 200, |_| {});
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(db.take_expired().collect::<Vec<_>>(), [&b"n"[..]]);
+        expiring(&mut db, b"x");
+        assert!(db.random_key(&mut Rng::default(), 200).is_none());
+        assert_eq!(db.take_expired().collect::<Vec<_>>(), [&b"x"[..]]);
+        assert_eq!(db.expired_keys, 8);
+
+        // A deletion that is not an expiry is not logged.
+        db.set(b"k", s("v"), false, 0);
+        assert!(db.delete(b"k", 200, Free::Sync));
+        expiring(&mut db, b"gone");
+        db.log_expired(false);
+        assert!(db.lookup(b"gone", 200, Access::READ).is_none());
+        assert_eq!(db.take_expired().count(), 0);
     }
 
     #[test]
@@ -620,23 +747,23 @@ mod tests {
         db.lfu = true;
         let now = 10 * 60_000;
         db.set(b"a", s("1"), false, now);
-        assert_eq!(db.peek(b"a", now).unwrap().freq(now), 5);
-        db.get(b"a", now);
-        assert_eq!(db.peek(b"a", now).unwrap().freq(now), 6);
+        assert_eq!(db.lookup(b"a", now, Access::PEEK).unwrap().freq(now), 5);
+        db.lookup(b"a", now, Access::READ);
+        assert_eq!(db.lookup(b"a", now, Access::PEEK).unwrap().freq(now), 6);
         for _ in 0..1000 {
-            db.get(b"a", now);
+            db.lookup(b"a", now, Access::READ);
         }
-        let f = db.peek(b"a", now).unwrap().freq(now);
+        let f = db.lookup(b"a", now, Access::PEEK).unwrap().freq(now);
         assert!(f > 6 && f < 40, "logarithmic growth, got {f}");
         // One point lost per idle minute.
         assert_eq!(
-            db.peek(b"a", now + 3 * 60_000)
+            db.lookup(b"a", now + 3 * 60_000, Access::PEEK)
                 .unwrap()
                 .freq(now + 3 * 60_000),
             f - 3
         );
         assert_eq!(
-            db.peek(b"a", now + 300 * 60_000)
+            db.lookup(b"a", now + 300 * 60_000, Access::PEEK)
                 .unwrap()
                 .freq(now + 300 * 60_000),
             0

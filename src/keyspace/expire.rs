@@ -3,7 +3,8 @@
 //! Lazy expiry alone would keep keys nobody reads forever. Each cycle walks
 //! the keys-with-expire table by SCAN cursor in small samples and keeps going
 //! while a sample finds many expired keys (over 10%), but never beyond its
-//! time budget, so the main thread is not stalled.
+//! time budget, so the main thread is not stalled. The keys it removes go
+//! to the db's expired-key log like any other expiry (`Db::log_expired`).
 
 use std::time::{Duration, Instant};
 
@@ -49,7 +50,7 @@ pub fn active_cycle(db: &mut Db, now: i64, budget: Duration) -> usize {
         db.expire_cursor = cursor;
         let n = expired.len();
         for k in expired {
-            db.remove_expired_key(&k);
+            db.delete_expired(&k);
         }
         removed += n;
         if ttl_n > 0 {
@@ -94,5 +95,30 @@ mod tests {
         assert_eq!(db.len(), 500);
         assert_eq!(db.expires_len(), 500);
         assert!(db.avg_ttl > 0);
+    }
+
+    #[test]
+    fn logs_the_keys_it_removes_when_asked() {
+        let mut db = Db::new(0);
+        db.log_expired(true);
+        for i in 0..100 {
+            let k = format!("k{i}");
+            db.set(k.as_bytes(), Value::Str(Str::Int(i)), false, 0);
+            db.set_expire(k.as_bytes(), if i < 30 { 100 } else { 1_000_000 });
+        }
+        let mut total = 0;
+        for _ in 0..1000 {
+            total += active_cycle(&mut db, 200, Duration::from_millis(50));
+            if db.len() == 70 {
+                break;
+            }
+        }
+        let mut logged: Vec<String> = db
+            .take_expired()
+            .map(|k| String::from_utf8_lossy(&k).into_owned())
+            .collect();
+        logged.sort_by_key(|k| k[1..].parse::<u32>().unwrap_or(u32::MAX));
+        let want: Vec<String> = (0..30).map(|i| format!("k{i}")).collect();
+        assert_eq!((total, logged), (30, want));
     }
 }

@@ -17,7 +17,7 @@ pub mod set;
 pub mod value;
 pub mod zset;
 
-pub use db::{Db, Entry, View};
+pub use db::{Access, Db, Entry, Free, View};
 pub use dict::Dict;
 pub use value::{Bytes24, Str, StrRef, Value};
 

@@ -38,6 +38,12 @@ pub struct Effects {
 }
 
 impl Effects {
+    /// Someone wants modified keys or the propagation stream.
+    #[inline]
+    pub fn wanted(&self) -> bool {
+        self.propagating || self.track_keys
+    }
+
     /// Records that `key` in `db` was modified.
     #[inline]
     pub fn modified(&mut self, db: usize, key: &[u8]) {
@@ -55,7 +61,6 @@ impl Effects {
 
     /// Ends a command's run: propagates its argv (or its rewrite) if it
     /// changed data, and clears the per-command requests.
-    #[inline]
     pub fn end_command(&mut self, db: usize, argv: &[Bytes], changed: bool) {
         if !self.propagating {
             return;

@@ -25,6 +25,8 @@ pub use effects::{Effects, Propagated};
 pub use slowlog::{SlowEntry, SlowLog};
 pub use stats::{CmdId, CmdStat, Rates, Stats};
 
+use bytes::Bytes;
+
 use crate::config::Config;
 use crate::keyspace::dict::Rng;
 use crate::keyspace::Db;
@@ -156,6 +158,48 @@ impl State {
     /// A fresh random replication id.
     pub fn new_replid(&mut self) -> String {
         hex40(&mut self.rng)
+    }
+
+    /// Turns the propagation stream on or off.
+    pub fn set_propagating(&mut self, on: bool) {
+        self.effects.propagating = on;
+        self.log_expired();
+    }
+
+    /// Turns collecting modified keys on or off.
+    pub fn set_track_keys(&mut self, on: bool) {
+        self.effects.track_keys = on;
+        self.log_expired();
+    }
+
+    /// While effects are wanted, the dbs log the keys they find expired:
+    /// those are modified keys, and go out as deletions.
+    fn log_expired(&mut self) {
+        let on = self.effects.wanted();
+        for db in &mut self.dbs {
+            db.log_expired(on);
+        }
+    }
+
+    /// Records the keys the dbs found expired since the last call: as
+    /// modified, and propagated as `UNLINK` with `lazyfree-lazy-expire yes`
+    /// (else `DEL`), as Valkey's deleteExpiredKeyAndPropagate.
+    pub fn propagate_expired(&mut self) {
+        if !self.effects.wanted() {
+            return;
+        }
+        let verb = if self.config.lazyfree_lazy_expire {
+            Bytes::from_static(b"UNLINK")
+        } else {
+            Bytes::from_static(b"DEL")
+        };
+        for db in &mut self.dbs {
+            let id = db.id;
+            for key in db.take_expired() {
+                self.effects.modified(id, &key);
+                self.effects.push(id, vec![verb.clone(), key]);
+            }
+        }
     }
 
     /// Moves values queued by the dbs (and their old tables) into the

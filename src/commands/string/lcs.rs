@@ -17,10 +17,10 @@ pub(super) fn lcs(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
     // Both keys are looked up (and counted) before either is checked.
     let a = db
-        .get_entry(&argv[1], now)
+        .lookup(&argv[1], now, Access::READ)
         .map(|e| as_str(e).map(|s| s.to_bytes().into_owned()));
     let b = db
-        .get_entry(&argv[2], now)
+        .lookup(&argv[2], now, Access::READ)
         .map(|e| as_str(e).map(|s| s.to_bytes().into_owned()));
     let (a, b) = match (a.transpose(), b.transpose()) {
         (Ok(a), Ok(b)) => (a.unwrap_or_default(), b.unwrap_or_default()),

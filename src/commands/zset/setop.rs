@@ -81,7 +81,11 @@ fn check_inputs(ctx: &mut Ctx, keys: &[Bytes]) -> CmdResult {
     let now = ctx.now;
     let db = ctx.db();
     for k in keys {
-        match db.get(k, now).as_deref() {
+        match db
+            .lookup(k, now, Access::READ)
+            .map(|e| e.value())
+            .as_deref()
+        {
             None | Some(Value::ZSet(_)) | Some(Value::Set(_)) => {}
             Some(_) => return Err(WRONGTYPE.into()),
         }
