@@ -10,8 +10,8 @@
 
 use super::args::{int, is};
 use super::flags::*;
-use super::string::long_double::{self, Parsed};
 use super::propagate::{arg, word};
+use super::string::long_double::{self, Parsed};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::commands::ctx::Parts;
 use crate::error::{
@@ -276,7 +276,12 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     ctx.modified(&argv[1]);
     if ctx.propagating() {
         // The result, not the increment, as INCRBYFLOAT.
-        ctx.rewrite(vec![word("HSET"), arg(&argv[1]), arg(&argv[2]), arg(text.as_bytes())]);
+        ctx.rewrite(vec![
+            word("HSET"),
+            arg(&argv[1]),
+            arg(&argv[2]),
+            arg(text.as_bytes()),
+        ]);
     }
     Ok(())
 }

@@ -508,7 +508,12 @@ fn rpushx(ctx: &mut Ctx) -> CmdResult {
 /// Pops up to `count` elements of the list at `key` (known to hold a
 /// list), replying them as an array, and deletes the list if emptied.
 /// Returns how many were popped.
-fn pop_count_reply(ctx: &mut Ctx, key: &[u8], front: bool, count: usize) -> Result<usize, CmdError> {
+fn pop_count_reply(
+    ctx: &mut Ctx,
+    key: &[u8],
+    front: bool,
+    count: usize,
+) -> Result<usize, CmdError> {
     let now = ctx.now;
     let fill = fill(ctx);
     let (db, out) = ctx.db_and_out();
@@ -1020,7 +1025,12 @@ fn bmove_generic(ctx: &mut Ctx, from: bool, to: bool, t: Option<std::time::Durat
         ctx.out.null();
     } else if ctx.propagating() {
         // The non-blocking form: LMOVE, or RPOPLPUSH for BRPOPLPUSH.
-        let mut v = vec![word(if argv.len() == 4 { "RPOPLPUSH" } else { "LMOVE" })];
+        let name = if argv.len() == 4 {
+            "RPOPLPUSH"
+        } else {
+            "LMOVE"
+        };
+        let mut v = vec![word(name)];
         v.extend(argv[1..argv.len() - 1].iter().cloned());
         ctx.rewrite(v);
     }

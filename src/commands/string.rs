@@ -578,9 +578,13 @@ fn set(ctx: &mut Ctx) -> CmdResult {
     if done && ctx.propagating() {
         match (o.expire, when) {
             // Past times were rewritten as the deletion.
-            (Some((u, _)), Some(w)) if u != Unit::Pxat && w > ctx.now => {
-                ctx.rewrite(vec![word("SET"), arg(&argv[1]), arg(&argv[2]), word("PXAT"), num(w)])
-            }
+            (Some((u, _)), Some(w)) if u != Unit::Pxat && w > ctx.now => ctx.rewrite(vec![
+                word("SET"),
+                arg(&argv[1]),
+                arg(&argv[2]),
+                word("PXAT"),
+                num(w),
+            ]),
             // Valkey drops every argument spelled GET after the value (an
             // IFEQ value too), unless an expire option was given.
             (None, _) if o.get => ctx.rewrite(
@@ -624,7 +628,13 @@ fn set_with_ttl(ctx: &mut Ctx, unit: Unit) -> CmdResult {
     };
     set_generic(ctx, &argv[1], &argv[3], req)?;
     if ctx.propagating() {
-        ctx.rewrite(vec![word("SET"), arg(&argv[1]), arg(&argv[3]), word("PXAT"), num(when)]);
+        ctx.rewrite(vec![
+            word("SET"),
+            arg(&argv[1]),
+            arg(&argv[3]),
+            word("PXAT"),
+            num(when),
+        ]);
     }
     ctx.out.ok();
     Ok(())
@@ -865,7 +875,12 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     if ctx.propagating() {
         // The result, not the increment: replicas must not redo the
         // arithmetic (their long double may differ).
-        ctx.rewrite(vec![word("SET"), arg(key), arg(text.as_bytes()), word("KEEPTTL")]);
+        ctx.rewrite(vec![
+            word("SET"),
+            arg(key),
+            arg(text.as_bytes()),
+            word("KEEPTTL"),
+        ]);
     }
     Ok(())
 }

@@ -156,7 +156,8 @@ impl Parser<'_> {
                 while self.peek().is_some_and(|c| c.is_ascii_digit()) {
                     self.i += 1;
                 }
-                let text = std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
+                let text =
+                    std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
                 text.parse().map(Json::Num).map_err(|e| e.to_string())
             }
             _ => Err(format!("unexpected input at {}", self.i)),
@@ -200,7 +201,9 @@ impl Parser<'_> {
                     while end < self.s.len() && (self.s[end] & 0xC0) == 0x80 {
                         end += 1;
                     }
-                    out.push_str(std::str::from_utf8(&self.s[start..end]).map_err(|e| e.to_string())?);
+                    out.push_str(
+                        std::str::from_utf8(&self.s[start..end]).map_err(|e| e.to_string())?,
+                    );
                     self.i = end;
                 }
             }
