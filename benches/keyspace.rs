@@ -15,9 +15,9 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use ferrokey::config::Config;
 use ferrokey::exec::prefetch::{prefetch_keys, KeyRef};
 use ferrokey::exec::State;
-use ferrokey::keyspace::dict::Rng;
 use ferrokey::keyspace::{now_ms, Str, StrRef, Value};
 use ferrokey::net::NetLimits;
+use ferrokey::util::rng::Rng;
 
 const BATCH: usize = 16;
 /// Random keys visited, in order: far more than one measurement touches

@@ -30,6 +30,7 @@ pub mod resp;
 pub mod ring;
 pub mod server;
 pub mod slab;
+pub mod util;
 
 /// Counts live heap bytes for INFO `used_memory` (see `alloc`).
 #[global_allocator]

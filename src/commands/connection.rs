@@ -17,7 +17,7 @@ use crate::error::{
     SYNTAX, WRONGPASS,
 };
 use crate::exec::client::{Client, ReplyMode};
-use crate::resp::parser::parse_i64;
+use crate::util::num::parse_i64;
 
 // Error texts specific to this family (Valkey's wording).
 const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";

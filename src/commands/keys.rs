@@ -14,9 +14,9 @@ use crate::error::{
     INT32_RANGE, INVALID_FIRST_DB, INVALID_SECOND_DB, NOT_INTEGER, NO_SUCH_KEY, NX_XX_GT_LT,
     SAME_OBJECT, SYNTAX,
 };
-use crate::keyspace::glob::glob_match;
 use crate::keyspace::{Bytes24, Db, Entry, Str, Value};
-use crate::resp::parser::parse_i64;
+use crate::util::glob::glob_match;
+use crate::util::num::parse_i64;
 
 /// A row of this family: group "generic" unless given.
 macro_rules! row {

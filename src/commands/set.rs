@@ -16,11 +16,11 @@ use super::args::{int, is};
 use super::flags::*;
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, CURSOR, SYNTAX, WRONGTYPE};
-use crate::keyspace::glob::glob_match;
 use crate::keyspace::set::{Elem, Limits, Member, Set};
 use crate::keyspace::{Db, Value};
-use crate::resp::parser::parse_i64;
 use crate::resp::ReplyBuf;
+use crate::util::glob::glob_match;
+use crate::util::num::parse_i64;
 
 const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
 const SRANDMEMBER_RANGE: &str =
@@ -605,7 +605,7 @@ fn srandmember_count(ctx: &mut Ctx) -> CmdResult {
     // A listpack has no index: pick from a list of its members instead
     // (bounded by the set, not by the count).
     let index = (s.encoding() == "listpack" && count > 1).then(|| s.to_vec());
-    let pick = |rng: &mut crate::keyspace::dict::Rng| match &index {
+    let pick = |rng: &mut crate::util::rng::Rng| match &index {
         Some(v) => v.get(rng.below(v.len())).copied(),
         None => s.random(rng),
     };

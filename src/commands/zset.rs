@@ -11,16 +11,17 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 
-use super::args::{int, is, parse_f64, timeout};
+use super::args::{int, is, timeout};
 use super::flags::*;
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{wrong_arity, CmdError, CmdResult, CURSOR, NOT_FLOAT, SYNTAX, WRONGTYPE};
 use crate::exec::state::TimeoutReply;
-use crate::keyspace::glob::glob_match;
 use crate::keyspace::set::{Member, Set};
 use crate::keyspace::zset::{cmp, Limits, ZSet};
 use crate::keyspace::{Db, Value};
 use crate::resp::ReplyBuf;
+use crate::util::glob::glob_match;
+use crate::util::num::parse_f64;
 
 mod range;
 mod setop;
@@ -597,7 +598,7 @@ fn score_text(s: f64) -> String {
     if s == 0.0 && s.is_sign_negative() {
         "-0".into()
     } else {
-        crate::resp::reply::format_double(s)
+        crate::util::num::format_double(s)
     }
 }
 

@@ -187,7 +187,7 @@ fn include(cfg: &mut Config, path: &str, depth: usize) -> Result<(), ConfigError
                 .map(|rd| {
                     rd.filter_map(Result::ok)
                         .filter(|e| {
-                            crate::keyspace::glob::glob_match(
+                            crate::util::glob::glob_match(
                                 n.as_bytes(),
                                 e.file_name().to_string_lossy().as_bytes(),
                                 false,

@@ -8,11 +8,11 @@ use bytes::Bytes;
 use super::client::{Client, Clients};
 use crate::commands::CommandSpec;
 use crate::config::Config;
-use crate::keyspace::dict::Rng;
 use crate::keyspace::Db;
 use crate::net::NetLimits;
 use crate::resp::ReplyBuf;
 use crate::ring::message::{ClientId, Garbage};
+use crate::util::rng::Rng;
 
 /// Per-command counters (INFO commandstats).
 #[derive(Clone, Copy, Debug, Default)]

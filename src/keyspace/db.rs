@@ -9,9 +9,10 @@
 //! logarithmic access counter (OBJECT FREQ), as Valkey keeps one or the
 //! other in the same 24 bits.
 
-use super::dict::{Dict, Rng};
+use super::dict::Dict;
 use super::kvtable::{KvTable, Lookup};
 use super::value::{Value, LAZYFREE_THRESHOLD};
+use crate::util::rng::Rng;
 
 pub use super::entry::{Entry, View};
 
