@@ -445,7 +445,7 @@ fn hello(ctx: &mut Ctx) -> CmdResult {
     // branch on the server name see the Redis they know.
     ctx.out.bulk(b"redis");
     ctx.out.bulk(b"version");
-    ctx.out.bulk(crate::server::REDIS_COMPAT_VERSION.as_bytes());
+    ctx.out.bulk(crate::REDIS_COMPAT_VERSION.as_bytes());
     ctx.out.bulk(b"proto");
     ctx.out.int(resp as i64);
     ctx.out.bulk(b"id");

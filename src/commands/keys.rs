@@ -609,7 +609,7 @@ fn flush_async(ctx: &Ctx) -> Result<bool, CmdError> {
 }
 
 /// Empties `db`; the old tables are dropped here or handed to another thread.
-fn flush_one(db: &mut Db, lazy: bool, garbage: &mut Vec<crate::ring::message::Garbage>) -> u64 {
+fn flush_one(db: &mut Db, lazy: bool, garbage: &mut Vec<crate::net::message::Garbage>) -> u64 {
     let n = db.len() as u64;
     let old = db.flush();
     if lazy {

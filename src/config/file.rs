@@ -33,7 +33,7 @@ impl fmt::Display for ConfigError {
             f,
             "\n*** FATAL CONFIG FILE ERROR (Version {}) ***\n\
              Reading the configuration file, at line {}\n>>> '{}'\n{}",
-            crate::server::VERSION,
+            crate::VERSION,
             self.line,
             self.text,
             self.reason
@@ -303,7 +303,7 @@ mod tests {
                 "\n*** FATAL CONFIG FILE ERROR (Version {}) ***\n\
                  Reading the configuration file, at line 3\n\
                  >>> 'nosuch \"1\"'\nBad directive or wrong number of arguments",
-                crate::server::VERSION
+                crate::VERSION
             )
         );
         let e = load_args(&args(&["--appendonly"])).unwrap_err();

@@ -25,8 +25,8 @@ use crate::commands::table::{key_positions, CmdId};
 use crate::commands::CMD_TABLE;
 use crate::error::CmdError;
 use crate::net::conn::OUTPUT_PAUSE;
+use crate::net::message::{ClientId, ToIo, Unrun};
 use crate::resp::{Argv, ProtocolError, ReplyBuf};
-use crate::ring::message::{ClientId, ToIo, Unrun};
 
 const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 

@@ -27,8 +27,8 @@ use crate::config::Config;
 use crate::error::MAX_CLIENTS;
 use crate::net::conn::Conn;
 use crate::net::io_thread::IoThread;
+use crate::net::message::{Garbage, ToIo, ToMain};
 use crate::net::{listener, ConnSet, NetLimits, FIRST_CONN_TOKEN};
-use crate::ring::message::{Garbage, ToIo, ToMain};
 use crate::ring::Parker;
 
 const WAKER: Token = Token(FIRST_CONN_TOKEN - 1);

@@ -21,7 +21,7 @@ pub use client::{Client, Clients};
 pub use harness::Harness;
 pub use state::{Ctx, State};
 
-use crate::ring::message::ToIo;
+use crate::net::message::ToIo;
 
 /// Messages for the IO side produced while executing, per thread
 /// (index 0: the main thread's own connections at `io-threads 1`).

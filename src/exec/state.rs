@@ -9,9 +9,9 @@ use super::client::{Client, Clients};
 use crate::commands::CommandSpec;
 use crate::config::Config;
 use crate::keyspace::Db;
+use crate::net::message::{ClientId, Garbage};
 use crate::net::NetLimits;
 use crate::resp::ReplyBuf;
-use crate::ring::message::{ClientId, Garbage};
 use crate::util::rng::Rng;
 
 /// Per-command counters (INFO commandstats).
