@@ -16,7 +16,7 @@
 //! polls, parses and writes itself (`net::ConnSet` serves both cases);
 //! connections move between threads between batches (`exec::main_loop`).
 //! `net` never touches the keyspace; `keyspace` never touches sockets; the
-//! two meet only through the messages in `ring`.
+//! two meet only through the messages in `net::message`, carried by `ring`.
 
 pub mod alloc;
 pub mod commands;
@@ -28,9 +28,15 @@ pub mod log;
 pub mod net;
 pub mod resp;
 pub mod ring;
-pub mod server;
 pub mod slab;
+pub mod startup;
 pub mod state;
+pub mod util;
+
+/// ferrokey's own version (`ferrokey-server -v`, the config file header).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The version reported as `redis_version`, so clients enable 7.2 features.
+pub const REDIS_COMPAT_VERSION: &str = "7.2.4";
 
 /// Counts live heap bytes for INFO `used_memory` (see `alloc`).
 #[global_allocator]

@@ -1,6 +1,7 @@
 //! Set commands: SADD SREM SMEMBERS SISMEMBER SMISMEMBER SCARD SPOP
 //! SRANDMEMBER SMOVE SINTER SINTERCARD SINTERSTORE SUNION SUNIONSTORE SDIFF
-//! SDIFFSTORE SSCAN.
+//! SDIFFSTORE SSCAN. The set algebra is in `set/algebra.rs`, SPOP and
+//! SRANDMEMBER in `set/random.rs`.
 //!
 //! Replies follow Valkey 9: whole sets (SMEMBERS, SINTER, SPOP with a count,
 //! ...) are RESP3 sets, SRANDMEMBER with a count is an array (it may repeat),
@@ -10,36 +11,20 @@
 //! STORE commands start as an empty intset and grow through the ordinary
 //! add path, so their encodings are the ones Valkey ends up with.
 
-use crate::commands::ctx::Parts;
-use bytes::Bytes;
-
 use super::args::{int, is};
 use super::flags::*;
-use super::{CommandSpec, Ctx, KeySpec};
+use super::{stored, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, CURSOR, SYNTAX, WRONGTYPE};
-use crate::keyspace::glob::glob_match;
 use crate::keyspace::set::{Elem, Limits, Member, Set};
 use crate::keyspace::{Access, Db, Free, Value};
-use crate::resp::parser::parse_i64;
 use crate::resp::ReplyBuf;
+use crate::util::glob::glob_match;
 
-const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
-const SRANDMEMBER_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
-const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
-const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+mod algebra;
+mod random;
 
-/// Valkey's SPOP_MOVE_STRATEGY_MUL: SPOP with a count rebuilds the set from
-/// the members it keeps once those are few enough.
-const SPOP_MOVE_STRATEGY_MUL: usize = 5;
-/// Valkey's SRANDMEMBER_SUB_STRATEGY_MUL: a distinct sample that is a large
-/// part of the set is taken in one walk instead of by random picks.
-const SRANDMEMBER_SUB_STRATEGY_MUL: usize = 3;
-/// Without an output limit, SRANDMEMBER with a huge negative count stops
-/// (and closes the client, as an output limit would) past this reply size,
-/// since its reply is not bounded by anything stored.
-const SRANDMEMBER_MAX_REPLY: usize = 1 << 30;
+use algebra::{sdiff, sdiffstore, sinter, sintercard, sinterstore, sunion, sunionstore};
+use random::{spop, srandmember};
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -316,69 +301,6 @@ fn reply_set(out: &mut ReplyBuf, s: &Set) {
     }
 }
 
-/// Looks every key up, failing with WRONGTYPE if any holds another type
-/// (missing keys are empty sets). Expired keys are removed here, so the
-/// borrowed lookups of `sets_of` that follow see only live keys.
-fn check_sets(db: &mut Db, keys: &[Bytes], now: i64, write: bool) -> CmdResult {
-    for k in keys {
-        if write {
-            if let Some(v) = db.lookup(k, now, Access::WRITE).map(|e| e.value_mut()) {
-                as_set(v)?;
-            }
-        } else if let Some(v) = db.lookup(k, now, Access::READ).map(|e| e.value()) {
-            super::stored(v).and_then(as_set)?;
-        }
-    }
-    Ok(())
-}
-
-/// The sets at `keys` (None where missing), all borrowed at once.
-fn sets_of<'a>(db: &'a Db, keys: &[Bytes]) -> Vec<Option<&'a Set>> {
-    keys.iter()
-        .map(
-            |k| match db.table().get(k).and_then(|e| e.value().stored()) {
-                Some(Value::Set(s)) => Some(&**s),
-                _ => None,
-            },
-        )
-        .collect()
-}
-
-/// Calls `f` on each member of the intersection, walking the smallest set;
-/// stops when `f` returns false. The caller handles missing sets.
-fn intersect<'a>(sets: &[&'a Set], mut f: impl FnMut(Member<'a>) -> bool) {
-    let mut order: Vec<&Set> = sets.to_vec();
-    order.sort_by_key(|s| s.len());
-    let Some((first, rest)) = order.split_first() else {
-        return;
-    };
-    for m in first.members() {
-        if rest
-            .iter()
-            .all(|s| std::ptr::eq(*s, *first) || s.contains_member(m))
-            && !f(m)
-        {
-            return;
-        }
-    }
-}
-
-/// Stores `res` at `dst` (deleting `dst` when empty) and replies its size.
-fn store(ctx: &mut Ctx, dst: &[u8], res: Set) {
-    let now = ctx.now;
-    let n = res.len();
-    let db = ctx.db();
-    if n == 0 {
-        if db.delete(dst, now, Free::Sync) {
-            ctx.dirty(1);
-        }
-    } else {
-        db.set(dst, Value::Set(Box::new(res)), false, now);
-        ctx.dirty(1);
-    }
-    ctx.out.int(n as i64);
-}
-
 // ---------------------------------------------------------------------------
 // Single-key commands
 
@@ -480,202 +402,6 @@ fn scard(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-fn spop(ctx: &mut Ctx) -> CmdResult {
-    match ctx.argv.len() {
-        2 => {}
-        3 => return spop_count(ctx),
-        _ => return Err(SYNTAX.into()),
-    }
-    let now = ctx.now;
-    let key = &ctx.argv[1];
-    let Parts { db, out, rng, .. } = ctx.parts();
-    let Some(v) = db.lookup(key, now, Access::WRITE).map(|e| e.value_mut()) else {
-        out.null();
-        return Ok(());
-    };
-    let s = as_set_mut(v)?;
-    let Some(e) = s.pop_random(&mut *rng) else {
-        out.null();
-        return Ok(());
-    };
-    let emptied = s.is_empty();
-    reply_member(out, e.as_member());
-    if emptied {
-        db.delete(key, now, Free::Sync);
-    }
-    ctx.dirty(1);
-    Ok(())
-}
-
-fn spop_count(ctx: &mut Ctx) -> CmdResult {
-    let count = parse_i64(&ctx.argv[2])
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or(CmdError::from(MUST_BE_POSITIVE))?;
-    let now = ctx.now;
-    let key = &ctx.argv[1];
-    let Parts {
-        db,
-        out,
-        rng,
-        config,
-    } = ctx.parts();
-    let Some(v) = db.lookup(key, now, Access::WRITE).map(|e| e.value_mut()) else {
-        out.set(0);
-        return Ok(());
-    };
-    let s = as_set_mut(v)?;
-    if count == 0 {
-        out.set(0);
-        return Ok(());
-    }
-    let size = s.len();
-    if count >= size {
-        // Everything goes: reply the set as it is and drop the key.
-        reply_set(out, s);
-        db.delete(key, now, Free::Sync);
-        ctx.dirty(size as u64);
-        return Ok(());
-    }
-    let remaining = size - count;
-    if remaining * SPOP_MOVE_STRATEGY_MUL > count || !s.is_hashtable() {
-        let popped = s.pop_random_many(count, &mut *rng);
-        out.set(popped.len());
-        for e in &popped {
-            reply_member(out, e.as_member());
-        }
-    } else {
-        // Few members stay: take those out into a new set (a listpack, as
-        // Valkey builds it, so a big table can shrink back to a compact
-        // encoding here) and reply what is left in the old one.
-        let lim = Limits {
-            max_intset_entries: config.set_max_intset_entries as usize,
-            max_listpack_entries: config.set_max_listpack_entries as usize,
-            max_listpack_value: config.set_max_listpack_value as usize,
-        };
-        let kept = s.pop_random_many(remaining, &mut *rng);
-        let mut fresh = Set::new_listpack();
-        for e in &kept {
-            fresh.add_member(e.as_member(), &lim);
-        }
-        reply_set(out, s);
-        let old = std::mem::replace(s, fresh);
-        db.discard(Value::Set(Box::new(old)));
-    }
-    ctx.dirty(count as u64);
-    Ok(())
-}
-
-fn srandmember(ctx: &mut Ctx) -> CmdResult {
-    match ctx.argv.len() {
-        2 => {}
-        3 => return srandmember_count(ctx),
-        _ => return Err(SYNTAX.into()),
-    }
-    let now = ctx.now;
-    let key = &ctx.argv[1];
-    let Parts { db, out, rng, .. } = ctx.parts();
-    match read_set(&mut *db, key, now)?.and_then(|s| s.random(&mut *rng)) {
-        Some(m) => reply_member(out, m),
-        None => out.null(),
-    }
-    Ok(())
-}
-
-fn srandmember_count(ctx: &mut Ctx) -> CmdResult {
-    let l = int(&ctx.argv[2])?;
-    if l == i64::MIN {
-        return Err(SRANDMEMBER_RANGE.into());
-    }
-    let (count, uniq) = (l.unsigned_abs(), l >= 0);
-    let now = ctx.now;
-    let key = &ctx.argv[1];
-    let Parts {
-        db,
-        out,
-        rng,
-        config,
-    } = ctx.parts();
-    let hard = config.client_output_buffer_limit[0].0 as usize;
-    let max_reply = if hard > 0 {
-        hard.min(SRANDMEMBER_MAX_REPLY)
-    } else {
-        SRANDMEMBER_MAX_REPLY
-    };
-    let rng = &mut *rng;
-    let Some(s) = read_set(&mut *db, key, now)? else {
-        out.array(0);
-        return Ok(());
-    };
-    if count == 0 {
-        out.array(0);
-        return Ok(());
-    }
-    let size = s.len();
-    // A listpack has no index: pick from a list of its members instead
-    // (bounded by the set, not by the count).
-    let index = (s.encoding() == "listpack" && count > 1).then(|| s.to_vec());
-    let pick = |rng: &mut crate::keyspace::dict::Rng| match &index {
-        Some(v) => v.get(rng.below(v.len())).copied(),
-        None => s.random(rng),
-    };
-    if !uniq || count == 1 {
-        // With repeats: exactly `count` picks, streamed, never allocated
-        // up front. The reply is not bounded by the data, so a huge count
-        // is cut off by the output limit, closing the client.
-        let start = out.buf.len();
-        out.array(count as usize);
-        let mut overflow = false;
-        for _ in 0..count {
-            if let Some(m) = pick(rng) {
-                reply_member(out, m);
-            }
-            if out.buf.len() - start > max_reply {
-                overflow = true;
-                break;
-            }
-        }
-        if overflow {
-            ctx.close_now();
-        }
-        return Ok(());
-    }
-    let count = count as usize;
-    if count >= size {
-        out.array(size);
-        for m in s.members() {
-            reply_member(out, m);
-        }
-        return Ok(());
-    }
-    if count * SRANDMEMBER_SUB_STRATEGY_MUL > size {
-        let sample = s.sample_distinct(count, rng);
-        out.array(sample.len());
-        for m in sample {
-            reply_member(out, m);
-        }
-        return Ok(());
-    }
-    // A small part of the set: random picks until enough distinct ones
-    // (count < size / 3, so few picks repeat).
-    let mut seen: hashbrown::HashSet<Member<'_>> = hashbrown::HashSet::with_capacity(count);
-    let mut order = Vec::with_capacity(count);
-    while order.len() < count {
-        match pick(rng) {
-            Some(m) => {
-                if seen.insert(m) {
-                    order.push(m);
-                }
-            }
-            None => break,
-        }
-    }
-    out.array(order.len());
-    for m in order {
-        reply_member(out, m);
-    }
-    Ok(())
-}
-
 fn smove(ctx: &mut Ctx) -> CmdResult {
     let lim = limits(ctx);
     let now = ctx.now;
@@ -731,156 +457,6 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
     ctx.dirty(dirty);
     ctx.out.int(1);
     Ok(())
-}
-
-// ---------------------------------------------------------------------------
-// Multi-key commands
-
-fn sinter(ctx: &mut Ctx) -> CmdResult {
-    let now = ctx.now;
-    let keys = &ctx.argv[1..];
-    let (db, out) = ctx.db_and_out();
-    check_sets(db, keys, now, false)?;
-    let sets = sets_of(db, keys);
-    let Some(sets) = sets.into_iter().collect::<Option<Vec<&Set>>>() else {
-        out.set(0);
-        return Ok(());
-    };
-    let mut found = Vec::new();
-    intersect(&sets, |m| {
-        found.push(m);
-        true
-    });
-    out.set(found.len());
-    for m in found {
-        reply_member(out, m);
-    }
-    Ok(())
-}
-
-fn sinterstore(ctx: &mut Ctx) -> CmdResult {
-    let lim = limits(ctx);
-    let now = ctx.now;
-    let argv = ctx.argv;
-    let keys = &argv[2..];
-    let db = ctx.db();
-    check_sets(db, keys, now, true)?;
-    let mut res = Set::new_intset();
-    if let Some(sets) = sets_of(db, keys).into_iter().collect::<Option<Vec<&Set>>>() {
-        intersect(&sets, |m| {
-            res.add_member(m, &lim);
-            true
-        });
-    }
-    store(ctx, &argv[1], res);
-    Ok(())
-}
-
-fn sintercard(ctx: &mut Ctx) -> CmdResult {
-    let argv = ctx.argv;
-    let numkeys = parse_i64(&argv[1])
-        .filter(|n| *n > 0)
-        .ok_or(CmdError::from(NUMKEYS_POSITIVE))? as u64;
-    if numkeys > (argv.len() - 2) as u64 {
-        return Err(NUMKEYS_TOO_MANY.into());
-    }
-    let end = 2 + numkeys as usize;
-    let mut limit = 0usize;
-    let mut j = end;
-    while j < argv.len() {
-        if is(&argv[j], "limit") && j + 1 < argv.len() {
-            limit = parse_i64(&argv[j + 1])
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or(CmdError::from(LIMIT_NEGATIVE))?;
-            j += 2;
-        } else {
-            return Err(SYNTAX.into());
-        }
-    }
-    let now = ctx.now;
-    let keys = &argv[2..end];
-    let (db, out) = ctx.db_and_out();
-    check_sets(db, keys, now, false)?;
-    let mut n = 0usize;
-    if let Some(sets) = sets_of(db, keys).into_iter().collect::<Option<Vec<&Set>>>() {
-        intersect(&sets, |_| {
-            n += 1;
-            limit == 0 || n < limit
-        });
-    }
-    out.int(n as i64);
-    Ok(())
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Union,
-    Diff,
-}
-
-/// The union or difference of `keys` as a new set, built member by member
-/// from an empty intset as Valkey builds it (so its encoding matches).
-fn union_diff(db: &Db, keys: &[Bytes], op: Op, lim: &Limits) -> Set {
-    let sets = sets_of(db, keys);
-    let mut res = Set::new_intset();
-    match op {
-        Op::Union => {
-            for s in sets.iter().flatten() {
-                for m in s.members() {
-                    res.add_member(m, lim);
-                }
-            }
-        }
-        Op::Diff => {
-            if let Some((Some(first), rest)) = sets.split_first() {
-                for m in first.members() {
-                    if !rest.iter().flatten().any(|s| s.contains_member(m)) {
-                        res.add_member(m, lim);
-                    }
-                }
-            }
-        }
-    }
-    res
-}
-
-fn union_diff_reply(ctx: &mut Ctx, op: Op) -> CmdResult {
-    let lim = limits(ctx);
-    let now = ctx.now;
-    let keys = &ctx.argv[1..];
-    let (db, out) = ctx.db_and_out();
-    check_sets(db, keys, now, false)?;
-    let res = union_diff(db, keys, op, &lim);
-    reply_set(out, &res);
-    Ok(())
-}
-
-fn union_diff_store(ctx: &mut Ctx, op: Op) -> CmdResult {
-    let lim = limits(ctx);
-    let now = ctx.now;
-    let argv = ctx.argv;
-    let keys = &argv[2..];
-    let db = ctx.db();
-    check_sets(db, keys, now, true)?;
-    let res = union_diff(db, keys, op, &lim);
-    store(ctx, &argv[1], res);
-    Ok(())
-}
-
-fn sunion(ctx: &mut Ctx) -> CmdResult {
-    union_diff_reply(ctx, Op::Union)
-}
-
-fn sdiff(ctx: &mut Ctx) -> CmdResult {
-    union_diff_reply(ctx, Op::Diff)
-}
-
-fn sunionstore(ctx: &mut Ctx) -> CmdResult {
-    union_diff_store(ctx, Op::Union)
-}
-
-fn sdiffstore(ctx: &mut Ctx) -> CmdResult {
-    union_diff_store(ctx, Op::Diff)
 }
 
 // ---------------------------------------------------------------------------

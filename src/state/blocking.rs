@@ -16,8 +16,8 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::stats::CmdId;
+use crate::net::message::ClientId;
 use crate::resp::{Argv, ProtocolError, ReplyBuf};
-use crate::ring::message::ClientId;
 
 /// What a blocked command replies when its timeout passes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

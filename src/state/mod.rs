@@ -28,10 +28,10 @@ pub use stats::{CmdId, CmdStat, Rates, Stats};
 use bytes::Bytes;
 
 use crate::config::Config;
-use crate::keyspace::dict::Rng;
 use crate::keyspace::Db;
+use crate::net::message::{ClientId, Garbage};
 use crate::net::NetLimits;
-use crate::ring::message::{ClientId, Garbage};
+use crate::util::rng::Rng;
 
 /// Switches DEBUG flips (Valkey's `active_expire_enabled`, `pause_cron`).
 #[derive(Clone, Copy, Debug)]
