@@ -60,6 +60,14 @@ pub struct ServerMode {
     pub stale: bool,
 }
 
+impl ServerMode {
+    /// Neither loading nor stale: every command may run.
+    #[inline]
+    pub fn is_normal(&self) -> bool {
+        !(self.loading | self.stale)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShutdownMode {
     Default,
