@@ -6,7 +6,7 @@
 use std::io::{self, IsTerminal};
 
 use crate::config::Config;
-use crate::exec::main_loop::Server;
+use crate::exec::main_loop::MainLoop;
 use crate::VERSION;
 
 /// Runs the server until shutdown.
@@ -15,7 +15,7 @@ pub fn run(config: Config) -> io::Result<()> {
     let show_logo = config.get("always-show-logo").as_deref() == Some("yes")
         || (config.logfile.is_empty() && io::stdout().is_terminal());
     let wanted_port = config.port;
-    let server = match Server::new(config) {
+    let server = match MainLoop::new(config) {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!("Warning: {e}");

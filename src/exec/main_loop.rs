@@ -66,7 +66,7 @@ impl Io {
     }
 }
 
-pub struct Server {
+pub struct MainLoop {
     poll: Poll,
     listeners: Vec<(mio::net::TcpListener, std::net::SocketAddr)>,
     signals: UnixStream,
@@ -84,9 +84,9 @@ pub struct Server {
     next_id: u64,
 }
 
-impl Server {
+impl MainLoop {
     /// Binds, spawns IO threads, and gets ready to serve.
-    pub fn new(config: Config) -> io::Result<Server> {
+    pub fn new(config: Config) -> io::Result<MainLoop> {
         let poll = Poll::new()?;
         let mut listeners = listener::bind_all(&config.bind, config.port, config.tcp_backlog)?;
         if listeners.len() > MAX_LISTENERS {
@@ -149,7 +149,7 @@ impl Server {
             state.tcp_port = addr.port();
         }
         state.io_threads_active = io.active;
-        Ok(Server {
+        Ok(MainLoop {
             poll,
             listeners,
             signals,

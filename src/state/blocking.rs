@@ -133,11 +133,9 @@ impl Blocking {
     /// The pending request, with the run time it took.
     #[inline]
     pub fn take_request(&mut self) -> Option<(BlockRequest, u64)> {
-        if self.request.is_none() {
-            return None;
-        }
+        let req = self.request.take()?;
         let nsec = std::mem::take(&mut self.request_nsec);
-        self.request.take().map(|r| (r, nsec))
+        Some((req, nsec))
     }
 
     /// Sets the earlier run time of the blocked command about to be retried.
