@@ -14,10 +14,10 @@ use std::time::Duration;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use ferrokey::config::Config;
 use ferrokey::exec::prefetch::{prefetch_keys, KeyRef};
-use ferrokey::keyspace::dict::Rng;
 use ferrokey::keyspace::{now_ms, Access, Str, StrRef, Value};
 use ferrokey::net::NetLimits;
 use ferrokey::state::State;
+use ferrokey::util::rng::Rng;
 
 const BATCH: usize = 16;
 /// Random keys visited, in order: far more than one measurement touches

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use crossbeam_queue::ArrayQueue;
-use ferrokey::ring::{Ring, ToIo, RING_SLOTS};
+use ferrokey::net::message::ToIo;
+use ferrokey::ring::{Ring, RING_SLOTS};
 
 /// The two queue types under one interface, so both run the same loops.
 trait Queue<T>: Send + Sync {

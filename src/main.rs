@@ -31,8 +31,8 @@ fn main() -> ExitCode {
     if cli.version {
         println!(
             "ferrokey-server v={} (redis_version {})",
-            ferrokey::server::VERSION,
-            ferrokey::server::REDIS_COMPAT_VERSION
+            ferrokey::VERSION,
+            ferrokey::REDIS_COMPAT_VERSION
         );
         return ExitCode::SUCCESS;
     }
@@ -58,7 +58,7 @@ fn main() -> ExitCode {
     tracing::info!("oO0OoO0OoO0Oo ferrokey is starting oO0OoO0OoO0Oo");
     tracing::info!(
         "ferrokey version={}, bits={}, commit=00000000, modified=0, pid={}, just started",
-        ferrokey::server::VERSION,
+        ferrokey::VERSION,
         usize::BITS,
         std::process::id()
     );
@@ -72,7 +72,7 @@ fn main() -> ExitCode {
     } else {
         tracing::info!("Configuration loaded");
     }
-    match ferrokey::server::run(config) {
+    match ferrokey::startup::run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{e}");

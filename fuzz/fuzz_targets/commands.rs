@@ -28,7 +28,7 @@ use ferrokey::commands::CMD_TABLE;
 use ferrokey::config::Config;
 use ferrokey::exec::Harness;
 use ferrokey::keyspace::value::Value;
-use ferrokey::resp::parser::parse_i64;
+use ferrokey::util::num::parse_i64;
 use libfuzzer_sys::fuzz_target;
 
 const ENTRIES: usize = 4;

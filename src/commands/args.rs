@@ -1,7 +1,7 @@
 //! Argument parsing shared by the command families, with Valkey's errors.
 
 use crate::error::{CmdError, NOT_FLOAT, NOT_INTEGER};
-use crate::resp::parser::parse_i64;
+use crate::util::num::{parse_f64, parse_i64, parse_long_double};
 
 /// A strict i64 (`ERR value is not an integer or out of range`).
 pub fn int(a: &[u8]) -> Result<i64, CmdError> {
@@ -20,45 +20,6 @@ pub fn positive(a: &[u8]) -> Result<i64, CmdError> {
         return Err("ERR value is out of range, must be positive".into());
     }
     Ok(n)
-}
-
-/// A float as Valkey's `string2d`/`strtold` accept it: decimal or exponent
-/// forms, `inf`/`-inf`/`+inf`; no NaN, no spaces, no empty string.
-pub fn parse_f64(a: &[u8]) -> Option<f64> {
-    if a.is_empty() || a.len() > 5000 {
-        return None;
-    }
-    if a[0].is_ascii_whitespace() || a[a.len() - 1].is_ascii_whitespace() {
-        return None;
-    }
-    let s = std::str::from_utf8(a).ok()?;
-    let lower = s.to_ascii_lowercase();
-    let v = match lower.as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
-        "-inf" | "-infinity" => f64::NEG_INFINITY,
-        _ => {
-            // Rust accepts "nan", "inf" spellings we handled, and rejects hex;
-            // strtod would accept hex floats, which no client sends.
-            if lower.contains("nan") || lower.contains("inf") {
-                return None;
-            }
-            let v = s.parse::<f64>().ok()?;
-            // strtod's ERANGE, which Valkey refuses: overflow to infinity,
-            // or a non-zero mantissa underflowing to zero.
-            if v.is_infinite() {
-                return None;
-            }
-            let mantissa = lower.split('e').next().unwrap_or("");
-            if v == 0.0 && mantissa.bytes().any(|c| (b'1'..=b'9').contains(&c)) {
-                return None;
-            }
-            v
-        }
-    };
-    if v.is_nan() {
-        return None;
-    }
-    Some(v)
 }
 
 /// A float (`ERR value is not a valid float`).
@@ -84,86 +45,6 @@ pub fn timeout(a: &[u8]) -> Result<Option<std::time::Duration>, CmdError> {
         return Ok(None);
     }
     Ok(Some(std::time::Duration::from_micros((ms * 1000.0) as u64)))
-}
-
-/// A number as Valkey's timeouts read it, with C's strtold: decimal or
-/// hexadecimal (`0x10`, `0x1p3`), `inf`/`infinity`, no NaN, nothing around
-/// it. Long double's range is far wider than f64's: a decimal past f64's
-/// range reads as infinity and one below it as 0, which is what a timeout
-/// needs of them (out of range, and no wait).
-fn parse_long_double(a: &[u8]) -> Option<f64> {
-    if let Some(v) = parse_f64(a) {
-        return Some(v);
-    }
-    if a.is_empty() || a.len() > 5000 || a[0].is_ascii_whitespace() {
-        return None;
-    }
-    let (neg, body) = match a[0] {
-        b'-' => (true, &a[1..]),
-        b'+' => (false, &a[1..]),
-        _ => (false, a),
-    };
-    let v = if body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
-        parse_hex_float(&body[2..])?
-    } else {
-        // Decimal past f64's range: f64 says infinity or 0, strtold a number.
-        let s = std::str::from_utf8(body).ok()?;
-        let lower = s.to_ascii_lowercase();
-        if lower.contains("nan")
-            || lower.contains("inf")
-            || !lower.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        {
-            return None;
-        }
-        s.parse::<f64>().ok()?
-    };
-    Some(if neg { -v } else { v })
-}
-
-/// The digits after `0x` of a C hexadecimal float: `h[.h][p[+-]d]`.
-fn parse_hex_float(a: &[u8]) -> Option<f64> {
-    let (mant, exp) = match a.iter().position(|&c| c | 0x20 == b'p') {
-        Some(i) => (&a[..i], Some(&a[i + 1..])),
-        None => (a, None),
-    };
-    let mut v = 0f64;
-    let mut scale = 0i32;
-    let mut digits = 0;
-    let mut seen_dot = false;
-    for &c in mant {
-        if c == b'.' && !seen_dot {
-            seen_dot = true;
-            continue;
-        }
-        let d = (c as char).to_digit(16)?;
-        v = v * 16.0 + f64::from(d);
-        digits += 1;
-        if seen_dot {
-            scale -= 4;
-        }
-    }
-    if digits == 0 {
-        return None;
-    }
-    if v == 0.0 {
-        return exp.map_or(Some(0.0), |e| {
-            std::str::from_utf8(e)
-                .ok()?
-                .parse::<i64>()
-                .ok()
-                .map(|_| 0.0)
-        });
-    }
-    if let Some(e) = exp {
-        let e = std::str::from_utf8(e).ok()?;
-        if e.is_empty() || e.starts_with('+') && e.len() == 1 {
-            return None;
-        }
-        // Clamped: anything past ±100,000 is 0 or infinity either way.
-        let e = e.parse::<i64>().ok()?.clamp(-100_000, 100_000);
-        scale += e as i32;
-    }
-    Some(v * 2f64.powi(scale))
 }
 
 /// Case-insensitive match of an argument against an ASCII keyword.
@@ -321,22 +202,6 @@ mod tests {
     }
 
     use super::*;
-
-    #[test]
-    fn floats() {
-        assert_eq!(parse_f64(b"1.5"), Some(1.5));
-        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
-        assert_eq!(parse_f64(b"+inf"), Some(f64::INFINITY));
-        assert_eq!(parse_f64(b"1e3"), Some(1000.0));
-        assert_eq!(parse_f64(b".5"), Some(0.5));
-        assert_eq!(parse_f64(b"nan"), None);
-        assert_eq!(parse_f64(b""), None);
-        assert_eq!(parse_f64(b" 1"), None);
-        assert_eq!(parse_f64(b"abc"), None);
-        assert_eq!(parse_f64(b"1e400"), None);
-        assert_eq!(parse_f64(b"1e-400"), None);
-        assert_eq!(parse_f64(b"0e-400"), Some(0.0));
-    }
 
     #[test]
     fn ints() {

@@ -23,9 +23,9 @@ use super::syntax::{self, Arg, ArgType};
 use super::table::CMD_TABLE;
 use super::{flags, CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult, SYNTAX};
-use crate::keyspace::glob::glob_match;
-use crate::resp::parser::parse_i64;
 use crate::resp::ReplyBuf;
+use crate::util::glob::glob_match;
+use crate::util::num::parse_i64;
 
 const INVALID_COMMAND: &str = "ERR Invalid command specified";
 const INVALID_ARITY: &str = "ERR Invalid number of arguments specified for command";

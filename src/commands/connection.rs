@@ -16,8 +16,8 @@ use crate::error::{
     excerpt, wrong_arity, CmdError, CmdResult, DB_INDEX, NOPROTO, NOT_INTEGER, NO_PASSWORD_SET,
     SYNTAX, WRONGPASS,
 };
-use crate::resp::parser::parse_i64;
 use crate::state::{Client, Clients, ReplyMode};
+use crate::util::num::parse_i64;
 
 // Error texts specific to this family (Valkey's wording).
 const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
@@ -445,7 +445,7 @@ fn hello(ctx: &mut Ctx) -> CmdResult {
     // branch on the server name see the Redis they know.
     ctx.out.bulk(b"redis");
     ctx.out.bulk(b"version");
-    ctx.out.bulk(crate::server::REDIS_COMPAT_VERSION.as_bytes());
+    ctx.out.bulk(crate::REDIS_COMPAT_VERSION.as_bytes());
     ctx.out.bulk(b"proto");
     ctx.out.int(resp as i64);
     ctx.out.bulk(b"id");

@@ -13,11 +13,11 @@ use bytes::Bytes;
 
 use super::CommandSpec;
 use crate::config::Config;
-use crate::keyspace::dict::Rng;
 use crate::keyspace::Db;
+use crate::net::message::Garbage;
 use crate::resp::ReplyBuf;
-use crate::ring::message::Garbage;
 use crate::state::{BlockRequest, Client, Clients, State, TimeoutReply};
+use crate::util::rng::Rng;
 
 pub struct Ctx<'a> {
     pub argv: &'a [Bytes],

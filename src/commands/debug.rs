@@ -198,7 +198,7 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
 /// Valkey's getPositiveLongFromObjectOrReply: one message for a
 /// negative number and for no number at all.
 fn positive_long(a: &[u8]) -> Result<i64, CmdError> {
-    match crate::resp::parser::parse_i64(a) {
+    match crate::util::num::parse_i64(a) {
         Some(n) if n >= 0 => Ok(n),
         _ => Err("ERR value is out of range, must be positive".into()),
     }
@@ -379,12 +379,7 @@ fn debug_listpack(ctx: &mut Ctx) -> CmdResult {
         }
         Value::ZSet(z) if z.encoding() == "listpack" => Some(
             z.iter()
-                .flat_map(|(m, sc)| {
-                    [
-                        m.to_vec(),
-                        crate::resp::reply::format_double(sc).into_bytes(),
-                    ]
-                })
+                .flat_map(|(m, sc)| [m.to_vec(), crate::util::num::format_double(sc).into_bytes()])
                 .collect(),
         ),
         _ => None,
@@ -427,7 +422,7 @@ fn debug_listpack(ctx: &mut Ctx) -> CmdResult {
 /// Valkey's `stringmatchlen_fuzz_test`: random patterns against random
 /// strings (32 bytes at most, 7-bit), checking the matcher survives.
 fn stringmatch_fuzz() {
-    let mut rng = crate::keyspace::dict::Rng::default();
+    let mut rng = crate::util::rng::Rng::default();
     let mut total: u64 = 0;
     let mut pat = [0u8; 32];
     let mut s = [0u8; 32];
@@ -440,11 +435,7 @@ fn stringmatch_fuzz() {
         for b in pat.iter_mut().take(pl) {
             *b = rng.below(128) as u8;
         }
-        total += u64::from(crate::keyspace::glob::glob_match(
-            &pat[..pl],
-            &s[..sl],
-            false,
-        ));
+        total += u64::from(crate::util::glob::glob_match(&pat[..pl], &s[..sl], false));
     }
     println!("{total}");
 }

@@ -6,7 +6,7 @@
 //! order.
 
 use crate::keyspace::{Entry, Value};
-use crate::resp::reply::format_double;
+use crate::util::num::format_double;
 
 /// SHA-1 of `data` (FIPS 180-1).
 pub fn sha1(data: &[u8]) -> [u8; 20] {

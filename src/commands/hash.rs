@@ -11,19 +11,19 @@
 use super::args::{int, is};
 use super::flags::*;
 use super::propagate::{arg, word};
-use super::string::long_double::{self, Parsed};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::commands::ctx::Parts;
 use crate::error::{
     wrong_arity, CmdError, CmdResult, CURSOR, INCR_NAN_OR_INF, NOT_FLOAT, OVERFLOW, SYNTAX,
     WRONGTYPE,
 };
-use crate::keyspace::dict::Rng;
-use crate::keyspace::glob::glob_match;
 use crate::keyspace::hash::{Hash, Limits};
 use crate::keyspace::{Access, Bytes24, Db, Free, Value};
-use crate::resp::parser::parse_i64;
 use crate::resp::ReplyBuf;
+use crate::util::glob::glob_match;
+use crate::util::long_double::{self, Parsed};
+use crate::util::num::parse_i64;
+use crate::util::rng::Rng;
 
 const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
 const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";

@@ -16,9 +16,9 @@ use crate::error::{
     INT32_RANGE, INVALID_FIRST_DB, INVALID_SECOND_DB, NOT_INTEGER, NO_SUCH_KEY, NX_XX_GT_LT,
     SAME_OBJECT, SYNTAX,
 };
-use crate::keyspace::glob::glob_match;
 use crate::keyspace::{Access, Bytes24, Db, Entry, Free, Str, Value};
-use crate::resp::parser::parse_i64;
+use crate::util::glob::glob_match;
+use crate::util::num::parse_i64;
 
 /// A row of this family: group "generic" unless given.
 macro_rules! row {
@@ -629,7 +629,7 @@ fn flush_async(ctx: &Ctx) -> Result<bool, CmdError> {
 }
 
 /// Empties `db`; the old tables are dropped here or handed to another thread.
-fn flush_one(db: &mut Db, lazy: bool, garbage: &mut Vec<crate::ring::message::Garbage>) -> u64 {
+fn flush_one(db: &mut Db, lazy: bool, garbage: &mut Vec<crate::net::message::Garbage>) -> u64 {
     let n = db.len() as u64;
     let old = db.flush();
     if lazy {

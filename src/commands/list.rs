@@ -407,7 +407,7 @@ fn side(a: &[u8]) -> Result<bool, CmdError> {
 
 /// A count in `1..=i64::MAX` with a custom error for anything else.
 fn count_gt0(a: &[u8], err: &'static str) -> Result<usize, CmdError> {
-    match crate::resp::parser::parse_i64(a) {
+    match crate::util::num::parse_i64(a) {
         Some(n) if n > 0 => Ok(n as usize),
         _ => Err(err.into()),
     }
@@ -415,7 +415,7 @@ fn count_gt0(a: &[u8], err: &'static str) -> Result<usize, CmdError> {
 
 /// A count in `0..=i64::MAX` with a custom error for anything else.
 fn count_ge0(a: &[u8], err: &'static str) -> Result<u64, CmdError> {
-    match crate::resp::parser::parse_i64(a) {
+    match crate::util::num::parse_i64(a) {
         Some(n) if n >= 0 => Ok(n as u64),
         _ => Err(err.into()),
     }

@@ -17,7 +17,7 @@
 use crate::keyspace::list::{listpack_blob, Elem};
 use crate::keyspace::set::Member;
 use crate::keyspace::{Entry, Value};
-use crate::resp::parser::parse_i64;
+use crate::util::num::parse_i64;
 
 /// `rdbSaveLen`.
 fn len_len(n: usize) -> usize {
@@ -144,12 +144,7 @@ pub fn serialized_len(e: &Entry, compress: bool) -> usize {
                 // Scores are stored as Valkey formats them (d2string).
                 let owned: Vec<(Vec<u8>, Vec<u8>)> = z
                     .iter()
-                    .map(|(m, sc)| {
-                        (
-                            m.to_vec(),
-                            crate::resp::reply::format_double(sc).into_bytes(),
-                        )
-                    })
+                    .map(|(m, sc)| (m.to_vec(), crate::util::num::format_double(sc).into_bytes()))
                     .collect();
                 let elems = owned.iter().flat_map(|(m, sc)| [Elem::of(m), Elem::of(sc)]);
                 raw_string(&listpack_blob(elems), compress)

@@ -23,11 +23,11 @@ use crate::error::{
     SHUTDOWN_FAILOVER_CLUSTER, SLOWLOG_COUNT, SYNTAX,
 };
 use crate::keyspace::dict::Node;
-use crate::keyspace::glob::glob_match;
 use crate::keyspace::{Access, Bytes24, Entry, Str, Value};
-use crate::resp::parser::parse_i64;
 use crate::state::ShutdownMode;
 use crate::state::{Clients, State};
+use crate::util::glob::glob_match;
+use crate::util::num::parse_i64;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -421,7 +421,7 @@ fn info_server(s: &mut String, st: &State) {
     let up = st.started.elapsed().as_secs();
     let now = unix_now();
     s.push_str("# Server\r\n");
-    kv(s, "redis_version", crate::server::REDIS_COMPAT_VERSION);
+    kv(s, "redis_version", crate::REDIS_COMPAT_VERSION);
     kv(s, "redis_git_sha1", "00000000");
     kv(s, "redis_git_dirty", 0);
     kv(s, "redis_build_id", "0");

@@ -1,6 +1,6 @@
 //! String commands: GET, SET and friends, counters, ranges, APPEND and
 //! SETRANGE. LCS lives in `lcs.rs`, INCRBYFLOAT's exact long-double
-//! arithmetic in `long_double.rs`.
+//! arithmetic in `util::long_double`.
 //!
 //! Values are `Str`s: `Int` for integers (kept by the INCR family), `Fixed`
 //! when set whole, `Growable` once edited in place (APPEND, SETRANGE), which
@@ -23,10 +23,9 @@ use crate::error::{
 };
 use crate::keyspace::{Access, Bytes24, Db, Entry, Free, Str, StrRef, Value};
 use crate::resp::ReplyBuf;
-use long_double::{Ld, Parsed};
+use crate::util::long_double::{self, Ld, Parsed};
 
 mod lcs;
-pub mod long_double;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -362,7 +361,7 @@ pub fn reply_str(out: &mut ReplyBuf, s: StrRef<'_>) {
 /// True when the string's bytes equal `b` (integers compare as decimal).
 fn str_eq(s: StrRef<'_>, b: &[u8]) -> bool {
     match s {
-        StrRef::Int(n) => crate::resp::parser::parse_i64(b) == Some(n),
+        StrRef::Int(n) => crate::util::num::parse_i64(b) == Some(n),
         StrRef::Bytes(x) => x == b,
         StrRef::Shared(x) => &x[..] == b,
         StrRef::SharedVec(x) => &x[..] == b,

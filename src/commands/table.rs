@@ -191,7 +191,7 @@ pub fn key_positions(spec: &CommandSpec, argv: &[Bytes], out: &mut Vec<usize>) {
     let ks = spec.keys;
     if ks.numkeys_at > 0 {
         let at = ks.numkeys_at as usize;
-        let Some(n) = argv.get(at).and_then(|a| crate::resp::parser::parse_i64(a)) else {
+        let Some(n) = argv.get(at).and_then(|a| crate::util::num::parse_i64(a)) else {
             return;
         };
         if n <= 0 {

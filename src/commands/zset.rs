@@ -1,6 +1,7 @@
 //! Sorted set commands: ZADD and friends, ranges by rank, score and lex,
 //! pops (blocking too), random members, set algebra, ZSCAN. The range
-//! family is in `zset/range.rs`, the set algebra in `zset/setop.rs`.
+//! family is in `zset/range.rs`, the set algebra in `zset/setop.rs`,
+//! ZRANDMEMBER in `zset/random.rs`.
 //!
 //! Values are `keyspace::zset::ZSet`s. Argument errors are checked in
 //! Valkey's order (options, then ranges, then the key's type), since
@@ -12,20 +13,24 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 
-use super::args::{int, is, parse_f64, timeout};
+use super::args::{int, is, timeout};
 use super::flags::*;
 use super::propagate::{arg, num, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{wrong_arity, CmdError, CmdResult, CURSOR, NOT_FLOAT, SYNTAX, WRONGTYPE};
-use crate::keyspace::glob::glob_match;
 use crate::keyspace::set::{Member, Set};
 use crate::keyspace::zset::{cmp, Limits, ZSet};
 use crate::keyspace::{Access, Db, Free, Value};
 use crate::resp::ReplyBuf;
 use crate::state::TimeoutReply;
+use crate::util::glob::glob_match;
+use crate::util::num::parse_f64;
 
+mod random;
 mod range;
 mod setop;
+
+use random::zrandmember;
 
 const XX_AND_NX: &str = "ERR XX and NX options at the same time are not compatible";
 const GT_LT_NX: &str = "ERR GT, LT, and/or NX options at the same time are not compatible";
@@ -42,15 +47,6 @@ const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
 const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
-const OUT_OF_RANGE: &str = "ERR value is out of range";
-const RANDMEMBER_COUNT_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-
-/// Most elements ZRANDMEMBER with a negative count replies. Valkey has no
-/// limit and tries to build whatever was asked (a count near -2^62 never
-/// finishes and exhausts memory); we refuse beyond this so one command
-/// cannot make the server allocate without bound.
-const RANDMEMBER_MAX_REPEATS: u64 = 1 << 24;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -600,7 +596,7 @@ fn score_text(s: f64) -> String {
     if s == 0.0 && s.is_sign_negative() {
         "-0".into()
     } else {
-        crate::resp::reply::format_double(s)
+        crate::util::num::format_double(s)
     }
 }
 
@@ -1193,101 +1189,6 @@ fn bzpopmin(ctx: &mut Ctx) -> CmdResult {
 
 fn bzpopmax(ctx: &mut Ctx) -> CmdResult {
     bpop_generic(ctx, true)
-}
-
-// ---------------------------------------------------------------------------
-// ZRANDMEMBER
-
-fn zrandmember(ctx: &mut Ctx) -> CmdResult {
-    let argv = ctx.argv;
-    if argv.len() > 4 {
-        return Err(SYNTAX.into());
-    }
-    let now = ctx.now;
-    if argv.len() == 2 {
-        let Parts { db, out, rng, .. } = ctx.parts();
-        let z = read(&mut *db, &argv[1], now)?;
-        match z.and_then(|z| z.get(rng.below(z.len()))) {
-            Some((m, _)) => out.bulk(m),
-            None => out.null(),
-        }
-        return Ok(());
-    }
-    let withscores = match argv.get(3) {
-        Some(a) if is(a, "withscores") => true,
-        Some(_) => return Err(SYNTAX.into()),
-        None => false,
-    };
-    let l = int(&argv[2])?;
-    if l == i64::MIN {
-        return Err(RANDMEMBER_COUNT_RANGE.into());
-    }
-    if withscores && l < -(i64::MAX / 2) {
-        return Err(OUT_OF_RANGE.into());
-    }
-    if l < 0 && l.unsigned_abs() > RANDMEMBER_MAX_REPEATS {
-        return Err(OUT_OF_RANGE.into());
-    }
-    let Parts { db, out, rng, .. } = ctx.parts();
-    let Some(z) = read(&mut *db, &argv[1], now)? else {
-        out.array(0);
-        return Ok(());
-    };
-    let len = z.len();
-    let nested = out.is_resp3();
-    let emit = |out: &mut ReplyBuf, m: &[u8], s: f64| {
-        if withscores {
-            reply_pair(out, m, s, nested);
-        } else {
-            out.bulk(m);
-        }
-    };
-    if l < 0 {
-        // Repetitions allowed: independent uniform picks.
-        let n = l.unsigned_abs() as usize;
-        elements_header(out, n, withscores);
-        for _ in 0..n {
-            if let Some((m, s)) = z.get(rng.below(len)) {
-                emit(out, m, s);
-            }
-        }
-        return Ok(());
-    }
-    let n = l as u64 as usize;
-    if n >= len {
-        // The whole set, highest first, as Valkey replies it.
-        elements_header(out, len, withscores);
-        z.for_range(0, len, true, |m, s| emit(out, m, s));
-        return Ok(());
-    }
-    // Distinct ranks: a partial shuffle when many are wanted, rejection
-    // sampling when few (both bounded by the set's size).
-    let ranks: Vec<usize> = if n * 3 > len {
-        let mut all: Vec<usize> = (0..len).collect();
-        for k in 0..n {
-            let r = k + rng.below(len - k);
-            all.swap(k, r);
-        }
-        all.truncate(n);
-        all
-    } else {
-        let mut seen = hashbrown::HashSet::with_capacity(n);
-        let mut v = Vec::with_capacity(n);
-        while v.len() < n {
-            let r = rng.below(len);
-            if seen.insert(r) {
-                v.push(r);
-            }
-        }
-        v
-    };
-    elements_header(out, n, withscores);
-    for r in ranks {
-        if let Some((m, s)) = z.get(r) {
-            emit(out, m, s);
-        }
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------

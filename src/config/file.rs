@@ -33,7 +33,7 @@ impl fmt::Display for ConfigError {
             f,
             "\n*** FATAL CONFIG FILE ERROR (Version {}) ***\n\
              Reading the configuration file, at line {}\n>>> '{}'\n{}",
-            crate::server::VERSION,
+            crate::VERSION,
             self.line,
             self.text,
             self.reason
@@ -187,7 +187,7 @@ fn include(cfg: &mut Config, path: &str, depth: usize) -> Result<(), ConfigError
                 .map(|rd| {
                     rd.filter_map(Result::ok)
                         .filter(|e| {
-                            crate::keyspace::glob::glob_match(
+                            crate::util::glob::glob_match(
                                 n.as_bytes(),
                                 e.file_name().to_string_lossy().as_bytes(),
                                 false,
@@ -303,7 +303,7 @@ mod tests {
                 "\n*** FATAL CONFIG FILE ERROR (Version {}) ***\n\
                  Reading the configuration file, at line 3\n\
                  >>> 'nosuch \"1\"'\nBad directive or wrong number of arguments",
-                crate::server::VERSION
+                crate::VERSION
             )
         );
         let e = load_args(&args(&["--appendonly"])).unwrap_err();

@@ -41,6 +41,10 @@ pub const NO_SCRIPT_ERR: &str = "ERR This Valkey command is not allowed from scr
 /// `replica-serve-stale-data no` (`stale`), only the commands that allow it.
 #[inline]
 fn check_flags(spec: &CommandSpec, origin: Origin, state: &State) -> Result<(), &'static str> {
+    // The common case, decided with one comparison each.
+    if origin == Origin::Client && state.mode.is_normal() {
+        return Ok(());
+    }
     if origin == Origin::Script && spec.has(flags::NOSCRIPT) {
         return Err(NO_SCRIPT_ERR);
     }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crate::ring::message::Garbage;
+use crate::net::message::Garbage;
 use crate::ring::Ring;
 
 pub struct LazyFreer {

@@ -25,8 +25,8 @@ use crate::config::Config;
 use crate::error::MAX_CLIENTS;
 use crate::net::conn::Conn;
 use crate::net::io_thread::IoThread;
+use crate::net::message::{Garbage, ToIo, ToMain};
 use crate::net::{listener, ConnSet, NetLimits, FIRST_CONN_TOKEN};
-use crate::ring::message::{Garbage, ToIo, ToMain};
 use crate::ring::Parker;
 use crate::state::State;
 use crate::state::{Client, Clients};
@@ -66,7 +66,7 @@ impl Io {
     }
 }
 
-pub struct Server {
+pub struct MainLoop {
     poll: Poll,
     listeners: Vec<(mio::net::TcpListener, std::net::SocketAddr)>,
     signals: UnixStream,
@@ -84,9 +84,9 @@ pub struct Server {
     next_id: u64,
 }
 
-impl Server {
+impl MainLoop {
     /// Binds, spawns IO threads, and gets ready to serve.
-    pub fn new(config: Config) -> io::Result<Server> {
+    pub fn new(config: Config) -> io::Result<MainLoop> {
         let poll = Poll::new()?;
         let mut listeners = listener::bind_all(&config.bind, config.port, config.tcp_backlog)?;
         if listeners.len() > MAX_LISTENERS {
@@ -149,7 +149,7 @@ impl Server {
             state.tcp_port = addr.port();
         }
         state.io_threads_active = io.active;
-        Ok(Server {
+        Ok(MainLoop {
             poll,
             listeners,
             signals,

@@ -18,7 +18,7 @@ pub mod prefetch;
 
 pub use harness::Harness;
 
-use crate::ring::message::ToIo;
+use crate::net::message::ToIo;
 
 /// Messages for the IO side produced while executing, per thread
 /// (index 0: the main thread's own connections at `io-threads 1`).

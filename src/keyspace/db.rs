@@ -18,9 +18,10 @@
 
 use bytes::Bytes;
 
-use super::dict::{Dict, Rng};
+use super::dict::Dict;
 use super::kvtable::{KvTable, Lookup};
 use super::value::{Value, LAZYFREE_THRESHOLD};
+use crate::util::rng::Rng;
 
 pub use super::entry::{Entry, View};
 

@@ -13,6 +13,7 @@ use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
 
 use super::value::Bytes24;
+use crate::util::rng::Rng;
 
 type Link<V> = Option<Box<Node<V>>>;
 
@@ -105,38 +106,6 @@ pub(super) fn scan_step(
         },
     }
     v as u64
-}
-
-/// A small fast PRNG (xorshift64*) for random sampling; not for secrets.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed | 1)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    /// Uniform-ish in 0..n (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
-
-impl Default for Rng {
-    fn default() -> Self {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0x9e37_79b9_7f4a_7c15);
-        Rng::new(seed ^ (&seed as *const u64 as u64))
-    }
 }
 
 pub struct Dict<V> {

@@ -9,8 +9,9 @@
 //! reverse-binary SCAN cursors, so HSCAN keeps its full-iteration
 //! guarantee). As in Valkey, a hash never converts back.
 
-use super::dict::{Dict, Rng};
+use super::dict::Dict;
 use super::value::Bytes24;
+use crate::util::rng::Rng;
 
 /// Valkey refuses to grow a listpack past 1 GiB (`lpSafeToAdd`).
 const LISTPACK_SAFE_BYTES: usize = 1 << 30;

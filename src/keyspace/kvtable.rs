@@ -17,8 +17,9 @@
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
 
-use super::dict::{scan_step, Rng};
+use super::dict::scan_step;
 use super::entry::Entry;
+use crate::util::rng::Rng;
 
 const SLOTS: usize = 6;
 const FULL: u8 = (1 << SLOTS) - 1;

@@ -17,7 +17,7 @@
 
 use std::collections::VecDeque;
 
-use crate::resp::parser::parse_i64;
+use crate::util::num::{int_len, parse_i64};
 
 /// One element as stored: canonical decimal integers are kept as integers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +55,7 @@ impl<'a> Elem<'a> {
     fn arg_bytes(&self, as_arg: bool) -> usize {
         match self {
             Elem::Bytes(b) => b.len(),
-            Elem::Int(n) if as_arg => super::value::int_len(*n),
+            Elem::Int(n) if as_arg => int_len(*n),
             Elem::Int(_) => 0,
         }
     }
@@ -280,7 +280,7 @@ fn exceeds_limit(fill: i64, sz: usize, count: usize) -> bool {
 fn raw_size(e: Elem) -> usize {
     match e {
         Elem::Bytes(b) => b.len(),
-        Elem::Int(n) => super::value::int_len(n),
+        Elem::Int(n) => int_len(n),
     }
 }
 

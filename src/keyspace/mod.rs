@@ -9,7 +9,6 @@ pub mod db;
 pub mod dict;
 pub mod entry;
 pub mod expire;
-pub mod glob;
 pub mod hash;
 pub mod kvtable;
 pub mod list;

@@ -22,9 +22,10 @@
 
 use std::borrow::Cow;
 
-use super::dict::{Dict, Rng};
+use super::dict::Dict;
 use super::value::Bytes24;
-use crate::resp::parser::parse_i64;
+use crate::util::num::{int_len, parse_i64, push_int};
+use crate::util::rng::Rng;
 
 /// Valkey never lets an intset hold more than this, whatever the config.
 const INTSET_HARD_MAX: usize = 1 << 30;
@@ -66,7 +67,7 @@ impl Member<'_> {
     /// Appends the member's bytes to `out`.
     pub fn write_to(&self, out: &mut Vec<u8>) {
         match self {
-            Member::Int(n) => crate::resp::reply::push_int(out, *n),
+            Member::Int(n) => push_int(out, *n),
             Member::Bytes(b) => out.extend_from_slice(b),
         }
     }
@@ -236,7 +237,7 @@ impl IntSet {
         if n == 0 {
             return 0;
         }
-        super::value::int_len(self.get(0)).max(super::value::int_len(self.get(n - 1)))
+        int_len(self.get(0)).max(int_len(self.get(n - 1)))
     }
 }
 
@@ -508,7 +509,7 @@ impl Set {
             (Member::Int(v), Enc::Ints(s)) => s.contains(v),
             (Member::Int(v), _) => {
                 let mut buf = Vec::with_capacity(20);
-                crate::resp::reply::push_int(&mut buf, v);
+                push_int(&mut buf, v);
                 self.contains(&buf)
             }
             (Member::Bytes(b), _) => self.contains(b),
@@ -538,7 +539,7 @@ impl Set {
             let mut buf = Vec::with_capacity(20);
             for v in s.iter() {
                 buf.clear();
-                crate::resp::reply::push_int(&mut buf, v);
+                push_int(&mut buf, v);
                 p.push(&buf);
             }
             self.enc = Enc::Pack(p);
@@ -575,7 +576,7 @@ impl Set {
             Member::Int(v) if matches!(self.enc, Enc::Ints(_)) => self.add_int(v, lim),
             Member::Int(v) => {
                 let mut buf = Vec::with_capacity(20);
-                crate::resp::reply::push_int(&mut buf, v);
+                push_int(&mut buf, v);
                 self.add_bytes(&buf, lim)
             }
             Member::Bytes(b) => self.add(b, lim),

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::resp::parser::parse_i64;
+use crate::util::num::{int_len, parse_i64, push_int};
 
 /// Bytes stored inline when short, else in one exact-size allocation;
 /// large ones reference-counted, so replies can send them without a copy.
@@ -102,7 +102,7 @@ impl Str {
     /// Appends the bytes of this string to `out`.
     pub fn write_to(&self, out: &mut Vec<u8>) {
         match self {
-            Str::Int(n) => crate::resp::reply::push_int(out, *n),
+            Str::Int(n) => push_int(out, *n),
             Str::Fixed(b) => out.extend_from_slice(b.as_slice()),
             Str::Growable(v) => out.extend_from_slice(v),
             Str::Big(v) => out.extend_from_slice(v),
@@ -287,17 +287,6 @@ impl Str {
     }
 }
 
-/// Number of characters in the decimal form of `n`.
-pub fn int_len(n: i64) -> usize {
-    let mut len = if n < 0 { 2 } else { 1 };
-    let mut v = n.unsigned_abs();
-    while v >= 10 {
-        v /= 10;
-        len += 1;
-    }
-    len
-}
-
 /// A value of any type. Aggregates are boxed so a `Value` stays small.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -424,7 +413,5 @@ mod tests {
         assert_eq!(std::mem::size_of::<Bytes24>(), 24);
         // Keyspace entries holding a whole Value assume 32 bytes.
         assert_eq!(std::mem::size_of::<Value>(), 32);
-        assert_eq!(int_len(-10), 3);
-        assert_eq!(int_len(i64::MIN), 20);
     }
 }

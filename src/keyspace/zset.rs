@@ -821,7 +821,7 @@ mod tests {
 
     #[test]
     fn tree_against_model() {
-        let mut rng = crate::keyspace::dict::Rng::new(7);
+        let mut rng = crate::util::rng::Rng::new(7);
         let mut z = ZSet::with_hint(0, 0, lim(0));
         let mut model: std::collections::BTreeMap<Vec<u8>, f64> = Default::default();
         for step in 0..20_000 {

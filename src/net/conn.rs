@@ -11,9 +11,9 @@ use std::io::{self, Write};
 use bytes::BytesMut;
 use mio::net::TcpStream;
 
+use super::message::{ClientId, Unrun};
 use super::NetLimits;
 use crate::resp::{Argv, Encoded, Limits, Parser, ProtocolError};
-use crate::ring::message::{ClientId, Unrun};
 
 /// Most commands sent to main in one message; the rest wait for the reply,
 /// so one deep pipeline cannot starve other clients.

@@ -17,8 +17,9 @@ use std::time::Duration;
 
 use mio::{Events, Poll, Token, Waker};
 
+use super::message::{ToIo, ToMain};
 use super::{ConnSet, NetLimits};
-use crate::ring::{Parker, Ring, ToIo, ToMain};
+use crate::ring::{Parker, Ring};
 
 const WAKER: Token = Token(0);
 

@@ -1,19 +1,20 @@
 //! The IO side: sockets, reading, RESP parsing and writing replies.
 //!
 //! Never touches the keyspace or executes a command: parsed commands leave as
-//! `ToMain` messages and replies arrive as `ToIo` messages. `conns` is the set
-//! of connections one thread polls (an IO thread, or the main thread itself at
-//! `io-threads 1`); `io_thread` is the IO thread's loop; `listener` binds and
-//! accepts on the main thread.
+//! `ToMain` messages and replies arrive as `ToIo` messages (`message`, carried
+//! by the `ring`s). `conn_set` is the set of connections one thread polls (an
+//! IO thread, or the main thread itself at `io-threads 1`); `io_thread` is the
+//! IO thread's loop; `listener` binds and accepts on the main thread.
 
 pub mod conn;
-pub mod conns;
+pub mod conn_set;
 pub mod io_thread;
 pub mod listener;
+pub mod message;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-pub use conns::ConnSet;
+pub use conn_set::ConnSet;
 
 /// Limits the IO threads enforce, changeable at run time by CONFIG SET.
 #[derive(Debug)]

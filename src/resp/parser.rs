@@ -7,6 +7,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 pub use super::argv::Argv;
+use crate::util::num::parse_i64;
 
 /// Longest inline request or count line, as in Valkey (PROTO_INLINE_MAX_SIZE).
 pub const INLINE_MAX: usize = 64 * 1024;
@@ -275,40 +276,6 @@ fn read_line_number(
             }
             Ok(Some((parse_i64(&buf[skip..cr]), cr + 2)))
         }
-    }
-}
-
-/// Strict decimal integer, as Valkey's string2ll: no spaces, no `+`, no
-/// leading zeros, fits in i64.
-pub fn parse_i64(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
-    }
-    let (neg, digits) = if s[0] == b'-' {
-        (true, &s[1..])
-    } else {
-        (false, s)
-    };
-    if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
-    if neg {
-        if v > i64::MAX as u64 + 1 {
-            None
-        } else {
-            Some((v as i64).wrapping_neg())
-        }
-    } else if v > i64::MAX as u64 {
-        None
-    } else {
-        Some(v as i64)
     }
 }
 
@@ -848,17 +815,5 @@ mod tests {
             ]
         );
         assert_eq!(split_args(b"   ").unwrap().len(), 0);
-    }
-
-    #[test]
-    fn strict_integers() {
-        assert_eq!(parse_i64(b"123"), Some(123));
-        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-        assert_eq!(parse_i64(b"9223372036854775808"), None);
-        assert_eq!(parse_i64(b"012"), None);
-        assert_eq!(parse_i64(b"-0"), None);
-        assert_eq!(parse_i64(b"+1"), None);
-        assert_eq!(parse_i64(b" 1"), None);
-        assert_eq!(parse_i64(b"0"), Some(0));
     }
 }

@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use crate::util::num::{format_double, push_int};
+
 /// Bytes of one client's replies for one batch of its commands.
 #[derive(Debug, Default)]
 pub struct ReplyBuf {
@@ -367,84 +369,6 @@ impl ReplyBuf {
     }
 }
 
-/// Appends the decimal form of `n`.
-#[inline]
-pub fn push_int(out: &mut Vec<u8>, n: i64) {
-    if (0..10).contains(&n) {
-        out.push(b'0' + n as u8);
-        return;
-    }
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    let neg = n < 0;
-    let mut v = n.unsigned_abs();
-    while v > 0 {
-        i -= 1;
-        tmp[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    if neg {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&tmp[i..]);
-}
-
-/// Formats a double the way Valkey replies it (ZSCORE, RESP3 doubles):
-/// integral values that fit in a signed 64-bit integer print as integers;
-/// others use the shortest digits that read back to the same value, in plain
-/// notation for moderate exponents and `d.ddde±x` otherwise.
-pub fn format_double(d: f64) -> String {
-    if d.is_nan() {
-        return "nan".into();
-    }
-    if d.is_infinite() {
-        return if d > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    // 2^63: i64 range limits, exactly representable.
-    const LIM: f64 = 9_223_372_036_854_775_808.0;
-    if d == d.trunc() && (-LIM..LIM).contains(&d) {
-        return (d as i64).to_string();
-    }
-    // Shortest round-trip digits and exponent from Rust's `{:e}`: "d.ddde-x".
-    let sci = format!("{:e}", d.abs());
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
-    let nd = digits.len() as i32;
-    // Value = digits * 10^k.
-    let k = exp - (nd - 1);
-    let e = (k + nd - 1).abs();
-    let mut out = String::new();
-    if d < 0.0 {
-        out.push('-');
-    }
-    if k >= 0 && e < nd + 7 {
-        out.push_str(&digits);
-        out.extend(std::iter::repeat_n('0', k as usize));
-    } else if k < 0 && (k > -7 || e < 4) {
-        let offset = nd + k;
-        if offset <= 0 {
-            out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', (-offset) as usize));
-            out.push_str(&digits);
-        } else {
-            out.push_str(&digits[..offset as usize]);
-            out.push('.');
-            out.push_str(&digits[offset as usize..]);
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        if nd > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if k + nd - 1 < 0 { '-' } else { '+' });
-        out.push_str(&e.to_string());
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -516,35 +440,6 @@ mod tests {
             n < 2
         });
         assert_eq!(n, 2);
-    }
-
-    #[test]
-    fn doubles_like_valkey() {
-        let cases: &[(f64, &str)] = &[
-            (1e20, "1e+20"),
-            (0.1, "0.1"),
-            (3.0, "3"),
-            (1.5e-7, "1.5e-7"),
-            (123456789012345678.0, "123456789012345680"),
-            (1e18, "1000000000000000000"),
-            (1e19, "1e+19"),
-            (1.2345e20, "1.2345e+20"),
-            (0.000001, "0.000001"),
-            (1.2e-6, "1.2e-6"),
-            (1.234567125e-4, "1.234567125e-4"),
-            (1.5e-5, "0.000015"),
-            (-0.0, "0"),
-            (2.5, "2.5"),
-            (-2.5, "-2.5"),
-            (5e-324, "5e-324"),
-            (1.7976931348623157e308, "1.7976931348623157e+308"),
-            (12345.678, "12345.678"),
-            (f64::INFINITY, "inf"),
-            (f64::NEG_INFINITY, "-inf"),
-        ];
-        for (d, s) in cases {
-            assert_eq!(format_double(*d), *s, "{d}");
-        }
     }
 
     #[test]

@@ -1,4 +1,7 @@
-//! The only contract between threads: fixed-size rings and the messages on them.
+//! The only channel between threads: fixed-size single-producer,
+//! single-consumer rings, and the `Parker` that wakes a sleeping consumer.
+//! Generic over what they carry (`net::message` between the main thread and
+//! the IO threads), so the ring imports nothing of ours.
 //!
 //! Each IO thread has two rings, one per direction, each with exactly one
 //! producer and one consumer. A consumer that is about to sleep says so in its
@@ -46,14 +49,10 @@
 //! - A consumer going to sleep and a producer pushing at that moment: see
 //!   `Parker`, which fences so that one of them sees the other.
 
-pub mod message;
-
 use std::cell::{Cell, UnsafeCell};
 use std::mem::MaybeUninit;
 use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-
-pub use message::{ToIo, ToMain};
 
 /// Slots per ring, as in Valkey.
 pub const RING_SLOTS: usize = 2048;

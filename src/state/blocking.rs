@@ -16,8 +16,8 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::stats::CmdId;
+use crate::net::message::ClientId;
 use crate::resp::{Argv, ProtocolError, ReplyBuf};
-use crate::ring::message::ClientId;
 
 /// What a blocked command replies when its timeout passes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,19 +119,23 @@ impl Blocking {
     }
 
     /// True while the command being run has asked to block.
+    #[inline]
     pub fn requested(&self) -> bool {
         self.request.is_some()
     }
 
     /// Adds the run time of the command that asked to block.
+    #[inline]
     pub fn add_request_nsec(&mut self, nsec: u64) {
         self.request_nsec += nsec;
     }
 
     /// The pending request, with the run time it took.
+    #[inline]
     pub fn take_request(&mut self) -> Option<(BlockRequest, u64)> {
+        let req = self.request.take()?;
         let nsec = std::mem::take(&mut self.request_nsec);
-        self.request.take().map(|r| (r, nsec))
+        Some((req, nsec))
     }
 
     /// Sets the earlier run time of the blocked command about to be retried.
@@ -142,6 +146,9 @@ impl Blocking {
     /// The earlier run time of a retried command that completed.
     #[inline]
     pub fn take_carried_nsec(&mut self) -> u64 {
+        if self.carried_nsec == 0 {
+            return 0;
+        }
         std::mem::take(&mut self.carried_nsec)
     }
 

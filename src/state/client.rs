@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use hashbrown::HashMap;
 
-use crate::ring::message::ClientId;
+use crate::net::message::ClientId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplyMode {

@@ -28,10 +28,10 @@ pub use stats::{CmdId, CmdStat, Rates, Stats};
 use bytes::Bytes;
 
 use crate::config::Config;
-use crate::keyspace::dict::Rng;
 use crate::keyspace::Db;
+use crate::net::message::{ClientId, Garbage};
 use crate::net::NetLimits;
-use crate::ring::message::{ClientId, Garbage};
+use crate::util::rng::Rng;
 
 /// Switches DEBUG flips (Valkey's `active_expire_enabled`, `pause_cron`).
 #[derive(Clone, Copy, Debug)]
@@ -58,6 +58,14 @@ impl Default for DebugSwitches {
 pub struct ServerMode {
     pub loading: bool,
     pub stale: bool,
+}
+
+impl ServerMode {
+    /// Neither loading nor stale: every command may run.
+    #[inline]
+    pub fn is_normal(&self) -> bool {
+        !(self.loading | self.stale)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

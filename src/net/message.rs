@@ -1,6 +1,8 @@
-//! Messages carried by the rings: small, typed, and owned.
+//! Messages between the main thread and the IO threads, carried by the
+//! `ring`s: small, typed, and owned. They belong to `net` because they carry
+//! its connections; `exec` sends and receives them on the main side.
 
-use crate::net::conn::Conn;
+use super::conn::Conn;
 use crate::resp::{Argv, Encoded, ProtocolError};
 
 /// Client ids are unique for the life of the process (as `CLIENT ID`).

@@ -1,16 +1,13 @@
-//! Wiring: pid file, the listening sockets, then the main loop (which spawns
-//! the IO threads). Startup and failure are logged in Valkey's words, which
+//! Startup wiring: pid file, the listening sockets, then the main loop (which
+//! spawns the IO threads). Startup and failure are logged in Valkey's words, which
 //! tools and the Valkey test suite wait for (`Server initialized`, `Ready to
 //! accept connections tcp`, `Failed listening on port ...`).
 
 use std::io::{self, IsTerminal};
 
 use crate::config::Config;
-use crate::exec::main_loop::Server;
-
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// The version reported as `redis_version`, so clients enable 7.2 features.
-pub const REDIS_COMPAT_VERSION: &str = "7.2.4";
+use crate::exec::main_loop::MainLoop;
+use crate::VERSION;
 
 /// Runs the server until shutdown.
 pub fn run(config: Config) -> io::Result<()> {
@@ -18,7 +15,7 @@ pub fn run(config: Config) -> io::Result<()> {
     let show_logo = config.get("always-show-logo").as_deref() == Some("yes")
         || (config.logfile.is_empty() && io::stdout().is_terminal());
     let wanted_port = config.port;
-    let server = match Server::new(config) {
+    let server = match MainLoop::new(config) {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!("Warning: {e}");

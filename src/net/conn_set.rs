@@ -9,8 +9,8 @@ use hashbrown::HashMap;
 use mio::{Interest, Registry, Token};
 
 use super::conn::{CloseReason, Conn};
+use super::message::{ClientId, ToIo, ToMain};
 use super::{NetLimits, FIRST_CONN_TOKEN};
-use crate::ring::message::{ClientId, ToIo, ToMain};
 
 pub struct ConnSet {
     /// Boxed: an empty slot costs a pointer, and connections move between

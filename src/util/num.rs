@@ -1,0 +1,314 @@
+//! Numbers as Valkey reads and writes them: strict integers (`string2ll`),
+//! floats as `strtod`/`strtold` accept them, and the decimal forms replies
+//! use. Shared by the protocol parser, the keyspace encodings and the
+//! commands, so it depends on nothing of ours.
+
+/// Strict decimal integer, as Valkey's string2ll: no spaces, no `+`, no
+/// leading zeros, fits in i64.
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    let (neg, digits) = if s[0] == b'-' {
+        (true, &s[1..])
+    } else {
+        (false, s)
+    };
+    if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    if neg {
+        if v > i64::MAX as u64 + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else if v > i64::MAX as u64 {
+        None
+    } else {
+        Some(v as i64)
+    }
+}
+
+/// A float as Valkey's `string2d`/`strtold` accept it: decimal or exponent
+/// forms, `inf`/`-inf`/`+inf`; no NaN, no spaces, no empty string.
+pub fn parse_f64(a: &[u8]) -> Option<f64> {
+    if a.is_empty() || a.len() > 5000 {
+        return None;
+    }
+    if a[0].is_ascii_whitespace() || a[a.len() - 1].is_ascii_whitespace() {
+        return None;
+    }
+    let s = std::str::from_utf8(a).ok()?;
+    let lower = s.to_ascii_lowercase();
+    let v = match lower.as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        _ => {
+            // Rust accepts "nan", "inf" spellings we handled, and rejects hex;
+            // strtod would accept hex floats, which no client sends.
+            if lower.contains("nan") || lower.contains("inf") {
+                return None;
+            }
+            let v = s.parse::<f64>().ok()?;
+            // strtod's ERANGE, which Valkey refuses: overflow to infinity,
+            // or a non-zero mantissa underflowing to zero.
+            if v.is_infinite() {
+                return None;
+            }
+            let mantissa = lower.split('e').next().unwrap_or("");
+            if v == 0.0 && mantissa.bytes().any(|c| (b'1'..=b'9').contains(&c)) {
+                return None;
+            }
+            v
+        }
+    };
+    if v.is_nan() {
+        return None;
+    }
+    Some(v)
+}
+
+/// A number as Valkey's timeouts read it, with C's strtold: decimal or
+/// hexadecimal (`0x10`, `0x1p3`), `inf`/`infinity`, no NaN, nothing around
+/// it. Long double's range is far wider than f64's: a decimal past f64's
+/// range reads as infinity and one below it as 0, which is what a timeout
+/// needs of them (out of range, and no wait).
+pub fn parse_long_double(a: &[u8]) -> Option<f64> {
+    if let Some(v) = parse_f64(a) {
+        return Some(v);
+    }
+    if a.is_empty() || a.len() > 5000 || a[0].is_ascii_whitespace() {
+        return None;
+    }
+    let (neg, body) = match a[0] {
+        b'-' => (true, &a[1..]),
+        b'+' => (false, &a[1..]),
+        _ => (false, a),
+    };
+    let v = if body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
+        parse_hex_float(&body[2..])?
+    } else {
+        // Decimal past f64's range: f64 says infinity or 0, strtold a number.
+        let s = std::str::from_utf8(body).ok()?;
+        let lower = s.to_ascii_lowercase();
+        if lower.contains("nan")
+            || lower.contains("inf")
+            || !lower.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        {
+            return None;
+        }
+        s.parse::<f64>().ok()?
+    };
+    Some(if neg { -v } else { v })
+}
+
+/// The digits after `0x` of a C hexadecimal float: `h[.h][p[+-]d]`.
+fn parse_hex_float(a: &[u8]) -> Option<f64> {
+    let (mant, exp) = match a.iter().position(|&c| c | 0x20 == b'p') {
+        Some(i) => (&a[..i], Some(&a[i + 1..])),
+        None => (a, None),
+    };
+    let mut v = 0f64;
+    let mut scale = 0i32;
+    let mut digits = 0;
+    let mut seen_dot = false;
+    for &c in mant {
+        if c == b'.' && !seen_dot {
+            seen_dot = true;
+            continue;
+        }
+        let d = (c as char).to_digit(16)?;
+        v = v * 16.0 + f64::from(d);
+        digits += 1;
+        if seen_dot {
+            scale -= 4;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    if v == 0.0 {
+        return exp.map_or(Some(0.0), |e| {
+            std::str::from_utf8(e)
+                .ok()?
+                .parse::<i64>()
+                .ok()
+                .map(|_| 0.0)
+        });
+    }
+    if let Some(e) = exp {
+        let e = std::str::from_utf8(e).ok()?;
+        if e.is_empty() || e.starts_with('+') && e.len() == 1 {
+            return None;
+        }
+        // Clamped: anything past ±100,000 is 0 or infinity either way.
+        let e = e.parse::<i64>().ok()?.clamp(-100_000, 100_000);
+        scale += e as i32;
+    }
+    Some(v * 2f64.powi(scale))
+}
+
+/// Appends the decimal form of `n`.
+#[inline]
+pub fn push_int(out: &mut Vec<u8>, n: i64) {
+    if (0..10).contains(&n) {
+        out.push(b'0' + n as u8);
+        return;
+    }
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    let neg = n < 0;
+    let mut v = n.unsigned_abs();
+    while v > 0 {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    if neg {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&tmp[i..]);
+}
+
+/// Number of characters in the decimal form of `n`.
+pub fn int_len(n: i64) -> usize {
+    let mut len = if n < 0 { 2 } else { 1 };
+    let mut v = n.unsigned_abs();
+    while v >= 10 {
+        v /= 10;
+        len += 1;
+    }
+    len
+}
+
+/// Formats a double the way Valkey replies it (ZSCORE, RESP3 doubles):
+/// integral values that fit in a signed 64-bit integer print as integers;
+/// others use the shortest digits that read back to the same value, in plain
+/// notation for moderate exponents and `d.ddde±x` otherwise.
+pub fn format_double(d: f64) -> String {
+    if d.is_nan() {
+        return "nan".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    // 2^63: i64 range limits, exactly representable.
+    const LIM: f64 = 9_223_372_036_854_775_808.0;
+    if d == d.trunc() && (-LIM..LIM).contains(&d) {
+        return (d as i64).to_string();
+    }
+    // Shortest round-trip digits and exponent from Rust's `{:e}`: "d.ddde-x".
+    let sci = format!("{:e}", d.abs());
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let nd = digits.len() as i32;
+    // Value = digits * 10^k.
+    let k = exp - (nd - 1);
+    let e = (k + nd - 1).abs();
+    let mut out = String::new();
+    if d < 0.0 {
+        out.push('-');
+    }
+    if k >= 0 && e < nd + 7 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', k as usize));
+    } else if k < 0 && (k > -7 || e < 4) {
+        let offset = nd + k;
+        if offset <= 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-offset) as usize));
+            out.push_str(&digits);
+        } else {
+            out.push_str(&digits[..offset as usize]);
+            out.push('.');
+            out.push_str(&digits[offset as usize..]);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if nd > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if k + nd - 1 < 0 { '-' } else { '+' });
+        out.push_str(&e.to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_integers() {
+        assert_eq!(parse_i64(b"123"), Some(123));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_i64(b"012"), None);
+        assert_eq!(parse_i64(b"-0"), None);
+        assert_eq!(parse_i64(b"+1"), None);
+        assert_eq!(parse_i64(b" 1"), None);
+        assert_eq!(parse_i64(b"0"), Some(0));
+    }
+
+    #[test]
+    fn floats() {
+        assert_eq!(parse_f64(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"+inf"), Some(f64::INFINITY));
+        assert_eq!(parse_f64(b"1e3"), Some(1000.0));
+        assert_eq!(parse_f64(b".5"), Some(0.5));
+        assert_eq!(parse_f64(b"nan"), None);
+        assert_eq!(parse_f64(b""), None);
+        assert_eq!(parse_f64(b" 1"), None);
+        assert_eq!(parse_f64(b"abc"), None);
+        assert_eq!(parse_f64(b"1e400"), None);
+        assert_eq!(parse_f64(b"1e-400"), None);
+        assert_eq!(parse_f64(b"0e-400"), Some(0.0));
+    }
+
+    #[test]
+    fn int_len_counts_sign_and_digits() {
+        assert_eq!(int_len(-10), 3);
+        assert_eq!(int_len(i64::MIN), 20);
+    }
+
+    #[test]
+    fn doubles_like_valkey() {
+        let cases: &[(f64, &str)] = &[
+            (1e20, "1e+20"),
+            (0.1, "0.1"),
+            (3.0, "3"),
+            (1.5e-7, "1.5e-7"),
+            (123456789012345678.0, "123456789012345680"),
+            (1e18, "1000000000000000000"),
+            (1e19, "1e+19"),
+            (1.2345e20, "1.2345e+20"),
+            (0.000001, "0.000001"),
+            (1.2e-6, "1.2e-6"),
+            (1.234567125e-4, "1.234567125e-4"),
+            (1.5e-5, "0.000015"),
+            (-0.0, "0"),
+            (2.5, "2.5"),
+            (-2.5, "-2.5"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (12345.678, "12345.678"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ];
+        for (d, s) in cases {
+            assert_eq!(format_double(*d), *s, "{d}");
+        }
+    }
+}
