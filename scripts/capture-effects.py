@@ -432,6 +432,12 @@ SCENARIOS = [
     S("spop/count-equal", ["SPOP", "k", "3"], R("SADD k a b c")),
     S("spop/count-zero", ["SPOP", "k", "0"], R("SADD k a b c")),
     S("spop/missing", ["SPOP", "k"]),
+    # Past 1,024 members the SREMs go out in batches (inside MULTI/EXEC),
+    # both when popping by random picks and when rebuilding from the rest.
+    S("spop/count-batched", ["SPOP", "k", "1200"],
+      [["SADD", "k"] + ["m%d" % i for i in range(1500)]], rand=True),
+    S("spop/count-batched-rebuild", ["SPOP", "k", "1450"],
+      [["SADD", "k"] + ["m%d" % i for i in range(1500)]], rand=True),
     S("spop/intset-count", ["SPOP", "k", "1"], R("SADD k 1 2 3"), rand=True),
     S("sinterstore", ["SINTERSTORE", "dst", "k1", "k2"], R("SADD k1 a b", "SADD k2 b c")),
     S("sinterstore/empty", ["SINTERSTORE", "dst", "k1", "k2"], R("SADD k1 a", "SADD k2 b",
@@ -499,12 +505,18 @@ def subst(argv, t0):
 
 
 def normalize(argv, t0):
-    """Absolute Unix-ms times near t0 become <abs:+N>, N rounded to 1 s."""
+    """Absolute Unix-ms times near t0 become <abs:+N>, N rounded to 1 s.
+    A whole second (from a seconds input, `<abs_s:+N>`) counts in seconds
+    from t0's second, so the data does not flip with t0's milliseconds."""
     out = []
     for a in argv:
         s = a.decode("latin-1")
         if re.fullmatch(r"\d{13}", s) and abs(int(s) - t0) < 10 * 86400 * 1000:
-            d = round((int(s) - t0) / 1000) * 1000
+            v = int(s)
+            if v % 1000 == 0:
+                d = (v // 1000 - t0 // 1000) * 1000
+            else:
+                d = round((v - t0) / 1000) * 1000
             s = "<abs:%+d>" % d
         out.append(s)
     return out
