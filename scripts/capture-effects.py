@@ -254,6 +254,8 @@ SCENARIOS = [
     S("getex/plain", ["GETEX", "k"], R("SET k v EX 100")),
     S("getex/exat-past", ["GETEX", "k", "EXAT", "1"], R("SET k v")),
     S("getex/pxat-past", ["GETEX", "k", "PXAT", "1"], R("SET k v")),
+    S("getex/exat-past-lazy-expire-no", ["GETEX", "k", "EXAT", "1"],
+      R("CONFIG SET lazyfree-lazy-expire no", "SET k v")),
     S("getex/missing", ["GETEX", "k", "EX", "100"]),
     S("mset", ["MSET", "k1", "a", "k2", "b"]),
     S("msetnx/new", ["MSETNX", "k1", "a", "k2", "b"]),
@@ -296,6 +298,8 @@ SCENARIOS = [
     S("expire/lt-smaller", ["EXPIRE", "k", "10", "LT"], R("SET k v EX 50")),
     S("expire/lt-nottl", ["EXPIRE", "k", "100", "LT"], R("SET k v")),
     S("expire/past-nx-hasttl", ["EXPIRE", "k", "-1", "NX"], R("SET k v EX 50")),
+    S("expire/past-lazy-expire-no", ["EXPIRE", "k", "-1"],
+      R("CONFIG SET lazyfree-lazy-expire no", "SET k v")),
     S("pexpire", ["PEXPIRE", "k", "100000"], R("SET k v")),
     S("pexpire/past", ["PEXPIRE", "k", "-5"], R("SET k v")),
     S("expireat", ["EXPIREAT", "k", "<abs_s:+100>"], R("SET k v")),
@@ -352,6 +356,11 @@ SCENARIOS = [
     S("expired/expire", ["EXPIRE", "k", "100"], R("SET k v PX 1"), sleep_ms=20, expired=["k"]),
     S("expired/sadd", ["SADD", "k", "a"], R("SADD k a", "PEXPIRE k 1"), sleep_ms=20,
       expired=["k"]),
+    S("expired/get-lazy-expire-no", ["GET", "k"],
+      R("CONFIG SET lazyfree-lazy-expire no", "SET k v PX 1"), sleep_ms=20, expired=["k"]),
+    S("del/lazy-user-del", ["DEL", "k"], R("CONFIG SET lazyfree-lazy-user-del yes", "SET k v")),
+    S("flushall/lazy-user-flush", ["FLUSHALL"], R("CONFIG SET lazyfree-lazy-user-flush yes",
+                                                  "SET k1 a")),
     S("expired/db3-get", ["GET", "k"], R("SET k v PX 1"), db=3, sleep_ms=20, expired=["k"]),
     # ---- lists
     S("lpush", ["LPUSH", "k", "a", "b"]),
@@ -429,6 +438,8 @@ SCENARIOS = [
     S("spop/count", ["SPOP", "k", "2"], R("SADD k a b c d e"), rand=True),
     S("spop/count-large", ["SPOP", "k", "4"], R("SADD k a b c d e"), rand=True),
     S("spop/count-all", ["SPOP", "k", "5"], R("SADD k a b c")),
+    S("spop/count-all-lazy-server-del-no", ["SPOP", "k", "5"],
+      R("CONFIG SET lazyfree-lazy-server-del no", "SADD k a b c")),
     S("spop/count-equal", ["SPOP", "k", "3"], R("SADD k a b c")),
     S("spop/count-zero", ["SPOP", "k", "0"], R("SADD k a b c")),
     S("spop/missing", ["SPOP", "k"]),
@@ -554,7 +565,12 @@ class Runner:
         assert m.call("FLUSHALL") == "OK"
         assert m.call("SELECT", sc["db"]) == "OK"
         t0 = int(time.time() * 1000)
+        # A setup may CONFIG SET: the old values come back after the run.
+        restore = []
         for cmd in sc["setup"]:
+            if [a.lower() for a in cmd[:2]] == ["config", "set"]:
+                old = m.call("CONFIG", "GET", cmd[2])
+                restore.append(["CONFIG", "SET", cmd[2], old[1]])
             r = m.call(*subst(cmd, t0))
             assert not isinstance(r, Err), (sc["name"], cmd, r)
         if sc["sleep_ms"]:
@@ -582,6 +598,8 @@ class Runner:
             assert self.watcher.call("MULTI") == "OK"
             assert self.watcher.call("PING") == "QUEUED"
             modified = self.watcher.call("EXEC") is None
+        for cmd in restore:
+            assert m.call(*cmd) == "OK"
         end = self.mark()
         self.replica.until_marker(begin)
         prop = self.replica.until_marker(end)
