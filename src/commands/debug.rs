@@ -172,7 +172,7 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
             ctx.out.simple(&h);
         }
     } else if is(sub, "config-rewrite-force-all") && argc == 2 {
-        return super::server::rewrite_config_file(ctx, true);
+        return super::config::rewrite_config_file(ctx, true);
     } else if is(sub, "populate") && (3..=5).contains(&argc) {
         return debug_populate(ctx);
     } else if is(sub, "log") && argc == 3 {

@@ -9,10 +9,12 @@
 
 pub mod args;
 pub mod command;
+pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod digest;
 pub mod hash;
+pub mod info;
 pub mod keys;
 pub mod latency;
 pub mod list;
