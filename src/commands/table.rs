@@ -241,7 +241,7 @@ mod tests {
                     assert!(ks.last >= ks.first && ks.last < min_argc, "{}", spec.name);
                 }
             }
-            assert!(!spec.summary.is_empty(), "{} has no summary", spec.name);
+            assert!(!spec.doc.summary.is_empty(), "{} has no summary", spec.name);
         }
     }
 
@@ -310,9 +310,16 @@ mod tests {
 
     #[test]
     fn numkeys_positions() {
+        static DOC: crate::commands::Doc =
+            crate::commands::Doc::new(crate::commands::Group::Generic, "1.0.0", 0);
         let spec = CommandSpec {
+            name: "x",
+            arity: -3,
+            flags: 0,
             keys: crate::commands::KeySpec::numkeys(2),
-            ..CommandSpec::DEFAULT
+            handler: crate::commands::container,
+            subcommands: &[],
+            doc: &DOC,
         };
         let argv: Vec<Bytes> = ["zunionstore", "dst", "2", "a", "b", "WEIGHTS"]
             .iter()

@@ -13,6 +13,7 @@ use bytes::Bytes;
 
 use super::args::{int, is, parse_f64, timeout};
 use super::flags::*;
+use super::meta::{acl, arg, ks, Doc, Group};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{wrong_arity, CmdError, CmdResult, CURSOR, NOT_FLOAT, SYNTAX, WRONGTYPE};
 use crate::exec::state::TimeoutReply;
@@ -56,455 +57,731 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: -4,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.",
-        since: "1.2.0",
-        complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-        syntax: "key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]",
         handler: zadd,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.",
+            complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+            key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
+            args: &[
+                arg::key("key", 0),
+                arg::oneof("condition", &[
+                    arg::pure("nx", "NX"),
+                    arg::pure("xx", "XX"),
+                ]).since("3.0.2").optional(),
+                arg::oneof("comparison", &[
+                    arg::pure("gt", "GT"),
+                    arg::pure("lt", "LT"),
+                ]).since("6.2.0").optional(),
+                arg::pure("change", "CH").since("3.0.2").optional(),
+                arg::pure("increment", "INCR").since("3.0.2").optional(),
+                arg::block("data", &[
+                    arg::double("score"),
+                    arg::string("member"),
+                ]).multiple(),
+            ],
+            history: &[
+                ("2.4.0", "Takes several score/member pairs."),
+                ("3.0.2", "The XX, NX, CH and INCR options."),
+                ("6.2.0", "The GT and LT conditions."),
+            ],
+            ..Doc::new(Group::SortedSet, "1.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zincrby",
         arity: 4,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Increments the score of a member in a sorted set.",
-        since: "1.2.0",
-        complexity: "O(log(N)) where N is the number of elements in the sorted set.",
-        syntax: "key increment member",
         handler: zincrby,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Increments the score of a member in a sorted set.",
+            complexity: "O(log(N)) where N is the number of elements in the sorted set.",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
+            args: &[arg::key("key", 0), arg::integer("increment"), arg::string("member")],
+            ..Doc::new(Group::SortedSet, "1.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zrem",
         arity: -3,
         flags: WRITE | FAST,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.",
-        since: "1.2.0",
-        complexity: "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
-        syntax: "key member [member ...]",
         handler: zrem,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.",
+            complexity: "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
+            key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
+            args: &[arg::key("key", 0), arg::string("member").multiple()],
+            history: &[
+                ("2.4.0", "Takes several members."),
+            ],
+            ..Doc::new(Group::SortedSet, "1.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zcard",
         arity: 2,
         flags: READONLY | FAST,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns the number of members in a sorted set.",
-        since: "1.2.0",
-        complexity: "O(1)",
-        syntax: "key",
         handler: zcard,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the number of members in a sorted set.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RO)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::SortedSet, "1.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zscore",
         arity: 3,
         flags: READONLY | FAST,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns the score of a member in a sorted set.",
-        since: "1.2.0",
-        complexity: "O(1)",
-        syntax: "key member",
         handler: zscore,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the score of a member in a sorted set.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0), arg::string("member")],
+            ..Doc::new(Group::SortedSet, "1.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zmscore",
         arity: -3,
         flags: READONLY | FAST,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns the score of one or more members in a sorted set.",
-        since: "6.2.0",
-        complexity: "O(N) where N is the number of members being requested.",
-        syntax: "key member [member ...]",
         handler: zmscore,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the score of one or more members in a sorted set.",
+            complexity: "O(N) where N is the number of members being requested.",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0), arg::string("member").multiple()],
+            ..Doc::new(Group::SortedSet, "6.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zrank",
         arity: -3,
         flags: READONLY | FAST,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns the index of a member in a sorted set ordered by ascending scores.",
-        since: "2.0.0",
-        complexity: "O(log(N))",
-        syntax: "key member [WITHSCORE]",
         handler: zrank,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the index of a member in a sorted set ordered by ascending scores.",
+            complexity: "O(log(N))",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::string("member"),
+                arg::pure("withscore", "WITHSCORE").optional(),
+            ],
+            history: &[
+                ("7.2.0", "The WITHSCORE option."),
+            ],
+            ..Doc::new(Group::SortedSet, "2.0.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zrevrank",
         arity: -3,
         flags: READONLY | FAST,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns the index of a member in a sorted set ordered by descending scores.",
-        since: "2.0.0",
-        complexity: "O(log(N))",
-        syntax: "key member [WITHSCORE]",
         handler: zrevrank,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the index of a member in a sorted set ordered by descending scores.",
+            complexity: "O(log(N))",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::string("member"),
+                arg::pure("withscore", "WITHSCORE").optional(),
+            ],
+            history: &[
+                ("7.2.0", "The WITHSCORE option."),
+            ],
+            ..Doc::new(Group::SortedSet, "2.0.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zcount",
         arity: 4,
         flags: READONLY | FAST,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns the count of members in a sorted set that have scores within a range.",
-        since: "2.0.0",
-        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-        syntax: "key min max",
         handler: range::zcount,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the count of members in a sorted set that have scores within a range.",
+            complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0), arg::double("min"), arg::double("max")],
+            ..Doc::new(Group::SortedSet, "2.0.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zlexcount",
         arity: 4,
         flags: READONLY | FAST,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns the number of members in a sorted set within a lexicographical range.",
-        since: "2.8.9",
-        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-        syntax: "key min max",
         handler: range::zlexcount,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the number of members in a sorted set within a lexicographical range.",
+            complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0), arg::string("min"), arg::string("max")],
+            ..Doc::new(Group::SortedSet, "2.8.9", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zrange",
         arity: -4,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns members in a sorted set within a range of indexes.",
-        since: "1.2.0",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
-        syntax: "key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]",
         handler: range::zrange,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns members in a sorted set within a range of indexes.",
+            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::string("start"),
+                arg::string("stop"),
+                arg::oneof("sortby", &[
+                    arg::pure("byscore", "BYSCORE"),
+                    arg::pure("bylex", "BYLEX"),
+                ]).since("6.2.0").optional(),
+                arg::pure("rev", "REV").since("6.2.0").optional(),
+                arg::block("limit", &[
+                    arg::integer("offset"),
+                    arg::integer("count"),
+                ]).token("LIMIT").since("6.2.0").optional(),
+                arg::pure("withscores", "WITHSCORES").optional(),
+            ],
+            history: &[
+                ("6.2.0", "The REV, BYSCORE, BYLEX and LIMIT options."),
+            ],
+            ..Doc::new(Group::SortedSet, "1.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zrangestore",
         arity: -5,
         flags: WRITE | DENYOOM,
         keys: KeySpec::range(1, 2, 1),
-        group: "sorted-set",
-        summary: "Stores a range of members from sorted set in a key.",
-        since: "6.2.0",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
-        syntax: "dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]",
         handler: range::zrangestore,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Stores a range of members from sorted set in a key.",
+            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
+            key_specs: &[ks::one(1, ks::OW | ks::UPDATE), ks::one(2, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("dst", 0),
+                arg::key("src", 1),
+                arg::string("min"),
+                arg::string("max"),
+                arg::oneof("sortby", &[
+                    arg::pure("byscore", "BYSCORE"),
+                    arg::pure("bylex", "BYLEX"),
+                ]).optional(),
+                arg::pure("rev", "REV").optional(),
+                arg::block("limit", &[
+                    arg::integer("offset"),
+                    arg::integer("count"),
+                ]).token("LIMIT").optional(),
+            ],
+            ..Doc::new(Group::SortedSet, "6.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zrevrange",
         arity: -4,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns members in a sorted set within a range of indexes in reverse order.",
-        since: "1.2.0",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
-        syntax: "key start stop [WITHSCORES]",
         handler: range::zrevrange,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns members in a sorted set within a range of indexes in reverse order.",
+            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("start"),
+                arg::integer("stop"),
+                arg::pure("withscores", "WITHSCORES").optional(),
+            ],
+            ..Doc::new(Group::SortedSet, "1.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zrangebyscore",
         arity: -4,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns members in a sorted set within a range of scores.",
-        since: "1.0.5",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        syntax: "key min max [WITHSCORES] [LIMIT offset count]",
         handler: range::zrangebyscore,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns members in a sorted set within a range of scores.",
+            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::double("min"),
+                arg::double("max"),
+                arg::pure("withscores", "WITHSCORES").since("2.0.0").optional(),
+                arg::block("limit", &[
+                    arg::integer("offset"),
+                    arg::integer("count"),
+                ]).token("LIMIT").optional(),
+            ],
+            history: &[
+                ("2.0.0", "The WITHSCORES option."),
+            ],
+            ..Doc::new(Group::SortedSet, "1.0.5", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zrevrangebyscore",
         arity: -4,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns members in a sorted set within a range of scores in reverse order.",
-        since: "2.2.0",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        syntax: "key max min [WITHSCORES] [LIMIT offset count]",
         handler: range::zrevrangebyscore,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns members in a sorted set within a range of scores in reverse order.",
+            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::double("max"),
+                arg::double("min"),
+                arg::pure("withscores", "WITHSCORES").optional(),
+                arg::block("limit", &[
+                    arg::integer("offset"),
+                    arg::integer("count"),
+                ]).token("LIMIT").optional(),
+            ],
+            history: &[
+                ("2.1.6", "Exclusive bounds for min and max."),
+            ],
+            ..Doc::new(Group::SortedSet, "2.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zrangebylex",
         arity: -4,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns members in a sorted set within a lexicographical range.",
-        since: "2.8.9",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        syntax: "key min max [LIMIT offset count]",
         handler: range::zrangebylex,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns members in a sorted set within a lexicographical range.",
+            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::string("min"),
+                arg::string("max"),
+                arg::block("limit", &[
+                    arg::integer("offset"),
+                    arg::integer("count"),
+                ]).token("LIMIT").optional(),
+            ],
+            ..Doc::new(Group::SortedSet, "2.8.9", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zrevrangebylex",
         arity: -4,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns members in a sorted set within a lexicographical range in reverse order.",
-        since: "2.8.9",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        syntax: "key max min [LIMIT offset count]",
         handler: range::zrevrangebylex,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns members in a sorted set within a lexicographical range in reverse order.",
+            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::string("max"),
+                arg::string("min"),
+                arg::block("limit", &[
+                    arg::integer("offset"),
+                    arg::integer("count"),
+                ]).token("LIMIT").optional(),
+            ],
+            ..Doc::new(Group::SortedSet, "2.8.9", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zremrangebyrank",
         arity: 4,
         flags: WRITE,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.",
-        since: "2.0.0",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
-        syntax: "key start stop",
         handler: range::zremrangebyrank,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.",
+            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+            key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
+            args: &[arg::key("key", 0), arg::integer("start"), arg::integer("stop")],
+            ..Doc::new(Group::SortedSet, "2.0.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zremrangebyscore",
         arity: 4,
         flags: WRITE,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.",
-        since: "1.2.0",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
-        syntax: "key min max",
         handler: range::zremrangebyscore,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.",
+            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+            key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
+            args: &[arg::key("key", 0), arg::double("min"), arg::double("max")],
+            ..Doc::new(Group::SortedSet, "1.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zremrangebylex",
         arity: 4,
         flags: WRITE,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.",
-        since: "2.8.9",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
-        syntax: "key min max",
         handler: range::zremrangebylex,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.",
+            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+            key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
+            args: &[arg::key("key", 0), arg::string("min"), arg::string("max")],
+            ..Doc::new(Group::SortedSet, "2.8.9", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zpopmin",
         arity: -2,
         flags: WRITE | FAST,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
-        since: "5.0.0",
-        complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
-        syntax: "key [count]",
         handler: zpopmin,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
+            complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::DELETE)],
+            args: &[arg::key("key", 0), arg::integer("count").optional()],
+            ..Doc::new(Group::SortedSet, "5.0.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zpopmax",
         arity: -2,
         flags: WRITE | FAST,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
-        since: "5.0.0",
-        complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
-        syntax: "key [count]",
         handler: zpopmax,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
+            complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::DELETE)],
+            args: &[arg::key("key", 0), arg::integer("count").optional()],
+            ..Doc::new(Group::SortedSet, "5.0.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zmpop",
         arity: -4,
         flags: WRITE,
         keys: KeySpec::numkeys(1),
-        group: "sorted-set",
-        summary: "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.",
-        since: "7.0.0",
-        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
-        syntax: "numkeys key [key ...] <MIN | MAX> [COUNT count]",
         handler: zmpop,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.",
+            complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+            key_specs: &[ks::keynum(1, ks::RW | ks::ACCESS | ks::DELETE)],
+            args: &[
+                arg::integer("numkeys"),
+                arg::key("key", 0).multiple(),
+                arg::oneof("where", &[
+                    arg::pure("min", "MIN"),
+                    arg::pure("max", "MAX"),
+                ]),
+                arg::integer("count").token("COUNT").optional(),
+            ],
+            ..Doc::new(Group::SortedSet, "7.0.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zrandmember",
         arity: -2,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Returns one or more random members from a sorted set.",
-        since: "6.2.0",
-        complexity: "O(N) where N is the number of members returned",
-        syntax: "key [count [WITHSCORES]]",
         handler: zrandmember,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns one or more random members from a sorted set.",
+            complexity: "O(N) where N is the number of members returned",
+            tips: &["nondeterministic_output"],
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::block("options", &[
+                    arg::integer("count"),
+                    arg::pure("withscores", "WITHSCORES").optional(),
+                ]).optional(),
+            ],
+            ..Doc::new(Group::SortedSet, "6.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zunion",
         arity: -3,
         flags: READONLY,
         keys: KeySpec::numkeys(1),
-        group: "sorted-set",
-        summary: "Returns the union of multiple sorted sets.",
-        since: "6.2.0",
-        complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-        syntax: "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
         handler: setop::zunion,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the union of multiple sorted sets.",
+            complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+            key_specs: &[ks::keynum(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::integer("numkeys"),
+                arg::key("key", 0).multiple(),
+                arg::integer("weight").token("WEIGHTS").optional().multiple(),
+                arg::oneof("aggregate", &[
+                    arg::pure("sum", "SUM"),
+                    arg::pure("min", "MIN"),
+                    arg::pure("max", "MAX"),
+                ]).token("AGGREGATE").optional(),
+                arg::pure("withscores", "WITHSCORES").optional(),
+            ],
+            ..Doc::new(Group::SortedSet, "6.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zinter",
         arity: -3,
         flags: READONLY,
         keys: KeySpec::numkeys(1),
-        group: "sorted-set",
-        summary: "Returns the intersect of multiple sorted sets.",
-        since: "6.2.0",
-        complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-        syntax: "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
         handler: setop::zinter,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the intersect of multiple sorted sets.",
+            complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+            key_specs: &[ks::keynum(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::integer("numkeys"),
+                arg::key("key", 0).multiple(),
+                arg::integer("weight").token("WEIGHTS").optional().multiple(),
+                arg::oneof("aggregate", &[
+                    arg::pure("sum", "SUM"),
+                    arg::pure("min", "MIN"),
+                    arg::pure("max", "MAX"),
+                ]).token("AGGREGATE").optional(),
+                arg::pure("withscores", "WITHSCORES").optional(),
+            ],
+            ..Doc::new(Group::SortedSet, "6.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zdiff",
         arity: -3,
         flags: READONLY,
         keys: KeySpec::numkeys(1),
-        group: "sorted-set",
-        summary: "Returns the difference between multiple sorted sets.",
-        since: "6.2.0",
-        complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
-        syntax: "numkeys key [key ...] [WITHSCORES]",
         handler: setop::zdiff,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the difference between multiple sorted sets.",
+            complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+            key_specs: &[ks::keynum(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::integer("numkeys"),
+                arg::key("key", 0).multiple(),
+                arg::pure("withscores", "WITHSCORES").optional(),
+            ],
+            ..Doc::new(Group::SortedSet, "6.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zunionstore",
         arity: -4,
         flags: WRITE | DENYOOM,
         keys: KeySpec::numkeys(2),
-        group: "sorted-set",
-        summary: "Stores the union of multiple sorted sets in a key.",
-        since: "2.0.0",
-        complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-        syntax: "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
         handler: setop::zunionstore,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Stores the union of multiple sorted sets in a key.",
+            complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+            key_specs: &[ks::one(1, ks::OW | ks::UPDATE), ks::keynum(2, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("destination", 0),
+                arg::integer("numkeys"),
+                arg::key("key", 1).multiple(),
+                arg::integer("weight").token("WEIGHTS").optional().multiple(),
+                arg::oneof("aggregate", &[
+                    arg::pure("sum", "SUM"),
+                    arg::pure("min", "MIN"),
+                    arg::pure("max", "MAX"),
+                ]).token("AGGREGATE").optional(),
+            ],
+            ..Doc::new(Group::SortedSet, "2.0.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zinterstore",
         arity: -4,
         flags: WRITE | DENYOOM,
         keys: KeySpec::numkeys(2),
-        group: "sorted-set",
-        summary: "Stores the intersect of multiple sorted sets in a key.",
-        since: "2.0.0",
-        complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-        syntax: "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
         handler: setop::zinterstore,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Stores the intersect of multiple sorted sets in a key.",
+            complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+            key_specs: &[ks::one(1, ks::OW | ks::UPDATE), ks::keynum(2, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("destination", 0),
+                arg::integer("numkeys"),
+                arg::key("key", 1).multiple(),
+                arg::integer("weight").token("WEIGHTS").optional().multiple(),
+                arg::oneof("aggregate", &[
+                    arg::pure("sum", "SUM"),
+                    arg::pure("min", "MIN"),
+                    arg::pure("max", "MAX"),
+                ]).token("AGGREGATE").optional(),
+            ],
+            ..Doc::new(Group::SortedSet, "2.0.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zdiffstore",
         arity: -4,
         flags: WRITE | DENYOOM,
         keys: KeySpec::numkeys(2),
-        group: "sorted-set",
-        summary: "Stores the difference of multiple sorted sets in a key.",
-        since: "6.2.0",
-        complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
-        syntax: "destination numkeys key [key ...]",
         handler: setop::zdiffstore,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Stores the difference of multiple sorted sets in a key.",
+            complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+            key_specs: &[ks::one(1, ks::OW | ks::UPDATE), ks::keynum(2, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("destination", 0),
+                arg::integer("numkeys"),
+                arg::key("key", 1).multiple(),
+            ],
+            ..Doc::new(Group::SortedSet, "6.2.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zintercard",
         arity: -3,
         flags: READONLY,
         keys: KeySpec::numkeys(1),
-        group: "sorted-set",
-        summary: "Returns the number of members of the intersect of multiple sorted sets.",
-        since: "7.0.0",
-        complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
-        syntax: "numkeys key [key ...] [LIMIT limit]",
         handler: setop::zintercard,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the number of members of the intersect of multiple sorted sets.",
+            complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
+            key_specs: &[ks::keynum(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::integer("numkeys"),
+                arg::key("key", 0).multiple(),
+                arg::integer("limit").token("LIMIT").optional(),
+            ],
+            ..Doc::new(Group::SortedSet, "7.0.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "zscan",
         arity: -3,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "sorted-set",
-        summary: "Iterates over members and scores of a sorted set.",
-        since: "2.8.0",
-        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-        syntax: "key cursor [MATCH pattern] [COUNT count] [NOSCORES]",
         handler: zscan,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Iterates over members and scores of a sorted set.",
+            complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+            tips: &["nondeterministic_output"],
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("cursor"),
+                arg::pattern("pattern").token("MATCH").optional(),
+                arg::integer("count").token("COUNT").optional(),
+                arg::pure("noscores", "NOSCORES").optional(),
+            ],
+            history: &[
+                ("8.0.0", "The NOSCORES option."),
+            ],
+            ..Doc::new(Group::SortedSet, "2.8.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "bzpopmin",
         arity: -3,
         flags: WRITE | BLOCKING | FAST,
         keys: KeySpec::range(1, -2, 1),
-        group: "sorted-set",
-        summary: "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
-        since: "5.0.0",
-        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-        syntax: "key [key ...] timeout",
         handler: bzpopmin,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+            complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+            key_specs: &[ks::range(1, -2, 1, ks::RW | ks::ACCESS | ks::DELETE)],
+            args: &[arg::key("key", 0).multiple(), arg::double("timeout")],
+            history: &[
+                ("6.0.0", "The timeout may be fractional."),
+            ],
+            ..Doc::new(Group::SortedSet, "5.0.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "bzpopmax",
         arity: -3,
         flags: WRITE | BLOCKING | FAST,
         keys: KeySpec::range(1, -2, 1),
-        group: "sorted-set",
-        summary: "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
-        since: "5.0.0",
-        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-        syntax: "key [key ...] timeout",
         handler: bzpopmax,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+            complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+            key_specs: &[ks::range(1, -2, 1, ks::RW | ks::ACCESS | ks::DELETE)],
+            args: &[arg::key("key", 0).multiple(), arg::double("timeout")],
+            history: &[
+                ("6.0.0", "The timeout may be fractional."),
+            ],
+            ..Doc::new(Group::SortedSet, "5.0.0", acl::SORTEDSET)
+        },
     },
     CommandSpec {
         name: "bzmpop",
         arity: -5,
         flags: WRITE | BLOCKING,
         keys: KeySpec::numkeys(2),
-        group: "sorted-set",
-        summary: "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
-        since: "7.0.0",
-        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
-        syntax: "timeout numkeys key [key ...] <MIN | MAX> [COUNT count]",
         handler: bzmpop,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+            complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+            key_specs: &[ks::keynum(2, ks::RW | ks::ACCESS | ks::DELETE)],
+            args: &[
+                arg::double("timeout"),
+                arg::integer("numkeys"),
+                arg::key("key", 0).multiple(),
+                arg::oneof("where", &[
+                    arg::pure("min", "MIN"),
+                    arg::pure("max", "MAX"),
+                ]),
+                arg::integer("count").token("COUNT").optional(),
+            ],
+            ..Doc::new(Group::SortedSet, "7.0.0", acl::SORTEDSET)
+        },
     },
 ];
 
