@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use super::args::is;
 use super::flags::*;
-use super::meta::{acl, arg, Doc, Group};
+use super::meta::{acl, arg, Doc, Group, Secret};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{
     excerpt, wrong_arity, CmdError, CmdResult, DB_INDEX, NOPROTO, NOT_INTEGER, NO_PASSWORD_SET,
@@ -125,6 +125,7 @@ pub static COMMANDS: &[CommandSpec] = &[
                 "6.0.0",
                 "Takes a username as well as a password (ACL users).",
             )],
+            secret: Secret::AllArgs,
             ..Doc::new(Group::Connection, "1.0.0", acl::CONNECTION)
         },
     },
@@ -159,6 +160,7 @@ pub static COMMANDS: &[CommandSpec] = &[
                     "The protocol version may be left out, to see the connection's state.",
                 ),
             ],
+            secret: Secret::AfterToken("AUTH", 2),
             ..Doc::new(Group::Connection, "6.0.0", acl::CONNECTION)
         },
     },

@@ -579,6 +579,36 @@ mod tests {
         assert!(secret_positions(cfg, &argv(&["config", "set", "requirepass"])).is_empty());
     }
 
+    /// The rows that carry passwords declare them, and resolving a call
+    /// finds them (as the slow log does).
+    #[test]
+    fn rows_declare_secrets() {
+        use crate::commands::CMD_TABLE;
+        let of = |v: &[&str]| {
+            let a = argv(v);
+            let id = CMD_TABLE.resolve(&a).expect("resolves");
+            CMD_TABLE.specs[id].secret_positions(&a)
+        };
+        assert_eq!(of(&["AUTH", "pw"]), vec![1]);
+        assert_eq!(of(&["auth", "user", "pw"]), vec![1, 2]);
+        assert_eq!(
+            of(&["HELLO", "3", "AUTH", "u", "p", "SETNAME", "n"]),
+            vec![3, 4]
+        );
+        assert_eq!(
+            of(&["CONFIG", "SET", "requirepass", "pw", "maxclients", "5"]),
+            vec![3]
+        );
+        assert!(of(&["SET", "auth", "requirepass"]).is_empty());
+        let declared: Vec<&str> = CMD_TABLE
+            .specs
+            .iter()
+            .filter(|s| s.doc.secret != Secret::None)
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(declared, vec!["auth", "hello", "config|set"]);
+    }
+
     #[test]
     fn builders() {
         const A: Arg = arg::integer("count")

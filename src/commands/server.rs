@@ -14,7 +14,7 @@ use bytes::Bytes;
 
 use super::args::is;
 use super::flags::*;
-use super::meta::{acl, arg, ks, Doc, Group};
+use super::meta::{acl, arg, ks, Doc, Group, Secret};
 use super::{CommandSpec, Ctx, KeySpec, CMD_TABLE};
 use crate::config::directives::format_percentile;
 use crate::config::directives::{HIDDEN, MULTI_ARG, PROTECTED, SAME_ONLY};
@@ -107,6 +107,7 @@ pub static COMMANDS: &[CommandSpec] = &[
                 history: &[
                     ("7.0.0", "Sets several parameters at once."),
                 ],
+                secret: Secret::SensitiveConfigValues,
                 ..Doc::new(Group::Server, "2.0.0", 0)
             },
         },
