@@ -10,6 +10,10 @@ notation (tests/command.rs renders ours the same way):
   "bulk"  +"simple"  42 (integer)  _ (null)  [array]  ~[set]  {map: key "k" value ...}
 Valkey orders subcommands by a per-process hash seed, so both sides list them sorted by name; a
 container lists only the subcommands ferrokey implements (each of which has its own lines too).
+Then, for consistency of the rest of COMMAND: `NAME getkeysandflags ARGV REPLY` for calls with
+1 to 4 arguments past the arity of every command with key specifications (a count where a key
+specification expects one), and `@CATEGORY list - REPLY`: COMMAND LIST FILTERBY ACLCAT, restricted
+to the implemented commands and sorted.
 Prose is not facts: summaries, complexities, history texts, argument summaries, key-spec notes and
 replaced_by are replaced by <prose>, so only their presence is compared.
 """
@@ -48,7 +52,7 @@ class Conn:
         if t == b"_":
             return ("null",)
         if t == b"-":
-            raise RuntimeError(r.decode())
+            return ("error", r.decode())
         raise RuntimeError("unexpected reply type %r" % line)
 
     def cmd(self, *args):
@@ -172,6 +176,8 @@ def render(v):
         return str(v[1])
     if kind == "null":
         return "_"
+    if kind == "error":
+        return "-" + json.dumps(v[1])
     if kind == "array":
         return "[" + " ".join(render(x) for x in v[1]) + "]"
     if kind == "set":
@@ -189,7 +195,7 @@ def main():
     names = sorted(s(x) for x in ours.cmd("COMMAND", "LIST")[1])
     v3 = Conn(int(sys.argv[1]))
     v3.cmd("HELLO", "3")
-    out = ["# Valkey %s COMMAND INFO / COMMAND DOCS for the commands ferrokey implements;" % s(
+    out = ["# Valkey %s COMMAND INFO / DOCS / GETKEYSANDFLAGS / LIST for the commands ferrokey implements;" % s(
         valkey.cmd("INFO", "server")).split("valkey_version:")[1].split()[0],
         "# written by scripts/capture-command-meta.py, compared by tests/command.rs. Prose is masked."]
     for n in names:
@@ -197,6 +203,29 @@ def main():
             for proto, c in (("2", valkey), ("3", v3)):
                 reply = c.cmd("COMMAND", kind, n)
                 out.append("%s %s %s %s" % (n, kind.lower(), proto, render(only_implemented(sort_subcommands(mask(reply)), set(names)))))
+    implemented = set(names)
+    for n in names:
+        info = valkey.cmd("COMMAND", "INFO", n)[1][0][1]
+        arity, specs = info[1][1], info[8][1]
+        if not specs:
+            continue
+        keynums = []
+        for spec in specs:
+            d = dict((s(k), x) for k, x in zip(spec[1][::2], spec[1][1::2]))
+            bs, fk = d["begin_search"][1], d["find_keys"][1]
+            if s(fk[1]) == "keynum" and s(bs[1]) == "index":
+                keynums.append(bs[3][1][1][1])  # begin_search: type index spec {index N}
+        for argc in range(abs(arity), abs(arity) + 4) if arity < 0 else [arity]:
+            argv = n.split("|") + ["a%d" % i for i in range(len(n.split("|")), argc)]
+            for at in keynums:
+                if at < argc:
+                    argv[at] = str(min(2, argc - at - 1))
+            reply = valkey.cmd("COMMAND", "GETKEYSANDFLAGS", *argv)
+            out.append("%s getkeysandflags %s %s" % (n, json.dumps(argv, separators=(",", ":")), render(reply)))
+    for cat in sorted(s(c) for c in valkey.cmd("ACL", "CAT")[1]):
+        listed = sorted(x for x in (s(c) for c in valkey.cmd("COMMAND", "LIST", "FILTERBY", "ACLCAT", cat)[1])
+                        if x in implemented)
+        out.append("@%s list - %s" % (cat, render(("array", [("bulk", x) for x in listed]))))
     path = "tests/data/valkey-command-meta.txt"
     with open(path, "w") as f:
         f.write("\n".join(out) + "\n")
