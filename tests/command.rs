@@ -599,7 +599,7 @@ server_test!(key_functions, |srv| {
     );
 });
 
-// Key specifications and tips are Valkey 9.1's (src/commands/command/specs.rs):
+// Key specifications and tips are declared in the rows (meta::Doc), as Valkey 9.1 has them:
 // expected bytes are Valkey's replies to the same commands.
 server_test!(valkey_key_specs_and_tips, |srv| {
     let mut s = srv.raw();

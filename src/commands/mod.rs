@@ -2,10 +2,18 @@
 //!
 //! Each family file (`string.rs`, `keys.rs`, ...) exports `COMMANDS`, rows of
 //! `CommandSpec`: name, arity (Valkey's sign rule: negative means "at
-//! least"), flags, key positions, documentation and handler. The table drives
-//! lookup, arity errors, key extraction for prefetch, and COMMAND
+//! least"), flags, key positions, handler, subcommands, and a `meta::Doc`
+//! declaring what Valkey's command JSON declares (argument tree, key
+//! specifications, ACL categories, tips, history). The table drives lookup,
+//! arity errors, key extraction for prefetch, and COMMAND
 //! COUNT/INFO/DOCS/LIST/GETKEYS. Handlers parse their own arguments with the
 //! helpers in `args` and write their reply through `Ctx::out`.
+//!
+//! Adding a command is one row (every field is required, so a row without a
+//! handler does not compile), one handler, one test; then
+//! `scripts/capture-command-meta.py` records Valkey's replies for the
+//! comparison in tests/command.rs, and `UPDATE_README=1 cargo test --lib
+//! readme` lists it in the README.
 
 pub mod args;
 pub mod command;
