@@ -10,8 +10,9 @@
 //! helpers in `args` and write their reply through `Ctx::out`.
 //!
 //! Adding a command is one row (every field is required, so a row without a
-//! handler does not compile), one handler, one test; then
-//! `scripts/capture-command-meta.py` records Valkey's replies for the
+//! handler does not compile; `scripts/command-row.py` prints the facts of
+//! Valkey's row to start from, prose left to us), one handler, one test;
+//! then `scripts/capture-command-meta.py` records Valkey's replies for the
 //! comparison in tests/command.rs, and `UPDATE_README=1 cargo test --lib
 //! readme` lists it in the README.
 
