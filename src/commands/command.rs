@@ -42,7 +42,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             handler: count,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns a count of commands.",
+                summary: "Tells how many commands the server has.",
                 complexity: "O(1)",
                 ..Doc::new(Group::Server, "2.8.13", acl::CONNECTION)
             },
@@ -55,8 +55,8 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             handler: docs,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns documentary information about one, multiple or all commands.",
-                complexity: "O(N) where N is the number of commands to look up",
+                summary: "Documents the given commands, or all of them.",
+                complexity: "O(N), N commands asked for.",
                 tips: &["nondeterministic_output_order"],
                 args: &[arg::string("command-name").optional().multiple()],
                 ..Doc::new(Group::Server, "7.0.0", acl::CONNECTION)
@@ -70,8 +70,8 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             handler: getkeys,
             subcommands: &[],
             doc: &Doc {
-                summary: "Extracts the key names from an arbitrary command.",
-                complexity: "O(N) where N is the number of arguments to the command",
+                summary: "Lists the keys a command call would touch.",
+                complexity: "O(N), N arguments of the call.",
                 args: &[
                     arg::string("command"),
                     arg::string("arg").optional().multiple(),
@@ -87,8 +87,8 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             handler: getkeysandflags,
             subcommands: &[],
             doc: &Doc {
-                summary: "Extracts the key names and access flags for an arbitrary command.",
-                complexity: "O(N) where N is the number of arguments to the command",
+                summary: "Lists the keys a command call would touch, with how it uses each.",
+                complexity: "O(N), N arguments of the call.",
                 args: &[
                     arg::string("command"),
                     arg::string("arg").optional().multiple(),
@@ -104,7 +104,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             handler: help,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns helpful text about the different subcommands.",
+                summary: "Lists the subcommands and what they do.",
                 complexity: "O(1)",
                 ..Doc::new(Group::Server, "5.0.0", acl::CONNECTION)
             },
@@ -117,8 +117,8 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             handler: info,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns information about one, multiple or all commands.",
-                complexity: "O(N) where N is the number of commands to look up",
+                summary: "Describes the given commands, or all of them.",
+                complexity: "O(N), N commands asked for.",
                 tips: &["nondeterministic_output_order"],
                 args: &[arg::string("command-name").optional().multiple()],
                 history: &[("7.0.0", "With no command name, describes every command.")],
@@ -133,8 +133,8 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
             handler: list,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns a list of command names.",
-                complexity: "O(N) where N is the total number of commands",
+                summary: "Lists command names, optionally filtered.",
+                complexity: "O(N), N commands in all.",
                 tips: &["nondeterministic_output_order"],
                 args: &[arg::oneof(
                     "filterby",
@@ -151,8 +151,8 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
         },
     ],
     doc: &Doc {
-        summary: "Returns detailed information about all commands.",
-        complexity: "O(N) where N is the total number of commands",
+        summary: "Describes every command.",
+        complexity: "O(N), N commands in all.",
         tips: &["nondeterministic_output_order"],
         ..Doc::new(Group::Server, "2.8.13", acl::CONNECTION)
     },

@@ -46,7 +46,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: ping,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the server's liveliness response.",
+            summary: "Checks the server answers.",
             complexity: "O(1)",
             tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
             args: &[arg::string("message").optional()],
@@ -61,7 +61,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: echo,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the given string.",
+            summary: "Replies its argument.",
             complexity: "O(1)",
             args: &[arg::string("message")],
             ..Doc::new(Group::Connection, "1.0.0", acl::CONNECTION)
@@ -75,7 +75,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: select,
         subcommands: &[],
         doc: &Doc {
-            summary: "Changes the selected database.",
+            summary: "Switches the connection to another database.",
             complexity: "O(1)",
             args: &[arg::integer("index")],
             ..Doc::new(Group::Connection, "1.0.0", acl::CONNECTION)
@@ -89,7 +89,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: quit,
         subcommands: &[],
         doc: &Doc {
-            summary: "Closes the connection.",
+            summary: "Asks the server to close this connection.",
             complexity: "O(1)",
             ..Doc::new(Group::Connection, "1.0.0", acl::CONNECTION)
         },
@@ -102,7 +102,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: reset,
         subcommands: &[],
         doc: &Doc {
-            summary: "Resets the connection.",
+            summary: "Returns the connection to its state right after connecting.",
             complexity: "O(1)",
             ..Doc::new(Group::Connection, "6.2.0", acl::CONNECTION)
         },
@@ -115,8 +115,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: auth,
         subcommands: &[],
         doc: &Doc {
-            summary: "Authenticates the connection.",
-            complexity: "O(N) where N is the number of passwords defined for the user",
+            summary: "Logs the connection in with a password (and user name).",
+            complexity: "O(N), N passwords of the user.",
             args: &[
                 arg::string("username").since("6.0.0").optional(),
                 arg::string("password"),
@@ -137,7 +137,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hello,
         subcommands: &[],
         doc: &Doc {
-            summary: "Handshakes with the server.",
+            summary: "Chooses the protocol version and reports the server and connection.",
             complexity: "O(1)",
             args: &[arg::block(
                 "arguments",
@@ -172,8 +172,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: super::container,
         subcommands: CLIENT_SUBCOMMANDS,
         doc: &Doc {
-            summary: "A container for client connection commands.",
-            complexity: "Depends on subcommand.",
+            summary: "CLIENT subcommands: inspect and manage connections.",
+            complexity: "Depends on the subcommand.",
             ..Doc::new(Group::Connection, "2.4.0", 0)
         },
     },
@@ -188,7 +188,7 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         handler: client_id,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the unique client ID of the connection.",
+            summary: "Tells this connection's ID.",
             complexity: "O(1)",
             ..Doc::new(Group::Connection, "5.0.0", acl::CONNECTION)
         },
@@ -201,7 +201,7 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         handler: client_setname,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sets the connection name.",
+            summary: "Names this connection.",
             complexity: "O(1)",
             tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
             args: &[arg::string("connection-name")],
@@ -216,7 +216,7 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         handler: client_getname,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the name of the connection.",
+            summary: "Tells this connection's name.",
             complexity: "O(1)",
             ..Doc::new(Group::Connection, "2.6.9", acl::CONNECTION)
         },
@@ -229,8 +229,8 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         handler: client_list,
         subcommands: &[],
         doc: &Doc {
-            summary: "Lists open connections.",
-            complexity: "O(N) where N is the number of client connections",
+            summary: "Describes the connected clients.",
+            complexity: "O(N), N connections.",
             tips: &["nondeterministic_output"],
             args: &[
                 arg::oneof("client-type", &[
@@ -296,7 +296,7 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         handler: client_info,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns information about the connection.",
+            summary: "Describes this connection.",
             complexity: "O(1)",
             tips: &["nondeterministic_output"],
             ..Doc::new(Group::Connection, "6.2.0", acl::CONNECTION)
@@ -310,8 +310,8 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         handler: client_kill,
         subcommands: &[],
         doc: &Doc {
-            summary: "Terminates open connections.",
-            complexity: "O(N) where N is the number of client connections",
+            summary: "Closes the connections matching filters.",
+            complexity: "O(N), N connections.",
             args: &[
                 arg::oneof("filter", &[
                     arg::string("old-format").display("ip:port").deprecated_since("2.8.12"),
@@ -385,7 +385,7 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         handler: client_setinfo,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sets information specific to the client or connection.",
+            summary: "Records the client library's name or version.",
             complexity: "O(1)",
             tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
             args: &[
@@ -405,7 +405,7 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         handler: client_no_evict,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sets the client eviction mode of the connection.",
+            summary: "Exempts this connection from client eviction, or not.",
             complexity: "O(1)",
             args: &[
                 arg::oneof("enabled", &[
@@ -425,8 +425,8 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         handler: client_unblock,
         subcommands: &[],
         doc: &Doc {
-            summary: "Unblocks a client blocked by a blocking command from a different connection.",
-            complexity: "O(log N) where N is the number of client connections",
+            summary: "Wakes a connection waiting in a blocking command.",
+            complexity: "O(log(N)), N connections.",
             args: &[
                 arg::integer("client-id"),
                 arg::oneof("unblock-type", &[
@@ -445,7 +445,7 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         handler: client_no_touch,
         subcommands: &[],
         doc: &Doc {
-            summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+            summary: "Sets whether this connection's commands update the keys' access time and frequency.",
             complexity: "O(1)",
             args: &[
                 arg::oneof("enabled", &[
@@ -464,7 +464,7 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         handler: client_reply,
         subcommands: &[],
         doc: &Doc {
-            summary: "Instructs the server whether to reply to commands.",
+            summary: "Turns this connection's replies on or off.",
             complexity: "O(1)",
             args: &[
                 arg::oneof("action", &[
@@ -484,7 +484,7 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         handler: client_help,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns helpful text about the different subcommands.",
+            summary: "Lists the subcommands and what they do.",
             complexity: "O(1)",
             ..Doc::new(Group::Connection, "5.0.0", acl::CONNECTION)
         },

@@ -34,8 +34,8 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     handler: debug,
     subcommands: &[],
     doc: &Doc {
-        summary: "A container for debugging commands.",
-        complexity: "Depends on subcommand.",
+        summary: "DEBUG subcommands: testing and diagnostics.",
+        complexity: "Depends on the subcommand.",
         doc_flags: super::meta::doc_flags::SYSCMD,
         ..Doc::new(Group::Server, "1.0.0", 0)
     },

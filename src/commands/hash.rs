@@ -46,8 +46,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hset,
         subcommands: &[],
         doc: &Doc {
-            summary: "Creates or modifies the value of a field in a hash.",
-            complexity: "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
+            summary: "Sets fields of a hash, creating it if needed.",
+            complexity: "O(N) for N fields set.",
             key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
             args: &[
                 arg::key("key", 0),
@@ -70,7 +70,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hsetnx,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sets the value of a field in a hash only when the field doesn't exist.",
+            summary: "Sets a hash field only if it is not there yet.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
             args: &[arg::key("key", 0), arg::string("field"), arg::string("value")],
@@ -85,8 +85,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hmset,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sets the values of multiple fields.",
-            complexity: "O(N) where N is the number of fields being set.",
+            summary: "Sets fields of a hash (older form of HSET).",
+            complexity: "O(N), N fields set.",
             key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
             args: &[
                 arg::key("key", 0),
@@ -106,7 +106,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hget,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the value of a field in a hash.",
+            summary: "Gets a hash field's value.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0), arg::string("field")],
@@ -121,8 +121,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hmget,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the values of all fields in a hash.",
-            complexity: "O(N) where N is the number of fields being requested.",
+            summary: "Gets the values of several hash fields.",
+            complexity: "O(N), N fields asked for.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0), arg::string("field").multiple()],
             ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
@@ -136,8 +136,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hgetall,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns all fields and values in a hash.",
-            complexity: "O(N) where N is the size of the hash.",
+            summary: "Gets every field of a hash with its value.",
+            complexity: "O(N), N fields in the hash.",
             tips: &["nondeterministic_output_order"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0)],
@@ -152,8 +152,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hdel,
         subcommands: &[],
         doc: &Doc {
-            summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
-            complexity: "O(N) where N is the number of fields to be removed.",
+            summary: "Removes fields from a hash; an emptied hash goes away.",
+            complexity: "O(N), N fields removed.",
             key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
             args: &[arg::key("key", 0), arg::string("field").multiple()],
             history: &[
@@ -170,7 +170,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hexists,
         subcommands: &[],
         doc: &Doc {
-            summary: "Determines whether a field exists in a hash.",
+            summary: "Tells whether a hash has a field.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RO)],
             args: &[arg::key("key", 0), arg::string("field")],
@@ -185,7 +185,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hlen,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the number of fields in a hash.",
+            summary: "Counts a hash's fields.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RO)],
             args: &[arg::key("key", 0)],
@@ -200,7 +200,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hstrlen,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the length of the value of a field.",
+            summary: "Tells the length of a hash field's value.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RO)],
             args: &[arg::key("key", 0), arg::string("field")],
@@ -215,8 +215,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hkeys,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns all fields in a hash.",
-            complexity: "O(N) where N is the size of the hash.",
+            summary: "Gets a hash's field names.",
+            complexity: "O(N), N fields in the hash.",
             tips: &["nondeterministic_output_order"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0)],
@@ -231,8 +231,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hvals,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns all values in a hash.",
-            complexity: "O(N) where N is the size of the hash.",
+            summary: "Gets a hash's values.",
+            complexity: "O(N), N fields in the hash.",
             tips: &["nondeterministic_output_order"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0)],
@@ -247,7 +247,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hincrby,
         subcommands: &[],
         doc: &Doc {
-            summary: "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
+            summary: "Adds an integer to a hash field (a missing field counts as 0).",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
             args: &[arg::key("key", 0), arg::string("field"), arg::integer("increment")],
@@ -262,7 +262,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hincrbyfloat,
         subcommands: &[],
         doc: &Doc {
-            summary: "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
+            summary: "Adds a decimal number to a hash field (a missing field counts as 0).",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
             args: &[arg::key("key", 0), arg::string("field"), arg::double("increment")],
@@ -277,8 +277,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hrandfield,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns one or more random fields from a hash.",
-            complexity: "O(N) where N is the number of fields returned",
+            summary: "Picks random fields of a hash.",
+            complexity: "O(N), N fields replied.",
             tips: &["nondeterministic_output"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[
@@ -299,8 +299,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: hscan,
         subcommands: &[],
         doc: &Doc {
-            summary: "Iterates over fields and values of a hash.",
-            complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+            summary: "Walks a hash's fields and values a batch at a time.",
+            complexity: "O(1) per call; O(N) for a whole walk over N elements.",
             tips: &["nondeterministic_output"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[

@@ -32,8 +32,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: del,
         subcommands: &[],
         doc: &Doc {
-            summary: "Deletes one or more keys.",
-            complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+            summary: "Removes keys.",
+            complexity: "O(N) for N keys, plus O(M) for a collection of M elements.",
             tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
             key_specs: &[ks::range(1, -1, 1, ks::RM | ks::DELETE)],
             args: &[arg::key("key", 0).multiple()],
@@ -48,8 +48,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: unlink,
         subcommands: &[],
         doc: &Doc {
-            summary: "Asynchronously deletes one or more keys.",
-            complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
+            summary: "Removes keys, freeing their memory in the background.",
+            complexity: "O(1) per key; freeing the memory happens in the background.",
             tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
             key_specs: &[ks::range(1, -1, 1, ks::RM | ks::DELETE)],
             args: &[arg::key("key", 0).multiple()],
@@ -64,8 +64,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: exists,
         subcommands: &[],
         doc: &Doc {
-            summary: "Determines whether one or more keys exist.",
-            complexity: "O(N) where N is the number of keys to check.",
+            summary: "Counts how many of the given keys exist.",
+            complexity: "O(N), N keys given.",
             tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
             key_specs: &[ks::range(1, -1, 1, ks::RO)],
             args: &[arg::key("key", 0).multiple()],
@@ -83,7 +83,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: type_cmd,
         subcommands: &[],
         doc: &Doc {
-            summary: "Determines the type of value stored at a key.",
+            summary: "Tells which kind of value a key holds.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RO)],
             args: &[arg::key("key", 0)],
@@ -98,8 +98,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: keys,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns all key names that match a pattern.",
-            complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+            summary: "Lists the key names matching a glob pattern.",
+            complexity: "O(N), N keys in the database.",
             tips: &["request_policy:all_shards", "nondeterministic_output_order"],
             args: &[arg::pattern("pattern")],
             ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE | acl::DANGEROUS)
@@ -113,8 +113,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: scan,
         subcommands: &[],
         doc: &Doc {
-            summary: "Iterates over the key names in the database.",
-            complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+            summary: "Walks the database's key names a batch at a time.",
+            complexity: "O(1) per call; O(N) for a whole walk over N elements.",
             tips: &["nondeterministic_output", "request_policy:special", "response_policy:special"],
             args: &[
                 arg::integer("cursor"),
@@ -136,7 +136,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: randomkey,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns a random key name from the database.",
+            summary: "Picks a random key name.",
             complexity: "O(1)",
             tips: &["request_policy:all_shards", "response_policy:special", "nondeterministic_output"],
             ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
@@ -150,7 +150,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: rename,
         subcommands: &[],
         doc: &Doc {
-            summary: "Renames a key and overwrites the destination.",
+            summary: "Gives a key a new name, replacing any key there.",
             complexity: "O(1)",
             key_specs: &[
                 ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
@@ -168,7 +168,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: renamenx,
         subcommands: &[],
         doc: &Doc {
-            summary: "Renames a key only when the target key name doesn't exist.",
+            summary: "Gives a key a new name, only if that name is free.",
             complexity: "O(1)",
             key_specs: &[
                 ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
@@ -189,7 +189,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: expire,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sets the expiration time of a key in seconds.",
+            summary: "Makes a key expire after some seconds.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
             args: &[
@@ -216,7 +216,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: pexpire,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sets the expiration time of a key in milliseconds.",
+            summary: "Makes a key expire after some milliseconds.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
             args: &[
@@ -243,7 +243,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: expireat,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sets the expiration time of a key to a Unix timestamp.",
+            summary: "Makes a key expire at a time in Unix seconds.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
             args: &[
@@ -270,7 +270,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: pexpireat,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sets the expiration time of a key to a Unix milliseconds timestamp.",
+            summary: "Makes a key expire at a time in Unix milliseconds.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
             args: &[
@@ -297,7 +297,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: ttl,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the expiration time in seconds of a key.",
+            summary: "Tells how many seconds a key has left.",
             complexity: "O(1)",
             tips: &["nondeterministic_output"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
@@ -316,7 +316,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: pttl,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the expiration time in milliseconds of a key.",
+            summary: "Tells how many milliseconds a key has left.",
             complexity: "O(1)",
             tips: &["nondeterministic_output"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
@@ -335,7 +335,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: expiretime,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the expiration time of a key as a Unix timestamp.",
+            summary: "Tells when a key expires, in Unix seconds.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0)],
@@ -350,7 +350,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: pexpiretime,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.",
+            summary: "Tells when a key expires, in Unix milliseconds.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0)],
@@ -365,7 +365,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: persist,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes the expiration time of a key.",
+            summary: "Makes a key permanent again.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
             args: &[arg::key("key", 0)],
@@ -380,8 +380,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: touch,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
-            complexity: "O(N) where N is the number of keys that will be touched.",
+            summary: "Marks keys as just used and counts those that exist.",
+            complexity: "O(N), N keys given.",
             tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
             key_specs: &[ks::range(1, -1, 1, ks::RO)],
             args: &[arg::key("key", 0).multiple()],
@@ -396,8 +396,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: copy,
         subcommands: &[],
         doc: &Doc {
-            summary: "Copies the value of a key to a new key.",
-            complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+            summary: "Duplicates a key's value under another name.",
+            complexity: "O(1) for a string, O(N) for a collection of N elements.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS), ks::one(2, ks::OW | ks::UPDATE)],
             args: &[
                 arg::key("source", 0),
@@ -416,7 +416,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: move_cmd,
         subcommands: &[],
         doc: &Doc {
-            summary: "Moves a key to another database.",
+            summary: "Transfers a key into another database.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
             args: &[arg::key("key", 0), arg::integer("db")],
@@ -431,8 +431,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: flushdb,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes all keys from the current database.",
-            complexity: "O(N) where N is the number of keys in the selected database",
+            summary: "Empties the selected database.",
+            complexity: "O(N), N keys in the database.",
             tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
             args: &[
                 arg::oneof("flush-type", &[
@@ -455,8 +455,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: flushall,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes all keys from all databases.",
-            complexity: "O(N) where N is the total number of keys in all databases",
+            summary: "Empties every database.",
+            complexity: "O(N), N keys in all databases.",
             tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
             args: &[
                 arg::oneof("flush-type", &[
@@ -479,8 +479,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: swapdb,
         subcommands: &[],
         doc: &Doc {
-            summary: "Swaps two databases.",
-            complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+            summary: "Exchanges the contents of two databases.",
+            complexity: "O(N), N clients waiting on keys of the two databases.",
             args: &[arg::integer("index1"), arg::integer("index2")],
             ..Doc::new(Group::Server, "4.0.0", acl::KEYSPACE | acl::DANGEROUS)
         },
@@ -500,7 +500,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: object_encoding,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns the internal encoding of an object.",
+                summary: "Tells how a key's value is stored.",
                 complexity: "O(1)",
                 tips: &["nondeterministic_output"],
                 key_specs: &[ks::one(2, ks::RO)],
@@ -516,7 +516,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: object_freq,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns the logarithmic access frequency counter of an object.",
+                summary: "Tells a key's access frequency counter (LFU).",
                 complexity: "O(1)",
                 tips: &["nondeterministic_output"],
                 key_specs: &[ks::one(2, ks::RO)],
@@ -532,7 +532,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: object_idletime,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns the time since the last access to an object.",
+                summary: "Tells how long since a key was last used.",
                 complexity: "O(1)",
                 tips: &["nondeterministic_output"],
                 key_specs: &[ks::one(2, ks::RO)],
@@ -548,7 +548,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: object_refcount,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns the reference count of a value of a key.",
+                summary: "Tells how many references a key's value has.",
                 complexity: "O(1)",
                 tips: &["nondeterministic_output"],
                 key_specs: &[ks::one(2, ks::RO)],
@@ -564,15 +564,15 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: object_help,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns helpful text about the different subcommands.",
+                summary: "Lists the subcommands and what they do.",
                 complexity: "O(1)",
                 ..Doc::new(Group::Generic, "6.2.0", acl::KEYSPACE)
             },
         },
     ],
         doc: &Doc {
-            summary: "A container for object introspection commands.",
-            complexity: "Depends on subcommand.",
+            summary: "OBJECT subcommands: how a key's value is stored.",
+            complexity: "Depends on the subcommand.",
             ..Doc::new(Group::Generic, "2.2.3", 0)
         },
     },

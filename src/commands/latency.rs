@@ -31,7 +31,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: latency_doctor,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns a human-readable latency analysis report.",
+                summary: "Writes a report on the recorded latency, with advice.",
                 complexity: "O(1)",
                 tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
                 ..Doc::new(Group::Server, "2.8.13", 0)
@@ -45,7 +45,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: latency_graph,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns a latency graph for an event.",
+                summary: "Draws an event's recorded latency as text.",
                 complexity: "O(1)",
                 tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
                 args: &[arg::string("event")],
@@ -60,7 +60,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: latency_help,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns helpful text about the different subcommands.",
+                summary: "Lists the subcommands and what they do.",
                 complexity: "O(1)",
                 ..Doc::new(Group::Server, "2.8.13", 0)
             },
@@ -73,8 +73,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: latency_histogram,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns the cumulative distribution of latencies of a subset or all commands.",
-                complexity: "O(N) where N is the number of commands with latency information being retrieved.",
+                summary: "Reports per-command latency histograms.",
+                complexity: "O(N), N commands reported.",
                 tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
                 args: &[arg::string("command").optional().multiple()],
                 ..Doc::new(Group::Server, "7.0.0", 0)
@@ -88,7 +88,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: latency_history,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns timestamp-latency samples for an event.",
+                summary: "Gets an event's recorded (time, latency) samples.",
                 complexity: "O(1)",
                 tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
                 args: &[arg::string("event")],
@@ -103,7 +103,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: latency_latest,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns the latest latency samples for all events.",
+                summary: "Reports each event's latest and worst latency.",
                 complexity: "O(1)",
                 tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
                 ..Doc::new(Group::Server, "2.8.13", 0)
@@ -117,7 +117,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: latency_reset,
             subcommands: &[],
             doc: &Doc {
-                summary: "Resets the latency data for one or more events.",
+                summary: "Forgets the recorded latency of some or all events.",
                 complexity: "O(1)",
                 tips: &["request_policy:all_nodes", "response_policy:agg_sum"],
                 args: &[arg::string("event").optional().multiple()],
@@ -126,8 +126,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         },
     ],
         doc: &Doc {
-            summary: "A container for latency diagnostics commands.",
-            complexity: "Depends on subcommand.",
+            summary: "LATENCY subcommands: the latency monitor.",
+            complexity: "Depends on the subcommand.",
             ..Doc::new(Group::Server, "2.8.13", 0)
         },
     },

@@ -44,8 +44,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: lpush,
         subcommands: &[],
         doc: &Doc {
-            summary: "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
-            complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+            summary: "Pushes elements at the head of a list, creating it if needed.",
+            complexity: "O(N) for N elements added.",
             key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
             args: &[arg::key("key", 0), arg::string("element").multiple()],
             history: &[
@@ -62,8 +62,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: rpush,
         subcommands: &[],
         doc: &Doc {
-            summary: "Appends one or more elements to a list. Creates the key if it doesn't exist.",
-            complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+            summary: "Pushes elements at the tail of a list, creating it if needed.",
+            complexity: "O(N) for N elements added.",
             key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
             args: &[arg::key("key", 0), arg::string("element").multiple()],
             history: &[
@@ -80,8 +80,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: lpushx,
         subcommands: &[],
         doc: &Doc {
-            summary: "Prepends one or more elements to a list only when the list exists.",
-            complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+            summary: "Pushes elements at the head of an existing list.",
+            complexity: "O(N) for N elements added.",
             key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
             args: &[arg::key("key", 0), arg::string("element").multiple()],
             history: &[
@@ -98,8 +98,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: rpushx,
         subcommands: &[],
         doc: &Doc {
-            summary: "Appends one or more elements to a list only when the list exists.",
-            complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+            summary: "Pushes elements at the tail of an existing list.",
+            complexity: "O(N) for N elements added.",
             key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
             args: &[arg::key("key", 0), arg::string("element").multiple()],
             history: &[
@@ -116,8 +116,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: lpop,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns and removes one or more elements from the beginning of a list. Deletes the list if the last element was popped.",
-            complexity: "O(N) where N is the number of elements returned",
+            summary: "Takes elements off the head of a list.",
+            complexity: "O(N), N elements popped.",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::DELETE)],
             args: &[arg::key("key", 0), arg::integer("count").since("6.2.0").optional()],
             history: &[
@@ -134,8 +134,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: rpop,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns and removes one or more elements from the end of a list. Deletes the list if the last element was popped.",
-            complexity: "O(N) where N is the number of elements returned",
+            summary: "Takes elements off the tail of a list.",
+            complexity: "O(N), N elements popped.",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::DELETE)],
             args: &[arg::key("key", 0), arg::integer("count").since("6.2.0").optional()],
             history: &[
@@ -152,7 +152,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: llen,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the length of a list.",
+            summary: "Counts a list's elements.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RO)],
             args: &[arg::key("key", 0)],
@@ -167,8 +167,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: lrange,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns a range of elements from a list.",
-            complexity: "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+            summary: "Gets the list elements between two indexes.",
+            complexity: "O(S+N): S elements walked to the start, N replied.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0), arg::integer("start"), arg::integer("stop")],
             ..Doc::new(Group::List, "1.0.0", acl::LIST)
@@ -182,8 +182,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: lindex,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns an element from a list by its index.",
-            complexity: "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
+            summary: "Gets the list element at an index.",
+            complexity: "O(N), N elements walked to the index; O(1) at either end.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0), arg::integer("index")],
             ..Doc::new(Group::List, "1.0.0", acl::LIST)
@@ -197,8 +197,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: lset,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sets the value of an element in a list by its index.",
-            complexity: "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
+            summary: "Replaces the list element at an index.",
+            complexity: "O(N), N elements in the list; O(1) at either end.",
             key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
             args: &[arg::key("key", 0), arg::integer("index"), arg::string("element")],
             ..Doc::new(Group::List, "1.0.0", acl::LIST)
@@ -212,8 +212,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: linsert,
         subcommands: &[],
         doc: &Doc {
-            summary: "Inserts an element before or after another element in a list.",
-            complexity: "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+            summary: "Puts an element next to the first occurrence of a pivot in a list.",
+            complexity: "O(N), N elements walked to the pivot.",
             key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
             args: &[
                 arg::key("key", 0),
@@ -235,8 +235,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: lrem,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes elements from a list. Deletes the list if the last element was removed.",
-            complexity: "O(N+M) where N is the length of the list and M is the number of elements removed.",
+            summary: "Deletes occurrences of a value from a list.",
+            complexity: "O(N+M): N elements in the list, M removed.",
             key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
             args: &[arg::key("key", 0), arg::integer("count"), arg::string("element")],
             ..Doc::new(Group::List, "1.0.0", acl::LIST)
@@ -250,8 +250,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: ltrim,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes elements from both ends of a list. Deletes the list if all elements were trimmed.",
-            complexity: "O(N) where N is the number of elements to be removed by the operation.",
+            summary: "Keeps only a range of a list's elements.",
+            complexity: "O(N), N elements removed.",
             key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
             args: &[arg::key("key", 0), arg::integer("start"), arg::integer("stop")],
             ..Doc::new(Group::List, "1.0.0", acl::LIST)
@@ -265,8 +265,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: lpos,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the index of matching elements in a list.",
-            complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
+            summary: "Finds the indexes of a value in a list.",
+            complexity: "O(N), N elements in the list; less with MAXLEN or a match near an end.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("key", 0),
@@ -286,7 +286,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: lmove,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.",
+            summary: "Moves an element from one end of a list to an end of another and replies it.",
             complexity: "O(1)",
             key_specs: &[
                 ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
@@ -315,7 +315,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: rpoplpush,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.",
+            summary: "Moves a list's last element to the head of another and replies it.",
             complexity: "O(1)",
             key_specs: &[
                 ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
@@ -333,8 +333,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: lmpop,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.",
-            complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+            summary: "Pops elements from the first non-empty of several lists.",
+            complexity: "O(N+M): N keys given, M elements popped.",
             key_specs: &[ks::keynum(1, ks::RW | ks::ACCESS | ks::DELETE)],
             args: &[
                 arg::integer("numkeys"),
@@ -356,8 +356,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: blpop,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
-            complexity: "O(N) where N is the number of provided keys.",
+            summary: "Pops the head of the first non-empty of several lists, waiting while all are empty.",
+            complexity: "O(N), N keys given.",
             key_specs: &[ks::range(1, -2, 1, ks::RW | ks::ACCESS | ks::DELETE)],
             args: &[arg::key("key", 0).multiple(), arg::double("timeout")],
             history: &[
@@ -374,8 +374,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: brpop,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
-            complexity: "O(N) where N is the number of provided keys.",
+            summary: "Pops the tail of the first non-empty of several lists, waiting while all are empty.",
+            complexity: "O(N), N keys given.",
             key_specs: &[ks::range(1, -2, 1, ks::RW | ks::ACCESS | ks::DELETE)],
             args: &[arg::key("key", 0).multiple(), arg::double("timeout")],
             history: &[
@@ -392,7 +392,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: blmove,
         subcommands: &[],
         doc: &Doc {
-            summary: "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.",
+            summary: "Moves an element from one end of a list to an end of another and replies it, waiting while the source is empty.",
             complexity: "O(1)",
             key_specs: &[
                 ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
@@ -422,7 +422,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: brpoplpush,
         subcommands: &[],
         doc: &Doc {
-            summary: "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+            summary: "Moves a list's last element to the head of another and replies it, waiting while the source is empty.",
             complexity: "O(1)",
             key_specs: &[
                 ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
@@ -443,8 +443,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: blmpop,
         subcommands: &[],
         doc: &Doc {
-            summary: "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
-            complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+            summary: "Pops elements from the first non-empty of several lists, waiting while all are empty.",
+            complexity: "O(N+M): N keys given, M elements popped.",
             key_specs: &[ks::keynum(2, ks::RW | ks::ACCESS | ks::DELETE)],
             args: &[
                 arg::double("timeout"),

@@ -39,7 +39,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: dbsize,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the number of keys in the database.",
+            summary: "Counts the keys of the selected database.",
             complexity: "O(1)",
             tips: &["request_policy:all_shards", "response_policy:agg_sum"],
             ..Doc::new(Group::Server, "1.0.0", acl::KEYSPACE)
@@ -53,7 +53,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: info,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns information and statistics about the server.",
+            summary: "Reports the server's state and counters by section.",
             complexity: "O(1)",
             tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
             args: &[arg::string("section").optional().multiple()],
@@ -78,8 +78,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: config_get,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns the effective values of configuration parameters.",
-                complexity: "O(N) when N is the number of configuration parameters provided",
+                summary: "Gets the settings matching patterns.",
+                complexity: "O(N), N settings given.",
                 args: &[arg::string("parameter").multiple()],
                 history: &[
                     ("7.0.0", "Takes several patterns at once."),
@@ -95,8 +95,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: config_set,
             subcommands: &[],
             doc: &Doc {
-                summary: "Sets configuration parameters in-flight.",
-                complexity: "O(N) when N is the number of configuration parameters provided",
+                summary: "Changes settings while running.",
+                complexity: "O(N), N settings given.",
                 tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
                 args: &[
                     arg::block("data", &[
@@ -119,7 +119,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: config_resetstat,
             subcommands: &[],
             doc: &Doc {
-                summary: "Resets the server's statistics.",
+                summary: "Zeroes the server's counters.",
                 complexity: "O(1)",
                 tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
                 ..Doc::new(Group::Server, "2.0.0", 0)
@@ -133,7 +133,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: config_rewrite,
             subcommands: &[],
             doc: &Doc {
-                summary: "Persists the effective configuration to file.",
+                summary: "Writes the running settings back into the config file.",
                 complexity: "O(1)",
                 tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
                 ..Doc::new(Group::Server, "2.8.0", 0)
@@ -147,15 +147,15 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: config_help,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns helpful text about the different subcommands.",
+                summary: "Lists the subcommands and what they do.",
                 complexity: "O(1)",
                 ..Doc::new(Group::Server, "5.0.0", 0)
             },
         },
     ],
         doc: &Doc {
-            summary: "A container for server configuration commands.",
-            complexity: "Depends on subcommand.",
+            summary: "CONFIG subcommands: read, change and save settings.",
+            complexity: "Depends on the subcommand.",
             ..Doc::new(Group::Server, "2.0.0", 0)
         },
     },
@@ -167,7 +167,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: time,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the server time.",
+            summary: "Tells the server's clock, seconds and microseconds.",
             complexity: "O(1)",
             tips: &["nondeterministic_output"],
             ..Doc::new(Group::Server, "2.6.0", 0)
@@ -181,7 +181,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: lastsave,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the Unix timestamp of the last successful save to disk.",
+            summary: "Tells when the data was last saved to disk.",
             complexity: "O(1)",
             tips: &["nondeterministic_output"],
             ..Doc::new(Group::Server, "1.0.0", acl::ADMIN | acl::DANGEROUS)
@@ -195,8 +195,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: shutdown,
         subcommands: &[],
         doc: &Doc {
-            summary: "Synchronously saves the database(s) to disk and shuts down the server.",
-            complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+            summary: "Stops the server, saving first if configured to.",
+            complexity: "O(N) when saving N keys, else O(1).",
             args: &[
                 arg::oneof("abort-selector", &[
                     arg::block("save-selector-block", &[
@@ -234,8 +234,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: slowlog_get,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns the slow log's entries.",
-                complexity: "O(N) where N is the number of entries returned",
+                summary: "Gets the latest slow log entries.",
+                complexity: "O(N), N entries replied.",
                 tips: &["request_policy:all_nodes", "nondeterministic_output"],
                 args: &[arg::integer("count").optional()],
                 history: &[
@@ -252,7 +252,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: slowlog_len,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns the number of entries in the slow log.",
+                summary: "Counts the slow log's entries.",
                 complexity: "O(1)",
                 tips: &["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"],
                 ..Doc::new(Group::Server, "2.2.12", 0)
@@ -266,8 +266,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: slowlog_reset,
             subcommands: &[],
             doc: &Doc {
-                summary: "Clears all entries from the slow log.",
-                complexity: "O(N) where N is the number of entries in the slowlog",
+                summary: "Empties the slow log.",
+                complexity: "O(N), N entries in the log.",
                 tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
                 ..Doc::new(Group::Server, "2.2.12", 0)
             },
@@ -280,15 +280,15 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: slowlog_help,
             subcommands: &[],
             doc: &Doc {
-                summary: "Show helpful text about the different subcommands",
+                summary: "Lists the subcommands and what they do.",
                 complexity: "O(1)",
                 ..Doc::new(Group::Server, "6.2.0", 0)
             },
         },
     ],
         doc: &Doc {
-            summary: "A container for slow log commands.",
-            complexity: "Depends on subcommand.",
+            summary: "SLOWLOG subcommands: the log of slow commands.",
+            complexity: "Depends on the subcommand.",
             ..Doc::new(Group::Server, "2.2.12", 0)
         },
     },
@@ -307,8 +307,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: memory_usage,
             subcommands: &[],
             doc: &Doc {
-                summary: "Estimates the memory usage of a key.",
-                complexity: "O(N) where N is the number of samples.",
+                summary: "Estimates how many bytes a key and its value use.",
+                complexity: "O(N), N elements sampled.",
                 key_specs: &[ks::one(2, ks::RO)],
                 args: &[arg::key("key", 0), arg::integer("count").token("SAMPLES").optional()],
                 ..Doc::new(Group::Server, "4.0.0", 0)
@@ -322,8 +322,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: memory_malloc_stats,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns the allocator statistics.",
-                complexity: "Depends on how much memory is allocated, could be slow",
+                summary: "Reports the allocator's own statistics.",
+                complexity: "Grows with the memory allocated; may be slow.",
                 tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
                 ..Doc::new(Group::Server, "4.0.0", 0)
             },
@@ -336,8 +336,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: memory_purge,
             subcommands: &[],
             doc: &Doc {
-                summary: "Asks the allocator to release memory.",
-                complexity: "Depends on how much memory is allocated, could be slow",
+                summary: "Makes the allocator give unused memory back.",
+                complexity: "Grows with the memory allocated; may be slow.",
                 tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
                 ..Doc::new(Group::Server, "4.0.0", 0)
             },
@@ -350,15 +350,15 @@ pub static COMMANDS: &[CommandSpec] = &[
             handler: memory_help,
             subcommands: &[],
             doc: &Doc {
-                summary: "Returns helpful text about the different subcommands.",
+                summary: "Lists the subcommands and what they do.",
                 complexity: "O(1)",
                 ..Doc::new(Group::Server, "4.0.0", 0)
             },
         },
     ],
         doc: &Doc {
-            summary: "A container for memory diagnostics commands.",
-            complexity: "Depends on subcommand.",
+            summary: "MEMORY subcommands: memory usage and the allocator.",
+            complexity: "Depends on the subcommand.",
             ..Doc::new(Group::Server, "4.0.0", 0)
         },
     },

@@ -50,8 +50,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: sadd,
         subcommands: &[],
         doc: &Doc {
-            summary: "Adds one or more members to a set. Creates the key if it doesn't exist.",
-            complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+            summary: "Adds members to a set, creating it if needed.",
+            complexity: "O(N) for N elements added.",
             key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
             args: &[arg::key("key", 0), arg::string("member").multiple()],
             history: &[
@@ -68,8 +68,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: srem,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes one or more members from a set. Deletes the set if the last member was removed.",
-            complexity: "O(N) where N is the number of members to be removed.",
+            summary: "Deletes members from a set; an emptied set goes away.",
+            complexity: "O(N), N members removed.",
             key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
             args: &[arg::key("key", 0), arg::string("member").multiple()],
             history: &[
@@ -86,8 +86,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: smembers,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns all members of a set.",
-            complexity: "O(N) where N is the set cardinality.",
+            summary: "Gets every member of a set.",
+            complexity: "O(N), N members.",
             tips: &["nondeterministic_output_order"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0)],
@@ -102,7 +102,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: sismember,
         subcommands: &[],
         doc: &Doc {
-            summary: "Determines whether a member belongs to a set.",
+            summary: "Tells whether a value is in a set.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RO)],
             args: &[arg::key("key", 0), arg::string("member")],
@@ -117,8 +117,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: smismember,
         subcommands: &[],
         doc: &Doc {
-            summary: "Determines whether multiple members belong to a set.",
-            complexity: "O(N) where N is the number of elements being checked for membership",
+            summary: "Tells, for each of several values, whether it is in a set.",
+            complexity: "O(N), N values checked.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0), arg::string("member").multiple()],
             ..Doc::new(Group::Set, "6.2.0", acl::SET)
@@ -132,7 +132,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: scard,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the number of members in a set.",
+            summary: "Counts a set's members.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RO)],
             args: &[arg::key("key", 0)],
@@ -147,8 +147,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: spop,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.",
-            complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+            summary: "Removes and replies random members of a set.",
+            complexity: "O(1), or O(N) with a count of N.",
             tips: &["nondeterministic_output"],
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::DELETE)],
             args: &[arg::key("key", 0), arg::integer("count").since("3.2.0").optional()],
@@ -166,8 +166,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: srandmember,
         subcommands: &[],
         doc: &Doc {
-            summary: "Gets one or multiple random members from a set.",
-            complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+            summary: "Picks random members of a set without removing them.",
+            complexity: "O(1), or O(N) with a count of N (or -N).",
             tips: &["nondeterministic_output"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0), arg::integer("count").since("2.6.0").optional()],
@@ -185,7 +185,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: smove,
         subcommands: &[],
         doc: &Doc {
-            summary: "Moves a member from one set to another.",
+            summary: "Transfers a member from one set to another.",
             complexity: "O(1)",
             key_specs: &[
                 ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
@@ -203,8 +203,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: sinter,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the intersect of multiple sets.",
-            complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+            summary: "Gets the members common to several sets.",
+            complexity: "O(N*M) at worst: N members in the smallest of M sets.",
             tips: &["nondeterministic_output_order"],
             key_specs: &[ks::range(1, -1, 1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0).multiple()],
@@ -219,8 +219,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: sintercard,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the number of members of the intersect of multiple sets.",
-            complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+            summary: "Counts the members common to several sets.",
+            complexity: "O(N*M) at worst: N members in the smallest of M sets.",
             key_specs: &[ks::keynum(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::integer("numkeys"),
@@ -238,8 +238,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: sinterstore,
         subcommands: &[],
         doc: &Doc {
-            summary: "Stores the intersect of multiple sets in a key.",
-            complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+            summary: "Stores the members common to several sets.",
+            complexity: "O(N*M) at worst: N members in the smallest of M sets.",
             key_specs: &[ks::one(1, ks::OW | ks::UPDATE), ks::range(2, -1, 1, ks::RO | ks::ACCESS)],
             args: &[arg::key("destination", 0), arg::key("key", 1).multiple()],
             ..Doc::new(Group::Set, "1.0.0", acl::SET)
@@ -253,8 +253,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: sunion,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the union of multiple sets.",
-            complexity: "O(N) where N is the total number of elements in all given sets.",
+            summary: "Gets the members of any of several sets.",
+            complexity: "O(N), N members in all the sets together.",
             tips: &["nondeterministic_output_order"],
             key_specs: &[ks::range(1, -1, 1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0).multiple()],
@@ -269,8 +269,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: sunionstore,
         subcommands: &[],
         doc: &Doc {
-            summary: "Stores the union of multiple sets in a key.",
-            complexity: "O(N) where N is the total number of elements in all given sets.",
+            summary: "Stores the members of any of several sets.",
+            complexity: "O(N), N members in all the sets together.",
             key_specs: &[ks::one(1, ks::OW | ks::UPDATE), ks::range(2, -1, 1, ks::RO | ks::ACCESS)],
             args: &[arg::key("destination", 0), arg::key("key", 1).multiple()],
             ..Doc::new(Group::Set, "1.0.0", acl::SET)
@@ -284,8 +284,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: sdiff,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the difference of multiple sets.",
-            complexity: "O(N) where N is the total number of elements in all given sets.",
+            summary: "Gets the members of the first set missing from the others.",
+            complexity: "O(N), N members in all the sets together.",
             tips: &["nondeterministic_output_order"],
             key_specs: &[ks::range(1, -1, 1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0).multiple()],
@@ -300,8 +300,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: sdiffstore,
         subcommands: &[],
         doc: &Doc {
-            summary: "Stores the difference of multiple sets in a key.",
-            complexity: "O(N) where N is the total number of elements in all given sets.",
+            summary: "Stores the members of the first set missing from the others.",
+            complexity: "O(N), N members in all the sets together.",
             key_specs: &[ks::one(1, ks::OW | ks::UPDATE), ks::range(2, -1, 1, ks::RO | ks::ACCESS)],
             args: &[arg::key("destination", 0), arg::key("key", 1).multiple()],
             ..Doc::new(Group::Set, "1.0.0", acl::SET)
@@ -315,8 +315,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: sscan,
         subcommands: &[],
         doc: &Doc {
-            summary: "Iterates over members of a set.",
-            complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+            summary: "Walks a set's members a batch at a time.",
+            complexity: "O(1) per call; O(N) for a whole walk over N elements.",
             tips: &["nondeterministic_output"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[

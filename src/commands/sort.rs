@@ -34,8 +34,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: sort,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
-            complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
+            summary: "Sorts a list, set or sorted set's elements, replying or storing them.",
+            complexity: "O(N+M*log(M)): N elements, M of them replied; O(N) without sorting.",
             key_specs: &[
                 ks::one(1, ks::RO | ks::ACCESS),
                 ks::unknown(ks::RO | ks::ACCESS).notes("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
@@ -67,8 +67,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: sort_ro,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the sorted elements of a list, a set, or a sorted set.",
-            complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
+            summary: "Sorts a list, set or sorted set's elements, without storing them.",
+            complexity: "O(N+M*log(M)): N elements, M of them replied; O(N) without sorting.",
             key_specs: &[
                 ks::one(1, ks::RO | ks::ACCESS),
                 ks::unknown(ks::RO | ks::ACCESS).notes("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),

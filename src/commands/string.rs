@@ -52,7 +52,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: set,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+            summary: "Stores a string value, whatever the key held, with optional expiry and conditions.",
             complexity: "O(1)",
             key_specs: &[
                 ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE | ks::VARIABLE_FLAGS).notes("RW and ACCESS due to the optional `GET` argument"),
@@ -92,7 +92,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: setnx,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sets the string value of a key only when the key doesn't exist.",
+            summary: "Sets a string value only if the key is free.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::OW | ks::INSERT)],
             args: &[arg::key("key", 0), arg::string("value")],
@@ -107,7 +107,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: setex,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
+            summary: "Sets a string value that expires after some seconds.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::OW | ks::UPDATE)],
             args: &[arg::key("key", 0), arg::integer("seconds"), arg::string("value")],
@@ -122,7 +122,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: psetex,
         subcommands: &[],
         doc: &Doc {
-            summary: "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+            summary: "Sets a string value that expires after some milliseconds.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::OW | ks::UPDATE)],
             args: &[arg::key("key", 0), arg::integer("milliseconds"), arg::string("value")],
@@ -137,7 +137,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: getset,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the previous string value of a key after setting it to a new value.",
+            summary: "Sets a string value and replies the old one.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
             args: &[arg::key("key", 0), arg::string("value")],
@@ -152,7 +152,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: getdel,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the string value of a key after deleting the key.",
+            summary: "Gets a string value and removes the key.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::DELETE)],
             args: &[arg::key("key", 0)],
@@ -167,7 +167,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: getex,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the string value of a key after setting its expiration time.",
+            summary: "Gets a string value and changes the key's expiry.",
             complexity: "O(1)",
             key_specs: &[
                 ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE).notes("RW and UPDATE because it changes the TTL"),
@@ -193,7 +193,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: delifeq,
         subcommands: &[],
         doc: &Doc {
-            summary: "Delete key if value matches string.",
+            summary: "Removes a key when its value equals the given one.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RM | ks::DELETE)],
             args: &[arg::key("key", 0), arg::string("value")],
@@ -208,8 +208,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: mget,
         subcommands: &[],
         doc: &Doc {
-            summary: "Atomically returns the string values of one or more keys.",
-            complexity: "O(N) where N is the number of keys to retrieve.",
+            summary: "Gets the string values of several keys.",
+            complexity: "O(N), N keys asked for.",
             tips: &["request_policy:multi_shard"],
             key_specs: &[ks::range(1, -1, 1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0).multiple()],
@@ -224,8 +224,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: mset,
         subcommands: &[],
         doc: &Doc {
-            summary: "Atomically creates or modifies the string values of one or more keys.",
-            complexity: "O(N) where N is the number of keys to set.",
+            summary: "Sets several keys to string values at once.",
+            complexity: "O(N), N keys set.",
             tips: &["request_policy:multi_shard", "response_policy:all_succeeded"],
             key_specs: &[ks::range(1, -1, 2, ks::OW | ks::UPDATE)],
             args: &[
@@ -245,8 +245,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: msetnx,
         subcommands: &[],
         doc: &Doc {
-            summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.",
-            complexity: "O(N) where N is the number of keys to set.",
+            summary: "Sets several keys to string values at once, only if none of them exists.",
+            complexity: "O(N), N keys set.",
             key_specs: &[ks::range(1, -1, 2, ks::OW | ks::INSERT)],
             args: &[
                 arg::block("data", &[
@@ -265,7 +265,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: incr,
         subcommands: &[],
         doc: &Doc {
-            summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+            summary: "Adds one to a key's number (a missing key counts as 0).",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
             args: &[arg::key("key", 0)],
@@ -280,7 +280,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: decr,
         subcommands: &[],
         doc: &Doc {
-            summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+            summary: "Subtracts one from a key's number (a missing key counts as 0).",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
             args: &[arg::key("key", 0)],
@@ -295,7 +295,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: incrby,
         subcommands: &[],
         doc: &Doc {
-            summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+            summary: "Adds an integer to a key's number (a missing key counts as 0).",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
             args: &[arg::key("key", 0), arg::integer("increment")],
@@ -310,7 +310,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: decrby,
         subcommands: &[],
         doc: &Doc {
-            summary: "Decrements the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+            summary: "Subtracts an integer from a key's number (a missing key counts as 0).",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
             args: &[arg::key("key", 0), arg::integer("decrement")],
@@ -325,7 +325,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: incrbyfloat,
         subcommands: &[],
         doc: &Doc {
-            summary: "Increments the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+            summary: "Adds a decimal number to a key's number (a missing key counts as 0).",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
             args: &[arg::key("key", 0), arg::double("increment")],
@@ -340,8 +340,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: append,
         subcommands: &[],
         doc: &Doc {
-            summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.",
-            complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by the server will double the free space available on every reallocation.",
+            summary: "Appends to a string value, creating the key if needed.",
+            complexity: "O(1) amortized for short appends.",
             key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
             args: &[arg::key("key", 0), arg::string("value")],
             ..Doc::new(Group::String, "2.0.0", acl::STRING)
@@ -355,7 +355,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: strlen,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the length of a string value.",
+            summary: "Tells a string value's length in bytes.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RO)],
             args: &[arg::key("key", 0)],
@@ -370,8 +370,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: getrange,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns a substring of the string stored at a key.",
-            complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
+            summary: "Gets the part of a string value between two offsets.",
+            complexity: "O(N), N bytes replied.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0), arg::integer("start"), arg::integer("end")],
             ..Doc::new(Group::String, "2.4.0", acl::STRING)
@@ -385,8 +385,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: getrange,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns a substring from a string value.",
-            complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
+            summary: "Gets part of a string value (old name of GETRANGE).",
+            complexity: "O(N), N bytes replied.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0), arg::integer("start"), arg::integer("end")],
             ..Doc::new(Group::String, "1.0.0", acl::STRING)
@@ -400,8 +400,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: setrange,
         subcommands: &[],
         doc: &Doc {
-            summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
-            complexity: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
+            summary: "Writes over part of a string value from an offset, creating the key if needed.",
+            complexity: "O(M), M bytes written.",
             key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
             args: &[arg::key("key", 0), arg::integer("offset"), arg::string("value")],
             ..Doc::new(Group::String, "2.2.0", acl::STRING)
@@ -415,8 +415,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: lcs::lcs,
         subcommands: &[],
         doc: &Doc {
-            summary: "Finds the longest common substring.",
-            complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
+            summary: "Finds the longest common subsequence of two strings.",
+            complexity: "O(N*M), N and M the lengths of the two strings.",
             key_specs: &[ks::range(1, 1, 1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("key1", 0),

@@ -15,8 +15,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: zadd,
         subcommands: &[],
         doc: &Doc {
-            summary: "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.",
-            complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+            summary: "Adds members with scores to a sorted set, or changes their scores; creates the set if needed.",
+            complexity: "O(log(N)) per member added, N members in the set.",
             key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
             args: &[
                 arg::key("key", 0),
@@ -51,8 +51,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: zincrby,
         subcommands: &[],
         doc: &Doc {
-            summary: "Increments the score of a member in a sorted set.",
-            complexity: "O(log(N)) where N is the number of elements in the sorted set.",
+            summary: "Adds to a member's score in a sorted set.",
+            complexity: "O(log(N)), N members in the set.",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
             args: &[arg::key("key", 0), arg::integer("increment"), arg::string("member")],
             ..Doc::new(Group::SortedSet, "1.2.0", acl::SORTEDSET)
@@ -66,8 +66,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: zrem,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.",
-            complexity: "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
+            summary: "Deletes members from a sorted set; an emptied one goes away.",
+            complexity: "O(M*log(N)): N members in the set, M removed.",
             key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
             args: &[arg::key("key", 0), arg::string("member").multiple()],
             history: &[
@@ -84,7 +84,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: zcard,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the number of members in a sorted set.",
+            summary: "Counts a sorted set's members.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RO)],
             args: &[arg::key("key", 0)],
@@ -99,7 +99,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: zscore,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the score of a member in a sorted set.",
+            summary: "Gets a member's score.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0), arg::string("member")],
@@ -114,8 +114,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: zmscore,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the score of one or more members in a sorted set.",
-            complexity: "O(N) where N is the number of members being requested.",
+            summary: "Gets the scores of several members.",
+            complexity: "O(N), N members asked for.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0), arg::string("member").multiple()],
             ..Doc::new(Group::SortedSet, "6.2.0", acl::SORTEDSET)
@@ -129,8 +129,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: zrank,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the index of a member in a sorted set ordered by ascending scores.",
-            complexity: "O(log(N))",
+            summary: "Tells a member's rank, lowest score first.",
+            complexity: "O(log(N)), N members in the set.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("key", 0),
@@ -151,8 +151,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: zrevrank,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the index of a member in a sorted set ordered by descending scores.",
-            complexity: "O(log(N))",
+            summary: "Tells a member's rank, highest score first.",
+            complexity: "O(log(N)), N members in the set.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("key", 0),
@@ -173,8 +173,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: range::zcount,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the count of members in a sorted set that have scores within a range.",
-            complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+            summary: "Counts the sorted set members between two scores.",
+            complexity: "O(log(N)), N members in the set.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0), arg::double("min"), arg::double("max")],
             ..Doc::new(Group::SortedSet, "2.0.0", acl::SORTEDSET)
@@ -188,8 +188,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: range::zlexcount,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the number of members in a sorted set within a lexicographical range.",
-            complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+            summary: "Counts the sorted set members between two names (equal scores).",
+            complexity: "O(log(N)), N members in the set.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0), arg::string("min"), arg::string("max")],
             ..Doc::new(Group::SortedSet, "2.8.9", acl::SORTEDSET)
@@ -203,8 +203,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: range::zrange,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns members in a sorted set within a range of indexes.",
-            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+            summary: "Gets sorted set members by rank, score or name range.",
+            complexity: "O(log(N)+M): N members in the set, M replied.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("key", 0),
@@ -235,8 +235,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: range::zrangestore,
         subcommands: &[],
         doc: &Doc {
-            summary: "Stores a range of members from sorted set in a key.",
-            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
+            summary: "Copies a range of a sorted set into another key.",
+            complexity: "O(log(N)+M): N members in the set, M stored.",
             key_specs: &[ks::one(1, ks::OW | ks::UPDATE), ks::one(2, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("dst", 0),
@@ -264,8 +264,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: range::zrevrange,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns members in a sorted set within a range of indexes in reverse order.",
-            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+            summary: "Gets the sorted set members between two ranks, highest first.",
+            complexity: "O(log(N)+M): N members in the set, M replied.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("key", 0),
@@ -284,8 +284,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: range::zrangebyscore,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns members in a sorted set within a range of scores.",
-            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+            summary: "Gets the sorted set members between two scores.",
+            complexity: "O(log(N)+M): N members in the set, M replied.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("key", 0),
@@ -311,8 +311,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: range::zrevrangebyscore,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns members in a sorted set within a range of scores in reverse order.",
-            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+            summary: "Gets the sorted set members between two scores, highest first.",
+            complexity: "O(log(N)+M): N members in the set, M replied.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("key", 0),
@@ -338,8 +338,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: range::zrangebylex,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns members in a sorted set within a lexicographical range.",
-            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+            summary: "Gets the sorted set members between two names (equal scores).",
+            complexity: "O(log(N)+M): N members in the set, M replied.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("key", 0),
@@ -361,8 +361,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: range::zrevrangebylex,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns members in a sorted set within a lexicographical range in reverse order.",
-            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+            summary: "Gets the sorted set members between two names (equal scores), last first.",
+            complexity: "O(log(N)+M): N members in the set, M replied.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("key", 0),
@@ -384,8 +384,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: range::zremrangebyrank,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.",
-            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+            summary: "Deletes the sorted set members between two ranks.",
+            complexity: "O(log(N)+M): N members in the set, M removed.",
             key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
             args: &[arg::key("key", 0), arg::integer("start"), arg::integer("stop")],
             ..Doc::new(Group::SortedSet, "2.0.0", acl::SORTEDSET)
@@ -399,8 +399,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: range::zremrangebyscore,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.",
-            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+            summary: "Deletes the sorted set members between two scores.",
+            complexity: "O(log(N)+M): N members in the set, M removed.",
             key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
             args: &[arg::key("key", 0), arg::double("min"), arg::double("max")],
             ..Doc::new(Group::SortedSet, "1.2.0", acl::SORTEDSET)
@@ -414,8 +414,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: range::zremrangebylex,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.",
-            complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+            summary: "Deletes the sorted set members between two names (equal scores).",
+            complexity: "O(log(N)+M): N members in the set, M removed.",
             key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
             args: &[arg::key("key", 0), arg::string("min"), arg::string("max")],
             ..Doc::new(Group::SortedSet, "2.8.9", acl::SORTEDSET)
@@ -429,8 +429,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: zpopmin,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
-            complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+            summary: "Takes the lowest scored members off a sorted set.",
+            complexity: "O(M*log(N)): N members in the set, M popped.",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::DELETE)],
             args: &[arg::key("key", 0), arg::integer("count").optional()],
             ..Doc::new(Group::SortedSet, "5.0.0", acl::SORTEDSET)
@@ -444,8 +444,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: zpopmax,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
-            complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+            summary: "Takes the highest scored members off a sorted set.",
+            complexity: "O(M*log(N)): N members in the set, M popped.",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::DELETE)],
             args: &[arg::key("key", 0), arg::integer("count").optional()],
             ..Doc::new(Group::SortedSet, "5.0.0", acl::SORTEDSET)
@@ -459,8 +459,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: zmpop,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.",
-            complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+            summary: "Pops the lowest or highest scored members of the first non-empty of several sorted sets.",
+            complexity: "O(K)+O(M*log(N)): K keys given, N members in the set, M popped.",
             key_specs: &[ks::keynum(1, ks::RW | ks::ACCESS | ks::DELETE)],
             args: &[
                 arg::integer("numkeys"),
@@ -482,8 +482,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: zrandmember,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns one or more random members from a sorted set.",
-            complexity: "O(N) where N is the number of members returned",
+            summary: "Picks random members of a sorted set.",
+            complexity: "O(N), N members replied.",
             tips: &["nondeterministic_output"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[
@@ -504,8 +504,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: setop::zunion,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the union of multiple sorted sets.",
-            complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+            summary: "Gets the members of any of several sorted sets, with combined scores.",
+            complexity: "O(N)+O(M*log(M)): N members in all the sets, M in the result.",
             key_specs: &[ks::keynum(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::integer("numkeys"),
@@ -529,8 +529,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: setop::zinter,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the intersect of multiple sorted sets.",
-            complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+            summary: "Gets the members common to several sorted sets, with combined scores.",
+            complexity: "O(N*K)+O(M*log(M)) at worst: N members in the smallest of K sets, M in the result.",
             key_specs: &[ks::keynum(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::integer("numkeys"),
@@ -554,8 +554,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: setop::zdiff,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the difference between multiple sorted sets.",
-            complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+            summary: "Gets the members of the first sorted set missing from the others.",
+            complexity: "O(L+(N-K)*log(N)) at worst: L members in all the sets, N in the first, K in the result.",
             key_specs: &[ks::keynum(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::integer("numkeys"),
@@ -573,8 +573,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: setop::zunionstore,
         subcommands: &[],
         doc: &Doc {
-            summary: "Stores the union of multiple sorted sets in a key.",
-            complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+            summary: "Stores the members of any of several sorted sets, with combined scores.",
+            complexity: "O(N)+O(M*log(M)): N members in all the sets, M in the result.",
             key_specs: &[ks::one(1, ks::OW | ks::UPDATE), ks::keynum(2, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("destination", 0),
@@ -598,8 +598,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: setop::zinterstore,
         subcommands: &[],
         doc: &Doc {
-            summary: "Stores the intersect of multiple sorted sets in a key.",
-            complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+            summary: "Stores the members common to several sorted sets, with combined scores.",
+            complexity: "O(N*K)+O(M*log(M)) at worst: N members in the smallest of K sets, M in the result.",
             key_specs: &[ks::one(1, ks::OW | ks::UPDATE), ks::keynum(2, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("destination", 0),
@@ -623,8 +623,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: setop::zdiffstore,
         subcommands: &[],
         doc: &Doc {
-            summary: "Stores the difference of multiple sorted sets in a key.",
-            complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+            summary: "Stores the members of the first sorted set missing from the others.",
+            complexity: "O(L+(N-K)*log(N)) at worst: L members in all the sets, N in the first, K in the result.",
             key_specs: &[ks::one(1, ks::OW | ks::UPDATE), ks::keynum(2, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("destination", 0),
@@ -642,8 +642,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: setop::zintercard,
         subcommands: &[],
         doc: &Doc {
-            summary: "Returns the number of members of the intersect of multiple sorted sets.",
-            complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
+            summary: "Counts the members common to several sorted sets.",
+            complexity: "O(N*K) at worst: N members in the smallest of K sets.",
             key_specs: &[ks::keynum(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::integer("numkeys"),
@@ -661,8 +661,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: zscan,
         subcommands: &[],
         doc: &Doc {
-            summary: "Iterates over members and scores of a sorted set.",
-            complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+            summary: "Walks a sorted set's members and scores a batch at a time.",
+            complexity: "O(1) per call; O(N) for a whole walk over N elements.",
             tips: &["nondeterministic_output"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[
@@ -686,8 +686,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: bzpopmin,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
-            complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+            summary: "Pops the lowest scored member of the first non-empty of several sorted sets, waiting while all are empty.",
+            complexity: "O(log(N)), N members in the set.",
             key_specs: &[ks::range(1, -2, 1, ks::RW | ks::ACCESS | ks::DELETE)],
             args: &[arg::key("key", 0).multiple(), arg::double("timeout")],
             history: &[
@@ -704,8 +704,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: bzpopmax,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
-            complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+            summary: "Pops the highest scored member of the first non-empty of several sorted sets, waiting while all are empty.",
+            complexity: "O(log(N)), N members in the set.",
             key_specs: &[ks::range(1, -2, 1, ks::RW | ks::ACCESS | ks::DELETE)],
             args: &[arg::key("key", 0).multiple(), arg::double("timeout")],
             history: &[
@@ -722,8 +722,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: bzmpop,
         subcommands: &[],
         doc: &Doc {
-            summary: "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
-            complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+            summary: "Pops the lowest or highest scored members of the first non-empty of several sorted sets, waiting while all are empty.",
+            complexity: "O(K)+O(M*log(N)): K keys given, N members in the set, M popped.",
             key_specs: &[ks::keynum(2, ks::RW | ks::ACCESS | ks::DELETE)],
             args: &[
                 arg::double("timeout"),
