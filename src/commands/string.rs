@@ -170,7 +170,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Gets a string value and changes the key's expiry.",
             complexity: "O(1)",
             key_specs: &[
-                ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE).notes("RW and UPDATE because it changes the TTL"),
+                ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE).notes("Writes as well: it can change the expiry."),
             ],
             args: &[
                 arg::key("key", 0),
