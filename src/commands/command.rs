@@ -421,6 +421,7 @@ fn help(ctx: &mut Ctx) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::meta::ks;
     use crate::commands::table::key_positions;
 
     fn argv(v: &[&str]) -> Vec<Bytes> {
@@ -475,6 +476,13 @@ mod tests {
             if rk.numkeys_at == 0 {
                 let want = (rk.first as i64, rk.last as i64, rk.step as i64);
                 assert_eq!(m.legacy, want, "{}", spec.name);
+            } else {
+                // The count the row's key positions read is a declared one.
+                let counted = spec.doc.key_specs.iter().any(|k| {
+                    k.begin == ks::Begin::Index(rk.numkeys_at as i64)
+                        && matches!(k.find, ks::Find::KeyNum { .. })
+                });
+                assert!(counted, "{}", spec.name);
             }
             if spec.doc.key_specs.is_empty() {
                 assert_eq!(rk, KeySpec::NONE, "{}", spec.name);
