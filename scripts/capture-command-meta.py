@@ -10,8 +10,8 @@ notation (tests/command.rs renders ours the same way):
   "bulk"  +"simple"  42 (integer)  _ (null)  [array]  ~[set]  {map: key "k" value ...}
 Valkey orders subcommands by a per-process hash seed, so both sides list them sorted by name; a
 container lists only the subcommands ferrokey implements (each of which has its own lines too).
-Then, for consistency of the rest of COMMAND: `NAME getkeysandflags ARGV REPLY` for calls with
-1 to 4 arguments past the arity of every command with key specifications (a count where a key
+Then, for consistency of the rest of COMMAND: `NAME getkeysandflags ARGV REPLY` for calls of every
+command with key specifications, at its arity and with up to 3 more arguments (a count where a key
 specification expects one), and `@CATEGORY list - REPLY`: COMMAND LIST FILTERBY ACLCAT, restricted
 to the implemented commands and sorted.
 Prose is not facts: summaries, complexities, history texts, argument summaries, key-spec notes and
@@ -201,8 +201,8 @@ def main():
     for n in names:
         for kind in ("INFO", "DOCS"):
             for proto, c in (("2", valkey), ("3", v3)):
-                reply = c.cmd("COMMAND", kind, n)
-                out.append("%s %s %s %s" % (n, kind.lower(), proto, render(only_implemented(sort_subcommands(mask(reply)), set(names)))))
+                reply = only_implemented(sort_subcommands(mask(c.cmd("COMMAND", kind, n))), set(names))
+                out.append("%s %s %s %s" % (n, kind.lower(), proto, render(reply)))
     implemented = set(names)
     for n in names:
         info = valkey.cmd("COMMAND", "INFO", n)[1][0][1]
