@@ -51,14 +51,9 @@ pub static COMMANDS: &[CommandSpec] = &[
             key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
             args: &[
                 arg::key("key", 0),
-                arg::block("data", &[
-                    arg::string("field"),
-                    arg::string("value"),
-                ]).multiple(),
+                arg::block("data", &[arg::string("field"), arg::string("value")]).multiple(),
             ],
-            history: &[
-                ("4.0.0", "Takes several field/value pairs."),
-            ],
+            history: &[("4.0.0", "Takes several field/value pairs.")],
             ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
         },
     },
@@ -73,7 +68,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Sets a hash field only if it is not there yet.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
-            args: &[arg::key("key", 0), arg::string("field"), arg::string("value")],
+            args: &[
+                arg::key("key", 0),
+                arg::string("field"),
+                arg::string("value"),
+            ],
             ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
         },
     },
@@ -90,10 +89,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
             args: &[
                 arg::key("key", 0),
-                arg::block("data", &[
-                    arg::string("field"),
-                    arg::string("value"),
-                ]).multiple(),
+                arg::block("data", &[arg::string("field"), arg::string("value")]).multiple(),
             ],
             ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
         },
@@ -156,9 +152,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             complexity: "O(N), N fields removed.",
             key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
             args: &[arg::key("key", 0), arg::string("field").multiple()],
-            history: &[
-                ("2.4.0", "Takes several fields."),
-            ],
+            history: &[("2.4.0", "Takes several fields.")],
             ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
         },
     },
@@ -250,7 +244,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Adds an integer to a hash field (a missing field counts as 0).",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
-            args: &[arg::key("key", 0), arg::string("field"), arg::integer("increment")],
+            args: &[
+                arg::key("key", 0),
+                arg::string("field"),
+                arg::integer("increment"),
+            ],
             ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
         },
     },
@@ -265,7 +263,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Adds a decimal number to a hash field (a missing field counts as 0).",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
-            args: &[arg::key("key", 0), arg::string("field"), arg::double("increment")],
+            args: &[
+                arg::key("key", 0),
+                arg::string("field"),
+                arg::double("increment"),
+            ],
             ..Doc::new(Group::Hash, "2.6.0", acl::HASH)
         },
     },
@@ -283,10 +285,14 @@ pub static COMMANDS: &[CommandSpec] = &[
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[
                 arg::key("key", 0),
-                arg::block("options", &[
-                    arg::integer("count"),
-                    arg::pure("withvalues", "WITHVALUES").optional(),
-                ]).optional(),
+                arg::block(
+                    "options",
+                    &[
+                        arg::integer("count"),
+                        arg::pure("withvalues", "WITHVALUES").optional(),
+                    ],
+                )
+                .optional(),
             ],
             ..Doc::new(Group::Hash, "6.2.0", acl::HASH)
         },

@@ -69,9 +69,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
             key_specs: &[ks::range(1, -1, 1, ks::RO)],
             args: &[arg::key("key", 0).multiple()],
-            history: &[
-                ("3.0.3", "Takes several keys."),
-            ],
+            history: &[("3.0.3", "Takes several keys.")],
             ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
         },
     },
@@ -115,16 +113,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc: &Doc {
             summary: "Walks the database's key names a batch at a time.",
             complexity: "O(1) per call; O(N) for a whole walk over N elements.",
-            tips: &["nondeterministic_output", "request_policy:special", "response_policy:special"],
+            tips: &[
+                "nondeterministic_output",
+                "request_policy:special",
+                "response_policy:special",
+            ],
             args: &[
                 arg::integer("cursor"),
                 arg::pattern("pattern").token("MATCH").optional(),
                 arg::integer("count").token("COUNT").optional(),
                 arg::string("type").token("TYPE").since("6.0.0").optional(),
             ],
-            history: &[
-                ("6.0.0", "Filter by type (TYPE)."),
-            ],
+            history: &[("6.0.0", "Filter by type (TYPE).")],
             ..Doc::new(Group::Generic, "2.8.0", acl::KEYSPACE)
         },
     },
@@ -138,7 +138,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc: &Doc {
             summary: "Picks a random key name.",
             complexity: "O(1)",
-            tips: &["request_policy:all_shards", "response_policy:special", "nondeterministic_output"],
+            tips: &[
+                "request_policy:all_shards",
+                "response_policy:special",
+                "nondeterministic_output",
+            ],
             ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
         },
     },
@@ -175,9 +179,7 @@ pub static COMMANDS: &[CommandSpec] = &[
                 ks::one(2, ks::OW | ks::INSERT),
             ],
             args: &[arg::key("key", 0), arg::key("newkey", 1)],
-            history: &[
-                ("3.2.0", "Renaming a key to itself is no longer an error."),
-            ],
+            history: &[("3.2.0", "Renaming a key to itself is no longer an error.")],
             ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
         },
     },
@@ -195,16 +197,19 @@ pub static COMMANDS: &[CommandSpec] = &[
             args: &[
                 arg::key("key", 0),
                 arg::integer("seconds"),
-                arg::oneof("condition", &[
-                    arg::pure("nx", "NX"),
-                    arg::pure("xx", "XX"),
-                    arg::pure("gt", "GT"),
-                    arg::pure("lt", "LT"),
-                ]).since("7.0.0").optional(),
+                arg::oneof(
+                    "condition",
+                    &[
+                        arg::pure("nx", "NX"),
+                        arg::pure("xx", "XX"),
+                        arg::pure("gt", "GT"),
+                        arg::pure("lt", "LT"),
+                    ],
+                )
+                .since("7.0.0")
+                .optional(),
             ],
-            history: &[
-                ("7.0.0", "The NX, XX, GT and LT conditions."),
-            ],
+            history: &[("7.0.0", "The NX, XX, GT and LT conditions.")],
             ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
         },
     },
@@ -222,16 +227,19 @@ pub static COMMANDS: &[CommandSpec] = &[
             args: &[
                 arg::key("key", 0),
                 arg::integer("milliseconds"),
-                arg::oneof("condition", &[
-                    arg::pure("nx", "NX"),
-                    arg::pure("xx", "XX"),
-                    arg::pure("gt", "GT"),
-                    arg::pure("lt", "LT"),
-                ]).since("7.0.0").optional(),
+                arg::oneof(
+                    "condition",
+                    &[
+                        arg::pure("nx", "NX"),
+                        arg::pure("xx", "XX"),
+                        arg::pure("gt", "GT"),
+                        arg::pure("lt", "LT"),
+                    ],
+                )
+                .since("7.0.0")
+                .optional(),
             ],
-            history: &[
-                ("7.0.0", "The NX, XX, GT and LT conditions."),
-            ],
+            history: &[("7.0.0", "The NX, XX, GT and LT conditions.")],
             ..Doc::new(Group::Generic, "2.6.0", acl::KEYSPACE)
         },
     },
@@ -249,16 +257,19 @@ pub static COMMANDS: &[CommandSpec] = &[
             args: &[
                 arg::key("key", 0),
                 arg::unix_time("unix-time-seconds"),
-                arg::oneof("condition", &[
-                    arg::pure("nx", "NX"),
-                    arg::pure("xx", "XX"),
-                    arg::pure("gt", "GT"),
-                    arg::pure("lt", "LT"),
-                ]).since("7.0.0").optional(),
+                arg::oneof(
+                    "condition",
+                    &[
+                        arg::pure("nx", "NX"),
+                        arg::pure("xx", "XX"),
+                        arg::pure("gt", "GT"),
+                        arg::pure("lt", "LT"),
+                    ],
+                )
+                .since("7.0.0")
+                .optional(),
             ],
-            history: &[
-                ("7.0.0", "The NX, XX, GT and LT conditions."),
-            ],
+            history: &[("7.0.0", "The NX, XX, GT and LT conditions.")],
             ..Doc::new(Group::Generic, "1.2.0", acl::KEYSPACE)
         },
     },
@@ -276,16 +287,19 @@ pub static COMMANDS: &[CommandSpec] = &[
             args: &[
                 arg::key("key", 0),
                 arg::unix_time("unix-time-milliseconds"),
-                arg::oneof("condition", &[
-                    arg::pure("nx", "NX"),
-                    arg::pure("xx", "XX"),
-                    arg::pure("gt", "GT"),
-                    arg::pure("lt", "LT"),
-                ]).since("7.0.0").optional(),
+                arg::oneof(
+                    "condition",
+                    &[
+                        arg::pure("nx", "NX"),
+                        arg::pure("xx", "XX"),
+                        arg::pure("gt", "GT"),
+                        arg::pure("lt", "LT"),
+                    ],
+                )
+                .since("7.0.0")
+                .optional(),
             ],
-            history: &[
-                ("7.0.0", "The NX, XX, GT and LT conditions."),
-            ],
+            history: &[("7.0.0", "The NX, XX, GT and LT conditions.")],
             ..Doc::new(Group::Generic, "2.6.0", acl::KEYSPACE)
         },
     },
@@ -302,9 +316,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             tips: &["nondeterministic_output"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0)],
-            history: &[
-                ("2.8.0", "Replies -2 for a missing key."),
-            ],
+            history: &[("2.8.0", "Replies -2 for a missing key.")],
             ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
         },
     },
@@ -321,9 +333,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             tips: &["nondeterministic_output"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
             args: &[arg::key("key", 0)],
-            history: &[
-                ("2.8.0", "Replies -2 for a missing key."),
-            ],
+            history: &[("2.8.0", "Replies -2 for a missing key.")],
             ..Doc::new(Group::Generic, "2.6.0", acl::KEYSPACE)
         },
     },
@@ -398,7 +408,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc: &Doc {
             summary: "Duplicates a key's value under another name.",
             complexity: "O(1) for a string, O(N) for a collection of N elements.",
-            key_specs: &[ks::one(1, ks::RO | ks::ACCESS), ks::one(2, ks::OW | ks::UPDATE)],
+            key_specs: &[
+                ks::one(1, ks::RO | ks::ACCESS),
+                ks::one(2, ks::OW | ks::UPDATE),
+            ],
             args: &[
                 arg::key("source", 0),
                 arg::key("destination", 1),
@@ -434,12 +447,14 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Empties the selected database.",
             complexity: "O(N), N keys in the database.",
             tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-            args: &[
-                arg::oneof("flush-type", &[
+            args: &[arg::oneof(
+                "flush-type",
+                &[
                     arg::pure("async", "ASYNC").since("4.0.0"),
                     arg::pure("sync", "SYNC").since("6.2.0"),
-                ]).optional(),
-            ],
+                ],
+            )
+            .optional()],
             history: &[
                 ("4.0.0", "Can flush asynchronously (ASYNC)."),
                 ("6.2.0", "Can force a synchronous flush (SYNC)."),
@@ -458,12 +473,14 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Empties every database.",
             complexity: "O(N), N keys in all databases.",
             tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-            args: &[
-                arg::oneof("flush-type", &[
+            args: &[arg::oneof(
+                "flush-type",
+                &[
                     arg::pure("async", "ASYNC").since("4.0.0"),
                     arg::pure("sync", "SYNC").since("6.2.0"),
-                ]).optional(),
-            ],
+                ],
+            )
+            .optional()],
             history: &[
                 ("4.0.0", "Can flush asynchronously (ASYNC)."),
                 ("6.2.0", "Can force a synchronous flush (SYNC)."),
@@ -492,84 +509,84 @@ pub static COMMANDS: &[CommandSpec] = &[
         keys: KeySpec::NONE,
         handler: super::container,
         subcommands: &[
-        CommandSpec {
-            name: "object|encoding",
-            arity: 3,
-            flags: READONLY,
-            keys: KeySpec::range(2, 2, 1),
-            handler: object_encoding,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Tells how a key's value is stored.",
-                complexity: "O(1)",
-                tips: &["nondeterministic_output"],
-                key_specs: &[ks::one(2, ks::RO)],
-                args: &[arg::key("key", 0)],
-                ..Doc::new(Group::Generic, "2.2.3", acl::KEYSPACE)
+            CommandSpec {
+                name: "object|encoding",
+                arity: 3,
+                flags: READONLY,
+                keys: KeySpec::range(2, 2, 1),
+                handler: object_encoding,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Tells how a key's value is stored.",
+                    complexity: "O(1)",
+                    tips: &["nondeterministic_output"],
+                    key_specs: &[ks::one(2, ks::RO)],
+                    args: &[arg::key("key", 0)],
+                    ..Doc::new(Group::Generic, "2.2.3", acl::KEYSPACE)
+                },
             },
-        },
-        CommandSpec {
-            name: "object|freq",
-            arity: 3,
-            flags: READONLY,
-            keys: KeySpec::range(2, 2, 1),
-            handler: object_freq,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Tells a key's access frequency counter (LFU).",
-                complexity: "O(1)",
-                tips: &["nondeterministic_output"],
-                key_specs: &[ks::one(2, ks::RO)],
-                args: &[arg::key("key", 0)],
-                ..Doc::new(Group::Generic, "4.0.0", acl::KEYSPACE)
+            CommandSpec {
+                name: "object|freq",
+                arity: 3,
+                flags: READONLY,
+                keys: KeySpec::range(2, 2, 1),
+                handler: object_freq,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Tells a key's access frequency counter (LFU).",
+                    complexity: "O(1)",
+                    tips: &["nondeterministic_output"],
+                    key_specs: &[ks::one(2, ks::RO)],
+                    args: &[arg::key("key", 0)],
+                    ..Doc::new(Group::Generic, "4.0.0", acl::KEYSPACE)
+                },
             },
-        },
-        CommandSpec {
-            name: "object|idletime",
-            arity: 3,
-            flags: READONLY,
-            keys: KeySpec::range(2, 2, 1),
-            handler: object_idletime,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Tells how long since a key was last used.",
-                complexity: "O(1)",
-                tips: &["nondeterministic_output"],
-                key_specs: &[ks::one(2, ks::RO)],
-                args: &[arg::key("key", 0)],
-                ..Doc::new(Group::Generic, "2.2.3", acl::KEYSPACE)
+            CommandSpec {
+                name: "object|idletime",
+                arity: 3,
+                flags: READONLY,
+                keys: KeySpec::range(2, 2, 1),
+                handler: object_idletime,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Tells how long since a key was last used.",
+                    complexity: "O(1)",
+                    tips: &["nondeterministic_output"],
+                    key_specs: &[ks::one(2, ks::RO)],
+                    args: &[arg::key("key", 0)],
+                    ..Doc::new(Group::Generic, "2.2.3", acl::KEYSPACE)
+                },
             },
-        },
-        CommandSpec {
-            name: "object|refcount",
-            arity: 3,
-            flags: READONLY,
-            keys: KeySpec::range(2, 2, 1),
-            handler: object_refcount,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Tells how many references a key's value has.",
-                complexity: "O(1)",
-                tips: &["nondeterministic_output"],
-                key_specs: &[ks::one(2, ks::RO)],
-                args: &[arg::key("key", 0)],
-                ..Doc::new(Group::Generic, "2.2.3", acl::KEYSPACE)
+            CommandSpec {
+                name: "object|refcount",
+                arity: 3,
+                flags: READONLY,
+                keys: KeySpec::range(2, 2, 1),
+                handler: object_refcount,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Tells how many references a key's value has.",
+                    complexity: "O(1)",
+                    tips: &["nondeterministic_output"],
+                    key_specs: &[ks::one(2, ks::RO)],
+                    args: &[arg::key("key", 0)],
+                    ..Doc::new(Group::Generic, "2.2.3", acl::KEYSPACE)
+                },
             },
-        },
-        CommandSpec {
-            name: "object|help",
-            arity: 2,
-            flags: LOADING | STALE,
-            keys: NO_KEYS,
-            handler: object_help,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Lists the subcommands and what they do.",
-                complexity: "O(1)",
-                ..Doc::new(Group::Generic, "6.2.0", acl::KEYSPACE)
+            CommandSpec {
+                name: "object|help",
+                arity: 2,
+                flags: LOADING | STALE,
+                keys: NO_KEYS,
+                handler: object_help,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Lists the subcommands and what they do.",
+                    complexity: "O(1)",
+                    ..Doc::new(Group::Generic, "6.2.0", acl::KEYSPACE)
+                },
             },
-        },
-    ],
+        ],
         doc: &Doc {
             summary: "OBJECT subcommands: how a key's value is stored.",
             complexity: "Depends on the subcommand.",

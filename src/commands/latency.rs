@@ -15,14 +15,13 @@ use crate::config::Config;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::latency::{self, LatencyMonitor, Series};
 
-pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "latency",
-        arity: -2,
-        flags: 0,
-        keys: KeySpec::NONE,
-        handler: super::container,
-        subcommands: &[
+pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
+    name: "latency",
+    arity: -2,
+    flags: 0,
+    keys: KeySpec::NONE,
+    handler: super::container,
+    subcommands: &[
         CommandSpec {
             name: "latency|doctor",
             arity: 2,
@@ -33,7 +32,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             doc: &Doc {
                 summary: "Writes a report on the recorded latency, with advice.",
                 complexity: "O(1)",
-                tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
                 ..Doc::new(Group::Server, "2.8.13", 0)
             },
         },
@@ -47,7 +50,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             doc: &Doc {
                 summary: "Draws an event's recorded latency as text.",
                 complexity: "O(1)",
-                tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
                 args: &[arg::string("event")],
                 ..Doc::new(Group::Server, "2.8.13", 0)
             },
@@ -75,7 +82,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             doc: &Doc {
                 summary: "Reports per-command latency histograms.",
                 complexity: "O(N), N commands reported.",
-                tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
                 args: &[arg::string("command").optional().multiple()],
                 ..Doc::new(Group::Server, "7.0.0", 0)
             },
@@ -90,7 +101,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             doc: &Doc {
                 summary: "Gets an event's recorded (time, latency) samples.",
                 complexity: "O(1)",
-                tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
                 args: &[arg::string("event")],
                 ..Doc::new(Group::Server, "2.8.13", 0)
             },
@@ -105,7 +120,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             doc: &Doc {
                 summary: "Reports each event's latest and worst latency.",
                 complexity: "O(1)",
-                tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
                 ..Doc::new(Group::Server, "2.8.13", 0)
             },
         },
@@ -125,13 +144,12 @@ pub static COMMANDS: &[CommandSpec] = &[
             },
         },
     ],
-        doc: &Doc {
-            summary: "LATENCY subcommands: the latency monitor.",
-            complexity: "Depends on the subcommand.",
-            ..Doc::new(Group::Server, "2.8.13", 0)
-        },
+    doc: &Doc {
+        summary: "LATENCY subcommands: the latency monitor.",
+        complexity: "Depends on the subcommand.",
+        ..Doc::new(Group::Server, "2.8.13", 0)
     },
-];
+}];
 
 /// Columns of LATENCY GRAPH; a longer history wraps into further blocks.
 const GRAPH_COLUMNS: usize = 80;

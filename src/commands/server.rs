@@ -55,11 +55,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc: &Doc {
             summary: "Reports the server's state and counters by section.",
             complexity: "O(1)",
-            tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
-            args: &[arg::string("section").optional().multiple()],
-            history: &[
-                ("7.0.0", "Takes several sections."),
+            tips: &[
+                "nondeterministic_output",
+                "request_policy:all_shards",
+                "response_policy:special",
             ],
+            args: &[arg::string("section").optional().multiple()],
+            history: &[("7.0.0", "Takes several sections.")],
             ..Doc::new(Group::Server, "1.0.0", acl::DANGEROUS)
         },
     },
@@ -70,89 +72,83 @@ pub static COMMANDS: &[CommandSpec] = &[
         keys: KeySpec::NONE,
         handler: super::container,
         subcommands: &[
-        CommandSpec {
-            name: "config|get",
-            arity: -3,
-            flags: ADMIN | NOSCRIPT | LOADING | STALE,
-            keys: KeySpec::NONE,
-            handler: config_get,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Gets the settings matching patterns.",
-                complexity: "O(N), N settings given.",
-                args: &[arg::string("parameter").multiple()],
-                history: &[
-                    ("7.0.0", "Takes several patterns at once."),
-                ],
-                ..Doc::new(Group::Server, "2.0.0", 0)
+            CommandSpec {
+                name: "config|get",
+                arity: -3,
+                flags: ADMIN | NOSCRIPT | LOADING | STALE,
+                keys: KeySpec::NONE,
+                handler: config_get,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Gets the settings matching patterns.",
+                    complexity: "O(N), N settings given.",
+                    args: &[arg::string("parameter").multiple()],
+                    history: &[("7.0.0", "Takes several patterns at once.")],
+                    ..Doc::new(Group::Server, "2.0.0", 0)
+                },
             },
-        },
-        CommandSpec {
-            name: "config|set",
-            arity: -4,
-            flags: ADMIN | NOSCRIPT | LOADING | STALE,
-            keys: KeySpec::NONE,
-            handler: config_set,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Changes settings while running.",
-                complexity: "O(N), N settings given.",
-                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
-                args: &[
-                    arg::block("data", &[
-                        arg::string("parameter"),
-                        arg::string("value"),
-                    ]).multiple(),
-                ],
-                history: &[
-                    ("7.0.0", "Sets several parameters at once."),
-                ],
-                secret: Secret::SensitiveConfigValues,
-                ..Doc::new(Group::Server, "2.0.0", 0)
+            CommandSpec {
+                name: "config|set",
+                arity: -4,
+                flags: ADMIN | NOSCRIPT | LOADING | STALE,
+                keys: KeySpec::NONE,
+                handler: config_set,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Changes settings while running.",
+                    complexity: "O(N), N settings given.",
+                    tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                    args: &[
+                        arg::block("data", &[arg::string("parameter"), arg::string("value")])
+                            .multiple(),
+                    ],
+                    history: &[("7.0.0", "Sets several parameters at once.")],
+                    secret: Secret::SensitiveConfigValues,
+                    ..Doc::new(Group::Server, "2.0.0", 0)
+                },
             },
-        },
-        CommandSpec {
-            name: "config|resetstat",
-            arity: 2,
-            flags: ADMIN | NOSCRIPT | LOADING | STALE,
-            keys: KeySpec::NONE,
-            handler: config_resetstat,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Zeroes the server's counters.",
-                complexity: "O(1)",
-                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
-                ..Doc::new(Group::Server, "2.0.0", 0)
+            CommandSpec {
+                name: "config|resetstat",
+                arity: 2,
+                flags: ADMIN | NOSCRIPT | LOADING | STALE,
+                keys: KeySpec::NONE,
+                handler: config_resetstat,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Zeroes the server's counters.",
+                    complexity: "O(1)",
+                    tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                    ..Doc::new(Group::Server, "2.0.0", 0)
+                },
             },
-        },
-        CommandSpec {
-            name: "config|rewrite",
-            arity: 2,
-            flags: ADMIN | NOSCRIPT | LOADING | STALE,
-            keys: KeySpec::NONE,
-            handler: config_rewrite,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Writes the running settings back into the config file.",
-                complexity: "O(1)",
-                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
-                ..Doc::new(Group::Server, "2.8.0", 0)
+            CommandSpec {
+                name: "config|rewrite",
+                arity: 2,
+                flags: ADMIN | NOSCRIPT | LOADING | STALE,
+                keys: KeySpec::NONE,
+                handler: config_rewrite,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Writes the running settings back into the config file.",
+                    complexity: "O(1)",
+                    tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                    ..Doc::new(Group::Server, "2.8.0", 0)
+                },
             },
-        },
-        CommandSpec {
-            name: "config|help",
-            arity: 2,
-            flags: LOADING | STALE,
-            keys: KeySpec::NONE,
-            handler: config_help,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Lists the subcommands and what they do.",
-                complexity: "O(1)",
-                ..Doc::new(Group::Server, "5.0.0", 0)
+            CommandSpec {
+                name: "config|help",
+                arity: 2,
+                flags: LOADING | STALE,
+                keys: KeySpec::NONE,
+                handler: config_help,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Lists the subcommands and what they do.",
+                    complexity: "O(1)",
+                    ..Doc::new(Group::Server, "5.0.0", 0)
+                },
             },
-        },
-    ],
+        ],
         doc: &Doc {
             summary: "CONFIG subcommands: read, change and save settings.",
             complexity: "Depends on the subcommand.",
@@ -197,21 +193,27 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc: &Doc {
             summary: "Stops the server, saving first if configured to.",
             complexity: "O(N) when saving N keys, else O(1).",
-            args: &[
-                arg::oneof("abort-selector", &[
-                    arg::block("save-selector-block", &[
-                        arg::oneof("save-selector", &[
-                            arg::pure("nosave", "NOSAVE"),
-                            arg::pure("save", "SAVE"),
-                        ]).optional(),
-                        arg::pure("now", "NOW").since("7.0.0").optional(),
-                        arg::pure("force", "FORCE").since("7.0.0").optional(),
-                        arg::pure("safe", "SAFE").since("9.0.0").optional(),
-                        arg::pure("failover", "FAILOVER").since("9.0.0").optional(),
-                    ]),
+            args: &[arg::oneof(
+                "abort-selector",
+                &[
+                    arg::block(
+                        "save-selector-block",
+                        &[
+                            arg::oneof(
+                                "save-selector",
+                                &[arg::pure("nosave", "NOSAVE"), arg::pure("save", "SAVE")],
+                            )
+                            .optional(),
+                            arg::pure("now", "NOW").since("7.0.0").optional(),
+                            arg::pure("force", "FORCE").since("7.0.0").optional(),
+                            arg::pure("safe", "SAFE").since("9.0.0").optional(),
+                            arg::pure("failover", "FAILOVER").since("9.0.0").optional(),
+                        ],
+                    ),
                     arg::pure("abort", "ABORT").since("7.0.0"),
-                ]).optional(),
-            ],
+                ],
+            )
+            .optional()],
             history: &[
                 ("7.0.0", "The NOW, FORCE and ABORT options."),
                 ("9.0.0", "The SAFE and FAILOVER options."),
@@ -226,66 +228,68 @@ pub static COMMANDS: &[CommandSpec] = &[
         keys: KeySpec::NONE,
         handler: super::container,
         subcommands: &[
-        CommandSpec {
-            name: "slowlog|get",
-            arity: -2,
-            flags: ADMIN | LOADING | STALE,
-            keys: KeySpec::NONE,
-            handler: slowlog_get,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Gets the latest slow log entries.",
-                complexity: "O(N), N entries replied.",
-                tips: &["request_policy:all_nodes", "nondeterministic_output"],
-                args: &[arg::integer("count").optional()],
-                history: &[
-                    ("4.0.0", "Entries carry the client's address and name."),
-                ],
-                ..Doc::new(Group::Server, "2.2.12", 0)
+            CommandSpec {
+                name: "slowlog|get",
+                arity: -2,
+                flags: ADMIN | LOADING | STALE,
+                keys: KeySpec::NONE,
+                handler: slowlog_get,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Gets the latest slow log entries.",
+                    complexity: "O(N), N entries replied.",
+                    tips: &["request_policy:all_nodes", "nondeterministic_output"],
+                    args: &[arg::integer("count").optional()],
+                    history: &[("4.0.0", "Entries carry the client's address and name.")],
+                    ..Doc::new(Group::Server, "2.2.12", 0)
+                },
             },
-        },
-        CommandSpec {
-            name: "slowlog|len",
-            arity: 2,
-            flags: ADMIN | LOADING | STALE,
-            keys: KeySpec::NONE,
-            handler: slowlog_len,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Counts the slow log's entries.",
-                complexity: "O(1)",
-                tips: &["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"],
-                ..Doc::new(Group::Server, "2.2.12", 0)
+            CommandSpec {
+                name: "slowlog|len",
+                arity: 2,
+                flags: ADMIN | LOADING | STALE,
+                keys: KeySpec::NONE,
+                handler: slowlog_len,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Counts the slow log's entries.",
+                    complexity: "O(1)",
+                    tips: &[
+                        "request_policy:all_nodes",
+                        "response_policy:agg_sum",
+                        "nondeterministic_output",
+                    ],
+                    ..Doc::new(Group::Server, "2.2.12", 0)
+                },
             },
-        },
-        CommandSpec {
-            name: "slowlog|reset",
-            arity: 2,
-            flags: ADMIN | LOADING | STALE,
-            keys: KeySpec::NONE,
-            handler: slowlog_reset,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Empties the slow log.",
-                complexity: "O(N), N entries in the log.",
-                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
-                ..Doc::new(Group::Server, "2.2.12", 0)
+            CommandSpec {
+                name: "slowlog|reset",
+                arity: 2,
+                flags: ADMIN | LOADING | STALE,
+                keys: KeySpec::NONE,
+                handler: slowlog_reset,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Empties the slow log.",
+                    complexity: "O(N), N entries in the log.",
+                    tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                    ..Doc::new(Group::Server, "2.2.12", 0)
+                },
             },
-        },
-        CommandSpec {
-            name: "slowlog|help",
-            arity: 2,
-            flags: LOADING | STALE,
-            keys: KeySpec::NONE,
-            handler: slowlog_help,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Lists the subcommands and what they do.",
-                complexity: "O(1)",
-                ..Doc::new(Group::Server, "6.2.0", 0)
+            CommandSpec {
+                name: "slowlog|help",
+                arity: 2,
+                flags: LOADING | STALE,
+                keys: KeySpec::NONE,
+                handler: slowlog_help,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Lists the subcommands and what they do.",
+                    complexity: "O(1)",
+                    ..Doc::new(Group::Server, "6.2.0", 0)
+                },
             },
-        },
-    ],
+        ],
         doc: &Doc {
             summary: "SLOWLOG subcommands: the log of slow commands.",
             complexity: "Depends on the subcommand.",
@@ -299,63 +303,70 @@ pub static COMMANDS: &[CommandSpec] = &[
         keys: KeySpec::NONE,
         handler: super::container,
         subcommands: &[
-        CommandSpec {
-            name: "memory|usage",
-            arity: -3,
-            flags: READONLY,
-            keys: KeySpec::range(2, 2, 1),
-            handler: memory_usage,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Estimates how many bytes a key and its value use.",
-                complexity: "O(N), N elements sampled.",
-                key_specs: &[ks::one(2, ks::RO)],
-                args: &[arg::key("key", 0), arg::integer("count").token("SAMPLES").optional()],
-                ..Doc::new(Group::Server, "4.0.0", 0)
+            CommandSpec {
+                name: "memory|usage",
+                arity: -3,
+                flags: READONLY,
+                keys: KeySpec::range(2, 2, 1),
+                handler: memory_usage,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Estimates how many bytes a key and its value use.",
+                    complexity: "O(N), N elements sampled.",
+                    key_specs: &[ks::one(2, ks::RO)],
+                    args: &[
+                        arg::key("key", 0),
+                        arg::integer("count").token("SAMPLES").optional(),
+                    ],
+                    ..Doc::new(Group::Server, "4.0.0", 0)
+                },
             },
-        },
-        CommandSpec {
-            name: "memory|malloc-stats",
-            arity: 2,
-            flags: LOADING,
-            keys: KeySpec::NONE,
-            handler: memory_malloc_stats,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Reports the allocator's own statistics.",
-                complexity: "Grows with the memory allocated; may be slow.",
-                tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
-                ..Doc::new(Group::Server, "4.0.0", 0)
+            CommandSpec {
+                name: "memory|malloc-stats",
+                arity: 2,
+                flags: LOADING,
+                keys: KeySpec::NONE,
+                handler: memory_malloc_stats,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Reports the allocator's own statistics.",
+                    complexity: "Grows with the memory allocated; may be slow.",
+                    tips: &[
+                        "nondeterministic_output",
+                        "request_policy:all_shards",
+                        "response_policy:special",
+                    ],
+                    ..Doc::new(Group::Server, "4.0.0", 0)
+                },
             },
-        },
-        CommandSpec {
-            name: "memory|purge",
-            arity: 2,
-            flags: LOADING,
-            keys: KeySpec::NONE,
-            handler: memory_purge,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Makes the allocator give unused memory back.",
-                complexity: "Grows with the memory allocated; may be slow.",
-                tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-                ..Doc::new(Group::Server, "4.0.0", 0)
+            CommandSpec {
+                name: "memory|purge",
+                arity: 2,
+                flags: LOADING,
+                keys: KeySpec::NONE,
+                handler: memory_purge,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Makes the allocator give unused memory back.",
+                    complexity: "Grows with the memory allocated; may be slow.",
+                    tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+                    ..Doc::new(Group::Server, "4.0.0", 0)
+                },
             },
-        },
-        CommandSpec {
-            name: "memory|help",
-            arity: 2,
-            flags: LOADING | STALE,
-            keys: KeySpec::NONE,
-            handler: memory_help,
-            subcommands: &[],
-            doc: &Doc {
-                summary: "Lists the subcommands and what they do.",
-                complexity: "O(1)",
-                ..Doc::new(Group::Server, "4.0.0", 0)
+            CommandSpec {
+                name: "memory|help",
+                arity: 2,
+                flags: LOADING | STALE,
+                keys: KeySpec::NONE,
+                handler: memory_help,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Lists the subcommands and what they do.",
+                    complexity: "O(1)",
+                    ..Doc::new(Group::Server, "4.0.0", 0)
+                },
             },
-        },
-    ],
+        ],
         doc: &Doc {
             summary: "MEMORY subcommands: memory usage and the allocator.",
             complexity: "Depends on the subcommand.",

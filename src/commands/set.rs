@@ -54,9 +54,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             complexity: "O(N) for N elements added.",
             key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
             args: &[arg::key("key", 0), arg::string("member").multiple()],
-            history: &[
-                ("2.4.0", "Takes several members."),
-            ],
+            history: &[("2.4.0", "Takes several members.")],
             ..Doc::new(Group::Set, "1.0.0", acl::SET)
         },
     },
@@ -72,9 +70,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             complexity: "O(N), N members removed.",
             key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
             args: &[arg::key("key", 0), arg::string("member").multiple()],
-            history: &[
-                ("2.4.0", "Takes several members."),
-            ],
+            history: &[("2.4.0", "Takes several members.")],
             ..Doc::new(Group::Set, "1.0.0", acl::SET)
         },
     },
@@ -151,10 +147,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             complexity: "O(1), or O(N) with a count of N.",
             tips: &["nondeterministic_output"],
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::DELETE)],
-            args: &[arg::key("key", 0), arg::integer("count").since("3.2.0").optional()],
-            history: &[
-                ("3.2.0", "The count argument."),
+            args: &[
+                arg::key("key", 0),
+                arg::integer("count").since("3.2.0").optional(),
             ],
+            history: &[("3.2.0", "The count argument.")],
             ..Doc::new(Group::Set, "1.0.0", acl::SET)
         },
     },
@@ -170,10 +167,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             complexity: "O(1), or O(N) with a count of N (or -N).",
             tips: &["nondeterministic_output"],
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
-            args: &[arg::key("key", 0), arg::integer("count").since("2.6.0").optional()],
-            history: &[
-                ("2.6.0", "The count argument."),
+            args: &[
+                arg::key("key", 0),
+                arg::integer("count").since("2.6.0").optional(),
             ],
+            history: &[("2.6.0", "The count argument.")],
             ..Doc::new(Group::Set, "1.0.0", acl::SET)
         },
     },
@@ -191,7 +189,11 @@ pub static COMMANDS: &[CommandSpec] = &[
                 ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
                 ks::one(2, ks::RW | ks::INSERT),
             ],
-            args: &[arg::key("source", 0), arg::key("destination", 1), arg::string("member")],
+            args: &[
+                arg::key("source", 0),
+                arg::key("destination", 1),
+                arg::string("member"),
+            ],
             ..Doc::new(Group::Set, "1.0.0", acl::SET)
         },
     },
@@ -240,7 +242,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc: &Doc {
             summary: "Stores the members common to several sets.",
             complexity: "O(N*M) at worst: N members in the smallest of M sets.",
-            key_specs: &[ks::one(1, ks::OW | ks::UPDATE), ks::range(2, -1, 1, ks::RO | ks::ACCESS)],
+            key_specs: &[
+                ks::one(1, ks::OW | ks::UPDATE),
+                ks::range(2, -1, 1, ks::RO | ks::ACCESS),
+            ],
             args: &[arg::key("destination", 0), arg::key("key", 1).multiple()],
             ..Doc::new(Group::Set, "1.0.0", acl::SET)
         },
@@ -271,7 +276,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc: &Doc {
             summary: "Stores the members of any of several sets.",
             complexity: "O(N), N members in all the sets together.",
-            key_specs: &[ks::one(1, ks::OW | ks::UPDATE), ks::range(2, -1, 1, ks::RO | ks::ACCESS)],
+            key_specs: &[
+                ks::one(1, ks::OW | ks::UPDATE),
+                ks::range(2, -1, 1, ks::RO | ks::ACCESS),
+            ],
             args: &[arg::key("destination", 0), arg::key("key", 1).multiple()],
             ..Doc::new(Group::Set, "1.0.0", acl::SET)
         },
@@ -302,7 +310,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc: &Doc {
             summary: "Stores the members of the first set missing from the others.",
             complexity: "O(N), N members in all the sets together.",
-            key_specs: &[ks::one(1, ks::OW | ks::UPDATE), ks::range(2, -1, 1, ks::RO | ks::ACCESS)],
+            key_specs: &[
+                ks::one(1, ks::OW | ks::UPDATE),
+                ks::range(2, -1, 1, ks::RO | ks::ACCESS),
+            ],
             args: &[arg::key("destination", 0), arg::key("key", 1).multiple()],
             ..Doc::new(Group::Set, "1.0.0", acl::SET)
         },

@@ -52,27 +52,44 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: set,
         subcommands: &[],
         doc: &Doc {
-            summary: "Stores a string value, whatever the key held, with optional expiry and conditions.",
+            summary:
+                "Stores a string value, whatever the key held, with optional expiry and conditions.",
             complexity: "O(1)",
             key_specs: &[
-                ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE | ks::VARIABLE_FLAGS).notes("RW and ACCESS due to the optional `GET` argument"),
+                ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE | ks::VARIABLE_FLAGS)
+                    .notes("RW and ACCESS due to the optional `GET` argument"),
             ],
             args: &[
                 arg::key("key", 0),
                 arg::string("value"),
-                arg::oneof("condition", &[
-                    arg::pure("nx", "NX").since("2.6.12"),
-                    arg::pure("xx", "XX").since("2.6.12"),
-                    arg::string("comparison-value").token("IFEQ").summary("Set only when the current value equals this.").since("8.1.0"),
-                ]).optional(),
+                arg::oneof(
+                    "condition",
+                    &[
+                        arg::pure("nx", "NX").since("2.6.12"),
+                        arg::pure("xx", "XX").since("2.6.12"),
+                        arg::string("comparison-value")
+                            .token("IFEQ")
+                            .summary("Set only when the current value equals this.")
+                            .since("8.1.0"),
+                    ],
+                )
+                .optional(),
                 arg::pure("get", "GET").since("6.2.0").optional(),
-                arg::oneof("expiration", &[
-                    arg::integer("seconds").token("EX").since("2.6.12"),
-                    arg::integer("milliseconds").token("PX").since("2.6.12"),
-                    arg::unix_time("unix-time-seconds").token("EXAT").since("6.2.0"),
-                    arg::unix_time("unix-time-milliseconds").token("PXAT").since("6.2.0"),
-                    arg::pure("keepttl", "KEEPTTL").since("6.0.0"),
-                ]).optional(),
+                arg::oneof(
+                    "expiration",
+                    &[
+                        arg::integer("seconds").token("EX").since("2.6.12"),
+                        arg::integer("milliseconds").token("PX").since("2.6.12"),
+                        arg::unix_time("unix-time-seconds")
+                            .token("EXAT")
+                            .since("6.2.0"),
+                        arg::unix_time("unix-time-milliseconds")
+                            .token("PXAT")
+                            .since("6.2.0"),
+                        arg::pure("keepttl", "KEEPTTL").since("6.0.0"),
+                    ],
+                )
+                .optional(),
             ],
             history: &[
                 ("2.6.12", "The EX, PX, NX and XX options."),
@@ -110,7 +127,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Sets a string value that expires after some seconds.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::OW | ks::UPDATE)],
-            args: &[arg::key("key", 0), arg::integer("seconds"), arg::string("value")],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("seconds"),
+                arg::string("value"),
+            ],
             ..Doc::new(Group::String, "2.0.0", acl::STRING)
         },
     },
@@ -125,7 +146,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Sets a string value that expires after some milliseconds.",
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::OW | ks::UPDATE)],
-            args: &[arg::key("key", 0), arg::integer("milliseconds"), arg::string("value")],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("milliseconds"),
+                arg::string("value"),
+            ],
             ..Doc::new(Group::String, "2.6.0", acl::STRING)
         },
     },
@@ -169,18 +194,21 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc: &Doc {
             summary: "Gets a string value and changes the key's expiry.",
             complexity: "O(1)",
-            key_specs: &[
-                ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE).notes("Writes as well: it can change the expiry."),
-            ],
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)
+                .notes("Writes as well: it can change the expiry.")],
             args: &[
                 arg::key("key", 0),
-                arg::oneof("expiration", &[
-                    arg::integer("seconds").token("EX"),
-                    arg::integer("milliseconds").token("PX"),
-                    arg::unix_time("unix-time-seconds").token("EXAT"),
-                    arg::unix_time("unix-time-milliseconds").token("PXAT"),
-                    arg::pure("persist", "PERSIST"),
-                ]).optional(),
+                arg::oneof(
+                    "expiration",
+                    &[
+                        arg::integer("seconds").token("EX"),
+                        arg::integer("milliseconds").token("PX"),
+                        arg::unix_time("unix-time-seconds").token("EXAT"),
+                        arg::unix_time("unix-time-milliseconds").token("PXAT"),
+                        arg::pure("persist", "PERSIST"),
+                    ],
+                )
+                .optional(),
             ],
             ..Doc::new(Group::String, "6.2.0", acl::STRING)
         },
@@ -226,14 +254,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc: &Doc {
             summary: "Sets several keys to string values at once.",
             complexity: "O(N), N keys set.",
-            tips: &["request_policy:multi_shard", "response_policy:all_succeeded"],
-            key_specs: &[ks::range(1, -1, 2, ks::OW | ks::UPDATE)],
-            args: &[
-                arg::block("data", &[
-                    arg::key("key", 0),
-                    arg::string("value"),
-                ]).multiple(),
+            tips: &[
+                "request_policy:multi_shard",
+                "response_policy:all_succeeded",
             ],
+            key_specs: &[ks::range(1, -1, 2, ks::OW | ks::UPDATE)],
+            args: &[arg::block("data", &[arg::key("key", 0), arg::string("value")]).multiple()],
             ..Doc::new(Group::String, "1.0.1", acl::STRING)
         },
     },
@@ -248,12 +274,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Sets several keys to string values at once, only if none of them exists.",
             complexity: "O(N), N keys set.",
             key_specs: &[ks::range(1, -1, 2, ks::OW | ks::INSERT)],
-            args: &[
-                arg::block("data", &[
-                    arg::key("key", 0),
-                    arg::string("value"),
-                ]).multiple(),
-            ],
+            args: &[arg::block("data", &[arg::key("key", 0), arg::string("value")]).multiple()],
             ..Doc::new(Group::String, "1.0.1", acl::STRING)
         },
     },
@@ -373,7 +394,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Gets the part of a string value between two offsets.",
             complexity: "O(N), N bytes replied.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
-            args: &[arg::key("key", 0), arg::integer("start"), arg::integer("end")],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("start"),
+                arg::integer("end"),
+            ],
             ..Doc::new(Group::String, "2.4.0", acl::STRING)
         },
     },
@@ -388,7 +413,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Gets part of a string value (old name of GETRANGE).",
             complexity: "O(N), N bytes replied.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
-            args: &[arg::key("key", 0), arg::integer("start"), arg::integer("end")],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("start"),
+                arg::integer("end"),
+            ],
             ..Doc::new(Group::String, "1.0.0", acl::STRING)
         },
     },
@@ -400,10 +429,15 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: setrange,
         subcommands: &[],
         doc: &Doc {
-            summary: "Writes over part of a string value from an offset, creating the key if needed.",
+            summary:
+                "Writes over part of a string value from an offset, creating the key if needed.",
             complexity: "O(M), M bytes written.",
             key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
-            args: &[arg::key("key", 0), arg::integer("offset"), arg::string("value")],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("offset"),
+                arg::string("value"),
+            ],
             ..Doc::new(Group::String, "2.2.0", acl::STRING)
         },
     },
@@ -423,7 +457,9 @@ pub static COMMANDS: &[CommandSpec] = &[
                 arg::key("key2", 0),
                 arg::pure("len", "LEN").optional(),
                 arg::pure("idx", "IDX").optional(),
-                arg::integer("min-match-len").token("MINMATCHLEN").optional(),
+                arg::integer("min-match-len")
+                    .token("MINMATCHLEN")
+                    .optional(),
                 arg::pure("withmatchlen", "WITHMATCHLEN").optional(),
             ],
             ..Doc::new(Group::String, "7.0.0", acl::STRING)
