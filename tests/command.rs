@@ -599,7 +599,7 @@ server_test!(key_functions, |srv| {
     );
 });
 
-// Key specifications and tips are Valkey 9.1's (src/commands/command/specs.rs):
+// Key specifications and tips are declared in the rows (meta::Doc), as Valkey 9.1 has them:
 // expected bytes are Valkey's replies to the same commands.
 server_test!(valkey_key_specs_and_tips, |srv| {
     let mut s = srv.raw();
@@ -699,4 +699,317 @@ server_test!(hand_assigned_categories, |srv| {
             "{c}: {dangerous}"
         );
     }
+});
+
+// ---- every command's COMMAND INFO and COMMAND DOCS against Valkey 9.1's ----
+
+/// A RESP reply as data, for rendering.
+enum Resp {
+    Bulk(String),
+    Simple(String),
+    Int(i64),
+    Null,
+    Array(Vec<Resp>),
+    Set(Vec<Resp>),
+    Map(Vec<(Resp, Resp)>),
+    Error(String),
+}
+
+fn parse_resp(buf: &[u8], at: &mut usize) -> Resp {
+    let end = at_line_end(buf, *at);
+    let line = std::str::from_utf8(&buf[*at + 1..end]).expect("utf-8 header");
+    let tag = buf[*at];
+    *at = end + 2;
+    let n = || line.parse::<i64>().expect("length");
+    match tag {
+        b'$' if n() < 0 => Resp::Null,
+        b'$' => {
+            let len = n() as usize;
+            let s = String::from_utf8(buf[*at..*at + len].to_vec()).expect("utf-8 bulk");
+            *at += len + 2;
+            Resp::Bulk(s)
+        }
+        b'+' => Resp::Simple(line.to_string()),
+        b'-' => Resp::Error(line.to_string()),
+        b':' => Resp::Int(n()),
+        b'_' => Resp::Null,
+        b'*' if n() < 0 => Resp::Null,
+        b'*' | b'~' => {
+            let items = (0..n()).map(|_| parse_resp(buf, at)).collect();
+            if tag == b'*' {
+                Resp::Array(items)
+            } else {
+                Resp::Set(items)
+            }
+        }
+        b'%' => Resp::Map(
+            (0..n())
+                .map(|_| (parse_resp(buf, at), parse_resp(buf, at)))
+                .collect(),
+        ),
+        other => panic!("unexpected reply type {:?}", other as char),
+    }
+}
+
+fn at_line_end(buf: &[u8], at: usize) -> usize {
+    at + buf[at..]
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .expect("line end")
+}
+
+/// Fields whose values are prose (ours are our own words): only their
+/// presence is compared. History entries keep their versions.
+const PROSE: &[&str] = &["summary", "complexity", "notes", "replaced_by"];
+
+fn text(r: &Resp) -> Option<&str> {
+    match r {
+        Resp::Bulk(s) | Resp::Simple(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn masked(r: &Resp) -> Resp {
+    match r {
+        Resp::Bulk(s) => Resp::Bulk(s.clone()),
+        Resp::Simple(s) => Resp::Simple(s.clone()),
+        Resp::Int(n) => Resp::Int(*n),
+        Resp::Null => Resp::Null,
+        Resp::Error(e) => Resp::Error(e.clone()),
+        Resp::Map(m) => Resp::Map(
+            m.iter()
+                .map(|(k, v)| (masked(k), mask_value(text(k), v)))
+                .collect(),
+        ),
+        Resp::Array(a) => Resp::Array(mask_flat(a)),
+        Resp::Set(a) => Resp::Set(mask_flat(a)),
+    }
+}
+
+/// A map value: prose replaced, history texts replaced.
+fn mask_value(key: Option<&str>, v: &Resp) -> Resp {
+    match (key, v) {
+        (Some(k), Resp::Bulk(_)) if PROSE.contains(&k) => Resp::Bulk("<prose>".into()),
+        (Some(k), Resp::Simple(_)) if PROSE.contains(&k) => Resp::Simple("<prose>".into()),
+        (Some("history"), Resp::Array(h)) => {
+            Resp::Array(h.iter().map(mask_history_entry).collect())
+        }
+        (Some("history"), Resp::Set(h)) => Resp::Set(h.iter().map(mask_history_entry).collect()),
+        _ => masked(v),
+    }
+}
+
+fn mask_history_entry(e: &Resp) -> Resp {
+    match e {
+        Resp::Array(pair) if pair.len() == 2 => Resp::Array(vec![
+            masked(&pair[0]),
+            mask_value(Some("summary"), &pair[1]),
+        ]),
+        other => masked(other),
+    }
+}
+
+/// A RESP2 map is a flat array: keys at even positions.
+fn mask_flat(items: &[Resp]) -> Vec<Resp> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < items.len() {
+        let key = text(&items[i]).filter(|k| PROSE.contains(k) || *k == "history");
+        match (i % 2 == 0, key, items.get(i + 1)) {
+            (true, Some(k), Some(v))
+                if (k == "history" && matches!(v, Resp::Array(_) | Resp::Set(_)))
+                    || (k != "history" && text(v).is_some()) =>
+            {
+                out.push(masked(&items[i]));
+                out.push(mask_value(Some(k), v));
+                i += 2;
+            }
+            _ => {
+                out.push(masked(&items[i]));
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Valkey orders subcommands by a per-process hash seed: both sides list
+/// them sorted by name (DOCS' `subcommands` map, an INFO entry's tenth
+/// element).
+fn sort_subcommands(r: Resp) -> Resp {
+    let name = |r: &Resp| text(r).unwrap_or_default().to_string();
+    match r {
+        Resp::Map(m) => Resp::Map(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = sort_subcommands(v);
+                    let v = match (text(&k), v) {
+                        (Some("subcommands"), Resp::Map(mut subs)) => {
+                            subs.sort_by_key(|(k, _)| name(k));
+                            Resp::Map(subs)
+                        }
+                        (_, v) => v,
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Resp::Array(a) => {
+            let mut items: Vec<Resp> = a.into_iter().map(sort_subcommands).collect();
+            for i in (0..items.len().saturating_sub(1)).step_by(2) {
+                if text(&items[i]) == Some("subcommands") {
+                    if let Resp::Array(flat) = std::mem::replace(&mut items[i + 1], Resp::Null) {
+                        let mut pairs: Vec<(Resp, Resp)> = Vec::new();
+                        let mut it = flat.into_iter();
+                        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                            pairs.push((k, v));
+                        }
+                        pairs.sort_by_key(|(k, _)| name(k));
+                        items[i + 1] =
+                            Resp::Array(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect());
+                    }
+                }
+            }
+            let info_entry = items.len() == 10
+                && matches!(items[0], Resp::Bulk(_))
+                && matches!(items[1], Resp::Int(_));
+            if info_entry {
+                if let Resp::Array(subs) = &mut items[9] {
+                    subs.sort_by_key(|e| match e {
+                        Resp::Array(f) => f.first().map(name).unwrap_or_default(),
+                        _ => String::new(),
+                    });
+                }
+            }
+            Resp::Array(items)
+        }
+        Resp::Set(a) => Resp::Set(a.into_iter().map(sort_subcommands).collect()),
+        other => other,
+    }
+}
+
+/// JSON string escaping (as the capture script's `json.dumps`).
+fn json_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The capture script's notation: "bulk" +"simple" 42 _ [array] ~[set] {map}.
+fn render(r: &Resp) -> String {
+    let list = |v: &[Resp]| v.iter().map(render).collect::<Vec<_>>().join(" ");
+    match r {
+        Resp::Bulk(s) => json_str(s),
+        Resp::Simple(s) => format!("+{}", json_str(s)),
+        Resp::Int(n) => n.to_string(),
+        Resp::Null => "_".into(),
+        Resp::Error(e) => format!("-{}", json_str(e)),
+        Resp::Array(a) => format!("[{}]", list(a)),
+        Resp::Set(a) => format!("~[{}]", list(a)),
+        Resp::Map(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{} {}", render(k), render(v)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    }
+}
+
+const VALKEY_META: &str = include_str!("data/valkey-command-meta.txt");
+
+/// The arguments of a captured call: a JSON array of plain strings.
+fn json_argv(s: &str) -> Vec<String> {
+    let inner = s
+        .strip_prefix("[\"")
+        .and_then(|s| s.strip_suffix("\"]"))
+        .expect("argv array");
+    inner.split("\",\"").map(str::to_string).collect()
+}
+
+fn reply_of(s: &mut std::net::TcpStream, args: &[&[u8]]) -> Resp {
+    let bytes = raw_roundtrip(s, &cmd(args), 1);
+    parse_resp(&bytes, &mut 0)
+}
+
+server_test!(info_and_docs_match_valkey, |srv| {
+    let mut resp2 = srv.raw();
+    let mut resp3 = srv.raw();
+    raw_roundtrip(&mut resp3, &cmd(&[b"HELLO", b"3"]), 1);
+    let mut names = std::collections::BTreeSet::new();
+    let mut diffs = Vec::new();
+    let mut checked = 0;
+    for line in VALKEY_META.lines().filter(|l| !l.starts_with('#')) {
+        let mut parts = line.splitn(4, ' ');
+        let (name, kind, third, want) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
+        let got = match kind {
+            "info" | "docs" => {
+                names.insert(name.to_string());
+                let s = if third == "3" { &mut resp3 } else { &mut resp2 };
+                let kind_arg = kind.to_ascii_uppercase();
+                let r = reply_of(s, &[b"COMMAND", kind_arg.as_bytes(), name.as_bytes()]);
+                render(&sort_subcommands(masked(&r)))
+            }
+            "getkeysandflags" => {
+                let argv = json_argv(third);
+                let mut args: Vec<&[u8]> = vec![b"COMMAND", b"GETKEYSANDFLAGS"];
+                args.extend(argv.iter().map(|a| a.as_bytes()));
+                render(&reply_of(&mut resp2, &args))
+            }
+            "list" => {
+                let cat = name.trim_start_matches('@').as_bytes();
+                let r = reply_of(
+                    &mut resp2,
+                    &[b"COMMAND", b"LIST", b"FILTERBY", b"ACLCAT", cat],
+                );
+                let Resp::Array(mut listed) = r else {
+                    panic!("COMMAND LIST {name}: not an array")
+                };
+                listed.sort_by_key(|x| text(x).unwrap_or_default().to_string());
+                render(&Resp::Array(listed))
+            }
+            other => panic!("unknown line kind {other}"),
+        };
+        checked += 1;
+        if got != want {
+            diffs.push(format!(
+                "{name} {kind} {third}\n  valkey: {want}\n  ours:   {got}"
+            ));
+        }
+    }
+    // The file covers exactly the commands the table has.
+    let ours: std::collections::BTreeSet<String> =
+        CMD_TABLE.specs.iter().map(|s| s.name.to_string()).collect();
+    assert_eq!(
+        names, ours,
+        "recapture with scripts/capture-command-meta.py"
+    );
+    assert!(checked > 4 * names.len(), "{checked}");
+    assert!(
+        diffs.is_empty(),
+        "{} of {checked} replies differ:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
 });

@@ -11,7 +11,8 @@ use bytes::Bytes;
 
 use super::args::is;
 use super::flags::*;
-use super::{CommandSpec, Ctx};
+use super::meta::{acl, arg, Doc, Group, Secret};
+use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{
     excerpt, wrong_arity, CmdError, CmdResult, DB_INDEX, NOPROTO, NOT_INTEGER, NO_PASSWORD_SET,
     SYNTAX, WRONGPASS,
@@ -36,107 +37,145 @@ const NOT_DB_NOT_INT: &str = "ERR NOT-DB is not an integer or out of range";
 /// The one user name that exists.
 const DEFAULT_USER: &[u8] = b"default";
 
-/// The filters of the new CLIENT KILL form, for its syntax line (written
-/// twice there: one filter, then more).
-macro_rules! kill_filters {
-    () => {
-        "[ID client-id [client-id ...]] | \
-         [TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>] | \
-         [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>] | \
-         [MAXAGE maxage] | [NAME name] | [IDLE idle] | [FLAGS flags] | \
-         [LIB-NAME lib-name] | [LIB-VER lib-ver] | [DB db] | [CAPA capa] | [IP ip] | \
-         [NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>] | \
-         [NOT-ID not-client-id [not-client-id ...]] | [NOT-USER not-username] | \
-         [NOT-ADDR ip:port] | [NOT-LADDR ip:port] | [NOT-NAME not-name] | \
-         [NOT-FLAGS not-flags] | [NOT-LIB-NAME not-lib-name] | \
-         [NOT-LIB-VER not-lib-ver] | [NOT-DB not-db] | [NOT-CAPA not-capa] | \
-         [NOT-IP not-ip]"
-    };
-}
-
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "ping",
         arity: -1,
         flags: FAST,
-        group: "connection",
-        summary: "Returns the server's liveliness response.",
-        syntax: "[message]",
+        keys: KeySpec::NONE,
         handler: ping,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Checks the server answers.",
+            complexity: "O(1)",
+            tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+            args: &[arg::string("message").optional()],
+            ..Doc::new(Group::Connection, "1.0.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "echo",
         arity: 2,
         flags: LOADING | STALE | FAST,
-        group: "connection",
-        summary: "Returns the given string.",
-        syntax: "message",
+        keys: KeySpec::NONE,
         handler: echo,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Replies its argument.",
+            complexity: "O(1)",
+            args: &[arg::string("message")],
+            ..Doc::new(Group::Connection, "1.0.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "select",
         arity: 2,
         flags: LOADING | STALE | FAST | ALLOW_BUSY,
-        group: "connection",
-        summary: "Changes the selected database.",
-        syntax: "index",
+        keys: KeySpec::NONE,
         handler: select,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Switches the connection to another database.",
+            complexity: "O(1)",
+            args: &[arg::integer("index")],
+            ..Doc::new(Group::Connection, "1.0.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "quit",
         arity: -1,
         flags: ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
-        group: "connection",
-        summary: "Closes the connection.",
-        syntax: "",
+        keys: KeySpec::NONE,
         handler: quit,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Asks the server to close this connection.",
+            complexity: "O(1)",
+            ..Doc::new(Group::Connection, "1.0.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "reset",
         arity: 1,
         flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
-        group: "connection",
-        summary: "Resets the connection.",
-        since: "6.2.0",
-        syntax: "",
+        keys: KeySpec::NONE,
         handler: reset,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the connection to its state right after connecting.",
+            complexity: "O(1)",
+            ..Doc::new(Group::Connection, "6.2.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "auth",
         arity: -2,
         flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
-        group: "connection",
-        summary: "Authenticates the connection.",
-        complexity: "O(N) where N is the number of passwords defined for the user",
-        syntax: "[username] password",
+        keys: KeySpec::NONE,
         handler: auth,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Logs the connection in with a password (and user name).",
+            complexity: "O(N), N passwords of the user.",
+            args: &[
+                arg::string("username").since("6.0.0").optional(),
+                arg::string("password"),
+            ],
+            history: &[(
+                "6.0.0",
+                "Takes a username as well as a password (ACL users).",
+            )],
+            secret: Secret::AllArgs,
+            ..Doc::new(Group::Connection, "1.0.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "hello",
         arity: -1,
         flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
-        group: "connection",
-        summary: "Handshakes with the server.",
-        since: "6.0.0",
-        syntax: "[protover [AUTH username password] [SETNAME clientname]]",
+        keys: KeySpec::NONE,
         handler: hello,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Chooses the protocol version and reports the server and connection.",
+            complexity: "O(1)",
+            args: &[arg::block(
+                "arguments",
+                &[
+                    arg::integer("protover"),
+                    arg::block("auth", &[arg::string("username"), arg::string("password")])
+                        .token("AUTH")
+                        .optional(),
+                    arg::string("clientname").token("SETNAME").optional(),
+                ],
+            )
+            .optional()],
+            history: &[
+                (
+                    "8.1.0",
+                    "The reply has availability_zone when that setting is set.",
+                ),
+                (
+                    "6.2.0",
+                    "The protocol version may be left out, to see the connection's state.",
+                ),
+            ],
+            secret: Secret::AfterToken("AUTH", 2),
+            ..Doc::new(Group::Connection, "6.0.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "client",
         arity: -2,
-        group: "connection",
-        summary: "A container for client connection commands.",
-        since: "2.4.0",
-        complexity: "Depends on subcommand.",
+        flags: 0,
+        keys: KeySpec::NONE,
+        handler: super::container,
         subcommands: CLIENT_SUBCOMMANDS,
-        ..CommandSpec::DEFAULT
+        doc: &Doc {
+            summary: "CLIENT subcommands: inspect and manage connections.",
+            complexity: "Depends on the subcommand.",
+            ..Doc::new(Group::Connection, "2.4.0", 0)
+        },
     },
 ];
 
@@ -145,148 +184,310 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         name: "client|id",
         arity: 2,
         flags: NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
-        group: "connection",
-        summary: "Returns the unique client ID of the connection.",
-        since: "5.0.0",
+        keys: KeySpec::NONE,
         handler: client_id,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells this connection's ID.",
+            complexity: "O(1)",
+            ..Doc::new(Group::Connection, "5.0.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "client|setname",
         arity: 3,
         flags: NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
-        group: "connection",
-        summary: "Sets the connection name.",
-        since: "2.6.9",
-        syntax: "connection-name",
+        keys: KeySpec::NONE,
         handler: client_setname,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Names this connection.",
+            complexity: "O(1)",
+            tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+            args: &[arg::string("connection-name")],
+            ..Doc::new(Group::Connection, "2.6.9", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "client|getname",
         arity: 2,
         flags: NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
-        group: "connection",
-        summary: "Returns the name of the connection.",
-        since: "2.6.9",
+        keys: KeySpec::NONE,
         handler: client_getname,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells this connection's name.",
+            complexity: "O(1)",
+            ..Doc::new(Group::Connection, "2.6.9", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "client|list",
         arity: -2,
         flags: ADMIN | NOSCRIPT | LOADING | STALE,
-        group: "connection",
-        summary: "Lists open connections.",
-        since: "2.4.0",
-        complexity: "O(N) where N is the number of client connections",
-        syntax: "[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]] \
-                 [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME <YES | NO>] \
-                 [MAXAGE maxage] [NAME name] [IDLE idle] [FLAGS flags] [LIB-NAME lib-name] \
-                 [LIB-VER lib-ver] [DB db] [CAPA capa] [IP ip] \
-                 [NOT-TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] \
-                 [NOT-ID not-client-id [not-client-id ...]] [NOT-USER not-username] \
-                 [NOT-ADDR ip:port] [NOT-LADDR ip:port] [NOT-NAME not-name] \
-                 [NOT-FLAGS not-flags] [NOT-LIB-NAME not-lib-name] [NOT-LIB-VER not-lib-ver] \
-                 [NOT-DB not-db] [NOT-CAPA not-capa] [NOT-IP not-ip]",
+        keys: KeySpec::NONE,
         handler: client_list,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Describes the connected clients.",
+            complexity: "O(N), N connections.",
+            tips: &["nondeterministic_output"],
+            args: &[
+                arg::oneof("client-type", &[
+                    arg::pure("normal", "NORMAL"),
+                    arg::pure("master", "MASTER"),
+                    arg::pure("replica", "REPLICA"),
+                    arg::pure("pubsub", "PUBSUB"),
+                ]).token("TYPE").since("5.0.0").optional(),
+                arg::integer("client-id").token("ID").since("6.2.0").optional().multiple(),
+                arg::string("username").token("USER").since("8.1.0").optional(),
+                arg::string("addr").token("ADDR").display("ip:port").since("8.1.0").optional(),
+                arg::string("laddr").token("LADDR").display("ip:port").since("8.1.0").optional(),
+                arg::oneof("skipme", &[
+                    arg::pure("yes", "YES"),
+                    arg::pure("no", "NO"),
+                ]).token("SKIPME").since("8.1.0").optional(),
+                arg::integer("maxage").token("MAXAGE").since("8.1.0").optional(),
+                arg::string("name").token("NAME").since("9.0.0").optional(),
+                arg::integer("idle").token("IDLE").since("9.0.0").optional(),
+                arg::string("flags").token("FLAGS").since("9.0.0").optional(),
+                arg::string("lib-name").token("LIB-NAME").since("9.0.0").optional(),
+                arg::string("lib-ver").token("LIB-VER").since("9.0.0").optional(),
+                arg::integer("db").token("DB").since("9.0.0").optional(),
+                arg::string("capa").token("CAPA").since("9.0.0").optional(),
+                arg::string("ip").token("IP").since("9.0.0").optional(),
+                arg::oneof("not-client-type", &[
+                    arg::pure("normal", "NORMAL"),
+                    arg::pure("master", "MASTER"),
+                    arg::pure("replica", "REPLICA"),
+                    arg::pure("pubsub", "PUBSUB"),
+                ]).token("NOT-TYPE").since("9.0.0").optional(),
+                arg::integer("not-client-id").token("NOT-ID").since("9.0.0").optional().multiple(),
+                arg::string("not-username").token("NOT-USER").since("9.0.0").optional(),
+                arg::string("not-addr").token("NOT-ADDR").display("ip:port").since("9.0.0").optional(),
+                arg::string("not-laddr").token("NOT-LADDR").display("ip:port").since("9.0.0").optional(),
+                arg::string("not-name").token("NOT-NAME").since("9.0.0").optional(),
+                arg::string("not-flags").token("NOT-FLAGS").since("9.0.0").optional(),
+                arg::string("not-lib-name").token("NOT-LIB-NAME").since("9.0.0").optional(),
+                arg::string("not-lib-ver").token("NOT-LIB-VER").since("9.0.0").optional(),
+                arg::integer("not-db").token("NOT-DB").since("9.0.0").optional(),
+                arg::string("not-capa").token("NOT-CAPA").since("9.0.0").optional(),
+                arg::string("not-ip").token("NOT-IP").since("9.0.0").optional(),
+            ],
+            history: &[
+                ("2.8.12", "Each client has an id field."),
+                ("5.0.0", "Filter by client type."),
+                ("6.0.0", "Each client has a user field."),
+                ("6.2.0", "The argv-mem, tot-mem, laddr and redir fields; filter by ID."),
+                ("7.0.0", "The resp, multi-mem, rbs and rbp fields."),
+                ("7.0.3", "The ssub field."),
+                ("8.0.0", "The master type is called primary (master still accepted)."),
+                ("8.1.0", "Filter by user, address, local address, SKIPME and connection age."),
+                ("9.0.0", "More filters (name, idle time, flags, library, database, capabilities, IP) and a negated form of each filter."),
+            ],
+            ..Doc::new(Group::Connection, "2.4.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "client|info",
         arity: 2,
         flags: NOSCRIPT | LOADING | STALE,
-        group: "connection",
-        summary: "Returns information about the connection.",
-        since: "6.2.0",
+        keys: KeySpec::NONE,
         handler: client_info,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Describes this connection.",
+            complexity: "O(1)",
+            tips: &["nondeterministic_output"],
+            ..Doc::new(Group::Connection, "6.2.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "client|kill",
         arity: -3,
         flags: ADMIN | NOSCRIPT | LOADING | STALE,
-        group: "connection",
-        summary: "Terminates open connections.",
-        since: "2.4.0",
-        complexity: "O(N) where N is the number of client connections",
-        syntax: concat!(
-            "<ip:port | <",
-            kill_filters!(),
-            "> [<",
-            kill_filters!(),
-            "> ...]>"
-        ),
+        keys: KeySpec::NONE,
         handler: client_kill,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Closes the connections matching filters.",
+            complexity: "O(N), N connections.",
+            args: &[
+                arg::oneof("filter", &[
+                    arg::string("old-format").display("ip:port").deprecated_since("2.8.12"),
+                    arg::oneof("new-format", &[
+                        arg::integer("client-id").token("ID").since("2.8.12").optional().multiple(),
+                        arg::oneof("client-type", &[
+                            arg::pure("normal", "NORMAL"),
+                            arg::pure("master", "MASTER").since("3.2.0"),
+                            arg::pure("primary", "PRIMARY").since("8.0.0"),
+                            arg::pure("slave", "SLAVE"),
+                            arg::pure("replica", "REPLICA").since("5.0.0"),
+                            arg::pure("pubsub", "PUBSUB"),
+                        ]).token("TYPE").since("2.8.12").optional(),
+                        arg::string("username").token("USER").optional(),
+                        arg::string("addr").token("ADDR").display("ip:port").optional(),
+                        arg::string("laddr").token("LADDR").display("ip:port").since("6.2.0").optional(),
+                        arg::oneof("skipme", &[
+                            arg::pure("yes", "YES"),
+                            arg::pure("no", "NO"),
+                        ]).token("SKIPME").optional(),
+                        arg::integer("maxage").token("MAXAGE").since("8.0.0").optional(),
+                        arg::string("name").token("NAME").since("9.0.0").optional(),
+                        arg::integer("idle").token("IDLE").since("9.0.0").optional(),
+                        arg::string("flags").token("FLAGS").since("9.0.0").optional(),
+                        arg::string("lib-name").token("LIB-NAME").since("9.0.0").optional(),
+                        arg::string("lib-ver").token("LIB-VER").since("9.0.0").optional(),
+                        arg::integer("db").token("DB").since("9.0.0").optional(),
+                        arg::string("capa").token("CAPA").since("9.0.0").optional(),
+                        arg::string("ip").token("IP").since("9.0.0").optional(),
+                        arg::oneof("not-client-type", &[
+                            arg::pure("normal", "NORMAL"),
+                            arg::pure("master", "MASTER"),
+                            arg::pure("primary", "PRIMARY"),
+                            arg::pure("slave", "SLAVE"),
+                            arg::pure("replica", "REPLICA"),
+                            arg::pure("pubsub", "PUBSUB"),
+                        ]).token("NOT-TYPE").since("9.0.0").optional(),
+                        arg::integer("not-client-id").token("NOT-ID").since("9.0.0").optional().multiple(),
+                        arg::string("not-username").token("NOT-USER").since("9.0.0").optional(),
+                        arg::string("not-addr").token("NOT-ADDR").display("ip:port").since("9.0.0").optional(),
+                        arg::string("not-laddr").token("NOT-LADDR").display("ip:port").since("9.0.0").optional(),
+                        arg::string("not-name").token("NOT-NAME").since("9.0.0").optional(),
+                        arg::string("not-flags").token("NOT-FLAGS").since("9.0.0").optional(),
+                        arg::string("not-lib-name").token("NOT-LIB-NAME").since("9.0.0").optional(),
+                        arg::string("not-lib-ver").token("NOT-LIB-VER").since("9.0.0").optional(),
+                        arg::integer("not-db").token("NOT-DB").since("9.0.0").optional(),
+                        arg::string("not-capa").token("NOT-CAPA").since("9.0.0").optional(),
+                        arg::string("not-ip").token("NOT-IP").since("9.0.0").optional(),
+                    ]).multiple(),
+                ]),
+            ],
+            history: &[
+                ("2.8.12", "Filters as option/value pairs."),
+                ("2.8.12", "Filter by client ID."),
+                ("3.2.0", "The master client type can be filtered."),
+                ("5.0.0", "The slave type is called replica (slave still accepted)."),
+                ("6.2.0", "Filter by local address."),
+                ("8.0.0", "Filter by connection age."),
+                ("8.0.0", "The master type is called primary (master still accepted)."),
+                ("8.1.0", "ID takes several client IDs."),
+                ("9.0.0", "More filters (name, idle time, flags, library, database, capabilities, IP) and a negated form of each filter."),
+            ],
+            ..Doc::new(Group::Connection, "2.4.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "client|setinfo",
         arity: 4,
         flags: NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
-        group: "connection",
-        summary: "Sets information specific to the client or connection.",
-        since: "7.2.0",
-        syntax: "<LIB-NAME libname | LIB-VER libver>",
+        keys: KeySpec::NONE,
         handler: client_setinfo,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Records the client library's name or version.",
+            complexity: "O(1)",
+            tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+            args: &[
+                arg::oneof("attr", &[
+                    arg::string("libname").token("LIB-NAME"),
+                    arg::string("libver").token("LIB-VER"),
+                ]),
+            ],
+            ..Doc::new(Group::Connection, "7.2.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "client|no-evict",
         arity: 3,
         flags: ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
-        group: "connection",
-        summary: "Sets the client eviction mode of the connection.",
-        since: "7.0.0",
-        syntax: "<ON | OFF>",
+        keys: KeySpec::NONE,
         handler: client_no_evict,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Exempts this connection from client eviction, or not.",
+            complexity: "O(1)",
+            args: &[
+                arg::oneof("enabled", &[
+                    arg::pure("on", "ON"),
+                    arg::pure("off", "OFF"),
+                ]),
+            ],
+            ..Doc::new(Group::Connection, "7.0.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "client|unblock",
         arity: -3,
         // Valkey 9.1 dropped ALLOW_BUSY here.
         flags: ADMIN | NOSCRIPT | LOADING | STALE,
-        group: "connection",
-        summary: "Unblocks a client blocked by a blocking command from a different connection.",
-        since: "5.0.0",
-        complexity: "O(log N) where N is the number of client connections",
-        syntax: "client-id [TIMEOUT | ERROR]",
+        keys: KeySpec::NONE,
         handler: client_unblock,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Wakes a connection waiting in a blocking command.",
+            complexity: "O(log(N)), N connections.",
+            args: &[
+                arg::integer("client-id"),
+                arg::oneof("unblock-type", &[
+                    arg::pure("timeout", "TIMEOUT"),
+                    arg::pure("error", "ERROR"),
+                ]).optional(),
+            ],
+            ..Doc::new(Group::Connection, "5.0.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "client|no-touch",
         arity: 3,
         flags: NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
-        group: "connection",
-        summary:
-            "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
-        since: "7.2.0",
-        syntax: "<ON | OFF>",
+        keys: KeySpec::NONE,
         handler: client_no_touch,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Sets whether this connection's commands update the keys' access time and frequency.",
+            complexity: "O(1)",
+            args: &[
+                arg::oneof("enabled", &[
+                    arg::pure("on", "ON"),
+                    arg::pure("off", "OFF"),
+                ]),
+            ],
+            ..Doc::new(Group::Connection, "7.2.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "client|reply",
         arity: 3,
         flags: NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
-        group: "connection",
-        summary: "Instructs the server whether to reply to commands.",
-        since: "3.2.0",
-        syntax: "<ON | OFF | SKIP>",
+        keys: KeySpec::NONE,
         handler: client_reply,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Turns this connection's replies on or off.",
+            complexity: "O(1)",
+            args: &[
+                arg::oneof("action", &[
+                    arg::pure("on", "ON"),
+                    arg::pure("off", "OFF"),
+                    arg::pure("skip", "SKIP"),
+                ]),
+            ],
+            ..Doc::new(Group::Connection, "3.2.0", acl::CONNECTION)
+        },
     },
     CommandSpec {
         name: "client|help",
         arity: 2,
         flags: LOADING | STALE,
-        group: "connection",
-        summary: "Returns helpful text about the different subcommands.",
-        since: "5.0.0",
+        keys: KeySpec::NONE,
         handler: client_help,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Lists the subcommands and what they do.",
+            complexity: "O(1)",
+            ..Doc::new(Group::Connection, "5.0.0", acl::CONNECTION)
+        },
     },
 ];
 

@@ -18,8 +18,9 @@ use std::time::Duration;
 
 use super::args::is;
 use super::flags::*;
+use super::meta::{Doc, Group};
 use super::server::{reply_help, subcommand_syntax_error};
-use super::{CommandSpec, Ctx};
+use super::{CommandSpec, Ctx, KeySpec};
 use crate::config::directives::parse_memory;
 use crate::error::{CmdError, CmdResult, DEBUG_NOT_ALLOWED, NO_SUCH_KEY};
 use crate::keyspace::list::{listpack_blob, packed_threshold_for, set_packed_threshold, Elem};
@@ -29,11 +30,15 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     name: "debug",
     arity: -2,
     flags: ADMIN | NOSCRIPT | LOADING | STALE,
-    group: "server",
-    summary: "A container for debugging commands.",
-    complexity: "Depends on subcommand.",
+    keys: KeySpec::NONE,
     handler: debug,
-    ..CommandSpec::DEFAULT
+    subcommands: &[],
+    doc: &Doc {
+        summary: "DEBUG subcommands: testing and diagnostics.",
+        complexity: "Depends on the subcommand.",
+        doc_flags: super::meta::doc_flags::SYSCMD,
+        ..Doc::new(Group::Server, "1.0.0", 0)
+    },
 }];
 
 fn debug_allowed(ctx: &Ctx) -> bool {

@@ -10,6 +10,7 @@
 
 use super::args::{int, is};
 use super::flags::*;
+use super::meta::{acl, arg, ks, Doc, Group};
 use super::propagate::{arg, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::commands::ctx::Parts;
@@ -38,67 +39,288 @@ const RANDFIELD_COUNT_RANGE: &str =
 /// a single command cannot make the server allocate without bound.
 const RANDFIELD_MAX_REPEATS: u64 = 1 << 24;
 
-/// A row of this family (group "hash").
-macro_rules! row {
-    ($name:literal, $arity:expr, $flags:expr, $summary:literal, $since:literal,
-     $complexity:literal, $syntax:literal, $handler:expr) => {
-        CommandSpec {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            keys: KeySpec::ONE,
-            group: "hash",
-            summary: $summary,
-            since: $since,
-            complexity: $complexity,
-            syntax: $syntax,
-            handler: $handler,
-            ..CommandSpec::DEFAULT
-        }
-    };
-}
-
 pub static COMMANDS: &[CommandSpec] = &[
-    row!("hset", -4, WRITE | DENYOOM | FAST,
-        "Creates or modifies the value of a field in a hash.", "2.0.0",
-        "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
-        "key field value [field value ...]", hset),
-    row!("hsetnx", 4, WRITE | DENYOOM | FAST,
-        "Sets the value of a field in a hash only when the field doesn't exist.", "2.0.0",
-        "O(1)", "key field value", hsetnx),
-    row!("hmset", -4, WRITE | DENYOOM | FAST, "Sets the values of multiple fields.", "2.0.0",
-        "O(N) where N is the number of fields being set.",
-        "key field value [field value ...]", hmset),
-    row!("hget", 3, READONLY | FAST, "Returns the value of a field in a hash.", "2.0.0",
-        "O(1)", "key field", hget),
-    row!("hmget", -3, READONLY | FAST, "Returns the values of all fields in a hash.", "2.0.0",
-        "O(N) where N is the number of fields being requested.", "key field [field ...]", hmget),
-    row!("hgetall", 2, READONLY, "Returns all fields and values in a hash.", "2.0.0",
-        "O(N) where N is the size of the hash.", "key", hgetall),
-    row!("hdel", -3, WRITE | FAST,
-        "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
-        "2.0.0", "O(N) where N is the number of fields to be removed.", "key field [field ...]", hdel),
-    row!("hexists", 3, READONLY | FAST, "Determines whether a field exists in a hash.", "2.0.0",
-        "O(1)", "key field", hexists),
-    row!("hlen", 2, READONLY | FAST, "Returns the number of fields in a hash.", "2.0.0",
-        "O(1)", "key", hlen),
-    row!("hstrlen", 3, READONLY | FAST, "Returns the length of the value of a field.", "3.2.0",
-        "O(1)", "key field", hstrlen),
-    row!("hkeys", 2, READONLY, "Returns all fields in a hash.", "2.0.0",
-        "O(N) where N is the size of the hash.", "key", hkeys),
-    row!("hvals", 2, READONLY, "Returns all values in a hash.", "2.0.0",
-        "O(N) where N is the size of the hash.", "key", hvals),
-    row!("hincrby", 4, WRITE | DENYOOM | FAST,
-        "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
-        "2.0.0", "O(1)", "key field increment", hincrby),
-    row!("hincrbyfloat", 4, WRITE | DENYOOM | FAST,
-        "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
-        "2.6.0", "O(1)", "key field increment", hincrbyfloat),
-    row!("hrandfield", -2, READONLY, "Returns one or more random fields from a hash.", "6.2.0",
-        "O(N) where N is the number of fields returned", "key [count [WITHVALUES]]", hrandfield),
-    row!("hscan", -3, READONLY, "Iterates over fields and values of a hash.", "2.8.0",
-        "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-        "key cursor [MATCH pattern] [COUNT count] [NOVALUES]", hscan),
+    CommandSpec {
+        name: "hset",
+        arity: -4,
+        flags: WRITE | DENYOOM | FAST,
+        keys: KeySpec::ONE,
+        handler: hset,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Sets fields of a hash, creating it if needed.",
+            complexity: "O(N) for N fields set.",
+            key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
+            args: &[
+                arg::key("key", 0),
+                arg::block("data", &[arg::string("field"), arg::string("value")]).multiple(),
+            ],
+            history: &[("4.0.0", "Takes several field/value pairs.")],
+            ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hsetnx",
+        arity: 4,
+        flags: WRITE | DENYOOM | FAST,
+        keys: KeySpec::ONE,
+        handler: hsetnx,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Sets a hash field only if it is not there yet.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
+            args: &[
+                arg::key("key", 0),
+                arg::string("field"),
+                arg::string("value"),
+            ],
+            ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hmset",
+        arity: -4,
+        flags: WRITE | DENYOOM | FAST,
+        keys: KeySpec::ONE,
+        handler: hmset,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Sets fields of a hash (older form of HSET).",
+            complexity: "O(N), N fields set.",
+            key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
+            args: &[
+                arg::key("key", 0),
+                arg::block("data", &[arg::string("field"), arg::string("value")]).multiple(),
+            ],
+            ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hget",
+        arity: 3,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        handler: hget,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets a hash field's value.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0), arg::string("field")],
+            ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hmget",
+        arity: -3,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        handler: hmget,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets the values of several hash fields.",
+            complexity: "O(N), N fields asked for.",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0), arg::string("field").multiple()],
+            ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hgetall",
+        arity: 2,
+        flags: READONLY,
+        keys: KeySpec::ONE,
+        handler: hgetall,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets every field of a hash with its value.",
+            complexity: "O(N), N fields in the hash.",
+            tips: &["nondeterministic_output_order"],
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hdel",
+        arity: -3,
+        flags: WRITE | FAST,
+        keys: KeySpec::ONE,
+        handler: hdel,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Removes fields from a hash; an emptied hash goes away.",
+            complexity: "O(N), N fields removed.",
+            key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
+            args: &[arg::key("key", 0), arg::string("field").multiple()],
+            history: &[("2.4.0", "Takes several fields.")],
+            ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hexists",
+        arity: 3,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        handler: hexists,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells whether a hash has a field.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RO)],
+            args: &[arg::key("key", 0), arg::string("field")],
+            ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hlen",
+        arity: 2,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        handler: hlen,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Counts a hash's fields.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RO)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hstrlen",
+        arity: 3,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        handler: hstrlen,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells the length of a hash field's value.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RO)],
+            args: &[arg::key("key", 0), arg::string("field")],
+            ..Doc::new(Group::Hash, "3.2.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hkeys",
+        arity: 2,
+        flags: READONLY,
+        keys: KeySpec::ONE,
+        handler: hkeys,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets a hash's field names.",
+            complexity: "O(N), N fields in the hash.",
+            tips: &["nondeterministic_output_order"],
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hvals",
+        arity: 2,
+        flags: READONLY,
+        keys: KeySpec::ONE,
+        handler: hvals,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets a hash's values.",
+            complexity: "O(N), N fields in the hash.",
+            tips: &["nondeterministic_output_order"],
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hincrby",
+        arity: 4,
+        flags: WRITE | DENYOOM | FAST,
+        keys: KeySpec::ONE,
+        handler: hincrby,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Adds an integer to a hash field (a missing field counts as 0).",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
+            args: &[
+                arg::key("key", 0),
+                arg::string("field"),
+                arg::integer("increment"),
+            ],
+            ..Doc::new(Group::Hash, "2.0.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hincrbyfloat",
+        arity: 4,
+        flags: WRITE | DENYOOM | FAST,
+        keys: KeySpec::ONE,
+        handler: hincrbyfloat,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Adds a decimal number to a hash field (a missing field counts as 0).",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
+            args: &[
+                arg::key("key", 0),
+                arg::string("field"),
+                arg::double("increment"),
+            ],
+            ..Doc::new(Group::Hash, "2.6.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hrandfield",
+        arity: -2,
+        flags: READONLY,
+        keys: KeySpec::ONE,
+        handler: hrandfield,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Picks random fields of a hash.",
+            complexity: "O(N), N fields replied.",
+            tips: &["nondeterministic_output"],
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::block(
+                    "options",
+                    &[
+                        arg::integer("count"),
+                        arg::pure("withvalues", "WITHVALUES").optional(),
+                    ],
+                )
+                .optional(),
+            ],
+            ..Doc::new(Group::Hash, "6.2.0", acl::HASH)
+        },
+    },
+    CommandSpec {
+        name: "hscan",
+        arity: -3,
+        flags: READONLY,
+        keys: KeySpec::ONE,
+        handler: hscan,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Walks a hash's fields and values a batch at a time.",
+            complexity: "O(1) per call; O(N) for a whole walk over N elements.",
+            tips: &["nondeterministic_output"],
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("cursor"),
+                arg::pattern("pattern").token("MATCH").optional(),
+                arg::integer("count").token("COUNT").optional(),
+                arg::pure("novalues", "NOVALUES").optional(),
+            ],
+            ..Doc::new(Group::Hash, "2.8.0", acl::HASH)
+        },
+    },
 ];
 
 // ---------------------------------------------------------------------------

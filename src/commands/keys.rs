@@ -8,6 +8,7 @@
 
 use super::args::{int, is};
 use super::flags::*;
+use super::meta::{acl, arg, ks, Doc, Group};
 use super::propagate::{arg, expire_del, num, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::commands::ctx::Parts;
@@ -20,118 +21,579 @@ use crate::keyspace::{Access, Bytes24, Db, Entry, Free, Str, Value};
 use crate::util::glob::glob_match;
 use crate::util::num::parse_i64;
 
-/// A row of this family: group "generic" unless given.
-macro_rules! row {
-    ($name:literal, $arity:expr, $flags:expr, $keys:expr, $summary:literal, $since:literal,
-     $complexity:literal, $syntax:expr, $handler:expr) => {
-        CommandSpec {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            keys: $keys,
-            summary: $summary,
-            since: $since,
-            complexity: $complexity,
-            syntax: $syntax,
-            handler: $handler,
-            ..CommandSpec::DEFAULT
-        }
-    };
-}
-
 const ALL_KEYS: KeySpec = KeySpec::range(1, -1, 1);
 const TWO_KEYS: KeySpec = KeySpec::range(1, 2, 1);
 const NO_KEYS: KeySpec = KeySpec::NONE;
 
 pub static COMMANDS: &[CommandSpec] = &[
-    row!("del", -2, WRITE, ALL_KEYS, "Deletes one or more keys.", "1.0.0",
-        "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
-        "key [key ...]", del),
-    row!("unlink", -2, WRITE | FAST, ALL_KEYS, "Asynchronously deletes one or more keys.", "4.0.0",
-        "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
-        "key [key ...]", unlink),
-    row!("exists", -2, READONLY | FAST, ALL_KEYS, "Determines whether one or more keys exist.", "1.0.0",
-        "O(N) where N is the number of keys to check.", "key [key ...]", exists),
-    row!("type", 2, READONLY | FAST, KeySpec::ONE, "Determines the type of value stored at a key.", "1.0.0",
-        "O(1)", "key", type_cmd),
     CommandSpec {
-        acl: "@dangerous",
-        ..row!("keys", 2, READONLY, NO_KEYS, "Returns all key names that match a pattern.", "1.0.0",
-            "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
-            "pattern", keys)
-    },
-    row!("scan", -2, READONLY, NO_KEYS, "Iterates over the key names in the database.", "2.8.0",
-        "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-        "cursor [MATCH pattern] [COUNT count] [TYPE type]", scan),
-    row!("randomkey", 1, READONLY, NO_KEYS, "Returns a random key name from the database.", "1.0.0",
-        "O(1)", "", randomkey),
-    row!("rename", 3, WRITE, TWO_KEYS, "Renames a key and overwrites the destination.", "1.0.0",
-        "O(1)", "key newkey", rename),
-    row!("renamenx", 3, WRITE | FAST, TWO_KEYS, "Renames a key only when the target key name doesn't exist.", "1.0.0",
-        "O(1)", "key newkey", renamenx),
-    row!("expire", -3, WRITE | FAST, KeySpec::ONE, "Sets the expiration time of a key in seconds.", "1.0.0",
-        "O(1)", "key seconds [NX | XX | GT | LT]", expire),
-    row!("pexpire", -3, WRITE | FAST, KeySpec::ONE, "Sets the expiration time of a key in milliseconds.", "2.6.0",
-        "O(1)", "key milliseconds [NX | XX | GT | LT]", pexpire),
-    row!("expireat", -3, WRITE | FAST, KeySpec::ONE, "Sets the expiration time of a key to a Unix timestamp.", "1.2.0",
-        "O(1)", "key unix-time-seconds [NX | XX | GT | LT]", expireat),
-    row!("pexpireat", -3, WRITE | FAST, KeySpec::ONE, "Sets the expiration time of a key to a Unix milliseconds timestamp.", "2.6.0",
-        "O(1)", "key unix-time-milliseconds [NX | XX | GT | LT]", pexpireat),
-    row!("ttl", 2, READONLY | FAST, KeySpec::ONE, "Returns the expiration time in seconds of a key.", "1.0.0",
-        "O(1)", "key", ttl),
-    row!("pttl", 2, READONLY | FAST, KeySpec::ONE, "Returns the expiration time in milliseconds of a key.", "2.6.0",
-        "O(1)", "key", pttl),
-    row!("expiretime", 2, READONLY | FAST, KeySpec::ONE, "Returns the expiration time of a key as a Unix timestamp.", "7.0.0",
-        "O(1)", "key", expiretime),
-    row!("pexpiretime", 2, READONLY | FAST, KeySpec::ONE, "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0",
-        "O(1)", "key", pexpiretime),
-    row!("persist", 2, WRITE | FAST, KeySpec::ONE, "Removes the expiration time of a key.", "2.2.0",
-        "O(1)", "key", persist),
-    row!("touch", -2, READONLY | FAST, ALL_KEYS, "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1",
-        "O(N) where N is the number of keys that will be touched.", "key [key ...]", touch),
-    row!("copy", -3, WRITE | DENYOOM, TWO_KEYS, "Copies the value of a key to a new key.", "6.2.0",
-        "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
-        "source destination [DB destination-db] [REPLACE]", copy),
-    row!("move", 3, WRITE | FAST, KeySpec::ONE, "Moves a key to another database.", "1.0.0",
-        "O(1)", "key db", move_cmd),
-    CommandSpec {
-        group: "server",
-        acl: "@keyspace @dangerous",
-        ..row!("flushdb", -1, WRITE, NO_KEYS, "Removes all keys from the current database.", "1.0.0",
-            "O(N) where N is the number of keys in the selected database", "[ASYNC | SYNC]", flushdb)
+        name: "del",
+        arity: -2,
+        flags: WRITE,
+        keys: ALL_KEYS,
+        handler: del,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Removes keys.",
+            complexity: "O(N) for N keys, plus O(M) for a collection of M elements.",
+            tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
+            key_specs: &[ks::range(1, -1, 1, ks::RM | ks::DELETE)],
+            args: &[arg::key("key", 0).multiple()],
+            ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
+        },
     },
     CommandSpec {
-        group: "server",
-        acl: "@keyspace @dangerous",
-        ..row!("flushall", -1, WRITE, NO_KEYS, "Removes all keys from all databases.", "1.0.0",
-            "O(N) where N is the total number of keys in all databases", "[ASYNC | SYNC]", flushall)
+        name: "unlink",
+        arity: -2,
+        flags: WRITE | FAST,
+        keys: ALL_KEYS,
+        handler: unlink,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Removes keys, freeing their memory in the background.",
+            complexity: "O(1) per key; freeing the memory happens in the background.",
+            tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
+            key_specs: &[ks::range(1, -1, 1, ks::RM | ks::DELETE)],
+            args: &[arg::key("key", 0).multiple()],
+            ..Doc::new(Group::Generic, "4.0.0", acl::KEYSPACE)
+        },
     },
     CommandSpec {
-        group: "server",
-        acl: "@keyspace @dangerous",
-        ..row!("swapdb", 3, WRITE | FAST, NO_KEYS, "Swaps two databases.", "4.0.0",
-            "O(N) where N is the count of clients watching or blocking on keys from both databases.",
-            "index1 index2", swapdb)
+        name: "exists",
+        arity: -2,
+        flags: READONLY | FAST,
+        keys: ALL_KEYS,
+        handler: exists,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Counts how many of the given keys exist.",
+            complexity: "O(N), N keys given.",
+            tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
+            key_specs: &[ks::range(1, -1, 1, ks::RO)],
+            args: &[arg::key("key", 0).multiple()],
+            history: &[("3.0.3", "Takes several keys.")],
+            ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "type",
+        arity: 2,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        handler: type_cmd,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells which kind of value a key holds.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RO)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "keys",
+        arity: 2,
+        flags: READONLY,
+        keys: NO_KEYS,
+        handler: keys,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Lists the key names matching a glob pattern.",
+            complexity: "O(N), N keys in the database.",
+            tips: &["request_policy:all_shards", "nondeterministic_output_order"],
+            args: &[arg::pattern("pattern")],
+            ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE | acl::DANGEROUS)
+        },
+    },
+    CommandSpec {
+        name: "scan",
+        arity: -2,
+        flags: READONLY,
+        keys: NO_KEYS,
+        handler: scan,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Walks the database's key names a batch at a time.",
+            complexity: "O(1) per call; O(N) for a whole walk over N elements.",
+            tips: &[
+                "nondeterministic_output",
+                "request_policy:special",
+                "response_policy:special",
+            ],
+            args: &[
+                arg::integer("cursor"),
+                arg::pattern("pattern").token("MATCH").optional(),
+                arg::integer("count").token("COUNT").optional(),
+                arg::string("type").token("TYPE").since("6.0.0").optional(),
+            ],
+            history: &[("6.0.0", "Filter by type (TYPE).")],
+            ..Doc::new(Group::Generic, "2.8.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "randomkey",
+        arity: 1,
+        flags: READONLY,
+        keys: NO_KEYS,
+        handler: randomkey,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Picks a random key name.",
+            complexity: "O(1)",
+            tips: &[
+                "request_policy:all_shards",
+                "response_policy:special",
+                "nondeterministic_output",
+            ],
+            ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "rename",
+        arity: 3,
+        flags: WRITE,
+        keys: TWO_KEYS,
+        handler: rename,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gives a key a new name, replacing any key there.",
+            complexity: "O(1)",
+            key_specs: &[
+                ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
+                ks::one(2, ks::OW | ks::UPDATE),
+            ],
+            args: &[arg::key("key", 0), arg::key("newkey", 1)],
+            ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "renamenx",
+        arity: 3,
+        flags: WRITE | FAST,
+        keys: TWO_KEYS,
+        handler: renamenx,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gives a key a new name, only if that name is free.",
+            complexity: "O(1)",
+            key_specs: &[
+                ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
+                ks::one(2, ks::OW | ks::INSERT),
+            ],
+            args: &[arg::key("key", 0), arg::key("newkey", 1)],
+            history: &[("3.2.0", "Renaming a key to itself is no longer an error.")],
+            ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "expire",
+        arity: -3,
+        flags: WRITE | FAST,
+        keys: KeySpec::ONE,
+        handler: expire,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Makes a key expire after some seconds.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("seconds"),
+                arg::oneof(
+                    "condition",
+                    &[
+                        arg::pure("nx", "NX"),
+                        arg::pure("xx", "XX"),
+                        arg::pure("gt", "GT"),
+                        arg::pure("lt", "LT"),
+                    ],
+                )
+                .since("7.0.0")
+                .optional(),
+            ],
+            history: &[("7.0.0", "The NX, XX, GT and LT conditions.")],
+            ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "pexpire",
+        arity: -3,
+        flags: WRITE | FAST,
+        keys: KeySpec::ONE,
+        handler: pexpire,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Makes a key expire after some milliseconds.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("milliseconds"),
+                arg::oneof(
+                    "condition",
+                    &[
+                        arg::pure("nx", "NX"),
+                        arg::pure("xx", "XX"),
+                        arg::pure("gt", "GT"),
+                        arg::pure("lt", "LT"),
+                    ],
+                )
+                .since("7.0.0")
+                .optional(),
+            ],
+            history: &[("7.0.0", "The NX, XX, GT and LT conditions.")],
+            ..Doc::new(Group::Generic, "2.6.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "expireat",
+        arity: -3,
+        flags: WRITE | FAST,
+        keys: KeySpec::ONE,
+        handler: expireat,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Makes a key expire at a time in Unix seconds.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
+            args: &[
+                arg::key("key", 0),
+                arg::unix_time("unix-time-seconds"),
+                arg::oneof(
+                    "condition",
+                    &[
+                        arg::pure("nx", "NX"),
+                        arg::pure("xx", "XX"),
+                        arg::pure("gt", "GT"),
+                        arg::pure("lt", "LT"),
+                    ],
+                )
+                .since("7.0.0")
+                .optional(),
+            ],
+            history: &[("7.0.0", "The NX, XX, GT and LT conditions.")],
+            ..Doc::new(Group::Generic, "1.2.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "pexpireat",
+        arity: -3,
+        flags: WRITE | FAST,
+        keys: KeySpec::ONE,
+        handler: pexpireat,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Makes a key expire at a time in Unix milliseconds.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
+            args: &[
+                arg::key("key", 0),
+                arg::unix_time("unix-time-milliseconds"),
+                arg::oneof(
+                    "condition",
+                    &[
+                        arg::pure("nx", "NX"),
+                        arg::pure("xx", "XX"),
+                        arg::pure("gt", "GT"),
+                        arg::pure("lt", "LT"),
+                    ],
+                )
+                .since("7.0.0")
+                .optional(),
+            ],
+            history: &[("7.0.0", "The NX, XX, GT and LT conditions.")],
+            ..Doc::new(Group::Generic, "2.6.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "ttl",
+        arity: 2,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        handler: ttl,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells how many seconds a key has left.",
+            complexity: "O(1)",
+            tips: &["nondeterministic_output"],
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0)],
+            history: &[("2.8.0", "Replies -2 for a missing key.")],
+            ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "pttl",
+        arity: 2,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        handler: pttl,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells how many milliseconds a key has left.",
+            complexity: "O(1)",
+            tips: &["nondeterministic_output"],
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0)],
+            history: &[("2.8.0", "Replies -2 for a missing key.")],
+            ..Doc::new(Group::Generic, "2.6.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "expiretime",
+        arity: 2,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        handler: expiretime,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells when a key expires, in Unix seconds.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::Generic, "7.0.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "pexpiretime",
+        arity: 2,
+        flags: READONLY | FAST,
+        keys: KeySpec::ONE,
+        handler: pexpiretime,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells when a key expires, in Unix milliseconds.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::Generic, "7.0.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "persist",
+        arity: 2,
+        flags: WRITE | FAST,
+        keys: KeySpec::ONE,
+        handler: persist,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Makes a key permanent again.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::Generic, "2.2.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "touch",
+        arity: -2,
+        flags: READONLY | FAST,
+        keys: ALL_KEYS,
+        handler: touch,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Marks keys as just used and counts those that exist.",
+            complexity: "O(N), N keys given.",
+            tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
+            key_specs: &[ks::range(1, -1, 1, ks::RO)],
+            args: &[arg::key("key", 0).multiple()],
+            ..Doc::new(Group::Generic, "3.2.1", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "copy",
+        arity: -3,
+        flags: WRITE | DENYOOM,
+        keys: TWO_KEYS,
+        handler: copy,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Duplicates a key's value under another name.",
+            complexity: "O(1) for a string, O(N) for a collection of N elements.",
+            key_specs: &[
+                ks::one(1, ks::RO | ks::ACCESS),
+                ks::one(2, ks::OW | ks::UPDATE),
+            ],
+            args: &[
+                arg::key("source", 0),
+                arg::key("destination", 1),
+                arg::integer("destination-db").token("DB").optional(),
+                arg::pure("replace", "REPLACE").optional(),
+            ],
+            ..Doc::new(Group::Generic, "6.2.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "move",
+        arity: 3,
+        flags: WRITE | FAST,
+        keys: KeySpec::ONE,
+        handler: move_cmd,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Transfers a key into another database.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
+            args: &[arg::key("key", 0), arg::integer("db")],
+            ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
+        },
+    },
+    CommandSpec {
+        name: "flushdb",
+        arity: -1,
+        flags: WRITE,
+        keys: NO_KEYS,
+        handler: flushdb,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Empties the selected database.",
+            complexity: "O(N), N keys in the database.",
+            tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+            args: &[arg::oneof(
+                "flush-type",
+                &[
+                    arg::pure("async", "ASYNC").since("4.0.0"),
+                    arg::pure("sync", "SYNC").since("6.2.0"),
+                ],
+            )
+            .optional()],
+            history: &[
+                ("4.0.0", "Can flush asynchronously (ASYNC)."),
+                ("6.2.0", "Can force a synchronous flush (SYNC)."),
+            ],
+            ..Doc::new(Group::Server, "1.0.0", acl::KEYSPACE | acl::DANGEROUS)
+        },
+    },
+    CommandSpec {
+        name: "flushall",
+        arity: -1,
+        flags: WRITE,
+        keys: NO_KEYS,
+        handler: flushall,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Empties every database.",
+            complexity: "O(N), N keys in all databases.",
+            tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+            args: &[arg::oneof(
+                "flush-type",
+                &[
+                    arg::pure("async", "ASYNC").since("4.0.0"),
+                    arg::pure("sync", "SYNC").since("6.2.0"),
+                ],
+            )
+            .optional()],
+            history: &[
+                ("4.0.0", "Can flush asynchronously (ASYNC)."),
+                ("6.2.0", "Can force a synchronous flush (SYNC)."),
+            ],
+            ..Doc::new(Group::Server, "1.0.0", acl::KEYSPACE | acl::DANGEROUS)
+        },
+    },
+    CommandSpec {
+        name: "swapdb",
+        arity: 3,
+        flags: WRITE | FAST,
+        keys: NO_KEYS,
+        handler: swapdb,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Exchanges the contents of two databases.",
+            complexity: "O(N), N clients waiting on keys of the two databases.",
+            args: &[arg::integer("index1"), arg::integer("index2")],
+            ..Doc::new(Group::Server, "4.0.0", acl::KEYSPACE | acl::DANGEROUS)
+        },
     },
     CommandSpec {
         name: "object",
         arity: -2,
-        summary: "A container for object introspection commands.",
-        since: "2.2.3",
-        complexity: "Depends on subcommand.",
+        flags: 0,
+        keys: KeySpec::NONE,
+        handler: super::container,
         subcommands: &[
-            row!("object|encoding", 3, READONLY, KeySpec::range(2, 2, 1), "Returns the internal encoding of an object.", "2.2.3",
-                "O(1)", "key", object_encoding),
-            row!("object|freq", 3, READONLY, KeySpec::range(2, 2, 1), "Returns the logarithmic access frequency counter of an object.", "4.0.0",
-                "O(1)", "key", object_freq),
-            row!("object|idletime", 3, READONLY, KeySpec::range(2, 2, 1), "Returns the time since the last access to an object.", "2.2.3",
-                "O(1)", "key", object_idletime),
-            row!("object|refcount", 3, READONLY, KeySpec::range(2, 2, 1), "Returns the reference count of a value of a key.", "2.2.3",
-                "O(1)", "key", object_refcount),
-            row!("object|help", 2, LOADING | STALE, NO_KEYS, "Returns helpful text about the different subcommands.", "6.2.0",
-                "O(1)", "", object_help),
+            CommandSpec {
+                name: "object|encoding",
+                arity: 3,
+                flags: READONLY,
+                keys: KeySpec::range(2, 2, 1),
+                handler: object_encoding,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Tells how a key's value is stored.",
+                    complexity: "O(1)",
+                    tips: &["nondeterministic_output"],
+                    key_specs: &[ks::one(2, ks::RO)],
+                    args: &[arg::key("key", 0)],
+                    ..Doc::new(Group::Generic, "2.2.3", acl::KEYSPACE)
+                },
+            },
+            CommandSpec {
+                name: "object|freq",
+                arity: 3,
+                flags: READONLY,
+                keys: KeySpec::range(2, 2, 1),
+                handler: object_freq,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Tells a key's access frequency counter (LFU).",
+                    complexity: "O(1)",
+                    tips: &["nondeterministic_output"],
+                    key_specs: &[ks::one(2, ks::RO)],
+                    args: &[arg::key("key", 0)],
+                    ..Doc::new(Group::Generic, "4.0.0", acl::KEYSPACE)
+                },
+            },
+            CommandSpec {
+                name: "object|idletime",
+                arity: 3,
+                flags: READONLY,
+                keys: KeySpec::range(2, 2, 1),
+                handler: object_idletime,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Tells how long since a key was last used.",
+                    complexity: "O(1)",
+                    tips: &["nondeterministic_output"],
+                    key_specs: &[ks::one(2, ks::RO)],
+                    args: &[arg::key("key", 0)],
+                    ..Doc::new(Group::Generic, "2.2.3", acl::KEYSPACE)
+                },
+            },
+            CommandSpec {
+                name: "object|refcount",
+                arity: 3,
+                flags: READONLY,
+                keys: KeySpec::range(2, 2, 1),
+                handler: object_refcount,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Tells how many references a key's value has.",
+                    complexity: "O(1)",
+                    tips: &["nondeterministic_output"],
+                    key_specs: &[ks::one(2, ks::RO)],
+                    args: &[arg::key("key", 0)],
+                    ..Doc::new(Group::Generic, "2.2.3", acl::KEYSPACE)
+                },
+            },
+            CommandSpec {
+                name: "object|help",
+                arity: 2,
+                flags: LOADING | STALE,
+                keys: NO_KEYS,
+                handler: object_help,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Lists the subcommands and what they do.",
+                    complexity: "O(1)",
+                    ..Doc::new(Group::Generic, "6.2.0", acl::KEYSPACE)
+                },
+            },
         ],
-        ..CommandSpec::DEFAULT
+        doc: &Doc {
+            summary: "OBJECT subcommands: how a key's value is stored.",
+            complexity: "Depends on the subcommand.",
+            ..Doc::new(Group::Generic, "2.2.3", 0)
+        },
     },
 ];
 

@@ -8,8 +8,9 @@
 use std::fmt::Write as _;
 
 use super::flags::*;
+use super::meta::{arg, Doc, Group};
 use super::server::reply_help;
-use super::{CommandSpec, Ctx, CMD_TABLE};
+use super::{CommandSpec, Ctx, KeySpec, CMD_TABLE};
 use crate::config::Config;
 use crate::error::{CmdError, CmdResult};
 use crate::state::latency::{self, LatencyMonitor, Series};
@@ -17,90 +18,137 @@ use crate::state::latency::{self, LatencyMonitor, Series};
 pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     name: "latency",
     arity: -2,
-    group: "server",
-    summary: "A container for latency diagnostics commands.",
-    since: "2.8.13",
-    complexity: "Depends on subcommand.",
+    flags: 0,
+    keys: KeySpec::NONE,
+    handler: super::container,
     subcommands: &[
         CommandSpec {
             name: "latency|doctor",
             arity: 2,
             flags: ADMIN | NOSCRIPT | LOADING | STALE,
-            group: "server",
-            summary: "Returns a human-readable latency analysis report.",
-            since: "2.8.13",
+            keys: KeySpec::NONE,
             handler: latency_doctor,
-            ..CommandSpec::DEFAULT
+            subcommands: &[],
+            doc: &Doc {
+                summary: "Writes a report on the recorded latency, with advice.",
+                complexity: "O(1)",
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
+                ..Doc::new(Group::Server, "2.8.13", 0)
+            },
         },
         CommandSpec {
             name: "latency|graph",
             arity: 3,
             flags: ADMIN | NOSCRIPT | LOADING | STALE,
-            group: "server",
-            summary: "Returns a latency graph for an event.",
-            since: "2.8.13",
-            syntax: "event",
+            keys: KeySpec::NONE,
             handler: latency_graph,
-            ..CommandSpec::DEFAULT
+            subcommands: &[],
+            doc: &Doc {
+                summary: "Draws an event's recorded latency as text.",
+                complexity: "O(1)",
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
+                args: &[arg::string("event")],
+                ..Doc::new(Group::Server, "2.8.13", 0)
+            },
         },
         CommandSpec {
             name: "latency|help",
             arity: 2,
             flags: LOADING | STALE,
-            group: "server",
-            summary: "Returns helpful text about the different subcommands.",
-            since: "2.8.13",
+            keys: KeySpec::NONE,
             handler: latency_help,
-            ..CommandSpec::DEFAULT
+            subcommands: &[],
+            doc: &Doc {
+                summary: "Lists the subcommands and what they do.",
+                complexity: "O(1)",
+                ..Doc::new(Group::Server, "2.8.13", 0)
+            },
         },
         CommandSpec {
             name: "latency|histogram",
             arity: -2,
             flags: ADMIN | NOSCRIPT | LOADING | STALE,
-            group: "server",
-            summary:
-                "Returns the cumulative distribution of latencies of a subset or all commands.",
-            since: "7.0.0",
-            complexity:
-                "O(N) where N is the number of commands with latency information being retrieved.",
-            syntax: "[command [command ...]]",
+            keys: KeySpec::NONE,
             handler: latency_histogram,
-            ..CommandSpec::DEFAULT
+            subcommands: &[],
+            doc: &Doc {
+                summary: "Reports per-command latency histograms.",
+                complexity: "O(N), N commands reported.",
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
+                args: &[arg::string("command").optional().multiple()],
+                ..Doc::new(Group::Server, "7.0.0", 0)
+            },
         },
         CommandSpec {
             name: "latency|history",
             arity: 3,
             flags: ADMIN | NOSCRIPT | LOADING | STALE,
-            group: "server",
-            summary: "Returns timestamp-latency samples for an event.",
-            since: "2.8.13",
-            syntax: "event",
+            keys: KeySpec::NONE,
             handler: latency_history,
-            ..CommandSpec::DEFAULT
+            subcommands: &[],
+            doc: &Doc {
+                summary: "Gets an event's recorded (time, latency) samples.",
+                complexity: "O(1)",
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
+                args: &[arg::string("event")],
+                ..Doc::new(Group::Server, "2.8.13", 0)
+            },
         },
         CommandSpec {
             name: "latency|latest",
             arity: 2,
             flags: ADMIN | NOSCRIPT | LOADING | STALE,
-            group: "server",
-            summary: "Returns the latest latency samples for all events.",
-            since: "2.8.13",
+            keys: KeySpec::NONE,
             handler: latency_latest,
-            ..CommandSpec::DEFAULT
+            subcommands: &[],
+            doc: &Doc {
+                summary: "Reports each event's latest and worst latency.",
+                complexity: "O(1)",
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
+                ..Doc::new(Group::Server, "2.8.13", 0)
+            },
         },
         CommandSpec {
             name: "latency|reset",
             arity: -2,
             flags: ADMIN | NOSCRIPT | LOADING | STALE,
-            group: "server",
-            summary: "Resets the latency data for one or more events.",
-            since: "2.8.13",
-            syntax: "[event [event ...]]",
+            keys: KeySpec::NONE,
             handler: latency_reset,
-            ..CommandSpec::DEFAULT
+            subcommands: &[],
+            doc: &Doc {
+                summary: "Forgets the recorded latency of some or all events.",
+                complexity: "O(1)",
+                tips: &["request_policy:all_nodes", "response_policy:agg_sum"],
+                args: &[arg::string("event").optional().multiple()],
+                ..Doc::new(Group::Server, "2.8.13", 0)
+            },
         },
     ],
-    ..CommandSpec::DEFAULT
+    doc: &Doc {
+        summary: "LATENCY subcommands: the latency monitor.",
+        complexity: "Depends on the subcommand.",
+        ..Doc::new(Group::Server, "2.8.13", 0)
+    },
 }];
 
 /// Columns of LATENCY GRAPH; a longer history wraps into further blocks.

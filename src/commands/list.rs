@@ -18,6 +18,7 @@ use bytes::Bytes;
 
 use super::args::{int, is, timeout};
 use super::flags::*;
+use super::meta::{acl, arg, ks, Doc, Group};
 use super::propagate::{arg, num, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, WRONGTYPE};
@@ -35,295 +36,429 @@ const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
 const NUMKEYS: &str = "ERR numkeys should be greater than 0";
 const COUNT_GT0: &str = "ERR count should be greater than 0";
 
-const PUSH_COMPLEXITY: &str =
-    "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
-
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "lpush",
         arity: -3,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "list",
-        summary: "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
-        since: "1.0.0",
-        complexity: PUSH_COMPLEXITY,
-        syntax: "key element [element ...]",
         handler: lpush,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Pushes elements at the head of a list, creating it if needed.",
+            complexity: "O(N) for N elements added.",
+            key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
+            args: &[arg::key("key", 0), arg::string("element").multiple()],
+            history: &[
+                ("2.4.0", "Takes several elements."),
+            ],
+            ..Doc::new(Group::List, "1.0.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "rpush",
         arity: -3,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "list",
-        summary: "Appends one or more elements to a list. Creates the key if it doesn't exist.",
-        since: "1.0.0",
-        complexity: PUSH_COMPLEXITY,
-        syntax: "key element [element ...]",
         handler: rpush,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Pushes elements at the tail of a list, creating it if needed.",
+            complexity: "O(N) for N elements added.",
+            key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
+            args: &[arg::key("key", 0), arg::string("element").multiple()],
+            history: &[
+                ("2.4.0", "Takes several elements."),
+            ],
+            ..Doc::new(Group::List, "1.0.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "lpushx",
         arity: -3,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "list",
-        summary: "Prepends one or more elements to a list only when the list exists.",
-        since: "2.2.0",
-        complexity: PUSH_COMPLEXITY,
-        syntax: "key element [element ...]",
         handler: lpushx,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Pushes elements at the head of an existing list.",
+            complexity: "O(N) for N elements added.",
+            key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
+            args: &[arg::key("key", 0), arg::string("element").multiple()],
+            history: &[
+                ("4.0.0", "Takes several elements."),
+            ],
+            ..Doc::new(Group::List, "2.2.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "rpushx",
         arity: -3,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "list",
-        summary: "Appends one or more elements to a list only when the list exists.",
-        since: "2.2.0",
-        complexity: PUSH_COMPLEXITY,
-        syntax: "key element [element ...]",
         handler: rpushx,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Pushes elements at the tail of an existing list.",
+            complexity: "O(N) for N elements added.",
+            key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
+            args: &[arg::key("key", 0), arg::string("element").multiple()],
+            history: &[
+                ("4.0.0", "Takes several elements."),
+            ],
+            ..Doc::new(Group::List, "2.2.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "lpop",
         arity: -2,
         flags: WRITE | FAST,
         keys: KeySpec::ONE,
-        group: "list",
-        summary: "Returns and removes one or more elements from the beginning of a list. Deletes the list if the last element was popped.",
-        since: "1.0.0",
-        complexity: "O(N) where N is the number of elements returned",
-        syntax: "key [count]",
         handler: lpop,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Takes elements off the head of a list.",
+            complexity: "O(N), N elements popped.",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::DELETE)],
+            args: &[arg::key("key", 0), arg::integer("count").since("6.2.0").optional()],
+            history: &[
+                ("6.2.0", "The count argument."),
+            ],
+            ..Doc::new(Group::List, "1.0.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "rpop",
         arity: -2,
         flags: WRITE | FAST,
         keys: KeySpec::ONE,
-        group: "list",
-        summary: "Returns and removes one or more elements from the end of a list. Deletes the list if the last element was popped.",
-        since: "1.0.0",
-        complexity: "O(N) where N is the number of elements returned",
-        syntax: "key [count]",
         handler: rpop,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Takes elements off the tail of a list.",
+            complexity: "O(N), N elements popped.",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::DELETE)],
+            args: &[arg::key("key", 0), arg::integer("count").since("6.2.0").optional()],
+            history: &[
+                ("6.2.0", "The count argument."),
+            ],
+            ..Doc::new(Group::List, "1.0.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "llen",
         arity: 2,
         flags: READONLY | FAST,
         keys: KeySpec::ONE,
-        group: "list",
-        summary: "Returns the length of a list.",
-        since: "1.0.0",
-        complexity: "O(1)",
-        syntax: "key",
         handler: llen,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Counts a list's elements.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RO)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::List, "1.0.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "lrange",
         arity: 4,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "list",
-        summary: "Returns a range of elements from a list.",
-        since: "1.0.0",
-        complexity: "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
-        syntax: "key start stop",
         handler: lrange,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets the list elements between two indexes.",
+            complexity: "O(S+N): S elements walked to the start, N replied.",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0), arg::integer("start"), arg::integer("stop")],
+            ..Doc::new(Group::List, "1.0.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "lindex",
         arity: 3,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "list",
-        summary: "Returns an element from a list by its index.",
-        since: "1.0.0",
-        complexity: "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
-        syntax: "key index",
         handler: lindex,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets the list element at an index.",
+            complexity: "O(N), N elements walked to the index; O(1) at either end.",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0), arg::integer("index")],
+            ..Doc::new(Group::List, "1.0.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "lset",
         arity: 4,
         flags: WRITE | DENYOOM,
         keys: KeySpec::ONE,
-        group: "list",
-        summary: "Sets the value of an element in a list by its index.",
-        since: "1.0.0",
-        complexity: "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
-        syntax: "key index element",
         handler: lset,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Replaces the list element at an index.",
+            complexity: "O(N), N elements in the list; O(1) at either end.",
+            key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
+            args: &[arg::key("key", 0), arg::integer("index"), arg::string("element")],
+            ..Doc::new(Group::List, "1.0.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "linsert",
         arity: 5,
         flags: WRITE | DENYOOM,
         keys: KeySpec::ONE,
-        group: "list",
-        summary: "Inserts an element before or after another element in a list.",
-        since: "2.2.0",
-        complexity: "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
-        syntax: "key <BEFORE | AFTER> pivot element",
         handler: linsert,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Puts an element next to the first occurrence of a pivot in a list.",
+            complexity: "O(N), N elements walked to the pivot.",
+            key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
+            args: &[
+                arg::key("key", 0),
+                arg::oneof("where", &[
+                    arg::pure("before", "BEFORE"),
+                    arg::pure("after", "AFTER"),
+                ]),
+                arg::string("pivot"),
+                arg::string("element"),
+            ],
+            ..Doc::new(Group::List, "2.2.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "lrem",
         arity: 4,
         flags: WRITE,
         keys: KeySpec::ONE,
-        group: "list",
-        summary: "Removes elements from a list. Deletes the list if the last element was removed.",
-        since: "1.0.0",
-        complexity: "O(N+M) where N is the length of the list and M is the number of elements removed.",
-        syntax: "key count element",
         handler: lrem,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Deletes occurrences of a value from a list.",
+            complexity: "O(N+M): N elements in the list, M removed.",
+            key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
+            args: &[arg::key("key", 0), arg::integer("count"), arg::string("element")],
+            ..Doc::new(Group::List, "1.0.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "ltrim",
         arity: 4,
         flags: WRITE,
         keys: KeySpec::ONE,
-        group: "list",
-        summary: "Removes elements from both ends of a list. Deletes the list if all elements were trimmed.",
-        since: "1.0.0",
-        complexity: "O(N) where N is the number of elements to be removed by the operation.",
-        syntax: "key start stop",
         handler: ltrim,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Keeps only a range of a list's elements.",
+            complexity: "O(N), N elements removed.",
+            key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
+            args: &[arg::key("key", 0), arg::integer("start"), arg::integer("stop")],
+            ..Doc::new(Group::List, "1.0.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "lpos",
         arity: -3,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "list",
-        summary: "Returns the index of matching elements in a list.",
-        since: "6.0.6",
-        complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
-        syntax: "key element [RANK rank] [COUNT num-matches] [MAXLEN len]",
         handler: lpos,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Finds the indexes of a value in a list.",
+            complexity: "O(N), N elements in the list; less with MAXLEN or a match near an end.",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::string("element"),
+                arg::integer("rank").token("RANK").optional(),
+                arg::integer("num-matches").token("COUNT").optional(),
+                arg::integer("len").token("MAXLEN").optional(),
+            ],
+            ..Doc::new(Group::List, "6.0.6", acl::LIST)
+        },
     },
     CommandSpec {
         name: "lmove",
         arity: 5,
         flags: WRITE | DENYOOM,
         keys: KeySpec::range(1, 2, 1),
-        group: "list",
-        summary: "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.",
-        since: "6.2.0",
-        complexity: "O(1)",
-        syntax: "source destination <LEFT | RIGHT> <LEFT | RIGHT>",
         handler: lmove,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Moves an element from one end of a list to an end of another and replies it.",
+            complexity: "O(1)",
+            key_specs: &[
+                ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
+                ks::one(2, ks::RW | ks::INSERT),
+            ],
+            args: &[
+                arg::key("source", 0),
+                arg::key("destination", 1),
+                arg::oneof("wherefrom", &[
+                    arg::pure("left", "LEFT"),
+                    arg::pure("right", "RIGHT"),
+                ]),
+                arg::oneof("whereto", &[
+                    arg::pure("left", "LEFT"),
+                    arg::pure("right", "RIGHT"),
+                ]),
+            ],
+            ..Doc::new(Group::List, "6.2.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "rpoplpush",
         arity: 3,
         flags: WRITE | DENYOOM,
         keys: KeySpec::range(1, 2, 1),
-        group: "list",
-        summary: "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.",
-        since: "1.2.0",
-        complexity: "O(1)",
-        syntax: "source destination",
         handler: rpoplpush,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Moves a list's last element to the head of another and replies it.",
+            complexity: "O(1)",
+            key_specs: &[
+                ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
+                ks::one(2, ks::RW | ks::INSERT),
+            ],
+            args: &[arg::key("source", 0), arg::key("destination", 1)],
+            ..Doc::new(Group::List, "1.2.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "lmpop",
         arity: -4,
         flags: WRITE,
         keys: KeySpec::numkeys(1),
-        group: "list",
-        summary: "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.",
-        since: "7.0.0",
-        complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
-        syntax: "numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
         handler: lmpop,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Pops elements from the first non-empty of several lists.",
+            complexity: "O(N+M): N keys given, M elements popped.",
+            key_specs: &[ks::keynum(1, ks::RW | ks::ACCESS | ks::DELETE)],
+            args: &[
+                arg::integer("numkeys"),
+                arg::key("key", 0).multiple(),
+                arg::oneof("where", &[
+                    arg::pure("left", "LEFT"),
+                    arg::pure("right", "RIGHT"),
+                ]),
+                arg::integer("count").token("COUNT").optional(),
+            ],
+            ..Doc::new(Group::List, "7.0.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "blpop",
         arity: -3,
         flags: WRITE | BLOCKING,
         keys: KeySpec::range(1, -2, 1),
-        group: "list",
-        summary: "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
-        since: "2.0.0",
-        complexity: "O(N) where N is the number of provided keys.",
-        syntax: "key [key ...] timeout",
         handler: blpop,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Pops the head of the first non-empty of several lists, waiting while all are empty.",
+            complexity: "O(N), N keys given.",
+            key_specs: &[ks::range(1, -2, 1, ks::RW | ks::ACCESS | ks::DELETE)],
+            args: &[arg::key("key", 0).multiple(), arg::double("timeout")],
+            history: &[
+                ("6.0.0", "The timeout may be fractional."),
+            ],
+            ..Doc::new(Group::List, "2.0.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "brpop",
         arity: -3,
         flags: WRITE | BLOCKING,
         keys: KeySpec::range(1, -2, 1),
-        group: "list",
-        summary: "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
-        since: "2.0.0",
-        complexity: "O(N) where N is the number of provided keys.",
-        syntax: "key [key ...] timeout",
         handler: brpop,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Pops the tail of the first non-empty of several lists, waiting while all are empty.",
+            complexity: "O(N), N keys given.",
+            key_specs: &[ks::range(1, -2, 1, ks::RW | ks::ACCESS | ks::DELETE)],
+            args: &[arg::key("key", 0).multiple(), arg::double("timeout")],
+            history: &[
+                ("6.0.0", "The timeout may be fractional."),
+            ],
+            ..Doc::new(Group::List, "2.0.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "blmove",
         arity: 6,
         flags: WRITE | DENYOOM | BLOCKING,
         keys: KeySpec::range(1, 2, 1),
-        group: "list",
-        summary: "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.",
-        since: "6.2.0",
-        complexity: "O(1)",
-        syntax: "source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout",
         handler: blmove,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Moves an element from one end of a list to an end of another and replies it, waiting while the source is empty.",
+            complexity: "O(1)",
+            key_specs: &[
+                ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
+                ks::one(2, ks::RW | ks::INSERT),
+            ],
+            args: &[
+                arg::key("source", 0),
+                arg::key("destination", 1),
+                arg::oneof("wherefrom", &[
+                    arg::pure("left", "LEFT"),
+                    arg::pure("right", "RIGHT"),
+                ]),
+                arg::oneof("whereto", &[
+                    arg::pure("left", "LEFT"),
+                    arg::pure("right", "RIGHT"),
+                ]),
+                arg::double("timeout"),
+            ],
+            ..Doc::new(Group::List, "6.2.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "brpoplpush",
         arity: 4,
         flags: WRITE | DENYOOM | BLOCKING,
         keys: KeySpec::range(1, 2, 1),
-        group: "list",
-        summary: "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
-        since: "2.2.0",
-        complexity: "O(1)",
-        syntax: "source destination timeout",
         handler: brpoplpush,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Moves a list's last element to the head of another and replies it, waiting while the source is empty.",
+            complexity: "O(1)",
+            key_specs: &[
+                ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
+                ks::one(2, ks::RW | ks::INSERT),
+            ],
+            args: &[arg::key("source", 0), arg::key("destination", 1), arg::double("timeout")],
+            history: &[
+                ("6.0.0", "The timeout may be fractional."),
+            ],
+            ..Doc::new(Group::List, "2.2.0", acl::LIST)
+        },
     },
     CommandSpec {
         name: "blmpop",
         arity: -5,
         flags: WRITE | BLOCKING,
         keys: KeySpec::numkeys(2),
-        group: "list",
-        summary: "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
-        since: "7.0.0",
-        complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
-        syntax: "timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
         handler: blmpop,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Pops elements from the first non-empty of several lists, waiting while all are empty.",
+            complexity: "O(N+M): N keys given, M elements popped.",
+            key_specs: &[ks::keynum(2, ks::RW | ks::ACCESS | ks::DELETE)],
+            args: &[
+                arg::double("timeout"),
+                arg::integer("numkeys"),
+                arg::key("key", 0).multiple(),
+                arg::oneof("where", &[
+                    arg::pure("left", "LEFT"),
+                    arg::pure("right", "RIGHT"),
+                ]),
+                arg::integer("count").token("COUNT").optional(),
+            ],
+            ..Doc::new(Group::List, "7.0.0", acl::LIST)
+        },
     },
 ];
 

@@ -2,10 +2,19 @@
 //!
 //! Each family file (`string.rs`, `keys.rs`, ...) exports `COMMANDS`, rows of
 //! `CommandSpec`: name, arity (Valkey's sign rule: negative means "at
-//! least"), flags, key positions, documentation and handler. The table drives
-//! lookup, arity errors, key extraction for prefetch, and COMMAND
+//! least"), flags, key positions, handler, subcommands, and a `meta::Doc`
+//! declaring what Valkey's command JSON declares (argument tree, key
+//! specifications, ACL categories, tips, history). The table drives lookup,
+//! arity errors, key extraction for prefetch, and COMMAND
 //! COUNT/INFO/DOCS/LIST/GETKEYS. Handlers parse their own arguments with the
 //! helpers in `args` and write their reply through `Ctx::out`.
+//!
+//! Adding a command is one row (every field is required, so a row without a
+//! handler does not compile; `scripts/command-row.py` prints the facts of
+//! Valkey's row to start from, prose left to us), one handler, one test;
+//! then `scripts/capture-command-meta.py` records Valkey's replies for the
+//! comparison in tests/command.rs, and `UPDATE_README=1 cargo test --lib
+//! readme` lists it in the README.
 
 pub mod args;
 pub mod command;
@@ -18,13 +27,13 @@ pub mod info;
 pub mod keys;
 pub mod latency;
 pub mod list;
+pub mod meta;
 pub mod propagate;
 pub mod rdb_len;
 pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
-pub mod syntax;
 pub mod table;
 pub mod zset;
 
@@ -32,7 +41,10 @@ pub mod ctx;
 pub use ctx::Ctx;
 pub use table::{CommandTable, CMD_TABLE};
 
+use bytes::Bytes;
+
 use crate::error::CmdResult;
+pub use meta::{acl, arg, ks, Doc, Group, Secret};
 
 pub type Handler = fn(&mut Ctx) -> CmdResult;
 
@@ -54,8 +66,12 @@ pub mod flags {
     pub const MAY_REPLICATE: u32 = 1 << 13;
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
+    /// Keys are optional (EVAL with numkeys 0).
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
 
-    /// Wire names, in COMMAND INFO order.
+    /// Wire names, in COMMAND INFO order. `may_replicate` is never shown;
+    /// the slow log is the command log since Valkey 8.1. COMMAND INFO adds
+    /// the derived `movablekeys` before `allow_busy`.
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
@@ -67,10 +83,10 @@ pub mod flags {
         (LOADING, "loading"),
         (STALE, "stale"),
         (SKIP_MONITOR, "skip_monitor"),
-        (SKIP_SLOWLOG, "skip_slowlog"),
+        (SKIP_SLOWLOG, "skip_commandlog"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
-        (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
     ];
@@ -141,44 +157,23 @@ impl KeySpec {
     }
 }
 
+/// One command (or subcommand): what running it needs, then its declared
+/// metadata behind a pointer, so the rows the lookup walks stay small.
+/// Every field is required: a row without a handler does not compile.
 pub struct CommandSpec {
     /// Lower case; subcommands are "container|sub".
     pub name: &'static str,
     pub arity: i32,
     pub flags: u32,
+    /// Key positions for prefetching and blocking (the legacy triple COMMAND
+    /// INFO derives from `doc.key_specs`; a test keeps the two in step).
     pub keys: KeySpec,
-    /// `generic`, `string`, `connection`, `server`, ... (COMMAND DOCS group).
-    pub group: &'static str,
-    pub summary: &'static str,
-    pub since: &'static str,
-    pub complexity: &'static str,
-    /// Argument syntax, as in the docs: `key value [NX | XX] [GET]`.
-    /// Parsed by COMMAND DOCS into argument entries (and used in help).
-    pub syntax: &'static str,
-    pub subcommands: &'static [CommandSpec],
-    /// ACL categories beyond those flags and group imply, space-separated
-    /// (`"@dangerous @keyspace"`), where Valkey assigns them by hand.
-    pub acl: &'static str,
     pub handler: Handler,
+    pub subcommands: &'static [CommandSpec],
+    pub doc: &'static Doc,
 }
 
 impl CommandSpec {
-    /// A row with everything but name, arity and handler empty, for `..`.
-    pub const DEFAULT: CommandSpec = CommandSpec {
-        name: "",
-        arity: 0,
-        flags: 0,
-        keys: KeySpec::NONE,
-        group: "generic",
-        summary: "",
-        since: "1.0.0",
-        complexity: "O(1)",
-        syntax: "",
-        subcommands: &[],
-        acl: "",
-        handler: |_| Ok(()),
-    };
-
     pub fn has(&self, flag: u32) -> bool {
         self.flags & flag != 0
     }
@@ -192,44 +187,46 @@ impl CommandSpec {
         }
     }
 
-    /// ACL categories, derived from flags and group as Valkey assigns them.
-    pub fn acl_categories(&self) -> Vec<&'static str> {
-        // Containers themselves are only "slow"; their subcommands carry the rest.
-        if !self.subcommands.is_empty() {
-            return vec!["@slow"];
-        }
-        let mut v = Vec::new();
+    /// ACL categories as bits: those the row declares plus those its flags
+    /// imply, by Valkey's rule (write, read, admin and dangerous, pubsub,
+    /// fast, blocking; not fast means slow).
+    pub fn acl_categories(&self) -> u32 {
+        let mut c = self.doc.acl;
         if self.has(flags::WRITE) {
-            v.push("@write");
+            c |= acl::WRITE;
         }
-        if self.has(flags::READONLY) {
-            v.push("@read");
-        }
-        match self.group {
-            "string" => v.push("@string"),
-            "generic" => v.push("@keyspace"),
-            "list" => v.push("@list"),
-            "hash" => v.push("@hash"),
-            "set" => v.push("@set"),
-            "sorted-set" => v.push("@sortedset"),
-            "connection" => v.push("@connection"),
-            "pubsub" => v.push("@pubsub"),
-            _ => {}
+        if self.has(flags::READONLY) && c & acl::SCRIPTING == 0 {
+            c |= acl::READ;
         }
         if self.has(flags::ADMIN) {
-            v.push("@admin");
-            v.push("@dangerous");
+            c |= acl::ADMIN | acl::DANGEROUS;
+        }
+        if self.has(flags::PUBSUB) {
+            c |= acl::PUBSUB;
+        }
+        if self.has(flags::FAST) {
+            c |= acl::FAST;
         }
         if self.has(flags::BLOCKING) {
-            v.push("@blocking");
+            c |= acl::BLOCKING;
         }
-        v.push(if self.has(flags::FAST) {
-            "@fast"
-        } else {
-            "@slow"
-        });
-        v
+        if c & acl::FAST == 0 {
+            c |= acl::SLOW;
+        }
+        c
     }
+
+    /// Positions of the arguments of this call that must not be logged
+    /// (passwords), as the row declares them.
+    pub fn secret_positions(&self, argv: &[Bytes]) -> Vec<usize> {
+        meta::secret_positions(self.doc.secret, argv)
+    }
+}
+
+/// The handler of a container whose arity never lets it run without a
+/// subcommand (CLIENT, CONFIG, ...): `resolve` replies the errors.
+pub fn container(ctx: &mut Ctx) -> CmdResult {
+    Err(crate::error::wrong_arity(ctx.cmd.name))
 }
 
 /// A lookup's value as a stored `Value`, for the list, hash, set and sorted

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::args::is;
 use super::flags::*;
+use super::meta::{acl, arg, ks, Doc, Group, Secret};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{
     CmdError, CmdResult, NOT_INTEGER, NO_SHUTDOWN_IN_PROGRESS, SHUTDOWN_ERRORS,
@@ -29,226 +30,343 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "dbsize",
         arity: 1,
         flags: READONLY | FAST,
-        group: "server",
-        summary: "Returns the number of keys in the database.",
+        keys: KeySpec::NONE,
         handler: dbsize,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Counts the keys of the selected database.",
+            complexity: "O(1)",
+            tips: &["request_policy:all_shards", "response_policy:agg_sum"],
+            ..Doc::new(Group::Server, "1.0.0", acl::KEYSPACE)
+        },
     },
     CommandSpec {
         name: "info",
         arity: -1,
         flags: LOADING | STALE,
-        group: "server",
-        summary: "Returns information and statistics about the server.",
-        complexity: "O(1)",
-        syntax: "[section [section ...]]",
+        keys: KeySpec::NONE,
         handler: info,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Reports the server's state and counters by section.",
+            complexity: "O(1)",
+            tips: &[
+                "nondeterministic_output",
+                "request_policy:all_shards",
+                "response_policy:special",
+            ],
+            args: &[arg::string("section").optional().multiple()],
+            history: &[("7.0.0", "Takes several sections.")],
+            ..Doc::new(Group::Server, "1.0.0", acl::DANGEROUS)
+        },
     },
     CommandSpec {
         name: "config",
         arity: -2,
-        group: "server",
-        summary: "A container for server configuration commands.",
-        since: "2.0.0",
-        complexity: "Depends on subcommand.",
+        flags: 0,
+        keys: KeySpec::NONE,
+        handler: super::container,
         subcommands: &[
             CommandSpec {
                 name: "config|get",
                 arity: -3,
                 flags: ADMIN | NOSCRIPT | LOADING | STALE,
-                group: "server",
-                summary: "Returns the effective values of configuration parameters.",
-                since: "2.0.0",
-                complexity: "O(N) when N is the number of configuration parameters provided",
-                syntax: "parameter [parameter ...]",
+                keys: KeySpec::NONE,
                 handler: config_get,
-                ..CommandSpec::DEFAULT
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Gets the settings matching patterns.",
+                    complexity: "O(N), N settings given.",
+                    args: &[arg::string("parameter").multiple()],
+                    history: &[("7.0.0", "Takes several patterns at once.")],
+                    ..Doc::new(Group::Server, "2.0.0", 0)
+                },
             },
             CommandSpec {
                 name: "config|set",
                 arity: -4,
                 flags: ADMIN | NOSCRIPT | LOADING | STALE,
-                group: "server",
-                summary: "Sets configuration parameters in-flight.",
-                since: "2.0.0",
-                complexity: "O(N) when N is the number of configuration parameters provided",
-                syntax: "parameter value [parameter value ...]",
+                keys: KeySpec::NONE,
                 handler: config_set,
-                ..CommandSpec::DEFAULT
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Changes settings while running.",
+                    complexity: "O(N), N settings given.",
+                    tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                    args: &[
+                        arg::block("data", &[arg::string("parameter"), arg::string("value")])
+                            .multiple(),
+                    ],
+                    history: &[("7.0.0", "Sets several parameters at once.")],
+                    secret: Secret::SensitiveConfigValues,
+                    ..Doc::new(Group::Server, "2.0.0", 0)
+                },
             },
             CommandSpec {
                 name: "config|resetstat",
                 arity: 2,
                 flags: ADMIN | NOSCRIPT | LOADING | STALE,
-                group: "server",
-                summary: "Resets the server's statistics.",
-                since: "2.0.0",
+                keys: KeySpec::NONE,
                 handler: config_resetstat,
-                ..CommandSpec::DEFAULT
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Zeroes the server's counters.",
+                    complexity: "O(1)",
+                    tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                    ..Doc::new(Group::Server, "2.0.0", 0)
+                },
             },
             CommandSpec {
                 name: "config|rewrite",
                 arity: 2,
                 flags: ADMIN | NOSCRIPT | LOADING | STALE,
-                group: "server",
-                summary: "Persists the effective configuration to file.",
-                since: "2.8.0",
+                keys: KeySpec::NONE,
                 handler: config_rewrite,
-                ..CommandSpec::DEFAULT
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Writes the running settings back into the config file.",
+                    complexity: "O(1)",
+                    tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                    ..Doc::new(Group::Server, "2.8.0", 0)
+                },
             },
             CommandSpec {
                 name: "config|help",
                 arity: 2,
                 flags: LOADING | STALE,
-                group: "server",
-                summary: "Returns helpful text about the different subcommands.",
-                since: "5.0.0",
+                keys: KeySpec::NONE,
                 handler: config_help,
-                ..CommandSpec::DEFAULT
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Lists the subcommands and what they do.",
+                    complexity: "O(1)",
+                    ..Doc::new(Group::Server, "5.0.0", 0)
+                },
             },
         ],
-        ..CommandSpec::DEFAULT
+        doc: &Doc {
+            summary: "CONFIG subcommands: read, change and save settings.",
+            complexity: "Depends on the subcommand.",
+            ..Doc::new(Group::Server, "2.0.0", 0)
+        },
     },
     CommandSpec {
         name: "time",
         arity: 1,
         flags: LOADING | STALE | FAST,
-        group: "server",
-        summary: "Returns the server time.",
-        since: "2.6.0",
+        keys: KeySpec::NONE,
         handler: time,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells the server's clock, seconds and microseconds.",
+            complexity: "O(1)",
+            tips: &["nondeterministic_output"],
+            ..Doc::new(Group::Server, "2.6.0", 0)
+        },
     },
     CommandSpec {
         name: "lastsave",
         arity: 1,
         flags: LOADING | STALE | FAST,
-        group: "server",
-        summary: "Returns the Unix timestamp of the last successful save to disk.",
+        keys: KeySpec::NONE,
         handler: lastsave,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells when the data was last saved to disk.",
+            complexity: "O(1)",
+            tips: &["nondeterministic_output"],
+            ..Doc::new(Group::Server, "1.0.0", acl::ADMIN | acl::DANGEROUS)
+        },
     },
     CommandSpec {
         name: "shutdown",
         arity: -1,
         flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
-        group: "server",
-        summary: "Synchronously saves the database(s) to disk and shuts down the server.",
-        complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
-        syntax: "[[NOSAVE | SAVE] [NOW] [FORCE] [SAFE] [FAILOVER] | ABORT]",
+        keys: KeySpec::NONE,
         handler: shutdown,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Stops the server, saving first if configured to.",
+            complexity: "O(N) when saving N keys, else O(1).",
+            args: &[arg::oneof(
+                "abort-selector",
+                &[
+                    arg::block(
+                        "save-selector-block",
+                        &[
+                            arg::oneof(
+                                "save-selector",
+                                &[arg::pure("nosave", "NOSAVE"), arg::pure("save", "SAVE")],
+                            )
+                            .optional(),
+                            arg::pure("now", "NOW").since("7.0.0").optional(),
+                            arg::pure("force", "FORCE").since("7.0.0").optional(),
+                            arg::pure("safe", "SAFE").since("9.0.0").optional(),
+                            arg::pure("failover", "FAILOVER").since("9.0.0").optional(),
+                        ],
+                    ),
+                    arg::pure("abort", "ABORT").since("7.0.0"),
+                ],
+            )
+            .optional()],
+            history: &[
+                ("7.0.0", "The NOW, FORCE and ABORT options."),
+                ("9.0.0", "The SAFE and FAILOVER options."),
+            ],
+            ..Doc::new(Group::Server, "1.0.0", 0)
+        },
     },
     CommandSpec {
         name: "slowlog",
         arity: -2,
-        group: "server",
-        summary: "A container for slow log commands.",
-        since: "2.2.12",
-        complexity: "Depends on subcommand.",
+        flags: 0,
+        keys: KeySpec::NONE,
+        handler: super::container,
         subcommands: &[
             CommandSpec {
                 name: "slowlog|get",
                 arity: -2,
                 flags: ADMIN | LOADING | STALE,
-                group: "server",
-                summary: "Returns the slow log's entries.",
-                since: "2.2.12",
-                complexity: "O(N) where N is the number of entries returned",
-                syntax: "[count]",
+                keys: KeySpec::NONE,
                 handler: slowlog_get,
-                ..CommandSpec::DEFAULT
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Gets the latest slow log entries.",
+                    complexity: "O(N), N entries replied.",
+                    tips: &["request_policy:all_nodes", "nondeterministic_output"],
+                    args: &[arg::integer("count").optional()],
+                    history: &[("4.0.0", "Entries carry the client's address and name.")],
+                    ..Doc::new(Group::Server, "2.2.12", 0)
+                },
             },
             CommandSpec {
                 name: "slowlog|len",
                 arity: 2,
                 flags: ADMIN | LOADING | STALE,
-                group: "server",
-                summary: "Returns the number of entries in the slow log.",
-                since: "2.2.12",
+                keys: KeySpec::NONE,
                 handler: slowlog_len,
-                ..CommandSpec::DEFAULT
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Counts the slow log's entries.",
+                    complexity: "O(1)",
+                    tips: &[
+                        "request_policy:all_nodes",
+                        "response_policy:agg_sum",
+                        "nondeterministic_output",
+                    ],
+                    ..Doc::new(Group::Server, "2.2.12", 0)
+                },
             },
             CommandSpec {
                 name: "slowlog|reset",
                 arity: 2,
                 flags: ADMIN | LOADING | STALE,
-                group: "server",
-                summary: "Clears all entries from the slow log.",
-                since: "2.2.12",
-                complexity: "O(N) where N is the number of entries in the slowlog",
+                keys: KeySpec::NONE,
                 handler: slowlog_reset,
-                ..CommandSpec::DEFAULT
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Empties the slow log.",
+                    complexity: "O(N), N entries in the log.",
+                    tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                    ..Doc::new(Group::Server, "2.2.12", 0)
+                },
             },
             CommandSpec {
                 name: "slowlog|help",
                 arity: 2,
                 flags: LOADING | STALE,
-                group: "server",
-                summary: "Show helpful text about the different subcommands",
-                since: "6.2.0",
+                keys: KeySpec::NONE,
                 handler: slowlog_help,
-                ..CommandSpec::DEFAULT
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Lists the subcommands and what they do.",
+                    complexity: "O(1)",
+                    ..Doc::new(Group::Server, "6.2.0", 0)
+                },
             },
         ],
-        ..CommandSpec::DEFAULT
+        doc: &Doc {
+            summary: "SLOWLOG subcommands: the log of slow commands.",
+            complexity: "Depends on the subcommand.",
+            ..Doc::new(Group::Server, "2.2.12", 0)
+        },
     },
     CommandSpec {
         name: "memory",
         arity: -2,
-        group: "server",
-        summary: "A container for memory diagnostics commands.",
-        since: "4.0.0",
-        complexity: "Depends on subcommand.",
+        flags: 0,
+        keys: KeySpec::NONE,
+        handler: super::container,
         subcommands: &[
             CommandSpec {
                 name: "memory|usage",
                 arity: -3,
                 flags: READONLY,
                 keys: KeySpec::range(2, 2, 1),
-                group: "server",
-                summary: "Estimates the memory usage of a key.",
-                since: "4.0.0",
-                complexity: "O(N) where N is the number of samples.",
-                syntax: "key [SAMPLES count]",
                 handler: memory_usage,
-                ..CommandSpec::DEFAULT
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Estimates how many bytes a key and its value use.",
+                    complexity: "O(N), N elements sampled.",
+                    key_specs: &[ks::one(2, ks::RO)],
+                    args: &[
+                        arg::key("key", 0),
+                        arg::integer("count").token("SAMPLES").optional(),
+                    ],
+                    ..Doc::new(Group::Server, "4.0.0", 0)
+                },
             },
             CommandSpec {
                 name: "memory|malloc-stats",
                 arity: 2,
                 flags: LOADING,
-                group: "server",
-                summary: "Returns the allocator statistics.",
-                since: "4.0.0",
-                complexity: "Depends on how much memory is allocated, could be slow",
+                keys: KeySpec::NONE,
                 handler: memory_malloc_stats,
-                ..CommandSpec::DEFAULT
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Reports the allocator's own statistics.",
+                    complexity: "Grows with the memory allocated; may be slow.",
+                    tips: &[
+                        "nondeterministic_output",
+                        "request_policy:all_shards",
+                        "response_policy:special",
+                    ],
+                    ..Doc::new(Group::Server, "4.0.0", 0)
+                },
             },
             CommandSpec {
                 name: "memory|purge",
                 arity: 2,
                 flags: LOADING,
-                group: "server",
-                summary: "Asks the allocator to release memory.",
-                since: "4.0.0",
-                complexity: "Depends on how much memory is allocated, could be slow",
+                keys: KeySpec::NONE,
                 handler: memory_purge,
-                ..CommandSpec::DEFAULT
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Makes the allocator give unused memory back.",
+                    complexity: "Grows with the memory allocated; may be slow.",
+                    tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+                    ..Doc::new(Group::Server, "4.0.0", 0)
+                },
             },
             CommandSpec {
                 name: "memory|help",
                 arity: 2,
                 flags: LOADING | STALE,
-                group: "server",
-                summary: "Returns helpful text about the different subcommands.",
-                since: "4.0.0",
+                keys: KeySpec::NONE,
                 handler: memory_help,
-                ..CommandSpec::DEFAULT
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Lists the subcommands and what they do.",
+                    complexity: "O(1)",
+                    ..Doc::new(Group::Server, "4.0.0", 0)
+                },
             },
         ],
-        ..CommandSpec::DEFAULT
+        doc: &Doc {
+            summary: "MEMORY subcommands: memory usage and the allocator.",
+            complexity: "Depends on the subcommand.",
+            ..Doc::new(Group::Server, "4.0.0", 0)
+        },
     },
 ];
 

@@ -13,6 +13,7 @@
 
 use super::args::{int, is};
 use super::flags::*;
+use super::meta::{acl, arg, ks, Doc, Group};
 use super::{stored, CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, CURSOR, SYNTAX, WRONGTYPE};
 use crate::keyspace::set::{Elem, Limits, Member, Set};
@@ -32,221 +33,297 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: -3,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "set",
-        summary: "Adds one or more members to a set. Creates the key if it doesn't exist.",
-        since: "1.0.0",
-        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-        syntax: "key member [member ...]",
         handler: sadd,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Adds members to a set, creating it if needed.",
+            complexity: "O(N) for N elements added.",
+            key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
+            args: &[arg::key("key", 0), arg::string("member").multiple()],
+            history: &[("2.4.0", "Takes several members.")],
+            ..Doc::new(Group::Set, "1.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "srem",
         arity: -3,
         flags: WRITE | FAST,
         keys: KeySpec::ONE,
-        group: "set",
-        summary: "Removes one or more members from a set. Deletes the set if the last member was removed.",
-        since: "1.0.0",
-        complexity: "O(N) where N is the number of members to be removed.",
-        syntax: "key member [member ...]",
         handler: srem,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Deletes members from a set; an emptied set goes away.",
+            complexity: "O(N), N members removed.",
+            key_specs: &[ks::one(1, ks::RW | ks::DELETE)],
+            args: &[arg::key("key", 0), arg::string("member").multiple()],
+            history: &[("2.4.0", "Takes several members.")],
+            ..Doc::new(Group::Set, "1.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "smembers",
         arity: 2,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "set",
-        summary: "Returns all members of a set.",
-        since: "1.0.0",
-        complexity: "O(N) where N is the set cardinality.",
-        syntax: "key",
         handler: smembers,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets every member of a set.",
+            complexity: "O(N), N members.",
+            tips: &["nondeterministic_output_order"],
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::Set, "1.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "sismember",
         arity: 3,
         flags: READONLY | FAST,
         keys: KeySpec::ONE,
-        group: "set",
-        summary: "Determines whether a member belongs to a set.",
-        since: "1.0.0",
-        complexity: "O(1)",
-        syntax: "key member",
         handler: sismember,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells whether a value is in a set.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RO)],
+            args: &[arg::key("key", 0), arg::string("member")],
+            ..Doc::new(Group::Set, "1.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "smismember",
         arity: -3,
         flags: READONLY | FAST,
         keys: KeySpec::ONE,
-        group: "set",
-        summary: "Determines whether multiple members belong to a set.",
-        since: "6.2.0",
-        complexity: "O(N) where N is the number of elements being checked for membership",
-        syntax: "key member [member ...]",
         handler: smismember,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells, for each of several values, whether it is in a set.",
+            complexity: "O(N), N values checked.",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0), arg::string("member").multiple()],
+            ..Doc::new(Group::Set, "6.2.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "scard",
         arity: 2,
         flags: READONLY | FAST,
         keys: KeySpec::ONE,
-        group: "set",
-        summary: "Returns the number of members in a set.",
-        since: "1.0.0",
-        complexity: "O(1)",
-        syntax: "key",
         handler: scard,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Counts a set's members.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RO)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::Set, "1.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "spop",
         arity: -2,
         flags: WRITE | FAST,
         keys: KeySpec::ONE,
-        group: "set",
-        summary: "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.",
-        since: "1.0.0",
-        complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
-        syntax: "key [count]",
         handler: spop,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Removes and replies random members of a set.",
+            complexity: "O(1), or O(N) with a count of N.",
+            tips: &["nondeterministic_output"],
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::DELETE)],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("count").since("3.2.0").optional(),
+            ],
+            history: &[("3.2.0", "The count argument.")],
+            ..Doc::new(Group::Set, "1.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "srandmember",
         arity: -2,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "set",
-        summary: "Gets one or multiple random members from a set.",
-        since: "1.0.0",
-        complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
-        syntax: "key [count]",
         handler: srandmember,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Picks random members of a set without removing them.",
+            complexity: "O(1), or O(N) with a count of N (or -N).",
+            tips: &["nondeterministic_output"],
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("count").since("2.6.0").optional(),
+            ],
+            history: &[("2.6.0", "The count argument.")],
+            ..Doc::new(Group::Set, "1.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "smove",
         arity: 4,
         flags: WRITE | FAST,
         keys: KeySpec::range(1, 2, 1),
-        group: "set",
-        summary: "Moves a member from one set to another.",
-        since: "1.0.0",
-        complexity: "O(1)",
-        syntax: "source destination member",
         handler: smove,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Transfers a member from one set to another.",
+            complexity: "O(1)",
+            key_specs: &[
+                ks::one(1, ks::RW | ks::ACCESS | ks::DELETE),
+                ks::one(2, ks::RW | ks::INSERT),
+            ],
+            args: &[
+                arg::key("source", 0),
+                arg::key("destination", 1),
+                arg::string("member"),
+            ],
+            ..Doc::new(Group::Set, "1.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "sinter",
         arity: -2,
         flags: READONLY,
         keys: KeySpec::range(1, -1, 1),
-        group: "set",
-        summary: "Returns the intersect of multiple sets.",
-        since: "1.0.0",
-        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-        syntax: "key [key ...]",
         handler: sinter,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets the members common to several sets.",
+            complexity: "O(N*M) at worst: N members in the smallest of M sets.",
+            tips: &["nondeterministic_output_order"],
+            key_specs: &[ks::range(1, -1, 1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0).multiple()],
+            ..Doc::new(Group::Set, "1.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "sintercard",
         arity: -3,
         flags: READONLY,
         keys: KeySpec::numkeys(1),
-        group: "set",
-        summary: "Returns the number of members of the intersect of multiple sets.",
-        since: "7.0.0",
-        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-        syntax: "numkeys key [key ...] [LIMIT limit]",
         handler: sintercard,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Counts the members common to several sets.",
+            complexity: "O(N*M) at worst: N members in the smallest of M sets.",
+            key_specs: &[ks::keynum(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::integer("numkeys"),
+                arg::key("key", 0).multiple(),
+                arg::integer("limit").token("LIMIT").optional(),
+            ],
+            ..Doc::new(Group::Set, "7.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "sinterstore",
         arity: -3,
         flags: WRITE | DENYOOM,
         keys: KeySpec::range(1, -1, 1),
-        group: "set",
-        summary: "Stores the intersect of multiple sets in a key.",
-        since: "1.0.0",
-        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-        syntax: "destination key [key ...]",
         handler: sinterstore,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Stores the members common to several sets.",
+            complexity: "O(N*M) at worst: N members in the smallest of M sets.",
+            key_specs: &[
+                ks::one(1, ks::OW | ks::UPDATE),
+                ks::range(2, -1, 1, ks::RO | ks::ACCESS),
+            ],
+            args: &[arg::key("destination", 0), arg::key("key", 1).multiple()],
+            ..Doc::new(Group::Set, "1.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "sunion",
         arity: -2,
         flags: READONLY,
         keys: KeySpec::range(1, -1, 1),
-        group: "set",
-        summary: "Returns the union of multiple sets.",
-        since: "1.0.0",
-        complexity: "O(N) where N is the total number of elements in all given sets.",
-        syntax: "key [key ...]",
         handler: sunion,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets the members of any of several sets.",
+            complexity: "O(N), N members in all the sets together.",
+            tips: &["nondeterministic_output_order"],
+            key_specs: &[ks::range(1, -1, 1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0).multiple()],
+            ..Doc::new(Group::Set, "1.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "sunionstore",
         arity: -3,
         flags: WRITE | DENYOOM,
         keys: KeySpec::range(1, -1, 1),
-        group: "set",
-        summary: "Stores the union of multiple sets in a key.",
-        since: "1.0.0",
-        complexity: "O(N) where N is the total number of elements in all given sets.",
-        syntax: "destination key [key ...]",
         handler: sunionstore,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Stores the members of any of several sets.",
+            complexity: "O(N), N members in all the sets together.",
+            key_specs: &[
+                ks::one(1, ks::OW | ks::UPDATE),
+                ks::range(2, -1, 1, ks::RO | ks::ACCESS),
+            ],
+            args: &[arg::key("destination", 0), arg::key("key", 1).multiple()],
+            ..Doc::new(Group::Set, "1.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "sdiff",
         arity: -2,
         flags: READONLY,
         keys: KeySpec::range(1, -1, 1),
-        group: "set",
-        summary: "Returns the difference of multiple sets.",
-        since: "1.0.0",
-        complexity: "O(N) where N is the total number of elements in all given sets.",
-        syntax: "key [key ...]",
         handler: sdiff,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets the members of the first set missing from the others.",
+            complexity: "O(N), N members in all the sets together.",
+            tips: &["nondeterministic_output_order"],
+            key_specs: &[ks::range(1, -1, 1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0).multiple()],
+            ..Doc::new(Group::Set, "1.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "sdiffstore",
         arity: -3,
         flags: WRITE | DENYOOM,
         keys: KeySpec::range(1, -1, 1),
-        group: "set",
-        summary: "Stores the difference of multiple sets in a key.",
-        since: "1.0.0",
-        complexity: "O(N) where N is the total number of elements in all given sets.",
-        syntax: "destination key [key ...]",
         handler: sdiffstore,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Stores the members of the first set missing from the others.",
+            complexity: "O(N), N members in all the sets together.",
+            key_specs: &[
+                ks::one(1, ks::OW | ks::UPDATE),
+                ks::range(2, -1, 1, ks::RO | ks::ACCESS),
+            ],
+            args: &[arg::key("destination", 0), arg::key("key", 1).multiple()],
+            ..Doc::new(Group::Set, "1.0.0", acl::SET)
+        },
     },
     CommandSpec {
         name: "sscan",
         arity: -3,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "set",
-        summary: "Iterates over members of a set.",
-        since: "2.8.0",
-        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-        syntax: "key cursor [MATCH pattern] [COUNT count]",
         handler: sscan,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Walks a set's members a batch at a time.",
+            complexity: "O(1) per call; O(N) for a whole walk over N elements.",
+            tips: &["nondeterministic_output"],
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("cursor"),
+                arg::pattern("pattern").token("MATCH").optional(),
+                arg::integer("count").token("COUNT").optional(),
+            ],
+            ..Doc::new(Group::Set, "2.8.0", acl::SET)
+        },
     },
 ];
 

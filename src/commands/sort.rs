@@ -16,6 +16,7 @@ use std::cmp::Ordering;
 
 use super::args::{int, is};
 use super::flags::*;
+use super::meta::{acl, arg, ks, Doc, Group};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
 use crate::keyspace::list::List;
@@ -30,26 +31,64 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: -2,
         flags: WRITE | DENYOOM,
         keys: KeySpec::ONE,
-        group: "generic",
-        summary: "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
-        since: "1.0.0",
-        complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
-        syntax: "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination]",
         handler: sort,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Sorts a list, set or sorted set's elements, replying or storing them.",
+            complexity: "O(N+M*log(M)): N elements, M of them replied; O(N) without sorting.",
+            key_specs: &[
+                ks::one(1, ks::RO | ks::ACCESS),
+                ks::unknown(ks::RO | ks::ACCESS).notes("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
+                ks::unknown(ks::OW | ks::UPDATE).notes("For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array"),
+            ],
+            args: &[
+                arg::key("key", 0),
+                arg::pattern("by-pattern").token("BY").key_spec(1).display("pattern").optional(),
+                arg::block("limit", &[
+                    arg::integer("offset"),
+                    arg::integer("count"),
+                ]).token("LIMIT").optional(),
+                arg::pattern("get-pattern").token("GET").key_spec(1).display("pattern").optional().multiple().multiple_token(),
+                arg::oneof("order", &[
+                    arg::pure("asc", "ASC"),
+                    arg::pure("desc", "DESC"),
+                ]).optional(),
+                arg::pure("sorting", "ALPHA").optional(),
+                arg::key("destination", 2).token("STORE").optional(),
+            ],
+            ..Doc::new(Group::Generic, "1.0.0", acl::SET | acl::SORTEDSET | acl::LIST | acl::DANGEROUS)
+        },
     },
     CommandSpec {
         name: "sort_ro",
         arity: -2,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "generic",
-        summary: "Returns the sorted elements of a list, a set, or a sorted set.",
-        since: "7.0.0",
-        complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
-        syntax: "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA]",
         handler: sort_ro,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Sorts a list, set or sorted set's elements, without storing them.",
+            complexity: "O(N+M*log(M)): N elements, M of them replied; O(N) without sorting.",
+            key_specs: &[
+                ks::one(1, ks::RO | ks::ACCESS),
+                ks::unknown(ks::RO | ks::ACCESS).notes("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
+            ],
+            args: &[
+                arg::key("key", 0),
+                arg::pattern("by-pattern").token("BY").key_spec(1).display("pattern").optional(),
+                arg::block("limit", &[
+                    arg::integer("offset"),
+                    arg::integer("count"),
+                ]).token("LIMIT").optional(),
+                arg::pattern("get-pattern").token("GET").key_spec(1).display("pattern").optional().multiple().multiple_token(),
+                arg::oneof("order", &[
+                    arg::pure("asc", "ASC"),
+                    arg::pure("desc", "DESC"),
+                ]).optional(),
+                arg::pure("sorting", "ALPHA").optional(),
+            ],
+            ..Doc::new(Group::Generic, "7.0.0", acl::SET | acl::SORTEDSET | acl::LIST | acl::DANGEROUS)
+        },
     },
 ];
 

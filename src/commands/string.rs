@@ -14,6 +14,7 @@ use bytes::Bytes;
 
 use super::args::{int, is};
 use super::flags::*;
+use super::meta::{acl, arg, ks, Doc, Group};
 use super::propagate::{arg, expire_del, num, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{
@@ -33,299 +34,436 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: 2,
         flags: READONLY | FAST,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Returns the string value of a key.",
-        since: "1.0.0",
-        complexity: "O(1)",
-        syntax: "key",
         handler: get,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Returns the string value of a key.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::String, "1.0.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "set",
         arity: -3,
         flags: WRITE | DENYOOM,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
-        since: "1.0.0",
-        complexity: "O(1)",
-        syntax: "key value [NX | XX | IFEQ comparison-value] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
         handler: set,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary:
+                "Stores a string value, whatever the key held, with optional expiry and conditions.",
+            complexity: "O(1)",
+            key_specs: &[
+                ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE | ks::VARIABLE_FLAGS)
+                    .notes("RW and ACCESS due to the optional `GET` argument"),
+            ],
+            args: &[
+                arg::key("key", 0),
+                arg::string("value"),
+                arg::oneof(
+                    "condition",
+                    &[
+                        arg::pure("nx", "NX").since("2.6.12"),
+                        arg::pure("xx", "XX").since("2.6.12"),
+                        arg::string("comparison-value")
+                            .token("IFEQ")
+                            .summary("Set only when the current value equals this.")
+                            .since("8.1.0"),
+                    ],
+                )
+                .optional(),
+                arg::pure("get", "GET").since("6.2.0").optional(),
+                arg::oneof(
+                    "expiration",
+                    &[
+                        arg::integer("seconds").token("EX").since("2.6.12"),
+                        arg::integer("milliseconds").token("PX").since("2.6.12"),
+                        arg::unix_time("unix-time-seconds")
+                            .token("EXAT")
+                            .since("6.2.0"),
+                        arg::unix_time("unix-time-milliseconds")
+                            .token("PXAT")
+                            .since("6.2.0"),
+                        arg::pure("keepttl", "KEEPTTL").since("6.0.0"),
+                    ],
+                )
+                .optional(),
+            ],
+            history: &[
+                ("2.6.12", "The EX, PX, NX and XX options."),
+                ("6.0.0", "The KEEPTTL option."),
+                ("6.2.0", "The GET, EXAT and PXAT options."),
+                ("7.0.0", "NX and GET together."),
+                ("8.1.0", "The IFEQ condition."),
+            ],
+            ..Doc::new(Group::String, "1.0.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "setnx",
         arity: 3,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Sets the string value of a key only when the key doesn't exist.",
-        since: "1.0.0",
-        complexity: "O(1)",
-        syntax: "key value",
         handler: setnx,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Sets a string value only if the key is free.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::OW | ks::INSERT)],
+            args: &[arg::key("key", 0), arg::string("value")],
+            ..Doc::new(Group::String, "1.0.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "setex",
         arity: 4,
         flags: WRITE | DENYOOM,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
-        since: "2.0.0",
-        complexity: "O(1)",
-        syntax: "key seconds value",
         handler: setex,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Sets a string value that expires after some seconds.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::OW | ks::UPDATE)],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("seconds"),
+                arg::string("value"),
+            ],
+            ..Doc::new(Group::String, "2.0.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "psetex",
         arity: 4,
         flags: WRITE | DENYOOM,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
-        since: "2.6.0",
-        complexity: "O(1)",
-        syntax: "key milliseconds value",
         handler: psetex,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Sets a string value that expires after some milliseconds.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::OW | ks::UPDATE)],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("milliseconds"),
+                arg::string("value"),
+            ],
+            ..Doc::new(Group::String, "2.6.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "getset",
         arity: 3,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Returns the previous string value of a key after setting it to a new value.",
-        since: "1.0.0",
-        complexity: "O(1)",
-        syntax: "key value",
         handler: getset,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Sets a string value and replies the old one.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
+            args: &[arg::key("key", 0), arg::string("value")],
+            ..Doc::new(Group::String, "1.0.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "getdel",
         arity: 2,
         flags: WRITE | FAST,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Returns the string value of a key after deleting the key.",
-        since: "6.2.0",
-        complexity: "O(1)",
-        syntax: "key",
         handler: getdel,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets a string value and removes the key.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::DELETE)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::String, "6.2.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "getex",
         arity: -2,
         flags: WRITE | FAST,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Returns the string value of a key after setting its expiration time.",
-        since: "6.2.0",
-        complexity: "O(1)",
-        syntax: "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]",
         handler: getex,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets a string value and changes the key's expiry.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)
+                .notes("Writes as well: it can change the expiry.")],
+            args: &[
+                arg::key("key", 0),
+                arg::oneof(
+                    "expiration",
+                    &[
+                        arg::integer("seconds").token("EX"),
+                        arg::integer("milliseconds").token("PX"),
+                        arg::unix_time("unix-time-seconds").token("EXAT"),
+                        arg::unix_time("unix-time-milliseconds").token("PXAT"),
+                        arg::pure("persist", "PERSIST"),
+                    ],
+                )
+                .optional(),
+            ],
+            ..Doc::new(Group::String, "6.2.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "delifeq",
         arity: 3,
         flags: WRITE | FAST,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Delete key if value matches string.",
-        since: "9.0.0",
-        complexity: "O(1)",
-        syntax: "key value",
         handler: delifeq,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Removes a key when its value equals the given one.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RM | ks::DELETE)],
+            args: &[arg::key("key", 0), arg::string("value")],
+            ..Doc::new(Group::String, "9.0.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "mget",
         arity: -2,
         flags: READONLY | FAST,
         keys: KeySpec::range(1, -1, 1),
-        group: "string",
-        summary: "Atomically returns the string values of one or more keys.",
-        since: "1.0.0",
-        complexity: "O(N) where N is the number of keys to retrieve.",
-        syntax: "key [key ...]",
         handler: mget,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets the string values of several keys.",
+            complexity: "O(N), N keys asked for.",
+            tips: &["request_policy:multi_shard"],
+            key_specs: &[ks::range(1, -1, 1, ks::RO | ks::ACCESS)],
+            args: &[arg::key("key", 0).multiple()],
+            ..Doc::new(Group::String, "1.0.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "mset",
         arity: -3,
         flags: WRITE | DENYOOM,
         keys: KeySpec::range(1, -1, 2),
-        group: "string",
-        summary: "Atomically creates or modifies the string values of one or more keys.",
-        since: "1.0.1",
-        complexity: "O(N) where N is the number of keys to set.",
-        syntax: "key value [key value ...]",
         handler: mset,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Sets several keys to string values at once.",
+            complexity: "O(N), N keys set.",
+            tips: &[
+                "request_policy:multi_shard",
+                "response_policy:all_succeeded",
+            ],
+            key_specs: &[ks::range(1, -1, 2, ks::OW | ks::UPDATE)],
+            args: &[arg::block("data", &[arg::key("key", 0), arg::string("value")]).multiple()],
+            ..Doc::new(Group::String, "1.0.1", acl::STRING)
+        },
     },
     CommandSpec {
         name: "msetnx",
         arity: -3,
         flags: WRITE | DENYOOM,
         keys: KeySpec::range(1, -1, 2),
-        group: "string",
-        summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.",
-        since: "1.0.1",
-        complexity: "O(N) where N is the number of keys to set.",
-        syntax: "key value [key value ...]",
         handler: msetnx,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Sets several keys to string values at once, only if none of them exists.",
+            complexity: "O(N), N keys set.",
+            key_specs: &[ks::range(1, -1, 2, ks::OW | ks::INSERT)],
+            args: &[arg::block("data", &[arg::key("key", 0), arg::string("value")]).multiple()],
+            ..Doc::new(Group::String, "1.0.1", acl::STRING)
+        },
     },
     CommandSpec {
         name: "incr",
         arity: 2,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
-        since: "1.0.0",
-        complexity: "O(1)",
-        syntax: "key",
         handler: incr,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Adds one to a key's number (a missing key counts as 0).",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::String, "1.0.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "decr",
         arity: 2,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
-        since: "1.0.0",
-        complexity: "O(1)",
-        syntax: "key",
         handler: decr,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Subtracts one from a key's number (a missing key counts as 0).",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::String, "1.0.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "incrby",
         arity: 3,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
-        since: "1.0.0",
-        complexity: "O(1)",
-        syntax: "key increment",
         handler: incrby,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Adds an integer to a key's number (a missing key counts as 0).",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
+            args: &[arg::key("key", 0), arg::integer("increment")],
+            ..Doc::new(Group::String, "1.0.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "decrby",
         arity: 3,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Decrements the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
-        since: "1.0.0",
-        complexity: "O(1)",
-        syntax: "key decrement",
         handler: decrby,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Subtracts an integer from a key's number (a missing key counts as 0).",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
+            args: &[arg::key("key", 0), arg::integer("decrement")],
+            ..Doc::new(Group::String, "1.0.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "incrbyfloat",
         arity: 3,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Increments the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
-        since: "2.6.0",
-        complexity: "O(1)",
-        syntax: "key increment",
         handler: incrbyfloat,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Adds a decimal number to a key's number (a missing key counts as 0).",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
+            args: &[arg::key("key", 0), arg::double("increment")],
+            ..Doc::new(Group::String, "2.6.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "append",
         arity: 3,
         flags: WRITE | DENYOOM | FAST,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.",
-        since: "2.0.0",
-        complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by the server will double the free space available on every reallocation.",
-        syntax: "key value",
         handler: append,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Appends to a string value, creating the key if needed.",
+            complexity: "O(1) amortized for short appends.",
+            key_specs: &[ks::one(1, ks::RW | ks::INSERT)],
+            args: &[arg::key("key", 0), arg::string("value")],
+            ..Doc::new(Group::String, "2.0.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "strlen",
         arity: 2,
         flags: READONLY | FAST,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Returns the length of a string value.",
-        since: "2.2.0",
-        complexity: "O(1)",
-        syntax: "key",
         handler: strlen,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells a string value's length in bytes.",
+            complexity: "O(1)",
+            key_specs: &[ks::one(1, ks::RO)],
+            args: &[arg::key("key", 0)],
+            ..Doc::new(Group::String, "2.2.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "getrange",
         arity: 4,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Returns a substring of the string stored at a key.",
-        since: "2.4.0",
-        complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
-        syntax: "key start end",
         handler: getrange,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets the part of a string value between two offsets.",
+            complexity: "O(N), N bytes replied.",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("start"),
+                arg::integer("end"),
+            ],
+            ..Doc::new(Group::String, "2.4.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "substr",
         arity: 4,
         flags: READONLY,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Returns a substring from a string value.",
-        since: "1.0.0",
-        complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
-        syntax: "key start end",
         handler: getrange,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Gets part of a string value (old name of GETRANGE).",
+            complexity: "O(N), N bytes replied.",
+            key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("start"),
+                arg::integer("end"),
+            ],
+            ..Doc::new(Group::String, "1.0.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "setrange",
         arity: 4,
         flags: WRITE | DENYOOM,
         keys: KeySpec::ONE,
-        group: "string",
-        summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
-        since: "2.2.0",
-        complexity: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
-        syntax: "key offset value",
         handler: setrange,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary:
+                "Writes over part of a string value from an offset, creating the key if needed.",
+            complexity: "O(M), M bytes written.",
+            key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
+            args: &[
+                arg::key("key", 0),
+                arg::integer("offset"),
+                arg::string("value"),
+            ],
+            ..Doc::new(Group::String, "2.2.0", acl::STRING)
+        },
     },
     CommandSpec {
         name: "lcs",
         arity: -3,
         flags: READONLY,
         keys: KeySpec::range(1, 2, 1),
-        group: "string",
-        summary: "Finds the longest common substring.",
-        since: "7.0.0",
-        complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
-        syntax: "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]",
         handler: lcs::lcs,
-        ..CommandSpec::DEFAULT
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Finds the longest common subsequence of two strings.",
+            complexity: "O(N*M), N and M the lengths of the two strings.",
+            key_specs: &[ks::range(1, 1, 1, ks::RO | ks::ACCESS)],
+            args: &[
+                arg::key("key1", 0),
+                arg::key("key2", 0),
+                arg::pure("len", "LEN").optional(),
+                arg::pure("idx", "IDX").optional(),
+                arg::integer("min-match-len")
+                    .token("MINMATCHLEN")
+                    .optional(),
+                arg::pure("withmatchlen", "WITHMATCHLEN").optional(),
+            ],
+            ..Doc::new(Group::String, "7.0.0", acl::STRING)
+        },
     },
 ];
 

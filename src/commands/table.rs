@@ -241,7 +241,7 @@ mod tests {
                     assert!(ks.last >= ks.first && ks.last < min_argc, "{}", spec.name);
                 }
             }
-            assert!(!spec.summary.is_empty(), "{} has no summary", spec.name);
+            assert!(!spec.doc.summary.is_empty(), "{} has no summary", spec.name);
         }
     }
 
@@ -308,11 +308,83 @@ mod tests {
         }
     }
 
+    /// README's command list, by group in table order, wrapped as markdown.
+    fn readme_list() -> String {
+        use crate::commands::Group;
+        let mut out = String::new();
+        for &g in Group::ALL {
+            let words: Vec<String> = CMD_TABLE
+                .specs
+                .iter()
+                .filter(|s| s.doc.group == g && !s.name.contains('|'))
+                .map(|s| {
+                    let mut w = s.name.to_ascii_uppercase();
+                    if !s.subcommands.is_empty() {
+                        let subs: Vec<String> = s
+                            .subcommands
+                            .iter()
+                            .map(|sub| sub.name[s.name.len() + 1..].to_ascii_uppercase())
+                            .collect();
+                        w = format!("{w} ({})", subs.join(" "));
+                    }
+                    w
+                })
+                .collect();
+            if words.is_empty() {
+                continue;
+            }
+            let mut line = format!("- {}:", g.wire());
+            for w in words.join(" ").split(' ') {
+                if line.len() + 1 + w.len() > 76 {
+                    out.push_str(&line);
+                    out.push('\n');
+                    line = " ".to_string();
+                }
+                line.push(' ');
+                line.push_str(w);
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The README lists exactly the table's commands (UPDATE_README=1
+    /// rewrites the list).
+    #[test]
+    fn readme_lists_the_table() {
+        const BEGIN: &str = "<!-- commands:begin -->\n";
+        const END: &str = "<!-- commands:end -->";
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(path).expect("README.md");
+        let (Some(b), Some(e)) = (readme.find(BEGIN), readme.find(END)) else {
+            panic!("README.md has no {BEGIN:?} ... {END:?} section");
+        };
+        let want = readme_list();
+        let have = &readme[b + BEGIN.len()..e];
+        if have != want && std::env::var_os("UPDATE_README").is_some() {
+            let new = format!("{}{want}{}", &readme[..b + BEGIN.len()], &readme[e..]);
+            std::fs::write(path, new).expect("write README.md");
+            return;
+        }
+        assert_eq!(
+            have, want,
+            "README.md's command list (UPDATE_README=1 rewrites it)"
+        );
+    }
+
     #[test]
     fn numkeys_positions() {
+        static DOC: crate::commands::Doc =
+            crate::commands::Doc::new(crate::commands::Group::Generic, "1.0.0", 0);
         let spec = CommandSpec {
+            name: "x",
+            arity: -3,
+            flags: 0,
             keys: crate::commands::KeySpec::numkeys(2),
-            ..CommandSpec::DEFAULT
+            handler: crate::commands::container,
+            subcommands: &[],
+            doc: &DOC,
         };
         let argv: Vec<Bytes> = ["zunionstore", "dst", "2", "a", "b", "WEIGHTS"]
             .iter()

@@ -207,7 +207,7 @@ pub fn record_completion(
         .record(state.config.latency_monitor_threshold, event, usec);
     let threshold = state.config.slowlog_log_slower_than;
     if threshold >= 0 && usec >= threshold as u64 && !spec.has(flags::SKIP_SLOWLOG) {
-        log_slow(state, clients, slot, argv, usec, now);
+        log_slow(state, clients, slot, spec, argv, usec, now);
     }
 }
 
@@ -237,6 +237,7 @@ fn log_slow(
     state: &mut State,
     clients: &Clients,
     slot: usize,
+    spec: &CommandSpec,
     argv: &[Bytes],
     usec: u64,
     now: i64,
@@ -245,8 +246,9 @@ fn log_slow(
     if max == 0 {
         return;
     }
-    // Passwords never reach the log, as in Valkey.
-    let secret = secret_args(argv);
+    // Passwords never reach the log, as in Valkey: the row declares
+    // which arguments are secret.
+    let secret = spec.secret_positions(argv);
     // Valkey keeps at most 32 arguments of at most 128 bytes each.
     let mut args: Vec<Bytes> = argv
         .iter()
@@ -282,34 +284,6 @@ fn log_slow(
         name: c.name.clone().unwrap_or_default(),
     };
     state.slowlog.push(entry, max);
-}
-
-/// Indexes of arguments that carry a password: all of AUTH's, the two after
-/// HELLO's AUTH, and the value of CONFIG SET of a sensitive directive
-/// (requirepass, masterauth/primaryauth, TLS key passwords, ...).
-fn secret_args(argv: &[Bytes]) -> Vec<usize> {
-    let is = |a: &[u8], s: &str| a.eq_ignore_ascii_case(s.as_bytes());
-    let name = &argv[0][..];
-    if is(name, "auth") {
-        return (1..argv.len()).collect();
-    }
-    let mut out = Vec::new();
-    if is(name, "hello") {
-        if let Some(p) = argv.iter().position(|a| is(a, "auth")) {
-            out.extend([p + 1, p + 2]);
-        }
-    } else if is(name, "config") && argv.len() > 1 && is(&argv[1], "set") {
-        for i in (2..argv.len()).step_by(2) {
-            let sensitive = std::str::from_utf8(&argv[i])
-                .ok()
-                .and_then(crate::config::Config::directive)
-                .is_some_and(|d| d.has(crate::config::directives::SENSITIVE));
-            if sensitive {
-                out.push(i + 1);
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
