@@ -221,7 +221,7 @@ impl<'a> Ctx<'a> {
     pub fn modified(&mut self, key: &[u8]) {
         // The flag first: with nobody tracking keys this is one test on
         // every write's path (an outlined call cost SET ~25 instructions).
-        if self.srv.effects.track_keys {
+        if self.srv.effects.tracking_keys() {
             let db = self.clients.at(self.me).db;
             self.srv.effects.modified(db, key);
         }
@@ -237,13 +237,13 @@ impl<'a> Ctx<'a> {
     /// `rewrite` only then.
     #[inline]
     pub fn propagating(&self) -> bool {
-        self.srv.effects.propagating
+        self.srv.effects.propagating()
     }
 
     /// Propagates `argv` instead of this command's own arguments (Valkey's
     /// rewriteClientCommandVector), if the command changed data.
     pub fn rewrite(&mut self, argv: Vec<Bytes>) {
-        if self.srv.effects.propagating {
+        if self.srv.effects.propagating() {
             self.srv.effects.rewrite = Some(argv);
         }
     }

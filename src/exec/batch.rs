@@ -172,7 +172,13 @@ impl Executor {
                     now,
                     Origin::Client,
                 );
-                match (state.blocking.take_request(), id) {
+                // Tested first: almost no command blocks.
+                let blocked = if state.blocking.requested() {
+                    state.blocking.take_request()
+                } else {
+                    None
+                };
+                match (blocked, id) {
                     (Some((req, nsec)), Some(id)) => {
                         // A waiter from this moment: a push later in this
                         // same batch must find it, or the wake-up is lost.

@@ -23,10 +23,13 @@ pub struct Propagated {
 
 #[derive(Default)]
 pub struct Effects {
-    /// Someone consumes the propagation stream.
-    pub propagating: bool,
-    /// Someone wants the modified keys.
-    pub track_keys: bool,
+    /// Someone consumes the propagation stream (set with
+    /// `State::set_propagating`).
+    propagating: bool,
+    /// Someone wants the modified keys (`State::set_track_keys`).
+    track_keys: bool,
+    /// Either: the one flag the call path tests per command.
+    wanted: bool,
     /// Keys modified, in the order signalled: (db, key).
     pub modified: Vec<(usize, Bytes)>,
     /// The propagation stream, in order.
@@ -41,7 +44,26 @@ impl Effects {
     /// Someone wants modified keys or the propagation stream.
     #[inline]
     pub fn wanted(&self) -> bool {
-        self.propagating || self.track_keys
+        self.wanted
+    }
+
+    /// Someone consumes the propagation stream.
+    #[inline]
+    pub fn propagating(&self) -> bool {
+        self.propagating
+    }
+
+    /// Someone wants the modified keys.
+    #[inline]
+    pub fn tracking_keys(&self) -> bool {
+        self.track_keys
+    }
+
+    /// Sets who listens.
+    pub fn listen(&mut self, propagating: bool, track_keys: bool) {
+        self.propagating = propagating;
+        self.track_keys = track_keys;
+        self.wanted = propagating || track_keys;
     }
 
     /// Records that `key` in `db` was modified.
@@ -95,11 +117,9 @@ mod tests {
 
     #[test]
     fn changed_commands_propagate_their_rewrite_last() {
-        let mut e = Effects {
-            propagating: true,
-            track_keys: true,
-            ..Default::default()
-        };
+        let mut e = Effects::default();
+        e.listen(true, true);
+        assert!(e.wanted());
         e.modified(2, b"k");
         e.push(2, argv(&["UNLINK", "old"]));
         e.rewrite = Some(argv(&["SET", "k", "v", "PXAT", "123"]));

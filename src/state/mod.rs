@@ -170,13 +170,13 @@ impl State {
 
     /// Turns the propagation stream on or off.
     pub fn set_propagating(&mut self, on: bool) {
-        self.effects.propagating = on;
+        self.effects.listen(on, self.effects.tracking_keys());
         self.log_expired();
     }
 
     /// Turns collecting modified keys on or off.
     pub fn set_track_keys(&mut self, on: bool) {
-        self.effects.track_keys = on;
+        self.effects.listen(self.effects.propagating(), on);
         self.log_expired();
     }
 
