@@ -25,6 +25,19 @@ const ALL_KEYS: KeySpec = KeySpec::range(1, -1, 1);
 const TWO_KEYS: KeySpec = KeySpec::range(1, 2, 1);
 const NO_KEYS: KeySpec = KeySpec::NONE;
 
+/// The optional NX | XX | GT | LT of EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT.
+const EXPIRE_CONDITION: crate::commands::meta::Arg = arg::oneof(
+    "condition",
+    &[
+        arg::pure("nx", "NX"),
+        arg::pure("xx", "XX"),
+        arg::pure("gt", "GT"),
+        arg::pure("lt", "LT"),
+    ],
+)
+.since("7.0.0")
+.optional();
+
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "del",
@@ -199,17 +212,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             args: &[
                 arg::key("key", 0),
                 arg::integer("seconds"),
-                arg::oneof(
-                    "condition",
-                    &[
-                        arg::pure("nx", "NX"),
-                        arg::pure("xx", "XX"),
-                        arg::pure("gt", "GT"),
-                        arg::pure("lt", "LT"),
-                    ],
-                )
-                .since("7.0.0")
-                .optional(),
+                EXPIRE_CONDITION,
             ],
             history: &[("7.0.0", "The NX, XX, GT and LT conditions.")],
             ..Doc::new(Group::Generic, "1.0.0", acl::KEYSPACE)
@@ -229,17 +232,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             args: &[
                 arg::key("key", 0),
                 arg::integer("milliseconds"),
-                arg::oneof(
-                    "condition",
-                    &[
-                        arg::pure("nx", "NX"),
-                        arg::pure("xx", "XX"),
-                        arg::pure("gt", "GT"),
-                        arg::pure("lt", "LT"),
-                    ],
-                )
-                .since("7.0.0")
-                .optional(),
+                EXPIRE_CONDITION,
             ],
             history: &[("7.0.0", "The NX, XX, GT and LT conditions.")],
             ..Doc::new(Group::Generic, "2.6.0", acl::KEYSPACE)
@@ -259,17 +252,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             args: &[
                 arg::key("key", 0),
                 arg::unix_time("unix-time-seconds"),
-                arg::oneof(
-                    "condition",
-                    &[
-                        arg::pure("nx", "NX"),
-                        arg::pure("xx", "XX"),
-                        arg::pure("gt", "GT"),
-                        arg::pure("lt", "LT"),
-                    ],
-                )
-                .since("7.0.0")
-                .optional(),
+                EXPIRE_CONDITION,
             ],
             history: &[("7.0.0", "The NX, XX, GT and LT conditions.")],
             ..Doc::new(Group::Generic, "1.2.0", acl::KEYSPACE)
@@ -289,17 +272,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             args: &[
                 arg::key("key", 0),
                 arg::unix_time("unix-time-milliseconds"),
-                arg::oneof(
-                    "condition",
-                    &[
-                        arg::pure("nx", "NX"),
-                        arg::pure("xx", "XX"),
-                        arg::pure("gt", "GT"),
-                        arg::pure("lt", "LT"),
-                    ],
-                )
-                .since("7.0.0")
-                .optional(),
+                EXPIRE_CONDITION,
             ],
             history: &[("7.0.0", "The NX, XX, GT and LT conditions.")],
             ..Doc::new(Group::Generic, "2.6.0", acl::KEYSPACE)
