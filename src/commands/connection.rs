@@ -529,6 +529,7 @@ fn quit(ctx: &mut Ctx) -> CmdResult {
 /// Back to the state of a new connection. The library name and version
 /// stay, as in Valkey: they describe the connection, not its session.
 fn reset(ctx: &mut Ctx) -> CmdResult {
+    super::multi::discard_transaction(ctx);
     let authenticated = ctx.config().requirepass.is_none();
     let c = ctx.client();
     c.db = 0;
@@ -881,8 +882,14 @@ fn client_type(_c: &Client) -> ClientType {
 /// The `flags=` letters of a client, in Valkey's order; `N` for none.
 fn client_flags(c: &Client, blocked: bool) -> String {
     let mut s = String::new();
+    if c.in_multi {
+        s.push('x');
+    }
     if blocked {
         s.push('b');
+    }
+    if c.dirty_cas {
+        s.push('d');
     }
     if c.close_after_reply {
         s.push('c');
@@ -908,6 +915,7 @@ const KNOWN_CAPA: &[u8] = b"r";
 /// what lives on the IO side (fd, buffers, network bytes) is reported as
 /// -1 (fd) or 0, and memory as the command arguments we hold.
 fn write_client_line(out: &mut Vec<u8>, c: &Client, blocked: bool, argv_mem: usize) {
+    let multi_mem = c.multi.as_ref().map_or(0, |m| m.mem);
     let _ = write!(
         out,
         "id={} addr={} laddr={} fd=-1 name=",
@@ -916,13 +924,16 @@ fn write_client_line(out: &mut Vec<u8>, c: &Client, blocked: bool, argv_mem: usi
     out.extend_from_slice(c.name.as_deref().unwrap_or_default());
     let _ = write!(
         out,
-        " age={} idle={} flags={} capa= db={} sub=0 psub=0 ssub=0 multi=-1 watch=0 \
-         qbuf=0 qbuf-free=0 argv-mem={argv_mem} multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 \
-         tot-mem={argv_mem} events=r cmd={} user=default redir=-1 resp={} lib-name=",
+        " age={} idle={} flags={} capa= db={} sub=0 psub=0 ssub=0 multi={} watch={} \
+         qbuf=0 qbuf-free=0 argv-mem={argv_mem} multi-mem={multi_mem} rbs=0 rbp=0 obl=0 oll=0 \
+         omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name=",
         c.created.elapsed().as_secs(),
         c.last_interaction.elapsed().as_secs(),
         client_flags(c, blocked),
         c.db,
+        c.multi.as_ref().map_or(-1, |m| m.cmds.len() as i64),
+        c.watched.len(),
+        argv_mem + multi_mem,
         c.last_cmd,
         c.resp,
     );

@@ -16,7 +16,9 @@ use crate::config::Config;
 use crate::keyspace::Db;
 use crate::net::message::Garbage;
 use crate::resp::ReplyBuf;
-use crate::state::{BlockRequest, Client, Clients, State, TimeoutReply};
+use crate::state::{
+    BlockRequest, Client, Clients, NestedCall, Origin, State, TimeoutReply, Watches,
+};
 use crate::util::rng::Rng;
 
 pub struct Ctx<'a> {
@@ -29,6 +31,10 @@ pub struct Ctx<'a> {
     clients: &'a mut Clients,
     /// The calling client's slot in `clients`.
     me: usize,
+    /// The call path, for commands that run commands (EXEC).
+    nested: NestedCall,
+    /// Where this command runs from.
+    origin: Origin,
 }
 
 /// Several services at once, for handlers that need them together (a
@@ -60,6 +66,8 @@ pub struct Admin<'c> {
 
 impl<'a> Ctx<'a> {
     /// Made by the call path for one command of the client in `me`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
     pub fn new(
         srv: &'a mut State,
         clients: &'a mut Clients,
@@ -68,6 +76,8 @@ impl<'a> Ctx<'a> {
         out: &'a mut ReplyBuf,
         now: i64,
         cmd: &'static CommandSpec,
+        nested: NestedCall,
+        origin: Origin,
     ) -> Self {
         Ctx {
             argv,
@@ -77,7 +87,31 @@ impl<'a> Ctx<'a> {
             srv,
             clients,
             me,
+            nested,
+            origin,
         }
+    }
+
+    /// False inside a transaction or script, where nothing can wait: a
+    /// blocking command replies as if its timeout passed (the call path
+    /// writes that reply when the handler asks to block anyway).
+    #[inline]
+    pub fn may_block(&self) -> bool {
+        self.origin == Origin::Client
+    }
+
+    /// Runs `argv` through the call path from `origin`, its reply written
+    /// to `out` (EXEC's queued commands).
+    pub fn call(&mut self, argv: &[Bytes], origin: Origin) {
+        (self.nested)(
+            self.srv,
+            self.clients,
+            self.me,
+            argv,
+            self.out,
+            self.now,
+            origin,
+        );
     }
 
     #[inline]
@@ -258,7 +292,44 @@ impl<'a> Ctx<'a> {
 
     /// This command changed data but propagates nothing itself.
     pub fn prevent_propagation(&mut self) {
-        self.srv.effects.prevent = true;
+        if self.srv.effects.propagating() {
+            self.srv.effects.prevent = true;
+        }
+    }
+
+    /// WATCHes `key` in the selected db for the calling client.
+    pub fn watch(&mut self, key: &[u8]) {
+        let db = self.clients.at(self.me).db;
+        let srv = &mut *self.srv;
+        srv.watches
+            .watch(self.clients.at_mut(self.me), &srv.dbs[db], key, self.now);
+        srv.sync_key_tracking();
+    }
+
+    /// Drops every watch of the calling client.
+    pub fn unwatch_all(&mut self) {
+        self.srv.unwatch_all(self.clients.at_mut(self.me));
+    }
+
+    /// A key the calling client watched while it was live has expired
+    /// since (EXEC then fails).
+    pub fn watched_key_expired(&self) -> bool {
+        Watches::any_expired_since(self.clients.at(self.me), &self.srv.dbs, self.now)
+    }
+
+    /// Every key of db `emptied` is about to change: FLUSHDB and FLUSHALL
+    /// (`replaced_with` None), or SWAPDB (the db taking its place). Call
+    /// before the change: watchers of keys that change fail their EXEC.
+    pub fn db_changing(&mut self, emptied: usize, replaced_with: Option<usize>) {
+        let srv = &mut *self.srv;
+        if srv.watches.is_empty() {
+            return;
+        }
+        let replaced = replaced_with.and_then(|r| srv.dbs.get(r));
+        if let Some(db) = srv.dbs.get(emptied) {
+            srv.watches.touch_db(self.clients, db, replaced, self.now);
+        }
+        srv.sync_key_tracking();
     }
 
     /// The rest of the server, for admin commands.

@@ -186,9 +186,13 @@ fn info_clients(s: &mut String, st: &State, clients: &Clients) {
     kv(s, "blocked_clients", st.blocking.len());
     kv(s, "tracking_clients", 0);
     kv(s, "pubsub_clients", 0);
-    kv(s, "watching_clients", 0);
+    kv(
+        s,
+        "watching_clients",
+        clients.iter().filter(|c| !c.watched.is_empty()).count(),
+    );
     kv(s, "clients_in_timeout_table", 0);
-    kv(s, "total_watched_keys", 0);
+    kv(s, "total_watched_keys", st.watches.len());
     kv(s, "total_blocking_keys", 0);
     kv(s, "total_blocking_keys_on_nokey", 0);
 }

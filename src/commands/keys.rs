@@ -1076,6 +1076,7 @@ fn flush_one(db: &mut Db, lazy: bool, garbage: &mut Vec<crate::net::message::Gar
 fn flushdb(ctx: &mut Ctx) -> CmdResult {
     let lazy = flush_async(ctx)?;
     let i = ctx.db_index();
+    ctx.db_changing(i, None);
     let ks = ctx.keyspace();
     let n = flush_one(&mut ks.dbs[i], lazy, ks.garbage);
     ctx.dirty(n);
@@ -1090,6 +1091,9 @@ fn flushdb(ctx: &mut Ctx) -> CmdResult {
 
 fn flushall(ctx: &mut Ctx) -> CmdResult {
     let lazy = flush_async(ctx)?;
+    for i in 0..ctx.db_count() {
+        ctx.db_changing(i, None);
+    }
     let ks = ctx.keyspace();
     let mut n = 0;
     for db in ks.dbs.iter_mut() {
@@ -1106,6 +1110,8 @@ fn swapdb(ctx: &mut Ctx) -> CmdResult {
     let b = int32(&ctx.argv[2], Some(INVALID_SECOND_DB))?;
     let (a, b) = (db_index(ctx, a)?, db_index(ctx, b)?);
     if a != b {
+        ctx.db_changing(a, Some(b));
+        ctx.db_changing(b, Some(a));
         let (x, y) = two_dbs(ctx.keyspace().dbs, a, b);
         x.swap_contents(y);
         // Clients blocked in either db may now find their keys.

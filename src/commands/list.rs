@@ -1152,6 +1152,12 @@ fn brpop(ctx: &mut Ctx) -> CmdResult {
 fn bmove_generic(ctx: &mut Ctx, from: bool, to: bool, t: Option<std::time::Duration>) -> CmdResult {
     let argv = ctx.argv;
     if first_list(ctx, &argv[1..2])?.is_none() {
+        if !ctx.may_block() {
+            // In a transaction: a null, where a timed-out wait replies a
+            // null array (both as Valkey).
+            ctx.out.null();
+            return Ok(());
+        }
         // Valkey times list waits out with a null array, BLMOVE included.
         ctx.block(&argv[1..2], t, TimeoutReply::NullArray);
         return Ok(());

@@ -28,6 +28,7 @@ pub mod keys;
 pub mod latency;
 pub mod list;
 pub mod meta;
+pub mod multi;
 pub mod propagate;
 pub mod rdb_len;
 pub mod server;

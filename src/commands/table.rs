@@ -7,7 +7,7 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::{
-    command, connection, debug, hash, keys, latency, list, server, set, sort, string, zset,
+    command, connection, debug, hash, keys, latency, list, multi, server, set, sort, string, zset,
     CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
@@ -17,6 +17,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     keys::COMMANDS,
     connection::COMMANDS,
+    multi::COMMANDS,
     server::COMMANDS,
     debug::COMMANDS,
     latency::COMMANDS,

@@ -18,21 +18,11 @@ use crate::resp::ReplyBuf;
 use crate::state::latency;
 use crate::state::{Clients, ReplyMode, SlowEntry, State};
 
-/// Where a command runs from, which decides what its flags allow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
-    /// A client's own request.
-    Client,
-    /// A command queued by MULTI, run by EXEC.
-    Multi,
-    /// `server.call` from a script.
-    Script,
-}
+pub use crate::state::Origin;
 
 pub const LOADING_ERR: &str = "LOADING Valkey is loading the dataset in memory";
 pub const MASTERDOWN_ERR: &str =
     "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
-pub const NO_MULTI_ERR: &str = "ERR Command not allowed inside a transaction";
 pub const NO_SCRIPT_ERR: &str = "ERR This Valkey command is not allowed from script";
 
 /// The command's own flags against where it runs and what the server is
@@ -40,24 +30,53 @@ pub const NO_SCRIPT_ERR: &str = "ERR This Valkey command is not allowed from scr
 /// a dataset loads (`loading`) or a replica's primary link is down with
 /// `replica-serve-stale-data no` (`stale`), only the commands that allow it.
 #[inline]
-fn check_flags(spec: &CommandSpec, origin: Origin, state: &State) -> Result<(), &'static str> {
+fn check_flags(
+    spec: &CommandSpec,
+    origin: Origin,
+    in_multi: bool,
+    state: &State,
+) -> Result<(), CmdError> {
     // The common case, decided with one comparison each.
-    if origin == Origin::Client && state.mode.is_normal() {
+    if origin == Origin::Client && !in_multi && state.mode.is_normal() {
         return Ok(());
     }
     if origin == Origin::Script && spec.has(flags::NOSCRIPT) {
-        return Err(NO_SCRIPT_ERR);
+        return Err(NO_SCRIPT_ERR.into());
     }
-    if origin == Origin::Multi && spec.has(flags::NO_MULTI) {
-        return Err(NO_MULTI_ERR);
+    if (in_multi || origin == Origin::Multi) && spec.has(flags::NO_MULTI) {
+        return Err(CmdError::owned(format!(
+            "ERR Command '{}' not allowed inside a transaction",
+            spec.name
+        )));
     }
     if state.mode.loading && !spec.has(flags::LOADING) {
-        return Err(LOADING_ERR);
+        return Err(LOADING_ERR.into());
     }
     if state.mode.stale && !spec.has(flags::STALE) {
-        return Err(MASTERDOWN_ERR);
+        return Err(MASTERDOWN_ERR.into());
     }
     Ok(())
+}
+
+/// Commands a client in MULTI runs at once instead of queueing (MULTI and
+/// WATCH are refused there by their `no-multi` flag).
+fn runs_in_multi(spec: &CommandSpec) -> bool {
+    matches!(spec.name, "exec" | "discard" | "quit" | "reset")
+}
+
+/// The call path as a nested call (EXEC's queue): resolves `argv` and runs
+/// it from `origin`.
+fn call_nested(
+    state: &mut State,
+    clients: &mut Clients,
+    slot: usize,
+    argv: &[Bytes],
+    out: &mut ReplyBuf,
+    now: i64,
+    origin: Origin,
+) {
+    let cmd = CMD_TABLE.resolve(argv);
+    call(state, clients, slot, argv, cmd, out, now, origin);
 }
 
 /// Runs `argv` (already resolved to `cmd`, or the resolution error) for
@@ -86,9 +105,16 @@ pub fn call(
         client.reply_mode = ReplyMode::Skip;
     }
     out.resp = client.resp;
+    // A client in MULTI queues what it sends (below); a refused command
+    // makes its EXEC abort.
+    let in_multi = client.in_multi && origin == Origin::Client;
     state.stats.commands_processed += 1;
+    state.effects.enter();
     match cmd {
         Err(e) => {
+            if in_multi {
+                client.multi_aborted = true;
+            }
             let found = CMD_TABLE.find(&argv[0]);
             if let Some(id) = found {
                 state.stats.commands[id].rejected += 1;
@@ -111,15 +137,26 @@ pub fn call(
                 && state.config.requirepass.is_some()
                 && !spec.has(flags::NO_AUTH)
             {
+                if in_multi {
+                    client.multi_aborted = true;
+                }
                 state.stats.commands[id].rejected += 1;
                 state.stats.count_error("NOAUTH");
                 out.error(NOAUTH);
-            } else if let Err(e) = check_flags(spec, origin, state) {
+            } else if let Err(e) = check_flags(spec, origin, in_multi, state) {
+                if in_multi {
+                    client.multi_aborted = true;
+                }
                 state.stats.commands[id].rejected += 1;
-                state
-                    .stats
-                    .count_error(e.split(' ').next().unwrap_or("ERR"));
-                out.error(e);
+                state.stats.count_error(e.code());
+                out.error(&e.0);
+            } else if in_multi && !runs_in_multi(spec) {
+                // Queued: it runs, and is counted, when EXEC runs it.
+                state.stats.commands_processed -= 1;
+                let m = client.multi.get_or_insert_with(Default::default);
+                m.mem += argv.iter().map(|a| a.len()).sum::<usize>();
+                m.cmds.push(argv.to_vec());
+                out.simple("QUEUED");
             } else {
                 // CLIENT NO-TOUCH: lookups leave access data alone.
                 let no_touch = client.no_touch;
@@ -127,8 +164,18 @@ pub fn call(
                     state.dbs.iter_mut().for_each(|d| d.no_touch = true);
                 }
                 let dirty_before = state.dirty;
-                let result =
-                    (spec.handler)(&mut Ctx::new(state, clients, slot, argv, out, now, spec));
+                let modified_from = state.effects.modified.len();
+                let result = (spec.handler)(&mut Ctx::new(
+                    state,
+                    clients,
+                    slot,
+                    argv,
+                    out,
+                    now,
+                    spec,
+                    call_nested,
+                    origin,
+                ));
                 if no_touch {
                     state.dbs.iter_mut().for_each(|d| d.no_touch = false);
                 }
@@ -138,12 +185,20 @@ pub fn call(
                     let db = clients.at(slot).db;
                     let changed = state.dirty != dirty_before;
                     state.effects.end_command(db, argv, changed);
+                    state.touch_watched(clients, modified_from);
                 }
                 ran_usec = nsec / 1000;
                 if let Err(e) = result {
                     state.stats.commands[id].failed += 1;
                     state.stats.count_error(e.code());
                     out.error(&e.0);
+                }
+                if origin != Origin::Client && state.blocking.requested() {
+                    // Nothing to wait for inside a transaction or script:
+                    // a blocking command replies as if its timeout passed.
+                    if let Some((req, _)) = state.blocking.take_request() {
+                        req.timeout_reply.write(out);
+                    }
                 }
                 if state.blocking.requested() {
                     // Blocked: counted once, when it completes (served,
@@ -172,6 +227,7 @@ pub fn call(
     }
     // HELLO may have switched the protocol for what follows.
     out.resp = clients.at(slot).resp;
+    state.effects.leave();
     ran_usec
 }
 
@@ -335,18 +391,11 @@ mod tests {
             run_from(&mut h, c, Origin::Script, &["SET", "k", "v"]),
             b"+OK\r\n"
         );
-        // SUBSCRIBE-like commands are no-multi; SELECT-like ones are not.
-        let no_multi = CMD_TABLE
-            .specs
-            .iter()
-            .find(|s| s.has(flags::NO_MULTI) && s.arity == -2)
-            .map(|s| s.name);
-        if let Some(name) = no_multi {
-            assert_eq!(
-                run_from(&mut h, c, Origin::Multi, &[name, "x"]),
-                format!("-{NO_MULTI_ERR}\r\n").into_bytes()
-            );
-        }
+        // WATCH is no-multi, named in the error; GET is not.
+        assert_eq!(
+            run_from(&mut h, c, Origin::Multi, &["WATCH", "x"]),
+            b"-ERR Command 'watch' not allowed inside a transaction\r\n"
+        );
         assert_eq!(
             run_from(&mut h, c, Origin::Multi, &["GET", "k"]),
             b"$1\r\nv\r\n"

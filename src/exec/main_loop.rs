@@ -240,7 +240,9 @@ impl MainLoop {
                 }
             }
             for id in self.closed.drain(..) {
-                self.clients.remove(id);
+                if let Some(mut c) = self.clients.remove(id) {
+                    self.state.unwatch_all(&mut c);
+                }
             }
             if Instant::now() >= next_cron {
                 let blocking = std::mem::take(&mut self.state.blocking);
@@ -248,6 +250,8 @@ impl MainLoop {
                     blocking.is_blocked(id)
                 });
                 self.state.blocking = blocking;
+                // Keys the active expiry removed fail their watchers' EXEC.
+                self.state.touch_watched(&mut self.clients, 0);
                 // CONFIG SET may have changed what the IO side enforces.
                 self.state.net_limits.sync(&self.state.config);
                 self.adjust_io_threads();

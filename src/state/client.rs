@@ -48,6 +48,15 @@ pub struct Client {
     /// The peer hung up while a batch was on its way here: a command of it
     /// that would block closes the connection instead of waiting.
     pub hung_up: bool,
+    /// In MULTI: commands are queued, not run (CLIENT LIST flag `x`).
+    pub in_multi: bool,
+    /// A command was refused while queueing: EXEC aborts.
+    pub multi_aborted: bool,
+    /// A watched key changed: EXEC fails (CLIENT LIST flag `d`).
+    pub dirty_cas: bool,
+    pub multi: Option<Box<MultiState>>,
+    /// The keys this client WATCHes.
+    pub watched: Vec<super::watch::Watched>,
     /// Bytes read from and replied to this client (CLIENT LIST tot-net-*).
     pub net_in: u64,
     pub net_out: u64,
@@ -83,10 +92,24 @@ impl Client {
             commands: 0,
             migrating: false,
             hung_up: false,
+            in_multi: false,
+            multi_aborted: false,
+            dirty_cas: false,
+            multi: None,
+            watched: Vec::new(),
             net_in: 0,
             net_out: 0,
         }
     }
+}
+
+/// A client's transaction: the commands queued since MULTI. Kept after
+/// the first MULTI (CLIENT LIST shows `multi=-1` only before it).
+#[derive(Debug, Default)]
+pub struct MultiState {
+    pub cmds: Vec<crate::resp::Argv>,
+    /// Bytes of the queued arguments (CLIENT LIST `multi-mem`).
+    pub mem: usize,
 }
 
 /// Clients by slot (stable while connected) and by id.

@@ -38,7 +38,15 @@ pub struct Effects {
     pub rewrite: Option<Vec<Bytes>>,
     /// The running command changed data but propagates nothing.
     pub prevent: bool,
+    /// Calls under way (EXEC runs its queue through nested calls), and
+    /// where the outermost one's commands start in the stream.
+    depth: u32,
+    top_start: usize,
 }
+
+/// The database of MULTI and EXEC in the stream: they belong to none
+/// (Valkey writes them before any SELECT).
+pub const NO_DB: usize = usize::MAX;
 
 impl Effects {
     /// Someone wants modified keys or the propagation stream.
@@ -57,6 +65,43 @@ impl Effects {
     #[inline]
     pub fn tracking_keys(&self) -> bool {
         self.track_keys
+    }
+
+    /// A call begins.
+    #[inline]
+    pub fn enter(&mut self) {
+        if self.propagating {
+            if self.depth == 0 {
+                self.top_start = self.stream.len();
+            }
+            self.depth += 1;
+        }
+    }
+
+    /// A call ends. What the outermost call propagated goes out as one
+    /// unit: wrapped in MULTI/EXEC when it is more than one command (an
+    /// EXEC that wrote twice, a write after a lazily expired key), as
+    /// Valkey's propagatePendingCommands.
+    #[inline]
+    pub fn leave(&mut self) {
+        if !self.propagating || self.depth == 0 {
+            return;
+        }
+        self.depth -= 1;
+        if self.depth == 0 && self.stream.len() - self.top_start > 1 {
+            let word = |w: &'static str| vec![Bytes::from_static(w.as_bytes())];
+            self.stream.insert(
+                self.top_start,
+                Propagated {
+                    db: NO_DB,
+                    argv: word("MULTI"),
+                },
+            );
+            self.stream.push(Propagated {
+                db: NO_DB,
+                argv: word("EXEC"),
+            });
+        }
     }
 
     /// Sets who listens.

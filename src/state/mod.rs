@@ -15,15 +15,17 @@ pub mod histogram;
 pub mod latency;
 pub mod slowlog;
 pub mod stats;
+pub mod watch;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 pub use blocking::{BlockRequest, Blocking, TimeoutReply};
 pub use client::{Client, Clients, ReplyMode};
-pub use effects::{Effects, Propagated};
+pub use effects::{Effects, Propagated, NO_DB};
 pub use slowlog::{SlowEntry, SlowLog};
 pub use stats::{CmdId, CmdStat, Rates, Stats};
+pub use watch::Watches;
 
 use bytes::Bytes;
 
@@ -50,6 +52,24 @@ impl Default for DebugSwitches {
         }
     }
 }
+
+/// Where a command runs from, which decides what its flags allow and
+/// whether it may block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A client's own request.
+    Client,
+    /// A command queued by MULTI, run by EXEC.
+    Multi,
+    /// `server.call` from a script.
+    Script,
+}
+
+/// Runs one more command from inside a command (EXEC's queue, later a
+/// script): the call path, given to handlers by `exec::call` so that
+/// `commands` need not import `exec`. The reply goes to the `ReplyBuf`.
+pub type NestedCall =
+    fn(&mut State, &mut Clients, usize, &[bytes::Bytes], &mut crate::resp::ReplyBuf, i64, Origin);
 
 /// What the server is doing that limits which commands may run (see
 /// `exec::call`): loading a dataset, or serving as a replica whose link
@@ -112,6 +132,10 @@ pub struct State {
     pub replid: String,
     pub debug: DebugSwitches,
     pub mode: ServerMode,
+    /// WATCHed keys.
+    pub watches: Watches,
+    /// Keep the modified keys for a test to read (`exec::Harness`).
+    pub keep_modified: bool,
 }
 
 impl State {
@@ -159,6 +183,8 @@ impl State {
             replid,
             debug: DebugSwitches::default(),
             mode: ServerMode::default(),
+            watches: Watches::default(),
+            keep_modified: false,
             config,
         }
     }
@@ -174,10 +200,48 @@ impl State {
         self.log_expired();
     }
 
-    /// Turns collecting modified keys on or off.
+    /// Keeps the modified keys for a test to read, or stops.
     pub fn set_track_keys(&mut self, on: bool) {
-        self.effects.listen(self.effects.propagating(), on);
-        self.log_expired();
+        self.keep_modified = on;
+        self.sync_key_tracking();
+    }
+
+    /// Modified keys are collected while a test keeps them or any client
+    /// WATCHes a key; call after watches change.
+    pub fn sync_key_tracking(&mut self) {
+        let on = self.keep_modified || !self.watches.is_empty();
+        if on != self.effects.tracking_keys() {
+            self.effects.listen(self.effects.propagating(), on);
+            self.log_expired();
+        }
+    }
+
+    /// Applies the keys modified since `from` to the watchers (their
+    /// transactions fail), then forgets them unless a test keeps them.
+    #[inline]
+    pub fn touch_watched(&mut self, clients: &mut Clients, from: usize) {
+        if self.effects.modified.len() <= from {
+            return;
+        }
+        if !self.watches.is_empty() {
+            for (db, key) in &self.effects.modified[from..] {
+                if let Some(db) = self.dbs.get(*db) {
+                    self.watches.touch(clients, db, key);
+                }
+            }
+            self.sync_key_tracking();
+        }
+        if !self.keep_modified {
+            self.effects.modified.truncate(from);
+        }
+    }
+
+    /// Drops every watch of `c` (disconnect, RESET, UNWATCH, EXEC).
+    pub fn unwatch_all(&mut self, c: &mut Client) {
+        if !c.watched.is_empty() {
+            self.watches.unwatch_all(c);
+            self.sync_key_tracking();
+        }
     }
 
     /// While effects are wanted, the dbs log the keys they find expired:
