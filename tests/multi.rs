@@ -274,3 +274,56 @@ server_test!(blocking_commands_inside_multi_do_not_wait, |srv| {
     );
     assert_eq!(q(&mut a, &["LRANGE", "l", "0", "-1"]), arr(&["a"]));
 });
+
+server_test!(over_maxmemory_writes_and_queueing_are_refused, |srv| {
+    let mut a = srv.raw();
+    let mut b = srv.raw();
+    const OOM: &str = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
+    assert_eq!(q(&mut a, &["SET", "x", "value"]), OK);
+    // Only noeviction can enforce a limit here.
+    assert_eq!(
+        q(
+            &mut b,
+            &[
+                "CONFIG",
+                "SET",
+                "maxmemory-policy",
+                "allkeys-lru",
+                "maxmemory",
+                "1"
+            ]
+        ),
+        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - evicting keys under \
+         maxmemory is not supported by ferrokey yet; a limit works with maxmemory-policy \
+         noeviction\r\n"
+    );
+    // A transaction of reads, queued before the limit, still runs.
+    assert_eq!(q(&mut a, &["MULTI"]), OK);
+    assert_eq!(q(&mut a, &["GET", "x"]), QUEUED);
+    assert_eq!(q(&mut b, &["CONFIG", "SET", "maxmemory", "1"]), OK);
+    assert_eq!(q(&mut a, &["EXEC"]), format!("*1\r\n{}", bulk("value")));
+    assert_eq!(q(&mut a, &["SET", "y", "1"]), OOM);
+    assert_eq!(q(&mut a, &["GET", "x"]), bulk("value"));
+    assert_eq!(q(&mut a, &["DEL", "x"]), int(1));
+    // Queueing a write is refused (the transaction aborts); a read is
+    // queued; DISCARD still works.
+    assert_eq!(q(&mut a, &["MULTI"]), OK);
+    assert_eq!(q(&mut a, &["GET", "x"]), QUEUED);
+    assert_eq!(q(&mut a, &["DISCARD"]), OK);
+    assert_eq!(q(&mut a, &["MULTI"]), OK);
+    assert_eq!(q(&mut a, &["SET", "x", "1"]), OOM);
+    assert_eq!(q(&mut a, &["EXEC"]), EXECABORT);
+    // A queued write makes EXEC fail once over the limit.
+    assert_eq!(q(&mut b, &["CONFIG", "SET", "maxmemory", "0"]), OK);
+    assert_eq!(q(&mut a, &["MULTI"]), OK);
+    assert_eq!(q(&mut a, &["SET", "x", "1"]), QUEUED);
+    assert_eq!(q(&mut b, &["CONFIG", "SET", "maxmemory", "1"]), OK);
+    assert_eq!(
+        q(&mut a, &["EXEC"]),
+        "-EXECABORT Transaction discarded because of: OOM command not allowed when used memory > \
+         'maxmemory'.\r\n"
+    );
+    assert_eq!(q(&mut b, &["CONFIG", "SET", "maxmemory", "0"]), OK);
+    assert_eq!(q(&mut a, &["SET", "x", "2"]), OK);
+    assert_eq!(q(&mut a, &["EXEC"]), "-ERR EXEC without MULTI\r\n");
+});

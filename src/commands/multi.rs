@@ -96,6 +96,7 @@ fn multi(ctx: &mut Ctx) -> CmdResult {
     let m = c.multi.get_or_insert_with(Default::default);
     m.cmds.clear();
     m.mem = 0;
+    m.denyoom = false;
     ctx.out.ok();
     Ok(())
 }
@@ -111,6 +112,7 @@ pub(super) fn discard_transaction(ctx: &mut Ctx) -> Vec<crate::resp::Argv> {
         .as_mut()
         .map(|m| {
             m.mem = 0;
+            m.denyoom = false;
             std::mem::take(&mut m.cmds)
         })
         .unwrap_or_default();

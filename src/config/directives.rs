@@ -211,6 +211,10 @@ macro_rules! mem_d {
     };
 }
 
+/// Why a maxmemory limit with an evicting policy is refused.
+const NO_EVICTION: &str = "evicting keys under maxmemory is not supported by ferrokey yet; \
+     a limit works with maxmemory-policy noeviction";
+
 macro_rules! enum_d {
     ($name:literal, $field:ident, [$($v:literal),*], $default:literal, $mutable:expr) => {
         Directive {
@@ -517,31 +521,43 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| c.maxmemory.to_string(),
         set: |c, a| {
             let v = parse_memory(one(a)?)?;
-            if v != 0 {
-                return Err(
-                    "maxmemory limits and eviction are not supported by ferrokey yet; use 0".into(),
-                );
+            // A limit is enforced by refusing writes (`noeviction`);
+            // evicting keys is not built yet.
+            if v != 0 && c.maxmemory_policy != "noeviction" {
+                return Err(NO_EVICTION.into());
             }
             c.maxmemory = v;
             Ok(())
         },
     },
-    enum_d!(
-        "maxmemory-policy",
-        maxmemory_policy,
-        [
-            "volatile-lru",
-            "volatile-lfu",
-            "volatile-random",
-            "volatile-ttl",
-            "allkeys-lru",
-            "allkeys-lfu",
-            "allkeys-random",
-            "noeviction"
-        ],
-        "noeviction",
-        true
-    ),
+    Directive {
+        name: "maxmemory-policy",
+        alias: None,
+        flags: 0,
+        mutable: true,
+        default: "noeviction",
+        get: |c| c.maxmemory_policy.clone(),
+        set: |c, a| {
+            let p = one_of(
+                one(a)?,
+                &[
+                    "volatile-lru",
+                    "volatile-lfu",
+                    "volatile-random",
+                    "volatile-ttl",
+                    "allkeys-lru",
+                    "allkeys-lfu",
+                    "allkeys-random",
+                    "noeviction",
+                ],
+            )?;
+            if c.maxmemory != 0 && p != "noeviction" {
+                return Err(NO_EVICTION.into());
+            }
+            c.maxmemory_policy = p;
+            Ok(())
+        },
+    },
     bool_d!(
         "lazyfree-lazy-user-del",
         lazyfree_lazy_user_del,

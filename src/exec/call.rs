@@ -16,7 +16,7 @@ use crate::commands::{flags, CommandSpec, Ctx, CMD_TABLE};
 use crate::error::{CmdError, NOAUTH};
 use crate::resp::ReplyBuf;
 use crate::state::latency;
-use crate::state::{Clients, ReplyMode, SlowEntry, State};
+use crate::state::{Client, Clients, ReplyMode, SlowEntry, State};
 
 pub use crate::state::Origin;
 
@@ -56,6 +56,22 @@ fn check_flags(
         return Err(MASTERDOWN_ERR.into());
     }
     Ok(())
+}
+
+pub const OOM_ERR: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+/// With a `maxmemory` limit (policy `noeviction`), over the limit: the
+/// commands that may use memory (`denyoom`) are refused, queued or not,
+/// and so is an EXEC whose queue has one (as Valkey 9.1).
+#[inline]
+fn out_of_memory(state: &State, spec: &CommandSpec, client: &Client, in_multi: bool) -> bool {
+    let max = state.config.maxmemory;
+    if max == 0 {
+        return false;
+    }
+    let rejects = spec.has(flags::DENYOOM)
+        || (in_multi && spec.name == "exec" && client.multi.as_ref().is_some_and(|m| m.denyoom));
+    rejects && crate::alloc::allocated() as u64 > max
 }
 
 /// Commands a client in MULTI runs at once instead of queueing (MULTI and
@@ -150,11 +166,37 @@ pub fn call(
                 state.stats.commands[id].rejected += 1;
                 state.stats.count_error(e.code());
                 out.error(&e.0);
+            } else if out_of_memory(state, spec, client, in_multi) {
+                state.stats.commands[id].rejected += 1;
+                if in_multi && spec.name == "exec" {
+                    // EXEC refused: the transaction ends, as Valkey's
+                    // execCommandAbort.
+                    state.stats.count_error("EXECABORT");
+                    out.error(&format!(
+                        "EXECABORT Transaction discarded because of: {OOM_ERR}"
+                    ));
+                    client.in_multi = false;
+                    client.multi_aborted = false;
+                    client.dirty_cas = false;
+                    if let Some(m) = client.multi.as_mut() {
+                        m.cmds.clear();
+                        m.mem = 0;
+                        m.denyoom = false;
+                    }
+                    state.unwatch_all(client);
+                } else {
+                    if in_multi {
+                        client.multi_aborted = true;
+                    }
+                    state.stats.count_error("OOM");
+                    out.error(OOM_ERR);
+                }
             } else if in_multi && !runs_in_multi(spec) {
                 // Queued: it runs, and is counted, when EXEC runs it.
                 state.stats.commands_processed -= 1;
                 let m = client.multi.get_or_insert_with(Default::default);
                 m.mem += argv.iter().map(|a| a.len()).sum::<usize>();
+                m.denyoom |= spec.has(flags::DENYOOM);
                 m.cmds.push(argv.to_vec());
                 out.simple("QUEUED");
             } else {

@@ -110,6 +110,9 @@ pub struct MultiState {
     pub cmds: Vec<crate::resp::Argv>,
     /// Bytes of the queued arguments (CLIENT LIST `multi-mem`).
     pub mem: usize,
+    /// A queued command may use memory (`denyoom`): EXEC is refused while
+    /// over `maxmemory`.
+    pub denyoom: bool,
 }
 
 /// Clients by slot (stable while connected) and by id.
