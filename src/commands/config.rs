@@ -139,7 +139,9 @@ pub(super) fn config_set(ctx: &mut Ctx) -> CmdResult {
     let lfu = cfg.lfu_policy();
     ctx.admin().state.dbs.iter_mut().for_each(|d| d.lfu = lfu);
     crate::log::set_level(&cfg.loglevel);
-    ctx.admin().state.config = cfg;
+    let st = ctx.admin().state;
+    st.config = cfg;
+    st.config_changed();
     ctx.out.ok();
     Ok(())
 }

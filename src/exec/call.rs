@@ -36,10 +36,6 @@ fn check_flags(
     in_multi: bool,
     state: &State,
 ) -> Result<(), CmdError> {
-    // The common case, decided with one comparison each.
-    if origin == Origin::Client && !in_multi && state.mode.is_normal() {
-        return Ok(());
-    }
     if origin == Origin::Script && spec.has(flags::NOSCRIPT) {
         return Err(NO_SCRIPT_ERR.into());
     }
@@ -66,7 +62,7 @@ pub const OOM_ERR: &str = "OOM command not allowed when used memory > 'maxmemory
 #[inline]
 fn out_of_memory(state: &State, spec: &CommandSpec, client: &Client, in_multi: bool) -> bool {
     let max = state.config.maxmemory;
-    if max == 0 {
+    if max == 0 || !state.mode.limited {
         return false;
     }
     let rejects = spec.has(flags::DENYOOM)
@@ -93,6 +89,72 @@ fn call_nested(
 ) {
     let cmd = CMD_TABLE.resolve(argv);
     call(state, clients, slot, argv, cmd, out, now, origin);
+}
+
+/// What the common case skips (a client's command, not in MULTI, the
+/// server neither loading, stale nor under a memory limit): the command's
+/// flags against where it runs, the memory limit, and queueing in MULTI.
+/// True when the command was refused or queued, its reply written.
+#[cold]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn gate(
+    state: &mut State,
+    client: &mut Client,
+    id: CmdId,
+    spec: &CommandSpec,
+    argv: &[Bytes],
+    out: &mut ReplyBuf,
+    origin: Origin,
+    in_multi: bool,
+) -> bool {
+    if let Err(e) = check_flags(spec, origin, in_multi, state) {
+        if in_multi {
+            client.multi_aborted = true;
+        }
+        state.stats.commands[id].rejected += 1;
+        state.stats.count_error(e.code());
+        out.error(&e.0);
+        return true;
+    }
+    if out_of_memory(state, spec, client, in_multi) {
+        state.stats.commands[id].rejected += 1;
+        if in_multi && spec.name == "exec" {
+            // EXEC refused: the transaction ends, as Valkey's
+            // execCommandAbort.
+            state.stats.count_error("EXECABORT");
+            out.error(&format!(
+                "EXECABORT Transaction discarded because of: {OOM_ERR}"
+            ));
+            client.in_multi = false;
+            client.multi_aborted = false;
+            client.dirty_cas = false;
+            if let Some(m) = client.multi.as_mut() {
+                m.cmds.clear();
+                m.mem = 0;
+                m.denyoom = false;
+            }
+            state.unwatch_all(client);
+        } else {
+            if in_multi {
+                client.multi_aborted = true;
+            }
+            state.stats.count_error("OOM");
+            out.error(OOM_ERR);
+        }
+        return true;
+    }
+    if in_multi && !runs_in_multi(spec) {
+        // Queued: it runs, and is counted, when EXEC runs it.
+        state.stats.commands_processed -= 1;
+        let m = client.multi.get_or_insert_with(Default::default);
+        m.mem += argv.iter().map(|a| a.len()).sum::<usize>();
+        m.denyoom |= spec.has(flags::DENYOOM);
+        m.cmds.push(argv.to_vec());
+        out.simple("QUEUED");
+        return true;
+    }
+    false
 }
 
 /// Runs `argv` (already resolved to `cmd`, or the resolution error) for
@@ -125,7 +187,11 @@ pub fn call(
     // makes its EXEC abort.
     let in_multi = client.in_multi && origin == Origin::Client;
     state.stats.commands_processed += 1;
-    state.effects.enter();
+    // Effects are collected only while someone wants them.
+    let effects = state.effects.wanted();
+    if effects {
+        state.effects.enter();
+    }
     match cmd {
         Err(e) => {
             if in_multi {
@@ -159,46 +225,10 @@ pub fn call(
                 state.stats.commands[id].rejected += 1;
                 state.stats.count_error("NOAUTH");
                 out.error(NOAUTH);
-            } else if let Err(e) = check_flags(spec, origin, in_multi, state) {
-                if in_multi {
-                    client.multi_aborted = true;
-                }
-                state.stats.commands[id].rejected += 1;
-                state.stats.count_error(e.code());
-                out.error(&e.0);
-            } else if out_of_memory(state, spec, client, in_multi) {
-                state.stats.commands[id].rejected += 1;
-                if in_multi && spec.name == "exec" {
-                    // EXEC refused: the transaction ends, as Valkey's
-                    // execCommandAbort.
-                    state.stats.count_error("EXECABORT");
-                    out.error(&format!(
-                        "EXECABORT Transaction discarded because of: {OOM_ERR}"
-                    ));
-                    client.in_multi = false;
-                    client.multi_aborted = false;
-                    client.dirty_cas = false;
-                    if let Some(m) = client.multi.as_mut() {
-                        m.cmds.clear();
-                        m.mem = 0;
-                        m.denyoom = false;
-                    }
-                    state.unwatch_all(client);
-                } else {
-                    if in_multi {
-                        client.multi_aborted = true;
-                    }
-                    state.stats.count_error("OOM");
-                    out.error(OOM_ERR);
-                }
-            } else if in_multi && !runs_in_multi(spec) {
-                // Queued: it runs, and is counted, when EXEC runs it.
-                state.stats.commands_processed -= 1;
-                let m = client.multi.get_or_insert_with(Default::default);
-                m.mem += argv.iter().map(|a| a.len()).sum::<usize>();
-                m.denyoom |= spec.has(flags::DENYOOM);
-                m.cmds.push(argv.to_vec());
-                out.simple("QUEUED");
+            } else if !(origin == Origin::Client && !in_multi && state.mode.is_normal())
+                && gate(state, client, id, spec, argv, out, origin, in_multi)
+            {
+                // Refused, or queued in MULTI.
             } else {
                 // CLIENT NO-TOUCH: lookups leave access data alone.
                 let no_touch = client.no_touch;
@@ -206,7 +236,11 @@ pub fn call(
                     state.dbs.iter_mut().for_each(|d| d.no_touch = true);
                 }
                 let dirty_before = state.dirty;
-                let modified_from = state.effects.modified.len();
+                let modified_from = if effects {
+                    state.effects.modified.len()
+                } else {
+                    0
+                };
                 let result = (spec.handler)(&mut Ctx::new(
                     state,
                     clients,
@@ -269,7 +303,9 @@ pub fn call(
     }
     // HELLO may have switched the protocol for what follows.
     out.resp = clients.at(slot).resp;
-    state.effects.leave();
+    if effects {
+        state.effects.leave();
+    }
     ran_usec
 }
 

@@ -78,13 +78,17 @@ pub type NestedCall =
 pub struct ServerMode {
     pub loading: bool,
     pub stale: bool,
+    /// `maxmemory` is set: writes are refused over it (kept in step with
+    /// the config by `State::config_changed`).
+    pub limited: bool,
 }
 
 impl ServerMode {
-    /// Neither loading nor stale: every command may run.
+    /// Not loading, not stale, no memory limit: the call path skips the
+    /// checks these need.
     #[inline]
     pub fn is_normal(&self) -> bool {
-        !(self.loading | self.stale)
+        !(self.loading | self.stale | self.limited)
     }
 }
 
@@ -182,7 +186,10 @@ impl State {
             run_id,
             replid,
             debug: DebugSwitches::default(),
-            mode: ServerMode::default(),
+            mode: ServerMode {
+                limited: config.maxmemory != 0,
+                ..ServerMode::default()
+            },
             watches: Watches::default(),
             keep_modified: false,
             config,
@@ -192,6 +199,12 @@ impl State {
     /// A fresh random replication id.
     pub fn new_replid(&mut self) -> String {
         hex40(&mut self.rng)
+    }
+
+    /// Brings what is derived from the configuration up to date (after
+    /// CONFIG SET).
+    pub fn config_changed(&mut self) {
+        self.mode.limited = self.config.maxmemory != 0;
     }
 
     /// Turns the propagation stream on or off.
