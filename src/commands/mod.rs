@@ -36,6 +36,7 @@ pub mod set;
 pub mod sort;
 pub mod string;
 pub mod table;
+pub mod wait;
 pub mod zset;
 
 pub mod ctx;

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::{
-    command, connection, debug, hash, keys, latency, list, multi, server, set, sort, string, zset,
-    CommandSpec,
+    command, connection, debug, hash, keys, latency, list, multi, server, set, sort, string, wait,
+    zset, CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
@@ -18,6 +18,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     keys::COMMANDS,
     connection::COMMANDS,
     multi::COMMANDS,
+    wait::COMMANDS,
     server::COMMANDS,
     debug::COMMANDS,
     latency::COMMANDS,

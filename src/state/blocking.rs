@@ -26,6 +26,10 @@ pub enum TimeoutReply {
     NullArray,
     /// `$-1` (RESP2) / `_` (RESP3): BLMOVE, BRPOPLPUSH.
     Null,
+    /// `:0`: WAIT, no replica acknowledged.
+    NoReplicaAcks,
+    /// `*2 :0 :0`: WAITAOF, no local fsync and no replica acknowledged.
+    NoAofAcks,
 }
 
 impl TimeoutReply {
@@ -33,6 +37,12 @@ impl TimeoutReply {
         match self {
             TimeoutReply::NullArray => out.null_array(),
             TimeoutReply::Null => out.null(),
+            TimeoutReply::NoReplicaAcks => out.int(0),
+            TimeoutReply::NoAofAcks => {
+                out.array(2);
+                out.int(0);
+                out.int(0);
+            }
         }
     }
 }
