@@ -590,4 +590,53 @@ mod tests {
         );
         assert_eq!(p[2].argv[..3], argv(&["SET", "d", "2"])[..]);
     }
+
+    #[test]
+    fn a_transaction_propagates_as_one_unit() {
+        use crate::state::NO_DB;
+        let mut h = Harness::new(Config::default());
+        let c = h.add_client();
+        let names = |p: &[Propagated]| -> Vec<(usize, String)> {
+            p.iter()
+                .map(|p| (p.db, String::from_utf8_lossy(&p.argv[0]).into_owned()))
+                .collect()
+        };
+        // One write: no MULTI/EXEC around it.
+        for a in [&["MULTI"][..], &["SET", "a", "1"], &["GET", "a"], &["EXEC"]] {
+            h.run_str(c, a);
+        }
+        assert_eq!(names(&h.take_propagated()), vec![(0, "SET".into())]);
+        // Several, across dbs: wrapped, each in its db.
+        for a in [
+            &["MULTI"][..],
+            &["SET", "a", "2"],
+            &["SELECT", "2"],
+            &["INCR", "n"],
+            &["EXEC"],
+        ] {
+            h.run_str(c, a);
+        }
+        assert_eq!(
+            names(&h.take_propagated()),
+            vec![
+                (NO_DB, "MULTI".into()),
+                (0, "SET".into()),
+                (2, "INCR".into()),
+                (NO_DB, "EXEC".into())
+            ]
+        );
+        // Reads only, or writes that change nothing: nothing.
+        for a in [&["MULTI"][..], &["GET", "a"], &["DEL", "nosuch"], &["EXEC"]] {
+            h.run_str(c, a);
+        }
+        assert!(h.take_propagated().is_empty());
+        // A discarded or aborted transaction propagates nothing either.
+        for a in [&["MULTI"][..], &["SET", "x", "1"], &["DISCARD"]] {
+            h.run_str(c, a);
+        }
+        for a in [&["MULTI"][..], &["SET", "x", "1"], &["NOSUCH"], &["EXEC"]] {
+            h.run_str(c, a);
+        }
+        assert!(h.take_propagated().is_empty());
+    }
 }
