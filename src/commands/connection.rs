@@ -417,6 +417,40 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         },
     },
     CommandSpec {
+        name: "client|pause",
+        arity: -3,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: KeySpec::NONE,
+        handler: client_pause,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Holds back client commands (all, or those that may write) for a time.",
+            complexity: "O(1)",
+            args: &[
+                arg::integer("timeout"),
+                arg::oneof("mode", &[
+                    arg::pure("write", "WRITE"),
+                    arg::pure("all", "ALL"),
+                ]).since("6.2.0").optional(),
+            ],
+            history: &[("6.2.0", "The WRITE and ALL modes.")],
+            ..Doc::new(Group::Connection, "3.0.0", acl::CONNECTION)
+        },
+    },
+    CommandSpec {
+        name: "client|unpause",
+        arity: 2,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        keys: KeySpec::NONE,
+        handler: client_unpause,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Ends a CLIENT PAUSE: the held commands run.",
+            complexity: "O(N), N clients held.",
+            ..Doc::new(Group::Connection, "6.2.0", acl::CONNECTION)
+        },
+    },
+    CommandSpec {
         name: "client|unblock",
         arity: -3,
         // Valkey 9.1 dropped ALLOW_BUSY here.
@@ -1216,7 +1250,8 @@ fn client_list(ctx: &mut Ctx) -> CmdResult {
     let mut text = Vec::new();
     for slot in sorted_slots(admin.clients) {
         let c = admin.clients.at(slot);
-        let blocked = admin.state.blocking.is_blocked(c.id);
+        let blocked =
+            admin.state.blocking.is_blocked(c.id) || admin.state.pause.postponed.contains(&c.id);
         if admin.state.kills.contains(&c.id) || !filter.matches(c, blocked, me) {
             continue;
         }
@@ -1267,6 +1302,42 @@ fn client_kill(ctx: &mut Ctx) -> CmdResult {
     } else {
         ctx.out.int(killed as i64);
     }
+    Ok(())
+}
+
+/// CLIENT PAUSE timeout-ms [WRITE|ALL]: the mode is read only when it is
+/// the last argument (more arguments mean ALL, as in Valkey).
+fn client_pause(ctx: &mut Ctx) -> CmdResult {
+    use crate::state::pause::PauseMode;
+    let mode = if ctx.argv.len() == 4 {
+        match &ctx.argv[3] {
+            a if is(a, "write") => PauseMode::Write,
+            a if is(a, "all") => PauseMode::All,
+            _ => return Err("ERR CLIENT PAUSE mode must be WRITE or ALL".into()),
+        }
+    } else {
+        PauseMode::All
+    };
+    let ms = parse_i64(&ctx.argv[2]).ok_or(CmdError::from(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if ms < 0 {
+        return Err(crate::error::TIMEOUT_NEGATIVE.into());
+    }
+    let end = ctx.now.saturating_add(ms);
+    let st = ctx.admin().state;
+    st.pause.pause(mode, end);
+    st.set_expire_paused(true);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT UNPAUSE: the held commands run once this batch is done.
+fn client_unpause(ctx: &mut Ctx) -> CmdResult {
+    let st = ctx.admin().state;
+    st.pause.unpause();
+    st.set_expire_paused(false);
+    ctx.out.ok();
     Ok(())
 }
 

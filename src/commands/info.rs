@@ -183,7 +183,11 @@ fn info_clients(s: &mut String, st: &State, clients: &Clients) {
     kv(s, "connected_clients", clients.len());
     kv(s, "cluster_connections", 0);
     kv(s, "maxclients", st.config.maxclients);
-    kv(s, "blocked_clients", st.blocking.len());
+    kv(
+        s,
+        "blocked_clients",
+        st.blocking.len() + st.pause.postponed.len(),
+    );
     kv(s, "tracking_clients", 0);
     kv(s, "pubsub_clients", 0);
     kv(

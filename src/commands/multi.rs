@@ -97,6 +97,7 @@ fn multi(ctx: &mut Ctx) -> CmdResult {
     m.cmds.clear();
     m.mem = 0;
     m.denyoom = false;
+    m.writes = false;
     ctx.out.ok();
     Ok(())
 }
@@ -113,6 +114,7 @@ pub(super) fn discard_transaction(ctx: &mut Ctx) -> Vec<crate::resp::Argv> {
         .map(|m| {
             m.mem = 0;
             m.denyoom = false;
+            m.writes = false;
             std::mem::take(&mut m.cmds)
         })
         .unwrap_or_default();

@@ -17,13 +17,14 @@ use super::call::{call, record_unblocked, Origin};
 use super::prefetch::{prefetch_keys, KeyRef};
 use super::Outbox;
 use crate::commands::table::{key_positions, CmdId};
-use crate::commands::CMD_TABLE;
+use crate::commands::{flags, CommandSpec, CMD_TABLE};
 use crate::error::CmdError;
 use crate::net::conn::OUTPUT_PAUSE;
 use crate::net::message::{ClientId, ToIo, Unrun};
 use crate::resp::{Argv, ProtocolError, ReplyBuf};
 use crate::state::blocking::{Suspended, Wait};
 use crate::state::latency;
+use crate::state::pause::PauseMode;
 use crate::state::{Client, Clients, State};
 
 const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
@@ -41,6 +42,9 @@ struct Job {
     /// Commands of this job that were in the batch after the blocked one
     /// (or after the output bound was reached).
     held: Vec<Argv>,
+    /// CLIENT PAUSE holds its next command: the job waits in
+    /// `Executor::postponed` until the pause ends.
+    postponed: bool,
     /// The replies reached `OUTPUT_PAUSE`: the rest goes back to the
     /// connection unrun (`ToIo::Reply::rest`) and comes again once the
     /// client has read its output.
@@ -67,6 +71,22 @@ impl Job {
             blocked: false,
             held: Vec::new(),
             output_full: false,
+            postponed: false,
+        }
+    }
+}
+
+/// Whether a pause holds `spec` sent by `c`: under ALL every command,
+/// under WRITE those that may write or propagate, and an EXEC whose queue
+/// has one (Valkey's processCommand).
+fn pause_holds(state: &State, spec: &CommandSpec, c: &Client) -> bool {
+    match state.pause.mode() {
+        None => false,
+        Some(PauseMode::All) => true,
+        Some(PauseMode::Write) => {
+            spec.has(flags::WRITE)
+                || spec.has(flags::MAY_REPLICATE)
+                || (spec.name == "exec" && c.in_multi && c.multi.as_ref().is_some_and(|m| m.writes))
         }
     }
 }
@@ -76,6 +96,8 @@ pub struct Executor {
     jobs: VecDeque<Job>,
     batch: Vec<(usize, Argv, Result<CmdId, CmdError>)>,
     key_pos: Vec<usize>,
+    /// Jobs held by CLIENT PAUSE, in the order they were held.
+    postponed: VecDeque<Job>,
 }
 
 impl Executor {
@@ -104,6 +126,7 @@ impl Executor {
             blocked: false,
             held: Vec::new(),
             output_full: false,
+            postponed: false,
         });
     }
 
@@ -111,6 +134,7 @@ impl Executor {
     /// became ready (which may run more commands, and so on).
     pub fn run(&mut self, state: &mut State, clients: &mut Clients, outbox: &mut Outbox) {
         loop {
+            self.resume_postponed(state);
             self.run_jobs(state, clients, outbox);
             self.drop_killed(state);
             self.apply_unblocks(state, clients);
@@ -150,9 +174,10 @@ impl Executor {
             }
             let mut any_blocked = false;
             let mut any_full = false;
+            let mut any_postponed = false;
             for (i, argv, cmd) in self.batch.drain(..) {
                 let job = &mut self.jobs[i];
-                if job.blocked || job.output_full {
+                if job.blocked || job.output_full || job.postponed {
                     job.held.push(argv);
                     continue;
                 }
@@ -160,6 +185,16 @@ impl Executor {
                 // more, as Valkey stops reading it.
                 if clients.at(job.slot).close_after_reply || state.kills.contains(&job.client) {
                     continue;
+                }
+                if state.pause.is_active() {
+                    if let Ok(id) = &cmd {
+                        if pause_holds(state, CMD_TABLE.specs[*id], clients.at(job.slot)) {
+                            job.postponed = true;
+                            job.held.push(argv);
+                            any_postponed = true;
+                            continue;
+                        }
+                    }
                 }
                 let id = cmd.as_ref().ok().copied();
                 call(
@@ -199,6 +234,9 @@ impl Executor {
             if any_blocked {
                 self.park_blocked(state, clients, outbox);
             }
+            if any_postponed {
+                self.set_aside_postponed(state, clients, outbox);
+            }
             if any_full {
                 for job in self.jobs.iter_mut().filter(|j| j.output_full) {
                     for a in job.held.drain(..).rev() {
@@ -216,6 +254,74 @@ impl Executor {
                 }
             }
         }
+    }
+
+    /// Moves the jobs CLIENT PAUSE holds out of the queue; their replies
+    /// so far leave now.
+    fn set_aside_postponed(
+        &mut self,
+        state: &mut State,
+        clients: &mut Clients,
+        outbox: &mut Outbox,
+    ) {
+        let mut keep = VecDeque::with_capacity(self.jobs.len());
+        for mut job in self.jobs.drain(..) {
+            if !job.postponed {
+                keep.push_back(job);
+                continue;
+            }
+            for a in job.held.drain(..).rev() {
+                job.cmds.push_front(a);
+            }
+            let c = clients.at_mut(job.slot);
+            if !job.out.is_empty() {
+                send_reply(state, c, outbox, &mut job.out, Ending::More, None);
+            }
+            state.pause.postponed.insert(job.client);
+            self.postponed.push_back(job);
+        }
+        self.jobs = keep;
+    }
+
+    /// Once the pause is over (CLIENT UNPAUSE, or its end passed), the
+    /// held jobs go back to the queue, in order.
+    fn resume_postponed(&mut self, state: &mut State) {
+        if state.pause.is_active() {
+            let ended = state
+                .pause
+                .end_ms()
+                .is_some_and(|end| end <= crate::keyspace::now_ms());
+            if !ended {
+                return;
+            }
+            state.pause.unpause();
+            state.set_expire_paused(false);
+        }
+        if self.postponed.is_empty() {
+            return;
+        }
+        state.pause.postponed.clear();
+        for mut job in self.postponed.drain(..) {
+            job.postponed = false;
+            self.jobs.push_back(job);
+        }
+    }
+
+    /// Drops the held job of a client that went away or was killed; true
+    /// if it had one.
+    pub fn forget_postponed(&mut self, client: ClientId, state: &mut State) -> bool {
+        let before = self.postponed.len();
+        self.postponed.retain(|j| j.client != client);
+        state.pause.postponed.remove(&client);
+        self.postponed.len() != before
+    }
+
+    /// When a pause that holds jobs ends (for the main loop's wait).
+    pub fn pause_deadline(&self, state: &State) -> Option<i64> {
+        if self.postponed.is_empty() {
+            return None;
+        }
+        state.pause.end_ms()
     }
 
     /// Suspends the jobs that blocked in this batch in `state.blocking`.
@@ -359,6 +465,12 @@ impl Executor {
     /// served nothing more: it stops waiting before any ready key is served,
     /// so an element pushed after the kill stays in its list.
     fn drop_killed(&mut self, state: &mut State) {
+        if !self.postponed.is_empty() {
+            for i in 0..state.kills.len() {
+                let id = state.kills[i];
+                self.forget_postponed(id, state);
+            }
+        }
         if state.blocking.is_empty() {
             return;
         }

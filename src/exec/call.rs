@@ -133,6 +133,7 @@ fn gate(
                 m.cmds.clear();
                 m.mem = 0;
                 m.denyoom = false;
+                m.writes = false;
             }
             state.unwatch_all(client);
         } else {
@@ -150,6 +151,7 @@ fn gate(
         let m = client.multi.get_or_insert_with(Default::default);
         m.mem += argv.iter().map(|a| a.len()).sum::<usize>();
         m.denyoom |= spec.has(flags::DENYOOM);
+        m.writes |= spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE);
         m.cmds.push(argv.to_vec());
         out.simple("QUEUED");
         return true;

@@ -29,7 +29,8 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
     let ndbs = state.dbs.len();
     let mut expired_any = false;
     // DEBUG SET-ACTIVE-EXPIRE 0: only lookups expire keys.
-    let active_expire = state.debug.active_expire;
+    // CLIENT PAUSE pauses expiry too.
+    let active_expire = state.debug.active_expire && !state.pause.is_active();
     for db in state.dbs.iter_mut().filter(|_| active_expire) {
         if db.expires_len() > 0 {
             let left = budget.saturating_sub(start.elapsed());

@@ -180,6 +180,10 @@ impl MainLoop {
             if let Some(d) = self.state.blocking.next_deadline() {
                 wake_at = wake_at.min(d);
             }
+            if let Some(end) = self.exec.pause_deadline(&self.state) {
+                let left = end.saturating_sub(crate::keyspace::now_ms()).max(0) as u64;
+                wake_at = wake_at.min(now + Duration::from_millis(left));
+            }
             let mut timeout = wake_at.saturating_duration_since(now);
             if !self.inbox.is_empty() || !self.exec.is_empty() {
                 timeout = Duration::ZERO;
@@ -359,7 +363,8 @@ impl MainLoop {
                 ToMain::HangUp { client } => {
                     // A blocked client that hung up must not take the next
                     // element pushed for it; its connection is closed.
-                    if self.state.blocking.is_blocked(client) {
+                    let postponed = self.exec.forget_postponed(client, &mut self.state);
+                    if postponed || self.state.blocking.is_blocked(client) {
                         self.state.blocking.unblock(client);
                         if let Some(c) = self.clients.by_id(client) {
                             self.outbox.send(c.io_thread, ToIo::Kill { client });
@@ -372,6 +377,7 @@ impl MainLoop {
                 ToMain::Closed { client } => {
                     self.kill_on_release.remove(&client);
                     self.state.blocking.unblock(client);
+                    self.exec.forget_postponed(client, &mut self.state);
                     self.closed.push(client);
                 }
                 ToMain::Released(conn) => {

@@ -200,6 +200,9 @@ pub struct Db {
     pub no_touch: bool,
     /// Access words hold LFU data (an `*-lfu` maxmemory-policy), not LRU.
     pub lfu: bool,
+    /// While set (CLIENT PAUSE), reads find expired keys absent but leave
+    /// them in place, as Valkey pauses expiry with its clients.
+    pub expire_paused: bool,
     /// Keys deleted because they had expired, in order, while someone
     /// propagates them (`log_expired`); None, and free, otherwise.
     expired_log: Option<Vec<Bytes>>,
@@ -267,7 +270,7 @@ impl Db {
                 let x = e.expire();
                 x != 0 && x <= now
             };
-            if how.expire {
+            if how.expire && !(self.expire_paused && how.count) {
                 match self.table.lookup_mut(h, key, expired) {
                     Lookup::Found(e) => Some(e),
                     Lookup::Removed(e) => {

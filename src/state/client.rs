@@ -113,6 +113,9 @@ pub struct MultiState {
     /// A queued command may use memory (`denyoom`): EXEC is refused while
     /// over `maxmemory`.
     pub denyoom: bool,
+    /// A queued command may write or propagate: EXEC waits out a CLIENT
+    /// PAUSE WRITE.
+    pub writes: bool,
 }
 
 /// Clients by slot (stable while connected) and by id.

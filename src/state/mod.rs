@@ -13,6 +13,7 @@ pub mod client;
 pub mod effects;
 pub mod histogram;
 pub mod latency;
+pub mod pause;
 pub mod slowlog;
 pub mod stats;
 pub mod watch;
@@ -138,6 +139,8 @@ pub struct State {
     pub mode: ServerMode,
     /// WATCHed keys.
     pub watches: Watches,
+    /// CLIENT PAUSE.
+    pub pause: pause::Pause,
     /// Keep the modified keys for a test to read (`exec::Harness`).
     pub keep_modified: bool,
 }
@@ -191,6 +194,7 @@ impl State {
                 ..ServerMode::default()
             },
             watches: Watches::default(),
+            pause: pause::Pause::default(),
             keep_modified: false,
             config,
         }
@@ -205,6 +209,13 @@ impl State {
     /// CONFIG SET).
     pub fn config_changed(&mut self) {
         self.mode.limited = self.config.maxmemory != 0;
+    }
+
+    /// Keys stop (or resume) expiring with a client pause.
+    pub fn set_expire_paused(&mut self, on: bool) {
+        for db in &mut self.dbs {
+            db.expire_paused = on;
+        }
     }
 
     /// Turns the propagation stream on or off.
