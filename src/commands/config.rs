@@ -140,6 +140,7 @@ pub(super) fn config_set(ctx: &mut Ctx) -> CmdResult {
     ctx.admin().state.dbs.iter_mut().for_each(|d| d.lfu = lfu);
     crate::log::set_level(&cfg.loglevel);
     ctx.admin().state.config = cfg;
+    ctx.admin().state.apply_notify_config();
     ctx.out.ok();
     Ok(())
 }

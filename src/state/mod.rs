@@ -21,13 +21,13 @@ use std::time::Instant;
 
 pub use blocking::{BlockRequest, Blocking, TimeoutReply};
 pub use client::{Client, Clients, ReplyMode};
-pub use effects::{Effects, Propagated};
+pub use effects::{Effects, Event, Propagated};
 pub use slowlog::{SlowEntry, SlowLog};
 pub use stats::{CmdId, CmdStat, Rates, Stats};
 
 use bytes::Bytes;
 
-use crate::config::Config;
+use crate::config::{notify, Config};
 use crate::keyspace::Db;
 use crate::net::message::{ClientId, Garbage};
 use crate::net::NetLimits;
@@ -129,7 +129,9 @@ impl State {
         let mut rng = Rng::default();
         let run_id = hex40(&mut rng);
         let replid = hex40(&mut rng);
-        State {
+        let mut effects = Effects::default();
+        effects.set_notify(config.notify_keyspace_events);
+        let mut state = State {
             dbs,
             stats: Stats {
                 commands: vec![CmdStat::default(); commands],
@@ -151,7 +153,7 @@ impl State {
             io_threads_active: 0,
             rates: Rates::default(),
             blocking: Blocking::default(),
-            effects: Effects::default(),
+            effects,
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
@@ -160,7 +162,9 @@ impl State {
             debug: DebugSwitches::default(),
             mode: ServerMode::default(),
             config,
-        }
+        };
+        state.log_expired();
+        state
     }
 
     /// A fresh random replication id.
@@ -180,8 +184,15 @@ impl State {
         self.log_expired();
     }
 
+    /// Applies `notify-keyspace-events` (at start and after CONFIG SET).
+    pub fn apply_notify_config(&mut self) {
+        self.effects.set_notify(self.config.notify_keyspace_events);
+        self.log_expired();
+    }
+
     /// While effects are wanted, the dbs log the keys they find expired:
-    /// those are modified keys, and go out as deletions.
+    /// those are modified keys, go out as deletions, and are `expired`
+    /// events.
     fn log_expired(&mut self) {
         let on = self.effects.wanted();
         for db in &mut self.dbs {
@@ -190,8 +201,9 @@ impl State {
     }
 
     /// Records the keys the dbs found expired since the last call: as
-    /// modified, and propagated as `UNLINK` with `lazyfree-lazy-expire yes`
-    /// (else `DEL`), as Valkey's deleteExpiredKeyAndPropagate.
+    /// `expired` events, as modified, and propagated as `UNLINK` with
+    /// `lazyfree-lazy-expire yes` (else `DEL`), as Valkey's
+    /// deleteExpiredKeyAndPropagate.
     pub fn propagate_expired(&mut self) {
         if !self.effects.wanted() {
             return;
@@ -204,6 +216,7 @@ impl State {
         for db in &mut self.dbs {
             let id = db.id;
             for key in db.take_expired() {
+                self.effects.notify(id, notify::EXPIRED, "expired", &key);
                 self.effects.modified(id, &key);
                 self.effects.push(id, vec![verb.clone(), key]);
             }

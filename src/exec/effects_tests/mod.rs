@@ -21,6 +21,7 @@
 //!   will need a whole-db signal of its own.
 
 mod json;
+mod notify;
 
 use std::collections::BTreeSet;
 
