@@ -17,6 +17,7 @@ use super::flags::*;
 use super::meta::{acl, arg, ks, Doc, Group};
 use super::propagate::{arg, expire_del, num, word};
 use super::{CommandSpec, Ctx, KeySpec};
+use crate::config::notify;
 use crate::error::{
     wrong_arity, CmdError, CmdResult, DECREMENT_OVERFLOW, INCR_NAN_OR_INF, LCS_ALLOC_FAILED,
     LCS_LEN_AND_IDX, LCS_MEMORY_LIMIT, LCS_NOT_STRINGS, LCS_TOO_LONG, NOT_FLOAT, NOT_INTEGER,
@@ -673,6 +674,7 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], req: SetReq) -> Result<boo
                 db.delete(key, now, Free::Sync);
                 ctx.dirty(1);
                 ctx.modified(key);
+                ctx.notify(notify::EXPIRED, "expired", key);
                 if ctx.propagating() {
                     let del = expire_del(ctx.config().lazyfree_lazy_expire);
                     ctx.rewrite(vec![del, arg(key)]);
@@ -692,6 +694,13 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], req: SetReq) -> Result<boo
     }
     ctx.dirty(1);
     ctx.modified(key);
+    if !found {
+        ctx.notify(notify::NEW, "new", key);
+    }
+    ctx.notify(notify::STRING, "set", key);
+    if req.when.is_some() {
+        ctx.notify(notify::GENERIC, "expire", key);
+    }
     Ok(true)
 }
 
@@ -810,6 +819,7 @@ fn getdel(ctx: &mut Ctx) -> CmdResult {
             db.delete(key, now, Free::Sync);
             ctx.dirty(1);
             ctx.modified(key);
+            ctx.notify(notify::GENERIC, "del", key);
             if ctx.propagating() {
                 ctx.rewrite(vec![word("DEL"), arg(key)]);
             }
@@ -845,6 +855,11 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
     if changed {
         ctx.dirty(1);
         ctx.modified(key);
+        match when {
+            Some((_, w)) if w <= now => ctx.notify(notify::EXPIRED, "expired", key),
+            Some(_) => ctx.notify(notify::GENERIC, "expire", key),
+            None => ctx.notify(notify::GENERIC, "persist", key),
+        }
         if ctx.propagating() {
             let lazy = ctx.config().lazyfree_lazy_expire;
             ctx.rewrite(match when {
@@ -870,6 +885,7 @@ fn delifeq(ctx: &mut Ctx) -> CmdResult {
         db.delete(&argv[1], now, Free::Sync);
         ctx.dirty(1);
         ctx.modified(&argv[1]);
+        ctx.notify(notify::GENERIC, "del", &argv[1]);
         if ctx.propagating() {
             ctx.rewrite(vec![word("DEL"), arg(&argv[1])]);
         }
@@ -910,7 +926,10 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> Result<bool, CmdError> {
         return Ok(false);
     }
     for pair in argv[1..].chunks(2) {
+        ctx.notify_if_new(&pair[0]);
+        let db = ctx.db();
         db.set(&pair[0], Value::Str(Str::from_bytes(&pair[1])), false, now);
+        ctx.notify(notify::STRING, "set", &pair[0]);
     }
     ctx.dirty((argv.len() / 2) as u64);
     for pair in argv[1..].chunks(2) {
@@ -948,11 +967,13 @@ fn incr_by(ctx: &mut Ctx, by: i64) -> CmdResult {
         }
         None => {
             db.add(key, Value::Str(Str::Int(by)), now);
+            ctx.notify(notify::NEW, "new", key);
             by
         }
     };
     ctx.dirty(1);
     ctx.modified(key);
+    ctx.notify(notify::STRING, "incrby", key);
     ctx.out.int(v);
     Ok(())
 }
@@ -983,7 +1004,7 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
     let key = &argv[1];
-    let (db, out) = ctx.db_and_out();
+    let db = ctx.db();
     let cur = match db.lookup(key, now, Access::WRITE) {
         None => None,
         Some(e) => Some(match as_str(e)? {
@@ -1004,11 +1025,15 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
                 db.discard(old);
             }
         }
-        None => db.add(key, new, now),
+        None => {
+            db.add(key, new, now);
+            ctx.notify(notify::NEW, "new", key);
+        }
     }
-    out.bulk(text.as_bytes());
+    ctx.out.bulk(text.as_bytes());
     ctx.dirty(1);
     ctx.modified(key);
+    ctx.notify(notify::STRING, "incrbyfloat", key);
     if ctx.propagating() {
         // The result, not the increment: replicas must not redo the
         // arithmetic (their long double may differ).
@@ -1033,6 +1058,7 @@ fn append(ctx: &mut Ctx) -> CmdResult {
             let s = Str::from_bytes(tail);
             let len = s.len();
             db.add(key, Value::Str(s), now);
+            ctx.notify(notify::NEW, "new", key);
             len
         }
         Some(e) => {
@@ -1051,6 +1077,7 @@ fn append(ctx: &mut Ctx) -> CmdResult {
     };
     ctx.dirty(1);
     ctx.modified(key);
+    ctx.notify(notify::STRING, "append", key);
     ctx.out.int(len as i64);
     Ok(())
 }
@@ -1122,6 +1149,7 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
             grow_zeroed(&mut v, end)?;
             v[offset as usize..].copy_from_slice(value);
             db.add(key, Value::Str(Str::grown(v)), now);
+            ctx.notify(notify::NEW, "new", key);
             end
         }
         Some(e) => {
@@ -1142,6 +1170,7 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
     };
     ctx.dirty(1);
     ctx.modified(key);
+    ctx.notify(notify::STRING, "setrange", key);
     ctx.out.int(len as i64);
     Ok(())
 }

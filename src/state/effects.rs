@@ -254,7 +254,10 @@ mod tests {
         assert_eq!(pairs("El"), vec![event]);
         assert!(pairs("KEg").is_empty());
         assert!(pairs("A").is_empty());
-        assert_eq!(ev.messages(notify::parse("KEl").unwrap())[0].0.last(), Some(&0xff));
+        assert_eq!(
+            ev.messages(notify::parse("KEl").unwrap())[0].0.last(),
+            Some(&0xff)
+        );
     }
 
     #[test]
