@@ -694,14 +694,24 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], req: SetReq) -> Result<boo
     }
     ctx.dirty(1);
     ctx.modified(key);
-    if !found {
+    // One test for the three classes: SET is the hottest write.
+    if ctx.notifying(notify::NEW | notify::STRING | notify::GENERIC) {
+        notify_set(ctx, key, !found, req.when.is_some());
+    }
+    Ok(true)
+}
+
+/// SET's events: `new` for a created key, `set`, and `expire` with a TTL.
+#[cold]
+#[inline(never)]
+fn notify_set(ctx: &mut Ctx, key: &[u8], created: bool, expire: bool) {
+    if created {
         ctx.notify(notify::NEW, "new", key);
     }
     ctx.notify(notify::STRING, "set", key);
-    if req.when.is_some() {
+    if expire {
         ctx.notify(notify::GENERIC, "expire", key);
     }
-    Ok(true)
 }
 
 /// SET key value [NX | XX | IFEQ v] [GET] [EX | PX | EXAT | PXAT t | KEEPTTL]

@@ -158,7 +158,7 @@ fn check(sc: &Scenario) -> Result<(), String> {
     }
     if sc.active {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while h.state.dbs.iter().any(|d| d.len() > 0) {
+        while h.state.dbs.iter().any(|d| !d.is_empty()) {
             if std::time::Instant::now() > deadline {
                 return Err("active expiry did not remove the keys".into());
             }
