@@ -1146,11 +1146,23 @@ fn lfu_policy(ctx: &Ctx) -> bool {
 }
 
 /// Runs `f` on the entry at argv[2] (not touched), or replies null.
+/// OBJECT's lookup: a counted read that does not touch, and whose miss is
+/// no keymiss event (Valkey's LOOKUP_NOTOUCH | LOOKUP_NONOTIFY), so the
+/// hit or miss is counted here rather than by the lookup.
+fn object_entry<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Option<&'a mut Entry> {
+    if db.lookup(key, now, Access::PEEK).is_none() {
+        db.misses += 1;
+        return None;
+    }
+    db.hits += 1;
+    db.lookup(key, now, Access::NO_EFFECTS)
+}
+
 fn object_lookup(ctx: &mut Ctx, f: impl FnOnce(&Entry, i64) -> Result<i64, CmdError>) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
     let (db, out) = ctx.db_and_out();
-    match db.lookup(&argv[2], now, Access::READ_NOTOUCH) {
+    match object_entry(db, &argv[2], now) {
         Some(e) => out.int(f(e, now)?),
         None => out.null(),
     }
@@ -1161,7 +1173,7 @@ fn object_encoding(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
     let (db, out) = ctx.db_and_out();
-    match db.lookup(&argv[2], now, Access::READ_NOTOUCH) {
+    match object_entry(db, &argv[2], now) {
         Some(e) => out.bulk(encoding(&argv[2], e).as_bytes()),
         None => out.null(),
     }

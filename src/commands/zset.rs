@@ -622,8 +622,9 @@ fn pop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
         None => None,
     };
     let now = ctx.now;
-    // Type errors come before a zero count would return.
-    read(ctx.db(), &argv[1], now)?;
+    // Type errors come before a zero count would return (a write lookup,
+    // as Valkey's: no keyspace miss).
+    check_write(ctx.db(), &argv[1], now)?;
     let items = pop(ctx, &argv[1], max, count.unwrap_or(1))?;
     let out = &mut *ctx.out;
     if count.is_none() {
@@ -695,7 +696,7 @@ fn parse_mpop(argv: &[Bytes], at: usize) -> Result<(&[Bytes], bool, usize), CmdE
 fn mpop_serve(ctx: &mut Ctx, keys: &[Bytes], max: bool, count: usize) -> Result<bool, CmdError> {
     let now = ctx.now;
     for k in keys {
-        let found = read(ctx.db(), k, now)?.is_some();
+        let found = check_write(ctx.db(), k, now)?;
         if found {
             let items = pop(ctx, k, max, count)?;
             if ctx.propagating() {
@@ -741,7 +742,7 @@ fn bpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
     let keys = &argv[1..argv.len() - 1];
     let now = ctx.now;
     for k in keys {
-        if read(ctx.db(), k, now)?.is_some() {
+        if check_write(ctx.db(), k, now)? {
             let items = pop(ctx, k, max, 1)?;
             if ctx.propagating() {
                 ctx.rewrite(vec![pop_name(max), arg(k)]);

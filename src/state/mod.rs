@@ -28,6 +28,7 @@ pub use stats::{CmdId, CmdStat, Rates, Stats};
 use bytes::Bytes;
 
 use crate::config::{notify, Config};
+use crate::keyspace::db::Logged;
 use crate::keyspace::Db;
 use crate::net::message::{ClientId, Garbage};
 use crate::net::NetLimits;
@@ -195,15 +196,18 @@ impl State {
     /// events.
     fn log_expired(&mut self) {
         let on = self.effects.wanted();
+        let misses = self.effects.notifying(notify::KEY_MISS);
         for db in &mut self.dbs {
             db.log_expired(on);
+            db.log_misses(misses);
         }
     }
 
     /// Records the keys the dbs found expired since the last call: as
     /// `expired` events, as modified, and propagated as `UNLINK` with
     /// `lazyfree-lazy-expire yes` (else `DEL`), as Valkey's
-    /// deleteExpiredKeyAndPropagate.
+    /// deleteExpiredKeyAndPropagate; and the read lookups that missed, as
+    /// `keymiss` events.
     pub fn propagate_expired(&mut self) {
         if !self.effects.wanted() {
             return;
@@ -215,7 +219,11 @@ impl State {
         };
         for db in &mut self.dbs {
             let id = db.id;
-            for key in db.take_expired() {
+            for (why, key) in db.take_logged() {
+                if why == Logged::Missed {
+                    self.effects.notify(id, notify::KEY_MISS, "keymiss", &key);
+                    continue;
+                }
                 self.effects.notify(id, notify::EXPIRED, "expired", &key);
                 self.effects.modified(id, &key);
                 self.effects.push(id, vec![verb.clone(), key]);

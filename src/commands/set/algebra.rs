@@ -108,7 +108,8 @@ pub(super) fn sinterstore(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let keys = &argv[2..];
     let db = ctx.db();
-    check_sets(db, keys, now, true)?;
+    // Sources are read lookups even when storing, as Valkey's.
+    check_sets(db, keys, now, false)?;
     let mut res = Set::new_intset();
     if let Some(sets) = sets_of(db, keys).into_iter().collect::<Option<Vec<&Set>>>() {
         intersect(&sets, |m| {
@@ -205,7 +206,8 @@ fn union_diff_store(ctx: &mut Ctx, op: Op) -> CmdResult {
     let argv = ctx.argv;
     let keys = &argv[2..];
     let db = ctx.db();
-    check_sets(db, keys, now, true)?;
+    // Sources are read lookups even when storing, as Valkey's.
+    check_sets(db, keys, now, false)?;
     let res = union_diff(db, keys, op, &lim);
     let event = match op {
         Op::Union => "sunionstore",
