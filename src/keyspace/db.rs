@@ -207,6 +207,15 @@ pub struct Db {
     log_misses: bool,
 }
 
+/// Appends to a db's log, if on (out of line: the lookup stays small).
+#[cold]
+#[inline(never)]
+fn log_key(log: &mut Option<Vec<(Logged, Bytes)>>, why: Logged, key: &[u8]) {
+    if let Some(log) = log {
+        log.push((why, Bytes::copy_from_slice(key)));
+    }
+}
+
 /// Why a key is in a db's log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Logged {
@@ -302,8 +311,8 @@ impl Db {
                             self.garbage.push(v);
                         }
                         self.expired_keys += 1;
-                        if let Some(log) = &mut self.expired_log {
-                            log.push((Logged::Expired, Bytes::copy_from_slice(key)));
+                        if self.expired_log.is_some() {
+                            log_key(&mut self.expired_log, Logged::Expired, key);
                         }
                         None
                     }
@@ -321,9 +330,7 @@ impl Db {
                 if how.count {
                     self.misses += 1;
                     if self.log_misses {
-                        if let Some(log) = &mut self.expired_log {
-                            log.push((Logged::Missed, Bytes::copy_from_slice(key)));
-                        }
+                        log_key(&mut self.expired_log, Logged::Missed, key);
                     }
                 }
                 None
