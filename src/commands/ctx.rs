@@ -233,10 +233,10 @@ impl<'a> Ctx<'a> {
         self.srv.effects.modified(db, key);
     }
 
-    /// Publishes keyspace notification `event` of `class` (a
-    /// `config::notify` bit) on `key` in the selected db, as Valkey's
-    /// notifyKeyspaceEvent, if `notify-keyspace-events` selects the class:
-    /// call where Valkey does, after the change.
+    /// Records keyspace notification `event` of `class` (a `config::notify`
+    /// bit) on `key` in the selected db, for the main loop to publish, as
+    /// Valkey's notifyKeyspaceEvent, if `notify-keyspace-events` selects the
+    /// class: call where Valkey does, after the change.
     #[inline(always)]
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
         // The flag first: with notifications off this is one test.
