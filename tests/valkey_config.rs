@@ -36,9 +36,8 @@ fn temp_config(tag: &str, text: &str) -> std::path::PathBuf {
     path
 }
 
-/// tests/assets/default.conf of the Valkey suite, less what needs features
-/// not built (notify-keyspace-events KEA needs pub/sub; the pid file path is
-/// made private), plus aliases and deprecated lines Valkey still reads.
+/// tests/assets/default.conf of the Valkey suite (the pid file path made
+/// private), plus aliases and deprecated lines Valkey still reads.
 fn suite_conf(io_threads: usize) -> String {
     let pidfile = std::env::temp_dir().join(format!(
         "ferrokey-vkconf-{}-{io_threads}.pid",
@@ -52,6 +51,7 @@ fn suite_conf(io_threads: usize) -> String {
          no-appendfsync-on-rewrite no\nactiverehashing yes\nenable-protected-configs yes\n\
          enable-debug-command yes\nenable-module-command yes\npropagation-error-behavior panic\n\
          shutdown-on-sigterm force\nenable-debug-assert yes\nhide-user-data-from-log no\n\
+         notify-keyspace-events KEA\n\
          # aliases and old names\n\
          list-max-ziplist-size -3\nhash-max-ziplist-entries 64\nhash-max-ziplist-value 32\n\
          zset-max-ziplist-entries 100\nZSET-MAX-ZIPLIST-VALUE 20\nslave-read-only yes\n\
@@ -86,6 +86,11 @@ fn loads_suite_conf_and_aliases(io_threads: usize) {
             ("zset-max-ziplist-entries", "100"),
             ("zset-max-ziplist-value", "20"),
         ])
+    );
+    // Keyspace notification classes, shown in Valkey's normalised form.
+    assert_eq!(
+        rt(&mut s, &["CONFIG", "GET", "notify-keyspace-events"]),
+        pairs(&[("notify-keyspace-events", "AKE")])
     );
     assert_eq!(
         rt(&mut s, &["CONFIG", "GET", "primaryauth", "masteruser"]),

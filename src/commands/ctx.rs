@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::CommandSpec;
-use crate::config::Config;
-use crate::keyspace::Db;
+use crate::config::{notify, Config};
+use crate::keyspace::{Access, Db};
 use crate::net::message::Garbage;
 use crate::resp::ReplyBuf;
 use crate::state::{
@@ -265,6 +265,54 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn modified_in(&mut self, db: usize, key: &[u8]) {
         self.srv.effects.modified(db, key);
+    }
+
+    /// Records keyspace notification `event` of `class` (a `config::notify`
+    /// bit) on `key` in the selected db, for the main loop to publish, as
+    /// Valkey's notifyKeyspaceEvent, if `notify-keyspace-events` selects the
+    /// class: call where Valkey does, after the change.
+    #[inline(always)]
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        // The flag first: with notifications off this is one test.
+        if self.srv.effects.notifying(class) {
+            let db = self.clients.at(self.me).db;
+            self.notify_event(db, class, event, key);
+        }
+    }
+
+    /// `notify` for another db (MOVE, COPY DB).
+    #[inline]
+    pub fn notify_in(&mut self, db: usize, class: u32, event: &'static str, key: &[u8]) {
+        if self.srv.effects.notifying(class) {
+            self.notify_event(db, class, event, key);
+        }
+    }
+
+    /// True when events of `class` are collected: work done only for a
+    /// notification (finding out whether a key is new) is gated on it.
+    #[inline(always)]
+    pub fn notifying(&self, class: u32) -> bool {
+        self.srv.effects.notifying(class)
+    }
+
+    /// The `new` event for `key` in the selected db if it does not exist
+    /// yet (an expired key is deleted first, with its `expired` event):
+    /// call just before a write that may create it. Looks only while `n`
+    /// events are collected.
+    pub fn notify_if_new(&mut self, key: &[u8]) {
+        if self.notifying(notify::NEW) {
+            let now = self.now;
+            if self.db().lookup(key, now, Access::PEEK).is_none() {
+                self.notify(notify::NEW, "new", key);
+            }
+        }
+    }
+
+    #[inline(never)]
+    fn notify_event(&mut self, db: usize, class: u32, event: &'static str, key: &[u8]) {
+        // Keys found expired so far come first, in the order it happened.
+        self.srv.propagate_expired();
+        self.srv.effects.notify(db, class, event, key);
     }
 
     /// True while someone consumes the propagation stream: build a

@@ -14,6 +14,7 @@ use super::meta::{acl, arg, ks, Doc, Group};
 use super::propagate::{arg, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::commands::ctx::Parts;
+use crate::config::notify;
 use crate::error::{
     wrong_arity, CmdError, CmdResult, CURSOR, INCR_NAN_OR_INF, NOT_FLOAT, OVERFLOW, SYNTAX,
     WRONGTYPE,
@@ -389,6 +390,7 @@ fn hset_generic(ctx: &mut Ctx, name: &str) -> CmdResult {
     }
     let lim = limits(ctx);
     let now = ctx.now;
+    ctx.notify_if_new(&argv[1]);
     let (db, out) = ctx.db_and_out();
     let h = hash_or_create(db, &argv[1], now)?;
     let pairs = (argv.len() - 2) / 2;
@@ -404,6 +406,7 @@ fn hset_generic(ctx: &mut Ctx, name: &str) -> CmdResult {
     }
     ctx.dirty(pairs as u64);
     ctx.modified(&argv[1]);
+    ctx.notify(notify::HASH, "hset", &argv[1]);
     Ok(())
 }
 
@@ -411,6 +414,7 @@ fn hsetnx(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let lim = limits(ctx);
     let now = ctx.now;
+    ctx.notify_if_new(&argv[1]);
     let (db, out) = ctx.db_and_out();
     let h = hash_or_create(db, &argv[1], now)?;
     if h.contains(&argv[2]) {
@@ -422,6 +426,7 @@ fn hsetnx(ctx: &mut Ctx) -> CmdResult {
     out.int(1);
     ctx.dirty(1);
     ctx.modified(&argv[1]);
+    ctx.notify(notify::HASH, "hset", &argv[1]);
     Ok(())
 }
 
@@ -442,13 +447,18 @@ fn hdel(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    if h.is_empty() {
+    let emptied = h.is_empty();
+    if emptied {
         db.delete(&argv[1], now, Free::Sync);
     }
     out.int(deleted);
     ctx.dirty(deleted as u64);
     if deleted > 0 {
         ctx.modified(&argv[1]);
+        ctx.notify(notify::HASH, "hdel", &argv[1]);
+    }
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", &argv[1]);
     }
     Ok(())
 }
@@ -458,6 +468,7 @@ fn hincrby(ctx: &mut Ctx) -> CmdResult {
     let by = int(&argv[3])?;
     let lim = limits(ctx);
     let now = ctx.now;
+    ctx.notify_if_new(&argv[1]);
     let (db, out) = ctx.db_and_out();
     let h = hash_or_create(db, &argv[1], now)?;
     let cur = match h.get(&argv[2]) {
@@ -469,6 +480,7 @@ fn hincrby(ctx: &mut Ctx) -> CmdResult {
     out.int(n);
     ctx.dirty(1);
     ctx.modified(&argv[1]);
+    ctx.notify(notify::HASH, "hincrby", &argv[1]);
     Ok(())
 }
 
@@ -481,6 +493,7 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     };
     let lim = limits(ctx);
     let now = ctx.now;
+    ctx.notify_if_new(&argv[1]);
     let (db, out) = ctx.db_and_out();
     let h = hash_or_create(db, &argv[1], now)?;
     let cur = match h.get(&argv[2]) {
@@ -496,6 +509,7 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     out.bulk(text.as_bytes());
     ctx.dirty(1);
     ctx.modified(&argv[1]);
+    ctx.notify(notify::HASH, "hincrbyfloat", &argv[1]);
     if ctx.propagating() {
         // The result, not the increment, as INCRBYFLOAT.
         ctx.rewrite(vec![

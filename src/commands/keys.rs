@@ -12,6 +12,7 @@ use super::meta::{acl, arg, ks, Doc, Group};
 use super::propagate::{arg, expire_del, num, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::commands::ctx::Parts;
+use crate::config::notify;
 use crate::error::{
     CmdError, CmdResult, CURSOR, DB_INDEX, FREQ_WITHOUT_LFU, GT_AND_LT, IDLETIME_WITH_LFU,
     INT32_RANGE, INVALID_FIRST_DB, INVALID_SECOND_DB, NOT_INTEGER, NO_SUCH_KEY, NX_XX_GT_LT,
@@ -640,6 +641,7 @@ fn del_generic(ctx: &mut Ctx, lazy: bool) -> CmdResult {
         if ctx.db().delete(k, now, free) {
             n += 1;
             ctx.modified(k);
+            ctx.notify(notify::GENERIC, "del", k);
         }
     }
     ctx.dirty(n as u64);
@@ -810,6 +812,9 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     ctx.dirty(1);
     ctx.modified(src);
     ctx.modified(dst);
+    ctx.notify(notify::NEW, "new", dst);
+    ctx.notify(notify::GENERIC, "rename_from", src);
+    ctx.notify(notify::GENERIC, "rename_to", dst);
     if nx {
         ctx.out.int(1);
     } else {
@@ -840,6 +845,9 @@ fn move_cmd(ctx: &mut Ctx) -> CmdResult {
     ctx.dirty(1);
     ctx.modified_in(from, key);
     ctx.modified_in(to, key);
+    ctx.notify_in(to, notify::NEW, "new", key);
+    ctx.notify_in(from, notify::GENERIC, "move_from", key);
+    ctx.notify_in(to, notify::GENERIC, "move_to", key);
     ctx.out.int(1);
     Ok(())
 }
@@ -885,6 +893,8 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
     ctx.signal_ready_in(to, newkey);
     ctx.dirty(1);
     ctx.modified_in(to, newkey);
+    ctx.notify_in(to, notify::NEW, "new", newkey);
+    ctx.notify_in(to, notify::GENERIC, "copy_to", newkey);
     ctx.out.int(1);
     Ok(())
 }
@@ -980,6 +990,11 @@ fn expire_generic(ctx: &mut Ctx, base: i64, secs: bool) -> CmdResult {
     }
     ctx.dirty(1);
     ctx.modified(key);
+    if when <= now {
+        ctx.notify(notify::EXPIRED, "expired", key);
+    } else {
+        ctx.notify(notify::GENERIC, "expire", key);
+    }
     if ctx.propagating() {
         if when <= now {
             ctx.rewrite(vec![expire_del(lazy), arg(key)]);
@@ -1044,6 +1059,7 @@ fn persist(ctx: &mut Ctx) -> CmdResult {
     if removed {
         ctx.dirty(1);
         ctx.modified(&argv[1]);
+        ctx.notify(notify::GENERIC, "persist", &argv[1]);
     }
     ctx.out.int(removed as i64);
     Ok(())
@@ -1136,11 +1152,23 @@ fn lfu_policy(ctx: &Ctx) -> bool {
 }
 
 /// Runs `f` on the entry at argv[2] (not touched), or replies null.
+/// OBJECT's lookup: a counted read that does not touch, and whose miss is
+/// no keymiss event (Valkey's LOOKUP_NOTOUCH | LOOKUP_NONOTIFY), so the
+/// hit or miss is counted here rather than by the lookup.
+fn object_entry<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Option<&'a mut Entry> {
+    if db.lookup(key, now, Access::PEEK).is_none() {
+        db.misses += 1;
+        return None;
+    }
+    db.hits += 1;
+    db.lookup(key, now, Access::NO_EFFECTS)
+}
+
 fn object_lookup(ctx: &mut Ctx, f: impl FnOnce(&Entry, i64) -> Result<i64, CmdError>) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
     let (db, out) = ctx.db_and_out();
-    match db.lookup(&argv[2], now, Access::READ_NOTOUCH) {
+    match object_entry(db, &argv[2], now) {
         Some(e) => out.int(f(e, now)?),
         None => out.null(),
     }
@@ -1151,7 +1179,7 @@ fn object_encoding(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
     let (db, out) = ctx.db_and_out();
-    match db.lookup(&argv[2], now, Access::READ_NOTOUCH) {
+    match object_entry(db, &argv[2], now) {
         Some(e) => out.bulk(encoding(&argv[2], e).as_bytes()),
         None => out.null(),
     }

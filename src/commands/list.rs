@@ -21,6 +21,7 @@ use super::flags::*;
 use super::meta::{acl, arg, ks, Doc, Group};
 use super::propagate::{arg, num, word};
 use super::{CommandSpec, Ctx, KeySpec};
+use crate::config::notify;
 use crate::error::{CmdError, CmdResult, INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, WRONGTYPE};
 use crate::keyspace::list::{Elem, List};
 use crate::keyspace::{Access, Db, Free, Value};
@@ -612,14 +613,34 @@ fn push_generic(ctx: &mut Ctx, front: bool, only_existing: bool) -> CmdResult {
             l.push_args(front, elems, fill);
             let n = l.len();
             db.add(key, Value::List(Box::new(l)), now);
+            ctx.notify(notify::NEW, "new", key);
             n
         }
     };
     ctx.dirty(elems.len() as u64);
     ctx.modified(key);
+    ctx.notify(notify::LIST, push_event(front), key);
     ctx.signal_ready(key);
     ctx.out.int(len as i64);
     Ok(())
+}
+
+/// The event of a push at the head (`front`) or the tail.
+fn push_event(front: bool) -> &'static str {
+    if front {
+        "lpush"
+    } else {
+        "rpush"
+    }
+}
+
+/// The event of a pop from the head (`front`) or the tail.
+fn pop_event(front: bool) -> &'static str {
+    if front {
+        "lpop"
+    } else {
+        "rpop"
+    }
 }
 
 fn lpush(ctx: &mut Ctx) -> CmdResult {
@@ -659,12 +680,17 @@ fn pop_count_reply(
     let n = count.min(l.len());
     out.array(n);
     l.pop_many(front, n, fill, |e| reply_elem(out, e));
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         db.delete(key, now, Free::Sync);
     }
     ctx.dirty(n as u64);
     if n > 0 {
         ctx.modified(key);
+        ctx.notify(notify::LIST, pop_event(front), key);
+    }
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", key);
     }
     Ok(n)
 }
@@ -696,11 +722,16 @@ fn pop_generic(ctx: &mut Ctx, front: bool) -> CmdResult {
         None => {
             l.pop_with(front, |e| reply_elem(out, e));
             l.shrink(fill);
-            if l.is_empty() {
+            let emptied = l.is_empty();
+            if emptied {
                 db.delete(key, now, Free::Sync);
             }
             ctx.dirty(1);
             ctx.modified(key);
+            ctx.notify(notify::LIST, pop_event(front), key);
+            if emptied {
+                ctx.notify(notify::GENERIC, "del", key);
+            }
         }
     }
     Ok(())
@@ -892,6 +923,7 @@ fn lset(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.dirty(1);
     ctx.modified(&argv[1]);
+    ctx.notify(notify::LIST, "lset", &argv[1]);
     ctx.out.ok();
     Ok(())
 }
@@ -919,6 +951,7 @@ fn linsert(ctx: &mut Ctx) -> CmdResult {
     let n = l.len();
     ctx.dirty(1);
     ctx.modified(&argv[1]);
+    ctx.notify(notify::LIST, "linsert", &argv[1]);
     ctx.signal_ready(&argv[1]);
     ctx.out.int(n as i64);
     Ok(())
@@ -936,12 +969,17 @@ fn lrem(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     };
     let removed = l.remove_matching(&argv[3], count, fill);
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         db.delete(key, now, Free::Sync);
     }
     ctx.dirty(removed as u64);
     if removed > 0 {
         ctx.modified(key);
+        ctx.notify(notify::LIST, "lrem", key);
+    }
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", key);
     }
     ctx.out.int(removed as i64);
     Ok(())
@@ -965,12 +1003,18 @@ fn ltrim(ctx: &mut Ctx) -> CmdResult {
         None => l.clear(),
     }
     let removed = before - l.len();
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         db.delete(key, now, Free::Sync);
     }
     ctx.dirty(removed as u64);
     if removed > 0 {
         ctx.modified(key);
+    }
+    // Even when nothing was trimmed, as Valkey.
+    ctx.notify(notify::LIST, "ltrim", key);
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", key);
     }
     ctx.out.ok();
     Ok(())
@@ -1004,6 +1048,8 @@ fn move_generic(
         }
         ctx.dirty(1);
         ctx.modified(src);
+        ctx.notify(notify::LIST, push_event(to_left), src);
+        ctx.notify(notify::LIST, pop_event(from_left), src);
         ctx.signal_ready(dst);
         return Ok(true);
     }
@@ -1016,7 +1062,8 @@ fn move_generic(
         return Ok(false);
     };
     l.shrink(fill);
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         db.delete(src, now, Free::Sync);
     }
     if dst_exists {
@@ -1033,6 +1080,15 @@ fn move_generic(
     ctx.dirty(1);
     ctx.modified(src);
     ctx.modified(dst);
+    // The push's events first, then the pop's, as Valkey.
+    if !dst_exists {
+        ctx.notify(notify::NEW, "new", dst);
+    }
+    ctx.notify(notify::LIST, push_event(to_left), dst);
+    ctx.notify(notify::LIST, pop_event(from_left), src);
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", src);
+    }
     ctx.signal_ready(dst);
     Ok(true)
 }
@@ -1119,6 +1175,7 @@ fn bpop_generic(ctx: &mut Ctx, front: bool) -> CmdResult {
             let now = ctx.now;
             let fill = fill(ctx);
             let key = &keys[i];
+            let mut emptied = false;
             let (db, out) = ctx.db_and_out();
             if let Some(l) = list_mut(db, key, now)? {
                 out.array(2);
@@ -1127,10 +1184,15 @@ fn bpop_generic(ctx: &mut Ctx, front: bool) -> CmdResult {
                 l.shrink(fill);
                 if l.is_empty() {
                     db.delete(key, now, Free::Sync);
+                    emptied = true;
                 }
             }
             ctx.dirty(1);
             ctx.modified(key);
+            ctx.notify(notify::LIST, pop_event(front), key);
+            if emptied {
+                ctx.notify(notify::GENERIC, "del", key);
+            }
             if ctx.propagating() {
                 let pop = word(if front { "LPOP" } else { "RPOP" });
                 ctx.rewrite(vec![pop, arg(key)]);

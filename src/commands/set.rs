@@ -15,6 +15,7 @@ use super::args::{int, is};
 use super::flags::*;
 use super::meta::{acl, arg, ks, Doc, Group};
 use super::{stored, CommandSpec, Ctx, KeySpec};
+use crate::config::notify;
 use crate::error::{CmdError, CmdResult, CURSOR, SYNTAX, WRONGTYPE};
 use crate::keyspace::set::{Elem, Limits, Member, Set};
 use crate::keyspace::{Access, Db, Free, Value};
@@ -404,11 +405,13 @@ fn sadd(ctx: &mut Ctx) -> CmdResult {
                 added += s.add(m, &lim) as i64;
             }
             db.add(&argv[1], Value::Set(Box::new(s)), now);
+            ctx.notify(notify::NEW, "new", &argv[1]);
         }
     }
     ctx.dirty(added as u64);
     if added > 0 {
         ctx.modified(&argv[1]);
+        ctx.notify(notify::SET, "sadd", &argv[1]);
     }
     ctx.out.int(added);
     Ok(())
@@ -439,6 +442,10 @@ fn srem(ctx: &mut Ctx) -> CmdResult {
     ctx.dirty(removed as u64);
     if removed > 0 {
         ctx.modified(&argv[1]);
+        ctx.notify(notify::SET, "srem", &argv[1]);
+    }
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", &argv[1]);
     }
     ctx.out.int(removed);
     Ok(())
@@ -526,6 +533,11 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
     if emptied {
         db.delete(src, now, Free::Sync);
     }
+    ctx.notify(notify::SET, "srem", src);
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", src);
+    }
+    let db = ctx.db();
     let mut dirty = 1;
     if dst_exists {
         if let Some(v) = db.lookup(dst, now, Access::WRITE).map(|e| e.value_mut()) {
@@ -535,6 +547,7 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
         let mut s = Set::create(m, 1, &lim);
         s.add(m, &lim);
         db.add(dst, Value::Set(Box::new(s)), now);
+        ctx.notify(notify::NEW, "new", dst);
         dirty += 1;
     }
     ctx.dirty(dirty);
@@ -542,6 +555,7 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
     if dirty > 1 {
         // Added to the destination (it may have held the member already).
         ctx.modified(dst);
+        ctx.notify(notify::SET, "sadd", dst);
     }
     ctx.out.int(1);
     Ok(())

@@ -18,6 +18,7 @@ use super::args::{int, is};
 use super::flags::*;
 use super::meta::{acl, arg, ks, Doc, Group};
 use super::{CommandSpec, Ctx, KeySpec};
+use crate::config::notify;
 use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
 use crate::keyspace::list::List;
 use crate::keyspace::zset::{Limits as ZLimits, ZSet};
@@ -182,6 +183,8 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
     let key = &argv[1];
     let fill = ctx.config().list_max_listpack_size;
     let store_key = o.store;
+    // Whether the destination is new matters only to a `new` event.
+    let notify_new = ctx.notifying(notify::NEW);
     let db = ctx.db();
 
     // The type decides how elements are loaded; a missing key sorts as an
@@ -377,13 +380,19 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
             if outputlen > 0 {
                 let mut list = List::new();
                 list.push_args(false, &vals, fill);
+                let created = notify_new && db.lookup(dst, now, Access::PEEK).is_none();
                 db.set(dst, Value::List(Box::new(list)), false, now);
                 ctx.signal_ready(dst);
                 ctx.dirty(outputlen as u64);
                 ctx.modified(dst);
+                if created {
+                    ctx.notify(notify::NEW, "new", dst);
+                }
+                ctx.notify(notify::LIST, "sortstore", dst);
             } else if db.delete(dst, now, Free::Sync) {
                 ctx.dirty(1);
                 ctx.modified(dst);
+                ctx.notify(notify::GENERIC, "del", dst);
             }
             ctx.out.int(outputlen as i64);
         }

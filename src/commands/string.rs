@@ -17,6 +17,7 @@ use super::flags::*;
 use super::meta::{acl, arg, ks, Doc, Group};
 use super::propagate::{arg, expire_del, num, word};
 use super::{CommandSpec, Ctx, KeySpec};
+use crate::config::notify;
 use crate::error::{
     wrong_arity, CmdError, CmdResult, DECREMENT_OVERFLOW, INCR_NAN_OR_INF, LCS_ALLOC_FAILED,
     LCS_LEN_AND_IDX, LCS_MEMORY_LIMIT, LCS_NOT_STRINGS, LCS_TOO_LONG, NOT_FLOAT, NOT_INTEGER,
@@ -639,7 +640,12 @@ struct SetReq<'a> {
 
 /// The SET family's core. With `get`, the old value (or null) has been
 /// replied when this returns Ok. Ok(false): a condition stopped the write.
+/// Inlined into SET: passing `SetReq` to a call cost SET more than the
+/// notification test added (3,341 -> 3,303 instructions per request).
+#[inline(always)]
 fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], req: SetReq) -> Result<bool, CmdError> {
+    // Read once, up front: SET is the hottest write.
+    let notifying = ctx.notifying(notify::NEW | notify::STRING | notify::GENERIC);
     let now = ctx.now;
     let (db, out) = ctx.db_and_out();
     let (found, equal) = if req.get {
@@ -673,6 +679,7 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], req: SetReq) -> Result<boo
                 db.delete(key, now, Free::Sync);
                 ctx.dirty(1);
                 ctx.modified(key);
+                ctx.notify(notify::EXPIRED, "expired", key);
                 if ctx.propagating() {
                     let del = expire_del(ctx.config().lazyfree_lazy_expire);
                     ctx.rewrite(vec![del, arg(key)]);
@@ -692,7 +699,23 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], req: SetReq) -> Result<boo
     }
     ctx.dirty(1);
     ctx.modified(key);
+    if notifying {
+        notify_set(ctx, key, !found, req.when.is_some());
+    }
     Ok(true)
+}
+
+/// SET's events: `new` for a created key, `set`, and `expire` with a TTL.
+#[cold]
+#[inline(never)]
+fn notify_set(ctx: &mut Ctx, key: &[u8], created: bool, expire: bool) {
+    if created {
+        ctx.notify(notify::NEW, "new", key);
+    }
+    ctx.notify(notify::STRING, "set", key);
+    if expire {
+        ctx.notify(notify::GENERIC, "expire", key);
+    }
 }
 
 /// SET key value [NX | XX | IFEQ v] [GET] [EX | PX | EXAT | PXAT t | KEEPTTL]
@@ -810,6 +833,7 @@ fn getdel(ctx: &mut Ctx) -> CmdResult {
             db.delete(key, now, Free::Sync);
             ctx.dirty(1);
             ctx.modified(key);
+            ctx.notify(notify::GENERIC, "del", key);
             if ctx.propagating() {
                 ctx.rewrite(vec![word("DEL"), arg(key)]);
             }
@@ -845,6 +869,11 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
     if changed {
         ctx.dirty(1);
         ctx.modified(key);
+        match when {
+            Some((_, w)) if w <= now => ctx.notify(notify::EXPIRED, "expired", key),
+            Some(_) => ctx.notify(notify::GENERIC, "expire", key),
+            None => ctx.notify(notify::GENERIC, "persist", key),
+        }
         if ctx.propagating() {
             let lazy = ctx.config().lazyfree_lazy_expire;
             ctx.rewrite(match when {
@@ -870,6 +899,7 @@ fn delifeq(ctx: &mut Ctx) -> CmdResult {
         db.delete(&argv[1], now, Free::Sync);
         ctx.dirty(1);
         ctx.modified(&argv[1]);
+        ctx.notify(notify::GENERIC, "del", &argv[1]);
         if ctx.propagating() {
             ctx.rewrite(vec![word("DEL"), arg(&argv[1])]);
         }
@@ -910,7 +940,10 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> Result<bool, CmdError> {
         return Ok(false);
     }
     for pair in argv[1..].chunks(2) {
+        ctx.notify_if_new(&pair[0]);
+        let db = ctx.db();
         db.set(&pair[0], Value::Str(Str::from_bytes(&pair[1])), false, now);
+        ctx.notify(notify::STRING, "set", &pair[0]);
     }
     ctx.dirty((argv.len() / 2) as u64);
     for pair in argv[1..].chunks(2) {
@@ -948,11 +981,13 @@ fn incr_by(ctx: &mut Ctx, by: i64) -> CmdResult {
         }
         None => {
             db.add(key, Value::Str(Str::Int(by)), now);
+            ctx.notify(notify::NEW, "new", key);
             by
         }
     };
     ctx.dirty(1);
     ctx.modified(key);
+    ctx.notify(notify::STRING, "incrby", key);
     ctx.out.int(v);
     Ok(())
 }
@@ -983,7 +1018,7 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let argv = ctx.argv;
     let key = &argv[1];
-    let (db, out) = ctx.db_and_out();
+    let db = ctx.db();
     let cur = match db.lookup(key, now, Access::WRITE) {
         None => None,
         Some(e) => Some(match as_str(e)? {
@@ -1004,11 +1039,15 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
                 db.discard(old);
             }
         }
-        None => db.add(key, new, now),
+        None => {
+            db.add(key, new, now);
+            ctx.notify(notify::NEW, "new", key);
+        }
     }
-    out.bulk(text.as_bytes());
+    ctx.out.bulk(text.as_bytes());
     ctx.dirty(1);
     ctx.modified(key);
+    ctx.notify(notify::STRING, "incrbyfloat", key);
     if ctx.propagating() {
         // The result, not the increment: replicas must not redo the
         // arithmetic (their long double may differ).
@@ -1033,6 +1072,7 @@ fn append(ctx: &mut Ctx) -> CmdResult {
             let s = Str::from_bytes(tail);
             let len = s.len();
             db.add(key, Value::Str(s), now);
+            ctx.notify(notify::NEW, "new", key);
             len
         }
         Some(e) => {
@@ -1051,6 +1091,7 @@ fn append(ctx: &mut Ctx) -> CmdResult {
     };
     ctx.dirty(1);
     ctx.modified(key);
+    ctx.notify(notify::STRING, "append", key);
     ctx.out.int(len as i64);
     Ok(())
 }
@@ -1122,6 +1163,7 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
             grow_zeroed(&mut v, end)?;
             v[offset as usize..].copy_from_slice(value);
             db.add(key, Value::Str(Str::grown(v)), now);
+            ctx.notify(notify::NEW, "new", key);
             end
         }
         Some(e) => {
@@ -1142,6 +1184,7 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
     };
     ctx.dirty(1);
     ctx.modified(key);
+    ctx.notify(notify::STRING, "setrange", key);
     ctx.out.int(len as i64);
     Ok(())
 }

@@ -16,6 +16,7 @@ use bytes::Bytes;
 use super::args::{int, is, timeout};
 use super::propagate::{arg, num, word};
 use super::Ctx;
+use crate::config::notify;
 use crate::error::{wrong_arity, CmdError, CmdResult, CURSOR, NOT_FLOAT, SYNTAX, WRONGTYPE};
 use crate::keyspace::set::{Member, Set};
 use crate::keyspace::zset::{cmp, Limits, ZSet};
@@ -91,11 +92,22 @@ fn check_write(db: &mut Db, key: &[u8], now: i64) -> Result<bool, CmdError> {
     }
 }
 
-/// Deletes `key` if its zset was emptied.
-fn drop_if_empty(db: &mut Db, key: &[u8], now: i64) {
+/// Deletes `key` if its zset was emptied; true if it was.
+fn drop_if_empty(db: &mut Db, key: &[u8], now: i64) -> bool {
     if matches!(db.lookup(key, now, Access::PEEK), Some(e) if matches!(&*e.value(), Value::ZSet(z) if z.is_empty()))
     {
         db.delete(key, now, Free::Sync);
+        return true;
+    }
+    false
+}
+
+/// The notifications of `removed` elements taken from `key` by `event`:
+/// the event, then `del` if that emptied the key.
+fn notify_removed(ctx: &mut Ctx, key: &[u8], event: &'static str, emptied: bool) {
+    ctx.notify(notify::ZSET, event, key);
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", key);
     }
 }
 
@@ -228,23 +240,31 @@ fn build<M: AsRef<[u8]>>(items: &[(M, f64)], limits: Limits, sized: bool) -> ZSe
 }
 
 /// Stores a computed result under `dst` (deleting it when empty) and
-/// replies its size.
-fn store_result<M: AsRef<[u8]>>(ctx: &mut Ctx, dst: &[u8], items: &[(M, f64)], sized: bool) {
+/// replies its size; `event` is the command's notification.
+fn store_result<M: AsRef<[u8]>>(
+    ctx: &mut Ctx,
+    dst: &[u8],
+    items: &[(M, f64)],
+    sized: bool,
+    event: &'static str,
+) {
     let now = ctx.now;
     let lim = limits(ctx);
-    let db = ctx.db();
     if items.is_empty() {
-        if db.delete(dst, now, Free::Sync) {
+        if ctx.db().delete(dst, now, Free::Sync) {
             ctx.dirty(1);
             ctx.modified(dst);
+            ctx.notify(notify::GENERIC, "del", dst);
         }
         ctx.out.int(0);
         return;
     }
     let z = build(items, lim, sized);
-    db.set(dst, Value::ZSet(Box::new(z)), false, now);
+    ctx.notify_if_new(dst);
+    ctx.db().set(dst, Value::ZSet(Box::new(z)), false, now);
     ctx.dirty(1);
     ctx.modified(dst);
+    ctx.notify(notify::ZSET, event, dst);
     ctx.signal_ready(dst);
     ctx.out.int(items.len() as i64);
 }
@@ -314,7 +334,9 @@ fn zadd(ctx: &mut Ctx) -> CmdResult {
             Value::ZSet(Box::new(ZSet::with_hint(pairs, maxlen, lim))),
             now,
         );
+        ctx.notify(notify::NEW, "new", key);
     }
+    let db = ctx.db();
     let Some(z) = write(db, key, now)? else {
         return Ok(());
     };
@@ -361,6 +383,7 @@ fn zadd(ctx: &mut Ctx) -> CmdResult {
     if added + updated > 0 {
         ctx.dirty((added + updated) as u64);
         ctx.modified(key);
+        ctx.notify(notify::ZSET, if incr { "zincr" } else { "zadd" }, key);
     }
     if added > 0 {
         ctx.signal_ready(key);
@@ -410,7 +433,10 @@ fn zincrby(ctx: &mut Ctx) -> CmdResult {
             Value::ZSet(Box::new(ZSet::with_hint(1, member.len(), lim))),
             now,
         );
+        ctx.notify(notify::NEW, "new", key);
     }
+    let db = ctx.db();
+    let mut changed = true;
     let Some(z) = write(db, key, now)? else {
         return Ok(());
     };
@@ -423,6 +449,8 @@ fn zincrby(ctx: &mut Ctx) -> CmdResult {
             }
             if new != cur {
                 z.update(member, cur, new);
+            } else {
+                changed = false;
             }
             new
         }
@@ -434,6 +462,9 @@ fn zincrby(ctx: &mut Ctx) -> CmdResult {
     };
     ctx.dirty(1);
     ctx.modified(key);
+    if changed {
+        ctx.notify(notify::ZSET, "zincr", key);
+    }
     reply_score(ctx.out, new);
     Ok(())
 }
@@ -455,9 +486,10 @@ fn zrem(ctx: &mut Ctx) -> CmdResult {
         }
     }
     if removed > 0 {
-        drop_if_empty(db, key, now);
+        let emptied = drop_if_empty(db, key, now);
         ctx.dirty(removed);
         ctx.modified(key);
+        notify_removed(ctx, key, "zrem", emptied);
     }
     ctx.out.int(removed as i64);
     Ok(())
@@ -565,9 +597,11 @@ fn pop(
         z.remove(m);
     }
     if !items.is_empty() {
-        drop_if_empty(db, key, now);
+        let emptied = drop_if_empty(db, key, now);
         ctx.dirty(items.len() as u64);
         ctx.modified(key);
+        let event = if max { "zpopmax" } else { "zpopmin" };
+        notify_removed(ctx, key, event, emptied);
     }
     Ok(items)
 }
@@ -588,8 +622,9 @@ fn pop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
         None => None,
     };
     let now = ctx.now;
-    // Type errors come before a zero count would return.
-    read(ctx.db(), &argv[1], now)?;
+    // Type errors come before a zero count would return (a write lookup,
+    // as Valkey's: no keyspace miss).
+    check_write(ctx.db(), &argv[1], now)?;
     let items = pop(ctx, &argv[1], max, count.unwrap_or(1))?;
     let out = &mut *ctx.out;
     if count.is_none() {
@@ -661,7 +696,7 @@ fn parse_mpop(argv: &[Bytes], at: usize) -> Result<(&[Bytes], bool, usize), CmdE
 fn mpop_serve(ctx: &mut Ctx, keys: &[Bytes], max: bool, count: usize) -> Result<bool, CmdError> {
     let now = ctx.now;
     for k in keys {
-        let found = read(ctx.db(), k, now)?.is_some();
+        let found = check_write(ctx.db(), k, now)?;
         if found {
             let items = pop(ctx, k, max, count)?;
             if ctx.propagating() {
@@ -707,7 +742,7 @@ fn bpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
     let keys = &argv[1..argv.len() - 1];
     let now = ctx.now;
     for k in keys {
-        if read(ctx.db(), k, now)?.is_some() {
+        if check_write(ctx.db(), k, now)? {
             let items = pop(ctx, k, max, 1)?;
             if ctx.propagating() {
                 ctx.rewrite(vec![pop_name(max), arg(k)]);

@@ -750,14 +750,11 @@ pub static DIRECTIVES: &[Directive] = &[
         flags: 0,
         mutable: true,
         default: "",
-        get: |_| String::new(),
-        set: |_, a| {
-            // Keyspace notifications need pub/sub, which is not implemented.
-            if one(a)?.is_empty() {
-                Ok(())
-            } else {
-                Err("keyspace notifications are not supported by ferrokey; use \"\"".into())
-            }
+        get: |c| super::notify::format(c.notify_keyspace_events),
+        set: |c, a| {
+            c.notify_keyspace_events =
+                super::notify::parse(one(a)?).ok_or(super::notify::INVALID)?;
+            Ok(())
         },
     },
     Directive {

@@ -8,6 +8,7 @@
 pub mod directives;
 pub mod extra;
 pub mod file;
+pub mod notify;
 
 pub use directives::{Directive, DIRECTIVES};
 
@@ -69,6 +70,8 @@ pub struct Config {
     pub list_compress_depth: u64,
     /// (hard, soft, soft-seconds) for the normal, replica and pubsub classes.
     pub client_output_buffer_limit: [(u64, u64, u64); 3],
+    /// Keyspace notification classes and channels (`notify::` bits).
+    pub notify_keyspace_events: u32,
     /// Values of the directives in `extra` (features not running, knobs
     /// with no counterpart), by name.
     pub extra: std::collections::BTreeMap<&'static str, String>,
@@ -124,6 +127,7 @@ impl Default for Config {
             list_max_listpack_size: 0,
             list_compress_depth: 0,
             client_output_buffer_limit: [(0, 0, 0); 3],
+            notify_keyspace_events: 0,
             extra: Default::default(),
             config_file: None,
         };
@@ -214,7 +218,8 @@ mod tests {
             "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
         );
         assert_eq!(c.get("auto-aof-rewrite-min-size").unwrap(), "67108864");
-        assert!(file::apply_text(&mut c, "notify-keyspace-events KEA\n", "x").is_err());
+        file::apply_text(&mut c, "notify-keyspace-events KEA\n", "x").unwrap();
+        assert_eq!(c.get("notify-keyspace-events").unwrap(), "AKE");
     }
 
     #[test]

@@ -262,6 +262,9 @@ impl MainLoop {
                 next_cron = Instant::now()
                     + Duration::from_millis(1000 / self.state.config.hz.max(1) as u64);
             }
+            // Keyspace notifications are published here once pub/sub is
+            // wired in; until then they are dropped.
+            self.state.effects.events.clear();
             self.state.collect_db_garbage();
             self.free_garbage();
             self.flush_outbox();

@@ -204,8 +204,28 @@ pub struct Db {
     /// them in place, as Valkey pauses expiry with its clients.
     pub expire_paused: bool,
     /// Keys deleted because they had expired, in order, while someone
-    /// propagates them (`log_expired`); None, and free, otherwise.
-    expired_log: Option<Vec<Bytes>>,
+    /// propagates them (`log_expired`); None, and free, otherwise. With
+    /// `log_misses`, counted lookups that found nothing go in too.
+    expired_log: Option<Vec<(Logged, Bytes)>>,
+    log_misses: bool,
+}
+
+/// Appends to a db's log, if on (out of line: the lookup stays small).
+#[cold]
+#[inline(never)]
+fn log_key(log: &mut Option<Vec<(Logged, Bytes)>>, why: Logged, key: &[u8]) {
+    if let Some(log) = log {
+        log.push((why, Bytes::copy_from_slice(key)));
+    }
+}
+
+/// Why a key is in a db's log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Logged {
+    /// Deleted because it had expired.
+    Expired,
+    /// A read lookup (`Access::count`) found no such key: Valkey's keymiss.
+    Missed,
 }
 
 impl Db {
@@ -252,10 +272,22 @@ impl Db {
         }
     }
 
+    /// Also logs read lookups that miss, while the log is on (keyspace
+    /// notifications of class `m`).
+    pub fn log_misses(&mut self, on: bool) {
+        self.log_misses = on;
+    }
+
     /// The keys logged since the last call, oldest first (nothing when
     /// logging is off).
-    pub fn take_expired(&mut self) -> impl Iterator<Item = Bytes> + '_ {
+    pub fn take_logged(&mut self) -> impl Iterator<Item = (Logged, Bytes)> + '_ {
         self.expired_log.iter_mut().flat_map(|log| log.drain(..))
+    }
+
+    /// `take_logged`'s expired keys (misses are dropped).
+    pub fn take_expired(&mut self) -> impl Iterator<Item = Bytes> + '_ {
+        self.take_logged()
+            .filter_map(|(why, k)| (why == Logged::Expired).then_some(k))
     }
 
     /// Finds a live key, doing what `how` says on the way (see `Access`):
@@ -282,8 +314,8 @@ impl Db {
                             self.garbage.push(v);
                         }
                         self.expired_keys += 1;
-                        if let Some(log) = &mut self.expired_log {
-                            log.push(Bytes::copy_from_slice(key));
+                        if self.expired_log.is_some() {
+                            log_key(&mut self.expired_log, Logged::Expired, key);
                         }
                         None
                     }
@@ -300,6 +332,9 @@ impl Db {
             None => {
                 if how.count {
                     self.misses += 1;
+                    if self.log_misses {
+                        log_key(&mut self.expired_log, Logged::Missed, key);
+                    }
                 }
                 None
             }
@@ -404,7 +439,7 @@ impl Db {
         }
         self.expired_keys += 1;
         if let Some(log) = &mut self.expired_log {
-            log.push(Bytes::copy_from_slice(key));
+            log.push((Logged::Expired, Bytes::copy_from_slice(key)));
         }
     }
 
@@ -694,6 +729,31 @@ mod tests {
         assert_eq!((db.hits, db.misses), (1, 0), "still counted");
         let e = db.lookup(b"a", 61_000, Access::PEEK).unwrap();
         assert_eq!(e.idle_secs(61_000), 60);
+    }
+
+    #[test]
+    fn misses_logged_in_order_only_for_counted_lookups_when_asked() {
+        let mut db = Db::new(0);
+        db.log_expired(true);
+        assert!(db.lookup(b"a", 0, Access::READ).is_none());
+        assert_eq!(db.take_logged().count(), 0, "misses off by default");
+        db.log_misses(true);
+        db.set(b"x", s("v"), false, 0);
+        db.set_expire(b"x", 100);
+        assert!(db.lookup(b"x", 200, Access::READ).is_none());
+        assert!(db.lookup(b"w", 200, Access::WRITE).is_none());
+        assert!(db.lookup(b"p", 200, Access::PEEK).is_none());
+        assert!(db.lookup(b"t", 200, Access::READ_NOTOUCH).is_none());
+        let got: Vec<(Logged, Bytes)> = db.take_logged().collect();
+        let b = |k: &'static [u8]| Bytes::from_static(k);
+        assert_eq!(
+            got,
+            [
+                (Logged::Expired, b(b"x")),
+                (Logged::Missed, b(b"x")),
+                (Logged::Missed, b(b"t")),
+            ]
+        );
     }
 
     #[test]

@@ -11,14 +11,59 @@
 //! random choices become what was chosen (`SPOP` → `SREM`), a blocking pop
 //! that was served goes out in its non-blocking form, and a key found
 //! expired goes out as its deletion.
+//!
+//! Keyspace notifications are collected here too, as `Event`s, only for the
+//! classes `notify-keyspace-events` selects (one flag test per event, and
+//! nothing while notifications are off); `Event::messages` makes the
+//! pub/sub channel and message pairs Valkey publishes for one.
 
 use bytes::Bytes;
+
+use crate::config::notify;
 
 /// One command to propagate, to run in database `db`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Propagated {
     pub db: usize,
     pub argv: Vec<Bytes>,
+}
+
+/// One keyspace notification: `event` happened to `key` in `db` (Valkey's
+/// notifyKeyspaceEvent arguments).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub db: usize,
+    /// Its class, one of the `config::notify` class bits.
+    pub class: u32,
+    pub event: &'static str,
+    pub key: Bytes,
+}
+
+impl Event {
+    /// The (channel, message) pairs Valkey publishes for this event under
+    /// `flags` (`notify-keyspace-events`): `__keyspace@<db>__:<key>` with
+    /// the event name (K), then `__keyevent@<db>__:<event>` with the key
+    /// (E). None when `flags` does not select its class.
+    pub fn messages(&self, flags: u32) -> Vec<(Bytes, Bytes)> {
+        let mut out = Vec::new();
+        if flags & self.class == 0 {
+            return out;
+        }
+        let db = self.db.to_string();
+        if flags & notify::KEYSPACE != 0 {
+            let mut chan = Vec::with_capacity(16 + db.len() + self.key.len());
+            chan.extend_from_slice(b"__keyspace@");
+            chan.extend_from_slice(db.as_bytes());
+            chan.extend_from_slice(b"__:");
+            chan.extend_from_slice(&self.key);
+            out.push((Bytes::from(chan), Bytes::from_static(self.event.as_bytes())));
+        }
+        if flags & notify::KEYEVENT != 0 {
+            let chan = format!("__keyevent@{db}__:{}", self.event);
+            out.push((Bytes::from(chan), self.key.clone()));
+        }
+        out
+    }
 }
 
 #[derive(Default)]
@@ -28,8 +73,13 @@ pub struct Effects {
     propagating: bool,
     /// Someone wants the modified keys (`State::set_track_keys`).
     track_keys: bool,
-    /// Either: the one flag the call path tests per command.
+    /// The notification classes collected: those `notify-keyspace-events`
+    /// selects, or none when it names neither channel (K, E).
+    notify: u32,
+    /// Any of the three: the one flag the call path tests per command.
     wanted: bool,
+    /// Keyspace notifications, in order.
+    pub events: Vec<Event>,
     /// Keys modified, in the order signalled: (db, key).
     pub modified: Vec<(usize, Bytes)>,
     /// The propagation stream, in order.
@@ -108,7 +158,37 @@ impl Effects {
     pub fn listen(&mut self, propagating: bool, track_keys: bool) {
         self.propagating = propagating;
         self.track_keys = track_keys;
-        self.wanted = propagating || track_keys;
+        self.wanted = propagating || track_keys || self.notify != 0;
+    }
+
+    /// Collects the events `flags` (`notify-keyspace-events`) selects.
+    pub fn set_notify(&mut self, flags: u32) {
+        let channels = flags & (notify::KEYSPACE | notify::KEYEVENT) != 0;
+        self.notify = if channels {
+            flags & !(notify::KEYSPACE | notify::KEYEVENT)
+        } else {
+            0
+        };
+        self.listen(self.propagating, self.track_keys);
+    }
+
+    /// True when events of `class` are collected.
+    #[inline(always)]
+    pub fn notifying(&self, class: u32) -> bool {
+        self.notify & class != 0
+    }
+
+    /// Records `event` on `key` in `db`, if its class is collected.
+    #[inline]
+    pub fn notify(&mut self, db: usize, class: u32, event: &'static str, key: &[u8]) {
+        if self.notifying(class) {
+            self.events.push(Event {
+                db,
+                class,
+                event,
+                key: Bytes::copy_from_slice(key),
+            });
+        }
     }
 
     /// Records that `key` in `db` was modified.
@@ -158,6 +238,71 @@ mod tests {
         e.push(0, argv(&["DEL", "k"]));
         e.end_command(0, &argv(&["SET", "k", "v"]), true);
         assert!(e.modified.is_empty() && e.stream.is_empty());
+    }
+
+    #[test]
+    fn events_collected_only_for_selected_classes_with_a_channel() {
+        let mut e = Effects::default();
+        e.notify(0, notify::GENERIC, "del", b"k");
+        assert!(e.events.is_empty() && !e.wanted());
+        // Classes without K or E publish nothing: nothing is collected.
+        e.set_notify(notify::parse("g").unwrap());
+        e.notify(0, notify::GENERIC, "del", b"k");
+        assert!(e.events.is_empty() && !e.wanted());
+        e.set_notify(notify::parse("Egx").unwrap());
+        assert!(e.wanted() && !e.propagating() && !e.tracking_keys());
+        e.notify(3, notify::STRING, "set", b"k");
+        e.notify(3, notify::GENERIC, "expire", b"k");
+        e.notify(3, notify::NEW, "new", b"k");
+        assert_eq!(
+            e.events,
+            vec![Event {
+                db: 3,
+                class: notify::GENERIC,
+                event: "expire",
+                key: Bytes::from_static(b"k")
+            }]
+        );
+        e.set_notify(0);
+        assert!(!e.wanted());
+    }
+
+    #[test]
+    fn event_messages_follow_k_and_e() {
+        let ev = Event {
+            db: 12,
+            class: notify::LIST,
+            event: "lpush",
+            key: Bytes::from_static(b"a key\xff"),
+        };
+        let pairs = |flags: &str| -> Vec<(String, String)> {
+            ev.messages(notify::parse(flags).unwrap())
+                .into_iter()
+                .map(|(c, m)| {
+                    (
+                        String::from_utf8_lossy(&c).into_owned(),
+                        String::from_utf8_lossy(&m).into_owned(),
+                    )
+                })
+                .collect()
+        };
+        let space = (
+            "__keyspace@12__:a key\u{fffd}".to_string(),
+            "lpush".to_string(),
+        );
+        let event = (
+            "__keyevent@12__:lpush".to_string(),
+            "a key\u{fffd}".to_string(),
+        );
+        assert_eq!(pairs("KEA"), vec![space.clone(), event.clone()]);
+        assert_eq!(pairs("Kl"), vec![space]);
+        assert_eq!(pairs("El"), vec![event]);
+        assert!(pairs("KEg").is_empty());
+        assert!(pairs("A").is_empty());
+        assert_eq!(
+            ev.messages(notify::parse("KEl").unwrap())[0].0.last(),
+            Some(&0xff)
+        );
     }
 
     #[test]

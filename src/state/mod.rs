@@ -23,14 +23,15 @@ use std::time::Instant;
 
 pub use blocking::{BlockRequest, Blocking, TimeoutReply};
 pub use client::{Client, Clients, ReplyMode};
-pub use effects::{Effects, Propagated, NO_DB};
+pub use effects::{Effects, Event, Propagated, NO_DB};
 pub use slowlog::{SlowEntry, SlowLog};
 pub use stats::{CmdId, CmdStat, Rates, Stats};
 pub use watch::Watches;
 
 use bytes::Bytes;
 
-use crate::config::Config;
+use crate::config::{notify, Config};
+use crate::keyspace::db::Logged;
 use crate::keyspace::Db;
 use crate::net::message::{ClientId, Garbage};
 use crate::net::NetLimits;
@@ -160,7 +161,9 @@ impl State {
         let mut rng = Rng::default();
         let run_id = hex40(&mut rng);
         let replid = hex40(&mut rng);
-        State {
+        let mut effects = Effects::default();
+        effects.set_notify(config.notify_keyspace_events);
+        let mut state = State {
             dbs,
             stats: Stats {
                 commands: vec![CmdStat::default(); commands],
@@ -182,7 +185,7 @@ impl State {
             io_threads_active: 0,
             rates: Rates::default(),
             blocking: Blocking::default(),
-            effects: Effects::default(),
+            effects,
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
@@ -197,7 +200,9 @@ impl State {
             pause: pause::Pause::default(),
             keep_modified: false,
             config,
-        }
+        };
+        state.log_expired();
+        state
     }
 
     /// A fresh random replication id.
@@ -209,6 +214,7 @@ impl State {
     /// CONFIG SET).
     pub fn config_changed(&mut self) {
         self.mode.limited = self.config.maxmemory != 0;
+        self.apply_notify_config();
     }
 
     /// Keys stop (or resume) expiring with a client pause.
@@ -268,18 +274,29 @@ impl State {
         }
     }
 
+    /// Applies `notify-keyspace-events` (at start and after CONFIG SET).
+    pub fn apply_notify_config(&mut self) {
+        self.effects.set_notify(self.config.notify_keyspace_events);
+        self.log_expired();
+    }
+
     /// While effects are wanted, the dbs log the keys they find expired:
-    /// those are modified keys, and go out as deletions.
+    /// those are modified keys, go out as deletions, and are `expired`
+    /// events.
     fn log_expired(&mut self) {
         let on = self.effects.wanted();
+        let misses = self.effects.notifying(notify::KEY_MISS);
         for db in &mut self.dbs {
             db.log_expired(on);
+            db.log_misses(misses);
         }
     }
 
     /// Records the keys the dbs found expired since the last call: as
-    /// modified, and propagated as `UNLINK` with `lazyfree-lazy-expire yes`
-    /// (else `DEL`), as Valkey's deleteExpiredKeyAndPropagate.
+    /// `expired` events, as modified, and propagated as `UNLINK` with
+    /// `lazyfree-lazy-expire yes` (else `DEL`), as Valkey's
+    /// deleteExpiredKeyAndPropagate; and the read lookups that missed, as
+    /// `keymiss` events.
     pub fn propagate_expired(&mut self) {
         if !self.effects.wanted() {
             return;
@@ -291,7 +308,12 @@ impl State {
         };
         for db in &mut self.dbs {
             let id = db.id;
-            for key in db.take_expired() {
+            for (why, key) in db.take_logged() {
+                if why == Logged::Missed {
+                    self.effects.notify(id, notify::KEY_MISS, "keymiss", &key);
+                    continue;
+                }
+                self.effects.notify(id, notify::EXPIRED, "expired", &key);
                 self.effects.modified(id, &key);
                 self.effects.push(id, vec![verb.clone(), key]);
             }

@@ -59,20 +59,23 @@ fn intersect<'a>(sets: &[&'a Set], mut f: impl FnMut(Member<'a>) -> bool) {
     }
 }
 
-/// Stores `res` at `dst` (deleting `dst` when empty) and replies its size.
-fn store(ctx: &mut Ctx, dst: &[u8], res: Set) {
+/// Stores `res` at `dst` (deleting `dst` when empty) and replies its size;
+/// `event` is the command's notification.
+fn store(ctx: &mut Ctx, dst: &[u8], res: Set, event: &'static str) {
     let now = ctx.now;
     let n = res.len();
-    let db = ctx.db();
     if n == 0 {
-        if db.delete(dst, now, Free::Sync) {
+        if ctx.db().delete(dst, now, Free::Sync) {
             ctx.dirty(1);
             ctx.modified(dst);
+            ctx.notify(notify::GENERIC, "del", dst);
         }
     } else {
-        db.set(dst, Value::Set(Box::new(res)), false, now);
+        ctx.notify_if_new(dst);
+        ctx.db().set(dst, Value::Set(Box::new(res)), false, now);
         ctx.dirty(1);
         ctx.modified(dst);
+        ctx.notify(notify::SET, event, dst);
     }
     ctx.out.int(n as i64);
 }
@@ -105,7 +108,8 @@ pub(super) fn sinterstore(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let keys = &argv[2..];
     let db = ctx.db();
-    check_sets(db, keys, now, true)?;
+    // Sources are read lookups even when storing, as Valkey's.
+    check_sets(db, keys, now, false)?;
     let mut res = Set::new_intset();
     if let Some(sets) = sets_of(db, keys).into_iter().collect::<Option<Vec<&Set>>>() {
         intersect(&sets, |m| {
@@ -113,7 +117,7 @@ pub(super) fn sinterstore(ctx: &mut Ctx) -> CmdResult {
             true
         });
     }
-    store(ctx, &argv[1], res);
+    store(ctx, &argv[1], res, "sinterstore");
     Ok(())
 }
 
@@ -202,9 +206,14 @@ fn union_diff_store(ctx: &mut Ctx, op: Op) -> CmdResult {
     let argv = ctx.argv;
     let keys = &argv[2..];
     let db = ctx.db();
-    check_sets(db, keys, now, true)?;
+    // Sources are read lookups even when storing, as Valkey's.
+    check_sets(db, keys, now, false)?;
     let res = union_diff(db, keys, op, &lim);
-    store(ctx, &argv[1], res);
+    let event = match op {
+        Op::Union => "sunionstore",
+        Op::Diff => "sdiffstore",
+    };
+    store(ctx, &argv[1], res, event);
     Ok(())
 }
 

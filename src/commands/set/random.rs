@@ -48,6 +48,10 @@ pub(super) fn spop(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.dirty(1);
     ctx.modified(key);
+    ctx.notify(notify::SET, "spop", key);
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", key);
+    }
     if ctx.propagating() {
         // What was picked, not a new random pick on the replica.
         let member = arg(&e.as_member().to_bytes());
@@ -87,6 +91,8 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
         db.delete(key, now, Free::Sync);
         ctx.dirty(size as u64);
         ctx.modified(key);
+        ctx.notify(notify::SET, "spop", key);
+        ctx.notify(notify::GENERIC, "del", key);
         if propagating {
             let del = server_del(ctx.config().lazyfree_lazy_server_del);
             ctx.rewrite(vec![del, arg(key)]);
@@ -126,6 +132,7 @@ fn spop_count(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.dirty(count as u64);
     ctx.modified(key);
+    ctx.notify(notify::SET, "spop", key);
     if propagating {
         // SREMs of at most 1,024 members each, as Valkey batches them.
         let db = ctx.db_index();

@@ -314,7 +314,7 @@ pub(super) fn zrangestore(ctx: &mut Ctx) -> CmdResult {
         }
         None => Vec::new(),
     };
-    store_result(ctx, &argv[1], &items, false);
+    store_result(ctx, &argv[1], &items, false, "zrangestore");
     Ok(())
 }
 
@@ -361,9 +361,15 @@ fn remrange_generic(ctx: &mut Ctx, by: By) -> CmdResult {
         }
     }
     if removed > 0 {
-        drop_if_empty(db, key, now);
+        let emptied = drop_if_empty(db, key, now);
         ctx.dirty(removed);
         ctx.modified(key);
+        let event = match by {
+            By::Score => "zremrangebyscore",
+            By::Lex => "zremrangebylex",
+            _ => "zremrangebyrank",
+        };
+        notify_removed(ctx, key, event, emptied);
     }
     ctx.out.int(removed as i64);
     Ok(())

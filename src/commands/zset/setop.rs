@@ -249,7 +249,12 @@ fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
         let owned: Vec<(Vec<u8>, f64)> =
             res.into_iter().map(|(m, s)| (m.into_owned(), s)).collect();
         drop(srcs);
-        store_result(ctx, &argv[1], &owned, true);
+        let event = match op {
+            SetOp::Union => "zunionstore",
+            SetOp::Inter => "zinterstore",
+            SetOp::Diff => "zdiffstore",
+        };
+        store_result(ctx, &argv[1], &owned, true, event);
     } else {
         reply_elements(out, &res, withscores);
     }

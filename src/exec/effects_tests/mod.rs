@@ -20,6 +20,7 @@
 //!   will need a whole-db signal of its own.
 
 mod json;
+mod notify;
 
 use std::collections::BTreeSet;
 
