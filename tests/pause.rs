@@ -31,7 +31,19 @@ fn wait_blocked(s: &mut TcpStream, n: usize) {
 server_test!(writes_wait_for_unpause_in_order, |srv| {
     let mut ctl = srv.raw();
     assert_eq!(q(&mut ctl, &["SET", "foo", "bar"]), OK);
+    let info = q(&mut ctl, &["INFO", "clients"]);
+    assert!(
+        info.contains(
+            "paused_reason:none\r\npaused_actions:none\r\npaused_timeout_milliseconds:0\r\n"
+        ),
+        "{info}"
+    );
     assert_eq!(q(&mut ctl, &["CLIENT", "PAUSE", "100000", "WRITE"]), OK);
+    let info = q(&mut ctl, &["INFO", "clients"]);
+    assert!(
+        info.contains("paused_reason:client_pause\r\npaused_actions:write\r\n"),
+        "{info}"
+    );
     // Reads, and errors found before running, pass.
     let mut r = srv.raw();
     assert_eq!(q(&mut r, &["GET", "foo"]), bulk("bar"));

@@ -199,6 +199,20 @@ fn info_clients(s: &mut String, st: &State, clients: &Clients) {
     kv(s, "total_watched_keys", st.watches.len());
     kv(s, "total_blocking_keys", 0);
     kv(s, "total_blocking_keys_on_nokey", 0);
+    let (reason, actions, left) = match (st.pause.mode(), st.pause.end_ms()) {
+        (Some(mode), Some(end)) => (
+            "client_pause",
+            match mode {
+                crate::state::pause::PauseMode::Write => "write",
+                crate::state::pause::PauseMode::All => "all",
+            },
+            (end - crate::keyspace::now_ms()).max(0),
+        ),
+        _ => ("none", "none", 0),
+    };
+    kv(s, "paused_reason", reason);
+    kv(s, "paused_actions", actions);
+    kv(s, "paused_timeout_milliseconds", left);
 }
 
 /// A `Key:   123 kB` line of a /proc file, in bytes.
