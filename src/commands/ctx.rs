@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::keyspace::Db;
 use crate::net::message::Garbage;
 use crate::resp::ReplyBuf;
+use crate::state::pubsub::PubSub;
 use crate::state::{BlockRequest, Client, Clients, State, TimeoutReply};
 use crate::util::rng::Rng;
 
@@ -259,6 +260,19 @@ impl<'a> Ctx<'a> {
     /// This command changed data but propagates nothing itself.
     pub fn prevent_propagation(&mut self) {
         self.srv.effects.prevent = true;
+    }
+
+    /// The Pub/Sub registry and the calling client (the pub/sub commands,
+    /// RESET).
+    pub fn pubsub(&mut self) -> (&mut PubSub, &mut Client) {
+        (&mut self.srv.pubsub, self.clients.at_mut(self.me))
+    }
+
+    /// Publishes `message` on `channel` (PUBLISH; server events such as
+    /// keyspace notifications). Returns how many subscriptions receive it;
+    /// they read it after this command's reply.
+    pub fn publish(&mut self, channel: &[u8], message: &[u8]) -> usize {
+        self.srv.pubsub.publish(channel, message)
     }
 
     /// The rest of the server, for admin commands.

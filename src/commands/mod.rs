@@ -29,6 +29,7 @@ pub mod latency;
 pub mod list;
 pub mod meta;
 pub mod propagate;
+pub mod pubsub;
 pub mod rdb_len;
 pub mod server;
 pub mod set;

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::{
-    command, connection, debug, hash, keys, latency, list, server, set, sort, string, zset,
+    command, connection, debug, hash, keys, latency, list, pubsub, server, set, sort, string, zset,
     CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
@@ -26,6 +26,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     set::COMMANDS,
     zset::COMMANDS,
     sort::COMMANDS,
+    pubsub::COMMANDS,
 ];
 
 pub type CmdId = usize;

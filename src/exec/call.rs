@@ -60,6 +60,29 @@ fn check_flags(spec: &CommandSpec, origin: Origin, state: &State) -> Result<(), 
     Ok(())
 }
 
+/// What a RESP2 client with subscriptions may run (Valkey's list).
+fn allowed_subscribed(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.name,
+        "ping"
+            | "subscribe"
+            | "ssubscribe"
+            | "psubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "punsubscribe"
+            | "quit"
+            | "reset"
+    )
+}
+
+fn subscribed_error(spec: &CommandSpec) -> String {
+    format!(
+        "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+        spec.name
+    )
+}
+
 /// Runs `argv` (already resolved to `cmd`, or the resolution error) for
 /// the client in `slot`, appending the reply to `out`. Returns how long the
 /// handler ran, in µs (0 when it did not run).
@@ -114,6 +137,10 @@ pub fn call(
                 state.stats.commands[id].rejected += 1;
                 state.stats.count_error("NOAUTH");
                 out.error(NOAUTH);
+            } else if client.resp == 2 && client.is_pubsub() && !allowed_subscribed(spec) {
+                state.stats.commands[id].rejected += 1;
+                state.stats.count_error("ERR");
+                out.error(&subscribed_error(spec));
             } else if let Err(e) = check_flags(spec, origin, state) {
                 state.stats.commands[id].rejected += 1;
                 state

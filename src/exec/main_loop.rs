@@ -241,6 +241,7 @@ impl MainLoop {
             }
             for id in self.closed.drain(..) {
                 self.clients.remove(id);
+                self.state.pubsub.forget(id);
             }
             if Instant::now() >= next_cron {
                 let blocking = std::mem::take(&mut self.state.blocking);
@@ -256,6 +257,15 @@ impl MainLoop {
             }
             self.state.collect_db_garbage();
             self.free_garbage();
+            // Messages published outside a batch (server events from cron).
+            if self.state.pubsub.has_pending() {
+                let n = self.state.pubsub.flush(
+                    &mut self.clients,
+                    &mut [],
+                    &mut self.outbox.per_thread,
+                );
+                self.state.stats.net_output_bytes += n;
+            }
             self.flush_outbox();
             if self.state.shutdown.is_some() {
                 return self.shutdown();
@@ -385,6 +395,11 @@ impl MainLoop {
                     let c = self.clients.at_mut(slot);
                     c.migrating = false;
                     c.io_thread = home;
+                    let mut conn = conn;
+                    conn.pubsub = c.is_pubsub();
+                    if let Some(stashed) = self.state.pubsub.take_stashed(id) {
+                        conn.queue_output(stashed);
+                    }
                     if home == 0 {
                         // Adopting may parse buffered commands into `self.inbox`.
                         self.io

@@ -51,9 +51,18 @@ pub struct Client {
     /// Bytes read from and replied to this client (CLIENT LIST tot-net-*).
     pub net_in: u64,
     pub net_out: u64,
+    /// Channels, patterns and shard channels subscribed to (CLIENT LIST
+    /// `sub`/`psub`/`ssub`); the registry is `state::pubsub`.
+    pub subs: [u32; 3],
 }
 
 impl Client {
+    /// Subscribed to at least one channel, pattern or shard channel.
+    #[inline]
+    pub fn is_pubsub(&self) -> bool {
+        self.subs != [0; 3]
+    }
+
     pub fn new(
         id: ClientId,
         addr: SocketAddr,
@@ -85,6 +94,7 @@ impl Client {
             hung_up: false,
             net_in: 0,
             net_out: 0,
+            subs: [0; 3],
         }
     }
 }

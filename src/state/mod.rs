@@ -13,6 +13,7 @@ pub mod client;
 pub mod effects;
 pub mod histogram;
 pub mod latency;
+pub mod pubsub;
 pub mod slowlog;
 pub mod stats;
 
@@ -112,6 +113,8 @@ pub struct State {
     pub replid: String,
     pub debug: DebugSwitches,
     pub mode: ServerMode,
+    /// Pub/Sub subscriptions and messages on their way out.
+    pub pubsub: pubsub::PubSub,
 }
 
 impl State {
@@ -159,6 +162,7 @@ impl State {
             replid,
             debug: DebugSwitches::default(),
             mode: ServerMode::default(),
+            pubsub: Default::default(),
             config,
         }
     }
