@@ -423,3 +423,33 @@ fn slow_subscriber_is_disconnected_at_the_pubsub_limit() {
         assert_eq!(list.matches("flags=P").count(), 1, "{list}");
     }
 }
+
+server_test!(confirmations_and_messages_ignore_client_reply_off, |srv| {
+    // Valkey sends pub/sub pushes even with CLIENT REPLY OFF (unit/pubsub
+    // "PubSub messages with CLIENT REPLY OFF"); other replies stay silent.
+    let mut sub = srv.raw();
+    let mut p = srv.raw();
+    hello3(&mut sub);
+    let r = pipeline(
+        &mut sub,
+        &[
+            &["CLIENT", "REPLY", "OFF"],
+            &["SUBSCRIBE", "channel"],
+            &["PSUBSCRIBE", "ch*"],
+            &["GET", "k"],
+        ],
+        2,
+    );
+    assert_eq!(
+        r,
+        conf('>', "subscribe", Some("channel"), 1) + &conf('>', "psubscribe", Some("ch*"), 2)
+    );
+    assert_eq!(q(&mut p, &["PUBLISH", "channel", "hello"]), int(2));
+    let r = pipeline(&mut sub, &[&["UNSUBSCRIBE", "channel"]], 3);
+    assert_eq!(
+        r,
+        msg('>', "channel", "hello")
+            + ">4\r\n$8\r\npmessage\r\n$3\r\nch*\r\n$7\r\nchannel\r\n$5\r\nhello\r\n"
+            + &conf('>', "unsubscribe", Some("channel"), 1)
+    );
+});

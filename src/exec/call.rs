@@ -76,6 +76,17 @@ fn allowed_subscribed(spec: &CommandSpec) -> bool {
     )
 }
 
+/// (Un)subscribe confirmations are pushes, which CLIENT REPLY OFF/SKIP
+/// leave alone (Valkey's CLIENT_PUSHING); their errors are not.
+#[cold]
+fn is_push_reply(cmd: Option<CmdId>, out: &ReplyBuf, start: usize) -> bool {
+    let Some(id) = cmd else { return false };
+    let spec = CMD_TABLE.specs[id];
+    spec.has(flags::PUBSUB)
+        && spec.name.ends_with("subscribe")
+        && matches!(out.buf.get(start), Some(b'*' | b'>'))
+}
+
 fn subscribed_error(spec: &CommandSpec) -> String {
     format!(
         "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
@@ -98,6 +109,7 @@ pub fn call(
     origin: Origin,
 ) -> u64 {
     let mut ran_usec = 0;
+    let cmd_id = cmd.as_ref().ok().copied();
     let reply_start = out.mark();
     let client = clients.at_mut(slot);
     // Times the command (commandstats, slowlog, latency) and is the
@@ -137,7 +149,7 @@ pub fn call(
                 state.stats.commands[id].rejected += 1;
                 state.stats.count_error("NOAUTH");
                 out.error(NOAUTH);
-            } else if client.resp == 2 && client.is_pubsub() && !allowed_subscribed(spec) {
+            } else if client.subscribed && client.resp == 2 && !allowed_subscribed(spec) {
                 state.stats.commands[id].rejected += 1;
                 state.stats.count_error("ERR");
                 out.error(&subscribed_error(spec));
@@ -194,7 +206,7 @@ pub fn call(
             true
         }
     };
-    if suppress {
+    if suppress && !is_push_reply(cmd_id, out, reply_start) {
         out.truncate(reply_start);
     }
     // HELLO may have switched the protocol for what follows.

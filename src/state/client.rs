@@ -54,13 +54,16 @@ pub struct Client {
     /// Channels, patterns and shard channels subscribed to (CLIENT LIST
     /// `sub`/`psub`/`ssub`); the registry is `state::pubsub`.
     pub subs: [u32; 3],
+    /// Any of `subs` is non-zero (one test on every command's path: the
+    /// RESP2 subscribed mode).
+    pub subscribed: bool,
 }
 
 impl Client {
     /// Subscribed to at least one channel, pattern or shard channel.
     #[inline]
     pub fn is_pubsub(&self) -> bool {
-        self.subs != [0; 3]
+        self.subscribed
     }
 
     pub fn new(
@@ -95,6 +98,7 @@ impl Client {
             net_in: 0,
             net_out: 0,
             subs: [0; 3],
+            subscribed: false,
         }
     }
 }

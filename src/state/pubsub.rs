@@ -89,13 +89,15 @@ pub struct PubSub {
     /// Messages for clients moving between IO threads, written into the
     /// connection when it arrives at the main thread.
     stashed: HashMap<ClientId, Vec<u8>>,
+    /// `pending` or `class_changes` has something (one test per command).
+    dirty: bool,
 }
 
 impl PubSub {
     /// Something for `flush` to do.
     #[inline]
     pub fn has_pending(&self) -> bool {
-        !self.pending.is_empty() || !self.class_changes.is_empty()
+        self.dirty
     }
 
     /// Subscribes `c` to `name`; false if it already was.
@@ -110,6 +112,8 @@ impl PubSub {
             .or_default()
             .push(c.id);
         c.subs[kind as usize] += 1;
+        c.subscribed = true;
+        self.dirty = true;
         if !was_pubsub {
             self.class_changes.push((c.id, true));
         }
@@ -131,6 +135,8 @@ impl PubSub {
         }
         remove_subscriber(&mut self.maps[kind as usize], name, c.id);
         c.subs[kind as usize] -= 1;
+        c.subscribed = left > 0;
+        self.dirty = true;
         true
     }
 
@@ -147,6 +153,7 @@ impl PubSub {
     pub fn remove_client(&mut self, c: &mut Client) {
         self.forget(c.id);
         c.subs = [0; 3];
+        c.subscribed = false;
     }
 
     /// `remove_client` for a client already gone from `Clients`.
@@ -161,6 +168,7 @@ impl PubSub {
             }
         }
         self.class_changes.push((id, false));
+        self.dirty = true;
     }
 
     /// PUBLISH: records `message` for the subscribers of `channel` and of
@@ -177,6 +185,7 @@ impl PubSub {
             n += subs.len();
             let from = self.targets.len();
             self.targets.extend_from_slice(subs);
+            self.dirty = true;
             self.pending.push(Pending {
                 kind: Kind::Channel,
                 pattern: None,
@@ -193,6 +202,7 @@ impl PubSub {
             n += subs.len();
             let from = self.targets.len();
             self.targets.extend_from_slice(subs);
+            self.dirty = true;
             self.pending.push(Pending {
                 kind: Kind::Pattern,
                 pattern: Some(pattern.clone()),
@@ -212,6 +222,7 @@ impl PubSub {
         };
         let from = self.targets.len();
         self.targets.extend_from_slice(subs);
+        self.dirty = true;
         self.pending.push(Pending {
             kind: Kind::Shard,
             pattern: None,
@@ -269,6 +280,7 @@ impl PubSub {
         held: &mut [(ClientId, &mut ReplyBuf)],
         per_thread: &mut [Vec<ToIo>],
     ) -> u64 {
+        self.dirty = false;
         for (id, on) in self.class_changes.drain(..) {
             if let Some(c) = clients.by_id(id) {
                 per_thread[c.io_thread].push(ToIo::PubSubClient { client: id, on });
