@@ -381,3 +381,95 @@ fn remove_subscriber(map: &mut HashMap<Bytes, Vec<ClientId>>, name: &[u8], id: C
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(clients: &mut Clients, id: ClientId, thread: usize, resp: u8) -> usize {
+        let addr = "127.0.0.1:1".parse().unwrap();
+        let mut c = Client::new(id, addr, addr, thread, true);
+        c.resp = resp;
+        clients.insert(c)
+    }
+
+    fn push_of(msg: &ToIo) -> &PushBatch {
+        match msg {
+            ToIo::Push(b) => b,
+            _ => panic!("not a push"),
+        }
+    }
+
+    #[test]
+    fn counts_and_unsubscribe() {
+        let mut clients = Clients::default();
+        let mut reg = PubSub::default();
+        let s = client(&mut clients, 1, 0, 2);
+        let c = clients.at_mut(s);
+        let ch = Bytes::from_static(b"ch");
+        assert!(reg.subscribe(c, Kind::Channel, &ch));
+        assert!(!reg.subscribe(c, Kind::Channel, &ch));
+        assert!(reg.subscribe(c, Kind::Pattern, &Bytes::from_static(b"c*")));
+        assert_eq!(c.subs, [1, 1, 0]);
+        assert!(c.subscribed);
+        assert_eq!(reg.publish(b"ch", b"m"), 2);
+        assert_eq!(reg.publish(b"other", b"m"), 0);
+        assert!(reg.unsubscribe(c, Kind::Channel, b"ch"));
+        assert!(!reg.unsubscribe(c, Kind::Channel, b"ch"));
+        assert_eq!(reg.count(Kind::Channel), 0);
+        reg.remove_client(c);
+        assert!(!c.subscribed);
+        assert_eq!((reg.count(Kind::Pattern), reg.client_count()), (0, 0));
+    }
+
+    #[test]
+    fn one_buffer_per_thread_and_protocol_appended_while_unsent() {
+        let mut clients = Clients::default();
+        let mut reg = PubSub::default();
+        let ch = Bytes::from_static(b"ch");
+        for (id, thread, resp) in [(1, 1, 2), (2, 1, 3), (3, 2, 2)] {
+            let s = client(&mut clients, id, thread, resp);
+            reg.subscribe(clients.at_mut(s), Kind::Channel, &ch);
+        }
+        let mut per_thread: Vec<Vec<ToIo>> = (0..3).map(|_| Vec::new()).collect();
+        reg.flush(&mut clients, &mut [], &mut per_thread);
+        // The class changes went out first; now two messages.
+        per_thread.iter_mut().for_each(Vec::clear);
+        reg.publish(b"ch", b"a");
+        reg.flush(&mut clients, &mut [], &mut per_thread);
+        reg.publish(b"ch", b"b");
+        reg.flush(&mut clients, &mut [], &mut per_thread);
+        assert_eq!(per_thread[1].len(), 1, "appended to the unsent push");
+        let b = push_of(&per_thread[1][0]);
+        assert_eq!(b.clients, [vec![1], vec![2]]);
+        assert_eq!(
+            b.data[0],
+            b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\na\r\n*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nb\r\n"
+        );
+        assert!(b.data[1].starts_with(b">3\r\n"));
+        assert_eq!(push_of(&per_thread[2][0]).clients, [vec![3], vec![]]);
+        // Anything else sent to the thread closes the push to more.
+        per_thread[1].push(ToIo::Kill { client: 9 });
+        reg.publish(b"ch", b"c");
+        reg.flush(&mut clients, &mut [], &mut per_thread);
+        assert_eq!(per_thread[1].len(), 3);
+    }
+
+    #[test]
+    fn held_replies_get_the_message_in_place() {
+        let mut clients = Clients::default();
+        let mut reg = PubSub::default();
+        let s = client(&mut clients, 1, 0, 3);
+        reg.subscribe(clients.at_mut(s), Kind::Channel, &Bytes::from_static(b"ch"));
+        let mut out = ReplyBuf::new(3);
+        out.simple("PONG");
+        reg.publish(b"ch", b"x");
+        let mut per_thread = vec![Vec::new()];
+        reg.flush(&mut clients, &mut [(1, &mut out)], &mut per_thread);
+        assert_eq!(
+            out.buf,
+            b"+PONG\r\n>3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nx\r\n"
+        );
+        assert!(per_thread[0].iter().all(|m| !matches!(m, ToIo::Push(_))));
+    }
+}
