@@ -323,17 +323,18 @@ impl PubSub {
                 if g[0].is_empty() && g[1].is_empty() {
                     continue;
                 }
-                // The same subscribers as the push still in the outbox
-                // (nothing else sent to that thread since): append to it.
-                if let Some(ToIo::Push(b)) = per_thread[t].last_mut() {
-                    if b.clients == *g && b.data.iter().all(|d| d.len() < PUSH_BATCH_MAX) {
-                        for r in 0..2 {
-                            if !g[r].is_empty() {
-                                b.data[r].extend_from_slice(&enc[r]);
-                            }
+                // The same subscribers as a push still in the outbox, with
+                // nothing for any subscriber sent to that thread since (the
+                // publishers' replies may be): append to it, so a busy
+                // turn gives each subscriber one buffer and one write.
+                let open = open_push(&mut per_thread[t], &self.clients, g);
+                if let Some(b) = open {
+                    for r in 0..2 {
+                        if !g[r].is_empty() {
+                            b.data[r].extend_from_slice(&enc[r]);
                         }
-                        continue;
                     }
+                    continue;
                 }
                 let mut data: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
                 for r in 0..2 {
@@ -349,6 +350,35 @@ impl PubSub {
         }
         self.targets.clear();
         sent
+    }
+}
+
+/// How far back `open_push` looks past other messages.
+const OPEN_PUSH_LOOKBACK: usize = 64;
+
+/// The push at the end of `queue` for exactly `group`, looking back past
+/// replies to clients with no subscription (they cannot be in it).
+fn open_push<'q>(
+    queue: &'q mut [ToIo],
+    subscribers: &HashMap<ClientId, ClientSubs>,
+    group: &[Vec<ClientId>; 2],
+) -> Option<&'q mut PushBatch> {
+    let mut found = None;
+    for (i, msg) in queue.iter().enumerate().rev().take(OPEN_PUSH_LOOKBACK) {
+        match msg {
+            ToIo::Push(b) => {
+                if b.clients == *group && b.data.iter().all(|d| d.len() < PUSH_BATCH_MAX) {
+                    found = Some(i);
+                }
+                break;
+            }
+            ToIo::Reply { client, .. } if !subscribers.contains_key(client) => {}
+            _ => break,
+        }
+    }
+    match &mut queue[found?] {
+        ToIo::Push(b) => Some(b),
+        _ => None,
     }
 }
 
@@ -448,11 +478,24 @@ mod tests {
         );
         assert!(b.data[1].starts_with(b">3\r\n"));
         assert_eq!(push_of(&per_thread[2][0]).clients, [vec![3], vec![]]);
+        // A reply to a publisher (no subscription) does not close it.
+        per_thread[1].push(ToIo::Reply {
+            client: 9,
+            data: Vec::new().into(),
+            done: true,
+            close: false,
+            authenticated: true,
+            rest: None,
+        });
+        reg.publish(b"ch", b"d");
+        reg.flush(&mut clients, &mut [], &mut per_thread);
+        assert_eq!(per_thread[1].len(), 2);
+        assert!(push_of(&per_thread[1][0]).data[0].ends_with(b"$1\r\nd\r\n"));
         // Anything else sent to the thread closes the push to more.
         per_thread[1].push(ToIo::Kill { client: 9 });
         reg.publish(b"ch", b"c");
         reg.flush(&mut clients, &mut [], &mut per_thread);
-        assert_eq!(per_thread[1].len(), 3);
+        assert_eq!(per_thread[1].len(), 4);
     }
 
     #[test]
