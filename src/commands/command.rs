@@ -349,7 +349,10 @@ fn list(ctx: &mut Ctx) -> CmdResult {
 fn keys_of_call(argv: &[Bytes]) -> Result<(&'static Meta, Vec<KeyAt>), CmdError> {
     let call = &argv[2..];
     let m = by_call(call).ok_or(CmdError::from(INVALID_COMMAND))?;
-    if m.spec.doc.key_specs.is_empty() {
+    // Valkey: a command whose every specification is `not_key` (the
+    // shard channels of SSUBSCRIBE) has no keys.
+    let not_key = super::meta::ks::NOT_KEY;
+    if m.spec.doc.key_specs.iter().all(|k| k.flags & not_key != 0) {
         return Err(NO_KEYS.into());
     }
     if !m.spec.arity_ok(call.len()) {

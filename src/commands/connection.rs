@@ -532,6 +532,13 @@ fn ping(ctx: &mut Ctx) -> CmdResult {
     if ctx.argv.len() > 2 {
         return Err(wrong_arity("ping"));
     }
+    if ctx.client_ref().is_pubsub() && ctx.out.resp == 2 {
+        // A RESP2 subscriber reads every reply as a message array.
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(ctx.argv.get(1).map_or(&b""[..], |m| &m[..]));
+        return Ok(());
+    }
     match ctx.argv.get(1) {
         Some(m) => ctx.out.bulk(m),
         None => ctx.out.simple("PONG"),
@@ -565,6 +572,7 @@ fn quit(ctx: &mut Ctx) -> CmdResult {
 fn reset(ctx: &mut Ctx) -> CmdResult {
     super::multi::discard_transaction(ctx);
     let authenticated = ctx.config().requirepass.is_none();
+    super::pubsub::unsubscribe_all(ctx);
     let c = ctx.client();
     c.db = 0;
     c.resp = 2;
@@ -909,13 +917,20 @@ fn parse_client_type(a: &[u8]) -> Result<ClientType, CmdError> {
     Ok(t)
 }
 
-fn client_type(_c: &Client) -> ClientType {
-    ClientType::Normal
+fn client_type(c: &Client) -> ClientType {
+    if c.is_pubsub() {
+        ClientType::PubSub
+    } else {
+        ClientType::Normal
+    }
 }
 
 /// The `flags=` letters of a client, in Valkey's order; `N` for none.
 fn client_flags(c: &Client, blocked: bool) -> String {
     let mut s = String::new();
+    if c.is_pubsub() {
+        s.push('P');
+    }
     if c.in_multi {
         s.push('x');
     }
@@ -958,13 +973,16 @@ fn write_client_line(out: &mut Vec<u8>, c: &Client, blocked: bool, argv_mem: usi
     out.extend_from_slice(c.name.as_deref().unwrap_or_default());
     let _ = write!(
         out,
-        " age={} idle={} flags={} capa= db={} sub=0 psub=0 ssub=0 multi={} watch={} \
+        " age={} idle={} flags={} capa= db={} sub={} psub={} ssub={} multi={} watch={} \
          qbuf=0 qbuf-free=0 argv-mem={argv_mem} multi-mem={multi_mem} rbs=0 rbp=0 obl=0 oll=0 \
          omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name=",
         c.created.elapsed().as_secs(),
         c.last_interaction.elapsed().as_secs(),
         client_flags(c, blocked),
         c.db,
+        c.subs[0],
+        c.subs[1],
+        c.subs[2],
         c.multi.as_ref().map_or(-1, |m| m.cmds.len() as i64),
         c.watched.len(),
         argv_mem + multi_mem,

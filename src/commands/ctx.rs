@@ -16,6 +16,7 @@ use crate::config::{notify, Config};
 use crate::keyspace::{Access, Db};
 use crate::net::message::Garbage;
 use crate::resp::ReplyBuf;
+use crate::state::pubsub::PubSub;
 use crate::state::{
     BlockRequest, Client, Clients, NestedCall, Origin, State, TimeoutReply, Watches,
 };
@@ -378,6 +379,19 @@ impl<'a> Ctx<'a> {
             srv.watches.touch_db(self.clients, db, replaced, self.now);
         }
         srv.sync_key_tracking();
+    }
+
+    /// The Pub/Sub registry and the calling client (the pub/sub commands,
+    /// RESET).
+    pub fn pubsub(&mut self) -> (&mut PubSub, &mut Client) {
+        (&mut self.srv.pubsub, self.clients.at_mut(self.me))
+    }
+
+    /// Publishes `message` on `channel` (PUBLISH; server events such as
+    /// keyspace notifications). Returns how many subscriptions receive it;
+    /// they read it after this command's reply.
+    pub fn publish(&mut self, channel: &[u8], message: &[u8]) -> usize {
+        self.srv.pubsub.publish(channel, message)
     }
 
     /// The rest of the server, for admin commands.

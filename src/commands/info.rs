@@ -11,6 +11,7 @@ use super::server::unix_now;
 use super::{Ctx, CMD_TABLE};
 use crate::config::directives::format_percentile;
 use crate::error::CmdResult;
+use crate::state::pubsub::Kind;
 use crate::state::{Clients, State};
 
 /// Valkey's `bytesToHuman`: `1018.75K`, `6.15M`.
@@ -189,7 +190,7 @@ fn info_clients(s: &mut String, st: &State, clients: &Clients) {
         st.blocking.len() + st.pause.postponed.len(),
     );
     kv(s, "tracking_clients", 0);
-    kv(s, "pubsub_clients", 0);
+    kv(s, "pubsub_clients", st.pubsub.client_count());
     kv(
         s,
         "watching_clients",
@@ -333,9 +334,9 @@ fn info_stats(s: &mut String, st: &State) {
     kv(s, "evicted_clients", stats.evicted_clients);
     kv(s, "keyspace_hits", hits);
     kv(s, "keyspace_misses", misses);
-    kv(s, "pubsub_channels", 0);
-    kv(s, "pubsub_patterns", 0);
-    kv(s, "pubsubshard_channels", 0);
+    kv(s, "pubsub_channels", st.pubsub.count(Kind::Channel));
+    kv(s, "pubsub_patterns", st.pubsub.count(Kind::Pattern));
+    kv(s, "pubsubshard_channels", st.pubsub.count(Kind::Shard));
     kv(s, "latest_fork_usec", 0);
     kv(s, "total_forks", 0);
     kv(s, "unexpected_error_replies", 0);

@@ -30,6 +30,7 @@ pub mod list;
 pub mod meta;
 pub mod multi;
 pub mod propagate;
+pub mod pubsub;
 pub mod rdb_len;
 pub mod server;
 pub mod set;

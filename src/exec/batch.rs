@@ -152,6 +152,10 @@ impl Executor {
         if self.jobs.is_empty() {
             return;
         }
+        if state.pubsub.has_pending() {
+            // Published by a blocked client's command served just before.
+            deliver(&mut self.jobs, state, clients, outbox);
+        }
         let now = crate::keyspace::now_ms();
         let limit = state.config.prefetch_batch_max_size.max(1);
         let prefetch = state.config.prefetch_batch_max_size > 1;
@@ -229,6 +233,14 @@ impl Executor {
                 if job.out.buf.len() >= OUTPUT_PAUSE && !job.blocked {
                     job.output_full = true;
                     any_full = true;
+                }
+                if !state.effects.events.is_empty() {
+                    // Keyspace notifications go out in order with what
+                    // commands publish.
+                    state.publish_events();
+                }
+                if state.pubsub.has_pending() {
+                    deliver(&mut self.jobs, state, clients, outbox);
                 }
             }
             if any_blocked {
@@ -385,6 +397,7 @@ impl Executor {
                     Origin::Client,
                 );
                 state.blocking.carry_nsec(0);
+                state.publish_events();
                 if let Some((_, nsec)) = state.blocking.take_request() {
                     // Still nothing for it: keeps its place.
                     if let Some(w) = state.blocking.get_mut(client) {
@@ -493,6 +506,26 @@ impl Executor {
         }
         prefetch_keys(state, &keys);
     }
+}
+
+/// Hands what the last command published to the IO side (`state::pubsub`):
+/// a subscriber whose replies are being built in `jobs` gets the message
+/// in them, after the replies of the commands it ran before it.
+fn deliver(
+    jobs: &mut VecDeque<Job>,
+    state: &mut State,
+    clients: &mut Clients,
+    outbox: &mut Outbox,
+) {
+    let mut held: Vec<(ClientId, &mut ReplyBuf)> = jobs
+        .iter_mut()
+        .filter(|j| !j.out.is_empty() && state.pubsub.is_subscriber(j.client))
+        .map(|j| (j.client, &mut j.out))
+        .collect();
+    let sent = state
+        .pubsub
+        .flush(clients, &mut held, &mut outbox.per_thread);
+    state.stats.net_output_bytes += sent;
 }
 
 /// Reply bytes leaving for a client (INFO total_net_output_bytes, CLIENT

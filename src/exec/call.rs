@@ -159,6 +159,40 @@ fn gate(
     false
 }
 
+/// What a RESP2 client with subscriptions may run (Valkey's list).
+fn allowed_subscribed(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.name,
+        "ping"
+            | "subscribe"
+            | "ssubscribe"
+            | "psubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "punsubscribe"
+            | "quit"
+            | "reset"
+    )
+}
+
+/// (Un)subscribe confirmations are pushes, which CLIENT REPLY OFF/SKIP
+/// leave alone (Valkey's CLIENT_PUSHING); their errors are not.
+#[cold]
+fn is_push_reply(cmd: Option<CmdId>, out: &ReplyBuf, start: usize) -> bool {
+    let Some(id) = cmd else { return false };
+    let spec = CMD_TABLE.specs[id];
+    spec.has(flags::PUBSUB)
+        && spec.name.ends_with("subscribe")
+        && matches!(out.buf.get(start), Some(b'*' | b'>'))
+}
+
+fn subscribed_error(spec: &CommandSpec) -> String {
+    format!(
+        "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+        spec.name
+    )
+}
+
 /// Runs `argv` (already resolved to `cmd`, or the resolution error) for
 /// the client in `slot`, appending the reply to `out`. Returns how long the
 /// handler ran, in µs (0 when it did not run).
@@ -174,6 +208,7 @@ pub fn call(
     origin: Origin,
 ) -> u64 {
     let mut ran_usec = 0;
+    let cmd_id = cmd.as_ref().ok().copied();
     let reply_start = out.mark();
     let client = clients.at_mut(slot);
     // Times the command (commandstats, slowlog, latency) and is the
@@ -227,6 +262,13 @@ pub fn call(
                 state.stats.commands[id].rejected += 1;
                 state.stats.count_error("NOAUTH");
                 out.error(NOAUTH);
+            } else if client.subscribed && client.resp == 2 && !allowed_subscribed(spec) {
+                if in_multi {
+                    client.multi_aborted = true;
+                }
+                state.stats.commands[id].rejected += 1;
+                state.stats.count_error("ERR");
+                out.error(&subscribed_error(spec));
             } else if !(origin == Origin::Client && !in_multi && state.mode.is_normal())
                 && gate(state, client, id, spec, argv, out, origin, in_multi)
             {
@@ -300,7 +342,7 @@ pub fn call(
             true
         }
     };
-    if suppress {
+    if suppress && !is_push_reply(cmd_id, out, reply_start) {
         out.truncate(reply_start);
     }
     // HELLO may have switched the protocol for what follows.

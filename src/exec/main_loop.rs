@@ -247,6 +247,7 @@ impl MainLoop {
                 if let Some(mut c) = self.clients.remove(id) {
                     self.state.unwatch_all(&mut c);
                 }
+                self.state.pubsub.forget(id);
             }
             if Instant::now() >= next_cron {
                 let blocking = std::mem::take(&mut self.state.blocking);
@@ -262,11 +263,20 @@ impl MainLoop {
                 next_cron = Instant::now()
                     + Duration::from_millis(1000 / self.state.config.hz.max(1) as u64);
             }
-            // Keyspace notifications are published here once pub/sub is
-            // wired in; until then they are dropped.
-            self.state.effects.events.clear();
+            // Keyspace notifications of the cron's expiry, and of blocked
+            // clients served at the end of a batch.
+            self.state.publish_events();
             self.state.collect_db_garbage();
             self.free_garbage();
+            // Messages published outside a batch (server events from cron).
+            if self.state.pubsub.has_pending() {
+                let n = self.state.pubsub.flush(
+                    &mut self.clients,
+                    &mut [],
+                    &mut self.outbox.per_thread,
+                );
+                self.state.stats.net_output_bytes += n;
+            }
             self.flush_outbox();
             if self.state.shutdown.is_some() {
                 return self.shutdown();
@@ -398,6 +408,11 @@ impl MainLoop {
                     let c = self.clients.at_mut(slot);
                     c.migrating = false;
                     c.io_thread = home;
+                    let mut conn = conn;
+                    conn.pubsub = c.is_pubsub();
+                    if let Some(stashed) = self.state.pubsub.take_stashed(id) {
+                        conn.queue_output(stashed);
+                    }
                     if home == 0 {
                         // Adopting may parse buffered commands into `self.inbox`.
                         self.io

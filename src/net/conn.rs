@@ -76,6 +76,8 @@ pub struct Conn {
     /// Commands of the last batch that main sent back unrun (its output
     /// bound was reached): the next batch, once the output has drained.
     unrun: Option<Box<Unrun>>,
+    /// Subscribed to something: `client-output-buffer-limit pubsub` applies.
+    pub pubsub: bool,
     /// Since when the output has been over the soft limit.
     soft_limit_since: Option<std::time::Instant>,
     read_size: usize,
@@ -103,6 +105,7 @@ impl Conn {
             read_bytes: 0,
             drain_to_eof: true,
             unrun: None,
+            pubsub: false,
             soft_limit_since: None,
             read_size: READ_MIN,
         }
@@ -271,16 +274,25 @@ impl Conn {
     pub fn over_output_limit(&mut self, limits: &NetLimits) -> bool {
         use std::sync::atomic::Ordering::Relaxed;
         let used = self.out_bytes as u64;
-        let hard = limits.out_hard.load(Relaxed);
+        let (hard, soft, secs) = if self.pubsub {
+            (
+                &limits.pubsub_hard,
+                &limits.pubsub_soft,
+                &limits.pubsub_soft_secs,
+            )
+        } else {
+            (&limits.out_hard, &limits.out_soft, &limits.out_soft_secs)
+        };
+        let hard = hard.load(Relaxed);
         if hard > 0 && used > hard {
             return true;
         }
-        let soft = limits.out_soft.load(Relaxed);
+        let soft = soft.load(Relaxed);
         if soft > 0 && used > soft {
             let since = *self
                 .soft_limit_since
                 .get_or_insert_with(std::time::Instant::now);
-            return since.elapsed().as_secs() >= limits.out_soft_secs.load(Relaxed);
+            return since.elapsed().as_secs() >= secs.load(Relaxed);
         }
         self.soft_limit_since = None;
         false

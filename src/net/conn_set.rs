@@ -9,8 +9,10 @@ use hashbrown::HashMap;
 use mio::{Interest, Registry, Token};
 
 use super::conn::{CloseReason, Conn};
-use super::message::{ClientId, ToIo, ToMain};
+use super::message::{ClientId, PushBatch, ToIo, ToMain};
 use super::{NetLimits, FIRST_CONN_TOKEN};
+use crate::resp::reply::SharedBytes;
+use crate::resp::Encoded;
 
 pub struct ConnSet {
     /// Boxed: an empty slot costs a pointer, and connections move between
@@ -286,6 +288,16 @@ impl ConnSet {
                 }
                 self.advance(registry, slot, out);
             }
+            ToIo::Push(batch) => self.push(registry, *batch, out),
+            ToIo::PubSubClient { client, on } => {
+                if let Some(conn) = self
+                    .by_id
+                    .get(&client)
+                    .and_then(|&s| self.slots[s].as_mut())
+                {
+                    conn.pubsub = on;
+                }
+            }
             ToIo::Kill { client } => {
                 if let Some(&slot) = self.by_id.get(&client) {
                     self.close(registry, slot, out);
@@ -293,6 +305,46 @@ impl ConnSet {
             }
             ToIo::Free(garbage) => drop(garbage),
             ToIo::Shutdown => {}
+        }
+    }
+
+    /// Queues published messages for their subscribers: one buffer per
+    /// protocol, shared by reference (never copied per client), each
+    /// client's output limit counting all of it.
+    fn push(&mut self, registry: &Registry, batch: PushBatch, out: &mut Vec<ToMain>) {
+        let PushBatch { clients, data } = batch;
+        for (ids, data) in clients.iter().zip(data) {
+            if ids.is_empty() {
+                continue;
+            }
+            let shared = SharedBytes::Vec(Arc::new(data));
+            for client in ids {
+                let Some(&slot) = self.by_id.get(client) else {
+                    continue;
+                };
+                let Some(conn) = self.slots[slot].as_mut() else {
+                    continue;
+                };
+                conn.queue_output(Encoded {
+                    bytes: Vec::new(),
+                    shared: vec![(0, shared.clone())],
+                });
+                if conn.over_output_limit(&self.limits) {
+                    tracing::warn!(
+                        client,
+                        "closing client for overcoming of output buffer limits"
+                    );
+                    self.close(registry, slot, out);
+                    continue;
+                }
+                if Self::write_out(registry, conn, slot).is_err() {
+                    self.close(registry, slot, out);
+                    continue;
+                }
+                if conn.close_when_flushed && conn.pending_output() == 0 {
+                    self.close(registry, slot, out);
+                }
+            }
         }
     }
 

@@ -64,10 +64,23 @@ pub enum ToIo {
         /// server build replies without limit.
         rest: Option<Box<Unrun>>,
     },
+    /// Published messages (Pub/Sub), shared by every client listed.
+    Push(Box<PushBatch>),
+    /// The client became (`on`) or stopped being a pub/sub client: its
+    /// output limit is `client-output-buffer-limit pubsub` while on.
+    PubSubClient { client: ClientId, on: bool },
     /// Close now without writing pending output (`CLIENT KILL`, `timeout`).
     Kill { client: ClientId },
     /// Drop this here, off the main thread (lazy free).
     Free(Garbage),
     /// Flush what can be flushed and exit.
     Shutdown,
+}
+
+/// Messages for several clients of one thread, encoded once per protocol:
+/// `clients[0]` read `data[0]` (RESP2), `clients[1]` read `data[1]` (RESP3).
+/// The thread shares each buffer among its clients without copying it.
+pub struct PushBatch {
+    pub clients: [Vec<ClientId>; 2],
+    pub data: [Vec<u8>; 2],
 }

@@ -25,6 +25,10 @@ pub struct NetLimits {
     pub out_hard: AtomicU64,
     pub out_soft: AtomicU64,
     pub out_soft_secs: AtomicU64,
+    /// `client-output-buffer-limit pubsub`, the same three.
+    pub pubsub_hard: AtomicU64,
+    pub pubsub_soft: AtomicU64,
+    pub pubsub_soft_secs: AtomicU64,
 }
 
 impl NetLimits {
@@ -35,6 +39,9 @@ impl NetLimits {
             out_hard: AtomicU64::new(0),
             out_soft: AtomicU64::new(0),
             out_soft_secs: AtomicU64::new(0),
+            pubsub_hard: AtomicU64::new(0),
+            pubsub_soft: AtomicU64::new(0),
+            pubsub_soft_secs: AtomicU64::new(0),
         }
     }
 
@@ -48,6 +55,10 @@ impl NetLimits {
         self.out_hard.store(hard, Ordering::Relaxed);
         self.out_soft.store(soft, Ordering::Relaxed);
         self.out_soft_secs.store(secs, Ordering::Relaxed);
+        let (hard, soft, secs) = config.client_output_buffer_limit[2];
+        self.pubsub_hard.store(hard, Ordering::Relaxed);
+        self.pubsub_soft.store(soft, Ordering::Relaxed);
+        self.pubsub_soft_secs.store(secs, Ordering::Relaxed);
     }
 
     pub fn max_bulk_len(&self) -> usize {

@@ -60,9 +60,21 @@ pub struct Client {
     /// Bytes read from and replied to this client (CLIENT LIST tot-net-*).
     pub net_in: u64,
     pub net_out: u64,
+    /// Channels, patterns and shard channels subscribed to (CLIENT LIST
+    /// `sub`/`psub`/`ssub`); the registry is `state::pubsub`.
+    pub subs: [u32; 3],
+    /// Any of `subs` is non-zero (one test on every command's path: the
+    /// RESP2 subscribed mode).
+    pub subscribed: bool,
 }
 
 impl Client {
+    /// Subscribed to at least one channel, pattern or shard channel.
+    #[inline]
+    pub fn is_pubsub(&self) -> bool {
+        self.subscribed
+    }
+
     pub fn new(
         id: ClientId,
         addr: SocketAddr,
@@ -99,6 +111,8 @@ impl Client {
             watched: Vec::new(),
             net_in: 0,
             net_out: 0,
+            subs: [0; 3],
+            subscribed: false,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod effects;
 pub mod histogram;
 pub mod latency;
 pub mod pause;
+pub mod pubsub;
 pub mod slowlog;
 pub mod stats;
 pub mod watch;
@@ -144,6 +145,8 @@ pub struct State {
     pub pause: pause::Pause,
     /// Keep the modified keys for a test to read (`exec::Harness`).
     pub keep_modified: bool,
+    /// Pub/Sub subscriptions and messages on their way out.
+    pub pubsub: pubsub::PubSub,
 }
 
 impl State {
@@ -199,6 +202,7 @@ impl State {
             watches: Watches::default(),
             pause: pause::Pause::default(),
             keep_modified: false,
+            pubsub: Default::default(),
             config,
         };
         state.log_expired();
@@ -215,6 +219,20 @@ impl State {
     pub fn config_changed(&mut self) {
         self.mode.limited = self.config.maxmemory != 0;
         self.apply_notify_config();
+    }
+
+    /// Publishes the keyspace notifications collected so far on their
+    /// `__keyspace@<db>__:<key>` and `__keyevent@<db>__:<event>` channels.
+    pub fn publish_events(&mut self) {
+        if self.effects.events.is_empty() {
+            return;
+        }
+        let flags = self.config.notify_keyspace_events;
+        for ev in std::mem::take(&mut self.effects.events) {
+            for (channel, message) in ev.messages(flags) {
+                self.pubsub.publish(&channel, &message);
+            }
+        }
     }
 
     /// Keys stop (or resume) expiring with a client pause.
