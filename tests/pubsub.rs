@@ -453,3 +453,34 @@ server_test!(confirmations_and_messages_ignore_client_reply_off, |srv| {
             + &conf('>', "unsubscribe", Some("channel"), 1)
     );
 });
+
+server_test!(keyspace_notifications_reach_subscribers, |srv| {
+    let mut sub = srv.raw();
+    let mut c = srv.raw();
+    assert_eq!(
+        q(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]),
+        "+OK\r\n"
+    );
+    sub.write_all(&cmd(&[b"PSUBSCRIBE", b"__key*__:*"]))
+        .expect("write");
+    assert_eq!(
+        String::from_utf8_lossy(&read_replies(&mut sub, 1)),
+        "*3\r\n$10\r\npsubscribe\r\n$10\r\n__key*__:*\r\n:1\r\n"
+    );
+    assert_eq!(q(&mut c, &["SET", "foo", "bar"]), "+OK\r\n");
+    let pmsg = |chan: &str, msg: &str| {
+        format!(
+            "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n${}\r\n{chan}\r\n${}\r\n{msg}\r\n",
+            chan.len(),
+            msg.len()
+        )
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&read_replies(&mut sub, 2)),
+        format!(
+            "{}{}",
+            pmsg("__keyspace@0__:foo", "set"),
+            pmsg("__keyevent@0__:set", "foo")
+        )
+    );
+});
