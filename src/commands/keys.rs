@@ -26,6 +26,21 @@ const ALL_KEYS: KeySpec = KeySpec::range(1, -1, 1);
 const TWO_KEYS: KeySpec = KeySpec::range(1, 2, 1);
 const NO_KEYS: KeySpec = KeySpec::NONE;
 
+/// FLUSHDB's and FLUSHALL's optional ASYNC | SYNC.
+const FLUSH_ARGS: &[crate::commands::meta::Arg] = &[arg::oneof(
+    "flush-type",
+    &[
+        arg::pure("async", "ASYNC").since("4.0.0"),
+        arg::pure("sync", "SYNC").since("6.2.0"),
+    ],
+)
+.optional()];
+
+const FLUSH_HISTORY: &[(&str, &str)] = &[
+    ("4.0.0", "Can flush asynchronously (ASYNC)."),
+    ("6.2.0", "Can force a synchronous flush (SYNC)."),
+];
+
 /// The optional NX | XX | GT | LT of EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT.
 const EXPIRE_CONDITION: crate::commands::meta::Arg = arg::oneof(
     "condition",
@@ -423,18 +438,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Empties the selected database.",
             complexity: "O(N), N keys in the database.",
             tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-            args: &[arg::oneof(
-                "flush-type",
-                &[
-                    arg::pure("async", "ASYNC").since("4.0.0"),
-                    arg::pure("sync", "SYNC").since("6.2.0"),
-                ],
-            )
-            .optional()],
-            history: &[
-                ("4.0.0", "Can flush asynchronously (ASYNC)."),
-                ("6.2.0", "Can force a synchronous flush (SYNC)."),
-            ],
+            args: FLUSH_ARGS,
+            history: FLUSH_HISTORY,
             ..Doc::new(Group::Server, "1.0.0", acl::KEYSPACE | acl::DANGEROUS)
         },
     },
@@ -449,18 +454,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Empties every database.",
             complexity: "O(N), N keys in all databases.",
             tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-            args: &[arg::oneof(
-                "flush-type",
-                &[
-                    arg::pure("async", "ASYNC").since("4.0.0"),
-                    arg::pure("sync", "SYNC").since("6.2.0"),
-                ],
-            )
-            .optional()],
-            history: &[
-                ("4.0.0", "Can flush asynchronously (ASYNC)."),
-                ("6.2.0", "Can force a synchronous flush (SYNC)."),
-            ],
+            args: FLUSH_ARGS,
+            history: FLUSH_HISTORY,
             ..Doc::new(Group::Server, "1.0.0", acl::KEYSPACE | acl::DANGEROUS)
         },
     },
