@@ -17,6 +17,7 @@
 //! readme` lists it in the README.
 
 pub mod args;
+pub mod client;
 pub mod command;
 pub mod config;
 pub mod connection;

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::{
-    command, connection, debug, hash, keys, latency, list, multi, pubsub, server, set, sort,
-    string, wait, zset, CommandSpec,
+    client, command, connection, debug, hash, keys, latency, list, multi, pubsub, server, set,
+    sort, string, wait, zset, CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
@@ -17,6 +17,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     keys::COMMANDS,
     connection::COMMANDS,
+    client::COMMANDS,
     multi::COMMANDS,
     wait::COMMANDS,
     server::COMMANDS,
