@@ -54,11 +54,12 @@ impl Kind {
 }
 
 /// One published message waiting for `flush`: `targets[from..to]` get it.
+/// Its channel and message are `arena[channel]` and `arena[message]`.
 struct Pending {
     kind: Kind,
     pattern: Option<Bytes>,
-    channel: Bytes,
-    message: Bytes,
+    channel: std::ops::Range<usize>,
+    message: std::ops::Range<usize>,
     from: usize,
     to: usize,
 }
@@ -83,6 +84,12 @@ pub struct PubSub {
     clients: HashMap<ClientId, ClientSubs>,
     pending: Vec<Pending>,
     targets: Vec<ClientId>,
+    /// The channels and messages of `pending`, copied once each.
+    arena: Vec<u8>,
+    /// `flush`'s per-thread subscriber groups and encodings, kept between
+    /// turns so a steady stream of messages allocates nothing here.
+    groups: Vec<[Vec<ClientId>; 2]>,
+    enc: [Vec<u8>; 2],
     /// Clients that became or stopped being pub/sub clients (their output
     /// limit class changes on the IO side).
     class_changes: Vec<(ClientId, bool)>,
@@ -178,19 +185,20 @@ impl PubSub {
         if self.clients.is_empty() {
             return 0;
         }
-        let channel_b = Bytes::copy_from_slice(channel);
-        let message_b = Bytes::copy_from_slice(message);
+        let mut texts = None;
         let mut n = 0;
         if let Some(subs) = self.maps[Kind::Channel as usize].get(channel) {
             n += subs.len();
+            let (c, m) = texts
+                .get_or_insert_with(|| stash(&mut self.arena, channel, message))
+                .clone();
             let from = self.targets.len();
             self.targets.extend_from_slice(subs);
-            self.dirty = true;
             self.pending.push(Pending {
                 kind: Kind::Channel,
                 pattern: None,
-                channel: channel_b.clone(),
-                message: message_b.clone(),
+                channel: c,
+                message: m,
                 from,
                 to: self.targets.len(),
             });
@@ -200,18 +208,21 @@ impl PubSub {
                 continue;
             }
             n += subs.len();
+            let (c, m) = texts
+                .get_or_insert_with(|| stash(&mut self.arena, channel, message))
+                .clone();
             let from = self.targets.len();
             self.targets.extend_from_slice(subs);
-            self.dirty = true;
             self.pending.push(Pending {
                 kind: Kind::Pattern,
                 pattern: Some(pattern.clone()),
-                channel: channel_b.clone(),
-                message: message_b.clone(),
+                channel: c,
+                message: m,
                 from,
                 to: self.targets.len(),
             });
         }
+        self.dirty |= n > 0;
         n
     }
 
@@ -220,14 +231,15 @@ impl PubSub {
         let Some(subs) = self.maps[Kind::Shard as usize].get(channel) else {
             return 0;
         };
+        let (c, m) = stash(&mut self.arena, channel, message);
         let from = self.targets.len();
         self.targets.extend_from_slice(subs);
         self.dirty = true;
         self.pending.push(Pending {
             kind: Kind::Shard,
             pattern: None,
-            channel: Bytes::copy_from_slice(channel),
-            message: Bytes::copy_from_slice(message),
+            channel: c,
+            message: m,
             from,
             to: self.targets.len(),
         });
@@ -288,14 +300,16 @@ impl PubSub {
         }
         let mut sent = 0u64;
         let threads = per_thread.len();
-        let mut groups: Vec<[Vec<ClientId>; 2]> = Vec::new();
-        let mut enc: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
+        let mut groups = std::mem::take(&mut self.groups);
+        groups.resize_with(threads, Default::default);
+        let mut enc = std::mem::take(&mut self.enc);
         for p in self.pending.drain(..) {
-            groups.clear();
-            groups.resize_with(threads, Default::default);
+            for g in groups.iter_mut().flatten() {
+                g.clear();
+            }
             for (resp, buf) in [2u8, 3].into_iter().zip(enc.iter_mut()) {
                 buf.clear();
-                encode(resp, &p, buf);
+                encode(resp, &p, &self.arena, buf);
             }
             for &id in &self.targets[p.from..p.to] {
                 let Some(slot) = clients.slot_of(id) else {
@@ -343,11 +357,14 @@ impl PubSub {
                     }
                 }
                 per_thread[t].push(ToIo::Push(Box::new(PushBatch {
-                    clients: std::mem::take(g),
+                    clients: g.clone(),
                     data,
                 })));
             }
         }
+        self.groups = groups;
+        self.enc = enc;
+        self.arena.clear();
         self.targets.clear();
         sent
     }
@@ -382,8 +399,21 @@ fn open_push<'q>(
     }
 }
 
+/// Copies a message's channel and text into `arena`; their ranges there.
+fn stash(
+    arena: &mut Vec<u8>,
+    channel: &[u8],
+    message: &[u8],
+) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    let c = arena.len()..arena.len() + channel.len();
+    arena.extend_from_slice(channel);
+    let m = arena.len()..arena.len() + message.len();
+    arena.extend_from_slice(message);
+    (c, m)
+}
+
 /// One message's wire form: an array in RESP2, a push in RESP3.
-fn encode(resp: u8, p: &Pending, buf: &mut Vec<u8>) {
+fn encode(resp: u8, p: &Pending, arena: &[u8], buf: &mut Vec<u8>) {
     let mut out = ReplyBuf::new(resp);
     std::mem::swap(&mut out.buf, buf);
     let word: &[u8] = match p.kind {
@@ -396,8 +426,8 @@ fn encode(resp: u8, p: &Pending, buf: &mut Vec<u8>) {
     if let Some(pat) = &p.pattern {
         out.bulk(pat);
     }
-    out.bulk(&p.channel);
-    out.bulk(&p.message);
+    out.bulk(&arena[p.channel.clone()]);
+    out.bulk(&arena[p.message.clone()]);
     std::mem::swap(&mut out.buf, buf);
 }
 
