@@ -609,6 +609,9 @@ fn client_type(c: &Client) -> ClientType {
 /// The `flags=` letters of a client, in Valkey's order; `N` for none.
 fn client_flags(c: &Client, blocked: bool) -> String {
     let mut s = String::new();
+    if c.monitor {
+        s.push('O');
+    }
     if c.is_pubsub() {
         s.push('P');
     }

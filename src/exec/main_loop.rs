@@ -248,6 +248,7 @@ impl MainLoop {
                     self.state.unwatch_all(&mut c);
                 }
                 self.state.pubsub.forget(id);
+                self.state.forget_monitor(id);
             }
             if Instant::now() >= next_cron {
                 let blocking = std::mem::take(&mut self.state.blocking);
@@ -412,6 +413,9 @@ impl MainLoop {
                     conn.pubsub = c.is_pubsub();
                     if let Some(stashed) = self.state.pubsub.take_stashed(id) {
                         conn.queue_output(stashed);
+                    }
+                    if let Some(lines) = self.state.monitors.take_stashed(id) {
+                        conn.queue_output(lines);
                     }
                     if home == 0 {
                         // Adopting may parse buffered commands into `self.inbox`.

@@ -66,6 +66,8 @@ pub struct Client {
     /// Any of `subs` is non-zero (one test on every command's path: the
     /// RESP2 subscribed mode).
     pub subscribed: bool,
+    /// Runs MONITOR (CLIENT LIST flag `O`); the list is `state::monitor`.
+    pub monitor: bool,
 }
 
 impl Client {
@@ -113,6 +115,7 @@ impl Client {
             net_out: 0,
             subs: [0; 3],
             subscribed: false,
+            monitor: false,
         }
     }
 }
