@@ -118,7 +118,14 @@ pub(super) fn config_set(ctx: &mut Ctx) -> CmdResult {
             ));
         }
     }
-    // Side effects that can fail come before the commit.
+    // Side effects that can fail come before the commit; one that fails
+    // undoes those before it. The new port's sockets come first: dropping
+    // them is their undo.
+    let listeners = if cfg.port != ctx.config().port {
+        Some(listen_on_new_port(&cfg)?)
+    } else {
+        None
+    };
     if let Some((_, name, _)) = chosen.iter().find(|(d, _, _)| d.name == "dir") {
         std::env::set_current_dir(&cfg.dir).map_err(|e| config_set_failed(name, &strerror(&e)))?;
         // Like Valkey's getcwd(): CONFIG GET dir shows the absolute path.
@@ -142,8 +149,29 @@ pub(super) fn config_set(ctx: &mut Ctx) -> CmdResult {
     let st = ctx.admin().state;
     st.config = cfg;
     st.config_changed();
+    if listeners.is_some() {
+        // The main loop swaps them in after this batch.
+        st.new_listeners = listeners;
+    }
     ctx.out.ok();
     Ok(())
+}
+
+/// CONFIG SET port: the sockets for the new port on every `bind` address
+/// (none for port 0: no TCP, as Valkey), or Valkey's error, the cause in
+/// the log.
+fn listen_on_new_port(cfg: &Config) -> Result<crate::state::Listeners, CmdError> {
+    if cfg.port == 0 {
+        return Ok(Vec::new());
+    }
+    crate::net::listener::bind_all(&cfg.bind, cfg.port, cfg.tcp_backlog).map_err(|e| {
+        tracing::warn!("Warning: {}", strerror(&e));
+        tracing::warn!(
+            "Failed applying new configuration. Possibly related to new port setting. \
+             Restoring previous settings."
+        );
+        config_set_failed(b"port", "Unable to listen on this port. Check server logs.")
+    })
 }
 
 /// `enable-protected-configs`: yes, or local for a loopback client.

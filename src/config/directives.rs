@@ -329,7 +329,8 @@ fn format_output_limits(c: &Config) -> String {
 
 /// Every supported directive. Keep `valkey.conf.example` in step with it.
 pub static DIRECTIVES: &[Directive] = &[
-    int_d!("port", port, u16, 0, 65535, "6379", true).with(SAME_ONLY),
+    // CONFIG SET binds the new port before it commits (`commands::config`).
+    int_d!("port", port, u16, 0, 65535, "6379", true),
     Directive {
         name: "bind",
         alias: None,

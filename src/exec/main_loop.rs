@@ -233,6 +233,9 @@ impl MainLoop {
             self.exec.expire_blocked(&mut self.state, &mut self.clients);
             self.exec
                 .run(&mut self.state, &mut self.clients, &mut self.outbox);
+            if let Some(new) = self.state.new_listeners.take() {
+                self.replace_listeners(new);
+            }
             for id in std::mem::take(&mut self.state.kills) {
                 if let Some(c) = self.clients.by_id(id) {
                     self.outbox.send(c.io_thread, ToIo::Kill { client: id });
@@ -330,6 +333,29 @@ impl MainLoop {
                 self.outbox.send(home, ToIo::Adopt(conn));
             }
         }
+    }
+
+    /// CONFIG SET port: serves from the sockets it bound; the old ones
+    /// close (connections made through them stay).
+    fn replace_listeners(&mut self, mut new: crate::state::Listeners) {
+        for (l, _) in self.listeners.iter_mut() {
+            let _ = self.poll.registry().deregister(l);
+        }
+        new.truncate(MAX_LISTENERS);
+        for (i, (l, _)) in new.iter_mut().enumerate() {
+            if let Err(e) = self
+                .poll
+                .registry()
+                .register(l, Token(i), Interest::READABLE)
+            {
+                tracing::warn!("Listening on the new port: {e}");
+            }
+        }
+        self.listeners = new;
+        self.state.tcp_port = self
+            .listeners
+            .first()
+            .map_or(self.state.config.port, |(_, a)| a.port());
     }
 
     fn drain_rings(&mut self) {

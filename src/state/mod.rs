@@ -153,7 +153,13 @@ pub struct State {
     pub pubsub: pubsub::PubSub,
     /// MONITOR clients and the lines on their way to them.
     pub monitors: monitor::Monitors,
+    /// Sockets bound by CONFIG SET port, for the main loop to serve from
+    /// instead of its listeners.
+    pub new_listeners: Option<Listeners>,
 }
+
+/// Listening sockets and their addresses.
+pub type Listeners = Vec<(mio::net::TcpListener, std::net::SocketAddr)>;
 
 impl State {
     /// `commands`: how many commands and subcommands the table has (the
@@ -210,6 +216,7 @@ impl State {
             keep_modified: false,
             pubsub: Default::default(),
             monitors: Default::default(),
+            new_listeners: None,
             config,
         };
         state.log_expired();
