@@ -307,3 +307,42 @@ fn the_monitor_itself() {
         assert_eq!(q(&mut c, &["PING"]), "+PONG\r\n");
     }
 }
+
+/// To Valkey a monitor is a replica: `timeout` does not close it and
+/// CLIENT PAUSE does not hold its commands.
+#[test]
+fn never_timed_out_nor_paused() {
+    for io_threads in [1, 4] {
+        let srv = Server::start_with(&[
+            "--io-threads",
+            &io_threads.to_string(),
+            "--events-per-io-thread",
+            "0",
+            "--timeout",
+            "1",
+        ]);
+        let mut m = monitor(&srv);
+        let me = addr(&m.s);
+        let idle = srv.raw();
+        let idle_addr = addr(&idle);
+        // The idle client goes; the monitor, idle as long, stays.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut c = srv.raw();
+            let list = q(&mut c, &["CLIENT", "LIST"]);
+            if !list.contains(&idle_addr) {
+                assert!(list.contains(&me), "{list}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "idle client never closed");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut c = srv.raw();
+        assert_eq!(q(&mut c, &["CLIENT", "PAUSE", "100000", "ALL"]), OK);
+        send(&mut m.s, &["PING"]);
+        assert_eq!(m.raw(), "+PONG");
+        assert_eq!(m.next(), format!("[0 {me}] \"PING\""));
+        // (The pause holds everyone else's commands, CLIENT UNPAUSE too;
+        // the server ends with the test.)
+    }
+}

@@ -78,8 +78,12 @@ impl Job {
 
 /// Whether a pause holds `spec` sent by `c`: under ALL every command,
 /// under WRITE those that may write or propagate, and an EXEC whose queue
-/// has one (Valkey's processCommand).
+/// has one (Valkey's processCommand); never a monitor's.
 fn pause_holds(state: &State, spec: &CommandSpec, c: &Client) -> bool {
+    if c.monitor {
+        // A replica to Valkey: never paused.
+        return false;
+    }
     match state.pause.mode() {
         None => false,
         Some(PauseMode::All) => true,
