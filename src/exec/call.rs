@@ -16,6 +16,7 @@ use crate::commands::{flags, CommandSpec, Ctx, CMD_TABLE};
 use crate::error::{CmdError, NOAUTH};
 use crate::resp::ReplyBuf;
 use crate::state::latency;
+use crate::state::monitor::Peer;
 use crate::state::{Client, Clients, ReplyMode, SlowEntry, State};
 
 pub use crate::state::Origin;
@@ -124,7 +125,8 @@ fn gate(
             // begin (Valkey's execCommandAbort).
             if state.monitors.active() {
                 let secret = spec.secret_positions(argv);
-                state.monitors.feed(client.db, &client.addr, argv, &secret);
+                let peer = Peer::Tcp(&client.addr);
+                state.monitors.feed(client.db, peer, argv, &secret);
             }
             // EXEC refused: the transaction ends, as Valkey's
             // execCommandAbort.
@@ -195,6 +197,7 @@ fn feed_monitors(
     slot: usize,
     spec: &CommandSpec,
     argv: &[Bytes],
+    origin: Origin,
 ) {
     let c = clients.at(slot);
     if spec.has(flags::ADMIN)
@@ -205,7 +208,12 @@ fn feed_monitors(
         return;
     }
     let secret = spec.secret_positions(argv);
-    state.monitors.feed(c.db, &c.addr, argv, &secret);
+    let peer = if origin == Origin::Script {
+        Peer::Script
+    } else {
+        Peer::Tcp(&c.addr)
+    };
+    state.monitors.feed(c.db, peer, argv, &secret);
 }
 
 /// What a RESP2 client with subscriptions may run (Valkey's list).
@@ -349,7 +357,7 @@ pub fn call(
                     state.dbs.iter_mut().for_each(|d| d.no_touch = false);
                 }
                 if state.monitors.active() {
-                    feed_monitors(state, clients, slot, spec, argv);
+                    feed_monitors(state, clients, slot, spec, argv, origin);
                 }
                 let nsec = start.elapsed().as_nanos() as u64;
                 if state.effects.wanted() {

@@ -28,6 +28,15 @@ const PUSH_BATCH_MAX: usize = 64 * 1024;
 /// How far back `open_push` looks past replies to other clients.
 const OPEN_PUSH_LOOKBACK: usize = 64;
 
+/// Who ran a command, as a monitor line names it.
+#[derive(Clone, Copy, Debug)]
+pub enum Peer<'a> {
+    /// A client's own command: its `ip:port`.
+    Tcp(&'a SocketAddr),
+    /// A command a script ran (`[<db> lua]`).
+    Script,
+}
+
 #[derive(Default)]
 pub struct Monitors {
     /// Monitoring clients, in the order they started.
@@ -84,21 +93,24 @@ impl Monitors {
         self.stashed.remove(&id)
     }
 
-    /// Records one command run in `db` by the client at `peer`; the
-    /// arguments at `secret` positions are shown as `(redacted)`.
-    pub fn feed(&mut self, db: usize, peer: &SocketAddr, argv: &[Bytes], secret: &[usize]) {
+    /// Records one command run in `db` by `peer`; the arguments at
+    /// `secret` positions are shown as `(redacted)`.
+    pub fn feed(&mut self, db: usize, peer: Peer<'_>, argv: &[Bytes], secret: &[usize]) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
         let line = &mut self.pending;
         let _ = write!(
             line,
-            "+{}.{:06} [{} {}] ",
+            "+{}.{:06} [{} ",
             now.as_secs(),
             now.subsec_micros(),
-            db,
-            peer
+            db
         );
+        let _ = match peer {
+            Peer::Tcp(addr) => write!(line, "{addr}] "),
+            Peer::Script => write!(line, "lua] "),
+        };
         for (i, a) in argv.iter().enumerate() {
             if i > 0 {
                 line.push(b' ');
@@ -290,7 +302,7 @@ mod tests {
             .iter()
             .map(|s| Bytes::from_static(s.as_bytes()))
             .collect();
-        m.feed(3, &peer, &argv, &[1, 2]);
+        m.feed(3, Peer::Tcp(&peer), &argv, &[1, 2]);
         let line = String::from_utf8(m.pending.clone()).unwrap();
         let (stamp, rest) = line.split_once(' ').unwrap();
         let (secs, micros) = stamp[1..].split_once('.').unwrap();
@@ -300,6 +312,9 @@ mod tests {
             rest,
             "[3 127.0.0.1:5000] \"AUTH\" \"(redacted)\" \"(redacted)\"\r\n"
         );
+        m.pending.clear();
+        m.feed(0, Peer::Script, &argv[..1], &[]);
+        assert!(m.pending.ends_with(b" [0 lua] \"AUTH\"\r\n"));
     }
 
     #[test]
@@ -312,10 +327,10 @@ mod tests {
         }
         let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
         let mut per_thread: Vec<Vec<ToIo>> = (0..3).map(|_| Vec::new()).collect();
-        m.feed(0, &peer, &[Bytes::from_static(b"a")], &[]);
+        m.feed(0, Peer::Tcp(&peer), &[Bytes::from_static(b"a")], &[]);
         let n = m.flush(&mut clients, &mut [], &mut per_thread);
         assert!(!m.has_pending());
-        m.feed(0, &peer, &[Bytes::from_static(b"b")], &[]);
+        m.feed(0, Peer::Tcp(&peer), &[Bytes::from_static(b"b")], &[]);
         let n2 = m.flush(&mut clients, &mut [], &mut per_thread);
         assert_eq!(per_thread[1].len(), 1, "appended to the unsent push");
         let b = push_of(&per_thread[1][0]);
@@ -328,7 +343,7 @@ mod tests {
         assert_eq!(n + n2, 3 * b.data[0].len() as u64);
         // Anything else for that thread closes the push to more lines.
         per_thread[1].push(ToIo::Kill { client: 9 });
-        m.feed(0, &peer, &[Bytes::from_static(b"c")], &[]);
+        m.feed(0, Peer::Tcp(&peer), &[Bytes::from_static(b"c")], &[]);
         m.flush(&mut clients, &mut [], &mut per_thread);
         assert_eq!(per_thread[1].len(), 3);
     }
@@ -342,7 +357,7 @@ mod tests {
         let mut out = ReplyBuf::new(2);
         out.simple("PONG");
         let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
-        m.feed(0, &peer, &[Bytes::from_static(b"PING")], &[]);
+        m.feed(0, Peer::Tcp(&peer), &[Bytes::from_static(b"PING")], &[]);
         let mut per_thread = vec![Vec::new()];
         m.flush(&mut clients, &mut [(1, &mut out)], &mut per_thread);
         assert!(out.buf.starts_with(b"+PONG\r\n+"));
