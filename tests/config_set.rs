@@ -1,7 +1,7 @@
 //! CONFIG SET with several pairs, all or nothing as Valkey 9.1: a value
 //! that does not parse, or an apply that fails (the new `port` cannot be
 //! listened on), leaves every directive as it was; `port` moves the
-//! listening sockets at run time. Replies captured from Valkey 9.1.
+//! listening sockets at run time, and so does `bind`. Replies captured from Valkey 9.1.
 
 mod common;
 
@@ -143,4 +143,55 @@ fn port_moves_io_threads_1() {
 #[test]
 fn port_moves_io_threads_4() {
     port_moves(4);
+}
+
+fn bind_moves(io_threads: usize) {
+    let srv = Server::start(io_threads);
+    let mut c = srv.raw();
+    let bind = get(&mut c, "bind");
+    // An address this host does not have: nothing changes.
+    assert_eq!(
+        q(&mut c, &["CONFIG", "SET", "bind", "127.0.0.1 192.0.2.1"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'bind') - \
+         Failed to bind to specified addresses.\r\n"
+    );
+    assert_eq!(get(&mut c, "bind"), bind);
+    // Both at once: the new port on the new addresses.
+    let new = free_port();
+    assert_eq!(
+        q(
+            &mut c,
+            &[
+                "CONFIG",
+                "SET",
+                "bind",
+                "127.0.0.1 -::1",
+                "port",
+                &new.to_string()
+            ]
+        ),
+        OK
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut n = loop {
+        if let Ok(s) = TcpStream::connect(("127.0.0.1", new)) {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "never listened on {new}");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    n.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    assert_eq!(get(&mut n, "bind"), "127.0.0.1 -::1");
+    assert_eq!(q(&mut c, &["PING"]), "+PONG\r\n");
+}
+
+#[test]
+fn bind_moves_io_threads_1() {
+    bind_moves(1);
+}
+
+#[test]
+fn bind_moves_io_threads_4() {
+    bind_moves(4);
 }

@@ -334,7 +334,8 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive {
         name: "bind",
         alias: None,
-        flags: MULTI_ARG | SAME_ONLY,
+        // CONFIG SET binds the new addresses before it commits.
+        flags: MULTI_ARG,
         mutable: true,
         default: "127.0.0.1 -::1",
         get: |c| c.bind.join(" "),
