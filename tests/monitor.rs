@@ -305,6 +305,15 @@ fn the_monitor_itself() {
         send(&mut m2.s, &["QUIT"]);
         assert_eq!(read_to_close(&mut m2.s), b"+OK\r\n");
         assert_eq!(q(&mut c, &["PING"]), "+PONG\r\n");
+        // A normal client to CLIENT LIST and KILL, not a replica.
+        let mut m3 = monitor(&srv);
+        assert!(q(&mut c, &["CLIENT", "LIST", "TYPE", "normal"]).contains(" flags=O "));
+        assert!(!q(&mut c, &["CLIENT", "LIST", "TYPE", "replica"]).contains("id="));
+        assert_eq!(
+            q(&mut c, &["CLIENT", "KILL", "TYPE", "normal", "FLAGS", "O"]),
+            ":1\r\n"
+        );
+        assert_eq!(read_to_close(&mut m3.s), b"");
     }
 }
 

@@ -349,6 +349,27 @@ mod tests {
     }
 
     #[test]
+    fn a_monitor_moving_between_threads_gets_its_lines_stashed() {
+        let mut clients = Clients::default();
+        let mut m = Monitors::default();
+        let slot = client(&mut clients, 1, 2);
+        clients.at_mut(slot).migrating = true;
+        m.add(1);
+        let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let mut per_thread: Vec<Vec<ToIo>> = (0..3).map(|_| Vec::new()).collect();
+        for a in [&b"a"[..], b"b"] {
+            m.feed(0, Peer::Tcp(&peer), &[Bytes::copy_from_slice(a)], &[]);
+            m.flush(&mut clients, &mut [], &mut per_thread);
+        }
+        assert!(per_thread.iter().all(Vec::is_empty));
+        let stashed = String::from_utf8(m.take_stashed(1).unwrap()).unwrap();
+        assert_eq!(stashed.matches("\r\n").count(), 2, "{stashed}");
+        assert!(stashed.ends_with("] \"b\"\r\n"));
+        assert_eq!(clients.at(slot).net_out, stashed.len() as u64);
+        assert!(m.take_stashed(1).is_none());
+    }
+
+    #[test]
     fn a_held_monitor_gets_lines_in_its_reply_and_removal_stops_them() {
         let mut clients = Clients::default();
         let mut m = Monitors::default();
