@@ -284,6 +284,9 @@ fn the_monitor_itself() {
             .find(|l| l.contains(&format!("addr={me} ")))
             .expect("monitor listed");
         assert!(mine.contains(" flags=O "), "{mine}");
+        // Its socket's descriptor, as Valkey shows it.
+        let fd = mine.split(" fd=").nth(1).and_then(|r| r.split(' ').next());
+        assert!(fd.and_then(|f| f.parse::<u32>().ok()).is_some(), "{mine}");
         assert!(mine.contains(" cmd=ping "), "{mine}");
         // RESET ends monitoring.
         send(&mut m.s, &["RESET"]);

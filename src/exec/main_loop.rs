@@ -320,8 +320,9 @@ impl MainLoop {
             self.next_id += 1;
             let authenticated = cfg.requirepass.is_none();
             let home = self.io.home(id);
-            self.clients
-                .insert(Client::new(id, addr, laddr, home, authenticated));
+            let mut client = Client::new(id, addr, laddr, home, authenticated);
+            client.fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
+            self.clients.insert(client);
             let mut conn = Box::new(Conn::new(id, stream));
             // The IO side parses with pre-auth limits until told otherwise.
             conn.authenticated = authenticated;

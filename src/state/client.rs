@@ -68,6 +68,8 @@ pub struct Client {
     pub subscribed: bool,
     /// Runs MONITOR (CLIENT LIST flag `O`); the list is `state::monitor`.
     pub monitor: bool,
+    /// The socket's descriptor (CLIENT LIST `fd`), -1 if none.
+    pub fd: i32,
 }
 
 impl Client {
@@ -116,6 +118,7 @@ impl Client {
             subs: [0; 3],
             subscribed: false,
             monitor: false,
+            fd: -1,
         }
     }
 }
