@@ -358,3 +358,45 @@ fn never_timed_out_nor_paused() {
         // the server ends with the test.)
     }
 }
+
+/// Clients on every IO thread sending pipelines at once: each command
+/// appears once, each client's in the order it sent them.
+#[test]
+fn concurrent_pipelines_all_appear_in_client_order() {
+    for io_threads in [1, 4] {
+        let srv = Server::start(io_threads);
+        let mut m = monitor(&srv);
+        let workers: Vec<_> = (0..6)
+            .map(|_| {
+                let mut c = srv.raw();
+                let me = addr(&c);
+                let t = std::thread::spawn(move || {
+                    for round in 0..10 {
+                        let mut all = Vec::new();
+                        for i in 0..20 {
+                            let n = format!("{}", round * 20 + i);
+                            all.extend_from_slice(&cmd(&[b"SET", b"k", n.as_bytes()]));
+                        }
+                        c.write_all(&all).expect("write");
+                        read_replies(&mut c, 20);
+                    }
+                });
+                (me, t)
+            })
+            .collect();
+        let mut next: std::collections::HashMap<String, usize> =
+            workers.iter().map(|(a, _)| (a.clone(), 0)).collect();
+        for _ in 0..6 * 200 {
+            let l = m.next();
+            let (who, what) = l.split_once("] ").expect("line");
+            let who = who.strip_prefix("[0 ").expect("db 0");
+            let n = next.get_mut(who).unwrap_or_else(|| panic!("who? {l}"));
+            assert_eq!(what, format!("\"SET\" \"k\" \"{n}\""));
+            *n += 1;
+        }
+        for (_, t) in workers {
+            t.join().expect("worker");
+        }
+        assert!(next.values().all(|&n| n == 200), "{next:?}");
+    }
+}
