@@ -609,6 +609,9 @@ fn client_type(c: &Client) -> ClientType {
 /// The `flags=` letters of a client, in Valkey's order; `N` for none.
 fn client_flags(c: &Client, blocked: bool) -> String {
     let mut s = String::new();
+    if c.monitor {
+        s.push('O');
+    }
     if c.is_pubsub() {
         s.push('P');
     }
@@ -642,14 +645,14 @@ const KNOWN_FLAGS: &[u8] = b"ABEIMNOPRSTUbcdeirtux";
 const KNOWN_CAPA: &[u8] = b"r";
 
 /// One CLIENT LIST line, `\n` included. Fields follow Valkey 9's order;
-/// what lives on the IO side (fd, buffers, network bytes) is reported as
-/// -1 (fd) or 0, and memory as the command arguments we hold.
+/// what lives on the IO side (buffers) is reported as 0, and memory as the
+/// command arguments we hold.
 fn write_client_line(out: &mut Vec<u8>, c: &Client, blocked: bool, argv_mem: usize) {
     let multi_mem = c.multi.as_ref().map_or(0, |m| m.mem);
     let _ = write!(
         out,
-        "id={} addr={} laddr={} fd=-1 name=",
-        c.id, c.addr, c.laddr
+        "id={} addr={} laddr={} fd={} name=",
+        c.id, c.addr, c.laddr, c.fd
     );
     out.extend_from_slice(c.name.as_deref().unwrap_or_default());
     let _ = write!(

@@ -118,7 +118,18 @@ pub(super) fn config_set(ctx: &mut Ctx) -> CmdResult {
             ));
         }
     }
-    // Side effects that can fail come before the commit.
+    // Side effects that can fail come before the commit; one that fails
+    // undoes those before it. New listening sockets (`port`, `bind`) come
+    // first: dropping them is their undo. The first of the two given names
+    // a failure, as Valkey applies in the order given.
+    let old = ctx.config();
+    let moved = chosen.iter().find(|(d, _, _)| {
+        (d.name == "port" && cfg.port != old.port) || (d.name == "bind" && cfg.bind != old.bind)
+    });
+    let listeners = match moved {
+        Some((d, _, _)) => Some(listen_anew(&cfg, d.name)?),
+        None => None,
+    };
     if let Some((_, name, _)) = chosen.iter().find(|(d, _, _)| d.name == "dir") {
         std::env::set_current_dir(&cfg.dir).map_err(|e| config_set_failed(name, &strerror(&e)))?;
         // Like Valkey's getcwd(): CONFIG GET dir shows the absolute path.
@@ -142,8 +153,34 @@ pub(super) fn config_set(ctx: &mut Ctx) -> CmdResult {
     let st = ctx.admin().state;
     st.config = cfg;
     st.config_changed();
+    if listeners.is_some() {
+        // The main loop swaps them in after this batch.
+        st.new_listeners = listeners;
+    }
     ctx.out.ok();
     Ok(())
+}
+
+/// CONFIG SET port or bind (`which`): sockets on every `bind` address
+/// and `port` (none for port 0: no TCP, as Valkey), or Valkey's error for
+/// `which`, the cause in the log.
+fn listen_anew(cfg: &Config, which: &str) -> Result<crate::state::Listeners, CmdError> {
+    if cfg.port == 0 {
+        return Ok(Vec::new());
+    }
+    crate::net::listener::bind_all(&cfg.bind, cfg.port, cfg.tcp_backlog).map_err(|e| {
+        tracing::warn!("Warning: {}", strerror(&e));
+        tracing::warn!(
+            "Failed applying new configuration. Possibly related to new {which} setting. \
+             Restoring previous settings."
+        );
+        let reason = if which == "port" {
+            "Unable to listen on this port. Check server logs."
+        } else {
+            "Failed to bind to specified addresses."
+        };
+        config_set_failed(which.as_bytes(), reason)
+    })
 }
 
 /// `enable-protected-configs`: yes, or local for a loopback client.

@@ -202,6 +202,7 @@ fn reset(ctx: &mut Ctx) -> CmdResult {
     super::multi::discard_transaction(ctx);
     let authenticated = ctx.config().requirepass.is_none();
     super::pubsub::unsubscribe_all(ctx);
+    super::monitor::stop(ctx);
     let c = ctx.client();
     c.db = 0;
     c.resp = 2;

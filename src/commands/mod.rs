@@ -29,6 +29,7 @@ pub mod keys;
 pub mod latency;
 pub mod list;
 pub mod meta;
+pub mod monitor;
 pub mod multi;
 pub mod propagate;
 pub mod pubsub;

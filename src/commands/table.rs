@@ -7,8 +7,8 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::{
-    client, command, connection, debug, hash, keys, latency, list, multi, pubsub, server, set,
-    sort, string, wait, zset, CommandSpec,
+    client, command, connection, debug, hash, keys, latency, list, monitor, multi, pubsub, server,
+    set, sort, string, wait, zset, CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
@@ -30,6 +30,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     zset::COMMANDS,
     sort::COMMANDS,
     pubsub::COMMANDS,
+    monitor::COMMANDS,
 ];
 
 pub type CmdId = usize;

@@ -329,11 +329,13 @@ fn format_output_limits(c: &Config) -> String {
 
 /// Every supported directive. Keep `valkey.conf.example` in step with it.
 pub static DIRECTIVES: &[Directive] = &[
-    int_d!("port", port, u16, 0, 65535, "6379", true).with(SAME_ONLY),
+    // CONFIG SET binds the new port before it commits (`commands::config`).
+    int_d!("port", port, u16, 0, 65535, "6379", true),
     Directive {
         name: "bind",
         alias: None,
-        flags: MULTI_ARG | SAME_ONLY,
+        // CONFIG SET binds the new addresses before it commits.
+        flags: MULTI_ARG,
         mutable: true,
         default: "127.0.0.1 -::1",
         get: |c| c.bind.join(" "),

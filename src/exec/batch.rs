@@ -78,8 +78,12 @@ impl Job {
 
 /// Whether a pause holds `spec` sent by `c`: under ALL every command,
 /// under WRITE those that may write or propagate, and an EXEC whose queue
-/// has one (Valkey's processCommand).
+/// has one (Valkey's processCommand); never a monitor's.
 fn pause_holds(state: &State, spec: &CommandSpec, c: &Client) -> bool {
+    if c.monitor {
+        // A replica to Valkey: never paused.
+        return false;
+    }
     match state.pause.mode() {
         None => false,
         Some(PauseMode::All) => true,
@@ -241,6 +245,9 @@ impl Executor {
                 }
                 if state.pubsub.has_pending() {
                     deliver(&mut self.jobs, state, clients, outbox);
+                }
+                if state.monitors.has_pending() {
+                    deliver_monitor_lines(&mut self.jobs, state, clients, outbox);
                 }
             }
             if any_blocked {
@@ -524,6 +531,28 @@ fn deliver(
         .collect();
     let sent = state
         .pubsub
+        .flush(clients, &mut held, &mut outbox.per_thread);
+    state.stats.net_output_bytes += sent;
+}
+
+/// Hands the lines the last command fed to the monitors
+/// (`state::monitor`); a monitor whose replies are being built in `jobs`
+/// gets them in its reply.
+#[cold]
+#[inline(never)]
+fn deliver_monitor_lines(
+    jobs: &mut VecDeque<Job>,
+    state: &mut State,
+    clients: &mut Clients,
+    outbox: &mut Outbox,
+) {
+    let mut held: Vec<(ClientId, &mut ReplyBuf)> = jobs
+        .iter_mut()
+        .filter(|j| !j.out.is_empty() && state.monitors.contains(j.client))
+        .map(|j| (j.client, &mut j.out))
+        .collect();
+    let sent = state
+        .monitors
         .flush(clients, &mut held, &mut outbox.per_thread);
     state.stats.net_output_bytes += sent;
 }

@@ -16,6 +16,7 @@ use crate::commands::{flags, CommandSpec, Ctx, CMD_TABLE};
 use crate::error::{CmdError, NOAUTH};
 use crate::resp::ReplyBuf;
 use crate::state::latency;
+use crate::state::monitor::Peer;
 use crate::state::{Client, Clients, ReplyMode, SlowEntry, State};
 
 pub use crate::state::Origin;
@@ -120,6 +121,13 @@ fn gate(
     if out_of_memory(state, spec, client, in_multi) {
         state.stats.commands[id].rejected += 1;
         if in_multi && spec.name == "exec" {
+            // Monitors see the EXEC that ends the transaction they saw
+            // begin (Valkey's execCommandAbort).
+            if state.monitors.active() {
+                let secret = spec.secret_positions(argv);
+                let peer = Peer::Tcp(&client.addr);
+                state.monitors.feed(client.db, peer, argv, &secret);
+            }
             // EXEC refused: the transaction ends, as Valkey's
             // execCommandAbort.
             state.stats.count_error("EXECABORT");
@@ -145,6 +153,16 @@ fn gate(
         }
         return true;
     }
+    if client.monitor && origin == Origin::Client && touches_keyspace(spec) {
+        // A monitor is a replica to Valkey, which may not use the keyspace.
+        if in_multi {
+            client.multi_aborted = true;
+        }
+        state.stats.commands[id].rejected += 1;
+        state.stats.count_error("ERR");
+        out.error(MONITOR_KEYSPACE_ERR);
+        return true;
+    }
     if in_multi && !runs_in_multi(spec) {
         // Queued: it runs, and is counted, when EXEC runs it.
         state.stats.commands_processed -= 1;
@@ -157,6 +175,45 @@ fn gate(
         return true;
     }
     false
+}
+
+pub const MONITOR_KEYSPACE_ERR: &str = "ERR Replica can't interact with the keyspace";
+
+/// Reads, writes or may propagate: refused to a monitor.
+fn touches_keyspace(spec: &CommandSpec) -> bool {
+    spec.has(flags::READONLY) || spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE)
+}
+
+/// Shows a command that ran to the monitors, as Valkey's call(): not the
+/// admin commands nor those that show themselves (`skip_monitor`), not a
+/// blocked command's retries (it was shown when it first ran), nothing
+/// while loading. The db is the client's after the command (SELECT shows
+/// its new one).
+#[cold]
+#[inline(never)]
+fn feed_monitors(
+    state: &mut State,
+    clients: &Clients,
+    slot: usize,
+    spec: &CommandSpec,
+    argv: &[Bytes],
+    origin: Origin,
+) {
+    let c = clients.at(slot);
+    if spec.has(flags::ADMIN)
+        || spec.has(flags::SKIP_MONITOR)
+        || state.mode.loading
+        || state.blocking.is_blocked(c.id)
+    {
+        return;
+    }
+    let secret = spec.secret_positions(argv);
+    let peer = if origin == Origin::Script {
+        Peer::Script
+    } else {
+        Peer::Tcp(&c.addr)
+    };
+    state.monitors.feed(c.db, peer, argv, &secret);
 }
 
 /// What a RESP2 client with subscriptions may run (Valkey's list).
@@ -298,6 +355,9 @@ pub fn call(
                 ));
                 if no_touch {
                     state.dbs.iter_mut().for_each(|d| d.no_touch = false);
+                }
+                if state.monitors.active() {
+                    feed_monitors(state, clients, slot, spec, argv, origin);
                 }
                 let nsec = start.elapsed().as_nanos() as u64;
                 if state.effects.wanted() {

@@ -82,7 +82,8 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
     if state.config.timeout > 0 {
         let idle = Duration::from_secs(state.config.timeout);
         for c in clients.iter() {
-            if !in_flight(c.id) && c.last_interaction.elapsed() > idle {
+            // Monitors are replicas to Valkey, never timed out.
+            if !in_flight(c.id) && !c.monitor && c.last_interaction.elapsed() > idle {
                 state.kills.push(c.id);
             }
         }

@@ -233,6 +233,9 @@ impl MainLoop {
             self.exec.expire_blocked(&mut self.state, &mut self.clients);
             self.exec
                 .run(&mut self.state, &mut self.clients, &mut self.outbox);
+            if let Some(new) = self.state.new_listeners.take() {
+                self.replace_listeners(new);
+            }
             for id in std::mem::take(&mut self.state.kills) {
                 if let Some(c) = self.clients.by_id(id) {
                     self.outbox.send(c.io_thread, ToIo::Kill { client: id });
@@ -248,6 +251,7 @@ impl MainLoop {
                     self.state.unwatch_all(&mut c);
                 }
                 self.state.pubsub.forget(id);
+                self.state.forget_monitor(id);
             }
             if Instant::now() >= next_cron {
                 let blocking = std::mem::take(&mut self.state.blocking);
@@ -316,8 +320,9 @@ impl MainLoop {
             self.next_id += 1;
             let authenticated = cfg.requirepass.is_none();
             let home = self.io.home(id);
-            self.clients
-                .insert(Client::new(id, addr, laddr, home, authenticated));
+            let mut client = Client::new(id, addr, laddr, home, authenticated);
+            client.fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
+            self.clients.insert(client);
             let mut conn = Box::new(Conn::new(id, stream));
             // The IO side parses with pre-auth limits until told otherwise.
             conn.authenticated = authenticated;
@@ -329,6 +334,29 @@ impl MainLoop {
                 self.outbox.send(home, ToIo::Adopt(conn));
             }
         }
+    }
+
+    /// CONFIG SET port: serves from the sockets it bound; the old ones
+    /// close (connections made through them stay).
+    fn replace_listeners(&mut self, mut new: crate::state::Listeners) {
+        for (l, _) in self.listeners.iter_mut() {
+            let _ = self.poll.registry().deregister(l);
+        }
+        new.truncate(MAX_LISTENERS);
+        for (i, (l, _)) in new.iter_mut().enumerate() {
+            if let Err(e) = self
+                .poll
+                .registry()
+                .register(l, Token(i), Interest::READABLE)
+            {
+                tracing::warn!("Listening on the new port: {e}");
+            }
+        }
+        self.listeners = new;
+        self.state.tcp_port = self
+            .listeners
+            .first()
+            .map_or(self.state.config.port, |(_, a)| a.port());
     }
 
     fn drain_rings(&mut self) {
@@ -412,6 +440,9 @@ impl MainLoop {
                     conn.pubsub = c.is_pubsub();
                     if let Some(stashed) = self.state.pubsub.take_stashed(id) {
                         conn.queue_output(stashed);
+                    }
+                    if let Some(lines) = self.state.monitors.take_stashed(id) {
+                        conn.queue_output(lines);
                     }
                     if home == 0 {
                         // Adopting may parse buffered commands into `self.inbox`.

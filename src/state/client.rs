@@ -66,6 +66,10 @@ pub struct Client {
     /// Any of `subs` is non-zero (one test on every command's path: the
     /// RESP2 subscribed mode).
     pub subscribed: bool,
+    /// Runs MONITOR (CLIENT LIST flag `O`); the list is `state::monitor`.
+    pub monitor: bool,
+    /// The socket's descriptor (CLIENT LIST `fd`), -1 if none.
+    pub fd: i32,
 }
 
 impl Client {
@@ -113,6 +117,8 @@ impl Client {
             net_out: 0,
             subs: [0; 3],
             subscribed: false,
+            monitor: false,
+            fd: -1,
         }
     }
 }

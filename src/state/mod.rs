@@ -13,6 +13,7 @@ pub mod client;
 pub mod effects;
 pub mod histogram;
 pub mod latency;
+pub mod monitor;
 pub mod pause;
 pub mod pubsub;
 pub mod slowlog;
@@ -84,14 +85,17 @@ pub struct ServerMode {
     /// `maxmemory` is set: writes are refused over it (kept in step with
     /// the config by `State::config_changed`).
     pub limited: bool,
+    /// Some client runs MONITOR: its own commands are checked (a monitor
+    /// may not touch the keyspace).
+    pub monitored: bool,
 }
 
 impl ServerMode {
-    /// Not loading, not stale, no memory limit: the call path skips the
-    /// checks these need.
+    /// Not loading, not stale, no memory limit, no monitor: the call path
+    /// skips the checks these need.
     #[inline]
     pub fn is_normal(&self) -> bool {
-        !(self.loading | self.stale | self.limited)
+        !(self.loading | self.stale | self.limited | self.monitored)
     }
 }
 
@@ -147,7 +151,15 @@ pub struct State {
     pub keep_modified: bool,
     /// Pub/Sub subscriptions and messages on their way out.
     pub pubsub: pubsub::PubSub,
+    /// MONITOR clients and the lines on their way to them.
+    pub monitors: monitor::Monitors,
+    /// Sockets bound by CONFIG SET port, for the main loop to serve from
+    /// instead of its listeners.
+    pub new_listeners: Option<Listeners>,
 }
+
+/// Listening sockets and their addresses.
+pub type Listeners = Vec<(mio::net::TcpListener, std::net::SocketAddr)>;
 
 impl State {
     /// `commands`: how many commands and subcommands the table has (the
@@ -203,6 +215,8 @@ impl State {
             pause: pause::Pause::default(),
             keep_modified: false,
             pubsub: Default::default(),
+            monitors: Default::default(),
+            new_listeners: None,
             config,
         };
         state.log_expired();
