@@ -484,3 +484,50 @@ server_test!(keyspace_notifications_reach_subscribers, |srv| {
         )
     );
 });
+
+/// `timeout` closes idle clients but not subscribers, which wait for
+/// messages (Valkey's clientsCronHandleTimeout), in RESP2 and RESP3.
+#[test]
+fn subscribers_are_never_timed_out() {
+    for io_threads in [1, 4] {
+        let srv = Server::start_with(&[
+            "--io-threads",
+            &io_threads.to_string(),
+            "--events-per-io-thread",
+            "0",
+            "--timeout",
+            "1",
+        ]);
+        let mut sub2 = srv.raw();
+        send(&mut sub2, &["SUBSCRIBE", "ch"]);
+        assert_eq!(
+            String::from_utf8_lossy(&read_replies(&mut sub2, 1)),
+            conf('*', "subscribe", Some("ch"), 1)
+        );
+        let mut sub3 = srv.raw();
+        hello3(&mut sub3);
+        send(&mut sub3, &["PSUBSCRIBE", "c*"]);
+        assert_eq!(
+            String::from_utf8_lossy(&read_replies(&mut sub3, 1)),
+            conf('>', "psubscribe", Some("c*"), 1)
+        );
+        let idle = srv.raw();
+        let idle_addr = idle.local_addr().unwrap().to_string();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut c = srv.raw();
+            let list = q(&mut c, &["CLIENT", "LIST"]);
+            if !list.contains(&idle_addr) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "idle client never closed");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut c = srv.raw();
+        assert_eq!(q(&mut c, &["PUBLISH", "ch", "hi"]), int(2));
+        assert_eq!(
+            String::from_utf8_lossy(&read_replies(&mut sub2, 1)),
+            msg('*', "ch", "hi")
+        );
+    }
+}

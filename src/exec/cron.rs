@@ -82,8 +82,13 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
     if state.config.timeout > 0 {
         let idle = Duration::from_secs(state.config.timeout);
         for c in clients.iter() {
-            // Monitors are replicas to Valkey, never timed out.
-            if !in_flight(c.id) && !c.monitor && c.last_interaction.elapsed() > idle {
+            // Monitors are replicas to Valkey, and subscribers wait for
+            // messages: neither is timed out.
+            if !in_flight(c.id)
+                && !c.monitor
+                && !c.subscribed
+                && c.last_interaction.elapsed() > idle
+            {
                 state.kills.push(c.id);
             }
         }
