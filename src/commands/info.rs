@@ -171,12 +171,20 @@ fn info_server(s: &mut String, st: &State) {
     kv(s, "config_file", cf);
     // A flag in Valkey: whether IO threads are in use at all.
     kv(s, "io_threads_active", u8::from(st.io_threads_active > 0));
-    let mut l = String::from("name=tcp");
-    for b in &st.config.bind {
-        let _ = write!(l, ",bind={b}");
+    // One line per kind of listener, numbered by kind as Valkey numbers
+    // its connection types (0 TCP, 1 Unix), and only for those listening.
+    if st.config.port != 0 {
+        let mut l = String::from("name=tcp");
+        for b in &st.config.bind {
+            let _ = write!(l, ",bind={b}");
+        }
+        let _ = write!(l, ",port={}", st.tcp_port);
+        kv(s, "listener0", l);
     }
-    let _ = write!(l, ",port={}", st.tcp_port);
-    kv(s, "listener0", l);
+    let unix = st.config.get("unixsocket").unwrap_or_default();
+    if !unix.is_empty() {
+        kv(s, "listener1", format!("name=unix,bind={unix}"));
+    }
 }
 
 fn info_clients(s: &mut String, st: &State, clients: &Clients) {

@@ -25,15 +25,18 @@ use crate::config::Config;
 use crate::error::MAX_CLIENTS;
 use crate::net::conn::Conn;
 use crate::net::io_thread::IoThread;
+use crate::net::listener::{Accepted, Listener};
 use crate::net::message::{Garbage, ToIo, ToMain};
-use crate::net::{listener, ConnSet, NetLimits, FIRST_CONN_TOKEN};
+use crate::net::stream::{PeerAddr, Stream};
+use crate::net::{ConnSet, NetLimits, FIRST_CONN_TOKEN};
 use crate::ring::Parker;
 use crate::state::State;
 use crate::state::{Client, Clients};
 
 const WAKER: Token = Token(FIRST_CONN_TOKEN - 1);
 const SIGNAL: Token = Token(FIRST_CONN_TOKEN - 2);
-/// Listener i uses Token(i); at most this many bind addresses.
+/// Listener i uses Token(i); at most this many bind addresses (and the
+/// Unix socket).
 const MAX_LISTENERS: usize = FIRST_CONN_TOKEN - 2;
 
 const PROTECTED_MODE_MSG: &str = "-DENIED Running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers, you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting from the same host the server is running, however MAKE SURE the server is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
@@ -68,7 +71,7 @@ impl Io {
 
 pub struct MainLoop {
     poll: Poll,
-    listeners: Vec<(mio::net::TcpListener, std::net::SocketAddr)>,
+    listeners: Vec<Listener>,
     signals: UnixStream,
     /// SIGTERM, SIGINT received (set by the handlers, read here).
     got_signal: [Arc<AtomicBool>; 2],
@@ -85,17 +88,17 @@ pub struct MainLoop {
 }
 
 impl MainLoop {
-    /// Binds, spawns IO threads, and gets ready to serve.
-    pub fn new(config: Config) -> io::Result<MainLoop> {
+    /// Takes the listening sockets, spawns IO threads, and gets ready to
+    /// serve.
+    pub fn new(config: Config, mut listeners: Vec<Listener>) -> io::Result<MainLoop> {
         let poll = Poll::new()?;
-        let mut listeners = listener::bind_all(&config.bind, config.port, config.tcp_backlog)?;
         if listeners.len() > MAX_LISTENERS {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "too many bind addresses",
             ));
         }
-        for (i, (l, _)) in listeners.iter_mut().enumerate() {
+        for (i, l) in listeners.iter_mut().enumerate() {
             poll.registry().register(l, Token(i), Interest::READABLE)?;
         }
         let (sig_reader, sig_writer) = std::os::unix::net::UnixStream::pair()?;
@@ -145,9 +148,10 @@ impl MainLoop {
             }
         }
         let mut state = State::new(config, limits, crate::commands::CMD_TABLE.specs.len());
-        if let Some((_, addr)) = listeners.first() {
-            state.tcp_port = addr.port();
-        }
+        state.tcp_port = listeners
+            .iter()
+            .find_map(Listener::tcp_addr)
+            .map_or(0, |a| a.port());
         state.io_threads_active = io.active;
         Ok(MainLoop {
             poll,
@@ -164,10 +168,6 @@ impl MainLoop {
             kill_on_release: Default::default(),
             next_id: 1,
         })
-    }
-
-    pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
-        self.listeners.iter().map(|(_, a)| *a).collect()
     }
 
     /// Serves until SIGTERM/SIGINT or SHUTDOWN.
@@ -286,7 +286,12 @@ impl MainLoop {
 
     fn accept(&mut self, i: usize) {
         loop {
-            let (stream, addr) = match self.listeners[i].0.accept() {
+            let keepalive = self.state.config.tcp_keepalive;
+            let Accepted {
+                stream,
+                addr,
+                laddr,
+            } = match self.listeners[i].accept(keepalive) {
                 Ok(x) => x,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -302,22 +307,17 @@ impl MainLoop {
                 reject(stream, &format!("-{MAX_CLIENTS}\r\n"));
                 continue;
             }
-            if protected_mode_refuses(cfg, &addr) {
+            if matches!(&addr, PeerAddr::Tcp(a) if protected_mode_refuses(cfg, a)) {
                 self.state.stats.rejected_connections += 1;
                 reject(stream, PROTECTED_MODE_MSG);
                 continue;
             }
-            let _ = stream.set_nodelay(true);
-            if let Err(e) = listener::set_keepalive(&stream, cfg.tcp_keepalive) {
-                tracing::debug!("tcp-keepalive on {addr}: {e}");
-            }
-            let laddr = stream.local_addr().unwrap_or(self.listeners[i].1);
             let id = self.next_id;
             self.next_id += 1;
             let authenticated = cfg.requirepass.is_none();
             let home = self.io.home(id);
             self.clients
-                .insert(Client::new(id, addr, laddr, home, authenticated));
+                .insert(Client::with_addrs(id, addr, laddr, home, authenticated));
             let mut conn = Box::new(Conn::new(id, stream));
             // The IO side parses with pre-auth limits until told otherwise.
             conn.authenticated = authenticated;
@@ -559,6 +559,9 @@ impl MainLoop {
                 let _ = j.join();
             }
         }
+        for l in std::mem::take(&mut self.listeners) {
+            l.close();
+        }
         tracing::warn!("ferrokey is now ready to exit, bye bye...");
         Ok(())
     }
@@ -577,7 +580,7 @@ fn protected_mode_refuses(cfg: &Config, addr: &std::net::SocketAddr) -> bool {
 }
 
 /// Best-effort error line to a client we will not serve, then close.
-fn reject(mut stream: mio::net::TcpStream, msg: &str) {
+fn reject(mut stream: Stream, msg: &str) {
     let _ = stream.write(msg.as_bytes());
 }
 

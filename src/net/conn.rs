@@ -9,9 +9,9 @@ use std::collections::VecDeque;
 use std::io::{self, Write};
 
 use bytes::BytesMut;
-use mio::net::TcpStream;
 
 use super::message::{ClientId, Unrun};
+use super::stream::Stream;
 use super::NetLimits;
 use crate::resp::{Argv, Encoded, Limits, Parser, ProtocolError};
 
@@ -41,7 +41,7 @@ pub enum CloseReason {
 
 pub struct Conn {
     pub id: ClientId,
-    pub stream: TcpStream,
+    pub stream: Stream,
     rbuf: BytesMut,
     parser: Parser,
     out: VecDeque<Encoded>,
@@ -84,7 +84,7 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(id: ClientId, stream: TcpStream) -> Self {
+    pub fn new(id: ClientId, stream: Stream) -> Self {
         Conn {
             id,
             stream,

@@ -50,7 +50,7 @@ impl ConnSet {
         &mut self,
         registry: &Registry,
         client: ClientId,
-        stream: mio::net::TcpStream,
+        stream: super::stream::Stream,
         out: &mut Vec<ToMain>,
     ) {
         self.adopt(registry, Box::new(Conn::new(client, stream)), out);
