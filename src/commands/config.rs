@@ -126,14 +126,8 @@ pub(super) fn config_set(ctx: &mut Ctx) -> CmdResult {
             cfg.dir = abs.display().to_string();
         }
     }
-    let limits = &ctx.admin().state.net_limits;
-    limits
-        .max_bulk_len
-        .store(cfg.proto_max_bulk_len, std::sync::atomic::Ordering::Relaxed);
-    limits.query_buf_limit.store(
-        cfg.client_query_buffer_limit,
-        std::sync::atomic::Ordering::Relaxed,
-    );
+    // The IO side's limits, output limits included, apply from now on.
+    ctx.admin().state.net_limits.sync(&cfg);
     // Access words switch meaning with the policy (the data adjusts over
     // time, as Valkey warns in OBJECT FREQ's error).
     let lfu = cfg.lfu_policy();

@@ -53,6 +53,8 @@ const SECTIONS: &[(&str, bool)] = &[
     ("latencystats", false),
     ("cluster", true),
     ("keyspace", true),
+    // Not in `all` or `everything`: only when named.
+    ("debug", false),
 ];
 
 pub(super) fn info(ctx: &mut Ctx) -> CmdResult {
@@ -64,7 +66,9 @@ pub(super) fn info(ctx: &mut Ctx) -> CmdResult {
     }
     for a in &ctx.argv[1..] {
         if is(a, "all") || is(a, "everything") {
-            want = [true; SECTIONS.len()];
+            for (w, (name, _)) in want.iter_mut().zip(SECTIONS) {
+                *w |= *name != "debug";
+            }
         } else if is(a, "default") {
             for (w, (_, default)) in want.iter_mut().zip(SECTIONS) {
                 *w |= *default;
@@ -113,6 +117,7 @@ fn info_text(state: &State, clients: &Clients, want: &[bool]) -> String {
                 s.push_str("# Cluster\r\n");
                 kv(&mut s, "cluster_enabled", 0);
             }
+            "debug" => info_debug(&mut s, state),
             _ => info_keyspace(&mut s, state),
         }
     }
@@ -351,6 +356,37 @@ fn info_stats(s: &mut String, st: &State) {
     kv(s, "total_error_replies", stats.total_error_replies);
     kv(s, "io_threaded_reads_processed", stats.io_threaded_reads);
     kv(s, "io_threaded_writes_processed", stats.io_threaded_writes);
+    kv(
+        s,
+        "client_query_buffer_limit_disconnections",
+        stats.qbuf_limit_disconnections,
+    );
+    kv(
+        s,
+        "client_output_buffer_limit_disconnections",
+        stats.obuf_limit_disconnections,
+    );
+    kv(s, "eventloop_cycles", stats.el_cycles);
+    kv(s, "eventloop_duration_sum", stats.el_duration_ns / 1000);
+    kv(s, "eventloop_duration_cmd_sum", stats.cmd_duration_usec());
+    let (cycles_per_sec, usec_per_cycle) = st.rates.eventloop();
+    kv(s, "instantaneous_eventloop_cycles_per_sec", cycles_per_sec);
+    kv(s, "instantaneous_eventloop_duration_usec", usec_per_cycle);
+}
+
+/// INFO debug (only when named): the event loop's cron time and worst
+/// cycle. There is no AOF, so no time goes to writing it.
+fn info_debug(s: &mut String, st: &State) {
+    let stats = &st.stats;
+    s.push_str("# Debug\r\n");
+    kv(s, "eventloop_duration_aof_sum", 0);
+    kv(s, "eventloop_duration_cron_sum", stats.el_cron_ns / 1000);
+    kv(s, "eventloop_duration_max", stats.el_duration_max_ns / 1000);
+    kv(
+        s,
+        "eventloop_cmd_per_cycle_max",
+        stats.el_cmds_per_cycle_max,
+    );
 }
 
 /// The replication id (DEBUG CHANGE-REPL-ID makes a new one).

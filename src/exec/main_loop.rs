@@ -26,7 +26,7 @@ use crate::error::MAX_CLIENTS;
 use crate::net::conn::Conn;
 use crate::net::io_thread::IoThread;
 use crate::net::listener::{Accepted, Listener};
-use crate::net::message::{Garbage, ToIo, ToMain};
+use crate::net::message::{Garbage, LimitBroken, ToIo, ToMain};
 use crate::net::stream::{PeerAddr, Stream};
 use crate::net::{ConnSet, NetLimits, FIRST_CONN_TOKEN};
 use crate::ring::Parker;
@@ -174,8 +174,16 @@ impl MainLoop {
     pub fn run(mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         let mut next_cron = Instant::now();
+        // When the cycle in progress woke from the poll, and the commands
+        // processed then (INFO's event-loop metrics).
+        let mut cycle: Option<(Instant, u64)> = None;
         loop {
             let now = Instant::now();
+            if let Some((woke, cmds)) = cycle.take() {
+                // (CONFIG RESETSTAT may have zeroed the count meanwhile.)
+                let ran = self.state.stats.commands_processed.saturating_sub(cmds);
+                self.state.stats.end_cycle(now - woke, ran);
+            }
             let mut wake_at = next_cron;
             if let Some(d) = self.state.blocking.next_deadline() {
                 wake_at = wake_at.min(d);
@@ -198,6 +206,7 @@ impl MainLoop {
                 }
             }
             let r = self.poll.poll(&mut events, Some(timeout));
+            cycle = Some((Instant::now(), self.state.stats.commands_processed));
             if let Some(parker) = &self.io.parker {
                 parker.awake();
             }
@@ -249,7 +258,8 @@ impl MainLoop {
                 }
                 self.state.pubsub.forget(id);
             }
-            if Instant::now() >= next_cron {
+            let cron_start = Instant::now();
+            if cron_start >= next_cron {
                 let blocking = std::mem::take(&mut self.state.blocking);
                 cron::run(&mut self.state, &self.clients, &|id| {
                     blocking.is_blocked(id)
@@ -260,8 +270,10 @@ impl MainLoop {
                 // CONFIG SET may have changed what the IO side enforces.
                 self.state.net_limits.sync(&self.state.config);
                 self.adjust_io_threads();
-                next_cron = Instant::now()
-                    + Duration::from_millis(1000 / self.state.config.hz.max(1) as u64);
+                let cron_end = Instant::now();
+                self.state.stats.el_cron_ns += (cron_end - cron_start).as_nanos() as u64;
+                next_cron =
+                    cron_end + Duration::from_millis(1000 / self.state.config.hz.max(1) as u64);
             }
             // Keyspace notifications of the cron's expiry, and of blocked
             // clients served at the end of a batch.
@@ -387,7 +399,16 @@ impl MainLoop {
                         self.clients.at_mut(slot).hung_up = true;
                     }
                 }
-                ToMain::Closed { client } => {
+                ToMain::Closed { client, limit } => {
+                    match limit {
+                        Some(LimitBroken::QueryBuffer) => {
+                            self.state.stats.qbuf_limit_disconnections += 1
+                        }
+                        Some(LimitBroken::OutputBuffer) => {
+                            self.state.stats.obuf_limit_disconnections += 1
+                        }
+                        None => {}
+                    }
                     self.kill_on_release.remove(&client);
                     self.state.blocking.unblock(client);
                     self.exec.forget_postponed(client, &mut self.state);
