@@ -115,7 +115,10 @@ impl PeerAddr {
     }
 
     /// The address without the port (CLIENT LIST/KILL's `IP` filter, and
-    /// the "local client" test of `enable-debug-command local`).
+    /// the "local client" test of `enable-debug-command local`). A Unix
+    /// client's reads `<path>:0`; Valkey 9.1 matches no `IP` filter value
+    /// to a Unix client (neither the path nor `<path>:0`), which this does
+    /// not reproduce for `<path>:0`.
     pub fn ip(&self) -> PeerIp<'_> {
         match self {
             PeerAddr::Tcp(a) => PeerIp::Ip(a.ip()),

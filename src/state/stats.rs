@@ -200,4 +200,36 @@ mod tests {
         assert!((slow.usec_per_call() - 10_250.0).abs() < 1e-6);
         assert_eq!(CmdStat::default().usec_per_call(), 0.0);
     }
+
+    #[test]
+    fn event_loop_cycles_and_their_rates() {
+        let mut st = Stats::default();
+        st.end_cycle(Duration::from_micros(30), 2);
+        st.end_cycle(Duration::from_micros(10), 5);
+        assert_eq!(st.el_cycles, 2);
+        assert_eq!(st.el_duration_ns, 40_000);
+        assert_eq!(st.el_duration_max_ns, 30_000);
+        assert_eq!(st.el_cmds_per_cycle_max, 5);
+        let mut r = Rates::default();
+        assert_eq!(r.eventloop(), (0, 0));
+        r.sample(&st);
+        // No cycle between two samples: a zero sample, not a division by 0.
+        r.sample(&st);
+        assert_eq!(r.eventloop(), (0, 0));
+        for _ in 0..4 {
+            st.end_cycle(Duration::from_micros(50), 1);
+        }
+        // Let at least 5 ms pass since the last sample, so the rate has
+        // an upper bound.
+        let since = Instant::now();
+        while since.elapsed() < Duration::from_millis(5) {
+            std::hint::spin_loop();
+        }
+        r.sample(&st);
+        let (per_sec, usec) = r.eventloop();
+        // Two samples averaged: (0 + 50) / 2 µs per cycle; 4 cycles in
+        // at least 5 ms is at most 800 a second, halved.
+        assert_eq!(usec, 25);
+        assert!(per_sec > 0 && per_sec <= 400, "{per_sec}");
+    }
 }
