@@ -1,12 +1,14 @@
-//! Startup wiring: pid file, the listening sockets, then the main loop (which
-//! spawns the IO threads). Startup and failure are logged in Valkey's words, which
-//! tools and the Valkey test suite wait for (`Server initialized`, `Ready to
-//! accept connections tcp`, `Failed listening on port ...`).
+//! Startup wiring: pid file, the listening sockets (TCP on `bind`/`port`,
+//! and `unixsocket`), then the main loop (which spawns the IO threads).
+//! Startup and failure are logged in Valkey's words, which tools and the
+//! Valkey test suite wait for (`Server initialized`, `Ready to accept
+//! connections tcp`, `Failed listening on port ...`).
 
 use std::io::{self, IsTerminal};
 
 use crate::config::Config;
 use crate::exec::main_loop::MainLoop;
+use crate::net::listener::{self, Listener};
 use crate::VERSION;
 
 /// Runs the server until shutdown.
@@ -14,17 +16,7 @@ pub fn run(config: Config) -> io::Result<()> {
     let pidfile = config.pidfile.clone();
     let show_logo = config.get("always-show-logo").as_deref() == Some("yes")
         || (config.logfile.is_empty() && io::stdout().is_terminal());
-    let wanted_port = config.port;
-    let server = match MainLoop::new(config) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!("Warning: {e}");
-            tracing::warn!("Failed listening on port {wanted_port} (tcp), aborting.");
-            return Err(e);
-        }
-    };
-    let addrs = server.local_addrs();
-    let port = addrs.first().map(|a| a.port()).unwrap_or(0);
+    let port = config.port;
     if !pidfile.is_empty() {
         if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
             tracing::warn!("Failed to write PID file: {e}");
@@ -35,16 +27,84 @@ pub fn run(config: Config) -> io::Result<()> {
     } else {
         tracing::info!("Running mode=standalone, port={port}.");
     }
-    for a in &addrs {
-        tracing::debug!("Listening on {a}");
+    let listeners = match open_listeners(&config) {
+        Ok(l) => l,
+        Err(e) => {
+            remove_pidfile(&pidfile);
+            return Err(e);
+        }
+    };
+    let tcp = listeners.iter().any(|l| matches!(l, Listener::Tcp(..)));
+    let unix = listeners.iter().any(|l| matches!(l, Listener::Unix(..)));
+    for l in &listeners {
+        match l {
+            Listener::Tcp(_, a) => tracing::debug!("Listening on {a}"),
+            Listener::Unix(_, p) => tracing::debug!("Listening on {p}"),
+        }
     }
+    let server = match MainLoop::new(config, listeners) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("{e}");
+            remove_pidfile(&pidfile);
+            return Err(e);
+        }
+    };
     tracing::info!("Server initialized");
-    tracing::info!("Ready to accept connections tcp");
-    let r = server.run();
-    if !pidfile.is_empty() {
-        let _ = std::fs::remove_file(&pidfile);
+    if tcp {
+        tracing::info!("Ready to accept connections tcp");
     }
+    if unix {
+        tracing::info!("Ready to accept connections unix");
+    }
+    let r = server.run();
+    remove_pidfile(&pidfile);
     r
+}
+
+fn remove_pidfile(pidfile: &str) {
+    if !pidfile.is_empty() {
+        let _ = std::fs::remove_file(pidfile);
+    }
+}
+
+/// Binds the TCP listeners (none at `port 0`), then the Unix socket if
+/// `unixsocket` names one. A failure is logged as Valkey logs it (the
+/// suite restarts on another port when it reads `Failed listening on
+/// port`).
+fn open_listeners(config: &Config) -> io::Result<Vec<Listener>> {
+    let mut listeners = match listener::bind_tcp(&config.bind, config.port, config.tcp_backlog) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!("Warning: {e}");
+            let port = config.port;
+            tracing::warn!("Failed listening on port {port} (tcp), aborting.");
+            return Err(e);
+        }
+    };
+    let path = config.get("unixsocket").unwrap_or_default();
+    if !path.is_empty() {
+        let perm = config
+            .get("unixsocketperm")
+            .and_then(|p| u32::from_str_radix(&p, 8).ok())
+            .unwrap_or(0);
+        let group = config.get("unixsocketgroup").unwrap_or_default();
+        match listener::bind_unix(&path, perm, &group, config.tcp_backlog) {
+            Ok(l) => listeners.push(Listener::Unix(l, path.into())),
+            Err(e) => {
+                tracing::warn!("{e}");
+                return Err(e);
+            }
+        }
+    }
+    if listeners.is_empty() {
+        tracing::warn!("Configured to not listen anywhere, exiting.");
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "Configured to not listen anywhere",
+        ));
+    }
+    Ok(listeners)
 }
 
 /// The banner shown with `always-show-logo yes` or on a terminal. Its

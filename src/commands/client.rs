@@ -627,6 +627,9 @@ fn client_flags(c: &Client, blocked: bool) -> String {
     if c.close_after_reply {
         s.push('c');
     }
+    if c.addr.is_unix() {
+        s.push('U');
+    }
     if c.no_evict {
         s.push('e');
     }

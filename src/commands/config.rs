@@ -137,14 +137,8 @@ pub(super) fn config_set(ctx: &mut Ctx) -> CmdResult {
             cfg.dir = abs.display().to_string();
         }
     }
-    let limits = &ctx.admin().state.net_limits;
-    limits
-        .max_bulk_len
-        .store(cfg.proto_max_bulk_len, std::sync::atomic::Ordering::Relaxed);
-    limits.query_buf_limit.store(
-        cfg.client_query_buffer_limit,
-        std::sync::atomic::Ordering::Relaxed,
-    );
+    // The IO side's limits, output limits included, apply from now on.
+    ctx.admin().state.net_limits.sync(&cfg);
     // Access words switch meaning with the policy (the data adjusts over
     // time, as Valkey warns in OBJECT FREQ's error).
     let lfu = cfg.lfu_policy();
@@ -165,10 +159,7 @@ pub(super) fn config_set(ctx: &mut Ctx) -> CmdResult {
 /// and `port` (none for port 0: no TCP, as Valkey), or Valkey's error for
 /// `which`, the cause in the log.
 fn listen_anew(cfg: &Config, which: &str) -> Result<crate::state::Listeners, CmdError> {
-    if cfg.port == 0 {
-        return Ok(Vec::new());
-    }
-    crate::net::listener::bind_all(&cfg.bind, cfg.port, cfg.tcp_backlog).map_err(|e| {
+    crate::net::listener::bind_tcp(&cfg.bind, cfg.port, cfg.tcp_backlog).map_err(|e| {
         tracing::warn!("Warning: {}", strerror(&e));
         tracing::warn!(
             "Failed applying new configuration. Possibly related to new {which} setting. \

@@ -53,6 +53,8 @@ const SECTIONS: &[(&str, bool)] = &[
     ("latencystats", false),
     ("cluster", true),
     ("keyspace", true),
+    // Not in `all` or `everything`: only when named.
+    ("debug", false),
 ];
 
 pub(super) fn info(ctx: &mut Ctx) -> CmdResult {
@@ -64,7 +66,9 @@ pub(super) fn info(ctx: &mut Ctx) -> CmdResult {
     }
     for a in &ctx.argv[1..] {
         if is(a, "all") || is(a, "everything") {
-            want = [true; SECTIONS.len()];
+            for (w, (name, _)) in want.iter_mut().zip(SECTIONS) {
+                *w |= *name != "debug";
+            }
         } else if is(a, "default") {
             for (w, (_, default)) in want.iter_mut().zip(SECTIONS) {
                 *w |= *default;
@@ -113,6 +117,7 @@ fn info_text(state: &State, clients: &Clients, want: &[bool]) -> String {
                 s.push_str("# Cluster\r\n");
                 kv(&mut s, "cluster_enabled", 0);
             }
+            "debug" => info_debug(&mut s, state),
             _ => info_keyspace(&mut s, state),
         }
     }
@@ -171,12 +176,20 @@ fn info_server(s: &mut String, st: &State) {
     kv(s, "config_file", cf);
     // A flag in Valkey: whether IO threads are in use at all.
     kv(s, "io_threads_active", u8::from(st.io_threads_active > 0));
-    let mut l = String::from("name=tcp");
-    for b in &st.config.bind {
-        let _ = write!(l, ",bind={b}");
+    // One line per kind of listener, numbered by kind as Valkey numbers
+    // its connection types (0 TCP, 1 Unix), and only for those listening.
+    if st.config.port != 0 {
+        let mut l = String::from("name=tcp");
+        for b in &st.config.bind {
+            let _ = write!(l, ",bind={b}");
+        }
+        let _ = write!(l, ",port={}", st.tcp_port);
+        kv(s, "listener0", l);
     }
-    let _ = write!(l, ",port={}", st.tcp_port);
-    kv(s, "listener0", l);
+    let unix = st.config.get("unixsocket").unwrap_or_default();
+    if !unix.is_empty() {
+        kv(s, "listener1", format!("name=unix,bind={unix}"));
+    }
 }
 
 fn info_clients(s: &mut String, st: &State, clients: &Clients) {
@@ -343,6 +356,37 @@ fn info_stats(s: &mut String, st: &State) {
     kv(s, "total_error_replies", stats.total_error_replies);
     kv(s, "io_threaded_reads_processed", stats.io_threaded_reads);
     kv(s, "io_threaded_writes_processed", stats.io_threaded_writes);
+    kv(
+        s,
+        "client_query_buffer_limit_disconnections",
+        stats.qbuf_limit_disconnections,
+    );
+    kv(
+        s,
+        "client_output_buffer_limit_disconnections",
+        stats.obuf_limit_disconnections,
+    );
+    kv(s, "eventloop_cycles", stats.el_cycles);
+    kv(s, "eventloop_duration_sum", stats.el_duration_ns / 1000);
+    kv(s, "eventloop_duration_cmd_sum", stats.cmd_duration_usec());
+    let (cycles_per_sec, usec_per_cycle) = st.rates.eventloop();
+    kv(s, "instantaneous_eventloop_cycles_per_sec", cycles_per_sec);
+    kv(s, "instantaneous_eventloop_duration_usec", usec_per_cycle);
+}
+
+/// INFO debug (only when named): the event loop's cron time and worst
+/// cycle. There is no AOF, so no time goes to writing it.
+fn info_debug(s: &mut String, st: &State) {
+    let stats = &st.stats;
+    s.push_str("# Debug\r\n");
+    kv(s, "eventloop_duration_aof_sum", 0);
+    kv(s, "eventloop_duration_cron_sum", stats.el_cron_ns / 1000);
+    kv(s, "eventloop_duration_max", stats.el_duration_max_ns / 1000);
+    kv(
+        s,
+        "eventloop_cmd_per_cycle_max",
+        stats.el_cmds_per_cycle_max,
+    );
 }
 
 /// The replication id (DEBUG CHANGE-REPL-ID makes a new one).

@@ -6,7 +6,7 @@
 //!
 //! A directive that would switch on something ferrokey does not have is
 //! accepted only with the value that leaves it off (`cluster-enabled no`,
-//! `tls-port 0`, `unixsocket ""`, `min-replicas-to-write 0`, ...), and a
+//! `tls-port 0`, `min-replicas-to-write 0`, ...), and a
 //! tuning knob of something built in a fixed way only with that fixed value
 //! (`lfu-log-factor 10`): anything else is refused with the reason, never
 //! silently ignored. Tuning knobs of absent features (replication timeouts,
@@ -390,12 +390,8 @@ pub static EXTRA: &[Directive] = &[
         choice!("user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7")
     )
     .immutable(),
-    d!(
-        "unixsocket",
-        "",
-        only!(text, [""], "unix sockets are not supported by ferrokey")
-    )
-    .immutable(),
+    // The Unix socket: read by startup (net::listener::bind_unix).
+    d!("unixsocket", "", text).immutable(),
     d!("unixsocketperm", "0", octal_perm).immutable(),
     d!("unixsocketgroup", "", text).immutable(),
     d!(

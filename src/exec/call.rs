@@ -125,7 +125,7 @@ fn gate(
             // begin (Valkey's execCommandAbort).
             if state.monitors.active() {
                 let secret = spec.secret_positions(argv);
-                let peer = Peer::Tcp(&client.addr);
+                let peer = Peer::Client(&client.addr);
                 state.monitors.feed(client.db, peer, argv, &secret);
             }
             // EXEC refused: the transaction ends, as Valkey's
@@ -211,7 +211,7 @@ fn feed_monitors(
     let peer = if origin == Origin::Script {
         Peer::Script
     } else {
-        Peer::Tcp(&c.addr)
+        Peer::Client(&c.addr)
     };
     state.monitors.feed(c.db, peer, argv, &secret);
 }

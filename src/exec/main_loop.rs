@@ -25,15 +25,18 @@ use crate::config::Config;
 use crate::error::MAX_CLIENTS;
 use crate::net::conn::Conn;
 use crate::net::io_thread::IoThread;
-use crate::net::message::{Garbage, ToIo, ToMain};
-use crate::net::{listener, ConnSet, NetLimits, FIRST_CONN_TOKEN};
+use crate::net::listener::{Accepted, Listener};
+use crate::net::message::{Garbage, LimitBroken, ToIo, ToMain};
+use crate::net::stream::{PeerAddr, Stream};
+use crate::net::{ConnSet, NetLimits, FIRST_CONN_TOKEN};
 use crate::ring::Parker;
 use crate::state::State;
 use crate::state::{Client, Clients};
 
 const WAKER: Token = Token(FIRST_CONN_TOKEN - 1);
 const SIGNAL: Token = Token(FIRST_CONN_TOKEN - 2);
-/// Listener i uses Token(i); at most this many bind addresses.
+/// Listener i uses Token(i); at most this many bind addresses (and the
+/// Unix socket).
 const MAX_LISTENERS: usize = FIRST_CONN_TOKEN - 2;
 
 const PROTECTED_MODE_MSG: &str = "-DENIED Running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers, you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting from the same host the server is running, however MAKE SURE the server is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
@@ -68,7 +71,7 @@ impl Io {
 
 pub struct MainLoop {
     poll: Poll,
-    listeners: Vec<(mio::net::TcpListener, std::net::SocketAddr)>,
+    listeners: Vec<Listener>,
     signals: UnixStream,
     /// SIGTERM, SIGINT received (set by the handlers, read here).
     got_signal: [Arc<AtomicBool>; 2],
@@ -85,17 +88,17 @@ pub struct MainLoop {
 }
 
 impl MainLoop {
-    /// Binds, spawns IO threads, and gets ready to serve.
-    pub fn new(config: Config) -> io::Result<MainLoop> {
+    /// Takes the listening sockets, spawns IO threads, and gets ready to
+    /// serve.
+    pub fn new(config: Config, mut listeners: Vec<Listener>) -> io::Result<MainLoop> {
         let poll = Poll::new()?;
-        let mut listeners = listener::bind_all(&config.bind, config.port, config.tcp_backlog)?;
         if listeners.len() > MAX_LISTENERS {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "too many bind addresses",
             ));
         }
-        for (i, (l, _)) in listeners.iter_mut().enumerate() {
+        for (i, l) in listeners.iter_mut().enumerate() {
             poll.registry().register(l, Token(i), Interest::READABLE)?;
         }
         let (sig_reader, sig_writer) = std::os::unix::net::UnixStream::pair()?;
@@ -145,9 +148,10 @@ impl MainLoop {
             }
         }
         let mut state = State::new(config, limits, crate::commands::CMD_TABLE.specs.len());
-        if let Some((_, addr)) = listeners.first() {
-            state.tcp_port = addr.port();
-        }
+        state.tcp_port = listeners
+            .iter()
+            .find_map(Listener::tcp_addr)
+            .map_or(0, |a| a.port());
         state.io_threads_active = io.active;
         Ok(MainLoop {
             poll,
@@ -166,16 +170,20 @@ impl MainLoop {
         })
     }
 
-    pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
-        self.listeners.iter().map(|(_, a)| *a).collect()
-    }
-
     /// Serves until SIGTERM/SIGINT or SHUTDOWN.
     pub fn run(mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         let mut next_cron = Instant::now();
+        // When the cycle in progress woke from the poll, and the commands
+        // processed then (INFO's event-loop metrics).
+        let mut cycle: Option<(Instant, u64)> = None;
         loop {
             let now = Instant::now();
+            if let Some((woke, cmds)) = cycle.take() {
+                // (CONFIG RESETSTAT may have zeroed the count meanwhile.)
+                let ran = self.state.stats.commands_processed.saturating_sub(cmds);
+                self.state.stats.end_cycle(now - woke, ran);
+            }
             let mut wake_at = next_cron;
             if let Some(d) = self.state.blocking.next_deadline() {
                 wake_at = wake_at.min(d);
@@ -198,6 +206,7 @@ impl MainLoop {
                 }
             }
             let r = self.poll.poll(&mut events, Some(timeout));
+            cycle = Some((Instant::now(), self.state.stats.commands_processed));
             if let Some(parker) = &self.io.parker {
                 parker.awake();
             }
@@ -253,7 +262,8 @@ impl MainLoop {
                 self.state.pubsub.forget(id);
                 self.state.forget_monitor(id);
             }
-            if Instant::now() >= next_cron {
+            let cron_start = Instant::now();
+            if cron_start >= next_cron {
                 let blocking = std::mem::take(&mut self.state.blocking);
                 cron::run(&mut self.state, &self.clients, &|id| {
                     blocking.is_blocked(id)
@@ -264,8 +274,10 @@ impl MainLoop {
                 // CONFIG SET may have changed what the IO side enforces.
                 self.state.net_limits.sync(&self.state.config);
                 self.adjust_io_threads();
-                next_cron = Instant::now()
-                    + Duration::from_millis(1000 / self.state.config.hz.max(1) as u64);
+                let cron_end = Instant::now();
+                self.state.stats.el_cron_ns += (cron_end - cron_start).as_nanos() as u64;
+                next_cron =
+                    cron_end + Duration::from_millis(1000 / self.state.config.hz.max(1) as u64);
             }
             // Keyspace notifications of the cron's expiry, and of blocked
             // clients served at the end of a batch.
@@ -290,7 +302,12 @@ impl MainLoop {
 
     fn accept(&mut self, i: usize) {
         loop {
-            let (stream, addr) = match self.listeners[i].0.accept() {
+            let keepalive = self.state.config.tcp_keepalive;
+            let Accepted {
+                stream,
+                addr,
+                laddr,
+            } = match self.listeners[i].accept(keepalive) {
                 Ok(x) => x,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -306,22 +323,17 @@ impl MainLoop {
                 reject(stream, &format!("-{MAX_CLIENTS}\r\n"));
                 continue;
             }
-            if protected_mode_refuses(cfg, &addr) {
+            if matches!(&addr, PeerAddr::Tcp(a) if protected_mode_refuses(cfg, a)) {
                 self.state.stats.rejected_connections += 1;
                 reject(stream, PROTECTED_MODE_MSG);
                 continue;
             }
-            let _ = stream.set_nodelay(true);
-            if let Err(e) = listener::set_keepalive(&stream, cfg.tcp_keepalive) {
-                tracing::debug!("tcp-keepalive on {addr}: {e}");
-            }
-            let laddr = stream.local_addr().unwrap_or(self.listeners[i].1);
             let id = self.next_id;
             self.next_id += 1;
             let authenticated = cfg.requirepass.is_none();
             let home = self.io.home(id);
-            let mut client = Client::new(id, addr, laddr, home, authenticated);
-            client.fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
+            let mut client = Client::with_addrs(id, addr, laddr, home, authenticated);
+            client.fd = std::os::fd::AsRawFd::as_raw_fd(&std::os::fd::AsFd::as_fd(&stream));
             self.clients.insert(client);
             let mut conn = Box::new(Conn::new(id, stream));
             // The IO side parses with pre-auth limits until told otherwise.
@@ -339,11 +351,17 @@ impl MainLoop {
     /// CONFIG SET port: serves from the sockets it bound; the old ones
     /// close (connections made through them stay).
     fn replace_listeners(&mut self, mut new: crate::state::Listeners) {
-        for (l, _) in self.listeners.iter_mut() {
+        // The TCP ones are replaced; the Unix socket stays.
+        for l in self.listeners.iter_mut() {
             let _ = self.poll.registry().deregister(l);
         }
+        new.extend(
+            std::mem::take(&mut self.listeners)
+                .into_iter()
+                .filter(|l| l.tcp_addr().is_none()),
+        );
         new.truncate(MAX_LISTENERS);
-        for (i, (l, _)) in new.iter_mut().enumerate() {
+        for (i, l) in new.iter_mut().enumerate() {
             if let Err(e) = self
                 .poll
                 .registry()
@@ -355,8 +373,9 @@ impl MainLoop {
         self.listeners = new;
         self.state.tcp_port = self
             .listeners
-            .first()
-            .map_or(self.state.config.port, |(_, a)| a.port());
+            .iter()
+            .find_map(Listener::tcp_addr)
+            .map_or(0, |a| a.port());
     }
 
     fn drain_rings(&mut self) {
@@ -415,7 +434,16 @@ impl MainLoop {
                         self.clients.at_mut(slot).hung_up = true;
                     }
                 }
-                ToMain::Closed { client } => {
+                ToMain::Closed { client, limit } => {
+                    match limit {
+                        Some(LimitBroken::QueryBuffer) => {
+                            self.state.stats.qbuf_limit_disconnections += 1
+                        }
+                        Some(LimitBroken::OutputBuffer) => {
+                            self.state.stats.obuf_limit_disconnections += 1
+                        }
+                        None => {}
+                    }
                     self.kill_on_release.remove(&client);
                     self.state.blocking.unblock(client);
                     self.exec.forget_postponed(client, &mut self.state);
@@ -590,6 +618,9 @@ impl MainLoop {
                 let _ = j.join();
             }
         }
+        for l in std::mem::take(&mut self.listeners) {
+            l.close();
+        }
         tracing::warn!("ferrokey is now ready to exit, bye bye...");
         Ok(())
     }
@@ -608,7 +639,7 @@ fn protected_mode_refuses(cfg: &Config, addr: &std::net::SocketAddr) -> bool {
 }
 
 /// Best-effort error line to a client we will not serve, then close.
-fn reject(mut stream: mio::net::TcpStream, msg: &str) {
+fn reject(mut stream: Stream, msg: &str) {
     let _ = stream.write(msg.as_bytes());
 }
 

@@ -9,9 +9,9 @@ use std::collections::VecDeque;
 use std::io::{self, Write};
 
 use bytes::BytesMut;
-use mio::net::TcpStream;
 
 use super::message::{ClientId, Unrun};
+use super::stream::Stream;
 use super::NetLimits;
 use crate::resp::{Argv, Encoded, Limits, Parser, ProtocolError};
 
@@ -29,6 +29,9 @@ pub const OUTPUT_PAUSE: usize = 4 * 1024 * 1024;
 /// the query buffer past its limit, as Valkey's read-then-parse loop does.
 const READ_PAUSE: usize = 256 * 1024;
 const READ_MIN: usize = 4 * 1024;
+/// Valkey's fixed per-client reply buffer (PROTO_REPLY_CHUNK_BYTES), which
+/// output limits do not count.
+const REPLY_BUF: usize = 16 * 1024;
 const READ_MAX: usize = 64 * 1024;
 
 /// Why a connection must close now.
@@ -39,9 +42,16 @@ pub enum CloseReason {
     QueryBufferLimit,
 }
 
+impl CloseReason {
+    /// The client limit this close is for, if any (INFO stats count them).
+    pub fn limit(&self) -> Option<super::message::LimitBroken> {
+        (*self == CloseReason::QueryBufferLimit).then_some(super::message::LimitBroken::QueryBuffer)
+    }
+}
+
 pub struct Conn {
     pub id: ClientId,
-    pub stream: TcpStream,
+    pub stream: Stream,
     rbuf: BytesMut,
     parser: Parser,
     out: VecDeque<Encoded>,
@@ -84,7 +94,7 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(id: ClientId, stream: TcpStream) -> Self {
+    pub fn new(id: ClientId, stream: Stream) -> Self {
         Conn {
             id,
             stream,
@@ -270,10 +280,12 @@ impl Conn {
     }
 
     /// True when the unsent output breaks `client-output-buffer-limit`
-    /// (over the hard limit, or over the soft limit for too long).
+    /// (over the hard limit, or over the soft limit for too long). As in
+    /// Valkey, the first `REPLY_BUF` bytes do not count: they sit in the
+    /// client's fixed reply buffer there, outside the limit.
     pub fn over_output_limit(&mut self, limits: &NetLimits) -> bool {
         use std::sync::atomic::Ordering::Relaxed;
-        let used = self.out_bytes as u64;
+        let used = self.out_bytes.saturating_sub(REPLY_BUF) as u64;
         let (hard, soft, secs) = if self.pubsub {
             (
                 &limits.pubsub_hard,

@@ -9,7 +9,7 @@ use hashbrown::HashMap;
 use mio::{Interest, Registry, Token};
 
 use super::conn::{CloseReason, Conn};
-use super::message::{ClientId, PushBatch, ToIo, ToMain};
+use super::message::{ClientId, LimitBroken, PushBatch, ToIo, ToMain};
 use super::{NetLimits, FIRST_CONN_TOKEN};
 use crate::resp::reply::SharedBytes;
 use crate::resp::Encoded;
@@ -50,7 +50,7 @@ impl ConnSet {
         &mut self,
         registry: &Registry,
         client: ClientId,
-        stream: mio::net::TcpStream,
+        stream: super::stream::Stream,
         out: &mut Vec<ToMain>,
     ) {
         self.adopt(registry, Box::new(Conn::new(client, stream)), out);
@@ -79,7 +79,10 @@ impl ConnSet {
             .is_err()
         {
             self.free.push(slot);
-            out.push(ToMain::Closed { client });
+            out.push(ToMain::Closed {
+                client,
+                limit: None,
+            });
             return;
         }
         self.slots[slot] = Some(conn);
@@ -87,8 +90,8 @@ impl ConnSet {
         // Data that arrived before the move (or before registration) is not
         // announced again by the edge-triggered poll: read and parse now.
         if let Some(c) = self.slots[slot].as_mut() {
-            if c.read_all(&self.limits).is_err() {
-                self.close(registry, slot, out);
+            if let Err(e) = c.read_all(&self.limits) {
+                self.close_for(registry, slot, out, e.limit());
                 return;
             }
         }
@@ -116,11 +119,25 @@ impl ConnSet {
     }
 
     fn close(&mut self, registry: &Registry, slot: usize, out: &mut Vec<ToMain>) {
+        self.close_for(registry, slot, out, None);
+    }
+
+    /// Closes a connection, telling main which limit it broke, if any.
+    fn close_for(
+        &mut self,
+        registry: &Registry,
+        slot: usize,
+        out: &mut Vec<ToMain>,
+        limit: Option<LimitBroken>,
+    ) {
         if let Some(mut conn) = self.slots.get_mut(slot).and_then(Option::take) {
             let _ = registry.deregister(&mut conn.stream);
             self.by_id.remove(&conn.id);
             self.free.push(slot);
-            out.push(ToMain::Closed { client: conn.id });
+            out.push(ToMain::Closed {
+                client: conn.id,
+                limit,
+            });
             self.shrink();
         }
     }
@@ -140,6 +157,7 @@ impl ConnSet {
             return;
         };
         let mut failed = false;
+        let mut limit = None;
         if event.is_writable() && conn.pending_output() > 0 {
             failed |= Self::write_out(registry, conn, slot).is_err();
         }
@@ -154,13 +172,14 @@ impl ConnSet {
                         client = conn.id,
                         "closing client that reached max query buffer length"
                     );
+                    limit = Some(LimitBroken::QueryBuffer);
                     failed = true;
                 }
                 Err(_) => failed = true,
             }
         }
         if failed {
-            self.close(registry, slot, out);
+            self.close_for(registry, slot, out, limit);
             return;
         }
         if conn.hangup_to_report() {
@@ -204,8 +223,8 @@ impl ConnSet {
             // Input consumed: read what was left in the socket, then parse again.
             if conn.read_paused && !conn.in_flight && !conn.close_when_flushed {
                 conn.read_paused = false;
-                if conn.read_all(&self.limits).is_err() {
-                    self.close(registry, slot, out);
+                if let Err(e) = conn.read_all(&self.limits) {
+                    self.close_for(registry, slot, out, e.limit());
                     return;
                 }
                 if !conn.read_paused || conn.pending_output() == 0 {
@@ -273,7 +292,7 @@ impl ConnSet {
                         client,
                         "closing client for overcoming of output buffer limits"
                     );
-                    self.close(registry, slot, out);
+                    self.close_for(registry, slot, out, Some(LimitBroken::OutputBuffer));
                     return;
                 }
                 if done {
@@ -334,7 +353,7 @@ impl ConnSet {
                         client,
                         "closing client for overcoming of output buffer limits"
                     );
-                    self.close(registry, slot, out);
+                    self.close_for(registry, slot, out, Some(LimitBroken::OutputBuffer));
                     continue;
                 }
                 if Self::write_out(registry, conn, slot).is_err() {

@@ -28,10 +28,23 @@ pub enum ToMain {
     /// client if that batch is blocked; otherwise the reply ends it).
     HangUp { client: ClientId },
     /// The connection is gone; nothing more comes from this client.
-    Closed { client: ClientId },
+    /// `limit`: it was closed for breaking that limit (INFO stats).
+    Closed {
+        client: ClientId,
+        limit: Option<LimitBroken>,
+    },
     /// The connection, handed back after `ToIo::Release` (IO threads are
     /// being deactivated, or the client moves to another thread).
     Released(Box<Conn>),
+}
+
+/// A client limit whose breach closes the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitBroken {
+    /// `client-query-buffer-limit`.
+    QueryBuffer,
+    /// `client-output-buffer-limit`.
+    OutputBuffer,
 }
 
 /// The part of a batch sent back unrun (see `ToIo::Reply::rest`).

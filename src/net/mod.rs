@@ -4,13 +4,15 @@
 //! `ToMain` messages and replies arrive as `ToIo` messages (`message`, carried
 //! by the `ring`s). `conn_set` is the set of connections one thread polls (an
 //! IO thread, or the main thread itself at `io-threads 1`); `io_thread` is the
-//! IO thread's loop; `listener` binds and accepts on the main thread.
+//! IO thread's loop; `listener` binds and accepts on the main thread;
+//! `stream` is a client socket, TCP or Unix-domain.
 
 pub mod conn;
 pub mod conn_set;
 pub mod io_thread;
 pub mod listener;
 pub mod message;
+pub mod stream;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 use hashbrown::HashMap;
 
 use crate::net::message::ClientId;
+use crate::net::stream::PeerAddr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplyMode {
@@ -28,8 +29,10 @@ pub struct Client {
     pub name: Option<Vec<u8>>,
     pub lib_name: Option<Vec<u8>>,
     pub lib_ver: Option<Vec<u8>>,
-    pub addr: SocketAddr,
-    pub laddr: SocketAddr,
+    /// The peer's address and the local one (both the socket's path for a
+    /// Unix-socket client).
+    pub addr: PeerAddr,
+    pub laddr: PeerAddr,
     /// Which thread does its IO: 0 is the main thread, k the IO thread k.
     pub io_thread: usize,
     pub created: Instant,
@@ -79,10 +82,22 @@ impl Client {
         self.subscribed
     }
 
+    /// A TCP client.
     pub fn new(
         id: ClientId,
         addr: SocketAddr,
         laddr: SocketAddr,
+        io_thread: usize,
+        authenticated: bool,
+    ) -> Self {
+        Client::with_addrs(id, addr.into(), laddr.into(), io_thread, authenticated)
+    }
+
+    /// A client of either kind of socket.
+    pub fn with_addrs(
+        id: ClientId,
+        addr: PeerAddr,
+        laddr: PeerAddr,
         io_thread: usize,
         authenticated: bool,
     ) -> Self {

@@ -158,8 +158,8 @@ pub struct State {
     pub new_listeners: Option<Listeners>,
 }
 
-/// Listening sockets and their addresses.
-pub type Listeners = Vec<(mio::net::TcpListener, std::net::SocketAddr)>;
+/// TCP listening sockets (CONFIG SET port/bind).
+pub type Listeners = Vec<crate::net::listener::Listener>;
 
 impl State {
     /// `commands`: how many commands and subcommands the table has (the

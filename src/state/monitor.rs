@@ -12,13 +12,13 @@
 //! keeps the order in which things ran.
 
 use std::io::Write;
-use std::net::SocketAddr;
 
 use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::client::{Client, Clients};
 use crate::net::message::{ClientId, PushBatch, ToIo};
+use crate::net::stream::PeerAddr;
 use crate::resp::ReplyBuf;
 
 /// A push is closed to more lines past this size, so the output limit of
@@ -31,8 +31,8 @@ const OPEN_PUSH_LOOKBACK: usize = 64;
 /// Who ran a command, as a monitor line names it.
 #[derive(Clone, Copy, Debug)]
 pub enum Peer<'a> {
-    /// A client's own command: its `ip:port`.
-    Tcp(&'a SocketAddr),
+    /// A client's own command: its `ip:port`, or `unix:<path>`.
+    Client(&'a PeerAddr),
     /// A command a script ran (`[<db> lua]`).
     Script,
 }
@@ -108,7 +108,8 @@ impl Monitors {
             db
         );
         let _ = match peer {
-            Peer::Tcp(addr) => write!(line, "{addr}] "),
+            Peer::Client(PeerAddr::Tcp(addr)) => write!(line, "{addr}] "),
+            Peer::Client(PeerAddr::Unix(path)) => write!(line, "unix:{path}] "),
             Peer::Script => write!(line, "lua] "),
         };
         for (i, a) in argv.iter().enumerate() {
@@ -297,12 +298,12 @@ mod tests {
     fn a_line_names_db_peer_and_redacts_secrets() {
         let mut m = Monitors::default();
         m.add(1);
-        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let peer = PeerAddr::Tcp("127.0.0.1:5000".parse().unwrap());
         let argv: Vec<Bytes> = ["AUTH", "user", "pw"]
             .iter()
             .map(|s| Bytes::from_static(s.as_bytes()))
             .collect();
-        m.feed(3, Peer::Tcp(&peer), &argv, &[1, 2]);
+        m.feed(3, Peer::Client(&peer), &argv, &[1, 2]);
         let line = String::from_utf8(m.pending.clone()).unwrap();
         let (stamp, rest) = line.split_once(' ').unwrap();
         let (secs, micros) = stamp[1..].split_once('.').unwrap();
@@ -325,12 +326,12 @@ mod tests {
             client(&mut clients, id, thread);
             m.add(id);
         }
-        let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let peer = PeerAddr::Tcp("127.0.0.1:9".parse().unwrap());
         let mut per_thread: Vec<Vec<ToIo>> = (0..3).map(|_| Vec::new()).collect();
-        m.feed(0, Peer::Tcp(&peer), &[Bytes::from_static(b"a")], &[]);
+        m.feed(0, Peer::Client(&peer), &[Bytes::from_static(b"a")], &[]);
         let n = m.flush(&mut clients, &mut [], &mut per_thread);
         assert!(!m.has_pending());
-        m.feed(0, Peer::Tcp(&peer), &[Bytes::from_static(b"b")], &[]);
+        m.feed(0, Peer::Client(&peer), &[Bytes::from_static(b"b")], &[]);
         let n2 = m.flush(&mut clients, &mut [], &mut per_thread);
         assert_eq!(per_thread[1].len(), 1, "appended to the unsent push");
         let b = push_of(&per_thread[1][0]);
@@ -343,7 +344,7 @@ mod tests {
         assert_eq!(n + n2, 3 * b.data[0].len() as u64);
         // Anything else for that thread closes the push to more lines.
         per_thread[1].push(ToIo::Kill { client: 9 });
-        m.feed(0, Peer::Tcp(&peer), &[Bytes::from_static(b"c")], &[]);
+        m.feed(0, Peer::Client(&peer), &[Bytes::from_static(b"c")], &[]);
         m.flush(&mut clients, &mut [], &mut per_thread);
         assert_eq!(per_thread[1].len(), 3);
     }
@@ -355,10 +356,10 @@ mod tests {
         let slot = client(&mut clients, 1, 2);
         clients.at_mut(slot).migrating = true;
         m.add(1);
-        let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let peer = PeerAddr::Tcp("127.0.0.1:9".parse().unwrap());
         let mut per_thread: Vec<Vec<ToIo>> = (0..3).map(|_| Vec::new()).collect();
         for a in [&b"a"[..], b"b"] {
-            m.feed(0, Peer::Tcp(&peer), &[Bytes::copy_from_slice(a)], &[]);
+            m.feed(0, Peer::Client(&peer), &[Bytes::copy_from_slice(a)], &[]);
             m.flush(&mut clients, &mut [], &mut per_thread);
         }
         assert!(per_thread.iter().all(Vec::is_empty));
@@ -377,8 +378,8 @@ mod tests {
         m.add(1);
         let mut out = ReplyBuf::new(2);
         out.simple("PONG");
-        let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
-        m.feed(0, Peer::Tcp(&peer), &[Bytes::from_static(b"PING")], &[]);
+        let peer = PeerAddr::Tcp("127.0.0.1:9".parse().unwrap());
+        m.feed(0, Peer::Client(&peer), &[Bytes::from_static(b"PING")], &[]);
         let mut per_thread = vec![Vec::new()];
         m.flush(&mut clients, &mut [(1, &mut out)], &mut per_thread);
         assert!(out.buf.starts_with(b"+PONG\r\n+"));

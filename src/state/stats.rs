@@ -1,7 +1,7 @@
 //! Server counters: per-command statistics (INFO commandstats), totals
 //! (INFO stats) and the recent rates INFO reports as `instantaneous_*`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A command's index in the command table (`commands::CMD_TABLE.specs`),
 /// which per-command counters are indexed by.
@@ -61,9 +61,38 @@ pub struct Stats {
     pub evicted_clients: u64,
     pub io_threaded_reads: u64,
     pub io_threaded_writes: u64,
+    /// Clients closed for breaking `client-query-buffer-limit` and
+    /// `client-output-buffer-limit`.
+    pub qbuf_limit_disconnections: u64,
+    pub obuf_limit_disconnections: u64,
+    /// The main event loop (INFO stats `eventloop_*` and INFO debug):
+    /// cycles (one poll and the work after it), their total and longest
+    /// duration, the time spent in the cron, and the most commands one
+    /// cycle ran.
+    pub el_cycles: u64,
+    pub el_duration_ns: u64,
+    pub el_duration_max_ns: u64,
+    pub el_cron_ns: u64,
+    pub el_cmds_per_cycle_max: u64,
 }
 
 impl Stats {
+    /// Counts one event-loop cycle that took `took` and ran `cmds` commands.
+    #[inline]
+    pub fn end_cycle(&mut self, took: Duration, cmds: u64) {
+        let ns = took.as_nanos() as u64;
+        self.el_cycles += 1;
+        self.el_duration_ns += ns;
+        self.el_duration_max_ns = self.el_duration_max_ns.max(ns);
+        self.el_cmds_per_cycle_max = self.el_cmds_per_cycle_max.max(cmds);
+    }
+
+    /// Time in commands (INFO `eventloop_duration_cmd_sum`), in µs: the sum
+    /// of what INFO commandstats records, so it costs the call path nothing.
+    pub fn cmd_duration_usec(&self) -> u64 {
+        self.commands.iter().map(|c| c.nsec).sum::<u64>() / 1000
+    }
+
     pub fn count_error(&mut self, code: &str) {
         self.total_error_replies += 1;
         if let Some(e) = self.errors.iter_mut().find(|(c, _)| c == code) {
@@ -84,6 +113,9 @@ pub struct Rates {
     filled: usize,
     samples: [(f64, f64, f64); 16],
     last: Option<(Instant, u64, u64, u64)>,
+    /// Event-loop cycles per second, and µs per cycle, per sample.
+    el_samples: [(f64, f64); 16],
+    el_last: (u64, u64),
 }
 
 impl Rates {
@@ -104,10 +136,32 @@ impl Rates {
                 cur.1.saturating_sub(i) as f64 / dt / 1024.0,
                 cur.2.saturating_sub(o) as f64 / dt / 1024.0,
             );
+            let cycles = stats.el_cycles.saturating_sub(self.el_last.0);
+            let ns = stats.el_duration_ns.saturating_sub(self.el_last.1);
+            let per_cycle_us = if cycles == 0 {
+                0.0
+            } else {
+                ns as f64 / 1000.0 / cycles as f64
+            };
+            self.el_samples[self.next] = (cycles as f64 / dt, per_cycle_us);
             self.next = (self.next + 1) % self.samples.len();
             self.filled = (self.filled + 1).min(self.samples.len());
         }
         self.last = Some((now, cur.0, cur.1, cur.2));
+        self.el_last = (stats.el_cycles, stats.el_duration_ns);
+    }
+
+    /// (event-loop cycles per second, µs per cycle), as INFO's
+    /// `instantaneous_eventloop_*`.
+    pub fn eventloop(&self) -> (u64, u64) {
+        if self.filled == 0 {
+            return (0, 0);
+        }
+        let n = self.filled as f64;
+        let sum = self.el_samples[..self.filled]
+            .iter()
+            .fold((0.0, 0.0), |a, s| (a.0 + s.0, a.1 + s.1));
+        ((sum.0 / n) as u64, (sum.1 / n) as u64)
     }
 
     /// (ops/sec, input KB/s, output KB/s).
@@ -145,5 +199,37 @@ mod tests {
         assert_eq!(slow.usec(), 30_750);
         assert!((slow.usec_per_call() - 10_250.0).abs() < 1e-6);
         assert_eq!(CmdStat::default().usec_per_call(), 0.0);
+    }
+
+    #[test]
+    fn event_loop_cycles_and_their_rates() {
+        let mut st = Stats::default();
+        st.end_cycle(Duration::from_micros(30), 2);
+        st.end_cycle(Duration::from_micros(10), 5);
+        assert_eq!(st.el_cycles, 2);
+        assert_eq!(st.el_duration_ns, 40_000);
+        assert_eq!(st.el_duration_max_ns, 30_000);
+        assert_eq!(st.el_cmds_per_cycle_max, 5);
+        let mut r = Rates::default();
+        assert_eq!(r.eventloop(), (0, 0));
+        r.sample(&st);
+        // No cycle between two samples: a zero sample, not a division by 0.
+        r.sample(&st);
+        assert_eq!(r.eventloop(), (0, 0));
+        for _ in 0..4 {
+            st.end_cycle(Duration::from_micros(50), 1);
+        }
+        // Let at least 5 ms pass since the last sample, so the rate has
+        // an upper bound.
+        let since = Instant::now();
+        while since.elapsed() < Duration::from_millis(5) {
+            std::hint::spin_loop();
+        }
+        r.sample(&st);
+        let (per_sec, usec) = r.eventloop();
+        // Two samples averaged: (0 + 50) / 2 µs per cycle; 4 cycles in
+        // at least 5 ms is at most 800 a second, halved.
+        assert_eq!(usec, 25);
+        assert!(per_sec > 0 && per_sec <= 400, "{per_sec}");
     }
 }
