@@ -163,7 +163,12 @@ impl CommandTable {
             return Err(unknown_command(argv));
         };
         let spec = self.specs[id];
-        if let Some(subs) = self.subs.get(&id) {
+        // Tested on the row first: most commands are no container, and
+        // this spares them a hash lookup.
+        if let Some(subs) = (!spec.subcommands.is_empty())
+            .then(|| self.subs.get(&id))
+            .flatten()
+        {
             if argv.len() < 2 {
                 // A container whose own arity allows it runs bare (COMMAND).
                 if spec.arity_ok(argv.len()) {
