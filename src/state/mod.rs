@@ -79,6 +79,7 @@ pub type NestedCall =
 /// `exec::call`): loading a dataset, or serving as a replica whose link
 /// to its primary is down with `replica-serve-stale-data no`.
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(4))]
 pub struct ServerMode {
     pub loading: bool,
     pub stale: bool,
@@ -95,7 +96,14 @@ impl ServerMode {
     /// skips the checks these need.
     #[inline]
     pub fn is_normal(&self) -> bool {
-        !(self.loading | self.stale | self.limited | self.monitored)
+        // The four flags side by side (repr C), read as one word.
+        let bytes = [
+            self.loading as u8,
+            self.stale as u8,
+            self.limited as u8,
+            self.monitored as u8,
+        ];
+        u32::from_ne_bytes(bytes) == 0
     }
 }
 
