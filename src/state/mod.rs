@@ -84,15 +84,31 @@ pub struct ServerMode {
     /// `maxmemory` is set: writes are refused over it (kept in step with
     /// the config by `State::config_changed`).
     pub limited: bool,
+    /// `min-replicas-to-write` and `min-replicas-max-lag` are both set:
+    /// with no replica connected (ferrokey has none), writes are refused
+    /// (Valkey's checkGoodReplicasStatus).
+    pub min_replicas: bool,
 }
 
 impl ServerMode {
-    /// Not loading, not stale, no memory limit: the call path skips the
-    /// checks these need.
+    /// Not loading, not stale, no memory limit, no replicas asked for:
+    /// the call path skips the checks these need.
     #[inline]
     pub fn is_normal(&self) -> bool {
-        !(self.loading | self.stale | self.limited)
+        !(self.loading | self.stale | self.limited | self.min_replicas)
     }
+}
+
+/// Whether `config` asks for good replicas before a write (both
+/// `min-replicas-to-write` and `min-replicas-max-lag` non-zero).
+fn min_replicas_armed(config: &Config) -> bool {
+    let set = |name| {
+        config
+            .extra
+            .get(name)
+            .is_some_and(|v| v.parse::<i64>().is_ok_and(|n| n > 0))
+    };
+    set("min-replicas-to-write") && set("min-replicas-max-lag")
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,6 +213,7 @@ impl State {
             debug: DebugSwitches::default(),
             mode: ServerMode {
                 limited: config.maxmemory != 0,
+                min_replicas: min_replicas_armed(&config),
                 ..ServerMode::default()
             },
             watches: Watches::default(),
@@ -218,6 +235,7 @@ impl State {
     /// CONFIG SET).
     pub fn config_changed(&mut self) {
         self.mode.limited = self.config.maxmemory != 0;
+        self.mode.min_replicas = min_replicas_armed(&self.config);
         self.apply_notify_config();
     }
 
