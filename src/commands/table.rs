@@ -7,8 +7,8 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::{
-    client, command, connection, debug, hash, keys, latency, list, multi, pubsub, server, set,
-    sort, string, wait, zset, CommandSpec,
+    client, cluster, command, connection, debug, hash, keys, latency, list, multi, pubsub, server,
+    set, sort, string, wait, zset, CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
@@ -30,6 +30,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     zset::COMMANDS,
     sort::COMMANDS,
     pubsub::COMMANDS,
+    cluster::COMMANDS,
 ];
 
 pub type CmdId = usize;

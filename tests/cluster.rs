@@ -1,0 +1,78 @@
+//! CLUSTER and ASKING on a server without cluster mode, at io-threads 1
+//! and 4: replies as Valkey 9.1 gives them (captured with raw RESP).
+
+#[macro_use]
+mod common;
+
+use common::{arr, int, q, OK};
+
+const DISABLED: &str = "-ERR This instance has cluster support disabled\r\n";
+
+server_test!(cluster_commands_report_cluster_mode_disabled, |srv| {
+    let mut c = srv.raw();
+    assert_eq!(q(&mut c, &["CONFIG", "RESETSTAT"]), OK);
+    for args in [
+        &["CLUSTER", "HELP"][..],
+        &["CLUSTER", "INFO"],
+        &["CLUSTER", "NODES"],
+        &["cluster", "slots"],
+        &["CLUSTER", "COUNTKEYSINSLOT", "1"],
+        &["CLUSTER", "SETSLOT", "1", "STABLE"],
+        &["ASKING"],
+    ] {
+        assert_eq!(q(&mut c, args), DISABLED, "{args:?}");
+    }
+    // KEYSLOT works without cluster mode; hash tags count.
+    assert_eq!(q(&mut c, &["CLUSTER", "KEYSLOT", "foo"]), int(12182));
+    assert_eq!(q(&mut c, &["CLUSTER", "KEYSLOT", "{a}b"]), int(15495));
+    assert_eq!(q(&mut c, &["CLUSTER", "KEYSLOT", "ab{}c"]), int(3342));
+    // The table refuses unknown subcommands and wrong counts first.
+    assert_eq!(
+        q(&mut c, &["CLUSTER", "FOO"]),
+        "-ERR unknown subcommand 'FOO'. Try CLUSTER HELP.\r\n"
+    );
+    assert_eq!(
+        q(&mut c, &["CLUSTER", "INFO", "x"]),
+        "-ERR wrong number of arguments for 'cluster|info' command\r\n"
+    );
+    assert_eq!(
+        q(&mut c, &["CLUSTER"]),
+        "-ERR wrong number of arguments for 'cluster' command\r\n"
+    );
+    assert_eq!(
+        q(&mut c, &["ASKING", "x"]),
+        "-ERR wrong number of arguments for 'asking' command\r\n"
+    );
+    // Refused by the handler: failed calls, their errors counted as ERR.
+    let stats = q(&mut c, &["INFO", "commandstats"]);
+    for line in [
+        "cmdstat_cluster|help:calls=1,",
+        "cmdstat_asking:calls=1,",
+        "cmdstat_cluster|keyslot:calls=3,",
+    ] {
+        assert!(stats.contains(line), "{line}: {stats}");
+    }
+    assert!(
+        stats.contains("rejected_calls=0,failed_calls=1\r\n"),
+        "{stats}"
+    );
+    let errors = q(&mut c, &["INFO", "errorstats"]);
+    assert!(errors.contains("errorstat_ERR:count=11\r\n"), "{errors}");
+    // Listed like any command.
+    assert!(q(
+        &mut c,
+        &["COMMAND", "LIST", "FILTERBY", "PATTERN", "cl*help"]
+    )
+    .contains("$12\r\ncluster|help\r\n"));
+    assert_eq!(
+        q(
+            &mut c,
+            &["COMMAND", "LIST", "FILTERBY", "PATTERN", "asking"]
+        ),
+        arr(&["asking"])
+    );
+    assert_eq!(
+        q(&mut c, &["COMMAND", "GETKEYS", "cluster", "info"]),
+        "-ERR The command has no key arguments\r\n"
+    );
+});
