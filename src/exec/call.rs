@@ -265,7 +265,7 @@ pub fn call(
                 client.multi_aborted = true;
             }
             let found = CMD_TABLE.find(&argv[0]);
-            if let Some(id) = found {
+            if let Some(id) = CMD_TABLE.charged_for_refusal(argv) {
                 state.stats.commands[id].rejected += 1;
             }
             // Valkey checks authentication before existence and arity,
