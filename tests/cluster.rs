@@ -96,3 +96,37 @@ server_test!(cluster_commands_report_cluster_mode_disabled, |srv| {
         "-ERR The command has no key arguments\r\n"
     );
 });
+
+/// The `flags=` field of CLIENT INFO.
+fn client_flags(c: &mut std::net::TcpStream) -> String {
+    let info = q(c, &["CLIENT", "INFO"]);
+    info.split(' ')
+        .find_map(|f| f.strip_prefix("flags="))
+        .unwrap_or_default()
+        .to_string()
+}
+
+server_test!(readonly_and_readwrite_set_the_connection_flag, |srv| {
+    let mut c = srv.raw();
+    assert_eq!(client_flags(&mut c), "N");
+    assert_eq!(q(&mut c, &["READONLY"]), OK);
+    assert_eq!(client_flags(&mut c), "r");
+    // In Valkey's letter order, between the others.
+    assert_eq!(q(&mut c, &["CLIENT", "NO-EVICT", "on"]), OK);
+    assert_eq!(q(&mut c, &["CLIENT", "NO-TOUCH", "on"]), OK);
+    assert_eq!(client_flags(&mut c), "reT");
+    assert_eq!(q(&mut c, &["READWRITE"]), OK);
+    assert_eq!(client_flags(&mut c), "eT");
+    assert_eq!(
+        q(&mut c, &["READWRITE", "x"]),
+        "-ERR wrong number of arguments for 'readwrite' command\r\n"
+    );
+    // RESET clears it.
+    assert_eq!(q(&mut c, &["READONLY"]), OK);
+    assert_eq!(q(&mut c, &["RESET"]), "+RESET\r\n");
+    assert_eq!(client_flags(&mut c), "N");
+    // Reads and writes run as before.
+    assert_eq!(q(&mut c, &["READONLY"]), OK);
+    assert_eq!(q(&mut c, &["SET", "k", "v"]), OK);
+    assert_eq!(q(&mut c, &["GET", "k"]), "$1\r\nv\r\n");
+});

@@ -624,6 +624,9 @@ fn client_flags(c: &Client, blocked: bool) -> String {
     if c.close_after_reply {
         s.push('c');
     }
+    if c.readonly {
+        s.push('r');
+    }
     if c.no_evict {
         s.push('e');
     }

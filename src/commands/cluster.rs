@@ -1,9 +1,11 @@
-//! CLUSTER and ASKING on a server without cluster mode, which is what
-//! ferrokey is (`cluster-enabled no`): as in Valkey, every CLUSTER
-//! subcommand, HELP included, and ASKING reply that cluster support is
-//! disabled, except KEYSLOT, which computes a key's hash slot anyway. The rows are Valkey 9.1's, so lookup, arity errors, COMMAND
-//! INFO/DOCS/LIST and ACL categories match it; an unknown subcommand or a
-//! wrong argument count is refused by the table before the handler.
+//! CLUSTER, ASKING, READONLY and READWRITE on a server without cluster
+//! mode, which is what ferrokey is (`cluster-enabled no`). As in Valkey,
+//! every CLUSTER subcommand, HELP included, and ASKING reply that cluster
+//! support is disabled, except KEYSLOT, which computes a key's hash slot
+//! anyway; READONLY and READWRITE set and clear a connection flag. The
+//! rows are Valkey 9.1's, so lookup, arity errors, COMMAND INFO/DOCS/LIST
+//! and ACL categories match it; an unknown subcommand or a wrong argument
+//! count is refused by the table before the handler.
 
 use super::flags::*;
 use super::meta::{acl, arg, doc_flags, Doc, Group};
@@ -631,11 +633,51 @@ pub static COMMANDS: &[CommandSpec] = &[
             ..Doc::new(Group::Cluster, "3.0.0", acl::CONNECTION)
         },
     },
+    CommandSpec {
+        name: "readonly",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        keys: KeySpec::NONE,
+        handler: readonly,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Lets a cluster replica serve this connection's reads.",
+            complexity: "O(1)",
+            ..Doc::new(Group::Cluster, "3.0.0", acl::CONNECTION)
+        },
+    },
+    CommandSpec {
+        name: "readwrite",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        keys: KeySpec::NONE,
+        handler: readwrite,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Ends READONLY for this connection.",
+            complexity: "O(1)",
+            ..Doc::new(Group::Cluster, "3.0.0", acl::CONNECTION)
+        },
+    },
 ];
 
 /// Valkey's clusterCommand and askingCommand with `cluster-enabled no`.
 fn disabled(_ctx: &mut Ctx) -> CmdResult {
     Err(DISABLED.into())
+}
+
+/// READONLY and READWRITE only set the connection's flag (RESET clears
+/// it): with no cluster, no replica redirects anything.
+fn readonly(ctx: &mut Ctx) -> CmdResult {
+    ctx.client().readonly = true;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn readwrite(ctx: &mut Ctx) -> CmdResult {
+    ctx.client().readonly = false;
+    ctx.out.ok();
+    Ok(())
 }
 
 /// CLUSTER KEYSLOT key: the slot is computed the same with or without
