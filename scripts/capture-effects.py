@@ -337,6 +337,8 @@ SCENARIOS = [
     S("flushall/db3", ["FLUSHALL"], R("SET k1 a"), db=3, watch=["k1"]),
     S("flushall/sync", ["FLUSHALL", "SYNC"], R("SET k1 a")),
     S("flushall/empty", ["FLUSHALL"], watch=["k1"]),
+    # Without cluster mode, refused: nothing flushed, nothing propagated.
+    S("cluster/flushslot", ["CLUSTER", "FLUSHSLOT", "12182"], R("SET foo v"), watch=["foo"]),
     S("swapdb", ["SWAPDB", "0", "1"], R("SET k1 a", "SELECT 1", "SET k2 b", "SELECT 0"),
       watch=["k1", "k2", "k3"], watch_dbs=[1]),
     S("swapdb/same", ["SWAPDB", "0", "0"], R("SET k1 a"), watch=["k1"]),

@@ -23,7 +23,8 @@ TODO = '"TODO: in our words"'
 FLAGS = {"write": "WRITE", "readonly": "READONLY", "denyoom": "DENYOOM", "admin": "ADMIN", "pubsub": "PUBSUB",
          "noscript": "NOSCRIPT", "blocking": "BLOCKING", "loading": "LOADING", "stale": "STALE",
          "skip_monitor": "SKIP_MONITOR", "skip_commandlog": "SKIP_SLOWLOG", "fast": "FAST", "no_auth": "NO_AUTH",
-         "no_mandatory_keys": "NO_MANDATORY_KEYS", "no_multi": "NO_MULTI", "allow_busy": "ALLOW_BUSY"}
+         "no_mandatory_keys": "NO_MANDATORY_KEYS", "no_multi": "NO_MULTI", "allow_busy": "ALLOW_BUSY",
+         "no_async_loading": "NO_ASYNC_LOADING"}
 KSF = {"RO": "RO", "RW": "RW", "OW": "OW", "RM": "RM", "access": "ACCESS", "update": "UPDATE", "insert": "INSERT",
        "delete": "DELETE", "not_key": "NOT_KEY", "incomplete": "INCOMPLETE", "variable_flags": "VARIABLE_FLAGS"}
 GROUPS = {"sorted-set": "SortedSet", "hyperloglog": "Hyperloglog", "pubsub": "Pubsub"}

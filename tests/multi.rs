@@ -327,3 +327,87 @@ server_test!(over_maxmemory_writes_and_queueing_are_refused, |srv| {
     assert_eq!(q(&mut a, &["SET", "x", "2"]), OK);
     assert_eq!(q(&mut a, &["EXEC"]), "-ERR EXEC without MULTI\r\n");
 });
+
+server_test!(min_replicas_to_write_refuses_writes_and_exec, |srv| {
+    let mut a = srv.raw();
+    let mut b = srv.raw();
+    const NOREPLICAS: &str = "-NOREPLICAS Not enough good replicas to write.\r\n";
+    assert_eq!(q(&mut a, &["CONFIG", "RESETSTAT"]), OK);
+    assert_eq!(q(&mut a, &["SET", "xx", "1"]), OK);
+    // A write queued before the limit: EXEC is refused and ends the
+    // transaction; the write never ran.
+    assert_eq!(q(&mut a, &["MULTI"]), OK);
+    assert_eq!(q(&mut a, &["INCR", "xx"]), QUEUED);
+    assert_eq!(
+        q(&mut b, &["CONFIG", "SET", "min-replicas-to-write", "2"]),
+        OK
+    );
+    assert_eq!(
+        q(&mut a, &["EXEC"]),
+        "-EXECABORT Transaction discarded because of: NOREPLICAS Not enough good replicas to \
+         write.\r\n"
+    );
+    assert_eq!(q(&mut a, &["GET", "xx"]), bulk("1"));
+    // Writes are refused, reads and PUBLISH (not a write) are not.
+    assert_eq!(q(&mut a, &["SET", "a", "1"]), NOREPLICAS);
+    assert_eq!(q(&mut a, &["EXPIRE", "nokey", "10"]), NOREPLICAS);
+    assert_eq!(q(&mut a, &["PUBLISH", "c", "m"]), int(0));
+    // Queueing a write is refused and aborts the transaction.
+    assert_eq!(q(&mut a, &["MULTI"]), OK);
+    assert_eq!(q(&mut a, &["SET", "a", "1"]), NOREPLICAS);
+    assert_eq!(q(&mut a, &["GET", "a"]), QUEUED);
+    assert_eq!(q(&mut a, &["EXEC"]), EXECABORT);
+    // A transaction of reads runs.
+    assert_eq!(q(&mut a, &["MULTI"]), OK);
+    assert_eq!(q(&mut a, &["GET", "xx"]), QUEUED);
+    assert_eq!(q(&mut a, &["EXEC"]), format!("*1\r\n{}", bulk("1")));
+    assert!(q(&mut a, &["INFO", "replication"]).contains("\r\nmin_slaves_good_slaves:0\r\n"));
+    let errors = q(&mut a, &["INFO", "errorstats"]);
+    assert!(
+        errors.contains("errorstat_EXECABORT:count=2\r\n"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("errorstat_NOREPLICAS:count=3\r\n"),
+        "{errors}"
+    );
+    let stats = q(&mut a, &["INFO", "commandstats"]);
+    let line = |name: &str| {
+        stats
+            .lines()
+            .find(|l| l.starts_with(&format!("cmdstat_{name}:")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line("set").starts_with("cmdstat_set:calls=1,"), "{stats}");
+    assert!(
+        line("set").ends_with(",rejected_calls=2,failed_calls=0"),
+        "{stats}"
+    );
+    assert!(
+        line("expire").starts_with("cmdstat_expire:calls=0,"),
+        "{stats}"
+    );
+    // The EXEC refused for the limit is rejected, the aborted one failed.
+    assert!(
+        line("exec").ends_with(",rejected_calls=1,failed_calls=1"),
+        "{stats}"
+    );
+    // A zero lag disarms it, as does a zero count.
+    assert_eq!(
+        q(&mut b, &["CONFIG", "SET", "min-replicas-max-lag", "0"]),
+        OK
+    );
+    assert_eq!(q(&mut a, &["SET", "a", "1"]), OK);
+    assert!(!q(&mut a, &["INFO", "replication"]).contains("min_slaves_good_slaves"));
+    assert_eq!(
+        q(&mut b, &["CONFIG", "SET", "min-replicas-max-lag", "10"]),
+        OK
+    );
+    assert_eq!(q(&mut a, &["SET", "a", "2"]), NOREPLICAS);
+    assert_eq!(
+        q(&mut b, &["CONFIG", "SET", "min-replicas-to-write", "0"]),
+        OK
+    );
+    assert_eq!(q(&mut a, &["SET", "a", "3"]), OK);
+});

@@ -630,6 +630,9 @@ fn client_flags(c: &Client, blocked: bool) -> String {
     if c.addr.is_unix() {
         s.push('U');
     }
+    if c.readonly {
+        s.push('r');
+    }
     if c.no_evict {
         s.push('e');
     }

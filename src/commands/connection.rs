@@ -210,6 +210,7 @@ fn reset(ctx: &mut Ctx) -> CmdResult {
     c.reply_mode = ReplyMode::On;
     c.no_evict = false;
     c.no_touch = false;
+    c.readonly = false;
     c.authenticated = authenticated;
     ctx.out.resp = 2;
     ctx.out.simple("RESET");

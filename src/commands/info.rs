@@ -398,6 +398,9 @@ fn info_replication(s: &mut String, st: &State) {
     s.push_str("# Replication\r\n");
     kv(s, "role", "master");
     kv(s, "connected_slaves", 0);
+    if st.mode.min_replicas {
+        kv(s, "min_slaves_good_slaves", 0);
+    }
     kv(s, "replicas_waiting_psync", 0);
     kv(s, "master_failover_state", "no-failover");
     kv(s, "master_replid", master_replid(st));

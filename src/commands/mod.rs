@@ -18,6 +18,7 @@
 
 pub mod args;
 pub mod client;
+pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod connection;
@@ -73,6 +74,8 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 15;
     /// Keys are optional (EVAL with numkeys 0).
     pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
+    /// Refused while a replica loads its dataset asynchronously.
+    pub const NO_ASYNC_LOADING: u32 = 1 << 17;
 
     /// Wire names, in COMMAND INFO order. `may_replicate` is never shown;
     /// the slow log is the command log since Valkey 8.1. COMMAND INFO adds
@@ -92,6 +95,7 @@ pub mod flags {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
     ];

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::{
-    client, command, connection, debug, hash, keys, latency, list, monitor, multi, pubsub, server,
-    set, sort, string, wait, zset, CommandSpec,
+    client, cluster, command, connection, debug, hash, keys, latency, list, monitor, multi, pubsub,
+    server, set, sort, string, wait, zset, CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
@@ -31,6 +31,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     sort::COMMANDS,
     pubsub::COMMANDS,
     monitor::COMMANDS,
+    cluster::COMMANDS,
 ];
 
 pub type CmdId = usize;
@@ -158,6 +159,20 @@ impl CommandTable {
 
     /// Resolves argv to the command (or subcommand) to run, checking arity
     /// with Valkey's errors.
+    /// The command a refused `argv` (unknown, or a wrong argument count)
+    /// counts as rejected for in INFO commandstats, as Valkey counts it:
+    /// the subcommand when it exists, nothing for an unknown subcommand,
+    /// else the command itself.
+    pub fn charged_for_refusal(&self, argv: &[Bytes]) -> Option<CmdId> {
+        let id = self.find(&argv[0])?;
+        match (self.subs.get(&id), argv.get(1)) {
+            (Some(subs), Some(sub)) => std::str::from_utf8(&sub.to_ascii_lowercase())
+                .ok()
+                .and_then(|s| subs.get(s).copied()),
+            _ => Some(id),
+        }
+    }
+
     pub fn resolve(&self, argv: &[Bytes]) -> Result<CmdId, CmdError> {
         let Some(id) = self.find(&argv[0]) else {
             return Err(unknown_command(argv));
@@ -217,6 +232,31 @@ pub fn key_positions(spec: &CommandSpec, argv: &[Bytes], out: &mut Vec<usize>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_are_charged_as_valkey_charges_them() {
+        let t = &*CMD_TABLE;
+        let argv = |a: &[&str]| -> Vec<Bytes> {
+            a.iter()
+                .map(|x| Bytes::copy_from_slice(x.as_bytes()))
+                .collect()
+        };
+        let name = |id: Option<CmdId>| id.map(|i| t.specs[i].name);
+        assert_eq!(name(t.charged_for_refusal(&argv(&["GET"]))), Some("get"));
+        assert_eq!(
+            name(t.charged_for_refusal(&argv(&["config"]))),
+            Some("config")
+        );
+        assert_eq!(
+            name(t.charged_for_refusal(&argv(&["CONFIG", "Get"]))),
+            Some("config|get")
+        );
+        assert_eq!(
+            name(t.charged_for_refusal(&argv(&["CONFIG", "nope"]))),
+            None
+        );
+        assert_eq!(name(t.charged_for_refusal(&argv(&["nosuch", "x"]))), None);
+    }
 
     #[test]
     fn names_unique_and_lowercase() {

@@ -6,7 +6,7 @@
 //!
 //! A directive that would switch on something ferrokey does not have is
 //! accepted only with the value that leaves it off (`cluster-enabled no`,
-//! `tls-port 0`, `min-replicas-to-write 0`, ...), and a
+//! `tls-port 0`, ...), and a
 //! tuning knob of something built in a fixed way only with that fixed value
 //! (`lfu-log-factor 10`): anything else is refused with the reason, never
 //! silently ignored. Tuning knobs of absent features (replication timeouts,
@@ -279,16 +279,9 @@ pub static EXTRA: &[Directive] = &[
         choice!("disabled", "on-empty-db", "swapdb")
     ),
     d!("dual-channel-replication-enabled", "no", boolean),
-    d!(
-        "min-replicas-to-write",
-        "0",
-        only!(
-            int!(0, INT_MAX),
-            ["0"],
-            "replication is not supported by ferrokey: min-replicas-to-write must be 0"
-        )
-    )
-    .aka("min-slaves-to-write"),
+    // With no replicas (ferrokey has none), a non-zero value with a
+    // non-zero lag makes writes fail with NOREPLICAS, as in Valkey.
+    d!("min-replicas-to-write", "0", int!(0, INT_MAX)).aka("min-slaves-to-write"),
     d!("min-replicas-max-lag", "10", int!(0, INT_MAX)).aka("min-slaves-max-lag"),
     d!("bind-source-addr", "", text),
     d!(

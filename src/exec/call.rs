@@ -71,6 +71,27 @@ fn out_of_memory(state: &State, spec: &CommandSpec, client: &Client, in_multi: b
     rejects && crate::alloc::allocated() as u64 > max
 }
 
+pub const NOREPLICAS_ERR: &str = "NOREPLICAS Not enough good replicas to write.";
+
+/// A write (`write` flag), or an EXEC whose queue holds one: what
+/// `min-replicas-to-write` refuses (Valkey's is_write_command). Only asked
+/// while that limit is armed, so the queue is resolved again here rather
+/// than tracked at queueing time.
+fn writes(spec: &CommandSpec, client: &Client, in_multi: bool) -> bool {
+    if spec.has(flags::WRITE) {
+        return true;
+    }
+    in_multi
+        && spec.name == "exec"
+        && client.multi.as_ref().is_some_and(|m| {
+            m.cmds.iter().any(|argv| {
+                CMD_TABLE
+                    .resolve(argv)
+                    .is_ok_and(|id| CMD_TABLE.specs[id].has(flags::WRITE))
+            })
+        })
+}
+
 /// Commands a client in MULTI runs at once instead of queueing (MULTI and
 /// WATCH are refused there by their `no-multi` flag).
 fn runs_in_multi(spec: &CommandSpec) -> bool {
@@ -93,8 +114,9 @@ fn call_nested(
 }
 
 /// What the common case skips (a client's command, not in MULTI, the
-/// server neither loading, stale nor under a memory limit): the command's
-/// flags against where it runs, the memory limit, and queueing in MULTI.
+/// server neither loading, stale, under a memory limit nor asking for
+/// replicas): the command's flags against where it runs, the memory limit,
+/// `min-replicas-to-write`, and queueing in MULTI.
 /// True when the command was refused or queued, its reply written.
 #[cold]
 #[inline(never)]
@@ -118,7 +140,15 @@ fn gate(
         out.error(&e.0);
         return true;
     }
-    if out_of_memory(state, spec, client, in_multi) {
+    let refusal = if out_of_memory(state, spec, client, in_multi) {
+        Some(OOM_ERR)
+    } else if state.mode.min_replicas && origin == Origin::Client && writes(spec, client, in_multi)
+    {
+        Some(NOREPLICAS_ERR)
+    } else {
+        None
+    };
+    if let Some(err) = refusal {
         state.stats.commands[id].rejected += 1;
         if in_multi && spec.name == "exec" {
             // Monitors see the EXEC that ends the transaction they saw
@@ -132,7 +162,7 @@ fn gate(
             // execCommandAbort.
             state.stats.count_error("EXECABORT");
             out.error(&format!(
-                "EXECABORT Transaction discarded because of: {OOM_ERR}"
+                "EXECABORT Transaction discarded because of: {err}"
             ));
             client.in_multi = false;
             client.multi_aborted = false;
@@ -148,8 +178,8 @@ fn gate(
             if in_multi {
                 client.multi_aborted = true;
             }
-            state.stats.count_error("OOM");
-            out.error(OOM_ERR);
+            state.stats.count_error(CmdError::from(err).code());
+            out.error(err);
         }
         return true;
     }
@@ -292,7 +322,7 @@ pub fn call(
                 client.multi_aborted = true;
             }
             let found = CMD_TABLE.find(&argv[0]);
-            if let Some(id) = found {
+            if let Some(id) = CMD_TABLE.charged_for_refusal(argv) {
                 state.stats.commands[id].rejected += 1;
             }
             // Valkey checks authentication before existence and arity,

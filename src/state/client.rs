@@ -42,6 +42,9 @@ pub struct Client {
     pub reply_mode: ReplyMode,
     pub no_evict: bool,
     pub no_touch: bool,
+    /// READONLY: a cluster replica would serve this client's reads
+    /// (CLIENT LIST flag `r`; no effect without cluster mode).
+    pub readonly: bool,
     /// Close the connection once this batch's replies are written (QUIT).
     pub close_after_reply: bool,
     /// Commands executed for this client.
@@ -119,6 +122,7 @@ impl Client {
             reply_mode: ReplyMode::On,
             no_evict: false,
             no_touch: false,
+            readonly: false,
             close_after_reply: false,
             commands: 0,
             migrating: false,

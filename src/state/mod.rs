@@ -89,22 +89,38 @@ pub struct ServerMode {
     /// Some client runs MONITOR: its own commands are checked (a monitor
     /// may not touch the keyspace).
     pub monitored: bool,
+    /// `min-replicas-to-write` and `min-replicas-max-lag` are both set:
+    /// with no replica connected (ferrokey has none), writes are refused
+    /// (Valkey's checkGoodReplicasStatus).
+    pub min_replicas: bool,
 }
 
 impl ServerMode {
-    /// Not loading, not stale, no memory limit, no monitor: the call path
-    /// skips the checks these need.
+    /// Not loading, not stale, no memory limit, no monitor, no replicas
+    /// asked for: the call path skips the checks these need.
     #[inline]
     pub fn is_normal(&self) -> bool {
-        // The four flags side by side (repr C), read as one word.
+        // The first four flags side by side (repr C), read as one word.
         let bytes = [
             self.loading as u8,
             self.stale as u8,
             self.limited as u8,
             self.monitored as u8,
         ];
-        u32::from_ne_bytes(bytes) == 0
+        u32::from_ne_bytes(bytes) == 0 && !self.min_replicas
     }
+}
+
+/// Whether `config` asks for good replicas before a write (both
+/// `min-replicas-to-write` and `min-replicas-max-lag` non-zero).
+fn min_replicas_armed(config: &Config) -> bool {
+    let set = |name| {
+        config
+            .extra
+            .get(name)
+            .is_some_and(|v| v.parse::<i64>().is_ok_and(|n| n > 0))
+    };
+    set("min-replicas-to-write") && set("min-replicas-max-lag")
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,6 +233,7 @@ impl State {
             debug: DebugSwitches::default(),
             mode: ServerMode {
                 limited: config.maxmemory != 0,
+                min_replicas: min_replicas_armed(&config),
                 ..ServerMode::default()
             },
             watches: Watches::default(),
@@ -240,6 +257,7 @@ impl State {
     /// CONFIG SET).
     pub fn config_changed(&mut self) {
         self.mode.limited = self.config.maxmemory != 0;
+        self.mode.min_replicas = min_replicas_armed(&self.config);
         self.apply_notify_config();
     }
 

@@ -219,7 +219,7 @@ fn every_write_command_has_a_scenario() {
         .flat_map(|sc| {
             std::iter::once(&sc.command)
                 .chain(&sc.blocked)
-                .map(|c| c[0].to_ascii_lowercase())
+                .map(|c| super::command_name(c))
         })
         .collect();
     let missing: Vec<&str> = crate::commands::CMD_TABLE
