@@ -61,6 +61,9 @@ struct Pending {
     message: Bytes,
     from: usize,
     to: usize,
+    /// `message` is already the wire form (a client-side caching
+    /// invalidation, `push_raw`).
+    raw: bool,
 }
 
 /// A client's subscriptions, by kind.
@@ -91,6 +94,9 @@ pub struct PubSub {
     stashed: HashMap<ClientId, Vec<u8>>,
     /// `pending` or `class_changes` has something (one test per command).
     dirty: bool,
+    /// Clients sent `push_raw` messages (client-side caching), which need
+    /// the same ordering care as subscribers.
+    receivers: HashSet<ClientId>,
 }
 
 impl PubSub {
@@ -159,6 +165,7 @@ impl PubSub {
     /// `remove_client` for a client already gone from `Clients`.
     pub fn forget(&mut self, id: ClientId) {
         self.stashed.remove(&id);
+        self.receivers.remove(&id);
         let Some(subs) = self.clients.remove(&id) else {
             return;
         };
@@ -193,6 +200,7 @@ impl PubSub {
                 message: message_b.clone(),
                 from,
                 to: self.targets.len(),
+                raw: false,
             });
         }
         for (pattern, subs) in &self.maps[Kind::Pattern as usize] {
@@ -210,6 +218,7 @@ impl PubSub {
                 message: message_b.clone(),
                 from,
                 to: self.targets.len(),
+                raw: false,
             });
         }
         n
@@ -230,8 +239,34 @@ impl PubSub {
             message: Bytes::copy_from_slice(message),
             from,
             to: self.targets.len(),
+            raw: false,
         });
         subs.len()
+    }
+
+    /// Queues `data`, already in its wire form, for client `to`: delivered
+    /// like a published message (after the replies built for it so far).
+    pub fn push_raw(&mut self, to: ClientId, data: Bytes) {
+        self.receivers.insert(to);
+        let from = self.targets.len();
+        self.targets.push(to);
+        self.dirty = true;
+        self.pending.push(Pending {
+            kind: Kind::Channel,
+            pattern: None,
+            channel: Bytes::new(),
+            message: data,
+            from,
+            to: from + 1,
+            raw: true,
+        });
+    }
+
+    /// True if `id` may be sent messages: a subscriber, or a receiver of
+    /// `push_raw` messages.
+    #[inline]
+    pub fn receives_pushes(&self, id: ClientId) -> bool {
+        self.clients.contains_key(&id) || self.receivers.contains(&id)
     }
 
     /// Number of channels (or shard channels) with subscribers, and of
@@ -327,7 +362,7 @@ impl PubSub {
                 // nothing for any subscriber sent to that thread since (the
                 // publishers' replies may be): append to it, so a busy
                 // turn gives each subscriber one buffer and one write.
-                let open = open_push(&mut per_thread[t], &self.clients, g);
+                let open = open_push(&mut per_thread[t], &self.clients, &self.receivers, g);
                 if let Some(b) = open {
                     for r in 0..2 {
                         if !g[r].is_empty() {
@@ -361,6 +396,7 @@ const OPEN_PUSH_LOOKBACK: usize = 64;
 fn open_push<'q>(
     queue: &'q mut [ToIo],
     subscribers: &HashMap<ClientId, ClientSubs>,
+    receivers: &HashSet<ClientId>,
     group: &[Vec<ClientId>; 2],
 ) -> Option<&'q mut PushBatch> {
     let mut found = None;
@@ -372,7 +408,8 @@ fn open_push<'q>(
                 }
                 break;
             }
-            ToIo::Reply { client, .. } if !subscribers.contains_key(client) => {}
+            ToIo::Reply { client, .. }
+                if !subscribers.contains_key(client) && !receivers.contains(client) => {}
             _ => break,
         }
     }
@@ -384,6 +421,10 @@ fn open_push<'q>(
 
 /// One message's wire form: an array in RESP2, a push in RESP3.
 fn encode(resp: u8, p: &Pending, buf: &mut Vec<u8>) {
+    if p.raw {
+        buf.extend_from_slice(&p.message);
+        return;
+    }
     let mut out = ReplyBuf::new(resp);
     std::mem::swap(&mut out.buf, buf);
     let word: &[u8] = match p.kind {
