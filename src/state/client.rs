@@ -66,6 +66,8 @@ pub struct Client {
     /// Any of `subs` is non-zero (one test on every command's path: the
     /// RESP2 subscribed mode).
     pub subscribed: bool,
+    /// CLIENT TRACKING's mode while on (`state::tracking`).
+    pub tracking: Option<Box<super::tracking::ClientTracking>>,
 }
 
 impl Client {
@@ -113,6 +115,7 @@ impl Client {
             net_out: 0,
             subs: [0; 3],
             subscribed: false,
+            tracking: None,
         }
     }
 }

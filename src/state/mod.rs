@@ -17,6 +17,7 @@ pub mod pause;
 pub mod pubsub;
 pub mod slowlog;
 pub mod stats;
+pub mod tracking;
 pub mod watch;
 
 use std::sync::Arc;
@@ -147,6 +148,8 @@ pub struct State {
     pub keep_modified: bool,
     /// Pub/Sub subscriptions and messages on their way out.
     pub pubsub: pubsub::PubSub,
+    /// Client-side caching: who may cache which keys.
+    pub tracking: tracking::Tracking,
 }
 
 impl State {
@@ -203,8 +206,10 @@ impl State {
             pause: pause::Pause::default(),
             keep_modified: false,
             pubsub: Default::default(),
+            tracking: Default::default(),
             config,
         };
+        state.apply_tracking_config();
         state.log_expired();
         state
     }
@@ -219,6 +224,7 @@ impl State {
     pub fn config_changed(&mut self) {
         self.mode.limited = self.config.maxmemory != 0;
         self.apply_notify_config();
+        self.apply_tracking_config();
     }
 
     /// Publishes the keyspace notifications collected so far on their
@@ -257,19 +263,24 @@ impl State {
     /// Modified keys are collected while a test keeps them or any client
     /// WATCHes a key; call after watches change.
     pub fn sync_key_tracking(&mut self) {
-        let on = self.keep_modified || !self.watches.is_empty();
+        let on = self.keep_modified || !self.watches.is_empty() || self.tracking.client_count() > 0;
         if on != self.effects.tracking_keys() {
             self.effects.listen(self.effects.propagating(), on);
             self.log_expired();
         }
     }
 
-    /// Applies the keys modified since `from` to the watchers (their
-    /// transactions fail), then forgets them unless a test keeps them.
+    /// Applies the keys modified since `from` (by the client `current`;
+    /// None for the server itself) to the watchers (their transactions
+    /// fail) and to client-side caching (invalidations), then forgets them
+    /// unless a test keeps them.
     #[inline]
-    pub fn touch_watched(&mut self, clients: &mut Clients, from: usize) {
+    pub fn touch_watched(&mut self, clients: &mut Clients, from: usize, current: Option<ClientId>) {
         if self.effects.modified.len() <= from {
             return;
+        }
+        if self.tracking.client_count() > 0 {
+            self.invalidate_tracked(clients, from, current);
         }
         if !self.watches.is_empty() {
             for (db, key) in &self.effects.modified[from..] {
@@ -332,6 +343,11 @@ impl State {
                     continue;
                 }
                 self.effects.notify(id, notify::EXPIRED, "expired", &key);
+                if self.tracking.client_count() > 0 {
+                    // Expired, not changed by the client running: BCAST
+                    // NOLOOP clients are told even about their own reads.
+                    self.tracking.expired_at(self.effects.modified.len());
+                }
                 self.effects.modified(id, &key);
                 self.effects.push(id, vec![verb.clone(), key]);
             }
