@@ -46,7 +46,8 @@ pub fn client_tracking(ctx: &mut Ctx) -> CmdResult {
             opts.noloop = true;
         } else if is(a, "PREFIX") && more {
             j += 1;
-            prefixes.push(argv[j].clone());
+            // A copy: the argument may share a large request buffer.
+            prefixes.push(Bytes::copy_from_slice(&argv[j]));
         } else {
             return Err(SYNTAX.into());
         }

@@ -223,7 +223,8 @@ impl Tracking {
         for key in keys {
             let ids = match self.table.get_mut(&key[..]) {
                 Some(ids) => ids,
-                None => self.table.entry(key.clone()).or_default(),
+                // A copy: the argument may share a large request buffer.
+                None => self.table.entry(Bytes::copy_from_slice(key)).or_default(),
             };
             if !ids.contains(&c.id) {
                 ids.push(c.id);
