@@ -1,5 +1,6 @@
 //! The CLIENT container: ID, SETNAME, GETNAME, LIST, INFO, KILL, SETINFO,
-//! NO-EVICT, NO-TOUCH, REPLY, PAUSE, UNPAUSE, UNBLOCK and HELP.
+//! NO-EVICT, NO-TOUCH, REPLY, PAUSE, UNPAUSE, UNBLOCK and HELP; TRACKING,
+//! CACHING, GETREDIR and TRACKINGINFO are in `tracking.rs`.
 
 use std::io::Write;
 
@@ -370,6 +371,76 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         },
     },
     CommandSpec {
+        name: "client|tracking",
+        arity: -3,
+        flags: NOSCRIPT | LOADING | STALE,
+        keys: KeySpec::NONE,
+        handler: super::tracking::client_tracking,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Turns server-assisted client-side caching on or off for this connection.",
+            complexity: "O(1), plus the prefixes given in BCAST mode.",
+            args: &[
+                arg::oneof("status", &[
+                    arg::pure("on", "ON"),
+                    arg::pure("off", "OFF"),
+                ]),
+                arg::integer("client-id").token("REDIRECT").optional(),
+                arg::string("prefix").token("PREFIX").optional().multiple().multiple_token(),
+                arg::pure("bcast", "BCAST").optional(),
+                arg::pure("optin", "OPTIN").optional(),
+                arg::pure("optout", "OPTOUT").optional(),
+                arg::pure("noloop", "NOLOOP").optional(),
+            ],
+            ..Doc::new(Group::Connection, "6.0.0", acl::CONNECTION)
+        },
+    },
+    CommandSpec {
+        name: "client|caching",
+        arity: 3,
+        flags: NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        keys: KeySpec::NONE,
+        handler: super::tracking::client_caching,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Says whether the next command's keys are tracked, in OPTIN or OPTOUT mode.",
+            complexity: "O(1)",
+            args: &[
+                arg::oneof("mode", &[
+                    arg::pure("yes", "YES"),
+                    arg::pure("no", "NO"),
+                ]),
+            ],
+            ..Doc::new(Group::Connection, "6.0.0", acl::CONNECTION)
+        },
+    },
+    CommandSpec {
+        name: "client|getredir",
+        arity: 2,
+        flags: NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        keys: KeySpec::NONE,
+        handler: super::tracking::client_getredir,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells which client this connection's invalidations are redirected to.",
+            complexity: "O(1)",
+            ..Doc::new(Group::Connection, "6.0.0", acl::CONNECTION)
+        },
+    },
+    CommandSpec {
+        name: "client|trackinginfo",
+        arity: 2,
+        flags: NOSCRIPT | LOADING | STALE,
+        keys: KeySpec::NONE,
+        handler: super::tracking::client_trackinginfo,
+        subcommands: &[],
+        doc: &Doc {
+            summary: "Tells this connection's client-side caching mode.",
+            complexity: "O(1)",
+            ..Doc::new(Group::Connection, "6.2.0", acl::CONNECTION)
+        },
+    },
+    CommandSpec {
         name: "client|help",
         arity: 2,
         flags: LOADING | STALE,
@@ -494,6 +565,10 @@ fn client_reply(ctx: &mut Ctx) -> CmdResult {
 }
 
 const CLIENT_HELP: &[&str] = &[
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME",
     "    Return the name of the current connection.",
     "ID",
@@ -547,6 +622,11 @@ const CLIENT_HELP: &[&str] = &[
     "    Set client meta attr. Options are:",
     "    * LIB-NAME: the client lib name.",
     "    * LIB-VER: the client lib version.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "NO-TOUCH (ON|OFF)",
@@ -621,6 +701,15 @@ fn client_flags(c: &Client, blocked: bool) -> String {
     if blocked {
         s.push('b');
     }
+    if let Some(t) = c.tracking.as_deref() {
+        s.push('t');
+        if t.broken_redirect {
+            s.push('R');
+        }
+        if t.bcast {
+            s.push('B');
+        }
+    }
     if c.dirty_cas {
         s.push('d');
     }
@@ -665,7 +754,7 @@ fn write_client_line(out: &mut Vec<u8>, c: &Client, blocked: bool, argv_mem: usi
         out,
         " age={} idle={} flags={} capa= db={} sub={} psub={} ssub={} multi={} watch={} \
          qbuf=0 qbuf-free=0 argv-mem={argv_mem} multi-mem={multi_mem} rbs=0 rbp=0 obl=0 oll=0 \
-         omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name=",
+         omem=0 tot-mem={} events=r cmd={} user=default redir={} resp={} lib-name=",
         c.created.elapsed().as_secs(),
         c.last_interaction.elapsed().as_secs(),
         client_flags(c, blocked),
@@ -677,6 +766,7 @@ fn write_client_line(out: &mut Vec<u8>, c: &Client, blocked: bool, argv_mem: usi
         c.watched.len(),
         argv_mem + multi_mem,
         c.last_cmd,
+        c.tracking.as_deref().map_or(-1, |t| t.redirect as i64),
         c.resp,
     );
     out.extend_from_slice(c.lib_name.as_deref().unwrap_or_default());

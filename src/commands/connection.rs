@@ -203,6 +203,8 @@ fn reset(ctx: &mut Ctx) -> CmdResult {
     let authenticated = ctx.config().requirepass.is_none();
     super::pubsub::unsubscribe_all(ctx);
     super::monitor::stop(ctx);
+    let a = ctx.admin();
+    a.state.tracking_off(a.clients.at_mut(a.me));
     let c = ctx.client();
     c.db = 0;
     c.resp = 2;

@@ -371,6 +371,10 @@ impl<'a> Ctx<'a> {
     /// before the change: watchers of keys that change fail their EXEC.
     pub fn db_changing(&mut self, emptied: usize, replaced_with: Option<usize>) {
         let srv = &mut *self.srv;
+        if replaced_with.is_none() {
+            // Client-side caching: every key is invalid (a null message).
+            srv.tracking.flushed();
+        }
         if srv.watches.is_empty() {
             return;
         }

@@ -202,7 +202,7 @@ fn info_clients(s: &mut String, st: &State, clients: &Clients) {
         "blocked_clients",
         st.blocking.len() + st.pause.postponed.len(),
     );
-    kv(s, "tracking_clients", 0);
+    kv(s, "tracking_clients", st.tracking.client_count());
     kv(s, "pubsub_clients", st.pubsub.client_count());
     kv(
         s,
@@ -352,6 +352,10 @@ fn info_stats(s: &mut String, st: &State) {
     kv(s, "pubsubshard_channels", st.pubsub.count(Kind::Shard));
     kv(s, "latest_fork_usec", 0);
     kv(s, "total_forks", 0);
+    let (keys, items, prefixes) = st.tracking.totals();
+    kv(s, "tracking_total_keys", keys);
+    kv(s, "tracking_total_items", items);
+    kv(s, "tracking_total_prefixes", prefixes);
     kv(s, "unexpected_error_replies", 0);
     kv(s, "total_error_replies", stats.total_error_replies);
     kv(s, "io_threaded_reads_processed", stats.io_threaded_reads);

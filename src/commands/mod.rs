@@ -40,6 +40,7 @@ pub mod set;
 pub mod sort;
 pub mod string;
 pub mod table;
+pub mod tracking;
 pub mod wait;
 pub mod zset;
 

@@ -526,7 +526,7 @@ fn deliver(
 ) {
     let mut held: Vec<(ClientId, &mut ReplyBuf)> = jobs
         .iter_mut()
-        .filter(|j| !j.out.is_empty() && state.pubsub.is_subscriber(j.client))
+        .filter(|j| !j.out.is_empty() && state.pubsub.receives_pushes(j.client))
         .map(|j| (j.client, &mut j.out))
         .collect();
     let sent = state

@@ -395,7 +395,9 @@ pub fn call(
                     let db = clients.at(slot).db;
                     let changed = state.dirty != dirty_before;
                     state.effects.end_command(db, argv, changed);
-                    state.touch_watched(clients, modified_from);
+                    let me = clients.at(slot).id;
+                    state.touch_watched(clients, modified_from, Some(me));
+                    super::tracking::after_command(state, clients, slot, spec, argv, origin);
                 }
                 ran_usec = nsec / 1000;
                 if let Err(e) = result {

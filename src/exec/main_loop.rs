@@ -258,6 +258,7 @@ impl MainLoop {
             for id in self.closed.drain(..) {
                 if let Some(mut c) = self.clients.remove(id) {
                     self.state.unwatch_all(&mut c);
+                    self.state.tracking_off(&mut c);
                 }
                 self.state.pubsub.forget(id);
                 self.state.forget_monitor(id);
@@ -270,7 +271,7 @@ impl MainLoop {
                 });
                 self.state.blocking = blocking;
                 // Keys the active expiry removed fail their watchers' EXEC.
-                self.state.touch_watched(&mut self.clients, 0);
+                self.state.touch_watched(&mut self.clients, 0, None);
                 // CONFIG SET may have changed what the IO side enforces.
                 self.state.net_limits.sync(&self.state.config);
                 self.adjust_io_threads();
@@ -284,6 +285,8 @@ impl MainLoop {
             self.state.publish_events();
             self.state.collect_db_garbage();
             self.free_garbage();
+            // Client-side caching: BCAST invalidations, the table's limit.
+            self.state.tracking_before_sleep(&mut self.clients);
             // Messages published outside a batch (server events from cron).
             if self.state.pubsub.has_pending() {
                 let n = self.state.pubsub.flush(

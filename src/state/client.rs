@@ -76,6 +76,8 @@ pub struct Client {
     pub monitor: bool,
     /// The socket's descriptor (CLIENT LIST `fd`), -1 if none.
     pub fd: i32,
+    /// CLIENT TRACKING's mode while on (`state::tracking`).
+    pub tracking: Option<Box<super::tracking::ClientTracking>>,
 }
 
 impl Client {
@@ -138,6 +140,7 @@ impl Client {
             subscribed: false,
             monitor: false,
             fd: -1,
+            tracking: None,
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod pause;
 pub mod pubsub;
 pub mod slowlog;
 pub mod stats;
+pub mod tracking;
 pub mod watch;
 
 use std::sync::Arc;
@@ -180,6 +181,8 @@ pub struct State {
     /// Sockets bound by CONFIG SET port, for the main loop to serve from
     /// instead of its listeners.
     pub new_listeners: Option<Listeners>,
+    /// Client-side caching: who may cache which keys.
+    pub tracking: tracking::Tracking,
 }
 
 /// TCP listening sockets (CONFIG SET port/bind).
@@ -242,8 +245,10 @@ impl State {
             pubsub: Default::default(),
             monitors: Default::default(),
             new_listeners: None,
+            tracking: Default::default(),
             config,
         };
+        state.apply_tracking_config();
         state.log_expired();
         state
     }
@@ -259,6 +264,7 @@ impl State {
         self.mode.limited = self.config.maxmemory != 0;
         self.mode.min_replicas = min_replicas_armed(&self.config);
         self.apply_notify_config();
+        self.apply_tracking_config();
     }
 
     /// Publishes the keyspace notifications collected so far on their
@@ -297,19 +303,24 @@ impl State {
     /// Modified keys are collected while a test keeps them or any client
     /// WATCHes a key; call after watches change.
     pub fn sync_key_tracking(&mut self) {
-        let on = self.keep_modified || !self.watches.is_empty();
+        let on = self.keep_modified || !self.watches.is_empty() || self.tracking.client_count() > 0;
         if on != self.effects.tracking_keys() {
             self.effects.listen(self.effects.propagating(), on);
             self.log_expired();
         }
     }
 
-    /// Applies the keys modified since `from` to the watchers (their
-    /// transactions fail), then forgets them unless a test keeps them.
+    /// Applies the keys modified since `from` (by the client `current`;
+    /// None for the server itself) to the watchers (their transactions
+    /// fail) and to client-side caching (invalidations), then forgets them
+    /// unless a test keeps them.
     #[inline]
-    pub fn touch_watched(&mut self, clients: &mut Clients, from: usize) {
+    pub fn touch_watched(&mut self, clients: &mut Clients, from: usize, current: Option<ClientId>) {
         if self.effects.modified.len() <= from {
             return;
+        }
+        if self.tracking.client_count() > 0 {
+            self.invalidate_tracked(clients, from, current);
         }
         if !self.watches.is_empty() {
             for (db, key) in &self.effects.modified[from..] {
@@ -372,6 +383,11 @@ impl State {
                     continue;
                 }
                 self.effects.notify(id, notify::EXPIRED, "expired", &key);
+                if self.tracking.client_count() > 0 {
+                    // Expired, not changed by the client running: BCAST
+                    // NOLOOP clients are told even about their own reads.
+                    self.tracking.expired_at(self.effects.modified.len());
+                }
                 self.effects.modified(id, &key);
                 self.effects.push(id, vec![verb.clone(), key]);
             }

@@ -62,6 +62,9 @@ struct Pending {
     message: std::ops::Range<usize>,
     from: usize,
     to: usize,
+    /// `message` is already the wire form (a client-side caching
+    /// invalidation, `push_raw`).
+    raw: bool,
 }
 
 /// A client's subscriptions, by kind.
@@ -98,6 +101,9 @@ pub struct PubSub {
     stashed: HashMap<ClientId, Vec<u8>>,
     /// `pending` or `class_changes` has something (one test per command).
     dirty: bool,
+    /// Clients sent `push_raw` messages (client-side caching), which need
+    /// the same ordering care as subscribers.
+    receivers: HashSet<ClientId>,
 }
 
 impl PubSub {
@@ -166,6 +172,7 @@ impl PubSub {
     /// `remove_client` for a client already gone from `Clients`.
     pub fn forget(&mut self, id: ClientId) {
         self.stashed.remove(&id);
+        self.receivers.remove(&id);
         let Some(subs) = self.clients.remove(&id) else {
             return;
         };
@@ -201,6 +208,7 @@ impl PubSub {
                 message: m,
                 from,
                 to: self.targets.len(),
+                raw: false,
             });
         }
         for (pattern, subs) in &self.maps[Kind::Pattern as usize] {
@@ -220,6 +228,7 @@ impl PubSub {
                 message: m,
                 from,
                 to: self.targets.len(),
+                raw: false,
             });
         }
         self.dirty |= n > 0;
@@ -242,8 +251,35 @@ impl PubSub {
             message: m,
             from,
             to: self.targets.len(),
+            raw: false,
         });
         subs.len()
+    }
+
+    /// Queues `data`, already in its wire form, for client `to`: delivered
+    /// like a published message (after the replies built for it so far).
+    pub fn push_raw(&mut self, to: ClientId, data: &[u8]) {
+        self.receivers.insert(to);
+        let from = self.targets.len();
+        self.targets.push(to);
+        self.dirty = true;
+        let (channel, message) = stash(&mut self.arena, b"", data);
+        self.pending.push(Pending {
+            kind: Kind::Channel,
+            pattern: None,
+            channel,
+            message,
+            from,
+            to: from + 1,
+            raw: true,
+        });
+    }
+
+    /// True if `id` may be sent messages: a subscriber, or a receiver of
+    /// `push_raw` messages.
+    #[inline]
+    pub fn receives_pushes(&self, id: ClientId) -> bool {
+        self.clients.contains_key(&id) || self.receivers.contains(&id)
     }
 
     /// Number of channels (or shard channels) with subscribers, and of
@@ -341,7 +377,7 @@ impl PubSub {
                 // nothing for any subscriber sent to that thread since (the
                 // publishers' replies may be): append to it, so a busy
                 // turn gives each subscriber one buffer and one write.
-                let open = open_push(&mut per_thread[t], &self.clients, g);
+                let open = open_push(&mut per_thread[t], &self.clients, &self.receivers, g);
                 if let Some(b) = open {
                     for r in 0..2 {
                         if !g[r].is_empty() {
@@ -378,6 +414,7 @@ const OPEN_PUSH_LOOKBACK: usize = 64;
 fn open_push<'q>(
     queue: &'q mut [ToIo],
     subscribers: &HashMap<ClientId, ClientSubs>,
+    receivers: &HashSet<ClientId>,
     group: &[Vec<ClientId>; 2],
 ) -> Option<&'q mut PushBatch> {
     let mut found = None;
@@ -389,7 +426,8 @@ fn open_push<'q>(
                 }
                 break;
             }
-            ToIo::Reply { client, .. } if !subscribers.contains_key(client) => {}
+            ToIo::Reply { client, .. }
+                if !subscribers.contains_key(client) && !receivers.contains(client) => {}
             _ => break,
         }
     }
@@ -414,6 +452,10 @@ fn stash(
 
 /// One message's wire form: an array in RESP2, a push in RESP3.
 fn encode(resp: u8, p: &Pending, arena: &[u8], buf: &mut Vec<u8>) {
+    if p.raw {
+        buf.extend_from_slice(&arena[p.message.clone()]);
+        return;
+    }
     let mut out = ReplyBuf::new(resp);
     std::mem::swap(&mut out.buf, buf);
     let word: &[u8] = match p.kind {
