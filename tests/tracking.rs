@@ -440,3 +440,28 @@ server_test!(the_table_limit_evicts_keys_with_invalidations, |srv| {
         arr(&["tracking-table-max-keys", "1"])
     );
 });
+
+// A refused command ends CLIENT CACHING's one command, except a CLIENT
+// subcommand with the wrong arity (Valkey 9.1: unknown command, wrong
+// arity and an unknown CLIENT subcommand end it; `CLIENT CACHING` with no
+// argument does not).
+server_test!(a_refused_command_ends_caching_as_valkey, |srv| {
+    let mut a = srv.raw();
+    let mut b = srv.raw();
+    hello3(&mut a);
+    assert_eq!(q(&mut a, &["CLIENT", "TRACKING", "on", "OPTIN"]), OK);
+    let refusals: [&[&str]; 3] = [&["FOOBAR"], &["GET"], &["CLIENT", "FOO"]];
+    for (i, refused) in refusals.iter().enumerate() {
+        let key = format!("ended{i}");
+        assert_eq!(q(&mut a, &["CLIENT", "CACHING", "yes"]), OK);
+        assert!(q(&mut a, refused).starts_with("-ERR "));
+        assert_eq!(q(&mut a, &["GET", &key]), "_\r\n");
+        assert_eq!(q(&mut b, &["SET", &key, "v"]), OK);
+    }
+    assert_eq!(q(&mut a, &["CLIENT", "CACHING", "yes"]), OK);
+    assert!(q(&mut a, &["CLIENT", "CACHING"]).starts_with("-ERR wrong number"));
+    assert_eq!(q(&mut a, &["GET", "kept"]), "_\r\n");
+    assert_eq!(q(&mut b, &["SET", "kept", "v"]), OK);
+    // Only the last read was tracked: the first invalidation is its key.
+    assert_eq!(next(&mut a, 1), invalidate(&["kept"]));
+});

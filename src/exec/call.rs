@@ -246,6 +246,24 @@ fn feed_monitors(
     state.monitors.feed(c.db, peer, argv, &secret);
 }
 
+/// A refused command (unknown, wrong arity, not allowed now) still ends
+/// CLIENT CACHING's one command, as Valkey's resetClient does, except a
+/// CLIENT subcommand (`charged`: the command refused, if one was found)
+/// and inside a transaction.
+#[cold]
+#[inline(never)]
+fn end_caching_on_refusal(client: &mut Client, charged: Option<&str>, origin: Origin) {
+    if origin != Origin::Client || client.in_multi {
+        return;
+    }
+    if charged.is_some_and(|n| n.starts_with("client|")) {
+        return;
+    }
+    if let Some(t) = client.tracking.as_deref_mut() {
+        t.caching = false;
+    }
+}
+
 /// What a RESP2 client with subscriptions may run (Valkey's list).
 fn allowed_subscribed(spec: &CommandSpec) -> bool {
     matches!(
@@ -322,8 +340,12 @@ pub fn call(
                 client.multi_aborted = true;
             }
             let found = CMD_TABLE.find(&argv[0]);
-            if let Some(id) = CMD_TABLE.charged_for_refusal(argv) {
+            let charged = CMD_TABLE.charged_for_refusal(argv);
+            if let Some(id) = charged {
                 state.stats.commands[id].rejected += 1;
+            }
+            if client.tracking.is_some() {
+                end_caching_on_refusal(client, charged.map(|id| CMD_TABLE.specs[id].name), origin);
             }
             // Valkey checks authentication before existence and arity,
             // except for the commands allowed before AUTH.
@@ -356,10 +378,16 @@ pub fn call(
                 state.stats.commands[id].rejected += 1;
                 state.stats.count_error("ERR");
                 out.error(&subscribed_error(spec));
+                if client.tracking.is_some() {
+                    end_caching_on_refusal(client, Some(spec.name), origin);
+                }
             } else if !(origin == Origin::Client && !in_multi && state.mode.is_normal())
                 && gate(state, client, id, spec, argv, out, origin, in_multi)
             {
                 // Refused, or queued in MULTI.
+                if client.tracking.is_some() {
+                    end_caching_on_refusal(client, Some(spec.name), origin);
+                }
             } else {
                 // CLIENT NO-TOUCH: lookups leave access data alone.
                 let no_touch = client.no_touch;
