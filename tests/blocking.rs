@@ -350,3 +350,63 @@ server_test!(blocked_command_is_counted_once, |srv| {
     );
     assert!(q(&mut admin, &["INFO", "errorstats"]).contains("errorstat_UNBLOCKED:count=1"));
 });
+
+// A transaction that adds to a key a client waits on, then replaces it with
+// a string, does not wake the waiter with WRONGTYPE: it waits on and is
+// served by the next sorted set under the key (Valkey serves a waiter only
+// from a key of its type). The same for lists.
+server_test!(a_key_of_another_type_does_not_wake_a_waiter, |srv| {
+    let cases: [(&str, &[&str], &[&str], String); 4] = [
+        (
+            "BZPOPMIN",
+            &["BZPOPMIN", "z", "0"],
+            &["ZADD", "z", "1", "bar"],
+            format!("*3\r\n{}{}{}", bulk("z"), bulk("bar"), bulk("1")),
+        ),
+        (
+            "BZMPOP",
+            &["BZMPOP", "0", "1", "z", "MIN"],
+            &["ZADD", "z", "1", "bar"],
+            format!(
+                "*2\r\n{}*1\r\n*2\r\n{}{}",
+                bulk("z"),
+                bulk("bar"),
+                bulk("1")
+            ),
+        ),
+        (
+            "BLPOP",
+            &["BLPOP", "z", "0"],
+            &["RPUSH", "z", "bar"],
+            format!("*2\r\n{}{}", bulk("z"), bulk("bar")),
+        ),
+        (
+            "BLMPOP",
+            &["BLMPOP", "0", "1", "z", "LEFT"],
+            &["RPUSH", "z", "bar"],
+            format!("*2\r\n{}*1\r\n{}", bulk("z"), bulk("bar")),
+        ),
+    ];
+    let mut c = srv.raw();
+    for (name, block, add, want) in cases {
+        let mut w = srv.raw();
+        q(&mut c, &["DEL", "z"]);
+        send(&mut w, block);
+        wait_blocked(&mut c, 1);
+        assert_eq!(q(&mut c, &["MULTI"]), "+OK\r\n");
+        let first: Vec<&str> = add
+            .iter()
+            .map(|a| if *a == "bar" { "foo" } else { a })
+            .collect();
+        assert_eq!(q(&mut c, &first), "+QUEUED\r\n");
+        assert_eq!(q(&mut c, &["DEL", "z"]), "+QUEUED\r\n");
+        assert_eq!(q(&mut c, &["SET", "z", "foo"]), "+QUEUED\r\n");
+        let exec = q(&mut c, &["EXEC"]);
+        assert!(exec.ends_with("+OK\r\n"), "{name}: {exec}");
+        wait_blocked(&mut c, 1);
+        assert_eq!(q(&mut c, &["DEL", "z"]), ":1\r\n");
+        q(&mut c, add);
+        assert_eq!(reply(&mut w), want, "{name}");
+        wait_blocked(&mut c, 0);
+    }
+});

@@ -726,11 +726,27 @@ fn zmpop(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// A blocked client's retry finding no sorted set under any of its keys
+/// waits on, whatever else the keys hold now: Valkey serves a waiter only
+/// from a key of its type (a key that became a string in between does not
+/// wake it with WRONGTYPE).
+fn retry_waits(ctx: &mut Ctx, keys: &[Bytes]) -> bool {
+    if !ctx.is_blocked_retry() {
+        return false;
+    }
+    let now = ctx.now;
+    let db = ctx.db();
+    !keys.iter().any(|k| {
+        db.lookup(k, now, Access::PEEK)
+            .is_some_and(|e| matches!(&*e.value(), Value::ZSet(_)))
+    })
+}
+
 fn bzmpop(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let (keys, max, count) = parse_mpop(argv, 2)?;
     let t = timeout(&argv[1])?;
-    if !mpop_serve(ctx, keys, max, count)? {
+    if retry_waits(ctx, keys) || !mpop_serve(ctx, keys, max, count)? {
         ctx.block(keys, t, TimeoutReply::NullArray);
     }
     Ok(())
@@ -741,6 +757,10 @@ fn bpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
     let t = timeout(&argv[argv.len() - 1])?;
     let keys = &argv[1..argv.len() - 1];
     let now = ctx.now;
+    if retry_waits(ctx, keys) {
+        ctx.block(keys, t, TimeoutReply::NullArray);
+        return Ok(());
+    }
     for k in keys {
         if check_write(ctx.db(), k, now)? {
             let items = pop(ctx, k, max, 1)?;
