@@ -246,6 +246,42 @@ fn feed_monitors(
     state.monitors.feed(c.db, peer, argv, &secret);
 }
 
+/// A command `resolve` refused (unknown, wrong arity): its error, or
+/// NOAUTH first, as Valkey checks authentication before existence and
+/// arity except for the commands allowed before AUTH. Out of line: the
+/// call path's registers are for the commands that run.
+#[cold]
+#[inline(never)]
+fn refuse_unresolved(
+    state: &mut State,
+    client: &mut Client,
+    argv: &[Bytes],
+    e: &CmdError,
+    out: &mut ReplyBuf,
+    origin: Origin,
+    in_multi: bool,
+) {
+    if in_multi {
+        client.multi_aborted = true;
+    }
+    let found = CMD_TABLE.find(&argv[0]);
+    let charged = CMD_TABLE.charged_for_refusal(argv);
+    if let Some(id) = charged {
+        state.stats.commands[id].rejected += 1;
+    }
+    if client.tracking.is_some() {
+        end_caching_on_refusal(client, charged.map(|id| CMD_TABLE.specs[id].name), origin);
+    }
+    let no_auth = found.is_some_and(|id| CMD_TABLE.specs[id].has(flags::NO_AUTH));
+    if !client.authenticated && state.config.requirepass.is_some() && !no_auth {
+        state.stats.count_error("NOAUTH");
+        out.error(NOAUTH);
+    } else {
+        state.stats.count_error(e.code());
+        out.error(&e.0);
+    }
+}
+
 /// A refused command (unknown, wrong arity, not allowed now) still ends
 /// CLIENT CACHING's one command, as Valkey's resetClient does, except a
 /// CLIENT subcommand (`charged`: the command refused, if one was found)
@@ -335,29 +371,7 @@ pub fn call(
         state.effects.enter();
     }
     match cmd {
-        Err(e) => {
-            if in_multi {
-                client.multi_aborted = true;
-            }
-            let found = CMD_TABLE.find(&argv[0]);
-            let charged = CMD_TABLE.charged_for_refusal(argv);
-            if let Some(id) = charged {
-                state.stats.commands[id].rejected += 1;
-            }
-            if client.tracking.is_some() {
-                end_caching_on_refusal(client, charged.map(|id| CMD_TABLE.specs[id].name), origin);
-            }
-            // Valkey checks authentication before existence and arity,
-            // except for the commands allowed before AUTH.
-            let no_auth = found.is_some_and(|id| CMD_TABLE.specs[id].has(flags::NO_AUTH));
-            if !client.authenticated && state.config.requirepass.is_some() && !no_auth {
-                state.stats.count_error("NOAUTH");
-                out.error(NOAUTH);
-            } else {
-                state.stats.count_error(e.code());
-                out.error(&e.0);
-            }
-        }
+        Err(e) => refuse_unresolved(state, client, argv, &e, out, origin, in_multi),
         Ok(id) => {
             let spec = CMD_TABLE.specs[id];
             client.last_cmd = spec.name;

@@ -80,7 +80,7 @@ pub type NestedCall =
 /// `exec::call`): loading a dataset, or serving as a replica whose link
 /// to its primary is down with `replica-serve-stale-data no`.
 #[derive(Clone, Copy, Debug, Default)]
-#[repr(C, align(4))]
+#[repr(C, align(8))]
 pub struct ServerMode {
     pub loading: bool,
     pub stale: bool,
@@ -94,6 +94,8 @@ pub struct ServerMode {
     /// with no replica connected (ferrokey has none), writes are refused
     /// (Valkey's checkGoodReplicasStatus).
     pub min_replicas: bool,
+    /// Room for more flags: `is_normal` reads all eight bytes as one word.
+    _spare: [bool; 3],
 }
 
 impl ServerMode {
@@ -101,14 +103,18 @@ impl ServerMode {
     /// asked for: the call path skips the checks these need.
     #[inline]
     pub fn is_normal(&self) -> bool {
-        // The first four flags side by side (repr C), read as one word.
+        // The flags side by side (repr C), read as one word.
         let bytes = [
             self.loading as u8,
             self.stale as u8,
             self.limited as u8,
             self.monitored as u8,
+            self.min_replicas as u8,
+            self._spare[0] as u8,
+            self._spare[1] as u8,
+            self._spare[2] as u8,
         ];
-        u32::from_ne_bytes(bytes) == 0 && !self.min_replicas
+        u64::from_ne_bytes(bytes) == 0
     }
 }
 
