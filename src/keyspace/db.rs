@@ -20,6 +20,7 @@ use bytes::Bytes;
 
 use super::dict::Dict;
 use super::kvtable::{KvTable, Lookup};
+use super::snapshot::DbSnap;
 use super::value::{Value, LAZYFREE_THRESHOLD};
 use crate::util::rng::Rng;
 
@@ -181,7 +182,7 @@ pub enum Free {
 #[derive(Default)]
 pub struct Db {
     pub id: usize,
-    table: KvTable,
+    pub(super) table: KvTable,
     /// Keys that have an expire, for active expiry sampling.
     expires: Dict<()>,
     /// Large values removed from this db, waiting to be freed off-thread.
@@ -208,6 +209,9 @@ pub struct Db {
     /// `log_misses`, counted lookups that found nothing go in too.
     expired_log: Option<Vec<(Logged, Bytes)>>,
     log_misses: bool,
+    /// A running snapshot's state (`snapshot.rs`): every write that
+    /// changes, removes or renames an entry passes it the entry first.
+    pub(super) snap: DbSnap,
 }
 
 /// Appends to a db's log, if on (out of line: the lookup stays small).
@@ -294,6 +298,20 @@ impl Db {
     /// one search, that also deletes the key instead when it has expired.
     #[inline]
     pub fn lookup(&mut self, key: &[u8], now: i64, how: Access) -> Option<&mut Entry> {
+        self.lookup_hooked(key, now, how, true)
+    }
+
+    /// `lookup`; `snap_hook` false leaves saving the entry's image for a
+    /// running snapshot to the caller (which may move the old value there
+    /// rather than copy it).
+    #[inline(always)]
+    fn lookup_hooked(
+        &mut self,
+        key: &[u8],
+        now: i64,
+        how: Access,
+        snap_hook: bool,
+    ) -> Option<&mut Entry> {
         let found = if self.table.is_empty() {
             None
         } else {
@@ -309,9 +327,11 @@ impl Db {
                         // Fields one by one: `self.table` is borrowed by
                         // the other arm's result.
                         self.expires.remove(key);
-                        let v = e.into_value();
-                        if v.free_effort() > LAZYFREE_THRESHOLD {
-                            self.garbage.push(v);
+                        if let Some(e) = self.snap.keep_removed(e) {
+                            let v = e.into_value();
+                            if v.free_effort() > LAZYFREE_THRESHOLD {
+                                self.garbage.push(v);
+                            }
                         }
                         self.expired_keys += 1;
                         if self.expired_log.is_some() {
@@ -345,6 +365,10 @@ impl Db {
                 if how.touch {
                     e.touch(now, &mut self.rng, self.no_touch, self.lfu);
                 }
+                // A write lookup hands out the entry to be changed.
+                if snap_hook && how == Access::WRITE {
+                    self.snap.before_write(e);
+                }
                 Some(e)
             }
         }
@@ -353,9 +377,21 @@ impl Db {
     /// Sets `key` to `value`, dropping any expire unless `keep_ttl`.
     /// An overwritten key keeps its LFU counter (as Valkey does).
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
-        match self.lookup(key, now, Access::WRITE) {
+        let (snap_on, parity) = (self.snap.walk.active, self.snap.parity);
+        match self.lookup_hooked(key, now, Access::WRITE, false) {
             Some(e) => {
                 let had_ttl = e.expire() != 0;
+                // A snapshot that still needs the old image gets the old
+                // value itself (moved below), not a copy.
+                let pre = if snap_on && e.snap_mark() != parity {
+                    e.set_snap_mark(parity);
+                    Some((
+                        e.expire(),
+                        e.value().stored().is_none().then(|| e.value().into_owned()),
+                    ))
+                } else {
+                    None
+                };
                 let mut value = value;
                 if had_ttl {
                     // Valkey builds the new value with room for the old
@@ -370,8 +406,12 @@ impl Db {
                     e.set_expire(0);
                     self.expires.remove(key);
                 }
-                if let Some(old) = old {
-                    self.discard(old);
+                match (pre, old) {
+                    (Some((expire, Some(small))), _) | (Some((expire, None)), Some(small)) => {
+                        self.snap.push(key, small, expire)
+                    }
+                    (_, Some(old)) => self.discard(old),
+                    _ => {}
                 }
             }
             None => self.add(key, value, now),
@@ -381,7 +421,10 @@ impl Db {
     /// Adds a key known to be absent (checked by the caller in this command).
     pub fn add(&mut self, key: &[u8], value: Value, now: i64) {
         let access = fresh_access(now, self.lfu);
-        self.table.insert_new(Entry::new(key, value, 0, access));
+        let mut e = Entry::new(key, value, 0, access);
+        // Born in the snapshot: one that is running must not report it.
+        e.set_snap_mark(self.snap.parity);
+        self.table.insert_new(e);
     }
 
     /// Moves a live key's whole entry (value, expire, access data) out of
@@ -389,7 +432,11 @@ impl Db {
     /// deleted and counts as absent.
     pub fn take_entry(&mut self, key: &[u8], now: i64) -> Option<Entry> {
         self.lookup(key, now, Access::PEEK)?;
-        self.remove_entry(key)
+        let mut e = self.remove_entry(key)?;
+        // The entry moves on under another key or db: a running snapshot
+        // that still needs it gets a copy of it as it is.
+        self.snap.before_write(&mut e);
+        Some(e)
     }
 
     /// Inserts an entry (value and expire) under a key known to be absent,
@@ -398,6 +445,7 @@ impl Db {
     pub fn insert_entry(&mut self, key: &[u8], entry: Entry, now: i64) {
         let mut entry = entry.with_key(key);
         entry.set_access(fresh_access(now, self.lfu));
+        entry.set_snap_mark(self.snap.parity);
         if entry.expire() != 0 {
             self.expires.insert_new(key, ());
         }
@@ -410,7 +458,10 @@ impl Db {
         if self.lookup(key, now, Access::PEEK).is_none() {
             return false;
         }
-        if let Some(e) = self.remove_entry(key) {
+        if let Some(e) = self
+            .remove_entry(key)
+            .and_then(|e| self.snap.keep_removed(e))
+        {
             let v = e.into_value();
             match free {
                 Free::Sync => self.discard(v),
@@ -434,7 +485,10 @@ impl Db {
     /// active expiry): counted, logged, its value freed by the lazy-free
     /// rule, as `lookup` does.
     pub(super) fn delete_expired(&mut self, key: &[u8]) {
-        if let Some(e) = self.remove_entry(key) {
+        if let Some(e) = self
+            .remove_entry(key)
+            .and_then(|e| self.snap.keep_removed(e))
+        {
             self.discard(e.into_value());
         }
         self.expired_keys += 1;
@@ -448,6 +502,7 @@ impl Db {
         let Some(e) = self.table.get_mut(key) else {
             return false;
         };
+        self.snap.before_write(e);
         let had = e.expire() != 0;
         e.set_expire(when_ms);
         if !had {
@@ -460,6 +515,7 @@ impl Db {
     pub fn persist(&mut self, key: &[u8]) -> bool {
         match self.table.get_mut(key) {
             Some(e) if e.expire() != 0 => {
+                self.snap.before_write(e);
                 e.set_expire(0);
                 self.expires.remove(key);
                 true
@@ -472,7 +528,9 @@ impl Db {
     pub fn flush(&mut self) -> (KvTable, Dict<()>) {
         self.expire_cursor = 0;
         self.avg_ttl = 0;
-        (self.table.take(), self.expires.take())
+        // A running snapshot keeps the old table until it has walked it.
+        let old = self.table.take();
+        (self.snap.orphan(old), self.expires.take())
     }
 
     /// DEBUG DICT-RESIZING for the keys and expires tables.
@@ -486,6 +544,9 @@ impl Db {
         std::mem::swap(&mut self.table, &mut other.table);
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.avg_ttl, &mut other.avg_ttl);
+        // A running snapshot's walk goes with the contents, so their keys
+        // are still reported under the db they were in when it started.
+        std::mem::swap(&mut self.snap.walk, &mut other.snap.walk);
         self.expire_cursor = 0;
         other.expire_cursor = 0;
     }

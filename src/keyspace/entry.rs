@@ -31,6 +31,9 @@ const VAL: u8 = 2;
 const EXPIRE: u8 = 1 << 2;
 /// The key's length is a `u64` after the header, not the header's `u16`.
 const LONG_KEY: u8 = 1 << 3;
+/// The snapshot mark (`snapshot.rs`): the entry is in the snapshot whose
+/// parity this bit equals. Kept across every rebuild of the block.
+const SNAP: u8 = 1 << 4;
 
 /// Longest string embedded as raw bytes: what a `View` can rebuild inline.
 pub const EMBED_MAX: usize = Bytes24::INLINE_MAX;
@@ -305,6 +308,22 @@ impl Entry {
         self.header().access
     }
 
+    /// The snapshot mark bit (see `snapshot.rs`).
+    #[inline]
+    pub fn snap_mark(&self) -> bool {
+        self.header().flags & SNAP != 0
+    }
+
+    #[inline]
+    pub fn set_snap_mark(&mut self, on: bool) {
+        // SAFETY: the header is ours to change through `&mut self`; SNAP
+        // takes part in no offset or size.
+        unsafe {
+            let h = &mut *self.ptr.as_ptr();
+            h.flags = (h.flags & !SNAP) | if on { SNAP } else { 0 };
+        }
+    }
+
     #[inline]
     pub fn set_access(&mut self, a: u32) {
         // SAFETY: the header is ours to change through `&mut self`.
@@ -368,7 +387,8 @@ impl Entry {
         let s = self.shape();
         if s.flags & KIND != VAL {
             let v = self.value().into_owned();
-            let rebuilt = Self::build(self.key(), v, self.expire(), self.access(), true);
+            let mut rebuilt = Self::build(self.key(), v, self.expire(), self.access(), true);
+            rebuilt.set_snap_mark(self.snap_mark());
             // The old block held no heap data (an embedded string).
             drop(std::mem::replace(self, rebuilt));
         }
@@ -404,7 +424,8 @@ impl Entry {
             }
             (VAL, VAL, _) => Some(std::mem::replace(self.value_mut(), v)),
             _ => {
-                let rebuilt = Self::build(self.key(), v, self.expire(), self.access(), false);
+                let mut rebuilt = Self::build(self.key(), v, self.expire(), self.access(), false);
+                rebuilt.set_snap_mark(self.snap_mark());
                 std::mem::replace(self, rebuilt).into_stored_value()
             }
         }
@@ -415,9 +436,11 @@ impl Entry {
         if self.key() == key {
             return self;
         }
-        let (expire, access) = (self.expire(), self.access());
+        let (expire, access, mark) = (self.expire(), self.access(), self.snap_mark());
         let v = self.into_value();
-        Self::build(key, v, expire, access, false)
+        let mut e = Self::build(key, v, expire, access, false);
+        e.set_snap_mark(mark);
+        e
     }
 
     /// Takes the value out, freeing the block.
@@ -518,13 +541,15 @@ impl Drop for Entry {
 
 impl Clone for Entry {
     fn clone(&self) -> Entry {
-        Self::build(
+        let mut e = Self::build(
             self.key(),
             self.value().into_owned(),
             self.expire(),
             self.access(),
             self.shape().flags & KIND == VAL,
-        )
+        );
+        e.set_snap_mark(self.snap_mark());
+        e
     }
 }
 

@@ -406,6 +406,9 @@ impl State {
             if let Some(tables) = db.take_retired() {
                 self.garbage.push(Box::new(tables));
             }
+            if let Some(tables) = db.take_snapshot_spent() {
+                self.garbage.push(Box::new(tables));
+            }
         }
     }
 }
