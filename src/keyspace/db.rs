@@ -223,6 +223,37 @@ fn log_key(log: &mut Option<Vec<(Logged, Bytes)>>, why: Logged, key: &[u8]) {
     }
 }
 
+/// SET's replacement of a live key's value (expire and access data stay);
+/// returns whether it had an expire, and the old value if it owned heap
+/// data. An overwritten key keeps its LFU counter (as Valkey does).
+#[inline(always)]
+fn replace_for_set(e: &mut Entry, key: &[u8], value: Value) -> (bool, Option<Value>) {
+    let had_ttl = e.expire() != 0;
+    let mut value = value;
+    if had_ttl {
+        // Valkey builds the new value with room for the old key's expire,
+        // so it stays raw where that room makes it outgrow an embedded
+        // string.
+        if let Value::Str(s) = &mut value {
+            s.created_with_expire(key.len());
+        }
+    }
+    (had_ttl, e.replace_value(value))
+}
+
+/// Frees an entry a lookup found expired, unless a running snapshot still
+/// needs it (out of line: expiry is rare next to lookups).
+#[cold]
+#[inline(never)]
+fn drop_expired(snap: &mut DbSnap, garbage: &mut Vec<Value>, e: Entry) {
+    if let Some(e) = snap.keep_removed(e) {
+        let v = e.into_value();
+        if v.free_effort() > LAZYFREE_THRESHOLD {
+            garbage.push(v);
+        }
+    }
+}
+
 /// Why a key is in a db's log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Logged {
@@ -298,20 +329,28 @@ impl Db {
     /// one search, that also deletes the key instead when it has expired.
     #[inline]
     pub fn lookup(&mut self, key: &[u8], now: i64, how: Access) -> Option<&mut Entry> {
-        self.lookup_hooked(key, now, how, true)
+        // A write lookup hands out the entry to be changed: a running
+        // snapshot that still needs it gets its image first.
+        if how == Access::WRITE && self.snap.walk.active {
+            return self.lookup_write_snapshotting(key, now);
+        }
+        self.lookup_raw(key, now, how)
     }
 
-    /// `lookup`; `snap_hook` false leaves saving the entry's image for a
-    /// running snapshot to the caller (which may move the old value there
-    /// rather than copy it).
-    #[inline(always)]
-    fn lookup_hooked(
-        &mut self,
-        key: &[u8],
-        now: i64,
-        how: Access,
-        snap_hook: bool,
-    ) -> Option<&mut Entry> {
+    #[cold]
+    #[inline(never)]
+    fn lookup_write_snapshotting(&mut self, key: &[u8], now: i64) -> Option<&mut Entry> {
+        if let Some(e) = self.table.get_mut(key) {
+            self.snap.before_write(e);
+        }
+        self.lookup_raw(key, now, Access::WRITE)
+    }
+
+    /// `lookup` without the snapshot hook, for callers that save the old
+    /// image themselves (moving the old value rather than copying it). One
+    /// copy, out of line, with the table's search inlined in it.
+    #[inline(never)]
+    fn lookup_raw(&mut self, key: &[u8], now: i64, how: Access) -> Option<&mut Entry> {
         let found = if self.table.is_empty() {
             None
         } else {
@@ -327,12 +366,7 @@ impl Db {
                         // Fields one by one: `self.table` is borrowed by
                         // the other arm's result.
                         self.expires.remove(key);
-                        if let Some(e) = self.snap.keep_removed(e) {
-                            let v = e.into_value();
-                            if v.free_effort() > LAZYFREE_THRESHOLD {
-                                self.garbage.push(v);
-                            }
-                        }
+                        drop_expired(&mut self.snap, &mut self.garbage, e);
                         self.expired_keys += 1;
                         if self.expired_log.is_some() {
                             log_key(&mut self.expired_log, Logged::Expired, key);
@@ -365,10 +399,6 @@ impl Db {
                 if how.touch {
                     e.touch(now, &mut self.rng, self.no_touch, self.lfu);
                 }
-                // A write lookup hands out the entry to be changed.
-                if snap_hook && how == Access::WRITE {
-                    self.snap.before_write(e);
-                }
                 Some(e)
             }
         }
@@ -378,52 +408,52 @@ impl Db {
     /// An overwritten key keeps its LFU counter (as Valkey does).
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
         let (snap_on, parity) = (self.snap.walk.active, self.snap.parity);
-        match self.lookup_hooked(key, now, Access::WRITE, false) {
+        match self.lookup_raw(key, now, Access::WRITE) {
             Some(e) => {
-                let had_ttl = e.expire() != 0;
-                // A snapshot that still needs the old image gets the old
-                // value itself (moved below), not a copy.
-                let pre = if snap_on && e.snap_mark() != parity {
-                    e.set_snap_mark(parity);
-                    Some((
-                        e.expire(),
-                        e.value().stored().is_none().then(|| e.value().into_owned()),
-                    ))
-                } else {
-                    None
-                };
-                let mut value = value;
-                if had_ttl {
-                    // Valkey builds the new value with room for the old
-                    // key's expire, so it stays raw where that room makes
-                    // it outgrow an embedded string.
-                    if let Value::Str(s) = &mut value {
-                        s.created_with_expire(key.len());
-                    }
+                if snap_on && e.snap_mark() != parity {
+                    return self.set_saving_old(key, value, keep_ttl);
                 }
-                let old = e.replace_value(value);
+                let (had_ttl, old) = replace_for_set(e, key, value);
                 if had_ttl && !keep_ttl {
                     e.set_expire(0);
                     self.expires.remove(key);
                 }
-                match (pre, old) {
-                    (Some((expire, Some(small))), _) | (Some((expire, None)), Some(small)) => {
-                        self.snap.push(key, small, expire)
-                    }
-                    (_, Some(old)) => self.discard(old),
-                    _ => {}
+                if let Some(old) = old {
+                    self.discard(old);
                 }
             }
             None => self.add(key, value, now),
         }
     }
 
+    /// `set` over a live key a running snapshot still needs: the snapshot
+    /// gets the old value itself (moved, not copied) with its expire.
+    #[cold]
+    #[inline(never)]
+    fn set_saving_old(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+        let Some(e) = self.table.get_mut(key) else {
+            return;
+        };
+        e.set_snap_mark(self.snap.parity);
+        let expire = e.expire();
+        // An embedded value is rebuilt (no heap); a stored one comes back
+        // from the replacement.
+        let small = e.value().stored().is_none().then(|| e.value().into_owned());
+        let (had_ttl, old) = replace_for_set(e, key, value);
+        if had_ttl && !keep_ttl {
+            e.set_expire(0);
+            self.expires.remove(key);
+        }
+        if let Some(v) = small.or(old) {
+            self.snap.push(key, v, expire);
+        }
+    }
+
     /// Adds a key known to be absent (checked by the caller in this command).
     pub fn add(&mut self, key: &[u8], value: Value, now: i64) {
         let access = fresh_access(now, self.lfu);
-        let mut e = Entry::new(key, value, 0, access);
         // Born in the snapshot: one that is running must not report it.
-        e.set_snap_mark(self.snap.parity);
+        let e = Entry::new_marked(key, value, 0, access, self.snap.parity);
         self.table.insert_new(e);
     }
 

@@ -160,16 +160,28 @@ fn kind_of(v: &Value) -> u8 {
 impl Entry {
     /// A new entry. `expire` 0 means none; `access` is the LRU/LFU word.
     pub fn new(key: &[u8], value: Value, expire: i64, access: u32) -> Entry {
-        Self::build(key, value, expire, access, false)
+        Self::build(key, value, expire, access, false, false)
     }
 
-    fn build(key: &[u8], value: Value, expire: i64, access: u32, force_val: bool) -> Entry {
+    /// `new` with the snapshot mark set to `mark`.
+    pub fn new_marked(key: &[u8], value: Value, expire: i64, access: u32, mark: bool) -> Entry {
+        Self::build(key, value, expire, access, false, mark)
+    }
+
+    fn build(
+        key: &[u8],
+        value: Value,
+        expire: i64,
+        access: u32,
+        force_val: bool,
+        mark: bool,
+    ) -> Entry {
         let kind = if force_val { VAL } else { kind_of(&value) };
         let emb_len = match &value {
             Value::Str(Str::Fixed(Bytes24::Inline { len, .. })) if kind == EMB => *len as usize,
             _ => 0,
         };
-        let mut flags = kind;
+        let mut flags = kind | if mark { SNAP } else { 0 };
         if expire != 0 {
             flags |= EXPIRE;
         }
@@ -387,8 +399,8 @@ impl Entry {
         let s = self.shape();
         if s.flags & KIND != VAL {
             let v = self.value().into_owned();
-            let mut rebuilt = Self::build(self.key(), v, self.expire(), self.access(), true);
-            rebuilt.set_snap_mark(self.snap_mark());
+            let mark = self.snap_mark();
+            let rebuilt = Self::build(self.key(), v, self.expire(), self.access(), true, mark);
             // The old block held no heap data (an embedded string).
             drop(std::mem::replace(self, rebuilt));
         }
@@ -424,8 +436,8 @@ impl Entry {
             }
             (VAL, VAL, _) => Some(std::mem::replace(self.value_mut(), v)),
             _ => {
-                let mut rebuilt = Self::build(self.key(), v, self.expire(), self.access(), false);
-                rebuilt.set_snap_mark(self.snap_mark());
+                let mark = self.snap_mark();
+                let rebuilt = Self::build(self.key(), v, self.expire(), self.access(), false, mark);
                 std::mem::replace(self, rebuilt).into_stored_value()
             }
         }
@@ -438,9 +450,7 @@ impl Entry {
         }
         let (expire, access, mark) = (self.expire(), self.access(), self.snap_mark());
         let v = self.into_value();
-        let mut e = Self::build(key, v, expire, access, false);
-        e.set_snap_mark(mark);
-        e
+        Self::build(key, v, expire, access, false, mark)
     }
 
     /// Takes the value out, freeing the block.
@@ -541,15 +551,14 @@ impl Drop for Entry {
 
 impl Clone for Entry {
     fn clone(&self) -> Entry {
-        let mut e = Self::build(
+        Self::build(
             self.key(),
             self.value().into_owned(),
             self.expire(),
             self.access(),
             self.shape().flags & KIND == VAL,
-        );
-        e.set_snap_mark(self.snap_mark());
-        e
+            self.snap_mark(),
+        )
     }
 }
 
