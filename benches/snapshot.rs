@@ -20,6 +20,34 @@ fn value(i: usize, len: usize) -> Value {
     Value::Str(Str::from_bytes(&v))
 }
 
+/// CPU time of this thread: a step's own work, without the time the OS
+/// gave other processes (this machine is shared).
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+fn summary(name: &str, mut times: Vec<Duration>) {
+    times.sort();
+    let pct = |p: usize| times[(times.len() - 1) * p / 100];
+    println!(
+        "{name}: p50 {:?}, p99 {:?}, max {:?}, {} of {} over 1 ms",
+        pct(50),
+        pct(99),
+        pct(100),
+        times
+            .iter()
+            .filter(|t| **t > Duration::from_millis(1))
+            .count(),
+        times.len()
+    );
+}
+
 fn main() {
     let keys: usize = std::env::var("FERROKEY_BENCH_KEYS")
         .ok()
@@ -49,6 +77,20 @@ fn main() {
         (n, bytes)
     });
 
+    // The same write batches with no snapshot: what this machine's noise
+    // alone does to the longest batch.
+    let mut rng = Rng::new(2);
+    let mut longest_alone = Duration::ZERO;
+    for _ in 0..2000 {
+        let b = Instant::now();
+        for _ in 0..256 {
+            let i = rng.below(keys);
+            dbs[0].set(format!("key:{i:012}").as_bytes(), value(i, 100), false, 0);
+        }
+        longest_alone = longest_alone.max(b.elapsed());
+    }
+    println!("no snapshot: longest 256-write batch {longest_alone:?}");
+
     let mut rng = Rng::new(1);
     let t = Instant::now();
     let mut snap = Snapshot::start(&mut dbs).expect("none running");
@@ -60,9 +102,10 @@ fn main() {
         std::env::var("FERROKEY_BENCH_STEP_US")
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or(1000),
+            .unwrap_or(500),
     );
     let mut step_times = Vec::new();
+    let mut step_cpu = Vec::new();
     // Like an event-loop turn: a batch of 256 overwrites on random keys
     // (redis-benchmark -r keys), then a 1 ms snapshot step.
     loop {
@@ -80,9 +123,10 @@ fn main() {
             writes += 1;
         }
         longest_batch = longest_batch.max(b.elapsed());
-        let st = Instant::now();
+        let (st, cpu) = (Instant::now(), thread_cpu());
         let done = snap.step(&mut dbs, &mut sink, budget) == Progress::Done;
         step_times.push(st.elapsed());
+        step_cpu.push(thread_cpu() - cpu);
         dbs[0].garbage.clear();
         if done && sink.flush() {
             break;
@@ -108,18 +152,7 @@ fn main() {
         "peak bytes of saved images: {:.1} KB",
         s.peak_saved_bytes as f64 / 1e3
     );
-    step_times.sort();
-    let pct = |p: usize| step_times[(step_times.len() - 1) * p / 100];
-    println!(
-        "steps with a {budget:?} budget: p50 {:?}, p99 {:?}, max {:?}, {} of {} over 1 ms",
-        pct(50),
-        pct(99),
-        pct(100),
-        step_times
-            .iter()
-            .filter(|t| **t > Duration::from_millis(1))
-            .count(),
-        step_times.len()
-    );
+    summary(&format!("steps ({budget:?} budget), wall"), step_times);
+    summary("steps, thread CPU time", step_cpu);
     assert_eq!(n, keys as u64, "every key once");
 }

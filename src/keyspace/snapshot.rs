@@ -322,9 +322,10 @@ pub struct SnapshotStats {
 /// this is the handle that advances it.
 pub struct Snapshot {
     pub stats: SnapshotStats,
-    /// Steps check the clock once per this many buckets.
-    clock_every: u32,
 }
+
+/// Steps read the clock once per this many buckets (or saved images).
+const CLOCK_EVERY: u32 = 8;
 
 /// What a step left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,7 +356,6 @@ impl Snapshot {
         }
         Some(Snapshot {
             stats: SnapshotStats::default(),
-            clock_every: 8,
         })
     }
 
@@ -391,7 +391,7 @@ impl Snapshot {
         let mut ticks = 0u32;
         let out_of_time = |ticks: &mut u32| {
             *ticks += 1;
-            *ticks % self.clock_every == 0 && start.elapsed() >= budget
+            ticks.is_multiple_of(CLOCK_EVERY) && start.elapsed() >= budget
         };
         let stats = &mut self.stats;
         for db in dbs.iter_mut() {
