@@ -407,7 +407,7 @@ impl Db {
     /// Sets `key` to `value`, dropping any expire unless `keep_ttl`.
     /// An overwritten key keeps its LFU counter (as Valkey does).
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
-        let (snap_on, parity) = (self.snap.walk.active, self.snap.parity);
+        let (snap_on, parity) = (self.snap.walk.active, self.snap.walk.parity);
         match self.lookup_raw(key, now, Access::WRITE) {
             Some(e) => {
                 if snap_on && e.snap_mark() != parity {
@@ -434,7 +434,7 @@ impl Db {
         let Some(e) = self.table.get_mut(key) else {
             return;
         };
-        e.set_snap_mark(self.snap.parity);
+        e.set_snap_mark(self.snap.walk.parity);
         let expire = e.expire();
         // An embedded value is rebuilt (no heap); a stored one comes back
         // from the replacement.
@@ -453,7 +453,7 @@ impl Db {
     pub fn add(&mut self, key: &[u8], value: Value, now: i64) {
         let access = fresh_access(now, self.lfu);
         // Born in the snapshot: one that is running must not report it.
-        let e = Entry::new_marked(key, value, 0, access, self.snap.parity);
+        let e = Entry::new_marked(key, value, 0, access, self.snap.walk.parity);
         self.table.insert_new(e);
     }
 
@@ -475,7 +475,7 @@ impl Db {
     pub fn insert_entry(&mut self, key: &[u8], entry: Entry, now: i64) {
         let mut entry = entry.with_key(key);
         entry.set_access(fresh_access(now, self.lfu));
-        entry.set_snap_mark(self.snap.parity);
+        entry.set_snap_mark(self.snap.walk.parity);
         if entry.expire() != 0 {
             self.expires.insert_new(key, ());
         }

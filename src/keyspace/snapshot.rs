@@ -6,7 +6,7 @@
 //! steps (`Snapshot::step`) and never copies the keyspace:
 //!
 //! - every entry carries a mark bit (`Entry::snap_mark`); a snapshot starts
-//!   by flipping each db's `parity`, which makes every entry "not yet in the
+//!   by flipping each table's `parity`, which makes every entry "not yet in the
 //!   snapshot" at once (O(databases));
 //! - the step walks each table with a SCAN cursor, which reaches every key
 //!   present for the whole walk at least once whatever resizes happen in
@@ -183,6 +183,10 @@ pub(super) struct Walk {
     /// Entries of this table may still be missing from the snapshot:
     /// writes must save unmarked ones first.
     pub(super) active: bool,
+    /// An entry of this table whose mark equals this is in the running
+    /// (or last) snapshot; new entries are born with it. It belongs to the
+    /// contents, so SWAPDB moves it with them.
+    pub(super) parity: bool,
     /// The db these contents were in when the snapshot started.
     origin: usize,
     cursor: u64,
@@ -191,6 +195,7 @@ pub(super) struct Walk {
 /// A table flushed during a snapshot, walked before it is freed.
 struct Orphan {
     origin: usize,
+    parity: bool,
     table: KvTable,
     cursor: u64,
 }
@@ -199,9 +204,6 @@ struct Orphan {
 #[derive(Default)]
 pub(super) struct DbSnap {
     pub(super) walk: Walk,
-    /// An entry whose mark equals this is in the running (or last)
-    /// snapshot; new entries are born with it.
-    pub(super) parity: bool,
     saved: Vec<Saved>,
     saved_bytes: usize,
     orphans: Vec<Orphan>,
@@ -213,7 +215,7 @@ impl DbSnap {
     /// Before `e` changes: saves its image if the snapshot still needs it.
     #[inline(always)]
     pub(super) fn before_write(&mut self, e: &mut Entry) {
-        if self.walk.active && e.snap_mark() != self.parity {
+        if self.walk.active && e.snap_mark() != self.walk.parity {
             self.save_copy(e);
         }
     }
@@ -223,14 +225,14 @@ impl DbSnap {
     fn save_copy(&mut self, e: &mut Entry) {
         let value = e.value().into_owned();
         self.push(e.key(), value, e.expire());
-        e.set_snap_mark(self.parity);
+        e.set_snap_mark(self.walk.parity);
     }
 
     /// `e` was taken out of the table: the snapshot keeps it if it still
     /// needs it (None), else it is given back to be freed as usual.
     #[inline(always)]
     pub(super) fn keep_removed(&mut self, e: Entry) -> Option<Entry> {
-        if self.walk.active && e.snap_mark() != self.parity {
+        if self.walk.active && e.snap_mark() != self.walk.parity {
             self.save_moved(e);
             return None;
         }
@@ -270,6 +272,7 @@ impl DbSnap {
         }
         self.orphans.push(Orphan {
             origin: self.walk.origin,
+            parity: self.walk.parity,
             table,
             cursor: self.walk.cursor,
         });
@@ -347,9 +350,9 @@ impl Snapshot {
             // Every entry's mark equals the old parity (the last snapshot
             // completed, new entries were born with it): flipping it makes
             // them all "not yet in this one".
-            db.snap.parity = !db.snap.parity;
             db.snap.walk = Walk {
                 active: !db.table.is_empty(),
+                parity: !db.snap.walk.parity,
                 origin: i,
                 cursor: 0,
             };
@@ -416,13 +419,12 @@ impl Snapshot {
                     return true;
                 }
             }
-            let parity = db.snap.parity;
             while let Some(o) = db.snap.orphans.last_mut() {
                 loop {
                     if !sink.ready() || out_of_time(&mut ticks) {
                         return true;
                     }
-                    let origin = o.origin;
+                    let (origin, parity) = (o.origin, o.parity);
                     o.cursor = o.table.scan_mut(o.cursor, |e| {
                         emit(e, origin, parity, sink, stats);
                     });
@@ -439,7 +441,7 @@ impl Snapshot {
                 if !sink.ready() || out_of_time(&mut ticks) {
                     return true;
                 }
-                let origin = walk.origin;
+                let (origin, parity) = (walk.origin, walk.parity);
                 walk.cursor = db.table.scan_mut(walk.cursor, |e| {
                     emit(e, origin, parity, sink, stats);
                 });

@@ -450,3 +450,25 @@ fn entries_keep_their_mark_through_rebuilds() {
     );
     assert_eq!(sink.got[&(0, b"b".to_vec())], (Norm::Str(b"7".to_vec()), 0));
 }
+
+#[test]
+fn swapdb_between_snapshots_keeps_marks_meaningful() {
+    // A db replaced by a fresh one (as a loader might) has the other
+    // parity; SWAPDB then moves contents between dbs of different parity.
+    let mut dbs: Vec<Db> = (0..2).map(Db::new).collect();
+    for i in 0..100 {
+        dbs[0].set(format!("a{i}").as_bytes(), s("A"), false, 0);
+    }
+    let mut first = Snapshot::start(&mut dbs).unwrap();
+    while first.step(&mut dbs, &mut Discard, Duration::ZERO) == Progress::More {}
+    dbs[1] = Db::new(1);
+    dbs[1].set(b"b", s("B"), false, 0);
+    let (x, y) = dbs.split_at_mut(1);
+    x[0].swap_contents(&mut y[0]);
+    let want = image(&dbs);
+    assert_eq!(want.len(), 101);
+    let mut snap = Snapshot::start(&mut dbs).unwrap();
+    let mut sink = Collect::default();
+    while snap.step(&mut dbs, &mut sink, Duration::ZERO) == Progress::More {}
+    assert_eq!(sink.got, want);
+}
