@@ -49,6 +49,11 @@ pub trait SnapshotSink {
     fn ready(&mut self) -> bool {
         true
     }
+    /// After the last record: true once everything handed over has been
+    /// delivered (a channel sink may still hold its last batch).
+    fn finish(&mut self) -> bool {
+        true
+    }
 }
 
 /// A sink that drops everything: stepping with it finishes an abandoned
@@ -160,6 +165,10 @@ impl SnapshotSink for ChannelSink {
 
     fn ready(&mut self) -> bool {
         self.batch_bytes < self.limit || self.flush()
+    }
+
+    fn finish(&mut self) -> bool {
+        self.flush()
     }
 }
 
@@ -453,6 +462,35 @@ impl Snapshot {
         // Writes during this step may have saved images in a db already
         // passed: they go in the next step.
         dbs.iter().any(|d| !d.snap.idle())
+    }
+}
+
+/// A running snapshot with its sink, as the main loop drives it.
+pub struct Background {
+    snap: Snapshot,
+    sink: Box<dyn SnapshotSink + Send>,
+}
+
+impl Background {
+    /// None while another snapshot is still running.
+    pub fn start(dbs: &mut [Db], sink: Box<dyn SnapshotSink + Send>) -> Option<Background> {
+        Some(Background {
+            snap: Snapshot::start(dbs)?,
+            sink,
+        })
+    }
+
+    /// One step; Done once every record is handed over and the sink has
+    /// delivered them.
+    pub fn step(&mut self, dbs: &mut [Db], budget: Duration) -> Progress {
+        match self.snap.step(dbs, self.sink.as_mut(), budget) {
+            Progress::Done if self.sink.finish() => Progress::Done,
+            _ => Progress::More,
+        }
+    }
+
+    pub fn stats(&self) -> SnapshotStats {
+        self.snap.stats
     }
 }
 
