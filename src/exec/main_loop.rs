@@ -193,7 +193,7 @@ impl MainLoop {
                 wake_at = wake_at.min(now + Duration::from_millis(left));
             }
             let mut timeout = wake_at.saturating_duration_since(now);
-            if !self.inbox.is_empty() || !self.exec.is_empty() {
+            if !self.inbox.is_empty() || !self.exec.is_empty() || self.state.snapshot.is_some() {
                 timeout = Duration::ZERO;
             }
             if self.io.pending.iter().any(|p| !p.is_empty()) {
@@ -242,6 +242,7 @@ impl MainLoop {
             self.exec.expire_blocked(&mut self.state, &mut self.clients);
             self.exec
                 .run(&mut self.state, &mut self.clients, &mut self.outbox);
+            super::snapshot::tick(&mut self.state);
             if let Some(new) = self.state.new_listeners.take() {
                 self.replace_listeners(new);
             }

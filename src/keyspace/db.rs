@@ -20,6 +20,7 @@ use bytes::Bytes;
 
 use super::dict::Dict;
 use super::kvtable::{KvTable, Lookup};
+use super::snapshot::DbSnap;
 use super::value::{Value, LAZYFREE_THRESHOLD};
 use crate::util::rng::Rng;
 
@@ -181,7 +182,7 @@ pub enum Free {
 #[derive(Default)]
 pub struct Db {
     pub id: usize,
-    table: KvTable,
+    pub(super) table: KvTable,
     /// Keys that have an expire, for active expiry sampling.
     expires: Dict<()>,
     /// Large values removed from this db, waiting to be freed off-thread.
@@ -208,6 +209,9 @@ pub struct Db {
     /// `log_misses`, counted lookups that found nothing go in too.
     expired_log: Option<Vec<(Logged, Bytes)>>,
     log_misses: bool,
+    /// A running snapshot's state (`snapshot.rs`): every write that
+    /// changes, removes or renames an entry passes it the entry first.
+    pub(super) snap: DbSnap,
 }
 
 /// Appends to a db's log, if on (out of line: the lookup stays small).
@@ -216,6 +220,37 @@ pub struct Db {
 fn log_key(log: &mut Option<Vec<(Logged, Bytes)>>, why: Logged, key: &[u8]) {
     if let Some(log) = log {
         log.push((why, Bytes::copy_from_slice(key)));
+    }
+}
+
+/// SET's replacement of a live key's value (expire and access data stay);
+/// returns whether it had an expire, and the old value if it owned heap
+/// data. An overwritten key keeps its LFU counter (as Valkey does).
+#[inline(always)]
+fn replace_for_set(e: &mut Entry, key: &[u8], value: Value) -> (bool, Option<Value>) {
+    let had_ttl = e.expire() != 0;
+    let mut value = value;
+    if had_ttl {
+        // Valkey builds the new value with room for the old key's expire,
+        // so it stays raw where that room makes it outgrow an embedded
+        // string.
+        if let Value::Str(s) = &mut value {
+            s.created_with_expire(key.len());
+        }
+    }
+    (had_ttl, e.replace_value(value))
+}
+
+/// Frees an entry a lookup found expired, unless a running snapshot still
+/// needs it (out of line: expiry is rare next to lookups).
+#[cold]
+#[inline(never)]
+fn drop_expired(snap: &mut DbSnap, garbage: &mut Vec<Value>, e: Entry) {
+    if let Some(e) = snap.keep_removed(e) {
+        let v = e.into_value();
+        if v.free_effort() > LAZYFREE_THRESHOLD {
+            garbage.push(v);
+        }
     }
 }
 
@@ -294,6 +329,28 @@ impl Db {
     /// one search, that also deletes the key instead when it has expired.
     #[inline]
     pub fn lookup(&mut self, key: &[u8], now: i64, how: Access) -> Option<&mut Entry> {
+        // A write lookup hands out the entry to be changed: a running
+        // snapshot that still needs it gets its image first.
+        if how == Access::WRITE && self.snap.walk.active {
+            return self.lookup_write_snapshotting(key, now);
+        }
+        self.lookup_raw(key, now, how)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lookup_write_snapshotting(&mut self, key: &[u8], now: i64) -> Option<&mut Entry> {
+        if let Some(e) = self.table.get_mut(key) {
+            self.snap.before_write(e);
+        }
+        self.lookup_raw(key, now, Access::WRITE)
+    }
+
+    /// `lookup` without the snapshot hook, for callers that save the old
+    /// image themselves (moving the old value rather than copying it). One
+    /// copy, out of line, with the table's search inlined in it.
+    #[inline(never)]
+    fn lookup_raw(&mut self, key: &[u8], now: i64, how: Access) -> Option<&mut Entry> {
         let found = if self.table.is_empty() {
             None
         } else {
@@ -309,10 +366,7 @@ impl Db {
                         // Fields one by one: `self.table` is borrowed by
                         // the other arm's result.
                         self.expires.remove(key);
-                        let v = e.into_value();
-                        if v.free_effort() > LAZYFREE_THRESHOLD {
-                            self.garbage.push(v);
-                        }
+                        drop_expired(&mut self.snap, &mut self.garbage, e);
                         self.expired_keys += 1;
                         if self.expired_log.is_some() {
                             log_key(&mut self.expired_log, Logged::Expired, key);
@@ -353,19 +407,13 @@ impl Db {
     /// Sets `key` to `value`, dropping any expire unless `keep_ttl`.
     /// An overwritten key keeps its LFU counter (as Valkey does).
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
-        match self.lookup(key, now, Access::WRITE) {
+        let (snap_on, parity) = (self.snap.walk.active, self.snap.walk.parity);
+        match self.lookup_raw(key, now, Access::WRITE) {
             Some(e) => {
-                let had_ttl = e.expire() != 0;
-                let mut value = value;
-                if had_ttl {
-                    // Valkey builds the new value with room for the old
-                    // key's expire, so it stays raw where that room makes
-                    // it outgrow an embedded string.
-                    if let Value::Str(s) = &mut value {
-                        s.created_with_expire(key.len());
-                    }
+                if snap_on && e.snap_mark() != parity {
+                    return self.set_saving_old(key, value, keep_ttl);
                 }
-                let old = e.replace_value(value);
+                let (had_ttl, old) = replace_for_set(e, key, value);
                 if had_ttl && !keep_ttl {
                     e.set_expire(0);
                     self.expires.remove(key);
@@ -378,10 +426,35 @@ impl Db {
         }
     }
 
+    /// `set` over a live key a running snapshot still needs: the snapshot
+    /// gets the old value itself (moved, not copied) with its expire.
+    #[cold]
+    #[inline(never)]
+    fn set_saving_old(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+        let Some(e) = self.table.get_mut(key) else {
+            return;
+        };
+        e.set_snap_mark(self.snap.walk.parity);
+        let expire = e.expire();
+        // An embedded value is rebuilt (no heap); a stored one comes back
+        // from the replacement.
+        let small = e.value().stored().is_none().then(|| e.value().into_owned());
+        let (had_ttl, old) = replace_for_set(e, key, value);
+        if had_ttl && !keep_ttl {
+            e.set_expire(0);
+            self.expires.remove(key);
+        }
+        if let Some(v) = small.or(old) {
+            self.snap.push(key, v, expire);
+        }
+    }
+
     /// Adds a key known to be absent (checked by the caller in this command).
     pub fn add(&mut self, key: &[u8], value: Value, now: i64) {
         let access = fresh_access(now, self.lfu);
-        self.table.insert_new(Entry::new(key, value, 0, access));
+        // Born in the snapshot: one that is running must not report it.
+        let e = Entry::new_marked(key, value, 0, access, self.snap.walk.parity);
+        self.table.insert_new(e);
     }
 
     /// Moves a live key's whole entry (value, expire, access data) out of
@@ -389,7 +462,11 @@ impl Db {
     /// deleted and counts as absent.
     pub fn take_entry(&mut self, key: &[u8], now: i64) -> Option<Entry> {
         self.lookup(key, now, Access::PEEK)?;
-        self.remove_entry(key)
+        let mut e = self.remove_entry(key)?;
+        // The entry moves on under another key or db: a running snapshot
+        // that still needs it gets a copy of it as it is.
+        self.snap.before_write(&mut e);
+        Some(e)
     }
 
     /// Inserts an entry (value and expire) under a key known to be absent,
@@ -398,6 +475,7 @@ impl Db {
     pub fn insert_entry(&mut self, key: &[u8], entry: Entry, now: i64) {
         let mut entry = entry.with_key(key);
         entry.set_access(fresh_access(now, self.lfu));
+        entry.set_snap_mark(self.snap.walk.parity);
         if entry.expire() != 0 {
             self.expires.insert_new(key, ());
         }
@@ -410,7 +488,10 @@ impl Db {
         if self.lookup(key, now, Access::PEEK).is_none() {
             return false;
         }
-        if let Some(e) = self.remove_entry(key) {
+        if let Some(e) = self
+            .remove_entry(key)
+            .and_then(|e| self.snap.keep_removed(e))
+        {
             let v = e.into_value();
             match free {
                 Free::Sync => self.discard(v),
@@ -434,7 +515,10 @@ impl Db {
     /// active expiry): counted, logged, its value freed by the lazy-free
     /// rule, as `lookup` does.
     pub(super) fn delete_expired(&mut self, key: &[u8]) {
-        if let Some(e) = self.remove_entry(key) {
+        if let Some(e) = self
+            .remove_entry(key)
+            .and_then(|e| self.snap.keep_removed(e))
+        {
             self.discard(e.into_value());
         }
         self.expired_keys += 1;
@@ -448,6 +532,7 @@ impl Db {
         let Some(e) = self.table.get_mut(key) else {
             return false;
         };
+        self.snap.before_write(e);
         let had = e.expire() != 0;
         e.set_expire(when_ms);
         if !had {
@@ -460,6 +545,7 @@ impl Db {
     pub fn persist(&mut self, key: &[u8]) -> bool {
         match self.table.get_mut(key) {
             Some(e) if e.expire() != 0 => {
+                self.snap.before_write(e);
                 e.set_expire(0);
                 self.expires.remove(key);
                 true
@@ -472,7 +558,9 @@ impl Db {
     pub fn flush(&mut self) -> (KvTable, Dict<()>) {
         self.expire_cursor = 0;
         self.avg_ttl = 0;
-        (self.table.take(), self.expires.take())
+        // A running snapshot keeps the old table until it has walked it.
+        let old = self.table.take();
+        (self.snap.orphan(old), self.expires.take())
     }
 
     /// DEBUG DICT-RESIZING for the keys and expires tables.
@@ -486,6 +574,9 @@ impl Db {
         std::mem::swap(&mut self.table, &mut other.table);
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.avg_ttl, &mut other.avg_ttl);
+        // A running snapshot's walk goes with the contents, so their keys
+        // are still reported under the db they were in when it started.
+        std::mem::swap(&mut self.snap.walk, &mut other.snap.walk);
         self.expire_cursor = 0;
         other.expire_cursor = 0;
     }

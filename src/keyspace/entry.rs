@@ -31,6 +31,9 @@ const VAL: u8 = 2;
 const EXPIRE: u8 = 1 << 2;
 /// The key's length is a `u64` after the header, not the header's `u16`.
 const LONG_KEY: u8 = 1 << 3;
+/// The snapshot mark (`snapshot.rs`): the entry is in the snapshot whose
+/// parity this bit equals. Kept across every rebuild of the block.
+const SNAP: u8 = 1 << 4;
 
 /// Longest string embedded as raw bytes: what a `View` can rebuild inline.
 pub const EMBED_MAX: usize = Bytes24::INLINE_MAX;
@@ -157,16 +160,28 @@ fn kind_of(v: &Value) -> u8 {
 impl Entry {
     /// A new entry. `expire` 0 means none; `access` is the LRU/LFU word.
     pub fn new(key: &[u8], value: Value, expire: i64, access: u32) -> Entry {
-        Self::build(key, value, expire, access, false)
+        Self::build(key, value, expire, access, false, false)
     }
 
-    fn build(key: &[u8], value: Value, expire: i64, access: u32, force_val: bool) -> Entry {
+    /// `new` with the snapshot mark set to `mark`.
+    pub fn new_marked(key: &[u8], value: Value, expire: i64, access: u32, mark: bool) -> Entry {
+        Self::build(key, value, expire, access, false, mark)
+    }
+
+    fn build(
+        key: &[u8],
+        value: Value,
+        expire: i64,
+        access: u32,
+        force_val: bool,
+        mark: bool,
+    ) -> Entry {
         let kind = if force_val { VAL } else { kind_of(&value) };
         let emb_len = match &value {
             Value::Str(Str::Fixed(Bytes24::Inline { len, .. })) if kind == EMB => *len as usize,
             _ => 0,
         };
-        let mut flags = kind;
+        let mut flags = kind | if mark { SNAP } else { 0 };
         if expire != 0 {
             flags |= EXPIRE;
         }
@@ -305,6 +320,22 @@ impl Entry {
         self.header().access
     }
 
+    /// The snapshot mark bit (see `snapshot.rs`).
+    #[inline]
+    pub fn snap_mark(&self) -> bool {
+        self.header().flags & SNAP != 0
+    }
+
+    #[inline]
+    pub fn set_snap_mark(&mut self, on: bool) {
+        // SAFETY: the header is ours to change through `&mut self`; SNAP
+        // takes part in no offset or size.
+        unsafe {
+            let h = &mut *self.ptr.as_ptr();
+            h.flags = (h.flags & !SNAP) | if on { SNAP } else { 0 };
+        }
+    }
+
     #[inline]
     pub fn set_access(&mut self, a: u32) {
         // SAFETY: the header is ours to change through `&mut self`.
@@ -368,7 +399,8 @@ impl Entry {
         let s = self.shape();
         if s.flags & KIND != VAL {
             let v = self.value().into_owned();
-            let rebuilt = Self::build(self.key(), v, self.expire(), self.access(), true);
+            let mark = self.snap_mark();
+            let rebuilt = Self::build(self.key(), v, self.expire(), self.access(), true, mark);
             // The old block held no heap data (an embedded string).
             drop(std::mem::replace(self, rebuilt));
         }
@@ -404,7 +436,8 @@ impl Entry {
             }
             (VAL, VAL, _) => Some(std::mem::replace(self.value_mut(), v)),
             _ => {
-                let rebuilt = Self::build(self.key(), v, self.expire(), self.access(), false);
+                let mark = self.snap_mark();
+                let rebuilt = Self::build(self.key(), v, self.expire(), self.access(), false, mark);
                 std::mem::replace(self, rebuilt).into_stored_value()
             }
         }
@@ -415,9 +448,9 @@ impl Entry {
         if self.key() == key {
             return self;
         }
-        let (expire, access) = (self.expire(), self.access());
+        let (expire, access, mark) = (self.expire(), self.access(), self.snap_mark());
         let v = self.into_value();
-        Self::build(key, v, expire, access, false)
+        Self::build(key, v, expire, access, false, mark)
     }
 
     /// Takes the value out, freeing the block.
@@ -524,6 +557,7 @@ impl Clone for Entry {
             self.expire(),
             self.access(),
             self.shape().flags & KIND == VAL,
+            self.snap_mark(),
         )
     }
 }

@@ -482,6 +482,21 @@ impl Table {
         })
     }
 
+    /// Calls `f` on every entry of the chain at head `idx`, lent mutably
+    /// (the chain's shape does not change).
+    fn for_chain_mut(&mut self, idx: usize, f: &mut dyn FnMut(&mut Entry)) {
+        let mut at = At::Head(idx);
+        while let Some(b) = self.at_mut(at) {
+            for e in b.slots.iter_mut().flatten() {
+                f(e);
+            }
+            if b.child == 0 {
+                break;
+            }
+            at = At::Child(b.child);
+        }
+    }
+
     /// Takes every entry of the chain at head `idx` out (rehashing),
     /// freeing its children.
     fn drain_chain(&mut self, idx: usize, mut f: impl FnMut(Entry)) -> usize {
@@ -883,6 +898,32 @@ impl KvTable {
         };
         scan_step(cursor, small.mask(), Some(large.mask()), |in_large, i| {
             emit(if in_large { large } else { small }, i, &mut f)
+        })
+    }
+
+    /// `scan` with the entries lent mutably (a snapshot marks those it
+    /// has taken); no entry moves.
+    pub fn scan_mut(&mut self, cursor: u64, mut f: impl FnMut(&mut Entry)) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        if self.rehash_idx.is_none() {
+            let t0 = &mut self.t0;
+            let mask = t0.mask();
+            return scan_step(cursor, mask, None, |_, i| t0.for_chain_mut(i, &mut f));
+        }
+        let (small, large) = if self.t0.size() <= self.t1.size() {
+            (&mut self.t0, &mut self.t1)
+        } else {
+            (&mut self.t1, &mut self.t0)
+        };
+        let (small_mask, large_mask) = (small.mask(), large.mask());
+        scan_step(cursor, small_mask, Some(large_mask), |in_large, i| {
+            if in_large {
+                large.for_chain_mut(i, &mut f)
+            } else {
+                small.for_chain_mut(i, &mut f)
+            }
         })
     }
 

@@ -149,6 +149,8 @@ pub struct State {
     pub kills: Vec<ClientId>,
     /// Large values and flushed tables to free off the main thread.
     pub garbage: Vec<Garbage>,
+    /// A keyspace snapshot in progress (`exec::snapshot` steps it).
+    pub snapshot: Option<crate::keyspace::snapshot::Background>,
     /// When freed heap memory is given back to the system (cron).
     pub trim: crate::alloc::TrimPolicy,
     /// Commands and connections counted at the last cron tick.
@@ -223,6 +225,7 @@ impl State {
             net_limits,
             kills: Vec::new(),
             garbage: Vec::new(),
+            snapshot: None,
             trim: crate::alloc::TrimPolicy::default(),
             trim_activity: 0,
             shutdown: None,
@@ -410,6 +413,9 @@ impl State {
                 }
             }
             if let Some(tables) = db.take_retired() {
+                self.garbage.push(Box::new(tables));
+            }
+            if let Some(tables) = db.take_snapshot_spent() {
                 self.garbage.push(Box::new(tables));
             }
         }

@@ -1,0 +1,521 @@
+//! Point-in-time snapshots of the keyspace without fork.
+//!
+//! A snapshot hands every key that existed when it started, with the value
+//! and expire time it had then, exactly once, to a `SnapshotSink`, while
+//! the main thread goes on serving writes. It advances in small time-boxed
+//! steps (`Snapshot::step`) and never copies the keyspace:
+//!
+//! - every entry carries a mark bit (`Entry::snap_mark`); a snapshot starts
+//!   by flipping each table's `parity`, which makes every entry "not yet in the
+//!   snapshot" at once (O(databases));
+//! - the step walks each table with a SCAN cursor, which reaches every key
+//!   present for the whole walk at least once whatever resizes happen in
+//!   between; it emits the entries whose mark differs from the parity and
+//!   sets their mark, so a key met twice is emitted once;
+//! - a write that would change, remove or rename an entry not yet in the
+//!   snapshot first saves its current image (`saved`, moved when the write
+//!   removes or replaces the value, copied when it changes it in place) and
+//!   marks it; new entries are born marked, so the walk skips them;
+//! - a flush hands the old table to the snapshot (`orphans`) instead of
+//!   freeing it, and SWAPDB swaps the walk's state with the contents, so
+//!   each key is still reported under the db it was in at the start.
+//!
+//! Memory held is the saved images (what was changed during the save), the
+//! flushed tables, and whatever the sink buffers. When no snapshot runs the
+//! hooks cost one flag test on the write path. See docs/architecture.md.
+
+use std::time::{Duration, Instant};
+
+use super::db::Db;
+use super::entry::Entry;
+use super::kvtable::KvTable;
+use super::value::Value;
+
+/// One key as it was when the snapshot started.
+pub struct Record<'a> {
+    /// The db the key was in at the start.
+    pub db: usize,
+    pub key: &'a [u8],
+    pub value: &'a Value,
+    /// Absolute Unix ms; 0 for none.
+    pub expire_ms: i64,
+}
+
+/// Where a snapshot's records go: the RDB writer, a channel to it, a test.
+pub trait SnapshotSink {
+    fn entry(&mut self, r: Record<'_>);
+    /// False while the sink cannot take more now (its buffers are full):
+    /// the step ends early and the next one resumes where it stopped.
+    fn ready(&mut self) -> bool {
+        true
+    }
+    /// After the last record: true once everything handed over has been
+    /// delivered (a channel sink may still hold its last batch).
+    fn finish(&mut self) -> bool {
+        true
+    }
+}
+
+/// A sink that drops everything: stepping with it finishes an abandoned
+/// snapshot (its marks must be completed before another can start).
+pub struct Discard;
+
+impl SnapshotSink for Discard {
+    fn entry(&mut self, _: Record<'_>) {}
+}
+
+/// A record owning its data, for a consumer on another thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnedRecord {
+    pub db: usize,
+    pub key: Box<[u8]>,
+    pub value: Value,
+    pub expire_ms: i64,
+}
+
+impl OwnedRecord {
+    fn of(r: Record<'_>) -> OwnedRecord {
+        OwnedRecord {
+            db: r.db,
+            key: r.key.into(),
+            value: r.value.clone(),
+            expire_ms: r.expire_ms,
+        }
+    }
+
+    /// Approximate bytes held.
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.key.len() + self.value.heap_bytes()
+    }
+}
+
+/// Hands owned records to another thread in batches over a bounded
+/// channel: at most `capacity` batches in flight plus the one being
+/// filled, each closed at `batch_bytes` (a single value larger than that
+/// is one batch of its own).
+pub struct ChannelSink {
+    tx: std::sync::mpsc::SyncSender<Vec<OwnedRecord>>,
+    batch: Vec<OwnedRecord>,
+    batch_bytes: usize,
+    limit: usize,
+    /// The receiver is gone: records are dropped.
+    closed: bool,
+}
+
+impl ChannelSink {
+    /// A sink and the receiving end for the consumer thread.
+    pub fn new(
+        capacity: usize,
+        batch_bytes: usize,
+    ) -> (ChannelSink, std::sync::mpsc::Receiver<Vec<OwnedRecord>>) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
+        let sink = ChannelSink {
+            tx,
+            batch: Vec::new(),
+            batch_bytes: 0,
+            limit: batch_bytes.max(1),
+            closed: false,
+        };
+        (sink, rx)
+    }
+
+    /// Sends the batch being filled if the channel has room; true if
+    /// nothing is left waiting.
+    pub fn flush(&mut self) -> bool {
+        if self.batch.is_empty() || self.closed {
+            self.batch.clear();
+            self.batch_bytes = 0;
+            return true;
+        }
+        match self.tx.try_send(std::mem::take(&mut self.batch)) {
+            Ok(()) => {
+                self.batch_bytes = 0;
+                true
+            }
+            Err(std::sync::mpsc::TrySendError::Full(b)) => {
+                self.batch = b;
+                false
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+                self.closed = true;
+                self.batch_bytes = 0;
+                true
+            }
+        }
+    }
+
+    /// Bytes waiting in the batch being filled.
+    pub fn pending_bytes(&self) -> usize {
+        self.batch_bytes
+    }
+}
+
+impl SnapshotSink for ChannelSink {
+    fn entry(&mut self, r: Record<'_>) {
+        if self.closed {
+            return;
+        }
+        let rec = OwnedRecord::of(r);
+        self.batch_bytes += rec.bytes();
+        self.batch.push(rec);
+        if self.batch_bytes >= self.limit {
+            self.flush();
+        }
+    }
+
+    fn ready(&mut self) -> bool {
+        self.batch_bytes < self.limit || self.flush()
+    }
+
+    fn finish(&mut self) -> bool {
+        self.flush()
+    }
+}
+
+/// A key's image saved by a write that came before the walk reached it.
+struct Saved {
+    db: usize,
+    key: Box<[u8]>,
+    value: Value,
+    expire: i64,
+}
+
+impl Saved {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.key.len() + self.value.heap_bytes()
+    }
+}
+
+/// The walk over the contents now in a db (swapped with them by SWAPDB).
+#[derive(Default, Clone, Copy)]
+pub(super) struct Walk {
+    /// Entries of this table may still be missing from the snapshot:
+    /// writes must save unmarked ones first.
+    pub(super) active: bool,
+    /// An entry of this table whose mark equals this is in the running
+    /// (or last) snapshot; new entries are born with it. It belongs to the
+    /// contents, so SWAPDB moves it with them.
+    pub(super) parity: bool,
+    /// The db these contents were in when the snapshot started.
+    origin: usize,
+    cursor: u64,
+}
+
+/// A table flushed during a snapshot, walked before it is freed.
+struct Orphan {
+    origin: usize,
+    parity: bool,
+    table: KvTable,
+    cursor: u64,
+}
+
+/// A db's share of the snapshot state.
+#[derive(Default)]
+pub(super) struct DbSnap {
+    pub(super) walk: Walk,
+    saved: Vec<Saved>,
+    saved_bytes: usize,
+    orphans: Vec<Orphan>,
+    /// Orphans fully walked, for the caller to free off the main thread.
+    spent: Vec<KvTable>,
+}
+
+impl DbSnap {
+    /// Before `e` changes: saves its image if the snapshot still needs it.
+    #[inline(always)]
+    pub(super) fn before_write(&mut self, e: &mut Entry) {
+        if self.walk.active && e.snap_mark() != self.walk.parity {
+            self.save_copy(e);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn save_copy(&mut self, e: &mut Entry) {
+        let value = e.value().into_owned();
+        self.push(e.key(), value, e.expire());
+        e.set_snap_mark(self.walk.parity);
+    }
+
+    /// `e` was taken out of the table: the snapshot keeps it if it still
+    /// needs it (None), else it is given back to be freed as usual.
+    #[inline(always)]
+    pub(super) fn keep_removed(&mut self, e: Entry) -> Option<Entry> {
+        if self.walk.active && e.snap_mark() != self.walk.parity {
+            self.save_moved(e);
+            return None;
+        }
+        Some(e)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn save_moved(&mut self, e: Entry) {
+        let (key, expire): (Box<[u8]>, i64) = (e.key().into(), e.expire());
+        let value = e.into_value();
+        self.push_owned(key, value, expire);
+    }
+
+    #[cold]
+    pub(super) fn push(&mut self, key: &[u8], value: Value, expire: i64) {
+        self.push_owned(key.into(), value, expire);
+    }
+
+    fn push_owned(&mut self, key: Box<[u8]>, value: Value, expire: i64) {
+        let s = Saved {
+            db: self.walk.origin,
+            key,
+            value,
+            expire,
+        };
+        self.saved_bytes += s.bytes();
+        self.saved.push(s);
+    }
+
+    /// The db's table is being emptied (FLUSHDB, FLUSHALL): while the walk
+    /// still needs it, the snapshot keeps it and the db gets an empty one.
+    pub(super) fn orphan(&mut self, table: KvTable) -> KvTable {
+        if !self.walk.active || table.is_empty() {
+            self.walk.active = false;
+            return table;
+        }
+        self.orphans.push(Orphan {
+            origin: self.walk.origin,
+            parity: self.walk.parity,
+            table,
+            cursor: self.walk.cursor,
+        });
+        // The new contents are born marked: nothing left to walk.
+        self.walk.active = false;
+        KvTable::new()
+    }
+
+    fn idle(&self) -> bool {
+        !self.walk.active && self.saved.is_empty() && self.orphans.is_empty()
+    }
+}
+
+impl Db {
+    /// Flushed tables the snapshot has finished with, to be freed off the
+    /// main thread.
+    pub fn take_snapshot_spent(&mut self) -> Option<Vec<KvTable>> {
+        if self.snap.spent.is_empty() {
+            None
+        } else {
+            Some(std::mem::take(&mut self.snap.spent))
+        }
+    }
+
+    /// Bytes held for a running snapshot: saved images, plus the keys and
+    /// values of flushed tables not yet walked (counted by key).
+    pub fn snapshot_held(&self) -> (usize, usize) {
+        let orphan_keys = self.snap.orphans.iter().map(|o| o.table.len()).sum();
+        (self.snap.saved_bytes, orphan_keys)
+    }
+}
+
+/// True while a snapshot (possibly abandoned) still has work in `dbs`.
+pub fn running(dbs: &[Db]) -> bool {
+    dbs.iter().any(|d| !d.snap.idle())
+}
+
+/// Entries handed over and the longest step, for INFO and tests.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct SnapshotStats {
+    pub records: u64,
+    pub saved_records: u64,
+    pub steps: u64,
+    pub longest_step: Duration,
+    /// Most bytes of saved images held at once.
+    pub peak_saved_bytes: usize,
+}
+
+/// A running snapshot. Its state lives in the dbs (so writes reach it);
+/// this is the handle that advances it.
+pub struct Snapshot {
+    pub stats: SnapshotStats,
+}
+
+/// Steps read the clock once per this many buckets (or saved images).
+const CLOCK_EVERY: u32 = 8;
+
+/// What a step left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Every record has been handed to the sink.
+    Done,
+    /// More to do: call `step` again.
+    More,
+}
+
+impl Snapshot {
+    /// Starts a snapshot of `dbs` as they are now, in O(number of dbs).
+    /// None while a previous one is still running.
+    pub fn start(dbs: &mut [Db]) -> Option<Snapshot> {
+        if running(dbs) {
+            return None;
+        }
+        for (i, db) in dbs.iter_mut().enumerate() {
+            // Every entry's mark equals the old parity (the last snapshot
+            // completed, new entries were born with it): flipping it makes
+            // them all "not yet in this one".
+            db.snap.walk = Walk {
+                active: !db.table.is_empty(),
+                parity: !db.snap.walk.parity,
+                origin: i,
+                cursor: 0,
+            };
+        }
+        Some(Snapshot {
+            stats: SnapshotStats::default(),
+        })
+    }
+
+    /// Advances the snapshot for about `budget` (one bucket at most past
+    /// it): hands saved images, then unvisited entries, to `sink`, stopping
+    /// early when the sink is not `ready`.
+    pub fn step(
+        &mut self,
+        dbs: &mut [Db],
+        sink: &mut dyn SnapshotSink,
+        budget: Duration,
+    ) -> Progress {
+        let start = Instant::now();
+        let more = self.work(dbs, sink, start, budget);
+        let took = start.elapsed();
+        self.stats.steps += 1;
+        self.stats.longest_step = self.stats.longest_step.max(took);
+        if more {
+            Progress::More
+        } else {
+            Progress::Done
+        }
+    }
+
+    /// True while work is left.
+    fn work(
+        &mut self,
+        dbs: &mut [Db],
+        sink: &mut dyn SnapshotSink,
+        start: Instant,
+        budget: Duration,
+    ) -> bool {
+        let mut ticks = 0u32;
+        let out_of_time = |ticks: &mut u32| {
+            *ticks += 1;
+            ticks.is_multiple_of(CLOCK_EVERY) && start.elapsed() >= budget
+        };
+        let stats = &mut self.stats;
+        for db in dbs.iter_mut() {
+            stats.peak_saved_bytes = stats.peak_saved_bytes.max(db.snap.saved_bytes);
+            // Saved images first: they are what holds memory.
+            while let Some(s) = db.snap.saved.pop() {
+                if !sink.ready() {
+                    db.snap.saved.push(s);
+                    return true;
+                }
+                db.snap.saved_bytes -= s.bytes();
+                sink.entry(Record {
+                    db: s.db,
+                    key: &s.key,
+                    value: &s.value,
+                    expire_ms: s.expire,
+                });
+                stats.records += 1;
+                stats.saved_records += 1;
+                db.discard(s.value);
+                if out_of_time(&mut ticks) {
+                    return true;
+                }
+            }
+            while let Some(o) = db.snap.orphans.last_mut() {
+                loop {
+                    if !sink.ready() || out_of_time(&mut ticks) {
+                        return true;
+                    }
+                    let (origin, parity) = (o.origin, o.parity);
+                    o.cursor = o.table.scan_mut(o.cursor, |e| {
+                        emit(e, origin, parity, sink, stats);
+                    });
+                    if o.cursor == 0 {
+                        break;
+                    }
+                }
+                if let Some(o) = db.snap.orphans.pop() {
+                    db.snap.spent.push(o.table);
+                }
+            }
+            let walk = &mut db.snap.walk;
+            while walk.active {
+                if !sink.ready() || out_of_time(&mut ticks) {
+                    return true;
+                }
+                let (origin, parity) = (walk.origin, walk.parity);
+                walk.cursor = db.table.scan_mut(walk.cursor, |e| {
+                    emit(e, origin, parity, sink, stats);
+                });
+                if walk.cursor == 0 {
+                    walk.active = false;
+                }
+            }
+        }
+        // Writes during this step may have saved images in a db already
+        // passed: they go in the next step.
+        dbs.iter().any(|d| !d.snap.idle())
+    }
+}
+
+/// A running snapshot with its sink, as the main loop drives it.
+pub struct Background {
+    snap: Snapshot,
+    sink: Box<dyn SnapshotSink + Send>,
+}
+
+impl Background {
+    /// None while another snapshot is still running.
+    pub fn start(dbs: &mut [Db], sink: Box<dyn SnapshotSink + Send>) -> Option<Background> {
+        Some(Background {
+            snap: Snapshot::start(dbs)?,
+            sink,
+        })
+    }
+
+    /// One step; Done once every record is handed over and the sink has
+    /// delivered them.
+    pub fn step(&mut self, dbs: &mut [Db], budget: Duration) -> Progress {
+        match self.snap.step(dbs, self.sink.as_mut(), budget) {
+            Progress::Done if self.sink.finish() => Progress::Done,
+            _ => Progress::More,
+        }
+    }
+
+    pub fn stats(&self) -> SnapshotStats {
+        self.snap.stats
+    }
+}
+
+/// Hands `e` to the sink unless it is already in the snapshot, and marks it.
+#[inline]
+fn emit(
+    e: &mut Entry,
+    origin: usize,
+    parity: bool,
+    sink: &mut dyn SnapshotSink,
+    stats: &mut SnapshotStats,
+) {
+    if e.snap_mark() == parity {
+        return;
+    }
+    sink.entry(Record {
+        db: origin,
+        key: e.key(),
+        value: &e.value(),
+        expire_ms: e.expire(),
+    });
+    e.set_snap_mark(parity);
+    stats.records += 1;
+}
+
+#[cfg(test)]
+#[path = "snapshot_tests.rs"]
+mod tests;
