@@ -724,8 +724,9 @@ mod tests {
         let mut h = Harness::new(Config::default());
         let c = h.add_client();
         h.run_str(c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
-        h.run_str(c, &["SET", "a", "1", "PX", "1"]);
+        // b first: once a (set after it) has expired, so has b.
         h.run_str(c, &["SET", "b", "1", "PX", "1"]);
+        h.run_str(c, &["SET", "a", "1", "PX", "1"]);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while h.run_str(c, &["PTTL", "a"]) != b":-2\r\n" {
             assert!(std::time::Instant::now() < deadline, "a never expired");
