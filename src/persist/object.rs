@@ -201,11 +201,14 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> Result<Value> {
         TYPE_LIST_ZIPLIST => {
             let blob = r.string()?;
             let elems = ziplist(&blob).map_err(|e| nested(at, "list ziplist", e))?;
-            Value::List(Box::new(list_of(elems, lim)))
+            let elems = elems.into_iter().map(normalize).collect();
+            Value::List(Box::new(List::from_nodes([(false, elems)], lim.list_fill)))
         }
         TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
             let n = r.count("quicklist node count", 1)?;
-            let mut l = List::new();
+            // The node blobs first (they may be decompressed copies), then
+            // the elements borrowed from them.
+            let mut blobs = Vec::with_capacity(n);
             for _ in 0..n {
                 let node_at = r.pos();
                 let container = if t == TYPE_LIST_QUICKLIST_2 {
@@ -213,25 +216,26 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> Result<Value> {
                 } else {
                     NODE_PACKED
                 };
-                let blob = r.string()?;
-                match container {
-                    NODE_PLAIN => l.push_elem(false, Elem::of(&blob), lim.list_fill),
-                    NODE_PACKED => {
-                        let elems = if t == TYPE_LIST_QUICKLIST {
-                            ziplist(&blob).map_err(|e| nested(node_at, "quicklist ziplist", e))?
-                        } else {
-                            listpack(&blob).map_err(|e| nested(node_at, "quicklist listpack", e))?
-                        };
-                        for e in elems {
-                            l.push_elem(false, normalize(e), lim.list_fill);
-                        }
-                    }
-                    c => {
-                        return Err(Error::new(node_at, format!("quicklist container {c}")));
-                    }
+                if container != NODE_PLAIN && container != NODE_PACKED {
+                    return Err(Error::new(
+                        node_at,
+                        format!("quicklist container {container}"),
+                    ));
                 }
+                blobs.push((node_at, container == NODE_PLAIN, r.string()?));
             }
-            Value::List(Box::new(l))
+            let mut nodes = Vec::with_capacity(n);
+            for (node_at, plain, blob) in &blobs {
+                let elems = if *plain {
+                    vec![Elem::of(blob)]
+                } else if t == TYPE_LIST_QUICKLIST {
+                    ziplist(blob).map_err(|e| nested(*node_at, "quicklist ziplist", e))?
+                } else {
+                    listpack(blob).map_err(|e| nested(*node_at, "quicklist listpack", e))?
+                };
+                nodes.push((*plain, elems.into_iter().map(normalize).collect()));
+            }
+            Value::List(Box::new(List::from_nodes(nodes, lim.list_fill)))
         }
         TYPE_SET => {
             let n = r.count("set size", 1)?;
@@ -395,14 +399,6 @@ fn normalize(e: Elem<'_>) -> Elem<'_> {
         Elem::Bytes(b) => Elem::of(b),
         i => i,
     }
-}
-
-fn list_of(elems: Vec<Elem<'_>>, lim: &Limits) -> List {
-    let mut l = List::new();
-    for e in elems {
-        l.push_elem(false, normalize(e), lim.list_fill);
-    }
-    l
 }
 
 fn zset_of<'a>(
