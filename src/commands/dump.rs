@@ -24,7 +24,7 @@ use crate::keyspace::zset::Limits as ZSetLimits;
 use crate::keyspace::{Access, Free};
 use crate::persist::codec::Reader;
 use crate::persist::object::{read_type, read_value, write_entry, Limits};
-use crate::persist::{finish_payload, verify_payload};
+use crate::persist::{checksums_checked, finish_payload, verify_payload};
 
 const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
 const BAD_TTL: &str = "ERR Invalid TTL value, must be >= 0";
@@ -160,7 +160,7 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
     if ttl < 0 {
         return Err(BAD_TTL.into());
     }
-    let Some((_version, body)) = verify_payload(&argv[3], true) else {
+    let Some((_version, body)) = verify_payload(&argv[3], checksums_checked()) else {
         return Err(BAD_PAYLOAD.into());
     };
     let mut r = Reader::new(body);

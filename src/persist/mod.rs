@@ -40,6 +40,19 @@ pub fn version_accepted(v: u16) -> bool {
     (1..=VALKEY_RDB_VERSION).contains(&v) && !(12..80).contains(&v)
 }
 
+/// DEBUG SET-SKIP-CHECKSUM-VALIDATION: process-wide, as in Valkey (tests
+/// use it to feed RESTORE corrupt payloads whose checksum was not redone).
+static SKIP_CHECKSUM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_skip_checksum(on: bool) {
+    SKIP_CHECKSUM.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether checksums are to be checked (not skipped by DEBUG).
+pub fn checksums_checked() -> bool {
+    !SKIP_CHECKSUM.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A decoding failure: where, and what was expected there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
