@@ -166,7 +166,14 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
     let mut r = Reader::new(body);
     let value = read_type(&mut r)
         .and_then(|t| read_value(&mut r, t, &load_limits(ctx.config())))
-        .map_err(|_| BAD_FORMAT)?;
+        .map_err(|e| {
+            // Valkey logs a corrupt payload as it logs a corrupt file.
+            tracing::warn!(
+                "Internal error in RDB reading offset 0, function at rdb.c:0 -> {}",
+                e.what
+            );
+            BAD_FORMAT
+        })?;
 
     let lazy = ctx.config().lazyfree_lazy_server_del;
     let deleted = replace

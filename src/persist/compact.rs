@@ -329,6 +329,9 @@ pub fn zipmap(b: &[u8]) -> Result<Vec<(&[u8], &[u8])>> {
     if count < 254 && count != out.len() {
         return Err(err(0, "zipmap count does not match its entries"));
     }
+    if out.is_empty() {
+        return Err(err(0, "an empty zipmap"));
+    }
     Ok(out)
 }
 

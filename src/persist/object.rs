@@ -200,7 +200,7 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> Result<Value> {
         }
         TYPE_LIST_ZIPLIST => {
             let blob = r.string()?;
-            let elems = ziplist(&blob).map_err(|e| nested(at, "list ziplist", e))?;
+            let elems = ziplist(&blob).map_err(|e| nested(at, "Ziplist", e))?;
             let elems = elems.into_iter().map(normalize).collect();
             Value::List(Box::new(List::from_nodes([(false, elems)], lim.list_fill)))
         }
@@ -227,11 +227,14 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> Result<Value> {
             let mut nodes = Vec::with_capacity(n);
             for (node_at, plain, blob) in &blobs {
                 let elems = if *plain {
+                    if blob.is_empty() {
+                        return Err(Error::new(*node_at, "an empty quicklist node"));
+                    }
                     vec![Elem::of(blob)]
                 } else if t == TYPE_LIST_QUICKLIST {
-                    ziplist(blob).map_err(|e| nested(*node_at, "quicklist ziplist", e))?
+                    ziplist(blob).map_err(|e| nested(*node_at, "Ziplist", e))?
                 } else {
-                    listpack(blob).map_err(|e| nested(*node_at, "quicklist listpack", e))?
+                    listpack(blob).map_err(|e| nested(*node_at, "Listpack", e))?
                 };
                 nodes.push((*plain, elems.into_iter().map(normalize).collect()));
             }
@@ -249,14 +252,14 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> Result<Value> {
             let mut s = Set::create(first, n, &lim.set);
             for m in &members {
                 if !s.add(m, &lim.set) {
-                    return Err(Error::new(at, "duplicate set members"));
+                    return Err(Error::new(at, "Duplicate set members detected"));
                 }
             }
             Value::Set(Box::new(s))
         }
         TYPE_SET_INTSET => {
             let blob = r.string()?;
-            let ints = intset(&blob).map_err(|e| nested(at, "intset", e))?;
+            let ints = intset(&blob).map_err(|e| nested(at, "Intset", e))?;
             let mut s = if ints.len() > lim.set.max_intset_entries {
                 Set::new_hashtable()
             } else {
@@ -269,7 +272,7 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> Result<Value> {
         }
         TYPE_SET_LISTPACK => {
             let blob = r.string()?;
-            let elems = listpack(&blob).map_err(|e| nested(at, "set listpack", e))?;
+            let elems = listpack(&blob).map_err(|e| nested(at, "Set listpack", e))?;
             let mut s = if elems.len() > lim.set.max_listpack_entries {
                 Set::new_hashtable()
             } else {
@@ -277,7 +280,7 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> Result<Value> {
             };
             for e in &elems {
                 if !s.add(&e.to_vec(), &lim.set) {
-                    return Err(Error::new(at, "duplicate set members"));
+                    return Err(blob_err(at, "Set listpack", "duplicate members"));
                 }
             }
             Value::Set(Box::new(s))
@@ -288,36 +291,41 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> Result<Value> {
             for _ in 0..n {
                 let (f, v) = (r.string()?, r.string()?);
                 if !h.set(&f, &v, lim.hash) {
-                    return Err(Error::new(at, "duplicate hash fields"));
+                    return Err(Error::new(at, "Duplicate hash fields detected"));
                 }
             }
             Value::Hash(h)
         }
         TYPE_HASH_ZIPMAP => {
             let blob = r.string()?;
-            let pairs = zipmap(&blob).map_err(|e| nested(at, "zipmap", e))?;
+            let pairs = zipmap(&blob).map_err(|e| nested(at, "Zipmap", e))?;
             let mut h = Hash::new();
             for (f, v) in pairs {
                 if !h.set(f, v, lim.hash) {
-                    return Err(Error::new(at, "duplicate hash fields"));
+                    return Err(blob_err(at, "Zipmap", "duplicate fields"));
                 }
             }
             Value::Hash(h)
         }
         TYPE_HASH_ZIPLIST | TYPE_HASH_LISTPACK => {
             let blob = r.string()?;
-            let elems = if t == TYPE_HASH_ZIPLIST {
-                ziplist(&blob).map_err(|e| nested(at, "hash ziplist", e))?
+            let kind = if t == TYPE_HASH_ZIPLIST {
+                "Hash ziplist"
             } else {
-                listpack(&blob).map_err(|e| nested(at, "hash listpack", e))?
+                "Hash listpack"
+            };
+            let elems = if t == TYPE_HASH_ZIPLIST {
+                ziplist(&blob).map_err(|e| nested(at, kind, e))?
+            } else {
+                listpack(&blob).map_err(|e| nested(at, kind, e))?
             };
             if elems.len() % 2 != 0 {
-                return Err(Error::new(at, "a hash with a field and no value"));
+                return Err(blob_err(at, kind, "a field with no value"));
             }
             let mut h = Hash::new();
             for pair in elems.chunks_exact(2) {
                 if !h.set(&pair[0].to_vec(), &pair[1].to_vec(), lim.hash) {
-                    return Err(Error::new(at, "duplicate hash fields"));
+                    return Err(blob_err(at, kind, "duplicate fields"));
                 }
             }
             Value::Hash(h)
@@ -338,29 +346,36 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> Result<Value> {
                 }
                 items.push((m, sc));
             }
-            zset_of(items.iter().map(|(m, sc)| (&m[..], *sc)), at, lim)?
+            zset_of(items.iter().map(|(m, sc)| (&m[..], *sc)), lim)
+                .map_err(|_| Error::new(at, "Duplicate zset fields detected"))?
         }
         TYPE_ZSET_ZIPLIST | TYPE_ZSET_LISTPACK => {
             let blob = r.string()?;
-            let elems = if t == TYPE_ZSET_ZIPLIST {
-                ziplist(&blob).map_err(|e| nested(at, "sorted set ziplist", e))?
+            let kind = if t == TYPE_ZSET_ZIPLIST {
+                "Zset ziplist"
             } else {
-                listpack(&blob).map_err(|e| nested(at, "sorted set listpack", e))?
+                "Zset listpack"
+            };
+            let elems = if t == TYPE_ZSET_ZIPLIST {
+                ziplist(&blob).map_err(|e| nested(at, kind, e))?
+            } else {
+                listpack(&blob).map_err(|e| nested(at, kind, e))?
             };
             if elems.len() % 2 != 0 {
-                return Err(Error::new(at, "a sorted set member without a score"));
+                return Err(blob_err(at, kind, "a member without a score"));
             }
             let mut items = Vec::with_capacity(elems.len() / 2);
             for pair in elems.chunks_exact(2) {
                 let sc = match pair[1] {
                     Elem::Int(n) => n as f64,
                     Elem::Bytes(b) => {
-                        parse_f64(b).ok_or_else(|| Error::new(at, "an invalid score"))?
+                        parse_f64(b).ok_or_else(|| blob_err(at, kind, "an invalid score"))?
                     }
                 };
                 items.push((pair[0].to_vec(), sc));
             }
-            zset_of(items.iter().map(|(m, sc)| (&m[..], *sc)), at, lim)?
+            zset_of(items.iter().map(|(m, sc)| (&m[..], *sc)), lim)
+                .map_err(|_| blob_err(at, kind, "duplicate members"))?
         }
         TYPE_MODULE_PRE_GA | TYPE_MODULE_2 => {
             let id = r.length("a module type id")?;
@@ -401,17 +416,17 @@ fn normalize(e: Elem<'_>) -> Elem<'_> {
     }
 }
 
+/// A sorted set of `items`; Err(()) on a duplicate member.
 fn zset_of<'a>(
     items: impl ExactSizeIterator<Item = (&'a [u8], f64)> + Clone,
-    at: usize,
     lim: &Limits,
-) -> Result<Value> {
+) -> std::result::Result<Value, ()> {
     let n = items.len();
     let longest = items.clone().map(|(m, _)| m.len()).max().unwrap_or(0);
     let mut z = ZSet::with_hint(n, longest, lim.zset);
     for (m, sc) in items {
         if z.score(m).is_some() {
-            return Err(Error::new(at, "duplicate sorted set members"));
+            return Err(());
         }
         z.insert_new(m, sc, lim.zset);
     }
@@ -428,12 +443,22 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
-/// A nested blob's error, placed at the blob's string in the payload.
+/// A nested blob's error, placed at the blob's string in the payload and
+/// worded as Valkey reports it ("Ziplist integrity check failed.").
 fn nested(at: usize, what: &str, e: Error) -> Error {
     Error::new(
         at,
-        format!("{what}: {} (offset {} in it)", e.what, e.offset),
+        format!(
+            "{what} integrity check failed. ({} at offset {} in it)",
+            e.what, e.offset
+        ),
     )
+}
+
+/// An inconsistency inside a packed blob, worded as Valkey's integrity
+/// check reports it.
+fn blob_err(at: usize, kind: &str, detail: &str) -> Error {
+    Error::new(at, format!("{kind} integrity check failed. ({detail})"))
 }
 
 /// A module type's 9-character name, from the top 54 bits of its id.
