@@ -133,6 +133,37 @@ server_test!(restore_options_and_errors, |srv| {
         ),
         OK
     );
+    // rdb-version-check relaxed: other forks' versions are read, but not
+    // the value types that mean something else there (as Valkey 9.1).
+    assert_eq!(
+        q(&mut s, &["CONFIG", "SET", "rdb-version-check", "relaxed"]),
+        OK
+    );
+    assert_eq!(
+        r(
+            &mut s,
+            &[b"RESTORE", b"rv", b"0", &with_version(b"\x00\x01x", 12)]
+        ),
+        OK
+    );
+    assert_eq!(
+        r(
+            &mut s,
+            &[b"RESTORE", b"rv2", b"0", &with_version(b"\x16\x00", 12)]
+        ),
+        "-ERR Unsupported foreign data type: 22\r\n"
+    );
+    assert_eq!(
+        r(
+            &mut s,
+            &[b"RESTORE", b"rv3", b"0", &with_version(b"\x00\x01x", 90)]
+        ),
+        OK
+    );
+    assert_eq!(
+        q(&mut s, &["CONFIG", "SET", "rdb-version-check", "strict"]),
+        OK
+    );
     // A checksum that holds over a corrupt body: Bad data format.
     for body in [&b"\x00\x09x"[..], b"\x08\x00", b"\x02\x00", b"\x0f\x00"] {
         assert_eq!(

@@ -61,5 +61,5 @@ fuzz_target!(|data: &[u8]| {
     let _ = compact::intset(body);
     let _ = compact::zipmap(body);
     let _ = lzf::decompress(body, usize::from(pick) * 64);
-    let _ = verify_payload(body, true);
+    let _ = verify_payload(body, true, pick & 4 != 0);
 });

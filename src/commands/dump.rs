@@ -4,7 +4,8 @@
 //! DUMP writes RDB version 11, which Valkey 8 and 9 and Redis 7.2 accept;
 //! RESTORE takes any version Valkey 9.1 takes (1 to 11 and Valkey's own 80;
 //! 12 to 79, Redis 7.4+'s formats, are refused as "version or checksum
-//! wrong", as Valkey's strict version check does). The payload is decoded
+//! wrong" unless `rdb-version-check relaxed`, and then only for the value
+//! types both sides share, as Valkey does). The payload is decoded
 //! by `persist::object`, which checks every length in it whatever
 //! `sanitize-dump-payload` says; any decoding failure is Valkey's
 //! "Bad data format". A relative TTL propagates as an absolute one
@@ -16,7 +17,7 @@ use super::meta::{acl, arg, ks, Doc, Group};
 use super::propagate::{self, num, server_del, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::config::{notify, Config};
-use crate::error::{CmdResult, SYNTAX};
+use crate::error::{CmdError, CmdResult, SYNTAX};
 use crate::keyspace::db::access_clock;
 use crate::keyspace::hash::Limits as HashLimits;
 use crate::keyspace::set::Limits as SetLimits;
@@ -24,7 +25,9 @@ use crate::keyspace::zset::Limits as ZSetLimits;
 use crate::keyspace::{Access, Free};
 use crate::persist::codec::Reader;
 use crate::persist::object::{read_type, read_value, write_entry, Limits};
-use crate::persist::{checksums_checked, finish_payload, verify_payload};
+use crate::persist::{
+    checksums_checked, finish_payload, is_foreign_version, verify_payload, FOREIGN_TYPE_MIN,
+};
 
 const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
 const BAD_TTL: &str = "ERR Invalid TTL value, must be >= 0";
@@ -160,20 +163,30 @@ fn restore(ctx: &mut Ctx) -> CmdResult {
     if ttl < 0 {
         return Err(BAD_TTL.into());
     }
-    let Some((_version, body)) = verify_payload(&argv[3], checksums_checked()) else {
+    let relaxed = ctx
+        .config()
+        .extra
+        .get("rdb-version-check")
+        .map(String::as_str)
+        == Some("relaxed");
+    let Some((version, body)) = verify_payload(&argv[3], checksums_checked(), relaxed) else {
         return Err(BAD_PAYLOAD.into());
     };
     let mut r = Reader::new(body);
-    let value = read_type(&mut r)
-        .and_then(|t| read_value(&mut r, t, &load_limits(ctx.config())))
-        .map_err(|e| {
-            // Valkey logs a corrupt payload as it logs a corrupt file.
-            tracing::warn!(
-                "Internal error in RDB reading offset 0, function at rdb.c:0 -> {}",
-                e.what
-            );
-            BAD_FORMAT
-        })?;
+    let t = read_type(&mut r).map_err(|_| BAD_FORMAT)?;
+    if is_foreign_version(version) && t >= FOREIGN_TYPE_MIN {
+        return Err(CmdError::owned(format!(
+            "ERR Unsupported foreign data type: {t}"
+        )));
+    }
+    let value = read_value(&mut r, t, &load_limits(ctx.config())).map_err(|e| {
+        // Valkey logs a corrupt payload as it logs a corrupt file.
+        tracing::warn!(
+            "Internal error in RDB reading offset 0, function at rdb.c:0 -> {}",
+            e.what
+        );
+        BAD_FORMAT
+    })?;
 
     let lazy = ctx.config().lazyfree_lazy_server_del;
     let deleted = replace

@@ -33,12 +33,26 @@ pub fn crc64(data: &[u8]) -> u64 {
     CRC.checksum(data)
 }
 
-/// Whether a payload or file of RDB version `v` may be read: every version
-/// up to Valkey 9's, less the range 12..=79 that Redis 7.4+ and other forks
-/// use for formats Valkey does not know (Valkey's strict version check).
-pub fn version_accepted(v: u16) -> bool {
-    (1..=VALKEY_RDB_VERSION).contains(&v) && !(12..80).contains(&v)
+/// Whether a payload or file of RDB version `v` may be read: with
+/// `rdb-version-check strict`, every version up to Valkey 9's less the
+/// range 12..=79 that Redis 7.4+ and other forks use for formats Valkey
+/// does not know; with `relaxed`, any (see `is_foreign_version`).
+pub fn version_accepted(v: u16, relaxed: bool) -> bool {
+    if relaxed {
+        return v >= 1;
+    }
+    (1..=VALKEY_RDB_VERSION).contains(&v) && !is_foreign_version(v)
 }
+
+/// Versions of other forks' formats (Redis 7.4 on): read only in relaxed
+/// mode, and then only value types that existed before the split.
+pub fn is_foreign_version(v: u16) -> bool {
+    (12..80).contains(&v)
+}
+
+/// The first value type a foreign-version payload may not hold (types
+/// from here on mean different things in Valkey and in other forks).
+pub const FOREIGN_TYPE_MIN: u8 = 22;
 
 /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: process-wide, as in Valkey (tests
 /// use it to feed RESTORE corrupt payloads whose checksum was not redone).
@@ -84,13 +98,13 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// unless `check_crc` is off, the CRC-64 of everything before the last 8
 /// bytes must match them (little-endian). None: Valkey's "DUMP payload
 /// version or checksum are wrong".
-pub fn verify_payload(p: &[u8], check_crc: bool) -> Option<(u16, &[u8])> {
+pub fn verify_payload(p: &[u8], check_crc: bool, relaxed: bool) -> Option<(u16, &[u8])> {
     if p.len() < 10 {
         return None;
     }
     let body_end = p.len() - 10;
     let version = u16::from_le_bytes([p[body_end], p[body_end + 1]]);
-    if !version_accepted(version) {
+    if !version_accepted(version, relaxed) {
         return None;
     }
     if check_crc {
@@ -125,27 +139,37 @@ mod tests {
     fn payload_footer() {
         // Captured from Valkey 9.1: DUMP of "hello" (version 80).
         let p = b"\x00\x05helloP\x00\xacX\x16\xe7\xfbfG\xfe";
-        assert_eq!(verify_payload(p, true), Some((80, &b"\x00\x05hello"[..])));
+        assert_eq!(
+            verify_payload(p, true, false),
+            Some((80, &b"\x00\x05hello"[..]))
+        );
         // Redis 7.0 (version 10).
         let p = b"\x00\x05hello\n\x00cr\xdfve4 \n";
-        assert_eq!(verify_payload(p, true).map(|x| x.0), Some(10));
+        assert_eq!(verify_payload(p, true, false).map(|x| x.0), Some(10));
         let mut bad = p.to_vec();
         bad[3] ^= 1;
-        assert_eq!(verify_payload(&bad, true), None);
-        assert!(verify_payload(&bad, false).is_some());
-        assert_eq!(verify_payload(b"\x00\x01", true), None);
+        assert_eq!(verify_payload(&bad, true, false), None);
+        assert!(verify_payload(&bad, false, false).is_some());
+        assert_eq!(verify_payload(b"\x00\x01", true, false), None);
         let mut ours = b"\x00\x05hello".to_vec();
         finish_payload(&mut ours);
-        assert_eq!(verify_payload(&ours, true).map(|x| x.0), Some(RDB_VERSION));
+        assert_eq!(
+            verify_payload(&ours, true, false).map(|x| x.0),
+            Some(RDB_VERSION)
+        );
     }
 
     #[test]
     fn versions() {
         for v in [1, 9, 10, 11, 80] {
-            assert!(version_accepted(v), "{v}");
+            assert!(version_accepted(v, false), "{v}");
         }
         for v in [0, 12, 13, 79, 81, 0xffff] {
-            assert!(!version_accepted(v), "{v}");
+            assert!(!version_accepted(v, false), "{v}");
         }
+        for v in [12, 79, 81] {
+            assert!(version_accepted(v, true), "{v}");
+        }
+        assert!(!version_accepted(0, true));
     }
 }
