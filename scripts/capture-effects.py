@@ -210,6 +210,10 @@ def R(*cmds):
     return [c.split() for c in cmds]
 
 
+# DUMP of the string "v7673" (RDB version 11): its CRC-64 is printable, so
+# the payload travels in the JSON data as text.
+DUMP_V7673 = "\x00\x05v7673\x0b\x00k~yT0jdH"
+
 SCENARIOS = [
     # ---- strings
     S("set", ["SET", "k", "v"]),
@@ -327,6 +331,14 @@ SCENARIOS = [
     S("copy/db", ["COPY", "k1", "k2", "DB", "1"], R("SET k1 v"), watch_dbs=[1]),
     S("copy/missing", ["COPY", "k1", "k2"]),
     S("copy/ttl", ["COPY", "k1", "k2"], R("SET k1 v EX 100")),
+    # DUMP_V7673 is a payload whose checksum bytes happen to be printable.
+    S("restore", ["RESTORE", "k", "0", DUMP_V7673]),
+    S("restore/ttl", ["RESTORE", "k", "100000", DUMP_V7673]),
+    S("restore/replace", ["RESTORE", "k", "0", DUMP_V7673, "REPLACE"], R("SET k old")),
+    S("restore/busy", ["RESTORE", "k", "0", DUMP_V7673], R("SET k old")),
+    S("restore/expired-replace", ["RESTORE", "k", "1", DUMP_V7673, "REPLACE", "ABSTTL"],
+      R("SET k old")),
+    S("restore/expired", ["RESTORE", "k", "1", DUMP_V7673, "ABSTTL"]),
     S("flushdb", ["FLUSHDB"], R("SET k1 a", "SELECT 1", "SET k1 b", "SELECT 0"),
       watch=["k1", "k2"], watch_dbs=[1]),
     S("flushdb/async", ["FLUSHDB", "ASYNC"], R("SET k1 a")),

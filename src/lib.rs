@@ -39,6 +39,7 @@ pub mod exec;
 pub mod keyspace;
 pub mod log;
 pub mod net;
+pub mod persist;
 pub mod resp;
 pub mod ring;
 pub mod slab;

@@ -7,7 +7,8 @@
 //! - `net` never imports `exec`, `commands` or `keyspace`;
 //! - `keyspace` never imports `net`, `ring`, `exec`, `resp` or `commands`;
 //! - `ring` imports nothing of ours;
-//! - `commands` never imports `exec` (`exec` may import `commands`).
+//! - `commands` never imports `exec` (`exec` may import `commands`);
+//! - `persist` imports only `keyspace`, `util` and `error`.
 //!
 //! Comments, strings and char literals are blanked before scanning, so a
 //! path written in a doc comment does not count.
@@ -515,6 +516,22 @@ fn commands_never_import_exec() {
         "commands imports exec",
         violations(&all_refs(), "commands", &["exec"]),
     );
+}
+
+/// The RDB codec reads and builds values and nothing else: it never
+/// reaches the network, the wire protocol, the command table or the server.
+#[test]
+fn persist_imports_only_keyspace_util_and_error() {
+    let refs = all_refs();
+    let v: Vec<String> = refs
+        .iter()
+        .filter(|r| {
+            r.importer_top() == "persist"
+                && !["persist", "keyspace", "util", "error"].contains(&r.target_top())
+        })
+        .map(Ref::describe)
+        .collect();
+    assert_none("persist imports outside keyspace, util and error", v);
 }
 
 // ---------------------------------------------------------------------------

@@ -91,6 +91,8 @@ const HELP: &[&str] = &[
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the behavior). Setting it to 1 reenables back the",
     "    default.",
+    "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+    "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "STRINGMATCH-TEST",
@@ -122,6 +124,9 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
         return debug_listpack(ctx);
     } else if is(sub, "set-active-expire") && argc == 3 {
         ctx.admin().state.debug.active_expire = atoi(&ctx.argv[2]) != 0;
+        ctx.out.ok();
+    } else if is(sub, "set-skip-checksum-validation") && argc == 3 {
+        crate::persist::set_skip_checksum(atoi(&ctx.argv[2]) != 0);
         ctx.out.ok();
     } else if is(sub, "pause-cron") && argc == 3 {
         ctx.admin().state.debug.pause_cron = atoi(&ctx.argv[2]) != 0;

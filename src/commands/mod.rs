@@ -24,6 +24,7 @@ pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod digest;
+pub mod dump;
 pub mod hash;
 pub mod info;
 pub mod keys;

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::{
-    client, cluster, command, connection, debug, hash, keys, latency, list, monitor, multi, pubsub,
-    server, set, sort, string, wait, zset, CommandSpec,
+    client, cluster, command, connection, debug, dump, hash, keys, latency, list, monitor, multi,
+    pubsub, server, set, sort, string, wait, zset, CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
@@ -32,6 +32,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     pubsub::COMMANDS,
     monitor::COMMANDS,
     cluster::COMMANDS,
+    dump::COMMANDS,
 ];
 
 pub type CmdId = usize;

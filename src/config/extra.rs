@@ -531,6 +531,7 @@ pub static EXTRA: &[Directive] = &[
     )
     .immutable(),
     d!("sanitize-dump-payload", "no", choice!("no", "yes", "clients")),
+    d!("rdb-version-check", "strict", choice!("strict", "relaxed")),
     d!(
         "extended-redis-compatibility",
         "no",

@@ -532,6 +532,47 @@ impl List {
             .collect()
     }
 
+    /// A list from nodes as an RDB file holds them, boundaries kept (a
+    /// plain node's one element; a packed node's elements; empty nodes
+    /// skipped); a single packed node within the limits for `fill` is
+    /// then a listpack, as Valkey converts a loaded quicklist.
+    pub fn from_nodes<'a>(
+        nodes: impl IntoIterator<Item = (bool, Vec<Elem<'a>>)>,
+        fill: i64,
+    ) -> List {
+        let mut l = List {
+            nodes: VecDeque::new(),
+            len: 0,
+            quick: true,
+        };
+        for (plain, elems) in nodes {
+            let mut it = elems.into_iter();
+            let Some(first) = it.next() else {
+                continue;
+            };
+            let mut n = if plain {
+                Node::plain(first)
+            } else {
+                Node::single(first)
+            };
+            for e in it {
+                let end = n.buf.len();
+                n.insert(end, e);
+            }
+            n.settle();
+            l.len += n.count as usize;
+            l.nodes.push_back(n);
+        }
+        if l.nodes.len() == 1 {
+            let (sz_limit, count_limit) = node_limit(conf_fill(fill));
+            let n = &l.nodes[0];
+            if !n.plain && n.lp_bytes() <= sz_limit && l.len <= count_limit {
+                l.quick = false;
+            }
+        }
+        l
+    }
+
     /// Rough cost of dropping (allocations to free), for lazy free.
     pub fn free_effort(&self) -> usize {
         if self.quick {

@@ -392,6 +392,14 @@ impl Set {
         Set::default()
     }
 
+    /// An empty hashtable-encoded set (an RDB intset or listpack set
+    /// loaded past the `set-max-*` limits).
+    pub fn new_hashtable() -> Self {
+        Set {
+            enc: Enc::Table(Box::default()),
+        }
+    }
+
     /// An empty listpack (SPOP's rebuilt set).
     pub fn new_listpack() -> Self {
         Set {

@@ -21,6 +21,7 @@
 
 mod json;
 mod notify;
+mod restore;
 
 use std::collections::BTreeSet;
 
