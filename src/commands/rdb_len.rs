@@ -17,6 +17,7 @@
 use crate::keyspace::list::{listpack_blob, Elem};
 use crate::keyspace::set::Member;
 use crate::keyspace::{Entry, Value};
+use crate::persist::compact::intset_blob;
 use crate::util::num::parse_i64;
 
 /// `rdbSaveLen`.
@@ -157,32 +158,6 @@ pub fn serialized_len(e: &Entry, compress: bool) -> usize {
             }
         }
     }
-}
-
-/// Valkey's intset: encoding width, length, then the sorted members.
-fn intset_blob(ints: &[i64]) -> Vec<u8> {
-    let width: usize = if ints
-        .iter()
-        .all(|&n| (i16::MIN as i64..=i16::MAX as i64).contains(&n))
-    {
-        2
-    } else if ints
-        .iter()
-        .all(|&n| (i32::MIN as i64..=i32::MAX as i64).contains(&n))
-    {
-        4
-    } else {
-        8
-    };
-    let mut sorted = ints.to_vec();
-    sorted.sort_unstable();
-    let mut out = Vec::with_capacity(8 + width * sorted.len());
-    out.extend_from_slice(&(width as u32).to_le_bytes());
-    out.extend_from_slice(&(sorted.len() as u32).to_le_bytes());
-    for n in sorted {
-        out.extend_from_slice(&n.to_le_bytes()[..width]);
-    }
-    out
 }
 
 /// Length of `input` compressed by `lzf_compress` into at most `out_len`

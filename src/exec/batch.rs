@@ -515,6 +515,19 @@ impl Executor {
     }
 }
 
+/// The replies still being built for the receivers among `jobs`: what a
+/// fan-out appends to instead of sending on its own, so each receiver
+/// reads things in the order they ran.
+fn held_replies(
+    jobs: &mut VecDeque<Job>,
+    receives: impl Fn(ClientId) -> bool,
+) -> Vec<(ClientId, &mut ReplyBuf)> {
+    jobs.iter_mut()
+        .filter(|j| !j.out.is_empty() && receives(j.client))
+        .map(|j| (j.client, &mut j.out))
+        .collect()
+}
+
 /// Hands what the last command published to the IO side (`state::pubsub`):
 /// a subscriber whose replies are being built in `jobs` gets the message
 /// in them, after the replies of the commands it ran before it.
@@ -524,11 +537,7 @@ fn deliver(
     clients: &mut Clients,
     outbox: &mut Outbox,
 ) {
-    let mut held: Vec<(ClientId, &mut ReplyBuf)> = jobs
-        .iter_mut()
-        .filter(|j| !j.out.is_empty() && state.pubsub.receives_pushes(j.client))
-        .map(|j| (j.client, &mut j.out))
-        .collect();
+    let mut held = held_replies(jobs, |id| state.pubsub.receives_pushes(id));
     let sent = state
         .pubsub
         .flush(clients, &mut held, &mut outbox.per_thread);
@@ -546,11 +555,7 @@ fn deliver_monitor_lines(
     clients: &mut Clients,
     outbox: &mut Outbox,
 ) {
-    let mut held: Vec<(ClientId, &mut ReplyBuf)> = jobs
-        .iter_mut()
-        .filter(|j| !j.out.is_empty() && state.monitors.contains(j.client))
-        .map(|j| (j.client, &mut j.out))
-        .collect();
+    let mut held = held_replies(jobs, |id| state.monitors.contains(id));
     let sent = state
         .monitors
         .flush(clients, &mut held, &mut outbox.per_thread);
