@@ -478,8 +478,9 @@ def main():
                 raise SetupError("no %s-server binary (kinds: redis, valkey)" % kind)
             try:
                 run.source(bins[kind])
-            except SetupError as e:
-                # Reported as a failed row; the other source kinds still run.
+            except (SetupError, OSError, RuntimeError) as e:
+                # Reported as a failed row (a timeout or a closed connection
+                # included); the other source kinds still run.
                 print("  %s: %s" % (run.kind or kind, e))
                 run.row("error", None, None, "FAIL: %s" % str(e)[:70], 1)
                 run.stop_all()
