@@ -14,7 +14,7 @@ temp dir under /tmp:
           loop of ~0.5 s segments, overwriting those keys throughout;
   save:   latency-monitor-threshold 1, LATENCY RESET, BGSAVE; poll INFO
           persistence every 20 ms until rdb_bgsave_in_progress:0 with
-          rdb_saves (or rdb_last_save_time) moved on;
+          rdb_saves (or rdb_last_save_time, or LASTSAVE) moved on;
   memory: every ~20 ms, the sum of Pss (/proc/PID/smaps_rollup) over the
           server and all its descendants (a fork child's copy-on-write
           pages count); before = median over the last second before
@@ -266,14 +266,19 @@ def fill(cli, port, keys, size):
         raise BenchError("redis-cli --pipe: %s" % out[-300:])
 
 
-def poll_save(c, saves0, last0, timeout):
+def save_marks(c, p):
+    """What moves on when a save completes: rdb_saves, else the last save
+    time (INFO's, else LASTSAVE's; the fill took over a second)."""
+    return (p.get("rdb_saves"), p.get("rdb_last_save_time") or c("LASTSAVE"))
+
+
+def poll_save(c, marks0, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         p = info_fields(c, "persistence")
-        saves = p.get("rdb_saves")
-        moved = (int(saves) > saves0) if saves is not None and saves0 is not None \
-            else p.get("rdb_last_save_time") != last0
-        if p.get("rdb_bgsave_in_progress") == "0" and moved:
+        marks = save_marks(c, p)
+        moved = marks[0] != marks0[0] if marks0[0] is not None else marks[1] != marks0[1]
+        if p.get("rdb_bgsave_in_progress", "0") == "0" and moved:
             return time.monotonic(), p
         time.sleep(SAMPLE_S)
     raise BenchError("BGSAVE still running after %d s" % timeout)
@@ -303,13 +308,12 @@ def one_round(a, tools, binary, port, tmp_root):
             time.sleep(SAMPLE_S)
         if load.error or len(load.segments) < 3:
             raise BenchError(load.error or "redis-benchmark made no progress")
-        p0 = info_fields(c, "persistence")
-        saves0 = int(p0["rdb_saves"]) if "rdb_saves" in p0 else None
+        marks0 = save_marks(c, info_fields(c, "persistence"))
         t0 = time.monotonic()
         reply = c("BGSAVE")
         if isinstance(reply, Exception):
             raise BenchError("BGSAVE: %s" % reply)
-        t1, p1 = poll_save(c, saves0, p0.get("rdb_last_save_time"), a.save_timeout)
+        t1, p1 = poll_save(c, marks0, a.save_timeout)
         if p1.get("rdb_last_bgsave_status", "ok") != "ok":
             raise BenchError("BGSAVE failed: %s" % srv.log_tail())
         load.stop_flag.set()
