@@ -15,7 +15,8 @@ For each source kind (Debian's redis-server 7.0 and Valkey 9.1, paths from
            file, compare again with the source's dump.
 A leg whose file version (from the file's header) is newer than the reader
 reads (known from the reader's --version: Redis 7.0 reads RDB <= 10) is
-reported as skipped, after checking that the reader does refuse it.
+reported as skipped, after checking that the reader does refuse it; a
+file ferrokey writes must be version 11 (Valkey 8's), else that fails.
 
 Encodings are printed when they differ but are not compared: a loader picks
 them from its own thresholds (Redis 7.0 has no set listpack, for one).
@@ -420,6 +421,10 @@ class Run:
         tc.close()
         self.finish(t)
         leg = "%s -> %s" % (tgt_name, src_name)
+        if tgt_name == "ferrokey" and rdb_version(back) != 11:
+            # Issue 11: ferrokey writes version 11, as Valkey 8 does; a
+            # newer one would be skipped below instead of loaded.
+            self.row(leg, rdb_version(back), None, "FAIL: ferrokey must write RDB 11", 1)
         r, rc = self.load_leg(leg, src_bin, src_name, src_reads, src_top, back, want)
         if r is not None:
             rc.close()
