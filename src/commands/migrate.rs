@@ -343,9 +343,7 @@ fn connect(host: &[u8], port: &[u8], timeout: Duration) -> Option<TcpStream> {
         }
         match sock.connect(&addr.into()) {
             Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
-                wait_writable(&sock, timeout)
-            }
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => wait_writable(&sock, timeout),
             Err(_) => continue,
         }
         if sock.set_nonblocking(false).is_err() {
@@ -522,7 +520,9 @@ fn migrate(ctx: &mut Ctx) -> CmdResult {
                 None => push_command(&mut req, &[b"AUTH", pass]),
             }
         }
-        let select = last_db != Some(dbid);
+        // Valkey keeps "unknown" as db -1, so MIGRATE to db -1 on such a
+        // connection sends no SELECT: kept, to answer as it does.
+        let select = last_db.unwrap_or(-1) != dbid;
         if select {
             push_command(&mut req, &[b"SELECT", dbid.to_string().as_bytes()]);
         }
