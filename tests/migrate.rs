@@ -441,6 +441,15 @@ fn connected_clients(port: u16) -> i64 {
         .expect("connected_clients")
 }
 
+/// INFO stats' count of cached MIGRATE connections.
+fn cached_sockets(s: &mut TcpStream) -> i64 {
+    let info = q(s, &["INFO", "stats"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("migrate_cached_sockets:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("migrate_cached_sockets")
+}
+
 /// The cron closes a cached connection once it has been idle for 10 s.
 #[test]
 fn idle_cached_connection_is_closed() {
@@ -451,9 +460,11 @@ fn idle_cached_connection_is_closed() {
     assert_eq!(migrate(&mut s, target.port, "k", &[]), OK);
     // MIGRATE's connection and the one asking.
     assert_eq!(connected_clients(target.port), 2);
+    assert_eq!(cached_sockets(&mut s), 1);
     let deadline = Instant::now() + Duration::from_secs(30);
     while connected_clients(target.port) != 1 {
         assert!(Instant::now() < deadline, "still connected after 30 s");
         std::thread::sleep(Duration::from_millis(200));
     }
+    assert_eq!(cached_sockets(&mut s), 0);
 }
