@@ -339,6 +339,14 @@ SCENARIOS = [
     S("restore/expired-replace", ["RESTORE", "k", "1", DUMP_V7673, "REPLACE", "ABSTTL"],
       R("SET k old")),
     S("restore/expired", ["RESTORE", "k", "1", DUMP_V7673, "ABSTTL"]),
+    S("restore-asking", ["RESTORE-ASKING", "k", "100000", DUMP_V7673]),
+    # MIGRATE with nothing to move never connects (port 1 is closed): a
+    # migration's own effects need a target, tested in tests/migrate.rs.
+    S("migrate/nokey", ["MIGRATE", "127.0.0.1", "1", "k", "0", "100"]),
+    S("migrate/nokey-keys", ["MIGRATE", "127.0.0.1", "1", "", "0", "100", "KEYS", "k1", "k2"]),
+    S("migrate/expired", ["MIGRATE", "127.0.0.1", "1", "k", "0", "100"], R("SET k v PX 1"),
+      sleep_ms=20, expired=["k"]),
+    S("migrate/unreachable", ["MIGRATE", "127.0.0.1", "1", "k", "0", "100"], R("SET k v")),
     S("flushdb", ["FLUSHDB"], R("SET k1 a", "SELECT 1", "SET k1 b", "SELECT 0"),
       watch=["k1", "k2"], watch_dbs=[1]),
     S("flushdb/async", ["FLUSHDB", "ASYNC"], R("SET k1 a")),

@@ -476,7 +476,7 @@ mod tests {
         for m in &INDEX.metas {
             let spec = m.spec;
             let rk = spec.keys;
-            if rk.numkeys_at == 0 {
+            if rk.numkeys_at <= 0 {
                 let want = (rk.first as i64, rk.last as i64, rk.step as i64);
                 assert_eq!(m.legacy, want, "{}", spec.name);
             } else {

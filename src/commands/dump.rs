@@ -124,7 +124,7 @@ fn dump(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-fn restore(ctx: &mut Ctx) -> CmdResult {
+pub(super) fn restore(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let now = ctx.now;
     let (mut replace, mut absttl) = (false, false);

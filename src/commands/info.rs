@@ -352,6 +352,7 @@ fn info_stats(s: &mut String, st: &State) {
     kv(s, "pubsubshard_channels", st.pubsub.count(Kind::Shard));
     kv(s, "latest_fork_usec", 0);
     kv(s, "total_forks", 0);
+    kv(s, "migrate_cached_sockets", st.migrate_sockets.len());
     let (keys, items, prefixes) = st.tracking.totals();
     kv(s, "tracking_total_keys", keys);
     kv(s, "tracking_total_items", items);

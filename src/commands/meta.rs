@@ -147,6 +147,8 @@ pub enum Secret {
     /// The value of every `name value` pair whose directive is sensitive
     /// (CONFIG SET requirepass ...).
     SensitiveConfigValues,
+    /// MIGRATE's `AUTH password` and `AUTH2 username password`.
+    Migrate,
 }
 
 /// A command's declared metadata. Build with `..Doc::new(group, since, acl)`
@@ -538,6 +540,7 @@ pub fn secret_positions(secret: Secret, argv: &[Bytes]) -> Vec<usize> {
             .map(|i| i + 1)
             .filter(|&i| i < argv.len())
             .collect(),
+        Secret::Migrate => super::migrate::secret_positions(argv),
     }
 }
 
@@ -606,7 +609,7 @@ mod tests {
             .filter(|s| s.doc.secret != Secret::None)
             .map(|s| s.name)
             .collect();
-        assert_eq!(declared, vec!["auth", "hello", "config|set"]);
+        assert_eq!(declared, vec!["auth", "hello", "config|set", "migrate"]);
     }
 
     #[test]

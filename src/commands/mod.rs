@@ -31,6 +31,7 @@ pub mod keys;
 pub mod latency;
 pub mod list;
 pub mod meta;
+pub mod migrate;
 pub mod monitor;
 pub mod multi;
 pub mod propagate;
@@ -78,6 +79,8 @@ pub mod flags {
     pub const NO_MANDATORY_KEYS: u32 = 1 << 16;
     /// Refused while a replica loads its dataset asynchronously.
     pub const NO_ASYNC_LOADING: u32 = 1 << 17;
+    /// Served for a client that sent ASKING (cluster mode only).
+    pub const ASKING: u32 = 1 << 18;
 
     /// Wire names, in COMMAND INFO order. `may_replicate` is never shown;
     /// the slow log is the command log since Valkey 8.1. COMMAND INFO adds
@@ -94,6 +97,7 @@ pub mod flags {
         (STALE, "stale"),
         (SKIP_MONITOR, "skip_monitor"),
         (SKIP_SLOWLOG, "skip_commandlog"),
+        (ASKING, "asking"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
@@ -132,6 +136,16 @@ impl KeySpec {
     }
     /// One key at index 1 (most commands).
     pub const ONE: KeySpec = KeySpec::range(1, 1, 1);
+    /// Keys the command's own function finds (MIGRATE's KEYS form, see
+    /// `table::key_positions`); `first..=last` when it finds none of those.
+    pub const fn own(first: i32, last: i32) -> KeySpec {
+        KeySpec {
+            first,
+            last,
+            step: 1,
+            numkeys_at: -1,
+        }
+    }
     pub const fn numkeys(at: i32) -> KeySpec {
         KeySpec {
             first: at + 1,

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::{
-    client, cluster, command, connection, debug, dump, hash, keys, latency, list, monitor, multi,
-    pubsub, server, set, sort, string, wait, zset, CommandSpec,
+    client, cluster, command, connection, debug, dump, hash, keys, latency, list, migrate, monitor,
+    multi, pubsub, server, set, sort, string, wait, zset, CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
@@ -33,6 +33,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     monitor::COMMANDS,
     cluster::COMMANDS,
     dump::COMMANDS,
+    migrate::COMMANDS,
 ];
 
 pub type CmdId = usize;
@@ -215,7 +216,11 @@ impl CommandTable {
 /// Indexes of the key arguments of a command call (arity already checked).
 pub fn key_positions(spec: &CommandSpec, argv: &[Bytes], out: &mut Vec<usize>) {
     let ks = spec.keys;
-    if ks.numkeys_at > 0 {
+    if ks.numkeys_at != 0 {
+        if ks.numkeys_at < 0 {
+            migrate::key_positions(argv, out);
+            return;
+        }
         let at = ks.numkeys_at as usize;
         let Some(n) = argv.get(at).and_then(|a| crate::util::num::parse_i64(a)) else {
             return;

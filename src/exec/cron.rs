@@ -79,6 +79,7 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
         state.garbage.push(Box::new(ReleaseFreeMemory));
     }
     state.rates.sample(&state.stats);
+    crate::commands::migrate::close_idle_sockets(&mut state.migrate_sockets);
     if state.config.timeout > 0 {
         let idle = Duration::from_secs(state.config.timeout);
         for c in clients.iter() {

@@ -191,6 +191,11 @@ pub struct State {
     pub new_listeners: Option<Listeners>,
     /// Client-side caching: who may cache which keys.
     pub tracking: tracking::Tracking,
+    /// MIGRATE's connections by "host:port": the socket, the db last
+    /// SELECTed on it (None: unknown) and its last use
+    /// (`commands::migrate`; the cron closes those idle for 10 s).
+    pub migrate_sockets:
+        std::collections::HashMap<Vec<u8>, (std::net::TcpStream, Option<i64>, Instant)>,
 }
 
 /// TCP listening sockets (CONFIG SET port/bind).
@@ -255,6 +260,7 @@ impl State {
             monitors: Default::default(),
             new_listeners: None,
             tracking: Default::default(),
+            migrate_sockets: Default::default(),
             config,
         };
         state.apply_tracking_config();

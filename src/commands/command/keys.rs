@@ -46,6 +46,7 @@ pub(super) fn key_function(name: &str, argv: &[Bytes]) -> Option<Vec<KeyAt>> {
             }
             Some(keys)
         }
+        "migrate" => Some(super::super::migrate::getkeys(argv)),
         _ => None,
     }
 }
