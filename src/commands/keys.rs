@@ -1112,6 +1112,9 @@ fn flushall(ctx: &mut Ctx) -> CmdResult {
     }
     // Counted even when already empty, so it is never a no-op change.
     ctx.dirty(n + 1);
+    // A running save is stopped; with save points the empty dataset is
+    // saved at once (Valkey's flushAllDataAndResetRDB).
+    super::save::after_flushall(ctx.admin().state);
     ctx.out.ok();
     Ok(())
 }

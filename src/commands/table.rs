@@ -8,7 +8,7 @@ use hashbrown::HashMap;
 
 use super::{
     client, cluster, command, connection, debug, dump, hash, keys, latency, list, monitor, multi,
-    pubsub, server, set, sort, string, wait, zset, CommandSpec,
+    pubsub, save, server, set, sort, string, wait, zset, CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
@@ -33,6 +33,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     monitor::COMMANDS,
     cluster::COMMANDS,
     dump::COMMANDS,
+    save::COMMANDS,
 ];
 
 pub type CmdId = usize;
