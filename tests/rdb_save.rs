@@ -130,7 +130,14 @@ fn image_of(c: &mut Connection) -> Image {
             let t: String = redis::cmd("TYPE").arg(&k).query(c).unwrap();
             let v = match t.as_str() {
                 "string" => Shown::Str(redis::cmd("GET").arg(&k).query(c).unwrap()),
-                "list" => Shown::List(redis::cmd("LRANGE").arg(&k).arg(0).arg(-1).query(c).unwrap()),
+                "list" => Shown::List(
+                    redis::cmd("LRANGE")
+                        .arg(&k)
+                        .arg(0)
+                        .arg(-1)
+                        .query(c)
+                        .unwrap(),
+                ),
                 "set" => {
                     let mut m: Vec<Vec<u8>> = redis::cmd("SMEMBERS").arg(&k).query(c).unwrap();
                     m.sort();
@@ -270,7 +277,14 @@ fn fill(c: &mut Connection) {
     ok(c, &["SET", "ttl", "v", "EX", "1000"]);
     ok(c, &["RPUSH", "list", "a", "b", "1", "2"]);
     for i in 0..300 {
-        ok(c, &["RPUSH", "biglist", &format!("element-{i}-{}", "z".repeat(40))]);
+        ok(
+            c,
+            &[
+                "RPUSH",
+                "biglist",
+                &format!("element-{i}-{}", "z".repeat(40)),
+            ],
+        );
         ok(c, &["SADD", "bigset", &format!("m{i}")]);
         ok(c, &["HSET", "bighash", &format!("f{i}"), &format!("v{i}")]);
         ok(c, &["ZADD", "bigzset", &format!("{i}.5"), &format!("m{i}")]);
@@ -363,7 +377,10 @@ fn writes_during_a_bgsave(io_threads: usize) {
         err(&mut c, &["BGSAVE"]),
         "ERR Background save already in progress"
     );
-    assert_eq!(err(&mut c, &["SAVE"]), "ERR Background save already in progress");
+    assert_eq!(
+        err(&mut c, &["SAVE"]),
+        "ERR Background save already in progress"
+    );
     for i in (0..3000).step_by(7) {
         ok(&mut c, &["SET", &format!("key:{i}"), "overwritten"]);
     }
@@ -378,9 +395,13 @@ fn writes_during_a_bgsave(io_threads: usize) {
     ok(&mut c, &["SWAPDB", "0", "5"]);
     // All that ran while the save went on.
     assert_eq!(info_field(&mut c, "rdb_bgsave_in_progress"), "1");
-    let total: u64 = info_field(&mut c, "current_save_keys_total").parse().unwrap();
+    let total: u64 = info_field(&mut c, "current_save_keys_total")
+        .parse()
+        .unwrap();
     assert_eq!(total, 3501);
-    let processed: u64 = info_field(&mut c, "current_save_keys_processed").parse().unwrap();
+    let processed: u64 = info_field(&mut c, "current_save_keys_processed")
+        .parse()
+        .unwrap();
     assert!(processed < total, "{processed}");
     wait_bgsave_done(&mut c);
     assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
@@ -409,7 +430,11 @@ fn the_save_schedule_triggers_a_background_save() {
     let s = start(&dir, 1, &["--save", "1 2", "--save", "3600 1"]);
     let mut c = s.conn();
     // Config lines add up; CONFIG GET shows them as Valkey does.
-    let got: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("save").query(&mut c).unwrap();
+    let got: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("save")
+        .query(&mut c)
+        .unwrap();
     assert_eq!(got, ["save", "1 2 3600 1"]);
     ok(&mut c, &["SET", "a", "1"]);
     ok(&mut c, &["SET", "b", "2"]);
@@ -423,7 +448,11 @@ fn the_save_schedule_triggers_a_background_save() {
     assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
     // CONFIG SET replaces the points; a bad value is refused as Valkey.
     ok(&mut c, &["CONFIG", "SET", "save", "100 10"]);
-    let got: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("save").query(&mut c).unwrap();
+    let got: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("save")
+        .query(&mut c)
+        .unwrap();
     assert_eq!(got, ["save", "100 10"]);
     assert_eq!(
         err(&mut c, &["CONFIG", "SET", "save", "0 1"]),
@@ -447,7 +476,10 @@ fn shutdown_save_and_sigterm_write_the_file() {
     ok(&mut c, &["SET", "k", "v"]);
     let _ = run(&mut c, &["SHUTDOWN", "SAVE"]);
     assert!(s.wait_exit(Duration::from_secs(20)).is_some(), "exited");
-    assert!(log_has(&dir, "Saving the final RDB snapshot before exiting."));
+    assert!(log_has(
+        &dir,
+        "Saving the final RDB snapshot before exiting."
+    ));
     let p = parse(&dir.join("dump.rdb"), true);
     assert_eq!(p.image.len(), 1);
 
@@ -463,7 +495,10 @@ fn shutdown_save_and_sigterm_write_the_file() {
         libc::kill(s.pid() as i32, libc::SIGTERM);
     }
     assert!(s.wait_exit(Duration::from_secs(20)).is_some(), "exited");
-    assert!(log_has(&dir, "Saving the final RDB snapshot before exiting."));
+    assert!(log_has(
+        &dir,
+        "Saving the final RDB snapshot before exiting."
+    ));
     assert!(log_has(&dir, "DB saved on disk"));
     let p = parse(&dir.join("dump.rdb"), true);
     assert_eq!(p.image.len(), 2);
@@ -497,7 +532,10 @@ fn unwritable_dir(io_threads: usize) {
     wait_bgsave_done(&mut c);
     assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "err");
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.contains("Failed opening the temp RDB file temp-"), "{text}");
+    assert!(
+        text.contains("Failed opening the temp RDB file temp-"),
+        "{text}"
+    );
     assert!(text.contains("Background saving error"), "{text}");
     // Writes (and PING) refused; reads and BGSAVE still served.
     assert_eq!(err(&mut c, &["SET", "k", "w"]), MISCONF);
@@ -513,9 +551,15 @@ fn unwritable_dir(io_threads: usize) {
         "ERR Errors trying to SHUTDOWN. Check logs."
     );
     // Only with the option, and only with save points.
-    ok(&mut c, &["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"]);
+    ok(
+        &mut c,
+        &["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"],
+    );
     ok(&mut c, &["SET", "k", "w"]);
-    ok(&mut c, &["CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"]);
+    ok(
+        &mut c,
+        &["CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"],
+    );
     assert_eq!(err(&mut c, &["SET", "k", "w"]), MISCONF);
     ok(&mut c, &["CONFIG", "SET", "save", ""]);
     ok(&mut c, &["SET", "k", "x"]);
@@ -545,7 +589,10 @@ fn bgsave_cancel_removes_the_temp_file() {
     ok(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "1000"]);
     assert_eq!(status(&mut c, &["BGSAVE"]), "Background saving started");
     wait_for("the temp file", || !temp_files(&dir).is_empty());
-    assert_eq!(status(&mut c, &["BGSAVE", "CANCEL"]), "Background saving cancelled");
+    assert_eq!(
+        status(&mut c, &["BGSAVE", "CANCEL"]),
+        "Background saving cancelled"
+    );
     wait_bgsave_done(&mut c);
     wait_for("the temp file to go", || temp_files(&dir).is_empty());
     assert!(!dir.join("dump.rdb").exists());

@@ -458,7 +458,9 @@ fn shutdown(ctx: &mut Ctx) -> CmdResult {
     }
     let state = ctx.admin().state;
     if !super::save::before_exit(state, save, nosave, force) {
-        tracing::warn!("Errors trying to shut down the server. Check the logs for more information.");
+        tracing::warn!(
+            "Errors trying to shut down the server. Check the logs for more information."
+        );
         return Err(SHUTDOWN_ERRORS.into());
     }
     // No reply: the main loop exits after this batch and the connection

@@ -832,7 +832,11 @@ mod save_tests {
             let mut c = Config::default();
             assert_eq!(
                 set_save_points(&mut c, &words(bad), false).err().as_deref(),
-                if bad.is_empty() { None } else { Some("Invalid save parameters") },
+                if bad.is_empty() {
+                    None
+                } else {
+                    Some("Invalid save parameters")
+                },
                 "{bad:?}"
             );
         }

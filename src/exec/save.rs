@@ -48,7 +48,12 @@ pub fn before_exit(state: &mut State) -> bool {
     } else {
         "shutdown-on-sigint"
     };
-    let flags = state.config.extra.get(directive).cloned().unwrap_or_default();
+    let flags = state
+        .config
+        .extra
+        .get(directive)
+        .cloned()
+        .unwrap_or_default();
     let has = |w: &str| flags.split_whitespace().any(|f| f.eq_ignore_ascii_case(w));
     if save::before_exit(state, has("save"), has("nosave"), has("force")) {
         return true;

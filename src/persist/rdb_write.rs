@@ -111,7 +111,13 @@ impl<W: Write> Encoder<W> {
 
     /// One key: its db (a `SELECTDB` when it changes), expire, type, key
     /// and value.
-    pub fn record(&mut self, db: usize, key: &[u8], value: &crate::keyspace::Value, expire_ms: i64) -> io::Result<()> {
+    pub fn record(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: &crate::keyspace::Value,
+        expire_ms: i64,
+    ) -> io::Result<()> {
         if self.db != Some(db) {
             self.buf.push(OP_SELECTDB);
             write_len(&mut self.buf, db as u64);
@@ -188,7 +194,10 @@ pub struct SaveSpec {
 /// How a save that ran to its end went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Saved { keys: u64, bytes: u64 },
+    Saved {
+        keys: u64,
+        bytes: u64,
+    },
     Failed,
     /// Stopped by `SaveJob::cancel` (BGSAVE CANCEL, FLUSHALL, shutdown).
     Cancelled,
@@ -352,7 +361,10 @@ fn write_file(spec: &SaveSpec, rx: &Receiver<Vec<OwnedRecord>>, shared: &Shared)
         return Outcome::Failed;
     }
     if let Err(e) = fsync_dir(&dest) {
-        tracing::warn!("Failed to fsync directory while saving DB: {}", strerror(&e));
+        tracing::warn!(
+            "Failed to fsync directory while saving DB: {}",
+            strerror(&e)
+        );
         return Outcome::Failed;
     }
     tracing::info!("DB saved on disk");

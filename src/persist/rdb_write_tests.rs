@@ -104,11 +104,15 @@ fn header_aux_records_and_checksum() {
     enc.record(2, b"k3", &s(b"12345"), 0).unwrap();
     // A saved image of db 0 coming after db 2's keys.
     enc.record(0, b"k2", &s(&long), 1_800_000_000_123).unwrap();
-    enc.record(2, b"k4", &Value::List(Box::new(list)), 0).unwrap();
+    enc.record(2, b"k4", &Value::List(Box::new(list)), 0)
+        .unwrap();
     let file = enc.finish().unwrap();
     let p = parse(&file);
     let names: Vec<&str> = p.aux.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(names, ["redis-ver", "redis-bits", "ctime", "used-mem", "aof-base"]);
+    assert_eq!(
+        names,
+        ["redis-ver", "redis-bits", "ctime", "used-mem", "aof-base"]
+    );
     assert_eq!(p.aux[0].1, "7.2.4");
     assert_eq!(p.aux[1].1, "64");
     assert_eq!(p.aux[2].1, "1700000000");
@@ -132,7 +136,11 @@ fn header_aux_records_and_checksum() {
         ]
     );
     assert_eq!(p.keys[2].2, s(&long));
-    assert!(file.len() < 200, "the long value is compressed: {}", file.len());
+    assert!(
+        file.len() < 200,
+        "the long value is compressed: {}",
+        file.len()
+    );
     match &p.keys[3].2 {
         Value::List(l) => assert_eq!(l.len(), 5),
         v => panic!("{v:?}"),
@@ -203,7 +211,13 @@ fn the_thread_writes_the_file_atomically() {
         std::thread::yield_now();
     }
     drop(sink);
-    assert_eq!(job.join(), Outcome::Saved { keys: 100, bytes: std::fs::metadata(dir.join("out.rdb")).unwrap().len() });
+    assert_eq!(
+        job.join(),
+        Outcome::Saved {
+            keys: 100,
+            bytes: std::fs::metadata(dir.join("out.rdb")).unwrap().len()
+        }
+    );
     let p = parse(&std::fs::read(dir.join("out.rdb")).unwrap());
     assert_eq!(p.keys.len(), 100);
     assert!(!dir.join(temp_name()).exists());

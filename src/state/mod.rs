@@ -280,7 +280,11 @@ impl State {
         self.mode.limited = self.config.maxmemory != 0;
         self.mode.min_replicas = min_replicas_armed(&self.config);
         self.mode.disk_error = self.save.refuses_writes(
-            self.config.extra.get("stop-writes-on-bgsave-error").map(String::as_str) != Some("no"),
+            self.config
+                .extra
+                .get("stop-writes-on-bgsave-error")
+                .map(String::as_str)
+                != Some("no"),
             &self.config.save,
         );
         self.apply_notify_config();
