@@ -4,13 +4,37 @@
 //! makes before exiting (`shutdown-on-sigterm`/`shutdown-on-sigint` flags
 //! honoured), and staying up when it fails.
 
+use std::time::Duration;
+
 use crate::commands::save;
 use crate::state::{ShutdownMode, State};
 
 /// One turn's snapshot step (`exec::snapshot`), then the save's status.
 pub fn tick(state: &mut State) {
     if state.snapshot.is_some() {
-        super::snapshot::tick(state);
+        let cpu = thread_cpu();
+        let done = super::snapshot::tick(state);
+        let took = thread_cpu().saturating_sub(cpu);
+        let save = &mut state.save;
+        save.step_cpu_max = save.step_cpu_max.max(took);
+        save.steps_over_1ms += u64::from(took > Duration::from_millis(1));
+        if let Some(st) = done {
+            // How the save weighed on the main thread (loglevel verbose):
+            // wall time includes what the OS gave other processes, CPU
+            // time is the step's own.
+            tracing::debug!(
+                "Snapshot done: {} keys ({} saved before a write), {} steps, longest step {} us (wall), {} us (CPU), {} steps over 1 ms of CPU, peak saved images {} bytes",
+                st.records,
+                st.saved_records,
+                st.steps,
+                st.longest_step.as_micros(),
+                save.step_cpu_max.as_micros(),
+                save.steps_over_1ms,
+                st.peak_saved_bytes
+            );
+            save.step_cpu_max = Duration::ZERO;
+            save.steps_over_1ms = 0;
+        }
     }
     if state.save.running.is_some() {
         save::poll(state);
@@ -63,4 +87,18 @@ pub fn before_exit(state: &mut State) -> bool {
     );
     state.shutdown = None;
     false
+}
+
+/// CPU time of this thread (the main thread's own work in a step).
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(
+        ts.tv_sec.max(0) as u64,
+        ts.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
 }

@@ -38,6 +38,10 @@ pub struct SaveState {
     pub scheduled: bool,
     /// Which signal asked for the shutdown under way, if one did.
     pub signal: Option<&'static str>,
+    /// The running snapshot's steps: the most main-thread CPU time one
+    /// took, and how many took over 1 ms of it (logged at the end).
+    pub step_cpu_max: std::time::Duration,
+    pub steps_over_1ms: u64,
 }
 
 impl SaveState {
@@ -53,6 +57,8 @@ impl SaveState {
             dirty_before: 0,
             scheduled: false,
             signal: None,
+            step_cpu_max: std::time::Duration::ZERO,
+            steps_over_1ms: 0,
         }
     }
 
