@@ -464,6 +464,16 @@ fn the_save_schedule_triggers_a_background_save() {
     let p = parse(&dir.join("dump.rdb"), true);
     assert!(p.image.is_empty());
     assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+    // ... stopping a background save under way first.
+    ok(&mut c, &["DEBUG", "POPULATE", "500"]);
+    ok(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "10000"]);
+    assert_eq!(status(&mut c, &["BGSAVE"]), "Background saving started");
+    ok(&mut c, &["FLUSHALL"]);
+    assert_eq!(info_field(&mut c, "rdb_bgsave_in_progress"), "0");
+    assert!(log_has(&dir, "Background saving terminated by signal 10"));
+    assert!(parse(&dir.join("dump.rdb"), true).image.is_empty());
+    assert!(temp_files(&dir).is_empty(), "{:?}", temp_files(&dir));
+    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -611,6 +621,23 @@ fn bgsave_cancel_removes_the_temp_file() {
     assert_eq!(status(&mut c, &["BGSAVE"]), "Background saving started");
     wait_bgsave_done(&mut c);
     assert_eq!(parse(&dir.join("dump.rdb"), true).image.len(), 2000);
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn rdb_key_save_delay_is_followed_during_the_save() {
+    let dir = temp_dir("delay");
+    let s = start(&dir, 1, &["--save", ""]);
+    let mut c = s.conn();
+    ok(&mut c, &["DEBUG", "POPULATE", "1000"]);
+    // 100 ms per key: 100 s unless the change below reaches the writer.
+    ok(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "100000"]);
+    assert_eq!(status(&mut c, &["BGSAVE"]), "Background saving started");
+    ok(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    wait_bgsave_done(&mut c);
+    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(parse(&dir.join("dump.rdb"), true).image.len(), 1000);
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -148,12 +148,7 @@ fn spec_of(state: &State) -> SaveSpec {
     } else {
         state.config.dir.clone()
     };
-    let key_delay_us = state
-        .config
-        .extra
-        .get("rdb-key-save-delay")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let key_delay_us = key_delay(state);
     SaveSpec {
         dir: dir.into(),
         filename: state.config.dbfilename.clone(),
@@ -171,6 +166,16 @@ fn spec_of(state: &State) -> SaveSpec {
             .map(|d| (d.len() as u64, d.expires_len() as u64))
             .collect(),
     }
+}
+
+/// `rdb-key-save-delay` now.
+fn key_delay(state: &State) -> i64 {
+    state
+        .config
+        .extra
+        .get("rdb-key-save-delay")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Keeps the call path's MISCONF flag in step with the save state and the
@@ -270,6 +275,16 @@ pub fn cancel_running(state: &mut State) -> bool {
     true
 }
 
+/// Stops the running background save and waits for its writer to be gone
+/// (it removes its temp file, whose name the next save uses).
+fn stop_running(state: &mut State) {
+    if let Some(r) = &state.save.running {
+        r.job.cancel();
+        r.job.wait();
+        poll(state);
+    }
+}
+
 /// Records how a finished background save went, once its writer is done.
 pub fn poll(state: &mut State) {
     let Some(r) = &state.save.running else {
@@ -309,7 +324,9 @@ pub fn poll(state: &mut State) {
 /// before `BGSAVE_RETRY_DELAY` seconds.
 pub fn cron(state: &mut State) {
     poll(state);
-    if state.save.running.is_some() {
+    if let Some(r) = &state.save.running {
+        // Tests slow a save down, then let it finish by setting it to 0.
+        r.job.set_key_delay(key_delay(state));
         return;
     }
     let now = unix_secs();
@@ -336,7 +353,7 @@ pub fn cron(state: &mut State) {
 /// the data just flushed), and with save points the empty dataset is saved
 /// at once, as Valkey's flushAllDataAndResetRDB.
 pub fn after_flushall(state: &mut State) {
-    cancel_running(state);
+    stop_running(state);
     if !save_points(&state.config.save).is_empty() {
         save_sync(state);
     }
@@ -348,10 +365,9 @@ pub fn after_flushall(state: &mut State) {
 /// and `nosave` was not given. False when that save failed without
 /// `force`: the server must not exit.
 pub fn before_exit(state: &mut State, save: bool, nosave: bool, force: bool) -> bool {
-    if let Some(r) = state.save.running.take() {
+    if state.save.running.is_some() {
         tracing::warn!("There is a child saving an .rdb. Killing it!");
-        r.job.cancel();
-        let _ = r.job.join();
+        stop_running(state);
     }
     let points = !save_points(&state.config.save).is_empty();
     if !((points && !nosave) || save) {

@@ -23,7 +23,7 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -183,8 +183,8 @@ pub struct SaveSpec {
     pub filename: String,
     pub compress: bool,
     pub checksum: bool,
-    /// `rdb-key-save-delay`: microseconds per key (negative: sleep 1 µs
-    /// once in that many keys, as Valkey's debugDelay).
+    /// `rdb-key-save-delay` at the start: microseconds per key (negative:
+    /// sleep 1 µs once in that many keys, as Valkey's debugDelay).
     pub key_delay_us: i64,
     pub aux: Aux,
     /// Per db at the start: (keys, keys with a TTL).
@@ -218,6 +218,8 @@ struct Shared {
     failed: AtomicBool,
     /// The sink was last found full: the walk waits for the writer.
     lagging: AtomicBool,
+    /// `rdb-key-save-delay`, followed live as Valkey's child reads it.
+    key_delay_us: AtomicI64,
 }
 
 impl SaveJob {
@@ -237,8 +239,21 @@ impl SaveJob {
         self.shared.stop.store(true, Ordering::Relaxed);
     }
 
+    /// A new `rdb-key-save-delay` (CONFIG SET during the save).
+    pub fn set_key_delay(&self, us: i64) {
+        self.shared.key_delay_us.store(us, Ordering::Relaxed);
+    }
+
     pub fn is_finished(&self) -> bool {
         self.handle.as_ref().is_none_or(|h| h.is_finished())
+    }
+
+    /// Waits until the writer thread has ended (after `cancel`, within
+    /// `STOP_POLL` or one key's delay).
+    pub fn wait(&self) {
+        while !self.is_finished() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
     }
 
     /// Waits for the writer thread and returns how the save went.
@@ -294,6 +309,7 @@ pub fn spawn(spec: SaveSpec) -> io::Result<(SaveJob, SaveSink)> {
         stop: AtomicBool::new(false),
         failed: AtomicBool::new(false),
         lagging: AtomicBool::new(false),
+        key_delay_us: AtomicI64::new(spec.key_delay_us),
     });
     let theirs = shared.clone();
     let handle = std::thread::Builder::new()
@@ -396,7 +412,7 @@ fn write_records(
             if shared.stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
-            key_delay(spec.key_delay_us, &mut rng);
+            key_delay(shared.key_delay_us.load(Ordering::Relaxed), &mut rng);
             enc.record(r.db, &r.key, &r.value, r.expire_ms)?;
             keys += 1;
             shared.processed.store(keys, Ordering::Relaxed);
