@@ -78,7 +78,10 @@ fn save(ctx: &mut Ctx) -> CmdResult {
         return Err(IN_PROGRESS.into());
     }
     state.save.saves += 1;
-    if save_sync(state) {
+    let saved = save_sync(state);
+    // Zeroing the change count is not a change to propagate.
+    ctx.prevent_propagation();
+    if saved {
         ctx.out.ok();
         Ok(())
     } else {
@@ -351,12 +354,10 @@ pub fn cron(state: &mut State) {
 
 /// FLUSHALL: a running background save is stopped (its file would hold
 /// the data just flushed), and with save points the empty dataset is saved
-/// at once, as Valkey's flushAllDataAndResetRDB.
-pub fn after_flushall(state: &mut State) {
+/// at once, as Valkey's flushAllDataAndResetRDB. True when it saved.
+pub fn after_flushall(state: &mut State) -> bool {
     stop_running(state);
-    if !save_points(&state.config.save).is_empty() {
-        save_sync(state);
-    }
+    !save_points(&state.config.save).is_empty() && save_sync(state)
 }
 
 /// Before exiting (SHUTDOWN, SIGTERM, SIGINT), as Valkey's

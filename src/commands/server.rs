@@ -457,7 +457,11 @@ fn shutdown(ctx: &mut Ctx) -> CmdResult {
         return Err(SHUTDOWN_FAILOVER_CLUSTER.into());
     }
     let state = ctx.admin().state;
-    if !super::save::before_exit(state, save, nosave, force) {
+    let exiting = super::save::before_exit(state, save, nosave, force);
+    // A save zeroes the change count: not a change to propagate.
+    ctx.prevent_propagation();
+    let state = ctx.admin().state;
+    if !exiting {
         tracing::warn!(
             "Errors trying to shut down the server. Check the logs for more information."
         );

@@ -102,3 +102,73 @@ fn thread_cpu() -> Duration {
         ts.tv_nsec.clamp(0, 999_999_999) as u32,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::exec::Harness;
+
+    fn harness(name: &str, save: &str) -> (Harness, std::path::PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("ferrokey-exec-save-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = Config {
+            dir: dir.display().to_string(),
+            save: save.to_string(),
+            ..Config::default()
+        };
+        (Harness::new(config), dir)
+    }
+
+    #[test]
+    fn flushall_with_save_points_saves_and_still_propagates() {
+        let (mut h, dir) = harness("flushall", "3600 1");
+        let c = h.add_client();
+        h.run_str(c, &["SET", "k", "v"]);
+        h.take_propagated();
+        // With nothing changed since the save: FLUSHALL must still go out,
+        // once.
+        assert_eq!(h.run_str(c, &["SAVE"]), b"+OK\r\n");
+        assert_eq!(h.state.dirty, 0);
+        assert_eq!(h.run_str(c, &["FLUSHALL"]), b"+OK\r\n");
+        assert_eq!(h.state.dirty, 0, "the save zeroes the change count");
+        let p = h.take_propagated();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(&p[0].argv[0][..], b"FLUSHALL");
+        assert!(dir.join("dump.rdb").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_schedule_waits_for_enough_changes_and_retries_late_after_a_failure() {
+        let (mut h, dir) = harness("cron", "1 2");
+        let c = h.add_client();
+        h.run_str(c, &["SET", "a", "1"]);
+        // The points count seconds since the last save: make it old.
+        h.state.save.lastsave -= 10;
+        cron(&mut h.state);
+        assert!(h.state.save.running.is_none(), "1 change of 2");
+        h.run_str(c, &["SET", "b", "1"]);
+        // A failed save a moment ago holds the schedule back.
+        h.state.save.last_bgsave_ok = false;
+        h.state.save.last_bgsave_try = crate::keyspace::now_ms() / 1000;
+        cron(&mut h.state);
+        assert!(h.state.save.running.is_none(), "retry delay");
+        h.state.save.last_bgsave_try -= crate::persist::save_state::BGSAVE_RETRY_DELAY + 1;
+        cron(&mut h.state);
+        assert!(h.state.save.running.is_some(), "due");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while h.state.save.running.is_some() {
+            assert!(std::time::Instant::now() < deadline);
+            tick(&mut h.state);
+            save::poll(&mut h.state);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(h.state.save.last_bgsave_ok);
+        assert_eq!(h.state.dirty, 0);
+        assert!(dir.join("dump.rdb").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
