@@ -286,15 +286,25 @@ fn info_persistence(s: &mut String, st: &State) {
     kv(s, "current_cow_size", 0);
     kv(s, "current_cow_size_age", 0);
     kv(s, "current_fork_perc", "0.00");
-    kv(s, "current_save_keys_processed", 0);
-    kv(s, "current_save_keys_total", 0);
+    let (processed, total) = super::save::current_save_keys(st);
+    kv(s, "current_save_keys_processed", processed);
+    kv(s, "current_save_keys_total", total);
     kv(s, "rdb_changes_since_last_save", st.dirty);
-    kv(s, "rdb_bgsave_in_progress", 0);
-    kv(s, "rdb_last_save_time", st.started_unix_ms / 1000);
-    kv(s, "rdb_last_bgsave_status", "ok");
-    kv(s, "rdb_last_bgsave_time_sec", -1);
-    kv(s, "rdb_current_bgsave_time_sec", -1);
-    kv(s, "rdb_saves", 0);
+    kv(
+        s,
+        "rdb_bgsave_in_progress",
+        u8::from(st.save.running.is_some()),
+    );
+    kv(s, "rdb_last_save_time", st.save.lastsave);
+    let status = if st.save.last_bgsave_ok { "ok" } else { "err" };
+    kv(s, "rdb_last_bgsave_status", status);
+    kv(s, "rdb_last_bgsave_time_sec", st.save.last_bgsave_secs);
+    kv(
+        s,
+        "rdb_current_bgsave_time_sec",
+        super::save::current_bgsave_secs(st),
+    );
+    kv(s, "rdb_saves", st.save.saves);
     kv(s, "rdb_last_cow_size", 0);
     kv(s, "rdb_last_load_keys_expired", 0);
     kv(s, "rdb_last_load_keys_loaded", 0);

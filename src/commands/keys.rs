@@ -1112,6 +1112,13 @@ fn flushall(ctx: &mut Ctx) -> CmdResult {
     }
     // Counted even when already empty, so it is never a no-op change.
     ctx.dirty(n + 1);
+    // A running save is stopped; with save points the empty dataset is
+    // saved at once (Valkey's flushAllDataAndResetRDB), which zeroes the
+    // change count: propagated all the same, as Valkey forces it.
+    if super::save::after_flushall(ctx.admin().state) {
+        ctx.also_propagate(ctx.db_index(), ctx.argv.to_vec());
+        ctx.prevent_propagation();
+    }
     ctx.out.ok();
     Ok(())
 }

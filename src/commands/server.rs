@@ -1,6 +1,6 @@
-//! Server commands: DBSIZE, TIME, LASTSAVE, SHUTDOWN, SLOWLOG and MEMORY,
-//! and the rows of INFO (handled in `info`) and CONFIG (in `config`);
-//! DEBUG is in `debug`.
+//! Server commands: DBSIZE, TIME, LASTSAVE, SHUTDOWN (which saves through
+//! `save`), SLOWLOG and MEMORY, and the rows of INFO (handled in `info`)
+//! and CONFIG (in `config`); DEBUG is in `debug`.
 //!
 //! INFO reads the counters other parts keep (`State::stats`, the dbs, the
 //! allocator in `crate::alloc`) and formats them with Valkey's field names.
@@ -418,9 +418,8 @@ fn time(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn lastsave(ctx: &mut Ctx) -> CmdResult {
-    // Nothing is ever saved: the dataset dates from startup.
-    let started = ctx.admin().state.started_unix_ms;
-    ctx.out.int(started / 1000);
+    let last = ctx.admin().state.save.lastsave;
+    ctx.out.int(last);
     Ok(())
 }
 
@@ -457,21 +456,21 @@ fn shutdown(ctx: &mut Ctx) -> CmdResult {
     if failover {
         return Err(SHUTDOWN_FAILOVER_CLUSTER.into());
     }
-    let mode = if save {
-        if !force {
-            tracing::warn!("Error trying to save the DB: persistence is not supported");
-            return Err(SHUTDOWN_ERRORS.into());
-        }
-        tracing::warn!("Persistence is not supported; exiting anyway (SHUTDOWN FORCE)");
-        ShutdownMode::Save
-    } else if nosave {
-        ShutdownMode::NoSave
-    } else {
-        ShutdownMode::Default
-    };
+    let state = ctx.admin().state;
+    let exiting = super::save::before_exit(state, save, nosave, force);
+    // A save zeroes the change count: not a change to propagate.
+    ctx.prevent_propagation();
+    let state = ctx.admin().state;
+    if !exiting {
+        tracing::warn!(
+            "Errors trying to shut down the server. Check the logs for more information."
+        );
+        return Err(SHUTDOWN_ERRORS.into());
+    }
     // No reply: the main loop exits after this batch and the connection
-    // closes, which is what the client waits for.
-    ctx.admin().state.shutdown = Some(mode);
+    // closes, which is what the client waits for. Whatever was to be saved
+    // is saved: the main loop saves nothing more.
+    state.shutdown = Some(ShutdownMode::NoSave);
     Ok(())
 }
 

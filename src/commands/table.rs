@@ -8,7 +8,7 @@ use hashbrown::HashMap;
 
 use super::{
     client, cluster, command, connection, debug, dump, hash, keys, latency, list, migrate, monitor,
-    multi, pubsub, server, set, sort, string, wait, zset, CommandSpec,
+    multi, pubsub, save, server, set, sort, string, wait, zset, CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
@@ -34,6 +34,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     cluster::COMMANDS,
     dump::COMMANDS,
     migrate::COMMANDS,
+    save::COMMANDS,
 ];
 
 pub type CmdId = usize;

@@ -489,15 +489,7 @@ pub static DIRECTIVES: &[Directive] = &[
         mutable: true,
         default: "",
         get: |c| c.save.clone(),
-        set: |c, a| {
-            // Snapshots are not implemented: only "no snapshots" is honest.
-            if a.iter().all(|s| s.is_empty()) {
-                c.save = String::new();
-                Ok(())
-            } else {
-                Err("RDB snapshots are not supported by ferrokey; use save \"\"".into())
-            }
-        },
+        set: set_save,
     },
     Directive {
         name: "appendonly",
@@ -772,6 +764,85 @@ pub static DIRECTIVES: &[Directive] = &[
         },
     },
 ];
+/// While the config file and command line are read, `save` lines add
+/// points (Valkey keeps every line of the file); afterwards (CONFIG SET)
+/// a value replaces them all. `config_loaded` ends the first phase.
+static SAVE_LINES_ADD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// The configuration is read: from now on `save` replaces its points.
+pub fn config_loaded() {
+    SAVE_LINES_ADD.store(false, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// `save`: pairs of seconds (at least 1) and changes (at least 0); `""`
+/// alone clears them. Shown as `3600 1 300 100`.
+fn set_save(c: &mut Config, a: &[String]) -> Result<(), String> {
+    let add = SAVE_LINES_ADD.load(std::sync::atomic::Ordering::Relaxed);
+    set_save_points(c, a, add)
+}
+
+fn set_save_points(c: &mut Config, a: &[String], add: bool) -> Result<(), String> {
+    const INVALID: &str = "Invalid save parameters";
+    if a.len() == 1 && a[0].is_empty() {
+        c.save = String::new();
+        return Ok(());
+    }
+    if a.len() % 2 == 1 {
+        return Err(INVALID.into());
+    }
+    let mut points = Vec::new();
+    for (i, w) in a.iter().enumerate() {
+        // strtoll with nothing left over: an optional sign, digits.
+        let v: i64 = w.parse().map_err(|_| INVALID.to_string())?;
+        if (i % 2 == 0 && v < 1) || (i % 2 == 1 && v < 0) {
+            return Err(INVALID.into());
+        }
+        points.push(v.to_string());
+    }
+    let text = points.join(" ");
+    if add && !c.save.is_empty() {
+        c.save = format!("{} {text}", c.save);
+    } else {
+        c.save = text;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod save_tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split(' ').map(String::from).collect()
+    }
+
+    #[test]
+    fn save_points_as_valkey() {
+        let mut c = Config::default();
+        set_save_points(&mut c, &words("3600 1 300 100"), false).unwrap();
+        assert_eq!(c.save, "3600 1 300 100");
+        // Config file lines add up; CONFIG SET replaces.
+        set_save_points(&mut c, &words("60 10000"), true).unwrap();
+        assert_eq!(c.save, "3600 1 300 100 60 10000");
+        set_save_points(&mut c, &words("10 0"), false).unwrap();
+        assert_eq!(c.save, "10 0");
+        set_save_points(&mut c, &[String::new()], true).unwrap();
+        assert_eq!(c.save, "");
+        for bad in ["10", "abc 1", "0 0", "10 -1", "10 1 5", "1x 2", ""] {
+            let mut c = Config::default();
+            assert_eq!(
+                set_save_points(&mut c, &words(bad), false).err().as_deref(),
+                if bad.is_empty() {
+                    None
+                } else {
+                    Some("Invalid save parameters")
+                },
+                "{bad:?}"
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

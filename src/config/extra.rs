@@ -144,7 +144,7 @@ fn oom_values(a: &[String]) -> Result<String, String> {
 }
 
 /// `shutdown-on-sigint` / `shutdown-on-sigterm`: flags as SHUTDOWN takes
-/// them, printed in Valkey's order. `save` needs persistence: refused.
+/// them, printed in Valkey's order.
 fn shutdown_flags(a: &[String]) -> Result<String, String> {
     const NAMES: [&str; 7] = [
         "default", "save", "nosave", "now", "force", "safe", "failover",
@@ -168,12 +168,6 @@ fn shutdown_flags(a: &[String]) -> Result<String, String> {
     }
     if set[1] && set[2] {
         return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
-    }
-    if set[1] {
-        return Err(
-            "saving on shutdown needs persistence, which ferrokey does not have; use nosave or default"
-                .into(),
-        );
     }
     let words: Vec<&str> = (1..7).filter(|&i| set[i]).map(|i| NAMES[i]).collect();
     Ok(if words.is_empty() {
@@ -559,9 +553,7 @@ mod tests {
         assert!(shutdown_flags(&args("save nosave"))
             .unwrap_err()
             .contains("can't be used simultaneously"));
-        assert!(shutdown_flags(&args("save"))
-            .unwrap_err()
-            .contains("persistence"));
+        assert_eq!(shutdown_flags(&args("force save")).unwrap(), "save force");
         assert!(shutdown_flags(&args("bogus"))
             .unwrap_err()
             .starts_with("argument(s) must be one of the following: default, save"));

@@ -142,6 +142,9 @@ fn gate(
     }
     let refusal = if out_of_memory(state, spec, client, in_multi) {
         Some(OOM_ERR)
+    } else if state.mode.disk_error && (writes(spec, client, in_multi) || spec.name == "ping") {
+        // The last background save failed (Valkey refuses PING too).
+        Some(crate::commands::save::MISCONF_ERR)
     } else if state.mode.min_replicas && origin == Origin::Client && writes(spec, client, in_multi)
     {
         Some(NOREPLICAS_ERR)

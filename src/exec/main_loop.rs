@@ -147,6 +147,8 @@ impl MainLoop {
                 io.active = io.threads.len();
             }
         }
+        // From here on a `save` value (CONFIG SET) replaces the points.
+        crate::config::directives::config_loaded();
         let mut state = State::new(config, limits, crate::commands::CMD_TABLE.specs.len());
         state.tcp_port = listeners
             .iter()
@@ -193,8 +195,16 @@ impl MainLoop {
                 wake_at = wake_at.min(now + Duration::from_millis(left));
             }
             let mut timeout = wake_at.saturating_duration_since(now);
-            if !self.inbox.is_empty() || !self.exec.is_empty() || self.state.snapshot.is_some() {
+            if !self.inbox.is_empty() || !self.exec.is_empty() {
                 timeout = Duration::ZERO;
+            } else if self.state.snapshot.is_some() {
+                // A save's walk goes on between commands, unless it waits
+                // for its writer thread.
+                timeout = if super::save::waiting_for_writer(&self.state) {
+                    timeout.min(Duration::from_millis(1))
+                } else {
+                    Duration::ZERO
+                };
             }
             if self.io.pending.iter().any(|p| !p.is_empty()) {
                 timeout = timeout.min(Duration::from_millis(1));
@@ -222,13 +232,14 @@ impl MainLoop {
                     SIGNAL => {
                         let mut buf = [0u8; 64];
                         let _ = io::Read::read(&mut self.signals, &mut buf);
-                        if self.got_signal[0].swap(false, Ordering::Relaxed) {
+                        let term = self.got_signal[0].swap(false, Ordering::Relaxed);
+                        if term {
                             tracing::warn!("Received SIGTERM scheduling shutdown...");
                         }
                         if self.got_signal[1].swap(false, Ordering::Relaxed) {
                             tracing::warn!("Received SIGINT scheduling shutdown...");
                         }
-                        self.state.shutdown = Some(crate::state::ShutdownMode::Default);
+                        super::save::on_signal(&mut self.state, term);
                     }
                     Token(i) if i < self.listeners.len() => self.accept(i),
                     t => self
@@ -242,7 +253,7 @@ impl MainLoop {
             self.exec.expire_blocked(&mut self.state, &mut self.clients);
             self.exec
                 .run(&mut self.state, &mut self.clients, &mut self.outbox);
-            super::snapshot::tick(&mut self.state);
+            super::save::tick(&mut self.state);
             if let Some(new) = self.state.new_listeners.take() {
                 self.replace_listeners(new);
             }
@@ -271,6 +282,7 @@ impl MainLoop {
                     blocking.is_blocked(id)
                 });
                 self.state.blocking = blocking;
+                super::save::cron(&mut self.state);
                 // Keys the active expiry removed fail their watchers' EXEC.
                 self.state.touch_watched(&mut self.clients, 0, None);
                 // CONFIG SET may have changed what the IO side enforces.
@@ -298,7 +310,7 @@ impl MainLoop {
                 self.state.stats.net_output_bytes += n;
             }
             self.flush_outbox();
-            if self.state.shutdown.is_some() {
+            if self.state.shutdown.is_some() && super::save::before_exit(&mut self.state) {
                 return self.shutdown();
             }
         }

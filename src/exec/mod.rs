@@ -15,6 +15,7 @@ pub mod lazyfree;
 pub mod load;
 pub mod main_loop;
 pub mod prefetch;
+pub mod save;
 pub mod snapshot;
 mod tracking;
 

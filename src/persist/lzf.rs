@@ -1,6 +1,6 @@
 //! liblzf's format (RDB string encoding 3): a compressor that writes what
 //! Valkey's `lzf_compress` writes (16-bit hash table, "very fast" mode,
-//! table zeroed per call) and a decompressor that checks every run and
+//! table empty at each call) and a decompressor that checks every run and
 //! back reference against the input and the announced output length.
 //!
 //! The format: a control byte below 32 starts a run of `ctrl + 1` literal
@@ -30,9 +30,35 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     if in_len == 0 || max_out == 0 {
         return None;
     }
+    // Zeroing a 256 KiB table per call cost more than compressing a short
+    // value (an RDB save compresses every value over 20 bytes): each
+    // thread keeps one, and each call's entries are offset by a base past
+    // every earlier call's, so older entries read as empty, exactly as in
+    // a zeroed table.
+    HTAB.with(|t| {
+        let mut t = t.borrow_mut();
+        let (htab, base) = &mut *t;
+        if htab.is_empty() || u64::from(*base) + in_len as u64 + 2 > u64::from(u32::MAX) {
+            *htab = vec![0u32; HSIZE];
+            *base = 0;
+        }
+        let out = compress_with(input, max_out, htab, *base);
+        *base += in_len as u32 + 1;
+        out
+    })
+}
+
+thread_local! {
+    /// The hash table and the base of the next call's entries.
+    static HTAB: std::cell::RefCell<(Vec<u32>, u32)> = const { std::cell::RefCell::new((Vec::new(), 0)) };
+}
+
+/// `compress` with a table whose entries at or below `base` are empty;
+/// slot values are `base` + input position + 1.
+fn compress_with(input: &[u8], max_out: usize, htab: &mut [u32], base: u32) -> Option<Vec<u8>> {
+    let in_len = input.len();
     // Slot values are input positions + 1; 0 (empty) never matches,
     // like liblzf's zeroed table whose entries point at the input start.
-    let mut htab = vec![0u32; HSIZE];
     let mut out: Vec<u8> = Vec::with_capacity(max_out.min(in_len + in_len / 16 + 64));
     // `run` is the index of the current literal run's header byte.
     let mut run = 0usize;
@@ -46,8 +72,8 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
         while ip + 2 < in_len {
             hval = next(hval, ip);
             let slot = idx(hval);
-            let r = htab[slot] as usize;
-            htab[slot] = ip as u32 + 1;
+            let r = htab[slot].saturating_sub(base) as usize;
+            htab[slot] = base + ip as u32 + 1;
             let matched = r > 1 && {
                 let rf = r - 1;
                 rf < ip
@@ -107,10 +133,10 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
                 ip -= 2;
                 hval = frst(ip);
                 hval = next(hval, ip);
-                htab[idx(hval)] = ip as u32 + 1;
+                htab[idx(hval)] = base + ip as u32 + 1;
                 ip += 1;
                 hval = next(hval, ip);
-                htab[idx(hval)] = ip as u32 + 1;
+                htab[idx(hval)] = base + ip as u32 + 1;
                 ip += 1;
             } else {
                 if out.len() >= max_out {
@@ -254,6 +280,19 @@ mod tests {
         let n = noise(1000, 7);
         assert_eq!(compress(&n, n.len() - 4), None);
         assert_eq!(compress(b"", 10), None);
+    }
+
+    #[test]
+    fn a_reused_table_compresses_as_a_zeroed_one() {
+        // Similar inputs one after another: stale entries from earlier
+        // calls would find matches a zeroed table does not have.
+        for i in 0..300u64 {
+            let mut inp = b"prefix-shared-by-all-".repeat(1 + (i % 5) as usize);
+            inp.extend(noise(20 + (i % 50) as usize, i + 1));
+            inp.extend_from_slice(b"-and-a-shared-suffix-too");
+            let fresh = compress_with(&inp, inp.len() + 64, &mut vec![0u32; HSIZE], 0);
+            assert_eq!(compress(&inp, inp.len() + 64), fresh, "input {i}");
+        }
     }
 
     #[test]

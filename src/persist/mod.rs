@@ -17,6 +17,8 @@ pub mod codec;
 pub mod compact;
 pub mod lzf;
 pub mod object;
+pub mod rdb_write;
+pub mod save_state;
 
 use std::fmt;
 

@@ -94,8 +94,12 @@ pub struct ServerMode {
     /// with no replica connected (ferrokey has none), writes are refused
     /// (Valkey's checkGoodReplicasStatus).
     pub min_replicas: bool,
+    /// Writes are refused with MISCONF: the last background save failed,
+    /// with save points and `stop-writes-on-bgsave-error` (kept in step by
+    /// `commands::save::update_write_gate`).
+    pub disk_error: bool,
     /// Room for more flags: `is_normal` reads all eight bytes as one word.
-    _spare: [bool; 3],
+    _spare: [bool; 2],
 }
 
 impl ServerMode {
@@ -110,9 +114,9 @@ impl ServerMode {
             self.limited as u8,
             self.monitored as u8,
             self.min_replicas as u8,
+            self.disk_error as u8,
             self._spare[0] as u8,
             self._spare[1] as u8,
-            self._spare[2] as u8,
         ];
         u64::from_ne_bytes(bytes) == 0
     }
@@ -151,6 +155,8 @@ pub struct State {
     pub garbage: Vec<Garbage>,
     /// A keyspace snapshot in progress (`exec::snapshot` steps it).
     pub snapshot: Option<crate::keyspace::snapshot::Background>,
+    /// Saves: the running background save, how the last ones went.
+    pub save: crate::persist::save_state::SaveState,
     /// When freed heap memory is given back to the system (cron).
     pub trim: crate::alloc::TrimPolicy,
     /// Commands and connections counted at the last cron tick.
@@ -159,7 +165,7 @@ pub struct State {
     pub slowlog: SlowLog,
     /// Latency spikes per event (`latency-monitor-threshold`).
     pub latency: latency::LatencyMonitor,
-    /// Changes since start (there is no persistence, so never reset).
+    /// Changes since the last save (INFO `rdb_changes_since_last_save`).
     pub dirty: u64,
     /// The port actually listened on.
     pub tcp_port: u16,
@@ -231,6 +237,7 @@ impl State {
             kills: Vec::new(),
             garbage: Vec::new(),
             snapshot: None,
+            save: crate::persist::save_state::SaveState::new(crate::keyspace::now_ms() / 1000),
             trim: crate::alloc::TrimPolicy::default(),
             trim_activity: 0,
             shutdown: None,
@@ -278,6 +285,14 @@ impl State {
     pub fn config_changed(&mut self) {
         self.mode.limited = self.config.maxmemory != 0;
         self.mode.min_replicas = min_replicas_armed(&self.config);
+        self.mode.disk_error = self.save.refuses_writes(
+            self.config
+                .extra
+                .get("stop-writes-on-bgsave-error")
+                .map(String::as_str)
+                != Some("no"),
+            &self.config.save,
+        );
         self.apply_notify_config();
         self.apply_tracking_config();
     }

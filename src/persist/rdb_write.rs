@@ -1,0 +1,455 @@
+//! Writes RDB files: the version-11 format Valkey 8 writes, from a
+//! snapshot's records, on a thread of its own.
+//!
+//! - `Encoder` lays the file out: `REDIS0011`, the aux fields Valkey writes
+//!   (`redis-ver`, `redis-bits`, `ctime`, `used-mem`, `aof-base`), then per
+//!   key an `EXPIRETIME_MS` when it has one, the type byte, the key and the
+//!   value (`object::write_value`), with `SELECTDB` (and, the first time,
+//!   `RESIZEDB` with the counts at the start) whenever the db changes: a
+//!   snapshot's saved images of any db may come between another db's keys.
+//!   Then `EOF` and the CRC-64 of all before it (0 with `rdbchecksum no`).
+//! - `spawn` starts the writer thread and returns the `SaveSink` the
+//!   snapshot hands records to: serialization, compression and the file
+//!   writes all happen there, never on the main thread. The file is
+//!   written as `temp-<pid>.rdb` in `dir`, synced, renamed over the target
+//!   and the directory synced, as Valkey's rdbSave; on any error the temp
+//!   file is removed and the error logged in Valkey's words.
+//! - Memory: records wait in the sink's bounded channel (`CHANNEL_BATCHES`
+//!   batches of `BATCH_BYTES`); when the writer lags the sink says it is not
+//!   ready, the walk pauses, and `lagging` tells the main loop it may sleep.
+//! - `rdb-key-save-delay` (microseconds per key, a test knob) is applied
+//!   here, so a slowed save never slows the main thread.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use super::codec::{write_len, write_string};
+use super::object::write_value;
+use crate::keyspace::snapshot::{ChannelSink, OwnedRecord, Record, SnapshotSink};
+use crate::util::rng::Rng;
+
+pub const OP_AUX: u8 = 250;
+pub const OP_RESIZEDB: u8 = 251;
+pub const OP_EXPIRETIME_MS: u8 = 252;
+pub const OP_SELECTDB: u8 = 254;
+pub const OP_EOF: u8 = 255;
+
+/// Batches in flight between the walk and the writer, and the size at
+/// which a batch is closed: at most about 4 MiB of records wait.
+pub const CHANNEL_BATCHES: usize = 8;
+pub const BATCH_BYTES: usize = 512 * 1024;
+/// How often a writer waiting for records looks whether it was cancelled.
+const STOP_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+/// Bytes the encoder gathers before a write to the file.
+const WRITE_CHUNK: usize = 256 * 1024;
+
+static CRC: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
+
+/// What the header says about the server that wrote the file.
+#[derive(Clone, Debug)]
+pub struct Aux {
+    /// `redis-ver`: the compat version INFO reports as `redis_version`.
+    pub redis_ver: String,
+    /// `ctime`: Unix seconds at the start of the save.
+    pub ctime: i64,
+    /// `used-mem`: bytes in use at the start of the save.
+    pub used_mem: u64,
+}
+
+/// Lays out an RDB file into `W`, keeping the running CRC-64.
+pub struct Encoder<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    scratch: Vec<u8>,
+    digest: crc::Digest<'static, u64>,
+    compress: bool,
+    checksum: bool,
+    /// Per db: (keys, keys with a TTL) at the start, for `RESIZEDB`.
+    sizes: Vec<(u64, u64)>,
+    resized: Vec<bool>,
+    db: Option<usize>,
+}
+
+impl<W: Write> Encoder<W> {
+    pub fn new(out: W, compress: bool, checksum: bool, sizes: Vec<(u64, u64)>) -> Self {
+        let resized = vec![false; sizes.len()];
+        Encoder {
+            out,
+            buf: Vec::with_capacity(WRITE_CHUNK + 1024),
+            scratch: Vec::new(),
+            digest: CRC.digest(),
+            compress,
+            checksum,
+            sizes,
+            resized,
+            db: None,
+        }
+    }
+
+    /// The magic, the version and the aux fields, as rdbSaveInfoAuxFields.
+    pub fn header(&mut self, aux: &Aux) -> io::Result<()> {
+        self.buf
+            .extend_from_slice(format!("REDIS{:04}", super::RDB_VERSION).as_bytes());
+        self.aux(b"redis-ver", aux.redis_ver.as_bytes());
+        self.aux(b"redis-bits", b"64");
+        self.aux(b"ctime", aux.ctime.to_string().as_bytes());
+        self.aux(b"used-mem", aux.used_mem.to_string().as_bytes());
+        self.aux(b"aof-base", b"0");
+        self.spill(false)
+    }
+
+    fn aux(&mut self, key: &[u8], value: &[u8]) {
+        self.buf.push(OP_AUX);
+        write_string(&mut self.buf, key, self.compress);
+        write_string(&mut self.buf, value, self.compress);
+    }
+
+    /// One key: its db (a `SELECTDB` when it changes), expire, type, key
+    /// and value.
+    pub fn record(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: &crate::keyspace::Value,
+        expire_ms: i64,
+    ) -> io::Result<()> {
+        if self.db != Some(db) {
+            self.buf.push(OP_SELECTDB);
+            write_len(&mut self.buf, db as u64);
+            if let Some(done) = self.resized.get_mut(db) {
+                if !*done {
+                    *done = true;
+                    let (keys, expires) = self.sizes[db];
+                    self.buf.push(OP_RESIZEDB);
+                    write_len(&mut self.buf, keys);
+                    write_len(&mut self.buf, expires);
+                }
+            }
+            self.db = Some(db);
+        }
+        if expire_ms != 0 {
+            self.buf.push(OP_EXPIRETIME_MS);
+            self.buf.extend_from_slice(&expire_ms.to_le_bytes());
+        }
+        // The type byte comes before the key, the value after it.
+        self.scratch.clear();
+        write_value(&mut self.scratch, value, self.compress);
+        self.buf.push(self.scratch[0]);
+        write_string(&mut self.buf, key, self.compress);
+        self.buf.extend_from_slice(&self.scratch[1..]);
+        if self.scratch.capacity() > 4 * WRITE_CHUNK {
+            // One huge value must not pin its buffer for the whole save.
+            self.scratch = Vec::new();
+        }
+        self.spill(false)
+    }
+
+    /// Writes what is gathered once there is enough of it (or `force`).
+    fn spill(&mut self, force: bool) -> io::Result<()> {
+        if self.buf.len() >= WRITE_CHUNK || (force && !self.buf.is_empty()) {
+            self.digest.update(&self.buf);
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// `EOF`, the checksum, and everything flushed; the writer back.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.buf.push(OP_EOF);
+        self.spill(true)?;
+        let crc = if self.checksum {
+            self.digest.finalize()
+        } else {
+            0
+        };
+        self.out.write_all(&crc.to_le_bytes())?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Everything the writer thread needs to know.
+#[derive(Clone, Debug)]
+pub struct SaveSpec {
+    /// The server's root dir (`dir`): the temp file goes there.
+    pub dir: PathBuf,
+    /// `dbfilename`, relative to `dir`.
+    pub filename: String,
+    pub compress: bool,
+    pub checksum: bool,
+    /// `rdb-key-save-delay` at the start: microseconds per key (negative:
+    /// sleep 1 µs once in that many keys, as Valkey's debugDelay).
+    pub key_delay_us: i64,
+    pub aux: Aux,
+    /// Per db at the start: (keys, keys with a TTL).
+    pub sizes: Vec<(u64, u64)>,
+}
+
+/// How a save that ran to its end went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Saved {
+        keys: u64,
+        bytes: u64,
+    },
+    Failed,
+    /// Stopped by `SaveJob::cancel` (BGSAVE CANCEL, FLUSHALL, shutdown).
+    Cancelled,
+}
+
+/// The running writer thread, seen from the main thread.
+pub struct SaveJob {
+    handle: Option<JoinHandle<Outcome>>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// Keys written so far (INFO `current_save_keys_processed`).
+    processed: AtomicU64,
+    /// Stop: the records still coming are dropped, the temp file removed.
+    stop: AtomicBool,
+    /// The writer failed: the records still coming are dropped.
+    failed: AtomicBool,
+    /// The sink was last found full: the walk waits for the writer.
+    lagging: AtomicBool,
+    /// `rdb-key-save-delay`, followed live as Valkey's child reads it.
+    key_delay_us: AtomicI64,
+}
+
+impl SaveJob {
+    pub fn processed(&self) -> u64 {
+        self.shared.processed.load(Ordering::Relaxed)
+    }
+
+    /// The walk is waiting for the writer: nothing to gain by spinning.
+    pub fn lagging(&self) -> bool {
+        self.shared.lagging.load(Ordering::Relaxed)
+    }
+
+    /// Asks the writer to stop and remove its temp file; the snapshot's
+    /// remaining records are dropped (it still runs to its end to finish
+    /// its marks).
+    pub fn cancel(&self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// A new `rdb-key-save-delay` (CONFIG SET during the save).
+    pub fn set_key_delay(&self, us: i64) {
+        self.shared.key_delay_us.store(us, Ordering::Relaxed);
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.handle.as_ref().is_none_or(|h| h.is_finished())
+    }
+
+    /// Waits until the writer thread has ended (after `cancel`, within
+    /// `STOP_POLL` or one key's delay).
+    pub fn wait(&self) {
+        while !self.is_finished() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    /// Waits for the writer thread and returns how the save went.
+    pub fn join(mut self) -> Outcome {
+        match self.handle.take().map(JoinHandle::join) {
+            Some(Ok(o)) => o,
+            _ => Outcome::Failed,
+        }
+    }
+}
+
+/// The snapshot's sink: a `ChannelSink` to the writer, dropping records
+/// once the save is cancelled or failed.
+pub struct SaveSink {
+    inner: ChannelSink,
+    shared: Arc<Shared>,
+}
+
+impl SaveSink {
+    fn dropping(&self) -> bool {
+        self.shared.stop.load(Ordering::Relaxed) || self.shared.failed.load(Ordering::Relaxed)
+    }
+}
+
+impl SnapshotSink for SaveSink {
+    fn entry(&mut self, r: Record<'_>) {
+        if !self.dropping() {
+            self.inner.entry(r);
+        }
+    }
+
+    fn ready(&mut self) -> bool {
+        if self.dropping() {
+            return true;
+        }
+        let ready = self.inner.ready();
+        self.shared.lagging.store(!ready, Ordering::Relaxed);
+        ready
+    }
+
+    fn finish(&mut self) -> bool {
+        self.dropping() || self.inner.finish()
+    }
+}
+
+/// Starts the writer thread for a save described by `spec`; the sink the
+/// snapshot is to feed. The save ends when the sink is dropped (after the
+/// snapshot's last record) or cancelled.
+pub fn spawn(spec: SaveSpec) -> io::Result<(SaveJob, SaveSink)> {
+    let (inner, rx) = ChannelSink::new(CHANNEL_BATCHES, BATCH_BYTES);
+    let shared = Arc::new(Shared {
+        processed: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+        failed: AtomicBool::new(false),
+        lagging: AtomicBool::new(false),
+        key_delay_us: AtomicI64::new(spec.key_delay_us),
+    });
+    let theirs = shared.clone();
+    let handle = std::thread::Builder::new()
+        .name("rdb-save".into())
+        .spawn(move || write_file(&spec, &rx, &theirs))?;
+    Ok((
+        SaveJob {
+            handle: Some(handle),
+            shared: shared.clone(),
+        },
+        SaveSink { inner, shared },
+    ))
+}
+
+/// The temp file's name, as Valkey's (`temp-<pid>.rdb` in `dir`).
+pub fn temp_name() -> String {
+    format!("temp-{}.rdb", std::process::id())
+}
+
+/// An OS error as strerror words it (without Rust's "(os error N)").
+pub fn strerror(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn write_file(spec: &SaveSpec, rx: &Receiver<Vec<OwnedRecord>>, shared: &Shared) -> Outcome {
+    let tmp_name = temp_name();
+    let tmp = spec.dir.join(&tmp_name);
+    let root = spec.dir.display();
+    let file = match File::create(&tmp) {
+        Ok(f) => f,
+        Err(e) => {
+            shared.failed.store(true, Ordering::Relaxed);
+            tracing::warn!(
+                "Failed opening the temp RDB file {tmp_name} (in server root dir {root}) for saving: {}",
+                strerror(&e)
+            );
+            return Outcome::Failed;
+        }
+    };
+    let written = match write_records(spec, file, rx, shared) {
+        Ok(Some(w)) => w,
+        Ok(None) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Outcome::Cancelled;
+        }
+        Err(e) => {
+            shared.failed.store(true, Ordering::Relaxed);
+            let _ = std::fs::remove_file(&tmp);
+            tracing::warn!("Write error saving DB on disk: {}", strerror(&e));
+            return Outcome::Failed;
+        }
+    };
+    let dest = spec.dir.join(&spec.filename);
+    if let Err(e) = std::fs::rename(&tmp, &dest) {
+        tracing::warn!(
+            "Error moving temp DB file {tmp_name} on the final destination {} (in server root dir {root}): {}",
+            spec.filename,
+            strerror(&e)
+        );
+        let _ = std::fs::remove_file(&tmp);
+        return Outcome::Failed;
+    }
+    if let Err(e) = fsync_dir(&dest) {
+        tracing::warn!(
+            "Failed to fsync directory while saving DB: {}",
+            strerror(&e)
+        );
+        return Outcome::Failed;
+    }
+    tracing::info!("DB saved on disk");
+    written
+}
+
+/// The file's contents; None when cancelled.
+fn write_records(
+    spec: &SaveSpec,
+    file: File,
+    rx: &Receiver<Vec<OwnedRecord>>,
+    shared: &Shared,
+) -> io::Result<Option<Outcome>> {
+    let out = io::BufWriter::with_capacity(64 * 1024, file);
+    let mut enc = Encoder::new(out, spec.compress, spec.checksum, spec.sizes.clone());
+    enc.header(&spec.aux)?;
+    let mut rng = Rng::default();
+    let mut keys = 0u64;
+    // Ends when the sink is dropped: the snapshot handed over everything.
+    // A cancelled save stops sending, so the wait wakes to look.
+    loop {
+        let batch = match rx.recv_timeout(STOP_POLL) {
+            Ok(b) => b,
+            Err(RecvTimeoutError::Timeout) if !shared.stop.load(Ordering::Relaxed) => continue,
+            Err(RecvTimeoutError::Timeout) => return Ok(None),
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        for r in batch {
+            if shared.stop.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            key_delay(shared.key_delay_us.load(Ordering::Relaxed), &mut rng);
+            enc.record(r.db, &r.key, &r.value, r.expire_ms)?;
+            keys += 1;
+            shared.processed.store(keys, Ordering::Relaxed);
+        }
+    }
+    if shared.stop.load(Ordering::Relaxed) {
+        return Ok(None);
+    }
+    let out = enc.finish()?;
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    Ok(Some(Outcome::Saved { keys, bytes }))
+}
+
+/// Valkey's debugDelay: sleeps `us` microseconds; a negative value sleeps
+/// 1 µs once in `-us` calls on average.
+fn key_delay(us: i64, rng: &mut Rng) {
+    let us = if us < 0 {
+        u64::from(rng.below(us.unsigned_abs().min(usize::MAX as u64) as usize) == 0)
+    } else {
+        us as u64
+    };
+    if us > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(us));
+    }
+}
+
+/// Syncs the directory holding `path`, so the rename survives a crash.
+fn fsync_dir(path: &Path) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+#[path = "rdb_write_tests.rs"]
+mod tests;

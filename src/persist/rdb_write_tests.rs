@@ -1,0 +1,278 @@
+//! The writer's layout, read back with the codec's `Reader`.
+
+use super::*;
+use crate::keyspace::hash::Limits as HashLimits;
+use crate::keyspace::list::{Elem, List};
+use crate::keyspace::set::Limits as SetLimits;
+use crate::keyspace::zset::Limits as ZSetLimits;
+use crate::keyspace::{Str, Value};
+use crate::persist::codec::Reader;
+use crate::persist::object::{read_type, read_value, Limits};
+
+fn limits() -> Limits {
+    Limits {
+        list_fill: -2,
+        set: SetLimits {
+            max_intset_entries: 512,
+            max_listpack_entries: 128,
+            max_listpack_value: 64,
+        },
+        hash: HashLimits {
+            max_entries: 128,
+            max_value: 64,
+        },
+        zset: ZSetLimits::new(128, 64),
+    }
+}
+
+/// What a file holds: aux fields, (db, key, value, expire) in file order,
+/// the RESIZEDB hints, and the stored checksum.
+#[derive(Default, Debug)]
+struct Parsed {
+    aux: Vec<(String, String)>,
+    keys: Vec<(usize, Vec<u8>, Value, i64)>,
+    resize: Vec<(usize, u64, u64)>,
+    selects: usize,
+    crc: u64,
+}
+
+fn parse(file: &[u8]) -> Parsed {
+    assert_eq!(&file[..9], b"REDIS0011");
+    let body_end = file.len() - 8;
+    let mut r = Reader::new(&file[9..body_end]);
+    let mut p = Parsed::default();
+    let mut db = usize::MAX;
+    let mut expire = 0;
+    loop {
+        let op = r.byte("opcode").unwrap();
+        match op {
+            OP_AUX => {
+                let k = r.string().unwrap();
+                let v = r.string().unwrap();
+                p.aux.push((
+                    String::from_utf8_lossy(&k).into_owned(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                ));
+            }
+            OP_SELECTDB => {
+                db = r.length("db").unwrap() as usize;
+                p.selects += 1;
+            }
+            OP_RESIZEDB => {
+                let a = r.length("keys").unwrap();
+                let b = r.length("expires").unwrap();
+                p.resize.push((db, a, b));
+            }
+            OP_EXPIRETIME_MS => expire = r.u64_le().unwrap() as i64,
+            OP_EOF => break,
+            t => {
+                let byte = [t];
+                let t = read_type(&mut Reader::new(&byte)).unwrap();
+                let key = r.string().unwrap().into_owned();
+                let v = read_value(&mut r, t, &limits()).unwrap();
+                p.keys.push((db, key, v, std::mem::take(&mut expire)));
+            }
+        }
+    }
+    assert!(r.is_empty(), "bytes after EOF");
+    p.crc = u64::from_le_bytes(file[body_end..].try_into().unwrap());
+    p
+}
+
+fn aux() -> Aux {
+    Aux {
+        redis_ver: "7.2.4".into(),
+        ctime: 1_700_000_000,
+        used_mem: 123_456,
+    }
+}
+
+fn s(b: &[u8]) -> Value {
+    Value::Str(Str::from_bytes(b))
+}
+
+#[test]
+fn header_aux_records_and_checksum() {
+    let mut enc = Encoder::new(Vec::new(), true, true, vec![(2, 1), (0, 0), (1, 0)]);
+    enc.header(&aux()).unwrap();
+    let long = vec![b'a'; 500];
+    let mut list = List::new();
+    for i in 0..5 {
+        list.push_elem(false, Elem::of(format!("e{i}").as_bytes()), -2);
+    }
+    enc.record(0, b"k1", &s(b"v1"), 0).unwrap();
+    enc.record(2, b"k3", &s(b"12345"), 0).unwrap();
+    // A saved image of db 0 coming after db 2's keys.
+    enc.record(0, b"k2", &s(&long), 1_800_000_000_123).unwrap();
+    enc.record(2, b"k4", &Value::List(Box::new(list)), 0)
+        .unwrap();
+    let file = enc.finish().unwrap();
+    let p = parse(&file);
+    let names: Vec<&str> = p.aux.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        ["redis-ver", "redis-bits", "ctime", "used-mem", "aof-base"]
+    );
+    assert_eq!(p.aux[0].1, "7.2.4");
+    assert_eq!(p.aux[1].1, "64");
+    assert_eq!(p.aux[2].1, "1700000000");
+    assert_eq!(p.aux[3].1, "123456");
+    assert_eq!(p.aux[4].1, "0");
+    // RESIZEDB once per db, with the counts at the start.
+    assert_eq!(p.resize, [(0, 2, 1), (2, 1, 0)]);
+    assert_eq!(p.selects, 4, "a SELECTDB at each change of db");
+    let got: Vec<(usize, &[u8], i64)> = p
+        .keys
+        .iter()
+        .map(|(db, k, _, e)| (*db, k.as_slice(), *e))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (0, &b"k1"[..], 0),
+            (2, b"k3", 0),
+            (0, b"k2", 1_800_000_000_123),
+            (2, b"k4", 0)
+        ]
+    );
+    assert_eq!(p.keys[2].2, s(&long));
+    assert!(
+        file.len() < 200,
+        "the long value is compressed: {}",
+        file.len()
+    );
+    match &p.keys[3].2 {
+        Value::List(l) => assert_eq!(l.len(), 5),
+        v => panic!("{v:?}"),
+    }
+    assert_eq!(p.crc, crate::persist::crc64(&file[..file.len() - 8]));
+}
+
+#[test]
+fn no_checksum_and_no_compression() {
+    let mut enc = Encoder::new(Vec::new(), false, false, vec![(1, 0)]);
+    enc.header(&aux()).unwrap();
+    let long = vec![b'a'; 500];
+    enc.record(0, b"k", &s(&long), 0).unwrap();
+    let file = enc.finish().unwrap();
+    assert!(file.len() > 500, "stored raw");
+    let p = parse(&file);
+    assert_eq!(p.crc, 0);
+    assert_eq!(p.keys[0].2, s(&long));
+}
+
+#[test]
+fn an_empty_keyspace_is_header_eof_and_crc() {
+    let mut enc = Encoder::new(Vec::new(), true, true, vec![(0, 0); 16]);
+    enc.header(&aux()).unwrap();
+    let file = enc.finish().unwrap();
+    let p = parse(&file);
+    assert!(p.keys.is_empty() && p.selects == 0);
+    assert_eq!(p.crc, crate::persist::crc64(&file[..file.len() - 8]));
+}
+
+fn spec(dir: &Path) -> SaveSpec {
+    SaveSpec {
+        dir: dir.to_path_buf(),
+        filename: "out.rdb".into(),
+        compress: true,
+        checksum: true,
+        key_delay_us: 0,
+        aux: aux(),
+        sizes: vec![(100, 0)],
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ferrokey-rdbw-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn the_thread_writes_the_file_atomically() {
+    let dir = temp_dir("ok");
+    let (job, mut sink) = spawn(spec(&dir)).unwrap();
+    for i in 0..100 {
+        let k = format!("key:{i}");
+        let v = s(format!("value {i}").as_bytes());
+        while !sink.ready() {
+            std::thread::yield_now();
+        }
+        sink.entry(Record {
+            db: 0,
+            key: k.as_bytes(),
+            value: &v,
+            expire_ms: 0,
+        });
+    }
+    while !sink.finish() {
+        std::thread::yield_now();
+    }
+    drop(sink);
+    assert_eq!(
+        job.join(),
+        Outcome::Saved {
+            keys: 100,
+            bytes: std::fs::metadata(dir.join("out.rdb")).unwrap().len()
+        }
+    );
+    let p = parse(&std::fs::read(dir.join("out.rdb")).unwrap());
+    assert_eq!(p.keys.len(), 100);
+    assert!(!dir.join(temp_name()).exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_cancelled_save_leaves_no_file() {
+    let dir = temp_dir("cancel");
+    let mut sp = spec(&dir);
+    sp.key_delay_us = 1000;
+    let (job, mut sink) = spawn(sp).unwrap();
+    let v = s(b"x");
+    for i in 0..50 {
+        sink.entry(Record {
+            db: 0,
+            key: format!("k{i}").as_bytes(),
+            value: &v,
+            expire_ms: 0,
+        });
+    }
+    sink.finish();
+    job.cancel();
+    // Cancelled: the sink takes (and drops) anything at once.
+    assert!(sink.ready() && sink.finish());
+    drop(sink);
+    assert_eq!(job.join(), Outcome::Cancelled);
+    assert!(!dir.join("out.rdb").exists());
+    assert!(!dir.join(temp_name()).exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unwritable_dir_fails_and_the_sink_drops_records() {
+    let dir = temp_dir("gone");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (job, mut sink) = spawn(spec(&dir)).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !job.is_finished() {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let v = s(b"x");
+    sink.entry(Record {
+        db: 0,
+        key: b"k",
+        value: &v,
+        expire_ms: 0,
+    });
+    assert!(sink.ready() && sink.finish());
+    assert_eq!(job.join(), Outcome::Failed);
+}
+
+#[test]
+fn strerror_drops_the_os_error_number() {
+    let e = io::Error::from_raw_os_error(2);
+    assert_eq!(strerror(&e), "No such file or directory");
+}
