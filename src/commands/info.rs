@@ -280,7 +280,7 @@ fn info_memory(s: &mut String, st: &State) {
 fn info_persistence(s: &mut String, st: &State) {
     // Nothing is ever saved or loaded: the constant fields say so.
     s.push_str("# Persistence\r\n");
-    kv(s, "loading", 0);
+    kv(s, "loading", u8::from(st.rdb_load.in_progress.is_some()));
     kv(s, "async_loading", 0);
     kv(s, "current_cow_peak", 0);
     kv(s, "current_cow_size", 0);
@@ -296,8 +296,8 @@ fn info_persistence(s: &mut String, st: &State) {
     kv(s, "rdb_current_bgsave_time_sec", -1);
     kv(s, "rdb_saves", 0);
     kv(s, "rdb_last_cow_size", 0);
-    kv(s, "rdb_last_load_keys_expired", 0);
-    kv(s, "rdb_last_load_keys_loaded", 0);
+    kv(s, "rdb_last_load_keys_expired", st.rdb_load.keys_expired);
+    kv(s, "rdb_last_load_keys_loaded", st.rdb_load.keys_loaded);
     kv(s, "aof_enabled", 0);
     kv(s, "aof_rewrite_in_progress", 0);
     kv(s, "aof_rewrite_scheduled", 0);
@@ -310,6 +310,12 @@ fn info_persistence(s: &mut String, st: &State) {
     kv(s, "aof_last_cow_size", 0);
     kv(s, "module_fork_in_progress", 0);
     kv(s, "module_fork_last_cow_size", 0);
+    if let Some(p) = &st.rdb_load.in_progress {
+        let now = crate::keyspace::now_ms() / 1000;
+        for (name, value) in crate::exec::loading::info_fields(p, now) {
+            kv(s, name, value);
+        }
+    }
 }
 
 fn info_stats(s: &mut String, st: &State) {

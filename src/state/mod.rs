@@ -191,6 +191,8 @@ pub struct State {
     pub new_listeners: Option<Listeners>,
     /// Client-side caching: who may cache which keys.
     pub tracking: tracking::Tracking,
+    /// RDB loads: the one running (INFO `loading_*`), the last one's counts.
+    pub rdb_load: crate::persist::rdb_read::LoadStatus,
 }
 
 /// TCP listening sockets (CONFIG SET port/bind).
@@ -255,6 +257,7 @@ impl State {
             monitors: Default::default(),
             new_listeners: None,
             tracking: Default::default(),
+            rdb_load: Default::default(),
             config,
         };
         state.apply_tracking_config();
