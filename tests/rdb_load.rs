@@ -539,7 +539,7 @@ fn truncated_and_corrupt_files_stop_startup() {
             &[
                 "Short read or OOM loading DB. Unrecoverable error, aborting now.",
                 "Unexpected EOF reading RDB file",
-                &format!("Checking RDB file dump.rdb"),
+                "Checking RDB file dump.rdb",
                 "Terminating server after rdb file reading failure.",
             ],
         );

@@ -33,6 +33,8 @@ use crate::state::State;
 const BATCH_KEYS: usize = 1024;
 const BATCH_BYTES: usize = 1 << 20;
 const BATCHES_IN_FLIGHT: usize = 16;
+/// How many keys ahead of the insert their buckets are prefetched.
+const PREFETCH_AHEAD: usize = 8;
 /// Main-thread time one event-loop turn may spend inserting.
 const TURN_BUDGET: Duration = Duration::from_millis(2);
 
@@ -112,7 +114,7 @@ fn each_key<R: io::Read>(
     mut keep: impl FnMut(usize, &[u8], Entry, Option<u32>) -> Result<(), LoadError>,
 ) -> Result<(), LoadError> {
     let mut n: u64 = 0;
-    while let Some(rec) = rd.next()? {
+    while let Some(rec) = rd.next_key()? {
         n += 1;
         let access = rules.access(&rec);
         let Record {
@@ -142,7 +144,7 @@ fn each_key<R: io::Read>(
         }
         if rules.delay > 0 {
             std::thread::sleep(Duration::from_micros(rules.delay as u64));
-        } else if rules.delay < 0 && n % rules.delay.unsigned_abs() == 0 {
+        } else if rules.delay < 0 && n.is_multiple_of(rules.delay.unsigned_abs()) {
             std::thread::sleep(Duration::from_micros(1));
         }
     }
@@ -298,8 +300,17 @@ enum Msg {
     Batch(Batch),
     /// Parsed to the end and the checksum matched.
     Done(LoadStats),
-    /// The report of a failure (keys read, expires, aux fields at offsets).
-    Failed(Box<(LoadError, u64, u64, Vec<(u64, String, String)>, LoadStats)>),
+    Failed(Box<Failed>),
+}
+
+/// What the failure report needs from the loader thread.
+struct Failed {
+    error: LoadError,
+    keys_read: u64,
+    expires: u64,
+    /// The AUX fields read, at their offsets.
+    aux: Vec<(u64, String, String)>,
+    stats: LoadStats,
 }
 
 /// A load running in the background, owned by the main loop.
@@ -412,13 +423,13 @@ fn parse_thread(mut rd: RdbReader<File>, rules: Rules, tx: SyncSender<Msg>) {
             }
             Msg::Done(stats)
         }
-        Err(e) => Msg::Failed(Box::new((
-            e,
-            rd.keys_read,
-            rd.expires,
-            std::mem::take(&mut rd.aux),
+        Err(error) => Msg::Failed(Box::new(Failed {
+            error,
+            keys_read: rd.keys_read,
+            expires: rd.expires,
+            aux: std::mem::take(&mut rd.aux),
             stats,
-        ))),
+        })),
     };
     let _ = tx.send(msg);
 }
@@ -452,10 +463,26 @@ impl Loader {
             };
             match msg {
                 Msg::Batch(b) => {
+                    // Each insert starts with a probe of a bucket no cache
+                    // holds: ask for the buckets a few keys ahead.
+                    let dbs = &self.builder.dbs;
+                    let mut starts = Vec::with_capacity(b.items.len());
+                    let mut hashes = Vec::with_capacity(b.items.len());
                     let mut from = 0;
-                    for (db, end, entry, access) in b.items {
-                        let key = &b.keys[from..end];
-                        from = end;
+                    for (db, end, ..) in &b.items {
+                        starts.push(from);
+                        let h = dbs.get(*db).map_or(0, |d| d.hash(&b.keys[from..*end]));
+                        hashes.push((*db, h));
+                        from = *end;
+                    }
+                    for &(db, h) in hashes.iter().take(PREFETCH_AHEAD) {
+                        self.prefetch(db, h);
+                    }
+                    for (i, (db, end, entry, access)) in b.items.into_iter().enumerate() {
+                        if let Some(&(ahead, h)) = hashes.get(i + PREFETCH_AHEAD) {
+                            self.prefetch(ahead, h);
+                        }
+                        let key = &b.keys[starts[i]..end];
                         if let Err(what) = self.builder.insert(db, key, entry, access) {
                             tracing::warn!("{what}");
                             tracing::warn!("Terminating server after rdb file reading failure.");
@@ -477,11 +504,17 @@ impl Loader {
                     return Ok(true);
                 }
                 Msg::Failed(f) => {
-                    let (e, keys_read, expires, aux, stats) = *f;
-                    report(&e, keys_read, expires, &aux, &stats, self.builder.hide_keys);
-                    return Err(io::Error::other(e.to_string()));
+                    let hide = self.builder.hide_keys;
+                    report(&f.error, f.keys_read, f.expires, &f.aux, &f.stats, hide);
+                    return Err(io::Error::other(f.error.to_string()));
                 }
             }
+        }
+    }
+
+    fn prefetch(&self, db: usize, hash: u64) {
+        if let Some(p) = self.builder.dbs.get(db).and_then(|d| d.bucket_addr(hash)) {
+            super::prefetch::prefetch(p);
         }
     }
 
@@ -585,4 +618,118 @@ pub fn info_fields(p: &LoadProgress, now_unix: i64) -> [(&'static str, String); 
         ("loading_loaded_perc", format!("{perc:.2}")),
         ("loading_eta_seconds", eta.to_string()),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyspace::db::Access;
+    use crate::persist::codec::{write_len, write_string};
+    use crate::persist::crc64;
+
+    fn key(f: &mut Vec<u8>, k: &str, v: &str) {
+        f.push(0);
+        write_string(f, k.as_bytes(), false);
+        write_string(f, v.as_bytes(), false);
+    }
+
+    fn write(name: &str, body: &[u8]) -> PathBuf {
+        let mut f = b"REDIS0011".to_vec();
+        f.extend_from_slice(body);
+        f.push(0xff);
+        let crc = crc64(&f);
+        f.extend_from_slice(&crc.to_le_bytes());
+        let p =
+            std::env::temp_dir().join(format!("ferrokey-loading-{}-{name}", std::process::id()));
+        std::fs::write(&p, f).unwrap();
+        p
+    }
+
+    #[test]
+    fn load_file_builds_fresh_dbs() {
+        let now = crate::keyspace::now_ms();
+        let mut b = Vec::new();
+        key(&mut b, "plain", "v");
+        b.push(0xfc);
+        b.extend_from_slice(&(now + 3_600_000).to_le_bytes());
+        key(&mut b, "ttl", "v");
+        b.push(0xfc);
+        b.extend_from_slice(&(now - 1000).to_le_bytes());
+        key(&mut b, "expired", "v");
+        b.push(0xf8); // IDLE 500 s
+        write_len(&mut b, 500);
+        key(&mut b, "idle", "v");
+        b.push(0xfe);
+        write_len(&mut b, 3);
+        b.push(0xf9); // FREQ: ignored without an LFU policy
+        b.push(42);
+        key(&mut b, "in3", "x");
+        b.extend_from_slice(&[0x02, 0x05]); // an empty set: skipped
+        b.extend_from_slice(b"empty\x00");
+        let path = write("sync", &b);
+        let c = Config::default();
+        let mut data = load_file(&path, &c).unwrap();
+        assert_eq!(
+            data.stats,
+            LoadStats {
+                keys_loaded: 4,
+                keys_expired: 1,
+                empty_keys_skipped: 1
+            }
+        );
+        assert_eq!(data.dbs.len(), c.databases);
+        assert_eq!((data.dbs[0].len(), data.dbs[3].len()), (3, 1));
+        assert_eq!(data.dbs[0].expires_len(), 1);
+        let e = data.dbs[0].lookup(b"ttl", now, Access::PEEK).unwrap();
+        assert_eq!(e.expire(), now + 3_600_000);
+        let e = data.dbs[0].lookup(b"idle", now, Access::PEEK).unwrap();
+        assert!(
+            (499..=501).contains(&e.idle_secs(now)),
+            "{}",
+            e.idle_secs(now)
+        );
+        let e = data.dbs[3].lookup(b"in3", now, Access::PEEK).unwrap();
+        assert!(e.idle_secs(now) <= 1);
+
+        // Under an LFU policy FREQ sets the counter.
+        let lfu = Config {
+            maxmemory_policy: "allkeys-lfu".into(),
+            ..Config::default()
+        };
+        let mut data = load_file(&path, &lfu).unwrap();
+        let e = data.dbs[3].lookup(b"in3", now, Access::PEEK).unwrap();
+        assert_eq!(e.freq(now), 42);
+        std::fs::remove_file(&path).unwrap();
+
+        // A duplicated key, a missing file, a corrupt one.
+        let mut b = Vec::new();
+        key(&mut b, "k", "1");
+        key(&mut b, "k", "2");
+        let path = write("dup", &b);
+        let e = load_file(&path, &c).err().unwrap();
+        assert_eq!(e.what, "RDB has duplicated key 'k' in DB 0");
+        std::fs::write(&path, b"REDIS0011\x00\x01k").unwrap();
+        let e = load_file(&path, &c).err().unwrap();
+        assert_eq!(e.failure, Failure::Truncated);
+        assert!(e.to_string().contains(&path.display().to_string()), "{e}");
+        std::fs::remove_file(&path).unwrap();
+        let e = load_file(&path, &c).err().unwrap();
+        assert_eq!(e.failure, Failure::Io);
+    }
+
+    #[test]
+    fn info_fields_follow_valkeys_formulas() {
+        let p = LoadProgress {
+            start_unix: 1000,
+            total_bytes: 657877,
+            loaded_bytes: std::sync::Arc::new(80893.into()),
+            rdb_used_mem: std::sync::Arc::new(4089368.into()),
+        };
+        let f = info_fields(&p, 1001);
+        assert_eq!(f[4], ("loading_loaded_perc", "12.30".into()));
+        assert_eq!(f[5], ("loading_eta_seconds", "7".into()));
+        assert_eq!(f[2], ("loading_rdb_used_mem", "4089368".into()));
+        // Nothing elapsed yet: a fake 1 second, as Valkey says.
+        assert_eq!(info_fields(&p, 1000)[5].1, "1");
+    }
 }

@@ -207,6 +207,11 @@ impl<R: Read> Source<R> {
             self.start = 0;
             self.hashed = 0;
         }
+        if self.buf.len() > CHUNK && n <= CHUNK && self.end <= CHUNK {
+            // A large record is behind us: give its room back.
+            self.buf.truncate(CHUNK);
+            self.buf.shrink_to_fit();
+        }
         if self.buf.len() < n {
             // Grow by doubling, but never past what the file still holds.
             let want = n.max(self.buf.len() * 2).max(CHUNK);
@@ -520,7 +525,7 @@ impl<R: Read> RdbReader<R> {
     }
 
     /// The next key, or None after EOF and the checksum.
-    pub fn next(&mut self) -> Result<Option<Record<'_>>> {
+    pub fn next_key(&mut self) -> Result<Option<Record<'_>>> {
         let (mut expire, mut freq, mut idle) = (None, None, None);
         loop {
             if self.checksum.is_some() {

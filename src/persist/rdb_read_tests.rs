@@ -101,7 +101,7 @@ struct Seen {
 fn read_all<R: Read>(r: R, size: u64, o: Options) -> Result<(Vec<Seen>, RdbReader<R>)> {
     let mut rd = RdbReader::new(r, size, "test.rdb", o)?;
     let mut out = Vec::new();
-    while let Some(rec) = rd.next()? {
+    while let Some(rec) = rd.next_key()? {
         out.push(Seen {
             db: rec.db,
             key: rec.key.to_vec(),
