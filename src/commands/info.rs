@@ -312,7 +312,7 @@ fn info_persistence(s: &mut String, st: &State) {
     kv(s, "module_fork_last_cow_size", 0);
     if let Some(p) = &st.rdb_load.in_progress {
         let now = crate::keyspace::now_ms() / 1000;
-        for (name, value) in crate::exec::loading::info_fields(p, now) {
+        for (name, value) in p.info_fields(now) {
             kv(s, name, value);
         }
     }

@@ -16,7 +16,6 @@
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 use std::time::{Duration, Instant};
 
@@ -592,34 +591,6 @@ fn report(
     tracing::warn!("Terminating server after rdb file reading failure.");
 }
 
-/// INFO's `loading_*` fields while a load runs (Valkey's formulas).
-pub fn info_fields(p: &LoadProgress, now_unix: i64) -> [(&'static str, String); 6] {
-    let loaded = p.loaded_bytes.load(Ordering::Relaxed);
-    let total = p.total_bytes;
-    let perc = if total == 0 {
-        0.0
-    } else {
-        loaded as f64 / total as f64 * 100.0
-    };
-    let elapsed = (now_unix - p.start_unix).max(0) as u64;
-    let eta = if elapsed == 0 || loaded == 0 {
-        1
-    } else {
-        elapsed.saturating_mul(total.saturating_sub(loaded)) / loaded
-    };
-    [
-        ("loading_start_time", p.start_unix.to_string()),
-        ("loading_total_bytes", total.to_string()),
-        (
-            "loading_rdb_used_mem",
-            p.rdb_used_mem.load(Ordering::Relaxed).to_string(),
-        ),
-        ("loading_loaded_bytes", loaded.to_string()),
-        ("loading_loaded_perc", format!("{perc:.2}")),
-        ("loading_eta_seconds", eta.to_string()),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -715,21 +686,5 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         let e = load_file(&path, &c).err().unwrap();
         assert_eq!(e.failure, Failure::Io);
-    }
-
-    #[test]
-    fn info_fields_follow_valkeys_formulas() {
-        let p = LoadProgress {
-            start_unix: 1000,
-            total_bytes: 657877,
-            loaded_bytes: std::sync::Arc::new(80893.into()),
-            rdb_used_mem: std::sync::Arc::new(4089368.into()),
-        };
-        let f = info_fields(&p, 1001);
-        assert_eq!(f[4], ("loading_loaded_perc", "12.30".into()));
-        assert_eq!(f[5], ("loading_eta_seconds", "7".into()));
-        assert_eq!(f[2], ("loading_rdb_used_mem", "4089368".into()));
-        // Nothing elapsed yet: a fake 1 second, as Valkey says.
-        assert_eq!(info_fields(&p, 1000)[5].1, "1");
     }
 }

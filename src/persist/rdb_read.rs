@@ -141,6 +141,37 @@ pub struct LoadProgress {
     pub rdb_used_mem: Arc<AtomicU64>,
 }
 
+impl LoadProgress {
+    /// INFO's `loading_*` fields while a load runs (Valkey's formulas).
+    pub fn info_fields(&self, now_unix: i64) -> [(&'static str, String); 6] {
+        let p = self;
+        let loaded = p.loaded_bytes.load(Ordering::Relaxed);
+        let total = p.total_bytes;
+        let perc = if total == 0 {
+            0.0
+        } else {
+            loaded as f64 / total as f64 * 100.0
+        };
+        let elapsed = (now_unix - p.start_unix).max(0) as u64;
+        let eta = if elapsed == 0 || loaded == 0 {
+            1
+        } else {
+            elapsed.saturating_mul(total.saturating_sub(loaded)) / loaded
+        };
+        [
+            ("loading_start_time", p.start_unix.to_string()),
+            ("loading_total_bytes", total.to_string()),
+            (
+                "loading_rdb_used_mem",
+                p.rdb_used_mem.load(Ordering::Relaxed).to_string(),
+            ),
+            ("loading_loaded_bytes", loaded.to_string()),
+            ("loading_loaded_perc", format!("{perc:.2}")),
+            ("loading_eta_seconds", eta.to_string()),
+        ]
+    }
+}
+
 /// Where a record's key is: in the buffer, or decoded (integer, LZF).
 enum KeyRef {
     Range(usize, usize),

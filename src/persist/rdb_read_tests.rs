@@ -425,3 +425,19 @@ fn empty_value_errors_are_recognised() {
     let t = object::read_type(&mut r).unwrap();
     assert!(!is_empty_value(&read_value(&mut r, t, &lim).err().unwrap()));
 }
+
+#[test]
+fn info_fields_follow_valkeys_formulas() {
+    let p = LoadProgress {
+        start_unix: 1000,
+        total_bytes: 657877,
+        loaded_bytes: std::sync::Arc::new(80893.into()),
+        rdb_used_mem: std::sync::Arc::new(4089368.into()),
+    };
+    let f = p.info_fields(1001);
+    assert_eq!(f[4], ("loading_loaded_perc", "12.30".into()));
+    assert_eq!(f[5], ("loading_eta_seconds", "7".into()));
+    assert_eq!(f[2], ("loading_rdb_used_mem", "4089368".into()));
+    // Nothing elapsed yet: a fake 1 second, as Valkey says.
+    assert_eq!(p.info_fields(1000)[5].1, "1");
+}
