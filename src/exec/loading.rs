@@ -105,11 +105,12 @@ impl Rules {
 
 /// Runs through every record: empty keys skipped and logged, expired ones
 /// dropped and counted, the rest passed to `keep` as (db, key, entry,
-/// access override).
+/// access override); `reserve` gets the dbs' size hints.
 fn each_key<R: io::Read>(
     rd: &mut RdbReader<R>,
     rules: Rules,
     stats: &mut LoadStats,
+    mut reserve: impl FnMut(usize, u64),
     mut keep: impl FnMut(usize, &[u8], Entry, Option<u32>) -> Result<(), LoadError>,
 ) -> Result<(), LoadError> {
     let mut n: u64 = 0;
@@ -121,8 +122,12 @@ fn each_key<R: io::Read>(
             key,
             value,
             expire_ms,
+            size_hint,
             ..
         } = rec;
+        if let Some(n) = size_hint {
+            reserve(db, n);
+        }
         match value {
             None => {
                 stats.empty_keys_skipped += 1;
@@ -173,6 +178,13 @@ impl DbBuilder {
         }
     }
 
+    /// Sizes an empty db for `keys` keys, as Valkey's dbExpand on RESIZEDB.
+    fn reserve(&mut self, db: usize, keys: u64) {
+        if let Some(d) = self.dbs.get_mut(db) {
+            d.reserve(usize::try_from(keys).unwrap_or(usize::MAX));
+        }
+    }
+
     /// Adds a key; a key the db already has is an error (Valkey panics).
     fn insert(
         &mut self,
@@ -220,16 +232,25 @@ pub fn load_file(path: &Path, c: &Config) -> Result<LoadedData, LoadError> {
     })?;
     let mut rd = RdbReader::new(file, size, &name, options(c))?;
     let rules = Rules::of(c);
-    let mut builder = DbBuilder::new(c);
+    let builder = DbBuilder::new(c);
     let mut stats = LoadStats::default();
-    let at = std::cell::Cell::new(0u64);
-    each_key(&mut rd, rules, &mut stats, |db, key, entry, access| {
-        at.set(at.get() + 1);
-        builder
-            .insert(db, key, entry, access)
-            .map_err(|what| dup_error(&name, what))
-    })?;
-    stats.keys_loaded = at.get();
+    let mut loaded = 0u64;
+    let builder = std::cell::RefCell::new(builder);
+    each_key(
+        &mut rd,
+        rules,
+        &mut stats,
+        |db, n| builder.borrow_mut().reserve(db, n),
+        |db, key, entry, access| {
+            loaded += 1;
+            builder
+                .borrow_mut()
+                .insert(db, key, entry, access)
+                .map_err(|what| dup_error(&name, what))
+        },
+    )?;
+    let builder = builder.into_inner();
+    stats.keys_loaded = loaded;
     log_done(&stats);
     Ok(LoadedData {
         dbs: builder.dbs,
@@ -283,6 +304,8 @@ struct Batch {
     keys: Vec<u8>,
     /// (db, end of the key in `keys`, entry, access override).
     items: Vec<(usize, usize, Entry, Option<u32>)>,
+    /// Size hints (db, keys) to apply before the items.
+    hints: Vec<(usize, u64)>,
 }
 
 impl Batch {
@@ -290,6 +313,7 @@ impl Batch {
         Batch {
             keys: Vec::with_capacity(16 * BATCH_KEYS),
             items: Vec::with_capacity(BATCH_KEYS),
+            hints: Vec::new(),
         }
     }
 }
@@ -394,27 +418,39 @@ fn log_ready(ready: &[&'static str]) {
 /// The loader thread: parse, batch, send; then the outcome.
 fn parse_thread(mut rd: RdbReader<File>, rules: Rules, tx: SyncSender<Msg>) {
     let mut stats = LoadStats::default();
-    let mut batch = Batch::new();
-    let r = each_key(&mut rd, rules, &mut stats, |db, key, entry, access| {
-        batch.keys.extend_from_slice(key);
-        batch.items.push((db, batch.keys.len(), entry, access));
-        if batch.items.len() >= BATCH_KEYS || batch.keys.len() >= BATCH_BYTES || rules.delay != 0 {
-            let full = std::mem::replace(&mut batch, Batch::new());
-            if tx.send(Msg::Batch(full)).is_err() {
-                // The main thread is gone (shutdown while loading).
-                return Err(LoadError {
-                    file: String::new(),
-                    offset: 0,
-                    what: "stopped".into(),
-                    failure: Failure::Io,
-                    doing: "start",
-                    key: None,
-                    rdb_type: None,
-                });
+    let batch = std::cell::RefCell::new(Batch::new());
+    let r = each_key(
+        &mut rd,
+        rules,
+        &mut stats,
+        |db, n| batch.borrow_mut().hints.push((db, n)),
+        |db, key, entry, access| {
+            let mut batch = batch.borrow_mut();
+            batch.keys.extend_from_slice(key);
+            let end = batch.keys.len();
+            batch.items.push((db, end, entry, access));
+            if batch.items.len() >= BATCH_KEYS
+                || batch.keys.len() >= BATCH_BYTES
+                || rules.delay != 0
+            {
+                let full = std::mem::replace(&mut *batch, Batch::new());
+                if tx.send(Msg::Batch(full)).is_err() {
+                    // The main thread is gone (shutdown while loading).
+                    return Err(LoadError {
+                        file: String::new(),
+                        offset: 0,
+                        what: "stopped".into(),
+                        failure: Failure::Io,
+                        doing: "start",
+                        key: None,
+                        rdb_type: None,
+                    });
+                }
             }
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
+    let batch = batch.into_inner();
     let msg = match r {
         Ok(()) => {
             if !batch.items.is_empty() && tx.send(Msg::Batch(batch)).is_err() {
@@ -462,6 +498,9 @@ impl Loader {
             };
             match msg {
                 Msg::Batch(b) => {
+                    for &(db, n) in &b.hints {
+                        self.builder.reserve(db, n);
+                    }
                     // Each insert starts with a probe of a bucket no cache
                     // holds: ask for the buckets a few keys ahead.
                     let dbs = &self.builder.dbs;

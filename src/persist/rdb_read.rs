@@ -119,6 +119,9 @@ pub struct Record<'a> {
     /// FREQ and IDLE opcodes before the key (LFU counter, idle seconds).
     pub freq: Option<u8>,
     pub idle: Option<u64>,
+    /// A RESIZEDB hint read just before this key: how many keys its db
+    /// will hold (bounded by what the rest of the file can hold).
+    pub size_hint: Option<u64>,
 }
 
 /// What INFO shows of loads: the one running, and the last one's counts.
@@ -296,6 +299,7 @@ pub struct RdbReader<R> {
     pub expires: u64,
     pub checksum: Option<Checksum>,
     doing: &'static str,
+    size_hint: Option<u64>,
 }
 
 /// Reads the file's first bytes: did it start with a known signature?
@@ -330,6 +334,7 @@ impl<R: Read> RdbReader<R> {
             expires: 0,
             checksum: None,
             doing: "start",
+            size_hint: None,
         };
         me.need(9, "the 9-byte signature and version")?;
         let head: [u8; 9] = std::array::from_fn(|i| me.src.at(i as u64));
@@ -608,8 +613,11 @@ impl<R: Read> RdbReader<R> {
                 }
                 OP_RESIZEDB => {
                     self.doing = "read-len";
-                    self.len("a db size hint")?;
+                    let keys = self.len("a db size hint")?;
                     self.len("an expires size hint")?;
+                    // A key takes at least 3 bytes: a hint past that is
+                    // not believed.
+                    self.size_hint = Some(keys.min(self.src.left() / 3));
                 }
                 OP_SLOT_INFO => {
                     self.doing = "read-len";
@@ -746,6 +754,7 @@ impl<R: Read> RdbReader<R> {
             expire_ms,
             freq,
             idle,
+            size_hint: self.size_hint.take(),
         }))
     }
 

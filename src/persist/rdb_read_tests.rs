@@ -96,6 +96,7 @@ struct Seen {
     expire: Option<i64>,
     freq: Option<u8>,
     idle: Option<u64>,
+    hint: Option<u64>,
 }
 
 fn read_all<R: Read>(r: R, size: u64, o: Options) -> Result<(Vec<Seen>, RdbReader<R>)> {
@@ -109,6 +110,7 @@ fn read_all<R: Read>(r: R, size: u64, o: Options) -> Result<(Vec<Seen>, RdbReade
             expire: rec.expire_ms,
             freq: rec.freq,
             idle: rec.idle,
+            hint: rec.size_hint,
         });
     }
     Ok((out, rd))
