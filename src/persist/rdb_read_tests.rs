@@ -143,6 +143,8 @@ fn reads_records_and_opcodes() {
         seen[0].value,
         Some(Value::Str(crate::keyspace::Str::Int(1)))
     );
+    // RESIZEDB's hint comes with the next key only.
+    assert_eq!((seen[0].hint, seen[1].hint), (Some(3), None));
     assert_eq!(seen[1].expire, Some(4102444800000));
     assert_eq!(
         seen[1].value.as_ref().map(|v| v.type_name()),
