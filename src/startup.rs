@@ -1,5 +1,6 @@
 //! Startup wiring: pid file, the listening sockets (TCP on `bind`/`port`,
-//! and `unixsocket`), then the main loop (which spawns the IO threads).
+//! and `unixsocket`), then the main loop (which spawns the IO threads and
+//! loads the RDB file while serving).
 //! Startup and failure are logged in Valkey's words, which tools and the
 //! Valkey test suite wait for (`Server initialized`, `Ready to accept
 //! connections tcp`, `Failed listening on port ...`).
@@ -51,13 +52,15 @@ pub fn run(config: Config) -> io::Result<()> {
         }
     };
     tracing::info!("Server initialized");
+    // Logged once the RDB file, if any, is loaded (tools wait for them).
+    let mut ready = Vec::new();
     if tcp {
-        tracing::info!("Ready to accept connections tcp");
+        ready.push("Ready to accept connections tcp");
     }
     if unix {
-        tracing::info!("Ready to accept connections unix");
+        ready.push("Ready to accept connections unix");
     }
-    let r = server.run();
+    let r = server.run(ready);
     remove_pidfile(&pidfile);
     r
 }

@@ -8,8 +8,8 @@
 //! the size from which a list element gets a plain node of its own,
 //! CHANGE-REPL-ID makes a new replication id, OBJECT reports the stored
 //! value (`serializedlength` per `rdb_len`), DIGEST / DIGEST-VALUE give
-//! Valkey's signatures (`digest`). Not here: Valkey's RELOAD, LOADAOF and
-//! friends (persistence), REPLYBUFFER (ferrokey's reply
+//! Valkey's signatures (`digest`), RELOAD saves and loads back (`reload`).
+//! Not here: Valkey's LOADAOF (no AOF yet), REPLYBUFFER (ferrokey's reply
 //! buffers have no peak-tracking resize cron to tune), and names Valkey does
 //! not have (JMAP, STRINGMATCH-LEN: Valkey's is STRINGMATCH-TEST).
 
@@ -84,6 +84,19 @@ const HELP: &[&str] = &[
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
     "    true, false.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "QUICKLIST-PACKED-THRESHOLD <size>",
     "    Sets the threshold for elements to be inserted as plain vs packed nodes",
     "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
@@ -183,6 +196,8 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
         }
     } else if is(sub, "config-rewrite-force-all") && argc == 2 {
         return super::config::rewrite_config_file(ctx, true);
+    } else if is(sub, "reload") {
+        return super::reload::debug_reload(ctx);
     } else if is(sub, "populate") && (3..=5).contains(&argc) {
         return debug_populate(ctx);
     } else if is(sub, "log") && argc == 3 {

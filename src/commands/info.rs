@@ -280,7 +280,7 @@ fn info_memory(s: &mut String, st: &State) {
 fn info_persistence(s: &mut String, st: &State) {
     // Nothing is ever saved or loaded: the constant fields say so.
     s.push_str("# Persistence\r\n");
-    kv(s, "loading", 0);
+    kv(s, "loading", u8::from(st.rdb_load.in_progress.is_some()));
     kv(s, "async_loading", 0);
     kv(s, "current_cow_peak", 0);
     kv(s, "current_cow_size", 0);
@@ -306,8 +306,8 @@ fn info_persistence(s: &mut String, st: &State) {
     );
     kv(s, "rdb_saves", st.save.saves);
     kv(s, "rdb_last_cow_size", 0);
-    kv(s, "rdb_last_load_keys_expired", 0);
-    kv(s, "rdb_last_load_keys_loaded", 0);
+    kv(s, "rdb_last_load_keys_expired", st.rdb_load.keys_expired);
+    kv(s, "rdb_last_load_keys_loaded", st.rdb_load.keys_loaded);
     kv(s, "aof_enabled", 0);
     kv(s, "aof_rewrite_in_progress", 0);
     kv(s, "aof_rewrite_scheduled", 0);
@@ -320,6 +320,12 @@ fn info_persistence(s: &mut String, st: &State) {
     kv(s, "aof_last_cow_size", 0);
     kv(s, "module_fork_in_progress", 0);
     kv(s, "module_fork_last_cow_size", 0);
+    if let Some(p) = &st.rdb_load.in_progress {
+        let now = crate::keyspace::now_ms() / 1000;
+        for (name, value) in p.info_fields(now) {
+            kv(s, name, value);
+        }
+    }
 }
 
 fn info_stats(s: &mut String, st: &State) {

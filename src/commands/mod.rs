@@ -37,6 +37,7 @@ pub mod multi;
 pub mod propagate;
 pub mod pubsub;
 pub mod rdb_len;
+pub mod reload;
 pub mod save;
 pub mod server;
 pub mod set;

@@ -144,13 +144,22 @@ fn yes(state: &State, name: &str, default: bool) -> bool {
         .map_or(default, |v| v.eq_ignore_ascii_case("yes"))
 }
 
-/// Where and how to write, and what the header says, as of now.
-fn spec_of(state: &State) -> SaveSpec {
-    let dir = if state.config.dir.is_empty() {
+/// `dir`/`dbfilename`: the file saves write and loads read.
+pub fn rdb_path(state: &State) -> std::path::PathBuf {
+    std::path::Path::new(&rdb_dir(state)).join(&state.config.dbfilename)
+}
+
+fn rdb_dir(state: &State) -> String {
+    if state.config.dir.is_empty() {
         ".".to_string()
     } else {
         state.config.dir.clone()
-    };
+    }
+}
+
+/// Where and how to write, and what the header says, as of now.
+fn spec_of(state: &State) -> SaveSpec {
+    let dir = rdb_dir(state);
     let key_delay_us = key_delay(state);
     SaveSpec {
         dir: dir.into(),
@@ -193,7 +202,7 @@ pub fn update_write_gate(state: &mut State) {
 /// A snapshot whose save was cancelled or failed may still be walking (it
 /// must finish its marks before another starts): runs it to its end now,
 /// its records dropped.
-fn finish_abandoned(state: &mut State) {
+pub(super) fn finish_abandoned(state: &mut State) {
     let State { snapshot, dbs, .. } = state;
     if let Some(bg) = snapshot.as_mut() {
         while bg.step(dbs, SYNC_STEP) == Progress::More {}
@@ -280,7 +289,7 @@ pub fn cancel_running(state: &mut State) -> bool {
 
 /// Stops the running background save and waits for its writer to be gone
 /// (it removes its temp file, whose name the next save uses).
-fn stop_running(state: &mut State) {
+pub(super) fn stop_running(state: &mut State) {
     if let Some(r) = &state.save.running {
         r.job.cancel();
         r.job.wait();
@@ -327,6 +336,11 @@ pub fn poll(state: &mut State) {
 /// before `BGSAVE_RETRY_DELAY` seconds.
 pub fn cron(state: &mut State) {
     poll(state);
+    if state.rdb_load.in_progress.is_some() {
+        // The dbs stay empty until a load installs them: saving now would
+        // overwrite the file being loaded with nothing.
+        return;
+    }
     if let Some(r) = &state.save.running {
         // Tests slow a save down, then let it finish by setting it to 0.
         r.job.set_key_delay(key_delay(state));
@@ -369,6 +383,11 @@ pub fn before_exit(state: &mut State, save: bool, nosave: bool, force: bool) -> 
     if state.save.running.is_some() {
         tracing::warn!("There is a child saving an .rdb. Killing it!");
         stop_running(state);
+    }
+    if state.rdb_load.in_progress.is_some() {
+        // Never save a dataset that is still loading (it is not installed
+        // yet): Valkey's prepareForShutdown turns SAVE into NOSAVE here.
+        return true;
     }
     let points = !save_points(&state.config.save).is_empty();
     if !((points && !nosave) || save) {

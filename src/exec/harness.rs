@@ -34,6 +34,7 @@ impl Harness {
             config.proto_max_bulk_len,
             config.client_query_buffer_limit,
         ));
+        super::loading::register_reload();
         let mut state = State::new(config, limits, CMD_TABLE.specs.len());
         state.set_propagating(true);
         state.set_track_keys(true);

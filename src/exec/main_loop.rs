@@ -85,6 +85,8 @@ pub struct MainLoop {
     /// Clients killed while moving between threads (see the kill loop).
     kill_on_release: hashbrown::HashSet<u64>,
     next_id: u64,
+    /// The RDB file loading at startup, if any.
+    loader: Option<super::loading::Loader>,
 }
 
 impl MainLoop {
@@ -149,6 +151,7 @@ impl MainLoop {
         }
         // From here on a `save` value (CONFIG SET) replaces the points.
         crate::config::directives::config_loaded();
+        super::loading::register_reload();
         let mut state = State::new(config, limits, crate::commands::CMD_TABLE.specs.len());
         state.tcp_port = listeners
             .iter()
@@ -169,11 +172,15 @@ impl MainLoop {
             closed: Vec::new(),
             kill_on_release: Default::default(),
             next_id: 1,
+            loader: None,
         })
     }
 
-    /// Serves until SIGTERM/SIGINT or SHUTDOWN.
-    pub fn run(mut self) -> io::Result<()> {
+    /// Loads the RDB file, if there is one, while serving (`ready`: the
+    /// lines logged once it is loaded); serves until SIGTERM/SIGINT or
+    /// SHUTDOWN.
+    pub fn run(mut self, ready: Vec<&'static str>) -> io::Result<()> {
+        self.loader = super::loading::start(&mut self.state, ready)?;
         let mut events = Events::with_capacity(1024);
         let mut next_cron = Instant::now();
         // When the cycle in progress woke from the poll, and the commands
@@ -209,6 +216,9 @@ impl MainLoop {
             if self.io.pending.iter().any(|p| !p.is_empty()) {
                 timeout = timeout.min(Duration::from_millis(1));
             }
+            if let Some(l) = &self.loader {
+                timeout = timeout.min(l.poll_timeout());
+            }
             if let Some(parker) = &self.io.parker {
                 parker.prepare_sleep();
                 if self.io.threads.iter().any(|t| !t.to_main.is_empty()) {
@@ -233,10 +243,20 @@ impl MainLoop {
                         let mut buf = [0u8; 64];
                         let _ = io::Read::read(&mut self.signals, &mut buf);
                         let term = self.got_signal[0].swap(false, Ordering::Relaxed);
+                        let int = self.got_signal[1].swap(false, Ordering::Relaxed);
+                        if self.loader.is_some() {
+                            // Nothing is saved while a load runs (Valkey's
+                            // wording; the dbs are not installed yet).
+                            tracing::warn!(
+                                "Received shutdown signal during loading, scheduling shutdown."
+                            );
+                            self.state.shutdown = Some(crate::state::ShutdownMode::NoSave);
+                            continue;
+                        }
                         if term {
                             tracing::warn!("Received SIGTERM scheduling shutdown...");
                         }
-                        if self.got_signal[1].swap(false, Ordering::Relaxed) {
+                        if int {
                             tracing::warn!("Received SIGINT scheduling shutdown...");
                         }
                         super::save::on_signal(&mut self.state, term);
@@ -254,6 +274,11 @@ impl MainLoop {
             self.exec
                 .run(&mut self.state, &mut self.clients, &mut self.outbox);
             super::save::tick(&mut self.state);
+            if let Some(l) = self.loader.as_mut() {
+                if l.step(&mut self.state)? {
+                    self.loader = None;
+                }
+            }
             if let Some(new) = self.state.new_listeners.take() {
                 self.replace_listeners(new);
             }

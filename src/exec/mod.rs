@@ -13,6 +13,7 @@ mod effects_tests;
 pub mod harness;
 pub mod lazyfree;
 pub mod load;
+pub mod loading;
 pub mod main_loop;
 pub mod prefetch;
 pub mod save;

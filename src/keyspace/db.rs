@@ -563,6 +563,11 @@ impl Db {
         (self.snap.orphan(old), self.expires.take())
     }
 
+    /// Sizes an empty db for `keys` keys (RDB loading's RESIZEDB hint).
+    pub fn reserve(&mut self, keys: usize) {
+        self.table.reserve_empty(keys);
+    }
+
     /// DEBUG DICT-RESIZING for the keys and expires tables.
     pub fn set_resize_allowed(&mut self, on: bool) {
         self.table.set_resize_allowed(on);

@@ -609,6 +609,14 @@ impl KvTable {
         }
     }
 
+    /// Sizes an empty table for `n` entries at once (an RDB file's size
+    /// hint), so that filling it needs no rehashing.
+    pub fn reserve_empty(&mut self, n: usize) {
+        if self.is_empty() && self.rehash_idx.is_none() && self.resize_allowed {
+            self.t0 = Table::with_size(buckets_for(n));
+        }
+    }
+
     /// DEBUG DICT-RESIZING: while off, no grow or shrink starts; one
     /// under way finishes.
     pub fn set_resize_allowed(&mut self, on: bool) {
@@ -1129,6 +1137,21 @@ mod tests {
         assert!(!d.is_rehashing());
         let taken = d.take();
         assert_eq!((taken.len(), d.len()), (1_000, 0));
+    }
+
+    #[test]
+    fn reserve_empty_sizes_for_the_hint() {
+        let mut d = KvTable::new();
+        d.reserve_empty(10_000);
+        let b = d.buckets();
+        for i in 0..10_000 {
+            d.insert_new(entry(&format!("k{i}"), i));
+            assert!(!d.is_rehashing());
+        }
+        assert_eq!(d.buckets(), b);
+        // Only an empty table is resized.
+        d.reserve_empty(1 << 20);
+        assert_eq!(d.buckets(), b);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //!   read through a bounds-checked `Reader`;
 //! - `compact`: the packed blobs a loader meets (intset, ziplist, listpack,
 //!   zipmap), every length, count and offset checked;
-//! - `object`: a value's type byte and serialization, both ways.
+//! - `object`: a value's type byte and serialization, both ways;
+//! - `rdb_read`: RDB files, read as a stream of keys.
 //!
 //! A payload is untrusted network input: decoding returns an `Error` (the
 //! offset and what was expected) and never panics, and no buffer is sized
@@ -17,6 +18,7 @@ pub mod codec;
 pub mod compact;
 pub mod lzf;
 pub mod object;
+pub mod rdb_read;
 pub mod rdb_write;
 pub mod save_state;
 

@@ -202,6 +202,8 @@ pub struct State {
     /// (`commands::migrate`; the cron closes those idle for 10 s).
     pub migrate_sockets:
         std::collections::HashMap<Vec<u8>, (std::net::TcpStream, Option<i64>, Instant)>,
+    /// RDB loads: the one running (INFO `loading_*`), the last one's counts.
+    pub rdb_load: crate::persist::rdb_read::LoadStatus,
 }
 
 /// TCP listening sockets (CONFIG SET port/bind).
@@ -268,6 +270,7 @@ impl State {
             new_listeners: None,
             tracking: Default::default(),
             migrate_sockets: Default::default(),
+            rdb_load: Default::default(),
             config,
         };
         state.apply_tracking_config();

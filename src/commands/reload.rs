@@ -1,0 +1,114 @@
+//! DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dataset, then load the
+//! file back in place of it, as Valkey's debug.c does; the suite uses it to
+//! check that every type and encoding survives a save and a load.
+//!
+//! The file is read into fresh dbs first (the loader lives in
+//! `exec::loading`, which registers it in `RDB_LOADER`: commands never
+//! import exec) and installed only when the whole file checked out, so a
+//! bad file leaves the dataset as it was (Valkey would have emptied it),
+//! and duplicated keys without MERGE are an error rather than Valkey's
+//! abort.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use super::args::is;
+use super::Ctx;
+use crate::config::Config;
+use crate::error::CmdResult;
+use crate::keyspace::{Db, Free};
+
+const OPTIONS_ERR: &str = "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";
+const LOAD_ERR: &str = "ERR Error trying to load the RDB dump, check server logs.";
+/// Valkey's `shared.err`, its reply when the save fails.
+const SAVE_ERR: &str = "ERR";
+
+/// A file read into fresh dbs (not installed), with its load counts.
+pub struct Reloaded {
+    pub dbs: Vec<Db>,
+    pub keys_loaded: u64,
+    pub keys_expired: u64,
+}
+
+/// Reads an RDB file into fresh dbs, logging why when it cannot.
+pub type RdbLoadFn = fn(&Path, &Config) -> Result<Reloaded, ()>;
+
+/// The loader, registered by `exec` when it builds a server.
+pub static RDB_LOADER: OnceLock<RdbLoadFn> = OnceLock::new();
+
+pub(super) fn debug_reload(ctx: &mut Ctx) -> CmdResult {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for a in &ctx.argv[2..] {
+        if is(a, "merge") {
+            merge = true;
+        } else if is(a, "noflush") {
+            flush = false;
+        } else if is(a, "nosave") {
+            save = false;
+        } else {
+            return Err(OPTIONS_ERR.into());
+        }
+    }
+    let Some(load) = RDB_LOADER.get() else {
+        return Err(LOAD_ERR.into());
+    };
+    let state = ctx.admin().state;
+    // A background save's snapshot must not see its dbs replaced: it is
+    // stopped (and its walk ended) first.
+    super::save::stop_running(state);
+    super::save::finish_abandoned(state);
+    if save && !super::save::save_sync(state) {
+        return Err(SAVE_ERR.into());
+    }
+    let path = super::save::rdb_path(state);
+    let Ok(mut fresh) = load(&path, &state.config) else {
+        return Err(LOAD_ERR.into());
+    };
+    let now = ctx.now;
+    if !flush && !merge {
+        // Valkey aborts on a key that is both loaded and live; nothing is
+        // changed here instead.
+        let ks = ctx.keyspace();
+        for (i, (live, new)) in ks.dbs.iter_mut().zip(fresh.dbs.iter()).enumerate() {
+            for e in new.table().iter() {
+                if live
+                    .lookup(e.key(), now, crate::keyspace::Access::PEEK)
+                    .is_some()
+                {
+                    tracing::warn!(
+                        "RDB has duplicated key '{}' in DB {i}",
+                        String::from_utf8_lossy(e.key())
+                    );
+                    return Err(LOAD_ERR.into());
+                }
+            }
+        }
+    }
+    // Watchers and client-side caches see the keys change as on a flush.
+    for i in 0..ctx.db_count() {
+        ctx.db_changing(i, None);
+    }
+    let ks = ctx.keyspace();
+    if flush {
+        for (live, new) in ks.dbs.iter_mut().zip(fresh.dbs.iter_mut()) {
+            live.swap_contents(new);
+        }
+        ks.garbage.push(Box::new(std::mem::take(&mut fresh.dbs)));
+    } else {
+        for (live, new) in ks.dbs.iter_mut().zip(fresh.dbs.iter_mut()) {
+            let keys: Vec<Vec<u8>> = new.table().iter().map(|e| e.key().to_vec()).collect();
+            for k in keys {
+                if let Some(e) = new.take_entry(&k, now) {
+                    live.delete(&k, now, Free::Async);
+                    live.insert_entry(&k, e, now);
+                }
+            }
+        }
+    }
+    let state = ctx.admin().state;
+    state.rdb_load.keys_loaded = fresh.keys_loaded;
+    state.rdb_load.keys_expired = fresh.keys_expired;
+    tracing::info!("DB reloaded by DEBUG RELOAD");
+    ctx.out.ok();
+    Ok(())
+}
