@@ -19,7 +19,7 @@ Usage: scripts/bench-tx-pubsub.py [-r ROUNDS] [-p BASEPORT] [--tx N] [--pub N] L
   the reference for the ratio columns (other / first).
 Example:
   scripts/bench-tx-pubsub.py -r 5 \\
-    ferrokey::"target/release/ferrokey-server --port {PORT}" \\
+    ferrokey::"target/release/ferrokey-server --port {PORT} --save ''" \\
     valkey::"valkey-server --port {PORT} --save '' --appendonly no"
 """
 import argparse

@@ -45,7 +45,7 @@ for n in z.namelist():
 fi
 
 NAMES=(ferrokey valkey redis)
-CMDS=("$FK --port {PORT} --loglevel warning"
+CMDS=("$FK --port {PORT} --save '' --loglevel warning"
       "$VALKEY --port {PORT} --save '' --appendonly no"
       "redis-server --port {PORT} --save '' --appendonly no")
 TESTS=("SET P1|-t set -n 200000 -c 50 -P 1 -d 16 -r 1000000"
@@ -123,7 +123,7 @@ for i in range(1000000):
 done
 
 echo; echo "# idle CPU at io-threads 4 (every IO thread active), 5 s after a load"
-$FK --port 7620 --io-threads 4 --events-per-io-thread 0 --loglevel warning >/dev/null 2>&1 &
+$FK --port 7620 --io-threads 4 --events-per-io-thread 0 --save '' --loglevel warning >/dev/null 2>&1 &
 pid=$!; PIDS+=("$pid")
 for _ in $(seq 1 200); do redis-cli -p 7620 ping >/dev/null 2>&1 && break; sleep 0.05; done
 redis-benchmark -p 7620 -t set,get -n 200000 -c 50 -q >/dev/null 2>&1
@@ -149,7 +149,7 @@ done
 echo; echo "# instructions per request (callgrind, user space, -P 16 -c 10 -d 16 -r 100000)"
 if command -v valgrind >/dev/null && command -v callgrind_control >/dev/null; then
   cgdir=$(mktemp -d)
-  valgrind --tool=callgrind --callgrind-out-file="$cgdir/cg.out" "$FK" --port 7640 --loglevel warning \
+  valgrind --tool=callgrind --callgrind-out-file="$cgdir/cg.out" "$FK" --port 7640 --save '' --loglevel warning \
     >/dev/null 2>&1 &
   vpid=$!; PIDS+=("$vpid")
   for _ in $(seq 1 600); do redis-cli -p 7640 ping >/dev/null 2>&1 && break; sleep 0.05; done

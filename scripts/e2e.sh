@@ -23,7 +23,7 @@ for threads in 1 4 '4!'; do
   port=$(free_port)
   extra=()
   [ "$threads" = '4!' ] && extra=(--events-per-io-thread 0)
-  $BIN --port "$port" --io-threads "${threads%!}" "${extra[@]}" --loglevel warning &
+  $BIN --port "$port" --io-threads "${threads%!}" "${extra[@]}" --save "" --loglevel warning &
   pid=$!
   for _ in $(seq 1 200); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
   cli() { redis-cli -p "$port" "$@"; }

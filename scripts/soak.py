@@ -366,7 +366,7 @@ def main():
     port = free_port()
     cmd = [args.bin, "--port", str(port), "--bind", "127.0.0.1", "--io-threads", str(args.io_threads),
            "--maxclients", str(args.conns + 100), "--enable-debug-command", "local",
-           "--loglevel", "warning"]
+           "--loglevel", "warning", "--save", ""]
     srv = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 20

@@ -20,7 +20,14 @@ fn free_port() -> u16 {
 fn start(args: &[&str]) -> (Child, mpsc::Receiver<String>, u16) {
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ferrokey-server"))
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -311,7 +311,14 @@ impl Fixed {
         // Owned at once: a failed start is killed on the way out.
         let fixed = Fixed(
             Command::new(env!("CARGO_BIN_EXE_ferrokey-server"))
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                ])
                 .args(["--loglevel", "warning", "--io-threads", "1"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())

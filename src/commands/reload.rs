@@ -30,8 +30,8 @@ pub struct Reloaded {
     pub keys_expired: u64,
 }
 
-/// Reads an RDB file into fresh dbs, logging why when it cannot.
-pub type RdbLoadFn = fn(&Path, &Config) -> Result<Reloaded, ()>;
+/// Reads an RDB file into fresh dbs; None (the reason logged) when it cannot.
+pub type RdbLoadFn = fn(&Path, &Config) -> Option<Reloaded>;
 
 /// The loader, registered by `exec` when it builds a server.
 pub static RDB_LOADER: OnceLock<RdbLoadFn> = OnceLock::new();
@@ -61,7 +61,7 @@ pub(super) fn debug_reload(ctx: &mut Ctx) -> CmdResult {
         return Err(SAVE_ERR.into());
     }
     let path = super::save::rdb_path(state);
-    let Ok(mut fresh) = load(&path, &state.config) else {
+    let Some(mut fresh) = load(&path, &state.config) else {
         return Err(LOAD_ERR.into());
     };
     let now = ctx.now;

@@ -487,7 +487,7 @@ pub static DIRECTIVES: &[Directive] = &[
         alias: None,
         flags: MULTI_ARG,
         mutable: true,
-        default: "",
+        default: "3600 1 300 100 60 10000",
         get: |c| c.save.clone(),
         set: set_save,
     },
@@ -777,8 +777,11 @@ pub fn config_loaded() {
 /// `save`: pairs of seconds (at least 1) and changes (at least 0); `""`
 /// alone clears them. Shown as `3600 1 300 100`.
 fn set_save(c: &mut Config, a: &[String]) -> Result<(), String> {
-    let add = SAVE_LINES_ADD.load(std::sync::atomic::Ordering::Relaxed);
-    set_save_points(c, a, add)
+    // The first line of a config file replaces the built-in points.
+    let add = SAVE_LINES_ADD.load(std::sync::atomic::Ordering::Relaxed) && c.save_given;
+    set_save_points(c, a, add)?;
+    c.save_given = true;
+    Ok(())
 }
 
 fn set_save_points(c: &mut Config, a: &[String], add: bool) -> Result<(), String> {

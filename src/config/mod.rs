@@ -43,6 +43,9 @@ pub struct Config {
     pub dir: String,
     pub dbfilename: String,
     pub save: String,
+    /// A `save` line was read: the first one replaces the built-in points,
+    /// later ones add to it (Valkey's config loading).
+    pub save_given: bool,
     pub appendonly: bool,
     pub maxmemory: u64,
     pub maxmemory_policy: String,
@@ -103,6 +106,7 @@ impl Default for Config {
             dir: String::new(),
             dbfilename: String::new(),
             save: String::new(),
+            save_given: false,
             appendonly: false,
             maxmemory: 0,
             maxmemory_policy: String::new(),
@@ -138,6 +142,7 @@ impl Default for Config {
                 panic!("built-in default of '{}' is invalid: {e}", d.name);
             }
         }
+        c.save_given = false;
         c
     }
 }
@@ -182,7 +187,7 @@ mod tests {
         assert_eq!(c.proto_max_bulk_len, 512 * 1024 * 1024);
         assert_eq!(c.client_query_buffer_limit, 1024 * 1024 * 1024);
         assert_eq!(c.get("maxmemory-policy").unwrap(), "noeviction");
-        assert_eq!(c.get("save").unwrap(), "");
+        assert_eq!(c.get("save").unwrap(), "3600 1 300 100 60 10000");
     }
 
     #[test]

@@ -262,16 +262,16 @@ pub fn load_file(path: &Path, c: &Config) -> Result<LoadedData, LoadError> {
 
 /// DEBUG RELOAD's loader (`commands::reload::RDB_LOADER`): `load_file`,
 /// with a failure logged (the server goes on with its dataset).
-pub fn load_for_reload(path: &Path, c: &Config) -> Result<Reloaded, ()> {
+pub fn load_for_reload(path: &Path, c: &Config) -> Option<Reloaded> {
     match load_file(path, c) {
-        Ok(d) => Ok(Reloaded {
+        Ok(d) => Some(Reloaded {
             dbs: d.dbs,
             keys_loaded: d.stats.keys_loaded,
             keys_expired: d.stats.keys_expired,
         }),
         Err(e) => {
             tracing::warn!("Error loading the RDB file for DEBUG RELOAD: {e}");
-            Err(())
+            None
         }
     }
 }

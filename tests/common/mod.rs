@@ -42,8 +42,15 @@ impl Server {
         for _attempt in 0..20 {
             let port = free_port();
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrokey-server"));
-            if let Some(f) = config_file {
-                cmd.arg(f);
+            match config_file {
+                Some(f) => {
+                    cmd.arg(f);
+                }
+                // No snapshots of test data unless a test asks (Valkey's
+                // default save points would write dump.rdb into the cwd).
+                None => {
+                    cmd.args(["--save", ""]);
+                }
             }
             cmd.args([
                 "--port",
