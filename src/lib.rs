@@ -29,7 +29,9 @@
 //! (sockets and the messages to and from the main thread; never the
 //! keyspace), `resp` (the wire protocol), `ring` (the lock-free SPSC ring,
 //! depending on nothing), `util` (numbers, the long double, RNG, glob),
-//! `config`. `docs/architecture.md` walks through it for a newcomer.
+//! `config`, and `persist` (the RDB format: DUMP payloads, the file writer
+//! thread that forkless snapshots feed, the streaming loader's parser).
+//! `docs/architecture.md` walks through it for a newcomer.
 
 pub mod alloc;
 pub mod commands;
