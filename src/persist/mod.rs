@@ -20,6 +20,7 @@ pub mod lzf;
 pub mod object;
 pub mod rdb_read;
 pub mod rdb_write;
+pub mod save_sink;
 pub mod save_state;
 
 use std::fmt;

@@ -24,13 +24,14 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use super::codec::{write_len, write_string};
-use super::object::write_value;
-use crate::keyspace::snapshot::{ChannelSink, OwnedRecord, Record, SnapshotSink};
+use super::codec::{write_int_string, write_len, write_string};
+use super::object::{write_value, TYPE_STRING};
+use super::save_sink::{FlatSink, FlatSource, FlatValue};
+use crate::keyspace::snapshot::{Record, SnapshotSink};
 use crate::util::rng::Rng;
 
 pub const OP_AUX: u8 = 250;
@@ -118,6 +119,20 @@ impl<W: Write> Encoder<W> {
         value: &crate::keyspace::Value,
         expire_ms: i64,
     ) -> io::Result<()> {
+        self.record_with(db, key, expire_ms, |out, compress| {
+            write_value(out, value, compress)
+        })
+    }
+
+    /// `record` with the value's type byte and serialization written by
+    /// `value(out, compress)`.
+    pub fn record_with(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        expire_ms: i64,
+        value: impl FnOnce(&mut Vec<u8>, bool),
+    ) -> io::Result<()> {
         if self.db != Some(db) {
             self.buf.push(OP_SELECTDB);
             write_len(&mut self.buf, db as u64);
@@ -138,7 +153,7 @@ impl<W: Write> Encoder<W> {
         }
         // The type byte comes before the key, the value after it.
         self.scratch.clear();
-        write_value(&mut self.scratch, value, self.compress);
+        value(&mut self.scratch, self.compress);
         self.buf.push(self.scratch[0]);
         write_string(&mut self.buf, key, self.compress);
         self.buf.extend_from_slice(&self.scratch[1..]);
@@ -265,10 +280,10 @@ impl SaveJob {
     }
 }
 
-/// The snapshot's sink: a `ChannelSink` to the writer, dropping records
+/// The snapshot's sink: a `FlatSink` to the writer, dropping records
 /// once the save is cancelled or failed.
 pub struct SaveSink {
-    inner: ChannelSink,
+    inner: FlatSink,
     shared: Arc<Shared>,
 }
 
@@ -303,7 +318,7 @@ impl SnapshotSink for SaveSink {
 /// snapshot is to feed. The save ends when the sink is dropped (after the
 /// snapshot's last record) or cancelled.
 pub fn spawn(spec: SaveSpec) -> io::Result<(SaveJob, SaveSink)> {
-    let (inner, rx) = ChannelSink::new(CHANNEL_BATCHES, BATCH_BYTES);
+    let (inner, src) = FlatSink::new(CHANNEL_BATCHES, BATCH_BYTES);
     let shared = Arc::new(Shared {
         processed: AtomicU64::new(0),
         stop: AtomicBool::new(false),
@@ -314,7 +329,7 @@ pub fn spawn(spec: SaveSpec) -> io::Result<(SaveJob, SaveSink)> {
     let theirs = shared.clone();
     let handle = std::thread::Builder::new()
         .name("rdb-save".into())
-        .spawn(move || write_file(&spec, &rx, &theirs))?;
+        .spawn(move || write_file(&spec, &src, &theirs))?;
     Ok((
         SaveJob {
             handle: Some(handle),
@@ -338,7 +353,7 @@ pub fn strerror(e: &io::Error) -> String {
     }
 }
 
-fn write_file(spec: &SaveSpec, rx: &Receiver<Vec<OwnedRecord>>, shared: &Shared) -> Outcome {
+fn write_file(spec: &SaveSpec, src: &FlatSource, shared: &Shared) -> Outcome {
     let tmp_name = temp_name();
     let tmp = spec.dir.join(&tmp_name);
     let root = spec.dir.display();
@@ -353,7 +368,7 @@ fn write_file(spec: &SaveSpec, rx: &Receiver<Vec<OwnedRecord>>, shared: &Shared)
             return Outcome::Failed;
         }
     };
-    let written = match write_records(spec, file, rx, shared) {
+    let written = match write_records(spec, file, src, shared) {
         Ok(Some(w)) => w,
         Ok(None) => {
             let _ = std::fs::remove_file(&tmp);
@@ -391,7 +406,7 @@ fn write_file(spec: &SaveSpec, rx: &Receiver<Vec<OwnedRecord>>, shared: &Shared)
 fn write_records(
     spec: &SaveSpec,
     file: File,
-    rx: &Receiver<Vec<OwnedRecord>>,
+    src: &FlatSource,
     shared: &Shared,
 ) -> io::Result<Option<Outcome>> {
     let out = io::BufWriter::with_capacity(64 * 1024, file);
@@ -402,21 +417,39 @@ fn write_records(
     // Ends when the sink is dropped: the snapshot handed over everything.
     // A cancelled save stops sending, so the wait wakes to look.
     loop {
-        let batch = match rx.recv_timeout(STOP_POLL) {
+        let mut batch = match src.batches.recv_timeout(STOP_POLL) {
             Ok(b) => b,
             Err(RecvTimeoutError::Timeout) if !shared.stop.load(Ordering::Relaxed) => continue,
             Err(RecvTimeoutError::Timeout) => return Ok(None),
             Err(RecvTimeoutError::Disconnected) => break,
         };
-        for r in batch {
+        let (bytes, records) = batch.drain();
+        for r in records {
             if shared.stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
             key_delay(shared.key_delay_us.load(Ordering::Relaxed), &mut rng);
-            enc.record(r.db, &r.key, &r.value, r.expire_ms)?;
+            let key = &bytes[r.key.0..r.key.1];
+            match &r.value {
+                FlatValue::Int(n) => enc.record_with(r.db, key, r.expire_ms, |out, _| {
+                    out.push(TYPE_STRING);
+                    write_int_string(out, *n);
+                })?,
+                FlatValue::Bytes(start, end) => {
+                    let v = &bytes[*start..*end];
+                    enc.record_with(r.db, key, r.expire_ms, |out, compress| {
+                        out.push(TYPE_STRING);
+                        write_string(out, v, compress);
+                    })?
+                }
+                FlatValue::Other(v) => enc.record(r.db, key, v, r.expire_ms)?,
+            }
             keys += 1;
             shared.processed.store(keys, Ordering::Relaxed);
         }
+        // The emptied buffers go back to the sink (the main thread).
+        batch.clear();
+        let _ = src.recycle.send(batch);
     }
     if shared.stop.load(Ordering::Relaxed) {
         return Ok(None);
