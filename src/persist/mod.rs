@@ -1,5 +1,5 @@
 //! Persistence in Valkey's RDB format: the object codec shared by DUMP /
-//! RESTORE and (later) snapshot files.
+//! RESTORE and RDB files, and the files' writer and parser.
 //!
 //! - `lzf`: liblzf's compression format (RDB string encoding 3);
 //! - `codec`: RDB lengths, integer-encoded and compressed strings, doubles,
@@ -7,7 +7,10 @@
 //! - `compact`: the packed blobs a loader meets (intset, ziplist, listpack,
 //!   zipmap), every length, count and offset checked;
 //! - `object`: a value's type byte and serialization, both ways;
-//! - `rdb_read`: RDB files, read as a stream of keys.
+//! - `rdb_read`: RDB files, read as a stream of keys;
+//! - `rdb_write`: RDB files, written on a thread of their own from a
+//!   snapshot's records, which reach it through `save_sink`'s flat batches;
+//! - `save_state`: what INFO and the schedule keep about saves.
 //!
 //! A payload is untrusted network input: decoding returns an `Error` (the
 //! offset and what was expected) and never panics, and no buffer is sized

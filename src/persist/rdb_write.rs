@@ -9,8 +9,9 @@
 //!   snapshot's saved images of any db may come between another db's keys.
 //!   Then `EOF` and the CRC-64 of all before it (0 with `rdbchecksum no`).
 //! - `spawn` starts the writer thread and returns the `SaveSink` the
-//!   snapshot hands records to: serialization, compression and the file
-//!   writes all happen there, never on the main thread. The file is
+//!   snapshot hands records to (flat batches, `save_sink`): serialization,
+//!   compression and the file writes all happen there, never on the main
+//!   thread. The file is
 //!   written as `temp-<pid>.rdb` in `dir`, synced, renamed over the target
 //!   and the directory synced, as Valkey's rdbSave; on any error the temp
 //!   file is removed and the error logged in Valkey's words.
