@@ -29,7 +29,13 @@ pub struct Harness {
 }
 
 impl Harness {
-    pub fn new(config: Config) -> Self {
+    pub fn new(mut config: Config) -> Self {
+        if config.dir.is_empty() || config.dir == "." {
+            // An in-process server never snapshots into the tests' cwd
+            // (Valkey's default save points would, on FLUSHALL and
+            // SHUTDOWN): tests that save give a dir of their own.
+            config.save.clear();
+        }
         let limits = Arc::new(NetLimits::new(
             config.proto_max_bulk_len,
             config.client_query_buffer_limit,
