@@ -13,7 +13,7 @@
 
 use super::args::{int, is};
 use super::flags::*;
-use super::meta::{acl, arg, ks, Doc, Group};
+use super::meta::{acl, arg, ks, Arg, Doc, Group};
 use super::propagate::{self, num, server_del, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::config::{notify, Config};
@@ -35,6 +35,28 @@ const BAD_IDLETIME: &str = "ERR Invalid IDLETIME value, must be >= 0";
 const BAD_FREQ: &str = "ERR Invalid FREQ value, must be >= 0 and <= 255";
 const BAD_PAYLOAD: &str = "ERR DUMP payload version or checksum are wrong";
 const BAD_FORMAT: &str = "ERR Bad data format";
+
+/// RESTORE's arguments and history, shared with RESTORE-ASKING (migrate.rs).
+pub(super) const RESTORE_ARGS: &[Arg] = &[
+    arg::key("key", 0),
+    arg::integer("ttl"),
+    arg::string("serialized-value"),
+    arg::pure("replace", "REPLACE").since("3.0.0").optional(),
+    arg::pure("absttl", "ABSTTL").since("5.0.0").optional(),
+    arg::integer("seconds")
+        .token("IDLETIME")
+        .since("5.0.0")
+        .optional(),
+    arg::integer("frequency")
+        .token("FREQ")
+        .since("5.0.0")
+        .optional(),
+];
+pub(super) const RESTORE_HISTORY: &[(&str, &str)] = &[
+    ("3.0.0", "Adds the REPLACE option."),
+    ("5.0.0", "Adds the ABSTTL option."),
+    ("5.0.0", "Adds the IDLETIME and FREQ options."),
+];
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -66,26 +88,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             complexity: "O(1) to create the key, then O(N*M) to read the value: N elements \
                          of M bytes on average; a sorted set adds O(log N) per element.",
             key_specs: &[ks::one(1, ks::OW | ks::UPDATE)],
-            args: &[
-                arg::key("key", 0),
-                arg::integer("ttl"),
-                arg::string("serialized-value"),
-                arg::pure("replace", "REPLACE").since("3.0.0").optional(),
-                arg::pure("absttl", "ABSTTL").since("5.0.0").optional(),
-                arg::integer("seconds")
-                    .token("IDLETIME")
-                    .since("5.0.0")
-                    .optional(),
-                arg::integer("frequency")
-                    .token("FREQ")
-                    .since("5.0.0")
-                    .optional(),
-            ],
-            history: &[
-                ("3.0.0", "Adds the REPLACE option."),
-                ("5.0.0", "Adds the ABSTTL option."),
-                ("5.0.0", "Adds the IDLETIME and FREQ options."),
-            ],
+            args: RESTORE_ARGS,
+            history: RESTORE_HISTORY,
             ..Doc::new(Group::Generic, "2.6.0", acl::KEYSPACE | acl::DANGEROUS)
         },
     },

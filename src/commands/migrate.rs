@@ -150,26 +150,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             complexity: "O(1) to create the key, then O(N*M) to read the value: N elements \
                          of M bytes on average; a sorted set adds O(log N) per element.",
             key_specs: &[ks::one(1, ks::OW | ks::UPDATE)],
-            args: &[
-                arg::key("key", 0),
-                arg::integer("ttl"),
-                arg::string("serialized-value"),
-                arg::pure("replace", "REPLACE").since("3.0.0").optional(),
-                arg::pure("absttl", "ABSTTL").since("5.0.0").optional(),
-                arg::integer("seconds")
-                    .token("IDLETIME")
-                    .since("5.0.0")
-                    .optional(),
-                arg::integer("frequency")
-                    .token("FREQ")
-                    .since("5.0.0")
-                    .optional(),
-            ],
-            history: &[
-                ("3.0.0", "Adds the REPLACE option."),
-                ("5.0.0", "Adds the ABSTTL option."),
-                ("5.0.0", "Adds the IDLETIME and FREQ options."),
-            ],
+            args: super::dump::RESTORE_ARGS,
+            history: super::dump::RESTORE_HISTORY,
             doc_flags: doc_flags::SYSCMD,
             ..Doc::new(Group::Server, "3.0.0", acl::KEYSPACE | acl::DANGEROUS)
         },
