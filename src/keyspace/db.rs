@@ -582,6 +582,7 @@ impl Db {
         // A running snapshot's walk goes with the contents, so their keys
         // are still reported under the db they were in when it started.
         std::mem::swap(&mut self.snap.walk, &mut other.snap.walk);
+        std::mem::swap(&mut self.snap.big, &mut other.snap.big);
         self.expire_cursor = 0;
         other.expire_cursor = 0;
     }

@@ -472,3 +472,202 @@ fn swapdb_between_snapshots_keeps_marks_meaningful() {
     while snap.step(&mut dbs, &mut sink, Duration::ZERO) == Progress::More {}
     assert_eq!(sink.got, want);
 }
+
+/// A value by content only (a big value's copy is rebuilt in its plain
+/// encoding, so its Debug form may differ from the original's).
+fn content(v: &Value) -> String {
+    match v {
+        Value::Str(s) => format!("str {:?}", s.to_bytes()),
+        Value::List(l) => format!(
+            "list {:?}",
+            l.iter().map(|e| e.to_vec()).collect::<Vec<_>>()
+        ),
+        Value::Set(s) => {
+            let mut m: Vec<Vec<u8>> = s.members().map(|m| m.to_bytes().into_owned()).collect();
+            m.sort();
+            format!("set {m:?}")
+        }
+        Value::Hash(h) => {
+            let mut p: Vec<(Vec<u8>, Vec<u8>)> =
+                h.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+            p.sort();
+            format!("hash {p:?}")
+        }
+        Value::ZSet(z) => format!(
+            "zset {:?}",
+            z.iter().map(|(m, s)| (m.to_vec(), s)).collect::<Vec<_>>()
+        ),
+    }
+}
+
+type ContentImage = HashMap<(usize, Vec<u8>), (String, i64)>;
+
+fn content_image(dbs: &[Db]) -> ContentImage {
+    let mut m = ContentImage::new();
+    for (i, db) in dbs.iter().enumerate() {
+        for e in db.table().iter() {
+            m.insert((i, e.key().to_vec()), (content(&e.value()), e.expire()));
+        }
+    }
+    m
+}
+
+#[derive(Default)]
+struct ContentCollect {
+    got: ContentImage,
+    dups: usize,
+    owned: usize,
+}
+
+impl SnapshotSink for ContentCollect {
+    fn entry(&mut self, r: Record<'_>) {
+        let k = (r.db, r.key.to_vec());
+        if self
+            .got
+            .insert(k, (content(r.value), r.expire_ms))
+            .is_some()
+        {
+            self.dups += 1;
+        }
+    }
+    fn entry_owned(&mut self, db: usize, key: &[u8], value: Value, expire_ms: i64) {
+        self.owned += 1;
+        self.entry(Record {
+            db,
+            key,
+            value: &value,
+            expire_ms,
+        });
+    }
+}
+
+/// Big aggregates of every type in `db`, under `prefix`.
+fn fill_big(db: &mut Db, prefix: &str, n: usize) {
+    use crate::keyspace::{hash::Hash, set, set::Set, zset, zset::ZSet};
+    let slim = set::Limits {
+        max_intset_entries: 0,
+        max_listpack_entries: 0,
+        max_listpack_value: 0,
+    };
+    let hlim = crate::keyspace::hash::Limits {
+        max_entries: 0,
+        max_value: 0,
+    };
+    let zlim = zset::Limits::new(0, 0);
+    let (mut l, mut st, mut h, mut z) = (
+        List::new(),
+        Set::new_hashtable(),
+        Hash::new(),
+        ZSet::default(),
+    );
+    for i in 0..n {
+        let m = format!("member-{i}");
+        l.push_args(false, &[m.as_bytes()], -2);
+        st.add(m.as_bytes(), &slim);
+        h.set(m.as_bytes(), format!("v{i}").as_bytes(), hlim);
+        z.set(m.as_bytes(), i as f64 / 7.0, zlim);
+    }
+    db.set(
+        format!("{prefix}L").as_bytes(),
+        Value::List(Box::new(l)),
+        false,
+        0,
+    );
+    db.set(
+        format!("{prefix}S").as_bytes(),
+        Value::Set(Box::new(st)),
+        false,
+        0,
+    );
+    db.set(format!("{prefix}H").as_bytes(), Value::Hash(h), false, 0);
+    db.set(
+        format!("{prefix}Z").as_bytes(),
+        Value::ZSet(Box::new(z)),
+        false,
+        0,
+    );
+    db.set_expire(format!("{prefix}Z").as_bytes(), 5_000_000);
+}
+
+#[test]
+fn big_values_are_copied_over_steps_and_writes_meanwhile_win() {
+    let mut dbs: Vec<Db> = (0..2).map(Db::new).collect();
+    for (p, db) in ["a", "b", "c"].iter().zip([0, 0, 1]) {
+        fill_big(&mut dbs[db], p, 2000);
+    }
+    for i in 0..100 {
+        dbs[0].set(format!("small{i}").as_bytes(), s("x"), false, 0);
+    }
+    let start = content_image(&dbs);
+    let mut snap = Snapshot::start(&mut dbs).unwrap();
+    let mut sink = ContentCollect::default();
+    for _ in 0..5 {
+        assert_eq!(
+            snap.step(&mut dbs, &mut sink, Duration::ZERO),
+            Progress::More
+        );
+    }
+    // Writes to big values whose copy may be under way: changed in place,
+    // deleted, renamed, expire changed.
+    let now = 0;
+    if let Some(e) = dbs[0].lookup(b"bS", now, Access::WRITE) {
+        if let Value::Set(st) = e.value_mut() {
+            let lim = crate::keyspace::set::Limits {
+                max_intset_entries: 0,
+                max_listpack_entries: 0,
+                max_listpack_value: 0,
+            };
+            st.add(b"added", &lim);
+        }
+    }
+    assert!(dbs[0].delete(b"aH", now, Free::Sync));
+    let e = dbs[0].take_entry(b"bL", now).unwrap();
+    dbs[0].insert_entry(b"renamed", e, now);
+    dbs[0].set_expire(b"aZ", 9_000_000);
+    let mut steps = 5;
+    while snap.step(&mut dbs, &mut sink, Duration::ZERO) == Progress::More {
+        steps += 1;
+        assert!(steps < 1_000_000, "the snapshot ends");
+    }
+    assert_eq!(sink.dups, 0);
+    assert_eq!(sink.got, start);
+    assert!(sink.owned > 0, "some big values went through the copy");
+    assert!(steps > 20, "copies spread over steps: {steps}");
+    assert!(!running(&dbs));
+}
+
+#[test]
+fn big_copies_survive_swapdb_and_flush_mid_copy() {
+    let mut dbs: Vec<Db> = (0..2).map(Db::new).collect();
+    fill_big(&mut dbs[0], "a", 1500);
+    for i in 0..3000 {
+        dbs[0].set(format!("small{i}").as_bytes(), s("x"), false, 0);
+    }
+    fill_big(&mut dbs[1], "b", 1500);
+    let start = content_image(&dbs);
+    let mut snap = Snapshot::start(&mut dbs).unwrap();
+    let mut sink = ContentCollect::default();
+    // Until db 0 has a copy under way and its walk is not over: the flush
+    // below then meets a big entry in a bucket the walk has passed.
+    let mut n = 0;
+    while dbs[0].snap.big.is_empty() || dbs[0].snap.walk.wrapped {
+        assert_eq!(
+            snap.step(&mut dbs, &mut sink, Duration::ZERO),
+            Progress::More
+        );
+        n += 1;
+        assert!(n < 100_000);
+    }
+    let (x, y) = dbs.split_at_mut(1);
+    x[0].swap_contents(&mut y[0]);
+    snap.step(&mut dbs, &mut sink, Duration::ZERO);
+    drop(dbs[1].flush());
+    dbs[1].set(b"aL", s("after flush"), false, 0);
+    while snap.step(&mut dbs, &mut sink, Duration::ZERO) == Progress::More {}
+    assert_eq!(sink.dups, 0);
+    assert_eq!(
+        sink.got, start,
+        "each key under the db it was in at the start"
+    );
+    assert!(!running(&dbs));
+}

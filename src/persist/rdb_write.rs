@@ -33,6 +33,7 @@ use super::codec::{write_int_string, write_len, write_string};
 use super::object::{write_value, TYPE_STRING};
 use super::save_sink::{FlatSink, FlatSource, FlatValue};
 use crate::keyspace::snapshot::{Record, SnapshotSink};
+use crate::keyspace::Value;
 use crate::util::rng::Rng;
 
 pub const OP_AUX: u8 = 250;
@@ -298,6 +299,12 @@ impl SnapshotSink for SaveSink {
     fn entry(&mut self, r: Record<'_>) {
         if !self.dropping() {
             self.inner.entry(r);
+        }
+    }
+
+    fn entry_owned(&mut self, db: usize, key: &[u8], value: Value, expire_ms: i64) {
+        if !self.dropping() {
+            self.inner.entry_owned(db, key, value, expire_ms);
         }
     }
 

@@ -161,6 +161,24 @@ impl SnapshotSink for FlatSink {
         }
     }
 
+    fn entry_owned(&mut self, db: usize, key: &[u8], value: Value, expire_ms: i64) {
+        if self.closed {
+            return;
+        }
+        let b = &mut self.batch;
+        let key = b.push_bytes(key);
+        b.other_bytes += value.heap_bytes();
+        b.records.push(FlatRecord {
+            db,
+            key,
+            expire_ms,
+            value: FlatValue::Other(value),
+        });
+        if self.batch.size() >= self.limit {
+            self.flush();
+        }
+    }
+
     fn ready(&mut self) -> bool {
         self.batch.size() < self.limit || self.flush()
     }
