@@ -16,6 +16,9 @@
 //!   snapshot first saves its current image (`saved`, moved when the write
 //!   removes or replaces the value, copied when it changes it in place) and
 //!   marks it; new entries are born marked, so the walk skips them;
+//! - a big aggregate is copied over several steps (`BigCopy`): its entry
+//!   stays unmarked meanwhile, so a write to it saves its image through the
+//!   hooks above and the copy is dropped;
 //! - a flush hands the old table to the snapshot (`orphans`) instead of
 //!   freeing it, and SWAPDB swaps the walk's state with the contents, so
 //!   each key is still reported under the db it was in at the start.
