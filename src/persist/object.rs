@@ -174,6 +174,26 @@ pub struct Limits {
     pub zset: ZSetLimits,
 }
 
+impl Limits {
+    /// Valkey 8's default encoding thresholds (tests' reference point).
+    #[cfg(test)]
+    pub(crate) fn valkey_defaults() -> Limits {
+        Limits {
+            list_fill: -2,
+            set: SetLimits {
+                max_intset_entries: 512,
+                max_listpack_entries: 128,
+                max_listpack_value: 64,
+            },
+            hash: HashLimits {
+                max_entries: 128,
+                max_value: 64,
+            },
+            zset: ZSetLimits::new(128, 64),
+        }
+    }
+}
+
 /// Reads a value type byte.
 pub fn read_type(r: &mut Reader<'_>) -> Result<u8> {
     let at = r.pos();
@@ -474,19 +494,7 @@ mod tests {
     use super::*;
 
     fn limits() -> Limits {
-        Limits {
-            list_fill: -2,
-            set: SetLimits {
-                max_intset_entries: 512,
-                max_listpack_entries: 128,
-                max_listpack_value: 64,
-            },
-            hash: HashLimits {
-                max_entries: 128,
-                max_value: 64,
-            },
-            zset: ZSetLimits::new(128, 64),
-        }
+        Limits::valkey_defaults()
     }
 
     fn round_trip(v: &Value) -> (Vec<u8>, Value) {

@@ -3,27 +3,12 @@
 //! offset, records larger than the buffer, and reads that come in dribbles.
 
 use super::*;
-use crate::keyspace::hash::Limits as HashLimits;
-use crate::keyspace::set::Limits as SetLimits;
-use crate::keyspace::zset::Limits as ZSetLimits;
 use crate::persist::codec::{write_len, write_string};
 use crate::persist::crc64;
 
 fn opts() -> Options {
     Options {
-        limits: Limits {
-            list_fill: -2,
-            set: SetLimits {
-                max_intset_entries: 512,
-                max_listpack_entries: 128,
-                max_listpack_value: 64,
-            },
-            hash: HashLimits {
-                max_entries: 128,
-                max_value: 64,
-            },
-            zset: ZSetLimits::new(128, 64),
-        },
+        limits: Limits::valkey_defaults(),
         databases: 16,
         check_crc: true,
         relaxed: false,

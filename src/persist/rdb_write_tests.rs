@@ -1,28 +1,13 @@
 //! The writer's layout, read back with the codec's `Reader`.
 
 use super::*;
-use crate::keyspace::hash::Limits as HashLimits;
 use crate::keyspace::list::{Elem, List};
-use crate::keyspace::set::Limits as SetLimits;
-use crate::keyspace::zset::Limits as ZSetLimits;
 use crate::keyspace::{Str, Value};
 use crate::persist::codec::Reader;
 use crate::persist::object::{read_type, read_value, Limits};
 
 fn limits() -> Limits {
-    Limits {
-        list_fill: -2,
-        set: SetLimits {
-            max_intset_entries: 512,
-            max_listpack_entries: 128,
-            max_listpack_value: 64,
-        },
-        hash: HashLimits {
-            max_entries: 128,
-            max_value: 64,
-        },
-        zset: ZSetLimits::new(128, 64),
-    }
+    Limits::valkey_defaults()
 }
 
 /// What a file holds: aux fields, (db, key, value, expire) in file order,
