@@ -461,8 +461,18 @@ fn slow_load_is_watched_from_a_client() {
             assert!(Instant::now() < deadline, "no connection: {}", s.log());
             std::thread::sleep(Duration::from_millis(10));
         };
-        let info = text(cmd(&mut c, &["INFO", "persistence"]));
-        assert!(info.contains("loading:1\r\n"), "{info}");
+        // The loader thread reads the AUX fields a moment after the
+        // listener opens: poll until `used-mem` has been seen.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let info = loop {
+            let info = text(cmd(&mut c, &["INFO", "persistence"]));
+            assert!(info.contains("loading:1\r\n"), "{info}");
+            if info.contains("loading_rdb_used_mem:123456\r\n") {
+                break info;
+            }
+            assert!(Instant::now() < deadline, "{info}");
+            std::thread::sleep(Duration::from_millis(5));
+        };
         let field = |name: &str| {
             info.lines()
                 .find_map(|l| l.strip_prefix(&format!("{name}:")))
