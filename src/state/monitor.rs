@@ -11,6 +11,7 @@
 //! being built in the batch gets the lines in its reply, so what it reads
 //! keeps the order in which things ran.
 
+pub use crate::util::sds::quote;
 use std::io::Write;
 
 use bytes::Bytes;
@@ -237,35 +238,6 @@ fn open_push<'q>(
         ToIo::Push(b) => Some(b),
         _ => None,
     }
-}
-
-/// `a` in double quotes as Valkey's `sdscatrepr` writes it: `\\`, `\"`,
-/// `\n`, `\r`, `\t`, `\a`, `\b`, printable ASCII as is, any other byte as
-/// `\xHH`.
-pub fn quote(out: &mut Vec<u8>, a: &[u8]) {
-    out.push(b'"');
-    for &b in a {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x07 => out.extend_from_slice(b"\\a"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            b' '..=b'~' => out.push(b),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(&[
-                    b'\\',
-                    b'x',
-                    HEX[usize::from(b >> 4)],
-                    HEX[usize::from(b & 15)],
-                ]);
-            }
-        }
-    }
-    out.push(b'"');
 }
 
 #[cfg(test)]

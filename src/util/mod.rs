@@ -7,3 +7,4 @@ pub mod glob;
 pub mod long_double;
 pub mod num;
 pub mod rng;
+pub mod sds;
