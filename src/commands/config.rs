@@ -3,6 +3,7 @@
 //! configuration and commits all or nothing; REWRITE keeps the file's
 //! comments and order and writes it atomically.
 
+use crate::util::strerror;
 use bytes::Bytes;
 
 use super::server::{reply_help, unix_now};
@@ -185,15 +186,6 @@ fn protected_allowed(ctx: &Ctx) -> bool {
         Some("yes") => true,
         Some("local") => ctx.client_ref().addr.ip().is_loopback(),
         _ => false,
-    }
-}
-
-/// An OS error as C's `strerror` words it (without Rust's "(os error N)").
-fn strerror(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.rfind(" (os error ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
     }
 }
 

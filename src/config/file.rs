@@ -5,6 +5,7 @@
 //! the file (`name "value"`, arguments quoted), so an error names the same
 //! line number and text Valkey would, in Valkey's layout.
 
+use crate::util::strerror;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -259,15 +260,6 @@ pub fn load_args(args: &[String]) -> Result<Config, ConfigError> {
         line += 1;
     }
     Ok(cfg)
-}
-
-/// An OS error as C's `strerror` words it (without Rust's "(os error N)").
-fn strerror(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.rfind(" (os error ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
 }
 
 #[cfg(test)]

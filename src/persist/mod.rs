@@ -1,5 +1,6 @@
-//! Persistence in Valkey's RDB format: the object codec shared by DUMP /
-//! RESTORE and RDB files, and the files' writer and parser.
+//! Persistence in Valkey's file formats: the RDB object codec shared by
+//! DUMP / RESTORE and RDB files, the files' writer and parser, and the
+//! append-only file's pieces.
 //!
 //! - `lzf`: liblzf's compression format (RDB string encoding 3);
 //! - `codec`: RDB lengths, integer-encoded and compressed strings, doubles,
@@ -10,13 +11,16 @@
 //! - `rdb_read`: RDB files, read as a stream of keys;
 //! - `rdb_write`: RDB files, written on a thread of their own from a
 //!   snapshot's records, which reach it through `save_sink`'s flat batches;
-//! - `save_state`: what INFO and the schedule keep about saves.
+//! - `save_state`: what INFO and the schedule keep about saves;
+//! - `aof_manifest`: the multi-part AOF's manifest (which BASE, INCR and
+//!   HISTORY files make up the AOF).
 //!
 //! A payload is untrusted network input: decoding returns an `Error` (the
 //! offset and what was expected) and never panics, and no buffer is sized
 //! from a length read from the input before that length is checked against
 //! the bytes that remain.
 
+pub mod aof_manifest;
 pub mod codec;
 pub mod compact;
 pub mod lzf;

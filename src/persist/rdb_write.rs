@@ -21,6 +21,7 @@
 //! - `rdb-key-save-delay` (microseconds per key, a test knob) is applied
 //!   here, so a slowed save never slows the main thread.
 
+pub use crate::util::strerror;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -350,15 +351,6 @@ pub fn spawn(spec: SaveSpec) -> io::Result<(SaveJob, SaveSink)> {
 /// The temp file's name, as Valkey's (`temp-<pid>.rdb` in `dir`).
 pub fn temp_name() -> String {
     format!("temp-{}.rdb", std::process::id())
-}
-
-/// An OS error as strerror words it (without Rust's "(os error N)").
-pub fn strerror(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.rfind(" (os error ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
 }
 
 fn write_file(spec: &SaveSpec, src: &FlatSource, shared: &Shared) -> Outcome {

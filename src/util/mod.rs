@@ -8,3 +8,13 @@ pub mod long_double;
 pub mod num;
 pub mod rng;
 pub mod sds;
+
+/// An OS error as C's `strerror` words it (without Rust's "(os error N)"),
+/// for log lines and replies that quote Valkey's.
+pub fn strerror(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
