@@ -68,6 +68,9 @@ pub enum Origin {
     Multi,
     /// `server.call` from a script.
     Script,
+    /// A command replayed from the append-only file at startup (Valkey's
+    /// AOF fake client).
+    AofLoad,
 }
 
 /// Runs one more command from inside a command (EXEC's queue, later a
@@ -204,6 +207,9 @@ pub struct State {
         std::collections::HashMap<Vec<u8>, (std::net::TcpStream, Option<i64>, Instant)>,
     /// RDB loads: the one running (INFO `loading_*`), the last one's counts.
     pub rdb_load: crate::persist::rdb_read::LoadStatus,
+    /// The AOF's manifest: read at startup by the AOF loader (None when no
+    /// multi-part AOF existed), then kept up to date by the AOF writer.
+    pub aof_manifest: Option<crate::persist::aof_manifest::Manifest>,
 }
 
 /// TCP listening sockets (CONFIG SET port/bind).
@@ -271,6 +277,7 @@ impl State {
             tracking: Default::default(),
             migrate_sockets: Default::default(),
             rdb_load: Default::default(),
+            aof_manifest: None,
             config,
         };
         state.apply_tracking_config();
