@@ -186,7 +186,9 @@ def check_restart(c, pol, cycle, incr_acks, set_acks, kill_t, verbose):
             pol.failures.append("cycle %d: %s, present after an earlier restart, is now %r" % (
                 cycle, k.decode(), got if got is None else got[:40]))
     if lost_t:
-        pol.lost_age.append(kill_t - min(lost_t))
+        # An ack's time is when its writer thread read the reply, a little
+        # after it arrived (so a reply read after the kill shows as age 0).
+        pol.lost_age.append(max(0.0, kill_t - min(lost_t)))
 
 
 def run_policy(a, name, port, root, rnd):
