@@ -488,6 +488,7 @@ def main():
         stats, last_deadline = run_workload(a, c, a.port_base, random.Random(seed))
         run_s = time.time() - t0
         freeze(c, last_deadline)
+        expired = aoflib.info(c, "stats").get("expired_keys", "?")
         dig = aoflib.digest(c)
         want = aoflib.snapshot(c)
         s.shutdown(c)
@@ -499,9 +500,10 @@ def main():
             for name, n in sorted(stats.items(), key=lambda x: -x[1]):
                 print("  %7d  %s" % (n, name))
         print("aof-replay: %d commands in %.1f s (%d error replies, %d MULTI/EXEC, "
-              "%d blocking pops served later, %d short TTLs); %d keys, digest %s" % (
+              "%d blocking pops served later, %d short TTLs, %s keys expired); %d keys, "
+              "digest %s" % (
                   a.commands, run_s, stats["(error replies)"], stats["MULTI/EXEC"],
-                  stats["blocking pops served later"], stats["short TTLs set"],
+                  stats["blocking pops served later"], stats["short TTLs set"], expired,
                   len(want[0]), dig))
         if stats["blocking pops served later"] == 0:
             raise SetupError("no blocking pop was served later: the workload is too short")
