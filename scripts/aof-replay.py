@@ -43,7 +43,6 @@ import random
 import select
 import shlex
 import shutil
-import socket
 import sys
 import tempfile
 import time

@@ -49,7 +49,6 @@ Usage: scripts/bench-aof.py [--target BIN] [--valkey BIN] [--only valkey|target]
 import argparse
 import importlib.util
 import os
-import re
 import shutil
 import statistics
 import subprocess
