@@ -33,6 +33,9 @@ Each server runs alone in turn, with appendonly yes, on its own temp dir
           the end; the rewrite time from BGREWRITEAOF to done, beside
           aof_last_rewrite_time_sec; write requests/s and p99 before and
           during the rewrite.
+Automatic rewrites are off (auto-aof-rewrite-percentage 0) unless
+--auto-rewrite: they would fire at a size-dependent moment of a throughput
+test or of the fill, and collide with the measured BGREWRITEAOF.
 Kills only the pids it started (and their fork children) and removes its
 temp dirs. Exit 0 on success, 1 when a measurement failed (a benchmark
 error, a failed rewrite), 2 on a setup failure.
@@ -40,7 +43,8 @@ error, a failed rewrite), 2 on a setup failure.
 Usage: scripts/bench-aof.py [--target BIN] [--valkey BIN] [--only valkey|target]
                             [--rounds N] [--p1-requests N] [--p16-requests N]
                             [--sets N] [--keys N] [--size B] [--fill pipe|populate]
-                            [--parts throughput,size,rewrite] [--pss]
+                            [--parts throughput,size,rewrite] [--pss] [--auto-rewrite]
+                            [--server-args ARGS]
                             [--port-base P] [--dir-root DIR] [--short]
   Defaults: 3 rounds, 100,000 requests at -P 1 and 1,000,000 at -P 16,
   1,000,000 SETs, 5,000,000 keys of 100 B. --short: 1 round, 10,000/50,000
@@ -49,6 +53,7 @@ Usage: scripts/bench-aof.py [--target BIN] [--valkey BIN] [--only valkey|target]
 import argparse
 import importlib.util
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -80,7 +85,9 @@ class Servers:
 
     def start(self, binary, port, extra):
         d = tempfile.mkdtemp(prefix="data-", dir=self.tmp)
-        s = aoflib.Server(binary, port, d, d + ".log", extra)
+        if not self.a.auto_rewrite:
+            extra = ["--auto-aof-rewrite-percentage", "0"] + extra
+        s = aoflib.Server(binary, port, d, d + ".log", extra + shlex.split(self.a.server_args))
         self.live.append(s)
         return s, s.wait_loaded(self.a.load_timeout)
 
@@ -279,6 +286,9 @@ def main():
                     help="pipe: key:%%012d through redis-cli --pipe, the names the load "
                          "overwrites; populate: DEBUG POPULATE (key:N, which the load adds to)")
     ap.add_argument("--pss", action="store_true", help="sample Pss instead of VmRSS")
+    ap.add_argument("--auto-rewrite", action="store_true",
+                    help="keep automatic rewrites on (default: auto-aof-rewrite-percentage 0)")
+    ap.add_argument("--server-args", default="", help="more options for every server started")
     ap.add_argument("--rewrite-timeout", type=float, default=600)
     ap.add_argument("--load-timeout", type=float, default=120)
     ap.add_argument("--port-base", type=int, default=18560)
