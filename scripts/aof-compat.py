@@ -15,9 +15,10 @@ expiry (waited for, so nothing is due while the files move). Every other
 TTL is over an hour away.
 
   forward (a): the source (Valkey 9.1) runs the workload with appendonly
-      yes in three variants: `aof-use-rdb-preamble yes` and `no`, each with
+      yes in four variants: `aof-use-rdb-preamble yes` and `no`, each with
       a BGREWRITEAOF between the workload's two halves, and no rewrite at
-      all. Record DEBUG DIGEST and a key-by-key dump (rdb-roundtrip.py's:
+      all, with and without `aof-timestamp-enabled yes` (#TS: annotations
+      in the INCR file). Record DEBUG DIGEST and a key-by-key dump (rdb-roundtrip.py's:
       db, key, type, PEXPIRETIME, contents), SHUTDOWN NOSAVE, copy the dir,
       start the target on the copy with appendonly yes, wait for INFO
       `loading:0`, compare digest and dump.
@@ -43,7 +44,7 @@ Usage: scripts/aof-compat.py [--target BIN] [--valkey BIN] [--redis BIN|'']
                              [--server-args ARGS] [--short] [-v]
   --target defaults to target/release/ferrokey-server; passing Valkey 9.1
   there proves the legs Valkey -> Valkey. --short skips the no-rewrite
-  forward variant and the Redis 7.0 single file.
+  forward variant without #TS and the Redis 7.0 single file.
 """
 import argparse
 import os
@@ -327,10 +328,11 @@ class Run:
         d = tempfile.mkdtemp(prefix=name + "-", dir=self.tmp)
         return d
 
-    def write(self, binary, name, preamble, do_rewrite):
+    def write(self, binary, name, preamble, do_rewrite, timestamps=False):
         """Runs the workload on `binary`; returns (dir, want, digest)."""
         d = self.new_dir(name)
-        s, c = self.start(binary, d, ["--aof-use-rdb-preamble", preamble])
+        s, c = self.start(binary, d, ["--aof-use-rdb-preamble", preamble,
+                                      "--aof-timestamp-enabled", "yes" if timestamps else "no"])
         c2 = aoflib.Conn(s.port)
         far_ms = int(time.time() * 1000) + 36_000_000 + 123
         part1(c, c2, far_ms)
@@ -351,6 +353,11 @@ class Run:
         if do_rewrite and not (base and base[0].endswith(".base" + want_ext)):
             raise SetupError("%s: after a rewrite with preamble %s the BASE is %s" % (
                 name, preamble, base))
+        if timestamps:
+            incr = b"".join(open(os.path.join(d, "appendonlydir", f), "rb").read()
+                            for f, _, t in m if t == "i")
+            if b"#TS:" not in incr:
+                raise SetupError("%s: aof-timestamp-enabled yes wrote no #TS: annotation" % name)
         return d, want, dig
 
     def load(self, leg, writer, layout, binary, loader, src_dir, want, dig, check_layout=False):
@@ -445,12 +452,18 @@ def main():
         vname = aoflib.server_kind(a.valkey)[0]
         if vname == tname:
             tname += " (target)"
-        variants = [("yes", True), ("no", True)] + ([] if a.short else [("yes", False)])
+        # The #TS variant has no rewrite: Valkey annotates when the second
+        # changes, so a new INCR file started within the same second as
+        # the last annotation may hold none.
+        variants = [("yes", True, False), ("no", True, False), ("yes", False, True)]
+        if not a.short:
+            variants.append(("yes", False, False))
         written = {}
         if legs & {"forward", "single"}:
-            for preamble, rw in variants:
+            for preamble, rw, ts in variants:
                 layout = ("preamble %s, rewrite" % preamble) if rw else "no rewrite"
-                written[layout] = run.write(a.valkey, "valkey", preamble, rw)
+                layout += ", #TS" if ts else ""
+                written[layout] = run.write(a.valkey, "valkey", preamble, rw, ts)
         if "forward" in legs:
             for layout, (d, want, dig) in written.items():
                 run.load("forward", vname, layout, a.target, tname, d, want, dig)
