@@ -14,11 +14,15 @@ For each run, on a fresh temp dir:
           and CPU time, and the steps over 1 ms of CPU), the peak RSS over
           the RSS before the save, and the SLOWLOG entries (over 1 ms)
           logged during the save;
-  --reload: then restart on the same file and compare DEBUG DIGEST.
+  --writes: right after BGSAVE, write to each value asked (SADD, RPUSH,
+          HDEL, ZADD) and then DEL them, so the save takes their images
+          from the write hooks rather than from its walk;
+  --reload: then restart on the same file and compare DEBUG DIGEST with
+          the digest before BGSAVE (the point-in-time image).
 Prints one line per run and the median of the longest step's CPU time.
 
-Usage: scripts/bench-big-save.py [-p PORT] [-k KINDS] [-n RUNS] [--reload]
-                                 BINARY
+Usage: scripts/bench-big-save.py [-p PORT] [-k KINDS] [-n RUNS] [--writes]
+                                 [--reload] BINARY
 """
 import argparse
 import os
@@ -126,7 +130,11 @@ def start(binary, port, d, log, extra=()):
         stdout=log, stderr=subprocess.STDOUT)
 
 
-def run(binary, port, kinds, reload):
+WRITES = {"s": ("SADD", "s", "new"), "l": ("RPUSH", "l", "new"),
+          "h": ("HDEL", "h", "f5"), "z": ("ZADD", "z", 1, "new")}
+
+
+def run(binary, port, kinds, reload, writes):
     d = tempfile.mkdtemp(prefix="ferrokey-big-save-")
     log_path = os.path.join(d, "log.txt")
     log = open(log_path, "w")
@@ -140,6 +148,11 @@ def run(binary, port, kinds, reload):
         rss0 = peak = rss(srv.pid)
         t0 = time.time()
         c.cmd("BGSAVE")
+        if writes:
+            for k in kinds:
+                c.cmd(*WRITES[k])
+            for k in kinds:
+                c.cmd("DEL", k)
         deadline = t0 + 300
         while True:
             peak = max(peak, rss(srv.pid))
@@ -187,11 +200,12 @@ def main():
     ap.add_argument("-p", "--port", type=int, default=18401)
     ap.add_argument("-k", "--kinds", default="slhz", help="subset of slhz")
     ap.add_argument("-n", "--runs", type=int, default=3)
+    ap.add_argument("--writes", action="store_true")
     ap.add_argument("--reload", action="store_true")
     a = ap.parse_args()
     cpus = []
     for _ in range(a.runs):
-        cpu_us, line = run(a.binary, a.port, a.kinds, a.reload)
+        cpu_us, line = run(a.binary, a.port, a.kinds, a.reload, a.writes)
         cpus.append(cpu_us)
         print(line, flush=True)
     print("median longest step: %d us of CPU" % statistics.median(cpus))

@@ -21,7 +21,8 @@
 //!   `Value`, so the main thread makes no allocation per element and the
 //!   consumer frees none of its chunks; its entry stays unmarked meanwhile,
 //!   so a write to it saves its image through the hooks above and the copy
-//!   is dropped (`SnapshotSink::big_dropped`);
+//!   is dropped (`SnapshotSink::big_dropped`); a big saved image goes in
+//!   parts over several steps too;
 //! - a flush hands the old table to the snapshot (`orphans`) instead of
 //!   freeing it, and SWAPDB swaps the walk's state with the contents, so
 //!   each key is still reported under the db it was in at the start.
@@ -412,12 +413,11 @@ struct Saved {
     key: Box<[u8]>,
     value: Value,
     expire: i64,
-}
-
-impl Saved {
-    fn bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + self.key.len() + self.value.heap_bytes()
-    }
+    /// Bytes held, counted once (a hash's or zset's size walks it).
+    bytes: usize,
+    /// A big image goes in parts over several steps, as a big value the
+    /// walk meets does (its key is this record's; nothing can write it).
+    copy: Option<BigCopy>,
 }
 
 /// The walk over the contents now in a db (swapped with them by SWAPDB).
@@ -471,6 +471,35 @@ pub(super) struct BigCopy {
     /// Its table was flushed (the image was saved whole): the next step
     /// drops it.
     abandoned: bool,
+}
+
+impl BigCopy {
+    fn new(key: Box<[u8]>, expire: i64, kind: BigKind, len: u64) -> BigCopy {
+        BigCopy {
+            id: NEXT_BIG_ID.fetch_add(1, Ordering::Relaxed),
+            key,
+            expire,
+            kind,
+            len,
+            cursor: 0,
+            abandoned: false,
+        }
+    }
+}
+
+/// Where the next part goes: the sink's buffer, or `scratch` (emptied)
+/// when the sink drops parts.
+fn part_out<'a>(
+    sink: &'a mut (dyn SnapshotSink + '_),
+    scratch: &'a mut Vec<u8>,
+) -> &'a mut Vec<u8> {
+    match sink.part_buf() {
+        Some(out) => out,
+        None => {
+            scratch.clear();
+            scratch
+        }
+    }
 }
 
 /// The kind and element count of a big aggregate; None for strings and
@@ -604,14 +633,16 @@ impl DbSnap {
     }
 
     fn push_owned(&mut self, key: Box<[u8]>, value: Value, expire: i64) {
-        let s = Saved {
+        let bytes = std::mem::size_of::<Saved>() + key.len() + value.heap_bytes();
+        self.saved_bytes += bytes;
+        self.saved.push(Saved {
             db: self.walk.origin,
             key,
             value,
             expire,
-        };
-        self.saved_bytes += s.bytes();
-        self.saved.push(s);
+            bytes,
+            copy: None,
+        });
     }
 
     /// The db's table is being emptied (FLUSHDB, FLUSHALL): while the walk
@@ -767,18 +798,54 @@ impl Snapshot {
         for db in dbs.iter_mut() {
             stats.peak_saved_bytes = stats.peak_saved_bytes.max(db.snap.saved_bytes);
             // Saved images first: they are what holds memory.
-            while let Some(s) = db.snap.saved.pop() {
+            while let Some(s) = db.snap.saved.last_mut() {
                 if !sink.ready() {
-                    db.snap.saved.push(s);
                     return true;
                 }
-                db.snap.saved_bytes -= s.bytes();
-                sink.entry(Record {
-                    db: s.db,
-                    key: &s.key,
-                    value: &s.value,
-                    expire_ms: s.expire,
-                });
+                if s.copy.is_none() {
+                    if let Some((kind, len)) = big_kind(&s.value) {
+                        s.copy = Some(BigCopy::new(Box::default(), s.expire, kind, len));
+                    }
+                }
+                // Handed over whole, unless all its parts went.
+                let mut whole = true;
+                if let Some(b) = s.copy.as_mut() {
+                    let out = part_out(sink, scratch);
+                    let start = out.len();
+                    if let Some((done, n)) = copy_some(&s.value, b, out) {
+                        sink.big_part(b.id, start, n);
+                        if !done {
+                            if out_of_time(&mut ticks) {
+                                return true;
+                            }
+                            continue;
+                        }
+                        whole = false;
+                    }
+                }
+                let Some(s) = db.snap.saved.pop() else { break };
+                db.snap.saved_bytes -= s.bytes;
+                match &s.copy {
+                    Some(b) if !whole => sink.big_done(BigDone {
+                        id: b.id,
+                        db: s.db,
+                        key: &s.key,
+                        kind: b.kind,
+                        len: b.len,
+                        expire_ms: s.expire,
+                    }),
+                    copy => {
+                        if let Some(b) = copy {
+                            sink.big_dropped(b.id); // never: not of its kind
+                        }
+                        sink.entry(Record {
+                            db: s.db,
+                            key: &s.key,
+                            value: &s.value,
+                            expire_ms: s.expire,
+                        });
+                    }
+                }
                 stats.records += 1;
                 stats.saved_records += 1;
                 db.discard(s.value);
@@ -825,13 +892,7 @@ impl Snapshot {
                     continue;
                 }
                 let (done, start) = {
-                    let out = match sink.part_buf() {
-                        Some(out) => out,
-                        None => {
-                            scratch.clear();
-                            &mut *scratch
-                        }
-                    };
+                    let out = part_out(sink, scratch);
                     let start = out.len();
                     (copy_some(&e.value(), b, out), start)
                 };
@@ -934,15 +995,7 @@ fn emit(
         if let Some((kind, len)) = big_kind(&v) {
             // SCAN may meet an entry twice: one copy per key.
             if !big.iter().any(|x| *x.key == *e.key()) {
-                big.push(BigCopy {
-                    id: NEXT_BIG_ID.fetch_add(1, Ordering::Relaxed),
-                    key: e.key().into(),
-                    expire: e.expire(),
-                    kind,
-                    len,
-                    cursor: 0,
-                    abandoned: false,
-                });
+                big.push(BigCopy::new(e.key().into(), e.expire(), kind, len));
             }
             return;
         }

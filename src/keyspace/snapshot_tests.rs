@@ -763,12 +763,42 @@ fn big_copies_come_in_parts_and_a_write_drops_its_copy() {
     assert_eq!(sink.dropped, vec![id], "the written key's copy is dropped");
     assert!(!sink.done.contains_key(&id));
     assert_eq!(sink.late, 0, "no part after its copy ended");
-    // The other three: all their elements, each once (no rehash here).
-    assert_eq!(sink.done.len(), 3);
+    // The four keys, the deleted one from its saved image (in parts too,
+    // under a new id): all their elements, each once (no rehash here).
+    let mut keys: Vec<&[u8]> = sink.done.values().map(|(k, _)| &k[..]).collect();
+    keys.sort();
+    assert_eq!(keys, [&b"aH"[..], b"aL", b"aS", b"aZ"]);
     for (id, (key, len)) in &sink.done {
         assert_eq!(*len, 3000, "{key:?}");
         assert_eq!(sink.parts[id], *len, "{key:?}");
     }
+}
+
+#[test]
+fn a_big_image_saved_by_a_write_goes_in_parts_over_steps() {
+    let mut dbs = vec![Db::new(0)];
+    fill_big(&mut dbs[0], "a", 3000);
+    let start = content_image(&dbs);
+    let mut snap = Snapshot::start(&mut dbs).unwrap();
+    // Before the walk meets them: each write saves a whole image.
+    let now = 0;
+    assert!(dbs[0].delete(b"aS", now, Free::Sync));
+    if let Some(e) = dbs[0].lookup(b"aL", now, Access::WRITE) {
+        if let Value::List(l) = e.value_mut() {
+            l.push_args(false, &["more"], -2);
+        }
+    }
+    let mut sink = ContentCollect::default();
+    let mut steps = 0;
+    while snap.step(&mut dbs, &mut sink, Duration::ZERO) == Progress::More {
+        steps += 1;
+        assert!(steps < 1_000_000);
+    }
+    assert!(steps > 20, "images in parts over steps: {steps}");
+    assert_eq!(sink.dups, 0);
+    assert_eq!(sink.got, start);
+    assert_eq!(sink.owned, 4, "all four through parts");
+    assert!(sink.big.parts.is_empty());
 }
 
 #[test]
