@@ -16,9 +16,13 @@
 //!   snapshot first saves its current image (`saved`, moved when the write
 //!   removes or replaces the value, copied when it changes it in place) and
 //!   marks it; new entries are born marked, so the walk skips them;
-//! - a big aggregate is copied over several steps (`BigCopy`): its entry
-//!   stays unmarked meanwhile, so a write to it saves its image through the
-//!   hooks above and the copy is dropped;
+//! - a big aggregate is copied over several steps (`BigCopy`) as framed
+//!   element bytes straight into the sink's buffer (`frame`), never into a
+//!   `Value`, so the main thread makes no allocation per element and the
+//!   consumer frees none of its chunks; its entry stays unmarked meanwhile,
+//!   so a write to it saves its image through the hooks above and the copy
+//!   is dropped (`SnapshotSink::big_dropped`); a big saved image goes in
+//!   parts over several steps too;
 //! - a flush hands the old table to the snapshot (`orphans`) instead of
 //!   freeing it, and SWAPDB swaps the walk's state with the contents, so
 //!   each key is still reported under the db it was in at the start.
@@ -27,6 +31,8 @@
 //! flushed tables, and whatever the sink buffers. When no snapshot runs the
 //! hooks cost one flag test on the write path. See docs/architecture.md.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::db::Db;
@@ -44,19 +50,53 @@ pub struct Record<'a> {
     pub expire_ms: i64,
 }
 
+/// The type of a big value copied in parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BigKind {
+    List,
+    Set,
+    Hash,
+    ZSet,
+}
+
+/// A big value whose parts have all been handed over.
+#[derive(Debug, Clone, Copy)]
+pub struct BigDone<'a> {
+    /// The copy's id, as its parts carried it.
+    pub id: u64,
+    /// The db the key was in at the start.
+    pub db: usize,
+    pub key: &'a [u8],
+    pub kind: BigKind,
+    /// Elements (pairs for a hash) the value held when the copy started:
+    /// the parts hold each of them at least once, more only when the
+    /// source rehashed while scanned, so a consumer that counts exactly
+    /// this many knows there is no duplicate.
+    pub len: u64,
+    /// Absolute Unix ms; 0 for none.
+    pub expire_ms: i64,
+}
+
 /// Where a snapshot's records go: the RDB writer, a channel to it, a test.
+///
+/// A big aggregate comes in parts: `big_part` for each run of its elements
+/// (framed as `frame` lays them out, appended to `part_buf`), then either
+/// `big_done` with the key, or `big_dropped` when a write to the key saved
+/// its whole image through `entry` instead.
 pub trait SnapshotSink {
     fn entry(&mut self, r: Record<'_>);
-    /// A record whose value the snapshot built for the sink (a big value
-    /// copied over several steps): a sink that keeps values takes it as is.
-    fn entry_owned(&mut self, db: usize, key: &[u8], value: Value, expire_ms: i64) {
-        self.entry(Record {
-            db,
-            key,
-            value: &value,
-            expire_ms,
-        });
+    /// The buffer the next part of a big copy is appended to; None when
+    /// the sink drops parts (the snapshot then uses a scratch buffer).
+    fn part_buf(&mut self) -> Option<&mut Vec<u8>> {
+        None
     }
+    /// `count` elements of copy `id` were appended to `part_buf` from
+    /// `start` on.
+    fn big_part(&mut self, id: u64, start: usize, count: u64);
+    /// Every part of copy `id` has been handed over.
+    fn big_done(&mut self, done: BigDone<'_>);
+    /// Copy `id` is abandoned: forget its parts.
+    fn big_dropped(&mut self, id: u64);
     /// False while the sink cannot take more now (its buffers are full):
     /// the step ends early and the next one resumes where it stopped.
     fn ready(&mut self) -> bool {
@@ -75,6 +115,164 @@ pub struct Discard;
 
 impl SnapshotSink for Discard {
     fn entry(&mut self, _: Record<'_>) {}
+    fn big_part(&mut self, _: u64, _: usize, _: u64) {}
+    fn big_done(&mut self, _: BigDone<'_>) {}
+    fn big_dropped(&mut self, _: u64) {}
+}
+
+/// How a big copy's elements are laid out in its parts: each string as
+/// its length (LEB128) then its bytes; a list element or set member is
+/// one string, a hash pair two (field, value), a sorted set member a
+/// string then its score (8 bytes, little-endian).
+pub mod frame {
+    /// Appends one string.
+    #[inline]
+    pub fn put(out: &mut Vec<u8>, b: &[u8]) {
+        let mut n = b.len() as u64;
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+        out.extend_from_slice(b);
+    }
+
+    /// Appends an integer as its decimal string.
+    pub fn put_int(out: &mut Vec<u8>, n: i64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut u = n.unsigned_abs();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (u % 10) as u8;
+            u /= 10;
+            if u == 0 {
+                break;
+            }
+        }
+        let mut tmp = [0u8; 21];
+        let mut len = 0;
+        if n < 0 {
+            tmp[0] = b'-';
+            len = 1;
+        }
+        let d = &digits[at..];
+        tmp[len..len + d.len()].copy_from_slice(d);
+        put(out, &tmp[..len + d.len()]);
+    }
+
+    /// Appends a score.
+    #[inline]
+    pub fn put_score(out: &mut Vec<u8>, score: f64) {
+        out.extend_from_slice(&score.to_le_bytes());
+    }
+
+    /// Reads parts back; None at the end (or on a malformed frame).
+    pub struct Reader<'a> {
+        b: &'a [u8],
+    }
+
+    impl<'a> Reader<'a> {
+        pub fn new(b: &'a [u8]) -> Self {
+            Reader { b }
+        }
+
+        pub fn string(&mut self) -> Option<&'a [u8]> {
+            let mut n: u64 = 0;
+            let mut shift = 0;
+            loop {
+                let (&byte, rest) = self.b.split_first()?;
+                self.b = rest;
+                n |= u64::from(byte & 0x7f).checked_shl(shift)?;
+                if byte < 0x80 {
+                    break;
+                }
+                shift += 7;
+            }
+            let n = usize::try_from(n).ok()?;
+            if n > self.b.len() {
+                return None;
+            }
+            let (s, rest) = self.b.split_at(n);
+            self.b = rest;
+            Some(s)
+        }
+
+        pub fn score(&mut self) -> Option<f64> {
+            let (s, rest) = self.b.split_first_chunk::<8>()?;
+            self.b = rest;
+            Some(f64::from_le_bytes(*s))
+        }
+    }
+}
+
+/// Rebuilds big values from their parts, for sinks that want `Value`s
+/// (tests, the bench's channel); the RDB writer serializes parts instead.
+#[derive(Default)]
+pub struct Assembler {
+    /// Where the next part is appended (`SnapshotSink::part_buf`).
+    pub buf: Vec<u8>,
+    parts: HashMap<u64, Vec<u8>>,
+}
+
+impl Assembler {
+    /// The part appended to `buf` from `start` belongs to copy `id`.
+    pub fn part(&mut self, id: u64, start: usize) {
+        let part = self.buf.get(start..).unwrap_or_default();
+        self.parts.entry(id).or_default().extend_from_slice(part);
+        self.buf.clear();
+    }
+
+    pub fn dropped(&mut self, id: u64) {
+        self.parts.remove(&id);
+    }
+
+    /// The value copy `d.id` held, in its plain encoding.
+    pub fn done(&mut self, d: &BigDone<'_>) -> Value {
+        use super::{hash, list, set, zset};
+        let bytes = self.parts.remove(&d.id).unwrap_or_default();
+        let mut r = frame::Reader::new(&bytes);
+        match d.kind {
+            BigKind::List => {
+                let mut l = list::List::new();
+                while let Some(e) = r.string() {
+                    l.push_elem(false, list::Elem::of(e), -2);
+                }
+                Value::List(Box::new(l))
+            }
+            BigKind::Set => {
+                let lim = set::Limits {
+                    max_intset_entries: 0,
+                    max_listpack_entries: 0,
+                    max_listpack_value: 0,
+                };
+                let mut s = set::Set::new_hashtable();
+                while let Some(m) = r.string() {
+                    s.add(m, &lim);
+                }
+                Value::Set(Box::new(s))
+            }
+            BigKind::Hash => {
+                let lim = hash::Limits {
+                    max_entries: 0,
+                    max_value: 0,
+                };
+                let mut h = hash::Hash::new();
+                while let (Some(f), Some(v)) = (r.string(), r.string()) {
+                    h.set(f, v, lim);
+                }
+                Value::Hash(h)
+            }
+            BigKind::ZSet => {
+                let lim = zset::Limits::new(0, 0);
+                let mut z = zset::ZSet::default();
+                while let (Some(m), Some(sc)) = (r.string(), r.score()) {
+                    z.set(m, sc, lim);
+                }
+                Value::ZSet(Box::new(z))
+            }
+        }
+    }
 }
 
 /// A record owning its data, for a consumer on another thread.
@@ -108,6 +306,7 @@ impl OwnedRecord {
 /// is one batch of its own).
 pub struct ChannelSink {
     tx: std::sync::mpsc::SyncSender<Vec<OwnedRecord>>,
+    big: Assembler,
     batch: Vec<OwnedRecord>,
     batch_bytes: usize,
     limit: usize,
@@ -124,6 +323,7 @@ impl ChannelSink {
         let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
         let sink = ChannelSink {
             tx,
+            big: Assembler::default(),
             batch: Vec::new(),
             batch_bytes: 0,
             limit: batch_bytes.max(1),
@@ -164,6 +364,28 @@ impl ChannelSink {
 }
 
 impl SnapshotSink for ChannelSink {
+    fn part_buf(&mut self) -> Option<&mut Vec<u8>> {
+        Some(&mut self.big.buf)
+    }
+
+    fn big_part(&mut self, id: u64, start: usize, _: u64) {
+        self.big.part(id, start);
+    }
+
+    fn big_done(&mut self, d: BigDone<'_>) {
+        let value = self.big.done(&d);
+        self.entry(Record {
+            db: d.db,
+            key: d.key,
+            value: &value,
+            expire_ms: d.expire_ms,
+        });
+    }
+
+    fn big_dropped(&mut self, id: u64) {
+        self.big.dropped(id);
+    }
+
     fn entry(&mut self, r: Record<'_>) {
         if self.closed {
             return;
@@ -191,12 +413,11 @@ struct Saved {
     key: Box<[u8]>,
     value: Value,
     expire: i64,
-}
-
-impl Saved {
-    fn bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + self.key.len() + self.value.heap_bytes()
-    }
+    /// Bytes held, counted once (a hash's or zset's size walks it).
+    bytes: usize,
+    /// A big image goes in parts over several steps, as a big value the
+    /// walk meets does (its key is this record's; nothing can write it).
+    copy: Option<BigCopy>,
 }
 
 /// The walk over the contents now in a db (swapped with them by SWAPDB).
@@ -222,79 +443,130 @@ pub(super) struct Walk {
 /// one 1 M-element list took a single 422 ms step). Unit tests use a small
 /// size so that the randomized snapshot tests go through this path.
 const BIG_VALUE: usize = if cfg!(test) { 200 } else { 256 * 1024 };
+/// Heap bytes a hash field or sorted-set member takes at the least (its
+/// node and bucket slot): from BIG_VALUE / this many elements on, a value
+/// is big without adding up its sizes (which walks every element: a
+/// 31 ms step for a 1 M-field hash).
+const MIN_ELEM_BYTES: usize = 48;
 /// List elements copied between two clock reads.
 const LIST_CHUNK: usize = 512;
+
+/// Ids of big copies, unique in the process: a consumer tells the parts
+/// of copies under way at once apart by them.
+static NEXT_BIG_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A big value being copied step by step. Its entry stays unmarked until
 /// the copy is complete: a write to it meanwhile goes through the usual
 /// hooks, which save its whole image and mark it, and the next step finds
 /// it marked (or gone) and drops this copy.
 pub(super) struct BigCopy {
+    id: u64,
     key: Box<[u8]>,
     expire: i64,
-    copy: Value,
+    kind: BigKind,
+    /// Elements at the start (the value does not change while copied).
+    len: u64,
     /// Where the source's scan (or, for a list, the element index) resumes.
     cursor: u64,
+    /// Its table was flushed (the image was saved whole): the next step
+    /// drops it.
+    abandoned: bool,
 }
 
-/// An empty value of `v`'s type in its plain encoding, to copy `v` into;
-/// None for strings (shared or copied whole).
-fn empty_like(v: &Value) -> Option<Value> {
-    use super::{hash::Hash, list::List, set::Set, zset::ZSet};
-    Some(match v {
+impl BigCopy {
+    fn new(key: Box<[u8]>, expire: i64, kind: BigKind, len: u64) -> BigCopy {
+        BigCopy {
+            id: NEXT_BIG_ID.fetch_add(1, Ordering::Relaxed),
+            key,
+            expire,
+            kind,
+            len,
+            cursor: 0,
+            abandoned: false,
+        }
+    }
+}
+
+/// Where the next part goes: the sink's buffer, or `scratch` (emptied)
+/// when the sink drops parts.
+fn part_out<'a>(
+    sink: &'a mut (dyn SnapshotSink + '_),
+    scratch: &'a mut Vec<u8>,
+) -> &'a mut Vec<u8> {
+    match sink.part_buf() {
+        Some(out) => out,
+        None => {
+            scratch.clear();
+            scratch
+        }
+    }
+}
+
+/// The kind and element count of a big aggregate; None for strings and
+/// for values under BIG_VALUE, copied whole when met.
+fn big_kind(v: &Value) -> Option<(BigKind, u64)> {
+    let by_len = |n: usize| n >= BIG_VALUE / MIN_ELEM_BYTES || v.heap_bytes() >= BIG_VALUE;
+    let (kind, n) = match v {
         Value::Str(_) => return None,
-        Value::List(_) => Value::List(Box::new(List::new())),
-        Value::Set(_) => Value::Set(Box::new(Set::new_hashtable())),
-        Value::Hash(_) => Value::Hash(Hash::new()),
-        Value::ZSet(_) => Value::ZSet(Box::<ZSet>::default()),
-    })
+        // Both of these add up their sizes in O(nodes) or by sampling.
+        Value::List(l) if v.heap_bytes() >= BIG_VALUE => (BigKind::List, l.len()),
+        Value::Set(s) if v.heap_bytes() >= BIG_VALUE => (BigKind::Set, s.len()),
+        Value::Hash(h) if by_len(h.len()) => (BigKind::Hash, h.len()),
+        Value::ZSet(z) if by_len(z.len()) => (BigKind::ZSet, z.len()),
+        _ => return None,
+    };
+    Some((kind, n as u64))
 }
 
-/// Copies the next part of `src` into `b.copy`: Some(true) once all of it
-/// is there, None if the two differ in type (never: a write would have
-/// marked the entry first).
-fn copy_some(src: &Value, b: &mut BigCopy) -> Option<bool> {
-    use super::{hash, set, zset};
-    let BigCopy { copy, cursor, .. } = b;
-    match (src, copy) {
-        (Value::Set(s), Value::Set(d)) => {
-            let lim = set::Limits {
-                max_intset_entries: 0,
-                max_listpack_entries: 0,
-                max_listpack_value: 0,
-            };
+/// Appends the next run of `src`'s elements to `out` (`frame`): whether
+/// that was the last and how many it appended; None if `src` is not of
+/// the copy's kind (never: a write would have marked the entry first).
+fn copy_some(src: &Value, b: &mut BigCopy, out: &mut Vec<u8>) -> Option<(bool, u64)> {
+    use super::set::Member;
+    let cursor = &mut b.cursor;
+    let mut n = 0u64;
+    let done = match (src, b.kind) {
+        (Value::Set(s), BigKind::Set) => {
             *cursor = s.scan(*cursor, |m| {
-                d.add_member(m, &lim);
+                match m {
+                    Member::Bytes(b) => frame::put(out, b),
+                    Member::Int(i) => frame::put_int(out, i),
+                }
+                n += 1;
             });
-            Some(*cursor == 0)
+            *cursor == 0
         }
-        (Value::Hash(h), Value::Hash(d)) => {
-            let lim = hash::Limits {
-                max_entries: 0,
-                max_value: 0,
-            };
+        (Value::Hash(h), BigKind::Hash) => {
             *cursor = h.scan(*cursor, |f, v| {
-                d.set(f, v, lim);
+                frame::put(out, f);
+                frame::put(out, v);
+                n += 1;
             });
-            Some(*cursor == 0)
+            *cursor == 0
         }
-        (Value::ZSet(z), Value::ZSet(d)) => {
-            let lim = zset::Limits::new(0, 0);
+        (Value::ZSet(z), BigKind::ZSet) => {
             *cursor = z.scan(*cursor, |m, score| {
-                d.set(m, score, lim);
+                frame::put(out, m);
+                frame::put_score(out, score);
+                n += 1;
             });
-            Some(*cursor == 0)
+            *cursor == 0
         }
-        (Value::List(l), Value::List(d)) => {
+        (Value::List(l), BigKind::List) => {
             let from = *cursor as usize;
             for e in l.iter_from(from).take(LIST_CHUNK) {
-                d.push_elem(false, e, -2);
+                match e {
+                    super::list::Elem::Bytes(b) => frame::put(out, b),
+                    super::list::Elem::Int(i) => frame::put_int(out, i),
+                }
+                n += 1;
             }
             *cursor = (from + LIST_CHUNK).min(l.len()) as u64;
-            Some(*cursor as usize >= l.len())
+            *cursor as usize >= l.len()
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some((done, n))
 }
 
 /// A table flushed during a snapshot, walked before it is freed.
@@ -361,23 +633,27 @@ impl DbSnap {
     }
 
     fn push_owned(&mut self, key: Box<[u8]>, value: Value, expire: i64) {
-        let s = Saved {
+        let bytes = std::mem::size_of::<Saved>() + key.len() + value.heap_bytes();
+        self.saved_bytes += bytes;
+        self.saved.push(Saved {
             db: self.walk.origin,
             key,
             value,
             expire,
-        };
-        self.saved_bytes += s.bytes();
-        self.saved.push(s);
+            bytes,
+            copy: None,
+        });
     }
 
     /// The db's table is being emptied (FLUSHDB, FLUSHALL): while the walk
     /// still needs it, the snapshot keeps it and the db gets an empty one.
     pub(super) fn orphan(&mut self, mut table: KvTable) -> KvTable {
-        // Big values being copied are saved whole now: the orphan's walk
-        // resumes at the cursor and may not meet them again.
-        for b in std::mem::take(&mut self.big) {
-            if let Some(e) = table.get_mut(&b.key) {
+        // Big values being copied are saved whole now (the orphan's walk
+        // resumes at the cursor and may not meet them again); their copies
+        // stay queued, abandoned, for the next step to tell the sink.
+        for i in 0..self.big.len() {
+            self.big[i].abandoned = true;
+            if let Some(e) = table.get_mut(&self.big[i].key) {
                 if e.snap_mark() != self.walk.parity {
                     self.save_copy(e);
                 }
@@ -399,7 +675,7 @@ impl DbSnap {
     }
 
     fn idle(&self) -> bool {
-        !self.walk.active && self.saved.is_empty() && self.orphans.is_empty()
+        !self.walk.active && self.saved.is_empty() && self.orphans.is_empty() && self.big.is_empty()
     }
 }
 
@@ -442,6 +718,8 @@ pub struct SnapshotStats {
 /// this is the handle that advances it.
 pub struct Snapshot {
     pub stats: SnapshotStats,
+    /// Where big copies' parts go when the sink drops them.
+    scratch: Vec<u8>,
 }
 
 /// Steps read the clock once per this many buckets (or saved images).
@@ -477,6 +755,7 @@ impl Snapshot {
         }
         Some(Snapshot {
             stats: SnapshotStats::default(),
+            scratch: Vec::new(),
         })
     }
 
@@ -515,21 +794,58 @@ impl Snapshot {
             ticks.is_multiple_of(CLOCK_EVERY) && start.elapsed() >= budget
         };
         let stats = &mut self.stats;
+        let scratch = &mut self.scratch;
         for db in dbs.iter_mut() {
             stats.peak_saved_bytes = stats.peak_saved_bytes.max(db.snap.saved_bytes);
             // Saved images first: they are what holds memory.
-            while let Some(s) = db.snap.saved.pop() {
+            while let Some(s) = db.snap.saved.last_mut() {
                 if !sink.ready() {
-                    db.snap.saved.push(s);
                     return true;
                 }
-                db.snap.saved_bytes -= s.bytes();
-                sink.entry(Record {
-                    db: s.db,
-                    key: &s.key,
-                    value: &s.value,
-                    expire_ms: s.expire,
-                });
+                if s.copy.is_none() {
+                    if let Some((kind, len)) = big_kind(&s.value) {
+                        s.copy = Some(BigCopy::new(Box::default(), s.expire, kind, len));
+                    }
+                }
+                // Handed over whole, unless all its parts went.
+                let mut whole = true;
+                if let Some(b) = s.copy.as_mut() {
+                    let out = part_out(sink, scratch);
+                    let start = out.len();
+                    if let Some((done, n)) = copy_some(&s.value, b, out) {
+                        sink.big_part(b.id, start, n);
+                        if !done {
+                            if out_of_time(&mut ticks) {
+                                return true;
+                            }
+                            continue;
+                        }
+                        whole = false;
+                    }
+                }
+                let Some(s) = db.snap.saved.pop() else { break };
+                db.snap.saved_bytes -= s.bytes;
+                match &s.copy {
+                    Some(b) if !whole => sink.big_done(BigDone {
+                        id: b.id,
+                        db: s.db,
+                        key: &s.key,
+                        kind: b.kind,
+                        len: b.len,
+                        expire_ms: s.expire,
+                    }),
+                    copy => {
+                        if let Some(b) = copy {
+                            sink.big_dropped(b.id); // never: not of its kind
+                        }
+                        sink.entry(Record {
+                            db: s.db,
+                            key: &s.key,
+                            value: &s.value,
+                            expire_ms: s.expire,
+                        });
+                    }
+                }
                 stats.records += 1;
                 stats.saved_records += 1;
                 db.discard(s.value);
@@ -559,24 +875,47 @@ impl Snapshot {
                 if !sink.ready() || out_of_time(&mut ticks) {
                     return true;
                 }
+                let id = b.id;
+                if b.abandoned {
+                    db.snap.big.pop(); // its key's table was flushed
+                    sink.big_dropped(id);
+                    continue;
+                }
                 let Some(e) = db.table.get_mut(&b.key) else {
                     db.snap.big.pop(); // deleted or renamed: saved by the hook
+                    sink.big_dropped(id);
                     continue;
                 };
                 if e.snap_mark() == parity {
                     db.snap.big.pop(); // written: its image was saved whole
+                    sink.big_dropped(id);
                     continue;
                 }
-                let done = copy_some(&e.value(), b);
-                if done == Some(false) {
+                let (done, start) = {
+                    let out = part_out(sink, scratch);
+                    let start = out.len();
+                    (copy_some(&e.value(), b, out), start)
+                };
+                if let Some((_, n)) = done {
+                    sink.big_part(id, start, n);
+                }
+                if matches!(done, Some((false, _))) {
                     continue;
                 }
                 e.set_snap_mark(parity);
                 let Some(b) = db.snap.big.pop() else { break };
                 if done.is_none() {
+                    sink.big_dropped(id);
                     emit_whole(e, origin, sink);
                 } else {
-                    sink.entry_owned(origin, &b.key, b.copy, b.expire);
+                    sink.big_done(BigDone {
+                        id,
+                        db: origin,
+                        key: &b.key,
+                        kind: b.kind,
+                        len: b.len,
+                        expire_ms: b.expire,
+                    });
                 }
                 stats.records += 1;
             }
@@ -653,17 +992,10 @@ fn emit(
     }
     let v = e.value();
     if let Some(big) = big {
-        if !matches!(&*v, Value::Str(_)) && v.heap_bytes() >= BIG_VALUE {
+        if let Some((kind, len)) = big_kind(&v) {
             // SCAN may meet an entry twice: one copy per key.
             if !big.iter().any(|x| *x.key == *e.key()) {
-                if let Some(copy) = empty_like(&v) {
-                    big.push(BigCopy {
-                        key: e.key().into(),
-                        expire: e.expire(),
-                        copy,
-                        cursor: 0,
-                    });
-                }
+                big.push(BigCopy::new(e.key().into(), e.expire(), kind, len));
             }
             return;
         }

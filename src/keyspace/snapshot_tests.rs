@@ -47,9 +47,29 @@ struct Collect {
     /// back-pressure; 0 for unlimited.
     window: usize,
     in_window: usize,
+    big: Assembler,
 }
 
 impl SnapshotSink for Collect {
+    fn part_buf(&mut self) -> Option<&mut Vec<u8>> {
+        Some(&mut self.big.buf)
+    }
+    fn big_part(&mut self, id: u64, start: usize, _: u64) {
+        self.in_window += 1;
+        self.big.part(id, start);
+    }
+    fn big_done(&mut self, d: BigDone<'_>) {
+        let v = self.big.done(&d);
+        self.entry(Record {
+            db: d.db,
+            key: d.key,
+            value: &v,
+            expire_ms: d.expire_ms,
+        });
+    }
+    fn big_dropped(&mut self, id: u64) {
+        self.big.dropped(id);
+    }
     fn entry(&mut self, r: Record<'_>) {
         self.in_window += 1;
         let k = (r.db, r.key.to_vec());
@@ -516,7 +536,9 @@ fn content_image(dbs: &[Db]) -> ContentImage {
 struct ContentCollect {
     got: ContentImage,
     dups: usize,
+    /// Big values completed from parts.
     owned: usize,
+    big: Assembler,
 }
 
 impl SnapshotSink for ContentCollect {
@@ -530,14 +552,24 @@ impl SnapshotSink for ContentCollect {
             self.dups += 1;
         }
     }
-    fn entry_owned(&mut self, db: usize, key: &[u8], value: Value, expire_ms: i64) {
+    fn part_buf(&mut self) -> Option<&mut Vec<u8>> {
+        Some(&mut self.big.buf)
+    }
+    fn big_part(&mut self, id: u64, start: usize, _: u64) {
+        self.big.part(id, start);
+    }
+    fn big_done(&mut self, d: BigDone<'_>) {
         self.owned += 1;
+        let v = self.big.done(&d);
         self.entry(Record {
-            db,
-            key,
-            value: &value,
-            expire_ms,
+            db: d.db,
+            key: d.key,
+            value: &v,
+            expire_ms: d.expire_ms,
         });
+    }
+    fn big_dropped(&mut self, id: u64) {
+        self.big.dropped(id);
     }
 }
 
@@ -632,6 +664,7 @@ fn big_values_are_copied_over_steps_and_writes_meanwhile_win() {
     assert_eq!(sink.dups, 0);
     assert_eq!(sink.got, start);
     assert!(sink.owned > 0, "some big values went through the copy");
+    assert!(sink.big.parts.is_empty(), "dropped copies were forgotten");
     assert!(steps > 20, "copies spread over steps: {steps}");
     assert!(!running(&dbs));
 }
@@ -669,5 +702,123 @@ fn big_copies_survive_swapdb_and_flush_mid_copy() {
         sink.got, start,
         "each key under the db it was in at the start"
     );
+    assert!(sink.big.parts.is_empty(), "abandoned copies were dropped");
     assert!(!running(&dbs));
+}
+
+/// The events a sink sees for big copies, in order.
+#[derive(Default)]
+struct Events {
+    buf: Vec<u8>,
+    /// Per copy: elements in its parts, done (key, len), dropped.
+    parts: HashMap<u64, u64>,
+    done: HashMap<u64, (Vec<u8>, u64)>,
+    dropped: Vec<u64>,
+    late: usize,
+}
+
+impl SnapshotSink for Events {
+    fn entry(&mut self, _: Record<'_>) {}
+    fn part_buf(&mut self) -> Option<&mut Vec<u8>> {
+        Some(&mut self.buf)
+    }
+    fn big_part(&mut self, id: u64, start: usize, count: u64) {
+        // The part's elements are in the buffer from `start`, framed
+        // (a zset's scores are not strings: the first frame is one).
+        let part = &self.buf[start..];
+        assert_eq!(part.is_empty(), count == 0);
+        assert!(count == 0 || frame::Reader::new(part).string().is_some());
+        self.buf.clear();
+        if self.done.contains_key(&id) || self.dropped.contains(&id) {
+            self.late += 1;
+        }
+        *self.parts.entry(id).or_default() += count;
+    }
+    fn big_done(&mut self, d: BigDone<'_>) {
+        assert!(self.done.insert(d.id, (d.key.to_vec(), d.len)).is_none());
+    }
+    fn big_dropped(&mut self, id: u64) {
+        self.dropped.push(id);
+    }
+}
+
+#[test]
+fn big_copies_come_in_parts_and_a_write_drops_its_copy() {
+    let mut dbs = vec![Db::new(0)];
+    fill_big(&mut dbs[0], "a", 3000);
+    let mut snap = Snapshot::start(&mut dbs).unwrap();
+    let mut sink = Events::default();
+    // Until two copies have had parts: one is done, one under way.
+    let mut n = 0;
+    while sink.parts.len() < 2 {
+        snap.step(&mut dbs, &mut sink, Duration::ZERO);
+        n += 1;
+        assert!(n < 100_000);
+    }
+    let under_way = dbs[0].snap.big.last().map(|b| (b.id, b.key.clone()));
+    let (id, key) = under_way.expect("a copy under way");
+    assert!(!sink.done.contains_key(&id));
+    assert!(dbs[0].delete(&key, 0, Free::Sync));
+    while snap.step(&mut dbs, &mut sink, Duration::ZERO) == Progress::More {}
+    assert_eq!(sink.dropped, vec![id], "the written key's copy is dropped");
+    assert!(!sink.done.contains_key(&id));
+    assert_eq!(sink.late, 0, "no part after its copy ended");
+    // The four keys, the deleted one from its saved image (in parts too,
+    // under a new id): all their elements, each once (no rehash here).
+    let mut keys: Vec<&[u8]> = sink.done.values().map(|(k, _)| &k[..]).collect();
+    keys.sort();
+    assert_eq!(keys, [&b"aH"[..], b"aL", b"aS", b"aZ"]);
+    for (id, (key, len)) in &sink.done {
+        assert_eq!(*len, 3000, "{key:?}");
+        assert_eq!(sink.parts[id], *len, "{key:?}");
+    }
+}
+
+#[test]
+fn a_big_image_saved_by_a_write_goes_in_parts_over_steps() {
+    let mut dbs = vec![Db::new(0)];
+    fill_big(&mut dbs[0], "a", 3000);
+    let start = content_image(&dbs);
+    let mut snap = Snapshot::start(&mut dbs).unwrap();
+    // Before the walk meets them: each write saves a whole image.
+    let now = 0;
+    assert!(dbs[0].delete(b"aS", now, Free::Sync));
+    if let Some(e) = dbs[0].lookup(b"aL", now, Access::WRITE) {
+        if let Value::List(l) = e.value_mut() {
+            l.push_args(false, &["more"], -2);
+        }
+    }
+    let mut sink = ContentCollect::default();
+    let mut steps = 0;
+    while snap.step(&mut dbs, &mut sink, Duration::ZERO) == Progress::More {
+        steps += 1;
+        assert!(steps < 1_000_000);
+    }
+    assert!(steps > 20, "images in parts over steps: {steps}");
+    assert_eq!(sink.dups, 0);
+    assert_eq!(sink.got, start);
+    assert_eq!(sink.owned, 4, "all four through parts");
+    assert!(sink.big.parts.is_empty());
+}
+
+#[test]
+fn frames_read_back() {
+    let mut out = Vec::new();
+    let long = vec![b'x'; 300];
+    frame::put(&mut out, b"");
+    frame::put(&mut out, &long);
+    frame::put_int(&mut out, i64::MIN);
+    frame::put_int(&mut out, 0);
+    frame::put_int(&mut out, 1234);
+    frame::put_score(&mut out, -2.5);
+    let mut r = frame::Reader::new(&out);
+    assert_eq!(r.string(), Some(&b""[..]));
+    assert_eq!(r.string(), Some(&long[..]));
+    assert_eq!(r.string(), Some(&b"-9223372036854775808"[..]));
+    assert_eq!(r.string(), Some(&b"0"[..]));
+    assert_eq!(r.string(), Some(&b"1234"[..]));
+    assert_eq!(r.score(), Some(-2.5));
+    assert_eq!(r.string(), None);
+    // A length past the end is no string.
+    assert_eq!(frame::Reader::new(&[5, b'a']).string(), None);
 }

@@ -20,6 +20,14 @@
 //!   ready, the walk pauses, and `lagging` tells the main loop it may sleep.
 //! - `rdb-key-save-delay` (microseconds per key, a test knob) is applied
 //!   here, so a slowed save never slows the main thread.
+//! - A big aggregate arrives in parts (framed element bytes, see
+//!   `keyspace::snapshot`), gathered here until its last, then written in
+//!   the plain types Valkey writes: set 2, hash 4, zset 5 (ZSET_2), list
+//!   18 (QUICKLIST_2 of listpack nodes of at most 8 KiB, Valkey's default
+//!   `list-max-listpack-size -2`). RDB lengths come before the elements:
+//!   the count is the value's length at the start of the copy, and when
+//!   the parts hold more elements than that (the source rehashed while
+//!   scanned) repeats are dropped first.
 
 pub use crate::util::strerror;
 use std::fs::File;
@@ -30,11 +38,15 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use super::codec::{write_int_string, write_len, write_string};
-use super::object::{write_value, TYPE_STRING};
+use std::collections::{HashMap, HashSet};
+
+use super::codec::{write_binary_double, write_int_string, write_len, write_string};
+use super::object::{
+    write_value, TYPE_HASH, TYPE_LIST_QUICKLIST_2, TYPE_SET, TYPE_STRING, TYPE_ZSET_2,
+};
 use super::save_sink::{FlatSink, FlatSource, FlatValue};
-use crate::keyspace::snapshot::{Record, SnapshotSink};
-use crate::keyspace::Value;
+use crate::keyspace::list::{listpack_blob, Elem};
+use crate::keyspace::snapshot::{frame, BigDone, BigKind, Record, SnapshotSink};
 use crate::util::rng::Rng;
 
 pub const OP_AUX: u8 = 250;
@@ -42,6 +54,8 @@ pub const OP_RESIZEDB: u8 = 251;
 pub const OP_EXPIRETIME_MS: u8 = 252;
 pub const OP_SELECTDB: u8 = 254;
 pub const OP_EOF: u8 = 255;
+/// A quicklist node holding a listpack.
+const NODE_PACKED: u64 = 2;
 
 /// Batches in flight between the walk and the writer, and the size at
 /// which a batch is closed: at most about 4 MiB of records wait.
@@ -303,9 +317,28 @@ impl SnapshotSink for SaveSink {
         }
     }
 
-    fn entry_owned(&mut self, db: usize, key: &[u8], value: Value, expire_ms: i64) {
+    fn part_buf(&mut self) -> Option<&mut Vec<u8>> {
+        if self.dropping() {
+            return None;
+        }
+        self.inner.part_buf()
+    }
+
+    fn big_part(&mut self, id: u64, start: usize, count: u64) {
         if !self.dropping() {
-            self.inner.entry_owned(db, key, value, expire_ms);
+            self.inner.big_part(id, start, count);
+        }
+    }
+
+    fn big_done(&mut self, d: BigDone<'_>) {
+        if !self.dropping() {
+            self.inner.big_done(d);
+        }
+    }
+
+    fn big_dropped(&mut self, id: u64) {
+        if !self.dropping() {
+            self.inner.big_dropped(id);
         }
     }
 
@@ -414,6 +447,8 @@ fn write_records(
     enc.header(&spec.aux)?;
     let mut rng = Rng::default();
     let mut keys = 0u64;
+    // Big copies under way: their parts so far.
+    let mut partial: HashMap<u64, Partial> = HashMap::new();
     // Ends when the sink is dropped: the snapshot handed over everything.
     // A cancelled save stops sending, so the wait wakes to look.
     loop {
@@ -427,6 +462,25 @@ fn write_records(
         for r in records {
             if shared.stop.load(Ordering::Relaxed) {
                 return Ok(None);
+            }
+            match r.value {
+                FlatValue::BigPart {
+                    id,
+                    start,
+                    end,
+                    count,
+                } => {
+                    let p = partial.entry(id).or_default();
+                    p.bytes
+                        .extend_from_slice(bytes.get(start..end).unwrap_or_default());
+                    p.count += count;
+                    continue;
+                }
+                FlatValue::BigDropped { id } => {
+                    partial.remove(&id);
+                    continue;
+                }
+                _ => {}
             }
             key_delay(shared.key_delay_us.load(Ordering::Relaxed), &mut rng);
             let key = &bytes[r.key.0..r.key.1];
@@ -443,6 +497,19 @@ fn write_records(
                     })?
                 }
                 FlatValue::Other(v) => enc.record(r.db, key, v, r.expire_ms)?,
+                FlatValue::BigDone { id, kind, len } => {
+                    let p = partial.remove(id).unwrap_or_default();
+                    if p.count == 0 {
+                        // Never (a big value has elements): an empty one
+                        // would make the file unloadable.
+                        tracing::warn!("Big value with no parts skipped in the RDB");
+                        continue;
+                    }
+                    enc.record_with(r.db, key, r.expire_ms, |out, compress| {
+                        write_big(out, *kind, *len, &p, compress)
+                    })?
+                }
+                FlatValue::BigPart { .. } | FlatValue::BigDropped { .. } => continue,
             }
             keys += 1;
             shared.processed.store(keys, Ordering::Relaxed);
@@ -459,6 +526,113 @@ fn write_records(
     file.sync_all()?;
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     Ok(Some(Outcome::Saved { keys, bytes }))
+}
+
+/// One element of a big copy: a string, or a (field, value) or (member,
+/// score) pair.
+enum Item<'a> {
+    One(&'a [u8]),
+    Pair(&'a [u8], &'a [u8]),
+    Scored(&'a [u8], f64),
+}
+
+fn next_item<'a>(r: &mut frame::Reader<'a>, kind: BigKind) -> Option<Item<'a>> {
+    Some(match kind {
+        BigKind::List | BigKind::Set => Item::One(r.string()?),
+        BigKind::Hash => Item::Pair(r.string()?, r.string()?),
+        BigKind::ZSet => Item::Scored(r.string()?, r.score()?),
+    })
+}
+
+/// A big copy's parts received so far.
+#[derive(Default)]
+pub(crate) struct Partial {
+    /// Framed elements (`snapshot::frame`).
+    pub(crate) bytes: Vec<u8>,
+    /// Elements in `bytes` (pairs for a hash).
+    pub(crate) count: u64,
+}
+
+/// Bytes of a list node's listpack at which the next element starts a new
+/// node: Valkey's default `list-max-listpack-size -2` (8 KiB).
+const LIST_NODE_BYTES: usize = 8 * 1024;
+
+/// The type byte and serialization of a big value from its parts; `len`
+/// is its length when the copy started.
+pub(crate) fn write_big(out: &mut Vec<u8>, kind: BigKind, len: u64, p: &Partial, compress: bool) {
+    let mut r = frame::Reader::new(&p.bytes);
+    let mut next = || next_item(&mut r, kind);
+    if kind == BigKind::List {
+        // In order, no repeats: listpack nodes of at most 8 KiB (one
+        // element larger than that has a node of its own).
+        let mut nodes: Vec<Vec<u8>> = Vec::new();
+        let mut run: Vec<&[u8]> = Vec::new();
+        let mut run_bytes = 0;
+        let close = |run: &mut Vec<&[u8]>, nodes: &mut Vec<Vec<u8>>| {
+            if !run.is_empty() {
+                nodes.push(listpack_blob(run.drain(..).map(Elem::of)));
+            }
+        };
+        while let Some(Item::One(e)) = next() {
+            // An entry's header and back-length take at most 10 bytes.
+            let size = e.len() + 10;
+            if run_bytes + size > LIST_NODE_BYTES {
+                close(&mut run, &mut nodes);
+                run_bytes = 0;
+            }
+            run.push(e);
+            run_bytes += size;
+        }
+        close(&mut run, &mut nodes);
+        out.push(TYPE_LIST_QUICKLIST_2);
+        write_len(out, nodes.len() as u64);
+        for n in &nodes {
+            write_len(out, NODE_PACKED);
+            write_string(out, n, compress);
+        }
+        return;
+    }
+    out.push(match kind {
+        BigKind::Set => TYPE_SET,
+        BigKind::Hash => TYPE_HASH,
+        _ => TYPE_ZSET_2,
+    });
+    let write = |out: &mut Vec<u8>, item: Item<'_>| match item {
+        Item::One(m) => write_string(out, m, compress),
+        Item::Pair(f, v) => {
+            write_string(out, f, compress);
+            write_string(out, v, compress);
+        }
+        Item::Scored(m, sc) => {
+            write_string(out, m, compress);
+            write_binary_double(out, sc);
+        }
+    };
+    if p.count == len {
+        // The parts hold each of the `len` elements at least once, so
+        // exactly once.
+        write_len(out, len);
+        while let Some(item) = next() {
+            write(out, item);
+        }
+        return;
+    }
+    // Repeats: the first of each member (a value cannot change while
+    // copied, so all are equal).
+    let mut seen: HashSet<&[u8]> = HashSet::with_capacity(len.min(p.count) as usize);
+    let mut kept = Vec::with_capacity(len.min(p.count) as usize);
+    while let Some(item) = next() {
+        let m = match item {
+            Item::One(m) | Item::Pair(m, _) | Item::Scored(m, _) => m,
+        };
+        if seen.insert(m) {
+            kept.push(item);
+        }
+    }
+    write_len(out, kept.len() as u64);
+    for item in kept {
+        write(out, item);
+    }
 }
 
 /// Valkey's debugDelay: sleeps `us` microseconds; a negative value sleeps
