@@ -218,10 +218,15 @@ pub struct Report {
 /// Validates an AOF held in memory with the checker's RESP pass (no RDB
 /// preamble), as the last file, printing nothing.
 pub fn validate(data: &[u8], to_timestamp: i64) -> Report {
+    validate_reader(data, to_timestamp)
+}
+
+/// `validate` on the bytes `r` hands out.
+pub fn validate_reader<R: Read>(r: R, to_timestamp: i64) -> Report {
     let mut sink = io::sink();
     let mut stdin = io::empty();
     let mut c = Checker::new(&mut sink, &mut stdin, to_timestamp);
-    let mut input = Input::new(data, 0);
+    let mut input = Input::new(r, 0);
     let res = c.scan(&mut input, b"mem", b"mem", true);
     let (ok_up_to, truncate_at, exit) = match res {
         Ok(s) => (s.ok_up_to, s.truncate_at, None),
