@@ -20,6 +20,7 @@
 //! from a length read from the input before that length is checked against
 //! the bytes that remain.
 
+pub mod aof_check;
 pub mod aof_manifest;
 pub mod codec;
 pub mod compact;
