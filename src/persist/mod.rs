@@ -21,6 +21,7 @@
 //! the bytes that remain.
 
 pub mod aof_manifest;
+pub mod aof_read;
 pub mod codec;
 pub mod compact;
 pub mod lzf;
