@@ -21,6 +21,11 @@ use crate::state::{Client, Clients, ReplyMode, SlowEntry, State};
 
 pub use crate::state::Origin;
 
+/// The id of the client that replays the AOF (Valkey's CLIENT_ID_AOF): its
+/// commands, and those its EXEC runs, skip every check a live client's
+/// pass (Valkey calls them directly), the `loading` one first.
+pub const AOF_CLIENT_ID: u64 = u64::MAX;
+
 pub const LOADING_ERR: &str = "LOADING Valkey is loading the dataset in memory";
 pub const MASTERDOWN_ERR: &str =
     "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
@@ -131,6 +136,9 @@ fn gate(
     origin: Origin,
     in_multi: bool,
 ) -> bool {
+    if client.id == AOF_CLIENT_ID {
+        return in_multi && !runs_in_multi(spec) && queue(state, client, spec, argv, out);
+    }
     if let Err(e) = check_flags(spec, origin, in_multi, state) {
         if in_multi {
             client.multi_aborted = true;
@@ -196,18 +204,26 @@ fn gate(
         out.error(MONITOR_KEYSPACE_ERR);
         return true;
     }
-    if in_multi && !runs_in_multi(spec) {
-        // Queued: it runs, and is counted, when EXEC runs it.
-        state.stats.commands_processed -= 1;
-        let m = client.multi.get_or_insert_with(Default::default);
-        m.mem += argv.iter().map(|a| a.len()).sum::<usize>();
-        m.denyoom |= spec.has(flags::DENYOOM);
-        m.writes |= spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE);
-        m.cmds.push(argv.to_vec());
-        out.simple("QUEUED");
-        return true;
-    }
-    false
+    in_multi && !runs_in_multi(spec) && queue(state, client, spec, argv, out)
+}
+
+/// Queues a command of a client in MULTI: it runs, and is counted, when
+/// EXEC runs it. Always true (the reply is written).
+fn queue(
+    state: &mut State,
+    client: &mut Client,
+    spec: &CommandSpec,
+    argv: &[Bytes],
+    out: &mut ReplyBuf,
+) -> bool {
+    state.stats.commands_processed -= 1;
+    let m = client.multi.get_or_insert_with(Default::default);
+    m.mem += argv.iter().map(|a| a.len()).sum::<usize>();
+    m.denyoom |= spec.has(flags::DENYOOM);
+    m.writes |= spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE);
+    m.cmds.push(argv.to_vec());
+    out.simple("QUEUED");
+    true
 }
 
 pub const MONITOR_KEYSPACE_ERR: &str = "ERR Replica can't interact with the keyspace";
@@ -366,7 +382,8 @@ pub fn call(
     out.resp = client.resp;
     // A client in MULTI queues what it sends (below); a refused command
     // makes its EXEC abort.
-    let in_multi = client.in_multi && origin == Origin::Client;
+    // (The AOF's client queues its MULTI blocks as a client does.)
+    let in_multi = client.in_multi && (origin == Origin::Client || origin == Origin::AofLoad);
     state.stats.commands_processed += 1;
     // Effects are collected only while someone wants them.
     let effects = state.effects.wanted();
