@@ -482,8 +482,11 @@ impl AofLoad {
 
     /// Replays commands of the current file until the deadline or its end.
     fn replay(&mut self, state: &mut State, deadline: Instant) -> io::Result<Outcome> {
+        // Nothing expires while loading (Valkey's keyIsExpired): a key the
+        // AOF gave a past expire keeps it until the load is done.
         for (live, mine) in state.dbs.iter_mut().zip(self.dbs.iter_mut()) {
             live.swap_contents(mine);
+            live.loading = true;
         }
         // This AOF already holds what replaying propagates.
         let stream_mark = state.effects.stream.len();
@@ -491,6 +494,7 @@ impl AofLoad {
         state.effects.stream.truncate(stream_mark);
         for (live, mine) in state.dbs.iter_mut().zip(self.dbs.iter_mut()) {
             live.swap_contents(mine);
+            live.loading = false;
         }
         r
     }
@@ -552,12 +556,12 @@ impl AofLoad {
                 return Err(io::Error::other("unknown command in the AOF"));
             }
             let resolved = CMD_TABLE.resolve(&argv);
-            if resolved
-                .as_ref()
-                .is_ok_and(|&id| CMD_TABLE.specs[id].name == "multi")
-            {
+            let cmd_name = resolved.as_ref().map_or("", |&id| CMD_TABLE.specs[id].name);
+            if cmd_name == "multi" {
                 self.valid_before_multi = self.valid_up_to;
             }
+            let queued = self.clients.at(self.slot).in_multi
+                && !matches!(cmd_name, "exec" | "discard" | "quit" | "reset");
             let now = crate::keyspace::now_ms();
             call(
                 state,
@@ -570,6 +574,12 @@ impl AofLoad {
                 Origin::AofLoad,
             );
             out.truncate(0);
+            // Not counted in INFO, as Valkey calls the AOF's commands
+            // directly (call() counts those its EXEC runs; a queued one
+            // was uncounted when queued).
+            if !queued {
+                state.stats.commands_processed = state.stats.commands_processed.saturating_sub(1);
+            }
             self.valid_up_to = cmd.end;
             if self.key_load_delay > 0 {
                 std::thread::sleep(Duration::from_micros(self.key_load_delay as u64));

@@ -478,7 +478,9 @@ pub fn call(
                     // Blocked: counted once, when it completes (served,
                     // timed out or unblocked), with all its run time.
                     state.blocking.add_request_nsec(nsec);
-                } else {
+                } else if origin != Origin::AofLoad {
+                    // (Valkey runs the AOF's own commands uncounted; those
+                    // its EXEC runs are counted.)
                     let total = nsec + state.blocking.take_carried_nsec();
                     record_completion(state, clients, slot, argv, id, total, now);
                 }
