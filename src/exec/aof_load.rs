@@ -508,7 +508,7 @@ impl AofLoad {
         let mut n = 0u32;
         loop {
             n += 1;
-            if n.is_multiple_of(CLOCK_EVERY) {
+            if n.is_multiple_of(CLOCK_EVERY) || self.key_load_delay != 0 {
                 self.progress
                     .store(self.done_bytes + reader.offset(), Ordering::Relaxed);
                 if Instant::now() >= deadline {
