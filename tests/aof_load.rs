@@ -575,3 +575,30 @@ fn a_slow_load_is_watched_from_a_client() {
         assert_eq!(q(&mut c, &["GET", "key:1999"]), "1999");
     }
 }
+
+#[test]
+fn debug_loadaof_replaces_the_dataset_with_the_aof() {
+    for io in [1, 4] {
+        let dir = aof_dir(
+            &[("appendonly.aof.1.incr.aof", &resp(&[&["SET", "a", "1"]]))],
+            "file appendonly.aof.1.incr.aof seq 1 type i\n",
+        );
+        let mut s = Srv::spawn(&dir, io, &[]);
+        s.ready();
+        let mut c = s.conn();
+        assert_eq!(q(&mut c, &["GET", "a"]), "1");
+        // Written to the file behind the server's back: LOADAOF reads it.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(s.aof("appendonly.aof.1.incr.aof"))
+            .unwrap();
+        f.write_all(&resp(&[&["SELECT", "2"], &["SET", "b", "2"]]))
+            .unwrap();
+        drop(f);
+        assert_eq!(q(&mut c, &["DEBUG", "LOADAOF"]), "OK");
+        assert_eq!(q(&mut c, &["GET", "a"]), "1");
+        cmd(&mut c, &["SELECT", "2"]);
+        assert_eq!(q(&mut c, &["GET", "b"]), "2");
+        assert!(s.log().contains("Append Only File loaded by DEBUG LOADAOF"));
+    }
+}

@@ -660,6 +660,31 @@ impl AofLoad {
     }
 }
 
+/// DEBUG LOADAOF (`commands::reload::AOF_LOADER`): empties the dataset,
+/// reads the manifest again and loads the AOF, all at once. False after a
+/// failure was logged.
+pub fn load_sync(state: &mut State) -> bool {
+    let Ok(manifest) = read_manifest(state) else {
+        return false;
+    };
+    for db in state.dbs.iter_mut() {
+        let old = db.flush();
+        state.garbage.push(Box::new(old));
+    }
+    let mut load = match start(state, manifest, Vec::new()) {
+        Ok(Some(Loader::Aof(l))) => l,
+        Ok(None) => return true,
+        Ok(Some(Loader::Rdb(_))) | Err(_) => return false,
+    };
+    loop {
+        match load.step(state) {
+            Ok(true) => return true,
+            Ok(false) => std::thread::yield_now(),
+            Err(_) => return false,
+        }
+    }
+}
+
 /// Reads up to `buf.len()` bytes (fewer only at the end of the file).
 fn read_up_to(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;

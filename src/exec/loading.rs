@@ -285,6 +285,7 @@ pub fn load_for_reload(path: &Path, c: &Config) -> Option<Reloaded> {
 /// Makes DEBUG RELOAD able to load (called wherever a server is built).
 pub fn register_reload() {
     let _ = crate::commands::reload::RDB_LOADER.set(load_for_reload);
+    let _ = crate::commands::reload::AOF_LOADER.set(super::aof_load::load_sync);
 }
 
 fn dup_error(file: &str, what: String) -> LoadError {
