@@ -443,7 +443,9 @@ fn bad_files_stop_startup_naming_the_file() {
     corrupt.extend(resp(&[&["SET", "foo", "hello"]]));
     let unknown = resp(&[&["SET", "foo", "hello"], &["BLA", "foo", "hello"]]);
     let incr = "file appendonly.aof.1.incr.aof seq 1 type i\n";
-    let cases: Vec<(Vec<(&str, Vec<u8>)>, &str, Vec<String>)> = vec![
+    // (files, manifest, log lines expected)
+    type Case<'a> = (Vec<(&'a str, Vec<u8>)>, &'a str, Vec<String>);
+    let cases: Vec<Case> = vec![
         (
             vec![("appendonly.aof.1.incr.aof", corrupt.clone())],
             incr,
