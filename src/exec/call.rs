@@ -137,7 +137,10 @@ fn gate(
     in_multi: bool,
 ) -> bool {
     if client.id == AOF_CLIENT_ID {
-        return in_multi && !runs_in_multi(spec) && queue(state, client, spec, argv, out);
+        // It queues its MULTI blocks as a client does (`in_multi` is only
+        // a client's).
+        let queues = client.in_multi && origin == Origin::AofLoad;
+        return queues && !runs_in_multi(spec) && queue(state, client, spec, argv, out);
     }
     if let Err(e) = check_flags(spec, origin, in_multi, state) {
         if in_multi {
@@ -382,8 +385,7 @@ pub fn call(
     out.resp = client.resp;
     // A client in MULTI queues what it sends (below); a refused command
     // makes its EXEC abort.
-    // (The AOF's client queues its MULTI blocks as a client does.)
-    let in_multi = client.in_multi && (origin == Origin::Client || origin == Origin::AofLoad);
+    let in_multi = client.in_multi && origin == Origin::Client;
     state.stats.commands_processed += 1;
     // Effects are collected only while someone wants them.
     let effects = state.effects.wanted();
@@ -468,8 +470,9 @@ pub fn call(
                     out.error(&e.0);
                 }
                 if origin != Origin::Client && state.blocking.requested() {
-                    // Nothing to wait for inside a transaction or script:
-                    // a blocking command replies as if its timeout passed.
+                    // Nothing to wait for inside a transaction, a script or
+                    // the AOF: a blocking command replies as if its timeout
+                    // passed.
                     if let Some((req, _)) = state.blocking.take_request() {
                         req.timeout_reply.write(out);
                     }

@@ -359,12 +359,11 @@ impl Db {
             None
         } else {
             let h = self.table.hash(key);
-            let cutoff = if self.loading { i64::MIN } else { now };
             let expired = |e: &Entry| {
                 let x = e.expire();
-                x != 0 && x <= cutoff
+                x != 0 && x <= now
             };
-            if how.expire && !(self.expire_paused && how.count) {
+            if how.expire && !(self.expire_paused && how.count) && !self.loading {
                 match self.table.lookup_mut(h, key, expired) {
                     Lookup::Found(e) => Some(e),
                     Lookup::Removed(e) => {
@@ -382,7 +381,7 @@ impl Db {
                 }
             } else {
                 match self.table.lookup_mut(h, key, |_| false) {
-                    Lookup::Found(e) if !expired(e) => Some(e),
+                    Lookup::Found(e) if self.loading || !expired(e) => Some(e),
                     _ => None,
                 }
             }
