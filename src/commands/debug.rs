@@ -8,8 +8,9 @@
 //! the size from which a list element gets a plain node of its own,
 //! CHANGE-REPL-ID makes a new replication id, OBJECT reports the stored
 //! value (`serializedlength` per `rdb_len`), DIGEST / DIGEST-VALUE give
-//! Valkey's signatures (`digest`), RELOAD saves and loads back (`reload`).
-//! Not here: Valkey's LOADAOF (no AOF yet), REPLYBUFFER (ferrokey's reply
+//! Valkey's signatures (`digest`), RELOAD saves and loads back and LOADAOF
+//! loads the AOF again (`reload`).
+//! Not here: REPLYBUFFER (ferrokey's reply
 //! buffers have no peak-tracking resize cron to tune), and names Valkey does
 //! not have (JMAP, STRINGMATCH-LEN: Valkey's is STRINGMATCH-TEST).
 
@@ -67,6 +68,8 @@ const HELP: &[&str] = &[
     "    unit tests to simulate error replies.",
     "LISTPACK <key>",
     "    Show low level info about the listpack encoding of <key>.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "LOG <message>",
     "    Write <message> to the server log.",
     "OBJECT <key> [fast]",
@@ -198,6 +201,8 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
         return super::config::rewrite_config_file(ctx, true);
     } else if is(sub, "reload") {
         return super::reload::debug_reload(ctx);
+    } else if is(sub, "loadaof") && argc == 2 {
+        return super::reload::debug_loadaof(ctx);
     } else if is(sub, "populate") && (3..=5).contains(&argc) {
         return debug_populate(ctx);
     } else if is(sub, "log") && argc == 3 {

@@ -202,7 +202,7 @@ pub(super) fn restore(ctx: &mut Ctx) -> CmdResult {
     } else {
         ttl
     };
-    if ttl != 0 && when <= now {
+    if ttl != 0 && ctx.db().already_expired(when, now) {
         // Already expired: nothing is created; a replaced key was deleted.
         if deleted {
             ctx.rewrite(vec![server_del(lazy), propagate::arg(key)]);

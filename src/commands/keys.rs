@@ -973,7 +973,8 @@ fn expire_generic(ctx: &mut Ctx, base: i64, secs: bool) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
-    if when <= now {
+    let past = db.already_expired(when, now);
+    if past {
         // A time already past deletes the key.
         if lazy {
             db.delete(key, now, Free::Async);
@@ -985,13 +986,13 @@ fn expire_generic(ctx: &mut Ctx, base: i64, secs: bool) -> CmdResult {
     }
     ctx.dirty(1);
     ctx.modified(key);
-    if when <= now {
+    if past {
         ctx.notify(notify::EXPIRED, "expired", key);
     } else {
         ctx.notify(notify::GENERIC, "expire", key);
     }
     if ctx.propagating() {
-        if when <= now {
+        if past {
             ctx.rewrite(vec![expire_del(lazy), arg(key)]);
         } else if base != 0 || secs {
             // Relative or in seconds: the absolute time in ms, options kept.

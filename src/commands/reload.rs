@@ -36,6 +36,40 @@ pub type RdbLoadFn = fn(&Path, &Config) -> Option<Reloaded>;
 /// The loader, registered by `exec` when it builds a server.
 pub static RDB_LOADER: OnceLock<RdbLoadFn> = OnceLock::new();
 
+/// Empties the dataset and loads the AOF again (`exec::aof_load`); false,
+/// the reason logged, when it cannot.
+pub type AofLoadFn = fn(&mut crate::state::State) -> bool;
+
+/// DEBUG LOADAOF's loader, registered by `exec` with `RDB_LOADER`.
+pub static AOF_LOADER: OnceLock<AofLoadFn> = OnceLock::new();
+
+/// DEBUG LOADAOF: the dataset is replaced by what the AOF holds, as
+/// Valkey's debug.c does; a load that fails stops the server, as there.
+pub(super) fn debug_loadaof(ctx: &mut Ctx) -> CmdResult {
+    let Some(load) = AOF_LOADER.get() else {
+        return Err("ERR DEBUG LOADAOF is not available".into());
+    };
+    let state = ctx.admin().state;
+    // A background save's snapshot must not see its dbs replaced.
+    super::save::stop_running(state);
+    super::save::finish_abandoned(state);
+    for i in 0..ctx.db_count() {
+        ctx.db_changing(i, None);
+    }
+    let state = ctx.admin().state;
+    // What the load replays is not a change to propagate (Valkey zeroes
+    // `dirty` for that).
+    let dirty = state.dirty;
+    if !load(state) {
+        tracing::warn!("Failed loading the AOF for DEBUG LOADAOF. Exiting.");
+        std::process::exit(1);
+    }
+    state.dirty = dirty;
+    tracing::info!("Append Only File loaded by DEBUG LOADAOF");
+    ctx.out.ok();
+    Ok(())
+}
+
 pub(super) fn debug_reload(ctx: &mut Ctx) -> CmdResult {
     let (mut merge, mut flush, mut save) = (false, true, true);
     for a in &ctx.argv[2..] {

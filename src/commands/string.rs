@@ -673,7 +673,7 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], req: SetReq) -> Result<boo
         return Ok(false);
     }
     if let Some(when) = req.when {
-        if when <= now {
+        if db.already_expired(when, now) {
             // Already expired: the key ends up gone, the reply is still OK.
             if found {
                 db.delete(key, now, Free::Sync);
@@ -860,9 +860,14 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
         }
         Some(s) => reply_str(out, s),
     }
+    let past = match when {
+        Some((Unit::Exat | Unit::Pxat, w)) => db.already_expired(w, now),
+        Some((_, w)) => w <= now,
+        None => false,
+    };
     let changed = match when {
         // An absolute time already past deletes the key, as expiry would.
-        Some((Unit::Exat | Unit::Pxat, w)) if w <= now => db.delete(key, now, Free::Sync),
+        Some((Unit::Exat | Unit::Pxat, _)) if past => db.delete(key, now, Free::Sync),
         Some((_, w)) => db.set_expire(key, w),
         None => o.persist && db.persist(key),
     };
@@ -870,14 +875,14 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
         ctx.dirty(1);
         ctx.modified(key);
         match when {
-            Some((_, w)) if w <= now => ctx.notify(notify::EXPIRED, "expired", key),
+            Some(_) if past => ctx.notify(notify::EXPIRED, "expired", key),
             Some(_) => ctx.notify(notify::GENERIC, "expire", key),
             None => ctx.notify(notify::GENERIC, "persist", key),
         }
         if ctx.propagating() {
             let lazy = ctx.config().lazyfree_lazy_expire;
             ctx.rewrite(match when {
-                Some((_, w)) if w <= now => vec![expire_del(lazy), arg(key)],
+                Some(_) if past => vec![expire_del(lazy), arg(key)],
                 Some((_, w)) => vec![word("PEXPIREAT"), arg(key), num(w)],
                 None => vec![word("PERSIST"), arg(key)],
             });

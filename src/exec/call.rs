@@ -21,6 +21,11 @@ use crate::state::{Client, Clients, ReplyMode, SlowEntry, State};
 
 pub use crate::state::Origin;
 
+/// The id of the client that replays the AOF (Valkey's CLIENT_ID_AOF): its
+/// commands, and those its EXEC runs, skip every check a live client's
+/// pass (Valkey calls them directly), the `loading` one first.
+pub const AOF_CLIENT_ID: u64 = u64::MAX;
+
 pub const LOADING_ERR: &str = "LOADING Valkey is loading the dataset in memory";
 pub const MASTERDOWN_ERR: &str =
     "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
@@ -131,6 +136,12 @@ fn gate(
     origin: Origin,
     in_multi: bool,
 ) -> bool {
+    if client.id == AOF_CLIENT_ID {
+        // It queues its MULTI blocks as a client does (`in_multi` is only
+        // a client's).
+        let queues = client.in_multi && origin == Origin::AofLoad;
+        return queues && !runs_in_multi(spec) && queue(state, client, spec, argv, out);
+    }
     if let Err(e) = check_flags(spec, origin, in_multi, state) {
         if in_multi {
             client.multi_aborted = true;
@@ -196,18 +207,26 @@ fn gate(
         out.error(MONITOR_KEYSPACE_ERR);
         return true;
     }
-    if in_multi && !runs_in_multi(spec) {
-        // Queued: it runs, and is counted, when EXEC runs it.
-        state.stats.commands_processed -= 1;
-        let m = client.multi.get_or_insert_with(Default::default);
-        m.mem += argv.iter().map(|a| a.len()).sum::<usize>();
-        m.denyoom |= spec.has(flags::DENYOOM);
-        m.writes |= spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE);
-        m.cmds.push(argv.to_vec());
-        out.simple("QUEUED");
-        return true;
-    }
-    false
+    in_multi && !runs_in_multi(spec) && queue(state, client, spec, argv, out)
+}
+
+/// Queues a command of a client in MULTI: it runs, and is counted, when
+/// EXEC runs it. Always true (the reply is written).
+fn queue(
+    state: &mut State,
+    client: &mut Client,
+    spec: &CommandSpec,
+    argv: &[Bytes],
+    out: &mut ReplyBuf,
+) -> bool {
+    state.stats.commands_processed -= 1;
+    let m = client.multi.get_or_insert_with(Default::default);
+    m.mem += argv.iter().map(|a| a.len()).sum::<usize>();
+    m.denyoom |= spec.has(flags::DENYOOM);
+    m.writes |= spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE);
+    m.cmds.push(argv.to_vec());
+    out.simple("QUEUED");
+    true
 }
 
 pub const MONITOR_KEYSPACE_ERR: &str = "ERR Replica can't interact with the keyspace";
@@ -451,8 +470,9 @@ pub fn call(
                     out.error(&e.0);
                 }
                 if origin != Origin::Client && state.blocking.requested() {
-                    // Nothing to wait for inside a transaction or script:
-                    // a blocking command replies as if its timeout passed.
+                    // Nothing to wait for inside a transaction, a script or
+                    // the AOF: a blocking command replies as if its timeout
+                    // passed.
                     if let Some((req, _)) = state.blocking.take_request() {
                         req.timeout_reply.write(out);
                     }
@@ -461,7 +481,9 @@ pub fn call(
                     // Blocked: counted once, when it completes (served,
                     // timed out or unblocked), with all its run time.
                     state.blocking.add_request_nsec(nsec);
-                } else {
+                } else if origin != Origin::AofLoad {
+                    // (Valkey runs the AOF's own commands uncounted; those
+                    // its EXEC runs are counted.)
                     let total = nsec + state.blocking.take_carried_nsec();
                     record_completion(state, clients, slot, argv, id, total, now);
                 }

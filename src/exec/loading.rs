@@ -75,6 +75,9 @@ struct Rules {
     /// in that many keys, as Valkey's debugDelay).
     delay: i64,
     hide_keys: bool,
+    /// Keys already expired are loaded too (an AOF's RDB part: Valkey's
+    /// RDBFLAGS_AOF_PREAMBLE keeps them for the commands after it).
+    keep_expired: bool,
 }
 
 impl Rules {
@@ -87,6 +90,7 @@ impl Rules {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
             hide_keys: extra("hide-user-data-from-log") == Some("yes"),
+            keep_expired: false,
         }
     }
 
@@ -141,7 +145,9 @@ fn each_key<R: io::Read>(
                     }
                 }
             }
-            Some(_) if expire_ms.is_some_and(|t| t < rules.now) => stats.keys_expired += 1,
+            Some(_) if !rules.keep_expired && expire_ms.is_some_and(|t| t < rules.now) => {
+                stats.keys_expired += 1
+            }
             Some(value) => {
                 let entry = Entry::new(&key, value, expire_ms.unwrap_or(0), 0);
                 keep(db, &key, entry, access)?;
@@ -279,6 +285,7 @@ pub fn load_for_reload(path: &Path, c: &Config) -> Option<Reloaded> {
 /// Makes DEBUG RELOAD able to load (called wherever a server is built).
 pub fn register_reload() {
     let _ = crate::commands::reload::RDB_LOADER.set(load_for_reload);
+    let _ = crate::commands::reload::AOF_LOADER.set(super::aof_load::load_sync);
 }
 
 fn dup_error(file: &str, what: String) -> LoadError {
@@ -343,8 +350,8 @@ impl Batch {
 /// What the loader thread sends.
 enum Msg {
     Batch(Batch),
-    /// Parsed to the end and the checksum matched.
-    Done(LoadStats),
+    /// Parsed to the end and the checksum matched; the offset after it.
+    Done(LoadStats, u64),
     Failed(Box<Failed>),
 }
 
@@ -358,8 +365,34 @@ struct Failed {
     stats: LoadStats,
 }
 
-/// A load running in the background, owned by the main loop.
-pub struct Loader {
+/// What the main loop drives at startup: an RDB file, or the AOF
+/// (`appendonly yes`, `exec::aof_load`).
+pub enum Loader {
+    Rdb(RdbLoad),
+    Aof(Box<super::aof_load::AofLoad>),
+}
+
+impl Loader {
+    /// How long the main loop may sleep in its poll.
+    pub fn poll_timeout(&self) -> Duration {
+        match self {
+            Loader::Rdb(l) => l.poll_timeout(),
+            Loader::Aof(l) => l.poll_timeout(),
+        }
+    }
+
+    /// One event-loop turn's share of the load; Ok(true) once it is
+    /// installed, Err after a failure was reported (the server must exit).
+    pub fn step(&mut self, state: &mut State) -> io::Result<bool> {
+        match self {
+            Loader::Rdb(l) => l.step(state),
+            Loader::Aof(l) => l.step(state),
+        }
+    }
+}
+
+/// An RDB file loading in the background.
+pub struct RdbLoad {
     rx: Receiver<Msg>,
     builder: DbBuilder,
     started: Instant,
@@ -371,11 +404,26 @@ pub struct Loader {
     turn_bytes: usize,
     /// Batches were left in the channel at the end of the last turn.
     behind: bool,
+    /// Install the dbs when done (false: an AOF's RDB part, whose dbs the
+    /// AOF loader takes with `take_done`).
+    install: bool,
+    /// The counts and the offset after the RDB part, once done.
+    done: Option<(LoadStats, u64)>,
+    /// Bytes parsed so far (the reader's, shared with its thread).
+    pub progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
-/// Starts loading `dir`/`dbfilename` if it exists: None (and the ready
-/// lines logged) when there is no file; Err when it cannot be opened.
+/// Starts loading the dataset: the AOF with `appendonly yes`
+/// (`exec::aof_load`), else `dir`/`dbfilename` if it exists. None (and the
+/// ready lines logged) when there is nothing to load; Err when it cannot
+/// be loaded (reported; the server exits).
 pub fn start(state: &mut State, ready: Vec<&'static str>) -> io::Result<Option<Loader>> {
+    // The manifest is read whatever `appendonly` says, as Valkey does.
+    let manifest = super::aof_load::read_manifest(state)?;
+    if state.config.appendonly {
+        return super::aof_load::start(state, manifest, ready);
+    }
+    state.aof_manifest = manifest;
     let c = &state.config;
     let path: PathBuf = Path::new(if c.dir.is_empty() { "." } else { &c.dir }).join(&c.dbfilename);
     let (file, size) = match open(&path) {
@@ -401,6 +449,7 @@ pub fn start(state: &mut State, ready: Vec<&'static str>) -> io::Result<Option<L
             return Err(io::Error::other(e.to_string()));
         }
     };
+    let progress = reader.progress.clone();
     state.rdb_load.in_progress = Some(LoadProgress {
         start_unix: crate::keyspace::now_ms() / 1000,
         total_bytes: size,
@@ -420,7 +469,7 @@ pub fn start(state: &mut State, ready: Vec<&'static str>) -> io::Result<Option<L
         .get("loading-process-events-interval-bytes")
         .and_then(|v| v.parse().ok())
         .unwrap_or(2 << 20);
-    Ok(Some(Loader {
+    Ok(Some(Loader::Rdb(RdbLoad {
         rx,
         builder: DbBuilder::new(c),
         started: Instant::now(),
@@ -428,7 +477,56 @@ pub fn start(state: &mut State, ready: Vec<&'static str>) -> io::Result<Option<L
         keys_loaded: 0,
         turn_bytes,
         behind: false,
-    }))
+        install: true,
+        done: None,
+        progress,
+    })))
+}
+
+/// Starts loading the RDB part of an AOF file (`file`, opened, of `size`
+/// bytes, `name` in messages) into fresh dbs that are not installed:
+/// expired keys are kept, as Valkey loads an AOF preamble. Err after the
+/// failure was reported.
+pub(super) fn start_aof_part(
+    c: &Config,
+    file: File,
+    size: u64,
+    name: &str,
+) -> Result<RdbLoad, LoadError> {
+    let reader = RdbReader::new(file, size, name, options(c))?;
+    let progress = reader.progress.clone();
+    let (tx, rx) = sync_channel(BATCHES_IN_FLIGHT);
+    let mut rules = Rules::of(c);
+    rules.keep_expired = true;
+    std::thread::Builder::new()
+        .name("rdb-load".into())
+        .spawn(move || parse_thread(reader, rules, tx))
+        .map_err(|e| LoadError {
+            file: name.to_string(),
+            offset: 0,
+            what: format!("can't start the loader thread: {e}"),
+            failure: Failure::Io,
+            doing: "start",
+            key: None,
+            rdb_type: None,
+        })?;
+    let turn_bytes = c
+        .extra
+        .get("loading-process-events-interval-bytes")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2 << 20);
+    Ok(RdbLoad {
+        rx,
+        builder: DbBuilder::new(c),
+        started: Instant::now(),
+        ready: Vec::new(),
+        keys_loaded: 0,
+        turn_bytes,
+        behind: false,
+        install: false,
+        done: None,
+        progress,
+    })
 }
 
 fn log_ready(ready: &[&'static str]) {
@@ -478,7 +576,7 @@ fn parse_thread(mut rd: RdbReader<File>, rules: Rules, tx: SyncSender<Msg>) {
             if !batch.items.is_empty() && tx.send(Msg::Batch(batch)).is_err() {
                 return;
             }
-            Msg::Done(stats)
+            Msg::Done(stats, rd.pos())
         }
         Err(error) => Msg::Failed(Box::new(Failed {
             error,
@@ -491,7 +589,7 @@ fn parse_thread(mut rd: RdbReader<File>, rules: Rules, tx: SyncSender<Msg>) {
     let _ = tx.send(msg);
 }
 
-impl Loader {
+impl RdbLoad {
     /// How long the main loop may sleep in its poll.
     pub fn poll_timeout(&self) -> Duration {
         if self.behind {
@@ -557,10 +655,14 @@ impl Loader {
                         return Ok(false);
                     }
                 }
-                Msg::Done(mut stats) => {
+                Msg::Done(mut stats, end) => {
                     stats.keys_loaded = self.keys_loaded;
                     log_done(&stats);
-                    self.install(state, stats);
+                    if self.install {
+                        self.install(state, stats);
+                    } else {
+                        self.done = Some((stats, end));
+                    }
                     return Ok(true);
                 }
                 Msg::Failed(f) => {
@@ -570,6 +672,13 @@ impl Loader {
                 }
             }
         }
+    }
+
+    /// An uninstalled load that finished: its dbs, counts and the offset
+    /// after the RDB part.
+    pub(super) fn take_done(&mut self) -> Option<(Vec<Db>, LoadStats, u64)> {
+        let (stats, end) = self.done.take()?;
+        Some((std::mem::take(&mut self.builder.dbs), stats, end))
     }
 
     fn prefetch(&self, db: usize, hash: u64) {
@@ -600,7 +709,7 @@ impl Loader {
 /// Reports a failed load as Valkey does: the reason, then (for a corrupt
 /// or truncated file) the summary its RDB check prints, naming the file,
 /// the offset, what was being read and the key.
-fn report(
+pub(super) fn report(
     e: &LoadError,
     keys_read: u64,
     expires: u64,

@@ -204,6 +204,10 @@ pub struct Db {
     /// While set (CLIENT PAUSE), reads find expired keys absent but leave
     /// them in place, as Valkey pauses expiry with its clients.
     pub expire_paused: bool,
+    /// While set (the AOF replays into this db), no key counts as expired
+    /// and an expire time already past is kept rather than deleting the
+    /// key: Valkey's keyIsExpired and checkAlreadyExpired while loading.
+    pub loading: bool,
     /// Keys deleted because they had expired, in order, while someone
     /// propagates them (`log_expired`); None, and free, otherwise. With
     /// `log_misses`, counted lookups that found nothing go in too.
@@ -359,7 +363,7 @@ impl Db {
                 let x = e.expire();
                 x != 0 && x <= now
             };
-            if how.expire && !(self.expire_paused && how.count) {
+            if how.expire && !(self.expire_paused && how.count) && !self.loading {
                 match self.table.lookup_mut(h, key, expired) {
                     Lookup::Found(e) => Some(e),
                     Lookup::Removed(e) => {
@@ -377,7 +381,7 @@ impl Db {
                 }
             } else {
                 match self.table.lookup_mut(h, key, |_| false) {
-                    Lookup::Found(e) if !expired(e) => Some(e),
+                    Lookup::Found(e) if self.loading || !expired(e) => Some(e),
                     _ => None,
                 }
             }
@@ -572,6 +576,13 @@ impl Db {
     pub fn set_resize_allowed(&mut self, on: bool) {
         self.table.set_resize_allowed(on);
         self.expires.set_resize_allowed(on);
+    }
+
+    /// Valkey's checkAlreadyExpired: an absolute expire time already past
+    /// deletes the key at once, except while the AOF loads (`loading`).
+    #[inline]
+    pub fn already_expired(&self, when: i64, now: i64) -> bool {
+        when <= now && !self.loading
     }
 
     /// Swaps contents with another db (SWAPDB); ids and counters stay.

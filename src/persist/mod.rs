@@ -22,6 +22,7 @@
 
 pub mod aof_check;
 pub mod aof_manifest;
+pub mod aof_read;
 pub mod codec;
 pub mod compact;
 pub mod lzf;
