@@ -486,7 +486,7 @@ impl AofLoad {
         // AOF gave a past expire keeps it until the load is done.
         for (live, mine) in state.dbs.iter_mut().zip(self.dbs.iter_mut()) {
             live.swap_contents(mine);
-            live.loading = true;
+            live.set_loading(true);
         }
         // This AOF already holds what replaying propagates.
         let stream_mark = state.effects.stream.len();
@@ -494,7 +494,7 @@ impl AofLoad {
         state.effects.stream.truncate(stream_mark);
         for (live, mine) in state.dbs.iter_mut().zip(self.dbs.iter_mut()) {
             live.swap_contents(mine);
-            live.loading = false;
+            live.set_loading(false);
         }
         r
     }

@@ -179,6 +179,10 @@ pub enum Free {
     Async,
 }
 
+/// `Db::expiry_hold` bits.
+const HOLD_PAUSED: u8 = 1;
+const HOLD_LOADING: u8 = 2;
+
 #[derive(Default)]
 pub struct Db {
     pub id: usize,
@@ -201,13 +205,14 @@ pub struct Db {
     pub no_touch: bool,
     /// Access words hold LFU data (an `*-lfu` maxmemory-policy), not LRU.
     pub lfu: bool,
-    /// While set (CLIENT PAUSE), reads find expired keys absent but leave
-    /// them in place, as Valkey pauses expiry with its clients.
-    pub expire_paused: bool,
-    /// While set (the AOF replays into this db), no key counts as expired
-    /// and an expire time already past is kept rather than deleting the
-    /// key: Valkey's keyIsExpired and checkAlreadyExpired while loading.
-    pub loading: bool,
+    /// What holds expiry back, in one byte so that a lookup's fast path
+    /// tests one field: `HOLD_PAUSED` (CLIENT PAUSE: reads find expired
+    /// keys absent but leave them in place, as Valkey pauses expiry with its
+    /// clients), `HOLD_LOADING` (the AOF replays into this db: no key counts
+    /// as expired and an expire time already past is kept rather than
+    /// deleting the key, Valkey's keyIsExpired and checkAlreadyExpired
+    /// while loading).
+    expiry_hold: u8,
     /// Keys deleted because they had expired, in order, while someone
     /// propagates them (`log_expired`); None, and free, otherwise. With
     /// `log_misses`, counted lookups that found nothing go in too.
@@ -363,7 +368,9 @@ impl Db {
                 let x = e.expire();
                 x != 0 && x <= now
             };
-            if how.expire && !(self.expire_paused && how.count) && !self.loading {
+            if how.expire
+                && (self.expiry_hold == 0 || (self.expiry_hold == HOLD_PAUSED && !how.count))
+            {
                 match self.table.lookup_mut(h, key, expired) {
                     Lookup::Found(e) => Some(e),
                     Lookup::Removed(e) => {
@@ -380,8 +387,9 @@ impl Db {
                     Lookup::Missing => None,
                 }
             } else {
+                let loading = self.loading();
                 match self.table.lookup_mut(h, key, |_| false) {
-                    Lookup::Found(e) if self.loading || !expired(e) => Some(e),
+                    Lookup::Found(e) if loading || !expired(e) => Some(e),
                     _ => None,
                 }
             }
@@ -582,7 +590,31 @@ impl Db {
     /// deletes the key at once, except while the AOF loads (`loading`).
     #[inline]
     pub fn already_expired(&self, when: i64, now: i64) -> bool {
-        when <= now && !self.loading
+        when <= now && !self.loading()
+    }
+
+    /// Keys stop (or resume) expiring with a client pause.
+    pub fn set_expire_paused(&mut self, on: bool) {
+        self.set_hold(HOLD_PAUSED, on);
+    }
+
+    /// The AOF replays into this db (or has finished).
+    pub fn set_loading(&mut self, on: bool) {
+        self.set_hold(HOLD_LOADING, on);
+    }
+
+    /// Whether the AOF replays into this db.
+    #[inline]
+    pub fn loading(&self) -> bool {
+        self.expiry_hold & HOLD_LOADING != 0
+    }
+
+    fn set_hold(&mut self, bit: u8, on: bool) {
+        if on {
+            self.expiry_hold |= bit;
+        } else {
+            self.expiry_hold &= !bit;
+        }
     }
 
     /// Swaps contents with another db (SWAPDB); ids and counters stay.

@@ -324,7 +324,7 @@ impl State {
     /// Keys stop (or resume) expiring with a client pause.
     pub fn set_expire_paused(&mut self, on: bool) {
         for db in &mut self.dbs {
-            db.expire_paused = on;
+            db.set_expire_paused(on);
         }
     }
 
