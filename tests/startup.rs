@@ -49,11 +49,11 @@ fn unknown_directive_and_unsupported_value_stop_startup() {
         ),
         "{err}"
     );
-    let p = temp_file("aof.conf", "appendonly yes\n");
+    let p = temp_file("aof.conf", "appendonly maybe\n");
     let out = bin().arg(&p).output().expect("run");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("at line 1\n>>> 'appendonly yes'\n"), "{err}");
+    assert!(err.contains("at line 1\n>>> 'appendonly maybe'\n"), "{err}");
     let _ = std::fs::remove_file(p);
     let out = bin()
         .arg("/nonexistent/ferrokey.conf")

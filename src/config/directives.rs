@@ -499,10 +499,7 @@ pub static DIRECTIVES: &[Directive] = &[
         default: "no",
         get: |c| yes_no(c.appendonly),
         set: |c, a| {
-            if parse_bool(one(a)?)? {
-                return Err("the append only file is not supported by ferrokey".into());
-            }
-            c.appendonly = false;
+            c.appendonly = parse_bool(one(a)?)?;
             Ok(())
         },
     },

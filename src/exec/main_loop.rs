@@ -181,6 +181,9 @@ impl MainLoop {
     /// SHUTDOWN.
     pub fn run(mut self, ready: Vec<&'static str>) -> io::Result<()> {
         self.loader = super::loading::start(&mut self.state, ready)?;
+        if self.loader.is_none() {
+            super::aof::on_server_start(&mut self.state);
+        }
         let mut events = Events::with_capacity(1024);
         let mut next_cron = Instant::now();
         // When the cycle in progress woke from the poll, and the commands
@@ -274,9 +277,11 @@ impl MainLoop {
             self.exec
                 .run(&mut self.state, &mut self.clients, &mut self.outbox);
             super::save::tick(&mut self.state);
+            super::aof::tick(&mut self.state);
             if let Some(l) = self.loader.as_mut() {
                 if l.step(&mut self.state)? {
                     self.loader = None;
+                    super::aof::on_server_start(&mut self.state);
                 }
             }
             if let Some(new) = self.state.new_listeners.take() {
@@ -308,6 +313,7 @@ impl MainLoop {
                 });
                 self.state.blocking = blocking;
                 super::save::cron(&mut self.state);
+                super::aof::cron(&mut self.state);
                 // Keys the active expiry removed fail their watchers' EXEC.
                 self.state.touch_watched(&mut self.clients, 0, None);
                 // CONFIG SET may have changed what the IO side enforces.
@@ -334,6 +340,9 @@ impl MainLoop {
                 );
                 self.state.stats.net_output_bytes += n;
             }
+            // The turn's writes reach the AOF before any of its replies
+            // leave (`appendfsync always`: written and synced).
+            super::aof::before_replies(&mut self.state);
             self.flush_outbox();
             if self.state.shutdown.is_some() && super::save::before_exit(&mut self.state) {
                 return self.shutdown();
@@ -633,6 +642,7 @@ impl MainLoop {
 
     fn shutdown(mut self) -> io::Result<()> {
         tracing::warn!("User requested shutdown...");
+        super::aof::before_exit(&mut self.state);
         self.io
             .local
             .shutdown(self.poll.registry(), &mut self.inbox);
