@@ -258,7 +258,36 @@ pub fn flush_turn(st: &mut State) -> Result<(), ()> {
     if st.effects.stream.is_empty() {
         st.effects.stream = stream;
     }
-    flush(st, false)
+    let r = flush(st, false);
+    signal_waitaof(st);
+    r
+}
+
+/// The blocked key WAITAOF waits on (a write to a user key of that name
+/// only makes it look again).
+pub const WAITAOF_KEY: &[u8] = b"\0ferrokey:waitaof";
+
+/// The AOF offset that covers every write run so far: all fed, plus the
+/// turn's stream not fed yet (its first byte: buffers are written and
+/// synced whole, so that one synced means all of it is).
+pub fn write_offset(st: &State) -> u64 {
+    st.aof.fed + u64::from(!st.effects.stream.is_empty())
+}
+
+/// Wakes the WAITAOF clients whose offset is now synced.
+fn signal_waitaof(st: &mut State) {
+    if st.aof.waitaof.is_empty() {
+        return;
+    }
+    let State { aof, blocking, .. } = st;
+    // Those no longer blocked (timed out, gone) are forgotten.
+    aof.waitaof.retain(|id, _| blocking.is_blocked(*id));
+    let synced = aof.fsynced();
+    for (target, db) in aof.waitaof.values() {
+        if *target <= synced {
+            blocking.signal_ready(*db, WAITAOF_KEY);
+        }
+    }
 }
 
 fn feed(st: &mut State, part: &[crate::state::Propagated], ts: Option<i64>) {

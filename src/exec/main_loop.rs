@@ -205,7 +205,7 @@ impl MainLoop {
                 wake_at = wake_at.min(now + Duration::from_millis(left));
             }
             let mut timeout = wake_at.saturating_duration_since(now);
-            if !self.inbox.is_empty() || !self.exec.is_empty() {
+            if !self.inbox.is_empty() || !self.exec.is_empty() || self.state.blocking.has_ready() {
                 timeout = Duration::ZERO;
             } else if self.state.snapshot.is_some() {
                 // A save's walk goes on between commands, unless it waits

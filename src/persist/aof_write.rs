@@ -259,6 +259,9 @@ pub struct Aof {
     pub last_rewrite_secs: i64,
     /// Automatic rewrites held back after failures until then.
     pub next_limited_retry: Option<Instant>,
+    /// Clients blocked in WAITAOF: client id → (the offset to be synced,
+    /// the db it blocked in).
+    pub waitaof: std::collections::HashMap<u64, (u64, usize)>,
     pub state: AofState,
     /// The INCR file appended to (`aof_fd`).
     file: Option<Arc<File>>,
@@ -299,6 +302,7 @@ impl Default for Aof {
             last_bgrewrite_ok: true,
             last_rewrite_secs: -1,
             next_limited_retry: None,
+            waitaof: Default::default(),
             state: AofState::Off,
             file: None,
             file_name: String::new(),
