@@ -25,7 +25,7 @@ use crate::error::CmdResult;
 use crate::keyspace::snapshot::{Background, Progress};
 use crate::persist::aof_manifest::{self, Manifest};
 use crate::persist::aof_write::{
-    self, Action, AofState, FlushOpts, FsyncPolicy, Rewrite, RewriteDone,
+    self, Action, AofState, Fatal, FlushOpts, FsyncPolicy, Rewrite, RewriteDone,
 };
 use crate::persist::rdb_write::{self, Kind, Outcome};
 use crate::state::State;
@@ -123,7 +123,7 @@ fn timestamp(st: &State) -> Option<i64> {
 /// directory, a BASE of the dataset when there is neither BASE nor INCR,
 /// the last INCR file opened for appending (or a new one), the manifest
 /// persisted. Err: the log lines were written, the server must exit.
-pub fn open_on_server_start(st: &mut State) -> Result<(), ()> {
+pub fn open_on_server_start(st: &mut State) -> Result<(), Fatal> {
     if !st.config.appendonly {
         return Ok(());
     }
@@ -135,7 +135,7 @@ pub fn open_on_server_start(st: &mut State) -> Result<(), ()> {
             dir.display(),
             strerror(&e)
         );
-        return Err(());
+        return Err(Fatal);
     }
     let mut m = match st.aof_manifest.take() {
         Some(m) => m,
@@ -153,7 +153,7 @@ pub fn open_on_server_start(st: &mut State) -> Result<(), ()> {
         let base = m.new_base(&name, preamble).display();
         let rel = PathBuf::from(extra(st, "appenddirname", "appendonlydir")).join(&base);
         if !write_base_sync(st, rel.to_string_lossy().into_owned(), preamble) {
-            return Err(());
+            return Err(Fatal);
         }
         tracing::info!("Creating AOF base file {base} on server start");
     }
@@ -167,17 +167,17 @@ pub fn open_on_server_start(st: &mut State) -> Result<(), ()> {
                 path.display(),
                 strerror(&e)
             );
-            return Err(());
+            return Err(Fatal);
         }
     };
     if let Err(line) = aof_manifest::persist(&dir, &name, &mut m) {
         tracing::warn!("{line}");
-        return Err(());
+        return Err(Fatal);
     }
     let size = aof_write::file_size(&path);
     if let Err(e) = st.aof.switch_file(file, incr.display(), size) {
         tracing::warn!("Can't start the AOF fsync thread: {}", strerror(&e));
-        return Err(());
+        return Err(Fatal);
     }
     st.aof.current_size = loaded_size;
     st.aof.rewrite_base_size = loaded_size;
@@ -239,7 +239,7 @@ fn write_base_sync(st: &mut State, rel: String, preamble: bool) -> bool {
 /// switches commands asked for at their place in it, then one write (and
 /// with `always` one fsync): called before any reply of the turn leaves.
 /// Err: the server must exit (`always` could not make it durable).
-pub fn flush_turn(st: &mut State) -> Result<(), ()> {
+pub fn flush_turn(st: &mut State) -> Result<(), Fatal> {
     let mut stream = std::mem::take(&mut st.effects.stream);
     let actions = std::mem::take(&mut st.aof.actions);
     let ts = timestamp(st);
@@ -305,15 +305,19 @@ fn feed(st: &mut State, part: &[crate::state::Propagated], ts: Option<i64>) {
 }
 
 /// Writes the buffer (`force`: even while a background fsync runs).
-pub fn flush(st: &mut State, force: bool) -> Result<(), ()> {
+pub fn flush(st: &mut State, force: bool) -> Result<(), Fatal> {
     let opts = FlushOpts {
         policy: fsync_policy(st),
         force,
         skip_fsync: yes(st, "no-appendfsync-on-rewrite", false)
             && (st.aof.rewrite.is_some() || st.save.running.is_some()),
     };
-    let r = st.aof.flush(opts).map_err(|_| ());
-    super::save::update_write_gate(st);
+    let r = st.aof.flush(opts);
+    // MISCONF follows the write status (only recomputed when it changes).
+    let failing = st.aof.disk_error().is_some();
+    if failing != st.mode.disk_error {
+        super::save::update_write_gate(st);
+    }
     r
 }
 
@@ -592,7 +596,7 @@ pub fn cron(st: &mut State) {
         return;
     }
     if st.aof.rewrite_scheduled || st.aof.state == AofState::WaitRewrite {
-        if rewrite_limited(st) && st.aof.state != AofState::WaitRewrite {
+        if rewrite_limited(st) {
             return;
         }
         if start_rewrite(st) {

@@ -131,8 +131,8 @@ impl Encoder {
     }
 }
 
-/// A failure that must stop the server (`appendfsync always`): the log
-/// line was written.
+/// A failure that must stop the server (`appendfsync always`, or the AOF
+/// not opening at start-up): the log lines were written.
 #[derive(Debug)]
 pub struct Fatal;
 
