@@ -16,10 +16,14 @@ use crate::commands::aof;
 use crate::state::State;
 
 /// After loading (or at once when nothing loads): opens the AOF, or exits
-/// the process when it cannot (Valkey's aofOpenIfNeededOnServerStart).
-pub fn on_server_start(state: &mut State) {
+/// the process when it cannot (Valkey's aofOpenIfNeededOnServerStart);
+/// then logs the `ready` lines held back for it.
+pub fn on_server_start(state: &mut State, ready: &mut Vec<&'static str>) {
     if aof::open_on_server_start(state).is_err() {
         std::process::exit(1);
+    }
+    for line in ready.drain(..) {
+        tracing::info!("{line}");
     }
 }
 

@@ -180,9 +180,16 @@ impl MainLoop {
     /// lines logged once it is loaded); serves until SIGTERM/SIGINT or
     /// SHUTDOWN.
     pub fn run(mut self, ready: Vec<&'static str>) -> io::Result<()> {
+        // With the AOF on, the ready lines wait until its files are open:
+        // tools wait for them, then look at the files.
+        let (ready, mut aof_ready) = if self.state.config.appendonly {
+            (Vec::new(), ready)
+        } else {
+            (ready, Vec::new())
+        };
         self.loader = super::loading::start(&mut self.state, ready)?;
         if self.loader.is_none() {
-            super::aof::on_server_start(&mut self.state);
+            super::aof::on_server_start(&mut self.state, &mut aof_ready);
         }
         let mut events = Events::with_capacity(1024);
         let mut next_cron = Instant::now();
@@ -281,7 +288,7 @@ impl MainLoop {
             if let Some(l) = self.loader.as_mut() {
                 if l.step(&mut self.state)? {
                     self.loader = None;
-                    super::aof::on_server_start(&mut self.state);
+                    super::aof::on_server_start(&mut self.state, &mut aof_ready);
                 }
             }
             if let Some(new) = self.state.new_listeners.take() {

@@ -288,6 +288,8 @@ pub struct Aof {
     pub delayed_fsync: u64,
     /// The last write failed: its error (MISCONF), else None.
     pub write_error: Option<String>,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before each write.
+    pub flush_sleep_us: u64,
     last_write_error_log: i64,
 }
 
@@ -320,6 +322,7 @@ impl Default for Aof {
             flush_postponed_start: None,
             delayed_fsync: 0,
             write_error: None,
+            flush_sleep_us: 0,
             last_write_error_log: 0,
         }
     }
@@ -471,6 +474,9 @@ impl Aof {
             }
         }
         self.flush_postponed_start = None;
+        if self.flush_sleep_us > 0 {
+            std::thread::sleep(Duration::from_micros(self.flush_sleep_us));
+        }
         let (n, err) = write_all_at_end(&file, &self.buf);
         if let Some(e) = err {
             return self.write_failed(&file, o.policy, n, e);
