@@ -611,3 +611,72 @@ both!(waitaof_reports_the_local_fsync, |io| {
     assert_eq!(q(&mut s, &["EXEC"]), "*1\r\n*2\r\n:0\r\n:0\r\n");
     let _ = std::fs::remove_dir_all(&dir);
 });
+
+both!(
+    history_is_kept_with_auto_gc_off_and_deleted_when_on_again,
+    |io| {
+        let dir = temp_dir(&format!("gc{io}"));
+        let srv = start(
+            io,
+            &dir,
+            &["--appendonly", "yes", "--aof-disable-auto-gc", "yes"],
+        );
+        let mut s = srv.raw();
+        q(&mut s, &["SET", "k", "v"]);
+        q(&mut s, &["BGREWRITEAOF"]);
+        wait_rewrite_done(&mut s, "1");
+        q(&mut s, &["BGREWRITEAOF"]);
+        wait_rewrite_done(&mut s, "2");
+        assert_eq!(
+            manifest(&dir),
+            "file appendonly.aof.3.base.rdb seq 3 type b\n\
+         file appendonly.aof.2.incr.aof seq 2 type h\n\
+         file appendonly.aof.2.base.rdb seq 2 type h\n\
+         file appendonly.aof.1.incr.aof seq 1 type h\n\
+         file appendonly.aof.1.base.rdb seq 1 type h\n\
+         file appendonly.aof.3.incr.aof seq 3 type i\n"
+        );
+        assert!(aof_dir(&dir).join("appendonly.aof.1.base.rdb").exists());
+        assert_eq!(
+            q(&mut s, &["CONFIG", "SET", "aof-disable-auto-gc", "no"]),
+            "+OK\r\n"
+        );
+        assert_eq!(
+        manifest(&dir),
+        "file appendonly.aof.3.base.rdb seq 3 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n"
+    );
+        assert!(!aof_dir(&dir).join("appendonly.aof.1.base.rdb").exists());
+        assert!(!aof_dir(&dir).join("appendonly.aof.2.incr.aof").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+);
+
+both!(the_aof_is_rewritten_automatically_when_it_grows, |io| {
+    let dir = temp_dir(&format!("auto{io}"));
+    let srv = start(
+        io,
+        &dir,
+        &[
+            "--appendonly",
+            "yes",
+            "--auto-aof-rewrite-min-size",
+            "1024",
+            "--auto-aof-rewrite-percentage",
+            "100",
+        ],
+    );
+    let mut s = srv.raw();
+    assert_eq!(info_field(&mut s, "aof_rewrites"), "0");
+    for i in 0..100 {
+        q(
+            &mut s,
+            &["SET", &format!("key{i}"), "some value to grow the file"],
+        );
+    }
+    // The base was empty: past the minimum size the growth is unbounded.
+    wait_rewrite_done(&mut s, "1");
+    let base: u64 = info_field(&mut s, "aof_base_size").parse().unwrap();
+    assert!(base > 1024, "{base}");
+    assert_eq!(info_field(&mut s, "aof_current_size"), base.to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+});

@@ -483,6 +483,7 @@ pub fn poll_rewrite(st: &mut State) {
             st.aof.last_bgrewrite_ok = false;
             st.aof.rewrite_failures += 1;
         }
+        retry_turning_on(st);
         return;
     }
     tracing::info!("Background AOF rewrite terminated with success");
@@ -497,7 +498,22 @@ pub fn poll_rewrite(st: &mut State) {
         let _ = std::fs::remove_file(&temp_path);
         st.aof.last_bgrewrite_ok = false;
         st.aof.rewrite_failures += 1;
+        retry_turning_on(st);
     }
+}
+
+/// A rewrite that was to turn the AOF on failed: what the temp INCR file
+/// holds is dropped (the next rewrite's BASE covers it) and another
+/// rewrite is scheduled.
+fn retry_turning_on(st: &mut State) {
+    if st.aof.state != AofState::WaitRewrite {
+        return;
+    }
+    st.aof.buf.clear();
+    let temp = aof_manifest::temp_incr_name(&aof_filename(st));
+    tracing::info!("Removing the temp incr aof file {temp} in the background");
+    let _ = std::fs::remove_file(aof_dir(st).join(temp));
+    st.aof.rewrite_scheduled = true;
 }
 
 /// The new BASE renamed into place and the manifest updated; the files it
@@ -549,22 +565,36 @@ fn install_rewrite(st: &mut State, r: &RewriteDone, temp_path: &std::path::Path)
         st.aof.current_size = aof_write::file_size(&base_path) + st.aof.last_incr_size;
         st.aof.rewrite_base_size = st.aof.current_size;
     }
-    // History files go; a failure to delete one harms nothing.
-    let history = m.take_history();
-    for f in &history {
+    st.aof_manifest = Some(m);
+    delete_history(st);
+    true
+}
+
+/// aofDelHistoryFiles: the HISTORY files deleted and dropped from the
+/// manifest, unless `aof-disable-auto-gc yes` (a failure to delete one
+/// harms nothing).
+pub fn delete_history(st: &mut State) {
+    if yes(st, "aof-disable-auto-gc", false) {
+        return;
+    }
+    let dir = aof_dir(st);
+    let name = aof_filename(st);
+    let Some(m) = st.aof_manifest.as_mut() else {
+        return;
+    };
+    if m.history.is_empty() {
+        return;
+    }
+    for f in m.take_history() {
         tracing::info!(
             "Removing the history file {} in the background",
             f.display()
         );
         let _ = std::fs::remove_file(f.path(&dir));
     }
-    if !history.is_empty() {
-        if let Err(line) = aof_manifest::persist(&dir, &name, &mut m) {
-            tracing::warn!("{line}");
-        }
+    if let Err(line) = aof_manifest::persist(&dir, &name, m) {
+        tracing::warn!("{line}");
     }
-    st.aof_manifest = Some(m);
-    true
 }
 
 /// Stops a running rewrite (its temp file removed): FLUSHALL of the AOF
@@ -648,6 +678,8 @@ fn rewrite_limited(st: &mut State) -> bool {
 /// CONFIG SET appendonly: startAppendOnly / stopAppendOnly. Err: Valkey's
 /// CONFIG SET error.
 pub fn apply_config(st: &mut State, in_exec: bool) -> Result<(), &'static str> {
+    // aof-disable-auto-gc no: what was kept goes now.
+    delete_history(st);
     if !st.config.appendonly && st.aof.is_on() {
         let at = st.effects.stream.len();
         st.aof.actions.push((at, Action::Stop));
