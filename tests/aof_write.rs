@@ -680,3 +680,28 @@ both!(the_aof_is_rewritten_automatically_when_it_grows, |io| {
     assert_eq!(info_field(&mut s, "aof_current_size"), base.to_string());
     let _ = std::fs::remove_dir_all(&dir);
 });
+
+both!(
+    appendonly_no_inside_a_transaction_never_leaves_half_of_it,
+    |io| {
+        let dir = temp_dir(&format!("multi-off{io}"));
+        let srv = start(
+            io,
+            &dir,
+            &["--appendonly", "yes", "--appendfsync", "always"],
+        );
+        let mut s = srv.raw();
+        q(&mut s, &["MULTI"]);
+        q(&mut s, &["SET", "a", "1"]);
+        q(&mut s, &["CONFIG", "SET", "appendonly", "no"]);
+        q(&mut s, &["SET", "b", "1"]);
+        assert_eq!(q(&mut s, &["EXEC"]), "*3\r\n+OK\r\n+OK\r\n+OK\r\n");
+        q(&mut s, &["SET", "c", "1"]);
+        let c = commands(&dir);
+        let multi = c.iter().filter(|a| a[0] == "MULTI").count();
+        let exec = c.iter().filter(|a| a[0] == "EXEC").count();
+        assert_eq!(multi, exec, "{c:?}");
+        assert!(!c.iter().any(|a| a.get(1).map(String::as_str) == Some("c")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+);

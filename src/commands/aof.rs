@@ -681,7 +681,14 @@ pub fn apply_config(st: &mut State, in_exec: bool) -> Result<(), &'static str> {
     // aof-disable-auto-gc no: what was kept goes now.
     delete_history(st);
     if !st.config.appendonly && st.aof.is_on() {
-        let at = st.effects.stream.len();
+        // Inside EXEC the transaction's unit is still being built (MULTI
+        // goes in front of it when it ends): stop after the whole turn, so
+        // the file never holds half a transaction.
+        let at = if in_exec {
+            usize::MAX
+        } else {
+            st.effects.stream.len()
+        };
         st.aof.actions.push((at, Action::Stop));
         return Ok(());
     }
