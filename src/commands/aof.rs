@@ -142,7 +142,17 @@ pub fn open_on_server_start(st: &mut State) -> Result<(), Fatal> {
         None => match aof_manifest::load(&dir, &name) {
             Ok(Some(m)) => m,
             Ok(None) => Manifest::default(),
-            Err(_) => Manifest::default(),
+            // Never written over: the loader reports it (and exits) too.
+            Err(aof_manifest::LoadError::Io(line)) => {
+                tracing::warn!("{line}");
+                return Err(Fatal);
+            }
+            Err(aof_manifest::LoadError::Format(e)) => {
+                for line in e.log_lines() {
+                    tracing::warn!("{line}");
+                }
+                return Err(Fatal);
+            }
         },
     };
     let incr_existed = !m.incr.is_empty();
