@@ -145,9 +145,14 @@ pub(super) fn config_set(ctx: &mut Ctx) -> CmdResult {
     let lfu = cfg.lfu_policy();
     ctx.admin().state.dbs.iter_mut().for_each(|d| d.lfu = lfu);
     crate::log::set_level(&cfg.loglevel);
+    let in_exec = !ctx.may_block();
     let st = ctx.admin().state;
     st.config = cfg;
     st.config_changed();
+    if let Err(e) = crate::commands::aof::apply_config(st, in_exec) {
+        st.config.appendonly = false;
+        return Err(config_set_failed(b"appendonly", e));
+    }
     if listeners.is_some() {
         // The main loop swaps them in after this batch.
         st.new_listeners = listeners;

@@ -144,6 +144,10 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
     } else if is(sub, "set-skip-checksum-validation") && argc == 3 {
         crate::persist::set_skip_checksum(atoi(&ctx.argv[2]) != 0);
         ctx.out.ok();
+    } else if is(sub, "aof-flush-sleep") && argc == 3 {
+        // Microseconds the AOF writer sleeps before each write (tests).
+        ctx.admin().state.aof.flush_sleep_us = atoi(&ctx.argv[2]).max(0) as u64;
+        ctx.out.ok();
     } else if is(sub, "pause-cron") && argc == 3 {
         ctx.admin().state.debug.pause_cron = atoi(&ctx.argv[2]) != 0;
         ctx.out.ok();

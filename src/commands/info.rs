@@ -308,18 +308,36 @@ fn info_persistence(s: &mut String, st: &State) {
     kv(s, "rdb_last_cow_size", 0);
     kv(s, "rdb_last_load_keys_expired", st.rdb_load.keys_expired);
     kv(s, "rdb_last_load_keys_loaded", st.rdb_load.keys_loaded);
-    kv(s, "aof_enabled", 0);
-    kv(s, "aof_rewrite_in_progress", 0);
-    kv(s, "aof_rewrite_scheduled", 0);
-    kv(s, "aof_last_rewrite_time_sec", -1);
-    kv(s, "aof_current_rewrite_time_sec", -1);
-    kv(s, "aof_last_bgrewrite_status", "ok");
-    kv(s, "aof_rewrites", 0);
-    kv(s, "aof_rewrites_consecutive_failures", 0);
-    kv(s, "aof_last_write_status", "ok");
+    let aof = &st.aof;
+    kv(s, "aof_enabled", u8::from(aof.is_on()));
+    kv(
+        s,
+        "aof_rewrite_in_progress",
+        u8::from(aof.rewrite.is_some()),
+    );
+    kv(s, "aof_rewrite_scheduled", u8::from(aof.rewrite_scheduled));
+    kv(s, "aof_last_rewrite_time_sec", aof.last_rewrite_secs);
+    let current = aof
+        .rewrite
+        .as_ref()
+        .map_or(-1, |r| r.started.elapsed().as_secs() as i64);
+    kv(s, "aof_current_rewrite_time_sec", current);
+    let ok = |b: bool| if b { "ok" } else { "err" };
+    kv(s, "aof_last_bgrewrite_status", ok(aof.last_bgrewrite_ok));
+    kv(s, "aof_rewrites", aof.rewrites);
+    kv(s, "aof_rewrites_consecutive_failures", aof.rewrite_failures);
+    kv(s, "aof_last_write_status", ok(aof.disk_error().is_none()));
     kv(s, "aof_last_cow_size", 0);
     kv(s, "module_fork_in_progress", 0);
     kv(s, "module_fork_last_cow_size", 0);
+    if aof.is_on() {
+        kv(s, "aof_current_size", aof.current_size);
+        kv(s, "aof_base_size", aof.rewrite_base_size);
+        kv(s, "aof_pending_rewrite", u8::from(aof.rewrite_scheduled));
+        kv(s, "aof_buffer_length", aof.buf.len());
+        kv(s, "aof_pending_bio_fsync", aof.pending_bio_fsync());
+        kv(s, "aof_delayed_fsync", aof.delayed_fsync);
+    }
     if let Some(p) = &st.rdb_load.in_progress {
         let now = crate::keyspace::now_ms() / 1000;
         for (name, value) in p.info_fields(now) {

@@ -16,6 +16,7 @@
 //! comparison in tests/command.rs, and `UPDATE_README=1 cargo test --lib
 //! readme` lists it in the README.
 
+pub mod aof;
 pub mod args;
 pub mod client;
 pub mod cluster;

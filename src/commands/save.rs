@@ -23,6 +23,7 @@ use crate::state::State;
 
 pub const MISCONF_ERR: &str = "MISCONF Valkey is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Valkey logs for details about the RDB error.";
 const IN_PROGRESS: &str = "ERR Background save already in progress";
+const OTHER_CHILD: &str = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.";
 const NOTHING_TO_CANCEL: &str = "ERR Background saving is currently not in progress or scheduled";
 /// Valkey's `shared.err`: a failed save says no more.
 const BARE_ERR: &str = "ERR";
@@ -90,11 +91,12 @@ fn save(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn bgsave(ctx: &mut Ctx) -> CmdResult {
-    // SCHEDULE changes nothing here: no other background work ever
-    // holds a BGSAVE back, so it starts at once either way.
+    // SCHEDULE (or EXEC) waits for a running AOF rewrite; without it
+    // BGSAVE is refused then, as Valkey's.
+    let schedule = ctx.argv.len() == 2 && ctx.argv[1].eq_ignore_ascii_case(b"schedule");
     let cancel = match ctx.argv.len() {
         1 => false,
-        2 if ctx.argv[1].eq_ignore_ascii_case(b"schedule") => false,
+        2 if schedule => false,
         2 if ctx.argv[1].eq_ignore_ascii_case(b"cancel") => true,
         _ => return Err(SYNTAX.into()),
     };
@@ -116,7 +118,10 @@ fn bgsave(ctx: &mut Ctx) -> CmdResult {
     if state.save.running.is_some() {
         return Err(IN_PROGRESS.into());
     }
-    if in_exec {
+    if state.aof.rewrite.is_some() && !in_exec && !schedule {
+        return Err(OTHER_CHILD.into());
+    }
+    if in_exec || state.aof.rewrite.is_some() {
         state.save.scheduled = true;
         ctx.out.simple("Background saving scheduled");
         return Ok(());
@@ -158,7 +163,7 @@ fn rdb_dir(state: &State) -> String {
 }
 
 /// Where and how to write, and what the header says, as of now.
-fn spec_of(state: &State) -> SaveSpec {
+pub(super) fn spec_of(state: &State) -> SaveSpec {
     let dir = rdb_dir(state);
     let key_delay_us = key_delay(state);
     SaveSpec {
@@ -196,7 +201,7 @@ pub fn update_write_gate(state: &mut State) {
     state.mode.disk_error = state.save.refuses_writes(
         yes(state, "stop-writes-on-bgsave-error", true),
         &state.config.save,
-    );
+    ) || state.aof.disk_error().is_some();
 }
 
 /// A snapshot whose save was cancelled or failed may still be walking (it
@@ -213,7 +218,8 @@ pub(super) fn finish_abandoned(state: &mut State) {
 /// Starts a background save: the snapshot (stepped by the main loop) and
 /// the writer thread. Logs as Valkey; false if it could not start.
 pub fn start_background(state: &mut State) -> bool {
-    if state.save.running.is_some() {
+    // An AOF rewrite's snapshot must not be cut short.
+    if state.save.running.is_some() || state.aof.rewrite.is_some() {
         return false;
     }
     finish_abandoned(state);

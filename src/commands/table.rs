@@ -7,8 +7,8 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::{
-    client, cluster, command, connection, debug, dump, hash, keys, latency, list, migrate, monitor,
-    multi, pubsub, save, server, set, sort, string, wait, zset, CommandSpec,
+    aof, client, cluster, command, connection, debug, dump, hash, keys, latency, list, migrate,
+    monitor, multi, pubsub, save, server, set, sort, string, wait, zset, CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
@@ -35,6 +35,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     dump::COMMANDS,
     migrate::COMMANDS,
     save::COMMANDS,
+    aof::COMMANDS,
 ];
 
 pub type CmdId = usize;

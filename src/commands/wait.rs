@@ -2,10 +2,13 @@
 //! local append-only file) have acknowledged this client's writes, or the
 //! timeout passes, then reply how many did.
 //!
-//! This server has no replicas and no append-only file yet, so nothing ever
-//! acknowledges: a wait for none replies at once, any other waits out its
-//! timeout (for ever with 0, until CLIENT UNBLOCK) and replies 0, exactly
-//! as Valkey does with no replicas. Inside MULTI the wait is skipped.
+//! This server has no replicas, so no replica ever acknowledges: a wait for
+//! none replies at once, any other waits out its timeout (for ever with 0,
+//! until CLIENT UNBLOCK) and replies 0, exactly as Valkey does with no
+//! replicas. WAITAOF's local count is 1 once the AOF is synced up to every
+//! write run before it (all clients' writes so far: a bound on the
+//! client's own); it blocks until then, woken by the AOF writer after a
+//! sync (`commands::aof::WAITAOF_KEY`). Inside MULTI the wait is skipped.
 
 use super::args::{int, positive};
 use super::flags::*;
@@ -86,15 +89,34 @@ fn waitaof(ctx: &mut Ctx) -> CmdResult {
     }
     let replicas = positive(&ctx.argv[2])?;
     let timeout = timeout_ms(&ctx.argv[3])?;
-    if local != 0 {
+    if local != 0 && !ctx.config().appendonly {
         return Err(NO_AOF.into());
     }
-    if replicas == 0 || !ctx.may_block() {
+    let may_block = ctx.may_block();
+    let (id, db) = {
+        let c = ctx.client();
+        (c.id, c.db)
+    };
+    let st = ctx.admin().state;
+    // A retry (the client is still blocked) keeps the offset it began with.
+    let kept = st
+        .aof
+        .waitaof
+        .get(&id)
+        .filter(|_| st.blocking.is_blocked(id))
+        .map(|t| t.0);
+    let target = kept.unwrap_or_else(|| super::aof::write_offset(st));
+    let synced = st.aof.is_on() && st.aof.fsynced() >= target;
+    // No replicas: none ever acknowledges.
+    if (replicas == 0 && (local == 0 || synced)) || !may_block {
+        st.aof.waitaof.remove(&id);
         ctx.out.array(2);
-        ctx.out.int(0);
+        ctx.out.int(i64::from(synced));
         ctx.out.int(0);
         return Ok(());
     }
-    ctx.block(&[], timeout, TimeoutReply::NoAofAcks);
+    st.aof.waitaof.insert(id, (target, db));
+    let key = bytes::Bytes::from_static(super::aof::WAITAOF_KEY);
+    ctx.block(&[key], timeout, TimeoutReply::NoAofAcks);
     Ok(())
 }

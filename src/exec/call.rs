@@ -151,11 +151,19 @@ fn gate(
         out.error(&e.0);
         return true;
     }
+    let aof_err;
     let refusal = if out_of_memory(state, spec, client, in_multi) {
         Some(OOM_ERR)
     } else if state.mode.disk_error && (writes(spec, client, in_multi) || spec.name == "ping") {
-        // The last background save failed (Valkey refuses PING too).
-        Some(crate::commands::save::MISCONF_ERR)
+        // The last background save, or AOF write, failed (Valkey refuses
+        // PING too).
+        match state.aof.disk_error() {
+            Some(e) if !state.save.refuses_writes(true, &state.config.save) => {
+                aof_err = format!("MISCONF Errors writing to the AOF file: {e}");
+                Some(aof_err.as_str())
+            }
+            _ => Some(crate::commands::save::MISCONF_ERR),
+        }
     } else if state.mode.min_replicas && origin == Origin::Client && writes(spec, client, in_multi)
     {
         Some(NOREPLICAS_ERR)
@@ -192,7 +200,9 @@ fn gate(
             if in_multi {
                 client.multi_aborted = true;
             }
-            state.stats.count_error(CmdError::from(err).code());
+            state
+                .stats
+                .count_error(CmdError::owned(err.to_string()).code());
             out.error(err);
         }
         return true;

@@ -180,7 +180,17 @@ impl MainLoop {
     /// lines logged once it is loaded); serves until SIGTERM/SIGINT or
     /// SHUTDOWN.
     pub fn run(mut self, ready: Vec<&'static str>) -> io::Result<()> {
+        // With the AOF on, the ready lines wait until its files are open:
+        // tools wait for them, then look at the files.
+        let (ready, mut aof_ready) = if self.state.config.appendonly {
+            (Vec::new(), ready)
+        } else {
+            (ready, Vec::new())
+        };
         self.loader = super::loading::start(&mut self.state, ready)?;
+        if self.loader.is_none() {
+            super::aof::on_server_start(&mut self.state, &mut aof_ready);
+        }
         let mut events = Events::with_capacity(1024);
         let mut next_cron = Instant::now();
         // When the cycle in progress woke from the poll, and the commands
@@ -202,7 +212,7 @@ impl MainLoop {
                 wake_at = wake_at.min(now + Duration::from_millis(left));
             }
             let mut timeout = wake_at.saturating_duration_since(now);
-            if !self.inbox.is_empty() || !self.exec.is_empty() {
+            if !self.inbox.is_empty() || !self.exec.is_empty() || self.state.blocking.has_ready() {
                 timeout = Duration::ZERO;
             } else if self.state.snapshot.is_some() {
                 // A save's walk goes on between commands, unless it waits
@@ -274,9 +284,11 @@ impl MainLoop {
             self.exec
                 .run(&mut self.state, &mut self.clients, &mut self.outbox);
             super::save::tick(&mut self.state);
+            super::aof::tick(&mut self.state);
             if let Some(l) = self.loader.as_mut() {
                 if l.step(&mut self.state)? {
                     self.loader = None;
+                    super::aof::on_server_start(&mut self.state, &mut aof_ready);
                 }
             }
             if let Some(new) = self.state.new_listeners.take() {
@@ -308,6 +320,7 @@ impl MainLoop {
                 });
                 self.state.blocking = blocking;
                 super::save::cron(&mut self.state);
+                super::aof::cron(&mut self.state);
                 // Keys the active expiry removed fail their watchers' EXEC.
                 self.state.touch_watched(&mut self.clients, 0, None);
                 // CONFIG SET may have changed what the IO side enforces.
@@ -334,6 +347,9 @@ impl MainLoop {
                 );
                 self.state.stats.net_output_bytes += n;
             }
+            // The turn's writes reach the AOF before any of its replies
+            // leave (`appendfsync always`: written and synced).
+            super::aof::before_replies(&mut self.state);
             self.flush_outbox();
             if self.state.shutdown.is_some() && super::save::before_exit(&mut self.state) {
                 return self.shutdown();
@@ -633,6 +649,7 @@ impl MainLoop {
 
     fn shutdown(mut self) -> io::Result<()> {
         tracing::warn!("User requested shutdown...");
+        super::aof::before_exit(&mut self.state);
         self.io
             .local
             .shutdown(self.poll.registry(), &mut self.inbox);

@@ -5,6 +5,7 @@
 //! command through the `call` path) and routes replies back through
 //! `Outbox`. The state it runs commands on is `crate::state`.
 
+pub mod aof;
 pub mod aof_load;
 pub mod batch;
 pub mod call;

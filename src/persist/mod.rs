@@ -13,7 +13,9 @@
 //!   snapshot's records, which reach it through `save_sink`'s flat batches;
 //! - `save_state`: what INFO and the schedule keep about saves;
 //! - `aof_manifest`: the multi-part AOF's manifest (which BASE, INCR and
-//!   HISTORY files make up the AOF).
+//!   HISTORY files make up the AOF);
+//! - `aof_write`: the AOF writer (RESP encoding, write and fsync policy);
+//! - `aof_rewrite`: a rewrite's BASE, on the save writer thread.
 //!
 //! A payload is untrusted network input: decoding returns an `Error` (the
 //! offset and what was expected) and never panics, and no buffer is sized
@@ -23,6 +25,8 @@
 pub mod aof_check;
 pub mod aof_manifest;
 pub mod aof_read;
+pub mod aof_rewrite;
+pub mod aof_write;
 pub mod codec;
 pub mod compact;
 pub mod lzf;

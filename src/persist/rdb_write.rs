@@ -62,7 +62,7 @@ const NODE_PACKED: u64 = 2;
 pub const CHANNEL_BATCHES: usize = 8;
 pub const BATCH_BYTES: usize = 512 * 1024;
 /// How often a writer waiting for records looks whether it was cancelled.
-const STOP_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+pub(super) const STOP_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 /// Bytes the encoder gathers before a write to the file.
 const WRITE_CHUNK: usize = 256 * 1024;
 
@@ -111,13 +111,18 @@ impl<W: Write> Encoder<W> {
 
     /// The magic, the version and the aux fields, as rdbSaveInfoAuxFields.
     pub fn header(&mut self, aux: &Aux) -> io::Result<()> {
+        self.header_with(aux, false)
+    }
+
+    /// `header`, with `aof-base 1` for an AOF's BASE (RDB preamble).
+    pub fn header_with(&mut self, aux: &Aux, aof_base: bool) -> io::Result<()> {
         self.buf
             .extend_from_slice(format!("REDIS{:04}", super::RDB_VERSION).as_bytes());
         self.aux(b"redis-ver", aux.redis_ver.as_bytes());
         self.aux(b"redis-bits", b"64");
         self.aux(b"ctime", aux.ctime.to_string().as_bytes());
         self.aux(b"used-mem", aux.used_mem.to_string().as_bytes());
-        self.aux(b"aof-base", b"0");
+        self.aux(b"aof-base", if aof_base { b"1" } else { b"0" });
         self.spill(false)
     }
 
@@ -241,17 +246,17 @@ pub struct SaveJob {
     shared: Arc<Shared>,
 }
 
-struct Shared {
+pub(super) struct Shared {
     /// Keys written so far (INFO `current_save_keys_processed`).
-    processed: AtomicU64,
+    pub(super) processed: AtomicU64,
     /// Stop: the records still coming are dropped, the temp file removed.
-    stop: AtomicBool,
+    pub(super) stop: AtomicBool,
     /// The writer failed: the records still coming are dropped.
-    failed: AtomicBool,
+    pub(super) failed: AtomicBool,
     /// The sink was last found full: the walk waits for the writer.
     lagging: AtomicBool,
     /// `rdb-key-save-delay`, followed live as Valkey's child reads it.
-    key_delay_us: AtomicI64,
+    pub(super) key_delay_us: AtomicI64,
 }
 
 impl SaveJob {
@@ -356,10 +361,24 @@ impl SnapshotSink for SaveSink {
     }
 }
 
+/// What a save writes: an RDB file, or an AOF rewrite's BASE (an RDB
+/// marked `aof-base`, or commands: `aof_rewrite`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Rdb,
+    AofBaseRdb,
+    AofBaseCommands { timestamps: bool },
+}
+
 /// Starts the writer thread for a save described by `spec`; the sink the
 /// snapshot is to feed. The save ends when the sink is dropped (after the
 /// snapshot's last record) or cancelled.
 pub fn spawn(spec: SaveSpec) -> io::Result<(SaveJob, SaveSink)> {
+    spawn_kind(spec, Kind::Rdb)
+}
+
+/// `spawn` for a file of `kind`.
+pub fn spawn_kind(spec: SaveSpec, kind: Kind) -> io::Result<(SaveJob, SaveSink)> {
     let (inner, src) = FlatSink::new(CHANNEL_BATCHES, BATCH_BYTES);
     let shared = Arc::new(Shared {
         processed: AtomicU64::new(0),
@@ -371,7 +390,7 @@ pub fn spawn(spec: SaveSpec) -> io::Result<(SaveJob, SaveSink)> {
     let theirs = shared.clone();
     let handle = std::thread::Builder::new()
         .name("rdb-save".into())
-        .spawn(move || write_file(&spec, &src, &theirs))?;
+        .spawn(move || write_file(&spec, kind, &src, &theirs))?;
     Ok((
         SaveJob {
             handle: Some(handle),
@@ -386,7 +405,10 @@ pub fn temp_name() -> String {
     format!("temp-{}.rdb", std::process::id())
 }
 
-fn write_file(spec: &SaveSpec, src: &FlatSource, shared: &Shared) -> Outcome {
+fn write_file(spec: &SaveSpec, kind: Kind, src: &FlatSource, shared: &Shared) -> Outcome {
+    if kind != Kind::Rdb {
+        return super::aof_rewrite::write_base(spec, kind, src, shared);
+    }
     let tmp_name = temp_name();
     let tmp = spec.dir.join(&tmp_name);
     let root = spec.dir.display();
@@ -401,7 +423,7 @@ fn write_file(spec: &SaveSpec, src: &FlatSource, shared: &Shared) -> Outcome {
             return Outcome::Failed;
         }
     };
-    let written = match write_records(spec, file, src, shared) {
+    let written = match write_records(spec, kind, file, src, shared) {
         Ok(Some(w)) => w,
         Ok(None) => {
             let _ = std::fs::remove_file(&tmp);
@@ -436,15 +458,19 @@ fn write_file(spec: &SaveSpec, src: &FlatSource, shared: &Shared) -> Outcome {
 }
 
 /// The file's contents; None when cancelled.
-fn write_records(
+pub(super) fn write_records(
     spec: &SaveSpec,
+    kind: Kind,
     file: File,
     src: &FlatSource,
     shared: &Shared,
 ) -> io::Result<Option<Outcome>> {
     let out = io::BufWriter::with_capacity(64 * 1024, file);
+    if let Kind::AofBaseCommands { timestamps } = kind {
+        return super::aof_rewrite::write_commands(out, timestamps, src, shared);
+    }
     let mut enc = Encoder::new(out, spec.compress, spec.checksum, spec.sizes.clone());
-    enc.header(&spec.aux)?;
+    enc.header_with(&spec.aux, kind == Kind::AofBaseRdb)?;
     let mut rng = Rng::default();
     let mut keys = 0u64;
     // Big copies under way: their parts so far.
@@ -530,10 +556,34 @@ fn write_records(
 
 /// One element of a big copy: a string, or a (field, value) or (member,
 /// score) pair.
-enum Item<'a> {
+pub(crate) enum Item<'a> {
     One(&'a [u8]),
     Pair(&'a [u8], &'a [u8]),
     Scored(&'a [u8], f64),
+}
+
+/// A big copy's elements, each once, in the order received (an AOF
+/// rewrite writes them as commands): a list's as they came, a set's,
+/// hash's or zset's without the repeats a scan across a rehash may give.
+pub(crate) fn big_items(kind: BigKind, len: u64, p: &Partial) -> Vec<Item<'_>> {
+    let mut r = frame::Reader::new(&p.bytes);
+    let mut out = Vec::with_capacity(len.min(p.count) as usize);
+    if kind == BigKind::List || p.count == len {
+        while let Some(item) = next_item(&mut r, kind) {
+            out.push(item);
+        }
+        return out;
+    }
+    let mut seen: HashSet<&[u8]> = HashSet::with_capacity(len.min(p.count) as usize);
+    while let Some(item) = next_item(&mut r, kind) {
+        let m = match item {
+            Item::One(m) | Item::Pair(m, _) | Item::Scored(m, _) => m,
+        };
+        if seen.insert(m) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 fn next_item<'a>(r: &mut frame::Reader<'a>, kind: BigKind) -> Option<Item<'a>> {
@@ -637,7 +687,7 @@ pub(crate) fn write_big(out: &mut Vec<u8>, kind: BigKind, len: u64, p: &Partial,
 
 /// Valkey's debugDelay: sleeps `us` microseconds; a negative value sleeps
 /// 1 µs once in `-us` calls on average.
-fn key_delay(us: i64, rng: &mut Rng) {
+pub(super) fn key_delay(us: i64, rng: &mut Rng) {
     let us = if us < 0 {
         u64::from(rng.below(us.unsigned_abs().min(usize::MAX as u64) as usize) == 0)
     } else {
@@ -649,7 +699,7 @@ fn key_delay(us: i64, rng: &mut Rng) {
 }
 
 /// Syncs the directory holding `path`, so the rename survives a crash.
-fn fsync_dir(path: &Path) -> io::Result<()> {
+pub(super) fn fsync_dir(path: &Path) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

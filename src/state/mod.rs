@@ -210,6 +210,8 @@ pub struct State {
     /// The AOF's manifest: read at startup by the AOF loader (None when no
     /// multi-part AOF existed), then kept up to date by the AOF writer.
     pub aof_manifest: Option<crate::persist::aof_manifest::Manifest>,
+    /// The AOF writer and rewrite state (`commands::aof`, `exec::aof`).
+    pub aof: crate::persist::aof_write::Aof,
 }
 
 /// TCP listening sockets (CONFIG SET port/bind).
@@ -278,6 +280,7 @@ impl State {
             migrate_sockets: Default::default(),
             rdb_load: Default::default(),
             aof_manifest: None,
+            aof: Default::default(),
             config,
         };
         state.apply_tracking_config();
@@ -302,7 +305,7 @@ impl State {
                 .map(String::as_str)
                 != Some("no"),
             &self.config.save,
-        );
+        ) || self.aof.disk_error().is_some();
         self.apply_notify_config();
         self.apply_tracking_config();
     }
