@@ -602,5 +602,21 @@ fn debug_loadaof_replaces_the_dataset_with_the_aof() {
         cmd(&mut c, &["SELECT", "2"]);
         assert_eq!(q(&mut c, &["GET", "b"]), "2");
         assert!(s.log().contains("Append Only File loaded by DEBUG LOADAOF"));
+        // A write just before it, in the same pipeline, is in the file
+        // first, so the load keeps it.
+        let (ok, loaded, got): (String, String, String) = redis::pipe()
+            .cmd("SET")
+            .arg("c")
+            .arg("3")
+            .cmd("DEBUG")
+            .arg("LOADAOF")
+            .cmd("GET")
+            .arg("c")
+            .query(&mut c)
+            .unwrap_or_else(|e| panic!("{e}: {}", s.log()));
+        assert_eq!(
+            (ok.as_str(), loaded.as_str(), got.as_str()),
+            ("OK", "OK", "3")
+        );
     }
 }

@@ -50,6 +50,15 @@ pub(super) fn debug_loadaof(ctx: &mut Ctx) -> CmdResult {
         return Err("ERR DEBUG LOADAOF is not available".into());
     };
     let state = ctx.admin().state;
+    // What ran before is in the file first (Valkey's flushAppendOnlyFile
+    // with force), so the load replays it.
+    if state.aof.is_on() {
+        let running = state.effects.set_aside_running();
+        if super::aof::flush_turn(state).is_err() || super::aof::flush(state, true).is_err() {
+            std::process::exit(1);
+        }
+        state.effects.resume_running(running);
+    }
     // A background save's snapshot must not see its dbs replaced.
     super::save::stop_running(state);
     super::save::finish_abandoned(state);

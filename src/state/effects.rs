@@ -154,6 +154,26 @@ impl Effects {
         }
     }
 
+    /// Sets aside what the running outermost call has propagated so far,
+    /// leaving only finished commands in the stream (DEBUG LOADAOF writes
+    /// those to the AOF from inside a command); `resume_running` puts it
+    /// back after the stream was drained.
+    pub fn set_aside_running(&mut self) -> Vec<Propagated> {
+        if self.depth == 0 {
+            return Vec::new();
+        }
+        self.stream.split_off(self.top_start.min(self.stream.len()))
+    }
+
+    /// Puts back what `set_aside_running` took, after the stream before
+    /// it was drained.
+    pub fn resume_running(&mut self, running: Vec<Propagated>) {
+        if self.depth > 0 {
+            self.top_start = self.stream.len();
+        }
+        self.stream.extend(running);
+    }
+
     /// Sets who listens.
     pub fn listen(&mut self, propagating: bool, track_keys: bool) {
         self.propagating = propagating;
@@ -229,6 +249,26 @@ mod tests {
         v.iter()
             .map(|s| Bytes::copy_from_slice(s.as_bytes()))
             .collect()
+    }
+
+    #[test]
+    fn the_running_call_is_set_aside_while_finished_commands_drain() {
+        let mut e = Effects::default();
+        e.listen(true, false);
+        e.enter();
+        e.end_command(0, &argv(&["SET", "a", "1"]), true);
+        e.leave();
+        e.enter();
+        e.push(0, argv(&["DEL", "x"]));
+        let running = e.set_aside_running();
+        assert_eq!(e.stream.len(), 1);
+        e.stream.clear();
+        e.resume_running(running);
+        e.end_command(0, &argv(&["SET", "b", "2"]), true);
+        e.leave();
+        // The running call's two commands still go out as one unit.
+        let names: Vec<&[u8]> = e.stream.iter().map(|p| &p.argv[0][..]).collect();
+        assert_eq!(names, [&b"MULTI"[..], b"DEL", b"SET", b"EXEC"]);
     }
 
     #[test]
