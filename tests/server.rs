@@ -652,7 +652,7 @@ server_test_with!(debug_enabled, ["--enable-debug-command", "yes"], |srv| {
         rt(&mut s, &["DEBUG", "PROTOCOL", "push"]),
         "-ERR RESP2 is not supported by this command\r\n"
     );
-    assert!(rt(&mut s, &["DEBUG", "HELP"]).starts_with("*63\r\n+DEBUG <subcommand>"));
+    assert!(rt(&mut s, &["DEBUG", "HELP"]).starts_with("*65\r\n+DEBUG <subcommand>"));
 });
 
 server_test_with!(debug_local, ["--enable-debug-command", "local"], |srv| {

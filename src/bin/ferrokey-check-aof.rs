@@ -11,7 +11,11 @@ fn main() -> ExitCode {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
-    let code = ferrokey::persist::aof_check::run(&args, &mut out, &mut input);
+    let tool = ferrokey::persist::aof_check::Tool {
+        version: ferrokey::VERSION,
+        log_time: ferrokey::log::timestamp,
+    };
+    let code = ferrokey::persist::aof_check::run(&tool, &args, &mut out, &mut input);
     let _ = out.flush();
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

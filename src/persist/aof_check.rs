@@ -30,6 +30,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, Read, Seek, SeekFrom, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
+use std::time::SystemTime;
 
 use super::aof_manifest::Manifest;
 use super::codec::Reader;
@@ -194,6 +195,8 @@ pub struct Checker<'a> {
     error: Vec<u8>,
     epos: u64,
     line_buf: [u8; 128],
+    /// How log lines give the time (`Tool::log_time`).
+    log_time: fn(SystemTime) -> String,
 }
 
 /// Where the RESP pass stopped.
@@ -340,6 +343,7 @@ impl<'a> Checker<'a> {
             error: Vec::new(),
             epos: 0,
             line_buf: [0u8; 128],
+            log_time: unix_time,
         }
     }
 
@@ -928,7 +932,7 @@ impl<'a> Checker<'a> {
         let line = format!(
             "{}:M {} # {msg}\n",
             std::process::id(),
-            crate::log::timestamp(std::time::SystemTime::now())
+            (self.log_time)(SystemTime::now())
         );
         self.say(&[line.as_bytes()]);
     }
@@ -1058,10 +1062,24 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// What the binary tells the checker about itself (this module leaves the
+/// server's log and version to it).
+pub struct Tool {
+    pub version: &'static str,
+    /// The time as the server's log lines give it.
+    pub log_time: fn(SystemTime) -> String,
+}
+
+/// Unix seconds and milliseconds, when no log format is given.
+fn unix_time(t: SystemTime) -> String {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    format!("{}.{:03}", d.as_secs(), d.subsec_millis())
+}
+
 /// The tool's entry point: `args` as `argv` (the program's name first);
 /// output goes to `out`, `--fix` reads its answer from `stdin`. Returns
 /// the exit code.
-pub fn run(args: &[OsString], out: &mut dyn Write, stdin: &mut dyn BufRead) -> i32 {
+pub fn run(tool: &Tool, args: &[OsString], out: &mut dyn Write, stdin: &mut dyn BufRead) -> i32 {
     let argv0 = args
         .first()
         .map(|a| a.as_bytes())
@@ -1076,7 +1094,7 @@ pub fn run(args: &[OsString], out: &mut dyn Write, stdin: &mut dyn BufRead) -> i
     let arg = |i: usize| args.get(i).map(|a| a.as_bytes()).unwrap_or_default();
     let (filepath, fix, to_timestamp) = match args.len() {
         2 if arg(1) == b"-v" || arg(1) == b"--version" => {
-            let _ = writeln!(out, "ferrokey-check-aof v={}", crate::VERSION);
+            let _ = writeln!(out, "ferrokey-check-aof v={}", tool.version);
             return 0;
         }
         2 => (arg(1), false, 0),
@@ -1098,6 +1116,7 @@ pub fn run(args: &[OsString], out: &mut dyn Write, stdin: &mut dyn BufRead) -> i
     }
     let dirpath = dirname(filepath);
     let mut c = Checker::new(out, stdin, to_timestamp);
+    c.log_time = tool.log_time;
     let res = (|| {
         if c.file_is_manifest(filepath)? {
             c.check_multi_part(&dirpath, filepath, fix)

@@ -25,7 +25,11 @@ fn run_tool(args: &[&OsStr], stdin: &[u8]) -> (String, i32) {
     argv.extend(args.iter().map(|a| a.to_os_string()));
     let mut out = Vec::new();
     let mut input = stdin;
-    let code = run(&argv, &mut out, &mut input);
+    let tool = Tool {
+        version: "test",
+        log_time: |_| "TIME".into(),
+    };
+    let code = run(&tool, &argv, &mut out, &mut input);
     (String::from_utf8_lossy(&out).into_owned(), code)
 }
 
