@@ -29,8 +29,9 @@
 //! (sockets and the messages to and from the main thread; never the
 //! keyspace), `resp` (the wire protocol), `ring` (the lock-free SPSC ring,
 //! depending on nothing), `util` (numbers, the long double, RNG, glob),
-//! `config`, and `persist` (the RDB format: DUMP payloads, the file writer
-//! thread that forkless snapshots feed, the streaming loader's parser).
+//! `config`, and `persist` (the file formats: DUMP payloads, the RDB
+//! writer thread that forkless snapshots feed, the streaming RDB parser,
+//! and the append-only file's manifest, writer, reader and checker).
 //! `docs/architecture.md` walks through it for a newcomer.
 
 pub mod alloc;
