@@ -205,7 +205,12 @@ fn status(c: &mut Connection, args: &[&str]) -> String {
 }
 
 fn info_field(c: &mut Connection, name: &str) -> String {
-    let info: String = redis::cmd("INFO").arg("persistence").query(c).unwrap();
+    let section = if name.contains("fork") {
+        "stats"
+    } else {
+        "persistence"
+    };
+    let info: String = redis::cmd("INFO").arg(section).query(c).unwrap();
     info.lines()
         .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
         .unwrap_or_else(|| panic!("no {name} in {info}"))
@@ -322,6 +327,8 @@ fn bgsave_and_save(io_threads: usize) {
     assert!(p.aux["used-mem"].parse::<u64>().unwrap() > 0);
     assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
     assert_eq!(info_field(&mut c, "rdb_saves"), "1");
+    // SAVE is not a background snapshot (not a fork in Valkey).
+    assert_eq!(info_field(&mut c, "total_forks"), "0");
 
     // BGSAVE of a changed dataset, with rdbchecksum and compression off.
     ok(&mut c, &["DEL", "str"]);
@@ -340,6 +347,11 @@ fn bgsave_and_save(io_threads: usize) {
     assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
     assert_eq!(info_field(&mut c, "rdb_saves"), "2");
     assert_ne!(info_field(&mut c, "rdb_last_bgsave_time_sec"), "-1");
+    // Each background snapshot stands for Valkey's fork; RESETSTAT zeroes it.
+    assert_eq!(info_field(&mut c, "total_forks"), "1");
+    ok(&mut c, &["CONFIG", "RESETSTAT"]);
+    assert_eq!(info_field(&mut c, "total_forks"), "0");
+    assert_eq!(info_field(&mut c, "latest_fork_usec"), "0");
     let p = parse(&dir.join("dump.rdb"), true);
     assert_eq!(p.image, want, "BGSAVE");
     let last: i64 = redis::cmd("LASTSAVE").query(&mut c).unwrap();

@@ -367,7 +367,9 @@ pub fn start_rewrite(st: &mut State) -> bool {
             return false;
         }
     };
+    let t = Instant::now();
     st.snapshot = Background::start(&mut st.dbs, Box::new(sink));
+    st.stats.count_background_start(t.elapsed());
     if st.snapshot.is_none() {
         job.cancel();
         return false;

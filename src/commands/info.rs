@@ -384,8 +384,9 @@ fn info_stats(s: &mut String, st: &State) {
     kv(s, "pubsub_channels", st.pubsub.count(Kind::Channel));
     kv(s, "pubsub_patterns", st.pubsub.count(Kind::Pattern));
     kv(s, "pubsubshard_channels", st.pubsub.count(Kind::Shard));
-    kv(s, "latest_fork_usec", 0);
-    kv(s, "total_forks", 0);
+    // No child is forked: a background snapshot stands for one.
+    kv(s, "latest_fork_usec", st.stats.latest_start_usec);
+    kv(s, "total_forks", st.stats.background_starts);
     kv(s, "migrate_cached_sockets", st.migrate_sockets.len());
     let (keys, items, prefixes) = st.tracking.totals();
     kv(s, "tracking_total_keys", keys);

@@ -240,7 +240,9 @@ pub fn start_background(state: &mut State) -> bool {
             return false;
         }
     };
+    let t = Instant::now();
     state.snapshot = Background::start(&mut state.dbs, Box::new(sink));
+    state.stats.count_background_start(t.elapsed());
     state.save.running = Some(Running {
         job,
         started: Instant::now(),

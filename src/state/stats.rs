@@ -43,6 +43,11 @@ impl CmdStat {
 
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// INFO `total_forks` / `latest_fork_usec`: background snapshots started
+    /// (BGSAVE, an AOF rewrite: what forks a child in Valkey; SAVE does
+    /// not), and how long the last one took to start, in microseconds.
+    pub background_starts: u64,
+    pub latest_start_usec: u64,
     pub connections_received: u64,
     pub rejected_connections: u64,
     pub commands_processed: u64,
@@ -89,6 +94,12 @@ impl Stats {
 
     /// Time in commands (INFO `eventloop_duration_cmd_sum`), in µs: the sum
     /// of what INFO commandstats records, so it costs the call path nothing.
+    /// A background snapshot started, taking `took` to start.
+    pub fn count_background_start(&mut self, took: Duration) {
+        self.background_starts += 1;
+        self.latest_start_usec = took.as_micros() as u64;
+    }
+
     pub fn cmd_duration_usec(&self) -> u64 {
         self.commands.iter().map(|c| c.nsec).sum::<u64>() / 1000
     }
