@@ -25,6 +25,7 @@
 //! bulk's bytes are counted while skipped, never buffered), and no read
 //! can panic.
 
+use crate::util::num;
 use std::ffi::{OsStr, OsString};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, Read, Seek, SeekFrom, Write};
@@ -244,51 +245,6 @@ pub fn validate_reader<R: Read>(r: R, to_timestamp: i64) -> Report {
     }
 }
 
-/// C's `strtol(s, &end, 10)`: the value (saturated, with overflow
-/// flagged) and the index where parsing stopped (0 when no digits).
-fn strtol(s: &[u8]) -> (i64, usize, bool) {
-    let mut i = 0;
-    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
-        i += 1;
-    }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let digits = i;
-    let mut v: i64 = 0;
-    let mut overflow = false;
-    while i < s.len() && s[i].is_ascii_digit() {
-        let d = i64::from(s[i] - b'0');
-        let next = v.checked_mul(10).and_then(|x| {
-            if neg {
-                x.checked_sub(d)
-            } else {
-                x.checked_add(d)
-            }
-        });
-        match next {
-            Some(x) => v = x,
-            None => {
-                overflow = true;
-                v = if neg { i64::MIN } else { i64::MAX };
-            }
-        }
-        i += 1;
-    }
-    if i == digits {
-        return (0, 0, false);
-    }
-    (v, i, overflow)
-}
-
 /// The bytes of a C string: up to the first NUL.
 fn c_str(b: &[u8]) -> &[u8] {
     match memchr::memchr(0, b) {
@@ -401,7 +357,7 @@ impl<'a> Checker<'a> {
             self.set_error(&msg);
             return Ok(None);
         }
-        let (v, end, _) = strtol(c_str(&buf[1..]));
+        let (v, end, _) = num::strtol(c_str(&buf[1..]));
         let at = 1 + end;
         let b0 = buf.get(at).copied().unwrap_or(0);
         let b1 = buf.get(at + 1).copied().unwrap_or(0);
@@ -522,7 +478,7 @@ impl<'a> Checker<'a> {
             return Ok(None);
         }
         let digits = c_str(&line[4..]);
-        let (ts, end, overflow) = strtol(digits);
+        let (ts, end, overflow) = num::strtol(digits);
         if overflow || digits.get(end) != Some(&b'\r') {
             self.sayln("Invalid timestamp annotation");
             return Err(Exit(1));
@@ -1101,7 +1057,7 @@ pub fn run(tool: &Tool, args: &[OsString], out: &mut dyn Write, stdin: &mut dyn 
         3 if arg(1) == b"--fix" => (arg(2), true, 0),
         4 if arg(1) == b"--truncate-to-timestamp" => {
             let s = arg(2);
-            let (ts, end, overflow) = strtol(s);
+            let (ts, end, overflow) = num::strtol(s);
             if overflow || end != s.len() {
                 let _ = out.write_all(b"Invalid timestamp, aborting...\n");
                 return 1;

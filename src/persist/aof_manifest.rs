@@ -414,35 +414,9 @@ fn trim(mut s: &[u8]) -> &[u8] {
     s
 }
 
-/// C's `atoll`: leading whitespace, a sign, digits up to the first other
-/// byte; 0 when there are none (saturating where C would overflow).
+/// C's `atoll` (`util::num::strtol`'s value).
 fn atoll(s: &[u8]) -> i64 {
-    let mut i = 0;
-    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
-        i += 1;
-    }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let mut v: i64 = 0;
-    while let Some(d) = s.get(i).filter(|c| c.is_ascii_digit()) {
-        let d = i64::from(d - b'0');
-        v = if neg {
-            v.saturating_mul(10).saturating_sub(d)
-        } else {
-            v.saturating_mul(10).saturating_add(d)
-        };
-        i += 1;
-    }
-    v
+    crate::util::num::strtol(s).0
 }
 
 /// Valkey's `sdsneedsrepr`: a name with quotes, escapes, blanks or

@@ -224,35 +224,9 @@ impl<R: Read> AofReader<R> {
     }
 }
 
-/// C's `strtol(s, NULL, 10)`: leading whitespace, a sign, digits up to the
-/// first other byte; 0 when there are none, saturating on overflow.
+/// C's `strtol(s, NULL, 10)` (`util::num::strtol`'s value).
 fn strtol(s: &[u8]) -> i64 {
-    let mut i = 0;
-    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
-        i += 1;
-    }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let mut v: i64 = 0;
-    while let Some(d) = s.get(i).filter(|b| b.is_ascii_digit()) {
-        let d = i64::from(d - b'0');
-        v = if neg {
-            v.saturating_mul(10).saturating_sub(d)
-        } else {
-            v.saturating_mul(10).saturating_add(d)
-        };
-        i += 1;
-    }
-    v
+    crate::util::num::strtol(s).0
 }
 
 #[cfg(test)]

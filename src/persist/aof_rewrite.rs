@@ -15,21 +15,17 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::RecvTimeoutError;
 
 #[cfg(test)]
 use bytes::Bytes;
 
 use super::aof_write::{encode_select, encode_timestamp};
-use super::rdb_write::{
-    big_items, fsync_dir, key_delay, Item, Kind, Outcome, Partial, SaveSpec, Shared, STOP_POLL,
-};
+use super::rdb_write::{big_items, each_record, fsync_dir, Item, Kind, Outcome, SaveSpec, Shared};
 use super::save_sink::{FlatSource, FlatValue};
 use crate::keyspace::list::Elem;
 use crate::keyspace::snapshot::BigKind;
 use crate::keyspace::Value;
 use crate::util::num::{format_double, push_int};
-use crate::util::rng::Rng;
 use crate::util::strerror;
 
 /// Items per command in a rewritten BASE.
@@ -101,74 +97,33 @@ pub(super) fn write_commands(
     if timestamps {
         encode_timestamp(&mut enc.buf, crate::keyspace::now_ms() / 1000);
     }
-    let mut rng = Rng::default();
-    let mut keys = 0u64;
-    // Big copies under way: their parts so far (see `rdb_write`).
-    let mut partial: std::collections::HashMap<u64, Partial> = Default::default();
-    loop {
-        let mut batch = match src.batches.recv_timeout(STOP_POLL) {
-            Ok(b) => b,
-            Err(RecvTimeoutError::Timeout) if !shared.stop.load(Ordering::Relaxed) => continue,
-            Err(RecvTimeoutError::Timeout) => return Ok(None),
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        let (bytes, records) = batch.drain();
-        for r in records {
-            if shared.stop.load(Ordering::Relaxed) {
-                return Ok(None);
+    let keys = each_record(src, shared, |r, key, bytes, big| {
+        match (&r.value, big) {
+            (FlatValue::Int(n), _) => {
+                let mut v = Vec::new();
+                push_int(&mut v, *n);
+                enc.string(r.db, key, &v, r.expire_ms)?
             }
-            match r.value {
-                FlatValue::BigPart {
-                    id,
-                    start,
-                    end,
-                    count,
-                } => {
-                    let p = partial.entry(id).or_default();
-                    p.bytes
-                        .extend_from_slice(bytes.get(start..end).unwrap_or_default());
-                    p.count += count;
-                    continue;
-                }
-                FlatValue::BigDropped { id } => {
-                    partial.remove(&id);
-                    continue;
-                }
-                _ => {}
+            (FlatValue::Bytes(start, end), _) => {
+                enc.string(r.db, key, &bytes[*start..*end], r.expire_ms)?
             }
-            key_delay(shared.key_delay_us.load(Ordering::Relaxed), &mut rng);
-            let key = &bytes[r.key.0..r.key.1];
-            match &r.value {
-                FlatValue::Int(n) => {
-                    let mut v = Vec::new();
-                    push_int(&mut v, *n);
-                    enc.string(r.db, key, &v, r.expire_ms)?
+            (FlatValue::Other(v), _) => enc.value(r.db, key, v, r.expire_ms)?,
+            (FlatValue::BigDone { kind, len, .. }, Some(p)) => {
+                let items = big_items(*kind, *len, &p);
+                if items.is_empty() {
+                    // Never (a big value has elements): no command would
+                    // make an empty key anyway.
+                    return Ok(false);
                 }
-                FlatValue::Bytes(start, end) => {
-                    enc.string(r.db, key, &bytes[*start..*end], r.expire_ms)?
-                }
-                FlatValue::Other(v) => enc.value(r.db, key, v, r.expire_ms)?,
-                FlatValue::BigDone { id, kind, len } => {
-                    let p = partial.remove(id).unwrap_or_default();
-                    let items = big_items(*kind, *len, &p);
-                    if items.is_empty() {
-                        // Never (a big value has elements): no command
-                        // would make an empty key anyway.
-                        continue;
-                    }
-                    enc.big(r.db, key, *kind, &items, r.expire_ms)?
-                }
-                FlatValue::BigPart { .. } | FlatValue::BigDropped { .. } => continue,
+                enc.big(r.db, key, *kind, &items, r.expire_ms)?
             }
-            keys += 1;
-            shared.processed.store(keys, Ordering::Relaxed);
+            _ => return Ok(false),
         }
-        batch.clear();
-        let _ = src.recycle.send(batch);
-    }
-    if shared.stop.load(Ordering::Relaxed) {
+        Ok(true)
+    })?;
+    let Some(keys) = keys else {
         return Ok(None);
-    }
+    };
     let out = enc.finish()?;
     let file = out.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
@@ -386,6 +341,7 @@ fn parse_commands(mut b: &[u8]) -> Vec<Vec<Bytes>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::persist::rdb_write::Partial;
 
     fn words(c: &[Bytes]) -> Vec<String> {
         c.iter()

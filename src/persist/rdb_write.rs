@@ -44,7 +44,7 @@ use super::codec::{write_binary_double, write_int_string, write_len, write_strin
 use super::object::{
     write_value, TYPE_HASH, TYPE_LIST_QUICKLIST_2, TYPE_SET, TYPE_STRING, TYPE_ZSET_2,
 };
-use super::save_sink::{FlatSink, FlatSource, FlatValue};
+use super::save_sink::{FlatRecord, FlatSink, FlatSource, FlatValue};
 use crate::keyspace::list::{listpack_blob, Elem};
 use crate::keyspace::snapshot::{frame, BigDone, BigKind, Record, SnapshotSink};
 use crate::util::rng::Rng;
@@ -471,6 +471,58 @@ pub(super) fn write_records(
     }
     let mut enc = Encoder::new(out, spec.compress, spec.checksum, spec.sizes.clone());
     enc.header_with(&spec.aux, kind == Kind::AofBaseRdb)?;
+    let keys = each_record(src, shared, |r, key, bytes, big| {
+        match (&r.value, big) {
+            (FlatValue::Int(n), _) => enc.record_with(r.db, key, r.expire_ms, |out, _| {
+                out.push(TYPE_STRING);
+                write_int_string(out, *n);
+            })?,
+            (FlatValue::Bytes(start, end), _) => {
+                let v = &bytes[*start..*end];
+                enc.record_with(r.db, key, r.expire_ms, |out, compress| {
+                    out.push(TYPE_STRING);
+                    write_string(out, v, compress);
+                })?
+            }
+            (FlatValue::Other(v), _) => enc.record(r.db, key, v, r.expire_ms)?,
+            (FlatValue::BigDone { kind, len, .. }, Some(p)) if p.count > 0 => {
+                enc.record_with(r.db, key, r.expire_ms, |out, compress| {
+                    write_big(out, *kind, *len, &p, compress)
+                })?
+            }
+            _ => {
+                // Never (a big value has elements): an empty one would make
+                // the file unloadable.
+                tracing::warn!("Big value with no parts skipped in the RDB");
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })?;
+    if keys.is_none() {
+        return Ok(None);
+    }
+    let out = enc.finish()?;
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    Ok(Some(Outcome::Saved {
+        keys: keys.unwrap_or(0),
+        bytes,
+    }))
+}
+
+/// The writer thread's loop over what the snapshot hands over, whatever
+/// it writes: `each` gets every record with its key and the batch's bytes,
+/// a big value once all its parts came (their `Partial`), and says whether
+/// it wrote a key. Parts of abandoned copies are forgotten, emptied batches
+/// go back to the sink, `rdb-key-save-delay` is honoured. The keys
+/// written, or None when the save was cancelled.
+pub(super) fn each_record(
+    src: &FlatSource,
+    shared: &Shared,
+    mut each: impl FnMut(&FlatRecord, &[u8], &[u8], Option<Partial>) -> io::Result<bool>,
+) -> io::Result<Option<u64>> {
     let mut rng = Rng::default();
     let mut keys = 0u64;
     // Big copies under way: their parts so far.
@@ -489,7 +541,7 @@ pub(super) fn write_records(
             if shared.stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
-            match r.value {
+            let big = match r.value {
                 FlatValue::BigPart {
                     id,
                     start,
@@ -506,39 +558,15 @@ pub(super) fn write_records(
                     partial.remove(&id);
                     continue;
                 }
-                _ => {}
-            }
+                FlatValue::BigDone { id, .. } => Some(partial.remove(&id).unwrap_or_default()),
+                _ => None,
+            };
             key_delay(shared.key_delay_us.load(Ordering::Relaxed), &mut rng);
-            let key = &bytes[r.key.0..r.key.1];
-            match &r.value {
-                FlatValue::Int(n) => enc.record_with(r.db, key, r.expire_ms, |out, _| {
-                    out.push(TYPE_STRING);
-                    write_int_string(out, *n);
-                })?,
-                FlatValue::Bytes(start, end) => {
-                    let v = &bytes[*start..*end];
-                    enc.record_with(r.db, key, r.expire_ms, |out, compress| {
-                        out.push(TYPE_STRING);
-                        write_string(out, v, compress);
-                    })?
-                }
-                FlatValue::Other(v) => enc.record(r.db, key, v, r.expire_ms)?,
-                FlatValue::BigDone { id, kind, len } => {
-                    let p = partial.remove(id).unwrap_or_default();
-                    if p.count == 0 {
-                        // Never (a big value has elements): an empty one
-                        // would make the file unloadable.
-                        tracing::warn!("Big value with no parts skipped in the RDB");
-                        continue;
-                    }
-                    enc.record_with(r.db, key, r.expire_ms, |out, compress| {
-                        write_big(out, *kind, *len, &p, compress)
-                    })?
-                }
-                FlatValue::BigPart { .. } | FlatValue::BigDropped { .. } => continue,
+            let key = bytes.get(r.key.0..r.key.1).unwrap_or_default();
+            if each(&r, key, bytes, big)? {
+                keys += 1;
+                shared.processed.store(keys, Ordering::Relaxed);
             }
-            keys += 1;
-            shared.processed.store(keys, Ordering::Relaxed);
         }
         // The emptied buffers go back to the sink (the main thread).
         batch.clear();
@@ -547,11 +575,7 @@ pub(super) fn write_records(
     if shared.stop.load(Ordering::Relaxed) {
         return Ok(None);
     }
-    let out = enc.finish()?;
-    let file = out.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    Ok(Some(Outcome::Saved { keys, bytes }))
+    Ok(Some(keys))
 }
 
 /// One element of a big copy: a string, or a (field, value) or (member,

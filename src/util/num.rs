@@ -245,9 +245,66 @@ pub fn format_double(d: f64) -> String {
     out
 }
 
+/// C's `strtol(s, &end, 10)` (and `atoll`): leading whitespace, a sign,
+/// digits up to the first other byte. The value (saturated, with overflow
+/// flagged) and the index where parsing stopped (0 when no digits, and the
+/// value 0).
+pub fn strtol(s: &[u8]) -> (i64, usize, bool) {
+    let mut i = 0;
+    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+        i += 1;
+    }
+    let neg = match s.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let digits = i;
+    let mut v: i64 = 0;
+    let mut overflow = false;
+    while i < s.len() && s[i].is_ascii_digit() {
+        let d = i64::from(s[i] - b'0');
+        let next = v.checked_mul(10).and_then(|x| {
+            if neg {
+                x.checked_sub(d)
+            } else {
+                x.checked_add(d)
+            }
+        });
+        match next {
+            Some(x) => v = x,
+            None => {
+                overflow = true;
+                v = if neg { i64::MIN } else { i64::MAX };
+            }
+        }
+        i += 1;
+    }
+    if i == digits {
+        return (0, 0, false);
+    }
+    (v, i, overflow)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strtol_is_cs() {
+        assert_eq!(strtol(b" -12x"), (-12, 4, false));
+        assert_eq!(strtol(b"+7"), (7, 2, false));
+        assert_eq!(strtol(b"x"), (0, 0, false));
+        assert_eq!(strtol(b"-"), (0, 0, false));
+        assert_eq!(strtol(b"99999999999999999999"), (i64::MAX, 20, true));
+        assert_eq!(strtol(b"-99999999999999999999"), (i64::MIN, 21, true));
+    }
 
     #[test]
     fn strict_integers() {
