@@ -110,8 +110,11 @@ fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 fn wait_rewrite_done(s: &mut TcpStream, rewrites: &str) {
+    // Both fields from one INFO: a rewrite may start between two.
     wait_for("the rewrite", || {
-        info_field(s, "aof_rewrite_in_progress") == "0" && info_field(s, "aof_rewrites") == rewrites
+        let text = q(s, &["INFO", "persistence"]);
+        text.contains("\r\naof_rewrite_in_progress:0\r\n")
+            && text.contains(&format!("\r\naof_rewrites:{rewrites}\r\n"))
     });
 }
 
