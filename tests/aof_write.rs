@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{q, raw_roundtrip, Server};
+use common::{cmd, q, raw_roundtrip, Server};
 
 fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("ferrokey-aof-write-{}-{name}", std::process::id()));
@@ -537,6 +537,35 @@ both!(config_set_appendonly_turns_it_on_and_off, |io| {
         .any(|a| a.get(1).map(String::as_str) == Some("before")));
     let _ = std::fs::remove_dir_all(&dir);
 });
+
+both!(
+    shutdown_waits_for_the_first_base_after_turning_aof_on,
+    |io| {
+        let dir = temp_dir(&format!("initial{io}"));
+        let mut srv = start(io, &dir, &[]);
+        let mut s = srv.raw();
+        for i in 0..20 {
+            q(&mut s, &["SET", &format!("k{i}"), "v"]);
+        }
+        // One second per key: the first BASE takes a while.
+        q(&mut s, &["CONFIG", "SET", "rdb-key-save-delay", "1000000"]);
+        assert_eq!(
+            q(&mut s, &["CONFIG", "SET", "appendonly", "yes"]),
+            "+OK\r\n"
+        );
+        assert_eq!(info_field(&mut s, "aof_rewrite_in_progress"), "1");
+        // Exiting now would leave an AOF without the dataset: refused.
+        assert_eq!(
+            q(&mut s, &["SHUTDOWN"]),
+            "-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
+        );
+        assert_eq!(q(&mut s, &["PING"]), "+PONG\r\n");
+        // FORCE exits anyway.
+        std::io::Write::write_all(&mut s, &cmd(&[&b"SHUTDOWN"[..], b"NOSAVE", b"FORCE"])).unwrap();
+        assert!(srv.wait_exit(Duration::from_secs(20)).is_some());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+);
 
 both!(info_persistence_has_valkeys_aof_fields_in_order, |io| {
     let dir = temp_dir(&format!("info{io}"));

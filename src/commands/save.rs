@@ -392,6 +392,17 @@ pub fn before_exit(state: &mut State, save: bool, nosave: bool, force: bool) -> 
         tracing::warn!("There is a child saving an .rdb. Killing it!");
         stop_running(state);
     }
+    if state.aof.state == crate::persist::aof_write::AofState::WaitRewrite
+        && state.aof.rewrite.is_some()
+    {
+        // The AOF was just turned on and its first BASE is not written:
+        // exiting now would leave an AOF without the dataset.
+        if !force {
+            tracing::warn!("Writing initial AOF, can't exit.");
+            return false;
+        }
+        tracing::warn!("Writing initial AOF. Exit anyway.");
+    }
     if state.rdb_load.in_progress.is_some() {
         // Never save a dataset that is still loading (it is not installed
         // yet): Valkey's prepareForShutdown turns SAVE into NOSAVE here.
