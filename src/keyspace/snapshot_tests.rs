@@ -493,40 +493,13 @@ fn swapdb_between_snapshots_keeps_marks_meaningful() {
     assert_eq!(sink.got, want);
 }
 
-/// A value by content only (a big value's copy is rebuilt in its plain
-/// encoding, so its Debug form may differ from the original's).
-fn content(v: &Value) -> String {
-    match v {
-        Value::Str(s) => format!("str {:?}", s.to_bytes()),
-        Value::List(l) => format!(
-            "list {:?}",
-            l.iter().map(|e| e.to_vec()).collect::<Vec<_>>()
-        ),
-        Value::Set(s) => {
-            let mut m: Vec<Vec<u8>> = s.members().map(|m| m.to_bytes().into_owned()).collect();
-            m.sort();
-            format!("set {m:?}")
-        }
-        Value::Hash(h) => {
-            let mut p: Vec<(Vec<u8>, Vec<u8>)> =
-                h.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
-            p.sort();
-            format!("hash {p:?}")
-        }
-        Value::ZSet(z) => format!(
-            "zset {:?}",
-            z.iter().map(|(m, s)| (m.to_vec(), s)).collect::<Vec<_>>()
-        ),
-    }
-}
-
 type ContentImage = HashMap<(usize, Vec<u8>), (String, i64)>;
 
 fn content_image(dbs: &[Db]) -> ContentImage {
     let mut m = ContentImage::new();
     for (i, db) in dbs.iter().enumerate() {
         for e in db.table().iter() {
-            m.insert((i, e.key().to_vec()), (content(&e.value()), e.expire()));
+            m.insert((i, e.key().to_vec()), (e.value().content(), e.expire()));
         }
     }
     m
@@ -546,7 +519,7 @@ impl SnapshotSink for ContentCollect {
         let k = (r.db, r.key.to_vec());
         if self
             .got
-            .insert(k, (content(r.value), r.expire_ms))
+            .insert(k, (r.value.content(), r.expire_ms))
             .is_some()
         {
             self.dups += 1;

@@ -368,6 +368,37 @@ impl Value {
 pub const LAZYFREE_THRESHOLD: usize = 64;
 
 #[cfg(test)]
+impl Value {
+    /// The value's contents whatever its encoding (sets and hashes sorted),
+    /// for tests that compare values across encodings: a big value copied
+    /// in parts comes back in its plain encoding.
+    pub fn content(&self) -> String {
+        match self {
+            Value::Str(s) => format!("str {:?}", s.to_bytes()),
+            Value::List(l) => format!(
+                "list {:?}",
+                l.iter().map(|e| e.to_vec()).collect::<Vec<_>>()
+            ),
+            Value::Set(s) => {
+                let mut m: Vec<Vec<u8>> = s.members().map(|m| m.to_bytes().into_owned()).collect();
+                m.sort();
+                format!("set {m:?}")
+            }
+            Value::Hash(h) => {
+                let mut p: Vec<(Vec<u8>, Vec<u8>)> =
+                    h.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+                p.sort();
+                format!("hash {p:?}")
+            }
+            Value::ZSet(z) => format!(
+                "zset {:?}",
+                z.iter().map(|(m, s)| (m.to_vec(), s)).collect::<Vec<_>>()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

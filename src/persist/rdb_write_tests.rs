@@ -262,32 +262,6 @@ fn strerror_drops_the_os_error_number() {
     assert_eq!(strerror(&e), "No such file or directory");
 }
 
-/// A value's contents whatever its encoding: sets and hashes sorted.
-fn content(v: &Value) -> String {
-    match v {
-        Value::Str(s) => format!("str {:?}", s.to_bytes()),
-        Value::List(l) => format!(
-            "list {:?}",
-            l.iter().map(|e| e.to_vec()).collect::<Vec<_>>()
-        ),
-        Value::Set(s) => {
-            let mut m: Vec<Vec<u8>> = s.members().map(|m| m.to_bytes().into_owned()).collect();
-            m.sort();
-            format!("set {m:?}")
-        }
-        Value::Hash(h) => {
-            let mut p: Vec<(Vec<u8>, Vec<u8>)> =
-                h.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
-            p.sort();
-            format!("hash {p:?}")
-        }
-        Value::ZSet(z) => format!(
-            "zset {:?}",
-            z.iter().map(|(m, s)| (m.to_vec(), s)).collect::<Vec<_>>()
-        ),
-    }
-}
-
 fn read_back(out: &[u8]) -> Value {
     let mut r = Reader::new(&out[1..]);
     let t = read_type(&mut Reader::new(&out[..1])).unwrap();
@@ -310,7 +284,7 @@ fn big_values_from_parts_drop_repeats_and_split_lists() {
     write_big(&mut out, BigKind::Set, 4, &p, true);
     assert_eq!(out[0], TYPE_SET);
     assert_eq!(
-        content(&read_back(&out)),
+        read_back(&out).content(),
         r#"set [[45, 55], [97], [98], [99]]"#
     );
     // A hash and a sorted set, exactly `len` elements.
@@ -360,7 +334,7 @@ fn big_values_from_parts_drop_repeats_and_split_lists() {
     let nodes = r.length("nodes").unwrap();
     assert!(nodes >= 5, "8 KiB nodes: {nodes}");
     let got = read_back(&out);
-    assert_eq!(content(&got), content(&Value::List(Box::new(want))));
+    assert_eq!(got.content(), Value::List(Box::new(want)).content());
 }
 
 #[test]
@@ -417,7 +391,7 @@ fn a_snapshot_with_big_values_saves_them_whole_or_as_written() {
     let mut want: Vec<(Vec<u8>, String, i64)> = dbs[0]
         .table()
         .iter()
-        .map(|e| (e.key().to_vec(), content(&e.value()), e.expire()))
+        .map(|e| (e.key().to_vec(), e.value().content(), e.expire()))
         .collect();
     let mut sp = spec(&dir);
     sp.sizes = vec![(12, 1)];
@@ -445,7 +419,7 @@ fn a_snapshot_with_big_values_saves_them_whole_or_as_written() {
         .iter()
         .map(|(db, k, v, exp)| {
             assert_eq!(*db, 0);
-            (k.clone(), content(v), *exp)
+            (k.clone(), v.content(), *exp)
         })
         .collect();
     want.sort();
