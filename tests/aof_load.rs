@@ -10,14 +10,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::free_port;
+use common::dir_server::DirServer as Srv;
 use ferrokey::persist::codec::write_string;
 use ferrokey::persist::crc64;
 use redis::Value as V;
@@ -80,108 +78,23 @@ fn rdb(keys: &[(&str, &str, Option<i64>)]) -> Vec<u8> {
     f
 }
 
-struct Srv {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
+/// A server with `appendonly yes` on `dir`, logging to `dir`/log.
+fn aof_server(dir: &Path, io_threads: usize, args: &[&str]) -> Srv {
+    let mut all = vec![
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--enable-debug-command",
+        "yes",
+    ];
+    all.extend_from_slice(args);
+    Srv::spawn(dir, io_threads, &all)
 }
 
-impl Srv {
-    /// A server with `appendonly yes` on `dir`, logging to `dir`/log.
-    fn spawn(dir: &Path, io_threads: usize, args: &[&str]) -> Srv {
-        let port = free_port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrokey-server"));
-        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"]);
-        cmd.args(["--loglevel", "notice", "--save", "", "--logfile"]);
-        cmd.arg(dir.join("log"));
-        cmd.arg("--dir").arg(dir);
-        cmd.args(["--appendonly", "yes", "--enable-debug-command", "yes"]);
-        cmd.args(["--io-threads", &io_threads.to_string()]);
-        if io_threads > 1 {
-            cmd.args(["--events-per-io-thread", "0"]);
-        }
-        cmd.args(args);
-        cmd.stdout(Stdio::null()).stderr(Stdio::null());
-        Srv {
-            child: cmd.spawn().unwrap(),
-            port,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
-    }
-
-    /// Waits until it answers PING with PONG (loaded and serving).
-    fn ready(&mut self) -> &mut Self {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(st)) = self.child.try_wait() {
-                panic!("server exited ({st}); log:\n{}", self.log());
-            }
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut buf = [0u8; 64];
-                if s.write_all(b"PING\r\n").is_ok() {
-                    if let Ok(n) = s.read(&mut buf) {
-                        if buf[..n].starts_with(b"+PONG") {
-                            return self;
-                        }
-                    }
-                }
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("not ready; log:\n{}", self.log());
-    }
-
-    /// Waits for the process to exit by itself; nothing was served.
-    fn exit(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(st)) = self.child.try_wait() {
-                assert!(
-                    !self.log().contains("Ready to accept connections"),
-                    "{}",
-                    self.log()
-                );
-                return st;
-            }
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
-                let mut buf = [0u8; 64];
-                if s.write_all(b"PING\r\n").is_ok() {
-                    if let Ok(n) = s.read(&mut buf) {
-                        assert!(!buf[..n].starts_with(b"+PONG"), "served: {}", self.log());
-                    }
-                }
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("still running; log:\n{}", self.log());
-    }
-
-    fn conn(&self) -> redis::Connection {
-        let c = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
-            .unwrap()
-            .get_connection()
-            .unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        c
-    }
-
-    fn aof(&self, name: &str) -> PathBuf {
-        self.dir.join("appendonlydir").join(name)
-    }
-}
-
-impl Drop for Srv {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// `name` in the server's AOF directory.
+fn aof_file(s: &Srv, name: &str) -> PathBuf {
+    s.dir.join("appendonlydir").join(name)
 }
 
 fn cmd(c: &mut redis::Connection, args: &[&str]) -> V {
@@ -229,7 +142,7 @@ fn valkey_appendonlydirs_load_with_its_digest() {
             let expected = std::fs::read_to_string(dir.join("expected.txt")).unwrap();
             // A dump.rdb beside it is not read: the AOF wins.
             std::fs::write(dir.join("dump.rdb"), rdb(&[("from-rdb", "x", None)])).unwrap();
-            let mut s = Srv::spawn(&dir, io, &[]);
+            let mut s = aof_server(&dir, io, &[]);
             s.ready();
             let mut c = s.conn();
             let mut got = format!("digest {}\n", q(&mut c, &["DEBUG", "DIGEST"]));
@@ -325,7 +238,7 @@ fn a_manifest_base_and_incr_files_build_the_dataset() {
                      file appendonly.aof.3.incr.aof seq 3 type i\n"
                 ),
             );
-            let mut s = Srv::spawn(&dir, io, &[]);
+            let mut s = aof_server(&dir, io, &[]);
             s.ready();
             let mut c = s.conn();
             assert_eq!(q(&mut c, &["GET", "a"]), "base+1+3", "{}", s.log());
@@ -366,7 +279,7 @@ fn a_truncated_last_file_is_cut_or_refused() {
         for (file, revert) in [(&cut, false), (&open_multi, true)] {
             // Yes (the default): cut at the last whole command, loaded.
             let dir = aof_dir(&[("appendonly.aof.1.incr.aof", file)], manifest);
-            let mut s = Srv::spawn(&dir, io, &[]);
+            let mut s = aof_server(&dir, io, &[]);
             s.ready();
             let mut c = s.conn();
             assert_eq!(q(&mut c, &["GET", "foo"]), "2");
@@ -392,13 +305,13 @@ fn a_truncated_last_file_is_cut_or_refused() {
                 )),
                 revert
             );
-            assert_eq!(std::fs::read(s.aof(name)).unwrap(), whole);
+            assert_eq!(std::fs::read(aof_file(&s, name)).unwrap(), whole);
             drop(c);
             drop(s);
             // No: startup stops, the file left alone.
             let dir = aof_dir(&[("appendonly.aof.1.incr.aof", file)], manifest);
-            let mut s = Srv::spawn(&dir, io, &["--aof-load-truncated", "no"]);
-            assert_eq!(s.exit().code(), Some(1));
+            let mut s = aof_server(&dir, io, &["--aof-load-truncated", "no"]);
+            assert_eq!(s.exit_unserved().code(), Some(1));
             let log = s.log();
             assert!(
                 log.contains(
@@ -406,7 +319,7 @@ fn a_truncated_last_file_is_cut_or_refused() {
                 ),
                 "{log}"
             );
-            assert_eq!(std::fs::read(s.aof(name)).unwrap(), **file);
+            assert_eq!(std::fs::read(aof_file(&s, name)).unwrap(), **file);
         }
     }
 }
@@ -422,15 +335,15 @@ fn a_truncated_file_that_is_not_the_last_stops_startup() {
         ],
         "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n",
     );
-    let mut s = Srv::spawn(&dir, 1, &[]);
-    assert_eq!(s.exit().code(), Some(1));
+    let mut s = aof_server(&dir, 1, &[]);
+    assert_eq!(s.exit_unserved().code(), Some(1));
     let log = s.log();
     assert!(
         log.contains("Fatal error: the truncated file is not the last file"),
         "{log}"
     );
     assert_eq!(
-        std::fs::read(s.aof("appendonly.aof.1.base.aof")).unwrap(),
+        std::fs::read(aof_file(&s, "appendonly.aof.1.base.aof")).unwrap(),
         cut
     );
 }
@@ -479,8 +392,8 @@ fn bad_files_stop_startup_naming_the_file() {
         for (files, manifest, lines) in &cases {
             let files: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, &b[..])).collect();
             let dir = aof_dir(&files, manifest);
-            let mut s = Srv::spawn(&dir, io, &[]);
-            assert_eq!(s.exit().code(), Some(1));
+            let mut s = aof_server(&dir, io, &[]);
+            assert_eq!(s.exit_unserved().code(), Some(1));
             let log = s.log();
             for l in lines {
                 assert!(log.contains(l.as_str()), "{l}: {log}");
@@ -503,15 +416,19 @@ fn an_old_single_file_is_loaded_and_upgraded() {
         for (file, with_preamble) in [(&plain, false), (&preamble, true)] {
             let dir = fresh_dir();
             std::fs::write(dir.join("appendonly.aof"), file).unwrap();
-            let mut s = Srv::spawn(&dir, io, &[]);
+            let mut s = aof_server(&dir, io, &[]);
             s.ready();
             let mut c = s.conn();
             for k in ["k1", "k2", "k3"] {
                 assert_eq!(q(&mut c, &["GET", k]), k.replace('k', "v"));
             }
             assert!(!dir.join("appendonly.aof").exists());
-            assert_eq!(std::fs::read(s.aof("appendonly.aof")).unwrap(), **file);
-            let manifest = std::fs::read_to_string(s.aof("appendonly.aof.manifest")).unwrap();
+            assert_eq!(
+                std::fs::read(aof_file(&s, "appendonly.aof")).unwrap(),
+                **file
+            );
+            let manifest =
+                std::fs::read_to_string(aof_file(&s, "appendonly.aof.manifest")).unwrap();
             assert!(
                 manifest.starts_with("file appendonly.aof seq 1 type b\n"),
                 "{manifest}"
@@ -545,7 +462,7 @@ fn a_slow_load_is_watched_from_a_client() {
             &[("appendonly.aof.1.incr.aof", &file)],
             "file appendonly.aof.1.incr.aof seq 1 type i\n",
         );
-        let s = Srv::spawn(&dir, io, &["--key-load-delay", "500"]);
+        let s = aof_server(&dir, io, &["--key-load-delay", "500"]);
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut c = loop {
             if let Ok(c) = redis::Client::open(format!("redis://127.0.0.1:{}/", s.port))
@@ -585,14 +502,14 @@ fn debug_loadaof_replaces_the_dataset_with_the_aof() {
             &[("appendonly.aof.1.incr.aof", &resp(&[&["SET", "a", "1"]]))],
             "file appendonly.aof.1.incr.aof seq 1 type i\n",
         );
-        let mut s = Srv::spawn(&dir, io, &[]);
+        let mut s = aof_server(&dir, io, &[]);
         s.ready();
         let mut c = s.conn();
         assert_eq!(q(&mut c, &["GET", "a"]), "1");
         // Written to the file behind the server's back: LOADAOF reads it.
         let mut f = std::fs::OpenOptions::new()
             .append(true)
-            .open(s.aof("appendonly.aof.1.incr.aof"))
+            .open(aof_file(&s, "appendonly.aof.1.incr.aof"))
             .unwrap();
         f.write_all(&resp(&[&["SELECT", "2"], &["SET", "b", "2"]]))
             .unwrap();

@@ -7,14 +7,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::free_port;
+use common::dir_server::DirServer as Srv;
 use ferrokey::persist::codec::{write_len, write_string};
 use ferrokey::persist::crc64;
 use redis::Value as V;
@@ -39,91 +36,6 @@ fn dir_with(bytes: Option<&[u8]>) -> PathBuf {
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(Path::new(FIXTURES).join(name)).unwrap()
-}
-
-/// A server started on `dir`/dump.rdb, logging to `dir`/log.
-struct Srv {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Srv {
-    fn spawn(dir: &Path, io_threads: usize, args: &[&str]) -> Srv {
-        let port = free_port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrokey-server"));
-        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"]);
-        cmd.args(["--loglevel", "notice", "--logfile"]);
-        cmd.arg(dir.join("log"));
-        cmd.arg("--dir").arg(dir);
-        cmd.args(["--io-threads", &io_threads.to_string()]);
-        if io_threads > 1 {
-            cmd.args(["--events-per-io-thread", "0"]);
-        }
-        cmd.args(args);
-        cmd.stdout(Stdio::null()).stderr(Stdio::null());
-        Srv {
-            child: cmd.spawn().unwrap(),
-            port,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
-    }
-
-    /// Waits until it answers PING with PONG (loaded and serving).
-    fn ready(&mut self) -> &mut Self {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(st)) = self.child.try_wait() {
-                panic!("server exited ({st}); log:\n{}", self.log());
-            }
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut buf = [0u8; 64];
-                if s.write_all(b"PING\r\n").is_ok() {
-                    if let Ok(n) = s.read(&mut buf) {
-                        if buf[..n].starts_with(b"+PONG") {
-                            return self;
-                        }
-                    }
-                }
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("not ready; log:\n{}", self.log());
-    }
-
-    /// Waits for the process to exit by itself.
-    fn exit(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(st)) = self.child.try_wait() {
-                return st;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("still running; log:\n{}", self.log());
-    }
-
-    fn conn(&self) -> redis::Connection {
-        let c = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
-            .unwrap()
-            .get_connection()
-            .unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        c
-    }
-}
-
-impl Drop for Srv {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 fn cmd(c: &mut redis::Connection, args: &[&str]) -> V {

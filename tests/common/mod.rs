@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod dir_server;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
