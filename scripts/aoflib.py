@@ -226,28 +226,6 @@ def aof_size(dir_, dirname="appendonlydir"):
                if os.path.isfile(os.path.join(d, n)))
 
 
-def descendants(pid):
-    """pid and every process below it (a scan of /proc, as
-    scripts/bench-bgsave.py does: a fork child counts)."""
-    children = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name, "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-        children.setdefault(ppid, []).append(int(name))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children.get(p, []))
-    return out
-
-
 def status_kb(pid, field):
     """A VmRSS/VmHWM-style field of /proc/PID/status in kB (0 when gone)."""
     try:

@@ -177,7 +177,7 @@ class RssSampler(threading.Thread):
     def run(self):
         while not self.stop_flag.is_set():
             t = time.monotonic()
-            pids = aoflib.descendants(self.pid)
+            pids = bench_bgsave.descendants(self.pid)
             kb = sum(bench_bgsave.pss_kb(p) if self.pss else aoflib.status_kb(p, "VmRSS")
                      for p in pids)
             self.samples.append((t, kb * 1024, len(pids)))
