@@ -45,6 +45,7 @@ pub mod net;
 pub mod persist;
 pub mod resp;
 pub mod ring;
+pub mod script;
 pub mod slab;
 pub mod startup;
 pub mod state;
