@@ -8,6 +8,8 @@
 //! - `compact`: the packed blobs a loader meets (intset, ziplist, listpack,
 //!   zipmap), every length, count and offset checked;
 //! - `object`: a value's type byte and serialization, both ways;
+//! - `functions_dump`: FUNCTION DUMP's payload, and FUNCTION RESTORE's
+//!   reading of one;
 //! - `rdb_read`: RDB files, read as a stream of keys;
 //! - `rdb_write`: RDB files, written on a thread of their own from a
 //!   snapshot's records, which reach it through `save_sink`'s flat batches;
@@ -29,6 +31,7 @@ pub mod aof_rewrite;
 pub mod aof_write;
 pub mod codec;
 pub mod compact;
+pub mod functions_dump;
 pub mod lzf;
 pub mod object;
 pub mod rdb_read;

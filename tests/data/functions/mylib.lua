@@ -1,0 +1,2 @@
+#!lua name=mylib
+server.register_function('f1', function() return 1 end)
