@@ -550,6 +550,43 @@ fn truncated_and_corrupt_files_stop_startup() {
     assert_refused(&m, &[], &["AUX module data I can't load"]);
 }
 
+/// tests/data/functions/valkey-9.1-functions.rdb (made by its
+/// make_fixtures.py): Valkey 9.1's SAVE with two function libraries.
+#[test]
+fn a_valkey_file_with_functions_goes_to_the_engine_hook() {
+    let f = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/functions/valkey-9.1-functions.rdb"
+    ))
+    .unwrap();
+    // The whole file parses; the libraries reach the scripting engine's
+    // hook, which refuses them until it compiles them: nothing loads.
+    assert_refused(
+        &f,
+        &[],
+        &[
+            "Failed loading library, ",
+            "Checking RDB file dump.rdb",
+            "[info] 3 keys read",
+            "[info] 2 functions",
+            "Terminating server after rdb file reading failure.",
+        ],
+    );
+    // Cut inside the first library: the usual truncation report.
+    let tail = b"\xfa\x08aof-base\xc0\x00";
+    let first = f.windows(tail.len()).position(|w| w == tail).unwrap() + tail.len();
+    assert_eq!(f[first], 245, "FUNCTION2 after the AUX fields");
+    assert_refused(
+        &f[..first + 20],
+        &[],
+        &[
+            "Short read or OOM loading DB. Unrecoverable error, aborting now.",
+            "Unexpected EOF reading RDB file",
+            "[info] 0 functions",
+        ],
+    );
+}
+
 #[test]
 fn no_file_starts_empty() {
     for io in [1, 4] {

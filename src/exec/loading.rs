@@ -12,12 +12,19 @@
 //! loaded. A corrupt or truncated file is reported as Valkey reports it
 //! (the reason, then a check-rdb style summary naming the file, offset and
 //! key) and the server exits non-zero without serving any of it.
+//!
+//! A file's function libraries (their code, gathered by the parser) go to
+//! `load_function_libraries`, the scripting engine's hook, once the whole
+//! file has parsed and before anything is installed; its refusal fails
+//! the load like any corrupt file.
 
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 use std::time::{Duration, Instant};
+
+use bytes::Bytes;
 
 use crate::commands::reload::Reloaded;
 use crate::config::Config;
@@ -44,6 +51,8 @@ pub struct LoadStats {
     pub keys_loaded: u64,
     pub keys_expired: u64,
     pub empty_keys_skipped: u64,
+    /// Function libraries read (check-rdb's "[info] N functions").
+    pub functions: u64,
 }
 
 /// A file loaded into fresh dbs (not installed anywhere yet).
@@ -106,6 +115,57 @@ impl Rules {
             Some(access_clock(self.now).saturating_sub(idle))
         }
     }
+}
+
+/// Why the scripting engine refused a file's function libraries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LibraryRefused {
+    /// The refused library: its index in the list handed over.
+    pub index: usize,
+    /// Valkey's reason, logged after "Failed loading library, ".
+    pub reason: String,
+}
+
+/// THE HOOK where the scripting engine plugs into loading (issue 13):
+/// every RDB load (startup, an AOF's RDB part, DEBUG RELOAD) hands it the
+/// file's function libraries, each one's code (`#!lua name=<lib>` first)
+/// in file order, once the whole file has parsed and its checksum matched,
+/// before any key is installed. Err refuses the whole load (nothing is
+/// installed), reported as Valkey's "Failed loading library, <reason>" at
+/// that library's offset. Runs on the thread that parsed the file (the
+/// loader thread at startup, the main thread for DEBUG RELOAD).
+///
+/// Until the engine compiles libraries here (and has them installed with
+/// the dbs), a file holding any is refused as before.
+pub fn load_function_libraries(codes: Vec<Bytes>) -> Result<(), LibraryRefused> {
+    if codes.is_empty() {
+        return Ok(());
+    }
+    Err(LibraryRefused {
+        index: 0,
+        reason: "the file holds a function library and ferrokey has no scripting yet".into(),
+    })
+}
+
+/// After the whole file parsed: its function libraries to the engine
+/// (`load_function_libraries`); a refusal becomes the load's error.
+fn hand_over_functions<R: io::Read>(
+    rd: &mut RdbReader<R>,
+    stats: &mut LoadStats,
+) -> Result<(), LoadError> {
+    let libs = std::mem::take(&mut rd.functions);
+    stats.functions = libs.len() as u64;
+    let offsets: Vec<u64> = libs.iter().map(|(at, _)| *at).collect();
+    let codes = libs.into_iter().map(|(_, code)| code).collect();
+    load_function_libraries(codes).map_err(|r| LoadError {
+        file: rd.file().to_string(),
+        offset: offsets.get(r.index).copied().unwrap_or(0),
+        what: format!("Failed loading library, {}", r.reason),
+        failure: Failure::Unsupported,
+        doing: "read-functions",
+        key: None,
+        rdb_type: None,
+    })
 }
 
 /// Runs through every record: empty keys skipped and logged, expired ones
@@ -256,6 +316,7 @@ pub fn load_file(path: &Path, c: &Config) -> Result<LoadedData, LoadError> {
                 .map_err(|what| dup_error(&name, what))
         },
     )?;
+    hand_over_functions(&mut rd, &mut stats)?;
     let builder = builder.into_inner();
     stats.keys_loaded = loaded;
     log_done(&stats);
@@ -570,6 +631,7 @@ fn parse_thread(mut rd: RdbReader<File>, rules: Rules, tx: SyncSender<Msg>) {
             Ok(())
         },
     );
+    let r = r.and_then(|()| hand_over_functions(&mut rd, &mut stats));
     let batch = batch.into_inner();
     let msg = match r {
         Ok(()) => {
@@ -583,7 +645,10 @@ fn parse_thread(mut rd: RdbReader<File>, rules: Rules, tx: SyncSender<Msg>) {
             keys_read: rd.keys_read,
             expires: rd.expires,
             aux: std::mem::take(&mut rd.aux),
-            stats,
+            stats: LoadStats {
+                functions: stats.functions.max(rd.functions.len() as u64),
+                ..stats
+            },
         })),
     };
     let _ = tx.send(msg);
@@ -757,7 +822,7 @@ pub(super) fn report(
     tracing::warn!(target: RAW, "[info] {keys_read} keys read");
     tracing::warn!(target: RAW, "[info] {expires} expires");
     tracing::warn!(target: RAW, "[info] {} already expired", stats.keys_expired);
-    tracing::warn!(target: RAW, "[info] 0 functions");
+    tracing::warn!(target: RAW, "[info] {} functions", stats.functions);
     tracing::warn!("Terminating server after rdb file reading failure.");
 }
 
@@ -784,6 +849,40 @@ mod tests {
             std::env::temp_dir().join(format!("ferrokey-loading-{}-{name}", std::process::id()));
         std::fs::write(&p, f).unwrap();
         p
+    }
+
+    #[test]
+    fn function_libraries_reach_the_hook_after_the_whole_file() {
+        assert_eq!(load_function_libraries(Vec::new()), Ok(()));
+        // Valkey's file: two libraries, three keys. Until the engine plugs
+        // in, the hook refuses it whole, naming the first library's offset.
+        let path = std::env::temp_dir().join(format!(
+            "ferrokey-loading-{}-functions.rdb",
+            std::process::id()
+        ));
+        std::fs::write(&path, crate::persist::functions_dump::fixtures::RDB).unwrap();
+        let e = load_file(&path, &Config::default()).err().unwrap();
+        assert_eq!(e.failure, Failure::Unsupported);
+        assert!(e.what.starts_with("Failed loading library, "), "{e}");
+        assert_eq!(e.file, path.display().to_string());
+        assert_eq!(e.doing, "read-functions");
+        // Right after the last AUX field (aof-base 0).
+        let tail = b"\xfa\x08aof-base\xc0\x00";
+        let rdb = crate::persist::functions_dump::fixtures::RDB;
+        let first = rdb.windows(tail.len()).position(|w| w == tail).unwrap() + tail.len();
+        assert_eq!(rdb[first], 245);
+        assert_eq!(e.offset, first as u64);
+        assert!(load_for_reload(&path, &Config::default()).is_none());
+        // A library cut short is the usual truncation, not the hook's.
+        let mut b = vec![245];
+        write_len(&mut b, 100);
+        b.extend_from_slice(b"#!lua name=x");
+        let mut f = b"REDIS0011".to_vec();
+        f.extend_from_slice(&b);
+        std::fs::write(&path, &f).unwrap();
+        let e = load_file(&path, &Config::default()).err().unwrap();
+        assert_eq!((e.failure, e.offset), (Failure::Truncated, 10), "{e}");
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]
@@ -815,7 +914,8 @@ mod tests {
             LoadStats {
                 keys_loaded: 4,
                 keys_expired: 1,
-                empty_keys_skipped: 1
+                empty_keys_skipped: 1,
+                functions: 0,
             }
         );
         assert_eq!(data.dbs.len(), c.databases);

@@ -560,6 +560,8 @@ struct RdbTally {
     keys: u64,
     expires: u64,
     already_expired: u64,
+    /// Function libraries read.
+    functions: u64,
     walked: u64,
 }
 
@@ -573,7 +575,7 @@ impl<'a> Checker<'a> {
         self.sayln(&format!("[info] {} keys read", t.keys));
         self.sayln(&format!("[info] {} expires", t.expires));
         self.sayln(&format!("[info] {} already expired", t.already_expired));
-        self.sayln("[info] 0 functions");
+        self.sayln(&format!("[info] {} functions", t.functions));
     }
 
     /// Re-reads the opcodes in `file[from..to)` that precede a key (or the
@@ -615,6 +617,7 @@ impl<'a> Checker<'a> {
                 rdb_read::OP_EXPIRETIME_MS => r.take(8, "").is_ok(),
                 rdb_read::OP_FREQ => r.take(1, "").is_ok(),
                 rdb_read::OP_IDLE => r.length("").is_ok(),
+                rdb_read::OP_FUNCTION2 => r.string().is_ok(),
                 _ => false,
             };
             if !ok {
@@ -653,6 +656,7 @@ impl<'a> Checker<'a> {
             keys: 0,
             expires: 0,
             already_expired: 0,
+            functions: 0,
             walked: 9,
         };
         let mut rd = match RdbReader::new(file, size, &name, opts) {
@@ -682,6 +686,7 @@ impl<'a> Checker<'a> {
                 Ok(Some(rec)) => {
                     let expire = rec.expire_ms;
                     let end = rd.pos();
+                    t.functions = rd.functions.len() as u64;
                     self.walk_opcodes(file, t.walked, end);
                     t.walked = end;
                     t.keys += 1;
@@ -692,8 +697,12 @@ impl<'a> Checker<'a> {
                         }
                     }
                 }
-                Ok(None) => break,
+                Ok(None) => {
+                    t.functions = rd.functions.len() as u64;
+                    break;
+                }
                 Err(e) => {
+                    t.functions = rd.functions.len() as u64;
                     self.walk_opcodes(file, t.walked, e.offset.min(size));
                     self.rdb_error(&e, &t, size);
                     return None;

@@ -313,3 +313,30 @@ fn c_helpers() {
     assert_eq!(hex_char(0x0d), "0d");
     assert_eq!(hex_char(0x80), "ffffff80");
 }
+
+#[test]
+fn a_preamble_with_function_libraries() {
+    // Valkey 9.1's SAVE with two libraries, as a REDIS0011 preamble (the
+    // lines below are valkey-check-aof 9.1.2's on the same bytes).
+    let rdb = crate::persist::functions_dump::fixtures::RDB;
+    let mut f = b"REDIS0011".to_vec();
+    f.extend_from_slice(&rdb[9..rdb.len() - 8]);
+    let crc = crate::persist::crc64(&f);
+    f.extend_from_slice(&crc.to_le_bytes());
+    f.extend(cmd(&["SET", "a", "b"]));
+    let d = temp_dir("functions");
+    let path = d.join("pre.aof");
+    std::fs::write(&path, &f).unwrap();
+    let (out, code) = run_tool(&[p(&path)], b"");
+    assert_eq!(code, 0, "{out}");
+    for line in [
+        "[offset 80] AUX FIELD aof-base = '0'\n[offset 279] Selecting DB ID 0\n",
+        "[offset 313] Selecting DB ID 2\n[offset 331] Checksum OK\n",
+        "[info] 3 keys read\n[info] 0 expires\n[info] 0 already expired\n[info] 2 functions\n",
+        "AOF analyzed: filename=",
+        "ok_up_to=358, ok_up_to_line=8, diff=0\n",
+    ] {
+        assert!(out.contains(line), "{line:?} not in:\n{out}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -1,7 +1,14 @@
 //! A streaming RDB file parser: the header (`REDIS0001`..`REDIS0012`,
 //! Valkey 9's `VALKEY080`), the opcodes (SELECTDB, RESIZEDB, EXPIRETIME
-//! and EXPIRETIME_MS, AUX, FREQ, IDLE, SLOT_INFO, EOF), every key's value
-//! through `object::read_value`, and the CRC-64 after EOF.
+//! and EXPIRETIME_MS, AUX, FREQ, IDLE, SLOT_INFO, FUNCTION2, EOF), every
+//! key's value through `object::read_value`, and the CRC-64 after EOF.
+//!
+//! Function libraries (FUNCTION2: one RDB string, the library's source
+//! code, `#!lua name=<lib>` first) are not records: like the AUX fields
+//! they are gathered in `RdbReader::functions`, with their offsets, for
+//! the loader to hand over once the whole file has parsed (see
+//! `exec::loading::load_function_libraries`). The pre-release format
+//! (FUNCTION_PRE_GA) is refused, as Valkey does.
 //!
 //! The file is read in chunks into one buffer. Before a key is decoded its
 //! extent is found by walking the length headers of its serialization
@@ -24,6 +31,8 @@ use std::fmt;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+use bytes::Bytes;
 
 use super::codec::Reader;
 use super::object::{self, is_object_type, read_value, Limits};
@@ -295,6 +304,9 @@ pub struct RdbReader<R> {
     pub used_mem: Arc<AtomicU64>,
     /// Bytes consumed so far (INFO loading_loaded_bytes), shared.
     pub progress: Arc<AtomicU64>,
+    /// Function libraries (FUNCTION2) in file order: each one's code and
+    /// the offset of its opcode (for an error naming it).
+    pub functions: Vec<(u64, Bytes)>,
     pub keys_read: u64,
     pub expires: u64,
     pub checksum: Option<Checksum>,
@@ -330,6 +342,7 @@ impl<R: Read> RdbReader<R> {
             aux: Vec::new(),
             used_mem: Arc::default(),
             progress: Arc::default(),
+            functions: Vec::new(),
             keys_read: 0,
             expires: 0,
             checksum: None,
@@ -654,11 +667,7 @@ impl<R: Read> RdbReader<R> {
                 }
                 OP_FUNCTION2 => {
                     self.doing = "read-functions";
-                    return Err(self.error(
-                        at,
-                        Failure::Unsupported,
-                        "Failed loading library, the file holds a function library and ferrokey has no scripting yet",
-                    ));
+                    self.function_library(at)?;
                 }
                 OP_SLOT_IMPORT => {
                     return Err(self.error(
@@ -767,6 +776,20 @@ impl<R: Read> RdbReader<R> {
         let avail = self.src.end - self.src.start;
         let slice = &self.src.buf[self.src.start..self.src.start + (key_end as usize).min(avail)];
         Reader::new(slice).string().ok().map(|k| k.to_vec())
+    }
+
+    /// FUNCTION2's payload: one string, the library's code.
+    fn function_library(&mut self, at: u64) -> Result<()> {
+        let end = self.skip_string(0)?;
+        self.need(end, "a function library")?;
+        let slice = &self.src.buf[self.src.start..self.src.start + end as usize];
+        let code = match Reader::new(slice).string() {
+            Ok(c) => Bytes::copy_from_slice(&c),
+            Err(e) => return Err(self.error(at + 1 + e.offset as u64, Failure::Corrupt, e.what)),
+        };
+        self.src.consume(end as usize);
+        self.functions.push((at, code));
+        Ok(())
     }
 
     fn aux_field(&mut self, at: u64) -> Result<()> {

@@ -1,10 +1,12 @@
 //! Tests of the streaming RDB parser on files built here byte by byte:
 //! opcodes, version rules, checksums, truncation and bit flips at every
-//! offset, records larger than the buffer, and reads that come in dribbles.
+//! offset, records larger than the buffer, and reads that come in dribbles;
+//! and a file Valkey 9.1 wrote with function libraries.
 
 use super::*;
 use crate::persist::codec::{write_len, write_string};
 use crate::persist::crc64;
+use crate::persist::functions_dump::fixtures::{valkey_order, LIB2, MYLIB, RDB};
 
 fn opts() -> Options {
     Options {
@@ -37,11 +39,19 @@ fn string_key(out: &mut Vec<u8>, k: &[u8], v: &[u8]) {
     write_string(out, v, true);
 }
 
-/// A body with aux fields, two dbs, every per-key opcode.
+fn function(out: &mut Vec<u8>, code: &[u8]) {
+    out.push(OP_FUNCTION2);
+    write_string(out, code, true);
+}
+
+/// A body with aux fields, two function libraries, two dbs, every per-key
+/// opcode.
 fn sample_body() -> Vec<u8> {
     let mut b = Vec::new();
     aux(&mut b, "redis-ver", "7.2.0");
     aux(&mut b, "used-mem", "1048576");
+    function(&mut b, LIB2);
+    function(&mut b, MYLIB);
     b.push(OP_SELECTDB);
     write_len(&mut b, 0);
     b.push(OP_RESIZEDB);
@@ -114,6 +124,20 @@ fn reads_records_and_opcodes() {
     assert_eq!(rd.progress.load(Ordering::Relaxed), f.len() as u64);
     assert_eq!(rd.aux.len(), 2);
     assert_eq!((rd.keys_read, rd.expires), (4, 2));
+    // The libraries, at their opcodes' offsets (after the two AUX fields).
+    let libs: Vec<(u64, &[u8])> = rd.functions.iter().map(|(at, c)| (*at, &c[..])).collect();
+    let mut head = b"REDIS0011".to_vec();
+    aux(&mut head, "redis-ver", "7.2.0");
+    aux(&mut head, "used-mem", "1048576");
+    let first = head.len() as u64;
+    let mut lib2 = Vec::new();
+    write_string(&mut lib2, LIB2, true);
+    assert!(lib2.len() < LIB2.len(), "stored compressed");
+    assert_eq!(
+        libs,
+        [(first, LIB2), (first + 1 + lib2.len() as u64, MYLIB)]
+    );
+    assert_eq!(f[first as usize], OP_FUNCTION2);
     let keys: Vec<_> = seen.iter().map(|s| (s.db, s.key.clone())).collect();
     assert_eq!(
         keys,
@@ -246,10 +270,11 @@ fn refusals_name_what_and_where() {
         .unwrap();
     assert_eq!(e.failure, Failure::Unsupported);
     assert!(e.what.contains("AUX module data"), "{e}");
-    let mut b = vec![OP_FUNCTION2];
-    write_string(&mut b, b"#!lua name=x", false);
-    let e = parse(&file(b"REDIS0011", &b), opts()).err().unwrap();
-    assert!(e.what.contains("function library"), "{e}");
+    let e = parse(&file(b"REDIS0011", &[OP_FUNCTION_PRE_GA, 1, b'x']), opts())
+        .err()
+        .unwrap();
+    assert_eq!((e.failure, e.offset), (Failure::Unsupported, 9));
+    assert_eq!(e.what, "Pre-release function format not supported.");
     // An unknown opcode; a corrupt value, with its key and type.
     let e = parse(&file(b"REDIS0011", &[8]), opts()).err().unwrap();
     assert_eq!((e.failure, e.offset), (Failure::Corrupt, 9));
@@ -268,6 +293,62 @@ fn refusals_name_what_and_where() {
     assert_eq!(
         e.to_string(),
         format!("test.rdb: at offset {}: {}", e.offset, e.what)
+    );
+}
+
+#[test]
+fn broken_function_libraries_name_file_and_offset() {
+    // Announced longer than the file: truncated, at the string.
+    let mut b = vec![OP_FUNCTION2];
+    write_len(&mut b, 1000);
+    b.extend_from_slice(b"#!lua name=x");
+    let e = parse(&file(b"REDIS0011", &b), opts()).err().unwrap();
+    assert_eq!((e.failure, e.offset), (Failure::Truncated, 10), "{e}");
+    assert!(e.what.starts_with("Unexpected EOF reading RDB file"), "{e}");
+    assert_eq!(e.doing, "read-functions");
+    assert!(e.to_string().starts_with("test.rdb: at offset 10: "), "{e}");
+    // A length encoding that does not exist, and a string encoding.
+    let e = parse(&file(b"REDIS0011", &[OP_FUNCTION2, 0x82, 0]), opts())
+        .err()
+        .unwrap();
+    assert_eq!((e.failure, e.offset), (Failure::Corrupt, 10), "{e}");
+    assert!(e.what.contains("unknown length encoding 0x82"), "{e}");
+    let e = parse(&file(b"REDIS0011", &[OP_FUNCTION2, 0xc9, 0]), opts())
+        .err()
+        .unwrap();
+    assert_eq!((e.failure, e.offset), (Failure::Corrupt, 10), "{e}");
+    // LZF data that does not decompress to its announced length.
+    let e = parse(
+        &file(b"REDIS0011", &[OP_FUNCTION2, 0xc3, 2, 10, 0x01, b'a']),
+        opts(),
+    )
+    .err()
+    .unwrap();
+    assert_eq!((e.failure, e.offset), (Failure::Corrupt, 10), "{e}");
+    assert_eq!(e.doing, "read-functions");
+}
+
+/// tests/data/functions/valkey-9.1-functions.rdb: written by Valkey 9.1.2
+/// (SAVE) holding lib2 and mylib, and keys k1 and l in db 0, k2 in db 2
+/// (made by tests/data/functions/make_fixtures.py).
+#[test]
+fn a_valkey_file_with_functions() {
+    let f = RDB;
+    let (seen, rd) = read_all(f, f.len() as u64, opts()).unwrap();
+    assert_eq!(rd.checksum, Some(Checksum::Ok));
+    let codes: Vec<&[u8]> = rd.functions.iter().map(|(_, c)| &c[..]).collect();
+    assert_eq!(codes, valkey_order());
+    // Right after the AUX fields (aof-base the last), before SELECTDB.
+    let after_aux = f
+        .windows(12)
+        .position(|w| w == b"\xfa\x08aof-base\xc0\x00")
+        .unwrap()
+        + 12;
+    assert_eq!(rd.functions[0].0, after_aux as u64);
+    let keys: Vec<_> = seen.iter().map(|s| (s.db, s.key.clone())).collect();
+    assert_eq!(
+        keys,
+        [(0, b"k1".to_vec()), (0, b"l".to_vec()), (2, b"k2".to_vec())]
     );
 }
 
