@@ -10,7 +10,8 @@
 //!   SADD, ZADD or HMSET, at most 64 items per command
 //!   (AOF_REWRITE_ITEMS_PER_CMD), then PEXPIREAT for a key with a TTL, a
 //!   SELECT whenever the db changes, and with `aof-timestamp-enabled` a
-//!   `#TS:` annotation first.
+//!   `#TS:` annotation first, then a `FUNCTION LOAD` per function library
+//!   (Valkey's rewriteFunctions) before any key.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -90,12 +91,16 @@ pub(super) fn write_base(
 pub(super) fn write_commands(
     out: io::BufWriter<File>,
     timestamps: bool,
+    functions: &[bytes::Bytes],
     src: &FlatSource,
     shared: &Shared,
 ) -> io::Result<Option<Outcome>> {
     let mut enc = CommandEncoder::new(out);
     if timestamps {
         encode_timestamp(&mut enc.buf, crate::keyspace::now_ms() / 1000);
+    }
+    for code in functions {
+        enc.function_load(code)?;
     }
     let keys = each_record(src, shared, |r, key, bytes, big| {
         match (&r.value, big) {
@@ -170,6 +175,13 @@ impl<W: Write> CommandEncoder<W> {
         self.buf.extend_from_slice(b"\r\n");
         self.bulk(cmd);
         self.bulk(key);
+    }
+
+    /// `FUNCTION LOAD <code>`: a library, as rewriteFunctions writes it.
+    pub fn function_load(&mut self, code: &[u8]) -> io::Result<()> {
+        self.head(3, b"FUNCTION", b"LOAD");
+        self.bulk(code);
+        self.spill(false)
     }
 
     fn expire(&mut self, key: &[u8], expire_ms: i64) -> io::Result<()> {
@@ -370,6 +382,20 @@ mod tests {
         assert_eq!(w[5], ["RPUSH", "l", "128", "129"]);
         assert_eq!(w[6], ["PEXPIREAT", "l", "1234"]);
         assert_eq!(w.len(), 7);
+    }
+
+    #[test]
+    fn function_libraries_are_function_loads_before_the_keys() {
+        let mut enc = CommandEncoder::new(Vec::new());
+        enc.function_load(b"#!lua name=a\nreturn").unwrap();
+        enc.string(0, b"s", b"v", 0).unwrap();
+        let out = enc.finish().unwrap();
+        assert!(out.starts_with(
+            b"*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n$19\r\n#!lua name=a\nreturn\r\n*2\r\n$6\r\nSELECT"
+        ));
+        let w: Vec<Vec<String>> = parse_commands(&out).iter().map(|c| words(c)).collect();
+        assert_eq!(w[0], ["FUNCTION", "LOAD", "#!lua name=a\nreturn"]);
+        assert_eq!(w.len(), 3);
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! snapshot's records, on a thread of its own.
 //!
 //! - `Encoder` lays the file out: `REDIS0011`, the aux fields Valkey writes
-//!   (`redis-ver`, `redis-bits`, `ctime`, `used-mem`, `aof-base`), then per
-//!   key an `EXPIRETIME_MS` when it has one, the type byte, the key and the
+//!   (`redis-ver`, `redis-bits`, `ctime`, `used-mem`, `aof-base`), the
+//!   function libraries (`Aux::functions`: a `FUNCTION2` and the code each,
+//!   as Valkey's rdbSaveFunctions, before any db), then per key an
+//!   `EXPIRETIME_MS` when it has one, the type byte, the key and the
 //!   value (`object::write_value`), with `SELECTDB` (and, the first time,
 //!   `RESIZEDB` with the counts at the start) whenever the db changes: a
 //!   snapshot's saved images of any db may come between another db's keys.
@@ -49,6 +51,7 @@ use crate::keyspace::list::{listpack_blob, Elem};
 use crate::keyspace::snapshot::{frame, BigDone, BigKind, Record, SnapshotSink};
 use crate::util::rng::Rng;
 
+pub const OP_FUNCTION2: u8 = 245;
 pub const OP_AUX: u8 = 250;
 pub const OP_RESIZEDB: u8 = 251;
 pub const OP_EXPIRETIME_MS: u8 = 252;
@@ -77,6 +80,9 @@ pub struct Aux {
     pub ctime: i64,
     /// `used-mem`: bytes in use at the start of the save.
     pub used_mem: u64,
+    /// The function libraries' code (`#!lua name=<lib>` first), written
+    /// after the aux fields: empty, the file is as without functions.
+    pub functions: Vec<bytes::Bytes>,
 }
 
 /// Lays out an RDB file into `W`, keeping the running CRC-64.
@@ -123,6 +129,11 @@ impl<W: Write> Encoder<W> {
         self.aux(b"ctime", aux.ctime.to_string().as_bytes());
         self.aux(b"used-mem", aux.used_mem.to_string().as_bytes());
         self.aux(b"aof-base", if aof_base { b"1" } else { b"0" });
+        for code in &aux.functions {
+            self.buf.push(OP_FUNCTION2);
+            write_string(&mut self.buf, code, self.compress);
+            self.spill(false)?;
+        }
         self.spill(false)
     }
 
@@ -467,7 +478,13 @@ pub(super) fn write_records(
 ) -> io::Result<Option<Outcome>> {
     let out = io::BufWriter::with_capacity(64 * 1024, file);
     if let Kind::AofBaseCommands { timestamps } = kind {
-        return super::aof_rewrite::write_commands(out, timestamps, src, shared);
+        return super::aof_rewrite::write_commands(
+            out,
+            timestamps,
+            &spec.aux.functions,
+            src,
+            shared,
+        );
     }
     let mut enc = Encoder::new(out, spec.compress, spec.checksum, spec.sizes.clone());
     enc.header_with(&spec.aux, kind == Kind::AofBaseRdb)?;

@@ -15,6 +15,8 @@ fn limits() -> Limits {
 #[derive(Default, Debug)]
 struct Parsed {
     aux: Vec<(String, String)>,
+    /// Function libraries, and how many keys or SELECTDBs preceded each.
+    functions: Vec<(Vec<u8>, usize)>,
     keys: Vec<(usize, Vec<u8>, Value, i64)>,
     resize: Vec<(usize, u64, u64)>,
     selects: usize,
@@ -38,6 +40,10 @@ fn parse(file: &[u8]) -> Parsed {
                     String::from_utf8_lossy(&k).into_owned(),
                     String::from_utf8_lossy(&v).into_owned(),
                 ));
+            }
+            OP_FUNCTION2 => {
+                let code = r.string().unwrap().into_owned();
+                p.functions.push((code, p.keys.len() + p.selects));
             }
             OP_SELECTDB => {
                 db = r.length("db").unwrap() as usize;
@@ -69,6 +75,7 @@ fn aux() -> Aux {
         redis_ver: "7.2.4".into(),
         ctime: 1_700_000_000,
         used_mem: 123_456,
+        functions: Vec::new(),
     }
 }
 
@@ -131,6 +138,89 @@ fn header_aux_records_and_checksum() {
         v => panic!("{v:?}"),
     }
     assert_eq!(p.crc, crate::persist::crc64(&file[..file.len() - 8]));
+}
+
+use crate::persist::functions_dump::fixtures::{valkey_order, LIB2, RDB};
+
+/// `aux()` with both libraries, in the order Valkey wrote them.
+fn aux_with_functions() -> Aux {
+    Aux {
+        functions: valkey_order()
+            .into_iter()
+            .map(bytes::Bytes::from_static)
+            .collect(),
+        ..aux()
+    }
+}
+
+#[test]
+fn function_libraries_follow_the_aux_fields() {
+    let mut enc = Encoder::new(Vec::new(), true, true, vec![(1, 0), (0, 0), (1, 0)]);
+    enc.header(&aux_with_functions()).unwrap();
+    enc.record(0, b"k1", &s(b"v1"), 0).unwrap();
+    enc.record(2, b"k2", &s(b"v2"), 0).unwrap();
+    let file = enc.finish().unwrap();
+    let p = parse(&file);
+    assert_eq!(p.aux.len(), 5);
+    let want: Vec<(Vec<u8>, usize)> = valkey_order().iter().map(|c| (c.to_vec(), 0)).collect();
+    assert_eq!(p.functions, want, "both before the first SELECTDB");
+    assert_eq!(p.keys.len(), 2);
+    assert_eq!(p.crc, crate::persist::crc64(&file[..file.len() - 8]));
+    // The records are the bytes Valkey 9.1 wrote for the same libraries,
+    // between its AUX fields and its first SELECTDB (LZF-compressed lib2).
+    let section = |f: &[u8]| {
+        let tail = b"\xfa\x08aof-base\xc0\x00";
+        let from = f.windows(tail.len()).position(|w| w == tail).unwrap() + tail.len();
+        let to = from + f[from..].iter().position(|&b| b == OP_SELECTDB).unwrap();
+        f[from..to].to_vec()
+    };
+    let ours = section(&file);
+    assert_eq!(ours, section(RDB));
+    assert_eq!(ours[0], OP_FUNCTION2);
+    // And the file reads back with its libraries.
+    let opts = crate::persist::rdb_read::Options {
+        limits: limits(),
+        databases: 16,
+        check_crc: true,
+        relaxed: false,
+    };
+    let mut rd =
+        crate::persist::rdb_read::RdbReader::new(&file[..], file.len() as u64, "t", opts).unwrap();
+    let mut keys = 0;
+    while rd.next_key().unwrap().is_some() {
+        keys += 1;
+    }
+    let codes: Vec<&[u8]> = rd.functions.iter().map(|(_, c)| &c[..]).collect();
+    assert_eq!((keys, codes), (2, valkey_order()));
+}
+
+#[test]
+fn no_functions_no_bytes() {
+    // Without libraries the file is magic, the five AUX fields, EOF, CRC.
+    let mut enc = Encoder::new(Vec::new(), true, true, vec![(0, 0)]);
+    enc.header(&aux()).unwrap();
+    let file = enc.finish().unwrap();
+    let mut want = b"REDIS0011".to_vec();
+    for (k, v) in [
+        ("redis-ver", "7.2.4"),
+        ("redis-bits", "64"),
+        ("ctime", "1700000000"),
+        ("used-mem", "123456"),
+        ("aof-base", "0"),
+    ] {
+        want.push(OP_AUX);
+        write_string(&mut want, k.as_bytes(), true);
+        write_string(&mut want, v.as_bytes(), true);
+    }
+    want.push(OP_EOF);
+    want.extend_from_slice(&crate::persist::crc64(&want).to_le_bytes());
+    assert_eq!(file, want);
+    // Uncompressed: the code is stored as it is.
+    let mut enc = Encoder::new(Vec::new(), false, true, vec![(0, 0)]);
+    enc.header(&aux_with_functions()).unwrap();
+    let file = enc.finish().unwrap();
+    assert!(file.windows(LIB2.len()).any(|w| w == LIB2));
+    assert_eq!(parse(&file).functions.len(), 2);
 }
 
 #[test]
