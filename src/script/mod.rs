@@ -4,3 +4,6 @@
 //! Each library module exposes `open(&Lua) -> mlua::Result<Table>`, which
 //! builds the library's table; the engine installs it as a global and makes
 //! it read-only, as Valkey does.
+
+pub mod cjson;
+pub mod cmsgpack;
