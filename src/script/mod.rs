@@ -8,3 +8,5 @@
 pub mod bit;
 pub mod lua_struct;
 pub mod random;
+pub mod cjson;
+pub mod cmsgpack;

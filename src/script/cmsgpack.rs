@@ -1,0 +1,623 @@
+//! The `cmsgpack` library Valkey gives scripts (lua-cmsgpack 0.4.0), rebuilt
+//! in Rust: `pack` (each argument encoded, results concatenated), `unpack`,
+//! `unpack_one` and `unpack_limit`, with the C library's type choices, its
+//! 16-level nesting cut-off (deeper tables, circular ones included, become
+//! nil) and its error messages.
+//!
+//! Decoding never sizes anything from a header's claimed count: containers
+//! fill element by element and strings are checked against the input first.
+//! Like `cjson`, the C stack slots the C code would use are counted so that
+//! `lua_checkstack` failures ("stack overflow (...)") happen on the same
+//! inputs, and nested data is walked with an explicit stack.
+
+use std::cell::RefCell;
+
+use mlua::{Lua, Table, Value};
+
+use super::cjson::{
+    c_function, check_integer, check_string, double_to_i32, double_to_i64, error, one, opt_integer,
+    spread, Args, Fail, Outcome, MAX_C_STACK,
+};
+
+#[cfg(test)]
+mod tests;
+
+/// Tables nested deeper than this are packed as nil.
+const MAX_NESTING: u32 = 16;
+
+/// Builds the `cmsgpack` table.
+pub fn open(lua: &Lua) -> mlua::Result<Table> {
+    let table = lua.create_table()?;
+    table.raw_set("pack", c_function(lua, pack)?)?;
+    table.raw_set("unpack", c_function(lua, unpack)?)?;
+    table.raw_set("unpack_one", c_function(lua, unpack_one)?)?;
+    table.raw_set("unpack_limit", c_function(lua, unpack_limit)?)?;
+    table.raw_set("_NAME", "cmsgpack")?;
+    table.raw_set("_VERSION", "lua-cmsgpack 0.4.0")?;
+    table.raw_set("_COPYRIGHT", "Copyright (C) 2012, Redis Ltd.")?;
+    table.raw_set("_DESCRIPTION", "MessagePack C implementation for Lua")?;
+    Ok(table)
+}
+
+/// `luaL_checkstack(L, n, msg)` with `top` slots in use.
+fn check_stack(top: i64, n: i64, msg: &str) -> Result<(), Fail> {
+    if top + n > MAX_C_STACK {
+        return Err(error(format!("stack overflow ({msg})")));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Packing
+// ---------------------------------------------------------------------------
+
+fn pack(lua: &Lua, args: &Args) -> Outcome {
+    let nargs = args.len() as i64;
+    if nargs == 0 {
+        return Err(Fail::Arg(0, b"MessagePack pack needs input.".to_vec()));
+    }
+    // lua_checkstack(L, nargs) with the nargs arguments already in place.
+    if nargs > MAX_C_STACK || nargs * 2 > MAX_C_STACK {
+        return Err(Fail::Arg(
+            0,
+            b"Too many arguments for MessagePack pack.".to_vec(),
+        ));
+    }
+    let mut out = Vec::new();
+    for i in 1..=args.len() {
+        // The arguments plus one packed string per argument done so far.
+        let top = nargs + i as i64 - 1;
+        check_stack(top, 1, "in function mp_check")?;
+        let value = args.get(i)?.unwrap_or(Value::Nil);
+        encode(&mut out, &value, 0, top + 1)?;
+    }
+    Ok(one(Value::String(lua.create_string(&out)?)))
+}
+
+/// Encodes `value`, which sits at stack slot `top` in the C code's terms.
+fn encode(out: &mut Vec<u8>, value: &Value, level: u32, top: i64) -> Result<(), Fail> {
+    match value {
+        Value::Table(_) if level == MAX_NESTING => out.push(0xc0),
+        Value::Table(table) => encode_table(out, table, level, top)?,
+        Value::String(s) => encode_bytes(out, &s.as_bytes()),
+        Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
+        Value::Integer(i) => encode_int(out, *i),
+        Value::Number(n) => {
+            // Integral doubles within int64 (as C's cast judges it) pack as ints.
+            if !n.is_infinite() && double_to_i64(*n) as f64 == *n {
+                encode_int(out, double_to_i64(*n));
+            } else {
+                encode_double(out, *n);
+            }
+        }
+        _ => out.push(0xc0),
+    }
+    Ok(())
+}
+
+/// A list if the keys are exactly 1..n, else a map. Pairs are visited in
+/// place (nesting stops at 16 levels), never collected: each mlua value pins
+/// a slot of a reference stack Lua caps at 8000.
+fn encode_table(out: &mut Vec<u8>, table: &Table, level: u32, top: i64) -> Result<(), Fail> {
+    check_stack(top, 2, "in function table_is_an_array")?;
+    let (is_array, pairs) = array_shape(table)?;
+    if is_array {
+        let len = table.raw_len();
+        encode_array_header(out, len as u64);
+        check_stack(top, 1, "in function mp_encode_lua_table_as_array")?;
+        for j in 1..=len {
+            let element: Value = table.raw_get(j)?;
+            encode(out, &element, level + 1, top + 1)?;
+        }
+        return Ok(());
+    }
+    check_stack(top, 3, "in function mp_encode_lua_table_as_map")?;
+    encode_map_header(out, pairs);
+    let failed = RefCell::new(None);
+    let walked = table.for_each(|key: Value, value: Value| {
+        let done = encode(out, &key, level + 1, top + 3)
+            .and_then(|()| encode(out, &value, level + 1, top + 2));
+        done.map_err(|fail| {
+            *failed.borrow_mut() = Some(fail);
+            mlua::Error::runtime("cmsgpack: pack stopped")
+        })
+    });
+    if let Some(fail) = failed.into_inner() {
+        return Err(fail);
+    }
+    walked?;
+    Ok(())
+}
+
+/// `table_is_an_array` (every key a positive number that survives C's
+/// `(int)` cast, the largest equal to the count), and the number of pairs.
+fn array_shape(table: &Table) -> Result<(bool, u64), Fail> {
+    let mut pairs: u64 = 0;
+    let mut count: i32 = 0;
+    let mut max: i32 = 0;
+    let mut array = true;
+    table.for_each(|key: Value, _: Value| {
+        pairs += 1;
+        let n = match key {
+            Value::Integer(i) => i as f64,
+            Value::Number(n) => n,
+            _ => f64::NAN,
+        };
+        let as_int = double_to_i32(n);
+        if n.is_nan() || n <= 0.0 || as_int as f64 != n {
+            array = false;
+        }
+        if array {
+            max = max.max(as_int);
+            count = count.wrapping_add(1);
+        }
+        Ok(())
+    })?;
+    Ok((array && max == count, pairs))
+}
+
+fn encode_bytes(out: &mut Vec<u8>, s: &[u8]) {
+    let len = s.len();
+    if len < 32 {
+        out.push(0xa0 | len as u8);
+    } else if len <= 0xff {
+        out.extend_from_slice(&[0xd9, len as u8]);
+    } else if len <= 0xffff {
+        out.push(0xda);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        out.push(0xdb);
+        out.extend_from_slice(&(len as u32).to_be_bytes());
+    }
+    out.extend_from_slice(s);
+}
+
+/// A float when the double survives the round trip through one, else a double.
+fn encode_double(out: &mut Vec<u8>, d: f64) {
+    let f = d as f32;
+    if f as f64 == d {
+        out.push(0xca);
+        out.extend_from_slice(&f.to_be_bytes());
+    } else {
+        out.push(0xcb);
+        out.extend_from_slice(&d.to_be_bytes());
+    }
+}
+
+/// The smallest of fixnum / uint8..64 / int8..64.
+fn encode_int(out: &mut Vec<u8>, n: i64) {
+    if n >= 0 {
+        if n <= 127 {
+            out.push(n as u8);
+        } else if n <= 0xff {
+            out.extend_from_slice(&[0xcc, n as u8]);
+        } else if n <= 0xffff {
+            out.push(0xcd);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        } else if n <= 0xffff_ffff {
+            out.push(0xce);
+            out.extend_from_slice(&(n as u32).to_be_bytes());
+        } else {
+            out.push(0xcf);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    } else if n >= -32 {
+        out.push(n as i8 as u8);
+    } else if n >= -128 {
+        out.extend_from_slice(&[0xd0, n as i8 as u8]);
+    } else if n >= -32768 {
+        out.push(0xd1);
+        out.extend_from_slice(&(n as i16).to_be_bytes());
+    } else if n >= -2_147_483_648 {
+        out.push(0xd2);
+        out.extend_from_slice(&(n as i32).to_be_bytes());
+    } else {
+        out.push(0xd3);
+        out.extend_from_slice(&n.to_be_bytes());
+    }
+}
+
+fn encode_array_header(out: &mut Vec<u8>, n: u64) {
+    if n <= 15 {
+        out.push(0x90 | n as u8);
+    } else if n <= 65535 {
+        out.push(0xdc);
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        out.push(0xdd);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    }
+}
+
+fn encode_map_header(out: &mut Vec<u8>, n: u64) {
+    if n <= 15 {
+        out.push(0x80 | n as u8);
+    } else if n <= 65535 {
+        out.push(0xde);
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        out.push(0xdf);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Unpacking
+// ---------------------------------------------------------------------------
+
+fn unpack(lua: &Lua, args: &Args) -> Outcome {
+    // The C function keeps all its arguments on the stack while decoding.
+    let base = args.len() as i64;
+    unpack_full(lua, args, 0, 0, base)
+}
+
+fn unpack_one(lua: &Lua, args: &Args) -> Outcome {
+    let offset = opt_integer(lua, args, 2, 0)?;
+    unpack_full(lua, args, 1, offset, 1)
+}
+
+fn unpack_limit(lua: &Lua, args: &Args) -> Outcome {
+    let limit = check_integer(lua, args, 2)?;
+    let offset = opt_integer(lua, args, 3, 0)?;
+    unpack_full(lua, args, limit, offset, 1)
+}
+
+/// Decodes up to `limit` values from `offset`; limit 0 with offset 0 means
+/// all values and no offset result, otherwise the next offset (-1 at the end)
+/// comes first. `base` is the C stack use before the first value.
+fn unpack_full(lua: &Lua, args: &Args, limit: i64, offset: i64, base: i64) -> Outcome {
+    let input = check_string(lua, args, 1)?;
+    let data = input.as_bytes();
+    let len = data.len() as i64;
+    let decode_all = limit == 0 && offset == 0;
+    // The C code prints the input length where it means the limit.
+    if offset < 0 || limit < 0 {
+        let msg = format!(
+            "Invalid request to unpack with offset of {} and limit of {}.",
+            offset as i32, len as i32
+        );
+        return Err(error(msg));
+    }
+    if offset > len {
+        return Err(error(format!(
+            "Start offset {} greater than input length {}.",
+            offset as i32, len as i32
+        )));
+    }
+    let limit = if decode_all { i32::MAX as i64 } else { limit };
+    // Results gather in a Lua table the shim spreads onto the stack: there
+    // can be more than mlua could hold references for.
+    let results = lua.create_table()?;
+    let first = if decode_all { 1 } else { 2 };
+    let mut decoder = Decoder {
+        lua,
+        data: &data,
+        pos: offset as usize,
+        open: None,
+        frames: Vec::new(),
+        current: None,
+    };
+    let mut count: i64 = 0;
+    while decoder.pos < data.len() && count < limit {
+        match decoder.value(base + count) {
+            Ok(value) => results.raw_set(first + count, value)?,
+            Err(Broken::Eof) => return Err(error("Missing bytes in input.")),
+            Err(Broken::BadFormat) => return Err(error("Bad data format in input.")),
+            Err(Broken::Fail(fail)) => return Err(fail),
+        }
+        count += 1;
+    }
+    if decode_all {
+        return Ok(spread(results, count as usize));
+    }
+    check_stack(base + count, 1, "in function mp_unpack_full")?;
+    let next = if decoder.pos == data.len() {
+        -1
+    } else {
+        decoder.pos as i64
+    };
+    results.raw_set(1, next)?;
+    Ok(spread(results, count as usize + 1))
+}
+
+enum Broken {
+    Eof,
+    BadFormat,
+    Fail(Fail),
+}
+
+impl From<mlua::Error> for Broken {
+    fn from(err: mlua::Error) -> Self {
+        Broken::Fail(Fail::Lua(err))
+    }
+}
+
+impl From<Fail> for Broken {
+    fn from(fail: Fail) -> Self {
+        Broken::Fail(fail)
+    }
+}
+
+/// A container being filled (a map's pending key is kept in `Decoder::open`).
+enum Open {
+    Array { remaining: u64, next: i64 },
+    Map { remaining: u64, has_key: bool },
+}
+
+struct Decoder<'a> {
+    lua: &'a Lua,
+    data: &'a [u8],
+    pos: usize,
+    /// The open tables, at 2d-1 for depth d, with a map's pending key at 2d:
+    /// kept in Lua, since each mlua value pins a slot of a reference stack
+    /// Lua caps at 8000.
+    open: Option<Table>,
+    frames: Vec<Open>,
+    /// The innermost open table.
+    current: Option<Table>,
+}
+
+impl Decoder<'_> {
+    fn left(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    fn need(&self, n: usize) -> Result<(), Broken> {
+        if self.left() < n {
+            return Err(Broken::Eof);
+        }
+        Ok(())
+    }
+
+    /// The `N` bytes after the type byte, once `need(1 + N)` holds.
+    fn be<const N: usize>(&self) -> [u8; N] {
+        let mut bytes = [0u8; N];
+        bytes.copy_from_slice(&self.data[self.pos + 1..self.pos + 1 + N]);
+        bytes
+    }
+
+    fn string(&mut self, header: usize, len: usize) -> Result<Value, Broken> {
+        self.need(header)?;
+        self.pos += header;
+        self.need(len)?;
+        let s = self
+            .lua
+            .create_string(&self.data[self.pos..self.pos + len])?;
+        self.pos += len;
+        Ok(Value::String(s))
+    }
+
+    /// Decodes one complete value; `base` is the C stack use before it.
+    fn value(&mut self, base: i64) -> Result<Value, Broken> {
+        // C stack use before the next item: tables and pending keys/indexes.
+        let mut top = base;
+        loop {
+            self.need(1)?;
+            check_stack(
+                top,
+                1,
+                "too many return values at once; use unpack_one or unpack_limit instead.",
+            )?;
+            let byte = self.data[self.pos];
+            let number = Value::Number;
+            let mut value = match byte {
+                0xcc => {
+                    self.need(2)?;
+                    let v = number(self.be::<1>()[0] as f64);
+                    self.pos += 2;
+                    v
+                }
+                0xd0 => {
+                    self.need(2)?;
+                    let v = number(self.be::<1>()[0] as i8 as f64);
+                    self.pos += 2;
+                    v
+                }
+                0xcd => {
+                    self.need(3)?;
+                    let v = number(u16::from_be_bytes(self.be()) as f64);
+                    self.pos += 3;
+                    v
+                }
+                0xd1 => {
+                    self.need(3)?;
+                    let v = number(i16::from_be_bytes(self.be()) as f64);
+                    self.pos += 3;
+                    v
+                }
+                0xce => {
+                    self.need(5)?;
+                    let v = number(u32::from_be_bytes(self.be()) as f64);
+                    self.pos += 5;
+                    v
+                }
+                0xd2 => {
+                    self.need(5)?;
+                    let v = number(i32::from_be_bytes(self.be()) as f64);
+                    self.pos += 5;
+                    v
+                }
+                // uint64 goes through lua_Integer: values past INT64_MAX wrap.
+                0xcf | 0xd3 => {
+                    self.need(9)?;
+                    let v = number(i64::from_be_bytes(self.be()) as f64);
+                    self.pos += 9;
+                    v
+                }
+                0xc0 => {
+                    self.pos += 1;
+                    Value::Nil
+                }
+                0xc3 | 0xc2 => {
+                    self.pos += 1;
+                    Value::Boolean(byte == 0xc3)
+                }
+                0xca => {
+                    self.need(5)?;
+                    let v = number(f32::from_be_bytes(self.be()) as f64);
+                    self.pos += 5;
+                    v
+                }
+                0xcb => {
+                    self.need(9)?;
+                    let v = number(f64::from_be_bytes(self.be()));
+                    self.pos += 9;
+                    v
+                }
+                0xd9 => {
+                    self.need(2)?;
+                    let len = self.be::<1>()[0] as usize;
+                    self.string(2, len)?
+                }
+                0xda => {
+                    self.need(3)?;
+                    let len = u16::from_be_bytes(self.be()) as usize;
+                    self.string(3, len)?
+                }
+                0xdb => {
+                    self.need(5)?;
+                    let len = u32::from_be_bytes(self.be()) as usize;
+                    self.string(5, len)?
+                }
+                0xdc | 0xde => {
+                    self.need(3)?;
+                    let len = u16::from_be_bytes(self.be()) as u64;
+                    self.pos += 3;
+                    match self.open(byte == 0xdc, len, &mut top)? {
+                        Some(empty) => empty,
+                        None => continue,
+                    }
+                }
+                0xdd | 0xdf => {
+                    self.need(5)?;
+                    let len = u32::from_be_bytes(self.be()) as u64;
+                    self.pos += 5;
+                    match self.open(byte == 0xdd, len, &mut top)? {
+                        Some(empty) => empty,
+                        None => continue,
+                    }
+                }
+                0x00..=0x7f => {
+                    self.pos += 1;
+                    number(byte as f64)
+                }
+                0xe0..=0xff => {
+                    self.pos += 1;
+                    number(byte as i8 as f64)
+                }
+                0xa0..=0xbf => self.string(1, (byte & 0x1f) as usize)?,
+                0x80..=0x9f => {
+                    self.pos += 1;
+                    match self.open(byte & 0xf0 == 0x90, (byte & 0x0f) as u64, &mut top)? {
+                        Some(empty) => empty,
+                        None => continue,
+                    }
+                }
+                _ => return Err(Broken::BadFormat),
+            };
+            // Store the value; close the containers it completes.
+            loop {
+                let depth = self.frames.len() as i64;
+                let (Some(frame), Some(current), Some(open)) =
+                    (self.frames.last_mut(), &self.current, &self.open)
+                else {
+                    return Ok(value);
+                };
+                match frame {
+                    Open::Array { remaining, next } => {
+                        current.raw_set(*next, value)?;
+                        *next += 1;
+                        *remaining -= 1;
+                        if *remaining > 0 {
+                            break;
+                        }
+                    }
+                    Open::Map {
+                        has_key: has_key @ false,
+                        ..
+                    } => {
+                        open.raw_set(2 * depth, value)?;
+                        *has_key = true;
+                        top += 1;
+                        break;
+                    }
+                    Open::Map { remaining, has_key } => {
+                        let key: Value = open.raw_get(2 * depth)?;
+                        match key {
+                            Value::Nil => {
+                                return Err(Fail::Raw(b"table index is nil".to_vec()).into())
+                            }
+                            Value::Number(n) if n.is_nan() => {
+                                return Err(Fail::Raw(b"table index is NaN".to_vec()).into());
+                            }
+                            _ => {}
+                        }
+                        current.raw_set(key, value)?;
+                        open.raw_set(2 * depth, Value::Nil)?;
+                        *has_key = false;
+                        top -= 1;
+                        *remaining -= 1;
+                        if *remaining > 0 {
+                            break;
+                        }
+                    }
+                }
+                top -= if matches!(self.frames.last(), Some(Open::Array { .. })) {
+                    2
+                } else {
+                    1
+                };
+                value = self.pop()?;
+            }
+        }
+    }
+
+    /// Creates a container's table: returns it when empty, else makes it the
+    /// one being filled (the caller then decodes its first item).
+    fn open(&mut self, array: bool, len: u64, top: &mut i64) -> Result<Option<Value>, Broken> {
+        let table = self.lua.create_table()?;
+        if array {
+            // The table is pushed, then the array decoder checks for one slot.
+            check_stack(*top + 1, 1, "in function mp_decode_to_lua_array")?;
+        }
+        if len == 0 {
+            return Ok(Some(Value::Table(table)));
+        }
+        let frame = if array {
+            *top += 2;
+            Open::Array {
+                remaining: len,
+                next: 1,
+            }
+        } else {
+            *top += 1;
+            Open::Map {
+                remaining: len,
+                has_key: false,
+            }
+        };
+        self.frames.push(frame);
+        let depth = self.frames.len() as i64;
+        let open = match &self.open {
+            Some(open) => open,
+            None => self.open.insert(self.lua.create_table()?),
+        };
+        open.raw_set(2 * depth - 1, &table)?;
+        self.current = Some(table);
+        Ok(None)
+    }
+
+    /// Closes the innermost container, returning its table.
+    fn pop(&mut self) -> Result<Value, Broken> {
+        let depth = self.frames.len() as i64;
+        self.frames.pop();
+        let table = self.current.take();
+        if let Some(open) = &self.open {
+            open.raw_set(2 * depth - 1, Value::Nil)?;
+            if depth > 1 {
+                self.current = Some(open.raw_get(2 * depth - 3)?);
+            }
+        }
+        Ok(table.map_or(Value::Nil, Value::Table))
+    }
+}
