@@ -8,7 +8,8 @@
 //! - `keyspace` never imports `net`, `ring`, `exec`, `resp` or `commands`;
 //! - `ring` imports nothing of ours;
 //! - `commands` never imports `exec` (`exec` may import `commands`);
-//! - `persist` imports only `keyspace`, `util` and `error`.
+//! - `persist` imports only `keyspace`, `util` and `error`;
+//! - `script` never imports `exec`, `commands`, `state`, `net` or `keyspace`.
 //!
 //! Comments, strings and char literals are blanked before scanning, so a
 //! path written in a doc comment does not count.
@@ -534,6 +535,20 @@ fn persist_imports_only_keyspace_util_and_error() {
     assert_none("persist imports outside keyspace, util and error", v);
 }
 
+/// The Lua engine runs a script with a host it is given: it never reaches
+/// the call path, the command table, the server state or the sockets.
+#[test]
+fn script_never_imports_exec_commands_state_net_or_keyspace() {
+    assert_none(
+        "script imports exec, commands, state, net or keyspace",
+        violations(
+            &all_refs(),
+            "script",
+            &["exec", "commands", "state", "net", "keyspace"],
+        ),
+    );
+}
+
 // ---------------------------------------------------------------------------
 // The scanner itself: the rules above pass vacuously if it finds nothing.
 
@@ -541,7 +556,9 @@ fn persist_imports_only_keyspace_util_and_error() {
 fn the_scan_sees_the_crate_and_its_known_edges() {
     let refs = all_refs();
     let tops = top_modules(&refs);
-    for m in ["net", "keyspace", "ring", "commands", "exec", "resp"] {
+    for m in [
+        "net", "keyspace", "ring", "commands", "exec", "resp", "script",
+    ] {
         assert!(tops.contains(m), "no file found for {m}: {tops:?}");
     }
     let edge = |from: &str, to: &str| {

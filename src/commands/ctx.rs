@@ -340,6 +340,54 @@ impl<'a> Ctx<'a> {
     }
 
     /// This command changed data but propagates nothing itself.
+    /// Runs `argv` through the call path as the client in `slot` (a
+    /// script's own client), from `origin`.
+    pub fn call_as(&mut self, slot: usize, argv: &[Bytes], origin: Origin, out: &mut ReplyBuf) {
+        (self.nested)(self.srv, self.clients, slot, argv, out, self.now, origin);
+    }
+
+    /// Adds a client that has no connection (a script's client) for the
+    /// time of a command; returns its slot.
+    pub fn add_internal_client(&mut self, c: Client) -> usize {
+        self.clients.insert(c)
+    }
+
+    /// Removes a client added by `add_internal_client`.
+    pub fn remove_internal_client(&mut self, id: u64) -> Option<Client> {
+        self.clients.remove(id)
+    }
+
+    /// The client in `slot`.
+    pub fn client_at(&mut self, slot: usize) -> &mut Client {
+        self.clients.at_mut(slot)
+    }
+
+    /// The script engine, taken out of the server state while a script
+    /// runs (made on first use); `put_scripting` gives it back.
+    pub fn take_scripting(&mut self) -> Result<Box<crate::script::engine::Engine>, String> {
+        match self.srv.scripting.take() {
+            Some(e) => Ok(e),
+            None => crate::script::engine::Engine::new()
+                .map(Box::new)
+                .map_err(|e| format!("ERR {e}")),
+        }
+    }
+
+    pub fn put_scripting(&mut self, e: Box<crate::script::engine::Engine>) {
+        self.srv.scripting = Some(e);
+    }
+
+    /// How long the propagation stream is (a script's `set_repl` drops
+    /// what its next commands add).
+    pub fn propagation_mark(&self) -> usize {
+        self.srv.effects.stream.len()
+    }
+
+    /// Drops what was propagated since `mark`.
+    pub fn propagation_truncate(&mut self, mark: usize) {
+        self.srv.effects.stream.truncate(mark);
+    }
+
     pub fn prevent_propagation(&mut self) {
         if self.srv.effects.propagating() {
             self.srv.effects.prevent = true;

@@ -262,6 +262,22 @@ fn info_memory(s: &mut String, st: &State) {
     kv(s, "used_memory_peak_perc", format!("{perc:.2}%"));
     kv(s, "total_system_memory", total);
     kv(s, "total_system_memory_human", human_bytes(total));
+    let (lua, scripts, cached) = st.scripting.as_ref().map_or((0, 0, 0), |e| {
+        (e.memory() as u64, e.scripts_memory() as u64, e.len())
+    });
+    kv(s, "used_memory_lua", lua);
+    kv(s, "used_memory_vm_eval", lua);
+    kv(s, "used_memory_lua_human", human_bytes(lua));
+    kv(s, "used_memory_scripts_eval", scripts);
+    kv(s, "number_of_cached_scripts", cached);
+    kv(s, "number_of_functions", 0);
+    kv(s, "number_of_libraries", 0);
+    kv(s, "used_memory_vm_functions", 0);
+    kv(s, "used_memory_vm_total", lua);
+    kv(s, "used_memory_vm_total_human", human_bytes(lua));
+    kv(s, "used_memory_functions", 0);
+    kv(s, "used_memory_scripts", scripts);
+    kv(s, "used_memory_scripts_human", human_bytes(scripts));
     kv(s, "maxmemory", maxmem);
     kv(s, "maxmemory_human", human_bytes(maxmem));
     kv(s, "maxmemory_policy", &st.config.maxmemory_policy);
@@ -379,6 +395,11 @@ fn info_stats(s: &mut String, st: &State) {
     );
     kv(s, "evicted_keys", 0);
     kv(s, "evicted_clients", stats.evicted_clients);
+    kv(
+        s,
+        "evicted_scripts",
+        st.scripting.as_ref().map_or(0, |e| e.evicted),
+    );
     kv(s, "keyspace_hits", hits);
     kv(s, "keyspace_misses", misses);
     kv(s, "pubsub_channels", st.pubsub.count(Kind::Channel));

@@ -40,6 +40,7 @@ pub mod pubsub;
 pub mod rdb_len;
 pub mod reload;
 pub mod save;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;

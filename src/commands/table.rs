@@ -8,7 +8,7 @@ use hashbrown::HashMap;
 
 use super::{
     aof, client, cluster, command, connection, debug, dump, hash, keys, latency, list, migrate,
-    monitor, multi, pubsub, save, server, set, sort, string, wait, zset, CommandSpec,
+    monitor, multi, pubsub, save, scripting, server, set, sort, string, wait, zset, CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
@@ -36,6 +36,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     migrate::COMMANDS,
     save::COMMANDS,
     aof::COMMANDS,
+    scripting::COMMANDS,
 ];
 
 pub type CmdId = usize;

@@ -212,6 +212,8 @@ pub struct State {
     pub aof_manifest: Option<crate::persist::aof_manifest::Manifest>,
     /// The AOF writer and rewrite state (`commands::aof`, `exec::aof`).
     pub aof: crate::persist::aof_write::Aof,
+    /// The Lua engine and script cache, made on first use (EVAL, SCRIPT).
+    pub scripting: Option<Box<crate::script::engine::Engine>>,
 }
 
 /// TCP listening sockets (CONFIG SET port/bind).
@@ -281,6 +283,7 @@ impl State {
             rdb_load: Default::default(),
             aof_manifest: None,
             aof: Default::default(),
+            scripting: None,
             config,
         };
         state.apply_tracking_config();

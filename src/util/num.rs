@@ -369,3 +369,63 @@ mod tests {
         }
     }
 }
+
+/// C's `printf("%.{prec}g", d)`: `prec` significant digits, trailing zeros
+/// dropped, exponent form when the exponent is below -4 or at least `prec`
+/// (scripts format numbers as `%.17g`, cjson as `%.14g`).
+pub fn format_g(d: f64, prec: usize) -> String {
+    if d.is_nan() {
+        return if d.is_sign_negative() { "-nan" } else { "nan" }.into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let prec = prec.max(1);
+    // "d.ddde±x" with prec significant digits, rounded as printf rounds.
+    let sci = format!("{:.*e}", prec - 1, d);
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let strip = |s: &str| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    if exp < -4 || exp >= prec as i32 {
+        let mut out = strip(mant);
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        let e = exp.unsigned_abs();
+        if e < 10 {
+            out.push('0');
+        }
+        out.push_str(&e.to_string());
+        out
+    } else {
+        let decimals = (prec as i32 - 1 - exp).max(0) as usize;
+        strip(&format!("{:.*}", decimals, d))
+    }
+}
+
+#[cfg(test)]
+mod format_g_tests {
+    use super::format_g;
+
+    #[test]
+    fn matches_printf_g() {
+        // Values checked against C's printf.
+        assert_eq!(format_g(1.5, 17), "1.5");
+        assert_eq!(format_g(0.1, 17), "0.10000000000000001");
+        assert_eq!(format_g(1e20, 17), "1e+20");
+        assert_eq!(format_g(123456789012345678.0, 17), "1.2345678901234568e+17");
+        assert_eq!(format_g(100.0, 17), "100");
+        assert_eq!(format_g(0.0001, 17), "0.0001");
+        assert_eq!(format_g(0.00001, 17), "1.0000000000000001e-05");
+        assert_eq!(format_g(-2.5, 14), "-2.5");
+        assert_eq!(format_g(1.0 / 3.0, 14), "0.33333333333333");
+        assert_eq!(format_g(f64::INFINITY, 17), "inf");
+        assert_eq!(format_g(0.0, 17), "0");
+        assert_eq!(format_g(-0.0, 17), "-0");
+    }
+}

@@ -1,0 +1,486 @@
+//! EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT: Lua scripts run on the
+//! main thread, nothing interleaved.
+//!
+//! The engine (`script::engine`) compiles and runs a script; this module is
+//! its host. A script's `server.call` becomes an ordinary call through the
+//! call path (`Ctx::call_as`, origin `Script`) as a client of its own,
+//! which starts in the caller's database and talks RESP2 until the script
+//! says `server.setresp(3)`. What those calls propagate goes out as one
+//! MULTI/EXEC unit (the call path wraps a command that propagated several);
+//! EVAL itself is never propagated.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+
+use super::flags::*;
+use super::meta::{acl, arg, ks, Doc, Group};
+use super::server::reply_help;
+use super::{CommandSpec, Ctx, KeySpec, CMD_TABLE};
+use crate::error::{CmdError, CmdResult};
+use crate::resp::ReplyBuf;
+use crate::script::engine::{Engine, Host};
+use crate::script::flags as sflags;
+use crate::state::{Client, Origin};
+
+/// The id of the client scripts' commands run as (never a connection's).
+pub const SCRIPT_CLIENT_ID: u64 = u64::MAX - 1;
+
+const KEYS_NEGATIVE: &str = "ERR Number of keys can't be negative";
+const KEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
+const NO_MATCHING_SCRIPT: &str = "NOSCRIPT No matching script.";
+const RO_WITH_WRITE: &str = "ERR Can not execute a script with write flag using *_ro command.";
+const UNKNOWN_CALL: &[u8] = b"-ERR Unknown command called from script\r\n";
+const ARITY_CALL: &[u8] = b"-ERR Wrong number of args calling command from script\r\n";
+const NOT_ALLOWED_CALL: &[u8] = b"-ERR This Valkey command is not allowed from script\r\n";
+const WRITE_IN_RO: &[u8] = b"-ERR Write commands are not allowed from read-only scripts.\r\n";
+
+macro_rules! eval_row {
+    ($name:literal, $handler:ident, $first:literal, $ro:expr, $since:literal, $summary:literal) => {
+        CommandSpec {
+            name: $name,
+            arity: -3,
+            flags: if $ro { READONLY } else { 0 }
+                | NOSCRIPT
+                | STALE
+                | SKIP_MONITOR
+                | NO_MANDATORY_KEYS,
+            keys: KeySpec::numkeys(2),
+            handler: $handler,
+            subcommands: &[],
+            doc: &Doc {
+                summary: $summary,
+                complexity: "Depends on the script that is executed.",
+                key_specs: &[ks::keynum(
+                    2,
+                    if $ro {
+                        ks::RO | ks::ACCESS
+                    } else {
+                        ks::RW | ks::ACCESS | ks::UPDATE
+                    },
+                )],
+                args: &[
+                    arg::string($first),
+                    arg::integer("numkeys"),
+                    arg::key("key", 0).optional().multiple(),
+                    arg::string("arg").optional().multiple(),
+                ],
+                ..Doc::new(Group::Scripting, $since, acl::SCRIPTING)
+            },
+        }
+    };
+}
+
+static FLUSH_TYPES: &[super::meta::Arg] = &[arg::pure("async", "ASYNC"), arg::pure("sync", "SYNC")];
+
+pub static COMMANDS: &[CommandSpec] = &[
+    eval_row!(
+        "eval",
+        eval,
+        "script",
+        false,
+        "2.6.0",
+        "Runs a Lua script on the server."
+    ),
+    eval_row!(
+        "evalsha",
+        evalsha,
+        "sha1",
+        false,
+        "2.6.0",
+        "Runs a cached Lua script, named by its SHA1 digest."
+    ),
+    eval_row!(
+        "eval_ro",
+        eval_ro,
+        "script",
+        true,
+        "7.0.0",
+        "Runs a Lua script that does not write."
+    ),
+    eval_row!(
+        "evalsha_ro",
+        evalsha_ro,
+        "sha1",
+        true,
+        "7.0.0",
+        "Runs a cached Lua script that does not write, named by its SHA1 digest."
+    ),
+    CommandSpec {
+        name: "script",
+        arity: -2,
+        flags: 0,
+        keys: KeySpec::NONE,
+        handler: super::container,
+        subcommands: &[
+            CommandSpec {
+                name: "script|exists",
+                arity: -3,
+                flags: NOSCRIPT | STALE,
+                keys: KeySpec::NONE,
+                handler: script_exists,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Tells, for each SHA1 digest, whether that script is cached.",
+                    complexity: "O(N), N being the number of digests asked about.",
+                    tips: &[
+                        "request_policy:all_shards",
+                        "response_policy:agg_logical_and",
+                    ],
+                    args: &[arg::string("sha1").multiple()],
+                    ..Doc::new(Group::Scripting, "2.6.0", acl::SCRIPTING)
+                },
+            },
+            CommandSpec {
+                name: "script|flush",
+                arity: -2,
+                flags: NOSCRIPT | STALE,
+                keys: KeySpec::NONE,
+                handler: script_flush,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Empties the script cache.",
+                    complexity: "O(N), N being the number of cached scripts.",
+                    tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                    args: &[arg::oneof("flush-type", FLUSH_TYPES)
+                        .since("6.2.0")
+                        .optional()],
+                    ..Doc::new(Group::Scripting, "2.6.0", acl::SCRIPTING)
+                },
+            },
+            CommandSpec {
+                name: "script|help",
+                arity: 2,
+                flags: LOADING | STALE,
+                keys: KeySpec::NONE,
+                handler: script_help,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Lists the SCRIPT subcommands.",
+                    complexity: "O(1)",
+                    ..Doc::new(Group::Scripting, "5.0.0", acl::SCRIPTING)
+                },
+            },
+            CommandSpec {
+                name: "script|kill",
+                arity: 2,
+                flags: NOSCRIPT | ALLOW_BUSY,
+                keys: KeySpec::NONE,
+                handler: script_kill,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Stops the running script, if it has not written.",
+                    complexity: "O(1)",
+                    tips: &["request_policy:all_shards", "response_policy:one_succeeded"],
+                    ..Doc::new(Group::Scripting, "2.6.0", acl::SCRIPTING)
+                },
+            },
+            CommandSpec {
+                name: "script|load",
+                arity: 3,
+                flags: NOSCRIPT | STALE,
+                keys: KeySpec::NONE,
+                handler: script_load,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Compiles a script into the cache without running it.",
+                    complexity: "O(N), N being the length of the script in bytes.",
+                    tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                    args: &[arg::string("script")],
+                    ..Doc::new(Group::Scripting, "2.6.0", acl::SCRIPTING)
+                },
+            },
+            CommandSpec {
+                name: "script|show",
+                arity: 3,
+                flags: NOSCRIPT | STALE,
+                keys: KeySpec::NONE,
+                handler: script_show,
+                subcommands: &[],
+                doc: &Doc {
+                    summary: "Returns the source of a cached script.",
+                    complexity: "O(1)",
+                    args: &[arg::string("sha1")],
+                    ..Doc::new(Group::Scripting, "8.0.0", acl::SCRIPTING)
+                },
+            },
+        ],
+        doc: &Doc {
+            summary: "A container for Lua script commands.",
+            complexity: "Depends on subcommand.",
+            ..Doc::new(Group::Scripting, "2.6.0", 0)
+        },
+    },
+];
+
+fn eval(ctx: &mut Ctx) -> CmdResult {
+    eval_generic(ctx, false, false)
+}
+
+fn evalsha(ctx: &mut Ctx) -> CmdResult {
+    eval_generic(ctx, true, false)
+}
+
+fn eval_ro(ctx: &mut Ctx) -> CmdResult {
+    eval_generic(ctx, false, true)
+}
+
+fn evalsha_ro(ctx: &mut Ctx) -> CmdResult {
+    eval_generic(ctx, true, true)
+}
+
+/// How many keys follow (EVAL's `numkeys`), checked against the arguments.
+fn numkeys(ctx: &Ctx) -> Result<usize, CmdError> {
+    let n = crate::util::num::parse_i64(ctx.arg(2))
+        .ok_or_else(|| CmdError::from(crate::error::NOT_INTEGER))?;
+    if n < 0 {
+        return Err(KEYS_NEGATIVE.into());
+    }
+    if n as usize > ctx.argv.len() - 3 {
+        return Err(KEYS_TOO_MANY.into());
+    }
+    Ok(n as usize)
+}
+
+fn eval_generic(ctx: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
+    let nkeys = numkeys(ctx)?;
+    let mut engine = ctx.take_scripting().map_err(CmdError::owned)?;
+    let result = run(ctx, &mut engine, nkeys, by_sha, ro);
+    ctx.put_scripting(engine);
+    // The script's commands propagate themselves; EVAL adds nothing.
+    ctx.prevent_propagation();
+    result
+}
+
+fn run(ctx: &mut Ctx, engine: &mut Engine, nkeys: usize, by_sha: bool, ro: bool) -> CmdResult {
+    let sha = if by_sha {
+        let sha = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
+        if engine.get(&sha).is_none() {
+            return Err(NO_MATCHING_SCRIPT.into());
+        }
+        engine.pin(&sha);
+        sha
+    } else {
+        engine.load(ctx.arg(1), false).map_err(CmdError::owned)?
+    };
+    let flags = engine
+        .get(&sha)
+        .map_or(sflags::EVAL_COMPAT_MODE, |s| s.flags);
+    let compat = flags & sflags::EVAL_COMPAT_MODE != 0;
+    if !compat && flags & sflags::NO_WRITES == 0 {
+        check_may_write(ctx, ro)?;
+    }
+    if !compat && flags & (sflags::ALLOW_OOM | sflags::NO_WRITES) == 0 && over_maxmemory(ctx) {
+        return Err(
+            "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
+                .into(),
+        );
+    }
+    let read_only = ro || (!compat && flags & sflags::NO_WRITES != 0);
+    let keys: Vec<Bytes> = ctx.argv[3..3 + nkeys].to_vec();
+    let args: Vec<Bytes> = ctx.argv[3 + nkeys..].to_vec();
+
+    let nowhere = SocketAddr::from(([0, 0, 0, 0], 0));
+    let mut client = Client::new(SCRIPT_CLIENT_ID, nowhere, nowhere, 0, true);
+    client.db = ctx.db_index();
+    let slot = ctx.add_internal_client(client);
+    let mut host = ScriptHost {
+        ctx,
+        slot,
+        reply: ReplyBuf::new(2),
+        bytes: Vec::new(),
+        read_only,
+        repl: 3,
+    };
+    let mut out = ReplyBuf::new(host.ctx.out.resp);
+    let result = engine.run(&sha, &keys, &args, &mut host, &mut out);
+    let ctx = host.ctx;
+    ctx.remove_internal_client(SCRIPT_CLIENT_ID);
+    match result {
+        Ok(()) => {
+            let mut written = Vec::new();
+            out.take().pieces_from(0, |p| {
+                written.extend_from_slice(p);
+                true
+            });
+            ctx.out.raw(&written);
+            Ok(())
+        }
+        Err(e) => Err(CmdError::owned(e)),
+    }
+}
+
+/// A script that may write is refused where writes are (Valkey's
+/// scriptPrepareForRun): a failing disk, `*_RO`, too few replicas.
+fn check_may_write(ctx: &mut Ctx, ro: bool) -> CmdResult {
+    let admin = ctx.admin();
+    let mode = admin.state.mode;
+    if mode.disk_error {
+        return Err(match admin.state.aof.disk_error() {
+            Some(e) => CmdError::owned(format!(
+                "MISCONF Valkey is configured to persist data to AOF, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: {e}"
+            )),
+            None => "MISCONF Valkey is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.".into(),
+        });
+    }
+    if ro {
+        return Err(RO_WITH_WRITE.into());
+    }
+    if mode.min_replicas {
+        return Err("NOREPLICAS Not enough good replicas to write.".into());
+    }
+    Ok(())
+}
+
+fn over_maxmemory(ctx: &Ctx) -> bool {
+    let max = ctx.config().maxmemory;
+    max != 0 && crate::alloc::allocated() as u64 > max
+}
+
+/// Runs a script's commands: the checks Valkey's scriptCall makes, then
+/// the call path as the script's client.
+struct ScriptHost<'c, 'a> {
+    ctx: &'c mut Ctx<'a>,
+    slot: usize,
+    reply: ReplyBuf,
+    bytes: Vec<u8>,
+    read_only: bool,
+    /// `server.set_repl` flags: 1 AOF, 2 replicas.
+    repl: u8,
+}
+
+impl Host for ScriptHost<'_, '_> {
+    fn call(&mut self, argv: &[Bytes], resp: u8) -> &[u8] {
+        self.bytes.clear();
+        let id = match CMD_TABLE.resolve(argv) {
+            Ok(id) => id,
+            Err(e) => {
+                let unknown =
+                    CMD_TABLE.find(&argv[0]).is_none() || e.0.starts_with("ERR unknown subcommand");
+                self.bytes
+                    .extend_from_slice(if unknown { UNKNOWN_CALL } else { ARITY_CALL });
+                return &self.bytes;
+            }
+        };
+        let spec = CMD_TABLE.specs[id];
+        if spec.has(NOSCRIPT) {
+            self.bytes.extend_from_slice(NOT_ALLOWED_CALL);
+            return &self.bytes;
+        }
+        if self.read_only && spec.has(WRITE) {
+            self.bytes.extend_from_slice(WRITE_IN_RO);
+            return &self.bytes;
+        }
+        self.ctx.client_at(self.slot).resp = resp;
+        self.reply.resp = resp;
+        let mark = self.ctx.propagation_mark();
+        self.ctx
+            .call_as(self.slot, argv, Origin::Script, &mut self.reply);
+        // REPL_NONE: nothing of this call goes to the AOF (there are no
+        // replicas to choose apart from it).
+        if self.repl & 1 == 0 {
+            self.ctx.propagation_truncate(mark);
+        }
+        let bytes = &mut self.bytes;
+        self.reply.take().pieces_from(0, |p| {
+            bytes.extend_from_slice(p);
+            true
+        });
+        &self.bytes
+    }
+
+    fn acl_check(&mut self, argv: &[Bytes]) -> Option<bool> {
+        // Every user is the default user, allowed every command.
+        CMD_TABLE.resolve(argv).ok().map(|_| true)
+    }
+
+    fn set_repl(&mut self, flags: u8) {
+        self.repl = flags;
+    }
+}
+
+fn script_load(ctx: &mut Ctx) -> CmdResult {
+    let mut engine = ctx.take_scripting().map_err(CmdError::owned)?;
+    let r = engine.load(ctx.arg(2), true);
+    ctx.put_scripting(engine);
+    let sha = r.map_err(CmdError::owned)?;
+    ctx.out.bulk(sha.as_bytes());
+    Ok(())
+}
+
+fn script_exists(ctx: &mut Ctx) -> CmdResult {
+    let engine = ctx.take_scripting().map_err(CmdError::owned)?;
+    let found: Vec<bool> = ctx.argv[2..]
+        .iter()
+        .map(|s| {
+            let sha = String::from_utf8_lossy(s).to_ascii_lowercase();
+            engine.get(&sha).is_some()
+        })
+        .collect();
+    ctx.put_scripting(engine);
+    ctx.out.array(found.len());
+    for f in found {
+        ctx.out.int(f as i64);
+    }
+    Ok(())
+}
+
+fn script_flush(ctx: &mut Ctx) -> CmdResult {
+    if ctx.argv.len() > 3
+        || (ctx.argv.len() == 3
+            && !ctx.arg(2).eq_ignore_ascii_case(b"async")
+            && !ctx.arg(2).eq_ignore_ascii_case(b"sync"))
+    {
+        return Err("ERR SCRIPT FLUSH only support SYNC|ASYNC option".into());
+    }
+    let mut engine = ctx.take_scripting().map_err(CmdError::owned)?;
+    let r = engine.flush();
+    ctx.put_scripting(engine);
+    r.map_err(|e| CmdError::owned(format!("ERR {e}")))?;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn script_show(ctx: &mut Ctx) -> CmdResult {
+    let engine = ctx.take_scripting().map_err(CmdError::owned)?;
+    let sha = String::from_utf8_lossy(ctx.arg(2)).to_ascii_lowercase();
+    let body = engine.get(&sha).map(|s| s.body.clone());
+    ctx.put_scripting(engine);
+    match body {
+        Some(b) => {
+            ctx.out.bulk(&b);
+            Ok(())
+        }
+        None => Err(NO_MATCHING_SCRIPT.into()),
+    }
+}
+
+/// Nothing can be running when a command is served: scripts run to the
+/// end before the main thread reads another command.
+fn script_kill(_ctx: &mut Ctx) -> CmdResult {
+    Err("NOTBUSY No scripts in execution right now.".into())
+}
+
+fn script_help(ctx: &mut Ctx) -> CmdResult {
+    reply_help(
+        ctx,
+        "SCRIPT",
+        &[
+            "EXISTS <sha1> [<sha1> ...]",
+            "    Return information about the existence of the scripts in the script cache.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Flush the Lua scripts cache. Very dangerous on replicas.",
+            "    When called without the optional mode argument, the behavior is determined",
+            "     by the lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the scripts cache.",
+            "    * SYNC: Synchronously flush the scripts cache.",
+            "KILL",
+            "    Kill the currently executing Lua script.",
+            "LOAD <script>",
+            "    Load a script into the scripts cache without executing it.",
+            "SHOW <sha1>",
+            "    Show a script from the scripts cache.",
+        ],
+    );
+    Ok(())
+}

@@ -1,0 +1,667 @@
+//! The Lua state EVAL scripts run in: its sandbox (`prelude.lua`), the
+//! libraries, the script cache, and running one script with a [`Host`]
+//! that executes the commands it calls.
+//!
+//! One Lua state serves every script, as in Valkey. Scripts cannot leave
+//! state behind: globals and library tables are read-only, and KEYS and
+//! ARGV are fresh tables each run. A script is compiled once, when first
+//! seen (EVAL or SCRIPT LOAD), and kept by its SHA1 until SCRIPT FLUSH;
+//! scripts only ever run through EVAL are bounded (the oldest unused ones
+//! go past `EVAL_CACHE_MAX`, as Valkey 8 evicts them).
+
+use std::cell::Cell;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use bytes::Bytes;
+use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+
+use super::convert;
+use super::flags::{self, ScriptFlags};
+use crate::resp::ReplyBuf;
+
+/// What runs the commands a script calls (the server side, in `commands`).
+pub trait Host {
+    /// Runs `argv` as the script's client, talking RESP `resp`; returns
+    /// the reply's bytes.
+    fn call(&mut self, argv: &[Bytes], resp: u8) -> &[u8];
+    /// `server.acl_check_cmd`: whether the caller's user may run `argv`;
+    /// None for an unknown command.
+    fn acl_check(&mut self, argv: &[Bytes]) -> Option<bool>;
+    /// `server.set_repl`: where the commands called next propagate
+    /// (REPL_AOF 1 | REPL_REPLICA 2).
+    fn set_repl(&mut self, flags: u8);
+}
+
+/// EVAL scripts kept at most (Valkey 8's LRU_LIST_LENGTH); SCRIPT LOAD's are
+/// never evicted.
+pub const EVAL_CACHE_MAX: usize = 500;
+
+/// One cached script.
+pub struct Script {
+    pub body: Bytes,
+    pub flags: ScriptFlags,
+    /// Loaded by SCRIPT LOAD (or run by EVALSHA): never evicted.
+    pinned: bool,
+}
+
+pub struct Engine {
+    lua: Lua,
+    /// The real globals table (behind the read-only one scripts see):
+    /// where KEYS and ARGV go.
+    globals: Table,
+    /// Where the per-run Rust functions go (`impl.call`, ...).
+    imp: Table,
+    /// `xpcall(f, handler)`, from the prelude.
+    runner: Function,
+    /// The compiled scripts by SHA1, in Lua (an mlua handle per script
+    /// would use up mlua's fixed room for references).
+    funcs: Table,
+    scripts: HashMap<String, Script>,
+    /// EVAL-only scripts, least recently used first.
+    lru: VecDeque<String>,
+    /// The protocol the script's client talks (`server.setresp`).
+    resp: Rc<Cell<u8>>,
+    /// Scripts evicted from the cache (INFO `evicted_scripts`).
+    pub evicted: u64,
+}
+
+/// Why a script did not give a reply: the error text, without the `-`.
+pub type ScriptError = String;
+
+const RUNNER: &str = r#"
+local handler = ...
+return function(f)
+    return xpcall(f, handler)
+end
+"#;
+
+impl Engine {
+    pub fn new() -> mlua::Result<Engine> {
+        let lua = Lua::new_with(
+            StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::OS,
+            LuaOptions::default(),
+        )?;
+        let g = lua.globals();
+        // Only what Valkey's scripts see (its allow lists).
+        const KEEP: &[&str] = &[
+            "_G",
+            "_VERSION",
+            "assert",
+            "collectgarbage",
+            "coroutine",
+            "error",
+            "gcinfo",
+            "getmetatable",
+            "ipairs",
+            "load",
+            "loadstring",
+            "math",
+            "next",
+            "os",
+            "pairs",
+            "pcall",
+            "rawequal",
+            "rawget",
+            "rawset",
+            "select",
+            "setmetatable",
+            "string",
+            "table",
+            "tonumber",
+            "tostring",
+            "type",
+            "unpack",
+            "xpcall",
+        ];
+        let mut drop = Vec::new();
+        for pair in g.pairs::<Value, Value>() {
+            let (k, _) = pair?;
+            let keep = match &k {
+                Value::String(s) => KEEP.iter().any(|n| s.as_bytes().as_ref() == n.as_bytes()),
+                _ => false,
+            };
+            if !keep {
+                drop.push(k);
+            }
+        }
+        for k in drop {
+            g.raw_set(k, Value::Nil)?;
+        }
+        // os.clock and nothing else of os.
+        let os: Table = g.raw_get("os")?;
+        let only_clock = lua.create_table()?;
+        only_clock.raw_set("clock", os.raw_get::<Value>("clock")?)?;
+        g.raw_set("os", only_clock)?;
+        let math: Table = g.raw_get("math")?;
+        super::random::install(&lua, &math)?;
+        g.raw_set("cjson", super::cjson::open(&lua)?)?;
+        g.raw_set("cmsgpack", super::cmsgpack::open(&lua)?)?;
+        g.raw_set("bit", super::bit::open(&lua)?)?;
+        g.raw_set("struct", super::lua_struct::open(&lua)?)?;
+
+        let handler = lua.create_function(error_handler)?;
+        g.raw_set("__server__err__handler", handler.clone())?;
+        g.raw_set("__redis__err__handler", handler.clone())?;
+
+        let imp = lua.create_table()?;
+        let resp = Rc::new(Cell::new(2u8));
+        install_server_functions(&lua, &imp, &resp)?;
+
+        let prelude = lua
+            .load(include_str!("prelude.lua"))
+            .set_name("=ferrokey")
+            .into_function()?;
+        let (server, env): (Table, Table) = prelude.call((g.clone(), imp.clone()))?;
+        server.raw_set("REDIS_VERSION", crate::REDIS_COMPAT_VERSION)?;
+        server.raw_set(
+            "REDIS_VERSION_NUM",
+            version_num(crate::REDIS_COMPAT_VERSION),
+        )?;
+        let runner: Function = lua.load(RUNNER).set_name("=ferrokey").call(handler)?;
+        lua.set_globals(env)?;
+        let funcs = lua.create_table()?;
+        Ok(Engine {
+            lua,
+            globals: g,
+            imp,
+            runner,
+            funcs,
+            scripts: HashMap::new(),
+            lru: VecDeque::new(),
+            resp,
+            evicted: 0,
+        })
+    }
+
+    /// The cached script `sha` (lower-case hex).
+    pub fn get(&self, sha: &str) -> Option<&Script> {
+        self.scripts.get(sha)
+    }
+
+    pub fn len(&self) -> usize {
+        self.scripts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scripts.is_empty()
+    }
+
+    /// Compiles and caches `body` unless it is cached; returns its SHA1.
+    /// `pinned` (SCRIPT LOAD) keeps it from eviction.
+    pub fn load(&mut self, body: &[u8], pinned: bool) -> Result<String, ScriptError> {
+        let sha = sha1_hex(body);
+        if let Some(s) = self.scripts.get_mut(&sha) {
+            if pinned && !s.pinned {
+                s.pinned = true;
+                self.lru.retain(|x| *x != sha);
+            } else if !s.pinned {
+                // Used again: the most recently used.
+                if let Some(i) = self.lru.iter().position(|x| *x == sha) {
+                    if let Some(x) = self.lru.remove(i) {
+                        self.lru.push_back(x);
+                    }
+                }
+            }
+            return Ok(sha);
+        }
+        let (flags, code) = flags::parse_shebang(body)?;
+        let func = self
+            .lua
+            .load(&code[..])
+            .set_name("@user_script")
+            .set_mode(mlua::chunk::ChunkMode::Text)
+            .into_function()
+            .map_err(|e| {
+                format!(
+                    "ERR Error compiling script (new function): {}",
+                    error_message(&e)
+                )
+            })?;
+        if !pinned {
+            if self.lru.len() >= EVAL_CACHE_MAX {
+                if let Some(old) = self.lru.pop_front() {
+                    self.scripts.remove(&old);
+                    let _ = self.funcs.raw_set(old.as_str(), Value::Nil);
+                    self.evicted += 1;
+                }
+            }
+            self.lru.push_back(sha.clone());
+        }
+        self.funcs
+            .raw_set(sha.as_str(), func)
+            .map_err(|e| format!("ERR {}", error_message(&e)))?;
+        self.scripts.insert(
+            sha.clone(),
+            Script {
+                body: Bytes::copy_from_slice(body),
+                flags,
+                pinned,
+            },
+        );
+        Ok(sha)
+    }
+
+    /// Pins a script run by EVALSHA (Valkey keeps those like loaded ones).
+    pub fn pin(&mut self, sha: &str) {
+        if let Some(s) = self.scripts.get_mut(sha) {
+            if !s.pinned {
+                s.pinned = true;
+                self.lru.retain(|x| x != sha);
+            }
+        }
+    }
+
+    /// SCRIPT FLUSH: forgets every script and starts a new Lua state.
+    pub fn flush(&mut self) -> mlua::Result<()> {
+        let evicted = self.evicted;
+        *self = Engine::new()?;
+        self.evicted = evicted;
+        Ok(())
+    }
+
+    /// Bytes the Lua state uses (INFO `used_memory_lua`).
+    pub fn memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+
+    /// Bytes of the cached scripts' sources and their bookkeeping (INFO
+    /// `used_memory_scripts`).
+    pub fn scripts_memory(&self) -> usize {
+        self.scripts
+            .iter()
+            .map(|(k, s)| k.len() + s.body.len() + std::mem::size_of::<Script>())
+            .sum()
+    }
+
+    /// Runs the cached script `sha` with KEYS `keys` and ARGV `args`, its
+    /// commands run by `host`; its reply goes to `out` (in `out`'s
+    /// protocol).
+    pub fn run(
+        &mut self,
+        sha: &str,
+        keys: &[Bytes],
+        args: &[Bytes],
+        host: &mut dyn Host,
+        out: &mut ReplyBuf,
+    ) -> Result<(), ScriptError> {
+        let func: Function = match self.funcs.raw_get(sha) {
+            Ok(f) => f,
+            Err(_) => return Err("NOSCRIPT No matching script.".into()),
+        };
+        self.resp.set(2);
+        let lua = &self.lua;
+        let result = (|| -> mlua::Result<Result<(), ScriptError>> {
+            self.globals.raw_set("KEYS", string_array(lua, keys)?)?;
+            self.globals.raw_set("ARGV", string_array(lua, args)?)?;
+            let host = std::cell::RefCell::new(host);
+            let resp = self.resp.clone();
+            lua.scope(|scope| {
+                let call = scope.create_function(|lua, argv: MultiValue| {
+                    let mut h = host.borrow_mut();
+                    script_call(lua, &mut **h, argv, resp.get())
+                })?;
+                let acl = scope.create_function(|_, argv: MultiValue| {
+                    let argv = match to_argv(argv) {
+                        Ok(a) => a,
+                        Err(_) => return Ok(None),
+                    };
+                    Ok(host.borrow_mut().acl_check(&argv))
+                })?;
+                let set_repl = scope.create_function(|_, v: u8| {
+                    host.borrow_mut().set_repl(v);
+                    Ok(())
+                })?;
+                self.imp.raw_set(RUN_CALL, call)?;
+                self.imp.raw_set(RUN_ACL, acl)?;
+                self.imp.raw_set(RUN_SET_REPL, set_repl)?;
+                let ret = self.runner.call::<MultiValue>(func);
+                for name in [RUN_CALL, RUN_ACL, RUN_SET_REPL] {
+                    self.imp.raw_set(name, Value::Nil)?;
+                }
+                let ret = ret?;
+                let mut it = ret.into_iter();
+                let ok = matches!(it.next(), Some(Value::Boolean(true)));
+                let value = it.next().unwrap_or(Value::Nil);
+                if ok {
+                    convert::lua_to_reply(&value, out, self.resp.get(), 0);
+                    Ok(Ok(()))
+                } else {
+                    Ok(Err(raised_error_text(&value)))
+                }
+            })
+        })();
+        // The tables of this run go now rather than at some later GC step.
+        let _ = self.globals.raw_set("KEYS", Value::Nil);
+        let _ = self.globals.raw_set("ARGV", Value::Nil);
+        match result {
+            Ok(r) => r,
+            Err(e) => Err(format!("ERR {}", error_message(&e))),
+        }
+    }
+}
+
+/// Where a run puts its functions that reach the host (in `imp`).
+const RUN_CALL: &str = "run_call";
+const RUN_ACL: &str = "run_acl";
+const RUN_SET_REPL: &str = "run_set_repl";
+
+/// An error a server function raises: the text of its error table. Lua
+/// code sees it as the message (pcall), the error handler as the table.
+#[derive(Debug)]
+pub struct Raised(pub String);
+
+impl std::fmt::Display for Raised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Raised {}
+
+fn raise<T>(msg: impl Into<String>) -> mlua::Result<T> {
+    Err(mlua::Error::external(Raised(msg.into())))
+}
+
+/// The `Raised` inside an mlua error, if it is one.
+fn raised_of(e: &mlua::Error) -> Option<&Raised> {
+    match e {
+        mlua::Error::ExternalError(x) => x.downcast_ref::<Raised>(),
+        mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => {
+            raised_of(cause)
+        }
+        _ => None,
+    }
+}
+
+/// The server table's functions written in Rust (those that raise errors:
+/// see prelude.lua), in `imp` under their own names.
+fn install_server_functions(lua: &Lua, imp: &Table, resp: &Rc<Cell<u8>>) -> mlua::Result<()> {
+    let i = imp.clone();
+    imp.raw_set(
+        "call",
+        lua.create_function(move |_, args: MultiValue| {
+            let f: Function = i.raw_get(RUN_CALL)?;
+            let (v, failed): (Value, bool) = f.call(args)?;
+            if failed {
+                if let Value::Table(t) = &v {
+                    if let Ok(Value::String(s)) = t.raw_get::<Value>("err") {
+                        return raise(String::from_utf8_lossy(&s.as_bytes()).into_owned());
+                    }
+                }
+                return raise("ERR unknown error");
+            }
+            Ok(v)
+        })?,
+    )?;
+    let i = imp.clone();
+    imp.raw_set(
+        "pcall",
+        lua.create_function(move |_, args: MultiValue| {
+            let f: Function = i.raw_get(RUN_CALL)?;
+            let (v, _): (Value, bool) = f.call(args)?;
+            Ok(v)
+        })?,
+    )?;
+    imp.raw_set(
+        "sha1hex",
+        lua.create_function(|lua, args: MultiValue| {
+            if args.len() != 1 {
+                return raise("ERR wrong number of arguments");
+            }
+            let s = match &args[0] {
+                Value::String(s) => s.as_bytes().to_vec(),
+                Value::Integer(_) | Value::Number(_) => lua
+                    .coerce_string(args[0].clone())?
+                    .map(|s| s.as_bytes().to_vec())
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            lua.create_string(sha1_hex(&s))
+        })?,
+    )?;
+    imp.raw_set(
+        "log",
+        lua.create_function(|lua, args: MultiValue| {
+            if args.len() < 2 {
+                return raise("ERR server.log() requires two arguments or more.");
+            }
+            let level = match &args[0] {
+                Value::Integer(i) => *i as f64,
+                Value::Number(n) => *n,
+                _ => return raise("ERR First argument must be a number (log level)."),
+            };
+            if !(0.0..=3.0).contains(&level) {
+                return raise("ERR Invalid log level.");
+            }
+            let mut parts = Vec::new();
+            for v in args.iter().skip(1) {
+                if matches!(v, Value::String(_) | Value::Integer(_) | Value::Number(_)) {
+                    if let Some(s) = lua.coerce_string(v.clone())? {
+                        parts.push(String::from_utf8_lossy(&s.as_bytes()).into_owned());
+                    }
+                }
+            }
+            let msg = parts.join(" ");
+            match level as i64 {
+                0 => tracing::trace!("<lua> {msg}"),
+                1 => tracing::debug!("<lua> {msg}"),
+                2 => tracing::info!("<lua> {msg}"),
+                _ => tracing::warn!("<lua> {msg}"),
+            }
+            Ok(())
+        })?,
+    )?;
+    let r = resp.clone();
+    imp.raw_set(
+        "setresp",
+        lua.create_function(move |_, args: MultiValue| {
+            if args.len() != 1 {
+                return raise("ERR server.setresp() requires one argument.");
+            }
+            match &args[0] {
+                Value::Integer(v @ (2 | 3)) => r.set(*v as u8),
+                Value::Number(v) if *v == 2.0 || *v == 3.0 => r.set(*v as u8),
+                _ => return raise("ERR RESP version must be 2 or 3."),
+            }
+            Ok(())
+        })?,
+    )?;
+    let i = imp.clone();
+    imp.raw_set(
+        "set_repl",
+        lua.create_function(move |_, args: MultiValue| {
+            if args.len() != 1 {
+                return raise("ERR server.set_repl() requires one argument.");
+            }
+            let flags = match &args[0] {
+                Value::Integer(v @ 0..=3) => *v as u8,
+                _ => {
+                    return raise(
+                        "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                    )
+                }
+            };
+            let f: Function = i.raw_get(RUN_SET_REPL)?;
+            f.call::<()>(flags)
+        })?,
+    )?;
+    let i = imp.clone();
+    imp.raw_set(
+        "acl_check_cmd",
+        lua.create_function(move |_, args: MultiValue| {
+            if args.is_empty() {
+                return raise("ERR Please specify at least one argument for this call");
+            }
+            let f: Function = i.raw_get(RUN_ACL)?;
+            match f.call::<Option<bool>>(args)? {
+                Some(b) => Ok(b),
+                None => raise("ERR Invalid command passed to server.acl_check_cmd()"),
+            }
+        })?,
+    )?;
+    imp.raw_set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
+    imp.raw_set("breakpoint", lua.create_function(|_, ()| Ok(false))?)?;
+    imp.raw_set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+    imp.raw_set(
+        "errmsg",
+        lua.create_function(|lua, v: Value| match v {
+            Value::Error(e) => Ok(Value::String(lua.create_string(error_message(&e))?)),
+            other => Ok(other),
+        })?,
+    )?;
+    Ok(())
+}
+
+/// A table of strings, 1-based (KEYS, ARGV).
+fn string_array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, a) in items.iter().enumerate() {
+        t.raw_set(i + 1, lua.create_string(&a[..])?)?;
+    }
+    Ok(t)
+}
+
+/// `server.call`/`pcall`'s arguments as a command line: strings as they
+/// are, numbers as `%.17g` (Lua's own conversion would lose precision).
+fn to_argv(args: MultiValue) -> Result<Vec<Bytes>, &'static str> {
+    if args.is_empty() {
+        return Err("ERR Please specify at least one argument for this call");
+    }
+    let mut argv = Vec::with_capacity(args.len());
+    for a in args {
+        argv.push(match a {
+            Value::String(s) => Bytes::copy_from_slice(&s.as_bytes()),
+            Value::Integer(i) => Bytes::from(lua_number_arg(i as f64)),
+            Value::Number(n) => Bytes::from(lua_number_arg(n)),
+            _ => return Err("ERR Command arguments must be strings or integers"),
+        });
+    }
+    Ok(argv)
+}
+
+fn lua_number_arg(n: f64) -> String {
+    crate::util::num::format_g(n, 17)
+}
+
+/// The per-run `impl.call`: the reply as Lua sees it, and whether it is an
+/// error (server.call raises it).
+fn script_call(
+    lua: &Lua,
+    host: &mut dyn Host,
+    args: MultiValue,
+    resp: u8,
+) -> mlua::Result<(Value, bool)> {
+    let argv = match to_argv(args) {
+        Ok(a) => a,
+        Err(msg) => return Ok((convert::error_table(lua, msg.as_bytes())?, true)),
+    };
+    let reply = host.call(&argv, resp);
+    convert::reply_to_lua(lua, reply)
+}
+
+/// The message of an error that ended a script, as Valkey words it: the
+/// error's text, then where the script raised it.
+fn raised_error_text(v: &Value) -> String {
+    let Value::Table(t) = v else {
+        return format!("ERR {}", value_text(v));
+    };
+    let msg = match t.raw_get::<Value>("err") {
+        Ok(Value::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+        Ok(Value::Integer(i)) => i.to_string(),
+        Ok(Value::Number(n)) => crate::util::num::format_g(n, 14),
+        _ => "ERR unknown error".to_string(),
+    };
+    let source: Option<String> = t.raw_get("source").ok();
+    let line: Option<i64> = t.raw_get("line").ok();
+    let mut text = match (source, line) {
+        (Some(src), Some(line)) => format!("{msg} script: on {src}:{line}."),
+        _ => msg,
+    };
+    // One line: a reply error cannot hold CR or LF.
+    if text.contains(['\r', '\n']) {
+        text = text.replace(['\r', '\n'], " ");
+    }
+    text
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+        Value::Error(e) => error_message(e),
+        Value::Nil => "nil".into(),
+        Value::Boolean(b) => b.to_string(),
+        Value::Integer(i) => i.to_string(),
+        Value::Number(n) => crate::util::num::format_g(*n, 14),
+        other => format!("{}: {:p}", other.type_name(), other.to_pointer()),
+    }
+}
+
+/// The text of an mlua error, without mlua's own decorations: a Lua error
+/// message as Lua would show it.
+pub fn error_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::RuntimeError(s) | mlua::Error::SyntaxError { message: s, .. } => s.clone(),
+        mlua::Error::CallbackError { cause, .. } => error_message(cause),
+        mlua::Error::MemoryError(_) => "not enough memory".into(),
+        mlua::Error::ExternalError(e) => e.to_string(),
+        mlua::Error::WithContext { cause, .. } => error_message(cause),
+        other => other.to_string(),
+    }
+}
+
+/// The message handler scripts run under: an error table with where the
+/// script raised it (the first frame that is neither C nor the prelude).
+fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
+    let t = match err {
+        Value::Table(t) => t,
+        Value::Error(e) if raised_of(&e).is_some() => {
+            let t = lua.create_table()?;
+            let msg = raised_of(&e).map(|r| r.0.clone()).unwrap_or_default();
+            t.raw_set("err", lua.create_string(msg)?)?;
+            t
+        }
+        other => {
+            let t = lua.create_table()?;
+            let text = format!("ERR {}", value_text(&other));
+            t.raw_set("err", lua.create_string(text)?)?;
+            t
+        }
+    };
+    let mut level = 1;
+    while let Some((what, source, line)) = lua.inspect_stack(level, |d| {
+        let s = d.source();
+        (s.what, s.source.map(|c| c.into_owned()), d.current_line())
+    }) {
+        level += 1;
+        if what == "C" || source.as_deref() == Some("=ferrokey") {
+            continue;
+        }
+        if let Some(src) = source {
+            t.raw_set("source", src)?;
+        }
+        if let Some(line) = line {
+            t.raw_set("line", line)?;
+        }
+        break;
+    }
+    Ok(t)
+}
+
+/// "7.2.4" → 0x070204.
+fn version_num(v: &str) -> i64 {
+    v.split('.')
+        .take(3)
+        .fold(0, |acc, p| (acc << 8) | p.parse::<i64>().unwrap_or(0))
+}
+
+/// Lower-case hex SHA1 (script names, `server.sha1hex`).
+pub fn sha1_hex(data: &[u8]) -> String {
+    use sha1::{Digest, Sha1};
+    let d = Sha1::digest(data);
+    let mut s = String::with_capacity(40);
+    for b in d.iter() {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
