@@ -36,7 +36,7 @@ const NOT_ALLOWED_CALL: &[u8] = b"-ERR This Valkey command is not allowed from s
 const WRITE_IN_RO: &[u8] = b"-ERR Write commands are not allowed from read-only scripts.\r\n";
 
 macro_rules! eval_row {
-    ($name:literal, $handler:ident, $first:literal, $ro:expr, $since:literal, $summary:literal) => {
+    ($name:literal, $handler:ident, $first:literal, $ro:expr, $since:literal, $summary:literal, $keyspec:expr) => {
         CommandSpec {
             name: $name,
             arity: -3,
@@ -51,14 +51,7 @@ macro_rules! eval_row {
             doc: &Doc {
                 summary: $summary,
                 complexity: "Depends on the script that is executed.",
-                key_specs: &[ks::keynum(
-                    2,
-                    if $ro {
-                        ks::RO | ks::ACCESS
-                    } else {
-                        ks::RW | ks::ACCESS | ks::UPDATE
-                    },
-                )],
+                key_specs: &[$keyspec],
                 args: &[
                     arg::string($first),
                     arg::integer("numkeys"),
@@ -80,7 +73,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         "script",
         false,
         "2.6.0",
-        "Runs a Lua script on the server."
+        "Runs a Lua script on the server.",
+        ks::keynum(2, ks::RW | ks::ACCESS | ks::UPDATE).notes(
+            "The keys a script may touch, as the caller declares them: the script decides what it does with each."
+        )
     ),
     eval_row!(
         "evalsha",
@@ -88,7 +84,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "sha1",
         false,
         "2.6.0",
-        "Runs a cached Lua script, named by its SHA1 digest."
+        "Runs a cached Lua script, named by its SHA1 digest.",
+        ks::keynum(2, ks::RW | ks::ACCESS | ks::UPDATE)
     ),
     eval_row!(
         "eval_ro",
@@ -96,7 +93,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         "script",
         true,
         "7.0.0",
-        "Runs a Lua script that does not write."
+        "Runs a Lua script that does not write.",
+        ks::keynum(2, ks::RO | ks::ACCESS)
+            .notes("The keys a read-only script may read, as the caller declares them.")
     ),
     eval_row!(
         "evalsha_ro",
@@ -104,7 +103,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "sha1",
         true,
         "7.0.0",
-        "Runs a cached Lua script that does not write, named by its SHA1 digest."
+        "Runs a cached Lua script that does not write, named by its SHA1 digest.",
+        ks::keynum(2, ks::RO | ks::ACCESS)
     ),
     CommandSpec {
         name: "script",
@@ -141,6 +141,7 @@ pub static COMMANDS: &[CommandSpec] = &[
                 doc: &Doc {
                     summary: "Empties the script cache.",
                     complexity: "O(N), N being the number of cached scripts.",
+                    history: &[("6.2.0", "The `ASYNC` and `SYNC` flush modes.")],
                     tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
                     args: &[arg::oneof("flush-type", FLUSH_TYPES)
                         .since("6.2.0")
