@@ -289,8 +289,9 @@ mod tests {
             if ks.first > 0 {
                 let min_argc = spec.arity.unsigned_abs() as i32;
                 // SUNSUBSCRIBE: arity -1, its shard channels (1, -1, 1)
-                // all optional.
-                let optional_keys = spec.arity == -1 && ks.last == -1;
+                // all optional; EVAL and its kin may name no key at all.
+                let optional_keys = (spec.arity == -1 && ks.last == -1)
+                    || spec.has(crate::commands::flags::NO_MANDATORY_KEYS);
                 assert!(
                     ks.first < min_argc || optional_keys,
                     "{}: first key {} beyond arity {}",
