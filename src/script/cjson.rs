@@ -535,8 +535,8 @@ fn encode(lua: &Lua, cfg: &Config, args: &Args) -> Outcome {
         cfg,
         out: &mut buf,
         frames: Vec::new(),
-        open: None,
-        current: None,
+        held: 0,
+        spill: None,
     };
     let written = encoder.run(root);
     let result = match written {
@@ -549,13 +549,36 @@ fn encode(lua: &Lua, cfg: &Config, args: &Args) -> Outcome {
     Ok(one(Value::String(result?)))
 }
 
-/// A table being written. `slots` is the C stack use with the table on top
-/// (1 for the argument, then 1 per enclosing array, 2 per enclosing object).
+/// How many mlua references the walkers here hold at most. Each pins a slot
+/// of a reference stack Lua caps at about 8000 for the whole state, and data
+/// can nest deeper or be wider than that: past the budget, open tables,
+/// pending keys and iteration keys spill into a Lua table instead.
+pub(crate) const REF_BUDGET: usize = 1024;
+
+/// A table's key/value pairs in `next` order.
+type Pairs = Vec<(Value, Value)>;
+
+/// A table being written.
+struct OpenTable {
+    frame: Frame,
+    /// The table, or None when it spilled (to 2d-1 of `Encoder::spill`).
+    table: Option<Table>,
+    /// References this entry holds.
+    refs: usize,
+}
+
+/// `slots` is the C stack use with the table on top (1 for the argument,
+/// then 1 per enclosing array, 2 per enclosing object).
 enum Frame {
     /// Elements 1..=len, read with rawget as they are written.
-    Array { len: i32, next: i32, slots: i64 },
-    /// Pairs in `next` order; the last key is kept in `Encoder::open`.
-    Object { first: bool, slots: i64 },
+    Array { len: i32, next: i64, slots: i64 },
+    /// Pairs in `next` order: collected up front when the budget allows, else
+    /// stepped through with `next` (the last key kept at 2d of the spill).
+    Object {
+        pairs: Option<std::vec::IntoIter<(Value, Value)>>,
+        first: bool,
+        slots: i64,
+    },
 }
 
 /// What to do after looking at the innermost open table.
@@ -568,17 +591,38 @@ struct Encoder<'a> {
     lua: &'a Lua,
     cfg: &'a Config,
     out: &'a mut Vec<u8>,
-    frames: Vec<Frame>,
-    /// The open tables, at 2d-1 for depth d, with an object's last key at
-    /// 2d. They live in Lua, not Rust: each mlua value pins a slot of a
-    /// reference stack Lua caps at 8000, and nesting goes deeper than that.
-    open: Option<Table>,
-    /// The innermost open table.
-    current: Option<Table>,
+    frames: Vec<OpenTable>,
+    /// References held by `frames`.
+    held: usize,
+    spill: Option<Table>,
 }
 
 fn serialise_error(what: &str, reason: &str) -> Fail {
     error(format!("Cannot serialise {what}: {reason}"))
+}
+
+/// The spill table, created on first use.
+pub(crate) fn spill_table<'t>(lua: &Lua, spill: &'t mut Option<Table>) -> Result<&'t Table, Fail> {
+    Ok(match spill {
+        Some(table) => table,
+        None => spill.insert(lua.create_table()?),
+    })
+}
+
+/// A value kept in the spill.
+pub(crate) fn spilled_value(spill: &Option<Table>, index: i64) -> Result<Value, Fail> {
+    match spill {
+        Some(spill) => Ok(spill.raw_get(index)?),
+        None => Err(error("internal error: spilled value missing")),
+    }
+}
+
+/// A table kept in the spill (a walker only spills once it made the spill).
+pub(crate) fn spilled(spill: &Option<Table>, index: i64) -> Result<Table, Fail> {
+    match spill {
+        Some(spill) => Ok(spill.raw_get(index)?),
+        None => Err(error("internal error: spilled table missing")),
+    }
 }
 
 impl Encoder<'_> {
@@ -586,61 +630,65 @@ impl Encoder<'_> {
         self.value(root, 1)?;
         loop {
             let depth = self.frames.len() as i64;
-            let (Some(frame), Some(current), Some(open)) =
-                (self.frames.last_mut(), &self.current, &self.open)
-            else {
+            let Some(open) = self.frames.last_mut() else {
                 return Ok(());
             };
-            let step = match frame {
+            let fetched;
+            let table = match &open.table {
+                Some(table) => table,
+                None => {
+                    fetched = spilled(&self.spill, 2 * depth - 1)?;
+                    &fetched
+                }
+            };
+            let step = match &mut open.frame {
                 Frame::Array { len, next, slots } => {
-                    if *next > *len {
+                    if *next > *len as i64 {
                         Step::Close(b']')
                     } else {
                         if *next > 1 {
                             self.out.push(b',');
                         }
-                        let value: Value = current.raw_get(*next)?;
+                        let value: Value = table.raw_get(*next)?;
                         *next += 1;
                         Step::Element(value, *slots + 1)
                     }
                 }
-                Frame::Object { first, slots } => {
-                    let last_key: Value = open.raw_get(2 * depth)?;
-                    let (key, value): (Value, Value) = self.cfg.next.call((current, last_key))?;
-                    if key.is_nil() {
-                        Step::Close(b'}')
-                    } else {
-                        open.raw_set(2 * depth, &key)?;
-                        if !*first {
-                            self.out.push(b',');
+                Frame::Object {
+                    pairs,
+                    first,
+                    slots,
+                } => {
+                    let pair = match pairs {
+                        Some(pairs) => pairs.next(),
+                        None => {
+                            let spill = spill_table(self.lua, &mut self.spill)?;
+                            let last_key: Value = spill.raw_get(2 * depth)?;
+                            let (key, value): (Value, Value) =
+                                self.cfg.next.call((table, last_key))?;
+                            spill.raw_set(2 * depth, &key)?;
+                            (!key.is_nil()).then_some((key, value))
                         }
-                        *first = false;
-                        match &key {
-                            Value::String(s) => {
-                                append_string(self.out, &s.as_bytes());
-                                self.out.push(b':');
+                    };
+                    match pair {
+                        None => Step::Close(b'}'),
+                        Some((key, value)) => {
+                            if !*first {
+                                self.out.push(b',');
                             }
-                            Value::Integer(_) | Value::Number(_) => {
-                                self.out.push(b'"');
-                                append_number(self.cfg, self.out, lua_number(&key))?;
-                                self.out.extend_from_slice(b"\":");
-                            }
-                            other => {
-                                let what = type_name(Some(other));
-                                return Err(serialise_error(
-                                    what,
-                                    "table key must be a number or string",
-                                ));
-                            }
+                            *first = false;
+                            write_key(self.cfg, self.out, &key)?;
+                            Step::Element(value, *slots + 2)
                         }
-                        Step::Element(value, *slots + 2)
                     }
                 }
             };
             match step {
                 Step::Close(bracket) => {
                     self.out.push(bracket);
-                    self.close()?;
+                    if let Some(open) = self.frames.pop() {
+                        self.held -= open.refs;
+                    }
                 }
                 Step::Element(value, slots) => self.value(value, slots)?,
             }
@@ -677,77 +725,115 @@ impl Encoder<'_> {
                 "Cannot serialise, excessive nesting ({depth})"
             )));
         }
-        let len = self.array_length(&table)?;
-        if len > 0 {
+        let keep_table = self.held < REF_BUDGET;
+        let room = REF_BUDGET.saturating_sub(self.held + 1);
+        let (len, pairs) = self.scan(&table, room)?;
+        let (frame, pair_refs) = if len > 0 {
             self.out.push(b'[');
-            self.frames.push(Frame::Array {
-                len,
-                next: 1,
-                slots,
-            });
+            (
+                Frame::Array {
+                    len,
+                    next: 1,
+                    slots,
+                },
+                0,
+            )
         } else {
             self.out.push(b'{');
-            self.frames.push(Frame::Object { first: true, slots });
-        }
-        let open = match &self.open {
-            Some(open) => open,
-            None => self.open.insert(self.lua.create_table()?),
+            let refs = pairs.as_ref().map_or(0, |p| 2 * p.len());
+            let pairs = pairs.map(Vec::into_iter);
+            (
+                Frame::Object {
+                    pairs,
+                    first: true,
+                    slots,
+                },
+                refs,
+            )
         };
-        open.raw_set(2 * depth - 1, &table)?;
-        open.raw_set(2 * depth, Value::Nil)?;
-        self.current = Some(table);
-        Ok(())
-    }
-
-    fn close(&mut self) -> Result<(), Fail> {
-        let depth = self.frames.len() as i64;
-        self.frames.pop();
-        self.current = None;
-        if let Some(open) = &self.open {
-            open.raw_set(2 * depth - 1, Value::Nil)?;
-            open.raw_set(2 * depth, Value::Nil)?;
-            if depth > 1 {
-                self.current = Some(open.raw_get(2 * depth - 3)?);
-            }
+        let steps_with_next = matches!(frame, Frame::Object { pairs: None, .. });
+        let table = if keep_table {
+            Some(table)
+        } else {
+            spill_table(self.lua, &mut self.spill)?.raw_set(2 * depth - 1, table)?;
+            None
+        };
+        if steps_with_next {
+            spill_table(self.lua, &mut self.spill)?.raw_set(2 * depth, Value::Nil)?;
         }
+        let refs = table.is_some() as usize + pair_refs;
+        self.held += refs;
+        self.frames.push(OpenTable { frame, table, refs });
         Ok(())
     }
 
-    /// `lua_array_length`: the array size if every key is an integer >= 1
-    /// (and the array is not excessively sparse), else -1 for an object. The
-    /// maximum is a C int assigned from a double, hence the INT_MIN quirk for
-    /// keys of 2^31 and beyond.
-    fn array_length(&self, table: &Table) -> Result<i32, Fail> {
+    /// `lua_array_length` (the array size if every key is an integer >= 1
+    /// and the array is not excessively sparse, else -1 for an object), plus
+    /// the pairs when they fit in `room` references. The maximum is a C int
+    /// assigned from a double, hence the INT_MIN quirk for keys of 2^31 and
+    /// beyond.
+    fn scan(&self, table: &Table, room: usize) -> Result<(i32, Option<Pairs>), Fail> {
         let mut max: i32 = 0;
         let mut items: i32 = 0;
         let mut object = false;
-        table.for_each(|key: Value, _: Value| {
+        let mut pairs = Some(Vec::new());
+        table.for_each(|key: Value, value: Value| {
             let k = match key {
                 Value::Integer(_) | Value::Number(_) => lua_number(&key),
                 _ => 0.0,
             };
-            if object || !(k != 0.0 && k.floor() == k && k >= 1.0) {
+            if !object && k != 0.0 && k.floor() == k && k >= 1.0 {
+                if k > max as f64 {
+                    max = double_to_i32(k);
+                }
+                items = items.wrapping_add(1);
+            } else {
                 object = true;
-                return Ok(());
             }
-            if k > max as f64 {
-                max = double_to_i32(k);
+            if let Some(collected) = &mut pairs {
+                if 2 * (collected.len() + 1) <= room {
+                    collected.push((key, value));
+                } else {
+                    pairs = None;
+                }
             }
-            items = items.wrapping_add(1);
             Ok(())
         })?;
         if object {
-            return Ok(-1);
+            return Ok((-1, pairs));
         }
         let ratio = self.cfg.sparse_ratio.get();
         if ratio > 0 && max > items.wrapping_mul(ratio) && max > self.cfg.sparse_safe.get() {
             if self.cfg.sparse_convert.get() == 0 {
                 return Err(serialise_error("table", "excessively sparse array"));
             }
-            return Ok(-1);
+            return Ok((-1, pairs));
         }
-        Ok(max)
+        Ok((max, pairs))
     }
+}
+
+/// An object key and its colon: strings, or numbers written as strings.
+fn write_key(cfg: &Config, out: &mut Vec<u8>, key: &Value) -> Result<(), Fail> {
+    match key {
+        Value::String(s) => {
+            append_string(out, &s.as_bytes());
+            out.push(b':');
+        }
+        Value::Integer(_) | Value::Number(_) => {
+            out.push(b'"');
+            append_number(cfg, out, lua_number(key))?;
+            out.extend_from_slice(b"\":");
+        }
+        other => {
+            let what = type_name(Some(other));
+            return Err(serialise_error(
+                what,
+                "table key must be a number or string",
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn lua_number(value: &Value) -> f64 {
@@ -838,8 +924,8 @@ fn decode(lua: &Lua, cfg: &Config, args: &Args) -> Outcome {
         depth: 0,
         slots: 1,
         frames: Vec::new(),
-        open: None,
-        current: None,
+        held: 0,
+        spill: None,
     };
     Ok(one(parser.run()?))
 }
@@ -887,11 +973,14 @@ struct Token {
     index: usize,
 }
 
-/// An open container while decoding (an object's pending key is kept in
-/// `Parser::open`).
-enum Open {
-    Array { next: i64 },
-    Object,
+/// A container being filled while decoding.
+struct OpenValue {
+    /// For arrays, the next index; None for objects.
+    next: Option<i64>,
+    /// The table and an object's pending key, or None when they spilled (to
+    /// 2d-1 and 2d of `Parser::spill`).
+    table: Option<Table>,
+    key: Option<LuaString>,
 }
 
 /// The C parser reads a NUL-terminated buffer: bytes past the end read as 0,
@@ -905,13 +994,10 @@ struct Parser<'a> {
     depth: i64,
     /// C stack use: the argument plus 1 per open array, 2 per open object.
     slots: i64,
-    frames: Vec<Open>,
-    /// The open tables, at 2d-1 for depth d, with an object's pending key at
-    /// 2d: kept in Lua, since each mlua value pins a slot of a reference
-    /// stack Lua caps at 8000.
-    open: Option<Table>,
-    /// The innermost open table.
-    current: Option<Table>,
+    frames: Vec<OpenValue>,
+    /// References held by `frames` (see REF_BUDGET).
+    held: usize,
+    spill: Option<Table>,
 }
 
 impl Parser<'_> {
@@ -968,7 +1054,7 @@ impl Parser<'_> {
                         Value::Table(table)
                     } else {
                         let key = self.object_key(token)?;
-                        self.push(Open::Object, table, Value::String(key))?;
+                        self.push(None, table, Some(key))?;
                         self.slots += 2;
                         token = self.next_token();
                         continue;
@@ -982,7 +1068,7 @@ impl Parser<'_> {
                         self.depth -= 1;
                         Value::Table(table)
                     } else {
-                        self.push(Open::Array { next: 1 }, table, Value::Nil)?;
+                        self.push(Some(1), table, None)?;
                         self.slots += 1;
                         continue;
                     }
@@ -992,24 +1078,32 @@ impl Parser<'_> {
             // Store the value; close the containers that end after it.
             loop {
                 let depth = self.frames.len() as i64;
-                let (Some(frame), Some(current), Some(open)) =
-                    (self.frames.last_mut(), &self.current, &self.open)
-                else {
+                let Some(open) = self.frames.last_mut() else {
                     let end = self.next_token();
                     if end.tok != Tok::End {
                         return Err(self.parse_error("the end", end));
                     }
                     return Ok(value);
                 };
-                let closer = match frame {
-                    Open::Array { next } => {
-                        current.raw_set(*next, value)?;
+                let fetched;
+                let table = match &open.table {
+                    Some(table) => table,
+                    None => {
+                        fetched = spilled(&self.spill, 2 * depth - 1)?;
+                        &fetched
+                    }
+                };
+                let closer = match &mut open.next {
+                    Some(next) => {
+                        table.raw_set(*next, value)?;
                         *next += 1;
                         Tok::ArrEnd
                     }
-                    Open::Object => {
-                        let key: Value = open.raw_get(2 * depth)?;
-                        current.raw_set(key, value)?;
+                    None => {
+                        match &open.key {
+                            Some(key) => table.raw_set(key, value)?,
+                            None => table.raw_set(spilled_value(&self.spill, 2 * depth)?, value)?,
+                        }
                         Tok::ObjEnd
                     }
                 };
@@ -1029,8 +1123,11 @@ impl Parser<'_> {
                 token = self.next_token();
                 if closer == Tok::ObjEnd {
                     let key = self.object_key(token)?;
-                    if let Some(open) = &self.open {
-                        open.raw_set(2 * depth, key)?;
+                    match self.frames.last_mut() {
+                        Some(OpenValue {
+                            key: Some(held), ..
+                        }) => *held = key,
+                        _ => spill_table(self.lua, &mut self.spill)?.raw_set(2 * depth, key)?,
                     }
                     token = self.next_token();
                 }
@@ -1040,38 +1137,49 @@ impl Parser<'_> {
     }
 
     /// Makes `table` the innermost open container.
-    fn push(&mut self, frame: Open, table: Table, key: Value) -> Result<(), Fail> {
-        self.frames.push(frame);
-        let depth = self.frames.len() as i64;
-        let open = match &self.open {
-            Some(open) => open,
-            None => self.open.insert(self.lua.create_table()?),
-        };
-        open.raw_set(2 * depth - 1, &table)?;
-        open.raw_set(2 * depth, key)?;
-        self.current = Some(table);
+    fn push(
+        &mut self,
+        next: Option<i64>,
+        table: Table,
+        key: Option<LuaString>,
+    ) -> Result<(), Fail> {
+        let depth = self.frames.len() as i64 + 1;
+        if self.held + 2 <= REF_BUDGET {
+            self.held += 2;
+            self.frames.push(OpenValue {
+                next,
+                table: Some(table),
+                key,
+            });
+            return Ok(());
+        }
+        let spill = spill_table(self.lua, &mut self.spill)?;
+        spill.raw_set(2 * depth - 1, table)?;
+        spill.raw_set(2 * depth, key)?;
+        self.frames.push(OpenValue {
+            next,
+            table: None,
+            key: None,
+        });
         Ok(())
     }
 
     /// Closes the innermost container, returning its table.
     fn pop(&mut self) -> Result<Value, Fail> {
         let depth = self.frames.len() as i64;
-        let frame = self.frames.pop();
-        self.slots -= if matches!(frame, Some(Open::Object)) {
-            2
-        } else {
-            1
+        let Some(open) = self.frames.pop() else {
+            return Ok(Value::Nil);
         };
+        self.slots -= if open.next.is_some() { 1 } else { 2 };
         self.depth -= 1;
-        let table = self.current.take();
-        if let Some(open) = &self.open {
-            open.raw_set(2 * depth - 1, Value::Nil)?;
-            open.raw_set(2 * depth, Value::Nil)?;
-            if depth > 1 {
-                self.current = Some(open.raw_get(2 * depth - 3)?);
+        let table = match open.table {
+            Some(table) => {
+                self.held -= 2;
+                table
             }
-        }
-        Ok(table.map_or(Value::Nil, Value::Table))
+            None => spilled(&self.spill, 2 * depth - 1)?,
+        };
+        Ok(Value::Table(table))
     }
 
     /// A key string token followed by a colon.

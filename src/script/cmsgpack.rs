@@ -11,12 +11,13 @@
 //! inputs, and nested data is walked with an explicit stack.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 
 use mlua::{Lua, Table, Value};
 
 use super::cjson::{
     c_function, check_integer, check_string, double_to_i32, double_to_i64, error, one, opt_integer,
-    spread, Args, Fail, Outcome, MAX_C_STACK,
+    spill_table, spilled, spilled_value, spread, Args, Fail, Outcome, MAX_C_STACK, REF_BUDGET,
 };
 
 #[cfg(test)]
@@ -285,39 +286,80 @@ fn unpack_full(lua: &Lua, args: &Args, limit: i64, offset: i64, base: i64) -> Ou
         )));
     }
     let limit = if decode_all { i32::MAX as i64 } else { limit };
-    // Results gather in a Lua table the shim spreads onto the stack: there
-    // can be more than mlua could hold references for.
-    let results = lua.create_table()?;
-    let first = if decode_all { 1 } else { 2 };
+    let first = if decode_all { 0 } else { 1 };
+    let mut results = Results {
+        first,
+        held: VecDeque::new(),
+        table: None,
+    };
     let mut decoder = Decoder {
         lua,
         data: &data,
         pos: offset as usize,
-        open: None,
         frames: Vec::new(),
-        current: None,
+        held: 0,
+        spill: None,
     };
     let mut count: i64 = 0;
     while decoder.pos < data.len() && count < limit {
         match decoder.value(base + count) {
-            Ok(value) => results.raw_set(first + count, value)?,
+            Ok(value) => results.push(lua, first + count, value)?,
             Err(Broken::Eof) => return Err(error("Missing bytes in input.")),
             Err(Broken::BadFormat) => return Err(error("Bad data format in input.")),
             Err(Broken::Fail(fail)) => return Err(fail),
         }
         count += 1;
     }
-    if decode_all {
-        return Ok(spread(results, count as usize));
+    if !decode_all {
+        check_stack(base + count, 1, "in function mp_unpack_full")?;
+        let next = if decoder.pos == data.len() {
+            -1
+        } else {
+            decoder.pos as i64
+        };
+        results.push(lua, 0, Value::Integer(next))?;
     }
-    check_stack(base + count, 1, "in function mp_unpack_full")?;
-    let next = if decoder.pos == data.len() {
-        -1
-    } else {
-        decoder.pos as i64
-    };
-    results.raw_set(1, next)?;
-    Ok(spread(results, count as usize + 1))
+    results.finish(first + count)
+}
+
+/// Results in order: held while few, else in a Lua table the shim spreads
+/// onto the stack (there can be more than mlua could hold references for).
+struct Results {
+    /// 1 when the offset goes in front of the values, else 0.
+    first: i64,
+    held: VecDeque<Value>,
+    table: Option<Table>,
+}
+
+/// Results held in Rust at most before moving to a table.
+const HELD_RESULTS: usize = 64;
+
+impl Results {
+    /// Stores the result at 0-based position `at`: values from `first` on
+    /// in order, then possibly the offset at 0.
+    fn push(&mut self, lua: &Lua, at: i64, value: Value) -> Result<(), Fail> {
+        if self.table.is_none() && self.held.len() < HELD_RESULTS {
+            if at == 0 && self.first == 1 {
+                self.held.push_front(value);
+            } else {
+                self.held.push_back(value);
+            }
+            return Ok(());
+        }
+        let table = spill_table(lua, &mut self.table)?;
+        for (i, held) in self.held.drain(..).enumerate() {
+            table.raw_set(self.first + i as i64 + 1, held)?;
+        }
+        table.raw_set(at + 1, value)?;
+        Ok(())
+    }
+
+    fn finish(self, count: i64) -> Outcome {
+        match self.table {
+            Some(table) => Ok(spread(table, count as usize)),
+            None => Ok(self.held.into_iter().collect()),
+        }
+    }
 }
 
 enum Broken {
@@ -338,23 +380,27 @@ impl From<Fail> for Broken {
     }
 }
 
-/// A container being filled (a map's pending key is kept in `Decoder::open`).
-enum Open {
-    Array { remaining: u64, next: i64 },
-    Map { remaining: u64, has_key: bool },
+/// A container being filled.
+struct OpenTable {
+    remaining: u64,
+    /// For arrays, the next index; None for maps.
+    next: Option<i64>,
+    /// Whether a map's key is pending.
+    has_key: bool,
+    /// The table and a map's pending key, or None when they spilled (to 2d-1
+    /// and 2d of `Decoder::spill`).
+    table: Option<Table>,
+    key: Option<Value>,
 }
 
 struct Decoder<'a> {
     lua: &'a Lua,
     data: &'a [u8],
     pos: usize,
-    /// The open tables, at 2d-1 for depth d, with a map's pending key at 2d:
-    /// kept in Lua, since each mlua value pins a slot of a reference stack
-    /// Lua caps at 8000.
-    open: Option<Table>,
-    frames: Vec<Open>,
-    /// The innermost open table.
-    current: Option<Table>,
+    frames: Vec<OpenTable>,
+    /// References held by `frames` (see REF_BUDGET).
+    held: usize,
+    spill: Option<Table>,
 }
 
 impl Decoder<'_> {
@@ -518,55 +564,50 @@ impl Decoder<'_> {
             // Store the value; close the containers it completes.
             loop {
                 let depth = self.frames.len() as i64;
-                let (Some(frame), Some(current), Some(open)) =
-                    (self.frames.last_mut(), &self.current, &self.open)
-                else {
+                let Some(open) = self.frames.last_mut() else {
                     return Ok(value);
                 };
-                match frame {
-                    Open::Array { remaining, next } => {
-                        current.raw_set(*next, value)?;
-                        *next += 1;
-                        *remaining -= 1;
-                        if *remaining > 0 {
-                            break;
-                        }
+                let fetched;
+                let table = match &open.table {
+                    Some(table) => table,
+                    None => {
+                        fetched = spilled(&self.spill, 2 * depth - 1)?;
+                        &fetched
                     }
-                    Open::Map {
-                        has_key: has_key @ false,
-                        ..
-                    } => {
-                        open.raw_set(2 * depth, value)?;
-                        *has_key = true;
-                        top += 1;
-                        break;
-                    }
-                    Open::Map { remaining, has_key } => {
-                        let key: Value = open.raw_get(2 * depth)?;
-                        match key {
-                            Value::Nil => {
-                                return Err(Fail::Raw(b"table index is nil".to_vec()).into())
-                            }
-                            Value::Number(n) if n.is_nan() => {
-                                return Err(Fail::Raw(b"table index is NaN".to_vec()).into());
-                            }
-                            _ => {}
-                        }
-                        current.raw_set(key, value)?;
-                        open.raw_set(2 * depth, Value::Nil)?;
-                        *has_key = false;
-                        top -= 1;
-                        *remaining -= 1;
-                        if *remaining > 0 {
-                            break;
-                        }
-                    }
-                }
-                top -= if matches!(self.frames.last(), Some(Open::Array { .. })) {
-                    2
-                } else {
-                    1
                 };
+                if let Some(next) = &mut open.next {
+                    table.raw_set(*next, value)?;
+                    *next += 1;
+                } else if !open.has_key {
+                    match &mut open.key {
+                        Some(key) if open.table.is_some() => *key = value,
+                        None if open.table.is_some() => open.key = Some(value),
+                        _ => spill_table(self.lua, &mut self.spill)?.raw_set(2 * depth, value)?,
+                    }
+                    open.has_key = true;
+                    top += 1;
+                    break;
+                } else {
+                    let key = match open.key.take() {
+                        Some(key) => key,
+                        None => spilled_value(&self.spill, 2 * depth)?,
+                    };
+                    match key {
+                        Value::Nil => return Err(Fail::Raw(b"table index is nil".to_vec()).into()),
+                        Value::Number(n) if n.is_nan() => {
+                            return Err(Fail::Raw(b"table index is NaN".to_vec()).into());
+                        }
+                        _ => {}
+                    }
+                    table.raw_set(key, value)?;
+                    open.has_key = false;
+                    top -= 1;
+                }
+                open.remaining -= 1;
+                if open.remaining > 0 {
+                    break;
+                }
+                top -= if open.next.is_some() { 2 } else { 1 };
                 value = self.pop()?;
             }
         }
@@ -583,41 +624,39 @@ impl Decoder<'_> {
         if len == 0 {
             return Ok(Some(Value::Table(table)));
         }
-        let frame = if array {
-            *top += 2;
-            Open::Array {
-                remaining: len,
-                next: 1,
-            }
+        *top += if array { 2 } else { 1 };
+        let next = array.then_some(1);
+        let depth = self.frames.len() as i64 + 1;
+        let table = if self.held + 2 <= REF_BUDGET {
+            self.held += 2;
+            Some(table)
         } else {
-            *top += 1;
-            Open::Map {
-                remaining: len,
-                has_key: false,
-            }
+            spill_table(self.lua, &mut self.spill)?.raw_set(2 * depth - 1, table)?;
+            None
         };
-        self.frames.push(frame);
-        let depth = self.frames.len() as i64;
-        let open = match &self.open {
-            Some(open) => open,
-            None => self.open.insert(self.lua.create_table()?),
-        };
-        open.raw_set(2 * depth - 1, &table)?;
-        self.current = Some(table);
+        self.frames.push(OpenTable {
+            remaining: len,
+            next,
+            has_key: false,
+            table,
+            key: None,
+        });
         Ok(None)
     }
 
     /// Closes the innermost container, returning its table.
     fn pop(&mut self) -> Result<Value, Broken> {
         let depth = self.frames.len() as i64;
-        self.frames.pop();
-        let table = self.current.take();
-        if let Some(open) = &self.open {
-            open.raw_set(2 * depth - 1, Value::Nil)?;
-            if depth > 1 {
-                self.current = Some(open.raw_get(2 * depth - 3)?);
+        let Some(open) = self.frames.pop() else {
+            return Ok(Value::Nil);
+        };
+        let table = match open.table {
+            Some(table) => {
+                self.held -= 2;
+                table
             }
-        }
-        Ok(table.map_or(Value::Nil, Value::Table))
+            None => spilled(&self.spill, 2 * depth - 1)?,
+        };
+        Ok(Value::Table(table))
     }
 }

@@ -1208,4 +1208,24 @@ const CASES: &[(&str, &str)] = &[
         r###"cjson.encode_invalid_numbers(true) return cjson.encode(cjson.decode('[0x1.fffffffffffff8p0, 0x1p-1074, 0x1p-1075, 0x1.8p-1074, 0x1p1024, 0xfffffffffffffffff, 0X1P+3, 0x10.8, 0x1.000000000000080000000001p0, -0x10, 1e99999999999999999999, 0x1P-1, 0x8000000000000000000000000000000001p-10]'))"###,
         r###"[2,4.9406564584125e-324,0,9.8813129168249e-324,inf,2.9514790517935e+20,8,16.5,1,-16,inf,0.5,4.2535295865117e+37]"###,
     ),
+    (
+        r###"local s = string.rep('{"a":1,"b":', 2000) .. '2' .. string.rep('}', 2000) cjson.decode_max_depth(5000) cjson.encode_max_depth(5000) local t = cjson.decode(s) local d = 0 local sum = 0 while type(t) == 'table' do sum = sum + t.a d = d + 1 t = t.b end local e = cjson.encode(cjson.decode(s)) return {d, sum, t, #e, #cjson.encode(cjson.decode(e))}"###,
+        r###"[(integer) 2000, (integer) 2000, (integer) 2, (integer) 24001, (integer) 24001]"###,
+    ),
+    (
+        r###"local s = string.rep('[1,', 3000) .. '2' .. string.rep(']', 3000) cjson.decode_max_depth(5000) cjson.encode_max_depth(5000) local t = cjson.decode(s) local d = 0 while type(t) == 'table' do d = d + t[1] t = t[2] end return {d, t, cjson.encode(cjson.decode(s)) == s}"###,
+        r###"[(integer) 3000, (integer) 2, (integer) 1]"###,
+    ),
+    (
+        r###"local s = string.rep('[{"k":', 1500) .. '2' .. string.rep('}]', 1500) cjson.decode_max_depth(5000) cjson.encode_max_depth(5000) return {cjson.encode(cjson.decode(s)) == s, #s}"###,
+        r###"[(integer) 1, (integer) 12001]"###,
+    ),
+    (
+        r###"local s = string.rep('{"a":[1,{"x":', 1200) .. 'true' .. string.rep('}],"b":2}', 1200) cjson.decode_max_depth(5000) cjson.encode_max_depth(5000) local t = cjson.decode(s) local n = 0 while type(t) == 'table' do n = n + t.b t = t.a[2].x end return {n, tostring(t), #cjson.encode(cjson.decode(s))}"###,
+        r###"[(integer) 2400, true, (integer) 26404]"###,
+    ),
+    (
+        r###"local t = {} local cur = t for i = 1, 1500 do local nxt = {} cur.a = i cur.b = nxt cur.c = {i, i} cur = nxt end cjson.encode_max_depth(5000) local e = cjson.encode(t) local d = cjson.decode(e) local sum = 0 while d.a do sum = sum + d.a + d.c[2] d = d.b end return {#e, sum}"###,
+        r###"ERR:user_script:1: Found too many nested data structures (1001) at character 26664"###,
+    ),
 ];

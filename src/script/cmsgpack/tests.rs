@@ -761,4 +761,36 @@ const CASES: &[(&str, &str)] = &[
         r###"return {pcall(function() local x = cmsgpack.unpack_limit('\1', -1) return x end)}"###,
         r###"[(nil), user_script:1: Invalid request to unpack with offset of 0 and limit of 1.]"###,
     ),
+    (
+        r###"local t = cmsgpack.unpack(string.rep('\130\161a\1\161b', 2000) .. '\2') local d = 0 local sum = 0 while type(t) == 'table' do sum = sum + t.a d = d + 1 t = t.b end return {d, sum, t}"###,
+        r###"[(integer) 2000, (integer) 2000, (integer) 2]"###,
+    ),
+    (
+        r###"local t = cmsgpack.unpack(string.rep('\146\1', 3000) .. '\2') local d = 0 while type(t) == 'table' do d = d + t[1] t = t[2] end return {d, t}"###,
+        r###"[(integer) 3000, (integer) 2]"###,
+    ),
+    (
+        r###"local t = cmsgpack.unpack(string.rep('\130\1\146\192', 1500) .. '\1\2' .. string.rep('\2\3', 1500)) local n = 0 while type(t) == 'table' do n = n + 1 t = t[1][2] end return {n, t}"###,
+        r###"[(integer) 1500, (integer) 1]"###,
+    ),
+    (
+        r###"local s = string.rep('\192\1', 100) return {select('#', cmsgpack.unpack_limit(s, 150, 0)), select(150, cmsgpack.unpack_limit(s, 150, 0)), select(2, cmsgpack.unpack_limit(s, 150, 0)), select(3, cmsgpack.unpack_limit(s, 150, 0)), (cmsgpack.unpack_limit(s, 150, 0))}"###,
+        r###"[(integer) 151]"###,
+    ),
+    (
+        r###"local s = string.rep('\1', 100) .. string.rep('\192', 10) return {select('#', cmsgpack.unpack(s)), select('#', cmsgpack.unpack_limit(s, 70, 5)), (cmsgpack.unpack_limit(s, 70, 5)), select(71, cmsgpack.unpack_limit(s, 70, 5)), (cmsgpack.unpack_limit(s, 200, 5))}"###,
+        r###"[(integer) 110, (integer) 71, (integer) 75, (integer) 1, (integer) -1]"###,
+    ),
+    (
+        r###"local s = string.rep('\192', 100) return {select('#', cmsgpack.unpack(s)), select('#', cmsgpack.unpack_limit(s, 200, 1)), (cmsgpack.unpack_limit(s, 200, 1))}"###,
+        r###"[(integer) 100, (integer) 100, (integer) -1]"###,
+    ),
+    (
+        r###"local s = string.rep('\1', 64) return {select('#', cmsgpack.unpack_limit(s, 64, 0)), (cmsgpack.unpack_limit(s, 64, 0)), select('#', cmsgpack.unpack_limit(s, 63, 0)), (cmsgpack.unpack_limit(s, 63, 0)), select('#', cmsgpack.unpack(s)), select('#', cmsgpack.unpack(s .. '\2')), select(65, cmsgpack.unpack(s .. '\2'))}"###,
+        r###"[(integer) 65, (integer) -1, (integer) 64, (integer) 63, (integer) 64, (integer) 65, (integer) 2]"###,
+    ),
+    (
+        r###"local t = {} for i = 1, 5000 do t['k' .. i] = {i, 'v' .. i} end local p = cmsgpack.pack(t) local u = cmsgpack.unpack(p) local sum = 0 for k, v in pairs(u) do sum = sum + v[1] end return {#p, sum, u.k77[2]}"###,
+        r###"[(integer) 77407, (integer) 12502500, v77]"###,
+    ),
 ];
