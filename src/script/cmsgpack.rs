@@ -101,8 +101,8 @@ fn encode(out: &mut Vec<u8>, value: &Value, level: u32, top: i64) -> Result<(), 
 /// a slot of a reference stack Lua caps at 8000.
 fn encode_table(out: &mut Vec<u8>, table: &Table, level: u32, top: i64) -> Result<(), Fail> {
     check_stack(top, 2, "in function table_is_an_array")?;
-    let (is_array, pairs) = array_shape(table)?;
-    if is_array {
+    let shape = array_shape(table)?;
+    if shape.is_array {
         let len = table.raw_len();
         encode_array_header(out, len as u64);
         check_stack(top, 1, "in function mp_encode_lua_table_as_array")?;
@@ -113,7 +113,14 @@ fn encode_table(out: &mut Vec<u8>, table: &Table, level: u32, top: i64) -> Resul
         return Ok(());
     }
     check_stack(top, 3, "in function mp_encode_lua_table_as_map")?;
-    encode_map_header(out, pairs);
+    encode_map_header(out, shape.pairs);
+    if let Some(pairs) = shape.collected {
+        for (key, value) in &pairs {
+            encode(out, key, level + 1, top + 3)?;
+            encode(out, value, level + 1, top + 2)?;
+        }
+        return Ok(());
+    }
     let failed = RefCell::new(None);
     let walked = table.for_each(|key: Value, value: Value| {
         let done = encode(out, &key, level + 1, top + 3)
@@ -130,14 +137,26 @@ fn encode_table(out: &mut Vec<u8>, table: &Table, level: u32, top: i64) -> Resul
     Ok(())
 }
 
-/// `table_is_an_array` (every key a positive number that survives C's
-/// `(int)` cast, the largest equal to the count), and the number of pairs.
-fn array_shape(table: &Table) -> Result<(bool, u64), Fail> {
+/// Pairs a table level keeps from its first walk (17 levels at most, so
+/// well within REF_BUDGET references); bigger tables are walked again.
+const KEPT_PAIRS: usize = 30;
+
+struct Shape {
+    /// `table_is_an_array`: every key a positive number that survives C's
+    /// `(int)` cast, the largest equal to the count.
+    is_array: bool,
+    pairs: u64,
+    /// The pairs in `next` order, for small tables.
+    collected: Option<Vec<(Value, Value)>>,
+}
+
+fn array_shape(table: &Table) -> Result<Shape, Fail> {
     let mut pairs: u64 = 0;
     let mut count: i32 = 0;
     let mut max: i32 = 0;
     let mut array = true;
-    table.for_each(|key: Value, _: Value| {
+    let mut collected = Some(Vec::new());
+    table.for_each(|key: Value, value: Value| {
         pairs += 1;
         let n = match key {
             Value::Integer(i) => i as f64,
@@ -152,9 +171,20 @@ fn array_shape(table: &Table) -> Result<(bool, u64), Fail> {
             max = max.max(as_int);
             count = count.wrapping_add(1);
         }
+        if let Some(kept) = &mut collected {
+            if kept.len() < KEPT_PAIRS {
+                kept.push((key, value));
+            } else {
+                collected = None;
+            }
+        }
         Ok(())
     })?;
-    Ok((array && max == count, pairs))
+    Ok(Shape {
+        is_array: array && max == count,
+        pairs,
+        collected,
+    })
 }
 
 fn encode_bytes(out: &mut Vec<u8>, s: &[u8]) {

@@ -793,4 +793,12 @@ const CASES: &[(&str, &str)] = &[
         r###"local t = {} for i = 1, 5000 do t['k' .. i] = {i, 'v' .. i} end local p = cmsgpack.pack(t) local u = cmsgpack.unpack(p) local sum = 0 for k, v in pairs(u) do sum = sum + v[1] end return {#p, sum, u.k77[2]}"###,
         r###"[(integer) 77407, (integer) 12502500, v77]"###,
     ),
+    (
+        r###"local t = {} for i=1,3998 do t[i]=i end local m = {} for i=1,40 do m['k'..i] = i end m.z = {b={1}} t[3998] = m return {pcall(cmsgpack.pack, unpack(t))}"###,
+        r###"[(nil), stack overflow (in function mp_encode_lua_table_as_map)]"###,
+    ),
+    (
+        r###"local m = {} for i=1,40 do m['k'..i] = {i, {x=i}} end local u = cmsgpack.unpack(cmsgpack.pack(m)) local sum = 0 for k, v in pairs(u) do sum = sum + v[1] + v[2].x end return {#cmsgpack.pack(m), sum}"###,
+        r###"[(integer) 394, (integer) 1640]"###,
+    ),
 ];
