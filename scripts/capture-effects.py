@@ -214,6 +214,9 @@ def R(*cmds):
 # the payload travels in the JSON data as text.
 DUMP_V7673 = "\x00\x05v7673\x0b\x00k~yT0jdH"
 
+# A function library (FUNCTION LOAD scenarios).
+FN_LIB = "#!lua name=lib\nredis.register_function('f', function() return 1 end)"
+
 SCENARIOS = [
     # ---- strings
     S("set", ["SET", "k", "v"]),
@@ -357,6 +360,21 @@ SCENARIOS = [
     S("flushall/db3", ["FLUSHALL"], R("SET k1 a"), db=3, watch=["k1"]),
     S("flushall/sync", ["FLUSHALL", "SYNC"], R("SET k1 a")),
     S("flushall/empty", ["FLUSHALL"], watch=["k1"]),
+    # Function libraries (FLUSHALL leaves them: each setup flushes them).
+    # They propagate as sent and modify no key. FUNCTION RESTORE's payload
+    # is binary: src/exec/effects_tests/restore.rs covers it.
+    S("function/load", ["FUNCTION", "LOAD", FN_LIB], [["FUNCTION", "FLUSH"]], watch=[]),
+    S("function/load-replace", ["FUNCTION", "LOAD", "REPLACE", FN_LIB],
+      [["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", FN_LIB]], watch=[]),
+    S("function/load-exists", ["FUNCTION", "LOAD", FN_LIB],
+      [["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", FN_LIB]], watch=[]),
+    S("function/delete", ["FUNCTION", "DELETE", "lib"],
+      [["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", FN_LIB]], watch=[]),
+    S("function/delete-missing", ["FUNCTION", "DELETE", "nolib"], [["FUNCTION", "FLUSH"]],
+      watch=[]),
+    S("function/flush", ["FUNCTION", "FLUSH"],
+      [["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", FN_LIB]], watch=[]),
+    S("function/flush-async", ["FUNCTION", "FLUSH", "ASYNC"], [["FUNCTION", "FLUSH"]], watch=[]),
     # Without cluster mode, refused: nothing flushed, nothing propagated.
     S("cluster/flushslot", ["CLUSTER", "FLUSHSLOT", "12182"], R("SET foo v"), watch=["foo"]),
     S("swapdb", ["SWAPDB", "0", "1"], R("SET k1 a", "SELECT 1", "SET k2 b", "SELECT 0"),

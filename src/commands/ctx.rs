@@ -377,6 +377,21 @@ impl<'a> Ctx<'a> {
         self.srv.scripting = Some(e);
     }
 
+    /// The function libraries, taken out of the server state while a
+    /// function runs (made on first use); `put_functions` gives them back.
+    pub fn take_functions(&mut self) -> Result<Box<crate::script::library::Libraries>, String> {
+        match self.srv.functions.take() {
+            Some(l) => Ok(l),
+            None => crate::script::library::Libraries::new()
+                .map(Box::new)
+                .map_err(|e| format!("ERR {e}")),
+        }
+    }
+
+    pub fn put_functions(&mut self, l: Box<crate::script::library::Libraries>) {
+        self.srv.functions = Some(l);
+    }
+
     /// How long the propagation stream is (a script's `set_repl` drops
     /// what its next commands add).
     pub fn propagation_mark(&self) -> usize {

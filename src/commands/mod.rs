@@ -26,6 +26,7 @@ pub mod connection;
 pub mod debug;
 pub mod digest;
 pub mod dump;
+pub mod function;
 pub mod hash;
 pub mod info;
 pub mod keys;

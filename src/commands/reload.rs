@@ -26,6 +26,8 @@ const SAVE_ERR: &str = "ERR";
 /// A file read into fresh dbs (not installed), with its load counts.
 pub struct Reloaded {
     pub dbs: Vec<Db>,
+    /// The file's function libraries (their code), already checked.
+    pub functions: Vec<bytes::Bytes>,
     pub keys_loaded: u64,
     pub keys_expired: u64,
 }
@@ -149,6 +151,18 @@ pub(super) fn debug_reload(ctx: &mut Ctx) -> CmdResult {
         }
     }
     let state = ctx.admin().state;
+    // The file's libraries replace the server's (checked when read).
+    state.functions = if fresh.functions.is_empty() {
+        None
+    } else {
+        match crate::script::library::Libraries::from_codes(&fresh.functions) {
+            Ok(l) => Some(Box::new(l)),
+            Err((_, reason)) => {
+                tracing::warn!("Failed loading library, {reason}");
+                None
+            }
+        }
+    };
     state.rdb_load.keys_loaded = fresh.keys_loaded;
     state.rdb_load.keys_expired = fresh.keys_expired;
     tracing::info!("DB reloaded by DEBUG RELOAD");

@@ -176,8 +176,8 @@ pub(super) fn spec_of(state: &State) -> SaveSpec {
             redis_ver: crate::REDIS_COMPAT_VERSION.to_string(),
             ctime: unix_secs(),
             used_mem: crate::alloc::allocated() as u64,
-            // The scripting engine's libraries go here (their code).
-            functions: Vec::new(),
+            // The function libraries, by their code.
+            functions: state.functions.as_ref().map_or(Vec::new(), |l| l.codes()),
         },
         sizes: state
             .dbs

@@ -231,7 +231,7 @@ fn evalsha_ro(ctx: &mut Ctx) -> CmdResult {
 }
 
 /// How many keys follow (EVAL's `numkeys`), checked against the arguments.
-fn numkeys(ctx: &Ctx) -> Result<usize, CmdError> {
+pub(super) fn numkeys(ctx: &Ctx) -> Result<usize, CmdError> {
     let n = crate::util::num::parse_i64(ctx.arg(2))
         .ok_or_else(|| CmdError::from(crate::error::NOT_INTEGER))?;
     if n < 0 {
@@ -267,6 +267,21 @@ fn run(ctx: &mut Ctx, engine: &mut Engine, nkeys: usize, by_sha: bool, ro: bool)
     let flags = engine
         .get(&sha)
         .map_or(sflags::EVAL_COMPAT_MODE, |s| s.flags);
+    let read_only = prepare(ctx, flags, ro)?;
+    let keys: Vec<Bytes> = ctx.argv[3..3 + nkeys].to_vec();
+    let args: Vec<Bytes> = ctx.argv[3 + nkeys..].to_vec();
+    with_script_client(ctx, read_only, |host, out| {
+        engine.run(&sha, &keys, &args, host, out)
+    })
+}
+
+/// Valkey's scriptPrepareForRun: what a script's declared flags allow now.
+/// Returns whether the script runs read-only.
+pub(super) fn prepare(
+    ctx: &mut Ctx,
+    flags: sflags::ScriptFlags,
+    ro: bool,
+) -> Result<bool, CmdError> {
     let compat = flags & sflags::EVAL_COMPAT_MODE != 0;
     if !compat && flags & sflags::NO_WRITES == 0 {
         check_may_write(ctx, ro)?;
@@ -277,10 +292,16 @@ fn run(ctx: &mut Ctx, engine: &mut Engine, nkeys: usize, by_sha: bool, ro: bool)
                 .into(),
         );
     }
-    let read_only = ro || (!compat && flags & sflags::NO_WRITES != 0);
-    let keys: Vec<Bytes> = ctx.argv[3..3 + nkeys].to_vec();
-    let args: Vec<Bytes> = ctx.argv[3 + nkeys..].to_vec();
+    Ok(ro || (!compat && flags & sflags::NO_WRITES != 0))
+}
 
+/// Runs `f` with a host whose commands run as the script's own client (in
+/// the caller's database), then writes what `f` replied to the caller.
+pub(super) fn with_script_client(
+    ctx: &mut Ctx,
+    read_only: bool,
+    f: impl FnOnce(&mut dyn Host, &mut ReplyBuf) -> Result<(), String>,
+) -> CmdResult {
     let nowhere = SocketAddr::from(([0, 0, 0, 0], 0));
     let mut client = Client::new(SCRIPT_CLIENT_ID, nowhere, nowhere, 0, true);
     client.db = ctx.db_index();
@@ -294,7 +315,7 @@ fn run(ctx: &mut Ctx, engine: &mut Engine, nkeys: usize, by_sha: bool, ro: bool)
         repl: 3,
     };
     let mut out = ReplyBuf::new(host.ctx.out.resp);
-    let result = engine.run(&sha, &keys, &args, &mut host, &mut out);
+    let result = f(&mut host, &mut out);
     let ctx = host.ctx;
     ctx.remove_internal_client(SCRIPT_CLIENT_ID);
     match result {

@@ -7,8 +7,9 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::{
-    aof, client, cluster, command, connection, debug, dump, hash, keys, latency, list, migrate,
-    monitor, multi, pubsub, save, scripting, server, set, sort, string, wait, zset, CommandSpec,
+    aof, client, cluster, command, connection, debug, dump, function, hash, keys, latency, list,
+    migrate, monitor, multi, pubsub, save, scripting, server, set, sort, string, wait, zset,
+    CommandSpec,
 };
 use crate::error::{unknown_command, unknown_subcommand, wrong_arity, CmdError};
 
@@ -37,6 +38,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     save::COMMANDS,
     aof::COMMANDS,
     scripting::COMMANDS,
+    function::COMMANDS,
 ];
 
 pub type CmdId = usize;

@@ -671,6 +671,8 @@ pub fn load_sync(state: &mut State) -> bool {
         let old = db.flush();
         state.garbage.push(Box::new(old));
     }
+    // The AOF loads its own libraries (its RDB part, FUNCTION LOAD).
+    state.functions = None;
     let mut load = match start(state, manifest, Vec::new()) {
         Ok(Some(Loader::Aof(l))) => l,
         Ok(None) => return true,

@@ -58,6 +58,8 @@ pub struct LoadStats {
 /// A file loaded into fresh dbs (not installed anywhere yet).
 pub struct LoadedData {
     pub dbs: Vec<Db>,
+    /// The file's function libraries (their code), checked.
+    pub functions: Vec<Bytes>,
     pub stats: LoadStats,
     /// The AUX fields, in file order.
     pub aux: Vec<(String, String)>,
@@ -135,16 +137,28 @@ pub struct LibraryRefused {
 /// that library's offset. Runs on the thread that parsed the file (the
 /// loader thread at startup, the main thread for DEBUG RELOAD).
 ///
-/// Until the engine compiles libraries here (and has them installed with
-/// the dbs), a file holding any is refused as before.
-pub fn load_function_libraries(codes: Vec<Bytes>) -> Result<(), LibraryRefused> {
+/// The libraries are loaded here into a Lua state of this thread, which
+/// checks them as FUNCTION LOAD would; the codes then go with the dbs to
+/// the main thread, which loads them into the server's own state when it
+/// installs the dbs (`install_functions`).
+pub fn load_function_libraries(codes: &[Bytes]) -> Result<(), LibraryRefused> {
     if codes.is_empty() {
         return Ok(());
     }
-    Err(LibraryRefused {
-        index: 0,
-        reason: "the file holds a function library and ferrokey has no scripting yet".into(),
-    })
+    crate::script::library::Libraries::from_codes(codes)
+        .map(|_| ())
+        .map_err(|(index, reason)| LibraryRefused { index, reason })
+}
+
+/// Makes a loaded file's libraries the server's (on the main thread).
+pub fn install_functions(state: &mut State, codes: &[Bytes]) {
+    match crate::script::library::Libraries::from_codes(codes) {
+        Ok(libs) => state.functions = Some(Box::new(libs)),
+        Err((_, reason)) => {
+            // Checked when the file was read: not expected.
+            tracing::warn!("Failed loading library, {reason}");
+        }
+    }
 }
 
 /// After the whole file parsed: its function libraries to the engine
@@ -152,20 +166,22 @@ pub fn load_function_libraries(codes: Vec<Bytes>) -> Result<(), LibraryRefused> 
 fn hand_over_functions<R: io::Read>(
     rd: &mut RdbReader<R>,
     stats: &mut LoadStats,
-) -> Result<(), LoadError> {
+) -> Result<Vec<Bytes>, LoadError> {
     let libs = std::mem::take(&mut rd.functions);
     stats.functions = libs.len() as u64;
     let offsets: Vec<u64> = libs.iter().map(|(at, _)| *at).collect();
-    let codes = libs.into_iter().map(|(_, code)| code).collect();
-    load_function_libraries(codes).map_err(|r| LoadError {
-        file: rd.file().to_string(),
-        offset: offsets.get(r.index).copied().unwrap_or(0),
-        what: format!("Failed loading library, {}", r.reason),
-        failure: Failure::Unsupported,
-        doing: "read-functions",
-        key: None,
-        rdb_type: None,
-    })
+    let codes: Vec<Bytes> = libs.into_iter().map(|(_, code)| code).collect();
+    load_function_libraries(&codes)
+        .map(|()| codes)
+        .map_err(|r| LoadError {
+            file: rd.file().to_string(),
+            offset: offsets.get(r.index).copied().unwrap_or(0),
+            what: format!("Failed loading library, {}", r.reason),
+            failure: Failure::Unsupported,
+            doing: "read-functions",
+            key: None,
+            rdb_type: None,
+        })
 }
 
 /// Runs through every record: empty keys skipped and logged, expired ones
@@ -316,12 +332,13 @@ pub fn load_file(path: &Path, c: &Config) -> Result<LoadedData, LoadError> {
                 .map_err(|what| dup_error(&name, what))
         },
     )?;
-    hand_over_functions(&mut rd, &mut stats)?;
+    let functions = hand_over_functions(&mut rd, &mut stats)?;
     let builder = builder.into_inner();
     stats.keys_loaded = loaded;
     log_done(&stats);
     Ok(LoadedData {
         dbs: builder.dbs,
+        functions,
         stats,
         aux: rd.aux.into_iter().map(|(_, k, v)| (k, v)).collect(),
     })
@@ -333,6 +350,7 @@ pub fn load_for_reload(path: &Path, c: &Config) -> Option<Reloaded> {
     match load_file(path, c) {
         Ok(d) => Some(Reloaded {
             dbs: d.dbs,
+            functions: d.functions,
             keys_loaded: d.stats.keys_loaded,
             keys_expired: d.stats.keys_expired,
         }),
@@ -411,8 +429,9 @@ impl Batch {
 /// What the loader thread sends.
 enum Msg {
     Batch(Batch),
-    /// Parsed to the end and the checksum matched; the offset after it.
-    Done(LoadStats, u64),
+    /// Parsed to the end and the checksum matched; the offset after it
+    /// and the file's function libraries.
+    Done(LoadStats, u64, Vec<Bytes>),
     Failed(Box<Failed>),
 }
 
@@ -634,11 +653,11 @@ fn parse_thread(mut rd: RdbReader<File>, rules: Rules, tx: SyncSender<Msg>) {
     let r = r.and_then(|()| hand_over_functions(&mut rd, &mut stats));
     let batch = batch.into_inner();
     let msg = match r {
-        Ok(()) => {
+        Ok(functions) => {
             if !batch.items.is_empty() && tx.send(Msg::Batch(batch)).is_err() {
                 return;
             }
-            Msg::Done(stats, rd.pos())
+            Msg::Done(stats, rd.pos(), functions)
         }
         Err(error) => Msg::Failed(Box::new(Failed {
             error,
@@ -720,9 +739,12 @@ impl RdbLoad {
                         return Ok(false);
                     }
                 }
-                Msg::Done(mut stats, end) => {
+                Msg::Done(mut stats, end, functions) => {
                     stats.keys_loaded = self.keys_loaded;
                     log_done(&stats);
+                    if !functions.is_empty() {
+                        install_functions(state, &functions);
+                    }
                     if self.install {
                         self.install(state, stats);
                     } else {
@@ -853,26 +875,40 @@ mod tests {
 
     #[test]
     fn function_libraries_reach_the_hook_after_the_whole_file() {
-        assert_eq!(load_function_libraries(Vec::new()), Ok(()));
-        // Valkey's file: two libraries, three keys. Until the engine plugs
-        // in, the hook refuses it whole, naming the first library's offset.
+        assert_eq!(load_function_libraries(&[]), Ok(()));
+        // Valkey's file: two libraries, three keys; both libraries load.
         let path = std::env::temp_dir().join(format!(
             "ferrokey-loading-{}-functions.rdb",
             std::process::id()
         ));
         std::fs::write(&path, crate::persist::functions_dump::fixtures::RDB).unwrap();
-        let e = load_file(&path, &Config::default()).err().unwrap();
+        let data = load_file(&path, &Config::default()).unwrap();
+        assert_eq!(data.functions.len(), 2);
+        assert_eq!(data.stats.functions, 2);
+        let libs = crate::script::library::Libraries::from_codes(&data.functions).unwrap();
+        assert_eq!(libs.libraries().count(), 2);
+        // The same library twice: refused whole, at the second's offset.
+        let code = b"#!lua name=dup\nredis.register_function('f', function() return 1 end)";
+        let mut body = Vec::new();
+        let mut second = 0;
+        for i in 0..2 {
+            if i == 1 {
+                second = 9 + body.len();
+            }
+            body.push(245);
+            write_string(&mut body, code, false);
+        }
+        let p = write("dup-functions.rdb", &body);
+        let e = load_file(&p, &Config::default()).err().unwrap();
         assert_eq!(e.failure, Failure::Unsupported);
-        assert!(e.what.starts_with("Failed loading library, "), "{e}");
-        assert_eq!(e.file, path.display().to_string());
+        assert_eq!(
+            e.what,
+            "Failed loading library, Library 'dup' already exists"
+        );
         assert_eq!(e.doing, "read-functions");
-        // Right after the last AUX field (aof-base 0).
-        let tail = b"\xfa\x08aof-base\xc0\x00";
-        let rdb = crate::persist::functions_dump::fixtures::RDB;
-        let first = rdb.windows(tail.len()).position(|w| w == tail).unwrap() + tail.len();
-        assert_eq!(rdb[first], 245);
-        assert_eq!(e.offset, first as u64);
-        assert!(load_for_reload(&path, &Config::default()).is_none());
+        assert_eq!(e.offset, second as u64);
+        assert!(load_for_reload(&p, &Config::default()).is_none());
+        let _ = std::fs::remove_file(&p);
         // A library cut short is the usual truncation, not the hook's.
         let mut b = vec![245];
         write_len(&mut b, 100);

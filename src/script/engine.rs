@@ -46,17 +46,24 @@ pub struct Script {
 }
 
 pub struct Engine {
-    lua: Lua,
+    pub(super) lua: Lua,
     /// The real globals table (behind the read-only one scripts see):
     /// where KEYS and ARGV go.
-    globals: Table,
+    pub(super) globals: Table,
     /// Where the per-run Rust functions go (`impl.call`, ...).
-    imp: Table,
-    /// `xpcall(f, handler)`, from the prelude.
-    runner: Function,
-    /// The compiled scripts by SHA1, in Lua (an mlua handle per script
-    /// would use up mlua's fixed room for references).
-    funcs: Table,
+    pub(super) imp: Table,
+    /// `xpcall(f, handler)`, and `xpcall` of `f(keys, args)`.
+    pub(super) runner: Function,
+    runner_with_args: Function,
+    /// The prelude's read-only proxy maker, its switch of what the globals
+    /// read through to, and its maker of tables whose missing keys are the
+    /// nonexistent-global error (for function libraries' loading).
+    pub(super) protect: Function,
+    pub(super) set_api: Function,
+    pub(super) strict: Function,
+    /// The compiled scripts by SHA1 (or functions by name), in Lua: an
+    /// mlua handle each would use up mlua's fixed room for references.
+    pub(super) funcs: Table,
     scripts: HashMap<String, Script>,
     /// EVAL-only scripts, least recently used first.
     lru: VecDeque<String>,
@@ -73,6 +80,8 @@ const RUNNER: &str = r#"
 local handler = ...
 return function(f)
     return xpcall(f, handler)
+end, function(f, keys, args)
+    return xpcall(function() return f(keys, args) end, handler)
 end
 "#;
 
@@ -152,13 +161,15 @@ impl Engine {
             .load(include_str!("prelude.lua"))
             .set_name("=ferrokey")
             .into_function()?;
-        let (server, env): (Table, Table) = prelude.call((g.clone(), imp.clone()))?;
+        let (server, env, protect, set_api, strict): (Table, Table, Function, Function, Function) =
+            prelude.call((g.clone(), imp.clone()))?;
         server.raw_set("REDIS_VERSION", crate::REDIS_COMPAT_VERSION)?;
         server.raw_set(
             "REDIS_VERSION_NUM",
             version_num(crate::REDIS_COMPAT_VERSION),
         )?;
-        let runner: Function = lua.load(RUNNER).set_name("=ferrokey").call(handler)?;
+        let (runner, runner_with_args): (Function, Function) =
+            lua.load(RUNNER).set_name("=ferrokey").call(handler)?;
         lua.set_globals(env)?;
         let funcs = lua.create_table()?;
         Ok(Engine {
@@ -166,6 +177,10 @@ impl Engine {
             globals: g,
             imp,
             runner,
+            runner_with_args,
+            protect,
+            set_api,
+            strict,
             funcs,
             scripts: HashMap::new(),
             lru: VecDeque::new(),
@@ -289,13 +304,36 @@ impl Engine {
             Ok(f) => f,
             Err(_) => return Err("NOSCRIPT No matching script.".into()),
         };
+        let lua = &self.lua;
+        let set = (|| -> mlua::Result<()> {
+            self.globals.raw_set("KEYS", string_array(lua, keys)?)?;
+            self.globals.raw_set("ARGV", string_array(lua, args)?)
+        })();
+        let result = match set {
+            Ok(()) => self.execute(func, None, host, out),
+            Err(e) => Err(format!("ERR {}", error_message(&e))),
+        };
+        // The tables of this run go now rather than at some later GC step.
+        let _ = self.globals.raw_set("KEYS", Value::Nil);
+        let _ = self.globals.raw_set("ARGV", Value::Nil);
+        result
+    }
+
+    /// Runs `func` (with `(keys, args)` for a function library's function)
+    /// under the error handler, its server calls going to `host`, its
+    /// return value written to `out`.
+    pub(super) fn execute(
+        &mut self,
+        func: Function,
+        params: Option<(&[Bytes], &[Bytes])>,
+        host: &mut dyn Host,
+        out: &mut ReplyBuf,
+    ) -> Result<(), ScriptError> {
         self.resp.set(2);
         let lua = &self.lua;
-        let result = (|| -> mlua::Result<Result<(), ScriptError>> {
-            self.globals.raw_set("KEYS", string_array(lua, keys)?)?;
-            self.globals.raw_set("ARGV", string_array(lua, args)?)?;
-            let host = std::cell::RefCell::new(host);
-            let resp = self.resp.clone();
+        let host = std::cell::RefCell::new(host);
+        let resp = self.resp.clone();
+        let result: mlua::Result<Result<(), ScriptError>> = {
             lua.scope(|scope| {
                 let call = scope.create_function(|lua, argv: MultiValue| {
                     let mut h = host.borrow_mut();
@@ -315,7 +353,14 @@ impl Engine {
                 self.imp.raw_set(RUN_CALL, call)?;
                 self.imp.raw_set(RUN_ACL, acl)?;
                 self.imp.raw_set(RUN_SET_REPL, set_repl)?;
-                let ret = self.runner.call::<MultiValue>(func);
+                let ret = match params {
+                    None => self.runner.call::<MultiValue>(func),
+                    Some((keys, args)) => {
+                        let k = string_array(lua, keys)?;
+                        let a = string_array(lua, args)?;
+                        self.runner_with_args.call::<MultiValue>((func, k, a))
+                    }
+                };
                 for name in [RUN_CALL, RUN_ACL, RUN_SET_REPL] {
                     self.imp.raw_set(name, Value::Nil)?;
                 }
@@ -330,10 +375,7 @@ impl Engine {
                     Ok(Err(raised_error_text(&value)))
                 }
             })
-        })();
-        // The tables of this run go now rather than at some later GC step.
-        let _ = self.globals.raw_set("KEYS", Value::Nil);
-        let _ = self.globals.raw_set("ARGV", Value::Nil);
+        };
         match result {
             Ok(r) => r,
             Err(e) => Err(format!("ERR {}", error_message(&e))),

@@ -13,6 +13,7 @@
 pub mod convert;
 pub mod engine;
 pub mod flags;
+pub mod library;
 
 pub mod bit;
 pub mod cjson;

@@ -33,11 +33,12 @@ local function protect(t)
         __newindex = deny,
         __metatable = false,
     })
-    lua_setmetatable(p, { __index = t, __newindex = deny, __metatable = view })
+    local mt = { __index = t, __newindex = deny, __metatable = view }
+    lua_setmetatable(p, mt)
     shows[p] = t
     locked[p] = true
     locked[view] = true
-    return p
+    return p, mt
 end
 
 -- Reading a global that does not exist is an error, as in Valkey.
@@ -161,9 +162,22 @@ end
 local smt = getmetatable('')
 smt.__index = rawget(G, 'string')
 smt.__metatable = protect({ __index = rawget(G, 'string') })
-local env = protect(G)
+local env, env_mt = protect(G)
 local srv = protect(server)
 rawset(G, 'server', srv)
 rawset(G, 'redis', srv)
 rawset(G, '_G', env)
-return server, env
+-- What the globals read through to: the real globals, or (while a function
+-- library loads) the library API alone, as Valkey switches them.
+local function set_api(t)
+    env_mt.__index = t
+    shows[env] = t
+end
+
+-- A table whose missing keys are the nonexistent-global error (the library
+-- API's globals).
+local function strict(t)
+    return lua_setmetatable(t, getmetatable(G))
+end
+
+return server, env, protect, set_api, strict

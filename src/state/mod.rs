@@ -214,6 +214,8 @@ pub struct State {
     pub aof: crate::persist::aof_write::Aof,
     /// The Lua engine and script cache, made on first use (EVAL, SCRIPT).
     pub scripting: Option<Box<crate::script::engine::Engine>>,
+    /// The function libraries (FUNCTION LOAD), made on first use.
+    pub functions: Option<Box<crate::script::library::Libraries>>,
 }
 
 /// TCP listening sockets (CONFIG SET port/bind).
@@ -284,6 +286,7 @@ impl State {
             aof_manifest: None,
             aof: Default::default(),
             scripting: None,
+            functions: None,
             config,
         };
         state.apply_tracking_config();

@@ -441,6 +441,9 @@ fn every_write_command_has_a_scenario() {
         .filter(|s| s.has(crate::commands::flags::WRITE))
         .map(|s| s.name)
         .filter(|n| !covered.contains(*n))
+        // Its payload is binary, which the captured text cannot carry:
+        // restore.rs tests it.
+        .filter(|n| *n != "function|restore")
         .collect();
     assert!(
         missing.is_empty(),

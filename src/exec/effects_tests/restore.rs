@@ -86,3 +86,30 @@ fn restore_propagates_absolute_ttls_and_deletes() {
     assert!(h.take_propagated().is_empty());
     assert!(h.take_modified().is_empty());
 }
+
+/// FUNCTION RESTORE propagates as sent (its payload is binary, so it has
+/// no captured scenario) and modifies no key.
+#[test]
+fn function_restore_propagates_as_sent() {
+    let mut h = Harness::new(Config::default());
+    let c = h.add_client();
+    let code = "#!lua name=lib\nredis.register_function('f', function() return 1 end)";
+    h.run_str(c, &["FUNCTION", "LOAD", code]);
+    let reply = h.run_str(c, &["FUNCTION", "DUMP"]);
+    let start = reply.iter().position(|&x| x == b'\n').unwrap() + 1;
+    let payload = Bytes::copy_from_slice(&reply[start..reply.len() - 2]);
+    h.run_str(c, &["FUNCTION", "FLUSH"]);
+    h.take_propagated();
+    h.take_modified();
+    let argv = [b("FUNCTION"), b("RESTORE"), payload.clone()];
+    assert_eq!(h.run(c, &argv), b"+OK\r\n");
+    let p = h.take_propagated();
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].argv, argv);
+    assert!(h.take_modified().is_empty());
+    assert_eq!(h.run_str(c, &["FCALL", "f", "0"]), b":1\r\n");
+    // Restored again without FLUSH: the library exists, nothing changes
+    // and nothing propagates.
+    assert_eq!(h.run(c, &argv), b"-ERR Library lib already exists\r\n");
+    assert!(h.take_propagated().is_empty());
+}
