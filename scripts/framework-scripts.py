@@ -19,6 +19,8 @@ Output is a transcript that tests/scripting_frameworks.rs replays:
 Strings are double-quoted with \\\\ \\" \\r \\n \\t and \\xHH for other bytes
 outside printable ASCII.
 
+Capture from a freshly started server: math.random's state lives as long as
+the server, so the sequence expects no earlier math.random calls.
 Capture (Valkey 9.1 on a free port):
     valkey-server --save '' --appendonly no --port 18800 &
     scripts/framework-scripts.py --port 18800 \\
@@ -647,7 +649,120 @@ def bulk(s):
     e("return redis.call('LLEN', KEYS[1])", 1, "bulk:list")
 
 
-SEQUENCE = [job_queue, scheduler, locks, limiters, json_msgpack, api, table_returns, helpers, bulk]
+def sort_in_scripts(s):
+    s.section("SORT from scripts")
+    e = lambda body, *args: s.call("EVAL", body, *args)
+    s.call("RPUSH", "jobs", "3", "1", "2", "10")
+    s.call("MSET", "w_1", "30", "w_2", "10", "w_3", "20", "w_10", "5")
+    s.call("HSET", "job:1", "name", "one", "pri", "2")
+    s.call("HSET", "job:2", "name", "two", "pri", "1")
+    s.call("HSET", "job:3", "name", "three", "pri", "3")
+    e("return redis.call('SORT', KEYS[1])", 1, "jobs")
+    e("return redis.call('SORT', KEYS[1], 'BY', 'w_*', 'GET', '#', 'GET', 'job:*->name')", 1, "jobs")
+    e("return redis.call('SORT', KEYS[1], 'BY', 'job:*->pri', 'DESC', 'LIMIT', 0, 2)", 1, "jobs")
+    e("return redis.call('SORT', KEYS[1], 'BY', 'nosort')", 1, "jobs")
+    e("return redis.call('SORT', KEYS[1], 'BY', 'nosort', 'STORE', KEYS[2])", 2, "jobs", "copy")
+    e("return redis.call('LRANGE', KEYS[1], 0, -1)", 1, "copy")
+    e("return redis.call('SORT', KEYS[1], 'ALPHA', 'STORE', KEYS[2])", 2, "jobs", "copy")
+    e("return redis.call('LRANGE', KEYS[1], 0, -1)", 1, "copy")
+    s.call("EVAL_RO", "return redis.call('SORT_RO', KEYS[1], 'BY', 'w_*', 'GET', 'w_*')", 1, "jobs")
+    s.call("EVAL_RO", "return redis.call('SORT', KEYS[1], 'STORE', 'x')", 1, "jobs")
+    s.call("EVAL_RO", "return redis.call('SORT', KEYS[1])", 1, "jobs")
+    s.call("SADD", "ints", "5", "3", "9", "1")
+    e("return redis.call('SORT', KEYS[1], 'BY', 'nosort')", 1, "ints")
+    s.call("SADD", "names", "carol", "alice", "bob")
+    e("return redis.call('SORT', KEYS[1], 'ALPHA', 'DESC')", 1, "names")
+    s.call("SORT", "names", "BY", "nosort", "STORE", "sorted-names")
+    s.call("LRANGE", "sorted-names", 0, -1)
+    s.call("ZADD", "zs", "1", "a", "5", "b", "2", "c", "10", "d", "3", "e")
+    e("return {redis.call('SORT', KEYS[1], 'BY', 'nosort', 'ASC'), "
+      "redis.call('SORT', KEYS[1], 'BY', 'nosort', 'DESC', 'LIMIT', 1, 2)}", 1, "zs")
+    e("return redis.call('SORT', KEYS[1])", 1, "names")
+    e("return redis.pcall('SORT', KEYS[1])", 1, "names")
+
+    # A set sorted BY nosort (or a missing key) from a script is sorted ALPHA
+    # so that its replicas and AOF see the same order.
+    s.section("SORT from scripts: sets BY nosort")
+    s.call("SADD", "names", "carol", "alice", "bob")
+    e("return redis.call('SORT', KEYS[1], 'BY', 'nosort')", 1, "names")
+    e("return redis.call('SORT', KEYS[1], 'BY', 'nokey', 'DESC')", 1, "names")
+    e("return redis.call('SORT', KEYS[1], 'BY', 'nosort', 'LIMIT', 0, 2)", 1, "names")
+    s.call("EVAL_RO", "return redis.call('SORT_RO', KEYS[1], 'BY', 'nosort')", 1, "names")
+
+
+def pipelines(s):
+    poll = script("sidekiq_enqueue_scheduled")
+    s.section("EVALSHA in MULTI/EXEC, NOSCRIPT retried with EVAL")
+    s.call("SCRIPT", "FLUSH")
+    s.call("ZADD", "schedule", "1", '{"jid":"m1","queue":"q"}')
+    s.call("MULTI")
+    s.call("EVALSHA", poll.sha, 1, "schedule", "5", "sq:")
+    s.call("LLEN", "sq:queue:q")
+    s.call("EXEC")
+    s.call("MULTI")
+    s.call("EVAL", poll, 1, "schedule", "5", "sq:")
+    s.call("LLEN", "sq:queue:q")
+    s.call("EXEC")
+    s.call("MULTI")
+    s.call("SCRIPT", "LOAD", "return redis.call('INCR', KEYS[1])")
+    s.call("EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", 0)
+    s.call("EVAL", "return redis.call('INCR', KEYS[1])", 1, "ctr")
+    s.call("EVAL", "return redis.call('HSET', KEYS[1], 'f', 'v')", 1, "ctr")
+    s.call("EVAL", "return redis.call('INCR', KEYS[1])", 1, "ctr")
+    s.call("EXEC")
+    s.call("WATCH", "ctr")
+    s.call("EVAL", "return redis.call('INCR', KEYS[1])", 1, "ctr")
+    s.call("MULTI")
+    s.call("GET", "ctr")
+    s.call("EXEC")
+    s.call("EVAL", "return redis.call('MULTI')", 0)
+    s.call("EVAL", "return redis.call('EVAL', 'return 1', 0)", 0)
+    s.call("EVAL", "return redis.call('WATCH', 'x')", 0)
+
+    s.section("script environment: globals, runtime errors, SELECT")
+    e = lambda body, *args: s.call("EVAL", body, *(args or (0,)))
+    e("counter = 1 return counter")
+    e("function helper() return 1 end return helper()")
+    e("return undefined_global")
+    e("local t = nil return t.x")
+    e("return nil + 1")
+    e("return tonumber('a') < 1")
+    e("local function f() error('boom') end f()")
+    e("local function f()\n  local x = {}\n  return x.y.z\nend\nreturn f()")
+    e("return #KEYS[1]", 0)
+    e("KEYS[1] = 'changed' table.insert(ARGV, 'more') return {KEYS[1], #ARGV}", 1, "k", "a")
+    for name in ["os", "os.clock", "os.time", "os.exit", "loadstring", "setfenv", "getfenv",
+                 "module", "require", "dofile", "newproxy", "gcinfo", "debug", "io"]:
+        e("return type(%s)" % name)
+    e("return loadstring('return 1 + 1')()")
+    e("return {math.random(100), math.random(100), math.floor(math.random() * 1000)}")
+    e("return {math.random(100), math.random(100), math.floor(math.random() * 1000)}")
+    e("local t = redis.call('TIME') redis.call('SET', 'written-after-time', 1) return #t")
+    s.call("SET", "k", "db0")
+    e("redis.call('SELECT', 1) redis.call('SET', 'k', 'db1') return redis.call('GET', 'k')")
+    s.call("GET", "k")
+    s.call("SELECT", "1")
+    s.call("GET", "k")
+    s.call("SELECT", "0")
+    e("return _G == nil")
+    e("return tostring(getmetatable('').__index == string)")
+    e("string.rep = nil return 1")
+    e("return redis.call('GET', 'k', 'x')")
+    e("return string.rep('ab', 3) .. string.sub('hello', 2, 3) .. string.upper('x') .. "
+      "#string.format('%5s', 'a')")
+    e("return table.concat({1, 2, 3}, ',') .. ' ' .. select('#', unpack({1, 2, nil, 4}))")
+    e("local t = {5, 2, 8, 1} table.sort(t, function(a, b) return a > b end) return t")
+
+    # Valkey patched Lua's string hash: the order pairs() visits string keys
+    # in is fixed across Valkey restarts but is not the order here.
+    s.section("pairs() order of string keys")
+    e("return cjson.encode({id = 5, name = 'x', opts = {attempts = 3, delay = 0}, data = {a = 1}, ts = 1})")
+    e("local ks = {} for k in pairs({alpha = 1, beta = 2, gamma = 3, delta = 4, epsilon = 5}) do "
+      "ks[#ks + 1] = k end return ks")
+    e("return cmsgpack.pack({id = 5, name = 'x', ts = 1})")
+
+
+SEQUENCE = [job_queue, scheduler, locks, limiters, json_msgpack, api, table_returns, helpers, sort_in_scripts, pipelines, bulk]
 
 
 def main():
