@@ -604,6 +604,12 @@ def table_returns(s):
     e("redis.setresp(4)")
     e("return redis.call('HGETALL', 'h')")
 
+    s.section("table returns: RESP3 verbatim format not 3 characters")
+    s.call("HELLO", "3", check=False)
+    e("return {verbatim_string = {format = 'md', string = 'x'}}")
+    e("return {verbatim_string = {format = '', string = 'x'}}")
+    e("return {verbatim_string = {format = 'markdown', string = 'x'}}")
+
 
 def helpers(s):
     s.section("bit and struct")
@@ -762,7 +768,50 @@ def pipelines(s):
     e("return cmsgpack.pack({id = 5, name = 'x', ts = 1})")
 
 
-SEQUENCE = [job_queue, scheduler, locks, limiters, json_msgpack, api, table_returns, helpers, sort_in_scripts, pipelines, bulk]
+def script_cache(s):
+    # EVAL'd scripts beyond 500 are evicted, least recently run first;
+    # SCRIPT LOAD keeps one for good. Clients see NOSCRIPT and resend.
+    def evals(first, last):
+        for i in range(first, last):
+            s.call("EVAL", "return %d" % i, 0)
+
+    def sha(body):
+        return hashlib.sha1(body.encode()).hexdigest()
+
+    evicted = "return string.match(redis.call('INFO', 'stats'), 'evicted_scripts:%d+')"
+    cached = "return string.match(redis.call('INFO', 'memory'), 'number_of_cached_scripts:%d+')"
+    s.section("script cache: EVAL scripts evicted beyond 500")
+    s.call("SCRIPT", "FLUSH")
+    s.call("EVAL", "return 'promoted'", 0)
+    s.call("SCRIPT", "LOAD", "return 'promoted'")
+    s.call("SCRIPT", "LOAD", "return 'loaded'")
+    evals(0, 502)
+    s.call("SCRIPT", "EXISTS", sha("return 0"), sha("return 1"), sha("return 2"), sha("return 501"),
+           sha("return 'promoted'"), sha("return 'loaded'"))
+    s.call("EVALSHA", sha("return 0"), 0)
+    s.call("EVAL", "return 2", 0)
+    evals(502, 504)
+    s.call("SCRIPT", "EXISTS", sha("return 2"), sha("return 3"), sha("return 4"), sha("return 5"))
+    s.call("SCRIPT", "FLUSH")
+    s.call("SCRIPT", "EXISTS", sha("return 2"), sha("return 'loaded'"))
+
+    s.section("script cache: EVALSHA keeps an EVAL script in the LRU")
+    s.call("SCRIPT", "FLUSH")
+    s.call("EVAL", "return 'run by sha'", 0)
+    s.call("EVALSHA", sha("return 'run by sha'"), 0)
+    evals(0, 500)
+    s.call("SCRIPT", "EXISTS", sha("return 'run by sha'"), sha("return 0"), sha("return 499"))
+    s.call("EVALSHA", sha("return 'run by sha'"), 0)
+
+    s.section("script cache: INFO called from a script")
+    s.call("SCRIPT", "FLUSH")
+    s.call("CONFIG", "RESETSTAT")
+    evals(0, 501)
+    s.call("EVAL", cached, 0)
+    s.call("EVAL", evicted, 0)
+
+
+SEQUENCE = [job_queue, scheduler, locks, limiters, json_msgpack, api, table_returns, helpers, sort_in_scripts, pipelines, script_cache, bulk]
 
 
 def main():
