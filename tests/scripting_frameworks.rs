@@ -7,8 +7,11 @@
 //! scripts/framework-scripts.py (its header says how); the scripts it names
 //! as @name are tests/data/scripting/frameworks/name.lua. Each section of
 //! the transcript starts with FLUSHALL on a connection of its own, so
-//! sections replay independently. Sections where ferrokey is known to
-//! differ are listed in KNOWN_DIFFERENCES and run only as ignored tests.
+//! sections replay independently, except for math.random, whose state
+//! lives with the server: the transcript comes from a freshly started
+//! Valkey and is replayed in order on a fresh server. Sections where
+//! ferrokey is known to differ are listed in KNOWN_DIFFERENCES and run only
+//! as ignored tests.
 //!
 //! The scripts never let pairs() order reach a reply: Valkey patched Lua's
 //! string hash, so the order pairs() visits string keys in (and with it
