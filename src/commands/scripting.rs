@@ -21,6 +21,7 @@ use crate::error::{CmdError, CmdResult};
 use crate::resp::ReplyBuf;
 use crate::script::engine::{Engine, Host};
 use crate::script::flags as sflags;
+use crate::state::script_run::ScriptKind;
 use crate::state::{Client, Origin};
 
 /// The id of the client scripts' commands run as (never a connection's).
@@ -294,8 +295,10 @@ fn run(ctx: &mut Ctx, engine: &mut Engine, nkeys: usize, by_sha: bool, ro: bool)
         repl: 3,
     };
     let mut out = ReplyBuf::new(host.ctx.out.resp);
+    host.ctx.script_started(ScriptKind::Eval, sha.clone());
     let result = engine.run(&sha, &keys, &args, &mut host, &mut out);
     let ctx = host.ctx;
+    ctx.script_ended();
     ctx.remove_internal_client(SCRIPT_CLIENT_ID);
     match result {
         Ok(()) => {
@@ -372,6 +375,9 @@ impl Host for ScriptHost<'_, '_> {
             self.bytes.extend_from_slice(WRITE_IN_RO);
             return &self.bytes;
         }
+        if spec.has(WRITE) {
+            self.ctx.script_wrote();
+        }
         self.ctx.client_at(self.slot).resp = resp;
         self.reply.resp = resp;
         let mark = self.ctx.propagation_mark();
@@ -397,6 +403,10 @@ impl Host for ScriptHost<'_, '_> {
 
     fn set_repl(&mut self, flags: u8) {
         self.repl = flags;
+    }
+
+    fn interrupt(&mut self) -> Option<String> {
+        self.ctx.script_interrupt()
     }
 }
 
@@ -456,10 +466,12 @@ fn script_show(ctx: &mut Ctx) -> CmdResult {
     }
 }
 
-/// Nothing can be running when a command is served: scripts run to the
-/// end before the main thread reads another command.
-fn script_kill(_ctx: &mut Ctx) -> CmdResult {
-    Err("NOTBUSY No scripts in execution right now.".into())
+/// Marks the running EVAL script to end at its next hook (it is served
+/// while a script runs past `busy-reply-threshold`: `state::script_run`).
+fn script_kill(ctx: &mut Ctx) -> CmdResult {
+    ctx.kill_script(ScriptKind::Eval)?;
+    ctx.out.ok();
+    Ok(())
 }
 
 fn script_help(ctx: &mut Ctx) -> CmdResult {

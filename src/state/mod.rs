@@ -16,6 +16,7 @@ pub mod latency;
 pub mod monitor;
 pub mod pause;
 pub mod pubsub;
+pub mod script_run;
 pub mod slowlog;
 pub mod stats;
 pub mod tracking;
@@ -101,8 +102,12 @@ pub struct ServerMode {
     /// with save points and `stop-writes-on-bgsave-error` (kept in step by
     /// `commands::save::update_write_gate`).
     pub disk_error: bool,
+    /// A script runs past `busy-reply-threshold` and other clients are
+    /// served meanwhile: only `allow-busy` commands run
+    /// (`state::script_run`).
+    pub busy: bool,
     /// Room for more flags: `is_normal` reads all eight bytes as one word.
-    _spare: [bool; 2],
+    _spare: [bool; 1],
 }
 
 impl ServerMode {
@@ -118,8 +123,8 @@ impl ServerMode {
             self.monitored as u8,
             self.min_replicas as u8,
             self.disk_error as u8,
+            self.busy as u8,
             self._spare[0] as u8,
-            self._spare[1] as u8,
         ];
         u64::from_ne_bytes(bytes) == 0
     }
@@ -214,6 +219,11 @@ pub struct State {
     pub aof: crate::persist::aof_write::Aof,
     /// The Lua engine and script cache, made on first use (EVAL, SCRIPT).
     pub scripting: Option<Box<crate::script::engine::Engine>>,
+    /// The script running now (EVAL, FCALL), for SCRIPT/FUNCTION KILL and
+    /// the busy replies.
+    pub script_run: Option<script_run::RunningScript>,
+    /// Serves other clients while a script runs long (set by the main loop).
+    pub pump: Option<std::rc::Rc<dyn script_run::Pump>>,
 }
 
 /// TCP listening sockets (CONFIG SET port/bind).
@@ -284,6 +294,8 @@ impl State {
             aof_manifest: None,
             aof: Default::default(),
             scripting: None,
+            script_run: None,
+            pump: None,
             config,
         };
         state.apply_tracking_config();
