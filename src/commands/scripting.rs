@@ -45,7 +45,8 @@ macro_rules! eval_row {
                 | NOSCRIPT
                 | STALE
                 | SKIP_MONITOR
-                | NO_MANDATORY_KEYS,
+                | NO_MANDATORY_KEYS
+                | RUNS_SCRIPT,
             keys: KeySpec::numkeys(2),
             handler: $handler,
             subcommands: &[],

@@ -49,6 +49,11 @@ struct Job {
     /// connection unrun (`ToIo::Reply::rest`) and comes again once the
     /// client has read its output.
     output_full: bool,
+    /// Its next command runs a script and other clients' commands were
+    /// queued: the job goes behind them after the batch (`defer_scripts`).
+    deferred: bool,
+    /// Deferred once already in this run: runs next time, whatever waits.
+    deferred_once: bool,
 }
 
 impl Job {
@@ -72,6 +77,8 @@ impl Job {
             held: Vec::new(),
             output_full: false,
             postponed: false,
+            deferred: false,
+            deferred_once: false,
         }
     }
 }
@@ -131,6 +138,8 @@ impl Executor {
             held: Vec::new(),
             output_full: false,
             postponed: false,
+            deferred: false,
+            deferred_once: false,
         });
     }
 
@@ -183,9 +192,11 @@ impl Executor {
             let mut any_blocked = false;
             let mut any_full = false;
             let mut any_postponed = false;
+            let mut any_deferred = false;
+            let others_queued = self.jobs.len() > 1;
             for (i, argv, cmd) in self.batch.drain(..) {
                 let job = &mut self.jobs[i];
-                if job.blocked || job.output_full || job.postponed {
+                if job.blocked || job.output_full || job.postponed || job.deferred {
                     job.held.push(argv);
                     continue;
                 }
@@ -205,6 +216,22 @@ impl Executor {
                     }
                 }
                 let id = cmd.as_ref().ok().copied();
+                let script = id.is_some_and(|id| CMD_TABLE.specs[id].has(flags::RUNS_SCRIPT));
+                if script {
+                    if others_queued && !job.deferred_once {
+                        // A script may keep the server busy: the clients
+                        // queued with it are served first (a script that
+                        // times out serves only those that send later).
+                        job.deferred = true;
+                        job.deferred_once = true;
+                        job.held.push(argv);
+                        any_deferred = true;
+                        continue;
+                    }
+                    // Replies built so far leave first if the script
+                    // times out (`exec::busy` sends them).
+                    std::mem::swap(&mut state.early_out, &mut outbox.per_thread);
+                }
                 call(
                     state,
                     clients,
@@ -215,6 +242,9 @@ impl Executor {
                     now,
                     Origin::Client,
                 );
+                if script {
+                    std::mem::swap(&mut state.early_out, &mut outbox.per_thread);
+                }
                 // Tested first: almost no command blocks.
                 let blocked = if state.blocking.requested() {
                     state.blocking.take_request()
@@ -256,6 +286,9 @@ impl Executor {
             if any_postponed {
                 self.set_aside_postponed(state, clients, outbox);
             }
+            if any_deferred {
+                self.defer_scripts();
+            }
             if any_full {
                 for job in self.jobs.iter_mut().filter(|j| j.output_full) {
                     for a in job.held.drain(..).rev() {
@@ -273,6 +306,27 @@ impl Executor {
                 }
             }
         }
+    }
+
+    /// Moves the jobs deferred in this batch (their next command runs a
+    /// script) behind the others, in order; their replies so far wait
+    /// with them.
+    fn defer_scripts(&mut self) {
+        let mut keep = VecDeque::with_capacity(self.jobs.len());
+        let mut last = Vec::new();
+        for mut job in self.jobs.drain(..) {
+            if !job.deferred {
+                keep.push_back(job);
+                continue;
+            }
+            for a in job.held.drain(..).rev() {
+                job.cmds.push_front(a);
+            }
+            job.deferred = false;
+            last.push(job);
+        }
+        keep.extend(last);
+        self.jobs = keep;
     }
 
     /// Moves the jobs CLIENT PAUSE holds out of the queue; their replies

@@ -224,6 +224,9 @@ pub struct State {
     pub script_run: Option<script_run::RunningScript>,
     /// Serves other clients while a script runs long (set by the main loop).
     pub pump: Option<std::rc::Rc<dyn script_run::Pump>>,
+    /// The replies a batch built before the script it runs now (per IO
+    /// thread, as `exec::Outbox`): sent first if the script times out.
+    pub early_out: Vec<Vec<crate::net::message::ToIo>>,
 }
 
 /// TCP listening sockets (CONFIG SET port/bind).
@@ -296,6 +299,7 @@ impl State {
             scripting: None,
             script_run: None,
             pump: None,
+            early_out: Vec::new(),
             config,
         };
         state.apply_tracking_config();
