@@ -49,11 +49,6 @@ struct Job {
     /// connection unrun (`ToIo::Reply::rest`) and comes again once the
     /// client has read its output.
     output_full: bool,
-    /// Its next command runs a script and other clients' commands were
-    /// queued: the job goes behind them after the batch (`defer_scripts`).
-    deferred: bool,
-    /// Deferred once already in this run: runs next time, whatever waits.
-    deferred_once: bool,
 }
 
 impl Job {
@@ -77,8 +72,6 @@ impl Job {
             held: Vec::new(),
             output_full: false,
             postponed: false,
-            deferred: false,
-            deferred_once: false,
         }
     }
 }
@@ -109,11 +102,16 @@ pub struct Executor {
     key_pos: Vec<usize>,
     /// Jobs held by CLIENT PAUSE, in the order they were held.
     postponed: VecDeque<Job>,
+    /// Jobs whose first command runs a script: each runs once the other
+    /// jobs of the run are done, so that no client queued with a script
+    /// waits behind it should it run long (`exec::busy` serves the clients
+    /// that send meanwhile, and sends the replies built before it).
+    scripts: VecDeque<Job>,
 }
 
 impl Executor {
     pub fn is_empty(&self) -> bool {
-        self.jobs.is_empty()
+        self.jobs.is_empty() && self.scripts.is_empty()
     }
 
     /// Queues the commands a client sent.
@@ -128,7 +126,8 @@ impl Executor {
             return;
         };
         let out = ReplyBuf::for_commands(clients.at(slot).resp, cmds.len());
-        self.jobs.push_back(Job {
+        let script = cmds.first().is_some_and(|a| runs_script(a));
+        let job = Job {
             client,
             slot,
             cmds: cmds.into(),
@@ -138,9 +137,12 @@ impl Executor {
             held: Vec::new(),
             output_full: false,
             postponed: false,
-            deferred: false,
-            deferred_once: false,
-        });
+        };
+        if script {
+            self.scripts.push_back(job);
+        } else {
+            self.jobs.push_back(job);
+        }
     }
 
     /// Runs every queued command, then serves blocked clients whose keys
@@ -148,11 +150,23 @@ impl Executor {
     pub fn run(&mut self, state: &mut State, clients: &mut Clients, outbox: &mut Outbox) {
         loop {
             self.resume_postponed(state);
+            if self.jobs.is_empty() {
+                if let Some(job) = self.scripts.pop_front() {
+                    // The replies built so far leave before the script's
+                    // (first, should it time out).
+                    let n = outbox.per_thread.len();
+                    state.early_out.resize_with(n, Vec::new);
+                    for (early, q) in state.early_out.iter_mut().zip(&mut outbox.per_thread) {
+                        early.append(q);
+                    }
+                    self.jobs.push_back(job);
+                }
+            }
             self.run_jobs(state, clients, outbox);
             self.drop_killed(state);
             self.apply_unblocks(state, clients);
             if !state.blocking.has_ready() {
-                if self.jobs.is_empty() {
+                if self.is_empty() {
                     return;
                 }
                 continue;
@@ -192,11 +206,9 @@ impl Executor {
             let mut any_blocked = false;
             let mut any_full = false;
             let mut any_postponed = false;
-            let mut any_deferred = false;
-            let others_queued = self.jobs.len() > 1;
             for (i, argv, cmd) in self.batch.drain(..) {
                 let job = &mut self.jobs[i];
-                if job.blocked || job.output_full || job.postponed || job.deferred {
+                if job.blocked || job.output_full || job.postponed {
                     job.held.push(argv);
                     continue;
                 }
@@ -216,22 +228,6 @@ impl Executor {
                     }
                 }
                 let id = cmd.as_ref().ok().copied();
-                let script = id.is_some_and(|id| CMD_TABLE.specs[id].has(flags::RUNS_SCRIPT));
-                if script {
-                    if others_queued && !job.deferred_once {
-                        // A script may keep the server busy: the clients
-                        // queued with it are served first (a script that
-                        // times out serves only those that send later).
-                        job.deferred = true;
-                        job.deferred_once = true;
-                        job.held.push(argv);
-                        any_deferred = true;
-                        continue;
-                    }
-                    // Replies built so far leave first if the script
-                    // times out (`exec::busy` sends them).
-                    std::mem::swap(&mut state.early_out, &mut outbox.per_thread);
-                }
                 call(
                     state,
                     clients,
@@ -242,9 +238,6 @@ impl Executor {
                     now,
                     Origin::Client,
                 );
-                if script {
-                    std::mem::swap(&mut state.early_out, &mut outbox.per_thread);
-                }
                 // Tested first: almost no command blocks.
                 let blocked = if state.blocking.requested() {
                     state.blocking.take_request()
@@ -286,9 +279,6 @@ impl Executor {
             if any_postponed {
                 self.set_aside_postponed(state, clients, outbox);
             }
-            if any_deferred {
-                self.defer_scripts();
-            }
             if any_full {
                 for job in self.jobs.iter_mut().filter(|j| j.output_full) {
                     for a in job.held.drain(..).rev() {
@@ -306,27 +296,6 @@ impl Executor {
                 }
             }
         }
-    }
-
-    /// Moves the jobs deferred in this batch (their next command runs a
-    /// script) behind the others, in order; their replies so far wait
-    /// with them.
-    fn defer_scripts(&mut self) {
-        let mut keep = VecDeque::with_capacity(self.jobs.len());
-        let mut last = Vec::new();
-        for mut job in self.jobs.drain(..) {
-            if !job.deferred {
-                keep.push_back(job);
-                continue;
-            }
-            for a in job.held.drain(..).rev() {
-                job.cmds.push_front(a);
-            }
-            job.deferred = false;
-            last.push(job);
-        }
-        keep.extend(last);
-        self.jobs = keep;
     }
 
     /// Moves the jobs CLIENT PAUSE holds out of the queue; their replies
@@ -567,6 +536,19 @@ impl Executor {
         }
         prefetch_keys(state, &keys);
     }
+}
+
+/// Whether `argv` runs a script (EVAL, FCALL and kin): the name's length
+/// and first letter first, so that most commands cost no lookup.
+fn runs_script(argv: &[bytes::Bytes]) -> bool {
+    let Some(name) = argv.first() else {
+        return false;
+    };
+    (4..=10).contains(&name.len())
+        && matches!(name[0] | 0x20, b'e' | b'f')
+        && CMD_TABLE
+            .resolve(argv)
+            .is_ok_and(|id| CMD_TABLE.specs[id].has(flags::RUNS_SCRIPT))
 }
 
 /// The replies still being built for the receivers among `jobs`: what a

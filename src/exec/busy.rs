@@ -18,8 +18,8 @@
 //! so the script's caller is not served meanwhile, and a reply sent from
 //! here never overtakes an earlier one. The replies the batch built before
 //! the script (`State::early_out`) go out first; the batch executor runs a
-//! script after the other clients' queued commands, so none waits behind
-//! it. SHUTDOWN NOSAVE, allowed while busy, ends the process from here, as
+//! job that starts with a script after the other queued jobs, so none
+//! waits behind it. SHUTDOWN NOSAVE, allowed while busy, ends the process from here, as
 //! Valkey exits from inside the script.
 
 use std::cell::RefCell;
@@ -68,12 +68,6 @@ impl Pump for BusyPump {
         else {
             return;
         };
-        // What the batch replied before the script goes out first.
-        for (k, early) in state.early_out.iter_mut().enumerate() {
-            if let Some(q) = outbox.per_thread.get_mut(k) {
-                q.append(early);
-            }
-        }
         if net.poll.poll(&mut events, Some(Duration::ZERO)).is_ok() {
             for ev in events.iter() {
                 match ev.token() {

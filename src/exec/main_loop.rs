@@ -672,8 +672,15 @@ impl Net {
 
     /// Hands `outbox`'s messages to the main thread's own connections and
     /// to the IO threads' rings (what a ring has no room for waits in
-    /// `pending`, in order).
+    /// `pending`, in order). What the batch replied before a script (`State::early_out`) goes
+    /// first.
     pub(super) fn flush(&mut self, outbox: &mut Outbox, state: &mut State) {
+        for (k, early) in state.early_out.iter_mut().enumerate() {
+            if let Some(q) = outbox.per_thread.get_mut(k).filter(|_| !early.is_empty()) {
+                early.append(q);
+                std::mem::swap(early, q);
+            }
+        }
         for msg in outbox.per_thread[0].drain(..) {
             self.io
                 .local
