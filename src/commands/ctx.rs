@@ -17,6 +17,7 @@ use crate::keyspace::{Access, Db};
 use crate::net::message::Garbage;
 use crate::resp::ReplyBuf;
 use crate::state::pubsub::PubSub;
+use crate::state::script_run::ScriptKind;
 use crate::state::{
     BlockRequest, Client, Clients, NestedCall, Origin, State, TimeoutReply, Watches,
 };
@@ -389,7 +390,61 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn put_functions(&mut self, l: Box<crate::script::library::Libraries>) {
+        self.srv.functions_counts = (l.libraries().count(), l.function_count());
         self.srv.functions = Some(l);
+    }
+
+    /// Libraries and functions loaded (also while a function runs).
+    pub fn functions_counts(&self) -> (usize, usize) {
+        match &self.srv.functions {
+            Some(l) => (l.libraries().count(), l.function_count()),
+            None => self.srv.functions_counts,
+        }
+    }
+
+    /// The running script, if any: its name, kind and run time so far.
+    pub fn running_script(&self) -> Option<(String, Vec<Bytes>, std::time::Duration)> {
+        self.srv
+            .script_run
+            .as_ref()
+            .map(|r| (r.name.clone(), r.command.clone(), r.start.elapsed()))
+    }
+
+    /// A script starts running for the calling client (EVAL, FCALL): it is
+    /// the one SCRIPT KILL and FUNCTION KILL see until `script_ended`.
+    pub fn script_started(&mut self, kind: ScriptKind, name: String) {
+        let caller = self.clients.at(self.me).id;
+        let command = self.argv.to_vec();
+        self.srv.script_started(kind, name, caller, command);
+    }
+
+    /// The script started by `script_started` ended, however it ended.
+    pub fn script_ended(&mut self) {
+        self.srv.script_ended();
+    }
+
+    /// The running script is about to call a write command: SCRIPT KILL
+    /// can no longer stop it.
+    pub fn script_wrote(&mut self) {
+        self.srv.script_wrote();
+    }
+
+    /// From the running script's hook: past `busy-reply-threshold`, serves
+    /// the other clients; Some(error) when the script must end with it.
+    pub fn script_interrupt(&mut self) -> Option<String> {
+        self.srv.script_interrupt(self.clients)
+    }
+
+    /// SCRIPT KILL (`by` Eval) and FUNCTION KILL (`by` Function): Ok once
+    /// the running script is marked to end, else the error to reply.
+    pub fn kill_script(&mut self, by: ScriptKind) -> Result<(), &'static str> {
+        self.srv.kill_script(by)
+    }
+
+    /// The `-BUSY` error while a script runs past its threshold (SHUTDOWN
+    /// without NOSAVE is refused then).
+    pub fn busy_error(&self) -> Option<&'static str> {
+        self.srv.mode.busy.then(|| self.srv.busy_error())
     }
 
     /// How long the propagation stream is (a script's `set_repl` drops

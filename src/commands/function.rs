@@ -15,6 +15,7 @@ use super::server::{reply_help, subcommand_syntax_error};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult};
 use crate::script::library::Libraries;
+use crate::state::script_run::ScriptKind;
 
 static FLUSH_TYPES: &[Arg] = &[arg::pure("async", "ASYNC"), arg::pure("sync", "SYNC")];
 static POLICIES: &[Arg] = &[
@@ -28,7 +29,7 @@ macro_rules! fcall_row {
         CommandSpec {
             name: $name,
             arity: -3,
-            flags: $flags | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS,
+            flags: $flags | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | RUNS_SCRIPT,
             keys: KeySpec::numkeys(2),
             handler: $handler,
             subcommands: &[],
@@ -239,9 +240,13 @@ fn fcall_generic(ctx: &mut Ctx, ro: bool) -> CmdResult {
         let read_only = prepare(ctx, flags, ro)?;
         let keys: Vec<Bytes> = ctx.argv[3..3 + nkeys].to_vec();
         let args: Vec<Bytes> = ctx.argv[3 + nkeys..].to_vec();
-        let r = with_script_client(ctx, read_only, |host, out| {
-            libs.call(&name, &keys, &args, host, out)
-        });
+        let r = with_script_client(
+            ctx,
+            read_only,
+            ScriptKind::Function,
+            name.clone(),
+            |host, out| libs.call(&name, &keys, &args, host, out),
+        );
         // The function's commands propagate themselves; FCALL adds nothing.
         ctx.prevent_propagation();
         r
@@ -439,14 +444,26 @@ fn function_restore(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn function_stats(ctx: &mut Ctx) -> CmdResult {
-    let (libraries, functions) = with_libraries(ctx, |_, libs| {
-        (libs.libraries().count(), libs.function_count())
-    })?;
+    let (libraries, functions) = ctx.functions_counts();
+    let running = ctx.running_script();
     let out = &mut *ctx.out;
     out.map(2);
     out.bulk(b"running_script");
-    // A function runs to its end before another command is served.
-    out.null();
+    match running {
+        Some((name, command, elapsed)) => {
+            out.map(3);
+            out.bulk(b"name");
+            out.bulk(name.as_bytes());
+            out.bulk(b"command");
+            out.array(command.len());
+            for a in &command {
+                out.bulk(a);
+            }
+            out.bulk(b"duration_ms");
+            out.int(elapsed.as_millis() as i64);
+        }
+        None => out.null(),
+    }
     out.bulk(b"engines");
     out.map(1);
     out.bulk(b"LUA");
@@ -458,10 +475,11 @@ fn function_stats(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Nothing can be running when a command is served: functions run to the
-/// end before the main thread reads another command.
-fn function_kill(_ctx: &mut Ctx) -> CmdResult {
-    Err("NOTBUSY No scripts in execution right now.".into())
+/// Stops the running function (served while it runs long: `exec::busy`).
+fn function_kill(ctx: &mut Ctx) -> CmdResult {
+    ctx.kill_script(ScriptKind::Function)?;
+    ctx.out.ok();
+    Ok(())
 }
 
 fn function_help(ctx: &mut Ctx) -> CmdResult {

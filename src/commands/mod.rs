@@ -86,6 +86,10 @@ pub mod flags {
     pub const NO_ASYNC_LOADING: u32 = 1 << 17;
     /// Served for a client that sent ASKING (cluster mode only).
     pub const ASKING: u32 = 1 << 18;
+    /// Runs a script (EVAL, FCALL and kin), which may keep the server busy:
+    /// ours, never shown (the batch executor runs such a command after the
+    /// other clients' queued ones, so that those are not stuck behind it).
+    pub const RUNS_SCRIPT: u32 = 1 << 19;
 
     /// Wire names, in COMMAND INFO order. `may_replicate` is never shown;
     /// the slow log is the command log since Valkey 8.1. COMMAND INFO adds

@@ -21,6 +21,7 @@ use crate::error::{CmdError, CmdResult};
 use crate::resp::ReplyBuf;
 use crate::script::engine::{Engine, Host};
 use crate::script::flags as sflags;
+use crate::state::script_run::ScriptKind;
 use crate::state::{Client, Origin};
 
 /// The id of the client scripts' commands run as (never a connection's).
@@ -44,7 +45,8 @@ macro_rules! eval_row {
                 | NOSCRIPT
                 | STALE
                 | SKIP_MONITOR
-                | NO_MANDATORY_KEYS,
+                | NO_MANDATORY_KEYS
+                | RUNS_SCRIPT,
             keys: KeySpec::numkeys(2),
             handler: $handler,
             subcommands: &[],
@@ -270,9 +272,13 @@ fn run(ctx: &mut Ctx, engine: &mut Engine, nkeys: usize, by_sha: bool, ro: bool)
     let read_only = prepare(ctx, flags, ro)?;
     let keys: Vec<Bytes> = ctx.argv[3..3 + nkeys].to_vec();
     let args: Vec<Bytes> = ctx.argv[3 + nkeys..].to_vec();
-    with_script_client(ctx, read_only, |host, out| {
-        engine.run(&sha, &keys, &args, host, out)
-    })
+    with_script_client(
+        ctx,
+        read_only,
+        ScriptKind::Eval,
+        sha.clone(),
+        |host, out| engine.run(&sha, &keys, &args, host, out),
+    )
 }
 
 /// Valkey's scriptPrepareForRun: what a script's declared flags allow now.
@@ -300,6 +306,8 @@ pub(super) fn prepare(
 pub(super) fn with_script_client(
     ctx: &mut Ctx,
     read_only: bool,
+    kind: ScriptKind,
+    name: String,
     f: impl FnOnce(&mut dyn Host, &mut ReplyBuf) -> Result<(), String>,
 ) -> CmdResult {
     let nowhere = SocketAddr::from(([0, 0, 0, 0], 0));
@@ -315,8 +323,10 @@ pub(super) fn with_script_client(
         repl: 3,
     };
     let mut out = ReplyBuf::new(host.ctx.out.resp);
+    host.ctx.script_started(kind, name);
     let result = f(&mut host, &mut out);
     let ctx = host.ctx;
+    ctx.script_ended();
     ctx.remove_internal_client(SCRIPT_CLIENT_ID);
     match result {
         Ok(()) => {
@@ -393,6 +403,9 @@ impl Host for ScriptHost<'_, '_> {
             self.bytes.extend_from_slice(WRITE_IN_RO);
             return &self.bytes;
         }
+        if spec.has(WRITE) {
+            self.ctx.script_wrote();
+        }
         self.ctx.client_at(self.slot).resp = resp;
         self.reply.resp = resp;
         let mark = self.ctx.propagation_mark();
@@ -418,6 +431,10 @@ impl Host for ScriptHost<'_, '_> {
 
     fn set_repl(&mut self, flags: u8) {
         self.repl = flags;
+    }
+
+    fn interrupt(&mut self) -> Option<String> {
+        self.ctx.script_interrupt()
     }
 }
 
@@ -477,10 +494,12 @@ fn script_show(ctx: &mut Ctx) -> CmdResult {
     }
 }
 
-/// Nothing can be running when a command is served: scripts run to the
-/// end before the main thread reads another command.
-fn script_kill(_ctx: &mut Ctx) -> CmdResult {
-    Err("NOTBUSY No scripts in execution right now.".into())
+/// Marks the running EVAL script to end at its next hook (it is served
+/// while a script runs past `busy-reply-threshold`: `state::script_run`).
+fn script_kill(ctx: &mut Ctx) -> CmdResult {
+    ctx.kill_script(ScriptKind::Eval)?;
+    ctx.out.ok();
+    Ok(())
 }
 
 fn script_help(ctx: &mut Ctx) -> CmdResult {

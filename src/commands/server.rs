@@ -453,6 +453,12 @@ fn shutdown(ctx: &mut Ctx) -> CmdResult {
         // SHUTDOWN never waits here (no replicas), so none is ever pending.
         return Err(NO_SHUTDOWN_IN_PROGRESS.into());
     }
+    if !nosave {
+        // A script keeps the server busy: only SHUTDOWN NOSAVE goes on.
+        if let Some(busy) = ctx.busy_error() {
+            return Err(busy.into());
+        }
+    }
     if failover {
         return Err(SHUTDOWN_FAILOVER_CLUSTER.into());
     }

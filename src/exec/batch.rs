@@ -102,11 +102,16 @@ pub struct Executor {
     key_pos: Vec<usize>,
     /// Jobs held by CLIENT PAUSE, in the order they were held.
     postponed: VecDeque<Job>,
+    /// Jobs whose first command runs a script: each runs once the other
+    /// jobs of the run are done, so that no client queued with a script
+    /// waits behind it should it run long (`exec::busy` serves the clients
+    /// that send meanwhile, and sends the replies built before it).
+    scripts: VecDeque<Job>,
 }
 
 impl Executor {
     pub fn is_empty(&self) -> bool {
-        self.jobs.is_empty()
+        self.jobs.is_empty() && self.scripts.is_empty()
     }
 
     /// Queues the commands a client sent.
@@ -121,7 +126,8 @@ impl Executor {
             return;
         };
         let out = ReplyBuf::for_commands(clients.at(slot).resp, cmds.len());
-        self.jobs.push_back(Job {
+        let script = cmds.first().is_some_and(|a| runs_script(a));
+        let job = Job {
             client,
             slot,
             cmds: cmds.into(),
@@ -131,7 +137,12 @@ impl Executor {
             held: Vec::new(),
             output_full: false,
             postponed: false,
-        });
+        };
+        if script {
+            self.scripts.push_back(job);
+        } else {
+            self.jobs.push_back(job);
+        }
     }
 
     /// Runs every queued command, then serves blocked clients whose keys
@@ -139,11 +150,23 @@ impl Executor {
     pub fn run(&mut self, state: &mut State, clients: &mut Clients, outbox: &mut Outbox) {
         loop {
             self.resume_postponed(state);
+            if self.jobs.is_empty() {
+                if let Some(job) = self.scripts.pop_front() {
+                    // The replies built so far leave before the script's
+                    // (first, should it time out).
+                    let n = outbox.per_thread.len();
+                    state.early_out.resize_with(n, Vec::new);
+                    for (early, q) in state.early_out.iter_mut().zip(&mut outbox.per_thread) {
+                        early.append(q);
+                    }
+                    self.jobs.push_back(job);
+                }
+            }
             self.run_jobs(state, clients, outbox);
             self.drop_killed(state);
             self.apply_unblocks(state, clients);
             if !state.blocking.has_ready() {
-                if self.jobs.is_empty() {
+                if self.is_empty() {
                     return;
                 }
                 continue;
@@ -513,6 +536,19 @@ impl Executor {
         }
         prefetch_keys(state, &keys);
     }
+}
+
+/// Whether `argv` runs a script (EVAL, FCALL and kin): the name's length
+/// and first letter first, so that most commands cost no lookup.
+fn runs_script(argv: &[bytes::Bytes]) -> bool {
+    let Some(name) = argv.first() else {
+        return false;
+    };
+    (4..=10).contains(&name.len())
+        && matches!(name[0] | 0x20, b'e' | b'f')
+        && CMD_TABLE
+            .resolve(argv)
+            .is_ok_and(|id| CMD_TABLE.specs[id].has(flags::RUNS_SCRIPT))
 }
 
 /// The replies still being built for the receivers among `jobs`: what a

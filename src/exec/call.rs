@@ -152,7 +152,9 @@ fn gate(
         return true;
     }
     let aof_err;
-    let refusal = if out_of_memory(state, spec, client, in_multi) {
+    // (No eviction or memory check while a script keeps the server busy,
+    // as Valkey.)
+    let refusal = if !state.mode.busy && out_of_memory(state, spec, client, in_multi) {
         Some(OOM_ERR)
     } else if state.mode.disk_error && (writes(spec, client, in_multi) || spec.name == "ping") {
         // The last background save, or AOF write, failed (Valkey refuses
@@ -167,6 +169,9 @@ fn gate(
     } else if state.mode.min_replicas && origin == Origin::Client && writes(spec, client, in_multi)
     {
         Some(NOREPLICAS_ERR)
+    } else if state.mode.busy && origin == Origin::Client && !spec.has(flags::ALLOW_BUSY) {
+        // A script runs past busy-reply-threshold (`state::script_run`).
+        Some(state.busy_error())
     } else {
         None
     };

@@ -8,8 +8,10 @@
 //! producer wakes it (only if it announced sleep), a connection arrives, or
 //! the cron is due.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{self, Write};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,8 +35,8 @@ use crate::ring::Parker;
 use crate::state::State;
 use crate::state::{Client, Clients};
 
-const WAKER: Token = Token(FIRST_CONN_TOKEN - 1);
-const SIGNAL: Token = Token(FIRST_CONN_TOKEN - 2);
+pub(super) const WAKER: Token = Token(FIRST_CONN_TOKEN - 1);
+pub(super) const SIGNAL: Token = Token(FIRST_CONN_TOKEN - 2);
 /// Listener i uses Token(i); at most this many bind addresses (and the
 /// Unix socket).
 const MAX_LISTENERS: usize = FIRST_CONN_TOKEN - 2;
@@ -43,8 +45,8 @@ const PROTECTED_MODE_MSG: &str = "-DENIED Running in protected mode because prot
 
 /// Where the IO of clients happens: the main thread's own connections, and
 /// the IO threads (none at `io-threads 1`), of which `active` get clients.
-struct Io {
-    local: ConnSet,
+pub(super) struct Io {
+    pub(super) local: ConnSet,
     threads: Vec<IoThread>,
     /// Wakes the main thread (IO threads only).
     parker: Option<Arc<Parker>>,
@@ -69,9 +71,22 @@ impl Io {
     }
 }
 
+/// What clients are served through: the poll, the listening sockets, the
+/// IO side and the messages it sent. Shared with the busy pump
+/// (`exec::busy`), which serves clients from inside a script that runs
+/// long, while the loop itself is inside the batch that runs the script.
+pub(super) struct Net {
+    pub(super) poll: Poll,
+    pub(super) listeners: Vec<Listener>,
+    pub(super) io: Io,
+    pub(super) inbox: Vec<ToMain>,
+    next_id: u64,
+    /// A signal's wake-up came while the pump polled: the loop reads it.
+    pub(super) signal_pending: bool,
+}
+
 pub struct MainLoop {
-    poll: Poll,
-    listeners: Vec<Listener>,
+    net: Rc<RefCell<Net>>,
     signals: UnixStream,
     /// SIGTERM, SIGINT received (set by the handlers, read here).
     got_signal: [Arc<AtomicBool>; 2],
@@ -79,12 +94,9 @@ pub struct MainLoop {
     clients: Clients,
     exec: Executor,
     outbox: Outbox,
-    io: Io,
-    inbox: Vec<ToMain>,
     closed: Vec<u64>,
     /// Clients killed while moving between threads (see the kill loop).
     kill_on_release: hashbrown::HashSet<u64>,
-    next_id: u64,
     /// The RDB file loading at startup, if any.
     loader: Option<super::loading::Loader>,
 }
@@ -158,20 +170,25 @@ impl MainLoop {
             .find_map(Listener::tcp_addr)
             .map_or(0, |a| a.port());
         state.io_threads_active = io.active;
-        Ok(MainLoop {
+        let net = Rc::new(RefCell::new(Net {
             poll,
             listeners,
+            io,
+            inbox: Vec::new(),
+            next_id: 1,
+            signal_pending: false,
+        }));
+        state.pump = Some(Rc::new(super::busy::BusyPump::new(net.clone(), n)));
+        Ok(MainLoop {
+            net,
             signals,
             got_signal: [got_term, got_int],
             state,
             clients: Clients::default(),
             exec: Executor::default(),
             outbox: Outbox::new(n),
-            io,
-            inbox: Vec::new(),
             closed: Vec::new(),
             kill_on_release: Default::default(),
-            next_id: 1,
             loader: None,
         })
     }
@@ -212,77 +229,65 @@ impl MainLoop {
                 wake_at = wake_at.min(now + Duration::from_millis(left));
             }
             let mut timeout = wake_at.saturating_duration_since(now);
-            if !self.inbox.is_empty() || !self.exec.is_empty() || self.state.blocking.has_ready() {
-                timeout = Duration::ZERO;
-            } else if self.state.snapshot.is_some() {
-                // A save's walk goes on between commands, unless it waits
-                // for its writer thread.
-                timeout = if super::save::waiting_for_writer(&self.state) {
-                    timeout.min(Duration::from_millis(1))
-                } else {
-                    Duration::ZERO
-                };
-            }
-            if self.io.pending.iter().any(|p| !p.is_empty()) {
-                timeout = timeout.min(Duration::from_millis(1));
-            }
-            if let Some(l) = &self.loader {
-                timeout = timeout.min(l.poll_timeout());
-            }
-            if let Some(parker) = &self.io.parker {
-                parker.prepare_sleep();
-                if self.io.threads.iter().any(|t| !t.to_main.is_empty()) {
+            {
+                let net = &mut *self.net.borrow_mut();
+                if !net.inbox.is_empty() || !self.exec.is_empty() || self.state.blocking.has_ready()
+                {
                     timeout = Duration::ZERO;
+                } else if self.state.snapshot.is_some() {
+                    // A save's walk goes on between commands, unless it waits
+                    // for its writer thread.
+                    timeout = if super::save::waiting_for_writer(&self.state) {
+                        timeout.min(Duration::from_millis(1))
+                    } else {
+                        Duration::ZERO
+                    };
                 }
-            }
-            let r = self.poll.poll(&mut events, Some(timeout));
-            cycle = Some((Instant::now(), self.state.stats.commands_processed));
-            if let Some(parker) = &self.io.parker {
-                parker.awake();
-            }
-            if let Err(e) = r {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    return Err(e);
+                if net.io.pending.iter().any(|p| !p.is_empty()) {
+                    timeout = timeout.min(Duration::from_millis(1));
                 }
-            }
-            self.io.load.count_poll(events.iter().count());
-            for ev in events.iter() {
-                match ev.token() {
-                    WAKER => {}
-                    SIGNAL => {
-                        let mut buf = [0u8; 64];
-                        let _ = io::Read::read(&mut self.signals, &mut buf);
-                        let term = self.got_signal[0].swap(false, Ordering::Relaxed);
-                        let int = self.got_signal[1].swap(false, Ordering::Relaxed);
-                        if self.loader.is_some() {
-                            // Nothing is saved while a load runs (Valkey's
-                            // wording; the dbs are not installed yet).
-                            tracing::warn!(
-                                "Received shutdown signal during loading, scheduling shutdown."
-                            );
-                            self.state.shutdown = Some(crate::state::ShutdownMode::NoSave);
-                            continue;
-                        }
-                        if term {
-                            tracing::warn!("Received SIGTERM scheduling shutdown...");
-                        }
-                        if int {
-                            tracing::warn!("Received SIGINT scheduling shutdown...");
-                        }
-                        super::save::on_signal(&mut self.state, term);
+                if let Some(l) = &self.loader {
+                    timeout = timeout.min(l.poll_timeout());
+                }
+                if let Some(parker) = &net.io.parker {
+                    parker.prepare_sleep();
+                    if net.io.threads.iter().any(|t| !t.to_main.is_empty()) {
+                        timeout = Duration::ZERO;
                     }
-                    Token(i) if i < self.listeners.len() => self.accept(i),
-                    t => self
-                        .io
-                        .local
-                        .on_event(self.poll.registry(), t, ev, &mut self.inbox),
                 }
+                let r = net.poll.poll(&mut events, Some(timeout));
+                cycle = Some((Instant::now(), self.state.stats.commands_processed));
+                if let Some(parker) = &net.io.parker {
+                    parker.awake();
+                }
+                if let Err(e) = r {
+                    if e.kind() != io::ErrorKind::Interrupted {
+                        return Err(e);
+                    }
+                }
+                net.io.load.count_poll(events.iter().count());
+                for ev in events.iter() {
+                    match ev.token() {
+                        WAKER => {}
+                        SIGNAL => net.signal_pending = true,
+                        Token(i) if i < net.listeners.len() => {
+                            net.accept(i, &mut self.state, &mut self.clients, &mut self.outbox)
+                        }
+                        t => net
+                            .io
+                            .local
+                            .on_event(net.poll.registry(), t, ev, &mut net.inbox),
+                    }
+                }
+                net.drain_rings();
             }
-            self.drain_rings();
+            self.take_signal();
             self.handle_inbox();
             self.exec.expire_blocked(&mut self.state, &mut self.clients);
             self.exec
                 .run(&mut self.state, &mut self.clients, &mut self.outbox);
+            // (A script that ran long served clients meanwhile.)
+            self.take_signal();
             super::save::tick(&mut self.state);
             super::aof::tick(&mut self.state);
             if let Some(l) = self.loader.as_mut() {
@@ -357,69 +362,47 @@ impl MainLoop {
         }
     }
 
-    fn accept(&mut self, i: usize) {
-        loop {
-            let keepalive = self.state.config.tcp_keepalive;
-            let Accepted {
-                stream,
-                addr,
-                laddr,
-            } = match self.listeners[i].accept(keepalive) {
-                Ok(x) => x,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    tracing::warn!("Accepting client connection: {e}");
-                    return;
-                }
-            };
-            self.state.stats.connections_received += 1;
-            let cfg = &self.state.config;
-            if self.clients.len() as u64 >= cfg.maxclients {
-                self.state.stats.rejected_connections += 1;
-                reject(stream, &format!("-{MAX_CLIENTS}\r\n"));
-                continue;
-            }
-            if matches!(&addr, PeerAddr::Tcp(a) if protected_mode_refuses(cfg, a)) {
-                self.state.stats.rejected_connections += 1;
-                reject(stream, PROTECTED_MODE_MSG);
-                continue;
-            }
-            let id = self.next_id;
-            self.next_id += 1;
-            let authenticated = cfg.requirepass.is_none();
-            let home = self.io.home(id);
-            let mut client = Client::with_addrs(id, addr, laddr, home, authenticated);
-            client.fd = std::os::fd::AsRawFd::as_raw_fd(&std::os::fd::AsFd::as_fd(&stream));
-            self.clients.insert(client);
-            let mut conn = Box::new(Conn::new(id, stream));
-            // The IO side parses with pre-auth limits until told otherwise.
-            conn.authenticated = authenticated;
-            if home == 0 {
-                self.io
-                    .local
-                    .adopt(self.poll.registry(), conn, &mut self.inbox);
-            } else {
-                self.outbox.send(home, ToIo::Adopt(conn));
-            }
+    /// Handles a signal whose wake-up the poll (or the busy pump) saw.
+    fn take_signal(&mut self) {
+        if !std::mem::take(&mut self.net.borrow_mut().signal_pending) {
+            return;
         }
+        let mut buf = [0u8; 64];
+        let _ = io::Read::read(&mut self.signals, &mut buf);
+        let term = self.got_signal[0].swap(false, Ordering::Relaxed);
+        let int = self.got_signal[1].swap(false, Ordering::Relaxed);
+        if self.loader.is_some() {
+            // Nothing is saved while a load runs (Valkey's
+            // wording; the dbs are not installed yet).
+            tracing::warn!("Received shutdown signal during loading, scheduling shutdown.");
+            self.state.shutdown = Some(crate::state::ShutdownMode::NoSave);
+            return;
+        }
+        if term {
+            tracing::warn!("Received SIGTERM scheduling shutdown...");
+        }
+        if int {
+            tracing::warn!("Received SIGINT scheduling shutdown...");
+        }
+        super::save::on_signal(&mut self.state, term);
     }
 
     /// CONFIG SET port: serves from the sockets it bound; the old ones
     /// close (connections made through them stay).
     fn replace_listeners(&mut self, mut new: crate::state::Listeners) {
+        let net = &mut *self.net.borrow_mut();
         // The TCP ones are replaced; the Unix socket stays.
-        for l in self.listeners.iter_mut() {
-            let _ = self.poll.registry().deregister(l);
+        for l in net.listeners.iter_mut() {
+            let _ = net.poll.registry().deregister(l);
         }
         new.extend(
-            std::mem::take(&mut self.listeners)
+            std::mem::take(&mut net.listeners)
                 .into_iter()
                 .filter(|l| l.tcp_addr().is_none()),
         );
         new.truncate(MAX_LISTENERS);
         for (i, l) in new.iter_mut().enumerate() {
-            if let Err(e) = self
+            if let Err(e) = net
                 .poll
                 .registry()
                 .register(l, Token(i), Interest::READABLE)
@@ -427,38 +410,17 @@ impl MainLoop {
                 tracing::warn!("Listening on the new port: {e}");
             }
         }
-        self.listeners = new;
-        self.state.tcp_port = self
+        net.listeners = new;
+        self.state.tcp_port = net
             .listeners
             .iter()
             .find_map(Listener::tcp_addr)
             .map_or(0, |a| a.port());
     }
 
-    fn drain_rings(&mut self) {
-        // Round robin, a bounded number per ring per turn, so one busy IO
-        // thread cannot starve the others' clients.
-        loop {
-            let mut any = false;
-            for t in &self.io.threads {
-                for _ in 0..64 {
-                    match t.to_main.pop() {
-                        Some(m) => {
-                            self.inbox.push(m);
-                            any = true;
-                        }
-                        None => break,
-                    }
-                }
-            }
-            if !any || self.inbox.len() >= 4096 {
-                return;
-            }
-        }
-    }
-
     fn handle_inbox(&mut self) {
-        let mut inbox = std::mem::take(&mut self.inbox);
+        let net = &mut *self.net.borrow_mut();
+        let mut inbox = std::mem::take(&mut net.inbox);
         for msg in inbox.drain(..) {
             match msg {
                 ToMain::Commands {
@@ -467,14 +429,7 @@ impl MainLoop {
                     error,
                     input_bytes,
                 } => {
-                    self.state.stats.net_input_bytes += input_bytes;
-                    if let Some(slot) = self.clients.slot_of(client) {
-                        let c = self.clients.at_mut(slot);
-                        c.net_in += input_bytes;
-                        if c.io_thread != 0 {
-                            self.state.stats.io_threaded_reads += 1;
-                        }
-                    }
+                    count_input(&mut self.state, &mut self.clients, client, input_bytes);
                     self.exec.push(&self.clients, client, cmds, error);
                 }
                 ToMain::HangUp { client } => {
@@ -514,7 +469,7 @@ impl MainLoop {
                         self.closed.push(id);
                         continue;
                     }
-                    let home = self.io.home(id);
+                    let home = net.io.home(id);
                     let Some(slot) = self.clients.slot_of(id) else {
                         continue;
                     };
@@ -530,10 +485,10 @@ impl MainLoop {
                         conn.queue_output(lines);
                     }
                     if home == 0 {
-                        // Adopting may parse buffered commands into `self.inbox`.
-                        self.io
+                        // Adopting may parse buffered commands into `net.inbox`.
+                        net.io
                             .local
-                            .adopt(self.poll.registry(), conn, &mut self.inbox);
+                            .adopt(net.poll.registry(), conn, &mut net.inbox);
                     } else {
                         self.outbox.send(home, ToIo::Adopt(conn));
                     }
@@ -541,53 +496,55 @@ impl MainLoop {
             }
         }
         // Keep the allocation; anything adoption produced is handled next turn.
-        if self.inbox.is_empty() {
-            self.inbox = inbox;
+        if net.inbox.is_empty() {
+            net.inbox = inbox;
         }
     }
 
     /// Follows the load: changes how many IO threads get clients, and moves
     /// clients whose home changed.
     fn adjust_io_threads(&mut self) {
-        if self.io.threads.is_empty() {
+        let net = &mut *self.net.borrow_mut();
+        let io = &mut net.io;
+        if io.threads.is_empty() {
             return;
         }
         if self.state.config.events_per_io_thread == 0 {
-            self.io.active = self.io.threads.len();
-        } else if let Some(sample) = self.io.load.sample() {
+            io.active = io.threads.len();
+        } else if let Some(sample) = io.load.sample() {
             let cpus = std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1);
             let want = super::load::desired_active(
-                self.io.threads.len(),
-                self.io.active,
+                io.threads.len(),
+                io.active,
                 cpus,
                 self.state.config.events_per_io_thread,
                 &sample,
             );
-            if want != self.io.active {
+            if want != io.active {
                 tracing::debug!(
                     ?sample,
-                    from = self.io.active,
+                    from = io.active,
                     to = want,
                     "changing active IO threads"
                 );
-                self.io.active = want;
+                io.active = want;
             }
         }
         // Move clients whose home changed; in-flight ones wait for the next tick.
         let moves: Vec<(u64, usize, usize)> = self
             .clients
             .iter()
-            .filter(|c| !c.migrating && c.io_thread != self.io.home(c.id))
-            .map(|c| (c.id, c.io_thread, self.io.home(c.id)))
+            .filter(|c| !c.migrating && c.io_thread != io.home(c.id))
+            .map(|c| (c.id, c.io_thread, io.home(c.id)))
             .collect();
         for (id, from, to) in moves {
             let Some(slot) = self.clients.slot_of(id) else {
                 continue;
             };
             if from == 0 {
-                if let Some(conn) = self.io.local.detach(self.poll.registry(), id) {
+                if let Some(conn) = io.local.detach(net.poll.registry(), id) {
                     self.clients.at_mut(slot).io_thread = to;
                     self.outbox.send(to, ToIo::Adopt(conn));
                 }
@@ -599,7 +556,7 @@ impl MainLoop {
         // INFO io_threads_active: IO threads count as active while any of
         // them still serves a client, so 0 means every client is back here.
         let serving = self.clients.iter().any(|c| c.io_thread != 0 || c.migrating);
-        self.state.io_threads_active = self.io.active.max(usize::from(serving));
+        self.state.io_threads_active = io.active.max(usize::from(serving));
     }
 
     fn free_garbage(&mut self) {
@@ -607,28 +564,131 @@ impl MainLoop {
             return;
         }
         let garbage: Vec<Garbage> = std::mem::take(&mut self.state.garbage);
-        if let Some(freer) = &self.io.freer {
+        let net = &mut *self.net.borrow_mut();
+        let io = &mut net.io;
+        if let Some(freer) = &io.freer {
             for g in garbage {
                 freer.free(g);
             }
             return;
         }
-        let n = self.io.threads.len();
+        let n = io.threads.len();
         for g in garbage {
-            self.io.next_free = (self.io.next_free + 1) % n;
-            self.outbox.send(1 + self.io.next_free, ToIo::Free(g));
+            io.next_free = (io.next_free + 1) % n;
+            self.outbox.send(1 + io.next_free, ToIo::Free(g));
         }
     }
 
     fn flush_outbox(&mut self) {
-        for msg in self.outbox.per_thread[0].drain(..) {
+        self.net
+            .borrow_mut()
+            .flush(&mut self.outbox, &mut self.state);
+    }
+
+    fn shutdown(mut self) -> io::Result<()> {
+        self.net.borrow_mut().shutdown(&mut self.state);
+        Ok(())
+    }
+}
+
+impl Net {
+    /// Accepts the connections waiting on listener `i`.
+    pub(super) fn accept(
+        &mut self,
+        i: usize,
+        state: &mut State,
+        clients: &mut Clients,
+        outbox: &mut Outbox,
+    ) {
+        loop {
+            let keepalive = state.config.tcp_keepalive;
+            let Accepted {
+                stream,
+                addr,
+                laddr,
+            } = match self.listeners[i].accept(keepalive) {
+                Ok(x) => x,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    tracing::warn!("Accepting client connection: {e}");
+                    return;
+                }
+            };
+            state.stats.connections_received += 1;
+            let cfg = &state.config;
+            if clients.len() as u64 >= cfg.maxclients {
+                state.stats.rejected_connections += 1;
+                reject(stream, &format!("-{MAX_CLIENTS}\r\n"));
+                continue;
+            }
+            if matches!(&addr, PeerAddr::Tcp(a) if protected_mode_refuses(cfg, a)) {
+                state.stats.rejected_connections += 1;
+                reject(stream, PROTECTED_MODE_MSG);
+                continue;
+            }
+            let id = self.next_id;
+            self.next_id += 1;
+            let authenticated = cfg.requirepass.is_none();
+            let home = self.io.home(id);
+            let mut client = Client::with_addrs(id, addr, laddr, home, authenticated);
+            client.fd = std::os::fd::AsRawFd::as_raw_fd(&std::os::fd::AsFd::as_fd(&stream));
+            clients.insert(client);
+            let mut conn = Box::new(Conn::new(id, stream));
+            // The IO side parses with pre-auth limits until told otherwise.
+            conn.authenticated = authenticated;
+            if home == 0 {
+                self.io
+                    .local
+                    .adopt(self.poll.registry(), conn, &mut self.inbox);
+            } else {
+                outbox.send(home, ToIo::Adopt(conn));
+            }
+        }
+    }
+
+    /// Takes what the IO threads sent into `inbox`.
+    pub(super) fn drain_rings(&mut self) {
+        // Round robin, a bounded number per ring per turn, so one busy IO
+        // thread cannot starve the others' clients.
+        loop {
+            let mut any = false;
+            for t in &self.io.threads {
+                for _ in 0..64 {
+                    match t.to_main.pop() {
+                        Some(m) => {
+                            self.inbox.push(m);
+                            any = true;
+                        }
+                        None => break,
+                    }
+                }
+            }
+            if !any || self.inbox.len() >= 4096 {
+                return;
+            }
+        }
+    }
+
+    /// Hands `outbox`'s messages to the main thread's own connections and
+    /// to the IO threads' rings (what a ring has no room for waits in
+    /// `pending`, in order). What the batch replied before a script (`State::early_out`) goes
+    /// first.
+    pub(super) fn flush(&mut self, outbox: &mut Outbox, state: &mut State) {
+        for (k, early) in state.early_out.iter_mut().enumerate() {
+            if let Some(q) = outbox.per_thread.get_mut(k).filter(|_| !early.is_empty()) {
+                early.append(q);
+                std::mem::swap(early, q);
+            }
+        }
+        for msg in outbox.per_thread[0].drain(..) {
             self.io
                 .local
                 .apply(self.poll.registry(), msg, &mut self.inbox);
         }
         for (k, t) in self.io.threads.iter().enumerate() {
             let q = &mut self.io.pending[k + 1];
-            q.extend(self.outbox.per_thread[k + 1].drain(..));
+            q.extend(outbox.per_thread[k + 1].drain(..));
             let mut sent = false;
             while let Some(msg) = q.pop_front() {
                 match t.to_io.push(msg) {
@@ -641,15 +701,17 @@ impl MainLoop {
                 }
             }
             if sent {
-                self.state.stats.io_threaded_writes += 1;
+                state.stats.io_threaded_writes += 1;
                 t.parker.notify();
             }
         }
     }
 
-    fn shutdown(mut self) -> io::Result<()> {
+    /// The end: the AOF's last writes, then every connection, IO thread and
+    /// listener closed.
+    pub(super) fn shutdown(&mut self, state: &mut State) {
         tracing::warn!("User requested shutdown...");
-        super::aof::before_exit(&mut self.state);
+        super::aof::before_exit(state);
         self.io
             .local
             .shutdown(self.poll.registry(), &mut self.inbox);
@@ -680,7 +742,18 @@ impl MainLoop {
             l.close();
         }
         tracing::warn!("ferrokey is now ready to exit, bye bye...");
-        Ok(())
+    }
+}
+
+/// Input bytes a client sent (INFO, CLIENT LIST tot-net-in).
+pub(super) fn count_input(state: &mut State, clients: &mut Clients, client: u64, bytes: u64) {
+    state.stats.net_input_bytes += bytes;
+    if let Some(slot) = clients.slot_of(client) {
+        let c = clients.at_mut(slot);
+        c.net_in += bytes;
+        if c.io_thread != 0 {
+            state.stats.io_threaded_reads += 1;
+        }
     }
 }
 

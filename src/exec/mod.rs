@@ -8,6 +8,7 @@
 pub mod aof;
 pub mod aof_load;
 pub mod batch;
+pub mod busy;
 pub mod call;
 pub mod cron;
 #[cfg(test)]

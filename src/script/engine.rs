@@ -31,6 +31,12 @@ pub trait Host {
     /// `server.set_repl`: where the commands called next propagate
     /// (REPL_AOF 1 | REPL_REPLICA 2).
     fn set_repl(&mut self, flags: u8);
+    /// Called every `hook::HOOK_EVERY` Lua instructions while the script
+    /// runs: Some(error) ends the script with that error (SCRIPT KILL).
+    /// The host may serve other clients meanwhile.
+    fn interrupt(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// EVAL scripts kept at most (Valkey 8's LRU_LIST_LENGTH); SCRIPT LOAD's are
@@ -71,6 +77,8 @@ pub struct Engine {
     resp: Rc<Cell<u8>>,
     /// Scripts evicted from the cache (INFO `evicted_scripts`).
     pub evicted: u64,
+    /// The instruction-count hook's memory (`hook`).
+    hook: Rc<super::hook::HookState>,
 }
 
 /// Why a script did not give a reply: the error text, without the `-`.
@@ -172,6 +180,8 @@ impl Engine {
             lua.load(RUNNER).set_name("=ferrokey").call(handler)?;
         lua.set_globals(env)?;
         let funcs = lua.create_table()?;
+        let hook = Rc::new(super::hook::HookState::default());
+        super::hook::install(&lua, &imp, &hook)?;
         Ok(Engine {
             lua,
             globals: g,
@@ -186,6 +196,7 @@ impl Engine {
             lru: VecDeque::new(),
             resp,
             evicted: 0,
+            hook,
         })
     }
 
@@ -353,6 +364,10 @@ impl Engine {
                 self.imp.raw_set(RUN_CALL, call)?;
                 self.imp.raw_set(RUN_ACL, acl)?;
                 self.imp.raw_set(RUN_SET_REPL, set_repl)?;
+                let interrupt = scope.create_function(|_, ()| {
+                    Ok(host.try_borrow_mut().ok().and_then(|mut h| h.interrupt()))
+                })?;
+                self.imp.raw_set(super::hook::RUN_INTERRUPT, interrupt)?;
                 let ret = match params {
                     None => self.runner.call::<MultiValue>(func),
                     Some((keys, args)) => {
@@ -361,7 +376,8 @@ impl Engine {
                         self.runner_with_args.call::<MultiValue>((func, k, a))
                     }
                 };
-                for name in [RUN_CALL, RUN_ACL, RUN_SET_REPL] {
+                super::hook::after_run(lua, &self.imp, &self.hook);
+                for name in [RUN_CALL, RUN_ACL, RUN_SET_REPL, super::hook::RUN_INTERRUPT] {
                     self.imp.raw_set(name, Value::Nil)?;
                 }
                 let ret = ret?;

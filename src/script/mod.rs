@@ -13,6 +13,7 @@
 pub mod convert;
 pub mod engine;
 pub mod flags;
+pub mod hook;
 pub mod library;
 
 pub mod bit;

@@ -16,6 +16,7 @@ pub mod latency;
 pub mod monitor;
 pub mod pause;
 pub mod pubsub;
+pub mod script_run;
 pub mod slowlog;
 pub mod stats;
 pub mod tracking;
@@ -101,8 +102,12 @@ pub struct ServerMode {
     /// with save points and `stop-writes-on-bgsave-error` (kept in step by
     /// `commands::save::update_write_gate`).
     pub disk_error: bool,
+    /// A script runs past `busy-reply-threshold` and other clients are
+    /// served meanwhile: only `allow-busy` commands run
+    /// (`state::script_run`).
+    pub busy: bool,
     /// Room for more flags: `is_normal` reads all eight bytes as one word.
-    _spare: [bool; 2],
+    _spare: [bool; 1],
 }
 
 impl ServerMode {
@@ -118,8 +123,8 @@ impl ServerMode {
             self.monitored as u8,
             self.min_replicas as u8,
             self.disk_error as u8,
+            self.busy as u8,
             self._spare[0] as u8,
-            self._spare[1] as u8,
         ];
         u64::from_ne_bytes(bytes) == 0
     }
@@ -216,6 +221,17 @@ pub struct State {
     pub scripting: Option<Box<crate::script::engine::Engine>>,
     /// The function libraries (FUNCTION LOAD), made on first use.
     pub functions: Option<Box<crate::script::library::Libraries>>,
+    /// Libraries and functions loaded, kept while the libraries are out
+    /// running a function (FUNCTION STATS is served meanwhile).
+    pub functions_counts: (usize, usize),
+    /// The script running now (EVAL, FCALL), for SCRIPT/FUNCTION KILL and
+    /// the busy replies.
+    pub script_run: Option<script_run::RunningScript>,
+    /// Serves other clients while a script runs long (set by the main loop).
+    pub pump: Option<std::rc::Rc<dyn script_run::Pump>>,
+    /// The replies a batch built before the script it runs now (per IO
+    /// thread, as `exec::Outbox`): sent first if the script times out.
+    pub early_out: Vec<Vec<crate::net::message::ToIo>>,
 }
 
 /// TCP listening sockets (CONFIG SET port/bind).
@@ -287,6 +303,10 @@ impl State {
             aof: Default::default(),
             scripting: None,
             functions: None,
+            functions_counts: (0, 0),
+            script_run: None,
+            pump: None,
+            early_out: Vec::new(),
             config,
         };
         state.apply_tracking_config();
