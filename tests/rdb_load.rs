@@ -553,25 +553,25 @@ fn truncated_and_corrupt_files_stop_startup() {
 /// tests/data/functions/valkey-9.1-functions.rdb (made by its
 /// make_fixtures.py): Valkey 9.1's SAVE with two function libraries.
 #[test]
-fn a_valkey_file_with_functions_goes_to_the_engine_hook() {
+fn a_valkey_file_with_functions_loads_them() {
     let f = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/functions/valkey-9.1-functions.rdb"
     ))
     .unwrap();
-    // The whole file parses; the libraries reach the scripting engine's
-    // hook, which refuses them until it compiles them: nothing loads.
-    assert_refused(
-        &f,
-        &[],
-        &[
-            "Failed loading library, ",
-            "Checking RDB file dump.rdb",
-            "[info] 3 keys read",
-            "[info] 2 functions",
-            "Terminating server after rdb file reading failure.",
-        ],
-    );
+    // The libraries load with the keys, and their functions run.
+    for io in [1, 4] {
+        let mut s = Srv::spawn(&dir_with(Some(&f)), io, &[]);
+        s.ready();
+        let mut c = s.conn();
+        // k1 and l in db 0, k2 in db 2.
+        assert_eq!(int(cmd(&mut c, &["DBSIZE"])), 2);
+        let V::Array(libs) = cmd(&mut c, &["FUNCTION", "LIST"]) else {
+            panic!("FUNCTION LIST is no array");
+        };
+        assert_eq!(libs.len(), 2, "{libs:?}");
+        assert_eq!(int(cmd(&mut c, &["FCALL", "f1", "0"])), 1);
+    }
     // Cut inside the first library: the usual truncation report.
     let tail = b"\xfa\x08aof-base\xc0\x00";
     let first = f.windows(tail.len()).position(|w| w == tail).unwrap() + tail.len();

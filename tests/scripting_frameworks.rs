@@ -26,13 +26,7 @@ use std::path::PathBuf;
 /// Sections where ferrokey's replies differ from Valkey's; each is also an
 /// ignored test below (differs_from_valkey!) that names the difference.
 const KNOWN_DIFFERENCES: &[&str] = &[
-    "limiters: token bucket",
-    "server API: numbers passed to commands, shortest form",
-    "table returns: RESP3 verbatim format not 3 characters",
-    "SORT from scripts: sets BY nosort",
     "pairs() order of string keys",
-    "script cache: EVALSHA keeps an EVAL script in the LRU",
-    "script cache: INFO called from a script",
     "bulk: thousands of arguments to one call",
 ];
 
@@ -220,47 +214,10 @@ macro_rules! differs_from_valkey {
 }
 
 differs_from_valkey!(
-    token_bucket,
-    "limiters: token bucket",
-    "differs from Valkey: Lua number arguments to server.call are sent as %.17g, Valkey's \
-     shortest round-trip form (a token count of 0.835 is stored as 0.83499999999999996, by \
-     Valkey as 0.835)"
-);
-differs_from_valkey!(
-    number_args_shortest_form,
-    "server API: numbers passed to commands, shortest form",
-    "differs from Valkey: Lua number arguments to server.call are sent as %.17g, Valkey's \
-     integer-or-shortest form (0.1, -0 -> 0, 2^62 as an integer)"
-);
-differs_from_valkey!(
-    sort_set_by_nosort,
-    "SORT from scripts: sets BY nosort",
-    "differs from Valkey: SORT of a set BY nosort (or a missing BY key) from a script is not \
-     forced to ALPHA order as Valkey does for scripts"
-);
-differs_from_valkey!(
     pairs_order,
     "pairs() order of string keys",
     "differs from Valkey: pairs() order of string keys (Valkey patched Lua's string hash), so \
      cjson.encode/cmsgpack.pack of multi-key objects order keys differently"
-);
-differs_from_valkey!(
-    verbatim_format_length,
-    "table returns: RESP3 verbatim format not 3 characters",
-    "differs from Valkey: {verbatim_string = {format = 'md', ...}} is sent as a plain bulk \
-     string; Valkey sends a verbatim string with the format cut or space-padded to 3 bytes"
-);
-differs_from_valkey!(
-    evalsha_does_not_pin,
-    "script cache: EVALSHA keeps an EVAL script in the LRU",
-    "differs from Valkey: EVALSHA pins a script first run by EVAL; Valkey 9.1 only moves it to \
-     the LRU tail, so 500 newer EVAL scripts evict it"
-);
-differs_from_valkey!(
-    info_from_script,
-    "script cache: INFO called from a script",
-    "differs from Valkey: INFO called from a script reports the script cache as empty \
-     (number_of_cached_scripts:0, evicted_scripts:0)"
 );
 differs_from_valkey!(
     thousands_of_arguments,

@@ -208,6 +208,10 @@ pub(super) fn reset_stats(st: &mut State) {
     st.stats = Default::default();
     st.stats.commands = vec![Default::default(); n];
     st.stats.lazyfree_pending = pending;
+    if let Some(e) = st.scripting.as_mut() {
+        e.evicted = 0;
+    }
+    st.scripting_seen.evicted = 0;
     for db in &mut st.dbs {
         db.expired_keys = 0;
         db.hits = 0;

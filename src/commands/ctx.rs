@@ -102,6 +102,12 @@ impl<'a> Ctx<'a> {
         self.origin == Origin::Client
     }
 
+    /// Called by a script (`server.call`).
+    #[inline]
+    pub fn from_script(&self) -> bool {
+        self.origin == Origin::Script
+    }
+
     /// Runs `argv` through the call path from `origin`, its reply written
     /// to `out` (EXEC's queued commands).
     pub fn call(&mut self, argv: &[Bytes], origin: Origin) {
@@ -367,11 +373,25 @@ impl<'a> Ctx<'a> {
     /// runs (made on first use); `put_scripting` gives it back.
     pub fn take_scripting(&mut self) -> Result<Box<crate::script::engine::Engine>, String> {
         match self.srv.scripting.take() {
-            Some(e) => Ok(e),
+            Some(e) => {
+                self.note_scripting(&e);
+                Ok(e)
+            }
             None => crate::script::engine::Engine::new()
                 .map(Box::new)
                 .map_err(|e| format!("ERR {e}")),
         }
+    }
+
+    /// What INFO shows of the engine while it is out (refreshed once a
+    /// script is loaded, so an eviction it caused shows).
+    pub fn note_scripting(&mut self, e: &crate::script::engine::Engine) {
+        self.srv.scripting_seen = crate::state::ScriptingSeen {
+            lua_memory: e.memory(),
+            scripts_memory: e.scripts_memory(),
+            scripts: e.len(),
+            evicted: e.evicted,
+        };
     }
 
     pub fn put_scripting(&mut self, e: Box<crate::script::engine::Engine>) {

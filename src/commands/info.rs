@@ -262,9 +262,16 @@ fn info_memory(s: &mut String, st: &State) {
     kv(s, "used_memory_peak_perc", format!("{perc:.2}%"));
     kv(s, "total_system_memory", total);
     kv(s, "total_system_memory_human", human_bytes(total));
-    let (lua, scripts, cached) = st.scripting.as_ref().map_or((0, 0, 0), |e| {
-        (e.memory() as u64, e.scripts_memory() as u64, e.len())
-    });
+    // While a script runs, the engine is out: what it was then.
+    let seen = &st.scripting_seen;
+    let (lua, scripts, cached) = st.scripting.as_ref().map_or(
+        (
+            seen.lua_memory as u64,
+            seen.scripts_memory as u64,
+            seen.scripts,
+        ),
+        |e| (e.memory() as u64, e.scripts_memory() as u64, e.len()),
+    );
     kv(s, "used_memory_lua", lua);
     kv(s, "used_memory_vm_eval", lua);
     kv(s, "used_memory_lua_human", human_bytes(lua));
@@ -398,7 +405,9 @@ fn info_stats(s: &mut String, st: &State) {
     kv(
         s,
         "evicted_scripts",
-        st.scripting.as_ref().map_or(0, |e| e.evicted),
+        st.scripting
+            .as_ref()
+            .map_or(st.scripting_seen.evicted, |e| e.evicted),
     );
     kv(s, "keyspace_hits", hits);
     kv(s, "keyspace_misses", misses);

@@ -261,7 +261,7 @@ fn run(ctx: &mut Ctx, engine: &mut Engine, nkeys: usize, by_sha: bool, ro: bool)
         if engine.get(&sha).is_none() {
             return Err(NO_MATCHING_SCRIPT.into());
         }
-        engine.pin(&sha);
+        engine.touch(&sha);
         sha
     } else {
         engine.load(ctx.arg(1), false).map_err(CmdError::owned)?
@@ -270,6 +270,7 @@ fn run(ctx: &mut Ctx, engine: &mut Engine, nkeys: usize, by_sha: bool, ro: bool)
         .get(&sha)
         .map_or(sflags::EVAL_COMPAT_MODE, |s| s.flags);
     let read_only = prepare(ctx, flags, ro)?;
+    ctx.note_scripting(engine);
     let keys: Vec<Bytes> = ctx.argv[3..3 + nkeys].to_vec();
     let args: Vec<Bytes> = ctx.argv[3 + nkeys..].to_vec();
     with_script_client(

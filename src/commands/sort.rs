@@ -183,6 +183,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
     let key = &argv[1];
     let fill = ctx.config().list_max_listpack_size;
     let store_key = o.store;
+    let from_script = ctx.from_script();
     // Whether the destination is new matters only to a `new` event.
     let notify_new = ctx.notifying(notify::NEW);
     let db = ctx.db();
@@ -200,9 +201,10 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> CmdResult {
         Some(Value::ZSet(z)) => Kind::ZSet(z.encoding() != "skiplist"),
         Some(_) => return Err(WRONGTYPE.into()),
     };
-    // A set in no particular order would make the stored result differ
-    // from run to run (and between replicas): sort it ALPHA instead.
-    if o.dontsort && kind == Kind::Set && o.store.is_some() {
+    // A set in no particular order would make the stored result (or a
+    // script's) differ from run to run (and between replicas): sort it
+    // ALPHA instead.
+    if o.dontsort && kind == Kind::Set && (o.store.is_some() || from_script) {
         o.dontsort = false;
         o.alpha = true;
         o.by = None;

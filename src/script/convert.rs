@@ -286,10 +286,17 @@ fn table_to_reply(t: &Table, out: &mut ReplyBuf, script_resp: u8, depth: usize) 
 /// A verbatim string with its format: `=len\r\nfmt:text` in RESP3, a bulk
 /// string of the text in RESP2.
 fn verbatim(out: &mut ReplyBuf, format: &[u8], text: &[u8]) {
-    if !out.is_resp3() || format.len() != 3 {
+    if !out.is_resp3() {
         out.bulk(text);
         return;
     }
+    // The format is three bytes: shorter ones padded with spaces, longer
+    // ones cut, as Valkey writes them.
+    let mut f = [b' '; 3];
+    for (d, s) in f.iter_mut().zip(format) {
+        *d = *s;
+    }
+    let format = &f[..];
     let mut raw = Vec::with_capacity(text.len() + 16);
     raw.push(b'=');
     raw.extend_from_slice((text.len() + 4).to_string().as_bytes());

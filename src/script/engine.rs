@@ -58,6 +58,9 @@ pub struct Engine {
     pub(super) globals: Table,
     /// Where the per-run Rust functions go (`impl.call`, ...).
     pub(super) imp: Table,
+    /// The real server table (behind the proxy scripts see): a run puts
+    /// its own `call` and `pcall` there.
+    server: Table,
     /// `xpcall(f, handler)`, and `xpcall` of `f(keys, args)`.
     pub(super) runner: Function,
     runner_with_args: Function,
@@ -186,6 +189,7 @@ impl Engine {
             lua,
             globals: g,
             imp,
+            server,
             runner,
             runner_with_args,
             protect,
@@ -268,12 +272,14 @@ impl Engine {
         Ok(sha)
     }
 
-    /// Pins a script run by EVALSHA (Valkey keeps those like loaded ones).
-    pub fn pin(&mut self, sha: &str) {
-        if let Some(s) = self.scripts.get_mut(sha) {
-            if !s.pinned {
-                s.pinned = true;
-                self.lru.retain(|x| x != sha);
+    /// A script run again (EVALSHA): the most recently used of those that
+    /// may be evicted (only SCRIPT LOAD keeps one for good).
+    pub fn touch(&mut self, sha: &str) {
+        if self.scripts.get(sha).is_some_and(|s| !s.pinned) {
+            if let Some(i) = self.lru.iter().position(|x| x == sha) {
+                if let Some(x) = self.lru.remove(i) {
+                    self.lru.push_back(x);
+                }
             }
         }
     }
@@ -346,9 +352,20 @@ impl Engine {
         let resp = self.resp.clone();
         let result: mlua::Result<Result<(), ScriptError>> = {
             lua.scope(|scope| {
+                // server.call and server.pcall themselves, for this run: a
+                // Rust function the script calls directly (one hop, and its
+                // arguments held once against Lua's stack limit).
                 let call = scope.create_function(|lua, argv: MultiValue| {
                     let mut h = host.borrow_mut();
-                    script_call(lua, &mut **h, argv, resp.get())
+                    let (v, failed) = script_call(lua, &mut **h, argv, resp.get())?;
+                    if failed {
+                        return raise_error_table(&v);
+                    }
+                    Ok(v)
+                })?;
+                let pcall = scope.create_function(|lua, argv: MultiValue| {
+                    let mut h = host.borrow_mut();
+                    Ok(script_call(lua, &mut **h, argv, resp.get())?.0)
                 })?;
                 let acl = scope.create_function(|_, argv: MultiValue| {
                     let argv = match to_argv(argv) {
@@ -361,7 +378,8 @@ impl Engine {
                     host.borrow_mut().set_repl(v);
                     Ok(())
                 })?;
-                self.imp.raw_set(RUN_CALL, call)?;
+                self.server.raw_set("call", call)?;
+                self.server.raw_set("pcall", pcall)?;
                 self.imp.raw_set(RUN_ACL, acl)?;
                 self.imp.raw_set(RUN_SET_REPL, set_repl)?;
                 let interrupt = scope.create_function(|_, ()| {
@@ -377,8 +395,13 @@ impl Engine {
                     }
                 };
                 super::hook::after_run(lua, &self.imp, &self.hook);
-                for name in [RUN_CALL, RUN_ACL, RUN_SET_REPL, super::hook::RUN_INTERRUPT] {
+                for name in [RUN_ACL, RUN_SET_REPL, super::hook::RUN_INTERRUPT] {
                     self.imp.raw_set(name, Value::Nil)?;
+                }
+                // Outside a run, the ones that say so.
+                for name in ["call", "pcall"] {
+                    self.server
+                        .raw_set(name, self.imp.raw_get::<Value>(name)?)?;
                 }
                 let ret = ret?;
                 let mut it = ret.into_iter();
@@ -400,7 +423,6 @@ impl Engine {
 }
 
 /// Where a run puts its functions that reach the host (in `imp`).
-const RUN_CALL: &str = "run_call";
 const RUN_ACL: &str = "run_acl";
 const RUN_SET_REPL: &str = "run_set_repl";
 
@@ -421,6 +443,16 @@ fn raise<T>(msg: impl Into<String>) -> mlua::Result<T> {
     Err(mlua::Error::external(Raised(msg.into())))
 }
 
+/// Raises the error table `v` (`{err = ...}`) a failed call returned.
+fn raise_error_table<T>(v: &Value) -> mlua::Result<T> {
+    if let Value::Table(t) = v {
+        if let Ok(Value::String(s)) = t.raw_get::<Value>("err") {
+            return raise(String::from_utf8_lossy(&s.as_bytes()).into_owned());
+        }
+    }
+    raise("ERR unknown error")
+}
+
 /// The `Raised` inside an mlua error, if it is one.
 fn raised_of(e: &mlua::Error) -> Option<&Raised> {
     match e {
@@ -435,32 +467,14 @@ fn raised_of(e: &mlua::Error) -> Option<&Raised> {
 /// The server table's functions written in Rust (those that raise errors:
 /// see prelude.lua), in `imp` under their own names.
 fn install_server_functions(lua: &Lua, imp: &Table, resp: &Rc<Cell<u8>>) -> mlua::Result<()> {
-    let i = imp.clone();
-    imp.raw_set(
-        "call",
-        lua.create_function(move |_, args: MultiValue| {
-            let f: Function = i.raw_get(RUN_CALL)?;
-            let (v, failed): (Value, bool) = f.call(args)?;
-            if failed {
-                if let Value::Table(t) = &v {
-                    if let Ok(Value::String(s)) = t.raw_get::<Value>("err") {
-                        return raise(String::from_utf8_lossy(&s.as_bytes()).into_owned());
-                    }
-                }
-                return raise("ERR unknown error");
-            }
-            Ok(v)
-        })?,
-    )?;
-    let i = imp.clone();
-    imp.raw_set(
-        "pcall",
-        lua.create_function(move |_, args: MultiValue| {
-            let f: Function = i.raw_get(RUN_CALL)?;
-            let (v, _): (Value, bool) = f.call(args)?;
-            Ok(v)
-        })?,
-    )?;
+    for name in ["call", "pcall"] {
+        imp.raw_set(
+            name,
+            lua.create_function(|_, _: MultiValue| -> mlua::Result<()> {
+                raise("ERR redis.call/pcall can only be called inside a script invocation")
+            })?,
+        )?;
+    }
     imp.raw_set(
         "sha1hex",
         lua.create_function(|lua, args: MultiValue| {
@@ -598,8 +612,15 @@ fn to_argv(args: MultiValue) -> Result<Vec<Bytes>, &'static str> {
     Ok(argv)
 }
 
+/// A Lua number as a command argument, as Valkey 9 writes it: an integer
+/// when it is one within ±2^62 (its double2ll), else the shortest digits
+/// that read back the same (fpconv_dtoa).
 fn lua_number_arg(n: f64) -> String {
-    crate::util::num::format_g(n, 17)
+    const LIM: f64 = 4_611_686_018_427_387_904.0; // 2^62
+    if n == n.trunc() && (-LIM..=LIM).contains(&n) {
+        return (n as i64).to_string();
+    }
+    crate::util::num::format_shortest(n)
 }
 
 /// The per-run `impl.call`: the reply as Lua sees it, and whether it is an

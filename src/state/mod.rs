@@ -219,6 +219,8 @@ pub struct State {
     pub aof: crate::persist::aof_write::Aof,
     /// The Lua engine and script cache, made on first use (EVAL, SCRIPT).
     pub scripting: Option<Box<crate::script::engine::Engine>>,
+    /// What INFO shows of the script engine while a script has it out.
+    pub scripting_seen: ScriptingSeen,
     /// The function libraries (FUNCTION LOAD), made on first use.
     pub functions: Option<Box<crate::script::library::Libraries>>,
     /// Libraries and functions loaded, kept while the libraries are out
@@ -232,6 +234,15 @@ pub struct State {
     /// The replies a batch built before the script it runs now (per IO
     /// thread, as `exec::Outbox`): sent first if the script times out.
     pub early_out: Vec<Vec<crate::net::message::ToIo>>,
+}
+
+/// The script engine's INFO figures, as of when a script took it out.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ScriptingSeen {
+    pub lua_memory: usize,
+    pub scripts_memory: usize,
+    pub scripts: usize,
+    pub evicted: u64,
 }
 
 /// TCP listening sockets (CONFIG SET port/bind).
@@ -302,6 +313,7 @@ impl State {
             aof_manifest: None,
             aof: Default::default(),
             scripting: None,
+            scripting_seen: Default::default(),
             functions: None,
             functions_counts: (0, 0),
             script_run: None,

@@ -205,6 +205,23 @@ pub fn format_double(d: f64) -> String {
     if d == d.trunc() && (-LIM..LIM).contains(&d) {
         return (d as i64).to_string();
     }
+    format_shortest(d)
+}
+
+/// A finite double in its shortest round-trip digits (Valkey's
+/// fpconv_dtoa): plain notation for moderate exponents, `d.ddde±x`
+/// otherwise; no integer shortcut.
+pub fn format_shortest(d: f64) -> String {
+    if d.is_nan() {
+        // fpconv keeps the sign bit (x86's 0/0 sets it).
+        return if d.is_sign_negative() { "-nan" } else { "nan" }.into();
+    }
+    if d.is_infinite() {
+        return format_double(d);
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0" } else { "0" }.into();
+    }
     // Shortest round-trip digits and exponent from Rust's `{:e}`: "d.ddde-x".
     let sci = format!("{:e}", d.abs());
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
