@@ -270,3 +270,43 @@ fn unkillable_then_shutdown_nosave_io_threads_1() {
 fn unkillable_then_shutdown_nosave_io_threads_4() {
     unkillable_then_shutdown_nosave(4);
 }
+
+/// A script further down a pipeline (FUNCTION LOAD, FCALL, PING in one
+/// write, as unit/scripting.tcl's "Timedout script does not cause a false
+/// dead client" sends) with another client's PING sent right behind it:
+/// that PING must not wait behind the script (it gets BUSY), and the
+/// pipeline's replies keep their order.
+server_test!(
+    a_script_later_in_a_pipeline_does_not_hold_other_clients,
+    |srv| {
+        let mut caller = srv.raw();
+        let mut other = srv.raw();
+        assert_eq!(
+            q(&mut other, &["CONFIG", "SET", "lua-time-limit", "10"]),
+            OK
+        );
+        let code = "#!lua name=test\nserver.register_function('test', function() while 1 do server.call('ping') end end)";
+        let mut buf = cmd(&[b"FUNCTION", b"LOAD", b"REPLACE", code.as_bytes()]);
+        buf.extend_from_slice(&cmd(&[b"FCALL", b"test", b"0"]));
+        buf.extend_from_slice(&cmd(&[b"PING"]));
+        caller.write_all(&buf).expect("write");
+        // At once: very likely in the same event-loop turn as the pipeline.
+        send(&mut other, &["PING"]);
+        let first = reply(&mut other);
+        assert!(
+            first == "+PONG\r\n" || first == BUSY.replace("SCRIPT KILL", "FUNCTION KILL"),
+            "{first}"
+        );
+        let busy = BUSY.replace("SCRIPT KILL", "FUNCTION KILL");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while q(&mut other, &["PING"]) != busy {
+            assert!(Instant::now() < deadline, "the function never timed out");
+        }
+        assert_eq!(q(&mut other, &["FUNCTION", "KILL"]), OK);
+        assert_eq!(
+        String::from_utf8_lossy(&read_replies(&mut caller, 3)),
+        "$4\r\ntest\r\n-ERR Script killed by user with FUNCTION KILL. script: on @user_function:2.\r\n+PONG\r\n"
+    );
+        assert_eq!(q(&mut other, &["PING"]), "+PONG\r\n");
+    }
+);

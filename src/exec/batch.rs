@@ -49,6 +49,10 @@ struct Job {
     /// connection unrun (`ToIo::Reply::rest`) and comes again once the
     /// client has read its output.
     output_full: bool,
+    /// The rest of the client's pipeline, from a command that runs a
+    /// script: queued with the scripts once this part is done (see
+    /// `Executor::push`).
+    then: Option<Box<Job>>,
 }
 
 impl Job {
@@ -72,6 +76,7 @@ impl Job {
             held: Vec::new(),
             output_full: false,
             postponed: false,
+            then: None,
         }
     }
 }
@@ -125,23 +130,50 @@ impl Executor {
         let Some(slot) = clients.slot_of(client) else {
             return;
         };
-        let out = ReplyBuf::for_commands(clients.at(slot).resp, cmds.len());
-        let script = cmds.first().is_some_and(|a| runs_script(a));
-        let job = Job {
+        let resp = clients.at(slot).resp;
+        let job = |cmds: Vec<Argv>, error| Job {
             client,
             slot,
+            out: ReplyBuf::for_commands(resp, cmds.len()),
             cmds: cmds.into(),
-            out,
             error,
             blocked: false,
             held: Vec::new(),
             output_full: false,
             postponed: false,
+            then: None,
         };
-        if script {
-            self.scripts.push_back(job);
+        if cmds.first().is_some_and(|a| runs_script(a)) {
+            self.scripts.push_back(job(cmds, error));
+            return;
+        }
+        // A script further down the pipeline: the commands before it run
+        // with the other jobs, the rest with the scripts, once they are
+        // done. Not past a command that may block (its job would be
+        // suspended with the rest still to run in order).
+        // (The names are looked at first: EVAL*/FCALL* start with e or f.)
+        let maybe = |a: &Argv| {
+            matches!(
+                a.first().and_then(|n| n.first()),
+                Some(b'e' | b'E' | b'f' | b'F')
+            )
+        };
+        let at = if cmds.iter().skip(1).any(maybe) {
+            cmds.iter()
+                .take_while(|a| !may_block(a))
+                .position(|a| maybe(a) && runs_script(a))
         } else {
-            self.jobs.push_back(job);
+            None
+        };
+        match at {
+            Some(at) => {
+                let mut cmds = cmds;
+                let rest = cmds.split_off(at);
+                let mut first = job(cmds, None);
+                first.then = Some(Box::new(job(rest, error)));
+                self.jobs.push_back(first);
+            }
+            None => self.jobs.push_back(job(cmds, error)),
         }
     }
 
@@ -292,7 +324,9 @@ impl Executor {
                 .is_some_and(|j| j.cmds.is_empty() || j.output_full)
             {
                 if let Some(job) = self.jobs.pop_front() {
-                    finish(job, state, clients, outbox);
+                    if let Some(next) = finish(job, state, clients, outbox) {
+                        self.scripts.push_back(*next);
+                    }
                 }
             }
         }
@@ -540,6 +574,13 @@ impl Executor {
 
 /// Whether `argv` runs a script (EVAL, FCALL and kin): the name's length
 /// and first letter first, so that most commands cost no lookup.
+/// A command that may block its client (BLPOP, WAIT, ...).
+fn may_block(argv: &[bytes::Bytes]) -> bool {
+    CMD_TABLE
+        .resolve(argv)
+        .is_ok_and(|id| CMD_TABLE.specs[id].has(flags::BLOCKING))
+}
+
 fn runs_script(argv: &[bytes::Bytes]) -> bool {
     let Some(name) = argv.first() else {
         return false;
@@ -606,18 +647,36 @@ fn count_output(state: &mut State, c: &mut Client, out: &ReplyBuf) {
     c.net_out += n;
 }
 
-/// Sends a finished job's replies to the client's IO thread.
-fn finish(mut job: Job, state: &mut State, clients: &mut Clients, outbox: &mut Outbox) {
-    let Some(slot) = clients.slot_of(job.client) else {
-        return;
-    };
+/// Sends a finished job's replies to the client's IO thread; returns the
+/// rest of its pipeline still to run (`Job::then`).
+fn finish(
+    mut job: Job,
+    state: &mut State,
+    clients: &mut Clients,
+    outbox: &mut Outbox,
+) -> Option<Box<Job>> {
+    let slot = clients.slot_of(job.client)?;
     let c = clients.at_mut(slot);
+    let mut then = job.then.take();
+    if job.output_full {
+        // The rest goes back unrun with this part's: in order.
+        if let Some(next) = then.take() {
+            let next = *next;
+            job.cmds.extend(next.cmds);
+            job.error = next.error;
+        }
+    }
     let rest = (job.output_full && !job.cmds.is_empty()).then(|| {
         Box::new(Unrun {
             cmds: job.cmds.drain(..).collect(),
             error: job.error.take(),
         })
     });
+    if then.is_some() && !c.close_after_reply {
+        // More of this batch follows.
+        send_reply(state, c, outbox, &mut job.out, Ending::More, None);
+        return then;
+    }
     let mut close = std::mem::take(&mut c.close_after_reply);
     if let Some(e) = job.error.take() {
         state.stats.count_error("ERR");
@@ -626,6 +685,7 @@ fn finish(mut job: Job, state: &mut State, clients: &mut Clients, outbox: &mut O
     }
     let ending = if close { Ending::Close } else { Ending::Done };
     send_reply(state, c, outbox, &mut job.out, ending, rest);
+    None
 }
 
 /// Where a reply message leaves the client's batch.

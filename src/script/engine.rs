@@ -47,6 +47,9 @@ pub const EVAL_CACHE_MAX: usize = 500;
 pub struct Script {
     pub body: Bytes,
     pub flags: ScriptFlags,
+    /// Its function's index in `funcs` (an integer key: no Lua string is
+    /// made to find it).
+    id: i64,
     /// Loaded by SCRIPT LOAD (or run by EVALSHA): never evicted.
     pinned: bool,
 }
@@ -58,9 +61,6 @@ pub struct Engine {
     pub(super) globals: Table,
     /// Where the per-run Rust functions go (`impl.call`, ...).
     pub(super) imp: Table,
-    /// The real server table (behind the proxy scripts see): a run puts
-    /// its own `call` and `pcall` there.
-    server: Table,
     /// `xpcall(f, handler)`, and `xpcall` of `f(keys, args)`.
     pub(super) runner: Function,
     runner_with_args: Function,
@@ -73,6 +73,12 @@ pub struct Engine {
     /// The compiled scripts by SHA1 (or functions by name), in Lua: an
     /// mlua handle each would use up mlua's fixed room for references.
     pub(super) funcs: Table,
+    /// The last script id given (see `Script::id`).
+    next_id: i64,
+    /// The sum of `script_bytes` over the cache.
+    scripts_bytes: usize,
+    /// "KEYS" and "ARGV" as Lua strings, made once.
+    names: (mlua::LuaString, mlua::LuaString),
     scripts: HashMap<String, Script>,
     /// EVAL-only scripts, least recently used first.
     lru: VecDeque<String>,
@@ -82,6 +88,8 @@ pub struct Engine {
     pub evicted: u64,
     /// The instruction-count hook's memory (`hook`).
     hook: Rc<super::hook::HookState>,
+    /// The running script's host, for the server functions.
+    slot: Rc<HostSlot>,
 }
 
 /// Why a script did not give a reply: the error text, without the `-`.
@@ -166,7 +174,8 @@ impl Engine {
 
         let imp = lua.create_table()?;
         let resp = Rc::new(Cell::new(2u8));
-        install_server_functions(&lua, &imp, &resp)?;
+        let slot = Rc::new(HostSlot::default());
+        install_server_functions(&lua, &imp, &resp, &slot)?;
 
         let prelude = lua
             .load(include_str!("prelude.lua"))
@@ -183,24 +192,28 @@ impl Engine {
             lua.load(RUNNER).set_name("=ferrokey").call(handler)?;
         lua.set_globals(env)?;
         let funcs = lua.create_table()?;
+        let names = (lua.create_string("KEYS")?, lua.create_string("ARGV")?);
         let hook = Rc::new(super::hook::HookState::default());
         super::hook::install(&lua, &imp, &hook)?;
         Ok(Engine {
             lua,
             globals: g,
             imp,
-            server,
             runner,
             runner_with_args,
             protect,
             set_api,
             strict,
             funcs,
+            next_id: 0,
+            scripts_bytes: 0,
+            names,
             scripts: HashMap::new(),
             lru: VecDeque::new(),
             resp,
             evicted: 0,
             hook,
+            slot,
         })
     }
 
@@ -251,24 +264,28 @@ impl Engine {
         if !pinned {
             if self.lru.len() >= EVAL_CACHE_MAX {
                 if let Some(old) = self.lru.pop_front() {
-                    self.scripts.remove(&old);
-                    let _ = self.funcs.raw_set(old.as_str(), Value::Nil);
+                    if let Some(s) = self.scripts.remove(&old) {
+                        let _ = self.funcs.raw_set(s.id, Value::Nil);
+                        self.scripts_bytes -= script_bytes(&old, &s);
+                    }
                     self.evicted += 1;
                 }
             }
             self.lru.push_back(sha.clone());
         }
+        self.next_id += 1;
+        let id = self.next_id;
         self.funcs
-            .raw_set(sha.as_str(), func)
+            .raw_set(id, func)
             .map_err(|e| format!("ERR {}", error_message(&e)))?;
-        self.scripts.insert(
-            sha.clone(),
-            Script {
-                body: Bytes::copy_from_slice(body),
-                flags,
-                pinned,
-            },
-        );
+        let script = Script {
+            body: Bytes::copy_from_slice(body),
+            flags,
+            id,
+            pinned,
+        };
+        self.scripts_bytes += script_bytes(&sha, &script);
+        self.scripts.insert(sha.clone(), script);
         Ok(sha)
     }
 
@@ -300,10 +317,7 @@ impl Engine {
     /// Bytes of the cached scripts' sources and their bookkeeping (INFO
     /// `used_memory_scripts`).
     pub fn scripts_memory(&self) -> usize {
-        self.scripts
-            .iter()
-            .map(|(k, s)| k.len() + s.body.len() + std::mem::size_of::<Script>())
-            .sum()
+        self.scripts_bytes
     }
 
     /// Runs the cached script `sha` with KEYS `keys` and ARGV `args`, its
@@ -317,22 +331,25 @@ impl Engine {
         host: &mut dyn Host,
         out: &mut ReplyBuf,
     ) -> Result<(), ScriptError> {
-        let func: Function = match self.funcs.raw_get(sha) {
+        let Some(id) = self.scripts.get(sha).map(|s| s.id) else {
+            return Err("NOSCRIPT No matching script.".into());
+        };
+        let func: Function = match self.funcs.raw_get(id) {
             Ok(f) => f,
             Err(_) => return Err("NOSCRIPT No matching script.".into()),
         };
         let lua = &self.lua;
-        let set = (|| -> mlua::Result<()> {
-            self.globals.raw_set("KEYS", string_array(lua, keys)?)?;
-            self.globals.raw_set("ARGV", string_array(lua, args)?)
-        })();
+        let set = string_array(lua, keys)
+            .and_then(|k| self.globals.raw_set(&self.names.0, k))
+            .and_then(|()| string_array(lua, args))
+            .and_then(|a| self.globals.raw_set(&self.names.1, a));
         let result = match set {
             Ok(()) => self.execute(func, None, host, out),
             Err(e) => Err(format!("ERR {}", error_message(&e))),
         };
         // The tables of this run go now rather than at some later GC step.
-        let _ = self.globals.raw_set("KEYS", Value::Nil);
-        let _ = self.globals.raw_set("ARGV", Value::Nil);
+        let _ = self.globals.raw_set(&self.names.0, Value::Nil);
+        let _ = self.globals.raw_set(&self.names.1, Value::Nil);
         result
     }
 
@@ -348,83 +365,83 @@ impl Engine {
     ) -> Result<(), ScriptError> {
         self.resp.set(2);
         let lua = &self.lua;
-        let host = std::cell::RefCell::new(host);
-        let resp = self.resp.clone();
-        let result: mlua::Result<Result<(), ScriptError>> = {
-            lua.scope(|scope| {
-                // server.call and server.pcall themselves, for this run: a
-                // Rust function the script calls directly (one hop, and its
-                // arguments held once against Lua's stack limit).
-                let call = scope.create_function(|lua, argv: MultiValue| {
-                    let mut h = host.borrow_mut();
-                    let (v, failed) = script_call(lua, &mut **h, argv, resp.get())?;
-                    if failed {
-                        return raise_error_table(&v);
-                    }
-                    Ok(v)
-                })?;
-                let pcall = scope.create_function(|lua, argv: MultiValue| {
-                    let mut h = host.borrow_mut();
-                    Ok(script_call(lua, &mut **h, argv, resp.get())?.0)
-                })?;
-                let acl = scope.create_function(|_, argv: MultiValue| {
-                    let argv = match to_argv(argv) {
-                        Ok(a) => a,
-                        Err(_) => return Ok(None),
-                    };
-                    Ok(host.borrow_mut().acl_check(&argv))
-                })?;
-                let set_repl = scope.create_function(|_, v: u8| {
-                    host.borrow_mut().set_repl(v);
-                    Ok(())
-                })?;
-                self.server.raw_set("call", call)?;
-                self.server.raw_set("pcall", pcall)?;
-                self.imp.raw_set(RUN_ACL, acl)?;
-                self.imp.raw_set(RUN_SET_REPL, set_repl)?;
-                let interrupt = scope.create_function(|_, ()| {
-                    Ok(host.try_borrow_mut().ok().and_then(|mut h| h.interrupt()))
-                })?;
-                self.imp.raw_set(super::hook::RUN_INTERRUPT, interrupt)?;
-                let ret = match params {
-                    None => self.runner.call::<MultiValue>(func),
-                    Some((keys, args)) => {
-                        let k = string_array(lua, keys)?;
-                        let a = string_array(lua, args)?;
-                        self.runner_with_args.call::<MultiValue>((func, k, a))
-                    }
-                };
-                super::hook::after_run(lua, &self.imp, &self.hook);
-                for name in [RUN_ACL, RUN_SET_REPL, super::hook::RUN_INTERRUPT] {
-                    self.imp.raw_set(name, Value::Nil)?;
-                }
-                // Outside a run, the ones that say so.
-                for name in ["call", "pcall"] {
-                    self.server
-                        .raw_set(name, self.imp.raw_get::<Value>(name)?)?;
-                }
-                let ret = ret?;
-                let mut it = ret.into_iter();
-                let ok = matches!(it.next(), Some(Value::Boolean(true)));
-                let value = it.next().unwrap_or(Value::Nil);
-                if ok {
-                    convert::lua_to_reply(&value, out, self.resp.get(), 0);
-                    Ok(Ok(()))
-                } else {
-                    Ok(Err(raised_error_text(&value)))
-                }
-            })
+        let guard = self.slot.enter(host);
+        let ret = match params {
+            None => self.runner.call::<MultiValue>(func),
+            Some((keys, args)) => string_array(lua, keys).and_then(|k| {
+                let a = string_array(lua, args)?;
+                self.runner_with_args.call::<MultiValue>((func, k, a))
+            }),
         };
-        match result {
+        super::hook::after_run(lua, &self.imp, &self.hook);
+        drop(guard);
+        let ret = match ret {
             Ok(r) => r,
-            Err(e) => Err(format!("ERR {}", error_message(&e))),
+            Err(e) => return Err(format!("ERR {}", error_message(&e))),
+        };
+        let mut it = ret.into_iter();
+        let ok = matches!(it.next(), Some(Value::Boolean(true)));
+        let value = it.next().unwrap_or(Value::Nil);
+        if ok {
+            convert::lua_to_reply(&value, out, self.resp.get(), 0);
+            Ok(())
+        } else {
+            Err(raised_error_text(&value))
         }
     }
 }
 
-/// Where a run puts its functions that reach the host (in `imp`).
-const RUN_ACL: &str = "run_acl";
-const RUN_SET_REPL: &str = "run_set_repl";
+/// The host of the running script, for the server functions (made once,
+/// for the state's life) to reach: set by `Engine::execute` for the time
+/// of a run. mlua's scoped functions would do the same safely, but making
+/// and dropping them costs about 14,000 instructions a run.
+#[derive(Default)]
+pub(super) struct HostSlot {
+    ptr: Cell<Option<*mut (dyn Host + 'static)>>,
+    /// A use is under way: a second one (a hook during a call) waits.
+    busy: Cell<bool>,
+}
+
+impl HostSlot {
+    /// Runs `f` with the running script's host; None outside a run, or
+    /// while another use of it is under way.
+    pub(super) fn with<R>(&self, f: impl FnOnce(&mut dyn Host) -> R) -> Option<R> {
+        if self.busy.get() {
+            return None;
+        }
+        let p = self.ptr.get()?;
+        self.busy.set(true);
+        // SAFETY: `ptr` comes from the `&mut dyn Host` that `enter` was
+        // given, which outlives the run, and the guard `enter` returned
+        // clears it before that borrow ends (also on unwinding); `busy`
+        // keeps two `&mut` to it from being alive at once.
+        let r = f(unsafe { &mut *p });
+        self.busy.set(false);
+        Some(r)
+    }
+
+    /// Makes `host` the running script's until the guard is dropped.
+    fn enter<'h>(&'h self, host: &'h mut dyn Host) -> SlotGuard<'h> {
+        let p: *mut (dyn Host + 'h) = host;
+        // SAFETY: only the lifetime is erased; `SlotGuard` clears the
+        // pointer when `'h` ends.
+        let p: *mut (dyn Host + 'static) = unsafe { std::mem::transmute(p) };
+        self.ptr.set(Some(p));
+        self.busy.set(false);
+        SlotGuard { slot: self }
+    }
+}
+
+struct SlotGuard<'h> {
+    slot: &'h HostSlot,
+}
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        self.slot.ptr.set(None);
+        self.slot.busy.set(false);
+    }
+}
 
 /// An error a server function raises: the text of its error table. Lua
 /// code sees it as the message (pcall), the error handler as the table.
@@ -466,15 +483,44 @@ fn raised_of(e: &mlua::Error) -> Option<&Raised> {
 
 /// The server table's functions written in Rust (those that raise errors:
 /// see prelude.lua), in `imp` under their own names.
-fn install_server_functions(lua: &Lua, imp: &Table, resp: &Rc<Cell<u8>>) -> mlua::Result<()> {
-    for name in ["call", "pcall"] {
-        imp.raw_set(
-            name,
-            lua.create_function(|_, _: MultiValue| -> mlua::Result<()> {
-                raise("ERR redis.call/pcall can only be called inside a script invocation")
-            })?,
-        )?;
-    }
+fn install_server_functions(
+    lua: &Lua,
+    imp: &Table,
+    resp: &Rc<Cell<u8>>,
+    slot: &Rc<HostSlot>,
+) -> mlua::Result<()> {
+    const OUTSIDE: &str = "ERR redis.call/pcall can only be called inside a script invocation";
+    let (s, r) = (slot.clone(), resp.clone());
+    imp.raw_set(
+        "call",
+        lua.create_function(move |lua, args: MultiValue| {
+            match s.with(|h| script_call(lua, h, args, r.get())) {
+                None => raise(OUTSIDE),
+                Some(res) => {
+                    let (v, failed) = res?;
+                    if failed {
+                        return raise_error_table(&v);
+                    }
+                    Ok(v)
+                }
+            }
+        })?,
+    )?;
+    let (s, r) = (slot.clone(), resp.clone());
+    imp.raw_set(
+        "pcall",
+        lua.create_function(move |lua, args: MultiValue| {
+            match s.with(|h| script_call(lua, h, args, r.get())) {
+                None => raise(OUTSIDE),
+                Some(res) => Ok(res?.0),
+            }
+        })?,
+    )?;
+    let s = slot.clone();
+    imp.raw_set(
+        super::hook::RUN_INTERRUPT,
+        lua.create_function(move |_, ()| Ok(s.with(|h| h.interrupt()).flatten()))?,
+    )?;
     imp.raw_set(
         "sha1hex",
         lua.create_function(|lua, args: MultiValue| {
@@ -539,7 +585,7 @@ fn install_server_functions(lua: &Lua, imp: &Table, resp: &Rc<Cell<u8>>) -> mlua
             Ok(())
         })?,
     )?;
-    let i = imp.clone();
+    let s = slot.clone();
     imp.raw_set(
         "set_repl",
         lua.create_function(move |_, args: MultiValue| {
@@ -554,19 +600,22 @@ fn install_server_functions(lua: &Lua, imp: &Table, resp: &Rc<Cell<u8>>) -> mlua
                     )
                 }
             };
-            let f: Function = i.raw_get(RUN_SET_REPL)?;
-            f.call::<()>(flags)
+            s.with(|h| h.set_repl(flags));
+            Ok(())
         })?,
     )?;
-    let i = imp.clone();
+    let s = slot.clone();
     imp.raw_set(
         "acl_check_cmd",
         lua.create_function(move |_, args: MultiValue| {
             if args.is_empty() {
                 return raise("ERR Please specify at least one argument for this call");
             }
-            let f: Function = i.raw_get(RUN_ACL)?;
-            match f.call::<Option<bool>>(args)? {
+            let allowed = match to_argv(args) {
+                Ok(argv) => s.with(|h| h.acl_check(&argv)).flatten(),
+                Err(_) => None,
+            };
+            match allowed {
                 Some(b) => Ok(b),
                 None => raise("ERR Invalid command passed to server.acl_check_cmd()"),
             }
@@ -583,6 +632,11 @@ fn install_server_functions(lua: &Lua, imp: &Table, resp: &Rc<Cell<u8>>) -> mlua
         })?,
     )?;
     Ok(())
+}
+
+/// What one cached script counts in `used_memory_scripts`.
+fn script_bytes(sha: &str, s: &Script) -> usize {
+    sha.len() + s.body.len() + std::mem::size_of::<Script>()
 }
 
 /// A table of strings, 1-based (KEYS, ARGV).
