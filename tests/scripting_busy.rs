@@ -271,11 +271,11 @@ fn unkillable_then_shutdown_nosave_io_threads_4() {
     unkillable_then_shutdown_nosave(4);
 }
 
-/// A script further down a pipeline (FUNCTION LOAD, FCALL, PING in one
-/// write, as unit/scripting.tcl's "Timedout script does not cause a false
-/// dead client" sends) with another client's PING sent right behind it:
-/// that PING must not wait behind the script (it gets BUSY), and the
-/// pipeline's replies keep their order.
+// A script further down a pipeline (FUNCTION LOAD, FCALL, PING in one
+// write, as unit/scripting.tcl's "Timedout script does not cause a false
+// dead client" sends) with another client's PING sent right behind it:
+// that PING must not wait behind the script (it gets BUSY), and the
+// pipeline's replies keep their order.
 server_test!(
     a_script_later_in_a_pipeline_does_not_hold_other_clients,
     |srv| {
