@@ -321,3 +321,29 @@ server_test!(a_table_that_holds_itself_stops_at_the_depth_limit, |srv| {
     );
     assert_eq!(q(&mut s, &["PING"]), "+PONG\r\n");
 });
+
+#[test]
+fn debug_can_let_scripts_call_noscript_commands() {
+    for io in ["1", "4"] {
+        let srv = common::Server::start_with(&[
+            "--io-threads",
+            io,
+            "--events-per-io-thread",
+            "0",
+            "--enable-debug-command",
+            "yes",
+        ]);
+        transcript(
+            &srv,
+            &[
+                (&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1"], OK),
+                (&["EVAL", "return redis.call('client','id') > 0", "0"], ":1\r\n"),
+                (&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0"], OK),
+                (
+                    &["EVAL", "return redis.call('client','id')", "0"],
+                    "-ERR This Valkey command is not allowed from script script: on @user_script:1.\r\n",
+                ),
+            ],
+        );
+    }
+}

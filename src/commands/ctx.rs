@@ -383,6 +383,26 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The running script declared `allow-oom` (or not).
+    pub fn set_script_allow_oom(&mut self, allow: bool) {
+        self.srv.script_allow_oom = allow;
+    }
+
+    /// The error this command returns was counted already: a failed call,
+    /// not one more error (a script ended by a command's error).
+    pub fn error_already_counted(&mut self) {
+        self.srv.error_counted = true;
+    }
+
+    /// A script's call refused before it ran (unknown command, wrong
+    /// arity, not allowed): counted as Valkey's scriptCall counts it.
+    pub fn count_script_refusal(&mut self, cmd: Option<crate::commands::table::CmdId>, code: &str) {
+        if let Some(id) = cmd {
+            self.srv.stats.commands[id].rejected += 1;
+        }
+        self.srv.stats.count_error(code);
+    }
+
     /// What INFO shows of the engine while it is out (refreshed once a
     /// script is loaded, so an eviction it caused shows).
     pub fn note_scripting(&mut self, e: &crate::script::engine::Engine) {
@@ -420,6 +440,15 @@ impl<'a> Ctx<'a> {
             Some(l) => (l.libraries().count(), l.function_count()),
             None => self.srv.functions_counts,
         }
+    }
+
+    /// The wall clock when the running script started, for its own
+    /// commands (TIME); None outside a script.
+    pub fn script_clock(&self) -> Option<std::time::Duration> {
+        if self.origin != Origin::Script {
+            return None;
+        }
+        self.srv.script_run.as_ref().map(|r| r.unix)
     }
 
     /// The running script, if any: its name, kind and run time so far.

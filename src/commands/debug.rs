@@ -141,6 +141,9 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
     } else if is(sub, "set-active-expire") && argc == 3 {
         ctx.admin().state.debug.active_expire = atoi(&ctx.argv[2]) != 0;
         ctx.out.ok();
+    } else if is(sub, "set-disable-deny-scripts") && argc == 3 {
+        ctx.admin().state.debug.allow_noscript = atoi(&ctx.argv[2]) != 0;
+        ctx.out.ok();
     } else if is(sub, "set-skip-checksum-validation") && argc == 3 {
         crate::persist::set_skip_checksum(atoi(&ctx.argv[2]) != 0);
         ctx.out.ok();
@@ -335,7 +338,8 @@ fn debug_object(ctx: &mut Ctx) -> CmdResult {
     let compress = ctx.config().extra.get("rdbcompression").map(String::as_str) != Some("no");
     let fill = ctx.config().list_max_listpack_size;
     let compressed = ctx.config().list_compress_depth != 0;
-    let Some(e) = ctx.db().lookup(&key, now, Access::PEEK) else {
+    // As Valkey's dbFind: an expired key is shown, not expired.
+    let Some(e) = ctx.db().find(&key) else {
         return Err(NO_SUCH_KEY.into());
     };
     let view = e.value();

@@ -236,6 +236,10 @@ fn fcall_generic(ctx: &mut Ctx, ro: bool) -> CmdResult {
             return Err(CmdError::from("ERR Function not found"));
         };
         let flags = info.flags;
+        // FCALL words a numkeys that is no number its own way.
+        if crate::util::num::parse_i64(ctx.arg(2)).is_none() {
+            return Err(CmdError::from("ERR Bad number of keys provided"));
+        }
         let nkeys = numkeys(ctx)?;
         let read_only = prepare(ctx, flags, ro)?;
         let keys: Vec<Bytes> = ctx.argv[3..3 + nkeys].to_vec();
@@ -247,6 +251,9 @@ fn fcall_generic(ctx: &mut Ctx, ro: bool) -> CmdResult {
             name.clone(),
             |host, out| libs.call(&name, &keys, &args, host, out),
         );
+        if r.is_err() && libs.error_counted() {
+            ctx.error_already_counted();
+        }
         // The function's commands propagate themselves; FCALL adds nothing.
         ctx.prevent_propagation();
         r
@@ -254,17 +261,18 @@ fn fcall_generic(ctx: &mut Ctx, ro: bool) -> CmdResult {
 }
 
 fn function_load(ctx: &mut Ctx) -> CmdResult {
-    let replace = match ctx.argv.len() {
-        3 => false,
-        4 if ctx.arg(2).eq_ignore_ascii_case(b"replace") => true,
-        4 => {
+    // Options, then the code last.
+    let mut replace = false;
+    for a in &ctx.argv[2..ctx.argv.len() - 1] {
+        if a.eq_ignore_ascii_case(b"replace") {
+            replace = true;
+        } else {
             return Err(CmdError::owned(format!(
                 "ERR Unknown option given: {}",
-                String::from_utf8_lossy(ctx.arg(2))
-            )))
+                String::from_utf8_lossy(a)
+            )));
         }
-        _ => return Err(subcommand_syntax_error(ctx.arg(1), "FUNCTION")),
-    };
+    }
     let code = ctx.argv[ctx.argv.len() - 1].clone();
     let name =
         with_libraries(ctx, |_, libs| libs.load(&code, replace))?.map_err(CmdError::owned)?;

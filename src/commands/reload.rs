@@ -110,6 +110,40 @@ pub(super) fn debug_reload(ctx: &mut Ctx) -> CmdResult {
         return Err(LOAD_ERR.into());
     };
     let now = ctx.now;
+    // The file's libraries: they replace the server's (flush), join them
+    // (merge, the file's winning), or must all be new (neither).
+    let libraries = {
+        let current: Vec<(String, bytes::Bytes)> = ctx
+            .admin()
+            .state
+            .functions
+            .as_ref()
+            .map(|l| {
+                l.libraries()
+                    .map(|l| (l.name.clone(), l.code.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let incoming: Vec<String> = fresh
+            .functions
+            .iter()
+            .filter_map(|c| crate::script::library::library_name(c).ok())
+            .collect();
+        if !flush && !merge && current.iter().any(|(n, _)| incoming.contains(n)) {
+            return Err(LOAD_ERR.into());
+        }
+        let mut codes: Vec<bytes::Bytes> = Vec::new();
+        if !flush {
+            codes.extend(
+                current
+                    .into_iter()
+                    .filter(|(n, _)| !incoming.contains(n))
+                    .map(|(_, c)| c),
+            );
+        }
+        codes.extend(fresh.functions.iter().cloned());
+        codes
+    };
     if !flush && !merge {
         // Valkey aborts on a key that is both loaded and live; nothing is
         // changed here instead.
@@ -151,11 +185,10 @@ pub(super) fn debug_reload(ctx: &mut Ctx) -> CmdResult {
         }
     }
     let state = ctx.admin().state;
-    // The file's libraries replace the server's (checked when read).
-    state.functions = if fresh.functions.is_empty() {
+    state.functions = if libraries.is_empty() {
         None
     } else {
-        match crate::script::library::Libraries::from_codes(&fresh.functions) {
+        match crate::script::library::Libraries::from_codes(&libraries) {
             Ok(l) => Some(Box::new(l)),
             Err((_, reason)) => {
                 tracing::warn!("Failed loading library, {reason}");

@@ -24,8 +24,8 @@ use crate::script::flags as sflags;
 use crate::state::script_run::ScriptKind;
 use crate::state::{Client, Origin};
 
-/// The id of the client scripts' commands run as (never a connection's).
-pub const SCRIPT_CLIENT_ID: u64 = u64::MAX - 1;
+/// The id of the client scripts' commands run as (never a connection's; positive, as CLIENT ID shows it).
+pub const SCRIPT_CLIENT_ID: u64 = i64::MAX as u64 - 1;
 
 const KEYS_NEGATIVE: &str = "ERR Number of keys can't be negative";
 const KEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
@@ -273,13 +273,17 @@ fn run(ctx: &mut Ctx, engine: &mut Engine, nkeys: usize, by_sha: bool, ro: bool)
     ctx.note_scripting(engine);
     let keys: Vec<Bytes> = ctx.argv[3..3 + nkeys].to_vec();
     let args: Vec<Bytes> = ctx.argv[3 + nkeys..].to_vec();
-    with_script_client(
+    let r = with_script_client(
         ctx,
         read_only,
         ScriptKind::Eval,
         sha.clone(),
         |host, out| engine.run(&sha, &keys, &args, host, out),
-    )
+    );
+    if r.is_err() && engine.error_counted {
+        ctx.error_already_counted();
+    }
+    r
 }
 
 /// Valkey's scriptPrepareForRun: what a script's declared flags allow now.
@@ -299,6 +303,7 @@ pub(super) fn prepare(
                 .into(),
         );
     }
+    ctx.set_script_allow_oom(!compat && flags & sflags::ALLOW_OOM != 0);
     Ok(ro || (!compat && flags & sflags::NO_WRITES != 0))
 }
 
@@ -328,6 +333,7 @@ pub(super) fn with_script_client(
     let result = f(&mut host, &mut out);
     let ctx = host.ctx;
     ctx.script_ended();
+    ctx.set_script_allow_oom(false);
     ctx.remove_internal_client(SCRIPT_CLIENT_ID);
     match result {
         Ok(()) => {
@@ -390,17 +396,25 @@ impl Host for ScriptHost<'_, '_> {
             Err(e) => {
                 let unknown =
                     CMD_TABLE.find(&argv[0]).is_none() || e.0.starts_with("ERR unknown subcommand");
+                let charged = if unknown {
+                    None
+                } else {
+                    CMD_TABLE.find(&argv[0])
+                };
+                self.ctx.count_script_refusal(charged, "ERR");
                 self.bytes
                     .extend_from_slice(if unknown { UNKNOWN_CALL } else { ARITY_CALL });
                 return &self.bytes;
             }
         };
         let spec = CMD_TABLE.specs[id];
-        if spec.has(NOSCRIPT) {
+        if spec.has(NOSCRIPT) && !self.ctx.admin().state.debug.allow_noscript {
+            self.ctx.count_script_refusal(Some(id), "ERR");
             self.bytes.extend_from_slice(NOT_ALLOWED_CALL);
             return &self.bytes;
         }
         if self.read_only && spec.has(WRITE) {
+            self.ctx.count_script_refusal(Some(id), "ERR");
             self.bytes.extend_from_slice(WRITE_IN_RO);
             return &self.bytes;
         }

@@ -410,7 +410,8 @@ pub(super) fn unix_now() -> Duration {
 // ---------------------------------------------------------------- TIME, LASTSAVE, SHUTDOWN
 
 fn time(ctx: &mut Ctx) -> CmdResult {
-    let now = unix_now();
+    // A script sees the time it started at, however long it runs.
+    let now = ctx.script_clock().unwrap_or_else(unix_now);
     ctx.out.array(2);
     ctx.out.bulk_int(now.as_secs() as i64);
     ctx.out.bulk_int(now.subsec_micros() as i64);

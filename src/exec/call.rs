@@ -42,7 +42,7 @@ fn check_flags(
     in_multi: bool,
     state: &State,
 ) -> Result<(), CmdError> {
-    if origin == Origin::Script && spec.has(flags::NOSCRIPT) {
+    if origin == Origin::Script && spec.has(flags::NOSCRIPT) && !state.debug.allow_noscript {
         return Err(NO_SCRIPT_ERR.into());
     }
     if (in_multi || origin == Origin::Multi) && spec.has(flags::NO_MULTI) {
@@ -154,7 +154,9 @@ fn gate(
     let aof_err;
     // (No eviction or memory check while a script keeps the server busy,
     // as Valkey.)
-    let refusal = if !state.mode.busy && out_of_memory(state, spec, client, in_multi) {
+    // A script's own `allow-oom` flag lets its writes through.
+    let oom_allowed = state.mode.busy || (origin == Origin::Script && state.script_allow_oom);
+    let refusal = if !oom_allowed && out_of_memory(state, spec, client, in_multi) {
         Some(OOM_ERR)
     } else if state.mode.disk_error && (writes(spec, client, in_multi) || spec.name == "ping") {
         // The last background save, or AOF write, failed (Valkey refuses
@@ -166,7 +168,9 @@ fn gate(
             }
             _ => Some(crate::commands::save::MISCONF_ERR),
         }
-    } else if state.mode.min_replicas && origin == Origin::Client && writes(spec, client, in_multi)
+    } else if state.mode.min_replicas
+        && matches!(origin, Origin::Client | Origin::Script)
+        && writes(spec, client, in_multi)
     {
         Some(NOREPLICAS_ERR)
     } else if state.mode.busy && origin == Origin::Client && !spec.has(flags::ALLOW_BUSY) {
@@ -481,7 +485,9 @@ pub fn call(
                 ran_usec = nsec / 1000;
                 if let Err(e) = result {
                     state.stats.commands[id].failed += 1;
-                    state.stats.count_error(e.code());
+                    if !std::mem::take(&mut state.error_counted) {
+                        state.stats.count_error(e.code());
+                    }
                     out.error(&e.0);
                 }
                 if origin != Origin::Client && state.blocking.requested() {

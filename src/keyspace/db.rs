@@ -337,6 +337,12 @@ impl Db {
     /// Finds a live key, doing what `how` says on the way (see `Access`):
     /// one search, that also deletes the key instead when it has expired.
     #[inline]
+    /// The entry of `key`, expired or not, untouched (Valkey's dbFind:
+    /// DEBUG OBJECT looks at a key without expiring it).
+    pub fn find(&self, key: &[u8]) -> Option<&Entry> {
+        self.table.get(key)
+    }
+
     pub fn lookup(&mut self, key: &[u8], now: i64, how: Access) -> Option<&mut Entry> {
         // A write lookup hands out the entry to be changed: a running
         // snapshot that still needs it gets its image first.

@@ -33,6 +33,24 @@ pub fn error_table(lua: &Lua, msg: &[u8]) -> mlua::Result<Value> {
     Ok(Value::Table(t))
 }
 
+/// The field Valkey puts in an error table made from a command's error
+/// reply: that error was counted (errorstats) when the command failed, and
+/// is not counted again when the script ends with it.
+pub const COUNTED: &str = "ignore_error_stats_update";
+
+/// `{err = msg, ignore_error_stats_update = true}`.
+fn counted_error_table(lua: &Lua, msg: &[u8]) -> mlua::Result<Value> {
+    let t = lua.create_table_with_capacity(0, 2)?;
+    t.raw_set("err", lua.create_string(msg)?)?;
+    t.raw_set(COUNTED, true)?;
+    Ok(Value::Table(t))
+}
+
+/// Whether `v` is an error table whose error was counted already.
+pub fn is_counted(v: &Value) -> bool {
+    matches!(v, Value::Table(t) if t.raw_get::<bool>(COUNTED).unwrap_or(false))
+}
+
 fn single(lua: &Lua, key: &str, v: impl mlua::IntoLua) -> mlua::Result<Value> {
     let t = lua.create_table_with_capacity(0, 1)?;
     t.raw_set(key, v)?;
@@ -44,7 +62,7 @@ fn single(lua: &Lua, key: &str, v: impl mlua::IntoLua) -> mlua::Result<Value> {
 pub fn reply_to_lua(lua: &Lua, reply: &[u8]) -> mlua::Result<(Value, bool)> {
     if reply.first() == Some(&b'-') {
         let end = line_end(reply, 1).unwrap_or(reply.len());
-        return Ok((error_table(lua, &reply[1..end])?, true));
+        return Ok((counted_error_table(lua, &reply[1..end])?, true));
     }
     let mut pos = 0;
     let v = parse(lua, reply, &mut pos, 0)?;
@@ -93,7 +111,7 @@ fn parse(lua: &Lua, b: &[u8], pos: &mut usize, depth: usize) -> mlua::Result<Val
     let kind = *b.get(*pos).ok_or_else(bad)?;
     Ok(match kind {
         b'+' => single(lua, "ok", lua.create_string(line(b, pos)?)?)?,
-        b'-' => error_table(lua, line(b, pos)?)?,
+        b'-' => counted_error_table(lua, line(b, pos)?)?,
         b':' => Value::Number(int(line(b, pos)?)? as f64),
         b'$' => match len(b, pos)? {
             None => Value::Boolean(false),
@@ -223,6 +241,13 @@ pub fn lua_to_reply(v: &Value, out: &mut ReplyBuf, script_resp: u8, depth: usize
         }
         _ => out.null(),
     }
+}
+
+/// The text of a top-level error table (`{err = ...}`), as its error
+/// reply would carry it.
+pub fn top_level_error(v: &Value) -> Option<String> {
+    let Value::Table(t) = v else { return None };
+    string_field(t, "err").map(|e| one_line(&e.as_bytes()))
 }
 
 fn table_to_reply(t: &Table, out: &mut ReplyBuf, script_resp: u8, depth: usize) {

@@ -86,10 +86,15 @@ pub struct Engine {
     resp: Rc<Cell<u8>>,
     /// Scripts evicted from the cache (INFO `evicted_scripts`).
     pub evicted: u64,
+    /// The last run ended with an error that was counted already (a
+    /// command's error reply): not to be counted again.
+    pub error_counted: bool,
     /// The instruction-count hook's memory (`hook`).
     hook: Rc<super::hook::HookState>,
     /// The running script's host, for the server functions.
     slot: Rc<HostSlot>,
+    /// While a function library loads: when the hook stops it.
+    pub(super) load_deadline: Rc<Cell<Option<std::time::Instant>>>,
 }
 
 /// Why a script did not give a reply: the error text, without the `-`.
@@ -175,7 +180,8 @@ impl Engine {
         let imp = lua.create_table()?;
         let resp = Rc::new(Cell::new(2u8));
         let slot = Rc::new(HostSlot::default());
-        install_server_functions(&lua, &imp, &resp, &slot)?;
+        let load_deadline = Rc::new(Cell::new(None));
+        install_server_functions(&lua, &imp, &resp, &slot, &load_deadline)?;
 
         let prelude = lua
             .load(include_str!("prelude.lua"))
@@ -212,8 +218,10 @@ impl Engine {
             lru: VecDeque::new(),
             resp,
             evicted: 0,
+            error_counted: false,
             hook,
             slot,
+            load_deadline,
         })
     }
 
@@ -301,6 +309,11 @@ impl Engine {
         }
     }
 
+    /// After a library load: forgets a load stopped by the hook.
+    pub(super) fn after_load(&self) {
+        super::hook::after_run(&self.lua, &self.imp, &self.hook);
+    }
+
     /// SCRIPT FLUSH: forgets every script and starts a new Lua state.
     pub fn flush(&mut self) -> mlua::Result<()> {
         let evicted = self.evicted;
@@ -382,12 +395,18 @@ impl Engine {
         let mut it = ret.into_iter();
         let ok = matches!(it.next(), Some(Value::Boolean(true)));
         let value = it.next().unwrap_or(Value::Nil);
-        if ok {
-            convert::lua_to_reply(&value, out, self.resp.get(), 0);
-            Ok(())
-        } else {
-            Err(raised_error_text(&value))
+        self.error_counted = convert::is_counted(&value);
+        if !ok {
+            return Err(raised_error_text(&value));
         }
+        // A returned error table is the command's error reply (counted by
+        // the call path unless it came from a command's own error).
+        if let Some(e) = convert::top_level_error(&value) {
+            return Err(e);
+        }
+        self.error_counted = false;
+        convert::lua_to_reply(&value, out, self.resp.get(), 0);
+        Ok(())
     }
 }
 
@@ -456,6 +475,18 @@ impl std::fmt::Display for Raised {
 
 impl std::error::Error for Raised {}
 
+/// A `Raised` whose error was counted already (a command's error reply).
+#[derive(Debug)]
+pub struct RaisedCounted(pub String);
+
+impl std::fmt::Display for RaisedCounted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RaisedCounted {}
+
 fn raise<T>(msg: impl Into<String>) -> mlua::Result<T> {
     Err(mlua::Error::external(Raised(msg.into())))
 }
@@ -464,16 +495,28 @@ fn raise<T>(msg: impl Into<String>) -> mlua::Result<T> {
 fn raise_error_table<T>(v: &Value) -> mlua::Result<T> {
     if let Value::Table(t) = v {
         if let Ok(Value::String(s)) = t.raw_get::<Value>("err") {
-            return raise(String::from_utf8_lossy(&s.as_bytes()).into_owned());
+            let msg = String::from_utf8_lossy(&s.as_bytes()).into_owned();
+            if convert::is_counted(v) {
+                return Err(mlua::Error::external(RaisedCounted(msg)));
+            }
+            return raise(msg);
         }
     }
     raise("ERR unknown error")
 }
 
-/// The `Raised` inside an mlua error, if it is one.
-fn raised_of(e: &mlua::Error) -> Option<&Raised> {
+/// The message of a `Raised` (or `RaisedCounted`) inside an mlua error,
+/// and whether it was counted already.
+fn raised_of(e: &mlua::Error) -> Option<(&str, bool)> {
     match e {
-        mlua::Error::ExternalError(x) => x.downcast_ref::<Raised>(),
+        mlua::Error::ExternalError(x) => {
+            if let Some(r) = x.downcast_ref::<Raised>() {
+                Some((&r.0, false))
+            } else {
+                x.downcast_ref::<RaisedCounted>()
+                    .map(|r| (r.0.as_str(), true))
+            }
+        }
         mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => {
             raised_of(cause)
         }
@@ -488,6 +531,7 @@ fn install_server_functions(
     imp: &Table,
     resp: &Rc<Cell<u8>>,
     slot: &Rc<HostSlot>,
+    load_deadline: &Rc<Cell<Option<std::time::Instant>>>,
 ) -> mlua::Result<()> {
     const OUTSIDE: &str = "ERR redis.call/pcall can only be called inside a script invocation";
     let (s, r) = (slot.clone(), resp.clone());
@@ -516,10 +560,17 @@ fn install_server_functions(
             }
         })?,
     )?;
-    let s = slot.clone();
+    let (s, d) = (slot.clone(), load_deadline.clone());
     imp.raw_set(
         super::hook::RUN_INTERRUPT,
-        lua.create_function(move |_, ()| Ok(s.with(|h| h.interrupt()).flatten()))?,
+        lua.create_function(move |_, ()| {
+            if let Some(deadline) = d.get() {
+                // A function library's code at load: stopped past its time.
+                return Ok((std::time::Instant::now() >= deadline)
+                    .then(|| "ERR FUNCTION LOAD timeout".to_string()));
+            }
+            Ok(s.with(|h| h.interrupt()).flatten())
+        })?,
     )?;
     imp.raw_set(
         "sha1hex",
@@ -750,8 +801,11 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
         Value::Table(t) => t,
         Value::Error(e) if raised_of(&e).is_some() => {
             let t = lua.create_table()?;
-            let msg = raised_of(&e).map(|r| r.0.clone()).unwrap_or_default();
+            let (msg, counted) = raised_of(&e).unwrap_or(("", false));
             t.raw_set("err", lua.create_string(msg)?)?;
+            if counted {
+                t.raw_set(convert::COUNTED, true)?;
+            }
             t
         }
         other => {

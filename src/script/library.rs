@@ -12,6 +12,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use bytes::Bytes;
 use mlua::{Function, MultiValue, Table, Value};
@@ -19,6 +20,9 @@ use mlua::{Function, MultiValue, Table, Value};
 use super::engine::{error_message, Engine, Host, ScriptError};
 use super::flags::{self, ScriptFlags};
 use crate::resp::ReplyBuf;
+
+/// How long a library's code may run at load (Valkey's 500 ms).
+const LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// One registered function.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,14 +42,11 @@ pub struct Library {
 
 pub struct Libraries {
     engine: Engine,
-    /// The library API's table (behind its read-only proxy):
-    /// `register_function` is put there for the time of a load.
-    api: Table,
     /// The globals while a library loads: `server` and `redis` as the
     /// library API.
     load_api: Table,
     /// Where `register_function` puts what it is given, during a load.
-    pending: RefCell<Option<Pending>>,
+    pending: Rc<RefCell<Option<Pending>>>,
     libs: BTreeMap<String, Library>,
     /// Function name → its library.
     owner: HashMap<String, String>,
@@ -123,6 +124,13 @@ impl Libraries {
             };
             api.raw_set(name, v)?;
         }
+        // register_function is there for good: outside a load it says so.
+        let pending: Rc<RefCell<Option<Pending>>> = Rc::default();
+        let p = pending.clone();
+        api.raw_set(
+            "register_function",
+            lua.create_function(move |_, args: MultiValue| register_function(&p, args))?,
+        )?;
         let api_proxy: Value = engine
             .protect
             .call::<MultiValue>(api.clone())?
@@ -135,9 +143,8 @@ impl Libraries {
         let load_api: Table = engine.strict.call(globals)?;
         let libs = Libraries {
             engine,
-            api,
             load_api,
-            pending: RefCell::new(None),
+            pending,
             libs: BTreeMap::new(),
             owner: HashMap::new(),
         };
@@ -170,10 +177,14 @@ impl Libraries {
         self.libs.get(name)
     }
 
-    /// The function `name` and its library.
+    /// The function `name` and its library (names are case-insensitive,
+    /// as in Valkey).
     pub fn function(&self, name: &str) -> Option<(&Library, &FunctionInfo)> {
-        let lib = self.libs.get(self.owner.get(name)?)?;
-        let f = lib.functions.iter().find(|f| f.name == name)?;
+        let lib = self.libs.get(self.owner.get(&name.to_ascii_lowercase())?)?;
+        let f = lib
+            .functions
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))?;
         Some((lib, f))
     }
 
@@ -206,7 +217,7 @@ impl Libraries {
             return Err("ERR No functions registered".into());
         }
         for f in &functions {
-            if let Some(other) = self.owner.get(&f.name) {
+            if let Some(other) = self.owner.get(&f.name.to_ascii_lowercase()) {
                 if *other != name {
                     return Err(format!("ERR Function {} already exists", f.name));
                 }
@@ -217,11 +228,12 @@ impl Libraries {
             let cb: Value = callbacks
                 .raw_get(i + 1)
                 .map_err(|e| format!("ERR {}", error_message(&e)))?;
+            let key = f.name.to_ascii_lowercase();
             self.engine
                 .funcs
-                .raw_set(f.name.as_str(), cb)
+                .raw_set(key.as_str(), cb)
                 .map_err(|e| format!("ERR {}", error_message(&e)))?;
-            self.owner.insert(f.name.clone(), name.clone());
+            self.owner.insert(key, name.clone());
         }
         self.libs.insert(
             name.clone(),
@@ -246,8 +258,9 @@ impl Libraries {
     fn remove(&mut self, name: &str) {
         if let Some(lib) = self.libs.remove(name) {
             for f in &lib.functions {
-                self.owner.remove(&f.name);
-                let _ = self.engine.funcs.raw_set(f.name.as_str(), Value::Nil);
+                let key = f.name.to_ascii_lowercase();
+                self.owner.remove(&key);
+                let _ = self.engine.funcs.raw_set(key.as_str(), Value::Nil);
             }
         }
     }
@@ -272,19 +285,20 @@ impl Libraries {
             functions: Vec::new(),
             callbacks: Some(callbacks.clone()),
         });
-        let pending = &self.pending;
-        let result = lua.scope(|scope| {
-            let register =
-                scope.create_function(|_, args: MultiValue| register_function(pending, args))?;
-            self.api.raw_set("register_function", register)?;
+        let result = (|| {
             self.engine.set_api.call::<()>(self.load_api.clone())?;
+            // A load that runs past LOAD_TIMEOUT is stopped by the hook.
+            self.engine
+                .load_deadline
+                .set(Some(std::time::Instant::now() + LOAD_TIMEOUT));
             let ret = self.engine.runner.call::<MultiValue>(chunk);
+            self.engine.load_deadline.set(None);
+            self.engine.after_load();
             self.engine
                 .set_api
                 .call::<()>(self.engine.globals.clone())?;
-            self.api.raw_set("register_function", Value::Nil)?;
             ret
-        });
+        })();
         let pending = self.pending.borrow_mut().take().unwrap_or_default();
         let ret = result.map_err(err)?;
         let mut it = ret.into_iter();
@@ -304,11 +318,16 @@ impl Libraries {
             if !valid_name(&f.name) {
                 return Err("ERR Function names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
             }
-            if !seen.insert(f.name.as_str()) {
+            if !seen.insert(f.name.to_ascii_lowercase()) {
                 return Err("ERR Function already exists in the library".into());
             }
         }
         Ok((pending.functions, callbacks))
+    }
+
+    /// The last call ended with an error counted already.
+    pub fn error_counted(&self) -> bool {
+        self.engine.error_counted
     }
 
     /// FCALL: runs the function `name` with `keys` and `args`.
@@ -320,7 +339,7 @@ impl Libraries {
         host: &mut dyn Host,
         out: &mut ReplyBuf,
     ) -> Result<(), ScriptError> {
-        let func: Function = match self.engine.funcs.raw_get(name) {
+        let func: Function = match self.engine.funcs.raw_get(name.to_ascii_lowercase()) {
             Ok(f) => f,
             Err(_) => return Err("ERR Function not found".into()),
         };
@@ -391,6 +410,12 @@ fn register_function(pending: &RefCell<Option<Pending>>, args: MultiValue) -> ml
             (name, callback, flags, description)
         }
         2 => {
+            if !matches!(
+                args[0],
+                Value::String(_) | Value::Integer(_) | Value::Number(_)
+            ) {
+                return raise("first argument to server.register_function must be a string");
+            }
             let name = value_string(&args[0]);
             let Value::Function(f) = &args[1] else {
                 return raise("second argument to server.register_function must be a function");

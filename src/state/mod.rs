@@ -48,6 +48,9 @@ pub struct DebugSwitches {
     pub active_expire: bool,
     /// DEBUG PAUSE-CRON: the cron does nothing at all.
     pub pause_cron: bool,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript`
+    /// commands (a test facility).
+    pub allow_noscript: bool,
 }
 
 impl Default for DebugSwitches {
@@ -55,6 +58,7 @@ impl Default for DebugSwitches {
         DebugSwitches {
             active_expire: true,
             pause_cron: false,
+            allow_noscript: false,
         }
     }
 }
@@ -219,6 +223,13 @@ pub struct State {
     pub aof: crate::persist::aof_write::Aof,
     /// The Lua engine and script cache, made on first use (EVAL, SCRIPT).
     pub scripting: Option<Box<crate::script::engine::Engine>>,
+    /// The running command's error was counted already (a script that
+    /// ended with a command's error): the call path counts a failed call
+    /// but not the error again.
+    pub error_counted: bool,
+    /// The running script declared `allow-oom`: its writes are not refused
+    /// over `maxmemory`.
+    pub script_allow_oom: bool,
     /// What INFO shows of the script engine while a script has it out.
     pub scripting_seen: ScriptingSeen,
     /// The function libraries (FUNCTION LOAD), made on first use.
@@ -314,6 +325,8 @@ impl State {
             aof: Default::default(),
             scripting: None,
             scripting_seen: Default::default(),
+            error_counted: false,
+            script_allow_oom: false,
             functions: None,
             functions_counts: (0, 0),
             script_run: None,

@@ -40,6 +40,9 @@ pub struct RunningScript {
     /// That command's arguments (FUNCTION STATS shows them).
     pub command: Vec<bytes::Bytes>,
     pub start: Instant,
+    /// The wall clock then: TIME inside the script gives it (time stands
+    /// still in a script, as in Valkey).
+    pub unix: std::time::Duration,
     /// A write command was called: SCRIPT KILL can no longer stop it.
     pub write_dirty: bool,
     /// Past `busy-reply-threshold`: other clients are being served.
@@ -81,6 +84,9 @@ impl State {
             caller,
             command,
             start: Instant::now(),
+            unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default(),
             write_dirty: false,
             timed_out: false,
             killed: false,
