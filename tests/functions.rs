@@ -267,3 +267,30 @@ fn libraries_survive_restarts() {
         drop(first);
     }
 }
+
+server_test!(names_options_and_timeout_as_valkey, |srv| {
+    transcript(
+        srv,
+        &[
+            (
+                &["FUNCTION", "LOAD", "REPLACE", "#!lua name=test\nredis.register_function('test', function() return 'hello1' end)"],
+                "$4\r\ntest\r\n",
+            ),
+            (&["FCALL", "TEST", "0"], "$6\r\nhello1\r\n"),
+            (&["FCALL", "test", "bad_arg"], "-ERR Bad number of keys provided\r\n"),
+            (
+                &["FUNCTION", "LOAD", "REPLACE", "#!lua name=lib2\nserver.register_function(nil, function() return 1 end)"],
+                "-ERR Error registering functions: ERR first argument to server.register_function must be a string\r\n",
+            ),
+            (
+                &["FUNCTION", "LOAD", "foo", "REPLACE", "#!lua name=lib2\nserver.register_function('a', function() return 1 end)"],
+                "-ERR Unknown option given: foo\r\n",
+            ),
+            (
+                &["FUNCTION", "LOAD", "#!lua name=lib3\nlocal a = 1\nwhile 1 do a = a + 1 end"],
+                "-ERR Error registering functions: ERR FUNCTION LOAD timeout\r\n",
+            ),
+            (&["PING"], "+PONG\r\n"),
+        ],
+    );
+});

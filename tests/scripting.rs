@@ -347,3 +347,67 @@ fn debug_can_let_scripts_call_noscript_commands() {
         );
     }
 }
+
+/// Errors counted as Valkey 9.1 counts them, and the memory limit against
+/// a script's flags (transcripts of Valkey 9.1).
+#[test]
+fn errorstats_and_allow_oom_as_valkey() {
+    let srv = common::Server::start(1);
+    let oom = "-OOM command not allowed when used memory > 'maxmemory'.";
+    transcript(
+        &srv,
+        &[
+            (&["CONFIG", "RESETSTAT"], OK),
+            (&["CONFIG", "SET", "maxmemory", "1"], OK),
+            (
+                &["EVAL", "return redis.call('set','x','y')", "1", "x"],
+                &format!("{oom} script: on @user_script:1.\r\n"),
+            ),
+            (
+                &["INFO", "errorstats"],
+                "$37\r\n# Errorstats\r\nerrorstat_OOM:count=1\r\n\r\n",
+            ),
+            (
+                &[
+                    "EVAL",
+                    "#!lua flags=allow-oom\nreturn redis.call('set','x','y')",
+                    "1",
+                    "x",
+                ],
+                OK,
+            ),
+            (
+                &["EVAL", "#!lua flags=\nreturn 1", "0"],
+                &format!("{oom}\r\n"),
+            ),
+            (&["CONFIG", "SET", "maxmemory", "0"], OK),
+            (&["CONFIG", "RESETSTAT"], OK),
+            (
+                &["EVAL", "return redis.pcall('select',99)", "0"],
+                "-ERR DB index is out of range\r\n",
+            ),
+            (
+                &["INFO", "errorstats"],
+                "$37\r\n# Errorstats\r\nerrorstat_ERR:count=1\r\n\r\n",
+            ),
+            (&["EVAL", "return {err='MY custom'}", "0"], "-MY custom\r\n"),
+            (
+                &["INFO", "errorstats"],
+                "$59\r\n# Errorstats\r\nerrorstat_ERR:count=1\r\nerrorstat_MY:count=1\r\n\r\n",
+            ),
+        ],
+    );
+}
+
+server_test!(time_stands_still_in_a_script, |srv| {
+    let mut s = srv.raw();
+    let r = q(
+        &mut s,
+        &[
+            "EVAL",
+            "local a = redis.call('TIME') local x = 0 for i = 1, 3000000 do x = x + i end local b = redis.call('TIME') return {a[1] == b[1] and a[2] == b[2], a[1]}",
+            "0",
+        ],
+    );
+    assert!(r.starts_with("*2\r\n:1\r\n"), "{r}");
+});

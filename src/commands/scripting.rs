@@ -298,10 +298,9 @@ pub(super) fn prepare(
         check_may_write(ctx, ro)?;
     }
     if !compat && flags & (sflags::ALLOW_OOM | sflags::NO_WRITES) == 0 && over_maxmemory(ctx) {
-        return Err(
-            "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
-                .into(),
-        );
+        // Refused before it starts, as any deny-oom command (Valkey turns
+        // a script's flags into the command's own).
+        return Err("OOM command not allowed when used memory > 'maxmemory'.".into());
     }
     ctx.set_script_allow_oom(!compat && flags & sflags::ALLOW_OOM != 0);
     Ok(ro || (!compat && flags & sflags::NO_WRITES != 0))
