@@ -2,58 +2,9 @@
 //! for encoding and glibc's `strtod` for decoding, reproduced exactly
 //! (rounding, exponent form, hex floats, inf/nan spellings and NaN payloads).
 
-use std::fmt::Write as _;
-
-/// printf's `%.<precision>g`, as glibc writes it.
+/// printf's `%.<precision>g`, as glibc writes it (`util::num::format_g`).
 pub(crate) fn format_g(out: &mut Vec<u8>, n: f64, precision: usize) {
-    if n.is_nan() {
-        out.extend_from_slice(if n.is_sign_negative() {
-            b"-nan"
-        } else {
-            b"nan"
-        });
-        return;
-    }
-    if n.is_infinite() {
-        out.extend_from_slice(if n < 0.0 { b"-inf" } else { b"inf" });
-        return;
-    }
-    let p = precision.max(1);
-    // Integers with at most `p` digits print as themselves.
-    if n.fract() == 0.0 && n.abs() < 10f64.powi(p as i32) && !(n == 0.0 && n.is_sign_negative()) {
-        let mut s = String::new();
-        let _ = write!(s, "{}", n as i64);
-        out.extend_from_slice(s.as_bytes());
-        return;
-    }
-    let mut sci = String::new();
-    let _ = write!(sci, "{:.*e}", p - 1, n);
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if exp < -4 || exp >= p as i32 {
-        out.extend_from_slice(strip_fraction_zeros(mantissa).as_bytes());
-        out.push(b'e');
-        out.push(if exp < 0 { b'-' } else { b'+' });
-        let abs = exp.unsigned_abs();
-        if abs < 10 {
-            out.push(b'0');
-        }
-        let mut digits = String::new();
-        let _ = write!(digits, "{abs}");
-        out.extend_from_slice(digits.as_bytes());
-    } else {
-        let mut fixed = String::new();
-        let _ = write!(fixed, "{:.*}", (p as i32 - 1 - exp) as usize, n);
-        out.extend_from_slice(strip_fraction_zeros(&fixed).as_bytes());
-    }
-}
-
-/// Drops trailing zeros of a fraction, and its '.' if nothing remains.
-fn strip_fraction_zeros(s: &str) -> &str {
-    if !s.contains('.') {
-        return s;
-    }
-    s.trim_end_matches('0').trim_end_matches('.')
+    out.extend_from_slice(crate::util::num::format_g(n, precision).as_bytes());
 }
 
 /// glibc's `strtod` (C locale) on the NUL-terminated view of `s` from
