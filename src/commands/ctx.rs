@@ -219,7 +219,27 @@ impl<'a> Ctx<'a> {
             keys: keys.to_vec(),
             deadline: timeout.map(|t| Instant::now() + t),
             timeout_reply: reply,
+            wake_on_change: false,
         });
+    }
+
+    /// `block`, and the command is also run again when one of `keys` is
+    /// deleted, replaced or flushed (XREADGROUP: its retry then fails with
+    /// NOGROUP or WRONGTYPE, as Valkey's).
+    pub fn block_until_changed(
+        &mut self,
+        keys: &[Bytes],
+        timeout: Option<Duration>,
+        reply: TimeoutReply,
+    ) {
+        self.srv.blocking.request(BlockRequest {
+            keys: keys.to_vec(),
+            deadline: timeout.map(|t| Instant::now() + t),
+            timeout_reply: reply,
+            wake_on_change: true,
+        });
+        // Modified keys are collected while such a waiter exists.
+        self.srv.sync_key_tracking();
     }
 
     /// True when this run is a blocked client's retry (it stays blocked
@@ -538,6 +558,7 @@ impl<'a> Ctx<'a> {
     /// before the change: watchers of keys that change fail their EXEC.
     pub fn db_changing(&mut self, emptied: usize, replaced_with: Option<usize>) {
         let srv = &mut *self.srv;
+        srv.blocking.db_changed(emptied);
         if replaced_with.is_none() {
             // Client-side caching: every key is invalid (a null message).
             srv.tracking.flushed();

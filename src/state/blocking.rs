@@ -54,6 +54,10 @@ pub struct BlockRequest {
     /// None: wait forever (timeout 0).
     pub deadline: Option<Instant>,
     pub timeout_reply: TimeoutReply,
+    /// Also retried when a key it waits on is changed in any way (deleted,
+    /// replaced, flushed): XREADGROUP, whose retry then fails as Valkey's
+    /// does (its group or stream gone).
+    pub wake_on_change: bool,
 }
 
 /// A client's pipeline, suspended while it is blocked: the commands after
@@ -72,6 +76,7 @@ pub struct Wait {
     pub keys: Vec<Bytes>,
     pub deadline: Option<Instant>,
     pub timeout_reply: TimeoutReply,
+    pub wake_on_change: bool,
     /// The blocked command, run again when a key is ready.
     pub argv: Argv,
     pub cmd: CmdId,
@@ -99,6 +104,8 @@ pub struct Blocking {
     /// Earlier run time of the blocked command being retried, counted
     /// when the retry completes it.
     carried_nsec: u64,
+    /// Waiters with `wake_on_change`.
+    change_waiters: usize,
 }
 
 impl Blocking {
@@ -179,6 +186,7 @@ impl Blocking {
                 .or_default()
                 .push_back(client);
         }
+        self.change_waiters += usize::from(req.wake_on_change);
         self.waits.insert(
             client,
             Wait {
@@ -186,6 +194,7 @@ impl Blocking {
                 keys: req.keys,
                 deadline: req.deadline,
                 timeout_reply: req.timeout_reply,
+                wake_on_change: req.wake_on_change,
                 argv,
                 cmd,
                 nsec,
@@ -197,6 +206,7 @@ impl Blocking {
     /// Takes `client` out of the blocked state, with what it waited for.
     pub fn unblock(&mut self, client: ClientId) -> Option<Wait> {
         let w = self.waits.remove(&client)?;
+        self.change_waiters -= usize::from(w.wake_on_change);
         for k in &w.keys {
             let key = (w.db, k.clone());
             if let Some(q) = self.queues.get_mut(&key) {
@@ -218,6 +228,38 @@ impl Blocking {
         let k = (db, Bytes::copy_from_slice(key));
         if self.queues.contains_key(&k) && !self.ready.contains(&k) {
             self.ready.push(k);
+        }
+    }
+
+    /// True while a waiter (or the request being made) wants to hear of
+    /// any change to its keys.
+    pub fn wants_changes(&self) -> bool {
+        self.change_waiters > 0 || self.request.as_ref().is_some_and(|r| r.wake_on_change)
+    }
+
+    /// `key` in `db` was changed (modified, deleted, replaced): ready for
+    /// the waiters that want to hear of it.
+    pub fn key_changed(&mut self, db: usize, key: &[u8]) {
+        if self.change_waiters == 0 {
+            return;
+        }
+        let k = (db, Bytes::copy_from_slice(key));
+        let wanted = self.queues.get(&k).is_some_and(|q| {
+            q.iter()
+                .any(|c| self.waits.get(c).is_some_and(|w| w.wake_on_change))
+        });
+        if wanted && !self.ready.contains(&k) {
+            self.ready.push(k);
+        }
+    }
+
+    /// Every key of `db` changed (FLUSHDB, FLUSHALL).
+    pub fn db_changed(&mut self, db: usize) {
+        if self.change_waiters == 0 {
+            return;
+        }
+        for key in self.keys_in(db) {
+            self.key_changed(db, &key);
         }
     }
 
@@ -296,6 +338,7 @@ mod tests {
                 .collect(),
             deadline: None,
             timeout_reply: TimeoutReply::NullArray,
+            wake_on_change: false,
         }
     }
 
@@ -323,6 +366,33 @@ mod tests {
         b.unblock(9);
         assert!(b.is_empty());
         b.signal_ready(0, b"a");
+        assert!(!b.has_ready());
+    }
+
+    #[test]
+    fn change_waiters_hear_of_changes_only() {
+        let mut b = Blocking::default();
+        b.block(1, 0, req(&["list"]), Argv::default(), 0, 0);
+        // A change to a key only plain waiters wait on wakes nobody.
+        b.key_changed(0, b"list");
+        assert!(!b.has_ready() && !b.wants_changes());
+        let mut r = req(&["s"]);
+        r.wake_on_change = true;
+        b.request(r);
+        assert!(b.wants_changes());
+        let (r, _) = b.take_request().expect("request");
+        b.block(2, 0, r, Argv::default(), 0, 0);
+        b.key_changed(0, b"other");
+        b.key_changed(1, b"s");
+        assert!(!b.has_ready());
+        b.key_changed(0, b"s");
+        b.key_changed(0, b"s");
+        assert_eq!(b.take_ready(), vec![(0, Bytes::from_static(b"s"))]);
+        b.db_changed(0);
+        assert_eq!(b.take_ready(), vec![(0, Bytes::from_static(b"s"))]);
+        b.unblock(2);
+        assert!(!b.wants_changes());
+        b.db_changed(0);
         assert!(!b.has_ready());
     }
 }

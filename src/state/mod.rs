@@ -397,7 +397,10 @@ impl State {
     /// Modified keys are collected while a test keeps them or any client
     /// WATCHes a key; call after watches change.
     pub fn sync_key_tracking(&mut self) {
-        let on = self.keep_modified || !self.watches.is_empty() || self.tracking.client_count() > 0;
+        let on = self.keep_modified
+            || !self.watches.is_empty()
+            || self.tracking.client_count() > 0
+            || self.blocking.wants_changes();
         if on != self.effects.tracking_keys() {
             self.effects.listen(self.effects.propagating(), on);
             self.log_expired();
@@ -415,6 +418,14 @@ impl State {
         }
         if self.tracking.client_count() > 0 {
             self.invalidate_tracked(clients, from, current);
+        }
+        if self.blocking.wants_changes() {
+            for (db, key) in &self.effects.modified[from..] {
+                self.blocking.key_changed(*db, key);
+            }
+        } else if self.watches.is_empty() && self.tracking.client_count() == 0 {
+            // The last waiter that wanted changes has gone.
+            self.sync_key_tracking();
         }
         if !self.watches.is_empty() {
             for (db, key) in &self.effects.modified[from..] {
