@@ -44,14 +44,14 @@ impl StreamMeta {
     /// True when a deleted entry lies within `start..=end` (None: the
     /// open ends), so a read counter cannot be carried across it.
     pub fn range_has_tombstones(&self, start: Option<StreamId>, end: Option<StreamId>) -> bool {
-        if self.length == 0 || self.max_deleted_id == StreamId::ZERO {
+        if self.length == 0 || self.max_deleted_id == StreamId::MIN {
             return false;
         }
         // The latest tombstone lies before the first entry: none is left.
         if self.first_id > self.max_deleted_id {
             return false;
         }
-        let start = start.unwrap_or(StreamId::ZERO);
+        let start = start.unwrap_or(StreamId::MIN);
         let end = end.unwrap_or(StreamId::MAX);
         start <= self.max_deleted_id && self.max_deleted_id <= end
     }
@@ -73,7 +73,7 @@ impl StreamMeta {
             return INVALID_ENTRIES_READ;
         }
         let no_fragmentation =
-            self.max_deleted_id == StreamId::ZERO || self.max_deleted_id < self.first_id;
+            self.max_deleted_id == StreamId::MIN || self.max_deleted_id < self.first_id;
         if no_fragmentation {
             if id < self.first_id {
                 return added - self.length as i64;
