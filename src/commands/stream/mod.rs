@@ -2,6 +2,16 @@
 //! XREAD and XINFO STREAM, over `keyspace::stream`. Consumer-group
 //! commands live with the consumer-group code.
 
+// ---- consumer groups (branch h-cgroup) ----
+pub mod cg_access;
+pub mod cg_rows;
+pub mod cg_util;
+pub mod claim;
+pub mod groups;
+pub mod info_groups;
+pub mod readgroup;
+// ---- end of consumer groups ----
+
 use super::digest::mix_digest;
 use crate::keyspace::stream::{elem_bytes, Stream, StreamId};
 

@@ -22,6 +22,7 @@
 mod json;
 mod notify;
 mod restore;
+mod stream_groups;
 
 use std::collections::BTreeSet;
 
