@@ -58,21 +58,278 @@ pub struct RdbGroup {
 // fill (branch h-cgroup); the codec around them is complete.
 
 /// The stream's groups built from their RDB form (the stream's entries and
-/// metadata are loaded already). Err: the record is refused.
+/// metadata are loaded already). Err: the record is refused, with the
+/// checks Valkey's loader makes (duplicate group, consumer or pending
+/// entry; a consumer's entry missing from its group's PEL) and one more:
+/// every pending entry must have an owner.
 fn groups_from_rdb(
-    _s: &Stream,
+    s: &Stream,
     groups: Vec<RdbGroup>,
 ) -> std::result::Result<Option<Box<Groups>>, String> {
+    use crate::keyspace::stream::cgroup::Group;
     if groups.is_empty() {
         return Ok(None);
     }
-    Err("stream consumer groups are not supported yet".into())
+    let meta = crate::keyspace::stream::cgroup::StreamMeta::of(s);
+    let mut out = Groups::default();
+    for g in groups {
+        // A type 15 record has no read counter: estimated as Valkey does.
+        let entries_read = match g.entries_read {
+            Some(n) => n as i64,
+            None => meta.estimate_distance(g.last_id),
+        };
+        let mut group = Group::new(g.last_id, entries_read);
+        for n in &g.pel {
+            if !group.load_pending(n.id, n.delivery_time, n.delivery_count) {
+                return Err("Duplicated global PEL entry loading stream consumer group".into());
+            }
+        }
+        for c in &g.consumers {
+            let (slot, created) = group.create_consumer(&c.name, c.seen_time);
+            if !created {
+                return Err("Duplicate stream consumer detected.".into());
+            }
+            if let Some(cons) = group.consumer_mut(slot) {
+                cons.active_time = c.active_time;
+            }
+            for &id in &c.pel {
+                if group.pending(id).is_none() {
+                    return Err("Consumer entry not found in group global PEL".into());
+                }
+                if !group.attach(id, slot) {
+                    return Err(
+                        "Duplicated consumer PEL entry loading a stream consumer group".into(),
+                    );
+                }
+            }
+        }
+        if !group.all_owned() {
+            return Err("Stream CG PEL entry without consumer".into());
+        }
+        if !out.insert(&g.name, group) {
+            return Err("Duplicated consumer group name".into());
+        }
+    }
+    Ok(Some(Box::new(out)))
 }
 
 /// The stream's groups in RDB form, in the order Valkey writes them (its
 /// groups radix tree: by name bytes).
-fn groups_to_rdb(_s: &Stream) -> Vec<RdbGroup> {
-    Vec::new()
+fn groups_to_rdb(s: &Stream) -> Vec<RdbGroup> {
+    let Some(gs) = s.groups.as_deref() else {
+        return Vec::new();
+    };
+    gs.iter()
+        .map(|(name, g)| RdbGroup {
+            name: name.to_vec(),
+            last_id: g.last_id,
+            entries_read: Some(g.entries_read as u64),
+            pel: g
+                .pel_from(StreamId::MIN)
+                .map(|(&id, n)| RdbNack {
+                    id,
+                    delivery_time: n.delivery_time,
+                    delivery_count: n.delivery_count,
+                })
+                .collect(),
+            consumers: g
+                .consumers()
+                .map(|c| RdbConsumer {
+                    name: c.name.to_vec(),
+                    seen_time: c.seen_time,
+                    active_time: c.active_time,
+                    pel: c.pel.iter().copied().collect(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The commands an AOF rewrite writes for a stream's groups (Valkey's
+/// rewriteStreamObject): per group `XGROUP CREATE key group last
+/// ENTRIESREAD n`, then per consumer its pending entries as `XCLAIM key
+/// group consumer 0 id TIME t RETRYCOUNT n JUSTID FORCE`, or `XGROUP
+/// CREATECONSUMER` for one with none.
+fn groups_aof_commands(key: &[u8], s: &Stream, emit: &mut impl FnMut(&[&[u8]])) {
+    let Some(gs) = s.groups.as_deref() else {
+        return;
+    };
+    for (name, g) in gs.iter() {
+        let last = g.last_id.to_bytes();
+        let read = g.entries_read.to_string();
+        emit(&[
+            b"XGROUP",
+            b"CREATE",
+            key,
+            name,
+            &last,
+            b"ENTRIESREAD",
+            read.as_bytes(),
+        ]);
+        for c in g.consumers() {
+            if c.pel.is_empty() {
+                emit(&[b"XGROUP", b"CREATECONSUMER", key, name, &c.name]);
+                continue;
+            }
+            for &id in &c.pel {
+                let Some(n) = g.pending(id) else { continue };
+                let idb = id.to_bytes();
+                let time = n.delivery_time.to_string();
+                let count = n.delivery_count.to_string();
+                emit(&[
+                    b"XCLAIM",
+                    key,
+                    name,
+                    &c.name,
+                    b"0",
+                    &idb,
+                    b"TIME",
+                    time.as_bytes(),
+                    b"RETRYCOUNT",
+                    count.as_bytes(),
+                    b"JUSTID",
+                    b"FORCE",
+                ]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::*;
+    use crate::keyspace::stream::NodeLimits;
+
+    fn with_groups() -> Stream {
+        let mut s = Stream::new();
+        for ms in 1..=4u64 {
+            s.append(StreamId::new(ms, 0), &[b"f", b"v"], NodeLimits::default())
+                .expect("append");
+        }
+        let gs = s.groups.get_or_insert_with(Box::default);
+        gs.create(b"zz", StreamId::new(2, 0), 2);
+        gs.create(b"aa", StreamId::MIN, -1);
+        let g = gs.get_mut(b"zz").expect("group");
+        let (bob, _) = g.create_consumer(b"bob", 100);
+        let (al, _) = g.create_consumer(b"al", 50);
+        g.create_consumer(b"idle", 7);
+        g.deliver(StreamId::new(1, 0), bob, 110);
+        g.deliver(StreamId::new(2, 0), al, 120);
+        g.redeliver(StreamId::new(2, 0), 130);
+        s
+    }
+
+    fn record(s: &Stream) -> Vec<u8> {
+        let mut out = vec![];
+        write_stream(&mut out, s, false);
+        out
+    }
+
+    #[test]
+    fn groups_round_trip() {
+        let s = with_groups();
+        let out = record(&s);
+        let mut r = Reader::new(&out[1..]);
+        let back = read_stream(&mut r, TYPE_STREAM_LISTPACKS_3).expect("reads back");
+        assert!(r.is_empty());
+        let (a, b) = (groups_to_rdb(&s), groups_to_rdb(&back));
+        assert_eq!(a, b);
+        assert_eq!(
+            a.iter().map(|g| &g.name[..]).collect::<Vec<_>>(),
+            [&b"aa"[..], b"zz"]
+        );
+        assert_eq!(a[0].entries_read, Some(u64::MAX));
+        let zz = &a[1];
+        assert_eq!(zz.pel.len(), 2);
+        assert_eq!(zz.pel[1].delivery_count, 2);
+        assert_eq!(
+            zz.consumers.iter().map(|c| &c.name[..]).collect::<Vec<_>>(),
+            [&b"al"[..], b"bob", b"idle"]
+        );
+        assert_eq!(zz.consumers[0].active_time, 120);
+        assert_eq!(zz.consumers[2].active_time, -1);
+        let g = back
+            .groups
+            .as_deref()
+            .and_then(|gs| gs.get(b"zz"))
+            .expect("zz");
+        let n = g.pending(StreamId::new(1, 0)).expect("pending");
+        assert_eq!(g.owner_name(n), b"bob");
+    }
+
+    #[test]
+    fn refuses_inconsistent_groups() {
+        let s = with_groups();
+        let bad = |f: &dyn Fn(&mut Vec<RdbGroup>)| {
+            let mut gs = groups_to_rdb(&s);
+            f(&mut gs);
+            groups_from_rdb(&s, gs).err().expect("refused")
+        };
+        assert_eq!(
+            bad(&|g| g[1].name = b"aa".to_vec()),
+            "Duplicated consumer group name"
+        );
+        assert_eq!(
+            bad(&|g| {
+                let n = g[1].pel[0].clone();
+                g[1].pel.push(n)
+            }),
+            "Duplicated global PEL entry loading stream consumer group"
+        );
+        assert_eq!(
+            bad(&|g| {
+                let c = g[1].consumers[0].clone();
+                g[1].consumers.push(c)
+            }),
+            "Duplicate stream consumer detected."
+        );
+        assert_eq!(
+            bad(&|g| g[1].consumers[0].pel.push(StreamId::new(9, 0))),
+            "Consumer entry not found in group global PEL"
+        );
+        assert_eq!(
+            bad(&|g| g[1].consumers[0].pel.clear()),
+            "Stream CG PEL entry without consumer"
+        );
+        assert_eq!(
+            bad(&|g| {
+                let id = g[1].consumers[0].pel[0];
+                g[1].consumers[1].pel.push(id)
+            }),
+            "Duplicated consumer PEL entry loading a stream consumer group"
+        );
+        // A type 15 record's group gets its read counter estimated.
+        let mut gs = groups_to_rdb(&s);
+        gs[1].entries_read = None;
+        gs[1].last_id = StreamId::new(4, 0);
+        let loaded = groups_from_rdb(&s, gs).expect("ok").expect("groups");
+        assert_eq!(loaded.get(b"zz").expect("zz").entries_read, 4);
+    }
+
+    #[test]
+    fn groups_in_aof_rewrite() {
+        let s = with_groups();
+        let mut cmds = Vec::new();
+        aof_commands(b"k", &s, |a| {
+            cmds.push(
+                a.iter()
+                    .map(|x| String::from_utf8_lossy(x).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        });
+        let tail: Vec<&str> = cmds.iter().skip(5).map(|c| c.as_str()).collect();
+        assert_eq!(
+            tail,
+            [
+                "XGROUP CREATE k aa 0-0 ENTRIESREAD -1",
+                "XGROUP CREATE k zz 2-0 ENTRIESREAD 2",
+                "XCLAIM k zz al 0 2-0 TIME 130 RETRYCOUNT 2 JUSTID FORCE",
+                "XCLAIM k zz bob 0 1-0 TIME 110 RETRYCOUNT 1 JUSTID FORCE",
+                "XGROUP CREATECONSUMER k zz idle",
+            ]
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -303,6 +560,7 @@ pub fn aof_commands(key: &[u8], s: &Stream, mut emit: impl FnMut(&[&[u8]])) {
         b"MAXDELETEDID",
         &maxdel,
     ]);
+    groups_aof_commands(key, s, &mut emit);
 }
 
 #[cfg(test)]

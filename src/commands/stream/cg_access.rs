@@ -48,13 +48,7 @@ pub fn groups_mut_existing(s: &mut Stream) -> Option<&mut Groups> {
 }
 
 pub fn meta(s: &Stream) -> StreamMeta {
-    StreamMeta {
-        length: s.length,
-        last_id: s.last_id,
-        first_id: s.first_id,
-        max_deleted_id: s.max_deleted_entry_id,
-        entries_added: s.entries_added,
-    }
+    StreamMeta::of(s)
 }
 
 /// The last live entry's id (Valkey's streamLastValidID).

@@ -41,6 +41,17 @@ pub struct StreamMeta {
 }
 
 impl StreamMeta {
+    /// The counters of `s`.
+    pub fn of(s: &super::Stream) -> StreamMeta {
+        StreamMeta {
+            length: s.length,
+            last_id: s.last_id,
+            first_id: s.first_id,
+            max_deleted_id: s.max_deleted_entry_id,
+            entries_added: s.entries_added,
+        }
+    }
+
     /// True when a deleted entry lies within `start..=end` (None: the
     /// open ends), so a read counter cannot be carried across it.
     pub fn range_has_tombstones(&self, start: Option<StreamId>, end: Option<StreamId>) -> bool {
