@@ -303,6 +303,7 @@ mod tests {
                 .collect(),
             deadline: None,
             timeout_reply: TimeoutReply::NullArray,
+            retry_argv: None,
         }
     }
 

@@ -401,7 +401,7 @@ pub fn xsetid(ctx: &mut Ctx) -> CmdResult {
     if !max_deleted.is_zero() {
         s.max_deleted_entry_id = max_deleted;
     }
-    ctx.modified(key);
+    // Valkey 9.1 signals no modified key here (WATCH does not fail).
     ctx.notify(notify::STREAM, "xsetid", key);
     ctx.dirty(1);
     ctx.out.ok();
