@@ -58,6 +58,9 @@ pub struct BlockRequest {
     /// replaced, flushed): XREADGROUP, whose retry then fails as Valkey's
     /// does (its group or stream gone).
     pub wake_on_change: bool,
+    /// The arguments to retry with instead of the command's own (XREAD
+    /// resolves `$` to the stream's last ID when it blocks).
+    pub retry_argv: Option<Vec<Bytes>>,
 }
 
 /// A client's pipeline, suspended while it is blocked: the commands after
@@ -180,6 +183,10 @@ impl Blocking {
         cmd: CmdId,
         nsec: u64,
     ) {
+        let argv = match req.retry_argv {
+            Some(a) => a,
+            None => argv,
+        };
         for k in &req.keys {
             self.queues
                 .entry((db, k.clone()))
@@ -339,6 +346,7 @@ mod tests {
             deadline: None,
             timeout_reply: TimeoutReply::NullArray,
             wake_on_change: false,
+            retry_argv: None,
         }
     }
 

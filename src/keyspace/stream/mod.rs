@@ -248,6 +248,13 @@ impl Stream {
             .map(|e| e.id)
     }
 
+    /// The first entry's ID, deleted ones included (Valkey's
+    /// `streamGetEdgeID` without skipping tombstones); None when empty.
+    pub fn first_id_with_tombstones(&self) -> Option<StreamId> {
+        let (&master, node) = self.nodes.iter().next()?;
+        node.edge_id(master, false)
+    }
+
     /// Marks the live entry `id` deleted (its node goes when it was the
     /// last live one there). True if it existed. The caller updates
     /// `first_id` / `max_deleted_entry_id` as XDEL does (see `xdel`).
