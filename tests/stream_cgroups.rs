@@ -170,12 +170,43 @@ fn one(key: &str, id: &str, f: &str, v: &str) -> String {
 
 server_test!(blocked_readers_served_in_order, |srv| {
     let mut s = srv.raw();
-    assert_eq!(q(&mut s, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]), "+OK\r\n");
+    assert_eq!(
+        q(&mut s, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]),
+        "+OK\r\n"
+    );
     let mut a = srv.raw();
     let mut b = srv.raw();
-    send(&mut a, &["XREADGROUP", "GROUP", "g", "a", "COUNT", "1", "BLOCK", "0", "STREAMS", "s", ">"]);
+    send(
+        &mut a,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "a",
+            "COUNT",
+            "1",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "s",
+            ">",
+        ],
+    );
     wait_blocked(&mut s, 1);
-    send(&mut b, &["XREADGROUP", "GROUP", "g", "b", "BLOCK", "0", "STREAMS", "s", ">"]);
+    send(
+        &mut b,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "b",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "s",
+            ">",
+        ],
+    );
     wait_blocked(&mut s, 2);
     assert_eq!(q(&mut s, &["XADD", "s", "1-0", "f", "x"]), "$3\r\n1-0\r\n");
     assert_eq!(reply(&mut a), one("s", "1-0", "f", "x"));
@@ -190,7 +221,20 @@ server_test!(blocked_readers_served_in_order, |srv| {
     );
     // A timeout replies a null array.
     assert_eq!(
-        q(&mut s, &["XREADGROUP", "GROUP", "g", "a", "BLOCK", "50", "STREAMS", "s", ">"]),
+        q(
+            &mut s,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "a",
+                "BLOCK",
+                "50",
+                "STREAMS",
+                "s",
+                ">"
+            ]
+        ),
         "*-1\r\n"
     );
 });
@@ -198,7 +242,17 @@ server_test!(blocked_readers_served_in_order, |srv| {
 server_test!(blocked_reader_sees_group_and_key_go, |srv| {
     let mut s = srv.raw();
     let mut r = srv.raw();
-    let read = ["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"];
+    let read = [
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "c",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+    ];
     q(&mut s, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
     send(&mut r, &read);
     wait_blocked(&mut s, 1);
@@ -231,7 +285,20 @@ server_test!(no_blocking_in_multi, |srv| {
     q(&mut s, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
     assert_eq!(q(&mut s, &["MULTI"]), "+OK\r\n");
     assert_eq!(
-        q(&mut s, &["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"]),
+        q(
+            &mut s,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "s",
+                ">"
+            ]
+        ),
         "+QUEUED\r\n"
     );
     assert_eq!(q(&mut s, &["EXEC"]), "*1\r\n*-1\r\n");

@@ -303,50 +303,40 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 /// XINFO CONSUMERS, a subcommand row of the stream family's XINFO.
 pub const XINFO_CONSUMERS: CommandSpec = CommandSpec {
-                name: "xinfo|consumers",
-                arity: 4,
-                flags: READONLY,
-                keys: KeySpec::range(2, 2, 1),
-                handler: info_groups::xinfo_consumers,
-                subcommands: &[],
-                doc: &Doc {
-                    summary: "Lists the consumers of a consumer group.",
-                    complexity: "O(1)",
-                    tips: &["nondeterministic_output"],
-                    key_specs: &[
-                        ks::one(2, ks::RO | ks::ACCESS),
-                    ],
-                    args: &[
-                        arg::key("key", 0),
-                        arg::string("group"),
-                    ],
-                    history: &[
-                        ("7.2.0", "The inactive field; idle is the time since the consumer was last seen."),
-                    ],
-                    ..Doc::new(Group::Stream, "5.0.0", acl::STREAM)
-                },
-            };
+    name: "xinfo|consumers",
+    arity: 4,
+    flags: READONLY,
+    keys: KeySpec::range(2, 2, 1),
+    handler: info_groups::xinfo_consumers,
+    subcommands: &[],
+    doc: &Doc {
+        summary: "Lists the consumers of a consumer group.",
+        complexity: "O(1)",
+        tips: &["nondeterministic_output"],
+        key_specs: &[ks::one(2, ks::RO | ks::ACCESS)],
+        args: &[arg::key("key", 0), arg::string("group")],
+        history: &[(
+            "7.2.0",
+            "The inactive field; idle is the time since the consumer was last seen.",
+        )],
+        ..Doc::new(Group::Stream, "5.0.0", acl::STREAM)
+    },
+};
 
 /// XINFO GROUPS, likewise.
 pub const XINFO_GROUPS: CommandSpec = CommandSpec {
-                name: "xinfo|groups",
-                arity: 3,
-                flags: READONLY,
-                keys: KeySpec::range(2, 2, 1),
-                handler: info_groups::xinfo_groups,
-                subcommands: &[],
-                doc: &Doc {
-                    summary: "Lists the consumer groups of a stream.",
-                    complexity: "O(1)",
-                    key_specs: &[
-                        ks::one(2, ks::RO | ks::ACCESS),
-                    ],
-                    args: &[
-                        arg::key("key", 0),
-                    ],
-                    history: &[
-                        ("7.0.0", "The entries-read and lag fields."),
-                    ],
-                    ..Doc::new(Group::Stream, "5.0.0", acl::STREAM)
-                },
-            };
+    name: "xinfo|groups",
+    arity: 3,
+    flags: READONLY,
+    keys: KeySpec::range(2, 2, 1),
+    handler: info_groups::xinfo_groups,
+    subcommands: &[],
+    doc: &Doc {
+        summary: "Lists the consumer groups of a stream.",
+        complexity: "O(1)",
+        key_specs: &[ks::one(2, ks::RO | ks::ACCESS)],
+        args: &[arg::key("key", 0)],
+        history: &[("7.0.0", "The entries-read and lag fields.")],
+        ..Doc::new(Group::Stream, "5.0.0", acl::STREAM)
+    },
+};

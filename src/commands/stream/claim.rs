@@ -26,6 +26,23 @@ const BAD_IDLE: &str = "ERR Invalid IDLE option argument for XCLAIM";
 const BAD_TIME: &str = "ERR Invalid TIME option argument for XCLAIM";
 const BAD_RETRYCOUNT: &str = "ERR Invalid RETRYCOUNT option argument for XCLAIM";
 const COUNT_RANGE: &str = "ERR COUNT must be > 0";
+const COUNT_TOO_HIGH: &str =
+    "ERR Insufficient memory, failed allocating transient memory, COUNT too high.";
+
+/// Whether an allocation of `bytes` could succeed: not beyond the
+/// machine's memory and swap (what the kernel's overcommit check refuses).
+fn could_allocate(bytes: u64) -> bool {
+    // SAFETY: sysinfo only writes the struct it is given.
+    let mut si: libc::sysinfo = unsafe { std::mem::zeroed() };
+    if unsafe { libc::sysinfo(&mut si) } != 0 {
+        return true;
+    }
+    let unit = u64::from(si.mem_unit.max(1));
+    let total = (si.totalram as u64)
+        .saturating_add(si.totalswap as u64)
+        .saturating_mul(unit);
+    bytes <= total
+}
 
 /// The group `name` of a stream found by the caller.
 fn group_mut<'a>(s: &'a mut Stream, name: &[u8]) -> Option<&'a mut Group> {
@@ -226,6 +243,17 @@ pub fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
             return Err(SYNTAX.into());
         }
         j += 1;
+    }
+    {
+        let s = stream_mut(ctx.db(), &argv[1], now)?;
+        if s.and_then(|s| group_mut(s, &argv[2])).is_none() {
+            return Err(no_key_or_group(&argv[1], &argv[2], ""));
+        }
+    }
+    // Valkey allocates COUNT deleted ids up front and fails when it cannot:
+    // the same answer here, without the allocation.
+    if !could_allocate((count as u64).saturating_mul(16)) {
+        return Err(COUNT_TOO_HIGH.into());
     }
     let (slot, created) = consumer_of(ctx)?;
     let propagating = ctx.propagating();
