@@ -211,8 +211,12 @@ fn info_clients(s: &mut String, st: &State, clients: &Clients) {
     );
     kv(s, "clients_in_timeout_table", 0);
     kv(s, "total_watched_keys", st.watches.len());
-    kv(s, "total_blocking_keys", 0);
-    kv(s, "total_blocking_keys_on_nokey", 0);
+    kv(s, "total_blocking_keys", st.blocking.key_count());
+    kv(
+        s,
+        "total_blocking_keys_on_nokey",
+        st.blocking.change_key_count(),
+    );
     let (reason, actions, left) = match (st.pause.mode(), st.pause.end_ms()) {
         (Some(mode), Some(end)) => (
             "client_pause",

@@ -244,6 +244,26 @@ impl Blocking {
         self.change_waiters > 0 || self.request.as_ref().is_some_and(|r| r.wake_on_change)
     }
 
+    /// Keys with waiters (INFO `total_blocking_keys`).
+    pub fn key_count(&self) -> usize {
+        self.queues.len()
+    }
+
+    /// Keys with a waiter that wants to hear of any change (INFO
+    /// `total_blocking_keys_on_nokey`).
+    pub fn change_key_count(&self) -> usize {
+        if self.change_waiters == 0 {
+            return 0;
+        }
+        self.queues
+            .values()
+            .filter(|q| {
+                q.iter()
+                    .any(|c| self.waits.get(c).is_some_and(|w| w.wake_on_change))
+            })
+            .count()
+    }
+
     /// `key` in `db` was changed (modified, deleted, replaced): ready for
     /// the waiters that want to hear of it.
     pub fn key_changed(&mut self, db: usize, key: &[u8]) {
@@ -398,6 +418,7 @@ mod tests {
         assert_eq!(b.take_ready(), vec![(0, Bytes::from_static(b"s"))]);
         b.db_changed(0);
         assert_eq!(b.take_ready(), vec![(0, Bytes::from_static(b"s"))]);
+        assert_eq!((b.key_count(), b.change_key_count()), (2, 1));
         b.unblock(2);
         assert!(!b.wants_changes());
         b.db_changed(0);
