@@ -37,7 +37,8 @@ THRESHOLDS = [
     ("zset-max-listpack-value", "16"),
 ]
 
-FAMILIES = ["strings", "keys", "lists", "hashes", "sets", "zsets", "sort", "blocking"]
+FAMILIES = ["strings", "keys", "lists", "hashes", "sets", "zsets", "sort", "blocking",
+            "stream-groups"]
 
 # How replies are compared (the `norm` of an operation):
 #   exact     byte for byte (the default).
@@ -1064,6 +1065,94 @@ def gen_blocking(rng, r):
         r.check_encoding(k)
 
 
+def gen_stream_groups(rng, r):
+    """Consumer groups on streams X0/X1 (and a string S0): explicit
+    `<ms>-*` ids, so both servers make the same ones; no reply that shows
+    an idle time (XPENDING's extended form only with a huge IDLE, no XINFO
+    CONSUMERS), so every reply compares exactly."""
+    k = pick(rng, ["X0", "X0", "X1", "S0"])
+    g = pick(rng, ["g1", "g1", "g2", "nog"])
+    cons = pick(rng, ["alice", "bob", "carol"])
+
+    def some_id():
+        return pick(rng, ["0", "0-0", "1", "3-1", "%d-0" % rng.randrange(1, 60),
+                          "%d-%d" % (rng.randrange(1, 60), rng.randrange(3)), "-", "+", "$", ">", "x"])
+
+    c = rng.randrange(26)
+    if c in (0, 1, 2):
+        args = ["XADD", k]
+        if rng.random() < 0.1:
+            args += ["MAXLEN", pick(rng, ["3", "5", "10"])]
+        args += ["%d-*" % rng.randrange(1, 60), "f", val(rng)]
+        r.run(args)
+    elif c == 3:
+        args = ["XGROUP", "CREATE", k, g, pick(rng, ["$", "0", "5-0", some_id()])]
+        if rng.random() < 0.4:
+            args.append("MKSTREAM")
+        if rng.random() < 0.2:
+            args += ["ENTRIESREAD", pick(rng, ["0", "2", "-1", "-2", "x", "100"])]
+        r.run(args)
+    elif c == 4:
+        args = ["XGROUP", "SETID", k, g, pick(rng, ["$", "0", some_id()])]
+        if rng.random() < 0.3:
+            args += ["ENTRIESREAD", pick(rng, ["0", "3", "-1"])]
+        r.run(args)
+    elif c == 5:
+        r.run(["XGROUP", pick(rng, ["CREATECONSUMER", "DELCONSUMER"]), k, g, cons])
+    elif c == 6:
+        if rng.random() < 0.2:
+            r.run(["XGROUP", "DESTROY", k, g])
+    elif c in (7, 8, 9, 10):
+        args = ["XREADGROUP", "GROUP", g, cons]
+        if rng.random() < 0.6:
+            args += ["COUNT", pick(rng, ["1", "2", "3", "0", "-1", "x"])]
+        if rng.random() < 0.2:
+            args.append("NOACK")
+        keys = [k] if rng.random() < 0.8 else [k, pick(rng, ["X0", "X1"])]
+        ids = [pick(rng, [">", ">", ">", "0", some_id()]) for _ in keys]
+        r.run(args + ["STREAMS"] + keys + ids)
+    elif c in (11, 12):
+        r.run(["XACK", k, g] + [some_id() for _ in range(rng.randrange(1, 4))])
+    elif c == 13:
+        r.run(["XPENDING", k, g])
+    elif c == 14:
+        args = ["XPENDING", k, g, "IDLE", "99999999", pick(rng, ["-", "0"]), "+", "10"]
+        if rng.random() < 0.3:
+            args.append(cons)
+        r.run(args)
+    elif c in (15, 16):
+        args = ["XCLAIM", k, g, cons, pick(rng, ["0", "0", "99999999", "x"])]
+        args += [some_id() for _ in range(rng.randrange(1, 4))]
+        for opt in (["JUSTID"], ["FORCE"], ["RETRYCOUNT", pick(rng, ["0", "5", "-1"])],
+                    ["TIME", "1000"], ["LASTID", some_id()]):
+            if rng.random() < 0.25:
+                args += opt
+        r.run(args)
+    elif c in (17, 18):
+        args = ["XAUTOCLAIM", k, g, cons, pick(rng, ["0", "0", "99999999"]),
+                pick(rng, ["0", "-", "(1-0", "5-0", some_id()])]
+        if rng.random() < 0.6:
+            args += ["COUNT", pick(rng, ["1", "2", "5", "0", "x"])]
+        if rng.random() < 0.3:
+            args.append("JUSTID")
+        r.run(args)
+    elif c == 19:
+        r.run(["XINFO", "GROUPS", k])
+    elif c == 20:
+        r.run(["XDEL", k, some_id()])
+    elif c == 21:
+        r.run(["XTRIM", k, "MAXLEN", pick(rng, ["0", "2", "5"])])
+    elif c == 22:
+        if rng.random() < 0.1:
+            r.run(["DEL", k])
+    elif c == 23:
+        r.run(["SET", "S0", "x"])
+    elif c == 24:
+        r.run(["XLEN", k])
+    else:
+        r.run(["XRANGE", k, "-", "+"])
+
+
 GENERATORS = {
     "strings": gen_strings,
     "keys": gen_keys,
@@ -1073,6 +1162,7 @@ GENERATORS = {
     "zsets": gen_zsets,
     "sort": gen_sort,
     "blocking": gen_blocking,
+    "stream-groups": gen_stream_groups,
 }
 
 

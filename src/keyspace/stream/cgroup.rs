@@ -55,11 +55,9 @@ impl StreamMeta {
     /// True when a deleted entry lies within `start..=end` (None: the
     /// open ends), so a read counter cannot be carried across it.
     pub fn range_has_tombstones(&self, start: Option<StreamId>, end: Option<StreamId>) -> bool {
+        // (Valkey 9.1 counts a tombstone trimmed away before the first
+        // entry too.)
         if self.length == 0 || self.max_deleted_id == StreamId::MIN {
-            return false;
-        }
-        // The latest tombstone lies before the first entry: none is left.
-        if self.first_id > self.max_deleted_id {
             return false;
         }
         let start = start.unwrap_or(StreamId::MIN);
@@ -76,6 +74,10 @@ impl StreamMeta {
         }
         if self.length == 0 && id <= self.last_id {
             return added;
+        }
+        // Before the last tombstone: the count is unknown.
+        if id != StreamId::MIN && id < self.max_deleted_id {
+            return INVALID_ENTRIES_READ;
         }
         if id == self.last_id {
             return added;
@@ -371,10 +373,14 @@ impl Group {
     }
 
     /// Moves the group's last delivered id to `id`, an entry just
-    /// delivered past it, keeping `entries_read` as Valkey does: counted
-    /// on while no tombstone lies ahead, re-estimated otherwise.
+    /// delivered past it, keeping `entries_read` as Valkey 9.1 does:
+    /// counted on while the group is within the stream and no tombstone
+    /// lies after its last id, re-estimated otherwise.
     pub fn advance(&mut self, id: StreamId, meta: &StreamMeta) {
-        if self.entries_read != INVALID_ENTRIES_READ && !meta.range_has_tombstones(Some(id), None) {
+        if self.entries_read != INVALID_ENTRIES_READ
+            && self.last_id >= meta.first_id
+            && !meta.range_has_tombstones(Some(self.last_id), None)
+        {
             self.entries_read += 1;
         } else if meta.entries_added != 0 {
             self.entries_read = meta.estimate_distance(id);
@@ -627,8 +633,8 @@ mod tests {
         assert!(m.range_has_tombstones(Some(id(3, 0)), None));
         assert!(!m.range_has_tombstones(Some(id(4, 0)), None));
         assert!(!m.range_has_tombstones(None, Some(id(2, 0))));
-        // The tombstone lies before the first entry (trimmed past it).
-        assert!(!meta(2, 4, 5, 3, 5).range_has_tombstones(None, None));
+        // A tombstone trimmed away before the first entry still counts.
+        assert!(meta(2, 4, 5, 3, 5).range_has_tombstones(None, None));
         assert!(!meta(0, 0, 5, 3, 5).range_has_tombstones(None, None));
         assert!(!meta(5, 1, 5, 0, 5).range_has_tombstones(None, None));
     }
@@ -653,6 +659,10 @@ mod tests {
         let m = meta(4, 1, 5, 3, 5);
         assert_eq!(m.estimate_distance(id(0, 0)), -1);
         assert_eq!(m.estimate_distance(id(5, 0)), 5);
+        // Trimmed past a tombstone: ids before it are unknown, 0-0 is not.
+        let m = meta(1, 5, 5, 4, 5);
+        assert_eq!(m.estimate_distance(id(2, 0)), -1);
+        assert_eq!(m.estimate_distance(id(0, 0)), 4);
     }
 
     /// Valkey's "Consumer group lag with XDELs" test, step by step.
@@ -676,6 +686,32 @@ mod tests {
         assert_eq!(m.lag(&g2), Some(3));
         let m = meta(2, 5, 6, 3, 6);
         assert_eq!(m.lag(&g2), Some(2));
+    }
+
+    /// Cases where Valkey 9.1 differs from later code, checked on the
+    /// real server: a tombstone between the group and the entry read,
+    /// a group behind a trimmed tombstone, a group below the first entry.
+    #[test]
+    fn lag_edge_cases_as_valkey_9_1() {
+        // 1..5, read 2, XDEL 3, read 4: unknown.
+        let m = meta(4, 1, 5, 3, 5);
+        let mut g = Group::new(id(2, 0), 2);
+        g.advance(id(4, 0), &m);
+        assert_eq!((g.entries_read, m.lag(&g)), (-1, None));
+        // 1..5, XDEL 4, XTRIM MINID 5; a group at 2-0: unknown lag.
+        let m = meta(1, 5, 5, 4, 5);
+        assert_eq!(m.lag(&Group::new(id(2, 0), -1)), None);
+        // 1..5, XDEL 1 (first is 2); ENTRIESREAD 0 at 0-0: lag 4.
+        let m = meta(4, 2, 5, 1, 5);
+        assert_eq!(m.lag(&Group::new(id(0, 0), 0)), Some(4));
+        // A counter given for a group below the first entry is re-estimated.
+        let m = meta(2, 1, 2, 0, 2);
+        let mut g = Group::new(id(0, 0), 100);
+        g.advance(id(1, 0), &m);
+        assert_eq!(g.entries_read, 1);
+        let mut g = Group::new(id(1, 0), 100);
+        g.advance(id(2, 0), &m);
+        assert_eq!(g.entries_read, 101);
     }
 
     #[test]
