@@ -25,6 +25,7 @@ use crate::config::notify;
 use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
 use crate::keyspace::stream::StreamId;
 use crate::keyspace::Access;
+use crate::resp::ReplyBuf;
 use crate::state::TimeoutReply;
 
 const UNBALANCED: &str = "ERR Unbalanced 'xreadgroup' list of streams: for each stream key an ID or '>' must be specified.";
@@ -133,43 +134,33 @@ pub fn xreadgroup(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.prevent_propagation();
 
-    // Which streams serve now: a replay of history always does; `>` when
-    // the stream has an entry past the group's last delivered id.
-    let mut serving = 0;
-    let mut serve = Vec::with_capacity(ids.len());
-    for (key, &id) in r.keys.iter().zip(&ids) {
-        let s = ctx
-            .db()
-            .lookup(key, now, Access::PEEK)
-            .and_then(|e| sa::as_stream(e.value()));
-        let yes = match s {
-            None => false,
-            Some(_) if id != NEW => true,
-            Some(s) => {
-                let last = sa::groups(s)
-                    .and_then(|gs| gs.get(r.group))
-                    .map(|g| g.last_id);
-                match (sa::last_valid_id(s), last) {
-                    (Some(max), Some(last)) => max > last,
-                    _ => false,
-                }
-            }
-        };
-        serving += usize::from(yes);
-        serve.push(yes);
-    }
-
-    if serving > 0 {
-        if ctx.out.is_resp3() {
-            ctx.out.map(serving);
-        } else {
-            ctx.out.array(serving);
+    let served = if r.keys.len() == 1 {
+        // The usual single stream: its reply is written in place, behind
+        // a one-element header when it serves.
+        usize::from(read_one(ctx, &r, &r.keys[0], ids[0], None)?)
+    } else {
+        // Several streams (maybe one twice): each decides when its turn
+        // comes, after the ones before it were served, so the parts are
+        // gathered first and the header counts them.
+        let mut parts = ReplyBuf::new(if ctx.out.is_resp3() { 3 } else { 2 });
+        let mut n = 0;
+        for (key, &id) in r.keys.iter().zip(&ids) {
+            n += usize::from(read_one(ctx, &r, key, id, Some(&mut parts))?);
         }
-    }
-    for ((key, &id), &yes) in r.keys.iter().zip(&ids).zip(&serve) {
-        read_one(ctx, &r, key, id, yes)?;
-    }
-    if serving > 0 {
+        if n > 0 {
+            if ctx.out.is_resp3() {
+                ctx.out.map(n);
+            } else {
+                ctx.out.array(n);
+            }
+            parts.take().pieces_from(0, |p| {
+                ctx.out.raw(p);
+                true
+            });
+        }
+        n
+    };
+    if served > 0 {
         return Ok(());
     }
     match r.block {
@@ -180,18 +171,39 @@ pub fn xreadgroup(ctx: &mut Ctx) -> CmdResult {
 }
 
 /// The consumer is seen (made if new) on `key`'s group; entries are
-/// delivered when `serve`.
-fn read_one(ctx: &mut Ctx, r: &Read, key: &Bytes, id: StreamId, serve: bool) -> CmdResult {
+/// delivered when there are some for it: a replay of its history always,
+/// `>` when the stream has an entry past the group's last delivered id.
+/// The part goes to `parts`, or (None) straight to the reply behind a
+/// one-element header. Returns whether it served.
+fn read_one(
+    ctx: &mut Ctx,
+    r: &Read,
+    key: &Bytes,
+    id: StreamId,
+    parts: Option<&mut ReplyBuf>,
+) -> Result<bool, CmdError> {
     let now = ctx.now;
     let db_index = ctx.db_index();
     let propagating = ctx.propagating();
-    let (db, out) = ctx.db_and_out();
-    let Some(s) = stream_read_mut(db, key, now)? else {
-        return Ok(());
+    let single = parts.is_none();
+    let (db, out) = match parts {
+        Some(p) => (ctx.db(), p),
+        None => ctx.db_and_out(),
     };
+    let Some(s) = stream_read_mut(db, key, now)? else {
+        return Ok(false);
+    };
+    let serve = id != NEW
+        || match (
+            sa::last_valid_id(s),
+            sa::groups(s).and_then(|gs| gs.get(r.group)),
+        ) {
+            (Some(max), Some(g)) => max > g.last_id,
+            _ => false,
+        };
     let meta = sa::meta(s);
     let Some(g) = sa::groups_mut_existing(s).and_then(|gs| gs.get_mut(r.group)) else {
-        return Ok(());
+        return Ok(false);
     };
     let (slot, created) = g.create_consumer(r.consumer, now);
     if let Some(c) = g.consumer_mut(slot) {
@@ -202,6 +214,13 @@ fn read_one(ctx: &mut Ctx, r: &Read, key: &Bytes, id: StreamId, serve: bool) -> 
         also.push(createconsumer_argv(key, r.group, r.consumer));
     }
     if serve {
+        if single {
+            if out.is_resp3() {
+                out.map(1);
+            } else {
+                out.array(1);
+            }
+        }
         if !out.is_resp3() {
             out.array(2);
         }
@@ -273,5 +292,5 @@ fn read_one(ctx: &mut Ctx, r: &Read, key: &Bytes, id: StreamId, serve: bool) -> 
     if serve {
         ctx.dirty(1);
     }
-    Ok(())
+    Ok(serve)
 }
