@@ -20,6 +20,7 @@ server's median to the first's.
 """
 import argparse
 import multiprocessing
+import os
 import socket
 import statistics
 import time
@@ -124,6 +125,13 @@ def make_payload(port, pairs):
     return payload
 
 
+def cpu_ticks(pid):
+    """utime + stime of every thread of `pid`, in clock ticks."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def run(port, pairs, clients, depth):
     ctx = multiprocessing.get_context("fork")
     start = ctx.Event()
@@ -154,6 +162,8 @@ def main():
                     help="with --load-only: only the setup, or only the load")
     ap.add_argument("--source", type=int, default=None,
                     help="port of a server with XADD and DUMP to build the stream (default: the first)")
+    ap.add_argument("--pids", default="", help="comma-separated server pids, one per port: "
+                    "also report server CPU time per request")
     ap.add_argument("ports", type=int, nargs="+")
     a = ap.parse_args()
     if a.load_only and a.phase == "run":
@@ -165,18 +175,30 @@ def main():
         if a.phase == "both":
             print("%.0f req/s" % run(a.ports[0], a.pairs, a.clients, a.depth))
         return
+    pids = dict(zip(a.ports, [int(x) for x in a.pids.split(",") if x]))
+    tick_ns = 1e9 / os.sysconf("SC_CLK_TCK")
     results = {p: [] for p in a.ports}
+    cpu = {p: [] for p in a.ports}
     for r in range(a.rounds):
         order = a.ports if r % 2 == 0 else list(reversed(a.ports))
         for p in order:
             setup(p, payload, a.clients)
+            t0 = cpu_ticks(pids[p]) if p in pids else 0
             rps = run(p, a.pairs, a.clients, a.depth)
             results[p].append(rps)
-            print("round %d port %d: %.0f req/s" % (r + 1, p, rps), flush=True)
+            line = "round %d port %d: %.0f req/s" % (r + 1, p, rps)
+            if p in pids:
+                ns = (cpu_ticks(pids[p]) - t0) * tick_ns / (2 * a.pairs * a.clients)
+                cpu[p].append(ns)
+                line += ", server CPU %.0f ns/req" % ns
+            print(line, flush=True)
     ref = statistics.median(results[a.ports[0]])
     for p in a.ports:
         m = statistics.median(results[p])
-        print("port %d: median %.0f req/s, %.2fx the first" % (p, m, m / ref))
+        line = "port %d: median %.0f req/s, %.2fx the first" % (p, m, m / ref)
+        if cpu[p]:
+            line += "; median server CPU %.0f ns/req" % statistics.median(cpu[p])
+        print(line)
 
 
 if __name__ == "__main__":
