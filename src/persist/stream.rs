@@ -263,7 +263,7 @@ mod group_tests {
         let bad = |f: &dyn Fn(&mut Vec<RdbGroup>)| {
             let mut gs = groups_to_rdb(&s);
             f(&mut gs);
-            groups_from_rdb(&s, gs).err().expect("refused")
+            groups_from_rdb(&s, gs).expect_err("refused")
         };
         assert_eq!(
             bad(&|g| g[1].name = b"aa".to_vec()),

@@ -69,7 +69,7 @@ fn parse(argv: &[Bytes]) -> Result<Read<'_>, CmdError> {
             count = int(&argv[i])?.max(0) as usize;
         } else if is(a, "STREAMS") && more > 0 {
             let rest = &argv[i + 1..];
-            if rest.len() % 2 != 0 {
+            if !rest.len().is_multiple_of(2) {
                 return Err(UNBALANCED.into());
             }
             streams = Some(rest.split_at(rest.len() / 2));
