@@ -954,10 +954,32 @@ fn version_num(v: &str) -> i64 {
 /// Lower-case hex SHA1 (script names, `server.sha1hex`).
 pub fn sha1_hex(data: &[u8]) -> String {
     use sha1::{Digest, Sha1};
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let d = Sha1::digest(data);
     let mut s = String::with_capacity(40);
     for b in d.iter() {
-        s.push_str(&format!("{b:02x}"));
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_hex_is_lower_case_hex_of_the_digest() {
+        assert_eq!(sha1_hex(b""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(sha1_hex(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+    }
+
+    #[test]
+    fn find_takes_any_case_and_only_full_length() {
+        let mut e = Engine::new().unwrap();
+        let sha = e.load(b"return 1", true).unwrap();
+        assert!(e.find(sha.to_ascii_uppercase().as_bytes()).is_some());
+        assert!(e.find(&sha.as_bytes()[..39]).is_none());
+        assert!(e.find(b"").is_none());
+    }
 }
