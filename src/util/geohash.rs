@@ -202,7 +202,7 @@ pub fn score_bits(d: f64) -> u64 {
     const TWO63: f64 = 9223372036854775808.0;
     // cvttsd2si: out of range (and NaN) is the "indefinite" 1 << 63.
     let cvt = |v: f64| -> u64 {
-        if v.is_nan() || v >= TWO63 || v < -TWO63 {
+        if !(-TWO63..TWO63).contains(&v) {
             1u64 << 63
         } else {
             (v as i64) as u64
