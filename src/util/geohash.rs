@@ -428,9 +428,12 @@ pub fn search_areas(shape: &mut Shape) -> Areas {
 
     let mut steps = estimate_steps(radius_meters, latitude);
     let cells_at = |steps: u8| -> (Hash, Area, [Hash; 8]) {
-        // A centre outside the ranges leaves the hash at zero bits (it
-        // cannot happen: the centre was range-checked or decoded).
-        let hash = encode(longitude, latitude, steps).unwrap_or(Hash {
+        // A polygon's centroid can lie beyond the indexed latitudes (vertices
+        // around a pole). Valkey then leaves the cell uninitialized (its
+        // result depends on the stack: on the client's previous command);
+        // here the cell is the nearest one, so the result is the same each
+        // time. Other centres were range-checked or decoded.
+        let hash = encode(longitude, latitude.clamp(LAT_MIN, LAT_MAX), steps).unwrap_or(Hash {
             bits: 0,
             step: steps,
         });
@@ -698,5 +701,21 @@ mod tests {
         assert!(within(&shape, x, y).is_some());
         assert!(within(&shape, 25.0, 35.0).is_none());
         assert!(within(&shape, 15.0, 45.0).is_none());
+    }
+
+    #[test]
+    fn polygon_around_the_pole() {
+        // Vertices on all sides of the pole: the centroid is at latitude
+        // 90, beyond what a cell can hold.
+        let mut shape = Shape {
+            kind: ShapeKind::Polygon(vec![[0.0, 84.0], [120.0, 84.0], [-120.0, 84.0]]),
+            xy: [0.0, 0.0],
+            conversion: 1.0,
+        };
+        let areas = search_areas(&mut shape);
+        assert!(shape.xy[1] > LAT_MAX);
+        assert!(!areas.cells[0].is_zero());
+        let a = decode(areas.cells[0]).unwrap();
+        assert!(a.latitude.max >= LAT_MAX);
     }
 }
