@@ -298,6 +298,14 @@ EXTRA = [
     S("keymiss/zremrangebyscore", ["ZREMRANGEBYSCORE", "k", "0", "1"], flags="KEm"),
     S("keymiss/delifeq", ["DELIFEQ", "k", "v"], flags="KEm"),
     S("keymiss/set", ["SET", "k", "v"], flags="KEm"),
+    # ---- geo
+    S("geoadd/err-wrongtype", ["GEOADD", "k", "1", "1", "a"], R("SET k v")),
+    S("geosearch/keymiss", ["GEOSEARCH", "k", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"], flags="KEm"),
+    S("geosearchstore/keymiss", ["GEOSEARCHSTORE", "dst", "k", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"],
+      flags="KEm"),
+    S("geopos/keymiss", ["GEOPOS", "k", "a"], flags="KEm"),
+    S("geodist/keymiss", ["GEODIST", "k", "a", "b"], flags="KEm"),
+    S("geohash/keymiss", ["GEOHASH", "k", "a"], flags="KEm"),
 ]
 
 # Flag strings CONFIG SET accepts or refuses, and what CONFIG GET shows.

@@ -27,6 +27,7 @@ pub mod debug;
 pub mod digest;
 pub mod dump;
 pub mod function;
+pub mod geo;
 pub mod hash;
 pub mod info;
 pub mod keys;
