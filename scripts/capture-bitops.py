@@ -39,7 +39,7 @@ GROUPS = {
         r"BITPOS s 1 2", r"BITPOS s 1 2 -1 BIT", r"BITPOS s 0 -1", r"BITPOS s 0 8 15 BIT",
         r"BITPOS s 0 7 11 BIT", r"BITPOS s 0 7 12 BIT", r"BITPOS s 1 12 23 BIT", r"BITPOS s 0 3 5 BIT",
         r"SET f \xff\xff\xff", r"BITPOS f 0", r"BITPOS f 0 0", r"BITPOS f 0 0 -1", r"BITPOS f 0 1 2 BIT",
-        r"BITPOS f 1 -1", r"BITPOS f 1 -100 -90", r"BITPOS f 1 5 2", r"BITPOS f 0 -3 -1 BIT",
+        r"BITPOS f 1 -1", r"BITPOS f 1 -100 -90", r"BITPOS f 0 -2 -5", r"BITPOS s 1 -1 -3", r"BITPOS s 0 -1 -3", r"SET one \x0f", r"BITPOS one 0 -2 -5", r"BITPOS one 1 -2 -5", r"BITCOUNT one -2 -5", r"BITPOS f 1 5 2", r"BITPOS f 0 -3 -1 BIT",
         r"SET z \x00\x00\x00", r"BITPOS z 1", r"BITPOS z 0", r"BITPOS z 1 0 -1 BIT", r"BITPOS z 0 9 9 BIT",
         r"BITPOS nokey 0", r"BITPOS nokey 1", r"BITPOS nokey 0 5 10 BIT",
         r"SET e ''", r"BITPOS e 0", r"BITPOS e 1", r"BITPOS e 0 0 -1",

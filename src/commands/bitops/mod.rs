@@ -411,11 +411,12 @@ struct Span {
 
 /// Valkey's conversion of a range: negative indexes count from the end, the
 /// range is clipped to the string, and a BIT range becomes bytes plus edge
-/// masks. None: `start > end` with both negative (nothing to look at).
-fn resolve(r: &Range, len: usize) -> Option<Span> {
+/// masks. None: with `negative_check` (BITCOUNT's, not BITPOS's), `start >
+/// end` with both negative, before clipping (nothing to look at).
+fn resolve(r: &Range, len: usize, negative_check: bool) -> Option<Span> {
     let mut total = len as i64;
     let (mut start, mut end) = (r.start, r.end.unwrap_or(total - 1));
-    if start < 0 && end < 0 && start > end {
+    if negative_check && start < 0 && end < 0 && start > end {
         return None;
     }
     if r.bits {
@@ -467,7 +468,7 @@ fn bitcount(ctx: &mut Ctx) -> CmdResult {
         end: None,
         bits: false,
     };
-    let count = match resolve(range.as_ref().unwrap_or(&whole), b.len()) {
+    let count = match resolve(range.as_ref().unwrap_or(&whole), b.len(), true) {
         Some(sp) if sp.start <= sp.end => {
             let (a, z) = (sp.start as usize, sp.end as usize);
             let outside = (b[a] & sp.first_mask).count_ones() + (b[z] & sp.last_mask).count_ones();
@@ -506,7 +507,7 @@ fn bitpos(ctx: &mut Ctx) -> CmdResult {
         end: None,
         bits: false,
     };
-    let pos = match resolve(range.as_ref().unwrap_or(&whole), b.len()) {
+    let pos = match resolve(range.as_ref().unwrap_or(&whole), b.len(), false) {
         Some(sp) if sp.start <= sp.end => find_in_span(&b, &sp, bit, end_given),
         // An empty range holds neither a 0 nor a 1.
         _ => -1,
@@ -630,22 +631,29 @@ mod tests {
         assert_eq!(bit_offset(b"79", None, 10), Ok(79));
     }
 
+    fn resolve_c(r: &Range, len: usize) -> Option<Span> {
+        resolve(r, len, true)
+    }
+
     #[test]
     fn ranges_resolve_as_valkey() {
-        let sp = resolve(&range(0, None, false), 5).unwrap();
+        let sp = resolve_c(&range(0, None, false), 5).unwrap();
         assert_eq!((sp.start, sp.end), (0, 4));
-        assert!(resolve(&range(-1, Some(-3), false), 5).is_none());
-        let sp = resolve(&range(-100, Some(100), false), 5).unwrap();
+        assert!(resolve_c(&range(-1, Some(-3), false), 5).is_none());
+        // BITPOS clips first: -2..-5 of one byte is byte 0.
+        let sp = resolve(&range(-2, Some(-5), false), 1, false).unwrap();
+        assert_eq!((sp.start, sp.end), (0, 0));
+        let sp = resolve_c(&range(-100, Some(100), false), 5).unwrap();
         assert_eq!((sp.start, sp.end), (0, 4));
         // The end is clipped to bit 23, the last of the last byte.
-        let sp = resolve(&range(5, Some(30), true), 3).unwrap();
+        let sp = resolve_c(&range(5, Some(30), true), 3).unwrap();
         assert_eq!(
             (sp.start, sp.end, sp.first_mask, sp.last_mask),
             (0, 2, 0xf8, 0)
         );
-        let sp = resolve(&range(5, Some(22), true), 3).unwrap();
+        let sp = resolve_c(&range(5, Some(22), true), 3).unwrap();
         assert_eq!(sp.last_mask, 0x01);
-        let sp = resolve(&range(0, Some(-1), false), 0).unwrap();
+        let sp = resolve_c(&range(0, Some(-1), false), 0).unwrap();
         assert!(sp.start > sp.end);
     }
 
@@ -653,7 +661,7 @@ mod tests {
     fn bitpos_span_edges() {
         let find = |b: &[u8], r: Range, bit: bool| {
             let given = r.end.is_some();
-            match resolve(&r, b.len()) {
+            match resolve(&r, b.len(), false) {
                 Some(sp) if sp.start <= sp.end => find_in_span(b, &sp, bit, given),
                 _ => -1,
             }
