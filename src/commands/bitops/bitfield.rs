@@ -173,6 +173,34 @@ fn bitfield_generic(ctx: &mut Ctx, read_only: bool) -> CmdResult {
     Ok(())
 }
 
+/// Valkey's bitfieldGetKeys for COMMAND GETKEYSANDFLAGS: the key is read
+/// only when every subcommand is a GET (or OVERFLOW); anything else,
+/// a malformed one included, counts as a write.
+pub fn getkeys(argv: &[bytes::Bytes]) -> Vec<(usize, u16)> {
+    use crate::commands::meta::ks;
+    let mut read_only = true;
+    let mut i = 2;
+    while i < argv.len() {
+        let left = argv.len() - i - 1;
+        let a = &argv[i];
+        if is(a, "get") && left >= 2 {
+            i += 2;
+        } else if is(a, "overflow") && left >= 1 {
+            i += 1;
+        } else {
+            read_only = false;
+            break;
+        }
+        i += 1;
+    }
+    let flags = if read_only {
+        ks::RO | ks::ACCESS
+    } else {
+        ks::RW | ks::ACCESS | ks::UPDATE
+    };
+    vec![(1, flags)]
+}
+
 fn reply_get(out: &mut ReplyBuf, b: &[u8], op: &FieldOp) {
     if op.signed {
         out.int(kernels::get_signed(b, op.offset, op.bits));

@@ -23,6 +23,8 @@ use crate::util::num::parse_i64;
 mod bitfield;
 pub mod kernels;
 
+pub use bitfield::getkeys;
+
 use kernels::Op;
 
 const BIT_OFFSET: &str = "ERR bit offset is not an integer or out of range";
