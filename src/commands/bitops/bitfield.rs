@@ -303,6 +303,21 @@ mod tests {
     }
 
     #[test]
+    fn key_flags_as_bitfield_get_keys() {
+        use crate::commands::meta::ks;
+        let flags = |s: &str| getkeys(&argv(s))[0].1;
+        let ro = ks::RO | ks::ACCESS;
+        let rw = ks::RW | ks::ACCESS | ks::UPDATE;
+        assert_eq!(flags("bitfield k"), ro);
+        assert_eq!(flags("bitfield k get u8 0 overflow sat get i4 #1"), ro);
+        assert_eq!(flags("bitfield k get u8 0 set u8 0 1"), rw);
+        assert_eq!(flags("bitfield k incrby u8 0 1"), rw);
+        // Malformed counts as a write, as in Valkey.
+        assert_eq!(flags("bitfield k a2"), rw);
+        assert_eq!(flags("bitfield k get u8"), rw);
+    }
+
+    #[test]
     fn run_counts_changes_and_fails() {
         let mut out = ReplyBuf::new(2);
         let (ops, _) = parse(
