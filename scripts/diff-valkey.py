@@ -37,7 +37,7 @@ THRESHOLDS = [
     ("zset-max-listpack-value", "16"),
 ]
 
-FAMILIES = ["strings", "keys", "lists", "hashes", "sets", "zsets", "sort", "blocking", "geo"]
+FAMILIES = ["strings", "keys", "lists", "hashes", "sets", "zsets", "sort", "blocking", "geo", "bitops"]
 
 # How replies are compared (the `norm` of an operation):
 #   exact     byte for byte (the default).
@@ -1173,6 +1173,93 @@ def gen_geo(rng, r):
         r.run(["SET", "S0", "x"])
     else:
         r.run(["GEOSEARCH", k] + frm() + by() + opts())
+BIT_OFFSETS = ["0", "1", "7", "8", "15", "63", "64", "100", "1000", "-1", "x", "01", "4294967296", "#1", "#3"]
+BIT_RANGE_ENDS = ["0", "1", "2", "-1", "-2", "-5", "3", "10", "100", "-100", "x"]
+
+
+def bit_range(rng):
+    """An optional [start [end [BYTE|BIT]]] for BITCOUNT and BITPOS."""
+    n = rng.randrange(5)
+    if n == 0:
+        return []
+    out = [pick(rng, BIT_RANGE_ENDS)]
+    if n >= 2:
+        out.append(pick(rng, BIT_RANGE_ENDS))
+    if n >= 3:
+        out.append(pick(rng, ["BIT", "BYTE", "bit", "byte", "BITS"]))
+    if n == 4 and rng.random() < 0.3:
+        out.append("extra")
+    return out
+
+
+def bitfield_ops(rng, read_only):
+    out = []
+    for _ in range(rng.randrange(0, 5)):
+        sign = pick(rng, ["i", "u", "i", "u", "x"])
+        width = pick(rng, ["1", "3", "8", "16", "31", "63", "64", "0", "65"])
+        ftype = sign + width
+        off = pick(rng, ["0", "1", "5", "8", "13", "64", "100", "#0", "#1", "#7", "-1", "x"])
+        what = rng.randrange(5 if not read_only else 6)
+        if what == 0 or read_only and what != 5:
+            out += ["GET", ftype, off]
+        elif what == 1:
+            out += ["SET", ftype, off, pick(rng, ["0", "1", "-1", "100", "255", "256", "-129", "9223372036854775807", "x"])]
+        elif what == 2:
+            out += ["INCRBY", ftype, off, pick(rng, ["1", "-1", "100", "-100", "1000", "9223372036854775807", "-9223372036854775808"])]
+        elif what == 3:
+            out += ["OVERFLOW", pick(rng, ["WRAP", "SAT", "FAIL", "sat", "bogus"])]
+        else:
+            out += pick(rng, [["GET", ftype], ["SET", ftype, off], ["FOO"]])
+    return out
+
+
+def gen_bitops(rng, r):
+    k = pick(rng, ["b0", "b1", "b2", "b3", "l0"])
+    k2 = pick(rng, ["b0", "b1", "b2", "b3", "b9"])
+    c = rng.randrange(16)
+    if c == 0:
+        r.run(["SETBIT", k, pick(rng, BIT_OFFSETS + [str(rng.randrange(0, 300))]), pick(rng, ["0", "1", "1", "2", "-1", "x"])], keys=[k])
+    elif c == 1:
+        r.run(["GETBIT", k, pick(rng, BIT_OFFSETS + [str(rng.randrange(0, 300))])])
+    elif c == 2:
+        r.run(["BITCOUNT", k] + bit_range(rng))
+    elif c == 3:
+        r.run(["BITPOS", k, pick(rng, ["0", "1", "1", "0", "2", "x"])] + bit_range(rng))
+    elif c == 4:
+        op = pick(rng, ["AND", "OR", "XOR", "NOT", "and", "DIFF", "NOT"])
+        srcs = [pick(rng, ["b0", "b1", "b2", "b3", "b9", "l0"]) for _ in range(rng.randrange(1, 4))]
+        dest = pick(rng, ["b0", "b1", "b2", "b3", "b4"])
+        r.run(["BITOP", op, dest] + srcs, keys=[dest])
+        if rng.random() < 0.3:
+            r.run(["GET", dest])
+    elif c == 5:
+        r.run(["BITFIELD", k] + bitfield_ops(rng, False), keys=[k])
+    elif c == 6:
+        r.run(["BITFIELD_RO", k] + bitfield_ops(rng, True))
+    elif c == 7:
+        r.run(["SET", k, pick(rng, ["", "a", "foobar", "\xff", "12", "-7", "x" * rng.randrange(1, 40)])], keys=[k])
+    elif c == 8:
+        r.run(["GET", k])
+    elif c == 9:
+        r.run(["SETRANGE", k, str(rng.randrange(0, 20)), pick(rng, ["\x00", "ab", "zzz"])], keys=[k])
+    elif c == 10:
+        r.run(["RPUSH", "l0", "a"], keys=["l0"])
+    elif c == 11:
+        r.run(["DEL", k])
+    elif c == 12 and rng.random() < 0.3:
+        # Past the 16 KiB at which ferrokey shares a value with replies.
+        r.run(["SETBIT", k, str(rng.randrange(130000, 140000)), "1"], keys=[k])
+        r.run(["BITCOUNT", k] + bit_range(rng))
+    elif c == 12:
+        r.run(["STRLEN", k])
+    elif c == 13:
+        r.run(["EXPIRE", k, "1000"], keys=[k])
+        r.run(["SETBIT", k, str(rng.randrange(0, 64)), "1"], keys=[k])
+        r.run(["TTL", k])
+    elif c == 14:
+        r.run(["BITOP", "NOT", k2, k], keys=[k2])
+    else:
+        r.run(["APPEND", k, pick(rng, ["a", "\xf0", "123"])], keys=[k])
 
 
 GENERATORS = {
@@ -1185,6 +1272,7 @@ GENERATORS = {
     "sort": gen_sort,
     "blocking": gen_blocking,
     "geo": gen_geo,
+    "bitops": gen_bitops,
 }
 
 

@@ -18,6 +18,7 @@
 
 pub mod aof;
 pub mod args;
+pub mod bitops;
 pub mod client;
 pub mod cluster;
 pub mod command;

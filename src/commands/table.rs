@@ -40,7 +40,11 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     aof::COMMANDS,
     scripting::COMMANDS,
     function::COMMANDS,
+<<<<<<< HEAD
     geo::COMMANDS,
+=======
+    super::bitops::COMMANDS,
+>>>>>>> h-bits
 ];
 
 pub type CmdId = usize;
