@@ -40,11 +40,8 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     aof::COMMANDS,
     scripting::COMMANDS,
     function::COMMANDS,
-<<<<<<< HEAD
     geo::COMMANDS,
-=======
     super::bitops::COMMANDS,
->>>>>>> h-bits
 ];
 
 pub type CmdId = usize;
