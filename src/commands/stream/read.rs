@@ -175,12 +175,10 @@ pub fn xread(ctx: &mut Ctx) -> CmdResult {
                 last.map_or(StreamId::MIN, |(l, _)| l)
             } else if &a[..] == b"+" {
                 match last {
-                    // The last entry only: IDs after the one before it.
-                    Some((l, _)) => match l.decr() {
-                        Some(d) => d,
-                        None => return Err("ERR the stream last element ID is 0-0".into()),
-                    },
-                    None => StreamId::MIN,
+                    // The last entry only: IDs after the one before it (a
+                    // stream with entries has a last ID above 0-0).
+                    Some((l, len)) if len > 0 => l.decr().unwrap_or(StreamId::MIN),
+                    _ => StreamId::MIN,
                 }
             } else if &a[..] == b">" {
                 return Err("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.".into());
