@@ -130,7 +130,7 @@ pub fn xread(ctx: &mut Ctx) -> CmdResult {
             count = int(&argv[i])?.max(0);
         } else if is(a, "streams") && more > 0 {
             streams_at = i + 1;
-            if (argv.len() - streams_at) % 2 != 0 {
+            if !(argv.len() - streams_at).is_multiple_of(2) {
                 return Err("ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.".into());
             }
             break;
@@ -202,7 +202,7 @@ pub fn xread(ctx: &mut Ctx) -> CmdResult {
             let servable = match db.lookup(k, now, Access::READ).map(|e| e.value()) {
                 Some(v) => match v.stored() {
                     Some(Value::Stream(s)) => {
-                        s.len() > 0 && s.edge_id(true).is_some_and(|m| m > gt)
+                        !s.is_empty() && s.edge_id(true).is_some_and(|m| m > gt)
                     }
                     _ => false,
                 },

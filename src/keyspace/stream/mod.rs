@@ -447,7 +447,7 @@ impl Stream {
 
     /// The entries in order, as (ID, pairs of owned bytes): for tests and
     /// AOF rewrite of small streams.
-    pub fn entries(&self) -> Vec<(StreamId, Vec<(Vec<u8>, Vec<u8>)>)> {
+    pub fn entries(&self) -> Vec<(StreamId, Pairs)> {
         self.range(StreamId::MIN, StreamId::MAX, false)
             .map(|e| {
                 let pairs = e.fields().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
@@ -456,6 +456,9 @@ impl Stream {
             .collect()
     }
 }
+
+/// An entry's field-value pairs, owned.
+pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Live entries in an ID range; see `Stream::range`.
 pub struct Range<'a> {
