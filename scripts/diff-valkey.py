@@ -37,7 +37,7 @@ THRESHOLDS = [
     ("zset-max-listpack-value", "16"),
 ]
 
-FAMILIES = ["strings", "keys", "lists", "hashes", "sets", "zsets", "sort", "blocking", "geo", "bitops"]
+FAMILIES = ["strings", "keys", "lists", "hashes", "sets", "zsets", "sort", "blocking", "geo", "bitops", "streams"]
 
 # How replies are compared (the `norm` of an operation):
 #   exact     byte for byte (the default).
@@ -1260,6 +1260,60 @@ def gen_bitops(rng, r):
         r.run(["BITOP", "NOT", k2, k], keys=[k2])
     else:
         r.run(["APPEND", k, pick(rng, ["a", "\xf0", "123"])], keys=[k])
+def gen_streams(rng, r):
+    """Stream commands with explicit or `<ms>-*` IDs (`*` reads each
+    server's clock), small and odd fields, node sizes switched between
+    tiny and default so nodes split, trims, deletes and ranges."""
+    k = pick(rng, ["X0", "X1", "X2", "s0"])
+    sid = lambda: pick(rng, ["-", "+", "0", "0-0", "1", "2-1", "3", "5-5", "(2", "(3-1", "10",
+                             "18446744073709551615", "(0-0", "x", "7-*", "", "4-"]) \
+        if rng.random() < 0.3 else "%d-%d" % (rng.randrange(0, 40), rng.randrange(0, 3))
+    fields = lambda: sum(([pick(rng, ["f", "g", "f", "n", "1", ""]), val(rng)]
+                          for _ in range(rng.randrange(1, 4))), [])
+    c = rng.randrange(22)
+    if c in (0, 1, 2, 3, 4, 5):
+        opts = pick(rng, [[], [], [], ["NOMKSTREAM"], ["MAXLEN", pick(rng, ["0", "3", "10", "-1", "x"])],
+                          ["MAXLEN", "~", pick(rng, ["0", "2", "5"])], ["MAXLEN", "=", "4"],
+                          ["MINID", sid()], ["MINID", "~", sid()],
+                          ["MAXLEN", "~", "1", "LIMIT", pick(rng, ["0", "1", "3", "-1"])],
+                          ["MAXLEN", "2", "LIMIT", "1"], ["LIMIT", "2"]])
+        r.run(["XADD", k] + opts + [pick(rng, ["%d-*" % rng.randrange(0, 50), sid(), sid()])] + fields(), keys=[k])
+    elif c == 6:
+        r.run(["XRANGE", k, sid(), sid()] + pick(rng, [[], [], ["COUNT", count_arg(rng)], ["COUNT"]]))
+    elif c == 7:
+        r.run(["XREVRANGE", k, sid(), sid()] + pick(rng, [[], ["COUNT", count_arg(rng)]]))
+    elif c == 8:
+        r.run(["XLEN", k])
+    elif c == 9:
+        r.run(["XDEL", k] + [sid() for _ in range(rng.randrange(1, 4))], keys=[k])
+    elif c == 10:
+        r.run(["XTRIM", k] + pick(rng, [["MAXLEN", pick(rng, ["0", "2", "5", "x"])], ["MAXLEN", "~", "3"],
+                                        ["MINID", sid()], ["MINID", "=", sid()], ["MINID", "~", sid(), "LIMIT", "2"],
+                                        ["MAXLEN", "1", "LIMIT", "1"], []]), keys=[k])
+    elif c == 11:
+        r.run(["XSETID", k, sid()] + pick(rng, [[], ["ENTRIESADDED", pick(rng, ["0", "5", "100", "-1"])],
+                                                ["MAXDELETEDID", sid()],
+                                                ["ENTRIESADDED", "50", "MAXDELETEDID", sid()]]), keys=[k])
+    elif c in (12, 13):
+        k2 = pick(rng, ["X0", "X1", "X2", "nokey", "s0"])
+        ids = [pick(rng, ["$", "+", "0", sid()]) for _ in range(2)]
+        r.run(["XREAD"] + pick(rng, [[], ["COUNT", count_arg(rng)]]) + ["STREAMS", k, k2] + ids)
+    elif c == 14:
+        r.run(["XINFO", "STREAM", k] + pick(rng, [[], [], ["FULL"], ["FULL", "COUNT", count_arg(rng)], ["x"]]))
+    elif c == 15:
+        r.run(["CONFIG", "SET", "stream-node-max-entries", pick(rng, ["2", "3", "100", "0"])])
+    elif c == 16:
+        r.run(["CONFIG", "SET", "stream-node-max-bytes", pick(rng, ["40", "100", "4096", "0"])])
+    elif c == 17:
+        r.run(["SET", "s0", val(rng)], keys=["s0"])
+    elif c == 18:
+        r.run(["DEL", k])
+    elif c == 19:
+        r.run(["COPY", k, pick(rng, ["X0", "X1", "X2"])] + pick(rng, [[], ["REPLACE"]]))
+    elif c == 20:
+        r.run(["TYPE", k])
+    else:
+        r.run(["DEBUG", "DIGEST-VALUE", k])
 
 
 GENERATORS = {
@@ -1273,6 +1327,7 @@ GENERATORS = {
     "blocking": gen_blocking,
     "geo": gen_geo,
     "bitops": gen_bitops,
+    "streams": gen_streams,
 }
 
 

@@ -29,6 +29,7 @@ enum Shown {
     Set(Vec<Vec<u8>>),
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
     ZSet(Vec<(Vec<u8>, String)>),
+    Stream(String),
 }
 
 /// (db, key) → (contents, has a TTL).
@@ -50,6 +51,7 @@ fn shown(v: &Value) -> Shown {
             Shown::Hash(p)
         }
         Value::ZSet(z) => Shown::ZSet(z.iter().map(|(m, s)| (m.to_vec(), score(s))).collect()),
+        Value::Stream(s) => Shown::Stream(format!("{:?} last {}", s.entries(), s.last_id)),
     }
 }
 

@@ -103,6 +103,15 @@ impl<'a> Ctx<'a> {
         self.origin == Origin::Client
     }
 
+    /// The command comes from the AOF (Valkey's mustObeyClient, which
+    /// also covers a primary): options it would refuse from a client, as
+    /// written by propagation, are taken as they are.
+    #[inline]
+    pub fn must_obey(&self) -> bool {
+        self.origin == Origin::AofLoad
+            || self.clients.at(self.me).id == crate::exec::call::AOF_CLIENT_ID
+    }
+
     /// Called by a script (`server.call`).
     #[inline]
     pub fn from_script(&self) -> bool {
@@ -221,6 +230,23 @@ impl<'a> Ctx<'a> {
             keys: keys.to_vec(),
             deadline: timeout.map(|t| Instant::now() + t),
             timeout_reply: reply,
+            retry_argv: None,
+        });
+    }
+
+    /// `block`, retried with `argv` instead of this command's arguments.
+    pub fn block_with_argv(
+        &mut self,
+        keys: &[Bytes],
+        timeout: Option<Duration>,
+        reply: TimeoutReply,
+        argv: Vec<Bytes>,
+    ) {
+        self.srv.blocking.request(BlockRequest {
+            keys: keys.to_vec(),
+            deadline: timeout.map(|t| Instant::now() + t),
+            timeout_reply: reply,
+            retry_argv: Some(argv),
         });
     }
 

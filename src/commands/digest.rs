@@ -65,7 +65,7 @@ fn xor_digest(digest: &mut [u8; 20], data: &[u8]) {
 }
 
 /// `mixDigest`: digest = SHA1(digest ^ SHA1(data)).
-fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
+pub(crate) fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
     xor_digest(digest, data);
     *digest = sha1(digest);
 }
@@ -80,6 +80,7 @@ pub fn object_digest(digest: &mut [u8; 20], e: &Entry) {
         Value::Set(_) => 2,
         Value::ZSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     };
     mix_digest(digest, &type_code.to_be_bytes());
     match v {
@@ -113,6 +114,7 @@ pub fn object_digest(digest: &mut [u8; 20], e: &Entry) {
                 xor_digest(digest, &ele);
             }
         }
+        Value::Stream(s) => crate::commands::stream::digest(digest, s),
     }
     if e.expire() != 0 {
         xor_digest(digest, b"!!expire!!");

@@ -157,6 +157,12 @@ pub fn serialized_len(e: &Entry, compress: bool) -> usize {
                         .sum::<usize>()
             }
         }
+        Value::Stream(s) => {
+            // The record less its type byte.
+            let mut out = Vec::new();
+            crate::persist::stream::write_stream(&mut out, s, compress);
+            out.len() - 1
+        }
     }
 }
 

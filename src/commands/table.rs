@@ -31,6 +31,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     set::COMMANDS,
     zset::COMMANDS,
     sort::COMMANDS,
+    super::stream::COMMANDS,
     pubsub::COMMANDS,
     monitor::COMMANDS,
     cluster::COMMANDS,

@@ -717,6 +717,29 @@ pub static DIRECTIVES: &[Directive] = &[
         true
     )
     .aka("list-max-ziplist-size"),
+    Directive {
+        name: "stream-node-max-bytes",
+        alias: None,
+        flags: 0,
+        mutable: true,
+        default: "4096",
+        get: |c| c.stream_node_max_bytes.to_string(),
+        set: |c, a| {
+            let v = parse_memory(one(a)?)?;
+            c.stream_node_max_bytes =
+                usize::try_from(v).map_err(|_| "argument is out of range".to_string())?;
+            Ok(())
+        },
+    },
+    int_d!(
+        "stream-node-max-entries",
+        stream_node_max_entries,
+        i64,
+        0,
+        i64::MAX,
+        "100",
+        true
+    ),
     int_d!(
         "list-compress-depth",
         list_compress_depth,

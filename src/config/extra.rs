@@ -496,8 +496,6 @@ pub static EXTRA: &[Directive] = &[
     // ---- data types and features not built (streams, HyperLogLog,
     // scripting, tracking, ACL, modules)
     d!("hll-sparse-max-bytes", "3000", mem),
-    d!("stream-node-max-bytes", "4096", mem),
-    d!("stream-node-max-entries", "100", int!(0, LONG_MAX)),
     d!("busy-reply-threshold", "5000", int!(0, LONG_MAX)).aka("lua-time-limit"),
     d!("tracking-table-max-keys", "1000000", int!(0, LONG_MAX)),
     d!("acllog-max-len", "128", int!(0, LONG_MAX)),

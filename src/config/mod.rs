@@ -71,6 +71,9 @@ pub struct Config {
     pub zset_max_listpack_value: u64,
     pub list_max_listpack_size: i64,
     pub list_compress_depth: u64,
+    /// Stream node limits (0: none).
+    pub stream_node_max_bytes: usize,
+    pub stream_node_max_entries: i64,
     /// (hard, soft, soft-seconds) for the normal, replica and pubsub classes.
     pub client_output_buffer_limit: [(u64, u64, u64); 3],
     /// Keyspace notification classes and channels (`notify::` bits).
@@ -130,6 +133,8 @@ impl Default for Config {
             zset_max_listpack_value: 0,
             list_max_listpack_size: 0,
             list_compress_depth: 0,
+            stream_node_max_bytes: 0,
+            stream_node_max_entries: 0,
             client_output_buffer_limit: [(0, 0, 0); 3],
             notify_keyspace_events: 0,
             extra: Default::default(),

@@ -14,6 +14,7 @@ pub mod kvtable;
 pub mod list;
 pub mod set;
 pub mod snapshot;
+pub mod stream;
 pub mod value;
 pub mod zset;
 

@@ -297,6 +297,7 @@ pub enum Value {
     Hash(super::hash::Hash),
     Set(Box<super::set::Set>),
     ZSet(Box<super::zset::ZSet>),
+    Stream(Box<super::stream::Stream>),
 }
 
 impl Value {
@@ -308,6 +309,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -319,6 +321,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -334,6 +337,7 @@ impl Value {
             Value::Hash(h) => h.free_effort(),
             Value::Set(s) => s.free_effort(),
             Value::ZSet(z) => z.free_effort(),
+            Value::Stream(s) => s.free_effort(),
         }
     }
 
@@ -348,6 +352,7 @@ impl Value {
             Value::Hash(h) => h.heap_bytes(),
             Value::Set(s) => std::mem::size_of_val(&**s) + s.heap_bytes(),
             Value::ZSet(z) => std::mem::size_of_val(&**z) + z.heap_bytes(),
+            Value::Stream(s) => std::mem::size_of_val(&**s) + s.heap_bytes(),
         }
     }
 
@@ -359,6 +364,7 @@ impl Value {
             Value::Hash(_) => None,
             Value::Set(s) => Some(&**s as *const _ as *const u8),
             Value::ZSet(z) => Some(&**z as *const _ as *const u8),
+            Value::Stream(s) => Some(&**s as *const _ as *const u8),
         }
     }
 }
@@ -393,6 +399,14 @@ impl Value {
             Value::ZSet(z) => format!(
                 "zset {:?}",
                 z.iter().map(|(m, s)| (m.to_vec(), s)).collect::<Vec<_>>()
+            ),
+            Value::Stream(s) => format!(
+                "stream {:?} last {} first {} maxdel {} added {}",
+                s.entries(),
+                s.last_id,
+                s.first_id,
+                s.max_deleted_entry_id,
+                s.entries_added
             ),
         }
     }

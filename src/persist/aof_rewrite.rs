@@ -177,6 +177,16 @@ impl<W: Write> CommandEncoder<W> {
         self.bulk(key);
     }
 
+    /// One command of any arguments.
+    fn command(&mut self, args: &[&[u8]]) {
+        self.buf.push(b'*');
+        push_int(&mut self.buf, args.len() as i64);
+        self.buf.extend_from_slice(b"\r\n");
+        for a in args {
+            self.bulk(a);
+        }
+    }
+
     /// `FUNCTION LOAD <code>`: a library, as rewriteFunctions writes it.
     pub fn function_load(&mut self, code: &[u8]) -> io::Result<()> {
         self.head(3, b"FUNCTION", b"LOAD");
@@ -272,6 +282,10 @@ impl<W: Write> CommandEncoder<W> {
                     .iter()
                     .map(|(f, v)| vec![Cow::Borrowed(f), Cow::Borrowed(v)]);
                 self.batched(b"HMSET", key, h.len(), 2, items)?;
+            }
+            Value::Stream(s) => {
+                super::stream::aof_commands(key, s, |args| self.command(args));
+                self.spill(false)?;
             }
         }
         self.expire(key, expire_ms)

@@ -38,6 +38,7 @@ pub mod rdb_read;
 pub mod rdb_write;
 pub mod save_sink;
 pub mod save_state;
+pub mod stream;
 
 use std::fmt;
 

@@ -151,6 +151,7 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value, compress: bool) {
                 }
             }
         }
+        Value::Stream(s) => super::stream::write_stream(out, s, compress),
     }
 }
 
@@ -408,10 +409,8 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> Result<Value> {
             ));
         }
         TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
-            return Err(Error::new(
-                at,
-                format!("a stream (value type {t}): streams are not supported yet"),
-            ));
+            // An empty stream is a valid value: no emptiness check.
+            return Ok(Value::Stream(Box::new(super::stream::read_stream(r, t)?)));
         }
         TYPE_HASH_2 => {
             return Err(Error::new(
@@ -460,6 +459,7 @@ fn is_empty(v: &Value) -> bool {
         Value::Set(s) => s.is_empty(),
         Value::Hash(h) => h.is_empty(),
         Value::ZSet(z) => z.is_empty(),
+        Value::Stream(_) => false,
     }
 }
 

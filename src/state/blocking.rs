@@ -54,6 +54,9 @@ pub struct BlockRequest {
     /// None: wait forever (timeout 0).
     pub deadline: Option<Instant>,
     pub timeout_reply: TimeoutReply,
+    /// The arguments to retry with instead of the command's own (XREAD
+    /// resolves `$` to the stream's last ID when it blocks).
+    pub retry_argv: Option<Vec<Bytes>>,
 }
 
 /// A client's pipeline, suspended while it is blocked: the commands after
@@ -173,6 +176,10 @@ impl Blocking {
         cmd: CmdId,
         nsec: u64,
     ) {
+        let argv = match req.retry_argv {
+            Some(a) => a,
+            None => argv,
+        };
         for k in &req.keys {
             self.queues
                 .entry((db, k.clone()))
@@ -296,6 +303,7 @@ mod tests {
                 .collect(),
             deadline: None,
             timeout_reply: TimeoutReply::NullArray,
+            retry_argv: None,
         }
     }
 

@@ -344,7 +344,11 @@ fn block(h: &mut Harness, slot: usize, argv: Vec<Bytes>) -> Result<Vec<Bytes>, S
     h.state
         .blocking
         .block(client, db, req, argv.clone(), id, nsec);
-    Ok(argv)
+    // The command may retry with other arguments (XREAD's `$` resolved).
+    Ok(h.state
+        .blocking
+        .get(client)
+        .map_or(argv, |w| w.argv.clone()))
 }
 
 /// Serves the client blocked by `block` once a key it waits on is ready,
