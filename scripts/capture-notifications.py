@@ -298,6 +298,22 @@ EXTRA = [
     S("keymiss/zremrangebyscore", ["ZREMRANGEBYSCORE", "k", "0", "1"], flags="KEm"),
     S("keymiss/delifeq", ["DELIFEQ", "k", "v"], flags="KEm"),
     S("keymiss/set", ["SET", "k", "v"], flags="KEm"),
+    # ---- geo
+    S("geoadd/err-wrongtype", ["GEOADD", "k", "1", "1", "a"], R("SET k v")),
+    S("geosearch/keymiss", ["GEOSEARCH", "k", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"], flags="KEm"),
+    S("geosearchstore/keymiss", ["GEOSEARCHSTORE", "dst", "k", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"],
+      flags="KEm"),
+    S("geopos/keymiss", ["GEOPOS", "k", "a"], flags="KEm"),
+    S("geodist/keymiss", ["GEODIST", "k", "a", "b"], flags="KEm"),
+    S("geohash/keymiss", ["GEOHASH", "k", "a"], flags="KEm"),
+    S("bitmap/keymiss-getbit", ["GETBIT", "k", "0"], flags="KEm"),
+    S("bitmap/keymiss-bitcount", ["BITCOUNT", "k"], flags="KEm"),
+    S("bitmap/keymiss-bitpos", ["BITPOS", "k", "1"], flags="KEm"),
+    S("bitmap/keymiss-bitop", ["BITOP", "OR", "k", "k1", "k2"], R("SET k1 a"), flags="KEm"),
+    S("bitmap/keymiss-bitfield", ["BITFIELD", "k", "GET", "u8", "0"], flags="KEm"),
+    S("bitmap/keymiss-bitfield-set", ["BITFIELD", "k", "SET", "u8", "0", "1"], flags="KEm"),
+    S("bitmap/keymiss-setbit", ["SETBIT", "k", "0", "1"], flags="KEm"),
+    S("bitmap/string-only", ["SETBIT", "k", "0", "1"], flags="K$"),
 ]
 
 # Flag strings CONFIG SET accepts or refuses, and what CONFIG GET shows.

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::table::CmdId;
 use super::CommandSpec;
 use crate::config::{notify, Config};
 use crate::keyspace::{Access, Db};
@@ -125,6 +126,7 @@ impl<'a> Ctx<'a> {
             self.clients,
             self.me,
             argv,
+            None,
             self.out,
             self.now,
             origin,
@@ -397,8 +399,24 @@ impl<'a> Ctx<'a> {
     /// This command changed data but propagates nothing itself.
     /// Runs `argv` through the call path as the client in `slot` (a
     /// script's own client), from `origin`.
-    pub fn call_as(&mut self, slot: usize, argv: &[Bytes], origin: Origin, out: &mut ReplyBuf) {
-        (self.nested)(self.srv, self.clients, slot, argv, out, self.now, origin);
+    pub fn call_as(
+        &mut self,
+        slot: usize,
+        argv: &[Bytes],
+        id: CmdId,
+        origin: Origin,
+        out: &mut ReplyBuf,
+    ) {
+        (self.nested)(
+            self.srv,
+            self.clients,
+            slot,
+            argv,
+            Some(id),
+            out,
+            self.now,
+            origin,
+        );
     }
 
     /// Adds a client that has no connection (a script's client) for the

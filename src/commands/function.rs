@@ -242,14 +242,15 @@ fn fcall_generic(ctx: &mut Ctx, ro: bool) -> CmdResult {
         }
         let nkeys = numkeys(ctx)?;
         let read_only = prepare(ctx, flags, ro)?;
-        let keys: Vec<Bytes> = ctx.argv[3..3 + nkeys].to_vec();
-        let args: Vec<Bytes> = ctx.argv[3 + nkeys..].to_vec();
+        // The command line outlives `ctx`'s borrow: no copy of it is needed.
+        let argv = ctx.argv;
+        let (keys, args) = argv[3..].split_at(nkeys);
         let r = with_script_client(
             ctx,
             read_only,
             ScriptKind::Function,
             name.clone(),
-            |host, out| libs.call(&name, &keys, &args, host, out),
+            |host, out| libs.call(&name, keys, args, host, out),
         );
         if r.is_err() && libs.error_counted() {
             ctx.error_already_counted();

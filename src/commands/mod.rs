@@ -18,6 +18,7 @@
 
 pub mod aof;
 pub mod args;
+pub mod bitops;
 pub mod client;
 pub mod cluster;
 pub mod command;
@@ -27,6 +28,7 @@ pub mod debug;
 pub mod digest;
 pub mod dump;
 pub mod function;
+pub mod geo;
 pub mod hash;
 pub mod info;
 pub mod keys;

@@ -256,30 +256,29 @@ fn eval_generic(ctx: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
 }
 
 fn run(ctx: &mut Ctx, engine: &mut Engine, nkeys: usize, by_sha: bool, ro: bool) -> CmdResult {
-    let sha = if by_sha {
-        let sha = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
-        if engine.get(&sha).is_none() {
+    let (sha, id, flags) = if by_sha {
+        let Some((id, flags)) = engine.find(ctx.arg(1)) else {
             return Err(NO_MATCHING_SCRIPT.into());
-        }
-        engine.touch(&sha);
-        sha
+        };
+        (ctx.arg(1).to_ascii_lowercase(), id, flags)
     } else {
-        engine.load(ctx.arg(1), false).map_err(CmdError::owned)?
+        let sha = engine.load(ctx.arg(1), false).map_err(CmdError::owned)?;
+        let found = engine.id_of(&sha).zip(engine.get(&sha).map(|s| s.flags));
+        let Some((id, flags)) = found else {
+            return Err(NO_MATCHING_SCRIPT.into());
+        };
+        (sha.into_bytes(), id, flags)
     };
-    let flags = engine
-        .get(&sha)
-        .map_or(sflags::EVAL_COMPAT_MODE, |s| s.flags);
     let read_only = prepare(ctx, flags, ro)?;
     ctx.note_scripting(engine);
-    let keys: Vec<Bytes> = ctx.argv[3..3 + nkeys].to_vec();
-    let args: Vec<Bytes> = ctx.argv[3 + nkeys..].to_vec();
-    let r = with_script_client(
-        ctx,
-        read_only,
-        ScriptKind::Eval,
-        sha.clone(),
-        |host, out| engine.run(&sha, &keys, &args, host, out),
-    );
+    // The command line outlives `ctx`'s borrow: no copy of it is needed.
+    let argv = ctx.argv;
+    let (keys, args) = argv[3..].split_at(nkeys);
+    // SHA1 hex is ASCII.
+    let name = String::from_utf8(sha).unwrap_or_default();
+    let r = with_script_client(ctx, read_only, ScriptKind::Eval, name, |host, out| {
+        engine.run(id, keys, args, host, out)
+    });
     if r.is_err() && engine.error_counted {
         ctx.error_already_counted();
     }
@@ -424,7 +423,7 @@ impl Host for ScriptHost<'_, '_> {
         self.reply.resp = resp;
         let mark = self.ctx.propagation_mark();
         self.ctx
-            .call_as(self.slot, argv, Origin::Script, &mut self.reply);
+            .call_as(self.slot, argv, id, Origin::Script, &mut self.reply);
         // REPL_NONE: nothing of this call goes to the AOF (there are no
         // replicas to choose apart from it).
         if self.repl & 1 == 0 {

@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use bytes::Bytes;
 use hashbrown::HashMap;
 
+use super::geo;
 use super::{
     aof, client, cluster, command, connection, debug, dump, function, hash, keys, latency, list,
     migrate, monitor, multi, pubsub, save, scripting, server, set, sort, string, wait, zset,
@@ -40,6 +41,8 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     aof::COMMANDS,
     scripting::COMMANDS,
     function::COMMANDS,
+    geo::COMMANDS,
+    super::bitops::COMMANDS,
     super::stream::cg_rows::COMMANDS,
 ];
 

@@ -68,50 +68,71 @@ impl Pump for BusyPump {
         else {
             return;
         };
-        if net.poll.poll(&mut events, Some(Duration::ZERO)).is_ok() {
-            for ev in events.iter() {
-                match ev.token() {
-                    WAKER => {}
-                    SIGNAL => net.signal_pending = true,
-                    Token(i) if i < net.listeners.len() => {
-                        net.accept(i, state, clients, &mut outbox)
-                    }
-                    t => net
-                        .io
-                        .local
-                        .on_event(net.poll.registry(), t, ev, &mut net.inbox),
-                }
+        // Up to four rounds while each one served something, as Valkey's
+        // processEventsWhileBlocked: a client answered in one round often
+        // has its next command in by the next (loopback round trips are
+        // short next to the hook's period).
+        for _ in 0..4 {
+            if !serve_once(net, &mut events, &mut outbox, state, clients) {
+                break;
             }
         }
-        net.drain_rings();
-        let received = std::mem::take(&mut net.inbox);
-        for msg in received {
-            match msg {
-                ToMain::Commands {
-                    client,
-                    cmds,
-                    error,
-                    input_bytes,
-                } => {
-                    count_input(state, clients, client, input_bytes);
-                    answer(state, clients, &mut outbox, client, cmds, error);
-                    if state.shutdown.is_some() {
-                        break;
-                    }
-                }
-                other => net.inbox.push(other),
-            }
-        }
-        if state.shutdown.is_some() {
-            // SHUTDOWN NOSAVE: its handler refused any other kind.
-            net.shutdown(state);
-            if !state.config.pidfile.is_empty() {
-                let _ = std::fs::remove_file(&state.config.pidfile);
-            }
-            std::process::exit(0);
-        }
-        net.flush(&mut outbox, state);
     }
+}
+
+/// One round: a poll that does not wait, the rings drained, the commands
+/// received answered and every reply sent. Whether any command came.
+fn serve_once(
+    net: &mut Net,
+    events: &mut Events,
+    outbox: &mut Outbox,
+    state: &mut State,
+    clients: &mut Clients,
+) -> bool {
+    if net.poll.poll(events, Some(Duration::ZERO)).is_ok() {
+        for ev in events.iter() {
+            match ev.token() {
+                WAKER => {}
+                SIGNAL => net.signal_pending = true,
+                Token(i) if i < net.listeners.len() => net.accept(i, state, clients, outbox),
+                t => net
+                    .io
+                    .local
+                    .on_event(net.poll.registry(), t, ev, &mut net.inbox),
+            }
+        }
+    }
+    net.drain_rings();
+    let received = std::mem::take(&mut net.inbox);
+    let mut served = false;
+    for msg in received {
+        match msg {
+            ToMain::Commands {
+                client,
+                cmds,
+                error,
+                input_bytes,
+            } => {
+                count_input(state, clients, client, input_bytes);
+                served = true;
+                answer(state, clients, outbox, client, cmds, error);
+                if state.shutdown.is_some() {
+                    break;
+                }
+            }
+            other => net.inbox.push(other),
+        }
+    }
+    if state.shutdown.is_some() {
+        // SHUTDOWN NOSAVE: its handler refused any other kind.
+        net.shutdown(state);
+        if !state.config.pidfile.is_empty() {
+            let _ = std::fs::remove_file(&state.config.pidfile);
+        }
+        std::process::exit(0);
+    }
+    net.flush(outbox, state);
+    served
 }
 
 /// Runs the commands a client sent, each through the call path, and sends

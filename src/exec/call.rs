@@ -103,18 +103,23 @@ fn runs_in_multi(spec: &CommandSpec) -> bool {
     matches!(spec.name, "exec" | "discard" | "quit" | "reset")
 }
 
-/// The call path as a nested call (EXEC's queue): resolves `argv` and runs
-/// it from `origin`.
+/// The call path as a nested call (EXEC's queue, a script's calls): runs
+/// `argv` from `origin`, resolving it unless the caller did.
+#[allow(clippy::too_many_arguments)]
 fn call_nested(
     state: &mut State,
     clients: &mut Clients,
     slot: usize,
     argv: &[Bytes],
+    resolved: Option<CmdId>,
     out: &mut ReplyBuf,
     now: i64,
     origin: Origin,
 ) {
-    let cmd = CMD_TABLE.resolve(argv);
+    let cmd = match resolved {
+        Some(id) => Ok(id),
+        None => CMD_TABLE.resolve(argv),
+    };
     call(state, clients, slot, argv, cmd, out, now, origin);
 }
 

@@ -792,6 +792,69 @@ impl ZSet {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Score ranges by value (geo queries): elements with `min <= score < max`
+// walked in order without computing ranks or allocating.
+
+impl ZSet {
+    /// Calls `f(member, score)` on the elements with `min <= score < max`
+    /// in ascending order, until `f` returns false.
+    pub fn for_score_range<'a>(
+        &'a self,
+        min: f64,
+        max: f64,
+        mut f: impl FnMut(&'a [u8], f64) -> bool,
+    ) {
+        match &self.repr {
+            Repr::Listpack(v) => {
+                let start = v.partition_point(|x| x.score < min);
+                for x in &v[start..] {
+                    if x.score >= max || !f(x.member(), x.score) {
+                        return;
+                    }
+                }
+            }
+            Repr::Skiplist(b) => {
+                b.tree
+                    .root
+                    .walk_scores(min, max, &mut |x| f(x.member(), x.score));
+            }
+        }
+    }
+}
+
+impl Node {
+    /// `ZSet::for_score_range` within this subtree; false once the walk
+    /// is over (past `max`, or `f` said stop).
+    fn walk_scores<'a>(&'a self, min: f64, max: f64, f: &mut dyn FnMut(&'a Item) -> bool) -> bool {
+        match self {
+            Node::Leaf(v) => {
+                let start = v.partition_point(|x| x.score < min);
+                for x in &v[start..] {
+                    if x.score >= max || !f(x) {
+                        return false;
+                    }
+                }
+                true
+            }
+            Node::Inner(children) => {
+                // The last child whose separator is below `min` may still
+                // hold elements from `min` on.
+                let k = children[1..].partition_point(|c| c.sep.score < min);
+                for (j, c) in children.iter().enumerate().skip(k) {
+                    if j > k && c.sep.score >= max {
+                        return false;
+                    }
+                    if !c.node.walk_scores(min, max, f) {
+                        return false;
+                    }
+                }
+                true
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -886,5 +949,44 @@ mod tests {
         z.shrink_if_fits(lim(2));
         assert_eq!(z.encoding(), "listpack");
         check(&z);
+    }
+
+    #[test]
+    fn score_ranges_by_value() {
+        for n in [10usize, 5000] {
+            let mut z = ZSet::with_hint(0, 0, lim(if n < 100 { 128 } else { 0 }));
+            for i in 0..n {
+                z.insert_new(
+                    format!("m{i}").as_bytes(),
+                    (i / 3) as f64,
+                    lim(if n < 100 { 128 } else { 0 }),
+                );
+            }
+            for (min, max) in [
+                (0.0, 1.0),
+                (2.0, 7.5),
+                (-5.0, 0.0),
+                (100.0, 1e9),
+                (3.0, 3.0),
+            ] {
+                let mut got = Vec::new();
+                z.for_score_range(min, max, |m, s| {
+                    got.push((m.to_vec(), s));
+                    true
+                });
+                let want: Vec<(Vec<u8>, f64)> = z
+                    .iter()
+                    .filter(|(_, s)| *s >= min && *s < max)
+                    .map(|(m, s)| (m.to_vec(), s))
+                    .collect();
+                assert_eq!(got, want, "n {n} range {min}..{max}");
+            }
+            let mut seen = 0;
+            z.for_score_range(0.0, 1e9, |_, _| {
+                seen += 1;
+                seen < 4
+            });
+            assert_eq!(seen, 4);
+        }
     }
 }

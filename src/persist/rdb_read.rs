@@ -572,9 +572,50 @@ impl<R: Read> RdbReader<R> {
                     o = self.skip_string(p)?;
                 }
             }
+            TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
+                o = self.skip_stream(t, o)?;
+            }
             _ => return Ok(None),
         }
         Ok(Some(o))
+    }
+
+    /// The end of a stream record (persist::stream's layout) at `off`.
+    fn skip_stream(&mut self, t: u8, off: u64) -> Result<u64> {
+        use object::{TYPE_STREAM_LISTPACKS_2, TYPE_STREAM_LISTPACKS_3};
+        let v2 = t >= TYPE_STREAM_LISTPACKS_2;
+        let (n, mut o) = self.count_at(off, 2, "a stream node count")?;
+        for _ in 0..n * 2 {
+            o = self.skip_string(o)?;
+        }
+        // Length, last ID; first ID, max deleted ID, entries added.
+        for _ in 0..if v2 { 8 } else { 3 } {
+            o = self.len_at(o, "a stream counter")?.1;
+        }
+        let (groups, p) = self.count_at(o, 3, "a stream group count")?;
+        o = p;
+        for _ in 0..groups {
+            o = self.skip_string(o)?;
+            for _ in 0..if v2 { 3 } else { 2 } {
+                o = self.len_at(o, "a stream group counter")?.1;
+            }
+            let (pel, p) = self.count_at(o, 25, "a stream PEL size")?;
+            o = p;
+            for _ in 0..pel {
+                o = self.past(o, 24, "a stream PEL entry")?;
+                o = self.len_at(o, "a delivery count")?.1;
+            }
+            let (consumers, p) = self.count_at(o, 10, "a stream consumer count")?;
+            o = p;
+            for _ in 0..consumers {
+                o = self.skip_string(o)?;
+                let times = if t >= TYPE_STREAM_LISTPACKS_3 { 16 } else { 8 };
+                o = self.past(o, times, "a consumer's times")?;
+                let (ids, p) = self.count_at(o, 16, "a consumer PEL size")?;
+                o = self.past(p, ids * 16, "a consumer PEL")?;
+            }
+        }
+        Ok(o)
     }
 
     /// The next key, or None after EOF and the checksum.

@@ -20,7 +20,7 @@ use super::compact::listpack;
 use super::object::{TYPE_STREAM_LISTPACKS_2, TYPE_STREAM_LISTPACKS_3};
 use super::{Error, Result};
 use crate::keyspace::stream::cgroup::Groups;
-use crate::keyspace::stream::{node, Stream, StreamId};
+use crate::keyspace::stream::{elem_bytes, node, Stream, StreamId};
 
 /// One pending entry of a group, as the RDB record holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -528,21 +528,13 @@ pub fn aof_commands(key: &[u8], s: &Stream, mut emit: impl FnMut(&[&[u8]])) {
     if s.length > 0 {
         for e in s.range(StreamId::MIN, StreamId::MAX, false) {
             let id = e.id.to_bytes();
-            let owned: Vec<(std::borrow::Cow<'_, [u8]>, std::borrow::Cow<'_, [u8]>)> = e
+            let owned: Vec<std::borrow::Cow<'_, [u8]>> = e
                 .fields()
-                .map(|(f, v)| {
-                    (
-                        crate::keyspace::stream::elem_bytes(f),
-                        crate::keyspace::stream::elem_bytes(v),
-                    )
-                })
+                .flat_map(|(f, v)| [elem_bytes(f), elem_bytes(v)])
                 .collect();
-            let mut args: Vec<&[u8]> = Vec::with_capacity(3 + owned.len() * 2);
+            let mut args: Vec<&[u8]> = Vec::with_capacity(3 + owned.len());
             args.extend_from_slice(&[b"XADD", key, &id]);
-            for (f, v) in &owned {
-                args.push(f);
-                args.push(v);
-            }
+            args.extend(owned.iter().map(|x| &x[..]));
             emit(&args);
         }
     } else {

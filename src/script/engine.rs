@@ -10,10 +10,11 @@
 //! go past `EVAL_CACHE_MAX`, as Valkey 8 evicts them).
 
 use std::cell::Cell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use hashbrown::HashMap;
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 
 use super::convert;
@@ -61,8 +62,10 @@ pub struct Engine {
     pub(super) globals: Table,
     /// Where the per-run Rust functions go (`impl.call`, ...).
     pub(super) imp: Table,
-    /// `xpcall(f, handler)`, and `xpcall` of `f(keys, args)`.
+    /// `xpcall(f, handler)`; then the same clearing KEYS and ARGV after,
+    /// and `xpcall` of `f(keys, args)`.
     pub(super) runner: Function,
+    runner_eval: Function,
     runner_with_args: Function,
     /// The prelude's read-only proxy maker, its switch of what the globals
     /// read through to, and its maker of tables whose missing keys are the
@@ -75,10 +78,10 @@ pub struct Engine {
     pub(super) funcs: Table,
     /// The last script id given (see `Script::id`).
     next_id: i64,
+    /// Runs since the last garbage-collection step (see `GC_EVERY`).
+    runs_since_gc: u32,
     /// The sum of `script_bytes` over the cache.
     scripts_bytes: usize,
-    /// "KEYS" and "ARGV" as Lua strings, made once.
-    names: (mlua::LuaString, mlua::LuaString),
     scripts: HashMap<String, Script>,
     /// EVAL-only scripts, least recently used first.
     lru: VecDeque<String>,
@@ -100,14 +103,37 @@ pub struct Engine {
 /// Why a script did not give a reply: the error text, without the `-`.
 pub type ScriptError = String;
 
+/// Runs a script or function under the error handler: a function library's
+/// loading code, an EVAL script (clearing the KEYS and ARGV its caller set
+/// when it ends), a library function with `(keys, args)`.
 const RUNNER: &str = r#"
-local handler = ...
+local handler, G, rawset = ...
+local xpcall = xpcall
 return function(f)
     return xpcall(f, handler)
+end, function(f)
+    local ok, r = xpcall(f, handler)
+    rawset(G, "KEYS", nil)
+    rawset(G, "ARGV", nil)
+    return ok, r
 end, function(f, keys, args)
     return xpcall(function() return f(keys, args) end, handler)
 end
 "#;
+
+/// Every this many runs, a garbage-collection step of this many KB (as
+/// Valkey's LUA_GC_CYCLE_PERIOD): each run leaves tables behind, and Lua's
+/// own pace would let them pile up.
+const GC_EVERY: u32 = 50;
+
+/// What a run passes to the script or function it runs.
+#[derive(Clone, Copy)]
+pub(super) enum Params<'a> {
+    /// An EVAL script: KEYS and ARGV globals.
+    Globals(&'a [Bytes], &'a [Bytes]),
+    /// A library function: `(keys, args)`.
+    Args(&'a [Bytes], &'a [Bytes]),
+}
 
 impl Engine {
     pub fn new() -> mlua::Result<Engine> {
@@ -177,6 +203,8 @@ impl Engine {
         g.raw_set("__server__err__handler", handler.clone())?;
         g.raw_set("__redis__err__handler", handler.clone())?;
 
+        // The runner's rawset: the original (the prelude wraps it).
+        let rawset: Function = g.raw_get("rawset")?;
         let imp = lua.create_table()?;
         let resp = Rc::new(Cell::new(2u8));
         let slot = Rc::new(HostSlot::default());
@@ -194,11 +222,12 @@ impl Engine {
             "REDIS_VERSION_NUM",
             version_num(crate::REDIS_COMPAT_VERSION),
         )?;
-        let (runner, runner_with_args): (Function, Function) =
-            lua.load(RUNNER).set_name("=ferrokey").call(handler)?;
+        let (runner, runner_eval, runner_with_args): (Function, Function, Function) = lua
+            .load(RUNNER)
+            .set_name("=ferrokey")
+            .call((handler, g.clone(), rawset))?;
         lua.set_globals(env)?;
         let funcs = lua.create_table()?;
-        let names = (lua.create_string("KEYS")?, lua.create_string("ARGV")?);
         let hook = Rc::new(super::hook::HookState::default());
         super::hook::install(&lua, &imp, &hook)?;
         Ok(Engine {
@@ -206,14 +235,15 @@ impl Engine {
             globals: g,
             imp,
             runner,
+            runner_eval,
             runner_with_args,
             protect,
             set_api,
             strict,
             funcs,
             next_id: 0,
+            runs_since_gc: 0,
             scripts_bytes: 0,
-            names,
             scripts: HashMap::new(),
             lru: VecDeque::new(),
             resp,
@@ -297,16 +327,34 @@ impl Engine {
         Ok(sha)
     }
 
-    /// A script run again (EVALSHA): the most recently used of those that
-    /// may be evicted (only SCRIPT LOAD keeps one for good).
-    pub fn touch(&mut self, sha: &str) {
-        if self.scripts.get(sha).is_some_and(|s| !s.pinned) {
-            if let Some(i) = self.lru.iter().position(|x| x == sha) {
+    /// EVALSHA's lookup: the cached script whose SHA1 is `sha` (hex, any
+    /// case), as (id for `run`, flags). Found, it becomes the most recently
+    /// used of those that may be evicted (only SCRIPT LOAD keeps one for
+    /// good).
+    pub fn find(&mut self, sha: &[u8]) -> Option<(i64, ScriptFlags)> {
+        let mut lower = [0u8; 40];
+        if sha.len() != lower.len() {
+            return None;
+        }
+        for (d, c) in lower.iter_mut().zip(sha) {
+            *d = c.to_ascii_lowercase();
+        }
+        let key = std::str::from_utf8(&lower).ok()?;
+        let s = self.scripts.get(key)?;
+        let found = (s.id, s.flags);
+        if !s.pinned {
+            if let Some(i) = self.lru.iter().position(|x| x == key) {
                 if let Some(x) = self.lru.remove(i) {
                     self.lru.push_back(x);
                 }
             }
         }
+        Some(found)
+    }
+
+    /// The id `run` takes for the cached script `sha` (lower-case hex).
+    pub fn id_of(&self, sha: &str) -> Option<i64> {
+        self.scripts.get(sha).map(|s| s.id)
     }
 
     /// After a library load: forgets a load stopped by the hook.
@@ -333,37 +381,50 @@ impl Engine {
         self.scripts_bytes
     }
 
-    /// Runs the cached script `sha` with KEYS `keys` and ARGV `args`, its
-    /// commands run by `host`; its reply goes to `out` (in `out`'s
-    /// protocol).
+    /// Runs the cached script `id` (see `find`) with KEYS `keys` and ARGV
+    /// `args`, its commands run by `host`; its reply goes to `out` (in
+    /// `out`'s protocol).
     pub fn run(
         &mut self,
-        sha: &str,
+        id: i64,
         keys: &[Bytes],
         args: &[Bytes],
         host: &mut dyn Host,
         out: &mut ReplyBuf,
     ) -> Result<(), ScriptError> {
-        let Some(id) = self.scripts.get(sha).map(|s| s.id) else {
-            return Err("NOSCRIPT No matching script.".into());
-        };
         let func: Function = match self.funcs.raw_get(id) {
             Ok(f) => f,
             Err(_) => return Err("NOSCRIPT No matching script.".into()),
         };
-        let lua = &self.lua;
-        let set = string_array(lua, keys)
-            .and_then(|k| self.globals.raw_set(&self.names.0, k))
-            .and_then(|()| string_array(lua, args))
-            .and_then(|a| self.globals.raw_set(&self.names.1, a));
-        let result = match set {
-            Ok(()) => self.execute(func, None, host, out),
-            Err(e) => Err(format!("ERR {}", error_message(&e))),
-        };
-        // The tables of this run go now rather than at some later GC step.
-        let _ = self.globals.raw_set(&self.names.0, Value::Nil);
-        let _ = self.globals.raw_set(&self.names.1, Value::Nil);
-        result
+        self.execute(func, Params::Globals(keys, args), host, out)
+    }
+
+    /// Sets the globals KEYS and ARGV to fresh arrays of `keys` and `args`
+    /// (the runner clears them), straight through Lua's C API: through
+    /// mlua's typed calls the two tables cost about 4,000 instructions.
+    fn set_keys_argv(&self, keys: &[Bytes], args: &[Bytes]) -> mlua::Result<()> {
+        // SAFETY: `exec_raw` runs the closure as a protected call with the
+        // global table at index 1; a Lua error there (out of memory)
+        // unwinds to that call, and the closure holds nothing that needs
+        // dropping.
+        unsafe {
+            self.lua.exec_raw::<()>(&self.globals, |l| {
+                use mlua::ffi;
+                if ffi::lua_checkstack(l, 4) == 0 {
+                    return;
+                }
+                for (name, items) in [(c"KEYS", keys), (c"ARGV", args)] {
+                    ffi::lua_pushstring(l, name.as_ptr());
+                    let n = items.len().min(i32::MAX as usize);
+                    ffi::lua_createtable(l, n as i32, 0);
+                    for (i, a) in items[..n].iter().enumerate() {
+                        ffi::lua_pushlstring(l, a.as_ptr().cast(), a.len());
+                        ffi::lua_rawseti(l, -2, i as ffi::lua_Integer + 1);
+                    }
+                    ffi::lua_rawset(l, 1);
+                }
+            })
+        }
     }
 
     /// Runs `func` (with `(keys, args)` for a function library's function)
@@ -372,7 +433,7 @@ impl Engine {
     pub(super) fn execute(
         &mut self,
         func: Function,
-        params: Option<(&[Bytes], &[Bytes])>,
+        params: Params,
         host: &mut dyn Host,
         out: &mut ReplyBuf,
     ) -> Result<(), ScriptError> {
@@ -380,14 +441,26 @@ impl Engine {
         let lua = &self.lua;
         let guard = self.slot.enter(host);
         let ret = match params {
-            None => self.runner.call::<MultiValue>(func),
-            Some((keys, args)) => string_array(lua, keys).and_then(|k| {
+            Params::Globals(keys, args) => self
+                .set_keys_argv(keys, args)
+                .and_then(|()| self.runner_eval.call::<MultiValue>(func)),
+            Params::Args(keys, args) => string_array(lua, keys).and_then(|k| {
                 let a = string_array(lua, args)?;
                 self.runner_with_args.call::<MultiValue>((func, k, a))
             }),
         };
         super::hook::after_run(lua, &self.imp, &self.hook);
         drop(guard);
+        self.runs_since_gc += 1;
+        if self.runs_since_gc == GC_EVERY {
+            self.runs_since_gc = 0;
+            // SAFETY: a protected call that only runs the collector.
+            let _ = unsafe {
+                lua.exec_raw::<()>((), |l| {
+                    mlua::ffi::lua_gc(l, mlua::ffi::LUA_GCSTEP, GC_EVERY as i32);
+                })
+            };
+        }
         let ret = match ret {
             Ok(r) => r,
             Err(e) => return Err(format!("ERR {}", error_message(&e))),
@@ -535,10 +608,11 @@ fn install_server_functions(
 ) -> mlua::Result<()> {
     const OUTSIDE: &str = "ERR redis.call/pcall can only be called inside a script invocation";
     let (s, r) = (slot.clone(), resp.clone());
+    let mut arena = ArgvBuf::default();
     imp.raw_set(
         "call",
-        lua.create_function(move |lua, args: MultiValue| {
-            match s.with(|h| script_call(lua, h, args, r.get())) {
+        lua.create_function_mut(move |lua, args: MultiValue| {
+            match s.with(|h| script_call(lua, h, args, r.get(), &mut arena)) {
                 None => raise(OUTSIDE),
                 Some(res) => {
                     let (v, failed) = res?;
@@ -551,10 +625,11 @@ fn install_server_functions(
         })?,
     )?;
     let (s, r) = (slot.clone(), resp.clone());
+    let mut arena = ArgvBuf::default();
     imp.raw_set(
         "pcall",
-        lua.create_function(move |lua, args: MultiValue| {
-            match s.with(|h| script_call(lua, h, args, r.get())) {
+        lua.create_function_mut(move |lua, args: MultiValue| {
+            match s.with(|h| script_call(lua, h, args, r.get(), &mut arena)) {
                 None => raise(OUTSIDE),
                 Some(res) => Ok(res?.0),
             }
@@ -662,8 +737,9 @@ fn install_server_functions(
             if args.is_empty() {
                 return raise("ERR Please specify at least one argument for this call");
             }
-            let allowed = match to_argv(args) {
-                Ok(argv) => s.with(|h| h.acl_check(&argv)).flatten(),
+            let mut buf = ArgvBuf::default();
+            let allowed = match to_argv(&args, &mut buf) {
+                Ok(()) => s.with(|h| h.acl_check(&buf.argv)).flatten(),
                 Err(_) => None,
             };
             match allowed {
@@ -699,22 +775,52 @@ fn string_array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
     Ok(t)
 }
 
-/// `server.call`/`pcall`'s arguments as a command line: strings as they
-/// are, numbers as `%.17g` (Lua's own conversion would lose precision).
-fn to_argv(args: MultiValue) -> Result<Vec<Bytes>, &'static str> {
+/// Reused room for the command lines of `server.call`/`pcall`: each
+/// call's arguments are slices of one buffer, which `arena` gets back once
+/// they are dropped (no allocation per call once warm).
+#[derive(Default)]
+struct ArgvBuf {
+    arena: BytesMut,
+    ends: Vec<usize>,
+    argv: Vec<Bytes>,
+}
+
+/// `server.call`/`pcall`'s arguments as a command line in `buf.argv`:
+/// strings as they are, numbers as `%.17g` (Lua's own conversion would
+/// lose precision).
+fn to_argv(args: &MultiValue, buf: &mut ArgvBuf) -> Result<(), &'static str> {
     if args.is_empty() {
         return Err("ERR Please specify at least one argument for this call");
     }
-    let mut argv = Vec::with_capacity(args.len());
+    let ArgvBuf { arena, ends, argv } = buf;
+    ends.clear();
+    argv.clear();
+    arena.clear();
     for a in args {
-        argv.push(match a {
-            Value::String(s) => Bytes::copy_from_slice(&s.as_bytes()),
-            Value::Integer(i) => Bytes::from(lua_number_arg(i as f64)),
-            Value::Number(n) => Bytes::from(lua_number_arg(n)),
+        match a {
+            Value::String(s) => arena.extend_from_slice(&s.as_bytes()),
+            Value::Integer(i) => push_number_arg(arena, *i as f64),
+            Value::Number(n) => push_number_arg(arena, *n),
             _ => return Err("ERR Command arguments must be strings or integers"),
-        });
+        }
+        ends.push(arena.len());
     }
-    Ok(argv)
+    let all = arena.split().freeze();
+    let mut start = 0;
+    for &end in ends.iter() {
+        argv.push(all.slice(start..end));
+        start = end;
+    }
+    Ok(())
+}
+
+fn push_number_arg(out: &mut BytesMut, n: f64) {
+    const LIM: f64 = 4_611_686_018_427_387_904.0; // 2^62
+    if n == n.trunc() && (-LIM..=LIM).contains(&n) {
+        out.extend_from_slice(crate::util::num::int_str(n as i64, &mut [0u8; 20]));
+    } else {
+        out.extend_from_slice(lua_number_arg(n).as_bytes());
+    }
 }
 
 /// A Lua number as a command argument, as Valkey 9 writes it: an integer
@@ -735,13 +841,16 @@ fn script_call(
     host: &mut dyn Host,
     args: MultiValue,
     resp: u8,
+    buf: &mut ArgvBuf,
 ) -> mlua::Result<(Value, bool)> {
-    let argv = match to_argv(args) {
-        Ok(a) => a,
-        Err(msg) => return Ok((convert::error_table(lua, msg.as_bytes())?, true)),
-    };
-    let reply = host.call(&argv, resp);
-    convert::reply_to_lua(lua, reply)
+    if let Err(msg) = to_argv(&args, buf) {
+        return Ok((convert::error_table(lua, msg.as_bytes())?, true));
+    }
+    let reply = host.call(&buf.argv, resp);
+    let r = convert::reply_to_lua(lua, reply);
+    // The arena's buffer is free again once no argument holds it.
+    buf.argv.clear();
+    r
 }
 
 /// The message of an error that ended a script, as Valkey words it: the
@@ -845,10 +954,32 @@ fn version_num(v: &str) -> i64 {
 /// Lower-case hex SHA1 (script names, `server.sha1hex`).
 pub fn sha1_hex(data: &[u8]) -> String {
     use sha1::{Digest, Sha1};
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let d = Sha1::digest(data);
     let mut s = String::with_capacity(40);
     for b in d.iter() {
-        s.push_str(&format!("{b:02x}"));
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_hex_is_lower_case_hex_of_the_digest() {
+        assert_eq!(sha1_hex(b""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(sha1_hex(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+    }
+
+    #[test]
+    fn find_takes_any_case_and_only_full_length() {
+        let mut e = Engine::new().unwrap();
+        let sha = e.load(b"return 1", true).unwrap();
+        assert!(e.find(sha.to_ascii_uppercase().as_bytes()).is_some());
+        assert!(e.find(&sha.as_bytes()[..39]).is_none());
+        assert!(e.find(b"").is_none());
+    }
 }

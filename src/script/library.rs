@@ -343,7 +343,8 @@ impl Libraries {
             Ok(f) => f,
             Err(_) => return Err("ERR Function not found".into()),
         };
-        self.engine.execute(func, Some((keys, args)), host, out)
+        self.engine
+            .execute(func, super::engine::Params::Args(keys, args), host, out)
     }
 }
 

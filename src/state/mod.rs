@@ -81,8 +81,18 @@ pub enum Origin {
 /// Runs one more command from inside a command (EXEC's queue, later a
 /// script): the call path, given to handlers by `exec::call` so that
 /// `commands` need not import `exec`. The reply goes to the `ReplyBuf`.
-pub type NestedCall =
-    fn(&mut State, &mut Clients, usize, &[bytes::Bytes], &mut crate::resp::ReplyBuf, i64, Origin);
+/// The call path for a nested call: the command's id when the caller
+/// resolved it already (a script's `server.call`), else None.
+pub type NestedCall = fn(
+    &mut State,
+    &mut Clients,
+    usize,
+    &[bytes::Bytes],
+    Option<usize>,
+    &mut crate::resp::ReplyBuf,
+    i64,
+    Origin,
+);
 
 /// What the server is doing that limits which commands may run (see
 /// `exec::call`): loading a dataset, or serving as a replica whose link

@@ -163,19 +163,28 @@ pub fn push_int(out: &mut Vec<u8>, n: i64) {
         out.push(b'0' + n as u8);
         return;
     }
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    let neg = n < 0;
+    out.extend_from_slice(int_str(n, &mut [0u8; 20]));
+}
+
+/// The decimal form of `n`, written at the end of `buf` (20 bytes hold
+/// `i64::MIN`).
+#[inline]
+pub fn int_str(n: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
     let mut v = n.unsigned_abs();
-    while v > 0 {
+    loop {
         i -= 1;
-        tmp[i] = b'0' + (v % 10) as u8;
+        buf[i] = b'0' + (v % 10) as u8;
         v /= 10;
+        if v == 0 {
+            break;
+        }
     }
-    if neg {
-        out.push(b'-');
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
     }
-    out.extend_from_slice(&tmp[i..]);
+    &buf[i..]
 }
 
 /// Number of characters in the decimal form of `n`.
@@ -312,6 +321,16 @@ pub fn strtol(s: &[u8]) -> (i64, usize, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn int_str_writes_every_edge() {
+        for n in [0, 7, 10, -1, -10, 1234567, i64::MAX, i64::MIN] {
+            assert_eq!(int_str(n, &mut [0u8; 20]), n.to_string().as_bytes());
+            let mut v = Vec::new();
+            push_int(&mut v, n);
+            assert_eq!(v, n.to_string().as_bytes());
+        }
+    }
 
     #[test]
     fn strtol_is_cs() {

@@ -47,6 +47,7 @@ pub(super) fn key_function(name: &str, argv: &[Bytes]) -> Option<Vec<KeyAt>> {
             Some(keys)
         }
         "migrate" => Some(super::super::migrate::getkeys(argv)),
+        "bitfield" => Some(super::super::bitops::getkeys(argv)),
         _ => None,
     }
 }

@@ -164,7 +164,7 @@ pub fn xadd(ctx: &mut Ctx) -> CmdResult {
     let p = parse_add_trim(ctx, true)?;
     let argv = ctx.argv;
     let fields_at = p.id_at + 1;
-    if argv.len() < fields_at + 2 || (argv.len() - fields_at) % 2 != 0 {
+    if argv.len() < fields_at + 2 || !(argv.len() - fields_at).is_multiple_of(2) {
         return Err(crate::error::wrong_arity("xadd"));
     }
     if let Some(pid) = p.id {
@@ -380,7 +380,7 @@ pub fn xsetid(ctx: &mut Ctx) -> CmdResult {
             "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id".into(),
         );
     }
-    if s.len() > 0 {
+    if !s.is_empty() {
         let top = s.edge_id(true).unwrap_or(StreamId::MIN);
         if new_id < top {
             return Err(

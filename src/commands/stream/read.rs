@@ -130,7 +130,7 @@ pub fn xread(ctx: &mut Ctx) -> CmdResult {
             count = int(&argv[i])?.max(0);
         } else if is(a, "streams") && more > 0 {
             streams_at = i + 1;
-            if (argv.len() - streams_at) % 2 != 0 {
+            if !(argv.len() - streams_at).is_multiple_of(2) {
                 return Err("ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.".into());
             }
             break;
@@ -175,12 +175,10 @@ pub fn xread(ctx: &mut Ctx) -> CmdResult {
                 last.map_or(StreamId::MIN, |(l, _)| l)
             } else if &a[..] == b"+" {
                 match last {
-                    // The last entry only: IDs after the one before it.
-                    Some((l, _)) => match l.decr() {
-                        Some(d) => d,
-                        None => return Err("ERR the stream last element ID is 0-0".into()),
-                    },
-                    None => StreamId::MIN,
+                    // The last entry only: IDs after the one before it (a
+                    // stream with entries has a last ID above 0-0).
+                    Some((l, len)) if len > 0 => l.decr().unwrap_or(StreamId::MIN),
+                    _ => StreamId::MIN,
                 }
             } else if &a[..] == b">" {
                 return Err("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.".into());
@@ -204,7 +202,7 @@ pub fn xread(ctx: &mut Ctx) -> CmdResult {
             let servable = match db.lookup(k, now, Access::READ).map(|e| e.value()) {
                 Some(v) => match v.stored() {
                     Some(Value::Stream(s)) => {
-                        s.len() > 0 && s.edge_id(true).is_some_and(|m| m > gt)
+                        !s.is_empty() && s.edge_id(true).is_some_and(|m| m > gt)
                     }
                     _ => false,
                 },

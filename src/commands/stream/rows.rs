@@ -196,7 +196,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         subcommands: &[],
         doc: &Doc {
             summary: "Returns the entries of streams after given IDs, waiting for some if asked.",
-            complexity: "O(N) for N entries returned; O(log(N)) per stream to find the first.",
+            // Valkey's row declares no complexity.
+            complexity: "",
             key_specs: &[ks::spec(
                 ks::RO | ks::ACCESS,
                 ks::Begin::Keyword { keyword: "STREAMS", startfrom: 1 },

@@ -3,13 +3,16 @@
 //! `node`), so a node is its own RDB/DUMP image.
 //!
 //! Valkey indexes the nodes with a radix tree keyed by each node's master
-//! ID in 16-byte big-endian form. Here they sit in a `BTreeMap` keyed by
-//! `StreamId`, whose derived order (ms, then seq) is exactly the order of
-//! those big-endian keys; the operations streams use on the tree are
-//! "the node holding ID x" (last key <= x), ordered walks both ways and
-//! removal of a node, which the B-tree does in O(log n) with per-node
-//! overhead well below one node's bytes (a node holds up to
-//! `stream-node-max-entries` entries), and no radix tree code to keep.
+//! ID in 16-byte big-endian form. Here they sit in a `VecDeque` of
+//! (master ID, node) in ID order: `StreamId`'s derived order (ms, then
+//! seq) is exactly the order of those big-endian keys. The operations
+//! streams use on the tree are "the node holding ID x" (last key <= x, a
+//! binary search), ordered walks both ways, appending a node at the end
+//! and dropping nodes at the front (trimming), all O(log n) or O(1) here;
+//! only removing a node from the middle (XDEL emptying it) moves the
+//! others. The deque grows by an eighth at a time, so the index costs
+//! about 42 bytes per node (a B-tree map costs ~65, a radix tree more),
+//! which keeps memory per entry at or below Valkey's.
 //!
 //! API for commands and consumer groups:
 //! - `Stream::new`, `len`, and the public metadata fields (`last_id`,
@@ -28,7 +31,7 @@ pub mod id;
 pub mod listpack;
 pub mod node;
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 pub use id::{ParsedId, StreamId};
 pub use node::{EntryRef, Node};
@@ -83,7 +86,7 @@ pub enum AddError {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stream {
     /// Nodes by master ID.
-    nodes: BTreeMap<StreamId, Node>,
+    nodes: VecDeque<(StreamId, Node)>,
     /// Live entries.
     pub length: u64,
     /// The last ID ever added (or set by XSETID).
@@ -107,7 +110,7 @@ impl Default for Stream {
 impl Stream {
     pub fn new() -> Self {
         Stream {
-            nodes: BTreeMap::new(),
+            nodes: VecDeque::new(),
             length: 0,
             last_id: StreamId::MIN,
             first_id: StreamId::MIN,
@@ -173,7 +176,8 @@ impl Stream {
             lim.max_bytes
         };
         let mut target = None;
-        if let Some((&master, node)) = self.nodes.iter_mut().next_back() {
+        if let Some((master, node)) = self.nodes.back_mut() {
+            let master = *master;
             let full = listpack::bytes(&node.lp) + total >= max_bytes
                 || (lim.max_entries > 0 && node.total_entries() >= lim.max_entries);
             if full {
@@ -191,11 +195,15 @@ impl Stream {
                 } else {
                     node::PREALLOC
                 };
-                self.nodes.insert(id, Node::new(fv, prealloc));
+                if self.nodes.len() == self.nodes.capacity() {
+                    // Grow by an eighth, not double (see the module header).
+                    self.nodes.reserve_exact(self.nodes.len() / 8 + 4);
+                }
+                self.nodes.push_back((id, Node::new(fv, prealloc)));
                 id
             }
         };
-        if let Some(node) = self.nodes.get_mut(&master) {
+        if let Some((_, node)) = self.nodes.back_mut() {
             node.append(master, id, fv);
         }
         self.length += 1;
@@ -210,29 +218,29 @@ impl Stream {
     /// Entries with `start <= id <= end`, live only, ascending or (`rev`)
     /// descending.
     pub fn range(&self, start: StreamId, end: StreamId, rev: bool) -> Range<'_> {
-        let mut r = Range {
-            nodes: self.nodes.range(StreamId::MIN..=StreamId::MAX),
+        let done = start > end;
+        let (lo, hi) = if done {
+            (0, 0)
+        } else if rev {
+            (0, self.nodes.partition_point(|(k, _)| *k <= end))
+        } else {
+            (self.node_at_or_before(start).unwrap_or(0), self.nodes.len())
+        };
+        Range {
+            nodes: &self.nodes,
+            lo,
+            hi,
             cur: None,
             start,
             end,
             rev,
-            done: start > end,
-        };
-        if r.done {
-            return r;
+            done,
         }
-        if rev {
-            r.nodes = self.nodes.range(StreamId::MIN..=end);
-        } else {
-            let from = self
-                .nodes
-                .range(..=start)
-                .next_back()
-                .map(|(k, _)| *k)
-                .unwrap_or(StreamId::MIN);
-            r.nodes = self.nodes.range(from..);
-        }
-        r
+    }
+
+    /// Index of the node that would hold `id` (the last master ID <= id).
+    fn node_at_or_before(&self, id: StreamId) -> Option<usize> {
+        self.nodes.partition_point(|(k, _)| *k <= id).checked_sub(1)
     }
 
     /// The live entry with this ID.
@@ -251,17 +259,18 @@ impl Stream {
     /// The first entry's ID, deleted ones included (Valkey's
     /// `streamGetEdgeID` without skipping tombstones); None when empty.
     pub fn first_id_with_tombstones(&self) -> Option<StreamId> {
-        let (&master, node) = self.nodes.iter().next()?;
-        node.edge_id(master, false)
+        let (master, node) = self.nodes.front()?;
+        node.edge_id(*master, false)
     }
 
     /// Marks the live entry `id` deleted (its node goes when it was the
     /// last live one there). True if it existed. The caller updates
     /// `first_id` / `max_deleted_entry_id` as XDEL does (see `xdel`).
     pub fn delete(&mut self, id: StreamId) -> bool {
-        let Some((&master, node)) = self.nodes.range(..=id).next_back() else {
+        let Some(idx) = self.node_at_or_before(id) else {
             return false;
         };
+        let (master, node) = (self.nodes[idx].0, &self.nodes[idx].1);
         let m = node.master();
         let mut p = m.entries_at;
         let mut found = None;
@@ -281,12 +290,9 @@ impl Stream {
         let Some((at, flags)) = found else {
             return false;
         };
-        let mut emptied = false;
-        if let Some(node) = self.nodes.get_mut(&master) {
-            emptied = node.mark_deleted(at, flags) == 0;
-        }
+        let emptied = self.nodes[idx].1.mark_deleted(at, flags) == 0;
         if emptied {
-            self.nodes.remove(&master);
+            self.nodes.remove(idx);
         }
         self.length -= 1;
         true
@@ -329,9 +335,10 @@ impl Stream {
                     break;
                 }
             }
-            let Some((&master, node)) = self.nodes.iter().next() else {
+            let Some((master, node)) = self.nodes.front() else {
                 break;
             };
+            let master = *master;
             let (entries, _) = node.master_counts();
             if args.limit > 0 && deleted + entries > args.limit {
                 break;
@@ -341,7 +348,7 @@ impl Stream {
                 TrimStrategy::MinId(min) => node.edge_id(master, true).is_some_and(|l| l < min),
             };
             if remove_node {
-                self.nodes.remove(&master);
+                self.nodes.pop_front();
                 self.length -= entries as u64;
                 deleted += entries;
                 continue;
@@ -372,7 +379,7 @@ impl Stream {
                 }
             }
             let n = to_delete.len() as i64;
-            if let Some(node) = self.nodes.get_mut(&master) {
+            if let Some((_, node)) = self.nodes.front_mut() {
                 // Flags keep their one-byte size: offsets stay valid.
                 for &(at, flags) in &to_delete {
                     listpack::replace_int(&mut node.lp, at, flags | node::FLAG_DELETED);
@@ -414,22 +421,23 @@ impl Stream {
     /// Adds a node read from RDB; `lp` was checked with `node::validate`,
     /// which gave its live count. The caller sets the metadata fields.
     pub fn insert_node(&mut self, master: StreamId, lp: Vec<u8>) {
-        self.nodes.insert(master, Node { lp });
+        self.nodes.push_back((master, Node { lp }));
     }
 
     /// The last node's master ID (RDB load checks nodes come in order).
     pub fn last_master(&self) -> Option<StreamId> {
-        self.nodes.keys().next_back().copied()
+        self.nodes.back().map(|(k, _)| *k)
     }
 
-    /// Heap bytes beyond the `Stream` itself (MEMORY USAGE); B-tree slots
-    /// are estimated at key plus value plus a word each.
+    /// Heap bytes beyond the `Stream` itself (MEMORY USAGE).
     pub fn heap_bytes(&self) -> usize {
-        let per_node = std::mem::size_of::<StreamId>() + std::mem::size_of::<Node>() + 8;
-        self.nodes
-            .values()
-            .map(|n| n.heap_bytes() + per_node)
-            .sum::<usize>()
+        let slot = std::mem::size_of::<(StreamId, Node)>();
+        self.nodes.capacity() * slot
+            + self
+                .nodes
+                .iter()
+                .map(|(_, n)| n.heap_bytes())
+                .sum::<usize>()
     }
 
     /// Cost of dropping (allocations freed), for lazy freeing.
@@ -439,7 +447,7 @@ impl Stream {
 
     /// The entries in order, as (ID, pairs of owned bytes): for tests and
     /// AOF rewrite of small streams.
-    pub fn entries(&self) -> Vec<(StreamId, Vec<(Vec<u8>, Vec<u8>)>)> {
+    pub fn entries(&self) -> Vec<(StreamId, Pairs)> {
         self.range(StreamId::MIN, StreamId::MAX, false)
             .map(|e| {
                 let pairs = e.fields().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
@@ -449,9 +457,16 @@ impl Stream {
     }
 }
 
+/// An entry's field-value pairs, owned.
+pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Live entries in an ID range; see `Stream::range`.
 pub struct Range<'a> {
-    nodes: std::collections::btree_map::Range<'a, StreamId, Node>,
+    nodes: &'a VecDeque<(StreamId, Node)>,
+    /// Nodes `lo..hi` are still to walk (from `lo` forward, from `hi`
+    /// backward).
+    lo: usize,
+    hi: usize,
     /// The node being walked: its master ID, the node, its master entry,
     /// and the next offset (forward: the next entry's flags; backward:
     /// just past the next entry to read).
@@ -468,15 +483,18 @@ impl<'a> Iterator for Range<'a> {
     fn next(&mut self) -> Option<EntryRef<'a>> {
         while !self.done {
             let Some((master, node, m, p)) = self.cur else {
-                let next = if self.rev {
-                    self.nodes.next_back()
-                } else {
-                    self.nodes.next()
-                };
-                let Some((&master, node)) = next else {
+                if self.lo >= self.hi {
                     self.done = true;
                     return None;
+                }
+                let i = if self.rev {
+                    self.hi -= 1;
+                    self.hi
+                } else {
+                    self.lo += 1;
+                    self.lo - 1
                 };
+                let (master, node) = (self.nodes[i].0, &self.nodes[i].1);
                 let m = node.master();
                 let p = if self.rev { node.end() } else { m.entries_at };
                 self.cur = Some((master, node, m, p));
