@@ -28,6 +28,7 @@ pub mod digest;
 pub mod dump;
 pub mod function;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod keys;
 pub mod latency;

@@ -39,6 +39,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     aof::COMMANDS,
     scripting::COMMANDS,
     function::COMMANDS,
+    super::hll::COMMANDS,
 ];
 
 pub type CmdId = usize;
