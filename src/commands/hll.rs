@@ -9,7 +9,7 @@
 //! though the command is read-only. The value is unshared (made `raw`)
 //! by every command that may write it, as Valkey's dbUnshareStringValue.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use super::args::is;
 use super::flags::*;
@@ -337,11 +337,6 @@ fn pfmerge(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// What PFDEBUG SIMD reports. ferrokey's merge loops have one form (which
-/// the compiler vectorizes); the switch is kept so the command answers as
-/// Valkey's does.
-static SIMD: AtomicBool = AtomicBool::new(true);
-
 /// PFDEBUG GETREG|DECODE|ENCODING|TODENSE key, PFDEBUG SIMD ON|OFF
 fn pfdebug(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
@@ -349,14 +344,14 @@ fn pfdebug(ctx: &mut Ctx) -> CmdResult {
     let sub = &argv[1];
     if is(sub, "simd") {
         if is(&argv[2], "on") {
-            SIMD.store(true, Ordering::Relaxed);
+            hll::SIMD.store(true, Ordering::Relaxed);
         } else if is(&argv[2], "off") {
-            SIMD.store(false, Ordering::Relaxed);
+            hll::SIMD.store(false, Ordering::Relaxed);
         } else {
             // Valkey replies the error and then the state (two replies).
             ctx.out.error(PFDEBUG_ON_OFF);
         }
-        let on = SIMD.load(Ordering::Relaxed);
+        let on = hll::simd_in_use();
         ctx.out.simple(if on { "enabled" } else { "disabled" });
         return Ok(());
     }

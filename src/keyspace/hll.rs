@@ -23,6 +23,8 @@
 //! Nothing here knows about replies or the keyspace: `commands::hll` is the
 //! RESP side.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 /// Header bytes before the registers.
 pub const HDR_SIZE: usize = 16;
 /// Registers (2^14): the low 14 bits of the hash pick one.
@@ -189,16 +191,84 @@ fn dense_histogram(regs: &[u8], h: &mut Histogram) {
     }
 }
 
+/// Whether the vector merge may be used (PFDEBUG SIMD ON|OFF).
+pub static SIMD: AtomicBool = AtomicBool::new(true);
+
+/// True when merges use the AVX2 path: allowed and supported.
+pub fn simd_in_use() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        SIMD.load(Ordering::Relaxed) && std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// `max[i] = max(max[i], register i)` over a dense register array.
 fn dense_merge(max: &mut [u8; REGISTERS], regs: &[u8]) {
-    for (m, c) in max.chunks_exact_mut(16).zip(regs.chunks_exact(12)) {
-        for j in 0..4 {
-            let r = unpack4(&c[j * 3..j * 3 + 3]);
-            for k in 0..4 {
-                m[j * 4 + k] = m[j * 4 + k].max(r[k]);
-            }
+    #[cfg(target_arch = "x86_64")]
+    if regs.len() == DENSE_REGS && simd_in_use() {
+        // SAFETY: AVX2 is available (checked at run time) and `regs` has
+        // the dense length the function reads within.
+        unsafe { dense_merge_avx2(max, regs) };
+        return;
+    }
+    dense_merge_scalar(max, regs, 0, REGISTERS);
+}
+
+/// The plain merge of registers `from..to` (multiples of 4).
+fn dense_merge_scalar(max: &mut [u8; REGISTERS], regs: &[u8], from: usize, to: usize) {
+    let regs = &regs[from / 4 * 3..to / 4 * 3];
+    for (m, c) in max[from..to].chunks_exact_mut(4).zip(regs.chunks_exact(3)) {
+        for (m, r) in m.iter_mut().zip(unpack4(c)) {
+            *m = (*m).max(r);
         }
     }
+}
+
+/// The merge 32 registers (24 bytes) a step, from register 8 on: one
+/// 32-byte load starts 4 bytes before the step's bytes, so that each
+/// 128-bit half holds 12 of them (16 registers); a shuffle spreads each 3
+/// bytes over a 32-bit lane, shifts and masks put the four 6-bit fields in
+/// the lane's four bytes, then a byte-wise max. The first 8 registers (no
+/// 4 bytes before them) and the last 24 (a load would pass the end) go the
+/// plain way.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dense_merge_avx2(max: &mut [u8; REGISTERS], regs: &[u8]) {
+    use std::arch::x86_64::*;
+    dense_merge_scalar(max, regs, 0, 8);
+    let spread = _mm256_setr_epi8(
+        4, 5, 6, -1, 7, 8, 9, -1, 10, 11, 12, -1, 13, 14, 15, -1, 0, 1, 2, -1, 3, 4, 5, -1, 6, 7,
+        8, -1, 9, 10, 11, -1,
+    );
+    let m0 = _mm256_set1_epi32(0x3f);
+    let m1 = _mm256_set1_epi32(0x3f00);
+    let m2 = _mm256_set1_epi32(0x3f_0000);
+    let m3 = _mm256_set1_epi32(0x3f00_0000);
+    let steps = REGISTERS / 32 - 1;
+    for i in 0..steps {
+        // SAFETY: the load reads bytes 2+i*24 .. 34+i*24 <= 12,274 of the
+        // 12,288 in `regs`; the store writes max[8+i*32 .. 40+i*32].
+        let x = _mm256_loadu_si256(regs.as_ptr().add(2 + i * 24) as *const __m256i);
+        let x = _mm256_shuffle_epi8(x, spread);
+        let a = _mm256_or_si256(
+            _mm256_and_si256(x, m0),
+            _mm256_and_si256(_mm256_slli_epi32::<2>(x), m1),
+        );
+        let b = _mm256_or_si256(
+            _mm256_and_si256(_mm256_slli_epi32::<4>(x), m2),
+            _mm256_and_si256(_mm256_slli_epi32::<6>(x), m3),
+        );
+        let dst = max.as_mut_ptr().add(8 + i * 32) as *mut __m256i;
+        _mm256_storeu_si256(
+            dst,
+            _mm256_max_epu8(_mm256_loadu_si256(dst), _mm256_or_si256(a, b)),
+        );
+    }
+    dense_merge_scalar(max, regs, 8 + steps * 32, REGISTERS);
 }
 
 /// Packs one byte per register into dense registers (all overwritten).
@@ -335,16 +405,20 @@ pub fn merge(max: &mut [u8; REGISTERS], b: &[u8]) -> Result<(), Corrupt> {
 
 /// The cardinality of one-byte-per-register maxima.
 pub fn count_raw(max: &[u8; REGISTERS]) -> u64 {
-    let mut h = [0u32; 64];
+    // Indexed by the whole byte, so no mask or bounds check per register
+    // (registers are at most 63: the rest stays 0).
+    let mut wide = [0u32; 256];
     for w in max.chunks_exact(8) {
         if w == [0; 8] {
-            h[0] += 8;
+            wide[0] += 8;
         } else {
             for &r in w {
-                h[(r & 63) as usize] += 1;
+                wide[r as usize] += 1;
             }
         }
     }
+    let mut h = [0u32; 64];
+    h.copy_from_slice(&wide[..64]);
     estimate(&h)
 }
 

@@ -245,3 +245,22 @@ fn selftest_passes() {
     let mut rng = crate::util::rng::Rng::new(7);
     assert_eq!(selftest(|| (rng.next_u64() >> 33) as u32, 3000), Ok(()));
 }
+
+#[test]
+fn vector_and_plain_merges_agree() {
+    let mut rng = crate::util::rng::Rng::new(11);
+    for _ in 0..20 {
+        let regs: Vec<u8> = (0..DENSE_REGS).map(|_| rng.next_u64() as u8).collect();
+        let start: Vec<u8> = (0..REGISTERS)
+            .map(|_| (rng.next_u64() % 64) as u8)
+            .collect();
+        let mut a: [u8; REGISTERS] = start.clone().try_into().unwrap();
+        let mut b = a;
+        dense_merge(&mut a, &regs);
+        dense_merge_scalar(&mut b, &regs, 0, REGISTERS);
+        assert_eq!(a, b);
+        for (i, &m) in b.iter().enumerate() {
+            assert_eq!(m, start[i].max(dense_get(&regs, i)));
+        }
+    }
+}
