@@ -18,7 +18,9 @@
 //! Valkey's C strings end in a NUL that its sparse code reads (an XZERO as
 //! the last byte takes its low byte from it) and, on such broken input, may
 //! even overwrite: `Editor` keeps that byte explicitly while it edits, and
-//! readers see 0 past the end.
+//! readers see 0 past the end. (Where Valkey leaves a byte written there
+//! for later commands to read, ferrokey does not keep it past the command:
+//! only a client-made value ending in a cut-off XZERO can tell.)
 //!
 //! Nothing here knows about replies or the keyspace: `commands::hll` is the
 //! RESP side.
