@@ -687,6 +687,31 @@ SCENARIOS = [
       XS3 + R("XGROUP CREATE k g 0", "XREADGROUP GROUP g c STREAMS k >", "XDEL k 2-0")),
     S("xgroup/autoclaim", ["XAUTOCLAIM", "k", "g", "d", "0", "-", "COUNT", "2"],
       XS3 + R("XGROUP CREATE k g 0", "XREADGROUP GROUP g c STREAMS k >", "XDEL k 1-0")),
+    # ---- HyperLogLog: PFCOUNT writes its cached cardinality, so it
+    # propagates when it computed one; PFMERGE's event is pfadd.
+    S("hll/pfadd-new", ["PFADD", "k", "a", "b", "c"]),
+    S("hll/pfadd-new-empty", ["PFADD", "k"]),
+    S("hll/pfadd-update", ["PFADD", "k", "d", "e"], R("PFADD k a")),
+    S("hll/pfadd-noop", ["PFADD", "k", "a"], R("PFADD k a")),
+    S("hll/pfadd-noop-empty", ["PFADD", "k"], R("PFADD k a")),
+    S("hll/pfadd-wrongtype", ["PFADD", "k", "a"], R("SET k v")),
+    S("hll/pfadd-not-hll", ["PFADD", "k", "a"], R("SET k HYLLnotavalidvalue")),
+    S("hll/pfadd-corrupt", ["PFADD", "k", "a", "b"], R("PFADD k x", "APPEND k zz")),
+    S("hll/pfcount-stale", ["PFCOUNT", "k"], R("PFADD k a b")),
+    S("hll/pfcount-cached", ["PFCOUNT", "k"], R("PFADD k a b", "PFCOUNT k")),
+    S("hll/pfcount-missing", ["PFCOUNT", "k"]),
+    S("hll/pfcount-corrupt", ["PFCOUNT", "k"], R("PFADD k x", "APPEND k zz")),
+    S("hll/pfcount-multi", ["PFCOUNT", "k1", "k2", "k3"], R("PFADD k1 a b", "PFADD k2 b c")),
+    S("hll/pfmerge-new", ["PFMERGE", "dst", "k1", "k2"], R("PFADD k1 a b", "PFADD k2 b c")),
+    S("hll/pfmerge-existing", ["PFMERGE", "dst", "k1"], R("PFADD dst x", "PFADD k1 a")),
+    S("hll/pfmerge-missing", ["PFMERGE", "dst", "k1"]),
+    S("hll/pfmerge-dense", ["PFMERGE", "dst", "k1"], R("PFADD k1 a", "PFDEBUG TODENSE k1")),
+    S("hll/pfmerge-wrongtype", ["PFMERGE", "dst", "k1"], R("RPUSH k1 a")),
+    S("hll/pfdebug-todense", ["PFDEBUG", "TODENSE", "k"], R("PFADD k a")),
+    S("hll/pfdebug-todense-noop", ["PFDEBUG", "TODENSE", "k"], R("PFADD k a", "PFDEBUG TODENSE k")),
+    S("hll/pfdebug-encoding", ["PFDEBUG", "ENCODING", "k"], R("PFADD k a")),
+    S("hll/pfdebug-decode", ["PFDEBUG", "DECODE", "k"], R("PFADD k a")),
+    S("hll/pfdebug-missing", ["PFDEBUG", "ENCODING", "k"]),
 ]
 
 

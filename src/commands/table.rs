@@ -44,6 +44,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     geo::COMMANDS,
     super::bitops::COMMANDS,
     super::stream::cg_rows::COMMANDS,
+    super::hll::COMMANDS,
 ];
 
 pub type CmdId = usize;
