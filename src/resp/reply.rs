@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::util::num::{format_double, push_int};
+use crate::util::num::{double_str, push_int};
 
 /// Bytes of one client's replies for one batch of its commands.
 #[derive(Debug, Default)]
@@ -320,13 +320,14 @@ impl ReplyBuf {
 
     /// A double, formatted as Valkey does; a bulk string in RESP2.
     pub fn double(&mut self, d: f64) {
-        let s = format_double(d);
+        let mut buf = [0u8; crate::util::fpconv::MAX_LEN];
+        let s = double_str(d, &mut buf);
         if self.is_resp3() {
             self.buf.push(b',');
-            self.buf.extend_from_slice(s.as_bytes());
+            self.buf.extend_from_slice(s);
             self.buf.extend_from_slice(CRLF);
         } else {
-            self.bulk(s.as_bytes());
+            self.bulk(s);
         }
     }
 

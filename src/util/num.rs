@@ -1,7 +1,9 @@
 //! Numbers as Valkey reads and writes them: strict integers (`string2ll`),
 //! floats as `strtod`/`strtold` accept them, and the decimal forms replies
 //! use. Shared by the protocol parser, the keyspace encodings and the
-//! commands, so it depends on nothing of ours.
+//! commands, so it depends on nothing of ours but its sibling fpconv.
+
+use super::fpconv;
 
 /// Strict decimal integer, as Valkey's string2ll: no spaces, no `+`, no
 /// leading zeros, fits in i64.
@@ -198,77 +200,40 @@ pub fn int_len(n: i64) -> usize {
     len
 }
 
-/// Formats a double the way Valkey replies it (ZSCORE, RESP3 doubles):
-/// integral values that fit in a signed 64-bit integer print as integers;
-/// others use the shortest digits that read back to the same value, in plain
-/// notation for moderate exponents and `d.ddde±x` otherwise.
+/// Formats a double the way Valkey replies it (ZSCORE, RESP3 doubles), as
+/// its d2string: `nan`, `inf`, integral values within ±2^62 (double2ll's
+/// range) as integers, others as fpconv_dtoa writes them.
 pub fn format_double(d: f64) -> String {
-    if d.is_nan() {
-        return "nan".into();
-    }
-    if d.is_infinite() {
-        return if d > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    // 2^63: i64 range limits, exactly representable.
-    const LIM: f64 = 9_223_372_036_854_775_808.0;
-    if d == d.trunc() && (-LIM..LIM).contains(&d) {
-        return (d as i64).to_string();
-    }
-    format_shortest(d)
+    let mut buf = [0u8; fpconv::MAX_LEN];
+    String::from_utf8_lossy(double_str(d, &mut buf)).into_owned()
 }
 
-/// A finite double in its shortest round-trip digits (Valkey's
-/// fpconv_dtoa): plain notation for moderate exponents, `d.ddde±x`
-/// otherwise; no integer shortcut.
-pub fn format_shortest(d: f64) -> String {
+/// `format_double`'s text, written into `buf` (no allocation).
+#[inline]
+pub fn double_str(d: f64, buf: &mut [u8; fpconv::MAX_LEN]) -> &[u8] {
     if d.is_nan() {
-        // fpconv keeps the sign bit (x86's 0/0 sets it).
-        return if d.is_sign_negative() { "-nan" } else { "nan" }.into();
+        return b"nan";
     }
-    if d.is_infinite() {
-        return format_double(d);
+    // 2^62: double2ll refuses anything past LLONG_MAX/2.
+    const LIM: f64 = 4_611_686_018_427_387_904.0;
+    if d == d.trunc() && (-LIM..=LIM).contains(&d) {
+        let mut ibuf = [0u8; 20];
+        let s = int_str(d as i64, &mut ibuf);
+        buf[..s.len()].copy_from_slice(s);
+        return &buf[..s.len()];
     }
-    if d == 0.0 {
-        return if d.is_sign_negative() { "-0" } else { "0" }.into();
-    }
-    // Shortest round-trip digits and exponent from Rust's `{:e}`: "d.ddde-x".
-    let sci = format!("{:e}", d.abs());
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
-    let nd = digits.len() as i32;
-    // Value = digits * 10^k.
-    let k = exp - (nd - 1);
-    let e = (k + nd - 1).abs();
-    let mut out = String::new();
-    if d < 0.0 {
-        out.push('-');
-    }
-    if k >= 0 && e < nd + 7 {
-        out.push_str(&digits);
-        out.extend(std::iter::repeat_n('0', k as usize));
-    } else if k < 0 && (k > -7 || e < 4) {
-        let offset = nd + k;
-        if offset <= 0 {
-            out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', (-offset) as usize));
-            out.push_str(&digits);
-        } else {
-            out.push_str(&digits[..offset as usize]);
-            out.push('.');
-            out.push_str(&digits[offset as usize..]);
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        if nd > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if k + nd - 1 < 0 { '-' } else { '+' });
-        out.push_str(&e.to_string());
-    }
-    out
+    let n = fpconv::dtoa(d, buf);
+    &buf[..n]
+}
+
+/// A double exactly as Valkey's fpconv_dtoa writes it (Grisu2 digits, not
+/// always the shortest): `nan`/`-nan`, `inf`/`-inf`, `0`/`-0`, plain
+/// notation for moderate exponents, `d.ddde±x` otherwise; no integer
+/// shortcut.
+pub fn format_shortest(d: f64) -> String {
+    let mut buf = [0u8; fpconv::MAX_LEN];
+    let n = fpconv::dtoa(d, &mut buf);
+    String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
 /// C's `strtol(s, &end, 10)` (and `atoll`): leading whitespace, a sign,
@@ -399,6 +364,17 @@ mod tests {
             (12345.678, "12345.678"),
             (f64::INFINITY, "inf"),
             (f64::NEG_INFINITY, "-inf"),
+            // double2ll's range ends at 2^62; past it fpconv's digits.
+            (4611686018427387904.0, "4611686018427387904"),
+            (-4611686018427387904.0, "-4611686018427387904"),
+            (4611686018427388928.0, "4611686018427389000"),
+            (9223372036854775808.0, "9223372036854776000"),
+            (5803407707014543360.0, "5803407707014543000"),
+            // Grisu2, not the shortest form.
+            (45.17705147655386, "45.177051476553864"),
+            (3.28380242, "3.2838024200000002"),
+            (f64::NAN, "nan"),
+            (-f64::NAN, "nan"),
         ];
         for (d, s) in cases {
             assert_eq!(format_double(*d), *s, "{d}");
