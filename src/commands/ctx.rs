@@ -109,7 +109,7 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn must_obey(&self) -> bool {
         self.origin == Origin::AofLoad
-            || self.clients.at(self.me).id == crate::exec::call::AOF_CLIENT_ID
+            || self.clients.at(self.me).id == crate::state::client::AOF_CLIENT_ID
     }
 
     /// Called by a script (`server.call`).

@@ -21,10 +21,7 @@ use crate::state::{Client, Clients, ReplyMode, SlowEntry, State};
 
 pub use crate::state::Origin;
 
-/// The id of the client that replays the AOF (Valkey's CLIENT_ID_AOF): its
-/// commands, and those its EXEC runs, skip every check a live client's
-/// pass (Valkey calls them directly), the `loading` one first.
-pub const AOF_CLIENT_ID: u64 = u64::MAX;
+pub use crate::state::client::AOF_CLIENT_ID;
 
 pub const LOADING_ERR: &str = "LOADING Valkey is loading the dataset in memory";
 pub const MASTERDOWN_ERR: &str =

@@ -9,6 +9,11 @@ use hashbrown::HashMap;
 use crate::net::message::ClientId;
 use crate::net::stream::PeerAddr;
 
+/// The id of the client that replays the AOF (Valkey's CLIENT_ID_AOF): its
+/// commands, and those its EXEC runs, skip every check a live client's
+/// pass (Valkey calls them directly), the `loading` one first.
+pub const AOF_CLIENT_ID: u64 = u64::MAX;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplyMode {
     On,
