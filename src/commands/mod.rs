@@ -28,6 +28,7 @@ pub mod digest;
 pub mod dump;
 pub mod function;
 pub mod hash;
+pub mod hash_ttl;
 pub mod info;
 pub mod keys;
 pub mod latency;

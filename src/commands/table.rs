@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use bytes::Bytes;
 use hashbrown::HashMap;
 
+use super::hash_ttl;
 use super::{
     aof, client, cluster, command, connection, debug, dump, function, hash, keys, latency, list,
     migrate, monitor, multi, pubsub, save, scripting, server, set, sort, string, wait, zset,
@@ -27,6 +28,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     command::COMMANDS,
     list::COMMANDS,
     hash::COMMANDS,
+    hash_ttl::COMMANDS,
     set::COMMANDS,
     zset::COMMANDS,
     sort::COMMANDS,
