@@ -1074,8 +1074,9 @@ fn hgetdel(ctx: &mut Ctx) -> CmdResult {
     let key = &argv[1];
     let (db, out) = ctx.db_and_out();
     let clock = field_clock(db, now);
+    let h = hash_mut(db, key, now)?;
     out.array(fields.len());
-    let Some(h) = hash_mut(db, key, now)? else {
+    let Some(h) = h else {
         for _ in fields {
             out.null();
         }
