@@ -100,7 +100,7 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
 /// Most one cron tick spends removing expired hash fields: small, so that
 /// even a million fields due at once never stall the main thread for long
 /// (they go over the following ticks).
-const FIELD_EXPIRE_BUDGET: Duration = Duration::from_millis(2);
+const FIELD_EXPIRE_BUDGET: Duration = Duration::from_millis(3);
 
 /// The active expiry of hash fields (`keyspace::hash_ttl`), and its
 /// effects: per hash, `hexpired` and an HDEL of the fields; a hash left
