@@ -571,3 +571,81 @@ hfe_test!(dump_restore_type_22, |srv| {
     assert_eq!(String::from_utf8_lossy(&r), OK);
     wait_for(&mut s, &["EXISTS", "k3"], &int(0));
 });
+
+/// DEBUG RELOAD (an RDB file, `VALKEY080` because of type 22) and an AOF
+/// rewrite loaded back (HSETEX PXAT per field) keep every field's TTL.
+#[test]
+fn rdb_and_aof_rewrite_keep_field_ttls() {
+    for io in [1, 4] {
+        let dir = std::env::temp_dir().join(format!("ferrokey-hfe-{}-{io}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let srv = Server::start_with(&[
+            "--io-threads",
+            &io.to_string(),
+            "--dir",
+            dir.to_str().unwrap(),
+            "--appendonly",
+            "yes",
+            "--aof-use-rdb-preamble",
+            "no",
+            "--enable-debug-command",
+            "yes",
+        ]);
+        let mut s = srv.raw();
+        q(&mut s, &["HSET", "h", "a", "1", "b", "2", "c", "3"]);
+        q(
+            &mut s,
+            &["HPEXPIREAT", "h", "1900000000000", "FIELDS", "1", "a"],
+        );
+        q(
+            &mut s,
+            &["HEXPIREAT", "h", "1800000000", "FIELDS", "1", "b"],
+        );
+        q(&mut s, &["SELECT", "2"]);
+        q(
+            &mut s,
+            &[
+                "HSETEX",
+                "g",
+                "PXAT",
+                "1900000000001",
+                "FIELDS",
+                "1",
+                "x",
+                "y",
+            ],
+        );
+        q(&mut s, &["SELECT", "0"]);
+        let want = ints(&[1_900_000_000_000, 1_800_000_000_000, -1]);
+        let check = |s: &mut std::net::TcpStream| {
+            assert_eq!(
+                q(s, &["HPEXPIRETIME", "h", "FIELDS", "3", "a", "b", "c"]),
+                want
+            );
+            assert_eq!(q(s, &["HGET", "h", "c"]), bulk("3"));
+            q(s, &["SELECT", "2"]);
+            assert_eq!(
+                q(s, &["HPEXPIRETIME", "g", "FIELDS", "1", "x"]),
+                ints(&[1_900_000_000_001])
+            );
+            q(s, &["SELECT", "0"]);
+        };
+        assert_eq!(q(&mut s, &["DEBUG", "RELOAD"]), OK);
+        check(&mut s);
+        let rdb = std::fs::read(dir.join("dump.rdb")).unwrap();
+        assert!(rdb.starts_with(b"VALKEY080"), "{:?}", &rdb[..9]);
+        q(&mut s, &["BGREWRITEAOF"]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !q(&mut s, &["INFO", "persistence"]).contains("aof_rewrite_in_progress:0\r\n")
+            || q(&mut s, &["INFO", "persistence"]).contains("aof_rewrite_scheduled:1\r\n")
+        {
+            assert!(Instant::now() < deadline, "the rewrite did not finish");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(q(&mut s, &["DEBUG", "LOADAOF"]), OK);
+        check(&mut s);
+        drop(srv);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -590,7 +590,9 @@ fn hexpire_generic(ctx: &mut Ctx, base: i64, secs: bool) -> CmdResult {
         }
         ctx.notify(notify::HASH, "hexpired", key);
     } else {
-        if ctx.propagating() && !(base == 0 && !secs) {
+        // HPEXPIREAT itself goes out as it came.
+        let hpexpireat = base == 0 && !secs;
+        if ctx.propagating() && !hpexpireat {
             let mut v = vec![word("HPEXPIREAT"), key.clone(), num(when)];
             v.extend(argv[3..].iter().cloned());
             ctx.rewrite(v);

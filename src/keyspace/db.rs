@@ -227,14 +227,20 @@ pub struct Db {
     pub expired_fields: u64,
 }
 
-/// Registers a hash with field TTLs put under `key` (one discriminant test
-/// for every other value).
+/// Registers a hash with field TTLs put under `key`: one discriminant test
+/// for every other value, the rest out of line.
 #[inline(always)]
 fn note_volatile(hfe: &mut super::hash_ttl::VolatileKeys, key: &[u8], v: &Value) {
     if let Value::Hash(h) = v {
-        if h.has_volatile_fields() {
-            hfe.track(key);
-        }
+        note_volatile_hash(hfe, key, h);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn note_volatile_hash(hfe: &mut super::hash_ttl::VolatileKeys, key: &[u8], h: &super::hash::Hash) {
+    if h.has_volatile_fields() {
+        hfe.track(key);
     }
 }
 
@@ -440,13 +446,14 @@ impl Db {
     /// Sets `key` to `value`, dropping any expire unless `keep_ttl`.
     /// An overwritten key keeps its LFU counter (as Valkey does).
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
-        note_volatile(&mut self.hfe, key, &value);
         let (snap_on, parity) = (self.snap.walk.active, self.snap.walk.parity);
         match self.lookup_raw(key, now, Access::WRITE) {
             Some(e) => {
                 if snap_on && e.snap_mark() != parity {
                     return self.set_saving_old(key, value, keep_ttl);
                 }
+                // (`add` registers a new key's value itself.)
+                let volatile = matches!(&value, Value::Hash(h) if h.has_volatile_fields());
                 let (had_ttl, old) = replace_for_set(e, key, value);
                 if had_ttl && !keep_ttl {
                     e.set_expire(0);
@@ -454,6 +461,9 @@ impl Db {
                 }
                 if let Some(old) = old {
                     self.discard(old);
+                }
+                if volatile {
+                    self.hfe.track(key);
                 }
             }
             None => self.add(key, value, now),
@@ -465,6 +475,7 @@ impl Db {
     #[cold]
     #[inline(never)]
     fn set_saving_old(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+        note_volatile(&mut self.hfe, key, &value);
         let Some(e) = self.table.get_mut(key) else {
             return;
         };
@@ -545,6 +556,9 @@ impl Db {
         let e = self.table.remove(key)?;
         if e.expire() != 0 {
             self.expires.remove(key);
+        }
+        if !self.hfe.is_empty() {
+            self.hfe.untrack(key);
         }
         Some(e)
     }
