@@ -399,30 +399,19 @@ fn hset_generic(ctx: &mut Ctx, name: &str) -> CmdResult {
     let now = ctx.now;
     ctx.notify_if_new(&argv[1]);
     let (db, out) = ctx.db_and_out();
-    let clock = field_clock(db, now);
+    let loading = db.loading();
     let h = hash_or_create(db, &argv[1], now)?;
     let pairs = (argv.len() - 2) / 2;
     h.prepare_for(pairs, argv[2..].iter().map(|a| &a[..]), lim);
-    let mut created = 0;
-    let mut revived = 0;
+    let (mut created, mut revived) = (0, 0);
     if h.has_volatile_fields() {
-        for p in argv[2..].chunks_exact(2) {
-            match h.put(&p[0], &p[1], lim, clock, Ttl::Clear) {
-                Put::New => created += 1,
-                Put::Revived => {
-                    created += 1;
-                    revived += 1;
-                }
-                Put::Updated => {}
-            }
-        }
+        let clock = if loading { i64::MIN } else { now };
+        (created, revived) = hset_volatile(h, &argv[2..], lim, clock);
+        db.expired_fields += revived;
     } else {
         for p in argv[2..].chunks_exact(2) {
             created += h.set(&p[0], &p[1], lim) as i64;
         }
-    }
-    if revived > 0 {
-        db.expired_fields += revived;
     }
     if name == "hset" {
         out.int(created);
@@ -436,6 +425,25 @@ fn hset_generic(ctx: &mut Ctx, name: &str) -> CmdResult {
     }
     ctx.notify(notify::HASH, "hset", &argv[1]);
     Ok(())
+}
+
+/// HSET's pairs into a hash with field TTLs: (fields created, of which
+/// expired ones written over). Out of line: the plain loop stays small.
+#[cold]
+#[inline(never)]
+fn hset_volatile(h: &mut Hash, pairs: &[Bytes], lim: Limits, clock: i64) -> (i64, u64) {
+    let (mut created, mut revived) = (0, 0);
+    for p in pairs.chunks_exact(2) {
+        match h.put(&p[0], &p[1], lim, clock, Ttl::Clear) {
+            Put::New => created += 1,
+            Put::Revived => {
+                created += 1;
+                revived += 1;
+            }
+            Put::Updated => {}
+        }
+    }
+    (created, revived)
 }
 
 fn hsetnx(ctx: &mut Ctx) -> CmdResult {
