@@ -187,6 +187,8 @@ EXTRA = [
     S("expired/active-db3", ["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
       R("SET k1 v PX 1", "SELECT 3", "RPUSH k2 a", "PEXPIRE k2 1"), db=3, sleep_ms=20,
       active=True),
+    S("hfe/active-empties", ["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
+      R("HSET k f v g w", "HPEXPIRE k 1 FIELDS 2 f g"), sleep_ms=20, active=True),
     # ---- flag sets: classes select, K and E choose the channels
     S("flags/Egx-set-expire", ["SET", "k", "v", "EX", "100"], flags="Egx"),
     S("flags/Egx-expire", ["EXPIRE", "k", "100"], R("SET k v"), flags="Egx"),

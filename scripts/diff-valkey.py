@@ -38,7 +38,7 @@ THRESHOLDS = [
 ]
 
 FAMILIES = ["strings", "keys", "lists", "hashes", "sets", "zsets", "sort", "blocking", "geo", "bitops", "streams",
-            "stream-groups", "hll"]
+            "stream-groups", "hll", "hfe"]
 
 # How replies are compared (the `norm` of an operation):
 #   exact     byte for byte (the default).
@@ -1455,6 +1455,100 @@ def gen_hll(rng, r):
         r.run(["SET", "s0", val(rng)])
     else:
         r.run(["STRLEN", k], keys=[k])
+def hfe_time_read(r, args, tol):
+    """HTTL/HPTTL/HEXPIRETIME/HPEXPIRETIME: -2 and -1 exactly, a time or a
+    TTL within `tol` (the two servers set relative TTLs a moment apart)."""
+    (fr, fv), (vr, vv) = r.both(args)
+    if isinstance(fv, list) and isinstance(vv, list) and len(fv) == len(vv):
+        for a, b in zip(fv, vv):
+            if not (isinstance(a, int) and isinstance(b, int)):
+                break
+            if (a < 0 or b < 0) and a != b:
+                break
+            if abs(a - b) > tol:
+                break
+        else:
+            return
+    elif fr == vr:
+        return
+    r.fail("reply (times within %d)" % tol, fr, vr)
+
+
+def gen_hfe(rng, r):
+    """Hash-field expiration (Valkey 9). Every TTL is far in the future or
+    already past, so no field expires between the two servers' commands."""
+    k = pick(rng, ["F0", "F1", "F2", "S0"])
+    fields = lambda n: [pick(rng, "abcdef") for _ in range(n)]
+    c = rng.randrange(22)
+    if c in (0, 1):
+        args = ["HSET", k]
+        for f in fields(rng.randrange(1, 4)):
+            args += [f, val(rng)]
+        r.run(args, keys=[k])
+    elif c in (2, 3):
+        time = pick(rng, [["1000"], ["0"], ["-1"], ["x"]])
+        cmd = pick(rng, ["HEXPIRE", "HPEXPIRE", "HEXPIREAT", "HPEXPIREAT"])
+        if cmd == "HEXPIREAT":
+            time = pick(rng, [[FUTURE], ["1"], ["0"]])
+        elif cmd == "HPEXPIREAT":
+            time = pick(rng, [[FUTURE + "000"], ["1"], ["-5"]])
+        elif cmd == "HPEXPIRE":
+            time = pick(rng, [["1000000"], ["0"], ["9223372036854775807"]])
+        cond = pick(rng, [[], [], ["NX"], ["XX"], ["GT"], ["LT"], ["NX", "XX"], ["GT", "LT"], ["FOO"]])
+        n = rng.randrange(1, 4)
+        nf = pick(rng, [str(n)] * 6 + ["0", "-1", str(n + 1), "x"])
+        r.run([cmd, k] + time + cond + ["FIELDS", nf] + fields(n), keys=[k])
+    elif c == 4:
+        n = rng.randrange(1, 4)
+        cmd = pick(rng, ["HTTL", "HPTTL", "HEXPIRETIME", "HPEXPIRETIME"])
+        tol = 1000 if cmd in ("HPTTL", "HPEXPIRETIME") else 1
+        hfe_time_read(r, [cmd, k, pick(rng, ["FIELDS"] * 5 + ["foo"]), str(n)] + fields(n), tol)
+    elif c == 5:
+        n = rng.randrange(1, 4)
+        r.run(["HPERSIST", k, "FIELDS", pick(rng, [str(n)] * 5 + ["2"])] + fields(n), keys=[k])
+    elif c in (6, 7):
+        opts = []
+        opts += pick(rng, [[], [], ["NX"], ["XX"]])
+        opts += pick(rng, [[], [], ["FNX"], ["FXX"]])
+        opts += pick(rng, [[], ["EX", "1000"], ["PX", "1000000"], ["EXAT", FUTURE], ["PXAT", FUTURE + "000"],
+                           ["KEEPTTL"], ["EX", "0"], ["PXAT", "1"], ["EX", "-1"], ["PERSIST"]])
+        n = rng.randrange(1, 3)
+        args = ["HSETEX", k] + opts + ["FIELDS", pick(rng, [str(n)] * 6 + ["0", str(n + 1)])]
+        for f in fields(n):
+            args += [f, val(rng)]
+        r.run(args, keys=[k])
+    elif c == 8:
+        opts = pick(rng, [[], ["EX", "1000"], ["PX", "1000000"], ["EXAT", FUTURE], ["PXAT", FUTURE + "000"],
+                          ["PERSIST"], ["EX", "0"], ["EXAT", "1"], ["KEEPTTL"], ["EX", "-1"]])
+        n = rng.randrange(1, 4)
+        r.run(["HGETEX", k] + opts + ["FIELDS", pick(rng, [str(n)] * 6 + ["0"])] + fields(n), keys=[k])
+    elif c == 9:
+        n = rng.randrange(1, 3)
+        r.run(["HGETDEL", k, "FIELDS", pick(rng, [str(n)] * 5 + ["3"])] + fields(n), keys=[k])
+    elif c == 10:
+        r.run(["HINCRBY", k, fields(1)[0], str(rng.randrange(-3, 4))], keys=[k])
+    elif c == 11:
+        r.run(["HINCRBYFLOAT", k, fields(1)[0], pick(rng, ["1.5", "-2", "0.25"])], keys=[k])
+    elif c == 12:
+        r.run(["HSETNX", k, fields(1)[0], val(rng)], keys=[k])
+    elif c == 13:
+        r.run(["HDEL", k] + fields(rng.randrange(1, 3)), keys=[k])
+    elif c == 14:
+        r.run(["HMGET", k] + fields(3))
+    elif c == 15:
+        r.run([pick(rng, ["HLEN", "EXISTS", "TYPE"]), k])
+    elif c == 16:
+        r.ordered_if_small(["HGETALL", k], k, pairs=True)
+    elif c == 17:
+        r.run(["HRANDFIELD", k, count_arg(rng)], norm="count")
+    elif c == 18:
+        r.scan(["HSCAN", k, "0"], 2, key=k)
+    elif c == 19:
+        r.run([pick(rng, ["HEXISTS", "HSTRLEN", "HGET"]), k, fields(1)[0]])
+    elif c == 20:
+        r.run(["DEL", k])
+    else:
+        r.run(["SET", "S0", "x"])
 
 
 GENERATORS = {
@@ -1471,6 +1565,7 @@ GENERATORS = {
     "streams": gen_streams,
     "stream-groups": gen_stream_groups,
     "hll": gen_hll,
+    "hfe": gen_hfe,
 }
 
 

@@ -7,6 +7,13 @@
 //! gets the same error. Read paths use `Access::READ` (hit/miss accounting),
 //! write paths `Access::WRITE`/`PEEK` (none), as Valkey's
 //! lookupKeyRead/lookupKeyWrite do.
+//!
+//! Fields with a TTL whose time passed (`hash_ttl.rs` sets them) read as
+//! absent everywhere here except HLEN, which counts them until the active
+//! cycle removes them, as Valkey's does. A write over such a field counts
+//! as new and reports it `hexpired`.
+
+use bytes::Bytes;
 
 use super::args::{int, is};
 use super::flags::*;
@@ -19,7 +26,7 @@ use crate::error::{
     wrong_arity, CmdError, CmdResult, CURSOR, INCR_NAN_OR_INF, NOT_FLOAT, OVERFLOW, SYNTAX,
     WRONGTYPE,
 };
-use crate::keyspace::hash::{Hash, Limits};
+use crate::keyspace::hash::{Hash, Limits, Put, Ttl};
 use crate::keyspace::{Access, Bytes24, Db, Free, Value};
 use crate::resp::ReplyBuf;
 use crate::util::glob::glob_match;
@@ -364,7 +371,7 @@ fn hash_or_create<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Result<&'a mut Ha
     hash_mut(db, key, now)?.ok_or(CmdError::from(WRONGTYPE))
 }
 
-fn limits(ctx: &Ctx) -> Limits {
+pub(super) fn limits(ctx: &Ctx) -> Limits {
     Limits {
         max_entries: ctx.config().hash_max_listpack_entries,
         max_value: ctx.config().hash_max_listpack_value,
@@ -392,12 +399,19 @@ fn hset_generic(ctx: &mut Ctx, name: &str) -> CmdResult {
     let now = ctx.now;
     ctx.notify_if_new(&argv[1]);
     let (db, out) = ctx.db_and_out();
+    let loading = db.loading();
     let h = hash_or_create(db, &argv[1], now)?;
     let pairs = (argv.len() - 2) / 2;
     h.prepare_for(pairs, argv[2..].iter().map(|a| &a[..]), lim);
-    let mut created = 0;
-    for p in argv[2..].chunks_exact(2) {
-        created += h.set(&p[0], &p[1], lim) as i64;
+    let (mut created, mut revived) = (0, 0);
+    if h.has_volatile_fields() {
+        let clock = if loading { i64::MIN } else { now };
+        (created, revived) = hset_volatile(h, &argv[2..], lim, clock);
+        db.expired_fields += revived;
+    } else {
+        for p in argv[2..].chunks_exact(2) {
+            created += h.set(&p[0], &p[1], lim) as i64;
+        }
     }
     if name == "hset" {
         out.int(created);
@@ -406,8 +420,30 @@ fn hset_generic(ctx: &mut Ctx, name: &str) -> CmdResult {
     }
     ctx.dirty(pairs as u64);
     ctx.modified(&argv[1]);
+    if revived > 0 {
+        ctx.notify(notify::HASH, "hexpired", &argv[1]);
+    }
     ctx.notify(notify::HASH, "hset", &argv[1]);
     Ok(())
+}
+
+/// HSET's pairs into a hash with field TTLs: (fields created, of which
+/// expired ones written over). Out of line: the plain loop stays small.
+#[cold]
+#[inline(never)]
+fn hset_volatile(h: &mut Hash, pairs: &[Bytes], lim: Limits, clock: i64) -> (i64, u64) {
+    let (mut created, mut revived) = (0, 0);
+    for p in pairs.chunks_exact(2) {
+        match h.put(&p[0], &p[1], lim, clock, Ttl::Clear) {
+            Put::New => created += 1,
+            Put::Revived => {
+                created += 1;
+                revived += 1;
+            }
+            Put::Updated => {}
+        }
+    }
+    (created, revived)
 }
 
 fn hsetnx(ctx: &mut Ctx) -> CmdResult {
@@ -416,17 +452,33 @@ fn hsetnx(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     ctx.notify_if_new(&argv[1]);
     let (db, out) = ctx.db_and_out();
+    let clock = field_clock(db, now);
     let h = hash_or_create(db, &argv[1], now)?;
-    if h.contains(&argv[2]) {
+    if h.get_live(&argv[2], clock).is_some() {
         out.int(0);
         return Ok(());
     }
     h.prepare_for(1, [&argv[2][..], &argv[3][..]].into_iter(), lim);
-    h.set(&argv[2], &argv[3], lim);
+    let volatile = h.has_volatile_fields();
+    let revived = h.put(&argv[2], &argv[3], lim, clock, Ttl::Clear) == Put::Revived;
+    db.expired_fields += revived as u64;
     out.int(1);
     ctx.dirty(1);
     ctx.modified(&argv[1]);
+    if revived {
+        ctx.notify(notify::HASH, "hexpired", &argv[1]);
+    }
     ctx.notify(notify::HASH, "hset", &argv[1]);
+    // The replica may find the field expired or not: the write goes out
+    // unconditional, as Valkey's.
+    if volatile && ctx.propagating() {
+        ctx.rewrite(vec![
+            word("HSET"),
+            arg(&argv[1]),
+            arg(&argv[2]),
+            arg(&argv[3]),
+        ]);
+    }
     Ok(())
 }
 
@@ -434,13 +486,14 @@ fn hdel(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let now = ctx.now;
     let (db, out) = ctx.db_and_out();
+    let clock = field_clock(db, now);
     let Some(h) = hash_mut(db, &argv[1], now)? else {
         out.int(0);
         return Ok(());
     };
     let mut deleted = 0;
     for f in &argv[2..] {
-        if h.remove(f) {
+        if h.remove_live(f, clock) {
             deleted += 1;
             if h.is_empty() {
                 break;
@@ -470,17 +523,28 @@ fn hincrby(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     ctx.notify_if_new(&argv[1]);
     let (db, out) = ctx.db_and_out();
+    let clock = field_clock(db, now);
     let h = hash_or_create(db, &argv[1], now)?;
-    let cur = match h.get(&argv[2]) {
+    let cur = match h.get_live(&argv[2], clock) {
         Some(v) => parse_i64(v).ok_or(CmdError::from(HASH_NOT_INTEGER))?,
         None => 0,
     };
     let n = cur.checked_add(by).ok_or(CmdError::from(OVERFLOW))?;
-    h.set(&argv[2], n.to_string().as_bytes(), lim);
+    let text = n.to_string();
+    let volatile = h.has_volatile_fields();
+    let revived = h.put(&argv[2], text.as_bytes(), lim, clock, Ttl::Keep) == Put::Revived;
+    let ttl = h.field_expiry(&argv[2]).flatten();
+    db.expired_fields += revived as u64;
     out.int(n);
     ctx.dirty(1);
     ctx.modified(&argv[1]);
+    if revived {
+        ctx.notify(notify::HASH, "hexpired", &argv[1]);
+    }
     ctx.notify(notify::HASH, "hincrby", &argv[1]);
+    if volatile && ctx.propagating() {
+        ctx.rewrite(set_with_ttl(&argv[1], &argv[2], text.as_bytes(), ttl));
+    }
     Ok(())
 }
 
@@ -495,8 +559,9 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     ctx.notify_if_new(&argv[1]);
     let (db, out) = ctx.db_and_out();
+    let clock = field_clock(db, now);
     let h = hash_or_create(db, &argv[1], now)?;
-    let cur = match h.get(&argv[2]) {
+    let cur = match h.get_live(&argv[2], clock) {
         Some(v) => long_double::parse(v).ok_or(CmdError::from(HASH_NOT_FLOAT))?,
         None => Parsed::Finite(long_double::Ld::ZERO),
     };
@@ -505,21 +570,48 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
         Parsed::Inf => None,
     };
     let text = long_double::format(sum.ok_or(CmdError::from(INCR_NAN_OR_INF))?);
-    h.set(&argv[2], text.as_bytes(), lim);
+    let revived = h.put(&argv[2], text.as_bytes(), lim, clock, Ttl::Keep) == Put::Revived;
+    let ttl = h.field_expiry(&argv[2]).flatten();
+    db.expired_fields += revived as u64;
     out.bulk(text.as_bytes());
     ctx.dirty(1);
     ctx.modified(&argv[1]);
+    if revived {
+        ctx.notify(notify::HASH, "hexpired", &argv[1]);
+    }
     ctx.notify(notify::HASH, "hincrbyfloat", &argv[1]);
     if ctx.propagating() {
         // The result, not the increment, as INCRBYFLOAT.
-        ctx.rewrite(vec![
-            word("HSET"),
-            arg(&argv[1]),
-            arg(&argv[2]),
-            arg(text.as_bytes()),
-        ]);
+        ctx.rewrite(set_with_ttl(&argv[1], &argv[2], text.as_bytes(), ttl));
     }
     Ok(())
+}
+
+/// How an increment propagates as a plain write: HSET, or HSETEX with the
+/// field's TTL so the replica keeps it.
+fn set_with_ttl(key: &[u8], field: &[u8], value: &[u8], ttl: Option<i64>) -> Vec<Bytes> {
+    match ttl {
+        None => vec![word("HSET"), arg(key), arg(field), arg(value)],
+        Some(w) => vec![
+            word("HSETEX"),
+            arg(key),
+            word("PXAT"),
+            Bytes::from(w.to_string()),
+            word("FIELDS"),
+            word("1"),
+            arg(field),
+            arg(value),
+        ],
+    }
+}
+
+/// The clock fields expire by: none expire while the AOF loads.
+fn field_clock(db: &Db, now: i64) -> i64 {
+    if db.loading() {
+        i64::MIN
+    } else {
+        now
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -529,7 +621,7 @@ fn hget(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let now = ctx.now;
     let (db, out) = ctx.db_and_out();
-    match get_hash(db, &argv[1], now)?.and_then(|h| h.get(&argv[2])) {
+    match get_hash(db, &argv[1], now)?.and_then(|h| h.get_live(&argv[2], now)) {
         Some(v) => out.bulk(v),
         None => out.null(),
     }
@@ -543,7 +635,7 @@ fn hmget(ctx: &mut Ctx) -> CmdResult {
     let h = get_hash(db, &argv[1], now)?;
     out.array(argv.len() - 2);
     for f in &argv[2..] {
-        match h.and_then(|h| h.get(f)) {
+        match h.and_then(|h| h.get_live(f, now)) {
             Some(v) => out.bulk(v),
             None => out.null(),
         }
@@ -557,14 +649,14 @@ fn getall(ctx: &mut Ctx, keys: bool, vals: bool) -> CmdResult {
     let now = ctx.now;
     let (db, out) = ctx.db_and_out();
     let h = get_hash(db, &argv[1], now)?;
-    let len = h.map_or(0, |h| h.len());
+    let len = h.map_or(0, |h| h.len_live(now));
     if keys && vals {
         out.map(len);
     } else {
         out.array(len);
     }
     if let Some(h) = h {
-        for (k, v) in h.iter() {
+        for (k, v) in h.iter_live(now) {
             if keys {
                 out.bulk(k);
             }
@@ -592,7 +684,7 @@ fn hexists(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let now = ctx.now;
     let (db, out) = ctx.db_and_out();
-    let found = get_hash(db, &argv[1], now)?.is_some_and(|h| h.contains(&argv[2]));
+    let found = get_hash(db, &argv[1], now)?.is_some_and(|h| h.get_live(&argv[2], now).is_some());
     out.int(found as i64);
     Ok(())
 }
@@ -611,7 +703,7 @@ fn hstrlen(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let (db, out) = ctx.db_and_out();
     let n = get_hash(db, &argv[1], now)?
-        .and_then(|h| h.get(&argv[2]))
+        .and_then(|h| h.get_live(&argv[2], now))
         .map_or(0, |v| v.len());
     out.int(n as i64);
     Ok(())
@@ -625,7 +717,7 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     let Parts { db, out, rng, .. } = ctx.parts();
     if argv.len() == 2 {
-        match get_hash(db, &argv[1], now)?.and_then(|h| h.random(rng)) {
+        match get_hash(db, &argv[1], now)?.and_then(|h| h.random_live(rng, now)) {
             Some((k, _)) => out.bulk(k),
             None => out.null(),
         }
@@ -670,6 +762,25 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
             return Err(OUT_OF_RANGE.into());
         }
         let n = n as usize;
+        if h.has_volatile_fields() {
+            // Picks may run dry (every field expired): count them first.
+            let mut picks = Vec::new();
+            while picks.len() < n {
+                let Some(p) = h.random_live(rng, now) else {
+                    break;
+                };
+                picks.push(p);
+            }
+            out.array(array_len(out, picks.len()));
+            for (k, v) in picks {
+                pair_header(out);
+                out.bulk(k);
+                if withvalues {
+                    out.bulk(v);
+                }
+            }
+            return Ok(());
+        }
         out.array(array_len(out, n));
         // A listpack is read once into a table so each pick costs O(1).
         let small: Vec<(&[u8], &[u8])> = if h.is_listpack() {
@@ -696,10 +807,10 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
     let count = count as usize;
     let picked: Vec<(&[u8], &[u8])> = if count >= size {
         // The whole hash, in its own order.
-        h.iter().collect()
+        h.iter_live(now).collect()
     } else if h.is_listpack() || count.saturating_mul(3) > size {
         // Many of them: take all, keep a random subset.
-        let mut all: Vec<(&[u8], &[u8])> = h.iter().collect();
+        let mut all: Vec<(&[u8], &[u8])> = h.iter_live(now).collect();
         partial_shuffle(&mut all, count, rng);
         all.truncate(count);
         all
@@ -707,8 +818,12 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         // Few of a big table: sample until enough distinct fields.
         let mut seen: hashbrown::HashSet<&[u8]> = hashbrown::HashSet::with_capacity(count);
         let mut v = Vec::with_capacity(count);
-        while v.len() < count {
-            let Some((k, val)) = h.random(rng) else { break };
+        let mut tries = count.saturating_mul(10);
+        while v.len() < count && tries > 0 {
+            tries -= 1;
+            let Some((k, val)) = h.random_live(rng, now) else {
+                break;
+            };
             if seen.insert(k) {
                 v.push((k, val));
             }
@@ -757,7 +872,7 @@ fn hscan(ctx: &mut Ctx) -> CmdResult {
     let mut steps_left = count.saturating_mul(10);
     let mut cursor = cursor;
     loop {
-        cursor = h.scan(cursor, |k, v| {
+        cursor = h.scan_live(cursor, now, |k, v| {
             if pattern.is_some_and(|p| !glob_match(p, k, false)) {
                 return;
             }

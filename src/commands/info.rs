@@ -377,8 +377,10 @@ fn info_stats(s: &mut String, st: &State) {
     let stats = &st.stats;
     let (ops, in_kbps, out_kbps) = st.rates.current();
     let (mut expired, mut hits, mut misses) = (0u64, 0u64, 0u64);
+    let mut expired_fields = 0u64;
     for db in &st.dbs {
         expired += db.expired_keys;
+        expired_fields += db.expired_fields;
         hits += db.hits;
         misses += db.misses;
     }
@@ -399,6 +401,7 @@ fn info_stats(s: &mut String, st: &State) {
     kv(s, "sync_partial_ok", 0);
     kv(s, "sync_partial_err", 0);
     kv(s, "expired_keys", expired);
+    kv(s, "expired_fields", expired_fields);
     kv(
         s,
         "expired_stale_perc",
@@ -589,11 +592,12 @@ fn info_keyspace(s: &mut String, st: &State) {
         }
         let _ = write!(
             s,
-            "db{}:keys={},expires={},avg_ttl={},keys_with_volatile_items=0\r\n",
+            "db{}:keys={},expires={},avg_ttl={},keys_with_volatile_items={}\r\n",
             db.id,
             db.len(),
             db.expires_len(),
-            db.avg_ttl
+            db.avg_ttl,
+            db.hfe.len()
         );
     }
 }

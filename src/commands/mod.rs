@@ -30,6 +30,7 @@ pub mod dump;
 pub mod function;
 pub mod geo;
 pub mod hash;
+pub mod hash_ttl;
 pub mod hll;
 pub mod info;
 pub mod keys;

@@ -178,6 +178,8 @@ pub(super) fn spec_of(state: &State) -> SaveSpec {
             used_mem: crate::alloc::allocated() as u64,
             // The function libraries, by their code.
             functions: state.functions.as_ref().map_or(Vec::new(), |l| l.codes()),
+            // Hashes with field TTLs are saved as type 22 (RDB 80).
+            valkey_080: state.dbs.iter().any(|d| !d.hfe.is_empty()),
         },
         sizes: state
             .dbs

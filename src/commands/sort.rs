@@ -467,7 +467,7 @@ fn lookup_by_pattern<'a>(
     let e = db.lookup(&k, now, Access::READ)?;
     match field {
         Some(f) => match e.value().stored() {
-            Some(Value::Hash(h)) => h.get(f).map(Cow::Borrowed),
+            Some(Value::Hash(h)) => h.get_live(f, now).map(Cow::Borrowed),
             _ => None,
         },
         None => e.str_ref().map(|s| s.to_bytes()),

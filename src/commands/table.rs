@@ -7,6 +7,7 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use super::geo;
+use super::hash_ttl;
 use super::{
     aof, client, cluster, command, connection, debug, dump, function, hash, keys, latency, list,
     migrate, monitor, multi, pubsub, save, scripting, server, set, sort, string, wait, zset,
@@ -28,6 +29,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     command::COMMANDS,
     list::COMMANDS,
     hash::COMMANDS,
+    hash_ttl::COMMANDS,
     set::COMMANDS,
     zset::COMMANDS,
     sort::COMMANDS,

@@ -46,6 +46,7 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
         }
     }
     state.propagate_expired();
+    expired_any |= expire_fields(state, active_expire, budget.saturating_sub(start.elapsed()));
     if expired_any {
         // The whole cycle is one main-thread stall (Valkey samples the
         // same span as the cycle goes; the second's worst is what stays).
@@ -94,6 +95,67 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
             }
         }
     }
+}
+
+/// Most one cron tick spends removing expired hash fields: small, so that
+/// even a million fields due at once never stall the main thread for long
+/// (they go over the following ticks).
+const FIELD_EXPIRE_BUDGET: Duration = Duration::from_millis(3);
+
+/// The active expiry of hash fields (`keyspace::hash_ttl`), and its
+/// effects: per hash, `hexpired` and an HDEL of the fields; a hash left
+/// empty also gets `del` and goes out as HDEL plus UNLINK (DEL with
+/// `lazyfree-lazy-expire no`) in one MULTI/EXEC, as Valkey's. True if it
+/// looked at anything.
+fn expire_fields(state: &mut State, active: bool, left: Duration) -> bool {
+    use crate::config::notify;
+    use crate::state::effects::NO_DB;
+    use bytes::Bytes;
+    if !active || state.dbs.iter().all(|db| db.hfe.is_empty()) {
+        return false;
+    }
+    let now = crate::keyspace::now_ms();
+    let wanted = state.effects.wanted();
+    let budget = left.min(FIELD_EXPIRE_BUDGET);
+    let start = Instant::now();
+    for db in state.dbs.iter_mut() {
+        if db.hfe.is_empty() {
+            continue;
+        }
+        let left = budget.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            break;
+        }
+        db.hfe.set_logging(wanted);
+        crate::keyspace::hash_ttl::active_field_cycle(db, now, left);
+    }
+    if !wanted {
+        return true;
+    }
+    let del = crate::commands::propagate::expire_del(state.config.lazyfree_lazy_expire);
+    for i in 0..state.dbs.len() {
+        let id = state.dbs[i].id;
+        for x in state.dbs[i].hfe.take_log() {
+            let mut hdel = Vec::with_capacity(x.fields.len() + 2);
+            hdel.push(Bytes::from_static(b"HDEL"));
+            hdel.push(x.key.clone());
+            hdel.extend(x.fields.into_iter().map(|f| Bytes::from(f.into_vec())));
+            state.effects.notify(id, notify::HASH, "hexpired", &x.key);
+            state.effects.modified(id, &x.key);
+            if x.emptied {
+                state.effects.notify(id, notify::GENERIC, "del", &x.key);
+                state
+                    .effects
+                    .push(NO_DB, vec![Bytes::from_static(b"MULTI")]);
+                state.effects.push(id, hdel);
+                state.effects.push(id, vec![del.clone(), x.key]);
+                state.effects.push(NO_DB, vec![Bytes::from_static(b"EXEC")]);
+            } else {
+                state.effects.push(id, hdel);
+            }
+        }
+    }
+    true
 }
 
 /// Gives free heap pages back to the system when dropped: sent as garbage,

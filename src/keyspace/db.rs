@@ -221,6 +221,27 @@ pub struct Db {
     /// A running snapshot's state (`snapshot.rs`): every write that
     /// changes, removes or renames an entry passes it the entry first.
     pub(super) snap: DbSnap,
+    /// Hashes with field TTLs, for the active field expiry (`hash_ttl.rs`).
+    pub hfe: super::hash_ttl::VolatileKeys,
+    /// Hash fields removed because their TTL passed (INFO `expired_fields`).
+    pub expired_fields: u64,
+}
+
+/// Registers a hash with field TTLs put under `key`: one discriminant test
+/// for every other value, the rest out of line.
+#[inline(always)]
+fn note_volatile(hfe: &mut super::hash_ttl::VolatileKeys, key: &[u8], v: &Value) {
+    if let Value::Hash(h) = v {
+        note_volatile_hash(hfe, key, h);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn note_volatile_hash(hfe: &mut super::hash_ttl::VolatileKeys, key: &[u8], h: &super::hash::Hash) {
+    if h.has_volatile_fields() {
+        hfe.track(key);
+    }
 }
 
 /// Appends to a db's log, if on (out of line: the lookup stays small).
@@ -431,6 +452,8 @@ impl Db {
                 if snap_on && e.snap_mark() != parity {
                     return self.set_saving_old(key, value, keep_ttl);
                 }
+                // (`add` registers a new key's value itself.)
+                let volatile = matches!(&value, Value::Hash(h) if h.has_volatile_fields());
                 let (had_ttl, old) = replace_for_set(e, key, value);
                 if had_ttl && !keep_ttl {
                     e.set_expire(0);
@@ -438,6 +461,9 @@ impl Db {
                 }
                 if let Some(old) = old {
                     self.discard(old);
+                }
+                if volatile {
+                    self.hfe.track(key);
                 }
             }
             None => self.add(key, value, now),
@@ -449,6 +475,7 @@ impl Db {
     #[cold]
     #[inline(never)]
     fn set_saving_old(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+        note_volatile(&mut self.hfe, key, &value);
         let Some(e) = self.table.get_mut(key) else {
             return;
         };
@@ -468,7 +495,11 @@ impl Db {
     }
 
     /// Adds a key known to be absent (checked by the caller in this command).
+    /// Inlined as before field TTLs: the registration test made the
+    /// compiler stop inlining it into SET's path (+12 instructions a SET).
+    #[inline(always)]
     pub fn add(&mut self, key: &[u8], value: Value, now: i64) {
+        note_volatile(&mut self.hfe, key, &value);
         let access = fresh_access(now, self.lfu);
         // Born in the snapshot: one that is running must not report it.
         let e = Entry::new_marked(key, value, 0, access, self.snap.walk.parity);
@@ -492,6 +523,9 @@ impl Db {
     /// MOVE and COPY create a new object.
     pub fn insert_entry(&mut self, key: &[u8], entry: Entry, now: i64) {
         let mut entry = entry.with_key(key);
+        if let Some(v) = entry.value().stored() {
+            note_volatile(&mut self.hfe, key, v);
+        }
         entry.set_access(fresh_access(now, self.lfu));
         entry.set_snap_mark(self.snap.walk.parity);
         if entry.expire() != 0 {
@@ -525,6 +559,9 @@ impl Db {
         let e = self.table.remove(key)?;
         if e.expire() != 0 {
             self.expires.remove(key);
+        }
+        if !self.hfe.is_empty() {
+            self.hfe.untrack(key);
         }
         Some(e)
     }
@@ -576,6 +613,7 @@ impl Db {
     pub fn flush(&mut self) -> (KvTable, Dict<()>) {
         self.expire_cursor = 0;
         self.avg_ttl = 0;
+        self.hfe.clear();
         // A running snapshot keeps the old table until it has walked it.
         let old = self.table.take();
         (self.snap.orphan(old), self.expires.take())
@@ -628,6 +666,7 @@ impl Db {
         std::mem::swap(&mut self.table, &mut other.table);
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.avg_ttl, &mut other.avg_ttl);
+        std::mem::swap(&mut self.hfe, &mut other.hfe);
         // A running snapshot's walk goes with the contents, so their keys
         // are still reported under the db they were in when it started.
         std::mem::swap(&mut self.snap.walk, &mut other.snap.walk);

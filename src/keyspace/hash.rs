@@ -8,8 +8,16 @@
 //! `hash-max-listpack-value`, it becomes a `Dict` (incremental rehashing,
 //! reverse-binary SCAN cursors, so HSCAN keeps its full-iteration
 //! guarantee). As in Valkey, a hash never converts back.
+//!
+//! A `hashtable` may also hold field TTLs (`hash_ttl::FieldTtl`, Valkey 9's
+//! hash-field expiration): the `*_live` reads take the time and skip fields
+//! whose time has passed, which stay stored (and counted by `len`) until
+//! the active cycle or an overwrite removes them, as in Valkey. The plain
+//! reads see every stored field (persistence, snapshots). `now = i64::MIN`
+//! counts nothing as expired (loading).
 
 use super::dict::Dict;
+use super::hash_ttl::FieldTtl;
 use super::value::Bytes24;
 use crate::util::rng::Rng;
 
@@ -32,7 +40,81 @@ pub struct Hash {
 enum Repr {
     Listpack(Listpack),
     /// Boxed so a small hash (the common case) stays two words.
-    Table(Box<Dict<Bytes24>>),
+    Table(Box<Table>),
+}
+
+/// The `hashtable` encoding: the fields, and their TTLs if any has one.
+struct Table {
+    dict: Dict<Bytes24>,
+    ttl: Option<Box<FieldTtl>>,
+}
+
+impl Table {
+    fn new(dict: Dict<Bytes24>) -> Box<Table> {
+        Box::new(Table { dict, ttl: None })
+    }
+
+    /// True if `field` has a TTL that passed at `now`.
+    #[inline]
+    fn expired(&self, field: &[u8], now: i64) -> bool {
+        match &self.ttl {
+            None => false,
+            Some(t) => t.get(field).is_some_and(|w| w <= now),
+        }
+    }
+
+    fn forget_ttl(&mut self, field: &[u8]) -> Option<i64> {
+        let t = self.ttl.as_mut()?;
+        let old = t.remove(field);
+        if t.is_empty() {
+            self.ttl = None;
+        }
+        old
+    }
+}
+
+/// What `Hash::put` does to the field's TTL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ttl {
+    /// No TTL after the write (HSET).
+    Clear,
+    /// The live field's TTL stays (HSETEX KEEPTTL, HINCRBY).
+    Keep,
+    /// Expires at this Unix time in ms (HSETEX EX/PX/EXAT/PXAT).
+    At(i64),
+}
+
+/// What `Hash::put` found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Put {
+    New,
+    Updated,
+    /// Overwrote a field whose time had passed: counts as new, and as an
+    /// expired field (Valkey's `expired_overwritten`).
+    Revived,
+}
+
+/// What a TTL change on one field did (HEXPIRE's per-field reply).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TtlSet {
+    /// No such field (-2).
+    NoField,
+    /// The NX/XX/GT/LT condition failed (0).
+    Refused,
+    /// Set (1).
+    Set,
+    /// The time was already past: the field is deleted (2).
+    Deleted,
+}
+
+/// HEXPIRE's condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cond {
+    Always,
+    Nx,
+    Xx,
+    Gt,
+    Lt,
 }
 
 impl Default for Hash {
@@ -53,7 +135,7 @@ impl Hash {
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Listpack(lp) => lp.count(),
-            Repr::Table(d) => d.len(),
+            Repr::Table(t) => t.dict.len(),
         }
     }
 
@@ -79,7 +161,7 @@ impl Hash {
     pub fn free_effort(&self) -> usize {
         match &self.repr {
             Repr::Listpack(_) => 1,
-            Repr::Table(d) => d.len(),
+            Repr::Table(t) => t.dict.len(),
         }
     }
 
@@ -87,7 +169,8 @@ impl Hash {
     pub fn heap_bytes(&self) -> usize {
         match &self.repr {
             Repr::Listpack(lp) => lp.data.len(),
-            Repr::Table(d) => {
+            Repr::Table(t) => {
+                let d = &t.dict;
                 let node = std::mem::size_of::<Bytes24>() * 2 + std::mem::size_of::<usize>();
                 let mut n = std::mem::size_of::<Dict<Bytes24>>()
                     + d.buckets() * std::mem::size_of::<usize>()
@@ -95,17 +178,144 @@ impl Hash {
                 for (k, v) in d.iter() {
                     n += heap_len(k) + heap_len(v);
                 }
-                n
+                n + t.ttl.as_ref().map_or(0, |t| t.heap_bytes())
             }
         }
     }
 
-    /// The value of `field`.
+    /// The value of `field`, expired or not.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {
             Repr::Listpack(lp) => lp.find(field).map(|f| &lp.data[f.value.clone()]),
-            Repr::Table(d) => d.get(field).map(|v| v.as_slice()),
+            Repr::Table(t) => t.dict.get(field).map(|v| v.as_slice()),
         }
+    }
+
+    /// The value of `field` unless its TTL passed at `now`.
+    #[inline]
+    pub fn get_live(&self, field: &[u8], now: i64) -> Option<&[u8]> {
+        match &self.repr {
+            Repr::Listpack(lp) => lp.find(field).map(|f| &lp.data[f.value.clone()]),
+            Repr::Table(t) if t.expired(field, now) => None,
+            Repr::Table(t) => t.dict.get(field).map(|v| v.as_slice()),
+        }
+    }
+
+    /// True if some field has a TTL (then the encoding is `hashtable`).
+    #[inline]
+    pub fn has_volatile_fields(&self) -> bool {
+        matches!(&self.repr, Repr::Table(t) if t.ttl.is_some())
+    }
+
+    /// How many fields have a TTL.
+    pub fn volatile_count(&self) -> usize {
+        match &self.repr {
+            Repr::Table(t) => t.ttl.as_ref().map_or(0, |t| t.len()),
+            Repr::Listpack(_) => 0,
+        }
+    }
+
+    /// The TTL (Unix ms) of a stored field: Some(None) if it has none,
+    /// None if there is no such field. Expired fields included.
+    pub fn field_expiry(&self, field: &[u8]) -> Option<Option<i64>> {
+        match &self.repr {
+            Repr::Listpack(lp) => lp.find(field).map(|_| None),
+            Repr::Table(t) => {
+                t.dict.get(field)?;
+                Some(t.ttl.as_ref().and_then(|x| x.get(field)))
+            }
+        }
+    }
+
+    /// `field_expiry` of a live field (an expired one reads as missing).
+    pub fn field_expiry_live(&self, field: &[u8], now: i64) -> Option<Option<i64>> {
+        match self.field_expiry(field)? {
+            Some(w) if w <= now => None,
+            x => Some(x),
+        }
+    }
+
+    /// The soonest field TTL.
+    pub fn next_field_expiry(&self) -> Option<i64> {
+        match &self.repr {
+            Repr::Table(t) => t.ttl.as_ref().and_then(|t| t.next()),
+            Repr::Listpack(_) => None,
+        }
+    }
+
+    /// Every field TTL (field, Unix ms).
+    pub fn field_ttls(&self) -> impl Iterator<Item = (&[u8], i64)> {
+        let t = match &self.repr {
+            Repr::Table(t) => t.ttl.as_deref(),
+            Repr::Listpack(_) => None,
+        };
+        t.into_iter().flat_map(|t| t.iter())
+    }
+
+    /// Gives a live `field` the TTL `when` under condition `cond`, or
+    /// deletes it when `past` (the time already passed), as Valkey's
+    /// hashTypeSetExpire: a listpack field has no TTL, so XX and GT fail
+    /// on it; otherwise the hash converts.
+    pub fn set_field_expiry(
+        &mut self,
+        field: &[u8],
+        when: i64,
+        cond: Cond,
+        past: bool,
+        now: i64,
+    ) -> TtlSet {
+        let current = match self.field_expiry_live(field, now) {
+            None => return TtlSet::NoField,
+            Some(c) => c,
+        };
+        let refused = match cond {
+            Cond::Always => false,
+            Cond::Nx => current.is_some(),
+            Cond::Xx => current.is_none(),
+            Cond::Gt => current.is_none_or(|c| when <= c),
+            Cond::Lt => current.is_some_and(|c| when >= c),
+        };
+        if refused {
+            return TtlSet::Refused;
+        }
+        if past {
+            self.remove(field);
+            return TtlSet::Deleted;
+        }
+        self.convert();
+        if let Repr::Table(t) = &mut self.repr {
+            t.ttl.get_or_insert_with(Box::default).set(field, when);
+        }
+        TtlSet::Set
+    }
+
+    /// Removes the TTL of a live field: Some(true) if it had one,
+    /// Some(false) if not, None if there is no such field (HPERSIST).
+    pub fn persist_field(&mut self, field: &[u8], now: i64) -> Option<bool> {
+        self.field_expiry_live(field, now)?;
+        match &mut self.repr {
+            Repr::Table(t) => Some(t.forget_ttl(field).is_some()),
+            Repr::Listpack(_) => Some(false),
+        }
+    }
+
+    /// Takes out up to `max` fields whose TTL passed at `now` (the active
+    /// cycle); their names, soonest first.
+    pub fn remove_due_fields(&mut self, now: i64, max: usize) -> Vec<Box<[u8]>> {
+        let Repr::Table(t) = &mut self.repr else {
+            return Vec::new();
+        };
+        let Some(ttl) = t.ttl.as_mut() else {
+            return Vec::new();
+        };
+        let due = ttl.pop_due(now, max);
+        if ttl.is_empty() {
+            t.ttl = None;
+        }
+        for f in &due {
+            t.dict.remove(f);
+        }
+        due
     }
 
     pub fn contains(&self, field: &[u8]) -> bool {
@@ -160,24 +370,88 @@ impl Hash {
                 }
                 new
             }
-            Repr::Table(d) => {
-                if let Some(v) = d.get_mut(field) {
+            Repr::Table(t) => {
+                if let Some(v) = t.dict.get_mut(field) {
                     *v = Bytes24::new(value);
+                    if t.ttl.is_some() {
+                        t.forget_ttl(field);
+                    }
                     false
                 } else {
-                    d.insert_new(field, Bytes24::new(value));
+                    t.dict.insert_new(field, Bytes24::new(value));
                     true
                 }
             }
         }
     }
 
-    /// Removes `field`; true if it was there.
+    /// Sets `field` to `value` with its TTL as `ttl` says, a field whose
+    /// time passed at `now` counting as absent (Valkey's hashTypeSet).
+    pub fn put(&mut self, field: &[u8], value: &[u8], lim: Limits, now: i64, ttl: Ttl) -> Put {
+        if let Ttl::At(_) = ttl {
+            self.convert();
+        }
+        let Repr::Table(t) = &mut self.repr else {
+            return if self.set(field, value, lim) {
+                Put::New
+            } else {
+                Put::Updated
+            };
+        };
+        let old = t.ttl.as_ref().and_then(|x| x.get(field));
+        let expired = old.is_some_and(|w| w <= now);
+        let existed = match t.dict.get_mut(field) {
+            Some(v) => {
+                *v = Bytes24::new(value);
+                true
+            }
+            None => {
+                t.dict.insert_new(field, Bytes24::new(value));
+                false
+            }
+        };
+        let new = match ttl {
+            Ttl::Clear => None,
+            Ttl::Keep if expired => None,
+            Ttl::Keep => old,
+            Ttl::At(w) => Some(w),
+        };
+        if new != old {
+            match new {
+                Some(w) => t.ttl.get_or_insert_with(Box::default).set(field, w),
+                None => {
+                    t.forget_ttl(field);
+                }
+            }
+        }
+        match (existed, expired) {
+            (false, _) => Put::New,
+            (true, true) => Put::Revived,
+            (true, false) => Put::Updated,
+        }
+    }
+
+    /// Removes `field`, expired or not; true if it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.repr {
             Repr::Listpack(lp) => lp.remove(field),
-            Repr::Table(d) => d.remove(field).is_some(),
+            Repr::Table(t) => {
+                if t.ttl.is_some() {
+                    t.forget_ttl(field);
+                }
+                t.dict.remove(field).is_some()
+            }
         }
+    }
+
+    /// Removes a live `field` (an expired one reads as absent and stays).
+    pub fn remove_live(&mut self, field: &[u8], now: i64) -> bool {
+        if let Repr::Table(t) = &self.repr {
+            if t.expired(field, now) {
+                return false;
+            }
+        }
+        self.remove(field)
     }
 
     /// Every (field, value): insertion order for a listpack, bucket order
@@ -185,7 +459,28 @@ impl Hash {
     pub fn iter(&self) -> Iter<'_> {
         match &self.repr {
             Repr::Listpack(lp) => Iter::Listpack(lp.iter()),
-            Repr::Table(d) => Iter::Table(Box::new(d.iter())),
+            Repr::Table(t) => Iter::Table(Box::new(t.dict.iter())),
+        }
+    }
+
+    /// `iter` without the fields whose TTL passed at `now`.
+    pub fn iter_live(&self, now: i64) -> Iter<'_> {
+        match &self.repr {
+            Repr::Table(t) if t.ttl.is_some() => Iter::Table(Box::new(
+                t.dict
+                    .iter()
+                    .filter(move |(k, _)| !t.expired(k.as_slice(), now)),
+            )),
+            _ => self.iter(),
+        }
+    }
+
+    /// Live fields (O(N) when some field has a TTL).
+    pub fn len_live(&self, now: i64) -> usize {
+        if self.has_volatile_fields() {
+            self.iter_live(now).count()
+        } else {
+            self.len()
         }
     }
 
@@ -200,7 +495,19 @@ impl Hash {
                 }
                 0
             }
-            Repr::Table(d) => d.scan(cursor, |k, v| f(k.as_slice(), v.as_slice())),
+            Repr::Table(t) => t.dict.scan(cursor, |k, v| f(k.as_slice(), v.as_slice())),
+        }
+    }
+
+    /// `scan` skipping the fields whose TTL passed at `now`.
+    pub fn scan_live(&self, cursor: u64, now: i64, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
+        match &self.repr {
+            Repr::Table(t) if t.ttl.is_some() => t.dict.scan(cursor, |k, v| {
+                if !t.expired(k.as_slice(), now) {
+                    f(k.as_slice(), v.as_slice())
+                }
+            }),
+            _ => self.scan(cursor, f),
         }
     }
 
@@ -214,7 +521,26 @@ impl Hash {
                 }
                 lp.iter().nth(rng.below(n))
             }
-            Repr::Table(d) => d.random(rng).map(|(k, v)| (k.as_slice(), v.as_slice())),
+            Repr::Table(t) => t
+                .dict
+                .random(rng)
+                .map(|(k, v)| (k.as_slice(), v.as_slice())),
+        }
+    }
+
+    /// A random live entry: like Valkey, gives up after 100 expired picks.
+    pub fn random_live(&self, rng: &mut Rng, now: i64) -> Option<(&[u8], &[u8])> {
+        match &self.repr {
+            Repr::Table(t) if t.ttl.is_some() => {
+                for _ in 0..100 {
+                    let (k, v) = t.dict.random(rng)?;
+                    if !t.expired(k.as_slice(), now) {
+                        return Some((k.as_slice(), v.as_slice()));
+                    }
+                }
+                None
+            }
+            _ => self.random(rng),
         }
     }
 
@@ -227,7 +553,7 @@ impl Hash {
                 // true even if it somehow did.
                 d.insert(k, Bytes24::new(v));
             }
-            self.repr = Repr::Table(Box::new(d));
+            self.repr = Repr::Table(Table::new(d));
         }
     }
 }
@@ -258,12 +584,15 @@ impl Clone for Repr {
     fn clone(&self) -> Self {
         match self {
             Repr::Listpack(lp) => Repr::Listpack(lp.clone()),
-            Repr::Table(d) => {
+            Repr::Table(t) => {
                 let mut n = Dict::new();
-                for (k, v) in d.iter() {
+                for (k, v) in t.dict.iter() {
                     n.insert_new(k.as_slice(), v.clone());
                 }
-                Repr::Table(Box::new(n))
+                Repr::Table(Box::new(Table {
+                    dict: n,
+                    ttl: t.ttl.clone(),
+                }))
             }
         }
     }
@@ -274,7 +603,7 @@ impl std::fmt::Debug for Repr {
         let mut m = f.debug_map();
         let entries: Box<dyn Iterator<Item = (&[u8], &[u8])>> = match self {
             Repr::Listpack(lp) => Box::new(lp.iter()),
-            Repr::Table(d) => Box::new(d.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))),
+            Repr::Table(t) => Box::new(t.dict.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))),
         };
         for (k, v) in entries {
             m.entry(
@@ -291,20 +620,27 @@ impl PartialEq for Repr {
     fn eq(&self, other: &Self) -> bool {
         let len = |r: &Repr| match r {
             Repr::Listpack(lp) => lp.count(),
-            Repr::Table(d) => d.len(),
+            Repr::Table(t) => t.dict.len(),
         };
         let get = |r: &'_ Repr, f: &[u8]| -> Option<Vec<u8>> {
             match r {
                 Repr::Listpack(lp) => lp.find(f).map(|x| lp.data[x.value].to_vec()),
-                Repr::Table(d) => d.get(f).map(|v| v.as_slice().to_vec()),
+                Repr::Table(t) => t.dict.get(f).map(|v| v.as_slice().to_vec()),
             }
         };
         if len(self) != len(other) {
             return false;
         }
+        let ttls = |r: &Repr| match r {
+            Repr::Table(t) => t.ttl.as_deref().cloned(),
+            Repr::Listpack(_) => None,
+        };
+        if ttls(self) != ttls(other) {
+            return false;
+        }
         let entries: Box<dyn Iterator<Item = (&[u8], &[u8])>> = match self {
             Repr::Listpack(lp) => Box::new(lp.iter()),
-            Repr::Table(d) => Box::new(d.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))),
+            Repr::Table(t) => Box::new(t.dict.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))),
         };
         for (k, v) in entries {
             if get(other, k).as_deref() != Some(v) {

@@ -10,6 +10,7 @@ pub mod dict;
 pub mod entry;
 pub mod expire;
 pub mod hash;
+pub mod hash_ttl;
 pub mod hll;
 pub mod kvtable;
 pub mod list;

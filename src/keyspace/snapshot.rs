@@ -511,7 +511,8 @@ fn big_kind(v: &Value) -> Option<(BigKind, u64)> {
         // Both of these add up their sizes in O(nodes) or by sampling.
         Value::List(l) if v.heap_bytes() >= BIG_VALUE => (BigKind::List, l.len()),
         Value::Set(s) if v.heap_bytes() >= BIG_VALUE => (BigKind::Set, s.len()),
-        Value::Hash(h) if by_len(h.len()) => (BigKind::Hash, h.len()),
+        // A hash with field TTLs is copied whole: the parts carry no TTLs.
+        Value::Hash(h) if by_len(h.len()) && !h.has_volatile_fields() => (BigKind::Hash, h.len()),
         Value::ZSet(z) if by_len(z.len()) => (BigKind::ZSet, z.len()),
         _ => return None,
     };

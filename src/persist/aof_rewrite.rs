@@ -277,6 +277,7 @@ impl<W: Write> CommandEncoder<W> {
                 });
                 self.batched(b"ZADD", key, z.len(), 2, items)?;
             }
+            Value::Hash(h) if h.has_volatile_fields() => self.volatile_hash(key, h)?,
             Value::Hash(h) => {
                 let items = h
                     .iter()
@@ -289,6 +290,35 @@ impl<W: Write> CommandEncoder<W> {
             }
         }
         self.expire(key, expire_ms)
+    }
+
+    /// A hash with field TTLs, as Valkey 9 rewrites it: the fields without
+    /// a TTL in HMSETs, then each field with one as `HSETEX key PXAT ms
+    /// FIELDS 1 field value`.
+    fn volatile_hash(&mut self, key: &[u8], h: &crate::keyspace::hash::Hash) -> io::Result<()> {
+        use std::borrow::Cow;
+        let plain = h.len() - h.volatile_count();
+        if plain > 0 {
+            let items = h
+                .iter()
+                .filter(|(f, _)| h.field_expiry(f).flatten().is_none())
+                .map(|(f, v)| vec![Cow::Borrowed(f), Cow::Borrowed(v)]);
+            self.batched(b"HMSET", key, plain, 2, items)?;
+        }
+        for (f, when) in h.field_ttls() {
+            let Some(v) = h.get(f) else { continue };
+            self.head(8, b"HSETEX", key);
+            self.bulk(b"PXAT");
+            let mut ms = Vec::new();
+            push_int(&mut ms, when);
+            self.bulk(&ms);
+            self.bulk(b"FIELDS");
+            self.bulk(b"1");
+            self.bulk(f);
+            self.bulk(v);
+            self.spill(false)?;
+        }
+        Ok(())
     }
 
     /// A big value copied in parts (`rdb_write::big_items`).

@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use super::codec::{write_binary_double, write_int_string, write_len, write_string, Reader};
 use super::compact::{intset, intset_blob, listpack, ziplist, zipmap};
 use super::{Error, Result};
-use crate::keyspace::hash::{Hash, Limits as HashLimits};
+use crate::keyspace::hash::{Hash, Limits as HashLimits, Put, Ttl};
 use crate::keyspace::list::{listpack_blob, Elem, List};
 use crate::keyspace::set::{Limits as SetLimits, Member, Set};
 use crate::keyspace::zset::{Limits as ZSetLimits, ZSet};
@@ -112,6 +112,7 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value, compress: bool) {
                 }
             }
         },
+        Value::Hash(h) if h.has_volatile_fields() => write_hash_2(out, h, compress),
         Value::Hash(h) => {
             if h.is_listpack() {
                 out.push(TYPE_HASH_LISTPACK);
@@ -152,6 +153,20 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value, compress: bool) {
             }
         }
         Value::Stream(s) => super::stream::write_stream(out, s, compress),
+    }
+}
+
+/// RDB_TYPE_HASH_2 (Valkey 9): the count, then per field its name, value
+/// and expire time as a little-endian i64 of Unix ms (-1: none). Fields
+/// whose time passed are written too, as Valkey's are.
+fn write_hash_2(out: &mut Vec<u8>, h: &Hash, compress: bool) {
+    out.push(TYPE_HASH_2);
+    write_len(out, h.len() as u64);
+    for (k, v) in h.iter() {
+        write_string(out, k, compress);
+        write_string(out, v, compress);
+        let when = h.field_expiry(k).flatten().unwrap_or(-1);
+        out.extend_from_slice(&when.to_le_bytes());
     }
 }
 
@@ -413,10 +428,30 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> Result<Value> {
             return Ok(Value::Stream(Box::new(super::stream::read_stream(r, t)?)));
         }
         TYPE_HASH_2 => {
-            return Err(Error::new(
-                at,
-                "a hash with field expirations (value type 22): not supported yet",
-            ));
+            // Always a hashtable, as Valkey loads it; a stored expired
+            // field stays until the active cycle removes it.
+            let n = r.count("hash size", 10)?;
+            let mut h = Hash::new();
+            h.convert();
+            let keep = crate::keyspace::hash::Limits {
+                max_entries: 0,
+                max_value: 0,
+            };
+            for _ in 0..n {
+                let (f, v) = (r.string()?, r.string()?);
+                let when = r.u64_le()? as i64;
+                let ttl = match when {
+                    -1 => Ttl::Clear,
+                    w if w < 0 => {
+                        return Err(Error::new(at, format!("invalid field expire time {w}")))
+                    }
+                    w => Ttl::At(w),
+                };
+                if h.put(&f, &v, keep, i64::MIN, ttl) != Put::New {
+                    return Err(Error::new(at, "Duplicate hash fields detected"));
+                }
+            }
+            Value::Hash(h)
         }
         _ => return Err(Error::new(at, format!("unknown value type {t}"))),
     };

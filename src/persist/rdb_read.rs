@@ -548,6 +548,15 @@ impl<R: Read> RdbReader<R> {
                     o = self.skip_string(o)?;
                 }
             }
+            TYPE_HASH_2 => {
+                let (n, p) = self.count_at(o, 10, "a hash size")?;
+                o = p;
+                for _ in 0..n {
+                    o = self.skip_string(o)?;
+                    o = self.skip_string(o)?;
+                    o = self.past(o, 8, "a field expire time")?;
+                }
+            }
             TYPE_ZSET | TYPE_ZSET_2 => {
                 let min = if t == TYPE_ZSET { 2 } else { 9 };
                 let (n, p) = self.count_at(o, min, "a sorted set size")?;

@@ -83,6 +83,10 @@ pub struct Aux {
     /// The function libraries' code (`#!lua name=<lib>` first), written
     /// after the aux fields: empty, the file is as without functions.
     pub functions: Vec<bytes::Bytes>,
+    /// Write Valkey 9's `VALKEY080` signature instead of `REDIS0011`: the
+    /// data has a hash with field TTLs, whose value type (22) a version-11
+    /// file may not hold.
+    pub valkey_080: bool,
 }
 
 /// Lays out an RDB file into `W`, keeping the running CRC-64.
@@ -122,8 +126,12 @@ impl<W: Write> Encoder<W> {
 
     /// `header`, with `aof-base 1` for an AOF's BASE (RDB preamble).
     pub fn header_with(&mut self, aux: &Aux, aof_base: bool) -> io::Result<()> {
-        self.buf
-            .extend_from_slice(format!("REDIS{:04}", super::RDB_VERSION).as_bytes());
+        let magic = if aux.valkey_080 {
+            format!("VALKEY{:03}", super::VALKEY_RDB_VERSION)
+        } else {
+            format!("REDIS{:04}", super::RDB_VERSION)
+        };
+        self.buf.extend_from_slice(magic.as_bytes());
         self.aux(b"redis-ver", aux.redis_ver.as_bytes());
         self.aux(b"redis-bits", b"64");
         self.aux(b"ctime", aux.ctime.to_string().as_bytes());

@@ -76,6 +76,7 @@ fn aux() -> Aux {
         ctime: 1_700_000_000,
         used_mem: 123_456,
         functions: Vec::new(),
+        valkey_080: false,
     }
 }
 

@@ -1,0 +1,344 @@
+//! Hash-field expiration (Valkey 9): the per-hash index of field TTLs, the
+//! per-db set of hashes that have some, and the active cycle that removes
+//! expired fields.
+//!
+//! As in Valkey, a field whose time has passed stays stored until the
+//! active cycle (or an overwrite) removes it: reads skip it, HLEN still
+//! counts it. Only `hashtable`-encoded hashes hold TTLs (giving a field a
+//! TTL converts a listpack, Valkey's rule). A hash's `FieldTtl` is ordered
+//! by time, so the cycle pops what is due without scanning the hash.
+//!
+//! Each db keeps the names of its hashes with TTLs (`VolatileKeys`, walked
+//! by cursor like the keys-with-expire table). A name may outlive its hash
+//! (deleted, overwritten, renamed away): the cycle drops such names when it
+//! meets them; every path that puts a hash with TTLs under a key (commands,
+//! RESTORE, loading, RENAME/MOVE/COPY) registers the name.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use super::db::Db;
+use super::dict::Dict;
+use super::value::Value;
+use bytes::Bytes;
+
+/// The TTLs of one hash's volatile fields.
+#[derive(Clone, Default, Debug, PartialEq)]
+pub struct FieldTtl {
+    /// Field → absolute expire time (Unix ms).
+    when: hashbrown::HashMap<Box<[u8]>, i64>,
+    /// (time, field), soonest first.
+    order: BTreeSet<(i64, Box<[u8]>)>,
+}
+
+impl FieldTtl {
+    pub fn len(&self) -> usize {
+        self.when.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.when.is_empty()
+    }
+
+    /// The expire time of `field`, if it has one.
+    #[inline]
+    pub fn get(&self, field: &[u8]) -> Option<i64> {
+        self.when.get(field).copied()
+    }
+
+    /// Sets (or moves) the expire time of `field`.
+    pub fn set(&mut self, field: &[u8], when: i64) {
+        if let Some(old) = self.when.get_mut(field) {
+            if *old == when {
+                return;
+            }
+            let f: Box<[u8]> = field.into();
+            self.order.remove(&(*old, f.clone()));
+            *old = when;
+            self.order.insert((when, f));
+        } else {
+            self.when.insert(field.into(), when);
+            self.order.insert((when, field.into()));
+        }
+    }
+
+    /// Removes the TTL of `field`; its old time if it had one.
+    pub fn remove(&mut self, field: &[u8]) -> Option<i64> {
+        let (k, when) = self.when.remove_entry(field)?;
+        self.order.remove(&(when, k));
+        Some(when)
+    }
+
+    /// The soonest expire time.
+    pub fn next(&self) -> Option<i64> {
+        self.order.first().map(|(w, _)| *w)
+    }
+
+    /// Takes out up to `max` fields due at `now` (their TTLs forgotten),
+    /// soonest first.
+    pub fn pop_due(&mut self, now: i64, max: usize) -> Vec<Box<[u8]>> {
+        let mut out = Vec::new();
+        while out.len() < max {
+            match self.order.first() {
+                Some((w, _)) if *w <= now => {}
+                _ => break,
+            }
+            if let Some((_, f)) = self.order.pop_first() {
+                self.when.remove(&f);
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    /// Every (field, time), in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], i64)> {
+        self.when.iter().map(|(k, w)| (&k[..], *w))
+    }
+
+    /// Heap bytes, roughly (MEMORY USAGE).
+    pub fn heap_bytes(&self) -> usize {
+        let per = 2 * (std::mem::size_of::<Box<[u8]>>() + 8) + 16;
+        self.when.iter().map(|(k, _)| per + 2 * k.len()).sum()
+    }
+}
+
+/// The names of a db's hashes that have field TTLs, for the active cycle.
+#[derive(Default)]
+pub struct VolatileKeys {
+    keys: Dict<()>,
+    cursor: u64,
+    /// Fields the active cycle removed, while someone propagates them
+    /// (`log`): (key, fields, whether the hash went away with them).
+    log: Option<Vec<ExpiredFields>>,
+}
+
+/// One hash's fields removed by the active cycle in one go.
+pub struct ExpiredFields {
+    pub key: Bytes,
+    pub fields: Vec<Box<[u8]>>,
+    pub emptied: bool,
+}
+
+impl VolatileKeys {
+    /// Remembers that `key` holds a hash with field TTLs.
+    pub fn track(&mut self, key: &[u8]) {
+        if !self.keys.contains_key(key) {
+            self.keys.insert_new(key, ());
+        }
+    }
+
+    pub fn untrack(&mut self, key: &[u8]) {
+        self.keys.remove(key);
+    }
+
+    /// Names tracked (INFO keyspace `keys_with_volatile_items`; may count a
+    /// name whose hash is gone until the cycle meets it).
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Forgets every name (FLUSHDB).
+    pub fn clear(&mut self) {
+        let log = self.log.take();
+        *self = VolatileKeys::default();
+        self.log = log;
+    }
+
+    /// Starts (or stops) keeping what the cycle removes.
+    pub fn set_logging(&mut self, on: bool) {
+        if on != self.log.is_some() {
+            self.log = on.then(Vec::new);
+        }
+    }
+
+    /// What the cycle removed since the last call.
+    pub fn take_log(&mut self) -> Vec<ExpiredFields> {
+        match &mut self.log {
+            Some(l) => std::mem::take(l),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// Keys looked at per sample of the cycle.
+const SAMPLE: usize = 20;
+/// Stop early when at most this percentage of a sample had fields due.
+const ACCEPTABLE_DUE_PCT: usize = 10;
+/// Fields one key gives up per visit: the time is checked between visits,
+/// so this bounds the work past the budget (about 50 us).
+const FIELDS_PER_VISIT: usize = 200;
+
+/// Removes due fields from `db`'s hashes for at most `budget`; returns how
+/// many fields it removed. A hash left empty is deleted.
+pub fn active_field_cycle(db: &mut Db, now: i64, budget: Duration) -> usize {
+    let start = Instant::now();
+    let mut removed = 0;
+    loop {
+        if db.hfe.keys.is_empty() {
+            db.hfe.cursor = 0;
+            return removed;
+        }
+        let mut keys: Vec<Box<[u8]>> = Vec::with_capacity(SAMPLE);
+        let before = db.hfe.cursor;
+        let mut cursor = before;
+        while keys.len() < SAMPLE {
+            cursor = db
+                .hfe
+                .keys
+                .scan(cursor, |k, _| keys.push(k.as_slice().into()));
+            if cursor == 0 {
+                break;
+            }
+        }
+        db.hfe.cursor = cursor;
+        let mut hits = 0;
+        for k in &keys {
+            let n = expire_fields_of(db, k, now);
+            hits += (n > 0) as usize;
+            removed += n;
+            if n > 0 && start.elapsed() >= budget {
+                // Resume at this sample next time: its other keys may be due.
+                db.hfe.cursor = before;
+                return removed;
+            }
+        }
+        // Few keys of the sample had anything due (like the key cycle's
+        // stale percentage), or out of time: done for now.
+        if hits * 100 <= keys.len() * ACCEPTABLE_DUE_PCT || start.elapsed() >= budget {
+            return removed;
+        }
+    }
+}
+
+/// One key's visit: pops its due fields; returns how many.
+fn expire_fields_of(db: &mut Db, key: &[u8], now: i64) -> usize {
+    let Some(e) = db.table.get_mut(key) else {
+        db.hfe.untrack(key);
+        return 0;
+    };
+    let key_expire = e.expire();
+    if key_expire != 0 && key_expire <= now {
+        // The key's own expiry deletes it whole: the key cycle's job.
+        return 0;
+    }
+    let due = match e.value().stored() {
+        Some(Value::Hash(h)) => match h.next_field_expiry() {
+            Some(w) => w <= now,
+            None => {
+                db.hfe.untrack(key);
+                return 0;
+            }
+        },
+        _ => {
+            db.hfe.untrack(key);
+            return 0;
+        }
+    };
+    if !due {
+        return 0;
+    }
+    db.snap.before_write(e);
+    let Value::Hash(h) = e.value_mut() else {
+        return 0;
+    };
+    let fields = h.remove_due_fields(now, FIELDS_PER_VISIT);
+    let volatile = h.has_volatile_fields();
+    let emptied = h.is_empty();
+    let n = fields.len();
+    if !volatile {
+        db.hfe.untrack(key);
+    }
+    if emptied {
+        db.delete(key, now, super::Free::Sync);
+    }
+    db.expired_fields += n as u64;
+    if let Some(log) = &mut db.hfe.log {
+        log.push(ExpiredFields {
+            key: Bytes::copy_from_slice(key),
+            fields,
+            emptied,
+        });
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyspace::hash::{Hash, Limits, Ttl};
+
+    const LIM: Limits = Limits {
+        max_entries: 128,
+        max_value: 64,
+    };
+
+    #[test]
+    fn field_ttl_orders_and_pops() {
+        let mut t = FieldTtl::default();
+        t.set(b"a", 30);
+        t.set(b"b", 10);
+        t.set(b"c", 20);
+        t.set(b"a", 5);
+        assert_eq!(t.next(), Some(5));
+        assert_eq!(t.get(b"c"), Some(20));
+        assert_eq!(t.remove(b"c"), Some(20));
+        assert_eq!(t.remove(b"c"), None);
+        let due = t.pop_due(10, 10);
+        assert_eq!(due, vec![Box::from(&b"a"[..]), Box::from(&b"b"[..])]);
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn cycle_removes_due_fields_and_empty_hashes() {
+        let mut db = Db::new(0);
+        db.hfe.set_logging(true);
+        for i in 0..50 {
+            let mut h = Hash::new();
+            h.put(b"keep", b"v", LIM, 0, Ttl::Clear);
+            h.put(b"gone", b"v", LIM, 0, Ttl::At(100));
+            h.put(b"later", b"v", LIM, 0, Ttl::At(1_000_000));
+            db.add(format!("h{i}").as_bytes(), Value::Hash(h), 0);
+            let mut only = Hash::new();
+            only.put(b"x", b"v", LIM, 0, Ttl::At(100));
+            db.add(format!("o{i}").as_bytes(), Value::Hash(only), 0);
+        }
+        assert_eq!(db.hfe.len(), 100);
+        let mut n = 0;
+        for _ in 0..100 {
+            n += active_field_cycle(&mut db, 200, Duration::from_secs(5));
+        }
+        assert_eq!(n, 100);
+        assert_eq!(db.len(), 50);
+        assert_eq!(db.expired_fields, 100);
+        assert_eq!(db.hfe.len(), 50);
+        let log = db.hfe.take_log();
+        assert_eq!(log.len(), 100);
+        assert_eq!(log.iter().filter(|l| l.emptied).count(), 50);
+        // Nothing more due.
+        assert_eq!(active_field_cycle(&mut db, 200, Duration::from_secs(5)), 0);
+    }
+
+    #[test]
+    fn cycle_stops_at_its_budget_and_resumes() {
+        let mut db = Db::new(0);
+        let mut h = Hash::new();
+        for i in 0..5000 {
+            h.put(format!("f{i}").as_bytes(), b"v", LIM, 0, Ttl::At(100));
+        }
+        db.add(b"big", Value::Hash(h), 0);
+        // A zero budget still makes progress: one visit.
+        let first = active_field_cycle(&mut db, 200, Duration::ZERO);
+        assert_eq!(first, FIELDS_PER_VISIT);
+        let mut total = first;
+        while db.len() == 1 {
+            total += active_field_cycle(&mut db, 200, Duration::from_millis(1));
+        }
+        assert_eq!(total, 5000);
+        assert!(db.hfe.is_empty());
+    }
+}
