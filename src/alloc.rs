@@ -223,11 +223,21 @@ mod tests {
         let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         const BIG: usize = 32 << 20;
         const SLACK: usize = 8 << 20;
-        let before = allocated();
-        let v = vec![2u8; BIG];
-        std::thread::spawn(move || drop(v)).join().unwrap();
-        let after = allocated();
-        assert!(after <= before + SLACK, "{before} -> {after}");
+        // The count is global and other tests of this binary allocate at
+        // the same time: one attempt of five without their noise shows the
+        // balance (a free on another thread never counted stays counted).
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            let before = allocated();
+            let v = vec![2u8; BIG];
+            std::thread::spawn(move || drop(v)).join().unwrap();
+            let after = allocated();
+            if after <= before + SLACK {
+                return;
+            }
+            seen.push((before, after));
+        }
+        panic!("never balanced: {seen:?}");
     }
 
     #[test]

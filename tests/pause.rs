@@ -173,3 +173,30 @@ server_test!(pause_errors, |srv| {
         "-ERR wrong number of arguments for 'client|unpause' command\r\n"
     );
 });
+
+// Valkey 9.1: PFCOUNT and PUBLISH may replicate, so a WRITE pause holds
+// them, as it holds a script without declared flags; a script declared
+// `no-writes` (or EVAL_RO) runs through it.
+server_test!(may_replicate_commands_and_writing_scripts_wait, |srv| {
+    let mut ctl = srv.raw();
+    assert_eq!(q(&mut ctl, &["PFADD", "hll", "a"]), ":1\r\n");
+    assert_eq!(q(&mut ctl, &["CLIENT", "PAUSE", "100000", "WRITE"]), OK);
+    assert_eq!(
+        q(&mut ctl, &["EVAL", "#!lua flags=no-writes\nreturn 1", "0"]),
+        ":1\r\n"
+    );
+    assert_eq!(q(&mut ctl, &["EVAL_RO", "return 2", "0"]), ":2\r\n");
+    let mut a = srv.raw();
+    send(&mut a, &["PFCOUNT", "hll"]);
+    wait_blocked(&mut ctl, 1);
+    let mut b = srv.raw();
+    send(&mut b, &["PUBLISH", "ch", "m"]);
+    wait_blocked(&mut ctl, 2);
+    let mut c = srv.raw();
+    send(&mut c, &["EVAL", "return 3", "0"]);
+    wait_blocked(&mut ctl, 3);
+    assert_eq!(q(&mut ctl, &["CLIENT", "UNPAUSE"]), OK);
+    assert_eq!(reply(&mut a), ":1\r\n");
+    assert_eq!(reply(&mut b), ":0\r\n");
+    assert_eq!(reply(&mut c), ":3\r\n");
+});

@@ -284,6 +284,10 @@ server_test!(numkeys_flags_and_the_cache, |srv| {
                 "-ERR Write commands are not allowed from read-only scripts. script: on @user_script:1.\r\n",
             ),
             (
+                &["EVAL_RO", "return redis.call('publish','ch','msg')", "0"],
+                "-ERR Write commands are not allowed from read-only scripts. script: on @user_script:1.\r\n",
+            ),
+            (
                 &["EVAL_RO", "#!lua\nreturn redis.call('set','x','1')", "0"],
                 "-ERR Can not execute a script with write flag using *_ro command.\r\n",
             ),

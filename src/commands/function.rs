@@ -75,7 +75,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     fcall_row!(
         "fcall",
         fcall,
-        0,
+        MAY_REPLICATE,
         "Runs a function of a loaded library.",
         ks::keynum(2, ks::RW | ks::ACCESS | ks::UPDATE).notes(
             "The keys a function may touch, as the caller declares them: the function decides what it does with each."

@@ -48,7 +48,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "pfcount",
         arity: -2,
-        flags: READONLY,
+        flags: READONLY | MAY_REPLICATE,
         keys: KeySpec::range(1, -1, 1),
         handler: pfcount,
         subcommands: &[],

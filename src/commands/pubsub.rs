@@ -75,7 +75,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "publish",
         arity: 3,
-        flags: PUBSUB | LOADING | STALE | FAST,
+        flags: PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
         keys: KeySpec::NONE,
         handler: publish,
         subcommands: &[],
@@ -119,7 +119,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "spublish",
         arity: 3,
-        flags: PUBSUB | LOADING | STALE | FAST,
+        flags: PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
         keys: KeySpec::ONE,
         handler: spublish,
         subcommands: &[],

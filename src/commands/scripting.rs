@@ -41,7 +41,7 @@ macro_rules! eval_row {
         CommandSpec {
             name: $name,
             arity: -3,
-            flags: if $ro { READONLY } else { 0 }
+            flags: if $ro { READONLY } else { MAY_REPLICATE }
                 | NOSCRIPT
                 | STALE
                 | SKIP_MONITOR
@@ -411,7 +411,8 @@ impl Host for ScriptHost<'_, '_> {
             self.bytes.extend_from_slice(NOT_ALLOWED_CALL);
             return &self.bytes;
         }
-        if self.read_only && spec.has(WRITE) {
+        // Valkey refuses may-replicate commands (PUBLISH, PFCOUNT) too.
+        if self.read_only && (spec.has(WRITE) || spec.has(MAY_REPLICATE)) {
             self.ctx.count_script_refusal(Some(id), "ERR");
             self.bytes.extend_from_slice(WRITE_IN_RO);
             return &self.bytes;

@@ -13,6 +13,8 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use super::call::{call, record_unblocked, Origin};
 use super::prefetch::{prefetch_keys, KeyRef};
 use super::Outbox;
@@ -84,7 +86,7 @@ impl Job {
 /// Whether a pause holds `spec` sent by `c`: under ALL every command,
 /// under WRITE those that may write or propagate, and an EXEC whose queue
 /// has one (Valkey's processCommand); never a monitor's.
-fn pause_holds(state: &State, spec: &CommandSpec, c: &Client) -> bool {
+fn pause_holds(state: &State, spec: &CommandSpec, argv: &[Bytes], c: &Client) -> bool {
     if c.monitor {
         // A replica to Valkey: never paused.
         return false;
@@ -93,8 +95,7 @@ fn pause_holds(state: &State, spec: &CommandSpec, c: &Client) -> bool {
         None => false,
         Some(PauseMode::All) => true,
         Some(PauseMode::Write) => {
-            spec.has(flags::WRITE)
-                || spec.has(flags::MAY_REPLICATE)
+            super::call::may_replicate(state, spec, argv)
                 || (spec.name == "exec" && c.in_multi && c.multi.as_ref().is_some_and(|m| m.writes))
         }
     }
@@ -251,7 +252,7 @@ impl Executor {
                 }
                 if state.pause.is_active() {
                     if let Ok(id) = &cmd {
-                        if pause_holds(state, CMD_TABLE.specs[*id], clients.at(job.slot)) {
+                        if pause_holds(state, CMD_TABLE.specs[*id], &argv, clients.at(job.slot)) {
                             job.postponed = true;
                             job.held.push(argv);
                             any_postponed = true;

@@ -244,10 +244,42 @@ fn queue(
     let m = client.multi.get_or_insert_with(Default::default);
     m.mem += argv.iter().map(|a| a.len()).sum::<usize>();
     m.denyoom |= spec.has(flags::DENYOOM);
-    m.writes |= spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE);
+    m.writes |= may_replicate(state, spec, argv);
     m.cmds.push(argv.to_vec());
     out.simple("QUEUED");
     true
+}
+
+/// Whether `argv` may write or propagate (what CLIENT PAUSE WRITE holds).
+/// A script command counts by its script's flags, as Valkey's
+/// evalGetCommandFlags: one that declared flags writes unless it said
+/// `no-writes`; one that declared none (or is not cached) may replicate.
+pub(super) fn may_replicate(state: &State, spec: &CommandSpec, argv: &[Bytes]) -> bool {
+    use crate::script::flags::{EVAL_COMPAT_MODE, NO_WRITES};
+    if !spec.has(flags::WRITE) && !spec.has(flags::MAY_REPLICATE) {
+        return false;
+    }
+    if !spec.has(flags::RUNS_SCRIPT) || argv.len() < 2 {
+        return true;
+    }
+    let declared = match spec.name {
+        "eval" => crate::script::flags::parse_shebang(&argv[1])
+            .ok()
+            .map(|(f, _)| f),
+        "evalsha" => state.scripting.as_ref().and_then(|e| {
+            let sha = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+            e.get(&sha).map(|s| s.flags)
+        }),
+        "fcall" => state.functions.as_ref().and_then(|l| {
+            l.function(&String::from_utf8_lossy(&argv[1]))
+                .map(|(_, f)| f.flags)
+        }),
+        _ => None,
+    };
+    match declared {
+        Some(f) if f & EVAL_COMPAT_MODE == 0 => f & NO_WRITES == 0,
+        _ => true,
+    }
 }
 
 pub const MONITOR_KEYSPACE_ERR: &str = "ERR Replica can't interact with the keyspace";
