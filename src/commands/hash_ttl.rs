@@ -14,13 +14,41 @@ use bytes::Bytes;
 use super::args::{int, is};
 use super::flags::*;
 use super::hash::{as_hash, get_hash, limits};
-use super::meta::{acl, arg, ks, Doc, Group};
+use super::meta::{acl, arg, ks, Arg, Doc, Group};
 use super::propagate::{num, word};
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::config::notify;
 use crate::error::{CmdError, CmdResult, GT_AND_LT, NX_XX_GT_LT, SYNTAX, WRONGTYPE};
 use crate::keyspace::hash::{Cond, Hash, Put, Ttl, TtlSet};
 use crate::keyspace::{Access, Db, Free, Value};
+
+// The argument pieces the rows share, as Valkey 9.1's command JSON gives
+// them (some rows mark `numfields` as the key spec's, or CONDITION's
+// version, and some do not).
+const CONDITION: Arg = arg::oneof(
+    "condition",
+    &[
+        arg::pure("nx", "NX"),
+        arg::pure("xx", "XX"),
+        arg::pure("gt", "GT"),
+        arg::pure("lt", "LT"),
+    ],
+)
+.optional();
+const CONDITION_9: Arg = CONDITION.since("9.0.0");
+const FIELDS: Arg = arg::block(
+    "fields",
+    &[arg::integer("numfields"), arg::string("field").multiple()],
+)
+.token("FIELDS");
+const FIELDS_KEYED: Arg = arg::block(
+    "fields",
+    &[
+        arg::integer("numfields").key_spec(0),
+        arg::string("field").multiple(),
+    ],
+)
+.token("FIELDS");
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -37,21 +65,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             args: &[
                 arg::key("key", 0),
                 arg::integer("seconds"),
-                arg::oneof(
-                    "condition",
-                    &[
-                        arg::pure("nx", "NX"),
-                        arg::pure("xx", "XX"),
-                        arg::pure("gt", "GT"),
-                        arg::pure("lt", "LT"),
-                    ],
-                )
-                .optional(),
-                arg::block(
-                    "fields",
-                    &[arg::integer("numfields"), arg::string("field").multiple()],
-                )
-                .token("FIELDS"),
+                CONDITION,
+                FIELDS,
             ],
             ..Doc::new(Group::Hash, "9.0.0", acl::HASH)
         },
@@ -70,25 +85,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             args: &[
                 arg::key("key", 0),
                 arg::integer("milliseconds"),
-                arg::oneof(
-                    "condition",
-                    &[
-                        arg::pure("nx", "NX"),
-                        arg::pure("xx", "XX"),
-                        arg::pure("gt", "GT"),
-                        arg::pure("lt", "LT"),
-                    ],
-                )
-                .since("9.0.0")
-                .optional(),
-                arg::block(
-                    "fields",
-                    &[
-                        arg::integer("numfields").key_spec(0),
-                        arg::string("field").multiple(),
-                    ],
-                )
-                .token("FIELDS"),
+                CONDITION_9,
+                FIELDS_KEYED,
             ],
             ..Doc::new(Group::Hash, "9.0.0", acl::HASH)
         },
@@ -107,25 +105,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             args: &[
                 arg::key("key", 0),
                 arg::integer("unix-time-seconds"),
-                arg::oneof(
-                    "condition",
-                    &[
-                        arg::pure("nx", "NX"),
-                        arg::pure("xx", "XX"),
-                        arg::pure("gt", "GT"),
-                        arg::pure("lt", "LT"),
-                    ],
-                )
-                .since("9.0.0")
-                .optional(),
-                arg::block(
-                    "fields",
-                    &[
-                        arg::integer("numfields").key_spec(0),
-                        arg::string("field").multiple(),
-                    ],
-                )
-                .token("FIELDS"),
+                CONDITION_9,
+                FIELDS_KEYED,
             ],
             ..Doc::new(Group::Hash, "9.0.0", acl::HASH)
         },
@@ -144,25 +125,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             args: &[
                 arg::key("key", 0),
                 arg::integer("unix-time-milliseconds"),
-                arg::oneof(
-                    "condition",
-                    &[
-                        arg::pure("nx", "NX"),
-                        arg::pure("xx", "XX"),
-                        arg::pure("gt", "GT"),
-                        arg::pure("lt", "LT"),
-                    ],
-                )
-                .since("9.0.0")
-                .optional(),
-                arg::block(
-                    "fields",
-                    &[
-                        arg::integer("numfields").key_spec(0),
-                        arg::string("field").multiple(),
-                    ],
-                )
-                .token("FIELDS"),
+                CONDITION_9,
+                FIELDS_KEYED,
             ],
             ..Doc::new(Group::Hash, "9.0.0", acl::HASH)
         },
@@ -178,17 +142,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Tells the seconds left to live of hash fields.",
             complexity: "O(N), N fields named.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
-            args: &[
-                arg::key("key", 0),
-                arg::block(
-                    "fields",
-                    &[
-                        arg::integer("numfields").key_spec(0),
-                        arg::string("field").multiple(),
-                    ],
-                )
-                .token("FIELDS"),
-            ],
+            args: &[arg::key("key", 0), FIELDS_KEYED],
             ..Doc::new(Group::Hash, "9.0.0", acl::HASH)
         },
     },
@@ -203,17 +157,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Tells the milliseconds left to live of hash fields.",
             complexity: "O(N), N fields named.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
-            args: &[
-                arg::key("key", 0),
-                arg::block(
-                    "fields",
-                    &[
-                        arg::integer("numfields").key_spec(0),
-                        arg::string("field").multiple(),
-                    ],
-                )
-                .token("FIELDS"),
-            ],
+            args: &[arg::key("key", 0), FIELDS_KEYED],
             ..Doc::new(Group::Hash, "9.0.0", acl::HASH)
         },
     },
@@ -228,17 +172,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Tells the Unix time in seconds at which hash fields expire.",
             complexity: "O(N), N fields named.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
-            args: &[
-                arg::key("key", 0),
-                arg::block(
-                    "fields",
-                    &[
-                        arg::integer("numfields").key_spec(0),
-                        arg::string("field").multiple(),
-                    ],
-                )
-                .token("FIELDS"),
-            ],
+            args: &[arg::key("key", 0), FIELDS_KEYED],
             ..Doc::new(Group::Hash, "9.0.0", acl::HASH)
         },
     },
@@ -253,17 +187,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Tells the Unix time in milliseconds at which hash fields expire.",
             complexity: "O(N), N fields named.",
             key_specs: &[ks::one(1, ks::RO | ks::ACCESS)],
-            args: &[
-                arg::key("key", 0),
-                arg::block(
-                    "fields",
-                    &[
-                        arg::integer("numfields").key_spec(0),
-                        arg::string("field").multiple(),
-                    ],
-                )
-                .token("FIELDS"),
-            ],
+            args: &[arg::key("key", 0), FIELDS_KEYED],
             ..Doc::new(Group::Hash, "9.0.0", acl::HASH)
         },
     },
@@ -278,17 +202,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Removes the time to live of hash fields.",
             complexity: "O(N), N fields named.",
             key_specs: &[ks::one(1, ks::RW | ks::UPDATE)],
-            args: &[
-                arg::key("key", 0),
-                arg::block(
-                    "fields",
-                    &[
-                        arg::integer("numfields").key_spec(0),
-                        arg::string("field").multiple(),
-                    ],
-                )
-                .token("FIELDS"),
-            ],
+            args: &[arg::key("key", 0), FIELDS_KEYED],
             ..Doc::new(Group::Hash, "9.0.0", acl::HASH)
         },
     },
@@ -363,14 +277,7 @@ pub static COMMANDS: &[CommandSpec] = &[
                     ],
                 )
                 .optional(),
-                arg::block(
-                    "fields",
-                    &[
-                        arg::integer("numfields").key_spec(0),
-                        arg::string("field").multiple(),
-                    ],
-                )
-                .token("FIELDS"),
+                FIELDS_KEYED,
             ],
             ..Doc::new(Group::Hash, "9.0.0", acl::HASH)
         },
@@ -386,17 +293,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             summary: "Gets hash fields and deletes them.",
             complexity: "O(N), N fields named.",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::DELETE)],
-            args: &[
-                arg::key("key", 0),
-                arg::block(
-                    "fields",
-                    &[
-                        arg::integer("numfields").key_spec(0),
-                        arg::string("field").multiple(),
-                    ],
-                )
-                .token("FIELDS"),
-            ],
+            args: &[arg::key("key", 0), FIELDS_KEYED],
             ..Doc::new(Group::Hash, "9.1.0", acl::HASH)
         },
     },
