@@ -41,7 +41,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let lim = limits(pick);
     let mut r = Reader::new(body);
-    if let Ok(v) = read_type(&mut r).and_then(|t| read_value(&mut r, t, &lim)) {
+    let mut loaded_type = None;
+    let value = read_type(&mut r).and_then(|t| {
+        loaded_type = Some(t);
+        read_value(&mut r, t, &lim)
+    });
+    if let Ok(v) = value {
         for compress in [false, true] {
             let mut out = Vec::new();
             write_value(&mut out, &v, compress);
@@ -53,7 +58,14 @@ fuzz_target!(|data: &[u8]| {
             // The same value in the same encoding (a hashtable's member
             // order may differ, which the values' equality ignores).
             assert_eq!(back, v);
-            assert_eq!(back.encoding(1, false), v.encoding(1, false));
+            // A hash read from a type-22 record (field TTLs) is a hashtable;
+            // with no field TTL left it is written as a plain hash, which
+            // loads by the size limits: Valkey 9.1's DUMP/RESTORE does the
+            // same (hashtable in, listpack out).
+            let retyped = loaded_type.is_some_and(|t| out.first() != Some(&t));
+            if !retyped {
+                assert_eq!(back.encoding(1, false), v.encoding(1, false));
+            }
         }
     }
     let _ = compact::listpack(body);
