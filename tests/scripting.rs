@@ -69,6 +69,21 @@ server_test!(calls_and_their_errors, |srv| {
             (&["GET", "x"], "$3\r\n1.5\r\n"),
             (&["EVAL", "return redis.call('set', 'x', 1e20)", "0"], OK),
             (&["GET", "x"], "$5\r\n1e+20\r\n"),
+            // Lua's whole stack of arguments (8,000 slots, less the
+            // function): the reply still has room.
+            (
+                &[
+                    "EVAL",
+                    "local a = {} for i=1,7999 do a[i] = 1 end return redis.call('lpush', KEYS[1], unpack(a))",
+                    "1",
+                    "ul",
+                ],
+                ":7999\r\n",
+            ),
+            (
+                &["EVAL", "local t = redis.pcall('incr', 's') return {t.err, type(t.ignore_error_stats_update)}", "0"],
+                "*2\r\n$43\r\nERR value is not an integer or out of range\r\n$7\r\nboolean\r\n",
+            ),
         ],
     );
 });

@@ -98,6 +98,9 @@ pub struct Engine {
     slot: Rc<HostSlot>,
     /// While a function library loads: when the hook stops it.
     pub(super) load_deadline: Rc<Cell<Option<std::time::Instant>>>,
+    /// What `server.call`/`pcall` reach (`raw_call`): last, so it is
+    /// dropped after the Lua state.
+    _calls: Box<super::raw_call::CallState>,
 }
 
 /// Why a script did not give a reply: the error text, without the `-`.
@@ -209,7 +212,7 @@ impl Engine {
         let resp = Rc::new(Cell::new(2u8));
         let slot = Rc::new(HostSlot::default());
         let load_deadline = Rc::new(Cell::new(None));
-        install_server_functions(&lua, &imp, &resp, &slot, &load_deadline)?;
+        let calls = install_server_functions(&lua, &imp, &resp, &slot, &load_deadline)?;
 
         let prelude = lua
             .load(include_str!("prelude.lua"))
@@ -252,6 +255,7 @@ impl Engine {
             hook,
             slot,
             load_deadline,
+            _calls: calls,
         })
     }
 
@@ -564,20 +568,6 @@ fn raise<T>(msg: impl Into<String>) -> mlua::Result<T> {
     Err(mlua::Error::external(Raised(msg.into())))
 }
 
-/// Raises the error table `v` (`{err = ...}`) a failed call returned.
-fn raise_error_table<T>(v: &Value) -> mlua::Result<T> {
-    if let Value::Table(t) = v {
-        if let Ok(Value::String(s)) = t.raw_get::<Value>("err") {
-            let msg = String::from_utf8_lossy(&s.as_bytes()).into_owned();
-            if convert::is_counted(v) {
-                return Err(mlua::Error::external(RaisedCounted(msg)));
-            }
-            return raise(msg);
-        }
-    }
-    raise("ERR unknown error")
-}
-
 /// The message of a `Raised` (or `RaisedCounted`) inside an mlua error,
 /// and whether it was counted already.
 fn raised_of(e: &mlua::Error) -> Option<(&str, bool)> {
@@ -605,36 +595,20 @@ fn install_server_functions(
     resp: &Rc<Cell<u8>>,
     slot: &Rc<HostSlot>,
     load_deadline: &Rc<Cell<Option<std::time::Instant>>>,
-) -> mlua::Result<()> {
-    const OUTSIDE: &str = "ERR redis.call/pcall can only be called inside a script invocation";
-    let (s, r) = (slot.clone(), resp.clone());
-    let mut arena = ArgvBuf::default();
-    imp.raw_set(
-        "call",
-        lua.create_function_mut(move |lua, args: MultiValue| {
-            match s.with(|h| script_call(lua, h, args, r.get(), &mut arena)) {
-                None => raise(OUTSIDE),
-                Some(res) => {
-                    let (v, failed) = res?;
-                    if failed {
-                        return raise_error_table(&v);
-                    }
-                    Ok(v)
-                }
+) -> mlua::Result<Box<super::raw_call::CallState>> {
+    let calls = super::raw_call::CallState::new(slot.clone(), resp.clone());
+    let state: *const super::raw_call::CallState = &*calls;
+    // SAFETY: a protected call with `imp` at index 1 and room for the three
+    // values `install` pushes; `calls` is kept by the engine, after the Lua
+    // state in drop order.
+    unsafe {
+        lua.exec_raw::<()>(imp, |l| {
+            if mlua::ffi::lua_checkstack(l, 3) != 0 {
+                super::raw_call::install(l, c"call", state, true);
+                super::raw_call::install(l, c"pcall", state, false);
             }
-        })?,
-    )?;
-    let (s, r) = (slot.clone(), resp.clone());
-    let mut arena = ArgvBuf::default();
-    imp.raw_set(
-        "pcall",
-        lua.create_function_mut(move |lua, args: MultiValue| {
-            match s.with(|h| script_call(lua, h, args, r.get(), &mut arena)) {
-                None => raise(OUTSIDE),
-                Some(res) => Ok(res?.0),
-            }
-        })?,
-    )?;
+        })?;
+    }
     let (s, d) = (slot.clone(), load_deadline.clone());
     imp.raw_set(
         super::hook::RUN_INTERRUPT,
@@ -758,7 +732,7 @@ fn install_server_functions(
             other => Ok(other),
         })?,
     )?;
-    Ok(())
+    Ok(calls)
 }
 
 /// What one cached script counts in `used_memory_scripts`.
@@ -779,10 +753,10 @@ fn string_array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
 /// call's arguments are slices of one buffer, which `arena` gets back once
 /// they are dropped (no allocation per call once warm).
 #[derive(Default)]
-struct ArgvBuf {
-    arena: BytesMut,
-    ends: Vec<usize>,
-    argv: Vec<Bytes>,
+pub(super) struct ArgvBuf {
+    pub(super) arena: BytesMut,
+    pub(super) ends: Vec<usize>,
+    pub(super) argv: Vec<Bytes>,
 }
 
 /// `server.call`/`pcall`'s arguments as a command line in `buf.argv`:
@@ -814,7 +788,7 @@ fn to_argv(args: &MultiValue, buf: &mut ArgvBuf) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn push_number_arg(out: &mut BytesMut, n: f64) {
+pub(super) fn push_number_arg(out: &mut BytesMut, n: f64) {
     const LIM: f64 = 4_611_686_018_427_387_904.0; // 2^62
     if n == n.trunc() && (-LIM..=LIM).contains(&n) {
         out.extend_from_slice(crate::util::num::int_str(n as i64, &mut [0u8; 20]));
@@ -832,25 +806,6 @@ fn lua_number_arg(n: f64) -> String {
         return (n as i64).to_string();
     }
     crate::util::num::format_shortest(n)
-}
-
-/// The per-run `impl.call`: the reply as Lua sees it, and whether it is an
-/// error (server.call raises it).
-fn script_call(
-    lua: &Lua,
-    host: &mut dyn Host,
-    args: MultiValue,
-    resp: u8,
-    buf: &mut ArgvBuf,
-) -> mlua::Result<(Value, bool)> {
-    if let Err(msg) = to_argv(&args, buf) {
-        return Ok((convert::error_table(lua, msg.as_bytes())?, true));
-    }
-    let reply = host.call(&buf.argv, resp);
-    let r = convert::reply_to_lua(lua, reply);
-    // The arena's buffer is free again once no argument holds it.
-    buf.argv.clear();
-    r
 }
 
 /// The message of an error that ended a script, as Valkey words it: the

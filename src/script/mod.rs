@@ -15,6 +15,7 @@ pub mod engine;
 pub mod flags;
 pub mod hook;
 pub mod library;
+mod raw_call;
 
 pub mod bit;
 pub mod cjson;
