@@ -27,6 +27,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     ferrokey::alloc::configure();
+    ferrokey::util::clock::init();
     let cli = Cli::parse();
     if cli.version {
         println!(

@@ -153,7 +153,7 @@ fn info_server(s: &mut String, st: &State) {
     kv(s, "redis_mode", "standalone");
     kv(s, "os", os_name());
     kv(s, "arch_bits", usize::BITS);
-    kv(s, "monotonic_clock", "POSIX clock_gettime");
+    kv(s, "monotonic_clock", crate::util::clock::describe());
     kv(s, "multiplexing_api", "epoll");
     kv(s, "process_id", std::process::id());
     kv(s, "process_supervised", "no");

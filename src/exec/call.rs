@@ -7,8 +7,6 @@
 //! slow log, reply suppression (CLIENT REPLY), and the command's effects:
 //! the keys it modified and what it propagates (`state::Effects`).
 
-use std::time::Instant;
-
 use bytes::Bytes;
 
 use crate::commands::table::CmdId;
@@ -429,7 +427,7 @@ pub fn call(
     let client = clients.at_mut(slot);
     // Times the command (commandstats, slowlog, latency) and is the
     // client's last interaction.
-    let start = Instant::now();
+    let start = crate::util::clock::Stamp::now();
     client.last_interaction = start;
     // The SKIP asked for by the previous command applies to this one.
     if client.reply_mode == ReplyMode::SkipNext {

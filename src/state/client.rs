@@ -41,7 +41,7 @@ pub struct Client {
     /// Which thread does its IO: 0 is the main thread, k the IO thread k.
     pub io_thread: usize,
     pub created: Instant,
-    pub last_interaction: Instant,
+    pub last_interaction: crate::util::clock::Stamp,
     /// Name of the last command run (CLIENT LIST `cmd=`).
     pub last_cmd: &'static str,
     pub reply_mode: ReplyMode,
@@ -124,7 +124,7 @@ impl Client {
             laddr,
             io_thread,
             created: now,
-            last_interaction: now,
+            last_interaction: crate::util::clock::Stamp::now(),
             last_cmd: "NULL",
             reply_mode: ReplyMode::On,
             no_evict: false,

@@ -140,7 +140,7 @@ impl Monitors {
         let lines = std::mem::take(&mut self.pending);
         self.groups.resize_with(per_thread.len(), Vec::new);
         self.groups.iter_mut().for_each(Vec::clear);
-        let now = std::time::Instant::now();
+        let now = crate::util::clock::Stamp::now();
         for &id in &self.ids {
             let Some(slot) = clients.slot_of(id) else {
                 continue;

@@ -16,8 +16,6 @@
 //! (`State::kill_script`); the next interrupt ends the script with the
 //! kill error.
 
-use std::time::Instant;
-
 use super::{Clients, State};
 use crate::net::message::ClientId;
 
@@ -39,7 +37,7 @@ pub struct RunningScript {
     pub caller: ClientId,
     /// That command's arguments (FUNCTION STATS shows them).
     pub command: Vec<bytes::Bytes>,
-    pub start: Instant,
+    pub start: crate::util::clock::Stamp,
     /// The wall clock then: TIME inside the script gives it (time stands
     /// still in a script, as in Valkey).
     pub unix: std::time::Duration,
@@ -83,7 +81,7 @@ impl State {
             name,
             caller,
             command,
-            start: Instant::now(),
+            start: crate::util::clock::Stamp::now(),
             unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap_or_default(),
@@ -229,7 +227,7 @@ mod tests {
         assert!(!s.mode.busy);
         s.config.extra.insert("busy-reply-threshold", "0".into());
         if let Some(r) = s.script_run.as_mut() {
-            r.start -= std::time::Duration::from_secs(10);
+            r.start = r.start.earlier_by(std::time::Duration::from_secs(10));
         }
         // 0: never times out.
         assert_eq!(s.script_interrupt(&mut clients), None);

@@ -3,6 +3,7 @@
 //! pseudo-random generator and glob matching. Nothing here imports another
 //! module of ours, so any module may use it.
 
+pub mod clock;
 pub mod fpconv;
 pub mod geohash;
 pub mod glob;
