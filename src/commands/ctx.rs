@@ -529,8 +529,9 @@ impl<'a> Ctx<'a> {
     /// the one SCRIPT KILL and FUNCTION KILL see until `script_ended`.
     pub fn script_started(&mut self, kind: ScriptKind, name: String) {
         let caller = self.clients.at(self.me).id;
-        let command = self.argv.to_vec();
-        self.srv.script_started(kind, name, caller, command);
+        // The command line is copied only if others get to see it (see
+        // `script_interrupt`).
+        self.srv.script_started(kind, name, caller, Vec::new());
     }
 
     /// The script started by `script_started` ended, however it ended.
@@ -547,6 +548,13 @@ impl<'a> Ctx<'a> {
     /// From the running script's hook: past `busy-reply-threshold`, serves
     /// the other clients; Some(error) when the script must end with it.
     pub fn script_interrupt(&mut self) -> Option<String> {
+        // Other clients may be served from here on (FUNCTION STATS shows
+        // the caller's command line): the running script's is kept now.
+        if let Some(r) = self.srv.script_run.as_mut() {
+            if r.command.is_empty() {
+                r.command = self.argv.to_vec();
+            }
+        }
         self.srv.script_interrupt(self.clients)
     }
 

@@ -9,6 +9,7 @@
 //! MULTI/EXEC unit (the call path wraps a command that propagated several);
 //! EVAL itself is never propagated.
 
+use std::cell::Cell;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
@@ -318,33 +319,81 @@ pub(super) fn with_script_client(
     let mut client = Client::new(SCRIPT_CLIENT_ID, nowhere, nowhere, 0, true);
     client.db = ctx.db_index();
     let slot = ctx.add_internal_client(client);
+    let mut scratch = SCRATCH.with(Cell::take).unwrap_or_default();
     let mut host = ScriptHost {
         ctx,
         slot,
-        reply: ReplyBuf::new(2),
-        bytes: Vec::new(),
+        reply: std::mem::replace(&mut scratch.reply, ReplyBuf::new(2)),
+        bytes: std::mem::take(&mut scratch.bytes),
         read_only,
         repl: 3,
     };
-    let mut out = ReplyBuf::new(host.ctx.out.resp);
+    let mut out = std::mem::replace(&mut scratch.out, ReplyBuf::new(2));
+    out.resp = host.ctx.out.resp;
     host.ctx.script_started(kind, name);
     let result = f(&mut host, &mut out);
     let ctx = host.ctx;
     ctx.script_ended();
     ctx.set_script_allow_oom(false);
     ctx.remove_internal_client(SCRIPT_CLIENT_ID);
-    match result {
-        Ok(()) => {
-            let mut written = Vec::new();
-            out.take().pieces_from(0, |p| {
-                written.extend_from_slice(p);
-                true
-            });
-            ctx.out.raw(&written);
-            Ok(())
-        }
-        Err(e) => Err(CmdError::owned(e)),
+    if result.is_ok() {
+        let written = out.take();
+        written.pieces_from(0, |p| {
+            ctx.out.raw(p);
+            true
+        });
+        (out.buf, out.shared) = (written.bytes, written.shared);
     }
+    scratch.reply = host.reply;
+    scratch.bytes = host.bytes;
+    scratch.out = out;
+    scratch.clear();
+    SCRATCH.with(|s| s.set(Some(scratch)));
+    result.map_err(CmdError::owned)
+}
+
+/// The buffers of a script run, kept for the next one (a script's
+/// commands reply into `reply`, flattened into `bytes` when they hold
+/// shared pieces; the script's own reply goes to `out`): made afresh, they
+/// were most of a short script's allocations.
+struct Scratch {
+    reply: ReplyBuf,
+    bytes: Vec<u8>,
+    out: ReplyBuf,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            reply: ReplyBuf::new(2),
+            bytes: Vec::new(),
+            out: ReplyBuf::new(2),
+        }
+    }
+}
+
+impl Scratch {
+    /// Empties the buffers, and lets go of any a large reply grew.
+    fn clear(&mut self) {
+        const KEEP: usize = 64 << 10;
+        for r in [&mut self.reply, &mut self.out] {
+            r.buf.clear();
+            r.shared.clear();
+            if r.buf.capacity() > KEEP {
+                r.buf = Vec::new();
+            }
+        }
+        self.bytes.clear();
+        if self.bytes.capacity() > KEEP {
+            self.bytes = Vec::new();
+        }
+    }
+}
+
+thread_local! {
+    // Scripts run on the main thread only, one at a time: one set is
+    // enough (taken while a script runs).
+    static SCRATCH: Cell<Option<Box<Scratch>>> = const { Cell::new(None) };
 }
 
 /// A script that may write is refused where writes are (Valkey's
@@ -389,6 +438,8 @@ struct ScriptHost<'c, 'a> {
 impl Host for ScriptHost<'_, '_> {
     fn call(&mut self, argv: &[Bytes], resp: u8) -> &[u8] {
         self.bytes.clear();
+        self.reply.buf.clear();
+        self.reply.shared.clear();
         let id = match CMD_TABLE.resolve(argv) {
             Ok(id) => id,
             Err(e) => {
@@ -430,11 +481,16 @@ impl Host for ScriptHost<'_, '_> {
         if self.repl & 1 == 0 {
             self.ctx.propagation_truncate(mark);
         }
+        if self.reply.shared.is_empty() {
+            return &self.reply.buf;
+        }
         let bytes = &mut self.bytes;
-        self.reply.take().pieces_from(0, |p| {
+        let reply = self.reply.take();
+        reply.pieces_from(0, |p| {
             bytes.extend_from_slice(p);
             true
         });
+        (self.reply.buf, self.reply.shared) = (reply.bytes, reply.shared);
         &self.bytes
     }
 
