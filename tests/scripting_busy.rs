@@ -310,3 +310,40 @@ server_test!(
         assert_eq!(q(&mut other, &["PING"]), "+PONG\r\n");
     }
 );
+
+server_test!(
+    function_stats_names_the_busy_function_as_registered,
+    |srv| {
+        let mut caller = srv.raw();
+        let mut other = srv.raw();
+        assert_eq!(
+            q(&mut other, &["CONFIG", "SET", "busy-reply-threshold", "10"]),
+            OK
+        );
+        let lib = "#!lua name=lib\nredis.register_function{function_name='spin', callback=function(keys, args) while true do end end, flags={'no-writes'}}";
+        assert_eq!(q(&mut other, &["FUNCTION", "LOAD", lib]), "$3\r\nlib\r\n");
+        send(&mut caller, &["FCALL", "SPIN", "1", "myKey", "ArgOne"]);
+        // Valkey 9.1: the name as registered, the command as the caller sent it.
+        let want = "*4\r\n$14\r\nrunning_script\r\n*6\r\n$4\r\nname\r\n$4\r\nspin\r\n$7\r\ncommand\r\n*5\r\n$5\r\nFCALL\r\n$4\r\nSPIN\r\n$1\r\n1\r\n$5\r\nmyKey\r\n$6\r\nArgOne\r\n$11\r\nduration_ms\r\n:";
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = q(&mut other, &["FUNCTION", "STATS"]);
+            if r.starts_with(want) {
+                assert!(r.ends_with("\r\n$7\r\nengines\r\n*2\r\n$3\r\nLUA\r\n*4\r\n$15\r\nlibraries_count\r\n:1\r\n$15\r\nfunctions_count\r\n:1\r\n"), "{r}");
+                break;
+            }
+            // Before the threshold FUNCTION STATS waits for the script; it
+            // may also see no running script yet.
+            assert!(r.starts_with("*4\r\n$14\r\nrunning_script\r\n"), "{r}");
+            assert!(
+                Instant::now() < deadline,
+                "never saw the running function: {r}"
+            );
+        }
+        assert_eq!(q(&mut other, &["FUNCTION", "KILL"]), OK);
+        assert_eq!(
+            reply(&mut caller),
+            "-ERR Script killed by user with FUNCTION KILL. script: on @user_function:2.\r\n"
+        );
+    }
+);

@@ -231,11 +231,13 @@ fn fcall_ro(ctx: &mut Ctx) -> CmdResult {
 
 fn fcall_generic(ctx: &mut Ctx, ro: bool) -> CmdResult {
     with_libraries(ctx, |ctx, libs| {
-        let name = String::from_utf8_lossy(ctx.arg(1)).into_owned();
-        let Some((_, info)) = libs.function(&name) else {
+        let asked = String::from_utf8_lossy(ctx.arg(1)).into_owned();
+        let Some((_, info)) = libs.function(&asked) else {
             return Err(CmdError::from("ERR Function not found"));
         };
         let flags = info.flags;
+        // Found in any case; FUNCTION STATS names it as registered.
+        let name = info.name.clone();
         // FCALL words a numkeys that is no number its own way.
         if crate::util::num::parse_i64(ctx.arg(2)).is_none() {
             return Err(CmdError::from("ERR Bad number of keys provided"));
