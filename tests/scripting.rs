@@ -430,3 +430,25 @@ server_test!(time_stands_still_in_a_script, |srv| {
     );
     assert!(r.starts_with("*2\r\n:1\r\n"), "{r}");
 });
+
+// Lua strings hash as in Valkey's Lua (MurmurHash3, vendor/lua-src): tables
+// iterate in Valkey's order.
+server_test!(table_order_follows_valkey, |srv| {
+    transcript(
+        srv,
+        &[
+            (
+                &[
+                    "EVAL",
+                    "local t = {} for i=1,12 do t['k'..i]=i end local r = {} for k,v in pairs(t) do r[#r+1]=k end return table.concat(r, ',')",
+                    "0",
+                ],
+                "$38\r\nk9,k2,k3,k6,k7,k11,k10,k1,k8,k4,k12,k5\r\n",
+            ),
+            (
+                &["EVAL", "return cjson.encode({alpha=1,beta=2,gamma=3,delta=4})", "0"],
+                "$40\r\n{\"delta\":4,\"alpha\":1,\"gamma\":3,\"beta\":2}\r\n",
+            ),
+        ],
+    );
+});
