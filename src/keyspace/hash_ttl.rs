@@ -173,15 +173,27 @@ const ACCEPTABLE_DUE_PCT: usize = 10;
 /// so this bounds the work past the budget (about 50 us).
 const FIELDS_PER_VISIT: usize = 200;
 
-/// Removes due fields from `db`'s hashes for at most `budget`; returns how
-/// many fields it removed. A hash left empty is deleted.
-pub fn active_field_cycle(db: &mut Db, now: i64, budget: Duration) -> usize {
+/// What one run of the cycle did.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct CycleRun {
+    /// Fields removed.
+    pub removed: usize,
+    /// It stopped for time while its last sample still had many hashes
+    /// with fields due: more are waiting (the caller runs another slice
+    /// soon rather than at the next cron tick).
+    pub more: bool,
+}
+
+/// Removes due fields from `db`'s hashes for at most `budget` (a visit
+/// may overrun it by one key's `FIELDS_PER_VISIT`); a hash left empty is
+/// deleted.
+pub fn active_field_cycle(db: &mut Db, now: i64, budget: Duration) -> CycleRun {
     let start = Instant::now();
-    let mut removed = 0;
+    let mut run = CycleRun::default();
     loop {
         if db.hfe.keys.is_empty() {
             db.hfe.cursor = 0;
-            return removed;
+            return run;
         }
         let mut keys: Vec<Box<[u8]>> = Vec::with_capacity(SAMPLE);
         let before = db.hfe.cursor;
@@ -200,17 +212,23 @@ pub fn active_field_cycle(db: &mut Db, now: i64, budget: Duration) -> usize {
         for k in &keys {
             let n = expire_fields_of(db, k, now);
             hits += (n > 0) as usize;
-            removed += n;
+            run.removed += n;
             if n > 0 && start.elapsed() >= budget {
                 // Resume at this sample next time: its other keys may be due.
                 db.hfe.cursor = before;
-                return removed;
+                run.more = true;
+                return run;
             }
         }
         // Few keys of the sample had anything due (like the key cycle's
-        // stale percentage), or out of time: done for now.
-        if hits * 100 <= keys.len() * ACCEPTABLE_DUE_PCT || start.elapsed() >= budget {
-            return removed;
+        // stale percentage): done for now. Out of time with many due:
+        // the caller comes back soon.
+        if hits * 100 <= keys.len() * ACCEPTABLE_DUE_PCT {
+            return run;
+        }
+        if start.elapsed() >= budget {
+            run.more = true;
+            return run;
         }
     }
 }
@@ -310,7 +328,7 @@ mod tests {
         assert_eq!(db.hfe.len(), 100);
         let mut n = 0;
         for _ in 0..100 {
-            n += active_field_cycle(&mut db, 200, Duration::from_secs(5));
+            n += active_field_cycle(&mut db, 200, Duration::from_secs(5)).removed;
         }
         assert_eq!(n, 100);
         assert_eq!(db.len(), 50);
@@ -320,7 +338,8 @@ mod tests {
         assert_eq!(log.len(), 100);
         assert_eq!(log.iter().filter(|l| l.emptied).count(), 50);
         // Nothing more due.
-        assert_eq!(active_field_cycle(&mut db, 200, Duration::from_secs(5)), 0);
+        let idle = active_field_cycle(&mut db, 200, Duration::from_secs(5));
+        assert_eq!(idle, CycleRun::default());
     }
 
     #[test]
@@ -333,12 +352,43 @@ mod tests {
         db.add(b"big", Value::Hash(h), 0);
         // A zero budget still makes progress: one visit.
         let first = active_field_cycle(&mut db, 200, Duration::ZERO);
-        assert_eq!(first, FIELDS_PER_VISIT);
-        let mut total = first;
+        assert_eq!(
+            first,
+            CycleRun {
+                removed: FIELDS_PER_VISIT,
+                more: true
+            }
+        );
+        let mut total = first.removed;
         while db.len() == 1 {
-            total += active_field_cycle(&mut db, 200, Duration::from_millis(1));
+            total += active_field_cycle(&mut db, 200, Duration::from_millis(1)).removed;
         }
         assert_eq!(total, 5000);
         assert!(db.hfe.is_empty());
+        // Nothing is left behind once it is gone.
+        let after = active_field_cycle(&mut db, 200, Duration::from_millis(1));
+        assert_eq!(after, CycleRun::default());
+    }
+
+    #[test]
+    fn few_due_fields_leave_nothing_behind() {
+        // 5 hashes of 100 have a field due: a sample mostly without
+        // anything due ends the run, not the budget.
+        let mut db = Db::new(0);
+        for i in 0..100 {
+            let mut h = Hash::new();
+            let at = if i % 20 == 0 { 100 } else { 1_000_000 };
+            h.put(b"f", b"v", LIM, 0, Ttl::At(at));
+            h.put(b"g", b"v", LIM, 0, Ttl::Clear);
+            db.add(format!("h{i}").as_bytes(), Value::Hash(h), 0);
+        }
+        let mut removed = 0;
+        for _ in 0..10 {
+            let run = active_field_cycle(&mut db, 200, Duration::from_secs(5));
+            assert!(!run.more, "{run:?}");
+            removed += run.removed;
+        }
+        assert_eq!(removed, 5);
+        assert_eq!(db.len(), 100);
     }
 }
