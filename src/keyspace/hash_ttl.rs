@@ -74,21 +74,37 @@ impl FieldTtl {
         self.order.first().map(|(w, _)| *w)
     }
 
+    /// The latest expire time.
+    pub fn last(&self) -> Option<i64> {
+        self.order.last().map(|(w, _)| *w)
+    }
+
     /// Takes out up to `max` fields due at `now` (their TTLs forgotten),
     /// soonest first.
     pub fn pop_due(&mut self, now: i64, max: usize) -> Vec<Box<[u8]>> {
         let mut out = Vec::new();
         while out.len() < max {
-            match self.order.first() {
-                Some((w, _)) if *w <= now => {}
-                _ => break,
+            // One walk down the tree per field: the first not due goes back.
+            let Some((w, f)) = self.order.pop_first() else {
+                break;
+            };
+            if w > now {
+                self.order.insert((w, f));
+                break;
             }
-            if let Some((_, f)) = self.order.pop_first() {
-                self.when.remove(&f);
-                out.push(f);
-            }
+            self.when.remove(&f);
+            out.push(f);
         }
         out
+    }
+
+    /// Takes out every field (their TTLs forgotten), soonest first.
+    pub fn take_all(&mut self) -> Vec<Box<[u8]>> {
+        self.when = hashbrown::HashMap::new();
+        std::mem::take(&mut self.order)
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect()
     }
 
     /// Every (field, time), in no particular order.
@@ -309,6 +325,17 @@ mod tests {
         let due = t.pop_due(10, 10);
         assert_eq!(due, vec![Box::from(&b"a"[..]), Box::from(&b"b"[..])]);
         assert!(t.is_empty());
+        t.set(b"x", 7);
+        t.set(b"y", 3);
+        t.set(b"z", 9);
+        assert_eq!(t.last(), Some(9));
+        // Nothing due at 2; one at 3, the next (7) stays.
+        assert!(t.pop_due(2, 10).is_empty());
+        assert_eq!(t.pop_due(3, 10), vec![Box::from(&b"y"[..])]);
+        assert_eq!((t.len(), t.next(), t.get(b"x")), (2, Some(7), Some(7)));
+        let all = t.take_all();
+        assert_eq!(all, vec![Box::from(&b"x"[..]), Box::from(&b"z"[..])]);
+        assert!(t.is_empty() && t.next().is_none() && t.get(b"x").is_none());
     }
 
     #[test]
@@ -390,5 +417,43 @@ mod tests {
         }
         assert_eq!(removed, 5);
         assert_eq!(db.len(), 100);
+    }
+
+    #[test]
+    fn a_hash_whose_fields_are_all_due_goes_whole() {
+        let mut db = Db::new(0);
+        db.hfe.set_logging(true);
+        let mut all = Hash::new();
+        let mut later = Hash::new();
+        for f in ["c", "a", "b"] {
+            all.put(f.as_bytes(), b"v", LIM, 0, Ttl::At(100));
+            let at = if f == "c" { 1_000_000 } else { 100 };
+            later.put(f.as_bytes(), b"v", LIM, 0, Ttl::At(at));
+        }
+        db.add(b"all", Value::Hash(all), 0);
+        db.add(b"later", Value::Hash(later), 0);
+        let run = active_field_cycle(&mut db, 200, Duration::from_secs(5));
+        assert_eq!(run.removed, 5);
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.expired_fields, 5);
+        let left = db
+            .table
+            .get(&b"later"[..])
+            .map(|e| match e.value().stored() {
+                Some(Value::Hash(h)) => (h.len(), h.get(b"c").is_some(), h.next_field_expiry()),
+                _ => (0, false, None),
+            });
+        assert_eq!(left, Some((1, true, Some(1_000_000))));
+        let mut log = db.hfe.take_log();
+        log.sort_by(|x, y| x.key.cmp(&y.key));
+        let fields = |x: &ExpiredFields| x.fields.iter().map(|f| f.to_vec()).collect::<Vec<_>>();
+        assert_eq!((&log[0].key[..], log[0].emptied), (&b"all"[..], true));
+        assert_eq!(
+            fields(&log[0]),
+            [b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+        );
+        assert_eq!((&log[1].key[..], log[1].emptied), (&b"later"[..], false));
+        assert_eq!(fields(&log[1]), [b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(db.hfe.len(), 1);
     }
 }
