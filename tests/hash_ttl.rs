@@ -535,6 +535,39 @@ hfe_test!(active_cycle_removes_many_fields, |srv| {
     assert!(ks.contains("keys_with_volatile_items=0"), "{ks}");
 });
 
+// One cron tick a second: a backlog of 100,000 due fields still goes in
+// well under 10 s, in slices between the ticks (the tick's own slice, a
+// millisecond, would take minutes over it).
+hfe_test!(backlog_clears_between_ticks, |srv| {
+    let mut s = srv.raw();
+    assert_eq!(q(&mut s, &["CONFIG", "SET", "hz", "1"]), OK);
+    let mut batch = Vec::new();
+    for k in 0..2000 {
+        let key = format!("h{k}");
+        let mut hset: Vec<String> = vec!["HSET".into(), key.clone()];
+        let mut hexp: Vec<String> = vec![
+            "HPEXPIRE".into(),
+            key,
+            "50".into(),
+            "FIELDS".into(),
+            "50".into(),
+        ];
+        for f in 0..50 {
+            hset.push(format!("f{f}"));
+            hset.push("v".into());
+            hexp.push(format!("f{f}"));
+        }
+        let a: Vec<&[u8]> = hset.iter().map(|x| x.as_bytes()).collect();
+        batch.extend(cmd(&a));
+        let a: Vec<&[u8]> = hexp.iter().map(|x| x.as_bytes()).collect();
+        batch.extend(cmd(&a));
+    }
+    raw_roundtrip(&mut s, &batch, 4000);
+    wait_for(&mut s, &["DBSIZE"], &int(0));
+    let info = q(&mut s, &["INFO", "stats"]);
+    assert!(info.contains("expired_fields:100000\r\n"), "{info}");
+});
+
 hfe_test!(dump_restore_type_22, |srv| {
     let mut s = srv.raw();
     // DUMP of a hash from Valkey 9.1: a=1 (expires at 1900000000000 ms),
@@ -553,6 +586,19 @@ hfe_test!(dump_restore_type_22, |srv| {
     let at = dump.iter().position(|&b| b == b'\n').unwrap() + 1;
     let body = &dump[at..dump.len() - 2];
     assert_eq!(body[0], 22, "type byte");
+    // Valkey 9.1's footer: RDB version 80 (as for every type).
+    assert_eq!(&body[body.len() - 10..body.len() - 8], b"P\x00");
+    // RESTORE still takes the version 11 this server used to write.
+    let mut v11 = body[..body.len() - 10].to_vec();
+    v11.extend_from_slice(&11u16.to_le_bytes());
+    let crc = ferrokey::persist::crc64(&v11);
+    v11.extend_from_slice(&crc.to_le_bytes());
+    let r = raw_roundtrip(&mut s, &cmd(&[b"RESTORE", b"k11", b"0", &v11]), 1);
+    assert_eq!(String::from_utf8_lossy(&r), OK);
+    assert_eq!(
+        q(&mut s, &["HPEXPIRETIME", "k11", "FIELDS", "2", "a", "b"]),
+        ints(&[1_900_000_000_000, -1])
+    );
     let r = raw_roundtrip(&mut s, &cmd(&[b"RESTORE", b"k2", b"0", body]), 1);
     assert_eq!(String::from_utf8_lossy(&r), OK);
     assert_eq!(
@@ -570,6 +616,79 @@ hfe_test!(dump_restore_type_22, |srv| {
     );
     assert_eq!(String::from_utf8_lossy(&r), OK);
     wait_for(&mut s, &["EXISTS", "k3"], &int(0));
+});
+
+// DUMP's footer for plain values: Valkey 9.1's bytes (redis-cli against
+// valkey-server 9.1.2), version 80 whatever the type.
+hfe_test!(dump_footer_is_valkeys, |srv| {
+    let mut s = srv.raw();
+    let dump = |s: &mut std::net::TcpStream, key: &[u8]| {
+        let r = raw_roundtrip(s, &cmd(&[b"DUMP", key]), 1);
+        let at = r.iter().position(|&b| b == b'\n').unwrap() + 1;
+        r[at..r.len() - 2].to_vec()
+    };
+    q(&mut s, &["SET", "s", "hello"]);
+    assert_eq!(
+        dump(&mut s, b"s"),
+        b"\x00\x05helloP\x00\xacX\x16\xe7\xfbfG\xfe"
+    );
+    q(&mut s, &["HSET", "h", "a", "1", "b", "2"]);
+    assert_eq!(
+        dump(&mut s, b"h"),
+        b"\x10\x11\x11\x00\x00\x00\x04\x00\x81a\x02\x01\x01\x81b\x02\x02\x01\xff\
+          P\x00\xf1j\xaa\xfd\x11\x0f\x11n"
+    );
+    // A hash whose field TTLs are gone again: type 4, version 80.
+    q(&mut s, &["HSET", "p", "a", "1", "b", "2"]);
+    q(&mut s, &["HPEXPIRE", "p", "1000", "FIELDS", "1", "a"]);
+    q(&mut s, &["HPERSIST", "p", "FIELDS", "1", "a"]);
+    let p = dump(&mut s, b"p");
+    assert_eq!((p[0], &p[p.len() - 10..p.len() - 8]), (4, &b"P\x00"[..]));
+});
+
+// DEBUG DIGEST and DIGEST-VALUE as Valkey 9.1.2 gives them: a field's TTL
+// changes nothing; a field whose TTL passed (not yet removed, active
+// expiry off) is left out, even when it is the last one.
+hfe_test!(digest_skips_expired_fields, |srv| {
+    let mut s = srv.raw();
+    let digests = |s: &mut std::net::TcpStream, key: &str| {
+        (
+            q(s, &["DEBUG", "DIGEST-VALUE", key]),
+            q(s, &["DEBUG", "DIGEST"]),
+        )
+    };
+    let valkey = |value: &str, all: &str| (format!("*1\r\n+{value}\r\n"), format!("+{all}\r\n"));
+    q(&mut s, &["HSET", "h", "a", "1", "b", "2"]);
+    let plain = valkey(
+        "6c8f22b3bf510fdcfd6122dd0f908a80e88243bf",
+        "4e43099c33699e81c1cfdaa4f3eb3cd5635db0fe",
+    );
+    assert_eq!(digests(&mut s, "h"), plain);
+    q(&mut s, &["HPEXPIRE", "h", "100000", "FIELDS", "1", "a"]);
+    assert_eq!(digests(&mut s, "h"), plain);
+    assert_eq!(q(&mut s, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), OK);
+    q(&mut s, &["HPEXPIRE", "h", "1", "FIELDS", "1", "a"]);
+    wait_for(&mut s, &["HEXISTS", "h", "a"], &int(0));
+    assert_eq!(q(&mut s, &["HLEN", "h"]), int(2));
+    assert_eq!(
+        digests(&mut s, "h"),
+        valkey(
+            "ad0cab148f2e31ee9d53b9211c2641768c3f7e67",
+            "7a88932a2f7b1fed229c250b44ad2ef251705217"
+        )
+    );
+    q(&mut s, &["FLUSHALL"]);
+    q(&mut s, &["HSET", "g", "a", "1"]);
+    q(&mut s, &["HPEXPIRE", "g", "1", "FIELDS", "1", "a"]);
+    wait_for(&mut s, &["HEXISTS", "g", "a"], &int(0));
+    assert_eq!(q(&mut s, &["EXISTS", "g"]), int(1));
+    assert_eq!(
+        digests(&mut s, "g"),
+        valkey(
+            "a3e9f2f09216c6c31996d2fe563800d93d9dee85",
+            "219436acf15e6ec813aba71f9cbd11744015e979"
+        )
+    );
 });
 
 /// DEBUG RELOAD (an RDB file, `VALKEY080` because of type 22) and an AOF

@@ -182,11 +182,12 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
         ctx.out
             .simple("Apparently the server did not crash: test passed");
     } else if is(sub, "digest") && argc == 2 {
+        let now = ctx.now;
         let dbs = ctx.admin().state.dbs.iter().map(|db| {
             let keys = db
                 .table()
                 .iter()
-                .map(|e| super::digest::key_digest(e.key(), e))
+                .map(|e| super::digest::key_digest(e.key(), e, now))
                 .collect();
             (db.id, keys)
         });
@@ -195,11 +196,12 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
     } else if is(sub, "digest-value") && argc >= 2 {
         // Logically expired keys count too, as Valkey's dbFind sees them.
         let keys: Vec<_> = ctx.argv[2..].to_vec();
+        let now = ctx.now;
         ctx.out.array(keys.len());
         for k in keys {
             let mut d = [0u8; 20];
             if let Some(e) = ctx.db().table().get(&k) {
-                super::digest::object_digest(&mut d, e);
+                super::digest::object_digest(&mut d, e, now);
             }
             let h = super::digest::hex(&d);
             ctx.out.simple(&h);

@@ -3,7 +3,10 @@
 //! `computeDatasetDigest` in Valkey's debug.c) so the hex strings equal
 //! Valkey's for the same data. Unordered collections (sets, hashes, sorted
 //! sets, the keys of a db) xor their elements' digests; lists mix them in
-//! order.
+//! order. A hash field's TTL is not part of it (Valkey 9.1's digest of a
+//! hash is the same with or without them), but a field whose TTL has
+//! passed and that the active expiry has not removed yet is left out, as
+//! Valkey's hash iterator skips it.
 
 use crate::keyspace::{Entry, Value};
 use crate::util::num::format_double;
@@ -70,8 +73,9 @@ pub(crate) fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
     *digest = sha1(digest);
 }
 
-/// `xorObjectDigest`: mixes the type, the value and whether it expires.
-pub fn object_digest(digest: &mut [u8; 20], e: &Entry) {
+/// `xorObjectDigest`: mixes the type, the value and whether it expires;
+/// `now` tells which hash fields are still there.
+pub fn object_digest(digest: &mut [u8; 20], e: &Entry, now: i64) {
     let view = e.value();
     let v: &Value = &view;
     let type_code: u32 = match v {
@@ -107,7 +111,7 @@ pub fn object_digest(digest: &mut [u8; 20], e: &Entry) {
             }
         }
         Value::Hash(h) => {
-            for (f, val) in h.iter() {
+            for (f, val) in h.iter_live(now) {
                 let mut ele = [0u8; 20];
                 mix_digest(&mut ele, f);
                 mix_digest(&mut ele, val);
@@ -122,10 +126,10 @@ pub fn object_digest(digest: &mut [u8; 20], e: &Entry) {
 }
 
 /// One key's contribution to the dataset digest: its name, then its value.
-pub fn key_digest(key: &[u8], e: &Entry) -> [u8; 20] {
+pub fn key_digest(key: &[u8], e: &Entry, now: i64) -> [u8; 20] {
     let mut d = [0u8; 20];
     mix_digest(&mut d, key);
-    object_digest(&mut d, e);
+    object_digest(&mut d, e, now);
     d
 }
 

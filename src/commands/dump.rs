@@ -1,7 +1,8 @@
 //! DUMP and RESTORE: a key's value as an RDB payload (type byte, the
 //! value's serialization, the 2-byte RDB version, a CRC-64), and back.
 //!
-//! DUMP writes RDB version 11, which Valkey 8 and 9 and Redis 7.2 accept;
+//! DUMP writes RDB version 80 for every type, as Valkey 9.1 does (Valkey 8
+//! and Redis refuse such payloads, as they refuse Valkey 9.1's);
 //! RESTORE takes any version Valkey 9.1 takes (1 to 11 and Valkey's own 80;
 //! 12 to 79, Redis 7.4+'s formats, are refused as "version or checksum
 //! wrong" unless `rdb-version-check relaxed`, and then only for the value

@@ -3,6 +3,11 @@
 //! while idle, closing idle clients (`timeout`), and giving freed memory
 //! back to the system after load drops. Each part is
 //! time-boxed so the event loop never stalls on it.
+//!
+//! The active expiry of hash fields runs in short slices (`FIELD_SLICE`):
+//! one each tick, and while a slice leaves due fields behind, more between
+//! ticks (`field_slice`, called by the event loop), like Valkey's fast
+//! expire cycles but never longer than a millisecond or so.
 
 use std::time::{Duration, Instant};
 
@@ -17,10 +22,16 @@ const EXPIRE_TIME_PCT: u32 = 25;
 /// when deciding to give freed memory back (see `alloc::TrimPolicy`).
 const QUIET_OPS: u64 = 16;
 
-pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool) {
+/// One tick. Returns when the field cycle wants its next slice, if it
+/// left due fields behind (see `field_slice`).
+pub fn run(
+    state: &mut State,
+    clients: &Clients,
+    in_flight: &dyn Fn(u64) -> bool,
+) -> Option<Instant> {
     // DEBUG PAUSE-CRON 1: nothing periodic runs, as in Valkey.
     if state.debug.pause_cron {
-        return;
+        return None;
     }
     let period = Duration::from_millis(1000 / state.config.hz.max(1) as u64);
     let budget = period * EXPIRE_TIME_PCT / 100;
@@ -46,7 +57,8 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
         }
     }
     state.propagate_expired();
-    expired_any |= expire_fields(state, active_expire, budget.saturating_sub(start.elapsed()));
+    let fields = expire_fields(state, active_expire, budget.saturating_sub(start.elapsed()));
+    expired_any |= fields.is_some();
     if expired_any {
         // The whole cycle is one main-thread stall (Valkey samples the
         // same span as the cycle goes; the second's worst is what stays).
@@ -95,42 +107,68 @@ pub fn run(state: &mut State, clients: &Clients, in_flight: &dyn Fn(u64) -> bool
             }
         }
     }
+    fields.and_then(|more| more.then(|| Instant::now() + FIELD_SLICE_GAP))
 }
 
-/// Most one cron tick spends removing expired hash fields: small, so that
-/// even a million fields due at once never stall the main thread for long
-/// (they go over the following ticks).
-const FIELD_EXPIRE_BUDGET: Duration = Duration::from_millis(3);
+/// Longest slice of the active expiry of hash fields (Valkey's fast
+/// cycle's 1 ms): even a million fields due at once stall the main thread
+/// no longer than this (plus one hash's visit) at a time.
+const FIELD_SLICE: Duration = Duration::from_millis(1);
+/// Pause after a slice that left due fields behind: one slice every 2 ms
+/// at most, half the main thread while a backlog lasts (Valkey's fast
+/// cycles: 1 ms, not again within 2 ms of the last one's start).
+const FIELD_SLICE_GAP: Duration = Duration::from_millis(1);
 
-/// The active expiry of hash fields (`keyspace::hash_ttl`), and its
-/// effects: per hash, `hexpired` and an HDEL of the fields; a hash left
-/// empty also gets `del` and goes out as HDEL plus UNLINK (DEL with
-/// `lazyfree-lazy-expire no`) in one MULTI/EXEC, as Valkey's. True if it
-/// looked at anything.
-fn expire_fields(state: &mut State, active: bool, left: Duration) -> bool {
+/// A slice of the field cycle between cron ticks, when the last one left
+/// due fields behind (`run` or this returned a time, now passed). Returns
+/// when the next slice is wanted, if any. Runs what `run` would: nothing
+/// with the cron paused, active expiry off or clients paused.
+pub fn field_slice(state: &mut State) -> Option<Instant> {
+    if state.debug.pause_cron {
+        return None;
+    }
+    let active = state.debug.active_expire && !state.pause.is_active();
+    let start = Instant::now();
+    let more = expire_fields(state, active, FIELD_SLICE)?;
+    let usec = start.elapsed().as_micros() as u64;
+    let threshold = state.config.latency_monitor_threshold;
+    state.latency.record(threshold, latency::EXPIRE_CYCLE, usec);
+    more.then(|| Instant::now() + FIELD_SLICE_GAP)
+}
+
+/// The active expiry of hash fields (`keyspace::hash_ttl`) for at most
+/// `left` (and `FIELD_SLICE`), and its effects: per hash, `hexpired` and
+/// an HDEL of the fields; a hash left empty also gets `del` and goes out
+/// as HDEL plus UNLINK (DEL with `lazyfree-lazy-expire no`) in one
+/// MULTI/EXEC, as Valkey's. None if there was nothing to look at, else
+/// whether it left due fields behind.
+fn expire_fields(state: &mut State, active: bool, left: Duration) -> Option<bool> {
     use crate::config::notify;
     use crate::state::effects::NO_DB;
     use bytes::Bytes;
     if !active || state.dbs.iter().all(|db| db.hfe.is_empty()) {
-        return false;
+        return None;
     }
     let now = crate::keyspace::now_ms();
     let wanted = state.effects.wanted();
-    let budget = left.min(FIELD_EXPIRE_BUDGET);
+    let budget = left.min(FIELD_SLICE);
     let start = Instant::now();
+    let mut more = false;
     for db in state.dbs.iter_mut() {
         if db.hfe.is_empty() {
             continue;
         }
         let left = budget.saturating_sub(start.elapsed());
         if left.is_zero() {
+            // This db's turn comes with the next slice.
+            more = true;
             break;
         }
         db.hfe.set_logging(wanted);
-        crate::keyspace::hash_ttl::active_field_cycle(db, now, left);
+        more |= crate::keyspace::hash_ttl::active_field_cycle(db, now, left).more;
     }
     if !wanted {
-        return true;
+        return Some(more);
     }
     let del = crate::commands::propagate::expire_del(state.config.lazyfree_lazy_expire);
     for i in 0..state.dbs.len() {
@@ -155,7 +193,7 @@ fn expire_fields(state: &mut State, active: bool, left: Duration) -> bool {
             }
         }
     }
-    true
+    Some(more)
 }
 
 /// Gives free heap pages back to the system when dropped: sent as garbage,
@@ -166,5 +204,72 @@ struct ReleaseFreeMemory;
 impl Drop for ReleaseFreeMemory {
     fn drop(&mut self) {
         crate::alloc::release_free_memory();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::exec::harness::Harness;
+    use crate::keyspace::hash::{Hash, Limits, Ttl};
+    use crate::keyspace::Value;
+
+    /// `hashes` hashes of `fields` fields each, all due long ago.
+    fn fill_due(state: &mut State, hashes: usize, fields: usize) {
+        let lim = Limits {
+            max_entries: 128,
+            max_value: 64,
+        };
+        for i in 0..hashes {
+            let mut h = Hash::new();
+            for f in 0..fields {
+                h.put(format!("f{f}").as_bytes(), b"v", lim, 0, Ttl::At(100));
+            }
+            state.dbs[0].add(format!("h{i}").as_bytes(), Value::Hash(h), 0);
+        }
+    }
+
+    #[test]
+    fn slices_follow_a_backlog_until_it_is_gone() {
+        let mut h = Harness::new(Config::default());
+        // 50,000 fields: more than a 1 ms slice removes, even optimized.
+        fill_due(&mut h.state, 100, 500);
+        let before = Instant::now();
+        let next = run(&mut h.state, &h.clients, &|_| false);
+        let next = next.expect("the tick's slice left fields behind");
+        assert!(next > before, "the next slice waits its gap");
+        assert!(h.state.dbs[0].expired_fields > 0);
+        let mut slices = 1;
+        while field_slice(&mut h.state).is_some() {
+            slices += 1;
+            assert!(slices < 1_000_000, "the backlog never ends");
+        }
+        // Nothing left: a slice finds nothing to do.
+        assert_eq!(field_slice(&mut h.state), None);
+        assert_eq!(h.state.dbs[0].expired_fields, 50_000);
+        assert_eq!(h.state.dbs[0].len(), 0);
+        assert!(h.state.dbs[0].hfe.is_empty());
+    }
+
+    #[test]
+    fn no_slice_while_the_cron_is_paused_or_expiry_is_off() {
+        let mut h = Harness::new(Config::default());
+        fill_due(&mut h.state, 10, 10);
+        h.state.debug.pause_cron = true;
+        assert_eq!(field_slice(&mut h.state), None);
+        assert_eq!(run(&mut h.state, &h.clients, &|_| false), None);
+        h.state.debug.pause_cron = false;
+        h.state.debug.active_expire = false;
+        assert_eq!(field_slice(&mut h.state), None);
+        assert_eq!(h.state.dbs[0].expired_fields, 0);
+        assert_eq!(h.state.dbs[0].len(), 10);
+        h.state.debug.active_expire = true;
+        let mut slices = 0;
+        while field_slice(&mut h.state).is_some() {
+            slices += 1;
+            assert!(slices < 10_000, "the backlog never ends");
+        }
+        assert_eq!(h.state.dbs[0].len(), 0);
     }
 }

@@ -210,6 +210,8 @@ impl MainLoop {
         }
         let mut events = Events::with_capacity(1024);
         let mut next_cron = Instant::now();
+        // The field expiry's next slice between cron ticks (cron.rs).
+        let mut field_slice: Option<Instant> = None;
         // When the cycle in progress woke from the poll, and the commands
         // processed then (INFO's event-loop metrics).
         let mut cycle: Option<(Instant, u64)> = None;
@@ -220,7 +222,7 @@ impl MainLoop {
                 let ran = self.state.stats.commands_processed.saturating_sub(cmds);
                 self.state.stats.end_cycle(now - woke, ran);
             }
-            let mut wake_at = next_cron;
+            let mut wake_at = field_slice.map_or(next_cron, |t| t.min(next_cron));
             if let Some(d) = self.state.blocking.next_deadline() {
                 wake_at = wake_at.min(d);
             }
@@ -320,7 +322,7 @@ impl MainLoop {
             let cron_start = Instant::now();
             if cron_start >= next_cron {
                 let blocking = std::mem::take(&mut self.state.blocking);
-                cron::run(&mut self.state, &self.clients, &|id| {
+                field_slice = cron::run(&mut self.state, &self.clients, &|id| {
                     blocking.is_blocked(id)
                 });
                 self.state.blocking = blocking;
@@ -335,6 +337,9 @@ impl MainLoop {
                 self.state.stats.el_cron_ns += (cron_end - cron_start).as_nanos() as u64;
                 next_cron =
                     cron_end + Duration::from_millis(1000 / self.state.config.hz.max(1) as u64);
+            } else if field_slice.is_some_and(|t| cron_start >= t) {
+                field_slice = cron::field_slice(&mut self.state);
+                self.state.touch_watched(&mut self.clients, 0, None);
             }
             // Keyspace notifications of the cron's expiry, and of blocked
             // clients served at the end of a batch.

@@ -308,6 +308,14 @@ impl Hash {
         let Some(ttl) = t.ttl.as_mut() else {
             return Vec::new();
         };
+        if ttl.len() == t.dict.len() && ttl.len() <= max && ttl.last().is_some_and(|w| w <= now) {
+            // Every field is due (fields given one TTL together): the hash
+            // empties whole, without taking them out one by one.
+            let due = ttl.take_all();
+            t.ttl = None;
+            t.dict = Dict::new();
+            return due;
+        }
         let due = ttl.pop_due(now, max);
         if ttl.is_empty() {
             t.ttl = None;

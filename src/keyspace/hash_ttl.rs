@@ -74,21 +74,37 @@ impl FieldTtl {
         self.order.first().map(|(w, _)| *w)
     }
 
+    /// The latest expire time.
+    pub fn last(&self) -> Option<i64> {
+        self.order.last().map(|(w, _)| *w)
+    }
+
     /// Takes out up to `max` fields due at `now` (their TTLs forgotten),
     /// soonest first.
     pub fn pop_due(&mut self, now: i64, max: usize) -> Vec<Box<[u8]>> {
         let mut out = Vec::new();
         while out.len() < max {
-            match self.order.first() {
-                Some((w, _)) if *w <= now => {}
-                _ => break,
+            // One walk down the tree per field: the first not due goes back.
+            let Some((w, f)) = self.order.pop_first() else {
+                break;
+            };
+            if w > now {
+                self.order.insert((w, f));
+                break;
             }
-            if let Some((_, f)) = self.order.pop_first() {
-                self.when.remove(&f);
-                out.push(f);
-            }
+            self.when.remove(&f);
+            out.push(f);
         }
         out
+    }
+
+    /// Takes out every field (their TTLs forgotten), soonest first.
+    pub fn take_all(&mut self) -> Vec<Box<[u8]>> {
+        self.when = hashbrown::HashMap::new();
+        std::mem::take(&mut self.order)
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect()
     }
 
     /// Every (field, time), in no particular order.
@@ -173,15 +189,27 @@ const ACCEPTABLE_DUE_PCT: usize = 10;
 /// so this bounds the work past the budget (about 50 us).
 const FIELDS_PER_VISIT: usize = 200;
 
-/// Removes due fields from `db`'s hashes for at most `budget`; returns how
-/// many fields it removed. A hash left empty is deleted.
-pub fn active_field_cycle(db: &mut Db, now: i64, budget: Duration) -> usize {
+/// What one run of the cycle did.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct CycleRun {
+    /// Fields removed.
+    pub removed: usize,
+    /// It stopped for time while its last sample still had many hashes
+    /// with fields due: more are waiting (the caller runs another slice
+    /// soon rather than at the next cron tick).
+    pub more: bool,
+}
+
+/// Removes due fields from `db`'s hashes for at most `budget` (a visit
+/// may overrun it by one key's `FIELDS_PER_VISIT`); a hash left empty is
+/// deleted.
+pub fn active_field_cycle(db: &mut Db, now: i64, budget: Duration) -> CycleRun {
     let start = Instant::now();
-    let mut removed = 0;
+    let mut run = CycleRun::default();
     loop {
         if db.hfe.keys.is_empty() {
             db.hfe.cursor = 0;
-            return removed;
+            return run;
         }
         let mut keys: Vec<Box<[u8]>> = Vec::with_capacity(SAMPLE);
         let before = db.hfe.cursor;
@@ -200,17 +228,23 @@ pub fn active_field_cycle(db: &mut Db, now: i64, budget: Duration) -> usize {
         for k in &keys {
             let n = expire_fields_of(db, k, now);
             hits += (n > 0) as usize;
-            removed += n;
+            run.removed += n;
             if n > 0 && start.elapsed() >= budget {
                 // Resume at this sample next time: its other keys may be due.
                 db.hfe.cursor = before;
-                return removed;
+                run.more = true;
+                return run;
             }
         }
         // Few keys of the sample had anything due (like the key cycle's
-        // stale percentage), or out of time: done for now.
-        if hits * 100 <= keys.len() * ACCEPTABLE_DUE_PCT || start.elapsed() >= budget {
-            return removed;
+        // stale percentage): done for now. Out of time with many due:
+        // the caller comes back soon.
+        if hits * 100 <= keys.len() * ACCEPTABLE_DUE_PCT {
+            return run;
+        }
+        if start.elapsed() >= budget {
+            run.more = true;
+            return run;
         }
     }
 }
@@ -291,6 +325,17 @@ mod tests {
         let due = t.pop_due(10, 10);
         assert_eq!(due, vec![Box::from(&b"a"[..]), Box::from(&b"b"[..])]);
         assert!(t.is_empty());
+        t.set(b"x", 7);
+        t.set(b"y", 3);
+        t.set(b"z", 9);
+        assert_eq!(t.last(), Some(9));
+        // Nothing due at 2; one at 3, the next (7) stays.
+        assert!(t.pop_due(2, 10).is_empty());
+        assert_eq!(t.pop_due(3, 10), vec![Box::from(&b"y"[..])]);
+        assert_eq!((t.len(), t.next(), t.get(b"x")), (2, Some(7), Some(7)));
+        let all = t.take_all();
+        assert_eq!(all, vec![Box::from(&b"x"[..]), Box::from(&b"z"[..])]);
+        assert!(t.is_empty() && t.next().is_none() && t.get(b"x").is_none());
     }
 
     #[test]
@@ -310,7 +355,7 @@ mod tests {
         assert_eq!(db.hfe.len(), 100);
         let mut n = 0;
         for _ in 0..100 {
-            n += active_field_cycle(&mut db, 200, Duration::from_secs(5));
+            n += active_field_cycle(&mut db, 200, Duration::from_secs(5)).removed;
         }
         assert_eq!(n, 100);
         assert_eq!(db.len(), 50);
@@ -320,7 +365,8 @@ mod tests {
         assert_eq!(log.len(), 100);
         assert_eq!(log.iter().filter(|l| l.emptied).count(), 50);
         // Nothing more due.
-        assert_eq!(active_field_cycle(&mut db, 200, Duration::from_secs(5)), 0);
+        let idle = active_field_cycle(&mut db, 200, Duration::from_secs(5));
+        assert_eq!(idle, CycleRun::default());
     }
 
     #[test]
@@ -333,12 +379,81 @@ mod tests {
         db.add(b"big", Value::Hash(h), 0);
         // A zero budget still makes progress: one visit.
         let first = active_field_cycle(&mut db, 200, Duration::ZERO);
-        assert_eq!(first, FIELDS_PER_VISIT);
-        let mut total = first;
+        assert_eq!(
+            first,
+            CycleRun {
+                removed: FIELDS_PER_VISIT,
+                more: true
+            }
+        );
+        let mut total = first.removed;
         while db.len() == 1 {
-            total += active_field_cycle(&mut db, 200, Duration::from_millis(1));
+            total += active_field_cycle(&mut db, 200, Duration::from_millis(1)).removed;
         }
         assert_eq!(total, 5000);
         assert!(db.hfe.is_empty());
+        // Nothing is left behind once it is gone.
+        let after = active_field_cycle(&mut db, 200, Duration::from_millis(1));
+        assert_eq!(after, CycleRun::default());
+    }
+
+    #[test]
+    fn few_due_fields_leave_nothing_behind() {
+        // 5 hashes of 100 have a field due: a sample mostly without
+        // anything due ends the run, not the budget.
+        let mut db = Db::new(0);
+        for i in 0..100 {
+            let mut h = Hash::new();
+            let at = if i % 20 == 0 { 100 } else { 1_000_000 };
+            h.put(b"f", b"v", LIM, 0, Ttl::At(at));
+            h.put(b"g", b"v", LIM, 0, Ttl::Clear);
+            db.add(format!("h{i}").as_bytes(), Value::Hash(h), 0);
+        }
+        let mut removed = 0;
+        for _ in 0..10 {
+            let run = active_field_cycle(&mut db, 200, Duration::from_secs(5));
+            assert!(!run.more, "{run:?}");
+            removed += run.removed;
+        }
+        assert_eq!(removed, 5);
+        assert_eq!(db.len(), 100);
+    }
+
+    #[test]
+    fn a_hash_whose_fields_are_all_due_goes_whole() {
+        let mut db = Db::new(0);
+        db.hfe.set_logging(true);
+        let mut all = Hash::new();
+        let mut later = Hash::new();
+        for f in ["c", "a", "b"] {
+            all.put(f.as_bytes(), b"v", LIM, 0, Ttl::At(100));
+            let at = if f == "c" { 1_000_000 } else { 100 };
+            later.put(f.as_bytes(), b"v", LIM, 0, Ttl::At(at));
+        }
+        db.add(b"all", Value::Hash(all), 0);
+        db.add(b"later", Value::Hash(later), 0);
+        let run = active_field_cycle(&mut db, 200, Duration::from_secs(5));
+        assert_eq!(run.removed, 5);
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.expired_fields, 5);
+        let left = db
+            .table
+            .get(&b"later"[..])
+            .map(|e| match e.value().stored() {
+                Some(Value::Hash(h)) => (h.len(), h.get(b"c").is_some(), h.next_field_expiry()),
+                _ => (0, false, None),
+            });
+        assert_eq!(left, Some((1, true, Some(1_000_000))));
+        let mut log = db.hfe.take_log();
+        log.sort_by(|x, y| x.key.cmp(&y.key));
+        let fields = |x: &ExpiredFields| x.fields.iter().map(|f| f.to_vec()).collect::<Vec<_>>();
+        assert_eq!((&log[0].key[..], log[0].emptied), (&b"all"[..], true));
+        assert_eq!(
+            fields(&log[0]),
+            [b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+        );
+        assert_eq!((&log[1].key[..], log[1].emptied), (&b"later"[..], false));
+        assert_eq!(fields(&log[1]), [b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(db.hfe.len(), 1);
     }
 }
