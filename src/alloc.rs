@@ -170,6 +170,8 @@ pub struct TrimPolicy {
     /// Activity since the last release.
     dirty: bool,
     quiet_ticks: u32,
+    /// Held (`hold`) since the last release: only quiet releases.
+    quiet_only: bool,
 }
 
 impl TrimPolicy {
@@ -187,14 +189,28 @@ impl TrimPolicy {
             self.quiet_ticks = self.quiet_ticks.saturating_add(1);
         }
         let drop = self.high - used;
-        let fell = drop >= Self::MIN_DROP && drop >= self.high / 10;
+        let fell = !self.quiet_only && drop >= Self::MIN_DROP && drop >= self.high / 10;
         let went_quiet = self.dirty && self.quiet_ticks >= quiet_after.max(1);
         if fell || went_quiet {
             self.high = used;
             self.dirty = false;
+            self.quiet_only = false;
             return true;
         }
         false
+    }
+
+    /// A tick in which the server frees a backlog on the main thread (the
+    /// active expiry of a million fields): no release now, and the memory
+    /// that backlog frees goes back only once the server is quiet. The
+    /// release walks the allocator's free lists under its lock, which the
+    /// main thread's next allocation would wait for: 10-30 ms in the middle
+    /// of a clear that is otherwise cut into 1 ms slices.
+    pub fn hold(&mut self, used: usize) {
+        self.high = self.high.max(used);
+        self.dirty = true;
+        self.quiet_ticks = 0;
+        self.quiet_only = true;
     }
 }
 
@@ -327,6 +343,27 @@ mod trim_tests {
         assert!(!p.should_release(4 * mb, true, 10));
         assert!(!p.should_release(3 * mb + mb / 2, true, 10));
         assert!(p.should_release(3 * mb, true, 10));
+    }
+
+    #[test]
+    fn a_held_drop_is_released_only_when_quiet() {
+        let mut p = TrimPolicy::default();
+        let mb = 1 << 20;
+        assert!(!p.should_release(100 * mb, true, 3));
+        // A backlog frees half the heap over a few ticks.
+        p.hold(80 * mb);
+        p.hold(50 * mb);
+        // Over, but clients keep the server busy: nothing yet.
+        for _ in 0..10 {
+            assert!(!p.should_release(50 * mb, true, 3));
+        }
+        // Quiet: one release.
+        assert!(!p.should_release(50 * mb, false, 3));
+        assert!(!p.should_release(50 * mb, false, 3));
+        assert!(p.should_release(50 * mb, false, 3));
+        // Then drops release as before.
+        assert!(!p.should_release(50 * mb, true, 3));
+        assert!(p.should_release(40 * mb, true, 3));
     }
 
     #[test]

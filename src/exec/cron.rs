@@ -84,7 +84,9 @@ pub fn run(
     // (Wrapping: CONFIG RESETSTAT may have zeroed the counters.)
     let active =
         activity.wrapping_sub(std::mem::replace(&mut state.trim_activity, activity)) > QUIET_OPS;
-    if state
+    if fields == Some(true) {
+        state.trim.hold(used);
+    } else if state
         .trim
         .should_release(used, active, state.config.hz.max(1))
     {
