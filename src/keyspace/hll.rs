@@ -173,6 +173,19 @@ fn dense_set(regs: &mut [u8], i: usize, count: u8) -> bool {
     }
 }
 
+/// PFADD of one element to a dense HLL (`b` passed `is_hll` and is
+/// dense): true when its register rose. The cached cardinality is the
+/// caller's to invalidate. The editor's work without the editor, for the
+/// common case of PFADD to a dense key.
+#[inline]
+pub fn dense_add(b: &mut [u8], ele: &[u8]) -> bool {
+    let (index, count) = pattern(ele);
+    match b.get_mut(HDR_SIZE..) {
+        Some(regs) => dense_set(regs, index, count),
+        None => false,
+    }
+}
+
 /// Four registers from three packed bytes.
 #[inline(always)]
 fn unpack4(b: &[u8]) -> [u8; 4] {
