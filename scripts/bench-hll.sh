@@ -15,8 +15,11 @@
 #     set       200,000 x  SET key:__rand_int__ (16 bytes, -r 100000): the control
 #   and prints requests/s and the server's CPU time per request (all its
 #   threads, user + kernel, from /proc/PID/task/*/schedstat) per round, then
-#   the medians. -j JOBS runs that many redis-benchmark processes at once,
-#   each with CLIENTS connections and its share of the requests; requests/s
+#   the medians. Per round it also shows how long the server's threads sat
+#   runnable waiting for a CPU: on a shared machine, rounds with much of it
+#   measure the other load more than the server. -j JOBS runs that many
+#   redis-benchmark processes at once, each with CLIENTS connections and
+#   its share of the requests; requests/s
 #   is then all requests over the wall time of the group (process start
 #   included), so it loads the server harder than one client process can.
 #   -c  instead: each server once under valgrind --tool=callgrind, user-space
@@ -24,7 +27,7 @@
 #       machine's noise does not move these).
 set -euo pipefail
 ROUNDS=3 BASE=18560 CG=0 PIPE=16 CLIENTS=10 JOBS=1
-usage() { sed -n '2,26p' "$0"; exit 2; }
+usage() { sed -n '2,27p' "$0"; exit 2; }
 while getopts "r:p:P:C:j:c" o; do
   case $o in r) ROUNDS=$OPTARG ;; p) BASE=$OPTARG ;; P) PIPE=$OPTARG ;; C) CLIENTS=$OPTARG ;;
              j) JOBS=$OPTARG ;; c) CG=1 ;; *) usage ;; esac
@@ -57,12 +60,13 @@ fill() {
     redis-benchmark -p "$1" -n 20000 -P 16 -c 10 -r 1000000 pfadd "$k" __rand_int__ >/dev/null 2>&1
   done
 }
-cpu_ns() { cat /proc/"$PID"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
+# Run time and run-queue wait of all server threads (ns): "cpu wait".
+cpu_ns() { cat /proc/"$PID"/task/*/schedstat 2>/dev/null | awk '{ s += $1; w += $2 } END { printf "%.0f %.0f\n", s, w }'; }
 rps_of() { tr '\r' '\n' < "$1" | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -1; }
-bench() {  # bench PORT N ARGS...: prints "requests/s server-CPU-ns-per-request"
+bench() {  # bench PORT N ARGS...: prints "requests/s server-CPU-ns/request server-wait-ns/request"
   local port=$1 n=$2; shift 2
-  local c0 c1 t0 t1 rps j
-  c0=$(cpu_ns); t0=$(date +%s%N)
+  local c0 c1 w0 w1 t0 t1 rps j
+  read -r c0 w0 < <(cpu_ns); t0=$(date +%s%N)
   if (( JOBS == 1 )); then
     redis-benchmark -p "$port" -n "$n" -P "$PIPE" -c "$CLIENTS" -r 1000000 -q "$@" > "$TMP/b.0" 2>/dev/null
   else
@@ -72,10 +76,10 @@ bench() {  # bench PORT N ARGS...: prints "requests/s server-CPU-ns-per-request"
     done
     wait $(jobs -p)
   fi
-  t1=$(date +%s%N); c1=$(cpu_ns)
+  t1=$(date +%s%N); read -r c1 w1 < <(cpu_ns)
   if (( JOBS == 1 )); then rps=$(rps_of "$TMP/b.0"); else
     rps=$(awk -v n=$((n / JOBS * JOBS)) -v d=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (d / 1e9) }'); fi
-  awk -v r="$rps" -v c=$((c1 - c0)) -v n="$n" 'BEGIN { printf "%s %.0f\n", r, c / n }'
+  awk -v r="$rps" -v c=$((c1 - c0)) -v w=$((w1 - w0)) -v n="$n" 'BEGIN { printf "%s %.0f %.0f\n", r, c / n, w / n }'
 }
 phases() {  # phases PORT SCALE: runs the phases, printing "name n" before each
   local port=$1 s=$2
@@ -118,9 +122,10 @@ for r in $(seq "$ROUNDS"); do
     bin=$FK; [[ $label == valkey ]] && bin=$VK
     port=$((BASE + r)); start "$bin" "$port"; fill "$port"
     while read -r name n; do
-      read -r rps ns
+      read -r rps ns wait
       R[$label,$name]+="$rps "; C[$label,$name]+="$ns "
-      printf "round %d %-8s %-10s %12s req/s %8s ns/req\n" "$r" "$label" "$name" "$rps" "$ns"
+      printf "round %d %-8s %-10s %12s req/s %8s ns/req CPU %8s ns/req waiting for a CPU\n" \
+        "$r" "$label" "$name" "$rps" "$ns" "$wait"
     done < <(phases "$port" 1)
     stop "$port"
   done
