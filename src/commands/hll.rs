@@ -171,6 +171,19 @@ fn pfadd(ctx: &mut Ctx) -> CmdResult {
         }
         Some(e) => {
             let s = hll_str(e)?;
+            // Dense and already raw (the usual case): no editor, nothing
+            // to unshare, no limit to read.
+            if let Str::Growable(v) = s {
+                if v[4] == hll::DENSE {
+                    for ele in &argv[2..] {
+                        updated += hll::dense_add(v, ele) as u64;
+                    }
+                    if updated > 0 {
+                        hll::invalidate(v);
+                    }
+                    return pfadd_done(ctx, false, updated);
+                }
+            }
             let v = s.make_growable();
             let mut ed = Editor::new(v);
             let mut result = Ok(());
@@ -198,6 +211,15 @@ fn pfadd(ctx: &mut Ctx) -> CmdResult {
             false
         }
     };
+    pfadd_done(ctx, created, updated)
+}
+
+/// PFADD's events and reply once the value is changed: `new` for a key
+/// it created, `pfadd` (and the dirty count) when a register rose.
+#[inline]
+fn pfadd_done(ctx: &mut Ctx, created: bool, updated: u64) -> CmdResult {
+    let argv = ctx.argv;
+    let key = &argv[1];
     if created {
         ctx.notify(notify::NEW, "new", key);
     }
