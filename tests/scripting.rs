@@ -452,3 +452,69 @@ server_test!(table_order_follows_valkey, |srv| {
         ],
     );
 });
+
+// Valkey 9.1 (the same pipeline against valkey-server): once 128 error
+// codes are tracked, a script's own new codes count as
+// ERRORSTATS_OVERFLOW, while server errors and codes already tracked keep
+// their own lines.
+server_test!(script_error_codes_overflow_as_valkey, |srv| {
+    use std::io::Write;
+    let mut s = srv.raw();
+    assert_eq!(q(&mut s, &["CONFIG", "RESETSTAT"]), OK);
+    let script = "return server.error_reply(string.format('%s my error message', ARGV[1]))";
+    let mut pipeline = Vec::new();
+    for j in 1..=1100 {
+        let j = j.to_string();
+        pipeline.extend(common::cmd(&[
+            b"EVAL",
+            script.as_bytes(),
+            b"0",
+            j.as_bytes(),
+        ]));
+    }
+    s.write_all(&pipeline).expect("write");
+    let replies = String::from_utf8(common::read_replies(&mut s, 1100)).expect("utf8");
+    assert!(
+        replies.starts_with("-1 my error message\r\n"),
+        "{}",
+        &replies[..40]
+    );
+    assert!(replies.ends_with("-1100 my error message\r\n"));
+    for (args, want) in [
+        (&["SET", "a", "b", "c", "d"][..], "-ERR syntax error\r\n"),
+        (
+            &[
+                "EVAL",
+                "return server.error_reply('1 my error message')",
+                "0",
+            ],
+            "-1 my error message\r\n",
+        ),
+        (
+            &["EVAL", "return server.error_reply('My error message')", "0"],
+            "-My error message\r\n",
+        ),
+        (
+            &["EVAL", "return {err = 'My error message'}", "0"],
+            "-My error message\r\n",
+        ),
+    ] {
+        assert_eq!(q(&mut s, args), want, "{args:?}");
+    }
+    let info = q(&mut s, &["INFO", "errorstats"]);
+    let lines: Vec<&str> = info
+        .lines()
+        .filter(|l| l.starts_with("errorstat_"))
+        .collect();
+    assert_eq!(lines.len(), 130, "{info}");
+    assert!(
+        lines.contains(&"errorstat_ERRORSTATS_OVERFLOW:count=974"),
+        "{info}"
+    );
+    assert!(lines.contains(&"errorstat_ERR:count=1"), "{info}");
+    assert!(lines.contains(&"errorstat_1:count=2"), "{info}");
+    assert!(
+        !lines.iter().any(|l| l.starts_with("errorstat_129:")),
+        "{info}"
+    );
+});

@@ -460,6 +460,12 @@ impl<'a> Ctx<'a> {
         self.srv.error_counted = true;
     }
 
+    /// The error this command returns is the running script's own: its
+    /// code is the script's choice (Valkey's ERR_REPLY_FLAG_CUSTOM).
+    pub fn error_is_custom(&mut self) {
+        self.srv.error_custom = true;
+    }
+
     /// A script's call refused before it ran (unknown command, wrong
     /// arity, not allowed): counted as Valkey's scriptCall counts it.
     pub fn count_script_refusal(&mut self, cmd: Option<crate::commands::table::CmdId>, code: &str) {

@@ -254,8 +254,12 @@ fn fcall_generic(ctx: &mut Ctx, ro: bool) -> CmdResult {
             name.clone(),
             |host, out| libs.call(&name, keys, args, host, out),
         );
-        if r.is_err() && libs.error_counted() {
-            ctx.error_already_counted();
+        if r.is_err() {
+            if libs.error_counted() {
+                ctx.error_already_counted();
+            } else {
+                ctx.error_is_custom();
+            }
         }
         // The function's commands propagate themselves; FCALL adds nothing.
         ctx.prevent_propagation();

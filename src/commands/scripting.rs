@@ -280,8 +280,12 @@ fn run(ctx: &mut Ctx, engine: &mut Engine, nkeys: usize, by_sha: bool, ro: bool)
     let r = with_script_client(ctx, read_only, ScriptKind::Eval, name, |host, out| {
         engine.run(id, keys, args, host, out)
     });
-    if r.is_err() && engine.error_counted {
-        ctx.error_already_counted();
+    if r.is_err() {
+        if engine.error_counted {
+            ctx.error_already_counted();
+        } else {
+            ctx.error_is_custom();
+        }
     }
     r
 }

@@ -517,7 +517,12 @@ pub fn call(
                 ran_usec = nsec / 1000;
                 if let Err(e) = result {
                     state.stats.commands[id].failed += 1;
-                    if !std::mem::take(&mut state.error_counted) {
+                    let custom = std::mem::take(&mut state.error_custom);
+                    if std::mem::take(&mut state.error_counted) {
+                        // Counted when the script's command failed.
+                    } else if custom {
+                        state.stats.count_custom_error(e.code());
+                    } else {
                         state.stats.count_error(e.code());
                     }
                     out.error(&e.0);

@@ -237,6 +237,9 @@ pub struct State {
     /// ended with a command's error): the call path counts a failed call
     /// but not the error again.
     pub error_counted: bool,
+    /// The error this command returns is a script's own (its code chosen
+    /// by the script): counted as a custom error (`count_custom_error`).
+    pub error_custom: bool,
     /// The running script declared `allow-oom`: its writes are not refused
     /// over `maxmemory`.
     pub script_allow_oom: bool,
@@ -336,6 +339,7 @@ impl State {
             scripting: None,
             scripting_seen: Default::default(),
             error_counted: false,
+            error_custom: false,
             script_allow_oom: false,
             functions: None,
             functions_counts: (0, 0),

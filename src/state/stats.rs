@@ -106,10 +106,27 @@ impl Stats {
 
     pub fn count_error(&mut self, code: &str) {
         self.total_error_replies += 1;
+        self.count_code(code);
+    }
+
+    /// An error whose code its sender chose (a script's own error reply):
+    /// once `ERRORSTATS_LIMIT` codes are tracked, a new one counts as
+    /// `ERRORSTATS_OVERFLOW`, as Valkey keeps scripts from growing the
+    /// table without end. Server errors are always tracked by their code.
+    pub fn count_custom_error(&mut self, code: &str) {
+        const ERRORSTATS_LIMIT: usize = 128;
+        self.total_error_replies += 1;
+        if self.errors.len() >= ERRORSTATS_LIMIT && !self.errors.iter().any(|(c, _)| c == code) {
+            self.count_code("ERRORSTATS_OVERFLOW");
+        } else {
+            self.count_code(code);
+        }
+    }
+
+    fn count_code(&mut self, code: &str) {
         if let Some(e) = self.errors.iter_mut().find(|(c, _)| c == code) {
             e.1 += 1;
-        } else if self.errors.len() < 128 {
-            // Valkey caps distinct error codes tracked too.
+        } else {
             self.errors.push((code.to_string(), 1));
         }
     }
