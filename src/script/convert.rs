@@ -1,6 +1,7 @@
 //! Values across the script boundary, by Valkey's documented rules: a
 //! command's reply (RESP2 or RESP3 bytes) to the Lua value `server.call`
-//! returns, and a script's return value to the caller's reply.
+//! returns (pushed straight onto Lua's stack by `raw_call`), and a
+//! script's return value to the caller's reply (here).
 //!
 //! | reply | Lua |
 //! |---|---|
@@ -38,157 +39,9 @@ pub fn error_table(lua: &Lua, msg: &[u8]) -> mlua::Result<Value> {
 /// is not counted again when the script ends with it.
 pub const COUNTED: &str = "ignore_error_stats_update";
 
-/// `{err = msg, ignore_error_stats_update = true}`.
-fn counted_error_table(lua: &Lua, msg: &[u8]) -> mlua::Result<Value> {
-    let t = lua.create_table_with_capacity(0, 2)?;
-    t.raw_set("err", lua.create_string(msg)?)?;
-    t.raw_set(COUNTED, true)?;
-    Ok(Value::Table(t))
-}
-
 /// Whether `v` is an error table whose error was counted already.
 pub fn is_counted(v: &Value) -> bool {
     matches!(v, Value::Table(t) if t.raw_get::<bool>(COUNTED).unwrap_or(false))
-}
-
-fn single(lua: &Lua, key: &str, v: impl mlua::IntoLua) -> mlua::Result<Value> {
-    let t = lua.create_table_with_capacity(0, 1)?;
-    t.raw_set(key, v)?;
-    Ok(Value::Table(t))
-}
-
-/// A command's reply as the script sees it, and whether it is an error
-/// reply (which `server.call` raises).
-pub fn reply_to_lua(lua: &Lua, reply: &[u8]) -> mlua::Result<(Value, bool)> {
-    if reply.first() == Some(&b'-') {
-        let end = line_end(reply, 1).unwrap_or(reply.len());
-        return Ok((counted_error_table(lua, &reply[1..end])?, true));
-    }
-    let mut pos = 0;
-    let v = parse(lua, reply, &mut pos, 0)?;
-    Ok((v, false))
-}
-
-fn bad() -> mlua::Error {
-    mlua::Error::runtime("internal error decoding a command reply")
-}
-
-/// Index of the CR ending the line that starts at `from`.
-fn line_end(b: &[u8], from: usize) -> Option<usize> {
-    memchr::memchr(b'\r', b.get(from..)?).map(|i| from + i)
-}
-
-/// The line after the type byte at `*pos`, moving past its CRLF.
-fn line<'a>(b: &'a [u8], pos: &mut usize) -> mlua::Result<&'a [u8]> {
-    let start = *pos + 1;
-    let end = line_end(b, start).ok_or_else(bad)?;
-    *pos = end + 2;
-    Ok(&b[start..end])
-}
-
-fn int(s: &[u8]) -> mlua::Result<i64> {
-    crate::util::num::parse_i64(s).ok_or_else(bad)
-}
-
-/// A length line: -1 means null.
-fn len(b: &[u8], pos: &mut usize) -> mlua::Result<Option<usize>> {
-    let n = int(line(b, pos)?)?;
-    Ok(if n < 0 { None } else { Some(n as usize) })
-}
-
-/// `n` bytes of payload and their CRLF.
-fn payload<'a>(b: &'a [u8], pos: &mut usize, n: usize) -> mlua::Result<&'a [u8]> {
-    let end = pos.checked_add(n).ok_or_else(bad)?;
-    let data = b.get(*pos..end).ok_or_else(bad)?;
-    *pos = end + 2;
-    Ok(data)
-}
-
-fn parse(lua: &Lua, b: &[u8], pos: &mut usize, depth: usize) -> mlua::Result<Value> {
-    if depth > MAX_REPLY_DEPTH {
-        return Err(bad());
-    }
-    let kind = *b.get(*pos).ok_or_else(bad)?;
-    Ok(match kind {
-        b'+' => single(lua, "ok", lua.create_string(line(b, pos)?)?)?,
-        b'-' => counted_error_table(lua, line(b, pos)?)?,
-        b':' => Value::Number(int(line(b, pos)?)? as f64),
-        b'$' => match len(b, pos)? {
-            None => Value::Boolean(false),
-            Some(n) => Value::String(lua.create_string(payload(b, pos, n)?)?),
-        },
-        b'*' | b'>' => match len(b, pos)? {
-            None => Value::Boolean(false),
-            Some(n) => {
-                let t = lua.create_table_with_capacity(n.min(1 << 16), 0)?;
-                for i in 1..=n {
-                    t.raw_set(i, parse(lua, b, pos, depth + 1)?)?;
-                }
-                Value::Table(t)
-            }
-        },
-        b'%' => {
-            let n = len(b, pos)?.unwrap_or(0);
-            let m = lua.create_table()?;
-            for _ in 0..n {
-                let k = parse(lua, b, pos, depth + 1)?;
-                let v = parse(lua, b, pos, depth + 1)?;
-                if !k.is_nil() {
-                    m.raw_set(k, v)?;
-                }
-            }
-            single(lua, "map", m)?
-        }
-        b'~' => {
-            let n = len(b, pos)?.unwrap_or(0);
-            let s = lua.create_table()?;
-            for _ in 0..n {
-                let k = parse(lua, b, pos, depth + 1)?;
-                if !k.is_nil() {
-                    s.raw_set(k, true)?;
-                }
-            }
-            single(lua, "set", s)?
-        }
-        b'_' => {
-            line(b, pos)?;
-            Value::Nil
-        }
-        b'#' => Value::Boolean(line(b, pos)? == b"t"),
-        b',' => {
-            let s = line(b, pos)?;
-            let d = match s {
-                b"inf" => f64::INFINITY,
-                b"-inf" => f64::NEG_INFINITY,
-                b"nan" | b"-nan" => f64::NAN,
-                _ => crate::util::num::parse_f64(s).ok_or_else(bad)?,
-            };
-            single(lua, "double", d)?
-        }
-        b'(' => single(lua, "big_number", lua.create_string(line(b, pos)?)?)?,
-        b'=' => {
-            let n = len(b, pos)?.unwrap_or(0);
-            let data = payload(b, pos, n)?;
-            let (format, text) = if data.len() >= 4 && data[3] == b':' {
-                (&data[..3], &data[4..])
-            } else {
-                (&b"txt"[..], data)
-            };
-            let inner = lua.create_table_with_capacity(0, 2)?;
-            inner.raw_set("format", lua.create_string(format)?)?;
-            inner.raw_set("string", lua.create_string(text)?)?;
-            single(lua, "verbatim_string", inner)?
-        }
-        b'|' => {
-            // Attributes are not shown to scripts: skip them.
-            let n = len(b, pos)?.unwrap_or(0);
-            for _ in 0..2 * n {
-                parse(lua, b, pos, depth + 1)?;
-            }
-            parse(lua, b, pos, depth)?
-        }
-        _ => return Err(bad()),
-    })
 }
 
 /// C's `(long long)` of a double as x86 computes it: out of range and NaN
@@ -407,55 +260,5 @@ mod tests {
             r.windows(4).filter(|w| w == b"*1\r\n").count(),
             MAX_REPLY_DEPTH
         );
-    }
-
-    #[test]
-    fn replies_become_lua_values() {
-        let lua = Lua::new();
-        let check = |bytes: &[u8], code: &str| {
-            let (v, err) = reply_to_lua(&lua, bytes).unwrap();
-            let f: mlua::Function = lua.load(code).eval().unwrap();
-            assert!(f.call::<bool>((v, err)).unwrap(), "{code}");
-        };
-        check(
-            b":5\r\n",
-            "return function(v, e) return v == 5 and not e end",
-        );
-        check(b"$-1\r\n", "return function(v) return v == false end");
-        check(b"*-1\r\n", "return function(v) return v == false end");
-        check(b"+OK\r\n", "return function(v) return v.ok == 'OK' end");
-        check(
-            b"-ERR bad thing\r\n",
-            "return function(v, e) return v.err == 'ERR bad thing' and e end",
-        );
-        check(
-            b"*3\r\n$1\r\na\r\n:2\r\n*1\r\n$0\r\n\r\n",
-            "return function(v) return v[1] == 'a' and v[2] == 2 and v[3][1] == '' end",
-        );
-        check(
-            b"%1\r\n$1\r\nk\r\n,1.5\r\n",
-            "return function(v) return v.map.k.double == 1.5 end",
-        );
-        check(
-            b"~1\r\n$1\r\nm\r\n",
-            "return function(v) return v.set.m == true end",
-        );
-        check(b"_\r\n", "return function(v) return v == nil end");
-        check(b"#f\r\n", "return function(v) return v == false end");
-        check(
-            b"(12345678901234567890\r\n",
-            "return function(v) return v.big_number == '12345678901234567890' end",
-        );
-        check(
-            b"=7\r\ntxt:abc\r\n",
-            "return function(v) return v.verbatim_string.format == 'txt' and v.verbatim_string.string == 'abc' end",
-        );
-        check(
-            b"|1\r\n+a\r\n+b\r\n:7\r\n",
-            "return function(v) return v == 7 end",
-        );
-        // Malformed bytes are an error, not a panic.
-        assert!(reply_to_lua(&lua, b"$5\r\nab\r\n").is_err());
-        assert!(reply_to_lua(&lua, b"*2\r\n:1\r\n").is_err());
     }
 }

@@ -755,8 +755,32 @@ fn string_array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
 #[derive(Default)]
 pub(super) struct ArgvBuf {
     pub(super) arena: BytesMut,
-    pub(super) ends: Vec<usize>,
+    ends: Vec<usize>,
     pub(super) argv: Vec<Bytes>,
+}
+
+impl ArgvBuf {
+    /// Empty, for a new command line written into `arena`.
+    pub(super) fn clear(&mut self) {
+        self.ends.clear();
+        self.argv.clear();
+        self.arena.clear();
+    }
+
+    /// The argument being written into `arena` is complete.
+    pub(super) fn end_arg(&mut self) {
+        self.ends.push(self.arena.len());
+    }
+
+    /// Turns what `arena` holds into `argv`, one slice per argument.
+    pub(super) fn finish(&mut self) {
+        let all = self.arena.split().freeze();
+        let mut start = 0;
+        for &end in &self.ends {
+            self.argv.push(all.slice(start..end));
+            start = end;
+        }
+    }
 }
 
 /// `server.call`/`pcall`'s arguments as a command line in `buf.argv`:
@@ -766,25 +790,17 @@ fn to_argv(args: &MultiValue, buf: &mut ArgvBuf) -> Result<(), &'static str> {
     if args.is_empty() {
         return Err("ERR Please specify at least one argument for this call");
     }
-    let ArgvBuf { arena, ends, argv } = buf;
-    ends.clear();
-    argv.clear();
-    arena.clear();
+    buf.clear();
     for a in args {
         match a {
-            Value::String(s) => arena.extend_from_slice(&s.as_bytes()),
-            Value::Integer(i) => push_number_arg(arena, *i as f64),
-            Value::Number(n) => push_number_arg(arena, *n),
+            Value::String(s) => buf.arena.extend_from_slice(&s.as_bytes()),
+            Value::Integer(i) => push_number_arg(&mut buf.arena, *i as f64),
+            Value::Number(n) => push_number_arg(&mut buf.arena, *n),
             _ => return Err("ERR Command arguments must be strings or integers"),
         }
-        ends.push(arena.len());
+        buf.end_arg();
     }
-    let all = arena.split().freeze();
-    let mut start = 0;
-    for &end in ends.iter() {
-        argv.push(all.slice(start..end));
-        start = end;
-    }
+    buf.finish();
     Ok(())
 }
 

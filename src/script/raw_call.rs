@@ -129,7 +129,14 @@ unsafe fn call_command(l: *mut lua_State, state: &CallState) -> Outcome {
             push_error(l, OUTSIDE, false);
             return Outcome::Outside;
         };
-        let reply = std::slice::from_raw_parts(ptr, len);
+        push_call_reply(l, std::slice::from_raw_parts(ptr, len))
+    }
+}
+
+/// Pushes what `server.call` gives for the command reply `reply`: the
+/// error table of an error reply (counted already), else the value.
+unsafe fn push_call_reply(l: *mut lua_State, reply: &[u8]) -> Outcome {
+    unsafe {
         if reply.first() == Some(&b'-') {
             let end = memchr::memchr(b'\r', reply).unwrap_or(reply.len());
             return push_error(l, &reply[1..end], true);
@@ -138,8 +145,8 @@ unsafe fn call_command(l: *mut lua_State, state: &CallState) -> Outcome {
         if push_reply(l, reply, &mut pos, 0).is_none() {
             return push_error(l, BAD_REPLY, false);
         }
-        Outcome::Reply
     }
+    Outcome::Reply
 }
 
 /// The arguments at stack indexes 1..=n as a command line in `buf.argv`:
@@ -148,10 +155,7 @@ unsafe fn read_args(l: *mut lua_State, n: c_int, buf: &mut ArgvBuf) -> Result<()
     if n < 1 {
         return Err(NO_ARGS);
     }
-    let ArgvBuf { arena, ends, argv } = buf;
-    ends.clear();
-    argv.clear();
-    arena.clear();
+    buf.clear();
     for i in 1..=n {
         // SAFETY: `i` is a valid stack index.
         unsafe {
@@ -159,20 +163,16 @@ unsafe fn read_args(l: *mut lua_State, n: c_int, buf: &mut ArgvBuf) -> Result<()
                 ffi::LUA_TSTRING => {
                     let mut len = 0usize;
                     let p = ffi::lua_tolstring(l, i, &mut len);
-                    arena.extend_from_slice(std::slice::from_raw_parts(p.cast::<u8>(), len));
+                    buf.arena
+                        .extend_from_slice(std::slice::from_raw_parts(p.cast::<u8>(), len));
                 }
-                ffi::LUA_TNUMBER => push_number_arg(arena, ffi::lua_tonumber(l, i)),
+                ffi::LUA_TNUMBER => push_number_arg(&mut buf.arena, ffi::lua_tonumber(l, i)),
                 _ => return Err(BAD_ARG),
             }
         }
-        ends.push(arena.len());
+        buf.end_arg();
     }
-    let all = arena.split().freeze();
-    let mut start = 0;
-    for &end in ends.iter() {
-        argv.push(all.slice(start..end));
-        start = end;
-    }
+    buf.finish();
     Ok(())
 }
 
@@ -348,4 +348,93 @@ unsafe fn push_reply(l: *mut lua_State, b: &[u8], pos: &mut usize, depth: usize)
         }
     }
     Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mlua::{Lua, Value};
+
+    /// What `server.call` would give a script for `reply`, and whether it
+    /// raises it.
+    fn call_reply(lua: &Lua, reply: &[u8]) -> (Value, bool) {
+        // SAFETY: a protected call with room for what `push_call_reply`
+        // pushes (it checks for more as it nests).
+        let mut failed = false;
+        let v = unsafe {
+            lua.exec_raw::<Value>((), |l| {
+                failed = matches!(push_call_reply(l, reply), Outcome::Failed);
+                // What Lua gets is the top value (a failed parse may leave
+                // pieces below it).
+                if ffi::lua_gettop(l) > 1 {
+                    ffi::lua_replace(l, 1);
+                    ffi::lua_settop(l, 1);
+                }
+            })
+        };
+        (v.expect("pushed"), failed)
+    }
+
+    #[test]
+    fn replies_become_lua_values() {
+        let lua = Lua::new();
+        let check = |bytes: &[u8], code: &str| {
+            let (v, err) = call_reply(&lua, bytes);
+            let f: mlua::Function = lua.load(code).eval().unwrap();
+            assert!(f.call::<bool>((v, err)).unwrap(), "{code}");
+        };
+        check(
+            b":5\r\n",
+            "return function(v, e) return v == 5 and not e end",
+        );
+        check(b"$-1\r\n", "return function(v) return v == false end");
+        check(b"*-1\r\n", "return function(v) return v == false end");
+        check(b"+OK\r\n", "return function(v) return v.ok == 'OK' end");
+        check(
+            b"-ERR bad thing\r\n",
+            "return function(v, e) return v.err == 'ERR bad thing' and v.ignore_error_stats_update and e end",
+        );
+        check(
+            b"*3\r\n$1\r\na\r\n:2\r\n*1\r\n$0\r\n\r\n",
+            "return function(v) return v[1] == 'a' and v[2] == 2 and v[3][1] == '' end",
+        );
+        check(
+            b"*2\r\n-ERR inner\r\n:1\r\n",
+            "return function(v, e) return v[1].err == 'ERR inner' and v[2] == 1 and not e end",
+        );
+        check(
+            b"%2\r\n$1\r\nk\r\n,1.5\r\n_\r\n:1\r\n",
+            "return function(v) local n = 0 for _ in pairs(v.map) do n = n + 1 end return v.map.k.double == 1.5 and n == 1 end",
+        );
+        check(
+            b"~1\r\n$1\r\nm\r\n",
+            "return function(v) return v.set.m == true end",
+        );
+        check(b"_\r\n", "return function(v) return v == nil end");
+        check(b"#f\r\n", "return function(v) return v == false end");
+        check(
+            b",inf\r\n",
+            "return function(v) return v.double == math.huge end",
+        );
+        check(
+            b"(12345678901234567890\r\n",
+            "return function(v) return v.big_number == '12345678901234567890' end",
+        );
+        check(
+            b"=7\r\ntxt:abc\r\n",
+            "return function(v) return v.verbatim_string.format == 'txt' and v.verbatim_string.string == 'abc' end",
+        );
+        check(
+            b"|1\r\n+a\r\n+b\r\n:7\r\n",
+            "return function(v) return v == 7 end",
+        );
+        // Malformed bytes are an error table, not a panic or a read past
+        // the end.
+        for bad in [&b"$5\r\nab\r\n"[..], b"*2\r\n:1\r\n", b"?x\r\n", b":12"] {
+            check(
+                bad,
+                "return function(v, e) return v.err == 'ERR internal error decoding a command reply' and e end",
+            );
+        }
+    }
 }
