@@ -191,6 +191,9 @@ pub struct Db {
     expires: Dict<()>,
     /// Large values removed from this db, waiting to be freed off-thread.
     pub garbage: Vec<Value>,
+    /// Values deleted asynchronously that Valkey would free lazily too:
+    /// freed off-thread and counted in INFO (`lazyfreed_objects`).
+    pub lazyfree: Vec<Value>,
     pub expired_keys: u64,
     pub hits: u64,
     pub misses: u64,
@@ -547,6 +550,12 @@ impl Db {
             let v = e.into_value();
             match free {
                 Free::Sync => self.discard(v),
+                // Valkey's strings are one allocation: never lazy-freed.
+                Free::Async
+                    if v.free_effort() > LAZYFREE_THRESHOLD && !matches!(v, Value::Str(_)) =>
+                {
+                    self.lazyfree.push(v)
+                }
                 Free::Async if v.free_effort() > 0 => self.garbage.push(v),
                 Free::Async => {}
             }
@@ -824,6 +833,33 @@ mod tests {
         assert!(db.delete(b"k", 0, Free::Async));
         assert_eq!(db.garbage.len(), 3);
         assert!(!db.delete(b"k", 0, Free::Async));
+    }
+
+    #[test]
+    fn async_deletes_valkey_frees_lazily_are_counted_apart() {
+        let mut db = Db::new(0);
+        let mut set = crate::keyspace::set::Set::new_hashtable();
+        let lim = crate::keyspace::set::Limits {
+            max_intset_entries: 0,
+            max_listpack_entries: 0,
+            max_listpack_value: 0,
+        };
+        for i in 0..100 {
+            set.add(format!("m{i}").as_bytes(), &lim);
+        }
+        db.set(b"k", Value::Set(Box::new(set)), false, 0);
+        assert!(db.delete(b"k", 0, Free::Async));
+        assert_eq!((db.lazyfree.len(), db.garbage.len()), (1, 0));
+        // A big string leaves the main thread too, but Valkey frees its
+        // strings in place: not counted.
+        db.set(
+            b"k",
+            Value::Str(Str::from_bytes(&[b'y'; 100 * 1024])),
+            false,
+            0,
+        );
+        assert!(db.delete(b"k", 0, Free::Async));
+        assert_eq!((db.lazyfree.len(), db.garbage.len()), (1, 1));
     }
 
     #[test]
