@@ -429,20 +429,49 @@ impl Stream {
         self.nodes.back().map(|(k, _)| *k)
     }
 
-    /// Heap bytes beyond the `Stream` itself (MEMORY USAGE).
+    /// Heap bytes beyond the `Stream` itself, every node and group
+    /// counted (snapshot and save batches size values with it).
     pub fn heap_bytes(&self) -> usize {
-        let slot = std::mem::size_of::<(StreamId, Node)>();
-        self.nodes.capacity() * slot
-            + self
-                .nodes
-                .iter()
-                .map(|(_, n)| n.heap_bytes())
-                .sum::<usize>()
+        self.memory_usage(usize::MAX)
     }
 
-    /// Cost of dropping (allocations freed), for lazy freeing.
+    /// MEMORY USAGE's figure for the heap beyond the `Stream`, by Valkey's
+    /// objectComputeSize rules: the node index, then the sizes of the first
+    /// `samples` nodes averaged over every node but the last, whose own
+    /// size is added (it is the one still filling, preallocated); then the
+    /// consumer groups, sampled likewise (`cgroup::Groups::memory_usage`).
+    /// With `samples` at least the node count, every node is counted.
+    pub fn memory_usage(&self, samples: usize) -> usize {
+        let slot = std::mem::size_of::<(StreamId, Node)>();
+        let mut n = self.nodes.capacity() * slot;
+        let (mut lp, mut taken) = (0, 0);
+        for (_, node) in self.nodes.iter().take(samples) {
+            lp += node.heap_bytes();
+            taken += 1;
+        }
+        if self.nodes.len() <= taken {
+            n += lp;
+        } else if let Some((_, last)) = self.nodes.back() {
+            n += lp * (self.nodes.len() - 1) / taken.max(1) + last.heap_bytes();
+        }
+        if let Some(g) = &self.groups {
+            n += std::mem::size_of::<cgroup::Groups>() + g.memory_usage(samples);
+        }
+        n
+    }
+
+    /// Cost of dropping, for lazy freeing: Valkey's lazyfreeGetFreeEffort
+    /// for streams, one per node (an allocation each), and per group one
+    /// plus its PEL's length, the first group's standing for all (so the
+    /// estimate costs no walk).
     pub fn free_effort(&self) -> usize {
-        self.nodes.len() + self.groups.as_ref().map_or(0, |_| 1)
+        let groups = self.groups.as_ref().map_or(0, |g| g.len());
+        let pel = self
+            .groups
+            .as_ref()
+            .and_then(|g| g.iter().next())
+            .map_or(0, |(_, g)| g.pel_len());
+        self.nodes.len() + groups * (1 + pel)
     }
 
     /// The entries in order, as (ID, pairs of owned bytes): for tests and
