@@ -522,8 +522,10 @@ impl State {
                     self.garbage.push(Box::new(v));
                 }
             }
-            for v in db.lazyfree.drain(..) {
-                self.garbage.push(self.lazyfree.wrap(v, 1));
+            if !db.lazyfree.is_empty() {
+                for v in db.lazyfree.drain(..) {
+                    self.garbage.push(self.lazyfree.wrap(v, 1));
+                }
             }
             if let Some(tables) = db.take_retired() {
                 self.garbage.push(Box::new(tables));
