@@ -447,9 +447,7 @@ impl Group {
             sum += 2 * c.name.len() + btree_bytes(c.pel.len(), std::mem::size_of::<StreamId>());
             taken += 1;
         }
-        if taken > 0 {
-            n += sum * self.consumer_count() / taken;
-        }
+        n += (sum * self.consumer_count()).checked_div(taken).unwrap_or(0);
         n
     }
 }
@@ -532,9 +530,7 @@ impl Groups {
             sum += name.len() + g.memory_usage(samples);
             taken += 1;
         }
-        if taken > 0 {
-            n += sum * self.map.len() / taken;
-        }
+        n += (sum * self.map.len()).checked_div(taken).unwrap_or(0);
         n
     }
 }
