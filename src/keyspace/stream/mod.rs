@@ -11,8 +11,15 @@
 //! and dropping nodes at the front (trimming), all O(log n) or O(1) here;
 //! only removing a node from the middle (XDEL emptying it) moves the
 //! others. The deque grows by an eighth at a time, so the index costs
-//! about 42 bytes per node (a B-tree map costs ~65, a radix tree more),
-//! which keeps memory per entry at or below Valkey's.
+//! about 27 bytes per node (a B-tree map costs ~65, a radix tree more),
+//! plus each node's own 40-byte box, which keeps memory per entry at or
+//! below Valkey's.
+//!
+//! Nodes are shared (`Arc`) between copies of a stream, and a write copies
+//! only the node it changes (`Arc::make_mut`): a snapshot that saves the
+//! image of a stream written during the save (or the walk handing it to
+//! the writer) copies node pointers, not the stream's bytes. Consumer
+//! groups are still copied whole.
 //!
 //! API for commands and consumer groups:
 //! - `Stream::new`, `len`, and the public metadata fields (`last_id`,
@@ -32,6 +39,7 @@ pub mod listpack;
 pub mod node;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 pub use id::{ParsedId, StreamId};
 pub use node::{EntryRef, Node};
@@ -54,6 +62,9 @@ impl Default for NodeLimits {
         }
     }
 }
+
+/// A node's own allocation: the `Arc`'s two counts and the `Node`.
+const NODE_BOX: usize = 2 * std::mem::size_of::<usize>() + std::mem::size_of::<Node>();
 
 /// Valkey's `STREAM_LISTPACK_MAX_SIZE`.
 pub const LISTPACK_MAX_SIZE: usize = 1 << 30;
@@ -85,8 +96,9 @@ pub enum AddError {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stream {
-    /// Nodes by master ID.
-    nodes: VecDeque<(StreamId, Node)>,
+    /// Nodes by master ID, shared between copies of the stream (a
+    /// snapshot's image): a write copies the one node it changes.
+    nodes: VecDeque<(StreamId, Arc<Node>)>,
     /// Live entries.
     pub length: u64,
     /// The last ID ever added (or set by XSETID).
@@ -181,8 +193,11 @@ impl Stream {
             let full = listpack::bytes(&node.lp) + total >= max_bytes
                 || (lim.max_entries > 0 && node.total_entries() >= lim.max_entries);
             if full {
-                // Valkey shrinks a node's listpack when it is done with it.
-                node.lp.shrink_to_fit();
+                // Valkey shrinks a node's listpack when it is done with it
+                // (a shared node is left alone: its copies are exact).
+                if let Some(node) = Arc::get_mut(node) {
+                    node.lp.shrink_to_fit();
+                }
             } else {
                 target = Some(master);
             }
@@ -199,12 +214,13 @@ impl Stream {
                     // Grow by an eighth, not double (see the module header).
                     self.nodes.reserve_exact(self.nodes.len() / 8 + 4);
                 }
-                self.nodes.push_back((id, Node::new(fv, prealloc)));
+                self.nodes
+                    .push_back((id, Arc::new(Node::new(fv, prealloc))));
                 id
             }
         };
         if let Some((_, node)) = self.nodes.back_mut() {
-            node.append(master, id, fv);
+            Arc::make_mut(node).append(master, id, fv);
         }
         self.length += 1;
         self.entries_added += 1;
@@ -290,7 +306,7 @@ impl Stream {
         let Some((at, flags)) = found else {
             return false;
         };
-        let emptied = self.nodes[idx].1.mark_deleted(at, flags) == 0;
+        let emptied = Arc::make_mut(&mut self.nodes[idx].1).mark_deleted(at, flags) == 0;
         if emptied {
             self.nodes.remove(idx);
         }
@@ -380,6 +396,7 @@ impl Stream {
             }
             let n = to_delete.len() as i64;
             if let Some((_, node)) = self.nodes.front_mut() {
+                let node = Arc::make_mut(node);
                 // Flags keep their one-byte size: offsets stay valid.
                 for &(at, flags) in &to_delete {
                     listpack::replace_int(&mut node.lp, at, flags | node::FLAG_DELETED);
@@ -421,7 +438,7 @@ impl Stream {
     /// Adds a node read from RDB; `lp` was checked with `node::validate`,
     /// which gave its live count. The caller sets the metadata fields.
     pub fn insert_node(&mut self, master: StreamId, lp: Vec<u8>) {
-        self.nodes.push_back((master, Node { lp }));
+        self.nodes.push_back((master, Arc::new(Node { lp })));
     }
 
     /// The last node's master ID (RDB load checks nodes come in order).
@@ -442,17 +459,17 @@ impl Stream {
     /// consumer groups, sampled likewise (`cgroup::Groups::memory_usage`).
     /// With `samples` at least the node count, every node is counted.
     pub fn memory_usage(&self, samples: usize) -> usize {
-        let slot = std::mem::size_of::<(StreamId, Node)>();
+        let slot = std::mem::size_of::<(StreamId, Arc<Node>)>();
         let mut n = self.nodes.capacity() * slot;
         let (mut lp, mut taken) = (0, 0);
         for (_, node) in self.nodes.iter().take(samples) {
-            lp += node.heap_bytes();
+            lp += NODE_BOX + node.heap_bytes();
             taken += 1;
         }
         if self.nodes.len() <= taken {
             n += lp;
         } else if let Some((_, last)) = self.nodes.back() {
-            n += lp * (self.nodes.len() - 1) / taken.max(1) + last.heap_bytes();
+            n += lp * (self.nodes.len() - 1) / taken.max(1) + NODE_BOX + last.heap_bytes();
         }
         if let Some(g) = &self.groups {
             n += std::mem::size_of::<cgroup::Groups>() + g.memory_usage(samples);
@@ -491,7 +508,7 @@ pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Live entries in an ID range; see `Stream::range`.
 pub struct Range<'a> {
-    nodes: &'a VecDeque<(StreamId, Node)>,
+    nodes: &'a VecDeque<(StreamId, Arc<Node>)>,
     /// Nodes `lo..hi` are still to walk (from `lo` forward, from `hi`
     /// backward).
     lo: usize,
@@ -523,7 +540,7 @@ impl<'a> Iterator for Range<'a> {
                     self.lo += 1;
                     self.lo - 1
                 };
-                let (master, node) = (self.nodes[i].0, &self.nodes[i].1);
+                let (master, node): (StreamId, &Node) = (self.nodes[i].0, &self.nodes[i].1);
                 let m = node.master();
                 let p = if self.rev { node.end() } else { m.entries_at };
                 self.cur = Some((master, node, m, p));

@@ -269,8 +269,12 @@ fn memory_usage_counts_groups_and_samples_as_valkey() {
     assert_eq!(pending.heap_bytes(), pending.memory_usage(all));
     // Nodes: the first `samples` averaged over all but the last, which
     // is added as it is.
-    let sizes: Vec<usize> = plain.nodes.iter().map(|(_, n)| n.heap_bytes()).collect();
-    let index = plain.nodes.capacity() * std::mem::size_of::<(StreamId, Node)>();
+    let sizes: Vec<usize> = plain
+        .nodes
+        .iter()
+        .map(|(_, n)| NODE_BOX + n.heap_bytes())
+        .collect();
+    let index = plain.nodes.capacity() * std::mem::size_of::<(StreamId, Arc<Node>)>();
     assert_eq!(plain.memory_usage(all), index + sizes.iter().sum::<usize>());
     assert_eq!(plain.memory_usage(1), index + sizes[0] * 9 + sizes[9]);
     // Groups: the first by name stands for all when sampling one.
@@ -292,4 +296,48 @@ fn free_effort_is_valkeys() {
     let mut s = with_groups(1, 5, 1, 0);
     assert!(s.groups.as_mut().unwrap().destroy(b"g0"));
     assert_eq!(s.free_effort(), 1);
+}
+
+/// A copy (a snapshot's image) shares the nodes; writes to the original
+/// copy only the nodes they change, and the copy keeps its entries.
+#[test]
+fn copies_share_nodes_until_written() {
+    let lim = small();
+    let mut s = Stream::new();
+    for i in 1..=9 {
+        add(&mut s, StreamId::new(i, 0), &[b"f", b"v"], lim);
+    }
+    let image = s.clone();
+    let shared = |a: &Stream, b: &Stream| -> Vec<bool> {
+        a.nodes
+            .iter()
+            .zip(b.nodes.iter())
+            .map(|(x, y)| Arc::ptr_eq(&x.1, &y.1))
+            .collect()
+    };
+    assert_eq!(shared(&s, &image), [true, true, true]);
+    // XADD starts a node; XDEL changes the middle one; trimming drops the
+    // first one's entries in place.
+    add(&mut s, StreamId::new(10, 0), &[b"f", b"v"], lim);
+    assert_eq!(s.xdel(&[StreamId::new(5, 0)]), 1);
+    assert_eq!(shared(&s, &image), [true, false, true]);
+    s.trim(TrimArgs {
+        strategy: TrimStrategy::MaxLen(7),
+        approx: false,
+        limit: 0,
+    });
+    assert_eq!(shared(&s, &image), [false, false, true]);
+    assert_eq!(
+        ids(image.range(StreamId::MIN, StreamId::MAX, false)),
+        (1..=9).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ids(s.range(StreamId::MIN, StreamId::MAX, false)),
+        [3, 4, 6, 7, 8, 9, 10]
+    );
+    // Appending to a shared last node copies it; the image's stays.
+    let image = s.clone();
+    add(&mut s, StreamId::new(11, 0), &[b"f", b"v"], lim);
+    assert_eq!(shared(&s, &image), [true, true, true, false]);
+    assert_eq!(image.len() + 1, s.len());
 }
