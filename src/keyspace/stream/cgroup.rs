@@ -447,7 +447,9 @@ impl Group {
             sum += 2 * c.name.len() + btree_bytes(c.pel.len(), std::mem::size_of::<StreamId>());
             taken += 1;
         }
-        n += (sum * self.consumer_count()).checked_div(taken).unwrap_or(0);
+        n += (sum * self.consumer_count())
+            .checked_div(taken)
+            .unwrap_or(0);
         n
     }
 }
