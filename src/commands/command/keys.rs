@@ -114,6 +114,8 @@ pub(super) fn find_keys(specs: &[KeySpecDecl], argv: &[Bytes]) -> Option<Vec<Key
 /// keys only they can find (`KeySpec::DECLARED`: XREAD's keys after
 /// STREAMS), so prefetching and client-side tracking see them as COMMAND
 /// GETKEYS does. None found when the arguments contradict a specification.
+/// Out of line: `table::key_positions` stays small on every command's path.
+#[inline(never)]
 pub(in crate::commands) fn declared_positions(
     specs: &[KeySpecDecl],
     argv: &[Bytes],

@@ -19,7 +19,8 @@
 //! only the node it changes (`Arc::make_mut`): a snapshot that saves the
 //! image of a stream written during the save (or the walk handing it to
 //! the writer) copies node pointers, not the stream's bytes. Consumer
-//! groups are still copied whole.
+//! groups are shared the same way, as one piece: a group write during a
+//! save copies them all.
 //!
 //! API for commands and consumer groups:
 //! - `Stream::new`, `len`, and the public metadata fields (`last_id`,
@@ -110,7 +111,9 @@ pub struct Stream {
     /// Entries ever added.
     pub entries_added: u64,
     /// Consumer groups: the cgroup module's; None while there are none.
-    pub groups: Option<Box<cgroup::Groups>>,
+    /// Shared between copies as the nodes are; a write copies them whole
+    /// (`Arc::make_mut`).
+    pub groups: Option<Arc<cgroup::Groups>>,
 }
 
 impl Default for Stream {
@@ -472,7 +475,8 @@ impl Stream {
             n += lp * (self.nodes.len() - 1) / taken.max(1) + NODE_BOX + last.heap_bytes();
         }
         if let Some(g) = &self.groups {
-            n += std::mem::size_of::<cgroup::Groups>() + g.memory_usage(samples);
+            let boxed = 2 * std::mem::size_of::<usize>() + std::mem::size_of::<cgroup::Groups>();
+            n += boxed + g.memory_usage(samples);
         }
         n
     }

@@ -251,7 +251,7 @@ fn with_groups(n: u64, per_node: i64, groups: usize, pending: u64) -> Stream {
         for i in 1..=pending {
             g.deliver(StreamId::new(i, 0), alice, 1);
         }
-        s.groups = Some(Box::new(gs));
+        s.groups = Some(Arc::new(gs));
     }
     s
 }
@@ -294,7 +294,7 @@ fn free_effort_is_valkeys() {
     assert_eq!(with_groups(1000, 5, 0, 0).free_effort(), 200);
     assert_eq!(with_groups(10, 5, 3, 4).free_effort(), 2 + 3 * 5);
     let mut s = with_groups(1, 5, 1, 0);
-    assert!(s.groups.as_mut().unwrap().destroy(b"g0"));
+    assert!(Arc::make_mut(s.groups.as_mut().unwrap()).destroy(b"g0"));
     assert_eq!(s.free_effort(), 1);
 }
 
@@ -340,4 +340,22 @@ fn copies_share_nodes_until_written() {
     add(&mut s, StreamId::new(11, 0), &[b"f", b"v"], lim);
     assert_eq!(shared(&s, &image), [true, true, true, false]);
     assert_eq!(image.len() + 1, s.len());
+}
+
+/// The groups are shared by a copy until a group write copies them.
+#[test]
+fn copies_share_groups_until_a_group_write() {
+    let mut s = with_groups(10, 5, 2, 3);
+    let image = s.clone();
+    let same = |a: &Stream, b: &Stream| {
+        Arc::ptr_eq(a.groups.as_ref().unwrap(), b.groups.as_ref().unwrap())
+    };
+    assert!(same(&s, &image));
+    add(&mut s, StreamId::new(11, 0), &[b"f", b"v"], small());
+    assert!(same(&s, &image), "an entry write leaves the groups shared");
+    let gs = Arc::make_mut(s.groups.as_mut().unwrap());
+    assert!(gs.get_mut(b"g0").unwrap().ack(StreamId::new(1, 0)));
+    assert!(!same(&s, &image));
+    let pel = |s: &Stream| s.groups.as_ref().unwrap().get(b"g0").unwrap().pel_len();
+    assert_eq!((pel(&s), pel(&image)), (2, 3));
 }
