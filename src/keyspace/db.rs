@@ -189,11 +189,11 @@ pub struct Db {
     pub(super) table: KvTable,
     /// Keys that have an expire, for active expiry sampling.
     expires: Dict<()>,
-    /// Large values removed from this db, waiting to be freed off-thread.
-    pub garbage: Vec<Value>,
-    /// Values deleted asynchronously that Valkey would free lazily too:
-    /// freed off-thread and counted in INFO (`lazyfreed_objects`).
-    pub lazyfree: Vec<Value>,
+    /// Large values removed from this db, waiting to be freed off-thread,
+    /// each with whether Valkey would have freed it lazily too (an async
+    /// delete over the effort threshold), to be counted in INFO
+    /// (`lazyfreed_objects`). One list: the db's size stays as it was.
+    pub garbage: Vec<(Value, bool)>,
     pub expired_keys: u64,
     pub hits: u64,
     pub misses: u64,
@@ -278,11 +278,11 @@ fn replace_for_set(e: &mut Entry, key: &[u8], value: Value) -> (bool, Option<Val
 /// needs it (out of line: expiry is rare next to lookups).
 #[cold]
 #[inline(never)]
-fn drop_expired(snap: &mut DbSnap, garbage: &mut Vec<Value>, e: Entry) {
+fn drop_expired(snap: &mut DbSnap, garbage: &mut Vec<(Value, bool)>, e: Entry) {
     if let Some(e) = snap.keep_removed(e) {
         let v = e.into_value();
         if v.free_effort() > LAZYFREE_THRESHOLD {
-            garbage.push(v);
+            garbage.push((v, false));
         }
     }
 }
@@ -327,7 +327,7 @@ impl Db {
     /// Drops `v` here if cheap, else queues it for freeing elsewhere.
     pub fn discard(&mut self, v: Value) {
         if v.free_effort() > LAZYFREE_THRESHOLD {
-            self.garbage.push(v);
+            self.garbage.push((v, false));
         }
     }
 
@@ -554,9 +554,9 @@ impl Db {
                 Free::Async
                     if v.free_effort() > LAZYFREE_THRESHOLD && !matches!(v, Value::Str(_)) =>
                 {
-                    self.lazyfree.push(v)
+                    self.garbage.push((v, true))
                 }
-                Free::Async if v.free_effort() > 0 => self.garbage.push(v),
+                Free::Async if v.free_effort() > 0 => self.garbage.push((v, false)),
                 Free::Async => {}
             }
         }
@@ -849,7 +849,8 @@ mod tests {
         }
         db.set(b"k", Value::Set(Box::new(set)), false, 0);
         assert!(db.delete(b"k", 0, Free::Async));
-        assert_eq!((db.lazyfree.len(), db.garbage.len()), (1, 0));
+        let counted = |db: &Db| db.garbage.iter().map(|(_, c)| *c).collect::<Vec<_>>();
+        assert_eq!(counted(&db), [true]);
         // A big string leaves the main thread too, but Valkey frees its
         // strings in place: not counted.
         db.set(
@@ -859,7 +860,7 @@ mod tests {
             0,
         );
         assert!(db.delete(b"k", 0, Free::Async));
-        assert_eq!((db.lazyfree.len(), db.garbage.len()), (1, 1));
+        assert_eq!(counted(&db), [true, false]);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //!
 //! Only what Valkey counts is counted: a value deleted asynchronously
 //! (UNLINK, the lazyfree-lazy-* deletions) whose free effort is above
-//! `LAZYFREE_THRESHOLD` (`keyspace::Db::lazyfree`). Other garbage leaves the
+//! `LAZYFREE_THRESHOLD` (`keyspace::Db::garbage`). Other garbage leaves the
 //! main thread too, uncounted, since Valkey frees it in place.
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -518,13 +518,13 @@ impl State {
     pub fn collect_db_garbage(&mut self) {
         for db in &mut self.dbs {
             if !db.garbage.is_empty() {
-                for v in db.garbage.drain(..) {
-                    self.garbage.push(Box::new(v));
-                }
-            }
-            if !db.lazyfree.is_empty() {
-                for v in db.lazyfree.drain(..) {
-                    self.garbage.push(self.lazyfree.wrap(v, 1));
+                for (v, counted) in db.garbage.drain(..) {
+                    let g = if counted {
+                        self.lazyfree.wrap(v, 1)
+                    } else {
+                        Box::new(v)
+                    };
+                    self.garbage.push(g);
                 }
             }
             if let Some(tables) = db.take_retired() {
