@@ -19,6 +19,7 @@ use super::table::CMD_TABLE;
 use super::{CommandSpec, Ctx, KeySpec};
 use crate::error::{CmdError, CmdResult, SYNTAX};
 use crate::util::glob::glob_match;
+pub(super) use keys::declared_positions;
 use keys::KeyAt;
 use reply::{reply_docs, reply_info};
 

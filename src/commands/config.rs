@@ -204,10 +204,9 @@ pub(super) fn config_resetstat(ctx: &mut Ctx) -> CmdResult {
 /// (pending lazy frees), the slow log and the latency monitor stay.
 pub(super) fn reset_stats(st: &mut State) {
     let n = st.stats.commands.len();
-    let pending = st.stats.lazyfree_pending;
     st.stats = Default::default();
     st.stats.commands = vec![Default::default(); n];
-    st.stats.lazyfree_pending = pending;
+    st.lazyfree.reset_freed();
     if let Some(e) = st.scripting.as_mut() {
         e.evicted = 0;
     }

@@ -300,8 +300,8 @@ fn info_memory(s: &mut String, st: &State) {
     kv(s, "mem_fragmentation_ratio", format!("{frag:.2}"));
     kv(s, "mem_fragmentation_bytes", rss as i64 - used as i64);
     kv(s, "mem_allocator", "libc");
-    kv(s, "lazyfree_pending_objects", st.stats.lazyfree_pending);
-    kv(s, "lazyfreed_objects", st.stats.lazyfreed_objects);
+    kv(s, "lazyfree_pending_objects", st.lazyfree.pending());
+    kv(s, "lazyfreed_objects", st.lazyfree.freed());
 }
 
 fn info_persistence(s: &mut String, st: &State) {

@@ -160,6 +160,15 @@ impl KeySpec {
             numkeys_at: -1,
         }
     }
+    /// Keys only the declared key specifications find (XREAD's keyword
+    /// search for STREAMS, then half the remaining arguments); see
+    /// `table::key_positions`.
+    pub const DECLARED: KeySpec = KeySpec {
+        first: 0,
+        last: 0,
+        step: 0,
+        numkeys_at: -2,
+    };
     pub const fn numkeys(at: i32) -> KeySpec {
         KeySpec {
             first: at + 1,

@@ -556,13 +556,15 @@ fn key_heap(key: &[u8]) -> usize {
     }
 }
 
-/// Heap bytes owned by a value, beyond the entry itself.
+/// Heap bytes owned by a value, beyond the entry itself; a stream's
+/// nodes and groups are sampled (`samples`) as Valkey samples them.
 #[allow(unreachable_patterns)]
-fn value_heap(v: &Value) -> usize {
+fn value_heap(v: &Value, samples: usize) -> usize {
     match v {
         Value::Str(Str::Int(_)) => 0,
         Value::Str(Str::Fixed(b)) => key_heap(b.as_slice()),
         Value::Str(Str::Growable(v)) => v.capacity(),
+        Value::Stream(s) => std::mem::size_of_val(&**s) + s.memory_usage(samples),
         other => other.heap_bytes(),
     }
 }
@@ -570,9 +572,10 @@ fn value_heap(v: &Value) -> usize {
 /// Bytes a key costs in our structures: its entry block and bucket slot,
 /// the value's heap data, and its node in the expires table if it has a
 /// TTL.
-fn entry_usage(key: &[u8], e: &Entry) -> usize {
+fn entry_usage(key: &[u8], e: &Entry, samples: usize) -> usize {
     let slot = std::mem::size_of::<usize>();
-    let mut n = e.block_size() + slot + e.value().stored().map_or(0, value_heap);
+    let value = e.value().stored().map_or(0, |v| value_heap(v, samples));
+    let mut n = e.block_size() + slot + value;
     if e.expire() != 0 {
         n += std::mem::size_of::<Node<()>>() + slot + key_heap(key);
     }
@@ -581,13 +584,15 @@ fn entry_usage(key: &[u8], e: &Entry) -> usize {
 
 fn memory_usage(ctx: &mut Ctx) -> CmdResult {
     let mut j = 3;
+    let mut samples = 5;
     while j < ctx.argv.len() {
         if is(&ctx.argv[j], "samples") && j + 1 < ctx.argv.len() {
             let n = parse_i64(&ctx.argv[j + 1]).ok_or(CmdError::from(NOT_INTEGER))?;
             if n < 0 {
                 return Err(SYNTAX.into());
             }
-            // Our strings have no nested elements to sample.
+            // 0: every element; streams sample their nodes and groups.
+            samples = if n == 0 { usize::MAX } else { n as usize };
             j += 2;
         } else {
             return Err(SYNTAX.into());
@@ -597,7 +602,7 @@ fn memory_usage(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.now;
     match ctx.db().lookup(&key, now, Access::PEEK) {
         Some(e) => {
-            let n = entry_usage(&key, e);
+            let n = entry_usage(&key, e, samples);
             ctx.out.int(n as i64);
         }
         None => ctx.out.null(),

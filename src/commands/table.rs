@@ -230,22 +230,35 @@ impl CommandTable {
 pub fn key_positions(spec: &CommandSpec, argv: &[Bytes], out: &mut Vec<usize>) {
     let ks = spec.keys;
     if ks.numkeys_at != 0 {
-        if ks.numkeys_at < 0 {
-            migrate::key_positions(argv, out);
-            return;
-        }
-        let at = ks.numkeys_at as usize;
-        let Some(n) = argv.get(at).and_then(|a| crate::util::num::parse_i64(a)) else {
-            return;
-        };
-        if n <= 0 {
-            return;
-        }
-        let end = (at + 1).saturating_add(n as usize).min(argv.len());
-        out.extend(at + 1..end);
+        movable_key_positions(spec, argv, out);
         return;
     }
     out.extend(ks.positions(argv.len()));
+}
+
+/// The keys of a row whose keys move: after a count, MIGRATE's, or where
+/// the declared key specifications find them. Out of line, so the fixed
+/// positions of most commands stay a short path.
+#[inline(never)]
+fn movable_key_positions(spec: &CommandSpec, argv: &[Bytes], out: &mut Vec<usize>) {
+    let ks = spec.keys;
+    if ks.numkeys_at == super::KeySpec::DECLARED.numkeys_at {
+        super::command::declared_positions(spec.doc.key_specs, argv, out);
+        return;
+    }
+    if ks.numkeys_at < 0 {
+        migrate::key_positions(argv, out);
+        return;
+    }
+    let at = ks.numkeys_at as usize;
+    let Some(n) = argv.get(at).and_then(|a| crate::util::num::parse_i64(a)) else {
+        return;
+    };
+    if n <= 0 {
+        return;
+    }
+    let end = (at + 1).saturating_add(n as usize).min(argv.len());
+    out.extend(at + 1..end);
 }
 
 #[cfg(test)]
@@ -466,5 +479,32 @@ mod tests {
         let mut out = Vec::new();
         key_positions(&spec, &argv, &mut out);
         assert_eq!(out, vec![3, 4]);
+    }
+
+    /// XREAD's and XREADGROUP's keys (after STREAMS, half the rest) come
+    /// from their declared key specifications, as COMMAND GETKEYS finds them.
+    #[test]
+    fn keyword_search_positions() {
+        let t = &*CMD_TABLE;
+        let positions = |v: &[&str]| {
+            let argv: Vec<Bytes> = v
+                .iter()
+                .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+                .collect();
+            let id = t.resolve(&argv).expect("known command");
+            let mut out = Vec::new();
+            key_positions(t.specs[id], &argv, &mut out);
+            out
+        };
+        assert_eq!(
+            positions(&["XREAD", "COUNT", "1", "STREAMS", "a", "b", "0", "0"]),
+            [4, 5]
+        );
+        assert_eq!(positions(&["xread", "streams", "a", "b", "0"]), [2]);
+        assert_eq!(
+            positions(&["XREADGROUP", "GROUP", "streams", "c", "STREAMS", "s", ">"]),
+            [5]
+        );
+        assert!(positions(&["XREAD", "COUNT", "1", "STREAMS"]).is_empty());
     }
 }

@@ -189,8 +189,11 @@ pub struct Db {
     pub(super) table: KvTable,
     /// Keys that have an expire, for active expiry sampling.
     expires: Dict<()>,
-    /// Large values removed from this db, waiting to be freed off-thread.
-    pub garbage: Vec<Value>,
+    /// Large values removed from this db, waiting to be freed off-thread,
+    /// each with whether Valkey would have freed it lazily too (an async
+    /// delete over the effort threshold), to be counted in INFO
+    /// (`lazyfreed_objects`). One list: the db's size stays as it was.
+    pub garbage: Vec<(Value, bool)>,
     pub expired_keys: u64,
     pub hits: u64,
     pub misses: u64,
@@ -275,11 +278,11 @@ fn replace_for_set(e: &mut Entry, key: &[u8], value: Value) -> (bool, Option<Val
 /// needs it (out of line: expiry is rare next to lookups).
 #[cold]
 #[inline(never)]
-fn drop_expired(snap: &mut DbSnap, garbage: &mut Vec<Value>, e: Entry) {
+fn drop_expired(snap: &mut DbSnap, garbage: &mut Vec<(Value, bool)>, e: Entry) {
     if let Some(e) = snap.keep_removed(e) {
         let v = e.into_value();
         if v.free_effort() > LAZYFREE_THRESHOLD {
-            garbage.push(v);
+            garbage.push((v, false));
         }
     }
 }
@@ -324,7 +327,7 @@ impl Db {
     /// Drops `v` here if cheap, else queues it for freeing elsewhere.
     pub fn discard(&mut self, v: Value) {
         if v.free_effort() > LAZYFREE_THRESHOLD {
-            self.garbage.push(v);
+            self.garbage.push((v, false));
         }
     }
 
@@ -547,7 +550,13 @@ impl Db {
             let v = e.into_value();
             match free {
                 Free::Sync => self.discard(v),
-                Free::Async if v.free_effort() > 0 => self.garbage.push(v),
+                // Valkey's strings are one allocation: never lazy-freed.
+                Free::Async
+                    if v.free_effort() > LAZYFREE_THRESHOLD && !matches!(v, Value::Str(_)) =>
+                {
+                    self.garbage.push((v, true))
+                }
+                Free::Async if v.free_effort() > 0 => self.garbage.push((v, false)),
                 Free::Async => {}
             }
         }
@@ -824,6 +833,34 @@ mod tests {
         assert!(db.delete(b"k", 0, Free::Async));
         assert_eq!(db.garbage.len(), 3);
         assert!(!db.delete(b"k", 0, Free::Async));
+    }
+
+    #[test]
+    fn async_deletes_valkey_frees_lazily_are_counted_apart() {
+        let mut db = Db::new(0);
+        let mut set = crate::keyspace::set::Set::new_hashtable();
+        let lim = crate::keyspace::set::Limits {
+            max_intset_entries: 0,
+            max_listpack_entries: 0,
+            max_listpack_value: 0,
+        };
+        for i in 0..100 {
+            set.add(format!("m{i}").as_bytes(), &lim);
+        }
+        db.set(b"k", Value::Set(Box::new(set)), false, 0);
+        assert!(db.delete(b"k", 0, Free::Async));
+        let counted = |db: &Db| db.garbage.iter().map(|(_, c)| *c).collect::<Vec<_>>();
+        assert_eq!(counted(&db), [true]);
+        // A big string leaves the main thread too, but Valkey frees its
+        // strings in place: not counted.
+        db.set(
+            b"k",
+            Value::Str(Str::from_bytes(&[b'y'; 100 * 1024])),
+            false,
+            0,
+        );
+        assert!(db.delete(b"k", 0, Free::Async));
+        assert_eq!(counted(&db), [true, false]);
     }
 
     #[test]

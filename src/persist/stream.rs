@@ -65,7 +65,7 @@ pub struct RdbGroup {
 fn groups_from_rdb(
     s: &Stream,
     groups: Vec<RdbGroup>,
-) -> std::result::Result<Option<Box<Groups>>, String> {
+) -> std::result::Result<Option<std::sync::Arc<Groups>>, String> {
     use crate::keyspace::stream::cgroup::Group;
     if groups.is_empty() {
         return Ok(None);
@@ -110,7 +110,7 @@ fn groups_from_rdb(
             return Err("Duplicated consumer group name".into());
         }
     }
-    Ok(Some(Box::new(out)))
+    Ok(Some(std::sync::Arc::new(out)))
 }
 
 /// The stream's groups in RDB form, in the order Valkey writes them (its
@@ -206,7 +206,7 @@ mod group_tests {
             s.append(StreamId::new(ms, 0), &[b"f", b"v"], NodeLimits::default())
                 .expect("append");
         }
-        let gs = s.groups.get_or_insert_with(Box::default);
+        let gs = std::sync::Arc::make_mut(s.groups.get_or_insert_with(Default::default));
         gs.create(b"zz", StreamId::new(2, 0), 2);
         gs.create(b"aa", StreamId::MIN, -1);
         let g = gs.get_mut(b"zz").expect("group");

@@ -13,6 +13,7 @@ pub mod client;
 pub mod effects;
 pub mod histogram;
 pub mod latency;
+pub mod lazyfree;
 pub mod monitor;
 pub mod pause;
 pub mod pubsub;
@@ -175,6 +176,8 @@ pub struct State {
     pub kills: Vec<ClientId>,
     /// Large values and flushed tables to free off the main thread.
     pub garbage: Vec<Garbage>,
+    /// INFO's lazy-free counts, kept by the garbage as it is freed.
+    pub lazyfree: Arc<lazyfree::LazyfreeCounters>,
     /// A keyspace snapshot in progress (`exec::snapshot` steps it).
     pub snapshot: Option<crate::keyspace::snapshot::Background>,
     /// Saves: the running background save, how the last ones went.
@@ -301,6 +304,7 @@ impl State {
             net_limits,
             kills: Vec::new(),
             garbage: Vec::new(),
+            lazyfree: Arc::default(),
             snapshot: None,
             save: crate::persist::save_state::SaveState::new(crate::keyspace::now_ms() / 1000),
             trim: crate::alloc::TrimPolicy::default(),
@@ -518,8 +522,13 @@ impl State {
     pub fn collect_db_garbage(&mut self) {
         for db in &mut self.dbs {
             if !db.garbage.is_empty() {
-                for v in db.garbage.drain(..) {
-                    self.garbage.push(Box::new(v));
+                for (v, counted) in db.garbage.drain(..) {
+                    let g = if counted {
+                        self.lazyfree.wrap(v, 1)
+                    } else {
+                        Box::new(v)
+                    };
+                    self.garbage.push(g);
                 }
             }
             if let Some(tables) = db.take_retired() {

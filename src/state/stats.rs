@@ -60,8 +60,6 @@ pub struct Stats {
     /// Error code (`ERR`, `WRONGTYPE`, ...) → count, in first-seen order.
     pub errors: Vec<(String, u64)>,
     pub total_error_replies: u64,
-    pub lazyfree_pending: u64,
-    pub lazyfreed_objects: u64,
     pub expired_stale_perc: f64,
     pub evicted_clients: u64,
     pub io_threaded_reads: u64,

@@ -105,8 +105,33 @@ pub(super) fn legacy_range(specs: &[KeySpecDecl]) -> ((i64, i64, i64), bool) {
 /// Key positions and flags of a call, as Valkey walks key specifications;
 /// None when the arguments contradict a specification.
 pub(super) fn find_keys(specs: &[KeySpecDecl], argv: &[Bytes]) -> Option<Vec<KeyAt>> {
-    let argc = argv.len() as i64;
     let mut out = Vec::new();
+    walk_keys(specs, argv, |at| out.push(at))?;
+    Some(out)
+}
+
+/// The key positions the declared specifications find, for rows whose
+/// keys only they can find (`KeySpec::DECLARED`: XREAD's keys after
+/// STREAMS), so prefetching and client-side tracking see them as COMMAND
+/// GETKEYS does. None found when the arguments contradict a specification.
+/// Out of line: `table::key_positions` stays small on every command's path.
+#[inline(never)]
+pub(in crate::commands) fn declared_positions(
+    specs: &[KeySpecDecl],
+    argv: &[Bytes],
+    out: &mut Vec<usize>,
+) {
+    let start = out.len();
+    if walk_keys(specs, argv, |(i, _)| out.push(i)).is_none() {
+        out.truncate(start);
+    }
+}
+
+/// Gives each key of a call (position, flags) to `found`, as Valkey walks
+/// key specifications; None when the arguments contradict a specification
+/// (the keys of the specifications before it were given).
+fn walk_keys(specs: &[KeySpecDecl], argv: &[Bytes], mut found: impl FnMut(KeyAt)) -> Option<()> {
+    let argc = argv.len() as i64;
     for s in specs {
         let first = match s.begin {
             Begin::Index(i) => i,
@@ -173,11 +198,11 @@ pub(super) fn find_keys(specs: &[KeySpecDecl], argv: &[Bytes]) -> Option<Vec<Key
         }
         let mut i = first;
         while i <= last {
-            out.push((i as usize, s.flags));
+            found((i as usize, s.flags));
             i += step;
         }
     }
-    Some(out)
+    Some(())
 }
 
 #[cfg(test)]
@@ -260,5 +285,12 @@ mod tests {
             Some(vec![4, 5])
         );
         assert_eq!(positions(&[after], &["x", "COUNT", "1"]), Some(vec![]));
+        let mut out = vec![9];
+        let call = argv(&["x", "STREAMS", "a", "b", "c", "0", "0", "0"]);
+        declared_positions(&[after], &call, &mut out);
+        assert_eq!(out, [9, 2, 3, 4]);
+        // Contradicted (no room for a key after STREAMS): nothing added.
+        declared_positions(&[after], &argv(&["x", "COUNT", "STREAMS"]), &mut out);
+        assert_eq!(out, [9, 2, 3, 4]);
     }
 }

@@ -2,6 +2,8 @@
 //! (created on first use), the counters the lag arithmetic reads, and the
 //! entries they reply, in Valkey's `[id, [field, value, ...]]` form.
 
+use std::sync::Arc;
+
 use crate::keyspace::list::Elem;
 use crate::keyspace::stream::cgroup::{Groups, StreamMeta};
 pub use crate::keyspace::stream::Stream;
@@ -37,14 +39,15 @@ pub fn groups(s: &Stream) -> Option<&Groups> {
     s.groups.as_deref()
 }
 
-/// The groups, made if the stream has none yet.
+/// The groups, made if the stream has none yet (copied first if a copy
+/// of the stream, a snapshot's image, shares them).
 pub fn groups_mut(s: &mut Stream) -> &mut Groups {
-    s.groups.get_or_insert_with(Box::default)
+    Arc::make_mut(s.groups.get_or_insert_with(Arc::default))
 }
 
 #[inline]
 pub fn groups_mut_existing(s: &mut Stream) -> Option<&mut Groups> {
-    s.groups.as_deref_mut()
+    s.groups.as_mut().map(Arc::make_mut)
 }
 
 pub fn meta(s: &Stream) -> StreamMeta {

@@ -158,7 +158,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "xreadgroup",
         arity: -7,
         flags: WRITE | BLOCKING,
-        keys: KeySpec::NONE,
+        // Movable keys (after STREAMS): found from the key specification.
+        keys: KeySpec::DECLARED,
         handler: readgroup::xreadgroup,
         subcommands: &[],
         doc: &Doc {

@@ -191,7 +191,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: -4,
         flags: READONLY | BLOCKING,
         // Movable keys (after STREAMS): found from the key specification.
-        keys: KeySpec::NONE,
+        keys: KeySpec::DECLARED,
         handler: xread,
         subcommands: &[],
         doc: &Doc {

@@ -427,15 +427,45 @@ impl Group {
             .all(|n| self.consumer(n.consumer).is_some())
     }
 
-    /// A rough count of heap bytes, for MEMORY USAGE.
-    pub fn heap_size(&self) -> usize {
-        let per_nack = 16 + std::mem::size_of::<Nack>() + 16;
-        let consumers: usize = self
-            .consumers()
-            .map(|c| std::mem::size_of::<Consumer>() + 2 * c.name.len() + 16)
-            .sum();
-        self.pel.len() * per_nack + consumers
+    /// Heap bytes of the group beyond its `Group` (MEMORY USAGE): the PEL,
+    /// the consumer table and name index, and the consumers, the first
+    /// `samples` (by name) averaged over all as Valkey samples them. A
+    /// pending entry is counted once, in the group's PEL; the consumers'
+    /// own PELs hold only its id.
+    pub fn memory_usage(&self, samples: usize) -> usize {
+        let name_key = std::mem::size_of::<Box<[u8]>>() + std::mem::size_of::<u32>();
+        let mut n = btree_bytes(
+            self.pel.len(),
+            std::mem::size_of::<StreamId>() + std::mem::size_of::<Nack>(),
+        );
+        n += self.slots.capacity() * std::mem::size_of::<Option<Consumer>>();
+        n += self.free.capacity() * std::mem::size_of::<u32>();
+        n += btree_bytes(self.by_name.len(), name_key);
+        let (mut sum, mut taken) = (0, 0);
+        for c in self.consumers().take(samples) {
+            // The name twice: in the consumer and in the name index.
+            sum += 2 * c.name.len() + btree_bytes(c.pel.len(), std::mem::size_of::<StreamId>());
+            taken += 1;
+        }
+        n += (sum * self.consumer_count())
+            .checked_div(taken)
+            .unwrap_or(0);
+        n
     }
+}
+
+/// Estimated heap bytes of a std B-tree of `len` entries of `entry` bytes:
+/// nodes hold up to 11 entries, and entries added in order (as ids are
+/// delivered) leave about 7 per leaf, since a full leaf splits 6 | 5; an
+/// internal node, one per 7 children, is a leaf plus 12 child pointers.
+fn btree_bytes(len: usize, entry: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let leaf = 16 + 11 * entry;
+    let leaves = len.div_ceil(7);
+    let internal = if leaves > 1 { leaves.div_ceil(6) } else { 0 };
+    leaves * leaf + internal * (leaf + 12 * std::mem::size_of::<usize>())
 }
 
 /// A stream's groups, by name.
@@ -491,11 +521,19 @@ impl Groups {
         self.map.iter().map(|(k, g)| (&k[..], g))
     }
 
-    pub fn heap_size(&self) -> usize {
-        self.map
-            .iter()
-            .map(|(k, g)| k.len() + std::mem::size_of::<Group>() + g.heap_size())
-            .sum()
+    /// Heap bytes of the groups (MEMORY USAGE): the name index and, as
+    /// Valkey samples them, the first `samples` groups (by name) averaged
+    /// over all, each with its name (`Group::memory_usage`).
+    pub fn memory_usage(&self, samples: usize) -> usize {
+        let entry = std::mem::size_of::<Box<[u8]>>() + std::mem::size_of::<Group>();
+        let mut n = btree_bytes(self.map.len(), entry);
+        let (mut sum, mut taken) = (0, 0);
+        for (name, g) in self.map.iter().take(samples) {
+            sum += name.len() + g.memory_usage(samples);
+            taken += 1;
+        }
+        n += (sum * self.map.len()).checked_div(taken).unwrap_or(0);
+        n
     }
 }
 

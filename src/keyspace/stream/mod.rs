@@ -11,8 +11,16 @@
 //! and dropping nodes at the front (trimming), all O(log n) or O(1) here;
 //! only removing a node from the middle (XDEL emptying it) moves the
 //! others. The deque grows by an eighth at a time, so the index costs
-//! about 42 bytes per node (a B-tree map costs ~65, a radix tree more),
-//! which keeps memory per entry at or below Valkey's.
+//! about 27 bytes per node (a B-tree map costs ~65, a radix tree more),
+//! plus each node's own 40-byte box, which keeps memory per entry at or
+//! below Valkey's.
+//!
+//! Nodes are shared (`Arc`) between copies of a stream, and a write copies
+//! only the node it changes (`Arc::make_mut`): a snapshot that saves the
+//! image of a stream written during the save (or the walk handing it to
+//! the writer) copies node pointers, not the stream's bytes. Consumer
+//! groups are shared the same way, as one piece: a group write during a
+//! save copies them all.
 //!
 //! API for commands and consumer groups:
 //! - `Stream::new`, `len`, and the public metadata fields (`last_id`,
@@ -32,6 +40,7 @@ pub mod listpack;
 pub mod node;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 pub use id::{ParsedId, StreamId};
 pub use node::{EntryRef, Node};
@@ -54,6 +63,9 @@ impl Default for NodeLimits {
         }
     }
 }
+
+/// A node's own allocation: the `Arc`'s two counts and the `Node`.
+const NODE_BOX: usize = 2 * std::mem::size_of::<usize>() + std::mem::size_of::<Node>();
 
 /// Valkey's `STREAM_LISTPACK_MAX_SIZE`.
 pub const LISTPACK_MAX_SIZE: usize = 1 << 30;
@@ -85,8 +97,9 @@ pub enum AddError {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stream {
-    /// Nodes by master ID.
-    nodes: VecDeque<(StreamId, Node)>,
+    /// Nodes by master ID, shared between copies of the stream (a
+    /// snapshot's image): a write copies the one node it changes.
+    nodes: VecDeque<(StreamId, Arc<Node>)>,
     /// Live entries.
     pub length: u64,
     /// The last ID ever added (or set by XSETID).
@@ -98,7 +111,9 @@ pub struct Stream {
     /// Entries ever added.
     pub entries_added: u64,
     /// Consumer groups: the cgroup module's; None while there are none.
-    pub groups: Option<Box<cgroup::Groups>>,
+    /// Shared between copies as the nodes are; a write copies them whole
+    /// (`Arc::make_mut`).
+    pub groups: Option<Arc<cgroup::Groups>>,
 }
 
 impl Default for Stream {
@@ -181,8 +196,11 @@ impl Stream {
             let full = listpack::bytes(&node.lp) + total >= max_bytes
                 || (lim.max_entries > 0 && node.total_entries() >= lim.max_entries);
             if full {
-                // Valkey shrinks a node's listpack when it is done with it.
-                node.lp.shrink_to_fit();
+                // Valkey shrinks a node's listpack when it is done with it
+                // (a shared node is left alone: its copies are exact).
+                if let Some(node) = Arc::get_mut(node) {
+                    node.lp.shrink_to_fit();
+                }
             } else {
                 target = Some(master);
             }
@@ -199,12 +217,13 @@ impl Stream {
                     // Grow by an eighth, not double (see the module header).
                     self.nodes.reserve_exact(self.nodes.len() / 8 + 4);
                 }
-                self.nodes.push_back((id, Node::new(fv, prealloc)));
+                self.nodes
+                    .push_back((id, Arc::new(Node::new(fv, prealloc))));
                 id
             }
         };
         if let Some((_, node)) = self.nodes.back_mut() {
-            node.append(master, id, fv);
+            Arc::make_mut(node).append(master, id, fv);
         }
         self.length += 1;
         self.entries_added += 1;
@@ -290,7 +309,7 @@ impl Stream {
         let Some((at, flags)) = found else {
             return false;
         };
-        let emptied = self.nodes[idx].1.mark_deleted(at, flags) == 0;
+        let emptied = Arc::make_mut(&mut self.nodes[idx].1).mark_deleted(at, flags) == 0;
         if emptied {
             self.nodes.remove(idx);
         }
@@ -380,6 +399,7 @@ impl Stream {
             }
             let n = to_delete.len() as i64;
             if let Some((_, node)) = self.nodes.front_mut() {
+                let node = Arc::make_mut(node);
                 // Flags keep their one-byte size: offsets stay valid.
                 for &(at, flags) in &to_delete {
                     listpack::replace_int(&mut node.lp, at, flags | node::FLAG_DELETED);
@@ -421,7 +441,7 @@ impl Stream {
     /// Adds a node read from RDB; `lp` was checked with `node::validate`,
     /// which gave its live count. The caller sets the metadata fields.
     pub fn insert_node(&mut self, master: StreamId, lp: Vec<u8>) {
-        self.nodes.push_back((master, Node { lp }));
+        self.nodes.push_back((master, Arc::new(Node { lp })));
     }
 
     /// The last node's master ID (RDB load checks nodes come in order).
@@ -429,20 +449,50 @@ impl Stream {
         self.nodes.back().map(|(k, _)| *k)
     }
 
-    /// Heap bytes beyond the `Stream` itself (MEMORY USAGE).
+    /// Heap bytes beyond the `Stream` itself, every node and group
+    /// counted (snapshot and save batches size values with it).
     pub fn heap_bytes(&self) -> usize {
-        let slot = std::mem::size_of::<(StreamId, Node)>();
-        self.nodes.capacity() * slot
-            + self
-                .nodes
-                .iter()
-                .map(|(_, n)| n.heap_bytes())
-                .sum::<usize>()
+        self.memory_usage(usize::MAX)
     }
 
-    /// Cost of dropping (allocations freed), for lazy freeing.
+    /// MEMORY USAGE's figure for the heap beyond the `Stream`, by Valkey's
+    /// objectComputeSize rules: the node index, then the sizes of the first
+    /// `samples` nodes averaged over every node but the last, whose own
+    /// size is added (it is the one still filling, preallocated); then the
+    /// consumer groups, sampled likewise (`cgroup::Groups::memory_usage`).
+    /// With `samples` at least the node count, every node is counted.
+    pub fn memory_usage(&self, samples: usize) -> usize {
+        let slot = std::mem::size_of::<(StreamId, Arc<Node>)>();
+        let mut n = self.nodes.capacity() * slot;
+        let (mut lp, mut taken) = (0, 0);
+        for (_, node) in self.nodes.iter().take(samples) {
+            lp += NODE_BOX + node.heap_bytes();
+            taken += 1;
+        }
+        if self.nodes.len() <= taken {
+            n += lp;
+        } else if let Some((_, last)) = self.nodes.back() {
+            n += lp * (self.nodes.len() - 1) / taken.max(1) + NODE_BOX + last.heap_bytes();
+        }
+        if let Some(g) = &self.groups {
+            let boxed = 2 * std::mem::size_of::<usize>() + std::mem::size_of::<cgroup::Groups>();
+            n += boxed + g.memory_usage(samples);
+        }
+        n
+    }
+
+    /// Cost of dropping, for lazy freeing: Valkey's lazyfreeGetFreeEffort
+    /// for streams, one per node (an allocation each), and per group one
+    /// plus its PEL's length, the first group's standing for all (so the
+    /// estimate costs no walk).
     pub fn free_effort(&self) -> usize {
-        self.nodes.len() + self.groups.as_ref().map_or(0, |_| 1)
+        let groups = self.groups.as_ref().map_or(0, |g| g.len());
+        let pel = self
+            .groups
+            .as_ref()
+            .and_then(|g| g.iter().next())
+            .map_or(0, |(_, g)| g.pel_len());
+        self.nodes.len() + groups * (1 + pel)
     }
 
     /// The entries in order, as (ID, pairs of owned bytes): for tests and
@@ -462,7 +512,7 @@ pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Live entries in an ID range; see `Stream::range`.
 pub struct Range<'a> {
-    nodes: &'a VecDeque<(StreamId, Node)>,
+    nodes: &'a VecDeque<(StreamId, Arc<Node>)>,
     /// Nodes `lo..hi` are still to walk (from `lo` forward, from `hi`
     /// backward).
     lo: usize,
@@ -494,7 +544,7 @@ impl<'a> Iterator for Range<'a> {
                     self.lo += 1;
                     self.lo - 1
                 };
-                let (master, node) = (self.nodes[i].0, &self.nodes[i].1);
+                let (master, node): (StreamId, &Node) = (self.nodes[i].0, &self.nodes[i].1);
                 let m = node.master();
                 let p = if self.rev { node.end() } else { m.entries_at };
                 self.cur = Some((master, node, m, p));

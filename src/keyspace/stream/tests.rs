@@ -229,3 +229,133 @@ fn validate_rejects_bad_nodes() {
     bad[6] = Elem::Int(-1);
     assert!(node::validate(&bad, master).is_err());
 }
+
+/// A stream of `n` entries, `per_node` to a node, with `groups` groups
+/// named g0, g1...; group g0 has `pending` entries delivered to "alice".
+fn with_groups(n: u64, per_node: i64, groups: usize, pending: u64) -> Stream {
+    let lim = NodeLimits {
+        max_bytes: 4096,
+        max_entries: per_node,
+    };
+    let mut s = Stream::new();
+    for i in 1..=n {
+        add(&mut s, StreamId::new(i, 0), &[b"f", b"v"], lim);
+    }
+    if groups > 0 {
+        let mut gs = cgroup::Groups::default();
+        for g in 0..groups {
+            gs.create(format!("g{g}").as_bytes(), StreamId::MIN, 0);
+        }
+        let g = gs.get_mut(b"g0").unwrap();
+        let (alice, _) = g.create_consumer(b"alice", 1);
+        for i in 1..=pending {
+            g.deliver(StreamId::new(i, 0), alice, 1);
+        }
+        s.groups = Some(Arc::new(gs));
+    }
+    s
+}
+
+#[test]
+fn memory_usage_counts_groups_and_samples_as_valkey() {
+    let plain = with_groups(100, 10, 0, 0);
+    let empty_group = with_groups(100, 10, 1, 0);
+    let pending = with_groups(100, 10, 1, 50);
+    let all = usize::MAX;
+    assert!(empty_group.memory_usage(all) > plain.memory_usage(all));
+    // Each pending entry costs at least its id and delivery record.
+    let per_nack = std::mem::size_of::<StreamId>() + std::mem::size_of::<cgroup::Nack>();
+    assert!(pending.memory_usage(all) >= empty_group.memory_usage(all) + 50 * per_nack);
+    assert_eq!(pending.heap_bytes(), pending.memory_usage(all));
+    // Nodes: the first `samples` averaged over all but the last, which
+    // is added as it is.
+    let sizes: Vec<usize> = plain
+        .nodes
+        .iter()
+        .map(|(_, n)| NODE_BOX + n.heap_bytes())
+        .collect();
+    let index = plain.nodes.capacity() * std::mem::size_of::<(StreamId, Arc<Node>)>();
+    assert_eq!(plain.memory_usage(all), index + sizes.iter().sum::<usize>());
+    assert_eq!(plain.memory_usage(1), index + sizes[0] * 9 + sizes[9]);
+    // Groups: the first by name stands for all when sampling one.
+    let two = with_groups(100, 10, 2, 50);
+    let g = two.groups.as_ref().unwrap();
+    let first = b"g0".len() + g.get(b"g0").unwrap().memory_usage(1);
+    let second = b"g1".len() + g.get(b"g1").unwrap().memory_usage(1);
+    assert!(first > second);
+    let one = two.memory_usage(1) - plain.memory_usage(1);
+    let both = two.memory_usage(all) - plain.memory_usage(all);
+    assert_eq!(one - both, first - second);
+}
+
+#[test]
+fn free_effort_is_valkeys() {
+    // One per node; per group one plus the first group's PEL length.
+    assert_eq!(with_groups(1000, 5, 0, 0).free_effort(), 200);
+    assert_eq!(with_groups(10, 5, 3, 4).free_effort(), 2 + 3 * 5);
+    let mut s = with_groups(1, 5, 1, 0);
+    assert!(Arc::make_mut(s.groups.as_mut().unwrap()).destroy(b"g0"));
+    assert_eq!(s.free_effort(), 1);
+}
+
+/// A copy (a snapshot's image) shares the nodes; writes to the original
+/// copy only the nodes they change, and the copy keeps its entries.
+#[test]
+fn copies_share_nodes_until_written() {
+    let lim = small();
+    let mut s = Stream::new();
+    for i in 1..=9 {
+        add(&mut s, StreamId::new(i, 0), &[b"f", b"v"], lim);
+    }
+    let image = s.clone();
+    let shared = |a: &Stream, b: &Stream| -> Vec<bool> {
+        a.nodes
+            .iter()
+            .zip(b.nodes.iter())
+            .map(|(x, y)| Arc::ptr_eq(&x.1, &y.1))
+            .collect()
+    };
+    assert_eq!(shared(&s, &image), [true, true, true]);
+    // XADD starts a node; XDEL changes the middle one; trimming drops the
+    // first one's entries in place.
+    add(&mut s, StreamId::new(10, 0), &[b"f", b"v"], lim);
+    assert_eq!(s.xdel(&[StreamId::new(5, 0)]), 1);
+    assert_eq!(shared(&s, &image), [true, false, true]);
+    s.trim(TrimArgs {
+        strategy: TrimStrategy::MaxLen(7),
+        approx: false,
+        limit: 0,
+    });
+    assert_eq!(shared(&s, &image), [false, false, true]);
+    assert_eq!(
+        ids(image.range(StreamId::MIN, StreamId::MAX, false)),
+        (1..=9).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ids(s.range(StreamId::MIN, StreamId::MAX, false)),
+        [3, 4, 6, 7, 8, 9, 10]
+    );
+    // Appending to a shared last node copies it; the image's stays.
+    let image = s.clone();
+    add(&mut s, StreamId::new(11, 0), &[b"f", b"v"], lim);
+    assert_eq!(shared(&s, &image), [true, true, true, false]);
+    assert_eq!(image.len() + 1, s.len());
+}
+
+/// The groups are shared by a copy until a group write copies them.
+#[test]
+fn copies_share_groups_until_a_group_write() {
+    let mut s = with_groups(10, 5, 2, 3);
+    let image = s.clone();
+    let same = |a: &Stream, b: &Stream| {
+        Arc::ptr_eq(a.groups.as_ref().unwrap(), b.groups.as_ref().unwrap())
+    };
+    assert!(same(&s, &image));
+    add(&mut s, StreamId::new(11, 0), &[b"f", b"v"], small());
+    assert!(same(&s, &image), "an entry write leaves the groups shared");
+    let gs = Arc::make_mut(s.groups.as_mut().unwrap());
+    assert!(gs.get_mut(b"g0").unwrap().ack(StreamId::new(1, 0)));
+    assert!(!same(&s, &image));
+    let pel = |s: &Stream| s.groups.as_ref().unwrap().get(b"g0").unwrap().pel_len();
+    assert_eq!((pel(&s), pel(&image)), (2, 3));
+}
