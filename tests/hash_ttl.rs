@@ -497,31 +497,7 @@ hfe_test!(expired_fields_read_as_absent, |srv| {
 hfe_test!(active_cycle_removes_many_fields, |srv| {
     let mut s = srv.raw();
     // 2,000 hashes of 50 fields, all due soon, plus one field to keep.
-    let mut batch = Vec::new();
-    for k in 0..2000 {
-        let key = format!("h{k}");
-        let mut hset: Vec<String> = vec!["HSET".into(), key.clone()];
-        let mut hexp: Vec<String> = vec![
-            "HPEXPIRE".into(),
-            key.clone(),
-            "50".into(),
-            "FIELDS".into(),
-            "50".into(),
-        ];
-        for f in 0..50 {
-            hset.push(format!("f{f}"));
-            hset.push("v".into());
-            hexp.push(format!("f{f}"));
-        }
-        if k == 0 {
-            hset.push("keep".into());
-            hset.push("v".into());
-        }
-        let a: Vec<&[u8]> = hset.iter().map(|x| x.as_bytes()).collect();
-        batch.extend(cmd(&a));
-        let a: Vec<&[u8]> = hexp.iter().map(|x| x.as_bytes()).collect();
-        batch.extend(cmd(&a));
-    }
+    let batch = hashes_with_due_fields(true);
     raw_roundtrip(&mut s, &batch, 4000);
     wait_for(&mut s, &["DBSIZE"], &int(1));
     assert_eq!(
@@ -541,27 +517,7 @@ hfe_test!(active_cycle_removes_many_fields, |srv| {
 hfe_test!(backlog_clears_between_ticks, |srv| {
     let mut s = srv.raw();
     assert_eq!(q(&mut s, &["CONFIG", "SET", "hz", "1"]), OK);
-    let mut batch = Vec::new();
-    for k in 0..2000 {
-        let key = format!("h{k}");
-        let mut hset: Vec<String> = vec!["HSET".into(), key.clone()];
-        let mut hexp: Vec<String> = vec![
-            "HPEXPIRE".into(),
-            key,
-            "50".into(),
-            "FIELDS".into(),
-            "50".into(),
-        ];
-        for f in 0..50 {
-            hset.push(format!("f{f}"));
-            hset.push("v".into());
-            hexp.push(format!("f{f}"));
-        }
-        let a: Vec<&[u8]> = hset.iter().map(|x| x.as_bytes()).collect();
-        batch.extend(cmd(&a));
-        let a: Vec<&[u8]> = hexp.iter().map(|x| x.as_bytes()).collect();
-        batch.extend(cmd(&a));
-    }
+    let batch = hashes_with_due_fields(false);
     raw_roundtrip(&mut s, &batch, 4000);
     wait_for(&mut s, &["DBSIZE"], &int(0));
     let info = q(&mut s, &["INFO", "stats"]);
@@ -767,4 +723,36 @@ fn rdb_and_aof_rewrite_keep_field_ttls() {
         drop(srv);
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+/// 2,000 hashes of 50 fields, every field expiring in 50 ms, as one
+/// pipeline of 4,000 commands (HSET, HPEXPIRE); with `keep`, the first hash
+/// also has a field without TTL.
+fn hashes_with_due_fields(keep: bool) -> Vec<u8> {
+    let mut batch = Vec::new();
+    for k in 0..2000 {
+        let key = format!("h{k}");
+        let mut hset: Vec<String> = vec!["HSET".into(), key.clone()];
+        let mut hexp: Vec<String> = vec![
+            "HPEXPIRE".into(),
+            key,
+            "50".into(),
+            "FIELDS".into(),
+            "50".into(),
+        ];
+        for f in 0..50 {
+            hset.push(format!("f{f}"));
+            hset.push("v".into());
+            hexp.push(format!("f{f}"));
+        }
+        if keep && k == 0 {
+            hset.push("keep".into());
+            hset.push("v".into());
+        }
+        let a: Vec<&[u8]> = hset.iter().map(|x| x.as_bytes()).collect();
+        batch.extend(cmd(&a));
+        let a: Vec<&[u8]> = hexp.iter().map(|x| x.as_bytes()).collect();
+        batch.extend(cmd(&a));
+    }
+    batch
 }
