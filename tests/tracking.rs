@@ -465,3 +465,57 @@ server_test!(a_refused_command_ends_caching_as_valkey, |srv| {
     // Only the last read was tracked: the first invalidation is its key.
     assert_eq!(next(&mut a, 1), invalidate(&["kept"]));
 });
+
+// A script's writes are its caller's: NOLOOP keeps them from the caller
+// (unit/tracking's 'Invalid keys should not be tracked for scripts in
+// NOLOOP mode'), while other clients still hear of them.
+server_test!(noloop_covers_the_callers_scripts, |srv| {
+    let mut a = srv.raw();
+    let mut b = srv.raw();
+    hello3(&mut a);
+    hello3(&mut b);
+    assert_eq!(q(&mut a, &["CLIENT", "TRACKING", "on", "NOLOOP"]), OK);
+    assert_eq!(q(&mut b, &["CLIENT", "TRACKING", "on"]), OK);
+    assert_eq!(q(&mut a, &["SET", "key1", "1"]), OK);
+    assert_eq!(q(&mut a, &["GET", "key1"]), bulk("1"));
+    assert_eq!(q(&mut b, &["GET", "key1"]), bulk("1"));
+    assert_eq!(
+        q(
+            &mut a,
+            &["EVAL", "return redis.call('set', 'key1', '2')", "1", "key1"]
+        ),
+        OK
+    );
+    // No push came before this reply.
+    assert_eq!(q(&mut a, &["GET", "key1"]), bulk("2"));
+    assert_eq!(next(&mut b, 1), invalidate(&["key1"]));
+});
+
+// A script's read commands are tracked for its caller, with just the keys
+// they read (not the script's declared keys); EVAL_RO alike
+// (unit/tracking's 'Tracking only occurs for scripts when a command calls
+// a read-only command').
+server_test!(script_reads_are_tracked_for_the_caller, |srv| {
+    let mut a = srv.raw();
+    let mut b = srv.raw();
+    hello3(&mut a);
+    assert_eq!(q(&mut a, &["CLIENT", "TRACKING", "on"]), OK);
+    assert_eq!(q(&mut b, &["MSET", "k2", "1", "k1", "1"]), OK);
+    for eval in ["EVAL", "EVAL_RO"] {
+        let nothing_read = if eval == "EVAL" {
+            "redis.call('set', 'k3', 'bar')"
+        } else {
+            "redis.call('ping')"
+        };
+        assert_eq!(q(&mut a, &[eval, nothing_read, "2", "k1", "k2"]), "_\r\n");
+        assert_eq!(q(&mut b, &["MSET", "k2", "2", "k1", "2"]), OK);
+        assert_eq!(q(&mut a, &["PING"]), "+PONG\r\n");
+        assert_eq!(
+            q(&mut a, &[eval, "redis.call('get', 'k2')", "2", "k1", "k2"]),
+            "_\r\n"
+        );
+        assert_eq!(q(&mut b, &["MSET", "k2", "2", "k3", "2"]), OK);
+        assert_eq!(next(&mut a, 1), invalidate(&["k2"]));
+        assert_eq!(q(&mut a, &["PING"]), "+PONG\r\n");
+    }
+});

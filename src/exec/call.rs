@@ -510,7 +510,12 @@ pub fn call(
                     let db = clients.at(slot).db;
                     let changed = state.dirty != dirty_before;
                     state.effects.end_command(db, argv, changed);
-                    let me = clients.at(slot).id;
+                    // A script's writes are its caller's, for NOLOOP
+                    // (Valkey's current_client is the caller).
+                    let me = match (origin, state.script_run.as_ref()) {
+                        (Origin::Script, Some(run)) => run.caller,
+                        _ => clients.at(slot).id,
+                    };
                     state.touch_watched(clients, modified_from, Some(me));
                     super::tracking::after_command(state, clients, slot, spec, argv, origin);
                 }

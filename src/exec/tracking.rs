@@ -25,16 +25,30 @@ pub fn after_command(
         return;
     }
     state.tracking.send_flushed(clients);
+    // A script's reads are remembered for its caller, with the keys of the
+    // command the script ran (Valkey's current_client); the read-only
+    // script commands themselves track nothing, only what they run.
+    let reader = match (origin, state.script_run.as_ref()) {
+        (Origin::Script, Some(run)) => clients.slot_of(run.caller),
+        (Origin::Script, None) => None,
+        _ => Some(slot),
+    };
+    let script_ro = matches!(spec.name, "eval_ro" | "evalsha_ro" | "fcall_ro");
+    // Shard channels are keys too, but nobody caches them.
+    if spec.has(flags::READONLY) && !spec.has(flags::PUBSUB) && !script_ro {
+        if let Some(r) = reader {
+            let c = clients.at(r);
+            if c.tracking.as_deref().is_some_and(|t| !t.bcast) {
+                let mut at = Vec::new();
+                key_positions(spec, argv, &mut at);
+                state
+                    .tracking
+                    .remember(c, at.iter().filter_map(|&i| argv.get(i)));
+            }
+        }
+    }
     let c = clients.at(slot);
     if let Some(t) = c.tracking.as_deref() {
-        // Shard channels are keys too, but nobody caches them.
-        if !t.bcast && spec.has(flags::READONLY) && !spec.has(flags::PUBSUB) {
-            let mut at = Vec::new();
-            key_positions(spec, argv, &mut at);
-            state
-                .tracking
-                .remember(c, at.iter().filter_map(|&i| argv.get(i)));
-        }
         // CLIENT CACHING applies to the next command, or the next
         // transaction; CLIENT subcommands leave it alone, as in Valkey.
         let ends_caching = t.caching
