@@ -266,17 +266,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)],
             args: &[
                 arg::key("key", 0),
-                arg::oneof(
-                    "expiration",
-                    &[
-                        arg::integer("seconds").token("EX"),
-                        arg::integer("milliseconds").token("PX"),
-                        arg::unix_time("unix-time-seconds").token("EXAT"),
-                        arg::unix_time("unix-time-milliseconds").token("PXAT"),
-                        arg::pure("persist", "PERSIST"),
-                    ],
-                )
-                .optional(),
+                super::string::EXPIRATION_OR_PERSIST,
                 FIELDS_KEYED,
             ],
             ..Doc::new(Group::Hash, "9.0.0", acl::HASH)

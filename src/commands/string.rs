@@ -27,6 +27,19 @@ use crate::keyspace::{Access, Bytes24, Db, Entry, Free, Str, StrRef, Value};
 use crate::resp::ReplyBuf;
 use crate::util::long_double::{self, Ld, Parsed};
 
+/// GETEX's expiration argument, which HGETEX shares.
+pub(super) const EXPIRATION_OR_PERSIST: super::meta::Arg = arg::oneof(
+    "expiration",
+    &[
+        arg::integer("seconds").token("EX"),
+        arg::integer("milliseconds").token("PX"),
+        arg::unix_time("unix-time-seconds").token("EXAT"),
+        arg::unix_time("unix-time-milliseconds").token("PXAT"),
+        arg::pure("persist", "PERSIST"),
+    ],
+)
+.optional();
+
 mod lcs;
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -197,20 +210,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             complexity: "O(1)",
             key_specs: &[ks::one(1, ks::RW | ks::ACCESS | ks::UPDATE)
                 .notes("Writes as well: it can change the expiry.")],
-            args: &[
-                arg::key("key", 0),
-                arg::oneof(
-                    "expiration",
-                    &[
-                        arg::integer("seconds").token("EX"),
-                        arg::integer("milliseconds").token("PX"),
-                        arg::unix_time("unix-time-seconds").token("EXAT"),
-                        arg::unix_time("unix-time-milliseconds").token("PXAT"),
-                        arg::pure("persist", "PERSIST"),
-                    ],
-                )
-                .optional(),
-            ],
+            args: &[arg::key("key", 0), EXPIRATION_OR_PERSIST],
             ..Doc::new(Group::String, "6.2.0", acl::STRING)
         },
     },

@@ -28,14 +28,16 @@ pub fn after_command(
     // A script's reads are remembered for its caller, with the keys of the
     // command the script ran (Valkey's current_client); the read-only
     // script commands themselves track nothing, only what they run.
-    let reader = match (origin, state.script_run.as_ref()) {
-        (Origin::Script, Some(run)) => clients.slot_of(run.caller),
-        (Origin::Script, None) => None,
-        _ => Some(slot),
-    };
-    let script_ro = matches!(spec.name, "eval_ro" | "evalsha_ro" | "fcall_ro");
     // Shard channels are keys too, but nobody caches them.
-    if spec.has(flags::READONLY) && !spec.has(flags::PUBSUB) && !script_ro {
+    if spec.has(flags::READONLY)
+        && !spec.has(flags::PUBSUB)
+        && !matches!(spec.name, "eval_ro" | "evalsha_ro" | "fcall_ro")
+    {
+        let reader = match (origin, state.script_run.as_ref()) {
+            (Origin::Script, Some(run)) => clients.slot_of(run.caller),
+            (Origin::Script, None) => None,
+            _ => Some(slot),
+        };
         if let Some(r) = reader {
             let c = clients.at(r);
             if c.tracking.as_deref().is_some_and(|t| !t.bcast) {
